@@ -1,0 +1,3 @@
+module github.com/autocred/autocred
+
+go 1.26.8
