@@ -1,0 +1,245 @@
+package activecampaign
+
+import (
+	"crypto/subtle"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+	_ "time/tzdata" // the accounts' time zone must load on machines without zoneinfo
+
+	"github.com/autocred/autocred/sim/traffic"
+)
+
+// Options tunes the sandbox. The zero value behaves like the real API as the
+// spec describes it. Delays that must be "immediate" in a test are set to a
+// negative value (zero means the default).
+type Options struct {
+	RatePerSecond        int           // per account; 0 means the real limit, 5; negative turns it off
+	LimitStatus          int           // 429 (default) or 503 when over the limit
+	MatchRunDelay        time.Duration // how long a segmentMatchAll run stays not ready; default 2s
+	InlineWait           time.Duration // how long segmentMatchAll/{seg} waits for a ready result; default 4s; capped by MatchRunDelay
+	LegacyEvalDelay      time.Duration // time before a contacts?segmentid evaluation returns contacts; default 2s
+	LegacyCacheTTL       time.Duration // default 1h
+	RunTTL               time.Duration // match runs viewable for; default 90 days
+	WebhookDuplicateRate float64       // fraction of webhook deliveries sent twice (at-least-once)
+	WebhookTimeout       time.Duration // default 10s
+	Seed                 uint64        // randomness (faults, duplicates, sample data)
+	Logger               *slog.Logger  // nil: discard
+}
+
+func (o Options) withDefaults() Options {
+	def := func(d *time.Duration, v time.Duration) {
+		switch {
+		case *d == 0:
+			*d = v
+		case *d < 0:
+			*d = 0
+		}
+	}
+	def(&o.MatchRunDelay, 2*time.Second)
+	def(&o.InlineWait, 4*time.Second)
+	def(&o.LegacyEvalDelay, 2*time.Second)
+	def(&o.LegacyCacheTTL, time.Hour)
+	def(&o.RunTTL, 90*24*time.Hour)
+	def(&o.WebhookTimeout, 10*time.Second)
+	if o.LimitStatus == 0 {
+		o.LimitStatus = http.StatusTooManyRequests
+	}
+	if o.LimitStatus != http.StatusTooManyRequests && o.LimitStatus != http.StatusServiceUnavailable {
+		panic("activecampaign: Options.LimitStatus must be 429 or 503")
+	}
+	if o.WebhookDuplicateRate < 0 || o.WebhookDuplicateRate > 1 {
+		panic("activecampaign: Options.WebhookDuplicateRate must be between 0 and 1")
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return o
+}
+
+// gateRate converts the Options convention (0 = real limit, negative = off)
+// to the Gate's (0 = off).
+func (o Options) gateRate() int {
+	switch {
+	case o.RatePerSecond == 0:
+		return 5
+	case o.RatePerSecond < 0:
+		return 0
+	}
+	return o.RatePerSecond
+}
+
+// Server is the sandbox: an http.Handler serving any number of accounts.
+type Server struct {
+	opts  Options
+	log   *slog.Logger
+	gate  *traffic.Gate
+	mux   *http.ServeMux
+	hooks *dispatcher
+	loc   *time.Location // the accounts' time zone, for dates with an offset
+	now   func() time.Time
+
+	mu       sync.RWMutex
+	accounts map[string]*account
+}
+
+// New returns a running sandbox; Close stops its webhook workers.
+func New(opts Options) *Server {
+	opts = opts.withDefaults()
+	loc, err := time.LoadLocation("America/Chicago")
+	if err != nil {
+		loc = time.FixedZone("CST", -6*3600)
+	}
+	s := &Server{
+		opts:     opts,
+		log:      opts.Logger,
+		mux:      http.NewServeMux(),
+		loc:      loc,
+		now:      time.Now,
+		accounts: map[string]*account{},
+	}
+	s.gate = traffic.New(traffic.Config{
+		RatePerSecond: opts.gateRate(),
+		LimitStatus:   opts.LimitStatus,
+		Account:       accountOf,
+		WriteError:    writeGateError,
+		Seed:          opts.Seed,
+	})
+	s.hooks = newDispatcher(s)
+	s.routes()
+	s.controlRoutes()
+	return s
+}
+
+// ServeHTTP serves the API and the control API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.ServeHTTP(w, r) }
+
+// Gate is the rate-limit / fault-injection layer in front of every API route.
+func (s *Server) Gate() *traffic.Gate { return s.gate }
+
+// Close stops the webhook delivery workers; queued deliveries are dropped.
+func (s *Server) Close() { s.hooks.close() }
+
+// accountOf names the account of a request: the first path segment.
+func accountOf(r *http.Request) string {
+	name, _, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+	return name
+}
+
+// apiHandler serves one route of an authenticated account.
+type apiHandler func(w http.ResponseWriter, r *http.Request, a *account)
+
+// handle registers an API route. The Gate sees the route without its
+// account prefix ("GET /api/3/contacts"), so one fault rule covers every
+// account and the names match the real API's paths.
+func (s *Server) handle(method, path string, h apiHandler) {
+	name := method + " /api/3" + path
+	s.mux.Handle(method+" /{account}/api/3"+path, s.gate.Wrap(name, s.authed(h)))
+}
+
+// authed resolves the account and checks its Api-Token.
+func (s *Server) authed(h apiHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a := s.account(r.PathValue("account"))
+		if a == nil {
+			writeError(w, http.StatusNotFound, "Not Found", "No account "+r.PathValue("account")+" in this sandbox.")
+			return
+		}
+		key := r.Header.Get("Api-Token")
+		if key == "" || subtle.ConstantTimeCompare([]byte(key), []byte(a.apiKey)) != 1 {
+			writeUnauthorized(w)
+			return
+		}
+		h(w, r, a)
+	})
+}
+
+func (s *Server) routes() {
+	s.handle("GET", "/users/me", s.getMe)
+
+	s.handle("GET", "/contacts", s.listContacts)
+	s.handle("POST", "/contacts", s.createContact)
+	s.handle("GET", "/contacts/{id}", s.getContact)
+	s.handle("PUT", "/contacts/{id}", s.updateContact)
+	s.handle("DELETE", "/contacts/{id}", s.deleteContact)
+	s.handle("GET", "/contacts/{id}/fieldValues", s.contactFieldValues)
+	s.handle("GET", "/contacts/{id}/contactTags", s.contactContactTags)
+
+	s.handle("GET", "/fields", s.listFields)
+	s.handle("POST", "/fields", s.createField)
+	s.handle("GET", "/fieldValues", s.listFieldValues)
+	s.handle("POST", "/fieldValues", s.createFieldValue)
+	s.handle("PUT", "/fieldValues/{id}", s.updateFieldValue)
+	s.handle("DELETE", "/fieldValues/{id}", s.deleteFieldValue)
+
+	s.handle("GET", "/tags", s.listTags)
+	s.handle("POST", "/tags", s.createTag)
+	s.handle("GET", "/tags/{id}", s.getTag)
+	s.handle("POST", "/contactTags", s.createContactTag)
+	s.handle("DELETE", "/contactTags/{id}", s.deleteContactTag)
+
+	s.handle("GET", "/lists", s.listLists)
+	s.handle("POST", "/contactLists", s.createContactList)
+
+	s.handle("GET", "/audiences", s.listAudiences)
+	s.handle("GET", "/audiences/{id}", s.getAudience)
+	s.handle("GET", "/segments", s.listLegacySegments)
+	s.handle("GET", "/segments/{id}", s.getLegacySegment)
+
+	s.handle("GET", "/segmentMatchAll/{segment}", s.startMatchAll)
+	s.handle("GET", "/segmentMatchAll/{segment}/{run}", s.pollMatchAll)
+	s.handle("GET", "/segmentMatchSome/{segment}/{run}", s.pageMatchSome)
+	s.handle("GET", "/segmentMatch/{segment}/{contact}", s.matchOne)
+
+	s.handle("GET", "/webhooks", s.listWebhooks)
+	s.handle("POST", "/webhooks", s.createWebhook)
+	s.handle("GET", "/webhooks/{id}", s.getWebhook)
+	s.handle("PUT", "/webhooks/{id}", s.updateWebhook)
+	s.handle("DELETE", "/webhooks/{id}", s.deleteWebhook)
+	s.handle("GET", "/webhook/events", s.listWebhookEvents)
+
+	// Anything else under an account's /api/3 is an unknown resource.
+	s.mux.Handle("/{account}/api/3/{rest...}", s.gate.Wrap("* /api/3/unknown", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "Not Found", "No such resource: "+r.Method+" "+r.URL.Path)
+	})))
+}
+
+// getMe is the cheap key check: GET /api/3/users/me.
+func (s *Server) getMe(w http.ResponseWriter, r *http.Request, a *account) {
+	base := apiBase(r, a)
+	writeJSON(w, http.StatusOK, map[string]any{"user": map[string]any{
+		"username":  "admin",
+		"firstName": "Sandbox",
+		"lastName":  "Admin",
+		"email":     "admin@" + a.name + ".example.com",
+		"phone":     "",
+		"signature": nil,
+		"links": map[string]string{
+			"lists":           base + "/users/1/lists",
+			"userGroup":       base + "/users/1/userGroup",
+			"dealGroupTotals": base + "/users/1/dealGroupTotals",
+		},
+		"id": "1",
+	}})
+}
+
+// apiBase is the account's v3 base URL as seen by this request, for links.
+func apiBase(r *http.Request, a *account) string {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + r.Host + "/" + a.name + "/api/3"
+}
+
+// v3Time formats a time the way v3 REST does: ISO-8601 with the account's
+// offset, e.g. 2025-01-02T10:00:00-06:00.
+func (s *Server) v3Time(t time.Time) string {
+	return t.In(s.loc).Format("2006-01-02T15:04:05-07:00")
+}
+
+// v2Time formats a time the way the Segments v2 / matching APIs do (UTC, Z).
+func v2Time(t time.Time) string { return t.UTC().Format(time.RFC3339) }
