@@ -1,0 +1,176 @@
+package activecampaign
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Contact is the part of a contact that a credential can be made from.
+type Contact struct {
+	ID        ID     `json:"id"`
+	Email     string `json:"email"`
+	FirstName string `json:"firstName"`
+	LastName  string `json:"lastName"`
+	Phone     string `json:"phone"`
+}
+
+// contactsPage is an answer of GET /contacts.
+type contactsPage struct {
+	Contacts []Contact `json:"contacts"`
+	Meta     struct {
+		Total     count `json:"total"`
+		PageInput struct {
+			CacheID flexString `json:"cacheid"`
+		} `json:"page_input"`
+	} `json:"meta"`
+}
+
+// flexString reads a JSON string, number or null as text.
+type flexString string
+
+func (s *flexString) UnmarshalJSON(b []byte) error {
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	switch v := v.(type) {
+	case nil:
+		*s = ""
+	case string:
+		*s = flexString(v)
+	default:
+		*s = flexString(strings.TrimSpace(string(b)))
+	}
+	return nil
+}
+
+// contactsPerCall is the API's page-size limit, and so the most ids one
+// GET /contacts?ids[]= call can ask for.
+const contactsPerCall = 100
+
+// Contacts fetches the details of contacts in calls of 100 ids. Contacts
+// that no longer exist are absent from the result.
+func (c *Client) Contacts(ctx context.Context, ids []ID) (map[ID]Contact, error) {
+	out := make(map[ID]Contact, len(ids))
+	for start := 0; start < len(ids); start += contactsPerCall {
+		chunk := ids[start:min(start+contactsPerCall, len(ids))]
+		asked := make(map[ID]bool, len(chunk))
+		q := url.Values{"limit": {strconv.Itoa(contactsPerCall)}}
+		for _, id := range chunk {
+			q.Add("ids[]", id.String())
+			asked[id] = true
+		}
+		var page contactsPage
+		if err := c.get(ctx, "GET /contacts?ids", "/contacts", q, &page); err != nil {
+			return nil, err
+		}
+		for _, ct := range page.Contacts {
+			// ActiveCampaign silently ignores parameters it does not
+			// know; if the filter were dropped we would get the first
+			// contacts of the account instead of these.
+			if !asked[ct.ID] {
+				return nil, fmt.Errorf("activecampaign GET /contacts?ids: answered contact %s, which was not asked for", ct.ID)
+			}
+			out[ct.ID] = ct
+		}
+	}
+	return out, nil
+}
+
+// Field is a custom field definition.
+type Field struct {
+	ID      ID     `json:"id"`
+	Title   string `json:"title"`
+	Type    string `json:"type"`
+	Perstag string `json:"perstag"`
+}
+
+// FieldValue is one custom field value of a contact, with its definition.
+type FieldValue struct {
+	Field Field
+	Value string
+}
+
+// fieldCache keeps the account's field definitions: they change rarely, and
+// reading them once per contact would double the calls per credential.
+type fieldCache struct {
+	mu      sync.Mutex
+	fields  map[ID]Field
+	fetched time.Time
+}
+
+const fieldCacheTTL = 10 * time.Minute
+
+// Fields lists the account's custom field definitions.
+func (c *Client) Fields(ctx context.Context) ([]Field, error) {
+	var out []Field
+	for offset := 0; ; {
+		var resp struct {
+			Fields []Field `json:"fields"`
+			Meta   struct {
+				Total count `json:"total"`
+			} `json:"meta"`
+		}
+		q := url.Values{"limit": {"100"}, "offset": {strconv.Itoa(offset)}}
+		if err := c.get(ctx, "GET /fields", "/fields", q, &resp); err != nil {
+			return nil, err
+		}
+		out = append(out, resp.Fields...)
+		offset += len(resp.Fields)
+		if len(resp.Fields) == 0 || offset >= int(resp.Meta.Total) {
+			return out, nil
+		}
+	}
+}
+
+func (c *Client) fieldDefs(ctx context.Context) (map[ID]Field, error) {
+	c.fields.mu.Lock()
+	defer c.fields.mu.Unlock()
+	if c.fields.fields != nil && time.Since(c.fields.fetched) < fieldCacheTTL {
+		return c.fields.fields, nil
+	}
+	list, err := c.Fields(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defs := make(map[ID]Field, len(list))
+	for _, f := range list {
+		defs[f.ID] = f
+	}
+	c.fields.fields, c.fields.fetched = defs, time.Now()
+	return defs, nil
+}
+
+// ContactFields returns a contact's custom field values with their
+// definitions (GET /contacts/{id}/fieldValues, plus the cached /fields).
+// A contact that no longer exists matches ErrNotFound.
+func (c *Client) ContactFields(ctx context.Context, contactID ID) ([]FieldValue, error) {
+	defs, err := c.fieldDefs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var resp struct {
+		FieldValues []struct {
+			Field ID     `json:"field"`
+			Value string `json:"value"`
+		} `json:"fieldValues"`
+	}
+	if err := c.get(ctx, "GET /contacts/{id}/fieldValues", "/contacts/"+contactID.String()+"/fieldValues", nil, &resp); err != nil {
+		return nil, err
+	}
+	out := make([]FieldValue, 0, len(resp.FieldValues))
+	for _, fv := range resp.FieldValues {
+		def, ok := defs[fv.Field]
+		if !ok {
+			def = Field{ID: fv.Field} // created since the cache was filled
+		}
+		out = append(out, FieldValue{Field: def, Value: fv.Value})
+	}
+	return out, nil
+}

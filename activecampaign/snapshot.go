@@ -1,0 +1,267 @@
+package activecampaign
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Snapshot is the complete membership of a segment at one moment.
+type Snapshot struct {
+	SegmentID string
+	// IDs are the members' contact ids, ascending, without duplicates.
+	IDs []ID
+	// RunID names the evaluation the ids come from (a segment-match run,
+	// or the legacy cache id).
+	RunID string
+	// Unconfirmed marks an empty legacy result: contacts?segmentid answers
+	// the same while it is still evaluating and when nobody matches, so an
+	// empty answer must not be taken as "everyone left".
+	Unconfirmed bool
+}
+
+// Progress is told how many members have been read of how many.
+type Progress func(read, total int)
+
+// ErrIncomplete means a complete snapshot could not be taken. The caller
+// must act as if no snapshot was taken at all: a half-read segment must
+// never look like "these contacts left".
+var ErrIncomplete = errors.New("activecampaign: segment snapshot incomplete")
+
+// errMatchUnsupported means segmentMatchAll refused the segment id at once.
+var errMatchUnsupported = errors.New("segment match refused this segment id")
+
+// errRunGone means a run failed or expired while being read: start another.
+var errRunGone = errors.New("segment match run failed or expired")
+
+// matchPageSize is the largest page the segment-match API serves.
+const matchPageSize = 10000
+
+// Snapshot reads the complete membership of a segment. It uses the
+// segment-match API (one fixed snapshot per run, 10,000 ids per call) and
+// falls back to contacts?segmentid for a legacy numeric id that the
+// segment-match API refuses.
+func (c *Client) Snapshot(ctx context.Context, segmentID string, progress Progress) (Snapshot, error) {
+	snap, err := c.MatchSnapshot(ctx, segmentID, progress)
+	if errors.Is(err, errMatchUnsupported) && IsLegacyID(segmentID) {
+		return c.LegacySnapshot(ctx, segmentID, progress)
+	}
+	return snap, err
+}
+
+// matchRun is the attributes of a segment-match answer.
+type matchRun struct {
+	RunID    string  `json:"run_id"`
+	RunIDEnd *string `json:"run_id_end"`
+	IsReady  bool    `json:"is_ready"`
+	Matches  []ID    `json:"matches"`
+	Page     struct {
+		CurrentPage count `json:"current_page"`
+		LastPage    count `json:"last_page"`
+		PerPage     count `json:"per_page"`
+		Total       count `json:"total"`
+	} `json:"page"`
+}
+
+// failed: "if is_ready is false and run_id_end is set, the run has failed".
+func (r matchRun) failed() bool { return !r.IsReady && r.RunIDEnd != nil && *r.RunIDEnd != "" }
+
+// MatchSnapshot reads a segment through one segment-match run: start it,
+// poll until it is ready, then read its pages with segmentMatchSome, which
+// never starts a new run. A run that fails or expires is replaced by a new
+// one, up to MaxRunAttempts.
+func (c *Client) MatchSnapshot(ctx context.Context, segmentID string, progress Progress) (Snapshot, error) {
+	var lastErr error
+	for attempt := 1; attempt <= c.runs; attempt++ {
+		run, err := c.matchCall(ctx, "GET /segmentMatchAll", "/segmentMatchAll/"+url.PathEscape(segmentID), 1)
+		if err != nil {
+			var apiErr *Error
+			if attempt == 1 && errors.As(err, &apiErr) && (apiErr.Status == 400 || apiErr.Status == 404 || apiErr.Status == 422) {
+				return Snapshot{}, fmt.Errorf("%w: %w", errMatchUnsupported, err)
+			}
+			return Snapshot{}, err
+		}
+		ids, err := c.readRun(ctx, segmentID, run, progress)
+		if errors.Is(err, errRunGone) {
+			lastErr = err
+			continue
+		}
+		if err != nil {
+			return Snapshot{}, err
+		}
+		return Snapshot{SegmentID: segmentID, IDs: ids, RunID: run.RunID}, nil
+	}
+	return Snapshot{}, fmt.Errorf("%w: %d segment-match runs of segment %s failed or expired (last: %v)", ErrIncomplete, c.runs, segmentID, lastErr)
+}
+
+// readRun waits for a run to be ready and reads all of its pages.
+func (c *Client) readRun(ctx context.Context, segmentID string, run matchRun, progress Progress) ([]ID, error) {
+	deadline := time.Now().Add(c.evalTO)
+	wait := c.poll
+	runPath := "/" + url.PathEscape(segmentID) + "/" + url.PathEscape(run.RunID)
+	for !run.IsReady {
+		if run.failed() {
+			return nil, fmt.Errorf("%w: run %s failed", errRunGone, run.RunID)
+		}
+		if run.RunID == "" {
+			return nil, fmt.Errorf("%w: segmentMatchAll answered neither a result nor a run id", ErrIncomplete)
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%w: run %s not ready after %s", ErrIncomplete, run.RunID, c.evalTO)
+		}
+		if err := c.sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+		wait = min(wait*3/2, 5*time.Second)
+		next, err := c.matchCall(ctx, "GET /segmentMatchAll/{run}", "/segmentMatchAll"+runPath, 1)
+		if errors.Is(err, ErrNotFound) {
+			return nil, fmt.Errorf("%w: run %s expired: %w", errRunGone, run.RunID, err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		run = next
+	}
+
+	total := int(run.Page.Total)
+	seen := make(map[ID]struct{}, total)
+	ids := make([]ID, 0, total)
+	add := func(page matchRun) {
+		for _, id := range page.Matches {
+			if _, dup := seen[id]; !dup {
+				seen[id] = struct{}{}
+				ids = append(ids, id)
+			}
+		}
+	}
+	// The answer that said "ready" carries page 1 only if it was cut at
+	// our page size; otherwise page numbers would not line up.
+	first := 1
+	if int(run.Page.PerPage) == matchPageSize && int(run.Page.CurrentPage) == 1 {
+		add(run)
+		first = 2
+	}
+	lastPage := int(run.Page.LastPage)
+	for p := first; p <= lastPage || (p == 1 && total > 0); p++ {
+		page, err := c.matchCall(ctx, "GET /segmentMatchSome/{run}", "/segmentMatchSome"+runPath, p)
+		if errors.Is(err, ErrNotFound) {
+			return nil, fmt.Errorf("%w: run %s expired while being read: %w", errRunGone, run.RunID, err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if page.RunID != "" && page.RunID != run.RunID || int(page.Page.Total) != total {
+			return nil, fmt.Errorf("%w: page %d of run %s belongs to another result (run %s, %d members instead of %d)",
+				ErrIncomplete, p, run.RunID, page.RunID, page.Page.Total, total)
+		}
+		add(page)
+		lastPage = int(page.Page.LastPage)
+		if progress != nil {
+			progress(len(ids), total)
+		}
+	}
+	if len(ids) != total {
+		return nil, fmt.Errorf("%w: run %s announced %d members but its pages held %d", ErrIncomplete, run.RunID, total, len(ids))
+	}
+	if progress != nil {
+		progress(len(ids), total)
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+// matchCall fetches one page of a segment-match answer.
+func (c *Client) matchCall(ctx context.Context, endpoint, path string, page int) (matchRun, error) {
+	var resp struct {
+		Data json.RawMessage `json:"data"`
+	}
+	q := url.Values{"page": {strconv.Itoa(page)}, "page_size": {strconv.Itoa(matchPageSize)}}
+	if err := c.get(ctx, endpoint, path, q, &resp); err != nil {
+		return matchRun{}, err
+	}
+	var items []struct {
+		Attributes matchRun `json:"attributes"`
+	}
+	if err := decodeOneOrMany(resp.Data, &items); err != nil || len(items) == 0 {
+		return matchRun{}, fmt.Errorf("activecampaign %s: unreadable answer (%v)", endpoint, err)
+	}
+	return items[0].Attributes, nil
+}
+
+// LegacySnapshot reads a legacy segment through contacts?segmentid. The
+// first call, or one with forceQuery=1, only starts an evaluation; later
+// calls without forceQuery return the cached result (for an hour) in the
+// order asked for. So: force once, wait for contacts to appear, then page
+// through the cached result in a fixed order (orders[id]=ASC), checking
+// that every page comes from the same result.
+func (c *Client) LegacySnapshot(ctx context.Context, segmentID string, progress Progress) (Snapshot, error) {
+	page := func(offset int, force bool) (contactsPage, error) {
+		q := url.Values{"segmentid": {segmentID}, "orders[id]": {"ASC"}, "limit": {"100"}, "offset": {strconv.Itoa(offset)}}
+		if force {
+			q.Set("forceQuery", "1")
+		}
+		var resp contactsPage
+		err := c.get(ctx, "GET /contacts?segmentid", "/contacts", q, &resp)
+		return resp, err
+	}
+	if _, err := page(0, true); err != nil {
+		return Snapshot{}, err
+	}
+	deadline := time.Now().Add(c.evalTO)
+	wait := c.poll
+	var first contactsPage
+	for {
+		if err := c.sleep(ctx, wait); err != nil {
+			return Snapshot{}, err
+		}
+		wait = min(wait*3/2, 5*time.Second)
+		var err error
+		if first, err = page(0, false); err != nil {
+			return Snapshot{}, err
+		}
+		if len(first.Contacts) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			return Snapshot{SegmentID: segmentID, RunID: string(first.Meta.PageInput.CacheID), Unconfirmed: true}, nil
+		}
+	}
+	total := int(first.Meta.Total)
+	seen := make(map[ID]struct{}, total)
+	ids := make([]ID, 0, total)
+	for p := first; ; {
+		for _, ct := range p.Contacts {
+			if _, dup := seen[ct.ID]; !dup {
+				seen[ct.ID] = struct{}{}
+				ids = append(ids, ct.ID)
+			}
+		}
+		if progress != nil {
+			progress(len(ids), total)
+		}
+		if len(ids) >= total {
+			break
+		}
+		offset := len(ids)
+		var err error
+		if p, err = page(offset, false); err != nil {
+			return Snapshot{}, err
+		}
+		if int(p.Meta.Total) != total || len(p.Contacts) == 0 {
+			// The cache expired or was refreshed mid-read: a new
+			// evaluation answers with nothing or another total.
+			return Snapshot{}, fmt.Errorf("%w: the cached result of segment %s changed at offset %d (total %d, then %d)",
+				ErrIncomplete, segmentID, offset, total, p.Meta.Total)
+		}
+	}
+	if len(ids) != total {
+		return Snapshot{}, fmt.Errorf("%w: segment %s announced %d members but its pages held %d", ErrIncomplete, segmentID, total, len(ids))
+	}
+	slices.Sort(ids)
+	return Snapshot{SegmentID: segmentID, IDs: ids, RunID: string(first.Meta.PageInput.CacheID)}, nil
+}

@@ -1,0 +1,229 @@
+package certifier
+
+import (
+	"context"
+	"errors"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/autocred/autocred/sim/traffic"
+	simcert "github.com/autocred/autocred/sim/certifier"
+)
+
+type sandbox struct {
+	sim    *simcert.Server
+	client *Client
+	url    string
+	group  simcert.Group
+}
+
+func newSandbox(t *testing.T, opts simcert.Options) *sandbox {
+	t.Helper()
+	if opts.RatePerSecond == 0 {
+		opts.RatePerSecond = -1
+	}
+	sim := simcert.New(opts)
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	if err := sim.AddWorkspace("acme", "token-abcdef123456"); err != nil {
+		t.Fatal(err)
+	}
+	g, err := sim.AddGroup("acme", simcert.GroupInput{Name: "Course Completion"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.AddAttribute("acme", "custom.course_name", "Course Name"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Config{URL: srv.URL + "/v1", Token: "token-abcdef123456"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &sandbox{sim: sim, client: c, url: srv.URL + "/v1", group: g}
+}
+
+func (s *sandbox) newCredential(email string) NewCredential {
+	return NewCredential{GroupID: s.group.ID, Recipient: Recipient{Name: "Ada Lovelace", Email: email},
+		IssueDate: "2026-03-01", ExpiryDate: "2028-03-01", CustomAttributes: map[string]string{"custom.course_name": "Engines 101"}}
+}
+
+func TestCheckToken(t *testing.T) {
+	s := newSandbox(t, simcert.Options{})
+	if err := s.client.CheckToken(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	bad, _ := New(Config{URL: s.url, Token: "nope"})
+	err := bad.CheckToken(context.Background())
+	if !errors.Is(err, ErrAuth) || errors.Is(err, ErrServer) {
+		t.Fatalf("bad token: %v, want ErrAuth only", err)
+	}
+	var e *Error
+	if !errors.As(err, &e) || e.Code != "unauthorized" {
+		t.Errorf("error = %#v, want Certifier's code", err)
+	}
+}
+
+func TestGroupsFollowsCursors(t *testing.T) {
+	s := newSandbox(t, simcert.Options{})
+	for i := range 130 {
+		if _, err := s.sim.AddGroup("acme", simcert.GroupInput{Name: "Group " + strconv.Itoa(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	groups, err := s.client.Groups(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != 131 {
+		t.Errorf("got %d groups over pages, want 131", len(groups))
+	}
+}
+
+func TestCustomAttributesLeaveOutDefaults(t *testing.T) {
+	s := newSandbox(t, simcert.Options{})
+	attrs, err := s.client.CustomAttributes(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(attrs) != 1 || attrs[0].Tag != "custom.course_name" || attrs[0].Name != "Course Name" {
+		t.Errorf("attributes = %+v, want only custom.course_name", attrs)
+	}
+}
+
+func TestCreateIssueSendSendsOneEmail(t *testing.T) {
+	s := newSandbox(t, simcert.Options{})
+	cred, err := s.client.CreateIssueSend(context.Background(), s.newCredential("ada@example.org"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cred.Status != "issued" || cred.ID == "" || cred.PublicID == "" || cred.CustomAttributes["custom.course_name"] != "Engines 101" {
+		t.Errorf("credential = %+v", cred)
+	}
+	if out := s.sim.Outbox("acme"); len(out) != 1 || out[0].To != "ada@example.org" || out[0].CredentialID != cred.ID {
+		t.Errorf("outbox = %+v", out)
+	}
+}
+
+func TestStepByStepAndConflicts(t *testing.T) {
+	s := newSandbox(t, simcert.Options{})
+	ctx := context.Background()
+	draft, err := s.client.Create(ctx, s.newCredential("ada@example.org"))
+	if err != nil || draft.Status != "draft" {
+		t.Fatalf("create = %+v, %v", draft, err)
+	}
+	if _, err := s.client.Send(ctx, draft.ID); !errors.Is(err, ErrConflict) {
+		t.Errorf("send of a draft: %v, want ErrConflict", err)
+	}
+	issued, err := s.client.Issue(ctx, draft.ID)
+	if err != nil || issued.Status != "issued" {
+		t.Fatalf("issue = %+v, %v", issued, err)
+	}
+	if _, err := s.client.Issue(ctx, draft.ID); !errors.Is(err, ErrConflict) {
+		t.Errorf("second issue: %v, want ErrConflict", err)
+	}
+	if _, err := s.client.Send(ctx, draft.ID); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.client.Get(ctx, draft.ID)
+	if err != nil || got.Status != "issued" {
+		t.Errorf("get = %+v, %v", got, err)
+	}
+	if _, err := s.client.Get(ctx, "01nosuchcredential0000000"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("get missing: %v", err)
+	}
+}
+
+func TestValidationErrorsCarryTheMessage(t *testing.T) {
+	s := newSandbox(t, simcert.Options{})
+	tests := []struct {
+		name   string
+		mutate func(*NewCredential)
+		want   string
+	}{
+		{"bad date", func(n *NewCredential) { n.IssueDate = "01/03/2026" }, "issueDate"},
+		{"bad email", func(n *NewCredential) { n.Recipient.Email = "not-an-email" }, "email"},
+		{"unknown group", func(n *NewCredential) { n.GroupID = "01nosuchgroup000000000000" }, "group"},
+		{"unknown attribute", func(n *NewCredential) { n.CustomAttributes = map[string]string{"custom.nope": "x"} }, "custom.nope"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			nc := s.newCredential("ada@example.org")
+			tt.mutate(&nc)
+			_, err := s.client.CreateIssueSend(context.Background(), nc)
+			if !errors.Is(err, ErrValidation) || errors.Is(err, ErrUnknownOutcome) {
+				t.Fatalf("err = %v, want ErrValidation with a known outcome", err)
+			}
+			var e *Error
+			errors.As(err, &e)
+			if !strings.Contains(e.Message, tt.want) {
+				t.Errorf("message %q does not mention %q", e.Message, tt.want)
+			}
+		})
+	}
+	if n := len(s.sim.Credentials("acme")); n != 0 {
+		t.Errorf("%d credentials created by refused requests", n)
+	}
+}
+
+// TestDroppedAnswerIsAnUnknownOutcomeThatSearchFinds is the case that makes
+// duplicates in naive clients: Certifier made the credential, the answer
+// was lost. The error must say "unknown outcome", and Search must find it.
+func TestDroppedAnswerIsAnUnknownOutcomeThatSearchFinds(t *testing.T) {
+	s := newSandbox(t, simcert.Options{})
+	if err := s.sim.Gate().SetRules([]traffic.Rule{{Endpoint: "POST /v1/credentials/create-issue-send", DropAfterRate: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	started := time.Now()
+	_, err := s.client.CreateIssueSend(context.Background(), s.newCredential("ada@example.org"))
+	if !errors.Is(err, ErrUnknownOutcome) || !errors.Is(err, ErrServer) {
+		t.Fatalf("dropped answer: %v, want ErrUnknownOutcome and ErrServer", err)
+	}
+	_ = s.sim.Gate().SetRules(nil)
+	// Another credential, for someone else and before: must not match.
+	_, _ = s.client.CreateIssueSend(context.Background(), s.newCredential("bob@example.org"))
+
+	found, err := s.client.Search(context.Background(), Query{Email: "ada@example.org", GroupID: s.group.ID, CreatedAfter: started.Add(-time.Second)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(found) != 1 || found[0].Recipient.Email != "ada@example.org" || found[0].Status != "issued" {
+		t.Fatalf("search = %+v, want the one credential made by the lost call", found)
+	}
+	none, _ := s.client.Search(context.Background(), Query{Email: "ada@example.org", GroupID: s.group.ID, CreatedAfter: time.Now().Add(time.Hour)})
+	if len(none) != 0 {
+		t.Errorf("search after the credential was made found %d", len(none))
+	}
+}
+
+func TestServerErrorsOnReadsAreNotUnknownOutcomes(t *testing.T) {
+	s := newSandbox(t, simcert.Options{})
+	_ = s.sim.Gate().SetRules([]traffic.Rule{{Endpoint: "*", ErrorRate: 1}})
+	err := s.client.CheckToken(context.Background())
+	if !errors.Is(err, ErrServer) || errors.Is(err, ErrUnknownOutcome) {
+		t.Errorf("5xx on a read: %v, want ErrServer only", err)
+	}
+	_, err = s.client.Create(context.Background(), s.newCredential("ada@example.org"))
+	if !errors.Is(err, ErrServer) || !errors.Is(err, ErrUnknownOutcome) {
+		t.Errorf("5xx on a create: %v, want ErrServer and ErrUnknownOutcome", err)
+	}
+}
+
+func TestRateLimitIsWaitedOut(t *testing.T) {
+	s := newSandbox(t, simcert.Options{RatePerSecond: 10})
+	var wg sync.WaitGroup
+	for range 25 {
+		wg.Go(func() {
+			if err := s.client.CheckToken(context.Background()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if s.sim.Gate().Stats().RateLimited == 0 {
+		t.Error("no request was throttled; the test proves nothing")
+	}
+}

@@ -1,0 +1,89 @@
+// Package metrics defines autocred's Prometheus metrics. One Metrics value
+// is made per process and handed to the engine and the API clients (as their
+// upstream.Observer).
+package metrics
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// Metrics holds every metric autocred exports.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	Syncs          *prometheus.CounterVec   // by result: ok, incomplete, error
+	Entries        prometheus.Counter       // new entries recorded
+	Exits          prometheus.Counter       // contacts confirmed as left
+	Credentials    *prometheus.CounterVec   // runs finished, by outcome (the run status)
+	APIRequests    *prometheus.CounterVec   // by system, endpoint, status ("error" when no answer)
+	APIDuration    *prometheus.HistogramVec // by system
+	RateLimitWaits *prometheus.CounterVec   // 429/503 answers waited out, by system
+	RateLimitSecs  *prometheus.CounterVec   // seconds spent waiting them out, by system
+	Hints          *prometheus.CounterVec   // webhook deliveries, by result
+}
+
+// New registers the metrics, plus Go runtime and process collectors, on a
+// fresh registry. queueDepth is read at every scrape.
+func New(queueDepth func() float64) *Metrics {
+	reg := prometheus.NewRegistry()
+	m := &Metrics{
+		Registry: reg,
+		Syncs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "autocred_syncs_total", Help: "Segment syncs, by result (ok, incomplete, error).",
+		}, []string{"result"}),
+		Entries: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "autocred_entries_total", Help: "Contacts that newly entered a watched segment (one run each).",
+		}),
+		Exits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "autocred_exits_total", Help: "Contacts confirmed to have left a watched segment.",
+		}),
+		Credentials: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "autocred_runs_finished_total", Help: "Runs that reached a final status (issued, draft, send_unconfirmed, skipped, failed).",
+		}, []string{"outcome"}),
+		APIRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "autocred_api_requests_total", Help: "Requests to ActiveCampaign and Certifier, by endpoint and HTTP status.",
+		}, []string{"system", "endpoint", "status"}),
+		APIDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "autocred_api_request_seconds", Help: "Time to an answer from ActiveCampaign and Certifier.",
+			Buckets: prometheus.ExponentialBuckets(0.01, 2.5, 10),
+		}, []string{"system"}),
+		RateLimitWaits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "autocred_rate_limit_waits_total", Help: "Rate-limit answers (429, or 503 from ActiveCampaign) waited out.",
+		}, []string{"system"}),
+		RateLimitSecs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "autocred_rate_limit_wait_seconds_total", Help: "Time spent waiting out rate-limit answers.",
+		}, []string{"system"}),
+		Hints: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "autocred_webhook_hints_total", Help: "ActiveCampaign webhook deliveries received, by result.",
+		}, []string{"result"}),
+	}
+	reg.MustRegister(m.Syncs, m.Entries, m.Exits, m.Credentials, m.APIRequests, m.APIDuration,
+		m.RateLimitWaits, m.RateLimitSecs, m.Hints,
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if queueDepth != nil {
+		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "autocred_pending_runs", Help: "Runs waiting for their credential (the issuing queue's depth).",
+		}, queueDepth))
+	}
+	return m
+}
+
+// Request implements upstream.Observer.
+func (m *Metrics) Request(system, endpoint string, status int, took time.Duration) {
+	code := "error"
+	if status != 0 {
+		code = strconv.Itoa(status)
+	}
+	m.APIRequests.WithLabelValues(system, endpoint, code).Inc()
+	m.APIDuration.WithLabelValues(system).Observe(took.Seconds())
+}
+
+// RateLimited implements upstream.Observer.
+func (m *Metrics) RateLimited(system string, wait time.Duration) {
+	m.RateLimitWaits.WithLabelValues(system).Inc()
+	m.RateLimitSecs.WithLabelValues(system).Add(wait.Seconds())
+}

@@ -1,0 +1,78 @@
+package secret
+
+import (
+	"bytes"
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestSealOpen(t *testing.T) {
+	key := bytes.Repeat([]byte{7}, KeySize)
+	box, err := NewBox(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const token = "ac-key-0123456789abcdef"
+	sealed := box.Seal(token)
+	if bytes.Contains(sealed, []byte(token)) || bytes.Contains(sealed, []byte("0123456789")) {
+		t.Fatal("sealed value contains the plain text")
+	}
+	if again := box.Seal(token); bytes.Equal(again, sealed) {
+		t.Error("two seals of one value are equal: the nonce is not random")
+	}
+	got, err := box.Open(sealed)
+	if err != nil || got != token {
+		t.Fatalf("Open = %q, %v", got, err)
+	}
+	other, _ := NewBox(bytes.Repeat([]byte{8}, KeySize))
+	if _, err := other.Open(sealed); err != ErrWrongKey {
+		t.Errorf("open with another key: %v, want ErrWrongKey", err)
+	}
+	sealed[len(sealed)-1] ^= 1
+	if _, err := box.Open(sealed); err != ErrWrongKey {
+		t.Errorf("open of a damaged value: %v, want ErrWrongKey", err)
+	}
+}
+
+func TestLoadKey(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "autocred.key")
+	first, err := LoadKey("", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(path)
+	if err != nil || info.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode = %v, %v; want 0600", info.Mode().Perm(), err)
+	}
+	second, err := LoadKey("", path)
+	if err != nil || !bytes.Equal(first, second) {
+		t.Fatalf("second load gave another key (%v)", err)
+	}
+
+	env := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, KeySize))
+	if k, err := LoadKey(env, path); err != nil || !bytes.Equal(k, bytes.Repeat([]byte{1}, KeySize)) {
+		t.Errorf("env key not used: %v", err)
+	}
+	if _, err := LoadKey("c2hvcnQ=", path); err == nil || !strings.Contains(err.Error(), "head -c 32") {
+		t.Errorf("short env key: %v, want a hint how to make one", err)
+	}
+
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadKey("", path); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Errorf("world-readable key file accepted: %v", err)
+	}
+}
+
+func TestHint(t *testing.T) {
+	for in, want := range map[string]string{"abcdefghijkl": "…ijkl", "short": "…", "": "…"} {
+		if got := Hint(in); got != want {
+			t.Errorf("Hint(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,205 @@
+// Package upstream sends requests to the outside APIs on behalf of the
+// per-service clients. It waits for the account's rate limiter before every
+// request, waits out 429 (and, where the service uses it so, 503) answers as
+// Retry-After says without counting them as attempts, reports every request
+// to an Observer for metrics, and reads answers with a size cap.
+//
+// The service packages (activecampaign, certifier) build the requests and
+// decode the answers; sharing this part means both spend and count their
+// budgets the same way.
+package upstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Limiter paces requests to one account. Wait blocks until a request may be
+// sent or ctx is done.
+type Limiter interface {
+	Wait(ctx context.Context) error
+}
+
+// Observer is told about every request, for metrics. Implementations must
+// be safe for concurrent use.
+type Observer interface {
+	// Request reports one answered request; status is 0 when no answer came.
+	Request(system, endpoint string, status int, took time.Duration)
+	// RateLimited reports a wait forced by a 429/503 answer.
+	RateLimited(system string, wait time.Duration)
+}
+
+// Doer sends requests to one account of one service.
+type Doer struct {
+	System   string // "activecampaign" or "certifier", for metrics and errors
+	Client   *http.Client
+	Limiter  Limiter  // nil: no pacing
+	Observer Observer // nil: nothing reported
+	// Throttled tells whether an answer means "not processed, over the
+	// rate limit": wait and send again. Default: 429 only.
+	Throttled func(status int) bool
+	// MaxThrottleWait bounds the total time one call spends waiting out
+	// throttled answers; past it the call fails with ErrThrottled.
+	// Default 15 minutes.
+	MaxThrottleWait time.Duration
+	// Sleep waits; tests may replace it. Default: a timer that ctx cancels.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+// Response is a complete answer.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// MaxBody is the largest answer read. A segment-match page of 10,000 ids or
+// 100 contacts is a few hundred KiB; anything this large is not an answer
+// we can use.
+const MaxBody = 32 << 20
+
+// ErrThrottled means the service kept answering 429 for longer than the
+// Doer's MaxThrottleWait.
+var ErrThrottled = errors.New("still rate limited after waiting")
+
+// NetworkError means no answer arrived: the connection failed, was reset or
+// timed out. For a request that changes something, the change may or may
+// not have been made.
+type NetworkError struct {
+	System, Endpoint string
+	Err              error
+}
+
+func (e *NetworkError) Error() string {
+	return fmt.Sprintf("%s %s: no answer: %v", e.System, e.Endpoint, e.Err)
+}
+
+func (e *NetworkError) Unwrap() error { return e.Err }
+
+// Do sends the request that build makes (once per try, since a body can be
+// read only once) and returns the first answer that is not throttled.
+// endpoint names the call for metrics and errors, e.g. "GET /contacts".
+func (d *Doer) Do(ctx context.Context, endpoint string, build func(ctx context.Context) (*http.Request, error)) (*Response, error) {
+	throttled := d.Throttled
+	if throttled == nil {
+		throttled = func(status int) bool { return status == http.StatusTooManyRequests }
+	}
+	maxWait := d.MaxThrottleWait
+	if maxWait == 0 {
+		maxWait = 15 * time.Minute
+	}
+	var waited time.Duration
+	for try := 0; ; try++ {
+		if d.Limiter != nil {
+			if err := d.Limiter.Wait(ctx); err != nil {
+				return nil, err
+			}
+		}
+		req, err := build(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: building request: %w", d.System, endpoint, err)
+		}
+		start := time.Now()
+		resp, err := d.client().Do(req)
+		if err != nil {
+			d.observe(endpoint, 0, time.Since(start))
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return nil, &NetworkError{System: d.System, Endpoint: endpoint, Err: err}
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
+		resp.Body.Close()
+		d.observe(endpoint, resp.StatusCode, time.Since(start))
+		if err != nil {
+			return nil, &NetworkError{System: d.System, Endpoint: endpoint, Err: fmt.Errorf("reading answer: %w", err)}
+		}
+		if len(body) > MaxBody {
+			return nil, fmt.Errorf("%s %s: answer larger than %d MiB", d.System, endpoint, MaxBody>>20)
+		}
+		if !throttled(resp.StatusCode) {
+			return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
+		}
+		wait := RetryAfter(resp.Header, time.Now())
+		if wait <= 0 {
+			wait = Backoff(try, time.Second, 30*time.Second)
+		}
+		if waited+wait > maxWait {
+			return nil, fmt.Errorf("%s %s: %w (%s)", d.System, endpoint, ErrThrottled, waited.Round(time.Second))
+		}
+		waited += wait
+		if d.Observer != nil {
+			d.Observer.RateLimited(d.System, wait)
+		}
+		if err := d.sleep(ctx, wait); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (d *Doer) client() *http.Client {
+	if d.Client != nil {
+		return d.Client
+	}
+	return http.DefaultClient
+}
+
+func (d *Doer) observe(endpoint string, status int, took time.Duration) {
+	if d.Observer != nil {
+		d.Observer.Request(d.System, endpoint, status, took)
+	}
+}
+
+func (d *Doer) sleep(ctx context.Context, wait time.Duration) error {
+	if d.Sleep != nil {
+		return d.Sleep(ctx, wait)
+	}
+	return Sleep(ctx, wait)
+}
+
+// Sleep waits for d or until ctx is done.
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// RetryAfter reads a Retry-After header given in seconds or as an HTTP date.
+// It returns 0 when the header is absent or unreadable.
+func RetryAfter(h http.Header, now time.Time) time.Duration {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if secs, err := strconv.Atoi(v); err == nil {
+		if secs < 0 {
+			return 0
+		}
+		return time.Duration(secs) * time.Second
+	}
+	if t, err := http.ParseTime(v); err == nil && t.After(now) {
+		return t.Sub(now)
+	}
+	return 0
+}
+
+// Backoff is the wait before try n (0-based): exponential from base, capped
+// at max, with "full jitter" so that many clients do not retry in step.
+func Backoff(n int, base, max time.Duration) time.Duration {
+	d := base << min(n, 30)
+	if d <= 0 || d > max {
+		d = max
+	}
+	return d/2 + rand.N(d/2+1)
+}
