@@ -1,0 +1,56 @@
+package autocred
+
+import (
+	"strings"
+	"time"
+)
+
+// App is an outside service autocred connects to.
+type App string
+
+// The apps.
+const (
+	AppActiveCampaign App = "activecampaign"
+	AppCertifier      App = "certifier"
+)
+
+// ConnectionStatus says whether a connection's key still works.
+type ConnectionStatus string
+
+// The connection statuses.
+const (
+	ConnectionOK     ConnectionStatus = "ok"
+	ConnectionBroken ConnectionStatus = "broken" // the service refused the key; automations using it are paused
+)
+
+// Connection is an account of an outside service with the key to reach it.
+// The key itself is stored sealed and never leaves the process; SecretHint
+// is what may be shown of it.
+type Connection struct {
+	ID           int64            `json:"id"`
+	App          App              `json:"app"`
+	Name         string           `json:"name"`
+	APIURL       string           `json:"api_url"`
+	SecretHint   string           `json:"secret_hint"`
+	Status       ConnectionStatus `json:"status"`
+	StatusReason string           `json:"status_reason,omitempty"`
+	CreatedAt    time.Time        `json:"created_at"`
+	UpdatedAt    time.Time        `json:"updated_at"`
+}
+
+// Validate checks what can be checked without calling the service.
+func (c *Connection) Validate() error {
+	switch c.App {
+	case AppActiveCampaign, AppCertifier:
+	default:
+		return FieldErrorf("app", "must be %q or %q", AppActiveCampaign, AppCertifier)
+	}
+	c.Name = strings.TrimSpace(c.Name)
+	if c.Name == "" {
+		return FieldErrorf("name", "is required: a name to tell this account from others, e.g. \"Acme ActiveCampaign\"")
+	}
+	if len(c.Name) > 100 {
+		return FieldErrorf("name", "is longer than 100 characters")
+	}
+	return nil
+}

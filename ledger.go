@@ -1,0 +1,59 @@
+package autocred
+
+import (
+	"slices"
+	"time"
+)
+
+// Membership is the ledger row of one contact for one automation. The ledger
+// is kept forever: pruning run history must not forget who is in, or the next
+// sync would take them for new entries.
+type Membership struct {
+	AutomationID int64
+	ContactID    int64
+	InSegment    bool
+	Entries      int // how many times the contact entered; the runs' entry numbers
+	// MissedSnapshot is the sequence number of the last complete snapshot
+	// that did not contain this in-segment contact, or 0.
+	MissedSnapshot int64
+	FirstSeen      time.Time
+	LastEntered    time.Time
+	LastLeft       time.Time
+}
+
+// Diff compares the contacts the ledger has in the segment with a complete
+// snapshot of it. Both must be sorted ascending. Entered are in the snapshot
+// but not in the ledger: each is a new entry. Missing are in the ledger but
+// not the snapshot: absent, but not yet known to have left (see Left).
+func Diff(in, snapshot []int64) (entered, missing []int64) {
+	i, j := 0, 0
+	for i < len(in) || j < len(snapshot) {
+		switch {
+		case j == len(snapshot) || (i < len(in) && in[i] < snapshot[j]):
+			missing = append(missing, in[i])
+			i++
+		case i == len(in) || snapshot[j] < in[i]:
+			entered = append(entered, snapshot[j])
+			j++
+		default:
+			i++
+			j++
+		}
+	}
+	return entered, missing
+}
+
+// SortIDs sorts and de-duplicates ids in place, for Diff.
+func SortIDs(ids []int64) []int64 {
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// Left tells whether a contact missing from snapshot number seq has now
+// left: it was missing from the previous complete snapshot too. A single
+// absence is not enough, because a segment evaluation can lag a change by
+// a moment, and marking someone left who is still in would issue them a
+// second credential on the next sync.
+func Left(m Membership, seq int64) bool {
+	return m.InSegment && m.MissedSnapshot != 0 && m.MissedSnapshot == seq-1
+}
