@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/autocred/autocred/sim/traffic"
 	simcert "github.com/autocred/autocred/sim/certifier"
+	"github.com/autocred/autocred/sim/traffic"
 )
 
 type sandbox struct {

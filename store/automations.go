@@ -1,0 +1,233 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/autocred/autocred"
+)
+
+const automationColumns = `id, name, status, status_reason, trigger_connection_id, segment_id, segment_name,
+	action_connection_id, group_id, group_name, action, poll_interval_ms, snapshot_seq,
+	baseline_done, baseline_total, last_sync_at, last_sync_error, created_at, updated_at`
+
+func scanAutomation(row interface{ Scan(...any) error }) (autocred.Automation, error) {
+	var a autocred.Automation
+	var action string
+	var pollMS, lastSync, created, updated int64
+	err := row.Scan(&a.ID, &a.Name, &a.Status, &a.StatusReason, &a.Trigger.ConnectionID, &a.Trigger.SegmentID, &a.Trigger.SegmentName,
+		&a.Action.ConnectionID, &a.Action.GroupID, &a.Action.GroupName, &action, &pollMS, &a.SnapshotSeq,
+		&a.Baseline.Done, &a.Baseline.Total, &lastSync, &a.LastSyncError, &created, &updated)
+	if err != nil {
+		return a, err
+	}
+	connID, groupID, groupName := a.Action.ConnectionID, a.Action.GroupID, a.Action.GroupName
+	if err := json.Unmarshal([]byte(action), &a.Action); err != nil {
+		return a, fmt.Errorf("automation %d: unreadable mapping: %w", a.ID, err)
+	}
+	a.Action.ConnectionID, a.Action.GroupID, a.Action.GroupName = connID, groupID, groupName
+	a.PollInterval = time.Duration(pollMS) * time.Millisecond
+	a.LastSyncAt, a.CreatedAt, a.UpdatedAt = fromMS(lastSync), fromMS(created), fromMS(updated)
+	return a, nil
+}
+
+// CreateAutomation stores a new automation as a draft and sets its ID.
+func (db *DB) CreateAutomation(ctx context.Context, a *autocred.Automation) error {
+	action, err := json.Marshal(a.Action)
+	if err != nil {
+		return err
+	}
+	now := db.now().UTC()
+	a.Status, a.CreatedAt, a.UpdatedAt = autocred.StatusDraft, now, now
+	res, err := db.sql.ExecContext(ctx, `INSERT INTO automations (name, status, trigger_connection_id, segment_id, segment_name,
+		action_connection_id, group_id, group_name, action, poll_interval_ms, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.Name, a.Status, a.Trigger.ConnectionID, a.Trigger.SegmentID, a.Trigger.SegmentName,
+		a.Action.ConnectionID, a.Action.GroupID, a.Action.GroupName, string(action), a.PollInterval.Milliseconds(), ms(now), ms(now))
+	if err != nil {
+		return fmt.Errorf("storing automation: %w", err)
+	}
+	a.ID, err = res.LastInsertId()
+	return err
+}
+
+// UpdateAutomation saves a user's edit: name, trigger, action, interval.
+// Status and sync state are changed only by the engine.
+func (db *DB) UpdateAutomation(ctx context.Context, a *autocred.Automation) error {
+	action, err := json.Marshal(a.Action)
+	if err != nil {
+		return err
+	}
+	a.UpdatedAt = db.now().UTC()
+	res, err := db.sql.ExecContext(ctx, `UPDATE automations SET name = ?, trigger_connection_id = ?, segment_id = ?, segment_name = ?,
+		action_connection_id = ?, group_id = ?, group_name = ?, action = ?, poll_interval_ms = ?, updated_at = ? WHERE id = ?`,
+		a.Name, a.Trigger.ConnectionID, a.Trigger.SegmentID, a.Trigger.SegmentName,
+		a.Action.ConnectionID, a.Action.GroupID, a.Action.GroupName, string(action), a.PollInterval.Milliseconds(), ms(a.UpdatedAt), a.ID)
+	if err != nil {
+		return fmt.Errorf("saving automation %d: %w", a.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return autocred.Errorf(autocred.ENOTFOUND, "automation %d does not exist", a.ID)
+	}
+	return nil
+}
+
+// Automation reads one automation.
+func (db *DB) Automation(ctx context.Context, id int64) (autocred.Automation, error) {
+	return getAutomation(ctx, db.sql, id)
+}
+
+// AutomationTx reads one automation inside a transaction.
+func (db *DB) AutomationTx(ctx context.Context, tx *sql.Tx, id int64) (autocred.Automation, error) {
+	return getAutomation(ctx, tx, id)
+}
+
+func getAutomation(ctx context.Context, q querier, id int64) (autocred.Automation, error) {
+	a, err := scanAutomation(q.QueryRowContext(ctx, `SELECT `+automationColumns+` FROM automations WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, autocred.Errorf(autocred.ENOTFOUND, "automation %d does not exist", id)
+	}
+	return a, err
+}
+
+// AutomationFilter selects automations; zero fields do not filter.
+type AutomationFilter struct {
+	Statuses     []autocred.AutomationStatus
+	ConnectionID int64 // trigger connection
+	SegmentID    string
+}
+
+// Automations lists automations, oldest first.
+func (db *DB) Automations(ctx context.Context, f AutomationFilter) ([]autocred.Automation, error) {
+	query := `SELECT ` + automationColumns + ` FROM automations WHERE 1 = 1`
+	var args []any
+	if len(f.Statuses) > 0 {
+		query += ` AND status IN (` + placeholders(len(f.Statuses)) + `)`
+		for _, s := range f.Statuses {
+			args = append(args, s)
+		}
+	}
+	if f.ConnectionID != 0 {
+		query += ` AND trigger_connection_id = ?`
+		args = append(args, f.ConnectionID)
+	}
+	if f.SegmentID != "" {
+		query += ` AND segment_id = ?`
+		args = append(args, f.SegmentID)
+	}
+	rows, err := db.sql.QueryContext(ctx, query+` ORDER BY id`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []autocred.Automation
+	for rows.Next() {
+		a, err := scanAutomation(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// DeleteAutomation removes an automation with its ledger and runs. The
+// credentials already issued stay in Certifier (rule R6).
+func (db *DB) DeleteAutomation(ctx context.Context, id int64) error {
+	res, err := db.sql.ExecContext(ctx, `DELETE FROM automations WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("deleting automation %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return autocred.Errorf(autocred.ENOTFOUND, "automation %d does not exist", id)
+	}
+	return nil
+}
+
+// SetAutomationStatus changes an automation's status inside tx. from, when
+// not empty, lists the statuses the change is allowed from; otherwise the
+// change fails with a conflict naming the current status.
+func (db *DB) SetAutomationStatus(ctx context.Context, tx *sql.Tx, id int64, to autocred.AutomationStatus, reason string, from ...autocred.AutomationStatus) error {
+	query := `UPDATE automations SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?`
+	args := []any{to, reason, ms(db.now()), id}
+	if len(from) > 0 {
+		query += ` AND status IN (` + placeholders(len(from)) + `)`
+		for _, s := range from {
+			args = append(args, s)
+		}
+	}
+	res, err := tx.ExecContext(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		a, err := getAutomation(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s; it cannot become %s from there", id, a.Status, to)
+	}
+	return nil
+}
+
+// SetBaselineProgress records how much of the first snapshot has been read.
+func (db *DB) SetBaselineProgress(ctx context.Context, id int64, p autocred.Progress) error {
+	_, err := db.sql.ExecContext(ctx, `UPDATE automations SET baseline_done = ?, baseline_total = ? WHERE id = ?`, p.Done, p.Total, id)
+	return err
+}
+
+// RecordSync records the end of a sync of an automation, and its error.
+func (db *DB) RecordSync(ctx context.Context, id int64, at time.Time, syncErr string) error {
+	_, err := db.sql.ExecContext(ctx, `UPDATE automations SET last_sync_at = ?, last_sync_error = ? WHERE id = ?`, ms(at), syncErr, id)
+	return err
+}
+
+// NextSnapshotSeq numbers the next complete snapshot of an automation.
+func (db *DB) NextSnapshotSeq(ctx context.Context, tx *sql.Tx, id int64) (int64, error) {
+	var seq int64
+	err := tx.QueryRowContext(ctx, `UPDATE automations SET snapshot_seq = snapshot_seq + 1 WHERE id = ? RETURNING snapshot_seq`, id).Scan(&seq)
+	return seq, err
+}
+
+func placeholders(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	b := make([]byte, 0, 2*n)
+	for i := range n {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '?')
+	}
+	return string(b)
+}
+
+// DueForSync lists the watching automations whose next sync time has come.
+func (db *DB) DueForSync(ctx context.Context, now time.Time) ([]autocred.Automation, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+automationColumns+` FROM automations
+		WHERE status IN ('baselining', 'active') AND next_sync_at <= ? ORDER BY next_sync_at`, ms(now))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []autocred.Automation
+	for rows.Next() {
+		a, err := scanAutomation(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// SetNextSync schedules an automation's next periodic sync.
+func (db *DB) SetNextSync(ctx context.Context, id int64, at time.Time) error {
+	_, err := db.sql.ExecContext(ctx, `UPDATE automations SET next_sync_at = ? WHERE id = ?`, ms(at), id)
+	return err
+}

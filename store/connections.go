@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/autocred/autocred"
+)
+
+const connectionColumns = `id, app, name, api_url, secret_hint, status, status_reason, created_at, updated_at`
+
+func scanConnection(row interface{ Scan(...any) error }) (autocred.Connection, error) {
+	var c autocred.Connection
+	var created, updated int64
+	err := row.Scan(&c.ID, &c.App, &c.Name, &c.APIURL, &c.SecretHint, &c.Status, &c.StatusReason, &created, &updated)
+	c.CreatedAt, c.UpdatedAt = fromMS(created), fromMS(updated)
+	return c, err
+}
+
+// CreateConnection stores a connection with its sealed key and sets c.ID.
+func (db *DB) CreateConnection(ctx context.Context, c *autocred.Connection, sealed []byte) error {
+	now := db.now()
+	c.CreatedAt, c.UpdatedAt = now.UTC(), now.UTC()
+	if c.Status == "" {
+		c.Status = autocred.ConnectionOK
+	}
+	res, err := db.sql.ExecContext(ctx, `INSERT INTO connections (app, name, api_url, secret, secret_hint, status, status_reason, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		c.App, c.Name, c.APIURL, sealed, c.SecretHint, c.Status, c.StatusReason, ms(now), ms(now))
+	if err != nil {
+		return fmt.Errorf("storing connection: %w", err)
+	}
+	c.ID, err = res.LastInsertId()
+	return err
+}
+
+// Connection reads one connection.
+func (db *DB) Connection(ctx context.Context, id int64) (autocred.Connection, error) {
+	c, err := scanConnection(db.sql.QueryRowContext(ctx, `SELECT `+connectionColumns+` FROM connections WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, autocred.Errorf(autocred.ENOTFOUND, "connection %d does not exist", id)
+	}
+	return c, err
+}
+
+// ConnectionSecret reads a connection's sealed key.
+func (db *DB) ConnectionSecret(ctx context.Context, id int64) ([]byte, error) {
+	var sealed []byte
+	err := db.sql.QueryRowContext(ctx, `SELECT secret FROM connections WHERE id = ?`, id).Scan(&sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, autocred.Errorf(autocred.ENOTFOUND, "connection %d does not exist", id)
+	}
+	return sealed, err
+}
+
+// Connections lists every connection, oldest first.
+func (db *DB) Connections(ctx context.Context) ([]autocred.Connection, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT `+connectionColumns+` FROM connections ORDER BY id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []autocred.Connection
+	for rows.Next() {
+		c, err := scanConnection(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// DeleteConnection removes a connection that no automation uses.
+func (db *DB) DeleteConnection(ctx context.Context, id int64) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		var users int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM automations WHERE trigger_connection_id = ? OR action_connection_id = ?`, id, id).Scan(&users); err != nil {
+			return err
+		}
+		if users > 0 {
+			return autocred.Errorf(autocred.ECONFLICT, "connection %d is used by %d automation(s); delete them or point them at another connection first", id, users)
+		}
+		res, err := tx.ExecContext(ctx, `DELETE FROM connections WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return autocred.Errorf(autocred.ENOTFOUND, "connection %d does not exist", id)
+		}
+		return nil
+	})
+}
+
+// SetConnectionStatus records whether a connection's key works. Marking it
+// broken also stops every watching automation that uses it, in the same
+// transaction, so no job keeps calling with a refused key.
+func (db *DB) SetConnectionStatus(ctx context.Context, id int64, status autocred.ConnectionStatus, reason string) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		now := ms(db.now())
+		if _, err := tx.ExecContext(ctx, `UPDATE connections SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?`, status, reason, now, id); err != nil {
+			return err
+		}
+		if status != autocred.ConnectionBroken {
+			return nil
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE automations SET status = 'broken', status_reason = ?, updated_at = ?
+			WHERE status IN ('baselining', 'active') AND (trigger_connection_id = ? OR action_connection_id = ?)`,
+			"connection stopped working: "+reason, now, id, id)
+		return err
+	})
+}

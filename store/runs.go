@@ -1,0 +1,233 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/autocred/autocred"
+)
+
+const runColumns = `id, automation_id, contact_id, entry, email, contact, status, credential_id, public_link,
+	attempts, last_error, step, step_started_at, created_at, updated_at`
+
+func scanRun(row interface{ Scan(...any) error }) (autocred.Run, error) {
+	var r autocred.Run
+	var contact string
+	var stepAt, created, updated int64
+	err := row.Scan(&r.ID, &r.AutomationID, &r.ContactID, &r.Entry, &r.Email, &contact, &r.Status, &r.CredentialID, &r.PublicLink,
+		&r.Attempts, &r.LastError, &r.Step, &stepAt, &created, &updated)
+	if err != nil {
+		return r, err
+	}
+	if err := json.Unmarshal([]byte(contact), &r.Contact); err != nil {
+		return r, fmt.Errorf("run %d: unreadable contact: %w", r.ID, err)
+	}
+	r.StepStartedAt, r.CreatedAt, r.UpdatedAt = fromMS(stepAt), fromMS(created), fromMS(updated)
+	return r, nil
+}
+
+// InsertRun stores a new run inside tx and sets its ID. The unique key
+// (automation, contact, entry) refuses a second run for one entry.
+func (db *DB) InsertRun(ctx context.Context, tx *sql.Tx, r *autocred.Run) error {
+	contact, err := json.Marshal(r.Contact)
+	if err != nil {
+		return err
+	}
+	now := db.now().UTC()
+	r.CreatedAt, r.UpdatedAt = now, now
+	if r.Status == "" {
+		r.Status = autocred.RunPending
+	}
+	err = tx.QueryRowContext(ctx, `INSERT INTO runs (automation_id, contact_id, entry, email, contact, status, last_error, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		r.AutomationID, r.ContactID, r.Entry, r.Email, string(contact), r.Status, r.LastError, ms(now), ms(now)).Scan(&r.ID)
+	if err != nil {
+		return fmt.Errorf("recording run of contact %d entry %d: %w", r.ContactID, r.Entry, err)
+	}
+	return nil
+}
+
+// Run reads one run.
+func (db *DB) Run(ctx context.Context, id int64) (autocred.Run, error) {
+	r, err := scanRun(db.sql.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, autocred.Errorf(autocred.ENOTFOUND, "run %d does not exist", id)
+	}
+	return r, err
+}
+
+// SaveRun writes a run's progress: status, credential, attempts, error and
+// step. It is called before and after every Certifier call, so that a crash
+// at any point leaves a record of what may have happened.
+func (db *DB) SaveRun(ctx context.Context, r *autocred.Run) error {
+	r.UpdatedAt = db.now().UTC()
+	_, err := db.sql.ExecContext(ctx, `UPDATE runs SET email = ?, status = ?, credential_id = ?, public_link = ?, attempts = ?,
+		last_error = ?, step = ?, step_started_at = ?, updated_at = ? WHERE id = ?`,
+		r.Email, r.Status, r.CredentialID, r.PublicLink, r.Attempts, r.LastError, r.Step, ms(r.StepStartedAt), ms(r.UpdatedAt), r.ID)
+	if err != nil {
+		return fmt.Errorf("saving run %d: %w", r.ID, err)
+	}
+	return nil
+}
+
+// AddRunEvent appends a line to a run's log.
+func (db *DB) AddRunEvent(ctx context.Context, runID int64, message string) error {
+	_, err := db.sql.ExecContext(ctx, `INSERT INTO run_events (run_id, at, message) VALUES (?, ?, ?)`, runID, ms(db.now()), message)
+	return err
+}
+
+// RunEvents reads a run's log, oldest first.
+func (db *DB) RunEvents(ctx context.Context, runID int64) ([]autocred.RunEvent, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT at, message FROM run_events WHERE run_id = ? ORDER BY id`, runID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []autocred.RunEvent
+	for rows.Next() {
+		var e autocred.RunEvent
+		var at int64
+		if err := rows.Scan(&at, &e.Message); err != nil {
+			return nil, err
+		}
+		e.At = fromMS(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// RunFilter selects runs.
+type RunFilter struct {
+	AutomationID int64
+	Status       autocred.RunStatus // empty: all
+	// Contact matches a contact id exactly or an email by substring.
+	Contact string
+	// After is the cursor: runs with a smaller id than this come next.
+	After int64
+	Limit int // default 50, at most 500
+}
+
+// Runs lists an automation's runs, newest first, and the cursor of the next
+// page (0 when there is none).
+func (db *DB) Runs(ctx context.Context, f RunFilter) ([]autocred.Run, int64, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	limit = min(limit, 500)
+	query := `SELECT ` + runColumns + ` FROM runs WHERE automation_id = ?`
+	args := []any{f.AutomationID}
+	if f.Status != "" {
+		query += ` AND status = ?`
+		args = append(args, f.Status)
+	}
+	if c := strings.TrimSpace(f.Contact); c != "" {
+		if id, err := strconv.ParseInt(c, 10, 64); err == nil {
+			query += ` AND contact_id = ?`
+			args = append(args, id)
+		} else {
+			query += ` AND lower(email) LIKE ? ESCAPE '\'`
+			args = append(args, "%"+likeEscaper.Replace(strings.ToLower(c))+"%")
+		}
+	}
+	if f.After > 0 {
+		query += ` AND id < ?`
+		args = append(args, f.After)
+	}
+	query += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, limit+1)
+	rows, err := db.sql.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	var out []autocred.Run
+	for rows.Next() {
+		r, err := scanRun(rows)
+		if err != nil {
+			return nil, 0, err
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	var next int64
+	if len(out) > limit {
+		out = out[:limit]
+		next = out[limit-1].ID
+	}
+	return out, next, nil
+}
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// RunCounts counts an automation's runs by status.
+func (db *DB) RunCounts(ctx context.Context, automationID int64) (map[autocred.RunStatus]int, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT status, count(*) FROM runs WHERE automation_id = ? GROUP BY status`, automationID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[autocred.RunStatus]int{}
+	for rows.Next() {
+		var s autocred.RunStatus
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		out[s] = n
+	}
+	return out, rows.Err()
+}
+
+// CredentialClaimed tells whether a run already holds this credential, so
+// that reconciling an unknown outcome never adopts another run's credential
+// (two automations may issue from one group to one person).
+func (db *DB) CredentialClaimed(ctx context.Context, credentialID string) (bool, error) {
+	var n int
+	err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM runs WHERE credential_id = ?`, credentialID).Scan(&n)
+	return n > 0, err
+}
+
+// ResetRunForRetry makes a failed or skipped run pending again inside tx,
+// so that its job can be enqueued in the same transaction.
+func (db *DB) ResetRunForRetry(ctx context.Context, tx *sql.Tx, id int64) error {
+	res, err := tx.ExecContext(ctx, `UPDATE runs SET status = 'pending', last_error = '', updated_at = ?
+		WHERE id = ? AND status IN ('failed', 'skipped')`, ms(db.now()), id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		var status string
+		if err := tx.QueryRowContext(ctx, `SELECT status FROM runs WHERE id = ?`, id).Scan(&status); errors.Is(err, sql.ErrNoRows) {
+			return autocred.Errorf(autocred.ENOTFOUND, "run %d does not exist", id)
+		}
+		return autocred.Errorf(autocred.ECONFLICT, "run %d is %s; only failed and skipped runs can be retried", id, status)
+	}
+	return nil
+}
+
+// RunIDs lists the ids of an automation's runs with a status, for "retry
+// all failed".
+func (db *DB) RunIDs(ctx context.Context, automationID int64, status autocred.RunStatus) ([]int64, error) {
+	rows, err := db.sql.QueryContext(ctx, `SELECT id FROM runs WHERE automation_id = ? AND status = ? ORDER BY id`, automationID, status)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
