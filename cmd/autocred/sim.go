@@ -39,12 +39,12 @@ type sandboxConfig struct {
 func startSandboxes(cfg sandboxConfig) (*sandboxes, error) {
 	acLn, err := net.Listen("tcp", cfg.acAddr)
 	if err != nil {
-		return nil, fmt.Errorf("ActiveCampaign sandbox: %w", err)
+		return nil, fmt.Errorf("starting the ActiveCampaign sandbox: %w", err)
 	}
 	certLn, err := net.Listen("tcp", cfg.certifierAddr)
 	if err != nil {
 		acLn.Close()
-		return nil, fmt.Errorf("Certifier sandbox: %w", err)
+		return nil, fmt.Errorf("starting the Certifier sandbox: %w", err)
 	}
 	sb := &sandboxes{
 		AC:             simac.New(simac.Options{RatePerSecond: cfg.acRate, Seed: cfg.randSeed, Logger: cfg.logger}),

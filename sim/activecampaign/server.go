@@ -235,11 +235,5 @@ func apiBase(r *http.Request, a *account) string {
 	return scheme + "://" + r.Host + "/" + a.name + "/api/3"
 }
 
-// v3Time formats a time the way v3 REST does: ISO-8601 with the account's
-// offset, e.g. 2025-01-02T10:00:00-06:00.
-func (s *Server) v3Time(t time.Time) string {
-	return t.In(s.loc).Format("2006-01-02T15:04:05-07:00")
-}
-
 // v2Time formats a time the way the Segments v2 / matching APIs do (UTC, Z).
 func v2Time(t time.Time) string { return t.UTC().Format(time.RFC3339) }
