@@ -213,10 +213,10 @@ func (db *DB) ResetRunForRetry(ctx context.Context, tx *sql.Tx, id int64) error 
 	return nil
 }
 
-// RunIDs lists the ids of an automation's runs with a status, for "retry
-// all failed".
-func (db *DB) RunIDs(ctx context.Context, automationID int64, status autocred.RunStatus) ([]int64, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT id FROM runs WHERE automation_id = ? AND status = ? ORDER BY id`, automationID, status)
+// RunIDsTx lists the ids of an automation's runs with a status, for "retry
+// all failed" and for re-enqueueing pending runs.
+func (db *DB) RunIDsTx(ctx context.Context, tx *sql.Tx, automationID int64, status autocred.RunStatus) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM runs WHERE automation_id = ? AND status = ? ORDER BY id`, automationID, status)
 	if err != nil {
 		return nil, err
 	}

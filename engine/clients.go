@@ -1,0 +1,190 @@
+package engine
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/activecampaign"
+	"github.com/autocred/autocred/certifier"
+	"github.com/autocred/autocred/internal/ratelimit"
+	"github.com/autocred/autocred/internal/secret"
+	"github.com/autocred/autocred/internal/upstream"
+	"github.com/autocred/autocred/store"
+)
+
+// Clients makes the API clients of connections. Clients of one account
+// share one rate limiter, whatever connection or job they serve: the budget
+// belongs to the account.
+type Clients struct {
+	box       *secret.Box
+	http      *http.Client
+	observer  upstream.Observer
+	acLimits  *ratelimit.Registry
+	crtLimits *ratelimit.Registry
+	// ACPollInterval is the first wait between polls of a segment
+	// evaluation; tests shorten it.
+	ACPollInterval time.Duration
+	publicBase     string
+
+	mu    sync.Mutex
+	ac    map[int64]cachedAC
+	certs map[int64]cachedCert
+}
+
+type cachedAC struct {
+	updated time.Time
+	client  *activecampaign.Client
+}
+
+type cachedCert struct {
+	updated time.Time
+	client  *certifier.Client
+}
+
+// ClientsConfig configures NewClients.
+type ClientsConfig struct {
+	Box                *secret.Box
+	HTTPClient         *http.Client
+	Observer           upstream.Observer
+	ACPerSecond        float64 // per ActiveCampaign account; default 4
+	CertifierPerSecond float64 // per Certifier workspace; default 8
+	ACPollInterval     time.Duration
+	// PublicBase is where credentials' public pages live; a credential's
+	// link is PublicBase/<publicId>. Default DefaultPublicBase.
+	PublicBase string
+}
+
+// DefaultPublicBase is the digital wallet that shows Certifier credentials.
+const DefaultPublicBase = "https://credsverse.com/credentials"
+
+// NewClients returns a client factory.
+func NewClients(cfg ClientsConfig) *Clients {
+	if cfg.ACPerSecond == 0 {
+		cfg.ACPerSecond = 4
+	}
+	if cfg.CertifierPerSecond == 0 {
+		cfg.CertifierPerSecond = 8
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Timeout: 60 * time.Second}
+	}
+	return &Clients{
+		box: cfg.Box, http: cfg.HTTPClient, observer: cfg.Observer,
+		acLimits:       ratelimit.NewRegistry(cfg.ACPerSecond),
+		crtLimits:      ratelimit.NewRegistry(cfg.CertifierPerSecond),
+		ACPollInterval: cfg.ACPollInterval,
+		publicBase:     strings.TrimSuffix(cmp.Or(cfg.PublicBase, DefaultPublicBase), "/"),
+		ac:             map[int64]cachedAC{}, certs: map[int64]cachedCert{},
+	}
+}
+
+// PublicLink is the public page of a credential.
+func (c *Clients) PublicLink(publicID string) string {
+	if publicID == "" {
+		return ""
+	}
+	return c.publicBase + "/" + publicID
+}
+
+// NewActiveCampaign builds a client for a URL and key not stored yet, e.g.
+// to check them before a connection is saved.
+func (c *Clients) NewActiveCampaign(apiURL, key string) (*activecampaign.Client, error) {
+	base, err := activecampaign.NormalizeURL(apiURL)
+	if err != nil {
+		return nil, err
+	}
+	u, _ := url.Parse(base)
+	return activecampaign.New(activecampaign.Config{
+		URL: base, Key: key, HTTPClient: c.http, Observer: c.observer,
+		// The account is the host (and path, for sandboxes that serve
+		// several accounts on one host).
+		Limiter:      c.acLimits.For(u.Host + u.Path),
+		PollInterval: c.ACPollInterval,
+	})
+}
+
+// NewCertifier builds a client for a URL and token not stored yet.
+func (c *Clients) NewCertifier(apiURL, token string) (*certifier.Client, error) {
+	sum := sha256.Sum256([]byte(token))
+	return certifier.New(certifier.Config{
+		URL: apiURL, Token: token, HTTPClient: c.http, Observer: c.observer,
+		// A token belongs to one workspace: its budget is keyed by it.
+		Limiter: c.crtLimits.For(apiURL + "#" + hex.EncodeToString(sum[:8])),
+	})
+}
+
+// secretOf opens a stored connection's key.
+func (c *Clients) secretOf(ctx context.Context, st *store.DB, conn autocred.Connection) (string, error) {
+	sealed, err := st.ConnectionSecret(ctx, conn.ID)
+	if err != nil {
+		return "", err
+	}
+	return c.box.Open(sealed)
+}
+
+// ActiveCampaign returns the client of a stored connection.
+func (c *Clients) ActiveCampaign(ctx context.Context, st *store.DB, connID int64) (*activecampaign.Client, error) {
+	conn, err := st.Connection(ctx, connID)
+	if err != nil {
+		return nil, err
+	}
+	if conn.App != autocred.AppActiveCampaign {
+		return nil, autocred.Errorf(autocred.EINVALID, "connection %d is a %s connection, not ActiveCampaign", connID, conn.App)
+	}
+	c.mu.Lock()
+	cached, ok := c.ac[connID]
+	c.mu.Unlock()
+	if ok && cached.updated.Equal(conn.UpdatedAt) {
+		return cached.client, nil
+	}
+	key, err := c.secretOf(ctx, st, conn)
+	if err != nil {
+		return nil, fmt.Errorf("connection %d: %w", connID, err)
+	}
+	client, err := c.NewActiveCampaign(conn.APIURL, key)
+	if err != nil {
+		return nil, fmt.Errorf("connection %d: %w", connID, err)
+	}
+	c.mu.Lock()
+	c.ac[connID] = cachedAC{updated: conn.UpdatedAt, client: client}
+	c.mu.Unlock()
+	return client, nil
+}
+
+// Certifier returns the client of a stored connection.
+func (c *Clients) Certifier(ctx context.Context, st *store.DB, connID int64) (*certifier.Client, error) {
+	conn, err := st.Connection(ctx, connID)
+	if err != nil {
+		return nil, err
+	}
+	if conn.App != autocred.AppCertifier {
+		return nil, autocred.Errorf(autocred.EINVALID, "connection %d is a %s connection, not Certifier", connID, conn.App)
+	}
+	c.mu.Lock()
+	cached, ok := c.certs[connID]
+	c.mu.Unlock()
+	if ok && cached.updated.Equal(conn.UpdatedAt) {
+		return cached.client, nil
+	}
+	token, err := c.secretOf(ctx, st, conn)
+	if err != nil {
+		return nil, fmt.Errorf("connection %d: %w", connID, err)
+	}
+	client, err := c.NewCertifier(conn.APIURL, token)
+	if err != nil {
+		return nil, fmt.Errorf("connection %d: %w", connID, err)
+	}
+	c.mu.Lock()
+	c.certs[connID] = cachedCert{updated: conn.UpdatedAt, client: client}
+	c.mu.Unlock()
+	return client, nil
+}

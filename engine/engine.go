@@ -1,0 +1,194 @@
+// Package engine is autocred's worker: it reads watched segments, records
+// new entries in the ledger, and issues one credential per entry, as River
+// jobs in the same database as the ledger so that an entry, its run and its
+// job are committed together or not at all.
+//
+// Three kinds of job do the work:
+//   - schedule (periodic, on the leader only): enqueues a sync for every
+//     segment whose automations are due;
+//   - sync: reads one segment once and applies the snapshot to every
+//     watching automation on it (baseline, entries, absences);
+//   - issue: makes the credential of one run, reconciling any earlier
+//     attempt whose outcome is unknown before calling Certifier again.
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/autocred/autocred/internal/metrics"
+	"github.com/autocred/autocred/store"
+)
+
+// Config configures an Engine.
+type Config struct {
+	Store   *store.DB
+	Clients *Clients
+	Metrics *metrics.Metrics
+	Logger  *slog.Logger
+	// PollInterval is how often an automation's segment is read when the
+	// automation sets no interval of its own. Default 60 s.
+	PollInterval time.Duration
+	// ScheduleEvery is how often the scheduler looks for due syncs.
+	// Default 5 s.
+	ScheduleEvery time.Duration
+	// IssueWorkers is how many issue jobs run at once. The Certifier limiter
+	// paces them anyway; more workers only wait longer. Default 20.
+	IssueWorkers int
+	// JobTimeout bounds an issue job; a job of a process that died is
+	// picked up again a little after it (RescueAfter). Defaults 20 s, 25 s.
+	JobTimeout  time.Duration
+	RescueAfter time.Duration
+	// Holder names this process in leases. Default host:pid.
+	Holder string
+}
+
+// Engine runs the jobs.
+type Engine struct {
+	cfg     Config
+	store   *store.DB
+	clients *Clients
+	metrics *metrics.Metrics
+	log     *slog.Logger
+	river   *river.Client[*sql.Tx]
+	holder  string
+}
+
+// The queues: syncs apart from issues, so that a long sync never keeps
+// credentials waiting.
+const (
+	queueIssue = river.QueueDefault
+	queueSync  = "sync"
+)
+
+// New builds an Engine; Start runs it.
+func New(cfg Config) (*Engine, error) {
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = time.Minute
+	}
+	if cfg.ScheduleEvery == 0 {
+		cfg.ScheduleEvery = 5 * time.Second
+	}
+	if cfg.IssueWorkers == 0 {
+		cfg.IssueWorkers = 20
+	}
+	if cfg.JobTimeout == 0 {
+		cfg.JobTimeout = 20 * time.Second
+	}
+	if cfg.RescueAfter == 0 {
+		cfg.RescueAfter = cfg.JobTimeout + 5*time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.New(nil)
+	}
+	if cfg.Holder == "" {
+		host, _ := os.Hostname()
+		cfg.Holder = host + ":" + strconv.Itoa(os.Getpid()) + ":" + strconv.FormatUint(rand.Uint64()%1e6, 10)
+	}
+	e := &Engine{cfg: cfg, store: cfg.Store, clients: cfg.Clients, metrics: cfg.Metrics, log: cfg.Logger, holder: cfg.Holder}
+
+	workers := river.NewWorkers()
+	river.AddWorker(workers, &scheduleWorker{e: e})
+	river.AddWorker(workers, &syncWorker{e: e})
+	river.AddWorker(workers, &issueWorker{e: e})
+
+	client, err := river.NewClient(riversqlite.New(cfg.Store.SQL()), &river.Config{
+		Logger: cfg.Logger.With("component", "river"),
+		Queues: map[string]river.QueueConfig{
+			queueIssue: {MaxWorkers: cfg.IssueWorkers},
+			queueSync:  {MaxWorkers: 4},
+		},
+		Workers: workers,
+		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(cfg.ScheduleEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return scheduleArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true})},
+		// SQLite has no notifications: poll often, which the measurements
+		// in DESIGN §6 show is what makes River fast on it.
+		FetchCooldown:        10 * time.Millisecond,
+		FetchPollInterval:    50 * time.Millisecond,
+		JobTimeout:           cfg.JobTimeout,
+		RescueStuckJobsAfter: cfg.RescueAfter,
+		RetryPolicy:          retryPolicy{},
+		MaxAttempts:          maxAttempts,
+		// Finished jobs are kept a day for inspection; the runs table is
+		// the record users see.
+		CompletedJobRetentionPeriod: 24 * time.Hour,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("starting the job queue: %w", err)
+	}
+	e.river = client
+	return e, nil
+}
+
+// Start runs the workers and the scheduler until Stop.
+func (e *Engine) Start(ctx context.Context) error {
+	if err := e.river.Start(ctx); err != nil {
+		return fmt.Errorf("starting the job queue: %w", err)
+	}
+	return nil
+}
+
+// Stop lets running jobs finish (up to ctx's deadline) and stops.
+func (e *Engine) Stop(ctx context.Context) error {
+	return e.river.Stop(ctx)
+}
+
+// maxAttempts: with retryPolicy's cap of 10 minutes between attempts, 60
+// attempts retry a failing Certifier for about nine hours.
+const maxAttempts = 60
+
+// retryPolicy backs off exponentially from 2 s to at most 10 minutes, with
+// jitter so that a batch that failed together does not retry in step.
+type retryPolicy struct{}
+
+func (retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
+	base := 2 * time.Second << min(job.Attempt, 20)
+	if base <= 0 || base > 10*time.Minute {
+		base = 10 * time.Minute
+	}
+	return time.Now().Add(base/2 + rand.N(base/2+1))
+}
+
+// insertSyncTx enqueues a sync of one segment in tx. A sync of the same
+// segment already waiting or running makes this a no-op.
+func (e *Engine) insertSyncTx(ctx context.Context, tx *sql.Tx, connID int64, segmentID string) error {
+	_, err := e.river.InsertTx(ctx, tx, syncArgs{ConnectionID: connID, SegmentID: segmentID}, nil)
+	if err != nil {
+		return fmt.Errorf("enqueueing sync: %w", err)
+	}
+	return nil
+}
+
+// insertIssueTx enqueues the issue job of a run in tx.
+func (e *Engine) insertIssueTx(ctx context.Context, tx *sql.Tx, runID int64) error {
+	_, err := e.river.InsertTx(ctx, tx, issueArgs{RunID: runID}, nil)
+	if err != nil {
+		return fmt.Errorf("enqueueing run %d: %w", runID, err)
+	}
+	return nil
+}
+
+// PendingJobs counts issue jobs waiting or running, for the queue-depth
+// metric and the UI.
+func (e *Engine) PendingJobs(ctx context.Context) (int, error) {
+	res, err := e.river.JobList(ctx, river.NewJobListParams().Kinds(issueArgs{}.Kind()).
+		States(rivertype.JobStateAvailable, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled).First(10000))
+	if err != nil {
+		return 0, err
+	}
+	return len(res.Jobs), nil
+}

@@ -1,0 +1,55 @@
+package engine
+
+import (
+	"testing"
+
+	"github.com/autocred/autocred"
+	simac "github.com/autocred/autocred/sim/activecampaign"
+	simcert "github.com/autocred/autocred/sim/certifier"
+)
+
+func TestEntryGetsOneCredentialAndBaselineNone(t *testing.T) {
+	h := newHarness(t, simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1})
+	ids := h.importContacts(
+		simac.ContactInput{Email: "old@example.com", FirstName: "Old", Tags: []string{"Done"}},
+		simac.ContactInput{Email: "ana@example.com", FirstName: "Ana", LastName: "Lee"},
+	)
+	a := h.automation(h.segment("Done", "Done"), nil)
+	h.tag("Done", ids[1])
+	h.waitFor("Ana's credential", func() bool { return len(h.runs(a.ID)[autocred.RunIssued]) == 1 })
+	h.settle(a)
+	if n := h.credentialsFor("ana@example.com"); n != 1 {
+		t.Errorf("Ana has %d credentials, want 1", n)
+	}
+	if n := h.credentialsFor("old@example.com"); n != 0 {
+		t.Errorf("a baseline member got %d credentials", n)
+	}
+	out := h.cert.Outbox("acme")
+	if len(out) != 1 || out[0].To != "ana@example.com" || out[0].RecipientName != "Ana Lee" {
+		t.Errorf("outbox = %+v", out)
+	}
+	run := h.runs(a.ID)[autocred.RunIssued][0]
+	if run.CredentialID == "" || run.PublicLink == "" || run.Entry != 1 {
+		t.Errorf("run = %+v", run)
+	}
+}
+
+func TestLeavingIsConfirmedBeforeAReentryCounts(t *testing.T) {
+	h := newHarness(t, simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1})
+	ids := h.importContacts(simac.ContactInput{Email: "ana@example.com", FirstName: "Ana"})
+	a := h.automation(h.segment("Done", "Done"), nil)
+	h.tag("Done", ids[0])
+	h.waitFor("first credential", func() bool { return len(h.runs(a.ID)[autocred.RunIssued]) == 1 })
+	h.untag("Done", ids[0])
+	h.settle(a) // two complete snapshots without her: she has left
+	h.tag("Done", ids[0])
+	h.waitFor("second credential", func() bool { return len(h.runs(a.ID)[autocred.RunIssued]) == 2 })
+	h.settle(a)
+	runs := h.runs(a.ID)[autocred.RunIssued]
+	if len(runs) != 2 || runs[0].Entry != 2 || runs[1].Entry != 1 {
+		t.Errorf("runs = %+v, want entries 2 and 1", runs)
+	}
+	if n := h.credentialsFor("ana@example.com"); n != 2 {
+		t.Errorf("%d credentials after leaving and re-entering, want 2", n)
+	}
+}

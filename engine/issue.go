@@ -1,0 +1,346 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/activecampaign"
+	"github.com/autocred/autocred/certifier"
+)
+
+// issueWorker makes the credential of one run.
+type issueWorker struct {
+	river.WorkerDefaults[issueArgs]
+	e *Engine
+}
+
+func (w *issueWorker) Work(ctx context.Context, job *river.Job[issueArgs]) error {
+	e := w.e
+	run, err := e.store.Run(ctx, job.Args.RunID)
+	if autocred.ErrorCode(err) == autocred.ENOTFOUND {
+		return nil // its automation was deleted
+	}
+	if err != nil || run.Status.Final() {
+		return err
+	}
+	a, err := e.store.Automation(ctx, run.AutomationID)
+	if err != nil {
+		return err
+	}
+	if a.Status != autocred.StatusActive {
+		// Paused or broken: the run stays pending, and resuming the
+		// automation enqueues it again.
+		return nil
+	}
+	ran, err := e.withLease(ctx, fmt.Sprintf("run:%d", run.ID), func(ctx context.Context) error {
+		return e.issue(ctx, &run, a, job.Attempt >= job.MaxAttempts)
+	})
+	if !ran && err == nil {
+		// Another process is working on this run (a job rescued while its
+		// first execution still runs): leave it, and look again later.
+		return river.JobSnooze(leaseTTL)
+	}
+	return err
+}
+
+// issue carries a run as far as it can go. Every Certifier call is recorded
+// (run.Step) before it is made and after it answers, so that after a crash
+// or a lost answer the next attempt knows what may have happened: a create
+// is reconciled by search before another is made, and a send whose outcome
+// is unknown is never repeated.
+func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automation, lastAttempt bool) error {
+	mapping, err := autocred.ParseMapping(a.Action)
+	if err != nil {
+		return e.finish(ctx, run, autocred.RunFailed, "The automation's mapping is invalid: "+autocred.ErrorMessage(err)+" Edit the automation, then retry this run.")
+	}
+	contact, err := e.contactWithFields(ctx, run, a, mapping)
+	if err != nil {
+		return e.upstreamFailed(ctx, run, a, err, lastAttempt)
+	}
+	if contact == nil {
+		return e.finish(ctx, run, autocred.RunSkipped, "Skipped: the contact was deleted from ActiveCampaign before its credential was issued.")
+	}
+
+	data := autocred.RenderData{Contact: *contact, Segment: a.Trigger.SegmentName, Automation: a.Name, Today: time.Now().UTC()}
+	email := strings.TrimSpace(mapping.RecipientEmail.Render(data))
+	name := strings.TrimSpace(mapping.RecipientName.Render(data))
+	run.Email = email
+	if err := autocred.CheckEmail(email); err != nil {
+		return e.finish(ctx, run, autocred.RunSkipped, "Skipped: "+err.Error()+". Fix the contact's email in ActiveCampaign, then retry this run.")
+	}
+	if name == "" {
+		return e.finish(ctx, run, autocred.RunSkipped, "Skipped: the recipient name mapping gives an empty name for this contact. Fill the contact's name in ActiveCampaign, or change the mapping, then retry this run.")
+	}
+	nc := certifier.NewCredential{GroupID: a.Action.GroupID, Recipient: certifier.Recipient{Name: name, Email: email}}
+	for _, d := range []struct {
+		field string
+		tpl   autocred.Template
+		dst   *string
+	}{{"issue date", mapping.IssueDate, &nc.IssueDate}, {"expiry date", mapping.ExpiryDate, &nc.ExpiryDate}} {
+		v := strings.TrimSpace(d.tpl.Render(data))
+		if v != "" && !autocred.IsDate(v) {
+			return e.finish(ctx, run, autocred.RunFailed, fmt.Sprintf("The %s mapping gives %q for this contact, and Certifier takes only YYYY-MM-DD dates. Fix the contact's field or the mapping, then retry this run.", d.field, v))
+		}
+		*d.dst = v
+	}
+	for tag, tpl := range mapping.CustomAttributes {
+		if v := tpl.Render(data); v != "" {
+			if nc.CustomAttributes == nil {
+				nc.CustomAttributes = map[string]string{}
+			}
+			nc.CustomAttributes[tag] = v
+		}
+	}
+
+	cert, err := e.clients.Certifier(ctx, e.store, a.Action.ConnectionID)
+	if err != nil {
+		return err
+	}
+	var cred certifier.Credential
+
+	// 1. Create, or adopt what an earlier attempt made.
+	if run.CredentialID == "" && run.Step == autocred.StepCreate {
+		found, err := e.reconcile(ctx, cert, run, nc)
+		if err != nil {
+			return e.certifierFailed(ctx, run, a, err, lastAttempt)
+		}
+		if found != nil {
+			cred = *found
+			e.adopt(ctx, run, cred)
+			if a.Action.Issue && a.Action.Send && cred.Status != "draft" {
+				// create-issue-send made it; whether its email left is
+				// unknown, and an email is never sent twice.
+				return e.finish(ctx, run, autocred.RunSendUnconfirmed, "Issued. The email was probably sent by Certifier, but its answer was lost; if the recipient did not get it, resend it from Certifier.")
+			}
+		}
+	}
+	if run.CredentialID == "" {
+		oneCall := a.Action.Issue && a.Action.Send
+		if err := e.beginStep(ctx, run, autocred.StepCreate); err != nil {
+			return err
+		}
+		if oneCall {
+			cred, err = cert.CreateIssueSend(ctx, nc)
+		} else {
+			cred, err = cert.Create(ctx, nc)
+		}
+		if err != nil {
+			return e.certifierFailed(ctx, run, a, err, lastAttempt)
+		}
+		e.adopt(ctx, run, cred)
+		if oneCall {
+			e.event(ctx, run, "Created, issued and sent in one call (credential "+cred.ID+").")
+			return e.finish(ctx, run, autocred.RunIssued, "")
+		}
+		e.event(ctx, run, "Created as a draft (credential "+cred.ID+").")
+	} else if cred.ID == "" {
+		// Resumed after a crash: learn where the credential stands.
+		if cred, err = cert.Get(ctx, run.CredentialID); err != nil {
+			return e.certifierFailed(ctx, run, a, err, lastAttempt)
+		}
+	}
+
+	// 2. Issue a draft. Safe to repeat: Certifier issues only drafts.
+	if a.Action.Issue && cred.Status == "draft" {
+		if err := e.beginStep(ctx, run, autocred.StepIssue); err != nil {
+			return err
+		}
+		issued, err := cert.Issue(ctx, cred.ID)
+		if errors.Is(err, certifier.ErrConflict) {
+			issued, err = cert.Get(ctx, cred.ID) // issued by a lost earlier call
+		}
+		if err != nil {
+			return e.certifierFailed(ctx, run, a, err, lastAttempt)
+		}
+		cred = issued
+		e.event(ctx, run, "Issued.")
+	}
+	if !a.Action.Issue {
+		return e.finish(ctx, run, autocred.RunDraft, "")
+	}
+
+	// 3. Send, once.
+	if a.Action.Send {
+		if run.Step == autocred.StepSend {
+			return e.finish(ctx, run, autocred.RunSendUnconfirmed, "Issued. Sending its email got no answer, so it may not have gone out; autocred never sends twice. Resend it from Certifier if the recipient did not get it.")
+		}
+		if err := e.beginStep(ctx, run, autocred.StepSend); err != nil {
+			return err
+		}
+		if _, err := cert.Send(ctx, cred.ID); err != nil {
+			if errors.Is(err, certifier.ErrUnknownOutcome) {
+				return e.finish(ctx, run, autocred.RunSendUnconfirmed, "Issued. Sending its email got no answer ("+certMessage(err)+"), so it may not have gone out; autocred never sends twice. Resend it from Certifier if the recipient did not get it.")
+			}
+			return e.certifierFailed(ctx, run, a, err, lastAttempt)
+		}
+		e.event(ctx, run, "Sent by email to "+email+".")
+	}
+	return e.finish(ctx, run, autocred.RunIssued, "")
+}
+
+// contactWithFields returns the run's contact with the custom field values
+// the mapping uses, fetched now; nil when the contact no longer exists.
+func (e *Engine) contactWithFields(ctx context.Context, run *autocred.Run, a autocred.Automation, m autocred.Mapping) (*autocred.Contact, error) {
+	c := run.Contact
+	if len(m.Fields()) == 0 {
+		return &c, nil
+	}
+	ac, err := e.clients.ActiveCampaign(ctx, e.store, a.Trigger.ConnectionID)
+	if err != nil {
+		return nil, err
+	}
+	values, err := ac.ContactFields(ctx, activecampaign.ID(run.ContactID))
+	if errors.Is(err, activecampaign.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	c.Fields = nil
+	for _, v := range values {
+		c.SetField(v.Field.Perstag, v.Field.Title, v.Value)
+	}
+	return &c, nil
+}
+
+// reconcile looks for the credential an earlier create of this run may have
+// made: same recipient and group, created since that attempt started (less
+// a margin for clock skew), held by no other run. The oldest one wins.
+func (e *Engine) reconcile(ctx context.Context, cert *certifier.Client, run *autocred.Run, nc certifier.NewCredential) (*certifier.Credential, error) {
+	found, err := cert.Search(ctx, certifier.Query{Email: nc.Recipient.Email, GroupID: nc.GroupID, CreatedAfter: run.StepStartedAt.Add(-2 * time.Minute)})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(found, func(x, y certifier.Credential) int { return x.CreatedAt.Compare(y.CreatedAt) })
+	for _, c := range found {
+		claimed, err := e.store.CredentialClaimed(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		if !claimed {
+			e.event(ctx, run, fmt.Sprintf("Found credential %s, made by the attempt of %s whose answer was lost; not creating another.",
+				c.ID, run.StepStartedAt.UTC().Format(time.RFC3339)))
+			return &c, nil
+		}
+	}
+	e.event(ctx, run, "The earlier attempt made no credential; creating it now.")
+	return nil, nil
+}
+
+// adopt records the credential on the run.
+func (e *Engine) adopt(ctx context.Context, run *autocred.Run, cred certifier.Credential) {
+	run.CredentialID = cred.ID
+	run.PublicLink = e.clients.PublicLink(cred.PublicID)
+	run.Step = autocred.StepNone
+	if err := e.store.SaveRun(ctx, run); err != nil {
+		e.log.Error("saving credential of run", "run", run.ID, "err", err)
+	}
+}
+
+// beginStep records a Certifier call before it is made.
+func (e *Engine) beginStep(ctx context.Context, run *autocred.Run, step autocred.Step) error {
+	run.Step, run.StepStartedAt = step, time.Now()
+	run.Attempts++
+	return e.store.SaveRun(ctx, run)
+}
+
+// finish gives a run its final status.
+func (e *Engine) finish(ctx context.Context, run *autocred.Run, status autocred.RunStatus, message string) error {
+	run.Status, run.LastError = status, ""
+	if status == autocred.RunFailed || status == autocred.RunSkipped {
+		run.LastError = message
+	}
+	// Done: nothing left to reconcile. Otherwise the step stays as it is:
+	// a call of unknown outcome is reconciled if the user retries the run,
+	// and an unconfirmed send is never repeated.
+	if status == autocred.RunIssued || status == autocred.RunDraft {
+		run.Step = autocred.StepNone
+	}
+	// Written even if the job's context ended: the outcome must be kept.
+	if err := e.store.SaveRun(context.WithoutCancel(ctx), run); err != nil {
+		return err
+	}
+	switch {
+	case message != "":
+		e.event(ctx, run, message)
+	case status == autocred.RunDraft:
+		e.event(ctx, run, "Left as a draft, as the automation asks.")
+	}
+	e.metrics.Credentials.WithLabelValues(string(status)).Inc()
+	return nil
+}
+
+func (e *Engine) event(ctx context.Context, run *autocred.Run, message string) {
+	if err := e.store.AddRunEvent(context.WithoutCancel(ctx), run.ID, message); err != nil {
+		e.log.Error("recording run event", "run", run.ID, "err", err)
+	}
+}
+
+func certMessage(err error) string {
+	var ce *certifier.Error
+	if errors.As(err, &ce) {
+		return ce.Message
+	}
+	return err.Error()
+}
+
+// certifierFailed decides what a failed Certifier call means for the run.
+func (e *Engine) certifierFailed(ctx context.Context, run *autocred.Run, a autocred.Automation, err error, lastAttempt bool) error {
+	if !errors.Is(err, certifier.ErrUnknownOutcome) && run.Step != autocred.StepSend {
+		// A definite answer: the call changed nothing, nothing to reconcile.
+		run.Step = autocred.StepNone
+	}
+	switch {
+	case errors.Is(err, certifier.ErrValidation):
+		return e.finish(ctx, run, autocred.RunFailed, "Certifier refused the credential: "+certMessage(err)+" Fix the mapping or the contact's data, then retry this run.")
+	case errors.Is(err, certifier.ErrNotFound):
+		return e.finish(ctx, run, autocred.RunFailed, "Certifier does not know the credential or its group any more ("+certMessage(err)+"). Check the automation's group, then retry this run.")
+	case errors.Is(err, certifier.ErrAuth):
+		return e.breakConnection(ctx, run, a.Action.ConnectionID, "Certifier refused the access token ("+certMessage(err)+"). Reconnect Certifier with a valid token, then resume the automation.")
+	case errors.Is(err, certifier.ErrRateLimited):
+		// Not processed, and not an attempt: wait for the budget.
+		run.Attempts = max(run.Attempts-1, 0)
+		_ = e.store.SaveRun(context.WithoutCancel(ctx), run)
+		return river.JobSnooze(15 * time.Second)
+	}
+	return e.retryLater(ctx, run, err, lastAttempt)
+}
+
+// upstreamFailed handles a failure to read the contact from ActiveCampaign.
+func (e *Engine) upstreamFailed(ctx context.Context, run *autocred.Run, a autocred.Automation, err error, lastAttempt bool) error {
+	if errors.Is(err, activecampaign.ErrAuth) {
+		return e.breakConnection(ctx, run, a.Trigger.ConnectionID, "ActiveCampaign refused the API key ("+err.Error()+"). Reconnect the account with a valid key, then resume the automation.")
+	}
+	return e.retryLater(ctx, run, err, lastAttempt)
+}
+
+// breakConnection marks a connection broken (which stops its automations)
+// and leaves the run pending for when the automation is resumed.
+func (e *Engine) breakConnection(ctx context.Context, run *autocred.Run, connID int64, reason string) error {
+	_ = e.store.SaveRun(context.WithoutCancel(ctx), run)
+	e.event(ctx, run, reason)
+	return e.store.SetConnectionStatus(context.WithoutCancel(ctx), connID, autocred.ConnectionBroken, reason)
+}
+
+// retryLater records a passing failure; River retries the job with backoff.
+// On the last attempt the run fails, keeping its step, so that a retry by
+// the user still reconciles first.
+func (e *Engine) retryLater(ctx context.Context, run *autocred.Run, err error, lastAttempt bool) error {
+	msg := err.Error()
+	if lastAttempt {
+		return e.finish(ctx, run, autocred.RunFailed, "Gave up after "+fmt.Sprint(run.Attempts)+" attempts over several hours: "+msg+". Retry this run when the service is back.")
+	}
+	run.LastError = msg
+	if serr := e.store.SaveRun(context.WithoutCancel(ctx), run); serr != nil {
+		return serr
+	}
+	e.event(ctx, run, "Attempt failed, will retry: "+msg)
+	return err
+}

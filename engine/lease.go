@@ -1,0 +1,51 @@
+package engine
+
+import (
+	"context"
+	"time"
+)
+
+// leaseTTL is how long a lease lasts without renewal: how soon work of a
+// process that died is taken up by another.
+const leaseTTL = 30 * time.Second
+
+// withLease runs fn while holding the lease on key, renewing it as fn runs;
+// fn's context is cancelled if the lease is lost. It reports false, without
+// running fn, when another live holder has the lease.
+func (e *Engine) withLease(ctx context.Context, key string, fn func(ctx context.Context) error) (bool, error) {
+	ok, err := e.store.AcquireLease(ctx, key, e.holder, time.Now().Add(leaseTTL))
+	if err != nil || !ok {
+		return false, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(leaseTTL / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if ok, err := e.store.AcquireLease(ctx, key, e.holder, time.Now().Add(leaseTTL)); err != nil || !ok {
+					if ctx.Err() == nil {
+						e.log.Warn("lease lost; stopping the work it guards", "lease", key, "err", err)
+					}
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	err = fn(ctx)
+	cancel()
+	<-done
+	// Released with a fresh context: ctx may be the cancelled job's.
+	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer rcancel()
+	if rerr := e.store.ReleaseLease(rctx, key, e.holder); rerr != nil {
+		e.log.Warn("releasing lease", "lease", key, "err", rerr)
+	}
+	return true, err
+}

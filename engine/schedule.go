@@ -1,0 +1,65 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/autocred/autocred"
+)
+
+// scheduleWorker enqueues the syncs that are due. It runs as a periodic
+// job, which River runs on the elected leader only: one schedule for the
+// whole cluster.
+type scheduleWorker struct {
+	river.WorkerDefaults[scheduleArgs]
+	e *Engine
+}
+
+type segmentKey struct {
+	connID    int64
+	segmentID string
+}
+
+func (w *scheduleWorker) Work(ctx context.Context, _ *river.Job[scheduleArgs]) error {
+	e := w.e
+	now := time.Now()
+	due, err := e.store.DueForSync(ctx, now)
+	if err != nil || len(due) == 0 {
+		return err
+	}
+	// Several automations on one segment share one sync: it is read once.
+	queued := map[segmentKey]bool{}
+	err = e.store.Tx(ctx, func(tx *sql.Tx) error {
+		for _, a := range due {
+			k := segmentKey{a.Trigger.ConnectionID, a.Trigger.SegmentID}
+			if queued[k] {
+				continue
+			}
+			queued[k] = true
+			if err := e.insertSyncTx(ctx, tx, k.connID, k.segmentID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, a := range due {
+		if err := e.store.SetNextSync(ctx, a.ID, now.Add(e.interval(a))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// interval is how often an automation's segment is read.
+func (e *Engine) interval(a autocred.Automation) time.Duration {
+	if a.PollInterval > 0 {
+		return a.PollInterval
+	}
+	return e.cfg.PollInterval
+}

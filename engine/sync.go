@@ -1,0 +1,279 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/activecampaign"
+	"github.com/autocred/autocred/store"
+)
+
+// syncWorker reads one segment and applies the snapshot to every watching
+// automation on it.
+type syncWorker struct {
+	river.WorkerDefaults[syncArgs]
+	e *Engine
+}
+
+// Timeout: reading a segment of a million members takes about a hundred
+// calls at the account's pace, plus the evaluation; entering a large batch
+// takes one call per 100 contacts.
+func (w *syncWorker) Timeout(*river.Job[syncArgs]) time.Duration { return 2 * time.Hour }
+
+func (w *syncWorker) Work(ctx context.Context, job *river.Job[syncArgs]) error {
+	key := fmt.Sprintf("sync:%d:%s", job.Args.ConnectionID, job.Args.SegmentID)
+	ran, err := w.e.withLease(ctx, key, func(ctx context.Context) error {
+		return w.e.syncSegment(ctx, job.Args.ConnectionID, job.Args.SegmentID)
+	})
+	if !ran && err == nil {
+		// Another process is reading this segment right now; its snapshot
+		// serves this request too.
+		w.e.log.Debug("segment sync already running elsewhere", "lease", key)
+	}
+	return err
+}
+
+// syncSegment reads one segment once and applies it to each automation
+// watching it. Nothing is changed unless the snapshot is complete.
+func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string) error {
+	autos, err := e.store.Automations(ctx, store.AutomationFilter{
+		Statuses: []autocred.AutomationStatus{autocred.StatusBaselining, autocred.StatusActive}, ConnectionID: connID, SegmentID: segmentID})
+	if err != nil || len(autos) == 0 {
+		return err
+	}
+	ac, err := e.clients.ActiveCampaign(ctx, e.store, connID)
+	if err != nil {
+		return err
+	}
+	started := time.Now()
+	snap, err := ac.Snapshot(ctx, segmentID, e.baselineProgress(ctx, autos))
+	if err != nil {
+		return e.syncFailed(ctx, connID, autos, err)
+	}
+	ids := make([]int64, len(snap.IDs))
+	for i, id := range snap.IDs {
+		ids[i] = int64(id)
+	}
+	ids = autocred.SortIDs(ids)
+
+	entered := map[int64][]int64{} // automation → contacts that entered
+	for _, a := range autos {
+		switch a.Status {
+		case autocred.StatusBaselining:
+			if err := e.recordBaseline(ctx, a, ids, snap.Unconfirmed); err != nil {
+				return err
+			}
+		case autocred.StatusActive:
+			ent, err := e.applyAbsences(ctx, a, ids, snap.Unconfirmed)
+			if err != nil {
+				return err
+			}
+			if len(ent) > 0 {
+				entered[a.ID] = ent
+			}
+		}
+	}
+	if err := e.enter(ctx, ac, autos, entered); err != nil {
+		return e.syncFailed(ctx, connID, autos, err)
+	}
+	for _, a := range autos {
+		if err := e.store.RecordSync(ctx, a.ID, started, ""); err != nil {
+			return err
+		}
+	}
+	e.metrics.Syncs.WithLabelValues("ok").Inc()
+	e.log.Info("segment synced", "connection", connID, "segment", segmentID, "members", len(ids),
+		"automations", len(autos), "took", time.Since(started).Round(time.Millisecond))
+	return nil
+}
+
+// syncFailed records why a sync failed on its automations. A refused key
+// breaks the connection (and so stops its automations) instead of being
+// retried.
+func (e *Engine) syncFailed(ctx context.Context, connID int64, autos []autocred.Automation, err error) error {
+	result := "error"
+	if errors.Is(err, activecampaign.ErrIncomplete) {
+		result = "incomplete"
+	}
+	e.metrics.Syncs.WithLabelValues(result).Inc()
+	msg := "Reading the segment failed; nothing was changed and the next sync tries again: " + err.Error()
+	if errors.Is(err, activecampaign.ErrAuth) {
+		reason := "ActiveCampaign refused the API key (" + err.Error() + "). Reconnect the account with a valid key, then resume its automations."
+		if serr := e.store.SetConnectionStatus(ctx, connID, autocred.ConnectionBroken, reason); serr != nil {
+			return serr
+		}
+		msg = reason
+		err = nil // nothing to retry until a user fixes the key
+	}
+	for _, a := range autos {
+		if rerr := e.store.RecordSync(context.WithoutCancel(ctx), a.ID, time.Now(), msg); rerr != nil {
+			return rerr
+		}
+	}
+	e.log.Warn("segment sync failed", "connection", connID, "err", msg)
+	return err
+}
+
+// baselineProgress reports snapshot progress on the automations that are
+// taking their baseline, at most twice a second.
+func (e *Engine) baselineProgress(ctx context.Context, autos []autocred.Automation) activecampaign.Progress {
+	var baselining []int64
+	for _, a := range autos {
+		if a.Status == autocred.StatusBaselining {
+			baselining = append(baselining, a.ID)
+		}
+	}
+	if len(baselining) == 0 {
+		return nil
+	}
+	var mu sync.Mutex
+	var last time.Time
+	return func(read, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if time.Since(last) < 500*time.Millisecond && read < total {
+			return
+		}
+		last = time.Now()
+		for _, id := range baselining {
+			_ = e.store.SetBaselineProgress(ctx, id, autocred.Progress{Done: read, Total: total})
+		}
+	}
+}
+
+// recordBaseline records the first snapshot's members as in, with no runs
+// (rule R5), and starts watching.
+func (e *Engine) recordBaseline(ctx context.Context, a autocred.Automation, ids []int64, unconfirmed bool) error {
+	err := e.store.Tx(ctx, func(tx *sql.Tx) error {
+		if err := e.store.SetAutomationStatus(ctx, tx, a.ID, autocred.StatusActive, "", autocred.StatusBaselining); err != nil {
+			return err
+		}
+		if err := e.store.RecordBaseline(ctx, tx, a.ID, ids, time.Now()); err != nil {
+			return err
+		}
+		if unconfirmed {
+			return nil
+		}
+		_, err := e.store.NextSnapshotSeq(ctx, tx, a.ID)
+		return err
+	})
+	if autocred.ErrorCode(err) == autocred.ECONFLICT {
+		return nil // paused meanwhile: its baseline is taken again on resume
+	}
+	if err != nil {
+		return err
+	}
+	e.log.Info("baseline recorded", "automation", a.ID, "members", len(ids))
+	return e.store.SetBaselineProgress(ctx, a.ID, autocred.Progress{Done: len(ids), Total: len(ids)})
+}
+
+// applyAbsences compares the ledger with the snapshot, records absences and
+// confirmed departures, and returns the contacts that entered.
+func (e *Engine) applyAbsences(ctx context.Context, a autocred.Automation, ids []int64, unconfirmed bool) ([]int64, error) {
+	in, err := e.store.InSegment(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	entered, missing := autocred.Diff(in, ids)
+	if unconfirmed {
+		// An empty legacy answer may be an evaluation still running:
+		// it proves nobody left.
+		return entered, nil
+	}
+	var left []int64
+	err = e.store.Tx(ctx, func(tx *sql.Tx) error {
+		seq, err := e.store.NextSnapshotSeq(ctx, tx, a.ID)
+		if err != nil {
+			return err
+		}
+		left, err = e.store.MarkMissing(ctx, tx, a.ID, missing, seq, time.Now())
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	e.metrics.Exits.Add(float64(len(left)))
+	return entered, nil
+}
+
+// enter records new entries, 100 contacts at a time: one call for their
+// details, then one transaction that marks them in, inserts their runs and
+// enqueues their issue jobs. A crash between chunks loses nothing: the
+// contacts not yet entered are still out in the ledger, so the next sync
+// finds them again.
+func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []autocred.Automation, entered map[int64][]int64) error {
+	var all []int64
+	for _, ids := range entered {
+		all = append(all, ids...)
+	}
+	all = autocred.SortIDs(all)
+	const chunk = 100
+	for start := 0; start < len(all); start += chunk {
+		part := all[start:min(start+chunk, len(all))]
+		ask := make([]activecampaign.ID, len(part))
+		for i, id := range part {
+			ask[i] = activecampaign.ID(id)
+		}
+		details, err := ac.Contacts(ctx, ask)
+		if err != nil {
+			return fmt.Errorf("reading details of entering contacts: %w", err)
+		}
+		lo, hi := part[0], part[len(part)-1]
+		n := 0
+		err = e.store.Tx(ctx, func(tx *sql.Tx) error {
+			n = 0
+			for _, a := range autos {
+				ids := entered[a.ID]
+				if len(ids) == 0 {
+					continue
+				}
+				// The automation may have been paused since the snapshot.
+				cur, err := e.store.AutomationTx(ctx, tx, a.ID)
+				if err != nil || cur.Status != autocred.StatusActive {
+					continue
+				}
+				from, _ := slices.BinarySearch(ids, lo)
+				for _, id := range ids[from:] {
+					if id > hi {
+						break
+					}
+					c, ok := details[activecampaign.ID(id)]
+					if !ok {
+						continue // deleted since the snapshot: not an entry
+					}
+					entry, err := e.store.Enter(ctx, tx, a.ID, id, time.Now())
+					if errors.Is(err, store.ErrAlreadyIn) {
+						continue
+					}
+					if err != nil {
+						return err
+					}
+					run := autocred.Run{AutomationID: a.ID, ContactID: id, Entry: entry, Email: strings.TrimSpace(c.Email),
+						Contact: autocred.Contact{ID: c.ID.String(), Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, Phone: c.Phone}}
+					if err := e.store.InsertRun(ctx, tx, &run); err != nil {
+						return err
+					}
+					if err := e.insertIssueTx(ctx, tx, run.ID); err != nil {
+						return err
+					}
+					n++
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		e.metrics.Entries.Add(float64(n))
+	}
+	return nil
+}
