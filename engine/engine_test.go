@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"context"
+
 	"testing"
 
 	"github.com/autocred/autocred"
@@ -51,5 +53,37 @@ func TestLeavingIsConfirmedBeforeAReentryCounts(t *testing.T) {
 	}
 	if n := h.credentialsFor("ana@example.com"); n != 2 {
 		t.Errorf("%d credentials after leaving and re-entering, want 2", n)
+	}
+}
+
+// A segment watched by two automations is read once per sync, and both get
+// their credentials from that one snapshot.
+func TestSharedSegmentIsReadOncePerSync(t *testing.T) {
+	h := newHarness(t, simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1})
+	ids := h.importContacts(simac.ContactInput{Email: "ana@example.com", FirstName: "Ana"})
+	seg := h.segment("Done", "Done")
+	second, err := h.cert.AddGroup("acme", simcert.GroupInput{Name: "Second"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := h.automation(seg, nil)
+	b := h.automation(seg, func(x *autocred.Automation) { x.Action.GroupID = second.ID })
+
+	h.tag("Done", ids[0])
+	h.waitFor("both credentials", func() bool {
+		return len(h.runs(a.ID)[autocred.RunIssued]) == 1 && len(h.runs(b.ID)[autocred.RunIssued]) == 1
+	})
+	h.settle(a)
+	st := h.ac.Gate().Stats()
+	starts := st.ByEndpoint["GET /api/3/segmentMatchAll/{segment}"]
+	aa, _ := h.store.Automation(context.Background(), a.ID)
+	bb, _ := h.store.Automation(context.Background(), b.ID)
+	// Each automation counts every snapshot applied to it; one read of the
+	// segment serves both, so the reads are about half the applications.
+	if applied := aa.SnapshotSeq + bb.SnapshotSeq; int64(starts) > applied/2+2 {
+		t.Errorf("%d segment reads for %d snapshot applications: the shared segment is read per automation", starts, applied)
+	}
+	if n := h.credentialsFor("ana@example.com"); n != 2 {
+		t.Errorf("%d credentials, want one per automation", n)
 	}
 }

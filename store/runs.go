@@ -231,3 +231,11 @@ func (db *DB) RunIDsTx(ctx context.Context, tx *sql.Tx, automationID int64, stat
 	}
 	return ids, rows.Err()
 }
+
+// PendingRuns counts the runs waiting for their credential, over all
+// automations: the depth of the issuing queue as users see it.
+func (db *DB) PendingRuns(ctx context.Context) (int, error) {
+	var n int
+	err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM runs WHERE status = 'pending'`).Scan(&n)
+	return n, err
+}

@@ -1,0 +1,111 @@
+// Package testenv builds, for tests, a complete autocred over both
+// sandboxes: the sandboxes behind real HTTP listeners, a SQLite store in a
+// temporary folder, the engine running, and the service on top.
+package testenv
+
+import (
+	"context"
+	"net/http/httptest"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/autocred/autocred/engine"
+	"github.com/autocred/autocred/internal/metrics"
+	"github.com/autocred/autocred/internal/secret"
+	"github.com/autocred/autocred/service"
+	simac "github.com/autocred/autocred/sim/activecampaign"
+	simcert "github.com/autocred/autocred/sim/certifier"
+	"github.com/autocred/autocred/store"
+)
+
+// The sandbox accounts every Env has.
+const (
+	ACAccount      = "acme"
+	ACKey          = "ac-key-0123456789abcdef"
+	CertWorkspace  = "acme"
+	CertifierToken = "cert-token-0123456789abcdef"
+)
+
+// Env is a running autocred over the sandboxes.
+type Env struct {
+	AC           *simac.Server
+	Certifier    *simcert.Server
+	ACURL        string // the account's API URL, as a user pastes it
+	CertifierURL string // the API base, as a user pastes it
+	Store        *store.DB
+	Engine       *engine.Engine
+	Service      *service.Service
+	Metrics      *metrics.Metrics
+}
+
+// Options tune an Env; zero values give fast sandboxes without rate limits.
+type Options struct {
+	AC        simac.Options
+	Certifier simcert.Options
+	// PollInterval is the engine's default sync interval; default 100ms.
+	PollInterval time.Duration
+}
+
+// New starts an Env that stops when the test ends.
+func New(t testing.TB, opts Options) *Env {
+	t.Helper()
+	if opts.AC.MatchRunDelay == 0 {
+		opts.AC.MatchRunDelay = 20 * time.Millisecond
+	}
+	if opts.AC.LegacyEvalDelay == 0 {
+		opts.AC.LegacyEvalDelay = 20 * time.Millisecond
+	}
+	if opts.AC.RatePerSecond == 0 {
+		opts.AC.RatePerSecond = -1
+	}
+	if opts.Certifier.RatePerSecond == 0 {
+		opts.Certifier.RatePerSecond = -1
+	}
+	if opts.PollInterval == 0 {
+		opts.PollInterval = 100 * time.Millisecond
+	}
+	env := &Env{AC: simac.New(opts.AC), Certifier: simcert.New(opts.Certifier)}
+	acSrv, certSrv := httptest.NewServer(env.AC), httptest.NewServer(env.Certifier)
+	t.Cleanup(func() { acSrv.Close(); certSrv.Close(); env.AC.Close() })
+	env.ACURL, env.CertifierURL = acSrv.URL+"/"+ACAccount, certSrv.URL+"/v1"
+	if err := env.AC.AddAccount(ACAccount, ACKey); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.Certifier.AddWorkspace(CertWorkspace, CertifierToken); err != nil {
+		t.Fatal(err)
+	}
+
+	dir := t.TempDir()
+	st, err := store.Open(filepath.Join(dir, "autocred.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	ctx := context.Background()
+	if err := st.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	key, err := secret.LoadKey("", filepath.Join(dir, "autocred.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, _ := secret.NewBox(key)
+	env.Metrics = metrics.New(nil)
+	clients := engine.NewClients(engine.ClientsConfig{Box: box, Observer: env.Metrics, ACPollInterval: 10 * time.Millisecond, ACPerSecond: -1, CertifierPerSecond: -1})
+	eng, err := engine.New(engine.Config{Store: st, Clients: clients, Metrics: env.Metrics, PollInterval: opts.PollInterval, ScheduleEvery: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := eng.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = eng.Stop(sctx)
+	})
+	env.Store, env.Engine = st, eng
+	env.Service = &service.Service{Store: st, Engine: eng, Clients: clients, Box: box, AllowPrivateUpstreams: true}
+	return env
+}

@@ -1,0 +1,261 @@
+package service
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/store"
+)
+
+// AutomationInput is what a user gives to create or change an automation.
+type AutomationInput struct {
+	Name    string           `json:"name"`
+	Trigger autocred.Trigger `json:"trigger"`
+	Action  autocred.Action  `json:"action"`
+	// PollInterval overrides the default sync interval ("5m"); empty uses it.
+	PollInterval string `json:"poll_interval,omitempty"`
+}
+
+// AutomationView is an automation with the counts the user watches.
+type AutomationView struct {
+	autocred.Automation
+	PollInterval string                     `json:"poll_interval,omitempty"`
+	Runs         map[autocred.RunStatus]int `json:"runs"`
+}
+
+// CreateAutomation checks an automation against both accounts and saves it
+// as a draft.
+func (s *Service) CreateAutomation(ctx context.Context, in AutomationInput) (AutomationView, error) {
+	a := autocred.Automation{Name: in.Name, Trigger: in.Trigger, Action: in.Action}
+	if err := s.prepare(ctx, &a, in.PollInterval); err != nil {
+		return AutomationView{}, err
+	}
+	if err := s.Store.CreateAutomation(ctx, &a); err != nil {
+		return AutomationView{}, err
+	}
+	return s.Automation(ctx, a.ID)
+}
+
+// UpdateAutomation replaces an automation's settings. The watched segment
+// can change only while the automation is a draft: its ledger describes one
+// segment, and mixing two would issue to people who never entered.
+func (s *Service) UpdateAutomation(ctx context.Context, id int64, in AutomationInput) (AutomationView, error) {
+	cur, err := s.Store.Automation(ctx, id)
+	if err != nil {
+		return AutomationView{}, err
+	}
+	if cur.Status != autocred.StatusDraft && (in.Trigger.ConnectionID != cur.Trigger.ConnectionID || in.Trigger.SegmentID != cur.Trigger.SegmentID) {
+		return AutomationView{}, &autocred.Error{Code: autocred.ECONFLICT, Field: "trigger.segment_id",
+			Message: "the segment of an automation that has been activated cannot change; create a new automation for the other segment"}
+	}
+	a := cur
+	a.Name, a.Trigger, a.Action = in.Name, in.Trigger, in.Action
+	if err := s.prepare(ctx, &a, in.PollInterval); err != nil {
+		return AutomationView{}, err
+	}
+	if err := s.Store.UpdateAutomation(ctx, &a); err != nil {
+		return AutomationView{}, err
+	}
+	return s.Automation(ctx, id)
+}
+
+// prepare validates an automation and checks it against the accounts: the
+// connections are of the right apps, and the segment, group, custom
+// attributes and custom fields exist. It fills the names shown in lists.
+func (s *Service) prepare(ctx context.Context, a *autocred.Automation, pollInterval string) error {
+	if pollInterval = strings.TrimSpace(pollInterval); pollInterval != "" {
+		d, err := time.ParseDuration(pollInterval)
+		if err != nil {
+			return autocred.FieldErrorf("poll_interval", "%q is not a duration; write e.g. 60s, 5m or 1h", pollInterval)
+		}
+		a.PollInterval = d
+	} else {
+		a.PollInterval = 0
+	}
+	mapping, err := a.Validate()
+	if err != nil {
+		return err
+	}
+	if err := s.checkConnection(ctx, a.Trigger.ConnectionID, autocred.AppActiveCampaign, "trigger.connection_id"); err != nil {
+		return err
+	}
+	if err := s.checkConnection(ctx, a.Action.ConnectionID, autocred.AppCertifier, "action.connection_id"); err != nil {
+		return err
+	}
+
+	segs, err := s.Segments(ctx, a.Trigger.ConnectionID)
+	if err != nil {
+		return err
+	}
+	a.Trigger.SegmentName = ""
+	for _, sg := range segs {
+		if sg.ID == a.Trigger.SegmentID {
+			a.Trigger.SegmentName = sg.Name
+		}
+	}
+	if a.Trigger.SegmentName == "" {
+		return autocred.FieldErrorf("trigger.segment_id", "segment %q does not exist in this ActiveCampaign account; pick one from the list", a.Trigger.SegmentID)
+	}
+
+	groups, err := s.Groups(ctx, a.Action.ConnectionID)
+	if err != nil {
+		return err
+	}
+	a.Action.GroupName = ""
+	for _, g := range groups {
+		if g.ID == a.Action.GroupID {
+			a.Action.GroupName = g.Name
+		}
+	}
+	if a.Action.GroupName == "" {
+		return autocred.FieldErrorf("action.group_id", "group %q does not exist in this Certifier workspace; pick one from the list", a.Action.GroupID)
+	}
+
+	if len(a.Action.CustomAttributes) > 0 {
+		attrs, err := s.Attributes(ctx, a.Action.ConnectionID)
+		if err != nil {
+			return err
+		}
+		known := map[string]bool{}
+		for _, at := range attrs {
+			known[at.Tag] = true
+		}
+		for tag := range a.Action.CustomAttributes {
+			if !known[tag] {
+				return autocred.FieldErrorf("action.custom_attributes."+tag, "attribute %q does not exist in this Certifier workspace; create it in Certifier first, or remove it", tag)
+			}
+		}
+	}
+
+	if used := mapping.Fields(); len(used) > 0 {
+		fields, err := s.Fields(ctx, a.Trigger.ConnectionID)
+		if err != nil {
+			return err
+		}
+		known := map[string]bool{}
+		for _, f := range fields {
+			known[strings.ToLower(f.Perstag)] = true
+			known[strings.ToLower(f.Title)] = true
+		}
+		for _, name := range used {
+			if !known[strings.ToLower(name)] {
+				return autocred.FieldErrorf("action", "{{contact.fields.%s}} names no custom field of this ActiveCampaign account; use a field's personalization tag or title", name)
+			}
+		}
+	}
+	return nil
+}
+
+func (s *Service) checkConnection(ctx context.Context, id int64, app autocred.App, field string) error {
+	c, err := s.Store.Connection(ctx, id)
+	if autocred.ErrorCode(err) == autocred.ENOTFOUND {
+		return autocred.FieldErrorf(field, "connection %d does not exist", id)
+	}
+	if err != nil {
+		return err
+	}
+	if c.App != app {
+		return autocred.FieldErrorf(field, "connection %d is a %s connection; this needs a %s one", id, c.App, app)
+	}
+	return nil
+}
+
+// Automation reads one automation with its run counts.
+func (s *Service) Automation(ctx context.Context, id int64) (AutomationView, error) {
+	a, err := s.Store.Automation(ctx, id)
+	if err != nil {
+		return AutomationView{}, err
+	}
+	return s.view(ctx, a)
+}
+
+func (s *Service) view(ctx context.Context, a autocred.Automation) (AutomationView, error) {
+	counts, err := s.Store.RunCounts(ctx, a.ID)
+	if err != nil {
+		return AutomationView{}, err
+	}
+	v := AutomationView{Automation: a, Runs: counts}
+	if a.PollInterval > 0 {
+		v.PollInterval = a.PollInterval.String()
+	}
+	return v, nil
+}
+
+// Automations lists every automation with its run counts.
+func (s *Service) Automations(ctx context.Context) ([]AutomationView, error) {
+	all, err := s.Store.Automations(ctx, store.AutomationFilter{})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]AutomationView, 0, len(all))
+	for _, a := range all {
+		v, err := s.view(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// DeleteAutomation removes an automation, its ledger and its runs. The
+// credentials it issued stay in Certifier.
+func (s *Service) DeleteAutomation(ctx context.Context, id int64) error {
+	return s.Store.DeleteAutomation(ctx, id)
+}
+
+// Activate, Pause, Resume and SyncNow drive an automation; see the engine.
+func (s *Service) Activate(ctx context.Context, id int64) error { return s.Engine.Activate(ctx, id) }
+
+// Pause stops an automation.
+func (s *Service) Pause(ctx context.Context, id int64) error { return s.Engine.Pause(ctx, id) }
+
+// Resume restarts a paused or broken automation, re-baselining unless catchUp.
+func (s *Service) Resume(ctx context.Context, id int64, catchUp bool) error {
+	return s.Engine.Resume(ctx, id, catchUp)
+}
+
+// SyncNow reads an automation's segment now.
+func (s *Service) SyncNow(ctx context.Context, id int64) error { return s.Engine.SyncNow(ctx, id) }
+
+// RunView is a run with its log.
+type RunView struct {
+	autocred.Run
+	Events []autocred.RunEvent `json:"events,omitempty"`
+}
+
+// Runs lists an automation's runs, newest first, with the next cursor.
+func (s *Service) Runs(ctx context.Context, f store.RunFilter) ([]autocred.Run, int64, error) {
+	if _, err := s.Store.Automation(ctx, f.AutomationID); err != nil {
+		return nil, 0, err
+	}
+	return s.Store.Runs(ctx, f)
+}
+
+// Run reads one run with its log.
+func (s *Service) Run(ctx context.Context, id int64) (RunView, error) {
+	r, err := s.Store.Run(ctx, id)
+	if err != nil {
+		return RunView{}, err
+	}
+	events, err := s.Store.RunEvents(ctx, id)
+	return RunView{Run: r, Events: events}, err
+}
+
+// RetryRun retries a failed or skipped run.
+func (s *Service) RetryRun(ctx context.Context, id int64) (RunView, error) {
+	if err := s.Engine.RetryRun(ctx, id); err != nil {
+		return RunView{}, err
+	}
+	return s.Run(ctx, id)
+}
+
+// RetryFailed retries every failed run of an automation.
+func (s *Service) RetryFailed(ctx context.Context, automationID int64) (int, error) {
+	if _, err := s.Store.Automation(ctx, automationID); err != nil {
+		return 0, err
+	}
+	return s.Engine.RetryFailed(ctx, automationID)
+}

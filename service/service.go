@@ -1,0 +1,214 @@
+// Package service is what the REST API and the web UI call: every use case
+// once, with the checks that need the outside accounts (a key that works, a
+// segment, group, attribute or field that exists), on top of the store and
+// the engine.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/activecampaign"
+	"github.com/autocred/autocred/certifier"
+	"github.com/autocred/autocred/engine"
+	"github.com/autocred/autocred/internal/secret"
+	"github.com/autocred/autocred/store"
+)
+
+// Service holds the dependencies of the use cases.
+type Service struct {
+	Store   *store.DB
+	Engine  *engine.Engine
+	Clients *engine.Clients
+	Box     *secret.Box
+	// AllowPrivateUpstreams lets API URLs point anywhere, e.g. at the
+	// sandboxes on localhost. Off in production: a URL outside the vendors'
+	// domains is refused, so that a user cannot make autocred send its
+	// stored keys, or requests, to an address of their choosing.
+	AllowPrivateUpstreams bool
+}
+
+// NewConnection is what a user gives to connect an account.
+type NewConnection struct {
+	App         autocred.App `json:"app"`
+	Name        string       `json:"name"`
+	APIURL      string       `json:"api_url"`
+	APIKey      string       `json:"api_key"`      // ActiveCampaign
+	AccessToken string       `json:"access_token"` // Certifier
+}
+
+// CreateConnection checks the key with a real call, then stores the
+// connection with its key sealed.
+func (s *Service) CreateConnection(ctx context.Context, in NewConnection) (autocred.Connection, error) {
+	c := autocred.Connection{App: in.App, Name: in.Name}
+	if err := c.Validate(); err != nil {
+		return c, err
+	}
+	var key string
+	switch c.App {
+	case autocred.AppActiveCampaign:
+		key = strings.TrimSpace(in.APIKey)
+		if key == "" {
+			return c, autocred.FieldErrorf("api_key", "is required: copy it from ActiveCampaign, Settings → Developer → API Access")
+		}
+		base, err := activecampaign.NormalizeURL(in.APIURL)
+		if err != nil {
+			return c, autocred.FieldErrorf("api_url", "%s", err.Error())
+		}
+		if err := s.checkUpstream(base, isActiveCampaignHost, "api_url", "an ActiveCampaign API URL such as https://youraccount.api-us1.com"); err != nil {
+			return c, err
+		}
+		client, err := s.Clients.NewActiveCampaign(base, key)
+		if err != nil {
+			return c, autocred.FieldErrorf("api_url", "%s", err.Error())
+		}
+		if _, err := client.CheckKey(ctx); err != nil {
+			return c, connectionCheckFailed("ActiveCampaign", "api_key", err, errors.Is(err, activecampaign.ErrAuth),
+				"ActiveCampaign refused this API key. Copy the key again from Settings → Developer → API Access, and check that the API URL belongs to the same account.")
+		}
+		c.APIURL = base
+	case autocred.AppCertifier:
+		key = strings.TrimSpace(in.AccessToken)
+		if key == "" {
+			return c, autocred.FieldErrorf("access_token", "is required: create one in Certifier, Settings → Developers → Access Tokens")
+		}
+		base, err := certifier.NormalizeURL(in.APIURL)
+		if err != nil {
+			return c, autocred.FieldErrorf("api_url", "%s", err.Error())
+		}
+		if err := s.checkUpstream(base, isCertifierHost, "api_url", "Certifier's API, "+certifier.DefaultURL+" (leave it empty)"); err != nil {
+			return c, err
+		}
+		client, err := s.Clients.NewCertifier(base, key)
+		if err != nil {
+			return c, autocred.FieldErrorf("access_token", "%s", err.Error())
+		}
+		if err := client.CheckToken(ctx); err != nil {
+			return c, connectionCheckFailed("Certifier", "access_token", err, errors.Is(err, certifier.ErrAuth),
+				"Certifier refused this access token. Create a new one under Settings → Developers → Access Tokens and paste it whole.")
+		}
+		c.APIURL = base
+	}
+	c.SecretHint = secret.Hint(key)
+	if err := s.Store.CreateConnection(ctx, &c, s.Box.Seal(key)); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// connectionCheckFailed turns a failed live check into an error that says
+// what to do, without the key.
+func connectionCheckFailed(app, field string, err error, refused bool, refusedMsg string) error {
+	if refused {
+		return &autocred.Error{Code: autocred.ECONNECTION, Field: field, Message: refusedMsg}
+	}
+	return &autocred.Error{Code: autocred.EUPSTREAM, Field: "api_url",
+		Message: fmt.Sprintf("Could not check the connection with %s: %v. Check the API URL, or try again in a minute.", app, err)}
+}
+
+// checkUpstream applies the upstream URL policy.
+func (s *Service) checkUpstream(base string, allowed func(host string) bool, field, want string) error {
+	if s.AllowPrivateUpstreams {
+		return nil
+	}
+	u, err := url.Parse(base)
+	if err != nil || u.Scheme != "https" || !allowed(strings.ToLower(u.Hostname())) || u.Port() != "" {
+		return autocred.FieldErrorf(field, "must be %s over https; %q is not", want, base)
+	}
+	return nil
+}
+
+func isActiveCampaignHost(host string) bool {
+	if net.ParseIP(host) != nil {
+		return false
+	}
+	for _, suffix := range []string{".api-us1.com", ".activehosted.com", ".api-us2.com", ".api-eu1.com"} {
+		if strings.HasSuffix(host, suffix) && len(host) > len(suffix) {
+			return true
+		}
+	}
+	return false
+}
+
+func isCertifierHost(host string) bool { return host == "api.certifier.io" }
+
+// Connections lists every connection.
+func (s *Service) Connections(ctx context.Context) ([]autocred.Connection, error) {
+	return s.Store.Connections(ctx)
+}
+
+// DeleteConnection removes a connection no automation uses.
+func (s *Service) DeleteConnection(ctx context.Context, id int64) error {
+	return s.Store.DeleteConnection(ctx, id)
+}
+
+// upstreamError wraps a failed read from an account so that the user sees
+// what happened; a refused key also marks the connection broken.
+func (s *Service) upstreamError(ctx context.Context, connID int64, app string, err error) error {
+	if autocred.ErrorCode(err) != autocred.EINTERNAL {
+		return err
+	}
+	if errors.Is(err, activecampaign.ErrAuth) || errors.Is(err, certifier.ErrAuth) {
+		reason := app + " refused the stored key; reconnect the account."
+		_ = s.Store.SetConnectionStatus(ctx, connID, autocred.ConnectionBroken, reason)
+		return autocred.Errorf(autocred.ECONNECTION, "%s", reason)
+	}
+	return autocred.Errorf(autocred.EUPSTREAM, "Could not read from %s: %v", app, err)
+}
+
+// Segments lists the segments of an ActiveCampaign connection.
+func (s *Service) Segments(ctx context.Context, connID int64) ([]activecampaign.Segment, error) {
+	ac, err := s.Clients.ActiveCampaign(ctx, s.Store, connID)
+	if err != nil {
+		return nil, err
+	}
+	segs, err := ac.Segments(ctx)
+	if err != nil {
+		return nil, s.upstreamError(ctx, connID, "ActiveCampaign", err)
+	}
+	return segs, nil
+}
+
+// Fields lists the custom fields of an ActiveCampaign connection.
+func (s *Service) Fields(ctx context.Context, connID int64) ([]activecampaign.Field, error) {
+	ac, err := s.Clients.ActiveCampaign(ctx, s.Store, connID)
+	if err != nil {
+		return nil, err
+	}
+	fields, err := ac.Fields(ctx)
+	if err != nil {
+		return nil, s.upstreamError(ctx, connID, "ActiveCampaign", err)
+	}
+	return fields, nil
+}
+
+// Groups lists the groups of a Certifier connection.
+func (s *Service) Groups(ctx context.Context, connID int64) ([]certifier.Group, error) {
+	c, err := s.Clients.Certifier(ctx, s.Store, connID)
+	if err != nil {
+		return nil, err
+	}
+	groups, err := c.Groups(ctx)
+	if err != nil {
+		return nil, s.upstreamError(ctx, connID, "Certifier", err)
+	}
+	return groups, nil
+}
+
+// Attributes lists the custom attributes of a Certifier connection.
+func (s *Service) Attributes(ctx context.Context, connID int64) ([]certifier.Attribute, error) {
+	c, err := s.Clients.Certifier(ctx, s.Store, connID)
+	if err != nil {
+		return nil, err
+	}
+	attrs, err := c.CustomAttributes(ctx)
+	if err != nil {
+		return nil, s.upstreamError(ctx, connID, "Certifier", err)
+	}
+	return attrs, nil
+}
