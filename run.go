@@ -18,6 +18,19 @@ const (
 	RunFailed          RunStatus = "failed"  // Certifier refused; the error says why
 )
 
+// RunStatuses lists every run status, in the order a list shows them.
+var RunStatuses = []RunStatus{RunPending, RunIssued, RunDraft, RunSendUnconfirmed, RunSkipped, RunFailed}
+
+// Valid tells whether s is one of RunStatuses.
+func (s RunStatus) Valid() bool {
+	for _, v := range RunStatuses {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
 // Final tells whether nothing more will happen to a run on its own.
 func (s RunStatus) Final() bool { return s != RunPending }
 

@@ -1,0 +1,191 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/service"
+)
+
+func (h *handler) createAutomation(w http.ResponseWriter, r *http.Request) error {
+	var in service.AutomationInput
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	a, err := h.svc.CreateAutomation(r.Context(), in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", fmt.Sprintf("%s/automations/%d", prefix, a.ID))
+	return writeJSON(w, http.StatusCreated, a)
+}
+
+func (h *handler) listAutomations(w http.ResponseWriter, r *http.Request) error {
+	all, err := h.svc.Automations(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, struct {
+		Automations []service.AutomationView `json:"automations"`
+	}{nonNil(all)})
+}
+
+func (h *handler) getAutomation(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	a, err := h.svc.Automation(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, a)
+}
+
+// updateAutomation applies a JSON merge patch (RFC 7396) to the
+// automation's settings: a client sends only what changes, null clears a
+// field, and the service checks the result as a whole.
+func (h *handler) updateAutomation(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var patch map[string]any
+	if err := decode(w, r, &patch, false); err != nil {
+		return err
+	}
+	if patch == nil {
+		return autocred.Errorf(autocred.EINVALID, "the request body must be a JSON object of the fields to change")
+	}
+	cur, err := h.svc.Automation(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	in, err := applyPatch(cur, patch)
+	if err != nil {
+		return err
+	}
+	a, err := h.svc.UpdateAutomation(r.Context(), id, in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, a)
+}
+
+// applyPatch overlays patch on the input that would recreate cur. The
+// result is decoded as strictly as a request body, so that an unknown or
+// mistyped field in the patch is refused the same way.
+func applyPatch(cur service.AutomationView, patch map[string]any) (service.AutomationInput, error) {
+	base, err := json.Marshal(service.AutomationInput{Name: cur.Name, Trigger: cur.Trigger, Action: cur.Action, PollInterval: cur.PollInterval})
+	if err != nil {
+		return service.AutomationInput{}, err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(base, &doc); err != nil {
+		return service.AutomationInput{}, err
+	}
+	merged, err := json.Marshal(mergePatch(doc, patch))
+	if err != nil {
+		return service.AutomationInput{}, err
+	}
+	var in service.AutomationInput
+	dec := json.NewDecoder(bytes.NewReader(merged))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&in); err != nil {
+		return service.AutomationInput{}, decodeError(err)
+	}
+	return in, nil
+}
+
+// mergePatch is RFC 7396's MergePatch: objects merge member by member, a
+// null member removes, anything else replaces.
+func mergePatch(target, patch any) any {
+	p, ok := patch.(map[string]any)
+	if !ok {
+		return patch
+	}
+	t, ok := target.(map[string]any)
+	if !ok {
+		t = map[string]any{}
+	}
+	for k, v := range p {
+		if v == nil {
+			delete(t, k)
+			continue
+		}
+		t[k] = mergePatch(t[k], v)
+	}
+	return t
+}
+
+func (h *handler) deleteAutomation(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := h.svc.DeleteAutomation(r.Context(), id); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *handler) activateAutomation(w http.ResponseWriter, r *http.Request) error {
+	return h.drive(w, r, h.svc.Activate)
+}
+
+func (h *handler) pauseAutomation(w http.ResponseWriter, r *http.Request) error {
+	return h.drive(w, r, h.svc.Pause)
+}
+
+func (h *handler) syncAutomation(w http.ResponseWriter, r *http.Request) error {
+	return h.drive(w, r, h.svc.SyncNow)
+}
+
+func (h *handler) resumeAutomation(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		CatchUp bool `json:"catch_up"`
+	}
+	if err := decode(w, r, &in, true); err != nil {
+		return err
+	}
+	return h.drive(w, r, func(ctx context.Context, id int64) error {
+		return h.svc.Resume(ctx, id, in.CatchUp)
+	})
+}
+
+// drive runs a change of state and answers 202 with the automation: the
+// engine carries the change out in the background (a baseline, a sync),
+// which the client follows by reading the automation again.
+func (h *handler) drive(w http.ResponseWriter, r *http.Request, change func(ctx context.Context, id int64) error) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	if err := change(r.Context(), id); err != nil {
+		return err
+	}
+	a, err := h.svc.Automation(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusAccepted, a)
+}
+
+func (h *handler) retryFailed(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	n, err := h.svc.RetryFailed(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusAccepted, struct {
+		Retried int `json:"retried"`
+	}{n})
+}

@@ -1,0 +1,173 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/autocred/autocred"
+)
+
+func (a *apiTest) automations() []automationJSON {
+	a.t.Helper()
+	var list struct {
+		Automations []automationJSON `json:"automations"`
+	}
+	a.call("GET", "/api/v1/automations", nil).ok(a.t, http.StatusOK, &list)
+	return list.Automations
+}
+
+func TestCreateAutomation(t *testing.T) {
+	a := newAPITest(t)
+	f := a.fixture()
+
+	r := a.call("POST", "/api/v1/automations", f.automation())
+	var got automationJSON
+	r.ok(t, http.StatusCreated, &got)
+	if got.Status != "draft" || got.Trigger.SegmentName != f.segName || got.Action.GroupName != "Course certificate" || got.Runs == nil {
+		t.Errorf("created: %s", r.body)
+	}
+	if loc := r.header.Get("Location"); loc != fmt.Sprintf("/api/v1/automations/%d", got.ID) {
+		t.Errorf("Location %q", loc)
+	}
+
+	tests := []struct {
+		name   string
+		change func(body map[string]any)
+		status int
+		code   string
+		field  string
+	}{
+		{"unknown token", func(b map[string]any) { action(b)["recipient_name"] = "{{contact.firstName}} {{contact.middleName}}" },
+			http.StatusBadRequest, autocred.EINVALID, "action.recipient_name"},
+		{"date not YYYY-MM-DD", func(b map[string]any) { action(b)["expiry_date"] = "31/12/2026" },
+			http.StatusBadRequest, autocred.EINVALID, "action.expiry_date"},
+		{"missing segment", func(b map[string]any) { b["trigger"].(map[string]any)["segment_id"] = "no-such-segment" },
+			http.StatusBadRequest, autocred.EINVALID, "trigger.segment_id"},
+		{"missing group", func(b map[string]any) { action(b)["group_id"] = "no-such-group" },
+			http.StatusBadRequest, autocred.EINVALID, "action.group_id"},
+		{"unknown attribute", func(b map[string]any) { action(b)["custom_attributes"] = map[string]any{"custom.nope": "x"} },
+			http.StatusBadRequest, autocred.EINVALID, "action.custom_attributes.custom.nope"},
+		{"connections swapped", func(b map[string]any) { b["trigger"].(map[string]any)["connection_id"] = f.cert },
+			http.StatusBadRequest, autocred.EINVALID, "trigger.connection_id"},
+		{"no name", func(b map[string]any) { delete(b, "name") },
+			http.StatusBadRequest, autocred.EINVALID, "name"},
+		{"bad poll interval", func(b map[string]any) { b["poll_interval"] = "often" },
+			http.StatusBadRequest, autocred.EINVALID, "poll_interval"},
+		{"id as a string", func(b map[string]any) { action(b)["connection_id"] = "2" },
+			http.StatusBadRequest, autocred.EINVALID, "action.connection_id"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			body := f.automation()
+			tc.change(body)
+			a.call("POST", "/api/v1/automations", body).fails(t, tc.status, tc.code, tc.field)
+		})
+	}
+	if all := a.automations(); len(all) != 1 || all[0].ID != got.ID {
+		t.Errorf("automations stored: %+v", all)
+	}
+	a.call("GET", "/api/v1/automations/999", nil).fails(t, http.StatusNotFound, autocred.ENOTFOUND, "")
+}
+
+func action(body map[string]any) map[string]any { return body["action"].(map[string]any) }
+
+func TestPatchAutomation(t *testing.T) {
+	a := newAPITest(t)
+	f := a.fixture()
+	auto := a.createAutomation(f.automation())
+	path := fmt.Sprintf("/api/v1/automations/%d", auto.ID)
+
+	var got automationJSON
+	a.call("PATCH", path, `{"name":"Renamed","action":{"expiry_date":"2030-01-31"},"poll_interval":"2m"}`).ok(t, http.StatusOK, &got)
+	if got.Name != "Renamed" || got.Action.ExpiryDate != "2030-01-31" || got.PollInterval != "2m0s" ||
+		got.Action.RecipientName != "{{contact.firstName}} {{contact.lastName}}" || got.Action.CustomAttributes["custom.course_name"] != "{{segment.name}}" {
+		t.Errorf("patched: %+v", got)
+	}
+
+	// null removes: here one custom attribute and the poll interval.
+	got = automationJSON{}
+	a.call("PATCH", path, `{"action":{"custom_attributes":{"custom.course_name":null}},"poll_interval":null}`).ok(t, http.StatusOK, &got)
+	if len(got.Action.CustomAttributes) != 0 || got.PollInterval != "" || got.Name != "Renamed" {
+		t.Errorf("after null: %+v", got)
+	}
+
+	refused := []struct {
+		name, body, field string
+	}{
+		{"bad mapping", `{"action":{"recipient_name":"{{contact.middleName}}"}}`, "action.recipient_name"},
+		{"bad date", `{"action":{"issue_date":"tomorrow"}}`, "action.issue_date"},
+		{"unknown field", `{"colour":"red"}`, ""},
+		{"unknown nested field", `{"action":{"colour":"red"}}`, ""},
+		{"wrong type", `{"trigger":{"connection_id":"one"}}`, "trigger.connection_id"},
+		{"not an object", `["name"]`, ""},
+		{"null", `null`, ""},
+		{"empty", ``, ""},
+	}
+	for _, tc := range refused {
+		t.Run(tc.name, func(t *testing.T) {
+			a.call("PATCH", path, tc.body).fails(t, http.StatusBadRequest, autocred.EINVALID, tc.field)
+			if now := a.automation(auto.ID); now.Name != "Renamed" || now.Action.RecipientName != got.Action.RecipientName {
+				t.Errorf("a refused patch changed the automation: %+v", now)
+			}
+		})
+	}
+	a.call("PATCH", "/api/v1/automations/999", `{"name":"x"}`).fails(t, http.StatusNotFound, autocred.ENOTFOUND, "")
+
+	// Once activated, the segment is fixed.
+	a.call("POST", path+"/activate", nil).ok(t, http.StatusAccepted, nil)
+	a.call("PATCH", path, fmt.Sprintf(`{"trigger":{"segment_id":%q}}`, "other")).fails(t, http.StatusConflict, autocred.ECONFLICT, "trigger.segment_id")
+}
+
+func TestAutomationLifecycle(t *testing.T) {
+	a := newAPITest(t)
+	f := a.fixture()
+	auto := a.createAutomation(f.automation())
+	path := fmt.Sprintf("/api/v1/automations/%d", auto.ID)
+
+	drive := func(action, body string, status int) automationJSON {
+		t.Helper()
+		var got automationJSON
+		a.call("POST", path+"/"+action, body).ok(t, status, &got)
+		return got
+	}
+	a.call("POST", path+"/sync", nil).fails(t, http.StatusConflict, autocred.ECONFLICT, "")
+	if got := drive("activate", "", http.StatusAccepted); got.Status != "baselining" && got.Status != "active" {
+		t.Errorf("after activate: %s", got.Status)
+	}
+	a.waitStatus(auto.ID, "active")
+	a.call("POST", path+"/activate", nil).fails(t, http.StatusConflict, autocred.ECONFLICT, "")
+	drive("sync", "", http.StatusAccepted)
+
+	if got := drive("pause", "", http.StatusAccepted); got.Status != "paused" {
+		t.Errorf("after pause: %s", got.Status)
+	}
+	a.call("POST", path+"/sync", nil).fails(t, http.StatusConflict, autocred.ECONFLICT, "")
+	a.call("POST", path+"/pause", nil).fails(t, http.StatusConflict, autocred.ECONFLICT, "")
+	if got := drive("resume", "", http.StatusAccepted); got.Status != "baselining" {
+		t.Errorf("resume without a body: %s, want a new baseline", got.Status)
+	}
+	a.waitStatus(auto.ID, "active")
+
+	drive("pause", "", http.StatusAccepted)
+	if got := drive("resume", `{"catch_up":true}`, http.StatusAccepted); got.Status != "active" {
+		t.Errorf("resume with catch_up: %s, want active at once", got.Status)
+	}
+	drive("pause", "", http.StatusAccepted)
+	a.call("POST", path+"/resume", `{"catchup":true}`).fails(t, http.StatusBadRequest, autocred.EINVALID, "")
+	if got := drive("resume", `{"catch_up":false}`, http.StatusAccepted); got.Status != "baselining" {
+		t.Errorf("resume with catch_up false: %s", got.Status)
+	}
+
+	for _, action := range []string{"activate", "pause", "resume", "sync", "retry-failed"} {
+		a.call("POST", "/api/v1/automations/999/"+action, nil).fails(t, http.StatusNotFound, autocred.ENOTFOUND, "")
+	}
+
+	a.call("DELETE", path, nil).ok(t, http.StatusNoContent, nil)
+	a.call("GET", path, nil).fails(t, http.StatusNotFound, autocred.ENOTFOUND, "")
+	a.call("DELETE", path, nil).fails(t, http.StatusNotFound, autocred.ENOTFOUND, "")
+	if r := a.call("GET", "/api/v1/automations", nil); strings.TrimSpace(string(r.body)) != `{"automations":[]}` {
+		t.Errorf("list after delete: %s", r.body)
+	}
+}

@@ -1,0 +1,98 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/store"
+)
+
+// maxContactFilter bounds the contact filter; an email is at most 254.
+const maxContactFilter = 254
+
+func (h *handler) listRuns(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	f, err := runFilter(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	f.AutomationID = id
+	runs, next, err := h.svc.Runs(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	resp := struct {
+		Runs []autocred.Run `json:"runs"`
+		// NextCursor is null on the last page.
+		NextCursor *string `json:"next_cursor"`
+	}{Runs: nonNil(runs)}
+	if next > 0 {
+		cursor := strconv.FormatInt(next, 10)
+		resp.NextCursor = &cursor
+	}
+	return writeJSON(w, http.StatusOK, resp)
+}
+
+// runFilter reads the query of a runs listing.
+func runFilter(q url.Values) (store.RunFilter, error) {
+	var f store.RunFilter
+	if s := q.Get("status"); s != "" {
+		f.Status = autocred.RunStatus(s)
+		if !f.Status.Valid() {
+			names := make([]string, len(autocred.RunStatuses))
+			for i, st := range autocred.RunStatuses {
+				names[i] = string(st)
+			}
+			return f, autocred.FieldErrorf("status", "%q is not a run status; use one of %s", s, strings.Join(names, ", "))
+		}
+	}
+	f.Contact = strings.TrimSpace(q.Get("contact"))
+	if len(f.Contact) > maxContactFilter {
+		return f, autocred.FieldErrorf("contact", "is longer than %d characters; give a contact id or part of an email", maxContactFilter)
+	}
+	if s := q.Get("cursor"); s != "" {
+		after, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || after <= 0 {
+			return f, autocred.FieldErrorf("cursor", "%q is not a cursor; pass the next_cursor of the previous page", s)
+		}
+		f.After = after
+	}
+	if s := q.Get("limit"); s != "" {
+		limit, err := strconv.Atoi(s)
+		if err != nil || limit < 1 || limit > 500 {
+			return f, autocred.FieldErrorf("limit", "%q is not a limit; use a number from 1 to 500", s)
+		}
+		f.Limit = limit
+	}
+	return f, nil
+}
+
+func (h *handler) getRun(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	run, err := h.svc.Run(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, run)
+}
+
+func (h *handler) retryRun(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	run, err := h.svc.RetryRun(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusAccepted, run)
+}

@@ -1,0 +1,209 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/internal/testenv"
+	simac "github.com/autocred/autocred/sim/activecampaign"
+)
+
+type runJSON struct {
+	ID           int64  `json:"id"`
+	AutomationID int64  `json:"automation_id"`
+	ContactID    int64  `json:"contact_id"`
+	Entry        int    `json:"entry"`
+	Email        string `json:"email"`
+	Status       string `json:"status"`
+	CredentialID string `json:"credential_id"`
+	PublicLink   string `json:"public_link"`
+	Error        string `json:"error"`
+	Events       []struct {
+		Message string `json:"message"`
+	} `json:"events"`
+}
+
+type runPage struct {
+	Runs       []runJSON `json:"runs"`
+	NextCursor *string   `json:"next_cursor"`
+}
+
+func (a *apiTest) runs(automationID int64, query string) runPage {
+	a.t.Helper()
+	var page runPage
+	a.call("GET", fmt.Sprintf("/api/v1/automations/%d/runs?%s", automationID, query), nil).ok(a.t, http.StatusOK, &page)
+	return page
+}
+
+// enter imports contacts and tags them into the fixture's segment.
+func (a *apiTest) enter(emails ...string) {
+	a.t.Helper()
+	var in []simac.ContactInput
+	for _, e := range emails {
+		in = append(in, simac.ContactInput{Email: e, FirstName: strings.ToUpper(e[:1]) + e[1:strings.IndexByte(e, '@')], LastName: "Tester"})
+	}
+	ids, err := a.env.AC.Import(testenv.ACAccount, in)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	if err := a.env.AC.BulkTag(testenv.ACAccount, ids, doneTag, false); err != nil {
+		a.t.Fatal(err)
+	}
+}
+
+func (a *apiTest) waitRuns(automationID int64, status string, n int) {
+	a.t.Helper()
+	eventually(a.t, fmt.Sprintf("%d runs %s", n, status), func() bool {
+		return len(a.runs(automationID, "limit=500&status="+status).Runs) == n
+	})
+}
+
+func TestRuns(t *testing.T) {
+	a := newAPITest(t)
+	f := a.fixture()
+	a.enter("already@example.com") // in the baseline: gets nothing
+	auto := a.createAutomation(f.automation())
+	a.call("POST", fmt.Sprintf("/api/v1/automations/%d/activate", auto.ID), nil).ok(t, http.StatusAccepted, nil)
+	a.waitStatus(auto.ID, "active")
+
+	emails := []string{"ann@example.com", "bob@example.com", "cy@example.com", "dee@example.com", "eve@example.com"}
+	a.enter(emails...)
+	a.waitRuns(auto.ID, "issued", len(emails))
+	if n := len(a.env.Certifier.Credentials(testenv.CertWorkspace)); n != len(emails) {
+		t.Errorf("%d credentials in Certifier, want %d", n, len(emails))
+	}
+	if got := a.automation(auto.ID).Runs; got["issued"] != len(emails) {
+		t.Errorf("run counts %v", got)
+	}
+
+	t.Run("pages", func(t *testing.T) {
+		seen := map[string]bool{}
+		var last int64
+		query := "limit=2"
+		pages := 0
+		for {
+			page := a.runs(auto.ID, query)
+			pages++
+			for _, r := range page.Runs {
+				if seen[r.Email] || (last != 0 && r.ID >= last) {
+					t.Fatalf("run %d (%s) out of order or twice", r.ID, r.Email)
+				}
+				seen[r.Email], last = true, r.ID
+				if r.Status != "issued" || r.CredentialID == "" || r.PublicLink == "" || r.Entry != 1 || r.AutomationID != auto.ID {
+					t.Errorf("run %+v", r)
+				}
+			}
+			if page.NextCursor == nil {
+				break
+			}
+			query = "limit=2&cursor=" + *page.NextCursor
+		}
+		if pages != 3 || len(seen) != len(emails) || seen["already@example.com"] {
+			t.Errorf("%d pages, runs of %v", pages, seen)
+		}
+	})
+
+	t.Run("filters", func(t *testing.T) {
+		tests := []struct {
+			query string
+			want  int
+		}{
+			{"", 5},
+			{"status=issued", 5},
+			{"status=failed", 0},
+			{"contact=bob", 1},
+			{"contact=EXAMPLE.COM&status=issued", 5},
+			{"contact=nobody", 0},
+		}
+		for _, tc := range tests {
+			page := a.runs(auto.ID, tc.query)
+			if len(page.Runs) != tc.want || page.NextCursor != nil {
+				t.Errorf("%q: %d runs, next %v; want %d", tc.query, len(page.Runs), page.NextCursor, tc.want)
+			}
+		}
+		bob := a.runs(auto.ID, "contact=bob").Runs[0]
+		if got := a.runs(auto.ID, fmt.Sprintf("contact=%d", bob.ContactID)).Runs; len(got) != 1 || got[0].ID != bob.ID {
+			t.Errorf("by contact id: %+v", got)
+		}
+		if r := a.call("GET", fmt.Sprintf("/api/v1/automations/%d/runs?status=failed", auto.ID), nil); !strings.Contains(string(r.body), `"runs":[]`) {
+			t.Errorf("an empty page: %s", r.body)
+		}
+	})
+
+	t.Run("bad queries", func(t *testing.T) {
+		tests := []struct{ query, field, says string }{
+			{"status=done", "status", "pending, issued, draft, send_unconfirmed, skipped, failed"},
+			{"cursor=abc", "cursor", "next_cursor"},
+			{"cursor=-3", "cursor", "next_cursor"},
+			{"limit=0", "limit", "1 to 500"},
+			{"limit=501", "limit", "1 to 500"},
+			{"limit=ten", "limit", "1 to 500"},
+			{"contact=" + strings.Repeat("x", 300), "contact", "254"},
+		}
+		for _, tc := range tests {
+			e := a.call("GET", fmt.Sprintf("/api/v1/automations/%d/runs?%s", auto.ID, tc.query), nil).fails(t, http.StatusBadRequest, autocred.EINVALID, tc.field)
+			if !strings.Contains(e.Message, tc.says) {
+				t.Errorf("%s: message %q does not say %q", tc.query, e.Message, tc.says)
+			}
+		}
+		a.call("GET", "/api/v1/automations/999/runs", nil).fails(t, http.StatusNotFound, autocred.ENOTFOUND, "")
+	})
+
+	t.Run("detail", func(t *testing.T) {
+		first := a.runs(auto.ID, "limit=1").Runs[0]
+		var got runJSON
+		a.call("GET", fmt.Sprintf("/api/v1/runs/%d", first.ID), nil).ok(t, http.StatusOK, &got)
+		if got.ID != first.ID || got.CredentialID != first.CredentialID || len(got.Events) == 0 {
+			t.Errorf("run detail %+v", got)
+		}
+		a.call("GET", "/api/v1/runs/999", nil).fails(t, http.StatusNotFound, autocred.ENOTFOUND, "")
+		e := a.call("POST", fmt.Sprintf("/api/v1/runs/%d/retry", first.ID), nil).fails(t, http.StatusConflict, autocred.ECONFLICT, "")
+		if !strings.Contains(e.Message, "only failed and skipped runs") {
+			t.Errorf("message %q", e.Message)
+		}
+		a.call("POST", "/api/v1/runs/999/retry", nil).fails(t, http.StatusNotFound, autocred.ENOTFOUND, "")
+	})
+}
+
+// A run Certifier refuses fails with its reason; after the mapping is
+// fixed, it can be retried alone or with every failed run.
+func TestRetry(t *testing.T) {
+	a := newAPITest(t)
+	f := a.fixture()
+	auto := a.createAutomation(f.automation())
+	path := fmt.Sprintf("/api/v1/automations/%d", auto.ID)
+	// An expiry date before the issue date: Certifier refuses it.
+	a.call("PATCH", path, `{"action":{"expiry_date":"2020-01-01"}}`).ok(t, http.StatusOK, nil)
+	a.call("POST", path+"/activate", nil).ok(t, http.StatusAccepted, nil)
+	a.waitStatus(auto.ID, "active")
+
+	var retried struct {
+		Retried int `json:"retried"`
+	}
+	a.call("POST", path+"/retry-failed", nil).ok(t, http.StatusAccepted, &retried)
+	if retried.Retried != 0 {
+		t.Errorf("retried %d with nothing failed", retried.Retried)
+	}
+
+	a.enter("fay@example.com", "gus@example.com", "hal@example.com")
+	a.waitRuns(auto.ID, "failed", 3)
+	failed := a.runs(auto.ID, "status=failed").Runs
+	if !strings.Contains(failed[0].Error, "expiryDate") {
+		t.Errorf("the run does not say why it failed: %q", failed[0].Error)
+	}
+
+	a.call("PATCH", path, `{"action":{"expiry_date":""}}`).ok(t, http.StatusOK, nil)
+	var run runJSON
+	a.call("POST", fmt.Sprintf("/api/v1/runs/%d/retry", failed[0].ID), nil).ok(t, http.StatusAccepted, &run)
+	if run.ID != failed[0].ID || run.Error != "" {
+		t.Errorf("retried run %+v", run)
+	}
+	a.call("POST", path+"/retry-failed", nil).ok(t, http.StatusAccepted, &retried)
+	if retried.Retried != 2 {
+		t.Errorf("retried %d, want 2", retried.Retried)
+	}
+	a.waitRuns(auto.ID, "issued", 3)
+}
