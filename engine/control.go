@@ -10,9 +10,6 @@ import (
 // Activate starts watching a draft automation: its first sync takes the
 // baseline (whoever is in the segment now gets nothing), then it is active.
 func (e *Engine) Activate(ctx context.Context, id int64) error {
-	if err := e.store.SetBaselineProgress(ctx, id, autocred.Progress{}); err != nil {
-		return err
-	}
 	return e.store.Tx(ctx, func(tx *sql.Tx) error {
 		a, err := e.store.AutomationTx(ctx, tx, id)
 		if err != nil {
@@ -21,8 +18,19 @@ func (e *Engine) Activate(ctx context.Context, id int64) error {
 		if err := e.store.SetAutomationStatus(ctx, tx, id, autocred.StatusBaselining, "", autocred.StatusDraft); err != nil {
 			return err
 		}
-		return e.insertSyncTx(ctx, tx, a.Trigger.ConnectionID, a.Trigger.SegmentID)
+		return e.syncSoonTx(ctx, tx, a)
 	})
+}
+
+// syncSoonTx enqueues a sync of the automation's segment now. If one is
+// already running (it may have read the segment before this change), the
+// automation is made due, so the scheduler enqueues another after it.
+func (e *Engine) syncSoonTx(ctx context.Context, tx *sql.Tx, a autocred.Automation) error {
+	if err := e.store.ResetSyncState(ctx, tx, a.ID); err != nil {
+		return err
+	}
+	_, err := e.insertSyncTx(ctx, tx, a.Trigger.ConnectionID, a.Trigger.SegmentID)
+	return err
 }
 
 // Pause stops an automation: no syncs, no credentials. Runs already
@@ -59,7 +67,7 @@ func (e *Engine) Resume(ctx context.Context, id int64, catchUp bool) error {
 				return err
 			}
 		}
-		if err := e.insertSyncTx(ctx, tx, a.Trigger.ConnectionID, a.Trigger.SegmentID); err != nil {
+		if err := e.syncSoonTx(ctx, tx, a); err != nil {
 			return err
 		}
 		return e.requeuePendingTx(ctx, tx, id)
@@ -91,7 +99,7 @@ func (e *Engine) SyncNow(ctx context.Context, id int64) error {
 		if !a.Watching() {
 			return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s; activate or resume it first", id, a.Status)
 		}
-		return e.insertSyncTx(ctx, tx, a.Trigger.ConnectionID, a.Trigger.SegmentID)
+		return e.syncSoonTx(ctx, tx, a)
 	})
 }
 

@@ -40,7 +40,7 @@ type Config struct {
 	// automation sets no interval of its own. Default 60 s.
 	PollInterval time.Duration
 	// ScheduleEvery is how often the scheduler looks for due syncs.
-	// Default 5 s.
+	// Default: half the poll interval, between 100 ms and 5 s.
 	ScheduleEvery time.Duration
 	// IssueWorkers is how many issue jobs run at once. The Certifier limiter
 	// paces them anyway; more workers only wait longer. Default 20.
@@ -77,7 +77,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg.PollInterval = time.Minute
 	}
 	if cfg.ScheduleEvery == 0 {
-		cfg.ScheduleEvery = 5 * time.Second
+		cfg.ScheduleEvery = min(max(cfg.PollInterval/2, 100*time.Millisecond), 5*time.Second)
 	}
 	if cfg.IssueWorkers == 0 {
 		cfg.IssueWorkers = 20
@@ -163,14 +163,16 @@ func (retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
 	return time.Now().Add(base/2 + rand.N(base/2+1))
 }
 
-// insertSyncTx enqueues a sync of one segment in tx. A sync of the same
-// segment already waiting or running makes this a no-op.
-func (e *Engine) insertSyncTx(ctx context.Context, tx *sql.Tx, connID int64, segmentID string) error {
-	_, err := e.river.InsertTx(ctx, tx, syncArgs{ConnectionID: connID, SegmentID: segmentID}, nil)
+// insertSyncTx enqueues a sync of one segment in tx. While a sync of the
+// same segment waits or runs, nothing is inserted and skipped is true: the
+// caller keeps the sync due, so the scheduler enqueues it once the running
+// one is done (a sync that started before a change may not have seen it).
+func (e *Engine) insertSyncTx(ctx context.Context, tx *sql.Tx, connID int64, segmentID string) (skipped bool, err error) {
+	res, err := e.river.InsertTx(ctx, tx, syncArgs{ConnectionID: connID, SegmentID: segmentID}, nil)
 	if err != nil {
-		return fmt.Errorf("enqueueing sync: %w", err)
+		return false, fmt.Errorf("enqueueing sync: %w", err)
 	}
-	return nil
+	return res.UniqueSkippedAsDuplicate, nil
 }
 
 // insertIssueTx enqueues the issue job of a run in tx.

@@ -100,6 +100,9 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 // breaks the connection (and so stops its automations) instead of being
 // retried.
 func (e *Engine) syncFailed(ctx context.Context, connID int64, autos []autocred.Automation, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err() // shutting down, or the lease was lost: not a failure of the segment
+	}
 	result := "error"
 	if errors.Is(err, activecampaign.ErrIncomplete) {
 		result = "incomplete"

@@ -223,7 +223,7 @@ func (s *Service) SyncNow(ctx context.Context, id int64) error { return s.Engine
 // RunView is a run with its log.
 type RunView struct {
 	autocred.Run
-	Events []autocred.RunEvent `json:"events,omitempty"`
+	Events []autocred.RunEvent `json:"events"`
 }
 
 // Runs lists an automation's runs, newest first, with the next cursor.
@@ -241,6 +241,9 @@ func (s *Service) Run(ctx context.Context, id int64) (RunView, error) {
 		return RunView{}, err
 	}
 	events, err := s.Store.RunEvents(ctx, id)
+	if events == nil {
+		events = []autocred.RunEvent{}
+	}
 	return RunView{Run: r, Events: events}, err
 }
 

@@ -174,6 +174,16 @@ func (db *DB) SetAutomationStatus(ctx context.Context, tx *sql.Tx, id int64, to 
 	return nil
 }
 
+// ResetSyncState makes an automation due for a sync now and, when it is
+// about to take a baseline, clears the baseline's progress.
+func (db *DB) ResetSyncState(ctx context.Context, tx *sql.Tx, id int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE automations SET next_sync_at = 0,
+		baseline_done = CASE WHEN status = 'baselining' THEN 0 ELSE baseline_done END,
+		baseline_total = CASE WHEN status = 'baselining' THEN 0 ELSE baseline_total END
+		WHERE id = ?`, id)
+	return err
+}
+
 // SetBaselineProgress records how much of the first snapshot has been read.
 func (db *DB) SetBaselineProgress(ctx context.Context, id int64, p autocred.Progress) error {
 	_, err := db.sql.ExecContext(ctx, `UPDATE automations SET baseline_done = ?, baseline_total = ? WHERE id = ?`, p.Done, p.Total, id)
