@@ -12,6 +12,8 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+
+	"github.com/autocred/autocred"
 )
 
 // command is one subcommand: its flags are parsed from args, and it runs
@@ -24,6 +26,10 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"demo", "the sandboxes, autocred on them, and a story that shows every rule", runDemo},
+		{"serve", "run autocred: the engine, the REST API, health and metrics", runServe},
+		{"migrate", "create or upgrade the database, then exit", runMigrate},
+		{"token", "token create --name NAME: make an API token", runToken},
 		{"sim", "run the ActiveCampaign and Certifier sandboxes on localhost", runSim},
 	}
 }
@@ -50,7 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		case errors.Is(err, errUsage):
 			return 2
 		default:
-			fmt.Fprintf(stderr, "autocred %s: %v\n", c.name, err)
+			fmt.Fprintf(stderr, "autocred %s: %s\n", c.name, describe(err))
 			return 1
 		}
 	}
@@ -114,4 +120,17 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 // envName is the environment variable that sets a flag.
 func envName(flagName string) string {
 	return "AUTOCRED_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// describe says what went wrong in a user's terms: the message of an
+// *autocred.Error (with its field), otherwise the error itself.
+func describe(err error) string {
+	var e *autocred.Error
+	if errors.As(err, &e) {
+		if e.Field != "" {
+			return "--" + e.Field + " " + e.Message
+		}
+		return e.Message
+	}
+	return err.Error()
 }

@@ -1,0 +1,237 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/autocred/autocred/api"
+	"github.com/autocred/autocred/engine"
+	"github.com/autocred/autocred/internal/metrics"
+	"github.com/autocred/autocred/internal/secret"
+	"github.com/autocred/autocred/service"
+	"github.com/autocred/autocred/store"
+)
+
+// serveConfig is everything "autocred serve" is told.
+type serveConfig struct {
+	addr                  string
+	database              string
+	pollInterval          time.Duration
+	allowPrivateUpstreams bool
+	acRate                float64
+	certifierRate         float64
+	logFormat, logLevel   string
+}
+
+func (c *serveConfig) register(fs interface {
+	StringVar(*string, string, string, string)
+	DurationVar(*time.Duration, string, time.Duration, string)
+	BoolVar(*bool, string, bool, string)
+	Float64Var(*float64, string, float64, string)
+}) {
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "`HOST:PORT` to serve the API, the UI, /healthz, /readyz and /metrics on")
+	fs.StringVar(&c.database, "database", "autocred.db", "SQLite database `file` (created if missing)")
+	fs.DurationVar(&c.pollInterval, "poll-interval", time.Minute, "how often each watched segment is read, unless an automation sets its own")
+	fs.BoolVar(&c.allowPrivateUpstreams, "allow-private-upstreams", false, "accept API URLs outside ActiveCampaign's and Certifier's domains (for the sandboxes and tests)")
+	fs.Float64Var(&c.acRate, "ac-rate", 4, "requests per second to each ActiveCampaign account (it allows 5, shared with its other integrations)")
+	fs.Float64Var(&c.certifierRate, "certifier-rate", 8, "requests per second to each Certifier workspace")
+	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+func (c *serveConfig) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: use debug, info, warn or error", c.logLevel)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.logFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: use text or json", c.logFormat)
+}
+
+// app is a wired autocred: store, engine, service and HTTP handler.
+type app struct {
+	store   *store.DB
+	engine  *engine.Engine
+	service *service.Service
+	handler http.Handler
+	log     *slog.Logger
+}
+
+// openStore opens and migrates the database.
+func openStore(ctx context.Context, path string) (*store.DB, error) {
+	st, err := store.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// newApp wires everything; the caller starts the engine and serves handler.
+func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error) {
+	st, err := openStore(ctx, cfg.database)
+	if err != nil {
+		return nil, err
+	}
+	key, err := secret.LoadKey(os.Getenv("AUTOCRED_SECRET_KEY"), cfg.database+".key")
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	box, err := secret.NewBox(key)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	m := metrics.New(func() float64 {
+		n, _ := st.PendingRuns(context.Background())
+		return float64(n)
+	})
+	clients := engine.NewClients(engine.ClientsConfig{Box: box, Observer: m, ACPerSecond: rateOrOff(cfg.acRate), CertifierPerSecond: rateOrOff(cfg.certifierRate)})
+	eng, err := engine.New(engine.Config{Store: st, Clients: clients, Metrics: m, Logger: log, PollInterval: cfg.pollInterval})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	svc := &service.Service{Store: st, Engine: eng, Clients: clients, Box: box, AllowPrivateUpstreams: cfg.allowPrivateUpstreams}
+
+	mux := http.NewServeMux()
+	mux.Handle("/api/v1/", api.New(api.Config{Service: svc, Tokens: st, Logger: log}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := st.Ready(ctx); err != nil {
+			http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = io.WriteString(w, "ready\n")
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	return &app{store: st, engine: eng, service: svc, handler: mux, log: log}, nil
+}
+
+// rateOrOff maps the flag's "0 means off" to the engine's "negative means off".
+func rateOrOff(r float64) float64 {
+	if r <= 0 {
+		return -1
+	}
+	return r
+}
+
+// run starts the engine and serves on ln until ctx is done, then shuts down
+// in order: stop taking requests, let jobs finish, close the database.
+func (a *app) run(ctx context.Context, ln net.Listener) error {
+	if err := a.engine.Start(ctx); err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-served:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(sctx)
+	if serr := a.engine.Stop(sctx); serr != nil && !errors.Is(serr, context.DeadlineExceeded) {
+		a.log.Warn("stopping jobs", "err", serr)
+	}
+	a.store.Close()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("serve", stderr)
+	var cfg serveConfig
+	cfg.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	log, err := cfg.logger(stderr)
+	if err != nil {
+		return err
+	}
+	if strings.HasPrefix(cfg.database, "postgres://") || strings.HasPrefix(cfg.database, "postgresql://") {
+		return errors.New("PostgreSQL is not supported yet: give --database a SQLite file path")
+	}
+	a, err := newApp(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		a.store.Close()
+		return err
+	}
+	log.Info("autocred serving", "addr", "http://"+ln.Addr().String(), "database", cfg.database,
+		"poll_interval", cfg.pollInterval, "allow_private_upstreams", cfg.allowPrivateUpstreams)
+	fmt.Fprintf(stdout, "autocred listening on http://%s\n", ln.Addr())
+	return a.run(ctx, ln)
+}
+
+func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("migrate", stderr)
+	database := fs.String("database", "autocred.db", "SQLite database `file`")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *database)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	fmt.Fprintf(stdout, "database %s is up to date\n", *database)
+	return nil
+}
+
+func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		fmt.Fprintln(stderr, "usage: autocred token create --name NAME [--database FILE]")
+		return errUsage
+	}
+	fs := newFlagSet("token create", stderr)
+	name := fs.String("name", "", "who or what uses the token (required)")
+	database := fs.String("database", "autocred.db", "SQLite database `file`")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	st, err := openStore(ctx, *database)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	token, err := st.CreateToken(ctx, *name)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "New API token (shown once; send it as Authorization: Bearer <token>):")
+	fmt.Fprintln(stdout, token)
+	return nil
+}
