@@ -110,8 +110,8 @@ type demo struct {
 	start time.Time
 
 	courseAuto, vipAuto, webinarAuto int64
-	baseline            []int64 // Course Completers members at activation
-	people              map[string]demoPerson
+	baseline                         []int64 // Course Completers members at activation
+	people                           map[string]demoPerson
 
 	mu   sync.Mutex
 	seen map[int64]autocred.RunStatus // runs already reported
