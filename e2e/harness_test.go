@@ -1,0 +1,440 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	simac "github.com/autocred/autocred/sim/activecampaign"
+	simcert "github.com/autocred/autocred/sim/certifier"
+)
+
+// binary is the autocred executable built for this test run.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "autocred-e2e")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "autocred")
+	// Built without the race detector, so that the numbers the batch tests
+	// print are the real binary's; the engine's own tests run with it.
+	build := exec.Command("go", "build", "-o", binary, "github.com/autocred/autocred/cmd/autocred")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building autocred:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+const (
+	acAccount = "acme"
+	acKey     = "ac-key-e2e-0123456789abcdef"
+	workspace = "acme"
+	certToken = "cert-token-e2e-0123456789abcdef"
+)
+
+// world is one test's sandboxes and autocred process.
+type world struct {
+	t         *testing.T
+	ac        *simac.Server
+	cert      *simcert.Server
+	acURL     string
+	certURL   string
+	dir       string
+	addr      string
+	token     string
+	serveArgs []string
+
+	mu   sync.Mutex
+	proc *exec.Cmd
+	logs *bytes.Buffer
+}
+
+type worldOptions struct {
+	ac      simac.Options
+	cert    simcert.Options
+	acRate  float64 // autocred's own limit toward ActiveCampaign; 0: off
+	crtRate float64 // toward Certifier; 0: off
+	poll    time.Duration
+}
+
+func newWorld(t *testing.T, o worldOptions) *world {
+	t.Helper()
+	if o.ac.MatchRunDelay == 0 {
+		o.ac.MatchRunDelay = 50 * time.Millisecond
+	}
+	if o.ac.LegacyEvalDelay == 0 {
+		o.ac.LegacyEvalDelay = 50 * time.Millisecond
+	}
+	if o.ac.RatePerSecond == 0 {
+		o.ac.RatePerSecond = -1
+	}
+	if o.cert.RatePerSecond == 0 {
+		o.cert.RatePerSecond = -1
+	}
+	if o.poll == 0 {
+		o.poll = 500 * time.Millisecond
+	}
+	w := &world{t: t, ac: simac.New(o.ac), cert: simcert.New(o.cert), dir: t.TempDir()}
+	acSrv, certSrv := httptest.NewServer(w.ac), httptest.NewServer(w.cert)
+	t.Cleanup(func() { w.stop(); acSrv.Close(); certSrv.Close(); w.ac.Close() })
+	w.acURL, w.certURL = acSrv.URL+"/"+acAccount, certSrv.URL+"/v1"
+	must(t, w.ac.AddAccount(acAccount, acKey))
+	must(t, w.cert.AddWorkspace(workspace, certToken))
+
+	db := filepath.Join(w.dir, "autocred.db")
+	out, err := exec.Command(binary, "token", "create", "--name", "e2e", "--database", db).CombinedOutput()
+	if err != nil {
+		t.Fatalf("token create: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	w.token = lines[len(lines)-1]
+
+	w.addr = freeAddr(t)
+	w.serveArgs = []string{"serve", "--database", db, "--addr", w.addr, "--allow-private-upstreams",
+		"--poll-interval", o.poll.String(), "--ac-rate", fmt.Sprint(o.acRate), "--certifier-rate", fmt.Sprint(o.crtRate), "--log-level", "debug"}
+	w.start()
+	return w
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// start runs "autocred serve" and waits until it is ready.
+func (w *world) start() {
+	w.t.Helper()
+	w.mu.Lock()
+	cmd := exec.Command(binary, w.serveArgs...)
+	w.logs = &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = w.logs, w.logs
+	must(w.t, cmd.Start())
+	w.proc = cmd
+	w.mu.Unlock()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get("http://" + w.addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("autocred did not become ready:\n%s", w.logs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// peakRSS is the autocred process's peak resident memory (VmHWM), in MiB.
+func (w *world) peakRSS() float64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.proc == nil {
+		return 0
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", w.proc.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			var kb float64
+			fmt.Sscanf(strings.TrimSpace(rest), "%f", &kb)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// kill ends the process with SIGKILL: no cleanup, as in a crash.
+func (w *world) kill() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.proc == nil {
+		return
+	}
+	_ = w.proc.Process.Signal(syscall.SIGKILL)
+	_ = w.proc.Wait()
+	w.proc = nil
+}
+
+// stop ends the process gracefully.
+func (w *world) stop() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.proc == nil {
+		return
+	}
+	_ = w.proc.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = w.proc.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		_ = w.proc.Process.Kill()
+		<-done
+	}
+	if w.t.Failed() {
+		w.t.Logf("autocred log (tail):\n%s", tail(w.logs.String(), 60))
+	}
+	w.proc = nil
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// call sends a JSON request to the REST API and decodes the answer into
+// out. It returns the status.
+func (w *world) call(method, path string, body, out any) int {
+	w.t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		must(w.t, err)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequestWithContext(context.Background(), method, "http://"+w.addr+path, rd)
+	req.Header.Set("Authorization", "Bearer "+w.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			w.t.Fatalf("%s %s: %d %s: %v", method, path, resp.StatusCode, data, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// mustCall is call that fails the test unless the status is want.
+func (w *world) mustCall(method, path string, body, out any, want int) {
+	w.t.Helper()
+	var raw json.RawMessage
+	got := w.call(method, path, body, &raw)
+	if got != want {
+		w.t.Fatalf("%s %s: status %d, want %d: %s", method, path, got, want, raw)
+	}
+	if out != nil {
+		must(w.t, json.Unmarshal(raw, out))
+	}
+}
+
+type connection struct {
+	ID         int64  `json:"id"`
+	SecretHint string `json:"secret_hint"`
+}
+
+type automation struct {
+	ID         int64          `json:"id"`
+	LastSyncAt time.Time      `json:"last_sync_at"`
+	Name       string         `json:"name"`
+	Status     string         `json:"status"`
+	Runs       map[string]int `json:"runs"`
+	Baseline   struct {
+		Done, Total int
+	} `json:"baseline"`
+}
+
+type run struct {
+	ID           int64  `json:"id"`
+	ContactID    int64  `json:"contact_id"`
+	Entry        int    `json:"entry"`
+	Email        string `json:"email"`
+	Status       string `json:"status"`
+	CredentialID string `json:"credential_id"`
+	PublicLink   string `json:"public_link"`
+	Error        string `json:"error"`
+	Attempts     int    `json:"attempts"`
+}
+
+// connect creates both connections through the API.
+func (w *world) connect() (acConn, certConn int64) {
+	w.t.Helper()
+	var ac, cert connection
+	w.mustCall("POST", "/api/v1/connections", map[string]string{"app": "activecampaign", "name": "Acme AC", "api_url": w.acURL, "api_key": acKey}, &ac, 201)
+	w.mustCall("POST", "/api/v1/connections", map[string]string{"app": "certifier", "name": "Acme Certifier", "api_url": w.certURL, "access_token": certToken}, &cert, 201)
+	return ac.ID, cert.ID
+}
+
+// segment defines a segment of the contacts that have tag.
+func (w *world) segment(name, tag string) simac.Segment {
+	w.t.Helper()
+	seg, err := w.ac.DefineSegment(acAccount, simac.SegmentDef{Name: name, Conditions: []simac.Condition{{Type: "tag", Op: "has", Value: tag}}})
+	must(w.t, err)
+	return seg
+}
+
+func (w *world) group(name string) simcert.Group {
+	w.t.Helper()
+	g, err := w.cert.AddGroup(workspace, simcert.GroupInput{Name: name})
+	must(w.t, err)
+	return g
+}
+
+// automation creates an automation through the API, activates it and waits
+// for its baseline.
+func (w *world) automation(acConn, certConn int64, seg simac.Segment, group simcert.Group, action map[string]any) automation {
+	w.t.Helper()
+	act := map[string]any{"connection_id": certConn, "group_id": group.ID,
+		"recipient_name": "{{contact.firstName}} {{contact.lastName}}", "recipient_email": "{{contact.email}}",
+		"issue_date": "{{today}}", "expiry_date": "{{today+1y}}", "issue": true, "send": true}
+	for k, v := range action {
+		act[k] = v
+	}
+	var a automation
+	w.mustCall("POST", "/api/v1/automations", map[string]any{"name": "Certificates: " + seg.Name,
+		"trigger": map[string]any{"connection_id": acConn, "segment_id": seg.ID}, "action": act}, &a, 201)
+	if a.Status != "draft" {
+		w.t.Fatalf("new automation is %s, want draft", a.Status)
+	}
+	w.mustCall("POST", fmt.Sprintf("/api/v1/automations/%d/activate", a.ID), nil, nil, 202)
+	w.waitFor("baseline of "+a.Name, 60*time.Second, func() bool {
+		w.mustCall("GET", fmt.Sprintf("/api/v1/automations/%d", a.ID), nil, &a, 200)
+		return a.Status == "active"
+	})
+	return a
+}
+
+func (w *world) importContacts(in ...simac.ContactInput) []int64 {
+	w.t.Helper()
+	ids, err := w.ac.Import(acAccount, in)
+	must(w.t, err)
+	return ids
+}
+
+func (w *world) tag(tag string, ids ...int64) {
+	w.t.Helper()
+	must(w.t, w.ac.BulkTag(acAccount, ids, tag, false))
+}
+
+func (w *world) untag(tag string, ids ...int64) {
+	w.t.Helper()
+	must(w.t, w.ac.BulkTag(acAccount, ids, tag, true))
+}
+
+// runs lists every run of an automation through the API, following cursors.
+func (w *world) runs(automationID int64, query string) []run {
+	w.t.Helper()
+	var all []run
+	cursor := ""
+	for {
+		var page struct {
+			Runs       []run   `json:"runs"`
+			NextCursor *string `json:"next_cursor"`
+		}
+		path := fmt.Sprintf("/api/v1/automations/%d/runs?limit=500&%s", automationID, query)
+		if cursor != "" {
+			path += "&cursor=" + cursor
+		}
+		w.mustCall("GET", path, nil, &page, 200)
+		all = append(all, page.Runs...)
+		if page.NextCursor == nil || *page.NextCursor == "" {
+			return all
+		}
+		cursor = *page.NextCursor
+	}
+}
+
+func byStatus(runs []run) map[string][]run {
+	out := map[string][]run{}
+	for _, r := range runs {
+		out[r.Status] = append(out[r.Status], r)
+	}
+	return out
+}
+
+func (w *world) waitFor(what string, timeout time.Duration, cond func() bool) {
+	w.t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			w.t.Fatalf("timed out after %s waiting for %s", timeout, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// settle waits for the automations' pending runs to finish and then for
+// three more complete syncs of each (the first may have read the segment
+// before the latest change), so that whatever else would happen (an absence
+// confirmed by two snapshots, a late entry) has happened.
+func (w *world) settle(automationIDs ...int64) {
+	w.t.Helper()
+	get := func(id int64) automation {
+		var a automation
+		w.mustCall("GET", fmt.Sprintf("/api/v1/automations/%d", id), nil, &a, 200)
+		return a
+	}
+	for _, id := range automationIDs {
+		w.waitFor("pending runs to finish", 3*time.Minute, func() bool { return get(id).Runs["pending"] == 0 })
+		for range 3 {
+			last := get(id).LastSyncAt
+			w.waitFor("a sync", time.Minute, func() bool { return get(id).LastSyncAt.After(last) })
+		}
+		w.waitFor("pending runs to finish", 3*time.Minute, func() bool { return get(id).Runs["pending"] == 0 })
+	}
+}
+
+// credentials returns the Certifier sandbox's credentials by recipient email.
+func (w *world) credentials() map[string][]simcert.Credential {
+	out := map[string][]simcert.Credential{}
+	for _, c := range w.cert.Credentials(workspace) {
+		out[c.Recipient.Email] = append(out[c.Recipient.Email], c)
+	}
+	return out
+}
+
+// emails counts the emails the Certifier sandbox sent, by recipient.
+func (w *world) emails() map[string]int {
+	out := map[string]int{}
+	for _, e := range w.cert.Outbox(workspace) {
+		out[e.To]++
+	}
+	return out
+}
+
+func contact(first, last string) simac.ContactInput {
+	return simac.ContactInput{Email: strings.ToLower(first) + "." + strings.ToLower(last) + "@example.com", FirstName: first, LastName: last}
+}
