@@ -116,7 +116,7 @@ func (c *Client) call(ctx context.Context, method, endpoint, path string, query 
 		var netErr *upstream.NetworkError
 		switch {
 		case errors.As(err, &netErr):
-			return &Error{Endpoint: endpoint, Message: netErr.Err.Error(), unknownOutcome: mutates, network: true}
+			return &Error{Endpoint: endpoint, Message: netErr.Err.Error(), unknownOutcome: mutates, network: true, cause: netErr.Err}
 		case errors.Is(err, upstream.ErrThrottled):
 			return &Error{Endpoint: endpoint, Status: http.StatusTooManyRequests, Code: "rate_limited", Message: err.Error()}
 		}
@@ -131,7 +131,8 @@ func (c *Client) call(ctx context.Context, method, endpoint, path string, query 
 		return nil
 	}
 	if err := json.Unmarshal(resp.Body, out); err != nil {
-		return fmt.Errorf("certifier %s: unreadable answer: %w", endpoint, err)
+		// The call succeeded, but what it made is unknown to us.
+		return &Error{Endpoint: endpoint, Status: resp.Status, Message: "unreadable answer: " + err.Error(), unknownOutcome: mutates}
 	}
 	return nil
 }

@@ -227,3 +227,22 @@ func TestRateLimitIsWaitedOut(t *testing.T) {
 		t.Error("no request was throttled; the test proves nothing")
 	}
 }
+
+// A create whose caller stops waiting (a job timeout, a shutdown) may still
+// be processed: it is an unknown outcome, not a refusal.
+func TestCancelledWaitIsAnUnknownOutcome(t *testing.T) {
+	s := newSandbox(t, simcert.Options{})
+	if err := s.sim.Gate().SetRules([]traffic.Rule{{Endpoint: "POST /v1/credentials/create-issue-send", Latency: traffic.Duration(300 * time.Millisecond)}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := s.client.CreateIssueSend(ctx, s.newCredential("ada@example.org"))
+	if !errors.Is(err, ErrUnknownOutcome) || Refused(err) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("cancelled wait: %v; want an unknown outcome that is not a refusal", err)
+	}
+	_, err = s.client.CreateIssueSend(context.Background(), NewCredential{GroupID: s.group.ID, Recipient: Recipient{Name: "X", Email: "bad"}})
+	if !Refused(err) || errors.Is(err, ErrUnknownOutcome) {
+		t.Errorf("validation error: %v; want a refusal", err)
+	}
+}

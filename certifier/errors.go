@@ -19,7 +19,12 @@ type Error struct {
 
 	unknownOutcome bool
 	network        bool
+	cause          error // the transport's error, when no answer came
 }
+
+// Unwrap gives the transport's error, so that errors.Is finds a
+// context.DeadlineExceeded behind a wait that was cut short.
+func (e *Error) Unwrap() error { return e.cause }
 
 func (e *Error) Error() string {
 	if e.network {
@@ -49,6 +54,15 @@ var (
 	// issuing a credential that is no longer a draft.
 	ErrConflict = errors.New("certifier: conflict")
 )
+
+// Refused tells whether err is Certifier's definite refusal (a 4xx answer,
+// 429 included): the request changed nothing. Any other failure of a
+// request that changes something (no answer, a 5xx, an answer that could
+// not be read) may have changed it.
+func Refused(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Status >= 400 && e.Status < 500
+}
 
 // Is matches the kinds above.
 func (e *Error) Is(target error) bool {

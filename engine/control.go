@@ -22,15 +22,13 @@ func (e *Engine) Activate(ctx context.Context, id int64) error {
 	})
 }
 
-// syncSoonTx enqueues a sync of the automation's segment now. If one is
-// already running (it may have read the segment before this change), the
-// automation is made due, so the scheduler enqueues another after it.
+// syncSoonTx enqueues a sync of the automation's segment now, and clears
+// the progress of a baseline about to be taken.
 func (e *Engine) syncSoonTx(ctx context.Context, tx *sql.Tx, a autocred.Automation) error {
-	if err := e.store.ResetSyncState(ctx, tx, a.ID); err != nil {
+	if err := e.store.ClearBaselineProgress(ctx, tx, a.ID); err != nil {
 		return err
 	}
-	_, err := e.insertSyncTx(ctx, tx, a.Trigger.ConnectionID, a.Trigger.SegmentID)
-	return err
+	return e.insertSyncTx(ctx, tx, a.Trigger.ConnectionID, a.Trigger.SegmentID)
 }
 
 // Pause stops an automation: no syncs, no credentials. Runs already

@@ -163,16 +163,12 @@ func (retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
 	return time.Now().Add(base/2 + rand.N(base/2+1))
 }
 
-// insertSyncTx enqueues a sync of one segment in tx. While a sync of the
-// same segment waits or runs, nothing is inserted and skipped is true: the
-// caller keeps the sync due, so the scheduler enqueues it once the running
-// one is done (a sync that started before a change may not have seen it).
-func (e *Engine) insertSyncTx(ctx context.Context, tx *sql.Tx, connID int64, segmentID string) (skipped bool, err error) {
-	res, err := e.river.InsertTx(ctx, tx, syncArgs{ConnectionID: connID, SegmentID: segmentID}, nil)
-	if err != nil {
-		return false, fmt.Errorf("enqueueing sync: %w", err)
+// insertSyncTx enqueues a sync of one segment in tx.
+func (e *Engine) insertSyncTx(ctx context.Context, tx *sql.Tx, connID int64, segmentID string) error {
+	if _, err := e.river.InsertTx(ctx, tx, syncArgs{ConnectionID: connID, SegmentID: segmentID}, nil); err != nil {
+		return fmt.Errorf("enqueueing sync: %w", err)
 	}
-	return res.UniqueSkippedAsDuplicate, nil
+	return nil
 }
 
 // insertIssueTx enqueues the issue job of a run in tx.

@@ -293,8 +293,11 @@ func certMessage(err error) string {
 
 // certifierFailed decides what a failed Certifier call means for the run.
 func (e *Engine) certifierFailed(ctx context.Context, run *autocred.Run, a autocred.Automation, err error, lastAttempt bool) error {
-	if !errors.Is(err, certifier.ErrUnknownOutcome) && run.Step != autocred.StepSend {
-		// A definite answer: the call changed nothing, nothing to reconcile.
+	if certifier.Refused(err) && run.Step != autocred.StepSend {
+		// A definite refusal: the call changed nothing, nothing to
+		// reconcile. Anything else (no answer, a 5xx, a cancelled wait, an
+		// unreadable answer) keeps the step, so the next attempt searches
+		// before it creates.
 		run.Step = autocred.StepNone
 	}
 	switch {

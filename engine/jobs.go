@@ -18,9 +18,9 @@ type scheduleArgs struct{}
 
 func (scheduleArgs) Kind() string { return "schedule" }
 
+// One run of the schedule is enough; the next tick is the retry.
 func (scheduleArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: queueSync, MaxAttempts: 1,
-		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+	return river.InsertOpts{Queue: queueSync, MaxAttempts: 1}
 }
 
 // syncArgs reads one segment of one ActiveCampaign connection.
@@ -33,9 +33,14 @@ func (syncArgs) Kind() string { return "sync" }
 
 // A sync that fails is not retried by River beyond a few quick attempts:
 // the next periodic sync is the retry, and it reads a fresh snapshot.
+//
+// Syncs are not unique jobs. One sync of a segment at a time is the lease's
+// work (see syncWorker), because River's uniqueness counts a running job:
+// the job of a process killed mid-sync stays "running" until the rescuer
+// gives up on it, hours later for a job that may rightly run for an hour,
+// and it would block every sync of its segment until then.
 func (syncArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: queueSync, MaxAttempts: 3,
-		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+	return river.InsertOpts{Queue: queueSync, MaxAttempts: 3}
 }
 
 // issueArgs makes the credential of one run.

@@ -31,18 +31,17 @@ func (w *scheduleWorker) Work(ctx context.Context, _ *river.Job[scheduleArgs]) e
 		return err
 	}
 	// Several automations on one segment share one sync: it is read once.
-	queued := map[segmentKey]bool{} // true: enqueued; false: one still runs
+	queued := map[segmentKey]bool{}
 	err = e.store.Tx(ctx, func(tx *sql.Tx) error {
 		for _, a := range due {
 			k := segmentKey{a.Trigger.ConnectionID, a.Trigger.SegmentID}
-			if _, seen := queued[k]; seen {
+			if queued[k] {
 				continue
 			}
-			skipped, err := e.insertSyncTx(ctx, tx, k.connID, k.segmentID)
-			if err != nil {
+			queued[k] = true
+			if err := e.insertSyncTx(ctx, tx, k.connID, k.segmentID); err != nil {
 				return err
 			}
-			queued[k] = !skipped
 		}
 		return nil
 	})
@@ -50,11 +49,6 @@ func (w *scheduleWorker) Work(ctx context.Context, _ *river.Job[scheduleArgs]) e
 		return err
 	}
 	for _, a := range due {
-		// A segment whose previous sync still runs stays due, and is
-		// enqueued at the next tick after it ends.
-		if !queued[segmentKey{a.Trigger.ConnectionID, a.Trigger.SegmentID}] {
-			continue
-		}
 		if err := e.store.SetNextSync(ctx, a.ID, now.Add(e.interval(a))); err != nil {
 			return err
 		}

@@ -32,14 +32,36 @@ func (w *syncWorker) Timeout(*river.Job[syncArgs]) time.Duration { return 2 * ti
 func (w *syncWorker) Work(ctx context.Context, job *river.Job[syncArgs]) error {
 	key := fmt.Sprintf("sync:%d:%s", job.Args.ConnectionID, job.Args.SegmentID)
 	ran, err := w.e.withLease(ctx, key, func(ctx context.Context) error {
+		// A sync that started after this one was asked for has answered
+		// it already: requests made during a long sync collapse into one.
+		if served, err := w.e.syncedSince(ctx, job.Args.ConnectionID, job.Args.SegmentID, job.CreatedAt); err != nil || served {
+			return err
+		}
 		return w.e.syncSegment(ctx, job.Args.ConnectionID, job.Args.SegmentID)
 	})
 	if !ran && err == nil {
-		// Another process is reading this segment right now; its snapshot
-		// serves this request too.
-		w.e.log.Debug("segment sync already running elsewhere", "lease", key)
+		// Another process, or another job, is reading this segment; it may
+		// have read it before the change this sync was asked for. Wait for
+		// it to finish, then look again.
+		return river.JobSnooze(2 * time.Second)
 	}
 	return err
+}
+
+// syncedSince tells whether every watching automation on a segment has had
+// a sync that started after t.
+func (e *Engine) syncedSince(ctx context.Context, connID int64, segmentID string, t time.Time) (bool, error) {
+	autos, err := e.store.Automations(ctx, store.AutomationFilter{
+		Statuses: []autocred.AutomationStatus{autocred.StatusBaselining, autocred.StatusActive}, ConnectionID: connID, SegmentID: segmentID})
+	if err != nil {
+		return false, err
+	}
+	for _, a := range autos {
+		if a.Status == autocred.StatusBaselining || !a.LastSyncAt.After(t) {
+			return false, nil
+		}
+	}
+	return len(autos) > 0, nil
 }
 
 // syncSegment reads one segment once and applies it to each automation

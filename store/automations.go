@@ -174,13 +174,11 @@ func (db *DB) SetAutomationStatus(ctx context.Context, tx *sql.Tx, id int64, to 
 	return nil
 }
 
-// ResetSyncState makes an automation due for a sync now and, when it is
-// about to take a baseline, clears the baseline's progress.
-func (db *DB) ResetSyncState(ctx context.Context, tx *sql.Tx, id int64) error {
-	_, err := tx.ExecContext(ctx, `UPDATE automations SET next_sync_at = 0,
-		baseline_done = CASE WHEN status = 'baselining' THEN 0 ELSE baseline_done END,
-		baseline_total = CASE WHEN status = 'baselining' THEN 0 ELSE baseline_total END
-		WHERE id = ?`, id)
+// ClearBaselineProgress clears the progress of an automation about to take
+// a baseline (a no-op for any other).
+func (db *DB) ClearBaselineProgress(ctx context.Context, tx *sql.Tx, id int64) error {
+	_, err := tx.ExecContext(ctx, `UPDATE automations SET baseline_done = 0, baseline_total = 0
+		WHERE id = ? AND status = 'baselining'`, id)
 	return err
 }
 

@@ -69,8 +69,8 @@ const MaxBody = 32 << 20
 var ErrThrottled = errors.New("still rate limited after waiting")
 
 // NetworkError means no answer arrived: the connection failed, was reset or
-// timed out. For a request that changes something, the change may or may
-// not have been made.
+// timed out, or the caller's context ended while waiting. For a request
+// that changes something, the change may or may not have been made.
 type NetworkError struct {
 	System, Endpoint string
 	Err              error
@@ -109,8 +109,11 @@ func (d *Doer) Do(ctx context.Context, endpoint string, build func(ctx context.C
 		resp, err := d.client().Do(req)
 		if err != nil {
 			d.observe(endpoint, 0, time.Since(start))
+			// Even when our own context ended the wait, the request may
+			// have been received and processed: it is a request without
+			// an answer, like any other. errors.Is still finds ctx.Err().
 			if ctx.Err() != nil {
-				return nil, ctx.Err()
+				err = ctx.Err()
 			}
 			return nil, &NetworkError{System: d.System, Endpoint: endpoint, Err: err}
 		}
