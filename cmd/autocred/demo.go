@@ -21,10 +21,9 @@ import (
 
 // demoConfig is what "autocred demo" is told.
 type demoConfig struct {
-	serve    serveConfig
-	sandbox  sandboxConfig
-	batch    int
-	keepData bool
+	serve   serveConfig
+	sandbox sandboxConfig
+	batch   int
 }
 
 func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
