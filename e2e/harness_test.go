@@ -75,6 +75,7 @@ type worldOptions struct {
 	acRate  float64 // autocred's own limit toward ActiveCampaign; 0: off
 	crtRate float64 // toward Certifier; 0: off
 	poll    time.Duration
+	hints   bool // --public-url pointing at this autocred, so the sandbox's webhooks reach it
 }
 
 func newWorld(t *testing.T, o worldOptions) *world {
@@ -112,6 +113,9 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	w.addr = freeAddr(t)
 	w.serveArgs = []string{"serve", "--database", db, "--addr", w.addr, "--allow-private-upstreams",
 		"--poll-interval", o.poll.String(), "--ac-rate", fmt.Sprint(o.acRate), "--certifier-rate", fmt.Sprint(o.crtRate), "--log-level", "debug"}
+	if o.hints {
+		w.serveArgs = append(w.serveArgs, "--public-url", "http://"+w.addr, "--hinted-poll-interval", o.poll.String(), "--webhook-check-interval", "2s")
+	}
 	w.start()
 	return w
 }
@@ -296,6 +300,28 @@ func (w *world) connect() (acConn, certConn int64) {
 	w.mustCall("POST", "/api/v1/connections", map[string]string{"app": "activecampaign", "name": "Acme AC", "api_url": w.acURL, "api_key": acKey}, &ac, 201)
 	w.mustCall("POST", "/api/v1/connections", map[string]string{"app": "certifier", "name": "Acme Certifier", "api_url": w.certURL, "access_token": certToken}, &cert, 201)
 	return ac.ID, cert.ID
+}
+
+// acWebhooks lists the webhooks registered on the ActiveCampaign account,
+// through its API as a user would see them.
+func (w *world) acWebhooks() []struct {
+	ID  string `json:"id"`
+	URL string `json:"url"`
+} {
+	w.t.Helper()
+	req, _ := http.NewRequest("GET", w.acURL+"/api/3/webhooks", nil)
+	req.Header.Set("Api-Token", acKey)
+	resp, err := http.DefaultClient.Do(req)
+	must(w.t, err)
+	defer resp.Body.Close()
+	var out struct {
+		Webhooks []struct {
+			ID  string `json:"id"`
+			URL string `json:"url"`
+		} `json:"webhooks"`
+	}
+	must(w.t, json.NewDecoder(resp.Body).Decode(&out))
+	return out.Webhooks
 }
 
 // segment defines a segment of the contacts that have tag.

@@ -10,6 +10,7 @@ import (
 // Activate starts watching a draft automation: its first sync takes the
 // baseline (whoever is in the segment now gets nothing), then it is active.
 func (e *Engine) Activate(ctx context.Context, id int64) error {
+	defer e.webhooksChangedLater(ctx)
 	return e.store.Tx(ctx, func(tx *sql.Tx) error {
 		a, err := e.store.AutomationTx(ctx, tx, id)
 		if err != nil {
@@ -34,6 +35,7 @@ func (e *Engine) syncSoonTx(ctx context.Context, tx *sql.Tx, a autocred.Automati
 // Pause stops an automation: no syncs, no credentials. Runs already
 // detected stay pending until it is resumed.
 func (e *Engine) Pause(ctx context.Context, id int64) error {
+	defer e.webhooksChangedLater(ctx)
 	return e.store.Tx(ctx, func(tx *sql.Tx) error {
 		return e.store.SetAutomationStatus(ctx, tx, id, autocred.StatusPaused, "", autocred.StatusBaselining, autocred.StatusActive)
 	})
@@ -45,6 +47,7 @@ func (e *Engine) Pause(ctx context.Context, id int64) error {
 // issues credentials to everyone who entered in the meantime. Pending runs
 // are enqueued again either way.
 func (e *Engine) Resume(ctx context.Context, id int64, catchUp bool) error {
+	defer e.webhooksChangedLater(ctx)
 	return e.store.Tx(ctx, func(tx *sql.Tx) error {
 		a, err := e.store.AutomationTx(ctx, tx, id)
 		if err != nil {
@@ -131,4 +134,12 @@ func (e *Engine) RetryFailed(ctx context.Context, automationID int64) (int, erro
 		return nil
 	})
 	return n, err
+}
+
+// webhooksChangedLater asks for the webhooks to be reconciled; a failure is
+// only logged, since the periodic reconciliation catches up within a minute.
+func (e *Engine) webhooksChangedLater(ctx context.Context) {
+	if err := e.WebhooksChanged(ctx); err != nil {
+		e.log.Warn("asking for webhook reconciliation", "err", err)
+	}
 }

@@ -51,6 +51,16 @@ type Config struct {
 	RescueAfter time.Duration
 	// Holder names this process in leases. Default host:pid.
 	Holder string
+	// PublicURL is where ActiveCampaign can reach this service; when set,
+	// hint webhooks are registered (see webhooks.go).
+	PublicURL string
+	// WebhookCheckEvery is how often the hint webhooks are checked (and
+	// re-created if ActiveCampaign deleted or disabled one). Default 1 min.
+	WebhookCheckEvery time.Duration
+	// HintedPollInterval replaces PollInterval for automations on a
+	// connection whose webhook is registered: polling is then only the
+	// safety net. Default: PollInterval.
+	HintedPollInterval time.Duration
 }
 
 // Engine runs the jobs.
@@ -62,6 +72,7 @@ type Engine struct {
 	log     *slog.Logger
 	river   *river.Client[*sql.Tx]
 	holder  string
+	hints   hintCounter
 }
 
 // The queues: syncs apart from issues, so that a long sync never keeps
@@ -78,6 +89,12 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.ScheduleEvery == 0 {
 		cfg.ScheduleEvery = min(max(cfg.PollInterval/2, 100*time.Millisecond), 5*time.Second)
+	}
+	if cfg.WebhookCheckEvery == 0 {
+		cfg.WebhookCheckEvery = time.Minute
+	}
+	if cfg.HintedPollInterval == 0 {
+		cfg.HintedPollInterval = cfg.PollInterval
 	}
 	if cfg.IssueWorkers == 0 {
 		cfg.IssueWorkers = 20
@@ -104,6 +121,8 @@ func New(cfg Config) (*Engine, error) {
 	river.AddWorker(workers, &scheduleWorker{e: e})
 	river.AddWorker(workers, &syncWorker{e: e})
 	river.AddWorker(workers, &issueWorker{e: e})
+	river.AddWorker(workers, &hintWorker{e: e})
+	river.AddWorker(workers, &webhooksWorker{e: e})
 
 	client, err := river.NewClient(riversqlite.New(cfg.Store.SQL()), &river.Config{
 		Logger: cfg.Logger.With("component", "river"),
@@ -112,9 +131,14 @@ func New(cfg Config) (*Engine, error) {
 			queueSync:  {MaxWorkers: 4},
 		},
 		Workers: workers,
-		PeriodicJobs: []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(cfg.ScheduleEvery),
-			func() (river.JobArgs, *river.InsertOpts) { return scheduleArgs{}, nil },
-			&river.PeriodicJobOpts{RunOnStart: true})},
+		PeriodicJobs: []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(cfg.ScheduleEvery),
+				func() (river.JobArgs, *river.InsertOpts) { return scheduleArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(cfg.WebhookCheckEvery),
+				func() (river.JobArgs, *river.InsertOpts) { return webhooksArgs{}, nil },
+				&river.PeriodicJobOpts{RunOnStart: true}),
+		},
 		// SQLite has no notifications: poll often, which the measurements
 		// in DESIGN §6 show is what makes River fast on it.
 		FetchCooldown:        10 * time.Millisecond,
@@ -142,8 +166,10 @@ func (e *Engine) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop lets running jobs finish (up to ctx's deadline) and stops.
+// Stop enqueues the hints still being debounced, lets running jobs finish
+// (up to ctx's deadline) and stops.
 func (e *Engine) Stop(ctx context.Context) error {
+	e.flushHints()
 	return e.river.Stop(ctx)
 }
 

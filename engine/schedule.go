@@ -48,18 +48,43 @@ func (w *scheduleWorker) Work(ctx context.Context, _ *river.Job[scheduleArgs]) e
 	if err != nil {
 		return err
 	}
+	hinted, err := e.hintedConnections(ctx)
+	if err != nil {
+		return err
+	}
 	for _, a := range due {
-		if err := e.store.SetNextSync(ctx, a.ID, now.Add(e.interval(a))); err != nil {
+		if err := e.store.SetNextSync(ctx, a.ID, now.Add(e.interval(a, hinted))); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// interval is how often an automation's segment is read.
-func (e *Engine) interval(a autocred.Automation) time.Duration {
-	if a.PollInterval > 0 {
+// interval is how often an automation's segment is read: its own setting,
+// or the service's, which is longer when hints flow for its connection.
+func (e *Engine) interval(a autocred.Automation, hinted map[int64]bool) time.Duration {
+	switch {
+	case a.PollInterval > 0:
 		return a.PollInterval
+	case hinted[a.Trigger.ConnectionID]:
+		return e.cfg.HintedPollInterval
 	}
 	return e.cfg.PollInterval
+}
+
+// hintedConnections lists the connections whose webhook was seen to exist
+// recently: for them polling is only the safety net.
+func (e *Engine) hintedConnections(ctx context.Context) (map[int64]bool, error) {
+	out := map[int64]bool{}
+	if !e.HintsEnabled() {
+		return out, nil
+	}
+	hooks, err := e.store.Webhooks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, h := range hooks {
+		out[h.ConnectionID] = h.ID != "" && time.Since(h.CheckedAt) < 3*time.Minute
+	}
+	return out, nil
 }

@@ -203,7 +203,12 @@ func (s *Service) Automations(ctx context.Context) ([]AutomationView, error) {
 // DeleteAutomation removes an automation, its ledger and its runs. The
 // credentials it issued stay in Certifier.
 func (s *Service) DeleteAutomation(ctx context.Context, id int64) error {
-	return s.Store.DeleteAutomation(ctx, id)
+	if err := s.Store.DeleteAutomation(ctx, id); err != nil {
+		return err
+	}
+	// The last automation of an account may be gone: its webhook too.
+	_ = s.Engine.WebhooksChanged(ctx)
+	return nil
 }
 
 // Activate, Pause, Resume and SyncNow drive an automation; see the engine.

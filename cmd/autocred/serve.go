@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/autocred/autocred/api"
 	"github.com/autocred/autocred/engine"
+	"github.com/autocred/autocred/hooks"
 	"github.com/autocred/autocred/internal/metrics"
 	"github.com/autocred/autocred/internal/secret"
 	"github.com/autocred/autocred/service"
@@ -31,6 +33,9 @@ type serveConfig struct {
 	acRate                float64
 	certifierRate         float64
 	logFormat, logLevel   string
+	publicURL             string
+	hintedPollInterval    time.Duration
+	webhookCheck          time.Duration
 }
 
 func (c *serveConfig) register(fs interface {
@@ -45,6 +50,9 @@ func (c *serveConfig) register(fs interface {
 	fs.BoolVar(&c.allowPrivateUpstreams, "allow-private-upstreams", false, "accept API URLs outside ActiveCampaign's and Certifier's domains (for the sandboxes and tests)")
 	fs.Float64Var(&c.acRate, "ac-rate", 4, "requests per second to each ActiveCampaign account (it allows 5, shared with its other integrations)")
 	fs.Float64Var(&c.certifierRate, "certifier-rate", 8, "requests per second to each Certifier workspace")
+	fs.StringVar(&c.publicURL, "public-url", "", "`URL` where ActiveCampaign can reach this service (https://…); when set, webhooks make entries show up within seconds")
+	fs.DurationVar(&c.hintedPollInterval, "hinted-poll-interval", 10*time.Minute, "how often segments are read when webhook hints flow (polling is then the safety net)")
+	fs.DurationVar(&c.webhookCheck, "webhook-check-interval", time.Minute, "how often the webhooks are checked, and re-created if ActiveCampaign removed one")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 }
@@ -62,6 +70,23 @@ func (c *serveConfig) logger(w io.Writer) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: use text or json", c.logFormat)
+}
+
+// checkPublicURL checks --public-url: ActiveCampaign delivers webhooks over
+// https, to port 443 only.
+func (c *serveConfig) checkPublicURL() error {
+	if c.publicURL == "" {
+		return nil
+	}
+	u, err := url.Parse(c.publicURL)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("--public-url %q: give the address ActiveCampaign can reach, such as https://autocred.example.com", c.publicURL)
+	}
+	if !c.allowPrivateUpstreams && (u.Scheme != "https" || (u.Port() != "" && u.Port() != "443")) {
+		return fmt.Errorf("--public-url %q: ActiveCampaign delivers webhooks only over https on port 443", c.publicURL)
+	}
+	c.publicURL = strings.TrimSuffix(u.String(), "/")
+	return nil
 }
 
 // app is a wired autocred: store, engine, service and HTTP handler.
@@ -107,7 +132,12 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 		return float64(n)
 	})
 	clients := engine.NewClients(engine.ClientsConfig{Box: box, Observer: m, ACPerSecond: rateOrOff(cfg.acRate), CertifierPerSecond: rateOrOff(cfg.certifierRate)})
-	eng, err := engine.New(engine.Config{Store: st, Clients: clients, Metrics: m, Logger: log, PollInterval: cfg.pollInterval})
+	hinted := cfg.hintedPollInterval
+	if cfg.publicURL == "" {
+		hinted = cfg.pollInterval
+	}
+	eng, err := engine.New(engine.Config{Store: st, Clients: clients, Metrics: m, Logger: log,
+		PollInterval: cfg.pollInterval, PublicURL: cfg.publicURL, HintedPollInterval: hinted, WebhookCheckEvery: cfg.webhookCheck})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -116,6 +146,7 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", api.New(api.Config{Service: svc, Tokens: st, Logger: log}))
+	mux.Handle("/hooks/", hooks.New(eng, log))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
@@ -178,6 +209,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if err := cfg.checkPublicURL(); err != nil {
+		return err
+	}
 	if strings.HasPrefix(cfg.database, "postgres://") || strings.HasPrefix(cfg.database, "postgresql://") {
 		return errors.New("PostgreSQL is not supported yet: give --database a SQLite file path")
 	}
@@ -191,7 +225,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log.Info("autocred serving", "addr", "http://"+ln.Addr().String(), "database", cfg.database,
-		"poll_interval", cfg.pollInterval, "allow_private_upstreams", cfg.allowPrivateUpstreams)
+		"poll_interval", cfg.pollInterval, "allow_private_upstreams", cfg.allowPrivateUpstreams, "public_url", cfg.publicURL)
+	if cfg.publicURL == "" {
+		log.Info("no --public-url: entries are found by polling only, up to one poll interval after they happen")
+	}
 	fmt.Fprintf(stdout, "autocred listening on http://%s\n", ln.Addr())
 	return a.run(ctx, ln)
 }

@@ -6,7 +6,9 @@ package secret
 import (
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -20,7 +22,10 @@ import (
 const KeySize = 32
 
 // Box seals and opens values with one key.
-type Box struct{ aead cipher.AEAD }
+type Box struct {
+	aead cipher.AEAD
+	mac  []byte // a key for Token, derived from the sealing key
+}
 
 // NewBox returns a Box for a 32-byte key.
 func NewBox(key []byte) (*Box, error) {
@@ -35,7 +40,18 @@ func NewBox(key []byte) (*Box, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Box{aead: aead}, nil
+	derived := hmac.New(sha256.New, key)
+	derived.Write([]byte("autocred token key"))
+	return &Box{aead: aead, mac: derived.Sum(nil)}, nil
+}
+
+// Token returns a stable, unguessable token for a purpose, such as the
+// secret path of a webhook: the same for the same key and purpose, and
+// nothing about the key can be learnt from it.
+func (b *Box) Token(purpose string) string {
+	m := hmac.New(sha256.New, b.mac)
+	m.Write([]byte(purpose))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:24])
 }
 
 // Seal encrypts a value; the result holds its nonce.

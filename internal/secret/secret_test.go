@@ -76,3 +76,18 @@ func TestHint(t *testing.T) {
 		}
 	}
 }
+
+func TestToken(t *testing.T) {
+	box, _ := NewBox(bytes.Repeat([]byte{7}, KeySize))
+	other, _ := NewBox(bytes.Repeat([]byte{8}, KeySize))
+	a, b := box.Token("webhook:1"), box.Token("webhook:2")
+	if a != box.Token("webhook:1") {
+		t.Error("a token changes for the same key and purpose")
+	}
+	if a == b || a == other.Token("webhook:1") {
+		t.Error("tokens for other purposes or keys are equal")
+	}
+	if len(a) != 32 || strings.ContainsAny(a, "/+=") {
+		t.Errorf("token %q is not 32 URL-safe characters", a)
+	}
+}

@@ -1,0 +1,215 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/activecampaign"
+	"github.com/autocred/autocred/store"
+)
+
+// Hints. ActiveCampaign has no webhook for entering a segment, so autocred
+// registers one for the changes that can move a contact in or out (tags,
+// field updates, subscriptions), and takes each delivery as a hint: check
+// that one contact against the watched segments now, instead of waiting for
+// the next sync. The sync stays the source of truth: deliveries are never
+// retried, and imports fire none.
+
+// hintArgs checks one contact of one connection against its watched
+// segments. Hints for a contact are debounced in the receiving process for
+// hintDelay before the job is enqueued; a job still waiting also absorbs
+// later hints for its contact (uniqueness by args).
+type hintArgs struct {
+	ConnectionID int64 `json:"connection_id"`
+	ContactID    int64 `json:"contact_id"`
+}
+
+func (hintArgs) Kind() string { return "hint" }
+
+func (hintArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: queueIssue, MaxAttempts: 5,
+		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+}
+
+// hintDelay lets the burst of deliveries one change makes (a tag and an
+// update, say) settle into one check. It is spent in the process, not as a
+// scheduled job: River makes scheduled jobs available only every few
+// seconds, which would triple the delay users see.
+const hintDelay = time.Second
+
+// storm: when more than stormHints arrive for one connection within
+// stormWindow, checking contacts one by one would cost more calls than
+// reading the segments; the hints are then folded into syncs.
+const (
+	stormHints  = 20
+	stormWindow = 10 * time.Second
+)
+
+// hintCounter counts recent hints per connection, for storm detection,
+// and holds the hints being debounced.
+type hintCounter struct {
+	mu      sync.Mutex
+	times   map[int64][]time.Time
+	synced  map[int64]time.Time // last storm sync requested
+	waiting map[hintArgs]*time.Timer
+}
+
+// Hint takes a webhook delivery about a contact. It only enqueues: the
+// receiver must answer fast. It reports whether the hint was folded into a
+// sync because hints are piling up.
+func (e *Engine) Hint(ctx context.Context, connID, contactID int64) (folded bool, err error) {
+	now := time.Now()
+	e.hints.mu.Lock()
+	if e.hints.times == nil {
+		e.hints.times, e.hints.synced, e.hints.waiting = map[int64][]time.Time{}, map[int64]time.Time{}, map[hintArgs]*time.Timer{}
+	}
+	recent := e.hints.times[connID]
+	i := 0
+	for i < len(recent) && now.Sub(recent[i]) > stormWindow {
+		i++
+	}
+	recent = append(recent[i:], now)
+	e.hints.times[connID] = recent
+	storm := len(recent) > stormHints
+	syncDue := storm && now.Sub(e.hints.synced[connID]) > hintDelay
+	if syncDue {
+		e.hints.synced[connID] = now
+	}
+	if storm {
+		e.hints.mu.Unlock()
+		e.metrics.Hints.WithLabelValues("folded").Inc()
+		if !syncDue {
+			return true, nil // a sync was just asked for; it covers this contact
+		}
+		return true, e.syncConnection(ctx, connID)
+	}
+	args := hintArgs{ConnectionID: connID, ContactID: contactID}
+	if _, waiting := e.hints.waiting[args]; waiting {
+		e.hints.mu.Unlock()
+		e.metrics.Hints.WithLabelValues("coalesced").Inc()
+		return false, nil
+	}
+	e.hints.waiting[args] = time.AfterFunc(hintDelay, func() { e.enqueueHint(args) })
+	e.hints.mu.Unlock()
+	e.metrics.Hints.WithLabelValues("queued").Inc()
+	return false, nil
+}
+
+// enqueueHint ends a hint's debounce: its check becomes a job.
+func (e *Engine) enqueueHint(args hintArgs) {
+	e.hints.mu.Lock()
+	delete(e.hints.waiting, args)
+	e.hints.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := e.river.Insert(ctx, args, nil); err != nil {
+		// Lost like an undelivered webhook: the next sync finds the entry.
+		e.log.Warn("enqueueing hint", "connection", args.ConnectionID, "contact", args.ContactID, "err", err)
+	}
+}
+
+// flushHints enqueues the hints still being debounced, at shutdown.
+func (e *Engine) flushHints() {
+	e.hints.mu.Lock()
+	var pending []hintArgs
+	for args, t := range e.hints.waiting {
+		if t.Stop() {
+			pending = append(pending, args)
+		}
+	}
+	e.hints.mu.Unlock()
+	for _, args := range pending {
+		e.enqueueHint(args)
+	}
+}
+
+// syncConnection enqueues a sync of every segment watched on a connection.
+func (e *Engine) syncConnection(ctx context.Context, connID int64) error {
+	autos, err := e.store.Automations(ctx, store.AutomationFilter{Statuses: []autocred.AutomationStatus{autocred.StatusActive}, ConnectionID: connID})
+	if err != nil {
+		return err
+	}
+	seen := map[string]bool{}
+	return e.store.Tx(ctx, func(tx *sql.Tx) error {
+		for _, a := range autos {
+			if seen[a.Trigger.SegmentID] {
+				continue
+			}
+			seen[a.Trigger.SegmentID] = true
+			if err := e.insertSyncTx(ctx, tx, connID, a.Trigger.SegmentID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+type hintWorker struct {
+	river.WorkerDefaults[hintArgs]
+	e *Engine
+}
+
+func (w *hintWorker) Work(ctx context.Context, job *river.Job[hintArgs]) error {
+	return w.e.checkContact(ctx, job.Args.ConnectionID, job.Args.ContactID)
+}
+
+// checkContact asks ActiveCampaign whether one contact is in each segment
+// watched on a connection, and applies the answer through the same ledger
+// path as a sync: an entry makes a run (once: Enter refuses a contact
+// already in), and an "out" from the single-contact check marks a contact
+// who was in as left.
+func (e *Engine) checkContact(ctx context.Context, connID, contactID int64) error {
+	autos, err := e.store.Automations(ctx, store.AutomationFilter{Statuses: []autocred.AutomationStatus{autocred.StatusActive}, ConnectionID: connID})
+	if err != nil || len(autos) == 0 {
+		return err
+	}
+	ac, err := e.clients.ActiveCampaign(ctx, e.store, connID)
+	if err != nil {
+		return err
+	}
+	member := map[string]bool{} // by segment: each is checked once
+	entered := map[int64][]int64{}
+	for _, a := range autos {
+		in, checked := member[a.Trigger.SegmentID]
+		if !checked {
+			if in, err = ac.IsMember(ctx, a.Trigger.SegmentID, activecampaign.ID(contactID)); err != nil {
+				if errors.Is(err, activecampaign.ErrAuth) {
+					return e.syncFailed(ctx, connID, autos, err)
+				}
+				return err
+			}
+			member[a.Trigger.SegmentID] = in
+		}
+		m, err := e.store.Membership(ctx, a.ID, contactID)
+		if err != nil {
+			return err
+		}
+		switch {
+		case in && !m.InSegment:
+			entered[a.ID] = []int64{contactID}
+		case !in && m.InSegment:
+			err := e.store.Tx(ctx, func(tx *sql.Tx) error {
+				left, err := e.store.MarkLeft(ctx, tx, a.ID, contactID, time.Now())
+				if left {
+					e.metrics.Exits.Inc()
+				}
+				return err
+			})
+			if err != nil {
+				return err
+			}
+		}
+	}
+	if len(entered) == 0 {
+		return nil
+	}
+	e.log.Debug("hint found an entry", "connection", connID, "contact", strconv.FormatInt(contactID, 10), "automations", len(entered))
+	return e.enter(ctx, ac, autos, entered)
+}

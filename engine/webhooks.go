@@ -1,0 +1,149 @@
+package engine
+
+import (
+	"context"
+	"crypto/subtle"
+	"errors"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/autocred/autocred/activecampaign"
+	"github.com/autocred/autocred/store"
+)
+
+// webhooksArgs reconciles the hint webhooks with the automations: one per
+// ActiveCampaign connection that has a watching automation (when a public
+// URL is set), none otherwise. It runs every minute on the leader (see
+// Config.WebhookCheckEvery), which is
+// also how a webhook deleted or disabled on ActiveCampaign's side (a 410
+// answer turns it off for good) is noticed and created again; and right
+// after an automation starts or stops.
+type webhooksArgs struct{}
+
+func (webhooksArgs) Kind() string { return "webhooks" }
+
+func (webhooksArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: queueSync, MaxAttempts: 1}
+}
+
+type webhooksWorker struct {
+	river.WorkerDefaults[webhooksArgs]
+	e *Engine
+}
+
+func (w *webhooksWorker) Work(ctx context.Context, _ *river.Job[webhooksArgs]) error {
+	ran, err := w.e.withLease(ctx, "webhooks", w.e.reconcileWebhooks)
+	if !ran && err == nil {
+		return nil // another process is at it
+	}
+	return err
+}
+
+// webhookName marks the webhooks autocred registers.
+const webhookName = "autocred hints"
+
+// WebhookToken is the secret path segment of a connection's webhook URL.
+func (e *Engine) WebhookToken(connID int64) string {
+	return e.clients.box.Token("activecampaign-webhook:" + strconv.FormatInt(connID, 10))
+}
+
+// CheckWebhookToken compares a delivery's path token with the connection's
+// in constant time, so that timing tells nothing about the right one.
+func (e *Engine) CheckWebhookToken(connID int64, token string) bool {
+	return subtle.ConstantTimeCompare([]byte(token), []byte(e.WebhookToken(connID))) == 1
+}
+
+// WebhookURL is where ActiveCampaign delivers a connection's hints, or ""
+// without a public URL.
+func (e *Engine) WebhookURL(connID int64) string {
+	if e.cfg.PublicURL == "" {
+		return ""
+	}
+	return strings.TrimSuffix(e.cfg.PublicURL, "/") + "/hooks/activecampaign/" + strconv.FormatInt(connID, 10) + "/" + e.WebhookToken(connID)
+}
+
+// HintsEnabled tells whether webhook hints are configured at all.
+func (e *Engine) HintsEnabled() bool { return e.cfg.PublicURL != "" }
+
+func (e *Engine) reconcileWebhooks(ctx context.Context) error {
+	hooks, err := e.store.Webhooks(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, h := range hooks {
+		if err := e.reconcileWebhook(ctx, h); err != nil {
+			e.log.Warn("hint webhook", "connection", h.ConnectionID, "err", err)
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (e *Engine) reconcileWebhook(ctx context.Context, h store.Webhook) error {
+	want := h.Watching && e.HintsEnabled()
+	if !want && h.ID == "" {
+		return nil
+	}
+	ac, err := e.clients.ActiveCampaign(ctx, e.store, h.ConnectionID)
+	if err != nil {
+		return err
+	}
+	if !want {
+		id, _ := strconv.ParseInt(h.ID, 10, 64)
+		if err := ac.DeleteWebhook(ctx, activecampaign.ID(id)); err != nil && !errors.Is(err, activecampaign.ErrNotFound) {
+			return err
+		}
+		e.log.Info("hint webhook removed: no automation watches this account", "connection", h.ConnectionID)
+		return e.store.SetWebhook(ctx, h.ConnectionID, "", time.Now())
+	}
+	url := e.WebhookURL(h.ConnectionID)
+	if h.ID != "" {
+		id, _ := strconv.ParseInt(h.ID, 10, 64)
+		wh, err := ac.Webhook(ctx, activecampaign.ID(id))
+		switch {
+		case err == nil && wh.URL == url:
+			return e.store.SetWebhook(ctx, h.ConnectionID, h.ID, time.Now())
+		case err == nil:
+			e.log.Warn("hint webhook points elsewhere (public URL changed?); registering a new one", "connection", h.ConnectionID)
+			if err := ac.DeleteWebhook(ctx, wh.ID); err != nil && !errors.Is(err, activecampaign.ErrNotFound) {
+				return err
+			}
+		case errors.Is(err, activecampaign.ErrNotFound):
+			e.log.Warn("hint webhook was deleted or disabled on ActiveCampaign's side; registering it again", "connection", h.ConnectionID)
+		default:
+			return err
+		}
+	}
+	// One may exist already: registered by a process that died before it
+	// could record the id.
+	all, err := ac.Webhooks(ctx)
+	if err != nil {
+		return err
+	}
+	for _, wh := range all {
+		if wh.URL == url {
+			return e.store.SetWebhook(ctx, h.ConnectionID, wh.ID.String(), time.Now())
+		}
+	}
+	wh, err := ac.CreateWebhook(ctx, activecampaign.Webhook{Name: webhookName, URL: url,
+		Events: activecampaign.HintEvents, Sources: activecampaign.AllSources})
+	if err != nil {
+		return err
+	}
+	e.log.Info("hint webhook registered", "connection", h.ConnectionID, "webhook", wh.ID.String())
+	return e.store.SetWebhook(ctx, h.ConnectionID, wh.ID.String(), time.Now())
+}
+
+// WebhooksChanged asks for the webhooks to be reconciled now, after an
+// automation started or stopped.
+func (e *Engine) WebhooksChanged(ctx context.Context) error {
+	if !e.HintsEnabled() {
+		return nil
+	}
+	_, err := e.river.Insert(ctx, webhooksArgs{}, nil)
+	return err
+}

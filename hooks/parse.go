@@ -1,0 +1,32 @@
+package hooks
+
+import (
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+)
+
+// Delivery is what autocred reads of a webhook delivery.
+type Delivery struct {
+	Type      string // the event: update, contact_tag_added, …
+	Source    string // initiated_from: public, admin, api, system
+	ContactID int64
+}
+
+// Parse reads a form-encoded delivery, whose keys are PHP-style bracketed
+// strings ("contact[id]"). Only the contact matters: the delivery says that
+// something about it changed, and the engine checks what.
+func Parse(form url.Values) (Delivery, error) {
+	d := Delivery{Type: strings.TrimSpace(form.Get("type")), Source: strings.TrimSpace(form.Get("initiated_from"))}
+	raw := strings.TrimSpace(form.Get("contact[id]"))
+	if raw == "" {
+		return d, fmt.Errorf("no contact[id] (event %q): not about a contact", d.Type)
+	}
+	id, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || id <= 0 {
+		return d, fmt.Errorf("contact[id] %q is not a contact id", raw)
+	}
+	d.ContactID = id
+	return d, nil
+}
