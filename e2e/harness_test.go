@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -54,7 +55,7 @@ const (
 
 // world is one test's sandboxes and autocred process.
 type world struct {
-	t         *testing.T
+	t         testing.TB
 	ac        *simac.Server
 	cert      *simcert.Server
 	acURL     string
@@ -78,7 +79,7 @@ type worldOptions struct {
 	hints   bool // --public-url pointing at this autocred, so the sandbox's webhooks reach it
 }
 
-func newWorld(t *testing.T, o worldOptions) *world {
+func newWorld(t testing.TB, o worldOptions) *world {
 	t.Helper()
 	if o.ac.MatchRunDelay == 0 {
 		o.ac.MatchRunDelay = 50 * time.Millisecond
@@ -120,14 +121,14 @@ func newWorld(t *testing.T, o worldOptions) *world {
 	return w
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -463,4 +464,20 @@ func (w *world) emails() map[string]int {
 
 func contact(first, last string) simac.ContactInput {
 	return simac.ContactInput{Email: strings.ToLower(first) + "." + strings.ToLower(last) + "@example.com", FirstName: first, LastName: last}
+}
+
+// envInt reads a positive integer from the environment, for benchmark sizes.
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
+}
+
+// envDuration reads a duration from the environment.
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(os.Getenv(name)); err == nil && v > 0 {
+		return v
+	}
+	return def
 }
