@@ -15,7 +15,7 @@ const automationColumns = `id, name, status, status_reason, trigger_connection_i
 	action_connection_id, group_id, group_name, action, poll_interval_ms, snapshot_seq,
 	baseline_done, baseline_total, last_sync_at, last_sync_error, created_at, updated_at`
 
-func scanAutomation(row interface{ Scan(...any) error }) (autocred.Automation, error) {
+func scanAutomation(row rowScanner) (autocred.Automation, error) {
 	var a autocred.Automation
 	var action string
 	var pollMS, lastSync, created, updated int64
@@ -119,20 +119,7 @@ func (db *DB) Automations(ctx context.Context, f AutomationFilter) ([]autocred.A
 		query += ` AND segment_id = ?`
 		args = append(args, f.SegmentID)
 	}
-	rows, err := db.sql.QueryContext(ctx, query+` ORDER BY id`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []autocred.Automation
-	for rows.Next() {
-		a, err := scanAutomation(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.sql, scanAutomation, query+` ORDER BY id`, args...)
 }
 
 // DeleteAutomation removes an automation with its ledger and runs. The
@@ -217,21 +204,8 @@ func placeholders(n int) string {
 
 // DueForSync lists the watching automations whose next sync time has come.
 func (db *DB) DueForSync(ctx context.Context, now time.Time) ([]autocred.Automation, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+automationColumns+` FROM automations
+	return queryAll(ctx, db.sql, scanAutomation, `SELECT `+automationColumns+` FROM automations
 		WHERE status IN ('baselining', 'active') AND next_sync_at <= ? ORDER BY next_sync_at`, ms(now))
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []autocred.Automation
-	for rows.Next() {
-		a, err := scanAutomation(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, a)
-	}
-	return out, rows.Err()
 }
 
 // SetNextSync schedules an automation's next periodic sync.

@@ -11,7 +11,7 @@ import (
 
 const connectionColumns = `id, app, name, api_url, secret_hint, status, status_reason, created_at, updated_at`
 
-func scanConnection(row interface{ Scan(...any) error }) (autocred.Connection, error) {
+func scanConnection(row rowScanner) (autocred.Connection, error) {
 	var c autocred.Connection
 	var created, updated int64
 	err := row.Scan(&c.ID, &c.App, &c.Name, &c.APIURL, &c.SecretHint, &c.Status, &c.StatusReason, &created, &updated)
@@ -57,20 +57,7 @@ func (db *DB) ConnectionSecret(ctx context.Context, id int64) ([]byte, error) {
 
 // Connections lists every connection, oldest first.
 func (db *DB) Connections(ctx context.Context) ([]autocred.Connection, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+connectionColumns+` FROM connections ORDER BY id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []autocred.Connection
-	for rows.Next() {
-		c, err := scanConnection(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return queryAll(ctx, db.sql, scanConnection, `SELECT `+connectionColumns+` FROM connections ORDER BY id`)
 }
 
 // DeleteConnection removes a connection that no automation uses.

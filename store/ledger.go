@@ -14,20 +14,11 @@ import (
 // InSegment returns the contacts the ledger has in an automation's segment,
 // ascending.
 func (db *DB) InSegment(ctx context.Context, automationID int64) ([]int64, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT contact_id FROM memberships WHERE automation_id = ? AND in_segment = 1 ORDER BY contact_id`, automationID)
+	ids, err := queryAll(ctx, db.sql, scanID, `SELECT contact_id FROM memberships WHERE automation_id = ? AND in_segment = 1 ORDER BY contact_id`, automationID)
 	if err != nil {
 		return nil, fmt.Errorf("reading ledger of automation %d: %w", automationID, err)
 	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return ids, nil
 }
 
 // Membership reads one ledger row; a contact never seen is returned with

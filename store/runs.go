@@ -15,7 +15,7 @@ import (
 const runColumns = `id, automation_id, contact_id, entry, email, contact, status, credential_id, public_link,
 	attempts, last_error, step, step_started_at, created_at, updated_at`
 
-func scanRun(row interface{ Scan(...any) error }) (autocred.Run, error) {
+func scanRun(row rowScanner) (autocred.Run, error) {
 	var r autocred.Run
 	var contact string
 	var stepAt, created, updated int64
@@ -83,22 +83,13 @@ func (db *DB) AddRunEvent(ctx context.Context, runID int64, message string) erro
 
 // RunEvents reads a run's log, oldest first.
 func (db *DB) RunEvents(ctx context.Context, runID int64) ([]autocred.RunEvent, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT at, message FROM run_events WHERE run_id = ? ORDER BY id`, runID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []autocred.RunEvent
-	for rows.Next() {
+	return queryAll(ctx, db.sql, func(row rowScanner) (autocred.RunEvent, error) {
 		var e autocred.RunEvent
 		var at int64
-		if err := rows.Scan(&at, &e.Message); err != nil {
-			return nil, err
-		}
+		err := row.Scan(&at, &e.Message)
 		e.At = fromMS(at)
-		out = append(out, e)
-	}
-	return out, rows.Err()
+		return e, err
+	}, `SELECT at, message FROM run_events WHERE run_id = ? ORDER BY id`, runID)
 }
 
 // RunFilter selects runs.
@@ -141,20 +132,8 @@ func (db *DB) Runs(ctx context.Context, f RunFilter) ([]autocred.Run, int64, err
 	}
 	query += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, limit+1)
-	rows, err := db.sql.QueryContext(ctx, query, args...)
+	out, err := queryAll(ctx, db.sql, scanRun, query, args...)
 	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	var out []autocred.Run
-	for rows.Next() {
-		r, err := scanRun(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, 0, err
 	}
 	var next int64
@@ -216,20 +195,7 @@ func (db *DB) ResetRunForRetry(ctx context.Context, tx *sql.Tx, id int64) error 
 // RunIDsTx lists the ids of an automation's runs with a status, for "retry
 // all failed" and for re-enqueueing pending runs.
 func (db *DB) RunIDsTx(ctx context.Context, tx *sql.Tx, automationID int64, status autocred.RunStatus) ([]int64, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id FROM runs WHERE automation_id = ? AND status = ? ORDER BY id`, automationID, status)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
+	return queryAll(ctx, tx, scanID, `SELECT id FROM runs WHERE automation_id = ? AND status = ? ORDER BY id`, automationID, status)
 }
 
 // PendingRuns counts the runs waiting for their credential, over all

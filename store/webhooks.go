@@ -15,24 +15,15 @@ type Webhook struct {
 
 // Webhooks lists every ActiveCampaign connection's webhook state.
 func (db *DB) Webhooks(ctx context.Context) ([]Webhook, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT c.id, c.webhook_id, c.webhook_checked_at,
-		EXISTS (SELECT 1 FROM automations a WHERE a.trigger_connection_id = c.id AND a.status IN ('baselining', 'active'))
-		FROM connections c WHERE c.app = 'activecampaign' ORDER BY c.id`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Webhook
-	for rows.Next() {
+	return queryAll(ctx, db.sql, func(row rowScanner) (Webhook, error) {
 		var w Webhook
 		var checked int64
-		if err := rows.Scan(&w.ConnectionID, &w.ID, &checked, &w.Watching); err != nil {
-			return nil, err
-		}
+		err := row.Scan(&w.ConnectionID, &w.ID, &checked, &w.Watching)
 		w.CheckedAt = fromMS(checked)
-		out = append(out, w)
-	}
-	return out, rows.Err()
+		return w, err
+	}, `SELECT c.id, c.webhook_id, c.webhook_checked_at,
+		EXISTS (SELECT 1 FROM automations a WHERE a.trigger_connection_id = c.id AND a.status IN ('baselining', 'active'))
+		FROM connections c WHERE c.app = 'activecampaign' ORDER BY c.id`)
 }
 
 // SetWebhook records the webhook registered for a connection ("" when it
