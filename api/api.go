@@ -72,6 +72,7 @@ func (h *handler) routes() []route {
 	return []route{
 		{"POST", "/connections", h.createConnection},
 		{"GET", "/connections", h.listConnections},
+		{"PUT", "/connections/{id}", h.reconnectConnection},
 		{"DELETE", "/connections/{id}", h.deleteConnection},
 		{"GET", "/connections/{id}/segments", h.listSegments},
 		{"GET", "/connections/{id}/groups", h.listGroups},

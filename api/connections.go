@@ -29,6 +29,22 @@ func (h *handler) listConnections(w http.ResponseWriter, r *http.Request) error 
 	}{nonNil(conns)})
 }
 
+func (h *handler) reconnectConnection(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	var in service.NewConnection
+	if err := decode(w, r, &in, false); err != nil {
+		return err
+	}
+	c, err := h.svc.ReconnectConnection(r.Context(), id, in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, c)
+}
+
 func (h *handler) deleteConnection(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {

@@ -45,60 +45,98 @@ type NewConnection struct {
 // CreateConnection checks the key with a real call, then stores the
 // connection with its key sealed.
 func (s *Service) CreateConnection(ctx context.Context, in NewConnection) (autocred.Connection, error) {
+	c, key, err := s.checkNewConnection(ctx, in)
+	if err != nil {
+		return c, err
+	}
+	if err := s.Store.CreateConnection(ctx, &c, s.Box.Seal(key)); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// ReconnectConnection replaces a connection's name, URL and key, checked
+// with a real call like a new one: how a broken connection is repaired. Its
+// automations stay stopped until the user resumes them.
+func (s *Service) ReconnectConnection(ctx context.Context, id int64, in NewConnection) (autocred.Connection, error) {
+	cur, err := s.Store.Connection(ctx, id)
+	if err != nil {
+		return cur, err
+	}
+	if in.App == "" {
+		in.App = cur.App
+	}
+	if in.App != cur.App {
+		return cur, autocred.FieldErrorf("app", "connection %d is a %s connection; it cannot become %s", id, cur.App, in.App)
+	}
+	if strings.TrimSpace(in.Name) == "" {
+		in.Name = cur.Name
+	}
+	c, key, err := s.checkNewConnection(ctx, in)
+	if err != nil {
+		return c, err
+	}
+	c.ID, c.CreatedAt = id, cur.CreatedAt
+	if err := s.Store.ReplaceConnection(ctx, &c, s.Box.Seal(key)); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// checkNewConnection validates what a user gave and checks the key with a
+// real call. It returns the connection to store and its key.
+func (s *Service) checkNewConnection(ctx context.Context, in NewConnection) (autocred.Connection, string, error) {
 	c := autocred.Connection{App: in.App, Name: in.Name}
 	if err := c.Validate(); err != nil {
-		return c, err
+		return c, "", err
 	}
 	var key string
 	switch c.App {
 	case autocred.AppActiveCampaign:
 		key = strings.TrimSpace(in.APIKey)
 		if key == "" {
-			return c, autocred.FieldErrorf("api_key", "is required: copy it from ActiveCampaign, Settings → Developer → API Access")
+			return c, "", autocred.FieldErrorf("api_key", "is required: copy it from ActiveCampaign, Settings → Developer → API Access")
 		}
 		base, err := activecampaign.NormalizeURL(in.APIURL)
 		if err != nil {
-			return c, autocred.FieldErrorf("api_url", "%s", err.Error())
+			return c, "", autocred.FieldErrorf("api_url", "%s", err.Error())
 		}
 		if err := s.checkUpstream(base, isActiveCampaignHost, "api_url", "an ActiveCampaign API URL such as https://youraccount.api-us1.com"); err != nil {
-			return c, err
+			return c, "", err
 		}
 		client, err := s.Clients.NewActiveCampaign(base, key)
 		if err != nil {
-			return c, autocred.FieldErrorf("api_url", "%s", err.Error())
+			return c, "", autocred.FieldErrorf("api_url", "%s", err.Error())
 		}
 		if _, err := client.CheckKey(ctx); err != nil {
-			return c, connectionCheckFailed("ActiveCampaign", "api_key", err, errors.Is(err, activecampaign.ErrAuth),
+			return c, "", connectionCheckFailed("ActiveCampaign", "api_key", err, errors.Is(err, activecampaign.ErrAuth),
 				"ActiveCampaign refused this API key. Copy the key again from Settings → Developer → API Access, and check that the API URL belongs to the same account.")
 		}
 		c.APIURL = base
 	case autocred.AppCertifier:
 		key = strings.TrimSpace(in.AccessToken)
 		if key == "" {
-			return c, autocred.FieldErrorf("access_token", "is required: create one in Certifier, Settings → Developers → Access Tokens")
+			return c, "", autocred.FieldErrorf("access_token", "is required: create one in Certifier, Settings → Developers → Access Tokens")
 		}
 		base, err := certifier.NormalizeURL(in.APIURL)
 		if err != nil {
-			return c, autocred.FieldErrorf("api_url", "%s", err.Error())
+			return c, "", autocred.FieldErrorf("api_url", "%s", err.Error())
 		}
 		if err := s.checkUpstream(base, isCertifierHost, "api_url", "Certifier's API, "+certifier.DefaultURL+" (leave it empty)"); err != nil {
-			return c, err
+			return c, "", err
 		}
 		client, err := s.Clients.NewCertifier(base, key)
 		if err != nil {
-			return c, autocred.FieldErrorf("access_token", "%s", err.Error())
+			return c, "", autocred.FieldErrorf("access_token", "%s", err.Error())
 		}
 		if err := client.CheckToken(ctx); err != nil {
-			return c, connectionCheckFailed("Certifier", "access_token", err, errors.Is(err, certifier.ErrAuth),
+			return c, "", connectionCheckFailed("Certifier", "access_token", err, errors.Is(err, certifier.ErrAuth),
 				"Certifier refused this access token. Create a new one under Settings → Developers → Access Tokens and paste it whole.")
 		}
 		c.APIURL = base
 	}
 	c.SecretHint = secret.Hint(key)
-	if err := s.Store.CreateConnection(ctx, &c, s.Box.Seal(key)); err != nil {
-		return c, err
-	}
-	return c, nil
+	return c, key, nil
 }
 
 // connectionCheckFailed turns a failed live check into an error that says

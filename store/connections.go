@@ -36,6 +36,23 @@ func (db *DB) CreateConnection(ctx context.Context, c *autocred.Connection, seal
 	return err
 }
 
+// ReplaceConnection saves a connection's new name, URL and key (a user
+// reconnecting it): it works again, so its status is ok.
+func (db *DB) ReplaceConnection(ctx context.Context, c *autocred.Connection, sealed []byte) error {
+	c.UpdatedAt = db.now().UTC()
+	c.Status, c.StatusReason = autocred.ConnectionOK, ""
+	res, err := db.sql.ExecContext(ctx, `UPDATE connections SET name = ?, api_url = ?, secret = ?, secret_hint = ?,
+		status = 'ok', status_reason = '', updated_at = ? WHERE id = ? AND app = ?`,
+		c.Name, c.APIURL, sealed, c.SecretHint, ms(c.UpdatedAt), c.ID, c.App)
+	if err != nil {
+		return fmt.Errorf("saving connection %d: %w", c.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return autocred.Errorf(autocred.ENOTFOUND, "connection %d does not exist", c.ID)
+	}
+	return nil
+}
+
 // Connection reads one connection.
 func (db *DB) Connection(ctx context.Context, id int64) (autocred.Connection, error) {
 	c, err := scanConnection(db.sql.QueryRowContext(ctx, `SELECT `+connectionColumns+` FROM connections WHERE id = ?`, id))
