@@ -1,6 +1,10 @@
 package certifier
 
-import "testing"
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+)
 
 // Spec §1 and §5: the version header is checked first (400 missing_version,
 // 400 invalid_version), then the bearer token (401 unauthorized).
@@ -63,4 +67,36 @@ func TestUnknownRouteAndBadJSON(t *testing.T) {
 		wantError(t, sb.api("POST", "/credentials", body), 400, "invalid_json")
 	}
 	wantError(t, sb.api("POST", "/credentials", "[1,2]"), 400, "validation_error")
+}
+
+func TestRevokedTokenIsRefused(t *testing.T) {
+	srv := New(Options{RatePerSecond: -1})
+	if err := srv.AddWorkspace("w", "tok-1"); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	get := func() int {
+		req, _ := http.NewRequest("GET", ts.URL+"/v1/groups", nil)
+		req.Header.Set("Authorization", "Bearer tok-1")
+		req.Header.Set("Certifier-Version", "2022-10-26")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := get(); got != 200 {
+		t.Fatalf("before revocation: %d", got)
+	}
+	if err := srv.RevokeToken("tok-1"); err != nil {
+		t.Fatal(err)
+	}
+	if got := get(); got != 401 {
+		t.Errorf("after revocation: %d, want 401", got)
+	}
+	if err := srv.RevokeToken("tok-1"); err == nil {
+		t.Error("revoking an unknown token succeeded")
+	}
 }

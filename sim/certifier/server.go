@@ -188,6 +188,21 @@ func (s *Server) AddWorkspace(name, token string) error {
 	return nil
 }
 
+// RevokeToken deletes an access token, as a user does in Certifier's
+// settings: from then on it is answered 401 unauthorized.
+func (s *Server) RevokeToken(token string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ws, ok := s.tokens[token]
+	if !ok {
+		return fmt.Errorf("no workspace has this token")
+	}
+	delete(s.tokens, token)
+	ws.tokenCount--
+	s.log.Info("token revoked", "workspace", ws.name)
+	return nil
+}
+
 // workspace returns the named workspace, or an error naming it.
 func (s *Server) workspace(name string) (*workspace, error) {
 	s.mu.RLock()
