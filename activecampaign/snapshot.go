@@ -78,7 +78,7 @@ func (r matchRun) failed() bool { return !r.IsReady && r.RunIDEnd != nil && *r.R
 func (c *Client) MatchSnapshot(ctx context.Context, segmentID string, progress Progress) (Snapshot, error) {
 	var lastErr error
 	for attempt := 1; attempt <= c.runs; attempt++ {
-		run, err := c.matchCall(ctx, "GET /segmentMatchAll", "/segmentMatchAll/"+url.PathEscape(segmentID), 1)
+		run, err := c.matchCall(ctx, "GET /segmentMatchAll", "/segmentMatchAll/"+url.PathEscape(segmentID), 1, matchPageSize)
 		if err != nil {
 			var apiErr *Error
 			if attempt == 1 && errors.As(err, &apiErr) && (apiErr.Status == 400 || apiErr.Status == 404 || apiErr.Status == 422) {
@@ -99,34 +99,47 @@ func (c *Client) MatchSnapshot(ctx context.Context, segmentID string, progress P
 	return Snapshot{}, fmt.Errorf("%w: %d segment-match runs of segment %s failed or expired (last: %v)", ErrIncomplete, c.runs, segmentID, lastErr)
 }
 
-// readRun waits for a run to be ready and reads all of its pages.
-func (c *Client) readRun(ctx context.Context, segmentID string, run matchRun, progress Progress) ([]ID, error) {
+// waitReady polls a run until it is ready, asking for pages of pageSize.
+func (c *Client) waitReady(ctx context.Context, segmentID string, run matchRun, pageSize int) (matchRun, error) {
 	deadline := time.Now().Add(c.evalTO)
 	wait := c.poll
-	runPath := "/" + url.PathEscape(segmentID) + "/" + url.PathEscape(run.RunID)
 	for !run.IsReady {
 		if run.failed() {
-			return nil, fmt.Errorf("%w: run %s failed", errRunGone, run.RunID)
+			return run, fmt.Errorf("%w: run %s failed", errRunGone, run.RunID)
 		}
 		if run.RunID == "" {
-			return nil, fmt.Errorf("%w: segmentMatchAll answered neither a result nor a run id", ErrIncomplete)
+			return run, fmt.Errorf("%w: segmentMatchAll answered neither a result nor a run id", ErrIncomplete)
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("%w: run %s not ready after %s", ErrIncomplete, run.RunID, c.evalTO)
+			return run, fmt.Errorf("%w: run %s not ready after %s", ErrIncomplete, run.RunID, c.evalTO)
 		}
 		if err := c.sleep(ctx, wait); err != nil {
-			return nil, err
+			return run, err
 		}
 		wait = min(wait*3/2, 5*time.Second)
-		next, err := c.matchCall(ctx, "GET /segmentMatchAll/{run}", "/segmentMatchAll"+runPath, 1)
+		next, err := c.matchCall(ctx, "GET /segmentMatchAll/{run}", "/segmentMatchAll"+runPath(segmentID, run.RunID), 1, pageSize)
 		if errors.Is(err, ErrNotFound) {
-			return nil, fmt.Errorf("%w: run %s expired: %w", errRunGone, run.RunID, err)
+			return run, fmt.Errorf("%w: run %s expired: %w", errRunGone, run.RunID, err)
 		}
 		if err != nil {
-			return nil, err
+			return run, err
 		}
 		run = next
 	}
+	return run, nil
+}
+
+func runPath(segmentID, runID string) string {
+	return "/" + url.PathEscape(segmentID) + "/" + url.PathEscape(runID)
+}
+
+// readRun waits for a run to be ready and reads all of its pages.
+func (c *Client) readRun(ctx context.Context, segmentID string, run matchRun, progress Progress) ([]ID, error) {
+	run, err := c.waitReady(ctx, segmentID, run, matchPageSize)
+	if err != nil {
+		return nil, err
+	}
+	path := runPath(segmentID, run.RunID)
 
 	total := int(run.Page.Total)
 	seen := make(map[ID]struct{}, total)
@@ -148,7 +161,7 @@ func (c *Client) readRun(ctx context.Context, segmentID string, run matchRun, pr
 	}
 	lastPage := int(run.Page.LastPage)
 	for p := first; p <= lastPage || (p == 1 && total > 0); p++ {
-		page, err := c.matchCall(ctx, "GET /segmentMatchSome/{run}", "/segmentMatchSome"+runPath, p)
+		page, err := c.matchCall(ctx, "GET /segmentMatchSome/{run}", "/segmentMatchSome"+path, p, matchPageSize)
 		if errors.Is(err, ErrNotFound) {
 			return nil, fmt.Errorf("%w: run %s expired while being read: %w", errRunGone, run.RunID, err)
 		}
@@ -176,11 +189,11 @@ func (c *Client) readRun(ctx context.Context, segmentID string, run matchRun, pr
 }
 
 // matchCall fetches one page of a segment-match answer.
-func (c *Client) matchCall(ctx context.Context, endpoint, path string, page int) (matchRun, error) {
+func (c *Client) matchCall(ctx context.Context, endpoint, path string, page, pageSize int) (matchRun, error) {
 	var resp struct {
 		Data json.RawMessage `json:"data"`
 	}
-	q := url.Values{"page": {strconv.Itoa(page)}, "page_size": {strconv.Itoa(matchPageSize)}}
+	q := url.Values{"page": {strconv.Itoa(page)}, "page_size": {strconv.Itoa(pageSize)}}
 	if err := c.get(ctx, endpoint, path, q, &resp); err != nil {
 		return matchRun{}, err
 	}
@@ -191,6 +204,30 @@ func (c *Client) matchCall(ctx context.Context, endpoint, path string, page int)
 		return matchRun{}, fmt.Errorf("activecampaign %s: unreadable answer (%v)", endpoint, err)
 	}
 	return items[0].Attributes, nil
+}
+
+// FirstMember returns one member of a segment, asking a segment-match run
+// for a page of one: the cheapest way to find a sample contact (one call,
+// and polls while the run is not ready). ok is false for an empty segment.
+func (c *Client) FirstMember(ctx context.Context, segmentID string) (id ID, ok bool, err error) {
+	for attempt := 1; attempt <= c.runs; attempt++ {
+		run, err := c.matchCall(ctx, "GET /segmentMatchAll", "/segmentMatchAll/"+url.PathEscape(segmentID), 1, 1)
+		if err != nil {
+			return 0, false, err
+		}
+		run, err = c.waitReady(ctx, segmentID, run, 1)
+		if errors.Is(err, errRunGone) {
+			continue
+		}
+		if err != nil {
+			return 0, false, err
+		}
+		if len(run.Matches) == 0 {
+			return 0, false, nil
+		}
+		return run.Matches[0], true, nil
+	}
+	return 0, false, fmt.Errorf("%w: %d segment-match runs of segment %s failed or expired", ErrIncomplete, c.runs, segmentID)
 }
 
 // LegacySnapshot reads a legacy segment through contacts?segmentid. The
