@@ -31,6 +31,8 @@ type Service struct {
 	// domains is refused, so that a user cannot make autocred send its
 	// stored keys, or requests, to an address of their choosing.
 	AllowPrivateUpstreams bool
+
+	samples samples // preview members, see Preview
 }
 
 // NewConnection is what a user gives to connect an account.

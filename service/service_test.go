@@ -12,8 +12,7 @@ import (
 
 func TestUpstreamURLPolicy(t *testing.T) {
 	env := testenv.New(t, testenv.Options{})
-	svc := *env.Service
-	svc.AllowPrivateUpstreams = false
+	svc := &service.Service{Store: env.Store, Engine: env.Engine, Clients: env.Service.Clients, Box: env.Service.Box}
 	ctx := context.Background()
 	tests := []struct {
 		name  string

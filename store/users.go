@@ -1,0 +1,114 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/autocred/autocred"
+)
+
+// User is a person who signs in to the web UI.
+type User struct {
+	ID        int64
+	Email     string
+	CreatedAt time.Time
+}
+
+// Password length limits: bcrypt reads at most 72 bytes, and a longer
+// password would be silently cut.
+const (
+	MinPasswordLen = 10
+	maxPasswordLen = 72
+)
+
+// CreateUser adds a user who can sign in with email and password.
+func (db *DB) CreateUser(ctx context.Context, email, password string) (User, error) {
+	return db.createUser(ctx, email, password, false)
+}
+
+// CreateFirstUser adds the first user (the admin of a fresh install), and
+// refuses once any user exists, so that the first-start page cannot be
+// used to add accounts later.
+func (db *DB) CreateFirstUser(ctx context.Context, email, password string) (User, error) {
+	return db.createUser(ctx, email, password, true)
+}
+
+func (db *DB) createUser(ctx context.Context, email, password string, onlyFirst bool) (User, error) {
+	email = strings.TrimSpace(email)
+	if email == "" {
+		return User{}, autocred.FieldErrorf("email", "is required: the address you sign in with")
+	}
+	if err := autocred.CheckEmail(email); err != nil {
+		return User{}, autocred.FieldErrorf("email", "%s", err.Error())
+	}
+	if len(password) < MinPasswordLen {
+		return User{}, autocred.FieldErrorf("password", "must be at least %d characters long", MinPasswordLen)
+	}
+	if len(password) > maxPasswordLen {
+		return User{}, autocred.FieldErrorf("password", "must be at most %d bytes long", maxPasswordLen)
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	if err != nil {
+		return User{}, fmt.Errorf("hashing password: %w", err)
+	}
+	u := User{Email: email, CreatedAt: db.now().UTC()}
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE ? OR email = ?`, onlyFirst, email).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 && onlyFirst {
+			return autocred.Errorf(autocred.ECONFLICT, "an admin already exists; sign in instead")
+		}
+		if n > 0 {
+			return &autocred.Error{Code: autocred.ECONFLICT, Field: "email", Message: "a user with this email already exists"}
+		}
+		return tx.QueryRowContext(ctx, `INSERT INTO users (email, password_hash, created_at) VALUES (?, ?, ?) RETURNING id`,
+			email, string(hash), ms(u.CreatedAt)).Scan(&u.ID)
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
+// HasUsers tells whether anyone can sign in yet.
+func (db *DB) HasUsers(ctx context.Context) (bool, error) {
+	var n int
+	err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM users LIMIT 1)`).Scan(&n)
+	return n > 0, err
+}
+
+// dummyHash is compared against when the email is unknown, so that the
+// time a sign-in takes does not tell which emails have an account.
+var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("autocred-no-such-user"), bcrypt.DefaultCost)
+
+// errBadCredentials says nothing about which of the two was wrong.
+var errBadCredentials = &autocred.Error{Code: autocred.EUNAUTHORIZED, Field: "password", Message: "wrong email or password"}
+
+// Authenticate returns the user with this email and password.
+func (db *DB) Authenticate(ctx context.Context, email, password string) (User, error) {
+	var u User
+	var hash string
+	var created int64
+	err := db.sql.QueryRowContext(ctx, `SELECT id, email, password_hash, created_at FROM users WHERE email = ?`,
+		strings.TrimSpace(email)).Scan(&u.ID, &u.Email, &hash, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		return User{}, errBadCredentials
+	}
+	if err != nil {
+		return User{}, err
+	}
+	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
+		return User{}, errBadCredentials
+	}
+	u.CreatedAt = fromMS(created)
+	return u, nil
+}

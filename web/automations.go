@@ -1,0 +1,254 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/service"
+)
+
+// sparkDays is how many days the issued-per-day chart shows.
+const sparkDays = 14
+
+// automationSummary is an automation as lists and live refresh show it.
+type automationSummary struct {
+	service.AutomationView
+	Batch  autocred.Progress // the wave of runs being issued, when one is
+	Issued []int             // credentials issued per day, oldest first
+}
+
+func (h *handler) summarize(ctx context.Context, a service.AutomationView) (automationSummary, error) {
+	s := automationSummary{AutomationView: a}
+	var err error
+	if s.Batch, err = h.store.BatchProgress(ctx, a.ID); err != nil {
+		return s, err
+	}
+	s.Issued, err = h.store.IssuedPerDay(ctx, a.ID, sparkDays)
+	return s, err
+}
+
+func (h *handler) summaries(ctx context.Context) ([]automationSummary, error) {
+	all, err := h.svc.Automations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]automationSummary, 0, len(all))
+	for _, a := range all {
+		s, err := h.summarize(ctx, a)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+func (h *handler) automationsPage(w http.ResponseWriter, r *http.Request) error {
+	list, err := h.summaries(r.Context())
+	if err != nil {
+		return err
+	}
+	return h.render(w, r, http.StatusOK, "automations", view{Title: "Automations", Nav: "automations", Data: list})
+}
+
+// automationsLive is the list's rows, for live refresh.
+func (h *handler) automationsLive(w http.ResponseWriter, r *http.Request) error {
+	list, err := h.summaries(r.Context())
+	if err != nil {
+		return err
+	}
+	rows, err := h.fragment("automationRows", list)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"regions": map[string]string{"automations": rows}})
+	return nil
+}
+
+func (h *handler) newAutomationPage(w http.ResponseWriter, r *http.Request) error {
+	f := automationForm{Post: "/automations", Reload: "/automations/new", Step: "trigger", In: newAutomationInput()}
+	if q := r.URL.Query(); q.Has("loaded") {
+		f.In, f.Step = parseAutomationInput(q), q.Get("step")
+	}
+	return h.renderForm(w, r, http.StatusOK, f)
+}
+
+func (h *handler) renderForm(w http.ResponseWriter, r *http.Request, status int, f automationForm) error {
+	if err := h.load(r.Context(), &f); err != nil {
+		return err
+	}
+	if f.Step != "action" {
+		f.Step = "trigger"
+	}
+	title := "New automation"
+	if f.ID != 0 {
+		title = "Edit " + f.In.Name
+	}
+	return h.render(w, r, status, "automation_form", view{Title: title, Nav: "automations", Data: f})
+}
+
+// formFailed shows the form again with the service's error beside its
+// input, on the step that holds it, and everything typed kept.
+func (h *handler) formFailed(w http.ResponseWriter, r *http.Request, f automationForm, err error) error {
+	fe, status := h.formErrors(r, err, isAutomationInput)
+	f.Errors, f.Step = fe, "action"
+	for field := range fe.Fields {
+		f.Step = stepOf(field)
+	}
+	return h.renderForm(w, r, status, f)
+}
+
+func (h *handler) createAutomation(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return autocred.Errorf(autocred.EINVALID, "unreadable form: %v", err)
+	}
+	in := parseAutomationInput(r.PostForm)
+	a, err := h.svc.CreateAutomation(r.Context(), in)
+	if err != nil {
+		return h.formFailed(w, r, automationForm{Post: "/automations", Reload: "/automations/new", In: in}, err)
+	}
+	return seeOther(w, r, "/automations/"+itoa(a.ID)+"?done=created")
+}
+
+func (h *handler) editAutomationPage(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	a, err := h.svc.Automation(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	f := editForm(a)
+	if q := r.URL.Query(); q.Has("loaded") {
+		f.In, f.Step = parseAutomationInput(q), q.Get("step")
+	}
+	return h.renderForm(w, r, http.StatusOK, f)
+}
+
+func editForm(a service.AutomationView) automationForm {
+	base := "/automations/" + itoa(a.ID)
+	return automationForm{ID: a.ID, Post: base, Reload: base + "/edit", Step: "action", Status: a.Status,
+		In: service.AutomationInput{Name: a.Name, Trigger: a.Trigger, Action: a.Action, PollInterval: a.PollInterval}}
+}
+
+func (h *handler) updateAutomation(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return autocred.Errorf(autocred.EINVALID, "unreadable form: %v", err)
+	}
+	in := parseAutomationInput(r.PostForm)
+	a, err := h.svc.UpdateAutomation(r.Context(), id, in)
+	if err != nil {
+		cur, gerr := h.svc.Automation(r.Context(), id)
+		if gerr != nil {
+			return gerr
+		}
+		f := editForm(cur)
+		f.In = in
+		return h.formFailed(w, r, f, err)
+	}
+	return seeOther(w, r, "/automations/"+itoa(a.ID)+"?done=saved")
+}
+
+func (h *handler) deleteAutomation(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := h.svc.DeleteAutomation(r.Context(), id); err != nil {
+		return err
+	}
+	return seeOther(w, r, "/automations?done=deleted")
+}
+
+// controlAutomation runs one of the automation page's buttons. A refusal
+// (say, activating an automation that is already active) is shown at the
+// top of the page.
+func (h *handler) controlAutomation(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	ctx := r.Context()
+	action := r.PathValue("action")
+	switch action {
+	case "activate":
+		err = h.svc.Activate(ctx, id)
+	case "pause":
+		err = h.svc.Pause(ctx, id)
+	case "resume":
+		err = h.svc.Resume(ctx, id, r.PostFormValue("catch_up") == "yes")
+	case "sync":
+		err = h.svc.SyncNow(ctx, id)
+	case "retry-failed":
+		_, err = h.svc.RetryFailed(ctx, id)
+	default:
+		return autocred.Errorf(autocred.ENOTFOUND, "an automation has no action %q", action)
+	}
+	if err != nil {
+		if autocred.ErrorCode(err) == autocred.EINTERNAL || autocred.ErrorCode(err) == autocred.ENOTFOUND {
+			return err
+		}
+		return h.renderAutomation(w, r, httpStatus(autocred.ErrorCode(err)), id, userMessage(err))
+	}
+	done := map[string]string{"activate": "activated", "pause": "paused", "resume": "resumed", "sync": "synced", "retry-failed": "retry-failed"}[action]
+	return seeOther(w, r, "/automations/"+itoa(id)+"?done="+done)
+}
+
+// preview renders the mapping for a real member of the segment, as the
+// form is being filled.
+func (h *handler) preview(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return autocred.Errorf(autocred.EINVALID, "unreadable form: %v", err)
+	}
+	in := parseAutomationInput(r.PostForm)
+	res, err := h.svc.Preview(r.Context(), in.Trigger.ConnectionID, in.Trigger.SegmentID, in.Action, in.Name)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// ProgressLabel says what the progress bar shows, if anything.
+func (s automationSummary) ProgressLabel() string {
+	switch {
+	case s.Status == autocred.StatusBaselining && s.Baseline.Total > 0:
+		return "Reading current members: " + commas(s.Baseline.Done) + " of " + commas(s.Baseline.Total)
+	case s.Status == autocred.StatusBaselining:
+		return "Reading current members…"
+	case s.Batch.Total > 0:
+		return "Issuing " + commas(s.Batch.Done) + " of " + commas(s.Batch.Total)
+	}
+	return ""
+}
+
+// Progress is the bar's fill: the baseline's, or the batch's.
+func (s automationSummary) Progress() autocred.Progress {
+	if s.Status == autocred.StatusBaselining {
+		return s.Baseline
+	}
+	return s.Batch
+}
+
+// Count is the number of runs with a status, for the templates.
+func (s automationSummary) Count(status string) int { return s.Runs[autocred.RunStatus(status)] }
+
+// IssuedCount counts the credentials out, sent or with an unconfirmed send.
+func (s automationSummary) IssuedCount() int {
+	return s.Runs[autocred.RunIssued] + s.Runs[autocred.RunSendUnconfirmed]
+}
+
+func atoiOr(s string, def int64) int64 {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return def
+	}
+	return n
+}

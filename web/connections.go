@@ -1,0 +1,117 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/service"
+)
+
+// connectForm is one of the two connect forms, with what was typed (never
+// the key) and the errors to show beside its inputs. With an ID, it
+// reconnects that connection (a new key for a broken one) instead.
+type connectForm struct {
+	ID           int64
+	Name, APIURL string
+	Errors       formErrors
+}
+
+type connectionsData struct {
+	Connections    []autocred.Connection
+	ActiveCampaign connectForm
+	Certifier      connectForm
+}
+
+func (h *handler) connectionsPage(w http.ResponseWriter, r *http.Request) error {
+	var d connectionsData
+	if raw := r.URL.Query().Get("reconnect"); raw != "" {
+		id, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return autocred.Errorf(autocred.EINVALID, "reconnect=%q is not a connection id", raw)
+		}
+		c, err := h.store.Connection(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		form := connectForm{ID: c.ID, Name: c.Name, APIURL: c.APIURL}
+		if c.App == autocred.AppCertifier {
+			d.Certifier = form
+		} else {
+			d.ActiveCampaign = form
+		}
+	}
+	return h.renderConnections(w, r, http.StatusOK, d, "")
+}
+
+func (h *handler) renderConnections(w http.ResponseWriter, r *http.Request, status int, d connectionsData, topErr string) error {
+	conns, err := h.svc.Connections(r.Context())
+	if err != nil {
+		return err
+	}
+	d.Connections = conns
+	return h.render(w, r, status, "connections", view{Title: "Connections", Nav: "connections", Error: topErr, Data: d})
+}
+
+func (h *handler) createConnection(w http.ResponseWriter, r *http.Request) error {
+	in := service.NewConnection{
+		App:         autocred.App(r.PostFormValue("app")),
+		Name:        r.PostFormValue("name"),
+		APIURL:      r.PostFormValue("api_url"),
+		APIKey:      r.PostFormValue("api_key"),
+		AccessToken: r.PostFormValue("access_token"),
+	}
+	var id int64
+	if raw := r.PostFormValue("id"); raw != "" {
+		var err error
+		if id, err = strconv.ParseInt(raw, 10, 64); err != nil {
+			return autocred.Errorf(autocred.EINVALID, "id=%q is not a connection id", raw)
+		}
+	}
+	var err error
+	if id != 0 {
+		_, err = h.svc.ReconnectConnection(r.Context(), id, in)
+	} else {
+		_, err = h.svc.CreateConnection(r.Context(), in)
+	}
+	if err == nil {
+		done := "connected"
+		if id != 0 {
+			done = "reconnected"
+		}
+		return seeOther(w, r, "/connections?done="+done)
+	}
+	fe, status := h.formErrors(r, err, func(f string) bool {
+		switch f {
+		case "name", "api_url":
+			return true
+		case "api_key":
+			return in.App == autocred.AppActiveCampaign
+		case "access_token":
+			return in.App == autocred.AppCertifier
+		}
+		return false
+	})
+	form := connectForm{ID: id, Name: in.Name, APIURL: in.APIURL, Errors: fe}
+	var d connectionsData
+	if in.App == autocred.AppCertifier {
+		d.Certifier = form
+	} else {
+		d.ActiveCampaign = form
+	}
+	return h.renderConnections(w, r, status, d, "")
+}
+
+func (h *handler) deleteConnection(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := h.svc.DeleteConnection(r.Context(), id); err != nil {
+		if autocred.ErrorCode(err) == autocred.EINTERNAL {
+			return err
+		}
+		return h.renderConnections(w, r, httpStatus(autocred.ErrorCode(err)), connectionsData{}, userMessage(err))
+	}
+	return seeOther(w, r, "/connections?done=removed")
+}

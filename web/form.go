@@ -1,0 +1,152 @@
+package web
+
+import (
+	"context"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/activecampaign"
+	"github.com/autocred/autocred/certifier"
+	"github.com/autocred/autocred/service"
+)
+
+// automationForm is the guided form: step 1 the trigger, step 2 the action.
+// Its inputs are named as the service names fields in its errors
+// ("action.expiry_date"), so that an error finds its input by name.
+type automationForm struct {
+	ID     int64  // 0 for a new automation
+	Post   string // where the form is submitted
+	Reload string // where "Load" re-renders it (GET) after a connection changes
+	Step   string // "trigger" or "action": the step shown first
+	Status autocred.AutomationStatus
+	In     service.AutomationInput
+
+	ACConnections, CertifierConnections []autocred.Connection
+	Segments                            []activecampaign.Segment
+	SegmentsError                       string
+	Groups                              []certifier.Group
+	Attributes                          []certifier.Attribute
+	GroupsError                         string
+	Tokens                              []string
+	Errors                              formErrors
+}
+
+// Attribute returns the mapping of a custom attribute, for the template.
+func (f automationForm) Attribute(tag string) string { return f.In.Action.CustomAttributes[tag] }
+
+const customPrefix = "action.custom_attributes."
+
+// newAutomationInput is what a new form starts with: the usual mapping,
+// issued and sent.
+func newAutomationInput() service.AutomationInput {
+	return service.AutomationInput{Action: autocred.Action{
+		RecipientName:  "{{contact.firstName}} {{contact.lastName}}",
+		RecipientEmail: "{{contact.email}}",
+		IssueDate:      "{{today}}",
+		Issue:          true,
+		Send:           true,
+	}}
+}
+
+// parseAutomationInput reads the form. Unchecked boxes are absent from a
+// form, so the switches are read as they are.
+func parseAutomationInput(v url.Values) service.AutomationInput {
+	in := service.AutomationInput{
+		Name:         v.Get("name"),
+		PollInterval: v.Get("poll_interval"),
+		Trigger: autocred.Trigger{
+			ConnectionID: formID(v.Get("trigger.connection_id")),
+			SegmentID:    v.Get("trigger.segment_id"),
+		},
+		Action: autocred.Action{
+			ConnectionID:   formID(v.Get("action.connection_id")),
+			GroupID:        v.Get("action.group_id"),
+			RecipientName:  v.Get("action.recipient_name"),
+			RecipientEmail: v.Get("action.recipient_email"),
+			IssueDate:      v.Get("action.issue_date"),
+			ExpiryDate:     v.Get("action.expiry_date"),
+			Issue:          v.Get("action.issue") != "",
+			Send:           v.Get("action.send") != "",
+		},
+	}
+	for key, vals := range v {
+		tag, ok := strings.CutPrefix(key, customPrefix)
+		if !ok || len(vals) == 0 || strings.TrimSpace(vals[0]) == "" {
+			continue // an attribute left empty is not mapped
+		}
+		if in.Action.CustomAttributes == nil {
+			in.Action.CustomAttributes = map[string]string{}
+		}
+		in.Action.CustomAttributes[tag] = vals[0]
+	}
+	return in
+}
+
+func formID(s string) int64 {
+	id, _ := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	return id
+}
+
+// isAutomationInput tells whether a field named in an error has an input.
+func isAutomationInput(field string) bool {
+	switch field {
+	case "name", "poll_interval", "trigger.connection_id", "trigger.segment_id", "action.connection_id", "action.group_id",
+		"action.recipient_name", "action.recipient_email", "action.issue_date", "action.expiry_date", "action.send":
+		return true
+	}
+	return strings.HasPrefix(field, customPrefix)
+}
+
+// stepOf is the step that holds an input.
+func stepOf(field string) string {
+	if strings.HasPrefix(field, "action") {
+		return "action"
+	}
+	return "trigger"
+}
+
+// load fills the lists the form picks from, read live from the accounts:
+// connections, the trigger connection's segments and fields (for the
+// token picker), the action connection's groups and attributes. A list
+// that cannot be read says why in its place; the form still renders.
+func (h *handler) load(ctx context.Context, f *automationForm) error {
+	conns, err := h.svc.Connections(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range conns {
+		if c.App == autocred.AppActiveCampaign {
+			f.ACConnections = append(f.ACConnections, c)
+		} else {
+			f.CertifierConnections = append(f.CertifierConnections, c)
+		}
+	}
+	if f.In.Trigger.ConnectionID == 0 && len(f.ACConnections) > 0 {
+		f.In.Trigger.ConnectionID = f.ACConnections[0].ID
+	}
+	if f.In.Action.ConnectionID == 0 && len(f.CertifierConnections) > 0 {
+		f.In.Action.ConnectionID = f.CertifierConnections[0].ID
+	}
+	f.Tokens = autocred.Tokens()
+	if id := f.In.Trigger.ConnectionID; id != 0 {
+		if f.Segments, err = h.svc.Segments(ctx, id); err != nil {
+			f.SegmentsError = userMessage(err)
+		} else if fields, err := h.svc.Fields(ctx, id); err == nil {
+			for _, fd := range fields {
+				if fd.Perstag != "" {
+					f.Tokens = append(f.Tokens, "contact.fields."+fd.Perstag)
+				}
+			}
+		}
+	}
+	if id := f.In.Action.ConnectionID; id != 0 {
+		if f.Groups, err = h.svc.Groups(ctx, id); err != nil {
+			f.GroupsError = userMessage(err)
+		} else if f.Attributes, err = h.svc.Attributes(ctx, id); err != nil {
+			f.GroupsError = userMessage(err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,115 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/service"
+)
+
+// systemStats is what the process saw of one outside API since it started.
+type systemStats struct {
+	System       string // "ActiveCampaign" or "Certifier"
+	Requests     int
+	Failed       int // no answer, or a 5xx
+	Waits        int // rate-limit answers waited out
+	WaitedSecond float64
+}
+
+type healthData struct {
+	PublicURLSet bool
+	Connections  []autocred.Connection
+	Pending      int
+	Systems      []systemStats
+	Problems     []service.AutomationView // broken, paused by the system, or with a failing sync
+	Failures     []autocred.Run
+}
+
+func (h *handler) healthData(ctx context.Context) (healthData, error) {
+	d := healthData{PublicURLSet: h.publicURLSet}
+	var err error
+	if d.Connections, err = h.svc.Connections(ctx); err != nil {
+		return d, err
+	}
+	if d.Pending, err = h.store.PendingRuns(ctx); err != nil {
+		return d, err
+	}
+	autos, err := h.svc.Automations(ctx)
+	if err != nil {
+		return d, err
+	}
+	for _, a := range autos {
+		if a.Status == autocred.StatusBroken || a.StatusReason != "" || a.LastSyncError != "" {
+			d.Problems = append(d.Problems, a)
+		}
+	}
+	if d.Failures, err = h.store.RecentFailures(ctx, 10); err != nil {
+		return d, err
+	}
+	d.Systems, err = h.systemStats()
+	return d, err
+}
+
+// systemStats reads the process's metrics: the same numbers /metrics
+// exports, in words.
+func (h *handler) systemStats() ([]systemStats, error) {
+	if h.metrics == nil {
+		return nil, nil
+	}
+	families, err := h.metrics.Registry.Gather()
+	if err != nil {
+		return nil, err
+	}
+	stats := map[string]*systemStats{
+		"activecampaign": {System: "ActiveCampaign"},
+		"certifier":      {System: "Certifier"},
+	}
+	for _, fam := range families {
+		for _, m := range fam.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			s := stats[labels["system"]]
+			if s == nil {
+				continue
+			}
+			v := m.GetCounter().GetValue()
+			switch fam.GetName() {
+			case "autocred_api_requests_total":
+				s.Requests += int(v)
+				if code, _ := strconv.Atoi(labels["status"]); labels["status"] == "error" || code >= 500 {
+					s.Failed += int(v)
+				}
+			case "autocred_rate_limit_waits_total":
+				s.Waits += int(v)
+			case "autocred_rate_limit_wait_seconds_total":
+				s.WaitedSecond += v
+			}
+		}
+	}
+	return []systemStats{*stats["activecampaign"], *stats["certifier"]}, nil
+}
+
+func (h *handler) healthPage(w http.ResponseWriter, r *http.Request) error {
+	d, err := h.healthData(r.Context())
+	if err != nil {
+		return err
+	}
+	return h.render(w, r, http.StatusOK, "health", view{Title: "Health", Nav: "health", Data: d})
+}
+
+func (h *handler) healthLive(w http.ResponseWriter, r *http.Request) error {
+	d, err := h.healthData(r.Context())
+	if err != nil {
+		return err
+	}
+	body, err := h.fragment("healthDetail", d)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"regions": map[string]string{"health": body}})
+	return nil
+}

@@ -1,0 +1,320 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/store"
+)
+
+// pageTemplate is a page's template set: the layout, the shared partials
+// and the page's own file.
+type pageTemplate struct{ *template.Template }
+
+var funcs = template.FuncMap{
+	"commas":    commas,
+	"ago":       ago,
+	"when":      func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"sparkline": sparkline,
+	"percent": func(p autocred.Progress) int {
+		if p.Total <= 0 {
+			return 0
+		}
+		return min(100, p.Done*100/p.Total)
+	},
+	"runLabel":    runLabel,
+	"statusLabel": statusLabel,
+	"field": func(id, name, label, hint, value, err string) mappingInput {
+		return mappingInput{ID: id, Name: name, Label: label, Hint: hint, Value: value, Error: err}
+	},
+}
+
+// mappingInput is one mapping input of the automation form.
+type mappingInput struct{ ID, Name, Label, Hint, Value, Error string }
+
+// parsePages parses every page once at start; a broken template is a bug
+// that must stop the program, not a request. It returns the pages and the
+// shared partials alone, for live fragments.
+func parsePages() (map[string]pageTemplate, *template.Template) {
+	base := template.Must(template.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/partials.html"))
+	files, err := templateFS.ReadDir("templates")
+	if err != nil {
+		panic(err)
+	}
+	pages := map[string]pageTemplate{}
+	for _, f := range files {
+		name := strings.TrimSuffix(f.Name(), ".html")
+		if name == "layout" || name == "partials" {
+			continue
+		}
+		t := template.Must(template.Must(base.Clone()).ParseFS(templateFS, path.Join("templates", f.Name())))
+		pages[name] = pageTemplate{t}
+	}
+	return pages, base
+}
+
+// view is what every page template gets.
+type view struct {
+	Title string
+	Nav   string // the menu entry to mark current
+	User  *store.User
+	Flash string
+	// Error is an error not tied to one input, shown at the top.
+	Error string
+	Data  any
+}
+
+// render writes a page. The page is rendered to a buffer first so that a
+// template error becomes a clean 500, not half a page.
+func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) error {
+	v.User = userFrom(r.Context())
+	if v.Flash == "" {
+		v.Flash = flashes[r.URL.Query().Get("done")]
+	}
+	var buf bytes.Buffer
+	if err := h.pages[page].ExecuteTemplate(&buf, "layout", v); err != nil {
+		return fmt.Errorf("rendering %s: %w", page, err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+	return nil
+}
+
+// fragment renders a shared partial to a string, for live refresh.
+func (h *handler) fragment(name string, data any) (string, error) {
+	var buf bytes.Buffer
+	if err := h.partials.ExecuteTemplate(&buf, name, data); err != nil {
+		return "", fmt.Errorf("rendering %s: %w", name, err)
+	}
+	return buf.String(), nil
+}
+
+// flashes are the confirmations a redirect after a POST can ask for with
+// ?done=, so that a reload does not post again.
+var flashes = map[string]string{
+	"connected":    "Connected. The key was checked with a live call.",
+	"reconnected":  "Reconnected. The new key was checked with a live call; resume the automations it stopped.",
+	"removed":      "Connection removed.",
+	"created":      "Automation saved as a draft. Activate it to start watching the segment.",
+	"saved":        "Changes saved.",
+	"activated":    "Activated. autocred is reading the segment's current members (they get nothing); everyone who enters from now on gets a credential.",
+	"paused":       "Paused. Nothing is read or issued until you resume.",
+	"resumed":      "Resumed.",
+	"synced":       "Sync started: the segment is being read now.",
+	"retried":      "Retry queued.",
+	"deleted":      "Automation deleted. The credentials it issued stay in Certifier.",
+	"retry-failed": "Every failed run was queued again.",
+}
+
+// formErrors splits a service error into the message beside an input, when
+// the error names one the form has, and the message at the top otherwise.
+type formErrors struct {
+	Top    string
+	Fields map[string]string
+}
+
+// Field is the message for one input, for templates.
+func (e formErrors) Field(name string) string { return e.Fields[name] }
+
+func (h *handler) formErrors(r *http.Request, err error, inputs func(field string) bool) (formErrors, int) {
+	fe := formErrors{Fields: map[string]string{}}
+	code := autocred.ErrorCode(err)
+	var e *autocred.Error
+	if errors.As(err, &e) && e.Field != "" && inputs(e.Field) {
+		fe.Fields[e.Field] = e.Message
+	} else {
+		fe.Top = userMessage(err)
+	}
+	if code == autocred.EINTERNAL {
+		h.log.LogAttrs(r.Context(), slog.LevelError, "ui internal error", slog.String("path", r.URL.Path), slog.Any("err", err))
+	}
+	return fe, httpStatus(code)
+}
+
+// userMessage is an error as a user reads it: the message of an
+// autocred.Error, or a generic text that leaks nothing internal.
+func userMessage(err error) string {
+	if autocred.ErrorCode(err) == autocred.EINTERNAL {
+		return "Something went wrong on our side. Try again; if it keeps happening, the server's log says why."
+	}
+	msg := autocred.ErrorMessage(err)
+	var e *autocred.Error
+	if errors.As(err, &e) && e.Field != "" && !strings.HasPrefix(msg, strings.ToUpper(msg[:1])) {
+		return fieldLabel(e.Field) + " " + msg
+	}
+	return msg
+}
+
+// fieldLabel names an input for a message shown away from it.
+func fieldLabel(field string) string {
+	if tag, ok := strings.CutPrefix(field, "action.custom_attributes."); ok {
+		return tag
+	}
+	labels := map[string]string{
+		"name": "Name", "api_url": "API URL", "api_key": "API key", "access_token": "Access token",
+		"trigger.connection_id": "ActiveCampaign connection", "trigger.segment_id": "Segment",
+		"action.connection_id": "Certifier connection", "action.group_id": "Group",
+		"action.recipient_name": "Recipient name", "action.recipient_email": "Recipient email",
+		"action.issue_date": "Issue date", "action.expiry_date": "Expiry date", "action.send": "Send",
+		"action": "The mapping", "poll_interval": "Poll interval", "email": "Email", "password": "Password",
+	}
+	if l, ok := labels[field]; ok {
+		return l
+	}
+	return field
+}
+
+// httpStatus is the status of a page showing an error with this code.
+func httpStatus(code string) int {
+	switch code {
+	case autocred.EINVALID, autocred.ECONNECTION, autocred.EUPSTREAM, autocred.ETOOLARGE:
+		return http.StatusUnprocessableEntity
+	case autocred.ENOTFOUND:
+		return http.StatusNotFound
+	case autocred.ECONFLICT:
+		return http.StatusConflict
+	case autocred.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case autocred.EUNSUPPORTED:
+		return http.StatusNotImplemented
+	}
+	return http.StatusInternalServerError
+}
+
+// page adapts a handlerFunc: an error it returns becomes an error page.
+func (h *handler) page(serve handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := serve(w, r); err != nil {
+			fe, status := h.formErrors(r, err, func(string) bool { return false })
+			if rerr := h.render(w, r, status, "error", view{Title: http.StatusText(status), Error: fe.Top}); rerr != nil {
+				h.log.Error("rendering the error page", "err", rerr)
+				http.Error(w, fe.Top, status)
+			}
+		}
+	}
+}
+
+// jsonEndpoint adapts a handlerFunc of the script's endpoints: an error
+// becomes {"error":{"message","field"}}, as the REST API writes it.
+func (h *handler) jsonEndpoint(serve handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := serve(w, r); err != nil {
+			_, status := h.formErrors(r, err, func(string) bool { return false })
+			body := map[string]string{"code": autocred.ErrorCode(err), "message": userMessage(err)}
+			var e *autocred.Error
+			if errors.As(err, &e) && e.Field != "" {
+				body["field"], body["message"] = e.Field, e.Message
+			}
+			writeJSON(w, status, map[string]any{"error": body})
+		}
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, "encoding the answer failed", http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// pathID reads a numeric path parameter.
+func pathID(r *http.Request, name string) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, autocred.Errorf(autocred.ENOTFOUND, "%q is not an id; follow a link from the lists instead", r.PathValue(name))
+	}
+	return id, nil
+}
+
+// seeOther answers a successful POST: the browser loads the next page
+// with GET, so a reload does not post again.
+func seeOther(w http.ResponseWriter, r *http.Request, url string) error {
+	http.Redirect(w, r, url, http.StatusSeeOther)
+	return nil
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// commas writes 20000 as 20,000.
+func commas(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// ago says how long ago t was, in the words a list shows.
+func ago(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	d := time.Since(t)
+	switch {
+	case d < 5*time.Second:
+		return "just now"
+	case d < time.Minute:
+		return fmt.Sprintf("%d s ago", int(d.Seconds()))
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+}
+
+func statusLabel(s autocred.AutomationStatus) string {
+	switch s {
+	case autocred.StatusBaselining:
+		return "Baselining"
+	case autocred.StatusActive:
+		return "Active"
+	case autocred.StatusPaused:
+		return "Paused"
+	case autocred.StatusBroken:
+		return "Broken"
+	}
+	return "Draft"
+}
+
+func runLabel(s autocred.RunStatus) string {
+	switch s {
+	case autocred.RunIssued:
+		return "Issued"
+	case autocred.RunDraft:
+		return "Draft"
+	case autocred.RunSendUnconfirmed:
+		return "Issued, send unconfirmed"
+	case autocred.RunSkipped:
+		return "Skipped"
+	case autocred.RunFailed:
+		return "Failed"
+	}
+	return "Pending"
+}

@@ -1,0 +1,173 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/service"
+	"github.com/autocred/autocred/store"
+)
+
+// runFilter is the runs table's filter, read from the query.
+type runFilter struct {
+	Status string // a run status, or "" for all
+	Email  string
+	After  int64 // the cursor of the page shown
+}
+
+func readRunFilter(q url.Values) runFilter {
+	f := runFilter{Email: strings.TrimSpace(q.Get("q")), After: atoiOr(q.Get("after"), 0)}
+	if s := autocred.RunStatus(q.Get("status")); s.Valid() {
+		f.Status = string(s)
+	}
+	return f
+}
+
+// Query is the filter as a query string, for links and live refresh.
+func (f runFilter) Query() string {
+	v := url.Values{}
+	if f.Status != "" {
+		v.Set("status", f.Status)
+	}
+	if f.Email != "" {
+		v.Set("q", f.Email)
+	}
+	if f.After > 0 {
+		v.Set("after", itoa(f.After))
+	}
+	return v.Encode()
+}
+
+type automationData struct {
+	automationSummary
+	Filter   runFilter
+	Runs     []autocred.Run
+	Next     int64 // cursor of older runs, 0 when none
+	Statuses []autocred.RunStatus
+}
+
+// Summary is the part that live refresh redraws.
+func (d automationData) Summary() automationSummary { return d.automationSummary }
+
+// NextQuery is the query of the next page of runs.
+func (d automationData) NextQuery() string {
+	f := d.Filter
+	f.After = d.Next
+	return f.Query()
+}
+
+func (h *handler) automationData(ctx context.Context, id int64, f runFilter) (automationData, error) {
+	a, err := h.svc.Automation(ctx, id)
+	if err != nil {
+		return automationData{}, err
+	}
+	s, err := h.summarize(ctx, a)
+	if err != nil {
+		return automationData{}, err
+	}
+	runs, next, err := h.svc.Runs(ctx, store.RunFilter{AutomationID: id, Status: autocred.RunStatus(f.Status), Contact: f.Email, After: f.After})
+	if err != nil {
+		return automationData{}, err
+	}
+	return automationData{automationSummary: s, Filter: f, Runs: runs, Next: next, Statuses: autocred.RunStatuses}, nil
+}
+
+func (h *handler) automationPage(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	return h.renderAutomation(w, r, http.StatusOK, id, "")
+}
+
+func (h *handler) renderAutomation(w http.ResponseWriter, r *http.Request, status int, id int64, topErr string) error {
+	d, err := h.automationData(r.Context(), id, readRunFilter(r.URL.Query()))
+	if err != nil {
+		return err
+	}
+	return h.render(w, r, status, "automation", view{Title: d.Name, Nav: "automations", Error: topErr, Data: d})
+}
+
+// automationLive is the automation page's summary and runs, for live
+// refresh with the page's own filter.
+func (h *handler) automationLive(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	d, err := h.automationData(r.Context(), id, readRunFilter(r.URL.Query()))
+	if err != nil {
+		return err
+	}
+	summary, err := h.fragment("automationSummary", d.automationSummary)
+	if err != nil {
+		return err
+	}
+	runs, err := h.fragment("runRows", d.Runs)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"regions": map[string]string{"summary": summary, "runs": runs}})
+	return nil
+}
+
+type runData struct {
+	service.RunView
+	Automation service.AutomationView
+}
+
+func (h *handler) runData(ctx context.Context, r *http.Request) (runData, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return runData{}, err
+	}
+	run, err := h.svc.Run(ctx, id)
+	if err != nil {
+		return runData{}, err
+	}
+	a, err := h.svc.Automation(ctx, run.AutomationID)
+	return runData{RunView: run, Automation: a}, err
+}
+
+func (h *handler) runPage(w http.ResponseWriter, r *http.Request) error {
+	d, err := h.runData(r.Context(), r)
+	if err != nil {
+		return err
+	}
+	return h.render(w, r, http.StatusOK, "run", view{Title: "Run " + itoa(d.ID), Nav: "automations", Data: d})
+}
+
+// runLive is the run's status and log, for live refresh after a retry.
+func (h *handler) runLive(w http.ResponseWriter, r *http.Request) error {
+	d, err := h.runData(r.Context(), r)
+	if err != nil {
+		return err
+	}
+	body, err := h.fragment("runDetail", d)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"regions": map[string]string{"run": body}})
+	return nil
+}
+
+// retryRun queues a failed or skipped run again and returns to where the
+// button was: the run's page or the automation's runs.
+func (h *handler) retryRun(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	run, err := h.svc.RetryRun(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	back := "/runs/" + itoa(id)
+	if r.PostFormValue("back") == "automation" {
+		back = "/automations/" + itoa(run.AutomationID)
+	}
+	return seeOther(w, r, back+"?done=retried")
+}

@@ -1,0 +1,245 @@
+// autocred's UI script. The pages work without it; it adds the two-step
+// form, the segment search, the token picker, the live preview and live
+// refresh. Plain DOM, no build step.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+
+  // Forms that ask before doing something that cannot be undone.
+  document.addEventListener("submit", function (e) {
+    var msg = e.target.getAttribute("data-confirm");
+    if (msg && !window.confirm(msg)) e.preventDefault();
+  });
+
+  // A filter that applies as soon as it changes; a connection that
+  // reloads its lists (the "Load" button, kept for use without script).
+  document.addEventListener("change", function (e) {
+    var t = e.target;
+    if (t.hasAttribute("data-autosubmit")) t.form.requestSubmit();
+    var reload = t.getAttribute("data-reload");
+    if (reload) document.getElementById(reload).click();
+  });
+
+  // --- The two steps of the automation form.
+  var form = document.getElementById("automation-form");
+  function showStep(step, focus) {
+    form.setAttribute("data-step", step);
+    form.querySelectorAll("[data-step-panel]").forEach(function (p) {
+      p.hidden = p.getAttribute("data-step-panel") !== step;
+    });
+    document.querySelectorAll(".steps [data-tab]").forEach(function (t) {
+      if (t.getAttribute("data-tab") === step) t.setAttribute("aria-current", "step");
+      else t.removeAttribute("aria-current");
+    });
+    if (focus) {
+      var h = form.querySelector("[data-step-panel='" + step + "'] h2");
+      h.tabIndex = -1;
+      h.focus();
+    }
+    if (step === "action") schedulePreview(0);
+  }
+  if (form) {
+    document.addEventListener("click", function (e) {
+      var link = e.target.closest("[data-goto], .steps a");
+      if (!link) return;
+      e.preventDefault();
+      showStep(link.getAttribute("data-goto") || link.closest("[data-tab]").getAttribute("data-tab"), true);
+    });
+    showStep(form.getAttribute("data-step") || "trigger", false);
+  }
+
+  // --- Segment search.
+  document.querySelectorAll("[data-filter]").forEach(function (input) {
+    var list = document.querySelector(input.getAttribute("data-filter"));
+    var empty = input.parentNode.querySelector("[data-filter-empty]");
+    input.hidden = false;
+    input.addEventListener("input", function () {
+      var q = input.value.trim().toLowerCase(), shown = 0;
+      list.querySelectorAll("[data-name]").forEach(function (el) {
+        var match = el.getAttribute("data-name").toLowerCase().indexOf(q) >= 0;
+        el.hidden = !match;
+        if (match) shown++;
+      });
+      if (empty) empty.hidden = shown > 0;
+    });
+  });
+
+  // --- Token picker: typing {{ or pressing + lists the tokens; arrows
+  // move, Enter or a click inserts, Escape closes.
+  var tokensEl = document.getElementById("tokens");
+  var tokens = tokensEl ? JSON.parse(tokensEl.textContent) : [];
+  var picker = document.getElementById("token-list");
+  var pick = null; // {input, start, end, items, active}
+  var picked = false; // a token was just inserted with Enter
+
+  function openPicker(input, filter, start, end) {
+    var items = tokens.filter(function (t) { return t.toLowerCase().indexOf(filter.toLowerCase()) >= 0; });
+    if (!items.length) return closePicker();
+    pick = { input: input, start: start, end: end, items: items, active: 0 };
+    picker.innerHTML = "";
+    items.forEach(function (t, i) {
+      var li = document.createElement("li");
+      li.id = "token-" + i;
+      li.setAttribute("role", "option");
+      li.textContent = "{{" + t + "}}";
+      li.addEventListener("mousedown", function (e) { e.preventDefault(); insertToken(i); });
+      picker.appendChild(li);
+    });
+    input.parentNode.appendChild(picker);
+    input.setAttribute("aria-controls", "token-list");
+    input.setAttribute("aria-expanded", "true");
+    picker.hidden = false;
+    highlight();
+  }
+  function closePicker() {
+    if (!pick) return;
+    pick.input.setAttribute("aria-expanded", "false");
+    pick.input.removeAttribute("aria-activedescendant");
+    picker.hidden = true;
+    pick = null;
+  }
+  function highlight() {
+    picker.querySelectorAll("li").forEach(function (li, i) {
+      li.setAttribute("aria-selected", i === pick.active ? "true" : "false");
+    });
+    var li = document.getElementById("token-" + pick.active);
+    pick.input.setAttribute("aria-activedescendant", li.id);
+    li.scrollIntoView({ block: "nearest" });
+  }
+  function insertToken(i) {
+    var p = pick, v = p.input.value, text = "{{" + p.items[i] + "}}";
+    p.input.value = v.slice(0, p.start) + text + v.slice(p.end);
+    var caret = p.start + text.length;
+    p.input.setSelectionRange(caret, caret);
+    closePicker();
+    p.input.focus();
+    p.input.dispatchEvent(new Event("input", { bubbles: true }));
+  }
+  if (form && picker) {
+    form.addEventListener("input", function (e) {
+      if (!e.target.hasAttribute("data-mapping")) return;
+      clearServerError(e.target);
+      var input = e.target, caret = input.selectionStart;
+      var m = /\{\{([\w.+ -]*)$/.exec(input.value.slice(0, caret));
+      if (m) openPicker(input, m[1].trim(), caret - m[0].length, caret);
+      else closePicker();
+    });
+    form.addEventListener("keydown", function (e) {
+      if (!pick || e.target !== pick.input) return;
+      if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+        e.preventDefault();
+        var n = pick.items.length;
+        pick.active = (pick.active + (e.key === "ArrowDown" ? 1 : n - 1)) % n;
+        highlight();
+      } else if (e.key === "Enter" || e.key === "Tab") {
+        e.preventDefault();
+        picked = true;
+        insertToken(pick.active);
+      } else if (e.key === "Escape") {
+        e.preventDefault();
+        closePicker();
+      }
+    });
+    // The Enter that picked a token must not also submit the form, even
+    // where its keypress arrives on its own.
+    form.addEventListener("keypress", function (e) {
+      if (picked && e.key === "Enter") e.preventDefault();
+    });
+    form.addEventListener("keyup", function () { picked = false; });
+    form.addEventListener("focusout", function (e) {
+      if (pick && e.target === pick.input) closePicker();
+    });
+    form.addEventListener("click", function (e) {
+      var btn = e.target.closest("[data-token-for]");
+      if (!btn) return;
+      var input = document.getElementById(btn.getAttribute("data-token-for"));
+      input.focus();
+      var at = input.selectionStart == null ? input.value.length : input.selectionStart;
+      openPicker(input, "", at, at);
+    });
+  }
+
+  // A message from the last save about an input goes once the input is
+  // edited: the live preview now speaks for it.
+  function clearServerError(input) {
+    input.removeAttribute("aria-invalid");
+    var wrap = input.closest(".mapping"), el = wrap && wrap.nextElementSibling;
+    while (el && !el.matches("label, h3, fieldset, details")) {
+      var next = el.nextElementSibling;
+      if (el.classList.contains("field-error")) el.remove();
+      el = next;
+    }
+  }
+
+  // --- Live preview of the mapping for a real contact of the segment.
+  var previewTimer = null, previewSeq = 0;
+  function schedulePreview(delay) {
+    if (!form || !form.getAttribute("data-preview-url")) return;
+    clearTimeout(previewTimer);
+    previewTimer = setTimeout(runPreview, delay);
+  }
+  function runPreview() {
+    var seq = ++previewSeq;
+    var status = form.querySelector("[data-preview-status]");
+    var body = new URLSearchParams(new FormData(form));
+    fetch(form.getAttribute("data-preview-url"), { method: "POST", body: body, credentials: "same-origin" })
+      .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, j: j }; }); })
+      .then(function (res) {
+        if (seq !== previewSeq) return; // a newer preview is on its way
+        form.querySelectorAll("[data-preview-for]").forEach(function (el) {
+          el.textContent = "";
+          el.className = "preview";
+        });
+        if (!res.ok) {
+          status.textContent = "No preview: " + res.j.error.message;
+          return;
+        }
+        var p = res.j;
+        status.textContent = p.note || ("Preview for " + (p.contact_email || "contact " + p.contact_id) + ", a member of the segment:");
+        (p.fields || []).forEach(function (f) {
+          var el = form.querySelector("[data-preview-for='" + f.field + "']");
+          if (!el) return;
+          if (f.error) {
+            el.textContent = f.error;
+            el.className = "preview bad";
+          } else if (p.contact_id) {
+            el.textContent = "→ " + (f.value === "" ? "(empty)" : f.value);
+            el.className = "preview ok";
+          }
+        });
+      })
+      .catch(function () {
+        if (seq === previewSeq) status.textContent = "No preview: the server could not be reached.";
+      });
+  }
+  if (form) {
+    form.addEventListener("input", function () { schedulePreview(400); });
+    form.addEventListener("change", function () { schedulePreview(400); });
+  }
+
+  // --- Live refresh: each [data-live] element polls its URL every 2 s and
+  // replaces the [data-region] parts that changed, in place.
+  document.querySelectorAll("[data-live]").forEach(function (root) {
+    var url = root.getAttribute("data-live"), last = {};
+    function poll() {
+      if (document.hidden) return setTimeout(poll, 2000);
+      fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then(function (r) {
+          if (r.status === 401) { window.location.reload(); throw new Error("signed out"); }
+          return r.json();
+        })
+        .then(function (j) {
+          Object.keys(j.regions || {}).forEach(function (name) {
+            var html = j.regions[name], el = document.querySelector("[data-region='" + name + "']");
+            if (el && last[name] !== html) {
+              el.innerHTML = html;
+              last[name] = html;
+            }
+          });
+        })
+        .catch(function () {})
+        .then(function () { setTimeout(poll, 2000); });
+    }
+    setTimeout(poll, 2000);
+  });
+})();
