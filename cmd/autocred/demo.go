@@ -82,21 +82,26 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	const demoUser = "demo@autocred.example"
+	password := randomKey(16)
+	if _, err := a.store.CreateUser(ctx, demoUser, password); err != nil {
+		return err
+	}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	served := make(chan error, 1)
 	go func() { served <- a.run(ctx, ln) }()
 
 	d := &demo{out: stdout, svc: a.service, store: a.store, sb: sb, start: time.Now(), seen: map[int64]autocred.RunStatus{}}
-	fmt.Fprintf(stdout, "autocred demo\n\n  API       http://%s/api/v1/  (token: %s)\n  Sandboxes %s (ActiveCampaign, key %s)\n            %s (Certifier, token %s)\n  Database  %s\n\n",
-		ln.Addr(), token, sb.ACURL, sb.ACKey, sb.CertifierURL, sb.CertifierToken, cfg.serve.database)
+	fmt.Fprintf(stdout, "autocred demo\n\n  UI        http://%s/  (sign in as %s, password %s)\n  API       http://%s/api/v1/  (token: %s)\n  Sandboxes %s (ActiveCampaign, key %s)\n            %s (Certifier, token %s)\n  Database  %s\n\n",
+		ln.Addr(), demoUser, password, ln.Addr(), token, sb.ACURL, sb.ACKey, sb.CertifierURL, sb.CertifierToken, cfg.serve.database)
 	if err := d.play(ctx, cfg.batch); err != nil {
 		if ctx.Err() != nil {
 			return <-served
 		}
 		return fmt.Errorf("demo: %w", err)
 	}
-	fmt.Fprintf(stdout, "\nautocred keeps running at http://%s with the sandboxes; explore with the API token above. Ctrl-C stops.\n", ln.Addr())
+	fmt.Fprintf(stdout, "\nautocred keeps running at http://%s with the sandboxes: open it in a browser and sign in as %s (password %s), or use the API token above. Ctrl-C stops.\n", ln.Addr(), demoUser, password)
 	return <-served
 }
 

@@ -30,6 +30,7 @@ func commands() []command {
 		{"serve", "run autocred: the engine, the REST API, health and metrics", runServe},
 		{"migrate", "create or upgrade the database, then exit", runMigrate},
 		{"token", "token create --name NAME: make an API token", runToken},
+		{"admin", "admin create --email EMAIL: make a user of the web UI", runAdmin},
 		{"sim", "run the ActiveCampaign and Certifier sandboxes on localhost", runSim},
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +23,7 @@ import (
 	"github.com/autocred/autocred/internal/secret"
 	"github.com/autocred/autocred/service"
 	"github.com/autocred/autocred/store"
+	"github.com/autocred/autocred/web"
 )
 
 // serveConfig is everything "autocred serve" is told.
@@ -89,6 +91,21 @@ func (c *serveConfig) checkPublicURL() error {
 	return nil
 }
 
+// secureCookies tells whether the UI's cookies need https: always, except
+// when autocred serves plain http on loopback and no https public URL says
+// a proxy terminates TLS in front of it.
+func (c *serveConfig) secureCookies() bool {
+	if strings.HasPrefix(c.publicURL, "https://") {
+		return true
+	}
+	host, _, err := net.SplitHostPort(c.addr)
+	if err != nil {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return !(host == "localhost" || (ip != nil && ip.IsLoopback()))
+}
+
 // app is a wired autocred: store, engine, service and HTTP handler.
 type app struct {
 	store   *store.DB
@@ -147,6 +164,8 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", api.New(api.Config{Service: svc, Tokens: st, Logger: log}))
 	mux.Handle("/hooks/", hooks.New(eng, log))
+	mux.Handle("/", web.New(web.Config{Service: svc, Store: st, Metrics: m, Logger: log,
+		PublicURLSet: cfg.publicURL != "", Secure: cfg.secureCookies()}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
@@ -270,5 +289,39 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintln(stdout, "New API token (shown once; send it as Authorization: Bearer <token>):")
 	fmt.Fprintln(stdout, token)
+	return nil
+}
+
+func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] != "create" {
+		fmt.Fprintln(stderr, "usage: autocred admin create --email EMAIL [--database FILE]  (the password on standard input, or in AUTOCRED_ADMIN_PASSWORD)")
+		return errUsage
+	}
+	fs := newFlagSet("admin create", stderr)
+	email := fs.String("email", "", "the email to sign in with (required)")
+	database := fs.String("database", "autocred.db", "SQLite database `file`")
+	if err := parseFlags(fs, args[1:]); err != nil {
+		return err
+	}
+	// Never a flag: a password on the command line lands in the shell's
+	// history and in every process listing.
+	password := os.Getenv("AUTOCRED_ADMIN_PASSWORD")
+	if password == "" {
+		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return errors.New("give the password on standard input or in AUTOCRED_ADMIN_PASSWORD")
+		}
+		password = strings.TrimRight(line, "\r\n")
+	}
+	st, err := openStore(ctx, *database)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	u, err := st.CreateUser(ctx, *email, password)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "user %s created; sign in at /signin\n", u.Email)
 	return nil
 }
