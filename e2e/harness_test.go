@@ -184,6 +184,23 @@ func (w *world) peakRSS() float64 {
 	return 0
 }
 
+// metric returns the lines of /metrics about one metric, for logs.
+func (w *world) metric(name string) string {
+	resp, err := http.Get("http://" + w.addr + "/metrics")
+	if err != nil {
+		return err.Error()
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	var lines []string
+	for _, l := range strings.Split(string(body), "\n") {
+		if strings.HasPrefix(l, name) {
+			lines = append(lines, l)
+		}
+	}
+	return strings.Join(lines, "; ")
+}
+
 // kill ends the process with SIGKILL: no cleanup, as in a crash.
 func (w *world) kill() {
 	w.mu.Lock()

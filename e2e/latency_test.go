@@ -74,7 +74,8 @@ func measureLatency(b *testing.B, entries int, gap time.Duration, hints bool, po
 	b.ReportMetric(pct(0.99).Seconds(), "p99-s")
 	b.ReportMetric(lat[len(lat)-1].Seconds(), "max-s")
 	b.ReportMetric(float64(st.Requests)/float64(entries), "ac-requests/entry")
-	b.Logf("%d entries, one every %s: p50 %s, p95 %s, p99 %s, max %s; ActiveCampaign %d requests (%.2f per entry), peak %d/s",
+	b.Logf("%d entries, one every %s: p50 %s, p95 %s, p99 %s, max %s; ActiveCampaign %d requests (%.2f per entry), peak %d/s; %s",
 		entries, gap, pct(0.5).Round(time.Millisecond), pct(0.95).Round(time.Millisecond), pct(0.99).Round(time.Millisecond),
-		lat[len(lat)-1].Round(time.Millisecond), st.Requests, float64(st.Requests)/float64(entries), st.Accounts[acAccount].PeakPerSecond)
+		lat[len(lat)-1].Round(time.Millisecond), st.Requests, float64(st.Requests)/float64(entries), st.Accounts[acAccount].PeakPerSecond,
+		w.metric("autocred_webhook_hints_total"))
 }

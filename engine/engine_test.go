@@ -87,3 +87,33 @@ func TestSharedSegmentIsReadOncePerSync(t *testing.T) {
 		t.Errorf("%d credentials, want one per automation", n)
 	}
 }
+
+// Two callers in one process exclude each other on a lease, as two
+// processes do.
+func TestLeaseExcludesJobsOfOneProcess(t *testing.T) {
+	h := newHarness(t, simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1})
+	ctx := context.Background()
+	inside := make(chan struct{})
+	release := make(chan struct{})
+	done := make(chan bool)
+	go func() {
+		ran, err := h.engine.withLease(ctx, "test", func(context.Context) error {
+			close(inside)
+			<-release
+			return nil
+		})
+		done <- ran && err == nil
+	}()
+	<-inside
+	ran, err := h.engine.withLease(ctx, "test", func(context.Context) error { return nil })
+	if ran || err != nil {
+		t.Errorf("a second caller of the same process took a held lease (ran %v, err %v)", ran, err)
+	}
+	close(release)
+	if !<-done {
+		t.Fatal("the first caller failed")
+	}
+	if ran, err := h.engine.withLease(ctx, "test", func(context.Context) error { return nil }); !ran || err != nil {
+		t.Errorf("the lease was not released (ran %v, err %v)", ran, err)
+	}
+}

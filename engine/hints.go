@@ -57,7 +57,7 @@ const (
 type hintCounter struct {
 	mu      sync.Mutex
 	times   map[int64][]time.Time
-	synced  map[int64]time.Time // last storm sync requested
+	folding map[int64]bool // a storm sync of the connection will be enqueued
 	waiting map[hintArgs]*time.Timer
 }
 
@@ -68,7 +68,7 @@ func (e *Engine) Hint(ctx context.Context, connID, contactID int64) (folded bool
 	now := time.Now()
 	e.hints.mu.Lock()
 	if e.hints.times == nil {
-		e.hints.times, e.hints.synced, e.hints.waiting = map[int64][]time.Time{}, map[int64]time.Time{}, map[hintArgs]*time.Timer{}
+		e.hints.times, e.hints.folding, e.hints.waiting = map[int64][]time.Time{}, map[int64]bool{}, map[hintArgs]*time.Timer{}
 	}
 	recent := e.hints.times[connID]
 	i := 0
@@ -77,18 +77,18 @@ func (e *Engine) Hint(ctx context.Context, connID, contactID int64) (folded bool
 	}
 	recent = append(recent[i:], now)
 	e.hints.times[connID] = recent
-	storm := len(recent) > stormHints
-	syncDue := storm && now.Sub(e.hints.synced[connID]) > hintDelay
-	if syncDue {
-		e.hints.synced[connID] = now
-	}
-	if storm {
+	if len(recent) > stormHints {
+		// Folded into a sync of the connection's segments, enqueued after
+		// hintDelay: the job is created after this hint arrived, and a sync
+		// job is skipped only when a sync started after it was created, so
+		// the sync that serves it reads the segment after this change.
+		if !e.hints.folding[connID] {
+			e.hints.folding[connID] = true
+			time.AfterFunc(hintDelay, func() { e.foldedSync(connID) })
+		}
 		e.hints.mu.Unlock()
 		e.metrics.Hints.WithLabelValues("folded").Inc()
-		if !syncDue {
-			return true, nil // a sync was just asked for; it covers this contact
-		}
-		return true, e.syncConnection(ctx, connID)
+		return true, nil
 	}
 	args := hintArgs{ConnectionID: connID, ContactID: contactID}
 	if _, waiting := e.hints.waiting[args]; waiting {
@@ -100,6 +100,18 @@ func (e *Engine) Hint(ctx context.Context, connID, contactID int64) (folded bool
 	e.hints.mu.Unlock()
 	e.metrics.Hints.WithLabelValues("queued").Inc()
 	return false, nil
+}
+
+// foldedSync enqueues the sync that a storm of hints was folded into.
+func (e *Engine) foldedSync(connID int64) {
+	e.hints.mu.Lock()
+	delete(e.hints.folding, connID)
+	e.hints.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.syncConnection(ctx, connID); err != nil {
+		e.log.Warn("enqueueing the sync of a hint storm", "connection", connID, "err", err)
+	}
 }
 
 // enqueueHint ends a hint's debounce: its check becomes a job.

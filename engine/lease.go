@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"math/rand/v2"
+	"strconv"
 	"time"
 )
 
@@ -13,7 +15,10 @@ const leaseTTL = 30 * time.Second
 // fn's context is cancelled if the lease is lost. It reports false, without
 // running fn, when another live holder has the lease.
 func (e *Engine) withLease(ctx context.Context, key string, fn func(ctx context.Context) error) (bool, error) {
-	ok, err := e.store.AcquireLease(ctx, key, e.holder, time.Now().Add(leaseTTL))
+	// The holder is this call, not this process: two jobs of one process
+	// must exclude each other as much as two processes do.
+	holder := e.holder + "/" + strconv.FormatUint(rand.Uint64(), 36)
+	ok, err := e.store.AcquireLease(ctx, key, holder, time.Now().Add(leaseTTL))
 	if err != nil || !ok {
 		return false, err
 	}
@@ -28,7 +33,7 @@ func (e *Engine) withLease(ctx context.Context, key string, fn func(ctx context.
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if ok, err := e.store.AcquireLease(ctx, key, e.holder, time.Now().Add(leaseTTL)); err != nil || !ok {
+				if ok, err := e.store.AcquireLease(ctx, key, holder, time.Now().Add(leaseTTL)); err != nil || !ok {
 					if ctx.Err() == nil {
 						e.log.Warn("lease lost; stopping the work it guards", "lease", key, "err", err)
 					}
@@ -44,7 +49,7 @@ func (e *Engine) withLease(ctx context.Context, key string, fn func(ctx context.
 	// Released with a fresh context: ctx may be the cancelled job's.
 	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer rcancel()
-	if rerr := e.store.ReleaseLease(rctx, key, e.holder); rerr != nil {
+	if rerr := e.store.ReleaseLease(rctx, key, holder); rerr != nil {
 		e.log.Warn("releasing lease", "lease", key, "err", rerr)
 	}
 	return true, err
