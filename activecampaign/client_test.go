@@ -388,3 +388,31 @@ func TestFirstMemberCostsOneRunOfOnePage(t *testing.T) {
 		t.Errorf("empty segment: ok %v, err %v", ok, err)
 	}
 }
+
+func TestSegmentCountsAreUnknownUntilComputed(t *testing.T) {
+	s := newSandbox(t, simac.Options{}, Config{})
+	s.importContacts(t, 12, 7)
+	seg := s.segment(t, false)
+	count := func() int {
+		segs, err := s.client.Segments(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sg := range segs {
+			if sg.ID == seg.ID {
+				return sg.Members
+			}
+		}
+		t.Fatal("segment not listed")
+		return 0
+	}
+	if n := count(); n != -1 {
+		t.Errorf("members before any run = %d, want -1 (unknown)", n)
+	}
+	if _, err := s.client.Snapshot(context.Background(), seg.ID, nil); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 7 {
+		t.Errorf("members after a run = %d, want 7", n)
+	}
+}

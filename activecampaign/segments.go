@@ -55,7 +55,8 @@ func (c *Client) audiences(ctx context.Context) ([]Segment, error) {
 					Name      string `json:"name"`
 					Counts    struct {
 						LastTotal *struct {
-							Count *int `json:"count"`
+							Count *int            `json:"count"`
+							RunID json.RawMessage `json:"run_id"`
 						} `json:"last_total"`
 					} `json:"counts"`
 				} `json:"attributes"`
@@ -70,7 +71,9 @@ func (c *Client) audiences(ctx context.Context) ([]Segment, error) {
 			if s.ID == "" {
 				s.ID = d.ID
 			}
-			if lt := d.Attributes.Counts.LastTotal; lt != nil && lt.Count != nil {
+			// A count that no run has computed yet (run_id null) is
+			// not a count: shown as unknown, not as zero members.
+			if lt := d.Attributes.Counts.LastTotal; lt != nil && lt.Count != nil && len(lt.RunID) > 0 && string(lt.RunID) != "null" {
 				s.Members = *lt.Count
 			}
 			out = append(out, s)
