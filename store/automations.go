@@ -43,16 +43,15 @@ func (db *DB) CreateAutomation(ctx context.Context, a *autocred.Automation) erro
 	}
 	now := db.now().UTC()
 	a.Status, a.CreatedAt, a.UpdatedAt = autocred.StatusDraft, now, now
-	res, err := db.sql.ExecContext(ctx, `INSERT INTO automations (name, status, trigger_connection_id, segment_id, segment_name,
+	err = db.pool().QueryRowContext(ctx, `INSERT INTO automations (name, status, trigger_connection_id, segment_id, segment_name,
 		action_connection_id, group_id, group_name, action, poll_interval_ms, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		a.Name, a.Status, a.Trigger.ConnectionID, a.Trigger.SegmentID, a.Trigger.SegmentName,
-		a.Action.ConnectionID, a.Action.GroupID, a.Action.GroupName, string(action), a.PollInterval.Milliseconds(), ms(now), ms(now))
+		a.Action.ConnectionID, a.Action.GroupID, a.Action.GroupName, string(action), a.PollInterval.Milliseconds(), ms(now), ms(now)).Scan(&a.ID)
 	if err != nil {
 		return fmt.Errorf("storing automation: %w", err)
 	}
-	a.ID, err = res.LastInsertId()
-	return err
+	return nil
 }
 
 // UpdateAutomation saves a user's edit: name, trigger, action, interval.
@@ -63,7 +62,7 @@ func (db *DB) UpdateAutomation(ctx context.Context, a *autocred.Automation) erro
 		return err
 	}
 	a.UpdatedAt = db.now().UTC()
-	res, err := db.sql.ExecContext(ctx, `UPDATE automations SET name = ?, trigger_connection_id = ?, segment_id = ?, segment_name = ?,
+	res, err := db.pool().ExecContext(ctx, `UPDATE automations SET name = ?, trigger_connection_id = ?, segment_id = ?, segment_name = ?,
 		action_connection_id = ?, group_id = ?, group_name = ?, action = ?, poll_interval_ms = ?, updated_at = ? WHERE id = ?`,
 		a.Name, a.Trigger.ConnectionID, a.Trigger.SegmentID, a.Trigger.SegmentName,
 		a.Action.ConnectionID, a.Action.GroupID, a.Action.GroupName, string(action), a.PollInterval.Milliseconds(), ms(a.UpdatedAt), a.ID)
@@ -78,12 +77,12 @@ func (db *DB) UpdateAutomation(ctx context.Context, a *autocred.Automation) erro
 
 // Automation reads one automation.
 func (db *DB) Automation(ctx context.Context, id int64) (autocred.Automation, error) {
-	return getAutomation(ctx, db.sql, id)
+	return getAutomation(ctx, db.pool(), id)
 }
 
 // AutomationTx reads one automation inside a transaction.
 func (db *DB) AutomationTx(ctx context.Context, tx *sql.Tx, id int64) (autocred.Automation, error) {
-	return getAutomation(ctx, tx, id)
+	return getAutomation(ctx, db.in(tx), id)
 }
 
 func getAutomation(ctx context.Context, q querier, id int64) (autocred.Automation, error) {
@@ -119,13 +118,13 @@ func (db *DB) Automations(ctx context.Context, f AutomationFilter) ([]autocred.A
 		query += ` AND segment_id = ?`
 		args = append(args, f.SegmentID)
 	}
-	return queryAll(ctx, db.sql, scanAutomation, query+` ORDER BY id`, args...)
+	return queryAll(ctx, db.pool(), scanAutomation, query+` ORDER BY id`, args...)
 }
 
 // DeleteAutomation removes an automation with its ledger and runs. The
 // credentials already issued stay in Certifier (rule R6).
 func (db *DB) DeleteAutomation(ctx context.Context, id int64) error {
-	res, err := db.sql.ExecContext(ctx, `DELETE FROM automations WHERE id = ?`, id)
+	res, err := db.pool().ExecContext(ctx, `DELETE FROM automations WHERE id = ?`, id)
 	if err != nil {
 		return fmt.Errorf("deleting automation %d: %w", id, err)
 	}
@@ -147,12 +146,12 @@ func (db *DB) SetAutomationStatus(ctx context.Context, tx *sql.Tx, id int64, to 
 			args = append(args, s)
 		}
 	}
-	res, err := tx.ExecContext(ctx, query, args...)
+	res, err := db.in(tx).ExecContext(ctx, query, args...)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		a, err := getAutomation(ctx, tx, id)
+		a, err := getAutomation(ctx, db.in(tx), id)
 		if err != nil {
 			return err
 		}
@@ -164,27 +163,27 @@ func (db *DB) SetAutomationStatus(ctx context.Context, tx *sql.Tx, id int64, to 
 // ClearBaselineProgress clears the progress of an automation about to take
 // a baseline (a no-op for any other).
 func (db *DB) ClearBaselineProgress(ctx context.Context, tx *sql.Tx, id int64) error {
-	_, err := tx.ExecContext(ctx, `UPDATE automations SET baseline_done = 0, baseline_total = 0
+	_, err := db.in(tx).ExecContext(ctx, `UPDATE automations SET baseline_done = 0, baseline_total = 0
 		WHERE id = ? AND status = 'baselining'`, id)
 	return err
 }
 
 // SetBaselineProgress records how much of the first snapshot has been read.
 func (db *DB) SetBaselineProgress(ctx context.Context, id int64, p autocred.Progress) error {
-	_, err := db.sql.ExecContext(ctx, `UPDATE automations SET baseline_done = ?, baseline_total = ? WHERE id = ?`, p.Done, p.Total, id)
+	_, err := db.pool().ExecContext(ctx, `UPDATE automations SET baseline_done = ?, baseline_total = ? WHERE id = ?`, p.Done, p.Total, id)
 	return err
 }
 
 // RecordSync records the end of a sync of an automation, and its error.
 func (db *DB) RecordSync(ctx context.Context, id int64, at time.Time, syncErr string) error {
-	_, err := db.sql.ExecContext(ctx, `UPDATE automations SET last_sync_at = ?, last_sync_error = ? WHERE id = ?`, ms(at), syncErr, id)
+	_, err := db.pool().ExecContext(ctx, `UPDATE automations SET last_sync_at = ?, last_sync_error = ? WHERE id = ?`, ms(at), syncErr, id)
 	return err
 }
 
 // NextSnapshotSeq numbers the next complete snapshot of an automation.
 func (db *DB) NextSnapshotSeq(ctx context.Context, tx *sql.Tx, id int64) (int64, error) {
 	var seq int64
-	err := tx.QueryRowContext(ctx, `UPDATE automations SET snapshot_seq = snapshot_seq + 1 WHERE id = ? RETURNING snapshot_seq`, id).Scan(&seq)
+	err := db.in(tx).QueryRowContext(ctx, `UPDATE automations SET snapshot_seq = snapshot_seq + 1 WHERE id = ? RETURNING snapshot_seq`, id).Scan(&seq)
 	return seq, err
 }
 
@@ -204,12 +203,12 @@ func placeholders(n int) string {
 
 // DueForSync lists the watching automations whose next sync time has come.
 func (db *DB) DueForSync(ctx context.Context, now time.Time) ([]autocred.Automation, error) {
-	return queryAll(ctx, db.sql, scanAutomation, `SELECT `+automationColumns+` FROM automations
+	return queryAll(ctx, db.pool(), scanAutomation, `SELECT `+automationColumns+` FROM automations
 		WHERE status IN ('baselining', 'active') AND next_sync_at <= ? ORDER BY next_sync_at`, ms(now))
 }
 
 // SetNextSync schedules an automation's next periodic sync.
 func (db *DB) SetNextSync(ctx context.Context, id int64, at time.Time) error {
-	_, err := db.sql.ExecContext(ctx, `UPDATE automations SET next_sync_at = ? WHERE id = ?`, ms(at), id)
+	_, err := db.pool().ExecContext(ctx, `UPDATE automations SET next_sync_at = ? WHERE id = ?`, ms(at), id)
 	return err
 }

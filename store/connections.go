@@ -26,14 +26,13 @@ func (db *DB) CreateConnection(ctx context.Context, c *autocred.Connection, seal
 	if c.Status == "" {
 		c.Status = autocred.ConnectionOK
 	}
-	res, err := db.sql.ExecContext(ctx, `INSERT INTO connections (app, name, api_url, secret, secret_hint, status, status_reason, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		c.App, c.Name, c.APIURL, sealed, c.SecretHint, c.Status, c.StatusReason, ms(now), ms(now))
+	err := db.pool().QueryRowContext(ctx, `INSERT INTO connections (app, name, api_url, secret, secret_hint, status, status_reason, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		c.App, c.Name, c.APIURL, sealed, c.SecretHint, c.Status, c.StatusReason, ms(now), ms(now)).Scan(&c.ID)
 	if err != nil {
 		return fmt.Errorf("storing connection: %w", err)
 	}
-	c.ID, err = res.LastInsertId()
-	return err
+	return nil
 }
 
 // ReplaceConnection saves a connection's new name, URL and key (a user
@@ -41,7 +40,7 @@ func (db *DB) CreateConnection(ctx context.Context, c *autocred.Connection, seal
 func (db *DB) ReplaceConnection(ctx context.Context, c *autocred.Connection, sealed []byte) error {
 	c.UpdatedAt = db.now().UTC()
 	c.Status, c.StatusReason = autocred.ConnectionOK, ""
-	res, err := db.sql.ExecContext(ctx, `UPDATE connections SET name = ?, api_url = ?, secret = ?, secret_hint = ?,
+	res, err := db.pool().ExecContext(ctx, `UPDATE connections SET name = ?, api_url = ?, secret = ?, secret_hint = ?,
 		status = 'ok', status_reason = '', updated_at = ? WHERE id = ? AND app = ?`,
 		c.Name, c.APIURL, sealed, c.SecretHint, ms(c.UpdatedAt), c.ID, c.App)
 	if err != nil {
@@ -55,7 +54,7 @@ func (db *DB) ReplaceConnection(ctx context.Context, c *autocred.Connection, sea
 
 // Connection reads one connection.
 func (db *DB) Connection(ctx context.Context, id int64) (autocred.Connection, error) {
-	c, err := scanConnection(db.sql.QueryRowContext(ctx, `SELECT `+connectionColumns+` FROM connections WHERE id = ?`, id))
+	c, err := scanConnection(db.pool().QueryRowContext(ctx, `SELECT `+connectionColumns+` FROM connections WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, autocred.Errorf(autocred.ENOTFOUND, "connection %d does not exist", id)
 	}
@@ -65,7 +64,7 @@ func (db *DB) Connection(ctx context.Context, id int64) (autocred.Connection, er
 // ConnectionSecret reads a connection's sealed key.
 func (db *DB) ConnectionSecret(ctx context.Context, id int64) ([]byte, error) {
 	var sealed []byte
-	err := db.sql.QueryRowContext(ctx, `SELECT secret FROM connections WHERE id = ?`, id).Scan(&sealed)
+	err := db.pool().QueryRowContext(ctx, `SELECT secret FROM connections WHERE id = ?`, id).Scan(&sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, autocred.Errorf(autocred.ENOTFOUND, "connection %d does not exist", id)
 	}
@@ -74,20 +73,20 @@ func (db *DB) ConnectionSecret(ctx context.Context, id int64) ([]byte, error) {
 
 // Connections lists every connection, oldest first.
 func (db *DB) Connections(ctx context.Context) ([]autocred.Connection, error) {
-	return queryAll(ctx, db.sql, scanConnection, `SELECT `+connectionColumns+` FROM connections ORDER BY id`)
+	return queryAll(ctx, db.pool(), scanConnection, `SELECT `+connectionColumns+` FROM connections ORDER BY id`)
 }
 
 // DeleteConnection removes a connection that no automation uses.
 func (db *DB) DeleteConnection(ctx context.Context, id int64) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		var users int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM automations WHERE trigger_connection_id = ? OR action_connection_id = ?`, id, id).Scan(&users); err != nil {
+		if err := db.in(tx).QueryRowContext(ctx, `SELECT count(*) FROM automations WHERE trigger_connection_id = ? OR action_connection_id = ?`, id, id).Scan(&users); err != nil {
 			return err
 		}
 		if users > 0 {
 			return autocred.Errorf(autocred.ECONFLICT, "connection %d is used by %d automation(s); delete them or point them at another connection first", id, users)
 		}
-		res, err := tx.ExecContext(ctx, `DELETE FROM connections WHERE id = ?`, id)
+		res, err := db.in(tx).ExecContext(ctx, `DELETE FROM connections WHERE id = ?`, id)
 		if err != nil {
 			return err
 		}
@@ -104,13 +103,13 @@ func (db *DB) DeleteConnection(ctx context.Context, id int64) error {
 func (db *DB) SetConnectionStatus(ctx context.Context, id int64, status autocred.ConnectionStatus, reason string) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		now := ms(db.now())
-		if _, err := tx.ExecContext(ctx, `UPDATE connections SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?`, status, reason, now, id); err != nil {
+		if _, err := db.in(tx).ExecContext(ctx, `UPDATE connections SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?`, status, reason, now, id); err != nil {
 			return err
 		}
 		if status != autocred.ConnectionBroken {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE automations SET status = 'broken', status_reason = ?, updated_at = ?
+		_, err := db.in(tx).ExecContext(ctx, `UPDATE automations SET status = 'broken', status_reason = ?, updated_at = ?
 			WHERE status IN ('baselining', 'active') AND (trigger_connection_id = ? OR action_connection_id = ?)`,
 			"connection stopped working: "+reason, now, id, id)
 		return err

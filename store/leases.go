@@ -9,7 +9,7 @@ import (
 // AcquireLease takes or renews the lease on key for holder until the given
 // time. It fails (false) while another holder's lease is live.
 func (db *DB) AcquireLease(ctx context.Context, key, holder string, until time.Time) (bool, error) {
-	res, err := db.sql.ExecContext(ctx, `INSERT INTO leases (key, holder, until) VALUES (?, ?, ?)
+	res, err := db.pool().ExecContext(ctx, `INSERT INTO leases (key, holder, until) VALUES (?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET holder = excluded.holder, until = excluded.until
 		WHERE leases.until < ? OR leases.holder = excluded.holder`,
 		key, holder, ms(until), ms(db.now()))
@@ -22,6 +22,6 @@ func (db *DB) AcquireLease(ctx context.Context, key, holder string, until time.T
 
 // ReleaseLease gives a lease up, if holder still holds it.
 func (db *DB) ReleaseLease(ctx context.Context, key, holder string) error {
-	_, err := db.sql.ExecContext(ctx, `DELETE FROM leases WHERE key = ? AND holder = ?`, key, holder)
+	_, err := db.pool().ExecContext(ctx, `DELETE FROM leases WHERE key = ? AND holder = ?`, key, holder)
 	return err
 }

@@ -14,7 +14,7 @@ import (
 // InSegment returns the contacts the ledger has in an automation's segment,
 // ascending.
 func (db *DB) InSegment(ctx context.Context, automationID int64) ([]int64, error) {
-	ids, err := queryAll(ctx, db.sql, scanID, `SELECT contact_id FROM memberships WHERE automation_id = ? AND in_segment = 1 ORDER BY contact_id`, automationID)
+	ids, err := queryAll(ctx, db.pool(), scanID, `SELECT contact_id FROM memberships WHERE automation_id = ? AND in_segment = 1 ORDER BY contact_id`, automationID)
 	if err != nil {
 		return nil, fmt.Errorf("reading ledger of automation %d: %w", automationID, err)
 	}
@@ -27,7 +27,7 @@ func (db *DB) Membership(ctx context.Context, automationID, contactID int64) (au
 	m := autocred.Membership{AutomationID: automationID, ContactID: contactID}
 	var in int
 	var first, entered, left int64
-	err := db.sql.QueryRowContext(ctx, `SELECT in_segment, entries, missed_snapshot, first_seen, last_entered, last_left
+	err := db.pool().QueryRowContext(ctx, `SELECT in_segment, entries, missed_snapshot, first_seen, last_entered, last_left
 		FROM memberships WHERE automation_id = ? AND contact_id = ?`, automationID, contactID).
 		Scan(&in, &m.Entries, &m.MissedSnapshot, &first, &entered, &left)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -53,7 +53,7 @@ func (db *DB) RecordBaseline(ctx context.Context, tx *sql.Tx, automationID int64
 		for _, id := range chunk {
 			args = append(args, automationID, id, ms(at))
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO memberships (automation_id, contact_id, in_segment, first_seen)
+		_, err := db.in(tx).ExecContext(ctx, `INSERT INTO memberships (automation_id, contact_id, in_segment, first_seen)
 			VALUES `+values[:len(values)-1]+`
 			ON CONFLICT (automation_id, contact_id) DO UPDATE SET in_segment = 1, missed_snapshot = 0`, args...)
 		if err != nil {
@@ -67,7 +67,7 @@ func (db *DB) RecordBaseline(ctx context.Context, tx *sql.Tx, automationID int64
 // counts stay, so a later entry gets the next number and never collides
 // with an earlier run.
 func (db *DB) ResetLedger(ctx context.Context, tx *sql.Tx, automationID int64) error {
-	_, err := tx.ExecContext(ctx, `UPDATE memberships SET in_segment = 0, missed_snapshot = 0 WHERE automation_id = ?`, automationID)
+	_, err := db.in(tx).ExecContext(ctx, `UPDATE memberships SET in_segment = 0, missed_snapshot = 0 WHERE automation_id = ?`, automationID)
 	return err
 }
 
@@ -81,11 +81,11 @@ var ErrAlreadyIn = errors.New("contact already in the segment")
 // and a hint at once, make one run.
 func (db *DB) Enter(ctx context.Context, tx *sql.Tx, automationID, contactID int64, at time.Time) (int, error) {
 	var entry int
-	err := tx.QueryRowContext(ctx, `INSERT INTO memberships (automation_id, contact_id, in_segment, entries, first_seen, last_entered)
+	err := db.in(tx).QueryRowContext(ctx, `INSERT INTO memberships (automation_id, contact_id, in_segment, entries, first_seen, last_entered)
 		VALUES (?, ?, 1, 1, ?, ?)
 		ON CONFLICT (automation_id, contact_id) DO UPDATE
-			SET in_segment = 1, entries = entries + 1, missed_snapshot = 0, last_entered = excluded.last_entered
-			WHERE in_segment = 0
+			SET in_segment = 1, entries = memberships.entries + 1, missed_snapshot = 0, last_entered = excluded.last_entered
+			WHERE memberships.in_segment = 0
 		RETURNING entries`, automationID, contactID, ms(at), ms(at)).Scan(&entry)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, ErrAlreadyIn
@@ -107,7 +107,7 @@ func (db *DB) MarkMissing(ctx context.Context, tx *sql.Tx, automationID int64, i
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		rows, err := tx.QueryContext(ctx, `UPDATE memberships SET in_segment = 0, missed_snapshot = 0, last_left = ?
+		rows, err := db.in(tx).QueryContext(ctx, `UPDATE memberships SET in_segment = 0, missed_snapshot = 0, last_left = ?
 			WHERE automation_id = ? AND in_segment = 1 AND missed_snapshot <> 0 AND missed_snapshot = ? AND contact_id IN (`+placeholders(len(chunk))+`)
 			RETURNING contact_id`, args...)
 		if err != nil {
@@ -127,7 +127,7 @@ func (db *DB) MarkMissing(ctx context.Context, tx *sql.Tx, automationID int64, i
 		}
 		// Those still in were not missing last time: remember this absence.
 		args = append([]any{seq, automationID}, args[3:]...)
-		if _, err := tx.ExecContext(ctx, `UPDATE memberships SET missed_snapshot = ?
+		if _, err := db.in(tx).ExecContext(ctx, `UPDATE memberships SET missed_snapshot = ?
 			WHERE automation_id = ? AND in_segment = 1 AND contact_id IN (`+placeholders(len(chunk))+`)`, args...); err != nil {
 			return nil, fmt.Errorf("marking contacts missing: %w", err)
 		}
@@ -138,7 +138,7 @@ func (db *DB) MarkMissing(ctx context.Context, tx *sql.Tx, automationID int64, i
 // MarkLeft records that one contact is out of the segment, as a
 // single-contact check said. It reports whether the contact was in.
 func (db *DB) MarkLeft(ctx context.Context, tx *sql.Tx, automationID, contactID int64, at time.Time) (bool, error) {
-	res, err := tx.ExecContext(ctx, `UPDATE memberships SET in_segment = 0, missed_snapshot = 0, last_left = ?
+	res, err := db.in(tx).ExecContext(ctx, `UPDATE memberships SET in_segment = 0, missed_snapshot = 0, last_left = ?
 		WHERE automation_id = ? AND contact_id = ? AND in_segment = 1`, ms(at), automationID, contactID)
 	if err != nil {
 		return false, err

@@ -43,7 +43,7 @@ func (db *DB) InsertRun(ctx context.Context, tx *sql.Tx, r *autocred.Run) error 
 	if r.Status == "" {
 		r.Status = autocred.RunPending
 	}
-	err = tx.QueryRowContext(ctx, `INSERT INTO runs (automation_id, contact_id, entry, email, contact, status, last_error, created_at, updated_at)
+	err = db.in(tx).QueryRowContext(ctx, `INSERT INTO runs (automation_id, contact_id, entry, email, contact, status, last_error, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		r.AutomationID, r.ContactID, r.Entry, r.Email, string(contact), r.Status, r.LastError, ms(now), ms(now)).Scan(&r.ID)
 	if err != nil {
@@ -54,7 +54,7 @@ func (db *DB) InsertRun(ctx context.Context, tx *sql.Tx, r *autocred.Run) error 
 
 // Run reads one run.
 func (db *DB) Run(ctx context.Context, id int64) (autocred.Run, error) {
-	r, err := scanRun(db.sql.QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
+	r, err := scanRun(db.pool().QueryRowContext(ctx, `SELECT `+runColumns+` FROM runs WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return r, autocred.Errorf(autocred.ENOTFOUND, "run %d does not exist", id)
 	}
@@ -66,7 +66,7 @@ func (db *DB) Run(ctx context.Context, id int64) (autocred.Run, error) {
 // at any point leaves a record of what may have happened.
 func (db *DB) SaveRun(ctx context.Context, r *autocred.Run) error {
 	r.UpdatedAt = db.now().UTC()
-	_, err := db.sql.ExecContext(ctx, `UPDATE runs SET email = ?, status = ?, credential_id = ?, public_link = ?, attempts = ?,
+	_, err := db.pool().ExecContext(ctx, `UPDATE runs SET email = ?, status = ?, credential_id = ?, public_link = ?, attempts = ?,
 		last_error = ?, step = ?, step_started_at = ?, updated_at = ? WHERE id = ?`,
 		r.Email, r.Status, r.CredentialID, r.PublicLink, r.Attempts, r.LastError, r.Step, ms(r.StepStartedAt), ms(r.UpdatedAt), r.ID)
 	if err != nil {
@@ -77,13 +77,13 @@ func (db *DB) SaveRun(ctx context.Context, r *autocred.Run) error {
 
 // AddRunEvent appends a line to a run's log.
 func (db *DB) AddRunEvent(ctx context.Context, runID int64, message string) error {
-	_, err := db.sql.ExecContext(ctx, `INSERT INTO run_events (run_id, at, message) VALUES (?, ?, ?)`, runID, ms(db.now()), message)
+	_, err := db.pool().ExecContext(ctx, `INSERT INTO run_events (run_id, at, message) VALUES (?, ?, ?)`, runID, ms(db.now()), message)
 	return err
 }
 
 // RunEvents reads a run's log, oldest first.
 func (db *DB) RunEvents(ctx context.Context, runID int64) ([]autocred.RunEvent, error) {
-	return queryAll(ctx, db.sql, func(row rowScanner) (autocred.RunEvent, error) {
+	return queryAll(ctx, db.pool(), func(row rowScanner) (autocred.RunEvent, error) {
 		var e autocred.RunEvent
 		var at int64
 		err := row.Scan(&at, &e.Message)
@@ -132,7 +132,7 @@ func (db *DB) Runs(ctx context.Context, f RunFilter) ([]autocred.Run, int64, err
 	}
 	query += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, limit+1)
-	out, err := queryAll(ctx, db.sql, scanRun, query, args...)
+	out, err := queryAll(ctx, db.pool(), scanRun, query, args...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -148,7 +148,7 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // RunCounts counts an automation's runs by status.
 func (db *DB) RunCounts(ctx context.Context, automationID int64) (map[autocred.RunStatus]int, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT status, count(*) FROM runs WHERE automation_id = ? GROUP BY status`, automationID)
+	rows, err := db.pool().QueryContext(ctx, `SELECT status, count(*) FROM runs WHERE automation_id = ? GROUP BY status`, automationID)
 	if err != nil {
 		return nil, err
 	}
@@ -170,21 +170,21 @@ func (db *DB) RunCounts(ctx context.Context, automationID int64) (map[autocred.R
 // (two automations may issue from one group to one person).
 func (db *DB) CredentialClaimed(ctx context.Context, credentialID string) (bool, error) {
 	var n int
-	err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM runs WHERE credential_id = ?`, credentialID).Scan(&n)
+	err := db.pool().QueryRowContext(ctx, `SELECT count(*) FROM runs WHERE credential_id = ?`, credentialID).Scan(&n)
 	return n > 0, err
 }
 
 // ResetRunForRetry makes a failed or skipped run pending again inside tx,
 // so that its job can be enqueued in the same transaction.
 func (db *DB) ResetRunForRetry(ctx context.Context, tx *sql.Tx, id int64) error {
-	res, err := tx.ExecContext(ctx, `UPDATE runs SET status = 'pending', last_error = '', updated_at = ?
+	res, err := db.in(tx).ExecContext(ctx, `UPDATE runs SET status = 'pending', last_error = '', updated_at = ?
 		WHERE id = ? AND status IN ('failed', 'skipped')`, ms(db.now()), id)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		var status string
-		if err := tx.QueryRowContext(ctx, `SELECT status FROM runs WHERE id = ?`, id).Scan(&status); errors.Is(err, sql.ErrNoRows) {
+		if err := db.in(tx).QueryRowContext(ctx, `SELECT status FROM runs WHERE id = ?`, id).Scan(&status); errors.Is(err, sql.ErrNoRows) {
 			return autocred.Errorf(autocred.ENOTFOUND, "run %d does not exist", id)
 		}
 		return autocred.Errorf(autocred.ECONFLICT, "run %d is %s; only failed and skipped runs can be retried", id, status)
@@ -195,13 +195,13 @@ func (db *DB) ResetRunForRetry(ctx context.Context, tx *sql.Tx, id int64) error 
 // RunIDsTx lists the ids of an automation's runs with a status, for "retry
 // all failed" and for re-enqueueing pending runs.
 func (db *DB) RunIDsTx(ctx context.Context, tx *sql.Tx, automationID int64, status autocred.RunStatus) ([]int64, error) {
-	return queryAll(ctx, tx, scanID, `SELECT id FROM runs WHERE automation_id = ? AND status = ? ORDER BY id`, automationID, status)
+	return queryAll(ctx, db.in(tx), scanID, `SELECT id FROM runs WHERE automation_id = ? AND status = ? ORDER BY id`, automationID, status)
 }
 
 // PendingRuns counts the runs waiting for their credential, over all
 // automations: the depth of the issuing queue as users see it.
 func (db *DB) PendingRuns(ctx context.Context) (int, error) {
 	var n int
-	err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM runs WHERE status = 'pending'`).Scan(&n)
+	err := db.pool().QueryRowContext(ctx, `SELECT count(*) FROM runs WHERE status = 'pending'`).Scan(&n)
 	return n, err
 }

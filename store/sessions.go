@@ -32,10 +32,10 @@ func (db *DB) CreateSession(ctx context.Context, userID int64) (token string, ex
 	now := db.now().UTC()
 	expires = now.Add(SessionTTL)
 	err = db.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, ms(now)); err != nil {
+		if _, err := db.in(tx).ExecContext(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, ms(now)); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
+		_, err := db.in(tx).ExecContext(ctx, `INSERT INTO sessions (id, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)`,
 			hash[:], userID, ms(now), ms(expires))
 		return err
 	})
@@ -53,7 +53,7 @@ func (db *DB) SessionUser(ctx context.Context, token string) (User, error) {
 	hash := sha256.Sum256([]byte(token))
 	var u User
 	var created int64
-	err := db.sql.QueryRowContext(ctx, `SELECT u.id, u.email, u.created_at FROM sessions s JOIN users u ON u.id = s.user_id
+	err := db.pool().QueryRowContext(ctx, `SELECT u.id, u.email, u.created_at FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.id = ? AND s.expires_at > ?`, hash[:], ms(db.now())).Scan(&u.ID, &u.Email, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return User{}, errNoSession
@@ -68,6 +68,6 @@ func (db *DB) SessionUser(ctx context.Context, token string) (User, error) {
 // DeleteSession ends a session (sign out). An unknown token is not an error.
 func (db *DB) DeleteSession(ctx context.Context, token string) error {
 	hash := sha256.Sum256([]byte(token))
-	_, err := db.sql.ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, hash[:])
+	_, err := db.pool().ExecContext(ctx, `DELETE FROM sessions WHERE id = ?`, hash[:])
 	return err
 }

@@ -16,7 +16,7 @@ func (db *DB) IssuedPerDay(ctx context.Context, automationID int64, days int) ([
 	out := make([]int, days)
 	today := db.now().UTC().Truncate(24 * time.Hour)
 	since := today.AddDate(0, 0, 1-days)
-	rows, err := db.sql.QueryContext(ctx, `SELECT (updated_at - ?) / 86400000, count(*) FROM runs
+	rows, err := db.pool().QueryContext(ctx, `SELECT (updated_at - ?) / 86400000, count(*) FROM runs
 		WHERE automation_id = ? AND status IN ('issued', 'send_unconfirmed') AND updated_at >= ? GROUP BY 1`,
 		ms(since), automationID, ms(since))
 	if err != nil {
@@ -41,7 +41,7 @@ func (db *DB) IssuedPerDay(ctx context.Context, automationID int64, days int) ([
 func (db *DB) BatchProgress(ctx context.Context, automationID int64) (autocred.Progress, error) {
 	var p autocred.Progress
 	var done sql.NullInt64
-	err := db.sql.QueryRowContext(ctx, `SELECT count(*), sum(status <> 'pending') FROM runs
+	err := db.pool().QueryRowContext(ctx, `SELECT count(*), coalesce(sum(CASE WHEN status <> 'pending' THEN 1 ELSE 0 END), 0) FROM runs
 		WHERE automation_id = ? AND id >= (SELECT min(id) FROM runs WHERE automation_id = ? AND status = 'pending')`,
 		automationID, automationID).Scan(&p.Total, &done)
 	p.Done = int(done.Int64)
@@ -52,7 +52,7 @@ func (db *DB) BatchProgress(ctx context.Context, automationID int64) (autocred.P
 // in the segment now, for a preview that needs no call to read the
 // segment. ok is false when no automation knows a member.
 func (db *DB) SegmentMember(ctx context.Context, connID int64, segmentID string) (contactID int64, ok bool, err error) {
-	err = db.sql.QueryRowContext(ctx, `SELECT m.contact_id FROM memberships m JOIN automations a ON a.id = m.automation_id
+	err = db.pool().QueryRowContext(ctx, `SELECT m.contact_id FROM memberships m JOIN automations a ON a.id = m.automation_id
 		WHERE a.trigger_connection_id = ? AND a.segment_id = ? AND m.in_segment = 1 ORDER BY m.contact_id LIMIT 1`,
 		connID, segmentID).Scan(&contactID)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -64,7 +64,7 @@ func (db *DB) SegmentMember(ctx context.Context, connID int64, segmentID string)
 // RecentFailures lists the newest failed runs of all automations, for the
 // health page.
 func (db *DB) RecentFailures(ctx context.Context, limit int) ([]autocred.Run, error) {
-	rows, err := db.sql.QueryContext(ctx, `SELECT `+runColumns+` FROM runs WHERE status = 'failed' ORDER BY updated_at DESC, id DESC LIMIT ?`, limit)
+	rows, err := db.pool().QueryContext(ctx, `SELECT `+runColumns+` FROM runs WHERE status = 'failed' ORDER BY updated_at DESC, id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}

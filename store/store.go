@@ -1,12 +1,15 @@
-// Package store keeps autocred's state in SQLite: connections, automations,
-// the membership ledger, runs and API tokens, beside River's job tables in
-// the same database so that a run and its job are written in one
+// Package store keeps autocred's state: connections, automations, the
+// membership ledger, runs, users and API tokens, beside River's job tables
+// in the same database so that a run and its job are written in one
 // transaction.
 //
-// SQLite allows one writer at a time, so the pool has one connection and
-// every transaction takes the write lock when it begins (no upgrade
-// deadlocks). WAL with synchronous=NORMAL survives a killed process without
-// losing a committed transaction.
+// Two databases are served by one implementation. SQLite is the embedded
+// default: it allows one writer at a time, so the pool has one connection
+// and every transaction takes the write lock when it begins (no upgrade
+// deadlocks); WAL with synchronous=NORMAL survives a killed process without
+// losing a committed transaction. PostgreSQL serves several autocred nodes
+// at once. The queries are written once, with ? placeholders, in SQL both
+// understand; the schema has one migration folder per database.
 package store
 
 import (
@@ -23,24 +26,39 @@ import (
 	"strings"
 	"time"
 
+	_ "github.com/jackc/pgx/v5/stdlib" // the database/sql driver "pgx"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite", pure Go
 )
 
-//go:embed migrations/*.sql
+//go:embed migrations
 var migrations embed.FS
 
 // DB is the store.
 type DB struct {
-	sql  *sql.DB
-	path string
-	now  func() time.Time
+	sql      *sql.DB
+	postgres bool
+	now      func() time.Time
 }
 
-// Open opens (creating if needed) the SQLite database at path. It does not
-// migrate: call Migrate.
-func Open(path string) (*DB, error) {
+// IsPostgres tells whether a --database value is a PostgreSQL URL.
+func IsPostgres(database string) bool {
+	return strings.HasPrefix(database, "postgres://") || strings.HasPrefix(database, "postgresql://")
+}
+
+// Open opens a database: a PostgreSQL URL, or a SQLite file path (created
+// if needed). It does not migrate: call Migrate.
+func Open(database string) (*DB, error) {
+	if IsPostgres(database) {
+		return openPostgres(database)
+	}
+	return openSQLite(database)
+}
+
+func openSQLite(path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("no database path given")
 	}
@@ -60,7 +78,26 @@ func Open(path string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("opening %s: %w", path, err)
 	}
-	return &DB{sql: db, path: path, now: time.Now}, nil
+	return &DB{sql: db, now: time.Now}, nil
+}
+
+func openPostgres(url string) (*DB, error) {
+	db, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, fmt.Errorf("opening PostgreSQL: %w", err)
+	}
+	// Jobs, the API and the UI share the pool; River's producers hold a
+	// few connections each.
+	db.SetMaxOpenConns(30)
+	db.SetMaxIdleConns(10)
+	db.SetConnMaxIdleTime(5 * time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
+	}
+	return &DB{sql: db, postgres: true, now: time.Now}, nil
 }
 
 // Close closes the database.
@@ -69,20 +106,42 @@ func (db *DB) Close() error { return db.sql.Close() }
 // SQL is the pool, for River.
 func (db *DB) SQL() *sql.DB { return db.sql }
 
-// Path is the database file.
-func (db *DB) Path() string { return db.path }
 
-// Dir is the folder of the database file, where the key file lives.
-func (db *DB) Dir() string { return filepath.Dir(db.path) }
+// IsPostgres tells whether the store is on PostgreSQL.
+func (db *DB) IsPostgres() bool { return db.postgres }
+
+// migrationDir is the schema folder of the database in use.
+func (db *DB) migrationDir() string {
+	if db.postgres {
+		return "migrations/postgres"
+	}
+	return "migrations/sqlite"
+}
+
+// migrationLock is the PostgreSQL advisory lock that serializes migrations
+// when several nodes start at once ("autocred" in ASCII).
+const migrationLock = 0x6175746f63726564
 
 // Migrate brings autocred's tables and River's up to date. It is safe to
-// run on an up-to-date database.
+// run on an up-to-date database, and, on PostgreSQL, from several nodes at
+// once: they take turns.
 func (db *DB) Migrate(ctx context.Context) error {
-	if _, err := db.sql.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+	if db.postgres {
+		conn, err := db.sql.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("migrating: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, int64(migrationLock)); err != nil {
+			return fmt.Errorf("migrating: waiting for other nodes: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(migrationLock)) //nolint:errcheck // the session ends with conn anyway
+	}
+	if _, err := db.pool().ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
 		return fmt.Errorf("migrating: %w", err)
 	}
-	files, err := fs.Glob(migrations, "migrations/*.sql")
+	files, err := fs.Glob(migrations, db.migrationDir()+"/*.sql")
 	if err != nil {
 		return err
 	}
@@ -98,20 +157,20 @@ func (db *DB) Migrate(ctx context.Context) error {
 		}
 		err = db.tx(ctx, func(tx *sql.Tx) error {
 			var n int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil || n > 0 {
+			if err := db.in(tx).QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil || n > 0 {
 				return err
 			}
 			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 				return err
 			}
-			_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, db.now().UnixMilli())
+			_, err := db.in(tx).ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, db.now().UnixMilli())
 			return err
 		})
 		if err != nil {
 			return fmt.Errorf("migration %s: %w", f, err)
 		}
 	}
-	migrator, err := rivermigrate.New(riversqlite.New(db.sql), nil)
+	migrator, err := rivermigrate.New(db.RiverDriver(), nil)
 	if err != nil {
 		return fmt.Errorf("migrating the job tables: %w", err)
 	}
@@ -121,13 +180,22 @@ func (db *DB) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// RiverDriver is River's driver for this database, over the same pool, so
+// that jobs are inserted in the store's transactions.
+func (db *DB) RiverDriver() riverdriver.Driver[*sql.Tx] {
+	if db.postgres {
+		return riverdatabasesql.New(db.sql)
+	}
+	return riversqlite.New(db.sql)
+}
+
 // Ready checks that the database answers and is migrated, for /readyz.
 func (db *DB) Ready(ctx context.Context) error {
 	var version int
-	if err := db.sql.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&version); err != nil {
+	if err := db.pool().QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&version); err != nil {
 		return fmt.Errorf("database not reachable or not migrated: %w", err)
 	}
-	files, _ := fs.Glob(migrations, "migrations/*.sql")
+	files, _ := fs.Glob(migrations, db.migrationDir()+"/*.sql")
 	if version < len(files) {
 		return fmt.Errorf("database at schema version %d, want %d: run autocred migrate", version, len(files))
 	}
@@ -150,6 +218,59 @@ func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return fmt.Errorf("committing: %w", err)
 	}
 	return nil
+}
+
+// pool runs queries on the pool, with placeholders for this database.
+func (db *DB) pool() querier { return rebinder{db.sql, db.postgres} }
+
+// in runs queries in tx, with placeholders for this database.
+func (db *DB) in(tx *sql.Tx) querier { return rebinder{tx, db.postgres} }
+
+// rebinder rewrites the ? placeholders the queries are written with into
+// PostgreSQL's $1, $2… when the database is PostgreSQL.
+type rebinder struct {
+	q        querier
+	postgres bool
+}
+
+func (r rebinder) bind(query string) string {
+	if !r.postgres {
+		return query
+	}
+	return rebind(query)
+}
+
+func (r rebinder) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	return r.q.ExecContext(ctx, r.bind(query), args...)
+}
+
+func (r rebinder) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	return r.q.QueryContext(ctx, r.bind(query), args...)
+}
+
+func (r rebinder) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+	return r.q.QueryRowContext(ctx, r.bind(query), args...)
+}
+
+// rebind numbers the ? placeholders of a query outside quoted strings.
+func rebind(query string) string {
+	var b strings.Builder
+	b.Grow(len(query) + 16)
+	n, quoted := 0, false
+	for i := 0; i < len(query); i++ {
+		c := query[i]
+		switch {
+		case c == '\'':
+			quoted = !quoted
+		case c == '?' && !quoted:
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 // querier is what both *sql.DB and *sql.Tx offer.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"github.com/autocred/autocred/internal/testdb"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,17 +14,22 @@ import (
 	"github.com/autocred/autocred"
 )
 
-func openTest(t *testing.T) *DB {
-	t.Helper()
-	db, err := Open(filepath.Join(t.TempDir(), "test.db"))
-	if err != nil {
-		t.Fatal(err)
+// forEachDB runs a test on a fresh store of every database: the same
+// suite is the conformance test of both.
+func forEachDB(t *testing.T, test func(t *testing.T, db *DB)) {
+	for _, kind := range testdb.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			db, err := Open(testdb.DSN(t, kind))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { db.Close() })
+			if err := db.Migrate(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			test(t, db)
+		})
 	}
-	t.Cleanup(func() { db.Close() })
-	if err := db.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	return db
 }
 
 // fixture creates two connections and an automation on them.
@@ -51,208 +57,229 @@ func fixture(t *testing.T, db *DB) autocred.Automation {
 }
 
 func TestMigrateTwiceAndReady(t *testing.T) {
-	db := openTest(t)
-	if err := db.Migrate(context.Background()); err != nil {
-		t.Fatalf("second migrate: %v", err)
-	}
-	if err := db.Ready(context.Background()); err != nil {
-		t.Fatalf("Ready: %v", err)
-	}
-	fresh, err := Open(filepath.Join(t.TempDir(), "fresh.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fresh.Close()
-	if err := fresh.Ready(context.Background()); err == nil {
-		t.Error("an unmigrated database reports ready")
-	}
+	forEachDB(t, func(t *testing.T, db *DB) {
+		if err := db.Migrate(context.Background()); err != nil {
+			t.Fatalf("second migrate: %v", err)
+		}
+		if err := db.Ready(context.Background()); err != nil {
+			t.Fatalf("Ready: %v", err)
+		}
+		fresh, err := Open(filepath.Join(t.TempDir(), "fresh.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer fresh.Close()
+		if err := fresh.Ready(context.Background()); err == nil {
+			t.Error("an unmigrated database reports ready")
+		}
+	})
 }
 
 func TestAutomationRoundTrip(t *testing.T) {
-	db := openTest(t)
-	a := fixture(t, db)
-	got, err := db.Automation(context.Background(), a.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Status != autocred.StatusDraft || got.Action.CustomAttributes["custom.course"] != "Go" ||
-		got.PollInterval != 30*time.Second || got.Trigger.SegmentName != "Course Completers" || !got.Action.Send {
-		t.Errorf("read back %+v", got)
-	}
-	if _, err := db.Automation(context.Background(), 999); autocred.ErrorCode(err) != autocred.ENOTFOUND {
-		t.Errorf("missing automation: %v", err)
-	}
+	forEachDB(t, func(t *testing.T, db *DB) {
+		a := fixture(t, db)
+		got, err := db.Automation(context.Background(), a.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != autocred.StatusDraft || got.Action.CustomAttributes["custom.course"] != "Go" ||
+			got.PollInterval != 30*time.Second || got.Trigger.SegmentName != "Course Completers" || !got.Action.Send {
+			t.Errorf("read back %+v", got)
+		}
+		if _, err := db.Automation(context.Background(), 999); autocred.ErrorCode(err) != autocred.ENOTFOUND {
+			t.Errorf("missing automation: %v", err)
+		}
+	})
 }
 
 func TestLedgerEntriesAndAbsences(t *testing.T) {
-	db := openTest(t)
-	a := fixture(t, db)
-	ctx := context.Background()
-	now := time.Now()
-	inTx := func(fn func(tx *sql.Tx) error) {
-		t.Helper()
-		if err := db.Tx(ctx, fn); err != nil {
-			t.Fatal(err)
+	forEachDB(t, func(t *testing.T, db *DB) {
+		a := fixture(t, db)
+		ctx := context.Background()
+		now := time.Now()
+		inTx := func(fn func(tx *sql.Tx) error) {
+			t.Helper()
+			if err := db.Tx(ctx, fn); err != nil {
+				t.Fatal(err)
+			}
 		}
-	}
 
-	inTx(func(tx *sql.Tx) error { return db.RecordBaseline(ctx, tx, a.ID, []int64{1, 2, 3}, now) })
-	if in, _ := db.InSegment(ctx, a.ID); !slices.Equal(in, []int64{1, 2, 3}) {
-		t.Fatalf("after baseline in = %v", in)
-	}
-	if m, _ := db.Membership(ctx, a.ID, 1); m.Entries != 0 || !m.InSegment {
-		t.Errorf("a baseline member has %d entries, in=%v; want 0 entries", m.Entries, m.InSegment)
-	}
+		inTx(func(tx *sql.Tx) error { return db.RecordBaseline(ctx, tx, a.ID, []int64{1, 2, 3}, now) })
+		if in, _ := db.InSegment(ctx, a.ID); !slices.Equal(in, []int64{1, 2, 3}) {
+			t.Fatalf("after baseline in = %v", in)
+		}
+		if m, _ := db.Membership(ctx, a.ID, 1); m.Entries != 0 || !m.InSegment {
+			t.Errorf("a baseline member has %d entries, in=%v; want 0 entries", m.Entries, m.InSegment)
+		}
 
-	// A new contact enters: entry 1. Entering again while in is refused.
-	inTx(func(tx *sql.Tx) error {
-		entry, err := db.Enter(ctx, tx, a.ID, 4, now)
-		if entry != 1 || err != nil {
-			t.Errorf("first entry = %d, %v", entry, err)
+		// A new contact enters: entry 1. Entering again while in is refused.
+		inTx(func(tx *sql.Tx) error {
+			entry, err := db.Enter(ctx, tx, a.ID, 4, now)
+			if entry != 1 || err != nil {
+				t.Errorf("first entry = %d, %v", entry, err)
+			}
+			if _, err := db.Enter(ctx, tx, a.ID, 4, now); !errors.Is(err, ErrAlreadyIn) {
+				t.Errorf("second entry while in: %v, want ErrAlreadyIn", err)
+			}
+			return nil
+		})
+
+		// Contact 2 misses snapshots 1 and 2: left only after the second.
+		var left []int64
+		inTx(func(tx *sql.Tx) (err error) { left, err = db.MarkMissing(ctx, tx, a.ID, []int64{2, 3}, 1, now); return })
+		if len(left) != 0 {
+			t.Fatalf("left after one absence: %v", left)
 		}
-		if _, err := db.Enter(ctx, tx, a.ID, 4, now); !errors.Is(err, ErrAlreadyIn) {
-			t.Errorf("second entry while in: %v, want ErrAlreadyIn", err)
+		// Contact 3 is back in snapshot 2; contact 2 is missing again.
+		inTx(func(tx *sql.Tx) (err error) { left, err = db.MarkMissing(ctx, tx, a.ID, []int64{2}, 2, now); return })
+		if !slices.Equal(left, []int64{2}) {
+			t.Fatalf("left after two absences = %v, want [2]", left)
 		}
-		return nil
+		// Contact 3 missing in snapshot 3 after being present in 2: not left.
+		inTx(func(tx *sql.Tx) (err error) { left, err = db.MarkMissing(ctx, tx, a.ID, []int64{3}, 3, now); return })
+		if len(left) != 0 {
+			t.Fatalf("absent, present, absent counted as left: %v", left)
+		}
+
+		// Contact 2 (a baseline member) re-enters: its first entry (R5, R2).
+		inTx(func(tx *sql.Tx) error {
+			entry, err := db.Enter(ctx, tx, a.ID, 2, now)
+			if entry != 1 || err != nil {
+				t.Errorf("re-entry of a baseline member = %d, %v; want entry 1", entry, err)
+			}
+			return nil
+		})
+		// Contact 4 leaves by a single-contact check and re-enters: entry 2.
+		inTx(func(tx *sql.Tx) error {
+			if was, err := db.MarkLeft(ctx, tx, a.ID, 4, now); !was || err != nil {
+				t.Errorf("MarkLeft = %v, %v", was, err)
+			}
+			entry, err := db.Enter(ctx, tx, a.ID, 4, now)
+			if entry != 2 || err != nil {
+				t.Errorf("re-entry = %d, %v; want 2", entry, err)
+			}
+			return nil
+		})
+		if in, _ := db.InSegment(ctx, a.ID); !slices.Equal(in, []int64{1, 2, 3, 4}) {
+			t.Errorf("in = %v", in)
+		}
 	})
-
-	// Contact 2 misses snapshots 1 and 2: left only after the second.
-	var left []int64
-	inTx(func(tx *sql.Tx) (err error) { left, err = db.MarkMissing(ctx, tx, a.ID, []int64{2, 3}, 1, now); return })
-	if len(left) != 0 {
-		t.Fatalf("left after one absence: %v", left)
-	}
-	// Contact 3 is back in snapshot 2; contact 2 is missing again.
-	inTx(func(tx *sql.Tx) (err error) { left, err = db.MarkMissing(ctx, tx, a.ID, []int64{2}, 2, now); return })
-	if !slices.Equal(left, []int64{2}) {
-		t.Fatalf("left after two absences = %v, want [2]", left)
-	}
-	// Contact 3 missing in snapshot 3 after being present in 2: not left.
-	inTx(func(tx *sql.Tx) (err error) { left, err = db.MarkMissing(ctx, tx, a.ID, []int64{3}, 3, now); return })
-	if len(left) != 0 {
-		t.Fatalf("absent, present, absent counted as left: %v", left)
-	}
-
-	// Contact 2 (a baseline member) re-enters: its first entry (R5, R2).
-	inTx(func(tx *sql.Tx) error {
-		entry, err := db.Enter(ctx, tx, a.ID, 2, now)
-		if entry != 1 || err != nil {
-			t.Errorf("re-entry of a baseline member = %d, %v; want entry 1", entry, err)
-		}
-		return nil
-	})
-	// Contact 4 leaves by a single-contact check and re-enters: entry 2.
-	inTx(func(tx *sql.Tx) error {
-		if was, err := db.MarkLeft(ctx, tx, a.ID, 4, now); !was || err != nil {
-			t.Errorf("MarkLeft = %v, %v", was, err)
-		}
-		entry, err := db.Enter(ctx, tx, a.ID, 4, now)
-		if entry != 2 || err != nil {
-			t.Errorf("re-entry = %d, %v; want 2", entry, err)
-		}
-		return nil
-	})
-	if in, _ := db.InSegment(ctx, a.ID); !slices.Equal(in, []int64{1, 2, 3, 4}) {
-		t.Errorf("in = %v", in)
-	}
 }
 
 func TestRunUniquePerEntry(t *testing.T) {
-	db := openTest(t)
-	a := fixture(t, db)
-	ctx := context.Background()
-	insert := func(contact int64, entry int) error {
-		return db.Tx(ctx, func(tx *sql.Tx) error {
-			return db.InsertRun(ctx, tx, &autocred.Run{AutomationID: a.ID, ContactID: contact, Entry: entry, Email: "Ana@Example.com"})
-		})
-	}
-	if err := insert(7, 1); err != nil {
-		t.Fatal(err)
-	}
-	if err := insert(7, 1); err == nil || !strings.Contains(err.Error(), "UNIQUE") {
-		t.Fatalf("a second run for one entry was stored (err %v)", err)
-	}
-	if err := insert(7, 2); err != nil {
-		t.Fatalf("run for entry 2: %v", err)
-	}
-	runs, next, err := db.Runs(ctx, RunFilter{AutomationID: a.ID, Contact: "ana@example"})
-	if err != nil || len(runs) != 2 || next != 0 || runs[0].Entry != 2 {
-		t.Fatalf("runs by email = %+v, next %d, %v", runs, next, err)
-	}
-	page, next, _ := db.Runs(ctx, RunFilter{AutomationID: a.ID, Limit: 1})
-	if len(page) != 1 || next == 0 {
-		t.Fatalf("page of 1: %d runs, next %d", len(page), next)
-	}
-	page2, next2, _ := db.Runs(ctx, RunFilter{AutomationID: a.ID, Limit: 1, After: next})
-	if len(page2) != 1 || page2[0].ID == page[0].ID || next2 != 0 {
-		t.Fatalf("second page = %+v, next %d", page2, next2)
-	}
+	forEachDB(t, func(t *testing.T, db *DB) {
+		a := fixture(t, db)
+		ctx := context.Background()
+		insert := func(contact int64, entry int) error {
+			return db.Tx(ctx, func(tx *sql.Tx) error {
+				return db.InsertRun(ctx, tx, &autocred.Run{AutomationID: a.ID, ContactID: contact, Entry: entry, Email: "Ana@Example.com"})
+			})
+		}
+		if err := insert(7, 1); err != nil {
+			t.Fatal(err)
+		}
+		if err := insert(7, 1); err == nil || !strings.Contains(strings.ToLower(err.Error()), "unique") {
+			t.Fatalf("a second run for one entry was stored (err %v)", err)
+		}
+		if err := insert(7, 2); err != nil {
+			t.Fatalf("run for entry 2: %v", err)
+		}
+		runs, next, err := db.Runs(ctx, RunFilter{AutomationID: a.ID, Contact: "ana@example"})
+		if err != nil || len(runs) != 2 || next != 0 || runs[0].Entry != 2 {
+			t.Fatalf("runs by email = %+v, next %d, %v", runs, next, err)
+		}
+		page, next, _ := db.Runs(ctx, RunFilter{AutomationID: a.ID, Limit: 1})
+		if len(page) != 1 || next == 0 {
+			t.Fatalf("page of 1: %d runs, next %d", len(page), next)
+		}
+		page2, next2, _ := db.Runs(ctx, RunFilter{AutomationID: a.ID, Limit: 1, After: next})
+		if len(page2) != 1 || page2[0].ID == page[0].ID || next2 != 0 {
+			t.Fatalf("second page = %+v, next %d", page2, next2)
+		}
+	})
 }
 
 func TestRetryOnlyFailedOrSkipped(t *testing.T) {
-	db := openTest(t)
-	a := fixture(t, db)
-	ctx := context.Background()
-	r := autocred.Run{AutomationID: a.ID, ContactID: 1, Entry: 1}
-	_ = db.Tx(ctx, func(tx *sql.Tx) error { return db.InsertRun(ctx, tx, &r) })
-	retry := func() error { return db.Tx(ctx, func(tx *sql.Tx) error { return db.ResetRunForRetry(ctx, tx, r.ID) }) }
-	if err := retry(); autocred.ErrorCode(err) != autocred.ECONFLICT {
-		t.Errorf("retry of a pending run: %v, want conflict", err)
-	}
-	r.Status, r.LastError = autocred.RunFailed, "bad date"
-	if err := db.SaveRun(ctx, &r); err != nil {
-		t.Fatal(err)
-	}
-	if err := retry(); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := db.Run(ctx, r.ID)
-	if got.Status != autocred.RunPending || got.LastError != "" {
-		t.Errorf("after retry: %s %q", got.Status, got.LastError)
-	}
+	forEachDB(t, func(t *testing.T, db *DB) {
+		a := fixture(t, db)
+		ctx := context.Background()
+		r := autocred.Run{AutomationID: a.ID, ContactID: 1, Entry: 1}
+		_ = db.Tx(ctx, func(tx *sql.Tx) error { return db.InsertRun(ctx, tx, &r) })
+		retry := func() error { return db.Tx(ctx, func(tx *sql.Tx) error { return db.ResetRunForRetry(ctx, tx, r.ID) }) }
+		if err := retry(); autocred.ErrorCode(err) != autocred.ECONFLICT {
+			t.Errorf("retry of a pending run: %v, want conflict", err)
+		}
+		r.Status, r.LastError = autocred.RunFailed, "bad date"
+		if err := db.SaveRun(ctx, &r); err != nil {
+			t.Fatal(err)
+		}
+		if err := retry(); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := db.Run(ctx, r.ID)
+		if got.Status != autocred.RunPending || got.LastError != "" {
+			t.Errorf("after retry: %s %q", got.Status, got.LastError)
+		}
+	})
 }
 
 func TestConnectionDeleteAndBroken(t *testing.T) {
-	db := openTest(t)
-	a := fixture(t, db)
-	ctx := context.Background()
-	if err := db.DeleteConnection(ctx, a.Trigger.ConnectionID); autocred.ErrorCode(err) != autocred.ECONFLICT {
-		t.Errorf("deleting a used connection: %v, want conflict", err)
-	}
-	_ = db.Tx(ctx, func(tx *sql.Tx) error {
-		return db.SetAutomationStatus(ctx, tx, a.ID, autocred.StatusActive, "", autocred.StatusDraft)
+	forEachDB(t, func(t *testing.T, db *DB) {
+		a := fixture(t, db)
+		ctx := context.Background()
+		if err := db.DeleteConnection(ctx, a.Trigger.ConnectionID); autocred.ErrorCode(err) != autocred.ECONFLICT {
+			t.Errorf("deleting a used connection: %v, want conflict", err)
+		}
+		_ = db.Tx(ctx, func(tx *sql.Tx) error {
+			return db.SetAutomationStatus(ctx, tx, a.ID, autocred.StatusActive, "", autocred.StatusDraft)
+		})
+		if err := db.SetConnectionStatus(ctx, a.Action.ConnectionID, autocred.ConnectionBroken, "401 unauthorized"); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := db.Automation(ctx, a.ID)
+		if got.Status != autocred.StatusBroken || !strings.Contains(got.StatusReason, "401") {
+			t.Errorf("automation on a broken connection is %s (%q)", got.Status, got.StatusReason)
+		}
+		err := db.Tx(ctx, func(tx *sql.Tx) error {
+			return db.SetAutomationStatus(ctx, tx, a.ID, autocred.StatusPaused, "", autocred.StatusActive)
+		})
+		if autocred.ErrorCode(err) != autocred.ECONFLICT || !strings.Contains(err.Error(), "broken") {
+			t.Errorf("pausing a broken automation: %v", err)
+		}
 	})
-	if err := db.SetConnectionStatus(ctx, a.Action.ConnectionID, autocred.ConnectionBroken, "401 unauthorized"); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := db.Automation(ctx, a.ID)
-	if got.Status != autocred.StatusBroken || !strings.Contains(got.StatusReason, "401") {
-		t.Errorf("automation on a broken connection is %s (%q)", got.Status, got.StatusReason)
-	}
-	err := db.Tx(ctx, func(tx *sql.Tx) error {
-		return db.SetAutomationStatus(ctx, tx, a.ID, autocred.StatusPaused, "", autocred.StatusActive)
-	})
-	if autocred.ErrorCode(err) != autocred.ECONFLICT || !strings.Contains(err.Error(), "broken") {
-		t.Errorf("pausing a broken automation: %v", err)
-	}
 }
 
 func TestTokens(t *testing.T) {
-	db := openTest(t)
-	ctx := context.Background()
-	token, err := db.CreateToken(ctx, "ci")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if name, err := db.CheckToken(ctx, token); err != nil || name != "ci" {
-		t.Errorf("CheckToken = %q, %v", name, err)
-	}
-	for _, bad := range []string{"", token + "x", "acr_nope", strings.TrimPrefix(token, "acr_")} {
-		if _, err := db.CheckToken(ctx, bad); autocred.ErrorCode(err) != autocred.EUNAUTHORIZED {
-			t.Errorf("CheckToken(%q) = %v", bad, err)
+	forEachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		token, err := db.CreateToken(ctx, "ci")
+		if err != nil {
+			t.Fatal(err)
 		}
+		if name, err := db.CheckToken(ctx, token); err != nil || name != "ci" {
+			t.Errorf("CheckToken = %q, %v", name, err)
+		}
+		for _, bad := range []string{"", token + "x", "acr_nope", strings.TrimPrefix(token, "acr_")} {
+			if _, err := db.CheckToken(ctx, bad); autocred.ErrorCode(err) != autocred.EUNAUTHORIZED {
+				t.Errorf("CheckToken(%q) = %v", bad, err)
+			}
+		}
+		if _, err := db.CreateToken(ctx, " "); autocred.ErrorCode(err) != autocred.EINVALID {
+			t.Errorf("empty name: %v", err)
+		}
+	})
+}
+
+func TestRebind(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"SELECT ? , ?", "SELECT $1 , $2"},
+		{`WHERE a = ? AND b LIKE ? ESCAPE '\'`, `WHERE a = $1 AND b LIKE $2 ESCAPE '\'`},
+		{"SELECT '?' , ?", "SELECT '?' , $1"},
+		{"no placeholders", "no placeholders"},
 	}
-	if _, err := db.CreateToken(ctx, " "); autocred.ErrorCode(err) != autocred.EINVALID {
-		t.Errorf("empty name: %v", err)
+	for _, tt := range tests {
+		if got := rebind(tt.in); got != tt.want {
+			t.Errorf("rebind(%q) = %q, want %q", tt.in, got, tt.want)
+		}
 	}
 }

@@ -30,7 +30,7 @@ func (db *DB) CreateToken(ctx context.Context, name string) (string, error) {
 	}
 	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
 	hash := sha256.Sum256([]byte(token))
-	_, err := db.sql.ExecContext(ctx, `INSERT INTO api_tokens (name, hash, created_at) VALUES (?, ?, ?)`, name, hash[:], ms(db.now()))
+	_, err := db.pool().ExecContext(ctx, `INSERT INTO api_tokens (name, hash, created_at) VALUES (?, ?, ?)`, name, hash[:], ms(db.now()))
 	if err != nil {
 		return "", fmt.Errorf("storing token: %w", err)
 	}
@@ -46,13 +46,13 @@ func (db *DB) CheckToken(ctx context.Context, token string) (string, error) {
 	hash := sha256.Sum256([]byte(token))
 	var id int64
 	var name string
-	err := db.sql.QueryRowContext(ctx, `SELECT id, name FROM api_tokens WHERE hash = ?`, hash[:]).Scan(&id, &name)
+	err := db.pool().QueryRowContext(ctx, `SELECT id, name FROM api_tokens WHERE hash = ?`, hash[:]).Scan(&id, &name)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", autocred.Errorf(autocred.EUNAUTHORIZED, "invalid API token")
 	}
 	if err != nil {
 		return "", err
 	}
-	_, _ = db.sql.ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, ms(db.now()), id)
+	_, _ = db.pool().ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, ms(db.now()), id)
 	return name, nil
 }

@@ -40,7 +40,9 @@ func (db *DB) CreateFirstUser(ctx context.Context, email, password string) (User
 }
 
 func (db *DB) createUser(ctx context.Context, email, password string, onlyFirst bool) (User, error) {
-	email = strings.TrimSpace(email)
+	// Emails are kept lower-cased, so that sign-in ignores case on every
+	// database.
+	email = strings.ToLower(strings.TrimSpace(email))
 	if email == "" {
 		return User{}, autocred.FieldErrorf("email", "is required: the address you sign in with")
 	}
@@ -60,7 +62,7 @@ func (db *DB) createUser(ctx context.Context, email, password string, onlyFirst 
 	u := User{Email: email, CreatedAt: db.now().UTC()}
 	err = db.tx(ctx, func(tx *sql.Tx) error {
 		var n int
-		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE ? OR email = ?`, onlyFirst, email).Scan(&n); err != nil {
+		if err := db.in(tx).QueryRowContext(ctx, `SELECT count(*) FROM users WHERE ? OR email = ?`, onlyFirst, email).Scan(&n); err != nil {
 			return err
 		}
 		if n > 0 && onlyFirst {
@@ -69,7 +71,7 @@ func (db *DB) createUser(ctx context.Context, email, password string, onlyFirst 
 		if n > 0 {
 			return &autocred.Error{Code: autocred.ECONFLICT, Field: "email", Message: "a user with this email already exists"}
 		}
-		return tx.QueryRowContext(ctx, `INSERT INTO users (email, password_hash, created_at) VALUES (?, ?, ?) RETURNING id`,
+		return db.in(tx).QueryRowContext(ctx, `INSERT INTO users (email, password_hash, created_at) VALUES (?, ?, ?) RETURNING id`,
 			email, string(hash), ms(u.CreatedAt)).Scan(&u.ID)
 	})
 	if err != nil {
@@ -80,9 +82,9 @@ func (db *DB) createUser(ctx context.Context, email, password string, onlyFirst 
 
 // HasUsers tells whether anyone can sign in yet.
 func (db *DB) HasUsers(ctx context.Context) (bool, error) {
-	var n int
-	err := db.sql.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT 1 FROM users LIMIT 1)`).Scan(&n)
-	return n > 0, err
+	var has bool
+	err := db.pool().QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM users)`).Scan(&has)
+	return has, err
 }
 
 // dummyHash is compared against when the email is unknown, so that the
@@ -97,8 +99,8 @@ func (db *DB) Authenticate(ctx context.Context, email, password string) (User, e
 	var u User
 	var hash string
 	var created int64
-	err := db.sql.QueryRowContext(ctx, `SELECT id, email, password_hash, created_at FROM users WHERE email = ?`,
-		strings.TrimSpace(email)).Scan(&u.ID, &u.Email, &hash, &created)
+	err := db.pool().QueryRowContext(ctx, `SELECT id, email, password_hash, created_at FROM users WHERE email = ?`,
+		strings.ToLower(strings.TrimSpace(email))).Scan(&u.ID, &u.Email, &hash, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
 		return User{}, errBadCredentials

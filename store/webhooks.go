@@ -15,7 +15,7 @@ type Webhook struct {
 
 // Webhooks lists every ActiveCampaign connection's webhook state.
 func (db *DB) Webhooks(ctx context.Context) ([]Webhook, error) {
-	return queryAll(ctx, db.sql, func(row rowScanner) (Webhook, error) {
+	return queryAll(ctx, db.pool(), func(row rowScanner) (Webhook, error) {
 		var w Webhook
 		var checked int64
 		err := row.Scan(&w.ConnectionID, &w.ID, &checked, &w.Watching)
@@ -29,6 +29,6 @@ func (db *DB) Webhooks(ctx context.Context) ([]Webhook, error) {
 // SetWebhook records the webhook registered for a connection ("" when it
 // was removed) and when it was last seen.
 func (db *DB) SetWebhook(ctx context.Context, connID int64, webhookID string, checkedAt time.Time) error {
-	_, err := db.sql.ExecContext(ctx, `UPDATE connections SET webhook_id = ?, webhook_checked_at = ? WHERE id = ?`, webhookID, ms(checkedAt), connID)
+	_, err := db.pool().ExecContext(ctx, `UPDATE connections SET webhook_id = ?, webhook_checked_at = ? WHERE id = ?`, webhookID, ms(checkedAt), connID)
 	return err
 }
