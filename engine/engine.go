@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/autocred/autocred/internal/metrics"
@@ -124,7 +123,7 @@ func New(cfg Config) (*Engine, error) {
 	river.AddWorker(workers, &hintWorker{e: e})
 	river.AddWorker(workers, &webhooksWorker{e: e})
 
-	client, err := river.NewClient(riversqlite.New(cfg.Store.SQL()), &river.Config{
+	client, err := river.NewClient(cfg.Store.RiverDriver(), &river.Config{
 		Logger: cfg.Logger.With("component", "river"),
 		Queues: map[string]river.QueueConfig{
 			queueIssue: {MaxWorkers: cfg.IssueWorkers},
@@ -139,8 +138,9 @@ func New(cfg Config) (*Engine, error) {
 				func() (river.JobArgs, *river.InsertOpts) { return webhooksArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
 		},
-		// SQLite has no notifications: poll often, which the measurements
-		// in DESIGN §6 show is what makes River fast on it.
+		// No notifications (SQLite has none; on PostgreSQL the database/sql
+		// driver has no listener): poll often, which the measurements in
+		// DESIGN §6 show is what makes River fast without them.
 		FetchCooldown:        10 * time.Millisecond,
 		FetchPollInterval:    50 * time.Millisecond,
 		JobTimeout:           cfg.JobTimeout,

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"github.com/autocred/autocred/internal/testdb"
 
 	"testing"
 
@@ -11,109 +12,125 @@ import (
 )
 
 func TestEntryGetsOneCredentialAndBaselineNone(t *testing.T) {
-	h := newHarness(t, simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1})
-	ids := h.importContacts(
-		simac.ContactInput{Email: "old@example.com", FirstName: "Old", Tags: []string{"Done"}},
-		simac.ContactInput{Email: "ana@example.com", FirstName: "Ana", LastName: "Lee"},
-	)
-	a := h.automation(h.segment("Done", "Done"), nil)
-	h.tag("Done", ids[1])
-	h.waitFor("Ana's credential", func() bool { return len(h.runs(a.ID)[autocred.RunIssued]) == 1 })
-	h.settle(a)
-	if n := h.credentialsFor("ana@example.com"); n != 1 {
-		t.Errorf("Ana has %d credentials, want 1", n)
-	}
-	if n := h.credentialsFor("old@example.com"); n != 0 {
-		t.Errorf("a baseline member got %d credentials", n)
-	}
-	out := h.cert.Outbox("acme")
-	if len(out) != 1 || out[0].To != "ana@example.com" || out[0].RecipientName != "Ana Lee" {
-		t.Errorf("outbox = %+v", out)
-	}
-	run := h.runs(a.ID)[autocred.RunIssued][0]
-	if run.CredentialID == "" || run.PublicLink == "" || run.Entry != 1 {
-		t.Errorf("run = %+v", run)
-	}
+	forEachDB(t, func(t *testing.T, kind string) {
+		h := newHarness(t, kind, simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1})
+		ids := h.importContacts(
+			simac.ContactInput{Email: "old@example.com", FirstName: "Old", Tags: []string{"Done"}},
+			simac.ContactInput{Email: "ana@example.com", FirstName: "Ana", LastName: "Lee"},
+		)
+		a := h.automation(h.segment("Done", "Done"), nil)
+		h.tag("Done", ids[1])
+		h.waitFor("Ana's credential", func() bool { return len(h.runs(a.ID)[autocred.RunIssued]) == 1 })
+		h.settle(a)
+		if n := h.credentialsFor("ana@example.com"); n != 1 {
+			t.Errorf("Ana has %d credentials, want 1", n)
+		}
+		if n := h.credentialsFor("old@example.com"); n != 0 {
+			t.Errorf("a baseline member got %d credentials", n)
+		}
+		out := h.cert.Outbox("acme")
+		if len(out) != 1 || out[0].To != "ana@example.com" || out[0].RecipientName != "Ana Lee" {
+			t.Errorf("outbox = %+v", out)
+		}
+		run := h.runs(a.ID)[autocred.RunIssued][0]
+		if run.CredentialID == "" || run.PublicLink == "" || run.Entry != 1 {
+			t.Errorf("run = %+v", run)
+		}
+	})
 }
 
 func TestLeavingIsConfirmedBeforeAReentryCounts(t *testing.T) {
-	h := newHarness(t, simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1})
-	ids := h.importContacts(simac.ContactInput{Email: "ana@example.com", FirstName: "Ana"})
-	a := h.automation(h.segment("Done", "Done"), nil)
-	h.tag("Done", ids[0])
-	h.waitFor("first credential", func() bool { return len(h.runs(a.ID)[autocred.RunIssued]) == 1 })
-	h.untag("Done", ids[0])
-	h.settle(a) // two complete snapshots without her: she has left
-	h.tag("Done", ids[0])
-	h.waitFor("second credential", func() bool { return len(h.runs(a.ID)[autocred.RunIssued]) == 2 })
-	h.settle(a)
-	runs := h.runs(a.ID)[autocred.RunIssued]
-	if len(runs) != 2 || runs[0].Entry != 2 || runs[1].Entry != 1 {
-		t.Errorf("runs = %+v, want entries 2 and 1", runs)
-	}
-	if n := h.credentialsFor("ana@example.com"); n != 2 {
-		t.Errorf("%d credentials after leaving and re-entering, want 2", n)
-	}
+	forEachDB(t, func(t *testing.T, kind string) {
+		h := newHarness(t, kind, simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1})
+		ids := h.importContacts(simac.ContactInput{Email: "ana@example.com", FirstName: "Ana"})
+		a := h.automation(h.segment("Done", "Done"), nil)
+		h.tag("Done", ids[0])
+		h.waitFor("first credential", func() bool { return len(h.runs(a.ID)[autocred.RunIssued]) == 1 })
+		h.untag("Done", ids[0])
+		h.settle(a) // two complete snapshots without her: she has left
+		h.tag("Done", ids[0])
+		h.waitFor("second credential", func() bool { return len(h.runs(a.ID)[autocred.RunIssued]) == 2 })
+		h.settle(a)
+		runs := h.runs(a.ID)[autocred.RunIssued]
+		if len(runs) != 2 || runs[0].Entry != 2 || runs[1].Entry != 1 {
+			t.Errorf("runs = %+v, want entries 2 and 1", runs)
+		}
+		if n := h.credentialsFor("ana@example.com"); n != 2 {
+			t.Errorf("%d credentials after leaving and re-entering, want 2", n)
+		}
+	})
 }
 
 // A segment watched by two automations is read once per sync, and both get
 // their credentials from that one snapshot.
 func TestSharedSegmentIsReadOncePerSync(t *testing.T) {
-	h := newHarness(t, simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1})
-	ids := h.importContacts(simac.ContactInput{Email: "ana@example.com", FirstName: "Ana"})
-	seg := h.segment("Done", "Done")
-	second, err := h.cert.AddGroup("acme", simcert.GroupInput{Name: "Second"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := h.automation(seg, nil)
-	b := h.automation(seg, func(x *autocred.Automation) { x.Action.GroupID = second.ID })
+	forEachDB(t, func(t *testing.T, kind string) {
+		h := newHarness(t, kind, simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1})
+		ids := h.importContacts(simac.ContactInput{Email: "ana@example.com", FirstName: "Ana"})
+		seg := h.segment("Done", "Done")
+		second, err := h.cert.AddGroup("acme", simcert.GroupInput{Name: "Second"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := h.automation(seg, nil)
+		b := h.automation(seg, func(x *autocred.Automation) { x.Action.GroupID = second.ID })
 
-	h.tag("Done", ids[0])
-	h.waitFor("both credentials", func() bool {
-		return len(h.runs(a.ID)[autocred.RunIssued]) == 1 && len(h.runs(b.ID)[autocred.RunIssued]) == 1
+		h.tag("Done", ids[0])
+		h.waitFor("both credentials", func() bool {
+			return len(h.runs(a.ID)[autocred.RunIssued]) == 1 && len(h.runs(b.ID)[autocred.RunIssued]) == 1
+		})
+		h.settle(a)
+		st := h.ac.Gate().Stats()
+		starts := st.ByEndpoint["GET /api/3/segmentMatchAll/{segment}"]
+		aa, _ := h.store.Automation(context.Background(), a.ID)
+		bb, _ := h.store.Automation(context.Background(), b.ID)
+		// Each automation counts every snapshot applied to it; one read of the
+		// segment serves both, so the reads are about half the applications.
+		if applied := aa.SnapshotSeq + bb.SnapshotSeq; int64(starts) > applied/2+2 {
+			t.Errorf("%d segment reads for %d snapshot applications: the shared segment is read per automation", starts, applied)
+		}
+		if n := h.credentialsFor("ana@example.com"); n != 2 {
+			t.Errorf("%d credentials, want one per automation", n)
+		}
 	})
-	h.settle(a)
-	st := h.ac.Gate().Stats()
-	starts := st.ByEndpoint["GET /api/3/segmentMatchAll/{segment}"]
-	aa, _ := h.store.Automation(context.Background(), a.ID)
-	bb, _ := h.store.Automation(context.Background(), b.ID)
-	// Each automation counts every snapshot applied to it; one read of the
-	// segment serves both, so the reads are about half the applications.
-	if applied := aa.SnapshotSeq + bb.SnapshotSeq; int64(starts) > applied/2+2 {
-		t.Errorf("%d segment reads for %d snapshot applications: the shared segment is read per automation", starts, applied)
-	}
-	if n := h.credentialsFor("ana@example.com"); n != 2 {
-		t.Errorf("%d credentials, want one per automation", n)
-	}
 }
 
 // Two callers in one process exclude each other on a lease, as two
 // processes do.
 func TestLeaseExcludesJobsOfOneProcess(t *testing.T) {
-	h := newHarness(t, simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1})
-	ctx := context.Background()
-	inside := make(chan struct{})
-	release := make(chan struct{})
-	done := make(chan bool)
-	go func() {
-		ran, err := h.engine.withLease(ctx, "test", func(context.Context) error {
-			close(inside)
-			<-release
-			return nil
-		})
-		done <- ran && err == nil
-	}()
-	<-inside
-	ran, err := h.engine.withLease(ctx, "test", func(context.Context) error { return nil })
-	if ran || err != nil {
-		t.Errorf("a second caller of the same process took a held lease (ran %v, err %v)", ran, err)
-	}
-	close(release)
-	if !<-done {
-		t.Fatal("the first caller failed")
-	}
-	if ran, err := h.engine.withLease(ctx, "test", func(context.Context) error { return nil }); !ran || err != nil {
-		t.Errorf("the lease was not released (ran %v, err %v)", ran, err)
+	forEachDB(t, func(t *testing.T, kind string) {
+		h := newHarness(t, kind, simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1})
+		ctx := context.Background()
+		inside := make(chan struct{})
+		release := make(chan struct{})
+		done := make(chan bool)
+		go func() {
+			ran, err := h.engine.withLease(ctx, "test", func(context.Context) error {
+				close(inside)
+				<-release
+				return nil
+			})
+			done <- ran && err == nil
+		}()
+		<-inside
+		ran, err := h.engine.withLease(ctx, "test", func(context.Context) error { return nil })
+		if ran || err != nil {
+			t.Errorf("a second caller of the same process took a held lease (ran %v, err %v)", ran, err)
+		}
+		close(release)
+		if !<-done {
+			t.Fatal("the first caller failed")
+		}
+		if ran, err := h.engine.withLease(ctx, "test", func(context.Context) error { return nil }); !ran || err != nil {
+			t.Errorf("the lease was not released (ran %v, err %v)", ran, err)
+		}
+	})
+}
+
+// forEachDB runs an engine test on each database: the engine's rules must
+// hold the same on SQLite and PostgreSQL.
+func forEachDB(t *testing.T, test func(t *testing.T, kind string)) {
+	for _, kind := range testdb.Kinds {
+		t.Run(kind, func(t *testing.T) { test(t, kind) })
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/secret"
+	"github.com/autocred/autocred/internal/testdb"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 	simcert "github.com/autocred/autocred/sim/certifier"
 	"github.com/autocred/autocred/store"
@@ -27,7 +28,9 @@ type harness struct {
 	group   simcert.Group
 }
 
-func newHarness(t *testing.T, acOpts simac.Options, certOpts simcert.Options) *harness {
+// newHarness runs the engine on a database of the kind ("sqlite" or
+// "postgres").
+func newHarness(t *testing.T, kind string, acOpts simac.Options, certOpts simcert.Options) *harness {
 	t.Helper()
 	if acOpts.MatchRunDelay == 0 {
 		acOpts.MatchRunDelay = 20 * time.Millisecond
@@ -52,7 +55,7 @@ func newHarness(t *testing.T, acOpts simac.Options, certOpts simcert.Options) *h
 		t.Fatal(err)
 	}
 
-	if h.store, err = store.Open(filepath.Join(t.TempDir(), "autocred.db")); err != nil {
+	if h.store, err = store.Open(testdb.DSN(t, kind)); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.store.Close() })

@@ -4,6 +4,7 @@
 package testenv
 
 import (
+	"cmp"
 	"context"
 	"net/http/httptest"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/autocred/autocred/engine"
 	"github.com/autocred/autocred/internal/metrics"
 	"github.com/autocred/autocred/internal/secret"
+	"github.com/autocred/autocred/internal/testdb"
 	"github.com/autocred/autocred/service"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 	simcert "github.com/autocred/autocred/sim/certifier"
@@ -45,6 +47,8 @@ type Options struct {
 	Certifier simcert.Options
 	// PollInterval is the engine's default sync interval; default 100ms.
 	PollInterval time.Duration
+	// Database is "sqlite" (the default) or "postgres".
+	Database string
 }
 
 // New starts an Env that stops when the test ends.
@@ -77,7 +81,7 @@ func New(t testing.TB, opts Options) *Env {
 	}
 
 	dir := t.TempDir()
-	st, err := store.Open(filepath.Join(dir, "autocred.db"))
+	st, err := store.Open(testdb.DSN(t, cmp.Or(opts.Database, "sqlite")))
 	if err != nil {
 		t.Fatal(err)
 	}
