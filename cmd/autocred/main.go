@@ -135,3 +135,21 @@ func describe(err error) string {
 	}
 	return err.Error()
 }
+
+// databaseFlag defines --database: a SQLite file (the default, created if
+// missing) or a postgres:// URL.
+func databaseFlag(fs *flag.FlagSet) *string {
+	return fs.String("database", defaultDatabase(), databaseUsage)
+}
+
+const databaseUsage = "SQLite database `file` (created if missing), or a postgres:// URL"
+
+// defaultDatabase is AUTOCRED_DATABASE_URL, the name platforms that provide
+// PostgreSQL use, or autocred.db. (AUTOCRED_DATABASE, like every flag's
+// variable, wins over both.)
+func defaultDatabase() string {
+	if v := os.Getenv("AUTOCRED_DATABASE_URL"); v != "" {
+		return v
+	}
+	return "autocred.db"
+}

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -40,14 +41,9 @@ type serveConfig struct {
 	webhookCheck          time.Duration
 }
 
-func (c *serveConfig) register(fs interface {
-	StringVar(*string, string, string, string)
-	DurationVar(*time.Duration, string, time.Duration, string)
-	BoolVar(*bool, string, bool, string)
-	Float64Var(*float64, string, float64, string)
-}) {
+func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8080", "`HOST:PORT` to serve the API, the UI, /healthz, /readyz and /metrics on")
-	fs.StringVar(&c.database, "database", "autocred.db", "SQLite database `file` (created if missing)")
+	fs.StringVar(&c.database, "database", defaultDatabase(), databaseUsage)
 	fs.DurationVar(&c.pollInterval, "poll-interval", time.Minute, "how often each watched segment is read, unless an automation sets its own")
 	fs.BoolVar(&c.allowPrivateUpstreams, "allow-private-upstreams", false, "accept API URLs outside ActiveCampaign's and Certifier's domains (for the sandboxes and tests)")
 	fs.Float64Var(&c.acRate, "ac-rate", 4, "requests per second to each ActiveCampaign account (it allows 5, shared with its other integrations)")
@@ -134,7 +130,12 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 	if err != nil {
 		return nil, err
 	}
-	key, err := secret.LoadKey(os.Getenv("AUTOCRED_SECRET_KEY"), cfg.database+".key")
+	envKey := os.Getenv("AUTOCRED_SECRET_KEY")
+	if envKey == "" && st.IsPostgres() {
+		st.Close()
+		return nil, errors.New("with PostgreSQL, give the secret key in AUTOCRED_SECRET_KEY, the same on every node (make one with: head -c 32 /dev/urandom | base64)")
+	}
+	key, err := secret.LoadKey(envKey, cfg.database+".key")
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -231,9 +232,6 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := cfg.checkPublicURL(); err != nil {
 		return err
 	}
-	if strings.HasPrefix(cfg.database, "postgres://") || strings.HasPrefix(cfg.database, "postgresql://") {
-		return errors.New("PostgreSQL is not supported yet: give --database a SQLite file path")
-	}
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err
@@ -243,7 +241,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		a.store.Close()
 		return err
 	}
-	log.Info("autocred serving", "addr", "http://"+ln.Addr().String(), "database", cfg.database,
+	log.Info("autocred serving", "addr", "http://"+ln.Addr().String(), "database", redactDatabase(cfg.database),
 		"poll_interval", cfg.pollInterval, "allow_private_upstreams", cfg.allowPrivateUpstreams, "public_url", cfg.publicURL)
 	if cfg.publicURL == "" {
 		log.Info("no --public-url: entries are found by polling only, up to one poll interval after they happen")
@@ -254,7 +252,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("migrate", stderr)
-	database := fs.String("database", "autocred.db", "SQLite database `file`")
+	database := databaseFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -274,7 +272,7 @@ func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fs := newFlagSet("token create", stderr)
 	name := fs.String("name", "", "who or what uses the token (required)")
-	database := fs.String("database", "autocred.db", "SQLite database `file`")
+	database := databaseFlag(fs)
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -299,7 +297,7 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fs := newFlagSet("admin create", stderr)
 	email := fs.String("email", "", "the email to sign in with (required)")
-	database := fs.String("database", "autocred.db", "SQLite database `file`")
+	database := databaseFlag(fs)
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
@@ -324,4 +322,12 @@ func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "user %s created; sign in at /signin\n", u.Email)
 	return nil
+}
+
+// redactDatabase hides the password of a PostgreSQL URL, for logs.
+func redactDatabase(database string) string {
+	if u, err := url.Parse(database); err == nil && store.IsPostgres(database) {
+		return u.Redacted()
+	}
+	return database
 }
