@@ -134,6 +134,7 @@ func TestR9CrashesAndFaultsNeverDuplicateOrLose(t *testing.T) {
 // A snapshot that fails halfway marks nobody as left: when reading works
 // again, nobody who stayed in gets a second credential.
 func TestFailedSnapshotsChangeNothing(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	acConn, certConn := w.connect()
 	var in []simac.ContactInput
@@ -165,6 +166,7 @@ func TestFailedSnapshotsChangeNothing(t *testing.T) {
 // Churn: members leave and others enter while snapshots are taken; nobody
 // gets a credential without entering, and every entry gets one.
 func TestChurnDuringSnapshots(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{ac: simac.Options{MatchRunDelay: 400 * time.Millisecond}, poll: 300 * time.Millisecond})
 	acConn, certConn := w.connect()
 	var in []simac.ContactInput

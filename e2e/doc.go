@@ -3,4 +3,9 @@
 // sandboxes over real HTTP, and each rule R1–R9 of DESIGN.md is asserted on
 // what the Certifier sandbox recorded and on the runs the REST API reports.
 // A process of its own is what lets the crash tests kill it with SIGKILL.
+//
+// Each test has its own sandboxes, database and process, so the tests that
+// mostly wait run in parallel; the batch, crash and storm tests, which
+// measure, run alone. AUTOCRED_E2E_DATABASE=postgres runs the suite with
+// autocred on PostgreSQL.
 package e2e

@@ -2,7 +2,10 @@ package e2e
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autocred/autocred/internal/testdb"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 	simcert "github.com/autocred/autocred/sim/certifier"
 )
@@ -64,6 +68,8 @@ type world struct {
 	addr      string
 	token     string
 	serveArgs []string
+	database  string   // "sqlite" or "postgres"
+	env       []string // the environment of autocred's processes
 
 	mu   sync.Mutex
 	proc *exec.Cmd
@@ -103,8 +109,17 @@ func newWorld(t testing.TB, o worldOptions) *world {
 	must(t, w.ac.AddAccount(acAccount, acKey))
 	must(t, w.cert.AddWorkspace(workspace, certToken))
 
-	db := filepath.Join(w.dir, "autocred.db")
-	out, err := exec.Command(binary, "token", "create", "--name", "e2e", "--database", db).CombinedOutput()
+	// AUTOCRED_E2E_DATABASE=postgres runs the whole suite on PostgreSQL
+	// (a database created for each test and dropped after it).
+	w.database = cmp.Or(os.Getenv("AUTOCRED_E2E_DATABASE"), "sqlite")
+	db := testdb.DSN(t, w.database)
+	if w.database == "sqlite" {
+		db = filepath.Join(w.dir, "autocred.db")
+	}
+	w.env = append(os.Environ(), "AUTOCRED_SECRET_KEY="+secretKey())
+	token := exec.Command(binary, "token", "create", "--name", "e2e", "--database", db)
+	token.Env = w.env
+	out, err := token.CombinedOutput()
 	if err != nil {
 		t.Fatalf("token create: %v\n%s", err, out)
 	}
@@ -142,6 +157,7 @@ func (w *world) start() {
 	w.t.Helper()
 	w.mu.Lock()
 	cmd := exec.Command(binary, w.serveArgs...)
+	cmd.Env = w.env
 	w.logs = &bytes.Buffer{}
 	cmd.Stdout, cmd.Stderr = w.logs, w.logs
 	must(w.t, cmd.Start())
@@ -481,6 +497,14 @@ func (w *world) emails() map[string]int {
 
 func contact(first, last string) simac.ContactInput {
 	return simac.ContactInput{Email: strings.ToLower(first) + "." + strings.ToLower(last) + "@example.com", FirstName: first, LastName: last}
+}
+
+// secretKey makes a key for AUTOCRED_SECRET_KEY, which every node of a
+// PostgreSQL deployment must share.
+func secretKey() string {
+	key := make([]byte, 32)
+	_, _ = rand.Read(key)
+	return base64.StdEncoding.EncodeToString(key)
 }
 
 // envInt reads a positive integer from the environment, for benchmark sizes.

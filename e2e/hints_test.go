@@ -16,6 +16,7 @@ import (
 // explain it. A webhook removed on ActiveCampaign's side is noticed and
 // registered again.
 func TestHintIssuesWithinSeconds(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{hints: true, poll: 10 * time.Minute})
 	acConn, certConn := w.connect()
 	ids := w.importContacts(contact("Quick", "Learner"), contact("Second", "Learner"))

@@ -13,6 +13,7 @@ import (
 // The operations endpoints answer without a token; the metrics count what
 // happened; no key or token is in the database file or the debug log.
 func TestOperationsAndSecrets(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	acConn, certConn := w.connect()
 	ids := w.importContacts(contact("Ops", "Person"))

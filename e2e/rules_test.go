@@ -12,6 +12,7 @@ import (
 // R1: a credential is issued once when a contact enters the segment, with
 // the mapped fields, and emailed once.
 func TestR1OneCredentialPerEntry(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	acConn, certConn := w.connect()
 	must(t, w.cert.AddAttribute(workspace, "custom.course_name", "Course Name"))
@@ -47,6 +48,7 @@ func TestR1OneCredentialPerEntry(t *testing.T) {
 
 // R2: a contact who leaves and later re-enters gets another credential.
 func TestR2ReentryGetsAnotherCredential(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	acConn, certConn := w.connect()
 	ids := w.importContacts(contact("Bo", "Diaz"))
@@ -72,6 +74,7 @@ func TestR2ReentryGetsAnotherCredential(t *testing.T) {
 // R3: a contact who qualifies for several watched segments gets one
 // credential per segment.
 func TestR3OneCredentialPerSegment(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	acConn, certConn := w.connect()
 	ids := w.importContacts(contact("Cy", "Ng"))
@@ -97,6 +100,7 @@ func TestR3OneCredentialPerSegment(t *testing.T) {
 
 // R4: moving from segment A to segment B issues only for B.
 func TestR4MoveIssuesOnlyForTheNewSegment(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	acConn, certConn := w.connect()
 	ids := w.importContacts(simac.ContactInput{Email: "di.ho@example.com", FirstName: "Di", LastName: "Ho", Tags: []string{"Bronze"}})
@@ -120,6 +124,7 @@ func TestR4MoveIssuesOnlyForTheNewSegment(t *testing.T) {
 // R5: contacts already in the segment at activation get nothing, unless
 // they leave and re-enter later.
 func TestR5BaselineGetsNothingUntilReentry(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	acConn, certConn := w.connect()
 	var in []simac.ContactInput
@@ -149,6 +154,7 @@ func TestR5BaselineGetsNothingUntilReentry(t *testing.T) {
 
 // R6: leaving a segment never revokes or deletes a credential.
 func TestR6LeavingRevokesNothing(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	acConn, certConn := w.connect()
 	ids := w.importContacts(contact("Ed", "Wu"))
@@ -169,6 +175,7 @@ func TestR6LeavingRevokesNothing(t *testing.T) {
 
 // R7: a contact without a valid email is skipped, and the run says why.
 func TestR7InvalidEmailIsSkippedWithAClearError(t *testing.T) {
+	t.Parallel()
 	w := newWorld(t, worldOptions{})
 	acConn, certConn := w.connect()
 	ids := w.importContacts(
