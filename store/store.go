@@ -106,7 +106,6 @@ func (db *DB) Close() error { return db.sql.Close() }
 // SQL is the pool, for River.
 func (db *DB) SQL() *sql.DB { return db.sql }
 
-
 // IsPostgres tells whether the store is on PostgreSQL.
 func (db *DB) IsPostgres() bool { return db.postgres }
 
