@@ -103,9 +103,6 @@ func openPostgres(url string) (*DB, error) {
 // Close closes the database.
 func (db *DB) Close() error { return db.sql.Close() }
 
-// SQL is the pool, for River.
-func (db *DB) SQL() *sql.DB { return db.sql }
-
 // IsPostgres tells whether the store is on PostgreSQL.
 func (db *DB) IsPostgres() bool { return db.postgres }
 
