@@ -48,12 +48,3 @@ func SortIDs(ids []int64) []int64 {
 	slices.Sort(ids)
 	return slices.Compact(ids)
 }
-
-// Left tells whether a contact missing from snapshot number seq has now
-// left: it was missing from the previous complete snapshot too. A single
-// absence is not enough, because a segment evaluation can lag a change by
-// a moment, and marking someone left who is still in would issue them a
-// second credential on the next sync.
-func Left(m Membership, seq int64) bool {
-	return m.InSegment && m.MissedSnapshot != 0 && m.MissedSnapshot == seq-1
-}

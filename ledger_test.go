@@ -26,25 +26,6 @@ func TestDiff(t *testing.T) {
 	}
 }
 
-func TestLeftNeedsTwoConsecutiveAbsences(t *testing.T) {
-	tests := []struct {
-		name   string
-		m      Membership
-		seq    int64
-		wanted bool
-	}{
-		{"first absence", Membership{InSegment: true}, 7, false},
-		{"absent in the previous snapshot too", Membership{InSegment: true, MissedSnapshot: 6}, 7, true},
-		{"absent, back, absent again", Membership{InSegment: true, MissedSnapshot: 5}, 7, false},
-		{"already out", Membership{InSegment: false, MissedSnapshot: 6}, 7, false},
-	}
-	for _, tt := range tests {
-		if got := Left(tt.m, tt.seq); got != tt.wanted {
-			t.Errorf("%s: Left = %v, want %v", tt.name, got, tt.wanted)
-		}
-	}
-}
-
 func TestSortIDs(t *testing.T) {
 	if got := SortIDs([]int64{5, 1, 5, 3, 1}); !slices.Equal(got, []int64{1, 3, 5}) {
 		t.Errorf("SortIDs = %v", got)

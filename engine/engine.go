@@ -205,14 +205,3 @@ func (e *Engine) insertIssueTx(ctx context.Context, tx *sql.Tx, runID int64) err
 	}
 	return nil
 }
-
-// PendingJobs counts issue jobs waiting or running, for the queue-depth
-// metric and the UI.
-func (e *Engine) PendingJobs(ctx context.Context) (int, error) {
-	res, err := e.river.JobList(ctx, river.NewJobListParams().Kinds(issueArgs{}.Kind()).
-		States(rivertype.JobStateAvailable, rivertype.JobStateRunning, rivertype.JobStateRetryable, rivertype.JobStateScheduled).First(10000))
-	if err != nil {
-		return 0, err
-	}
-	return len(res.Jobs), nil
-}

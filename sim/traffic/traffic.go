@@ -15,7 +15,6 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"sort"
 	"strconv"
 	"sync"
 	"time"
@@ -258,21 +257,6 @@ func cloneMap[K comparable, V any](m map[K]V) map[K]V {
 		c[k] = v
 	}
 	return c
-}
-
-// Endpoints lists the endpoints seen, most requested first (for reports).
-func (s Stats) Endpoints() []string {
-	names := make([]string, 0, len(s.ByEndpoint))
-	for n := range s.ByEndpoint {
-		names = append(names, n)
-	}
-	sort.Slice(names, func(i, j int) bool {
-		if s.ByEndpoint[names[i]] != s.ByEndpoint[names[j]] {
-			return s.ByEndpoint[names[i]] > s.ByEndpoint[names[j]]
-		}
-		return names[i] < names[j]
-	})
-	return names
 }
 
 // verdict is what the Gate decided for one request before the API sees it.
