@@ -162,7 +162,7 @@ func (r response) fails(t *testing.T, status int, code, field string) errorBody 
 // eventually polls cond for up to 15 s.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // generous: the race detector on two busy cores
 	for !cond() {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)

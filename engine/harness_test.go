@@ -162,7 +162,9 @@ func (h *harness) untag(tag string, ids ...int64) {
 
 func (h *harness) waitFor(what string, cond func() bool) {
 	h.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	// Generous: under the race detector on two busy cores a sync can take
+	// a second; the condition is what is tested, not the speed.
+	deadline := time.Now().Add(90 * time.Second)
 	for !cond() {
 		if time.Now().After(deadline) {
 			h.t.Fatalf("timed out waiting for %s", what)

@@ -259,7 +259,7 @@ func (b *browser) eval(js string) {
 // waitJS waits until a JavaScript expression is true.
 func (b *browser) waitJS(expr string) {
 	b.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // generous: the race detector on two busy cores
 	for {
 		if ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`Boolean(`+expr+`)`)); err == nil && ok {
 			return
