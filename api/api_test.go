@@ -159,7 +159,7 @@ func (r response) fails(t *testing.T, status int, code, field string) errorBody 
 	return e.Error
 }
 
-// eventually polls cond for up to 15 s.
+// eventually polls cond for up to a minute.
 func eventually(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(60 * time.Second) // generous: the race detector on two busy cores
