@@ -75,8 +75,9 @@ func (e *Engine) Resume(ctx context.Context, id int64, catchUp bool) error {
 	})
 }
 
-// requeuePendingTx enqueues the issue jobs of an automation's pending runs;
-// uniqueness skips those whose job still waits.
+// requeuePendingTx enqueues the issue jobs of an automation's pending runs.
+// A run whose job still waits gets a second one, which finds the run final
+// (or its lease taken) and does nothing.
 func (e *Engine) requeuePendingTx(ctx context.Context, tx *sql.Tx, automationID int64) error {
 	ids, err := e.store.RunIDsTx(ctx, tx, automationID, autocred.RunPending)
 	if err != nil {

@@ -2,7 +2,9 @@ package engine
 
 import (
 	"context"
+	"database/sql"
 	"github.com/autocred/autocred/internal/testdb"
+	"time"
 
 	"testing"
 
@@ -133,4 +135,36 @@ func forEachDB(t *testing.T, test func(t *testing.T, kind string)) {
 	for _, kind := range testdb.Kinds {
 		t.Run(kind, func(t *testing.T) { test(t, kind) })
 	}
+}
+
+// Two issue jobs for one run (a retry or a resume while the first job is
+// still marked running) make one credential: the run's lease lets one work,
+// and the other finds the run final.
+func TestTwoJobsForOneRunIssueOnce(t *testing.T) {
+	forEachDB(t, func(t *testing.T, kind string) {
+		h := newHarness(t, kind, simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1})
+		a := h.automation(h.segment("Done", "Done"), nil)
+		ctx := context.Background()
+		run := autocred.Run{AutomationID: a.ID, ContactID: 42, Entry: 1, Email: "ana@example.com",
+			Contact: autocred.Contact{ID: "42", Email: "ana@example.com", FirstName: "Ana"}}
+		err := h.store.Tx(ctx, func(tx *sql.Tx) error {
+			if err := h.store.InsertRun(ctx, tx, &run); err != nil {
+				return err
+			}
+			for range 3 {
+				if err := h.engine.insertIssueTx(ctx, tx, run.ID); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.waitFor("the run to be issued", func() bool { return len(h.runs(a.ID)[autocred.RunIssued]) == 1 })
+		time.Sleep(time.Second) // let the other jobs run
+		if n := h.credentialsFor("ana@example.com"); n != 1 {
+			t.Errorf("%d credentials from three jobs of one run, want 1", n)
+		}
+	})
 }

@@ -23,28 +23,31 @@ type issueWorker struct {
 
 func (w *issueWorker) Work(ctx context.Context, job *river.Job[issueArgs]) error {
 	e := w.e
-	run, err := e.store.Run(ctx, job.Args.RunID)
-	if autocred.ErrorCode(err) == autocred.ENOTFOUND {
-		return nil // its automation was deleted
-	}
-	if err != nil || run.Status.Final() {
-		return err
-	}
-	a, err := e.store.Automation(ctx, run.AutomationID)
-	if err != nil {
-		return err
-	}
-	if a.Status != autocred.StatusActive {
-		// Paused or broken: the run stays pending, and resuming the
-		// automation enqueues it again.
-		return nil
-	}
-	ran, err := e.withLease(ctx, fmt.Sprintf("run:%d", run.ID), func(ctx context.Context) error {
+	ran, err := e.withLease(ctx, fmt.Sprintf("run:%d", job.Args.RunID), func(ctx context.Context) error {
+		// Read under the lease: another job of the same run may have just
+		// finished it, and a run read before would be issued again.
+		run, err := e.store.Run(ctx, job.Args.RunID)
+		if autocred.ErrorCode(err) == autocred.ENOTFOUND {
+			return nil // its automation was deleted
+		}
+		if err != nil || run.Status.Final() {
+			return err
+		}
+		a, err := e.store.Automation(ctx, run.AutomationID)
+		if err != nil {
+			return err
+		}
+		if a.Status != autocred.StatusActive {
+			// Paused or broken: the run stays pending, and resuming the
+			// automation enqueues it again.
+			return nil
+		}
 		return e.issue(ctx, &run, a, job.Attempt >= job.MaxAttempts)
 	})
 	if !ran && err == nil {
-		// Another process is working on this run (a job rescued while its
-		// first execution still runs): leave it, and look again later.
+		// Another job is working on this run (an earlier job still
+		// running, or one rescued while its first execution runs): look
+		// again when its lease would have lapsed.
 		return river.JobSnooze(leaseTTL)
 	}
 	return err

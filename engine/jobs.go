@@ -44,6 +44,13 @@ func (syncArgs) InsertOpts() river.InsertOpts {
 }
 
 // issueArgs makes the credential of one run.
+//
+// Not a unique job: River's uniqueness counts a job that is still marked
+// running, which it is for a moment after it returns (completions are
+// written in batches), so retrying a run just after it failed, or resuming
+// an automation just after it broke, would enqueue nothing and leave the
+// run pending for good. A run is worked on by one job at a time through
+// its lease instead, and a job for a run that is already final does nothing.
 type issueArgs struct {
 	RunID int64 `json:"run_id"`
 }
@@ -51,6 +58,5 @@ type issueArgs struct {
 func (issueArgs) Kind() string { return "issue" }
 
 func (issueArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: queueIssue,
-		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
+	return river.InsertOpts{Queue: queueIssue}
 }
