@@ -219,15 +219,8 @@ func (s *Server) pollMatchAll(w http.ResponseWriter, r *http.Request, a *account
 	if !ok {
 		return
 	}
-	ref := r.PathValue("segment")
-	g := a.segmentRef(ref)
-	if g == nil {
-		writeSegmentNotFound(w, ref)
-		return
-	}
-	run := s.findRun(a, g, r.PathValue("run"))
-	if run == nil {
-		writeRunNotFound(w, r.PathValue("run"))
+	g, run, ref, ok := s.segmentRun(w, r, a)
+	if !ok {
 		return
 	}
 	if r.URL.Query().Get("sort") != "" && sortBy != run.sort {
@@ -244,18 +237,28 @@ func (s *Server) pageMatchSome(w http.ResponseWriter, r *http.Request, a *accoun
 	if !ok {
 		return
 	}
+	_, run, ref, ok := s.segmentRun(w, r, a)
+	if !ok {
+		return
+	}
+	s.writeRun(w, a, run, ref, "matchSome", page, size)
+}
+
+// segmentRun finds the segment and the run a request's path names, or
+// answers 404 for whichever is missing.
+func (s *Server) segmentRun(w http.ResponseWriter, r *http.Request, a *account) (*segment, *matchRun, string, bool) {
 	ref := r.PathValue("segment")
 	g := a.segmentRef(ref)
 	if g == nil {
 		writeSegmentNotFound(w, ref)
-		return
+		return nil, nil, ref, false
 	}
 	run := s.findRun(a, g, r.PathValue("run"))
 	if run == nil {
 		writeRunNotFound(w, r.PathValue("run"))
-		return
+		return nil, nil, ref, false
 	}
-	s.writeRun(w, a, run, ref, "matchSome", page, size)
+	return g, run, ref, true
 }
 
 type runAttrs struct {
