@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/certifier"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 	simcert "github.com/autocred/autocred/sim/certifier"
 )
@@ -165,6 +166,45 @@ func TestTwoJobsForOneRunIssueOnce(t *testing.T) {
 		time.Sleep(time.Second) // let the other jobs run
 		if n := h.credentialsFor("ana@example.com"); n != 1 {
 			t.Errorf("%d credentials from three jobs of one run, want 1", n)
+		}
+	})
+}
+
+// A crash after create-issue-send answered but before the run's outcome was
+// saved leaves a run that holds an issued credential. Its next job finishes
+// it without sending the credential's email again.
+func TestCreateIssueSendIsNotFollowedBySend(t *testing.T) {
+	forEachDB(t, func(t *testing.T, kind string) {
+		h := newHarness(t, kind, simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1})
+		a := h.automation(h.segment("Done", "Done"), nil)
+		ctx := context.Background()
+		cert, err := h.engine.clients.Certifier(ctx, h.store, h.crtConn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cred, err := cert.CreateIssueSend(ctx, certifier.NewCredential{GroupID: h.group.ID,
+			Recipient: certifier.Recipient{Name: "Ana", Email: "ana@example.com"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := autocred.Run{AutomationID: a.ID, ContactID: 42, Entry: 1, Email: "ana@example.com",
+			Contact: autocred.Contact{ID: "42", Email: "ana@example.com", FirstName: "Ana"}}
+		if err := h.store.Tx(ctx, func(tx *sql.Tx) error { return h.store.InsertRun(ctx, tx, &run) }); err != nil {
+			t.Fatal(err)
+		}
+		run.CredentialID = cred.ID // saved by the crashed job
+		if err := h.store.SaveRun(ctx, &run); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.store.Tx(ctx, func(tx *sql.Tx) error { return h.engine.insertIssueTx(ctx, tx, run.ID) }); err != nil {
+			t.Fatal(err)
+		}
+		h.waitFor("the run to finish", func() bool { return len(h.runs(a.ID)[autocred.RunSendUnconfirmed]) == 1 })
+		if n := len(h.cert.Outbox("acme")); n != 1 {
+			t.Errorf("%d emails, want the one create-issue-send sent", n)
+		}
+		if n := h.credentialsFor("ana@example.com"); n != 1 {
+			t.Errorf("%d credentials, want 1", n)
 		}
 	})
 }

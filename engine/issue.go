@@ -106,7 +106,10 @@ func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automa
 	if err != nil {
 		return err
 	}
-	var cred certifier.Credential
+	var (
+		cred      certifier.Credential
+		issuedNow bool // issued by this execution
+	)
 
 	// 1. Create, or adopt what an earlier attempt made.
 	if run.CredentialID == "" && run.Step == autocred.StepCreate {
@@ -116,12 +119,14 @@ func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automa
 		}
 		if found != nil {
 			cred = *found
-			e.adopt(ctx, run, cred)
 			if a.Action.Issue && a.Action.Send && cred.Status != "draft" {
 				// create-issue-send made it; whether its email left is
-				// unknown, and an email is never sent twice.
+				// unknown, and an email is never sent twice. The
+				// credential and the outcome are saved together.
+				e.attach(run, cred)
 				return e.finish(ctx, run, autocred.RunSendUnconfirmed, "Issued. The email was probably sent by Certifier, but its answer was lost; if the recipient did not get it, resend it from Certifier.")
 			}
+			e.adopt(ctx, run, cred)
 		}
 	}
 	if run.CredentialID == "" {
@@ -137,11 +142,15 @@ func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automa
 		if err != nil {
 			return e.certifierFailed(ctx, run, a, err, lastAttempt)
 		}
-		e.adopt(ctx, run, cred)
 		if oneCall {
+			// The credential and the outcome are saved together: a run
+			// holding a credential but not yet final would, after a
+			// crash, look like one still to be sent.
+			e.attach(run, cred)
 			e.event(ctx, run, "Created, issued and sent in one call (credential "+cred.ID+").")
 			return e.finish(ctx, run, autocred.RunIssued, "")
 		}
+		e.adopt(ctx, run, cred)
 		e.event(ctx, run, "Created as a draft (credential "+cred.ID+").")
 	} else if cred.ID == "" {
 		// Resumed after a crash: learn where the credential stands.
@@ -162,15 +171,20 @@ func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automa
 		if err != nil {
 			return e.certifierFailed(ctx, run, a, err, lastAttempt)
 		}
-		cred = issued
+		cred, issuedNow = issued, true
 		e.event(ctx, run, "Issued.")
 	}
 	if !a.Action.Issue {
 		return e.finish(ctx, run, autocred.RunDraft, "")
 	}
 
-	// 3. Send, once.
+	// 3. Send, once, and only a credential this run issued itself: one
+	// found already issued with no issue step recorded was made by
+	// create-issue-send, which has sent it.
 	if a.Action.Send {
+		if run.Step == autocred.StepNone && cred.Status != "draft" && !issuedNow {
+			return e.finish(ctx, run, autocred.RunSendUnconfirmed, "Issued by create-issue-send, which emails it; autocred does not send it again. Resend it from Certifier if the recipient did not get it.")
+		}
 		if run.Step == autocred.StepSend {
 			return e.finish(ctx, run, autocred.RunSendUnconfirmed, "Issued. Sending its email got no answer, so it may not have gone out; autocred never sends twice. Resend it from Certifier if the recipient did not get it.")
 		}
@@ -237,11 +251,16 @@ func (e *Engine) reconcile(ctx context.Context, cert *certifier.Client, run *aut
 	return nil, nil
 }
 
-// adopt records the credential on the run.
-func (e *Engine) adopt(ctx context.Context, run *autocred.Run, cred certifier.Credential) {
+// attach puts the credential on the run, to be saved with its outcome.
+func (e *Engine) attach(run *autocred.Run, cred certifier.Credential) {
 	run.CredentialID = cred.ID
 	run.PublicLink = e.clients.PublicLink(cred.PublicID)
 	run.Step = autocred.StepNone
+}
+
+// adopt records a draft credential on the run before its next step.
+func (e *Engine) adopt(ctx context.Context, run *autocred.Run, cred certifier.Credential) {
+	e.attach(run, cred)
 	if err := e.store.SaveRun(ctx, run); err != nil {
 		e.log.Error("saving credential of run", "run", run.ID, "err", err)
 	}
