@@ -57,7 +57,11 @@ type ClientsConfig struct {
 	Observer           upstream.Observer
 	ACPerSecond        float64 // per ActiveCampaign account; default 4
 	CertifierPerSecond float64 // per Certifier workspace; default 8
-	ACPollInterval     time.Duration
+	// SharedLimits, when set, keeps the accounts' request budgets where
+	// every node of a cluster draws from them (the PostgreSQL store);
+	// nil keeps them in this process.
+	SharedLimits   ratelimit.Reserver
+	ACPollInterval time.Duration
 	// PublicBase is where credentials' public pages live; a credential's
 	// link is PublicBase/<publicId>. Default DefaultPublicBase.
 	PublicBase string
@@ -77,10 +81,15 @@ func NewClients(cfg ClientsConfig) *Clients {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &http.Client{Timeout: 60 * time.Second}
 	}
+	acLimits, crtLimits := ratelimit.NewRegistry(cfg.ACPerSecond), ratelimit.NewRegistry(cfg.CertifierPerSecond)
+	if cfg.SharedLimits != nil {
+		acLimits = ratelimit.NewSharedRegistry("activecampaign", cfg.ACPerSecond, cfg.SharedLimits)
+		crtLimits = ratelimit.NewSharedRegistry("certifier", cfg.CertifierPerSecond, cfg.SharedLimits)
+	}
 	return &Clients{
 		box: cfg.Box, http: cfg.HTTPClient, observer: cfg.Observer,
-		acLimits:       ratelimit.NewRegistry(cfg.ACPerSecond),
-		crtLimits:      ratelimit.NewRegistry(cfg.CertifierPerSecond),
+		acLimits:       acLimits,
+		crtLimits:      crtLimits,
 		ACPollInterval: cfg.ACPollInterval,
 		publicBase:     strings.TrimSuffix(cmp.Or(cfg.PublicBase, DefaultPublicBase), "/"),
 		ac:             map[int64]cachedAC{}, certs: map[int64]cachedCert{},

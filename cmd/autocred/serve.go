@@ -149,7 +149,13 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 		n, _ := st.PendingRuns(context.Background())
 		return float64(n)
 	})
-	clients := engine.NewClients(engine.ClientsConfig{Box: box, Observer: m, ACPerSecond: rateOrOff(cfg.acRate), CertifierPerSecond: rateOrOff(cfg.certifierRate)})
+	cc := engine.ClientsConfig{Box: box, Observer: m, ACPerSecond: rateOrOff(cfg.acRate), CertifierPerSecond: rateOrOff(cfg.certifierRate)}
+	if st.IsPostgres() {
+		// Several nodes may serve this database: the accounts' budgets
+		// are kept in it, not in each process.
+		cc.SharedLimits = st
+	}
+	clients := engine.NewClients(cc)
 	hinted := cfg.hintedPollInterval
 	if cfg.publicURL == "" {
 		hinted = cfg.pollInterval
@@ -261,7 +267,7 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer st.Close()
-	fmt.Fprintf(stdout, "database %s is up to date\n", *database)
+	fmt.Fprintf(stdout, "database %s is up to date\n", redactDatabase(*database))
 	return nil
 }
 

@@ -1,0 +1,93 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeReserver hands out slots one interval apart, as the database does.
+type fakeReserver struct {
+	mu    sync.Mutex
+	next  map[string]time.Time
+	keys  []string
+	steps []time.Duration
+}
+
+func (f *fakeReserver) ReserveRequest(_ context.Context, key string, interval time.Duration) (time.Duration, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.next == nil {
+		f.next = map[string]time.Time{}
+	}
+	f.keys, f.steps = append(f.keys, key), append(f.steps, interval)
+	now := time.Now()
+	slot := f.next[key]
+	if slot.Before(now) {
+		slot = now
+	}
+	f.next[key] = slot.Add(interval)
+	return slot.Sub(now), nil
+}
+
+func TestLimiterPacesRequests(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		registry func(*fakeReserver) *Registry
+		minTotal time.Duration // for 5 requests
+	}{
+		{"local", func(*fakeReserver) *Registry { return NewRegistry(20) }, 4 * 50 * time.Millisecond},
+		{"shared", func(f *fakeReserver) *Registry { return NewSharedRegistry("activecampaign", 20, f) }, 4 * 50 * time.Millisecond},
+		{"off", func(*fakeReserver) *Registry { return NewRegistry(0) }, 0},
+		{"shared off", func(f *fakeReserver) *Registry { return NewSharedRegistry("activecampaign", -1, f) }, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fakeReserver{}
+			r := tc.registry(f)
+			start := time.Now()
+			for range 5 {
+				if err := r.For("acme").Wait(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			took := time.Since(start)
+			if took < tc.minTotal-5*time.Millisecond {
+				t.Errorf("5 requests took %s, want at least %s", took, tc.minTotal)
+			}
+			if tc.minTotal == 0 && took > 20*time.Millisecond {
+				t.Errorf("5 unlimited requests took %s", took)
+			}
+		})
+	}
+}
+
+// The shared budget is named by registry and account, so that an
+// ActiveCampaign account and a Certifier workspace never share one.
+func TestSharedLimiterKeysAndInterval(t *testing.T) {
+	f := &fakeReserver{}
+	if err := NewSharedRegistry("certifier", 4, f).For("https://api.certifier.io/v1#ab12").Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.keys) != 1 || f.keys[0] != "certifier:https://api.certifier.io/v1#ab12" || f.steps[0] != 250*time.Millisecond {
+		t.Errorf("reserved %v every %v", f.keys, f.steps)
+	}
+}
+
+func TestSharedLimiterGivesUpWithItsContext(t *testing.T) {
+	f := &fakeReserver{}
+	l := NewSharedRegistry("activecampaign", 0.1, f).For("acme") // 10 s apart
+	if err := l.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	if err := l.Wait(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Wait = %v, want the context's deadline", err)
+	}
+	if took := time.Since(start); took > time.Second {
+		t.Errorf("Wait returned after %s, not when its context ended", took)
+	}
+}

@@ -1,0 +1,75 @@
+package store
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Concurrent callers, as the nodes of a cluster are, each get their own
+// slot: with an hour between requests, the waits are 0, 1, 2, … hours.
+func TestReserveRequestGivesEachCallerItsOwnSlot(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		const n = 40
+		ctx := context.Background()
+		waits := make(chan time.Duration, n)
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() {
+				w, err := db.ReserveRequest(ctx, "activecampaign:acme", time.Hour)
+				if err != nil {
+					t.Error(err)
+				}
+				waits <- w
+			})
+		}
+		wg.Wait()
+		close(waits)
+		seen := map[int]bool{}
+		for w := range waits {
+			slot := int((w + 30*time.Minute) / time.Hour)
+			if seen[slot] {
+				t.Errorf("two callers got the slot %d hours from now", slot)
+			}
+			seen[slot] = true
+		}
+		for i := range n {
+			if !seen[i] {
+				t.Errorf("no caller got the slot %d hours from now; the slots are not consecutive", i)
+			}
+		}
+		// Another account has its own budget.
+		if w, err := db.ReserveRequest(ctx, "activecampaign:other", time.Hour); err != nil || w != 0 {
+			t.Errorf("first request of another account waits %s (%v), want 0", w, err)
+		}
+	})
+}
+
+// An idle budget does not save up a burst: after a quiet spell one request
+// goes at once and the next waits a whole interval, so no second holds more
+// requests than the rate allows.
+func TestReserveRequestNoBurstAfterIdle(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		const step = 300 * time.Millisecond
+		if _, err := db.ReserveRequest(ctx, "k", step); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(3 * step)
+		first, err := db.ReserveRequest(ctx, "k", step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := db.ReserveRequest(ctx, "k", step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if first != 0 {
+			t.Errorf("after an idle spell the first request waits %s, want 0", first)
+		}
+		if second < step-50*time.Millisecond || second > step {
+			t.Errorf("the request after it waits %s, want about %s", second, step)
+		}
+	})
+}
