@@ -1,0 +1,40 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/autocred/autocred/internal/testdb"
+)
+
+func TestRedactDatabase(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"/var/lib/autocred/autocred.db", "/var/lib/autocred/autocred.db"},
+		{"postgres://autocred:s3cret@db:5432/autocred", "postgres://autocred:xxxxx@db:5432/autocred"},
+		{"postgresql://autocred@db/autocred?sslmode=require", "postgresql://autocred@db/autocred?sslmode=require"},
+	} {
+		if got := redactDatabase(tc.in); got != tc.want {
+			t.Errorf("redactDatabase(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+// "autocred migrate" says which database it brought up to date without
+// printing its password.
+func TestMigrateDoesNotPrintThePassword(t *testing.T) {
+	u, err := url.Parse(testdb.DSN(t, "postgres"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), "hunter2-secret") // trust authentication ignores it
+	var out, errOut bytes.Buffer
+	if err := runMigrate(context.Background(), []string{"--database", u.String()}, &out, &errOut); err != nil {
+		t.Fatalf("migrate: %v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(out.String(), "is up to date") || strings.Contains(out.String()+errOut.String(), "hunter2-secret") {
+		t.Errorf("migrate printed %q", out.String()+errOut.String())
+	}
+}
