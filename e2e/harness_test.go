@@ -65,14 +65,21 @@ type world struct {
 	acURL     string
 	certURL   string
 	dir       string
-	addr      string
+	addr      string // where the API is called: the first node still up
 	token     string
-	serveArgs []string
+	serveArgs []string // without --addr, which is each node's own
 	database  string   // "sqlite" or "postgres"
 	env       []string // the environment of autocred's processes
 
-	mu   sync.Mutex
-	proc *exec.Cmd
+	mu    sync.Mutex
+	nodes []*node
+}
+
+// node is one autocred process ("serve"); a world has one, or several on
+// one PostgreSQL database.
+type node struct {
+	addr string
+	proc *exec.Cmd // nil while down
 	logs *bytes.Buffer
 }
 
@@ -83,6 +90,11 @@ type worldOptions struct {
 	crtRate float64 // toward Certifier; 0: off
 	poll    time.Duration
 	hints   bool // --public-url pointing at this autocred, so the sandbox's webhooks reach it
+	// nodes is how many "serve" processes share the database (default
+	// 1); more than one runs on PostgreSQL whatever the suite's database.
+	nodes int
+	// database overrides the suite's database ("sqlite" or "postgres").
+	database string
 }
 
 func newWorld(t testing.TB, o worldOptions) *world {
@@ -112,6 +124,12 @@ func newWorld(t testing.TB, o worldOptions) *world {
 	// AUTOCRED_E2E_DATABASE=postgres runs the whole suite on PostgreSQL
 	// (a database created for each test and dropped after it).
 	w.database = cmp.Or(os.Getenv("AUTOCRED_E2E_DATABASE"), "sqlite")
+	if o.database != "" {
+		w.database = o.database
+	}
+	if o.nodes > 1 {
+		w.database = "postgres"
+	}
 	db := testdb.DSN(t, w.database)
 	if w.database == "sqlite" {
 		db = filepath.Join(w.dir, "autocred.db")
@@ -126,13 +144,18 @@ func newWorld(t testing.TB, o worldOptions) *world {
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	w.token = lines[len(lines)-1]
 
-	w.addr = freeAddr(t)
-	w.serveArgs = []string{"serve", "--database", db, "--addr", w.addr, "--allow-private-upstreams",
+	for range max(o.nodes, 1) {
+		w.nodes = append(w.nodes, &node{addr: freeAddr(t)})
+	}
+	w.addr = w.nodes[0].addr
+	w.serveArgs = []string{"serve", "--database", db, "--allow-private-upstreams",
 		"--poll-interval", o.poll.String(), "--ac-rate", fmt.Sprint(o.acRate), "--certifier-rate", fmt.Sprint(o.crtRate), "--log-level", "debug"}
 	if o.hints {
 		w.serveArgs = append(w.serveArgs, "--public-url", "http://"+w.addr, "--hinted-poll-interval", o.poll.String(), "--webhook-check-interval", "2s")
 	}
-	w.start()
+	for i := range w.nodes {
+		w.startNode(i)
+	}
 	return w
 }
 
@@ -152,41 +175,63 @@ func freeAddr(t testing.TB) string {
 	return ln.Addr().String()
 }
 
-// start runs "autocred serve" and waits until it is ready.
-func (w *world) start() {
+// start restarts the (first) node.
+func (w *world) start() { w.t.Helper(); w.startNode(0) }
+
+// startNode runs node i's "autocred serve" and waits until it is ready.
+func (w *world) startNode(i int) {
 	w.t.Helper()
 	w.mu.Lock()
-	cmd := exec.Command(binary, w.serveArgs...)
+	n := w.nodes[i]
+	cmd := exec.Command(binary, append(w.serveArgs, "--addr", n.addr)...)
 	cmd.Env = w.env
-	w.logs = &bytes.Buffer{}
-	cmd.Stdout, cmd.Stderr = w.logs, w.logs
+	n.logs = &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = n.logs, n.logs
 	must(w.t, cmd.Start())
-	w.proc = cmd
+	n.proc = cmd
 	w.mu.Unlock()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		resp, err := http.Get("http://" + w.addr + "/readyz")
+		resp, err := http.Get("http://" + n.addr + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
+				w.pickAPINode()
 				return
 			}
 		}
 		if time.Now().After(deadline) {
-			w.t.Fatalf("autocred did not become ready:\n%s", w.logs)
+			w.t.Fatalf("autocred did not become ready:\n%s", n.logs)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
 
-// peakRSS is the autocred process's peak resident memory (VmHWM), in MiB.
-func (w *world) peakRSS() float64 {
+// pickAPINode points the API calls at the first node that is up: any node
+// answers them, as a load balancer in front of a cluster would rely on.
+func (w *world) pickAPINode() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.proc == nil {
+	for _, n := range w.nodes {
+		if n.proc != nil {
+			w.addr = n.addr
+			return
+		}
+	}
+}
+
+// peakRSS is the (first) node's peak resident memory (VmHWM), in MiB.
+func (w *world) peakRSS() float64 { return w.nodePeakRSS(0) }
+
+// nodePeakRSS is node i's peak resident memory, in MiB; 0 while it is down.
+func (w *world) nodePeakRSS(i int) float64 {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := w.nodes[i]
+	if n.proc == nil {
 		return 0
 	}
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", w.proc.Process.Pid))
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", n.proc.Process.Pid))
 	if err != nil {
 		return 0
 	}
@@ -200,9 +245,40 @@ func (w *world) peakRSS() float64 {
 	return 0
 }
 
+// nodeCPU is the CPU time (user and system) node i has used so far; 0
+// while it is down.
+func (w *world) nodeCPU(i int) time.Duration {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := w.nodes[i]
+	if n.proc == nil {
+		return 0
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n.proc.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	// The fields after the command name (which may hold spaces, so it is
+	// skipped up to its closing parenthesis): utime and stime are the
+	// 12th and 13th, in clock ticks of 1/100 s on Linux.
+	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	var utime, stime int64
+	fmt.Sscan(f[11], &utime)
+	fmt.Sscan(f[12], &stime)
+	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
 // metric returns the lines of /metrics about one metric, for logs.
 func (w *world) metric(name string) string {
-	resp, err := http.Get("http://" + w.addr + "/metrics")
+	w.mu.Lock()
+	addr := w.addr
+	w.mu.Unlock()
+	return metricAt(addr, name)
+}
+
+// metricAt returns the lines about one metric of the node at addr.
+func metricAt(addr, name string) string {
+	resp, err := http.Get("http://" + addr + "/metrics")
 	if err != nil {
 		return err.Error()
 	}
@@ -217,38 +293,44 @@ func (w *world) metric(name string) string {
 	return strings.Join(lines, "; ")
 }
 
-// kill ends the process with SIGKILL: no cleanup, as in a crash.
-func (w *world) kill() {
+// kill ends the (first) node with SIGKILL: no cleanup, as in a crash.
+func (w *world) kill() { w.killNode(0) }
+
+// killNode ends node i with SIGKILL.
+func (w *world) killNode(i int) {
 	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.proc == nil {
-		return
+	n := w.nodes[i]
+	if n.proc != nil {
+		_ = n.proc.Process.Signal(syscall.SIGKILL)
+		_ = n.proc.Wait()
+		n.proc = nil
 	}
-	_ = w.proc.Process.Signal(syscall.SIGKILL)
-	_ = w.proc.Wait()
-	w.proc = nil
+	w.mu.Unlock()
+	w.pickAPINode()
 }
 
-// stop ends the process gracefully.
+// stop ends every node gracefully.
 func (w *world) stop() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	if w.proc == nil {
-		return
+	for i, n := range w.nodes {
+		if n.proc == nil {
+			continue
+		}
+		_ = n.proc.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _ = n.proc.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(20 * time.Second):
+			_ = n.proc.Process.Kill()
+			<-done
+		}
+		if w.t.Failed() {
+			w.t.Logf("autocred log of node %d (tail):\n%s", i, tail(n.logs.String(), 60))
+		}
+		n.proc = nil
 	}
-	_ = w.proc.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { _ = w.proc.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		_ = w.proc.Process.Kill()
-		<-done
-	}
-	if w.t.Failed() {
-		w.t.Logf("autocred log (tail):\n%s", tail(w.logs.String(), 60))
-	}
-	w.proc = nil
 }
 
 func tail(s string, n int) string {
@@ -269,7 +351,10 @@ func (w *world) call(method, path string, body, out any) int {
 		must(w.t, err)
 		rd = bytes.NewReader(b)
 	}
-	req, _ := http.NewRequestWithContext(context.Background(), method, "http://"+w.addr+path, rd)
+	w.mu.Lock()
+	addr := w.addr
+	w.mu.Unlock()
+	req, _ := http.NewRequestWithContext(context.Background(), method, "http://"+addr+path, rd)
 	req.Header.Set("Authorization", "Bearer "+w.token)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)

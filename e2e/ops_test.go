@@ -69,11 +69,11 @@ func TestOperationsAndSecrets(t *testing.T) {
 		}
 	}
 	for _, s := range secrets {
-		if strings.Contains(w.logs.String(), s) {
+		if strings.Contains(w.nodes[0].logs.String(), s) {
 			t.Errorf("the debug log holds a secret")
 		}
 	}
-	if !strings.Contains(w.logs.String(), "level=DEBUG") {
+	if !strings.Contains(w.nodes[0].logs.String(), "level=DEBUG") {
 		t.Error("the log has no debug lines: the check above proves nothing")
 	}
 }

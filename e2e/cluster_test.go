@@ -1,0 +1,99 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	simac "github.com/autocred/autocred/sim/activecampaign"
+	simcert "github.com/autocred/autocred/sim/certifier"
+)
+
+// Distributed mode: three nodes on one PostgreSQL database share a batch of
+// 20,000 entries, and one of them (the first started, most likely River's
+// leader) is killed with SIGKILL halfway. Every entry still gets exactly one
+// credential and one email, and the others finish the dead node's jobs.
+//
+// Meanwhile 150 contacts enter a second segment whose mapping reads a custom
+// field, which costs an ActiveCampaign call in each issue job, on whichever
+// node runs it. The nodes together keep within ActiveCampaign's 5 requests
+// per second and Certifier's 200: a budget is the account's, kept in the
+// database, not each node's (with a budget per node, three nodes make 12
+// calls a second to ActiveCampaign and about 290 to Certifier).
+func TestClusterOfThreeNodesSurvivesAKilledNode(t *testing.T) {
+	const n, fielded = 20_000, 150
+	w := newWorld(t, worldOptions{
+		nodes:  3,
+		ac:     simac.Options{RatePerSecond: 5},
+		cert:   simcert.Options{RatePerSecond: 200},
+		acRate: 4, crtRate: 180, poll: 5 * time.Second,
+	})
+	acConn, certConn := w.connect()
+	must(t, w.cert.AddAttribute(workspace, "custom.course_name", "Course Name"))
+	in := make([]simac.ContactInput, n+fielded)
+	for i := range in {
+		in[i] = contact("Cluster", fmt.Sprint("Member", i))
+		if i >= n {
+			in[i].Fields = map[string]string{"COURSE_NAME": "Webinar"}
+		}
+	}
+	ids := w.importContacts(in...)
+	group := w.group("Course")
+	a := w.automation(acConn, certConn, w.segment("Completers", "Completed"), group, nil)
+	b := w.automation(acConn, certConn, w.segment("Attendees", "Attended"), group,
+		map[string]any{"custom_attributes": map[string]string{"custom.course_name": "{{contact.fields.COURSE_NAME}}"}})
+	w.ac.Gate().Reset()
+	w.cert.Gate().Reset()
+
+	start := time.Now()
+	w.tag("Completed", ids[:n]...)
+	w.tag("Attended", ids[n:]...)
+	issued := func(id int64) int {
+		var got automation
+		w.mustCall("GET", fmt.Sprintf("/api/v1/automations/%d", id), nil, &got, 200)
+		return got.Runs["issued"]
+	}
+	w.waitFor("half the credentials", 10*time.Minute, func() bool { return issued(a.ID) >= n/2 })
+	peaks := []float64{w.nodePeakRSS(0), 0, 0}
+	w.killNode(0)
+	killedAt := time.Since(start)
+	w.waitFor("every credential", 10*time.Minute, func() bool { return issued(a.ID) == n && issued(b.ID) == fielded })
+	took := time.Since(start)
+	w.settle(a.ID, b.ID)
+
+	creds, emails := w.credentials(), w.emails()
+	for _, c := range in {
+		if len(creds[c.Email]) != 1 || emails[c.Email] != 1 {
+			t.Fatalf("%s has %d credentials and %d emails, want 1 and 1", c.Email, len(creds[c.Email]), emails[c.Email])
+		}
+	}
+	if got := len(w.cert.Credentials(workspace)); got != len(in) {
+		t.Errorf("%d credentials in all, want %d", got, len(in))
+	}
+	acStats, certStats := w.ac.Gate().Stats(), w.cert.Gate().Stats()
+	if peak := acStats.Accounts[acAccount].PeakPerSecond; peak > 5 {
+		t.Errorf("ActiveCampaign saw %d requests within one second from the three nodes; its limit is 5", peak)
+	}
+	if peak := certStats.Accounts[workspace].PeakPerSecond; peak > 200 {
+		t.Errorf("Certifier saw %d requests within one second from the three nodes; its limit here is 200", peak)
+	}
+	// The surviving nodes both worked: jobs go to any node.
+	var finished []string
+	for i := 1; i < len(w.nodes); i++ {
+		peaks[i] = w.nodePeakRSS(i)
+		m := metricAt(w.nodes[i].addr, `autocred_runs_finished_total{outcome="issued"}`)
+		if m == "" {
+			t.Errorf("node %d finished no run", i)
+		}
+		finished = append(finished, fmt.Sprintf("node %d: %s", i, strings.TrimPrefix(m, `autocred_runs_finished_total{outcome="issued"} `)))
+	}
+	// The bound: the detail calls of the batch and one call per fielded
+	// entry at 5/s; every credential at 200/s.
+	bound := max(time.Duration(float64(n/100+fielded)/5*float64(time.Second)), time.Duration(float64(len(in))/200*float64(time.Second)))
+	t.Logf("cluster: %d credentials by 3 nodes in %s, node 0 killed at %s (bound from the rate limits %s, ratio %.2f); runs issued by the surviving nodes %s; peak memory per node %.0f / %.0f / %.0f MiB; ActiveCampaign %d requests (peak %d/s, %d rate-limited); Certifier %d requests (peak %d/s, %d rate-limited)",
+		len(in), took.Round(time.Second), killedAt.Round(time.Second), bound.Round(time.Second), took.Seconds()/bound.Seconds(),
+		strings.Join(finished, ", "), peaks[0], peaks[1], peaks[2],
+		acStats.Requests, acStats.Accounts[acAccount].PeakPerSecond, acStats.RateLimited,
+		certStats.Requests, certStats.Accounts[workspace].PeakPerSecond, certStats.RateLimited)
+}
