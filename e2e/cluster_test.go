@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
+	"net/url"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -96,4 +99,81 @@ func TestClusterOfThreeNodesSurvivesAKilledNode(t *testing.T) {
 		strings.Join(finished, ", "), peaks[0], peaks[1], peaks[2],
 		acStats.Requests, acStats.Accounts[acAccount].PeakPerSecond, acStats.RateLimited,
 		certStats.Requests, certStats.Accounts[workspace].PeakPerSecond, certStats.RateLimited)
+}
+
+// Web sessions, API tokens and the webhook receiver work on any node: they
+// live in the database (sessions, tokens) or derive from the shared secret
+// key (the webhook's address), so a plain round-robin load balancer will do.
+func TestSessionsTokensAndWebhooksWorkOnAnyNode(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{nodes: 2, hints: true, poll: 10 * time.Minute})
+	first, second := w.nodes[0].addr, w.nodes[1].addr
+
+	// A session made on one node opens pages on the other.
+	admin := exec.Command(binary, "admin", "create", "--email", "ops@example.com", "--database", w.dbArg)
+	admin.Env = append(w.env, "AUTOCRED_ADMIN_PASSWORD=correct horse battery")
+	if out, err := admin.CombinedOutput(); err != nil {
+		t.Fatalf("admin create: %v\n%s", err, out)
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noRedirect.PostForm("http://"+first+"/signin", url.Values{"email": {"ops@example.com"}, "password": {"correct horse battery"}})
+	must(t, err)
+	resp.Body.Close()
+	var session *http.Cookie
+	for _, c := range resp.Cookies() {
+		if c.Value != "" {
+			session = c
+		}
+	}
+	if resp.StatusCode != http.StatusSeeOther || session == nil {
+		t.Fatalf("sign-in on the first node answered %d with cookies %v", resp.StatusCode, resp.Cookies())
+	}
+	req, _ := http.NewRequest("GET", "http://"+second+"/automations", nil)
+	req.AddCookie(session)
+	resp, err = noRedirect.Do(req)
+	must(t, err)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("the second node answered %d to the first node's session, want 200", resp.StatusCode)
+	}
+
+	// The API token (made by "token create") works on both.
+	for _, addr := range []string{first, second} {
+		req, _ := http.NewRequest("GET", "http://"+addr+"/api/v1/connections", nil)
+		req.Header.Set("Authorization", "Bearer "+w.token)
+		resp, err := http.DefaultClient.Do(req)
+		must(t, err)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("the API on %s answered %d to the token, want 200", addr, resp.StatusCode)
+		}
+	}
+
+	// The webhook was registered with the first node's address; a delivery
+	// to the same path on the second node is accepted and acted on. The
+	// contact arrives by import, which fires no webhook, and polling is
+	// every 10 minutes: only the delivery to the second node explains a
+	// credential within seconds.
+	acConn, certConn := w.connect()
+	w.automation(acConn, certConn, w.segment("Completers", "Completed"), w.group("Course"), nil)
+	w.waitFor("the webhook", 30*time.Second, func() bool { return len(w.acWebhooks()) == 1 })
+	in := contact("Any", "Node")
+	in.Tags = []string{"Completed"}
+	ids := w.importContacts(in)
+	hook := strings.Replace(w.acWebhooks()[0].URL, first, second, 1)
+	for _, tc := range []struct {
+		url  string
+		want int
+	}{{hook + "x", http.StatusNotFound}, {hook, http.StatusAccepted}} {
+		resp, err := http.Post(tc.url, "application/x-www-form-urlencoded",
+			strings.NewReader(fmt.Sprintf("type=contact_tag_added&initiated_from=admin&contact%%5Bid%%5D=%d", ids[0])))
+		must(t, err)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Fatalf("delivery to %s answered %d, want %d", tc.url, resp.StatusCode, tc.want)
+		}
+	}
+	w.waitFor("the credential from the second node's hint", 30*time.Second, func() bool {
+		return len(w.credentials()[in.Email]) == 1
+	})
 }

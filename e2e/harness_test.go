@@ -68,6 +68,7 @@ type world struct {
 	addr      string // where the API is called: the first node still up
 	token     string
 	serveArgs []string // without --addr, which is each node's own
+	dbArg     string   // the --database value of every node
 	database  string   // "sqlite" or "postgres"
 	env       []string // the environment of autocred's processes
 
@@ -148,6 +149,7 @@ func newWorld(t testing.TB, o worldOptions) *world {
 		w.nodes = append(w.nodes, &node{addr: freeAddr(t)})
 	}
 	w.addr = w.nodes[0].addr
+	w.dbArg = db
 	w.serveArgs = []string{"serve", "--database", db, "--allow-private-upstreams",
 		"--poll-interval", o.poll.String(), "--ac-rate", fmt.Sprint(o.acRate), "--certifier-rate", fmt.Sprint(o.crtRate), "--log-level", "debug"}
 	if o.hints {

@@ -31,7 +31,8 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
-	_ "modernc.org/sqlite" // the database/sql driver "sqlite", pure Go
+	"modernc.org/sqlite" // the database/sql driver "sqlite", pure Go
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 //go:embed migrations
@@ -63,7 +64,7 @@ func openSQLite(path string) (*DB, error) {
 		return nil, errors.New("no database path given")
 	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
@@ -74,9 +75,20 @@ func openSQLite(path string) (*DB, error) {
 	db.SetMaxOpenConns(1)
 	db.SetConnMaxIdleTime(0)
 	db.SetConnMaxLifetime(0)
-	if err := db.Ping(); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("opening %s: %w", path, err)
+	// Turning a new file to WAL needs it to itself, and SQLite answers
+	// "database is locked" at once, busy timeout or not, while another
+	// process (one starting beside this one) does the same: try again.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		err = db.Ping()
+		if err == nil {
+			break
+		}
+		var serr *sqlite.Error
+		if !errors.As(err, &serr) || serr.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			db.Close()
+			return nil, fmt.Errorf("opening %s: %w", path, err)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	return &DB{sql: db, now: time.Now}, nil
 }
@@ -119,8 +131,8 @@ func (db *DB) migrationDir() string {
 const migrationLock = 0x6175746f63726564
 
 // Migrate brings autocred's tables and River's up to date. It is safe to
-// run on an up-to-date database, and, on PostgreSQL, from several nodes at
-// once: they take turns.
+// run on an up-to-date database, and from several processes at once: they
+// take turns.
 func (db *DB) Migrate(ctx context.Context) error {
 	if db.postgres {
 		conn, err := db.sql.Conn(ctx)
@@ -170,7 +182,17 @@ func (db *DB) Migrate(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("migrating the job tables: %w", err)
 	}
-	if _, err := migrator.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+	_, err = migrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	// SQLite has no advisory lock: two processes starting on a fresh file
+	// (serve and token create, say) may both try River's next step, and
+	// the second fails on the tables the first made. Each step is its own
+	// transaction, so the loser changed nothing; once the winner is done,
+	// trying again finds every step applied.
+	for try := 0; err != nil && !db.postgres && try < 5; try++ {
+		time.Sleep(100 * time.Millisecond)
+		_, err = migrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
+	}
+	if err != nil {
 		return fmt.Errorf("migrating the job tables: %w", err)
 	}
 	return nil

@@ -75,6 +75,37 @@ func TestMigrateTwiceAndReady(t *testing.T) {
 	})
 }
 
+// Nodes that start together all migrate the same fresh database: they take
+// turns, and every one of them ends up ready.
+func TestMigrateFromSeveralNodesAtOnce(t *testing.T) {
+	for _, kind := range testdb.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			dsn := testdb.DSN(t, kind)
+			errs := make(chan error, 4)
+			for range cap(errs) {
+				go func() {
+					db, err := Open(dsn)
+					if err != nil {
+						errs <- err
+						return
+					}
+					defer db.Close()
+					if err := db.Migrate(context.Background()); err != nil {
+						errs <- err
+						return
+					}
+					errs <- db.Ready(context.Background())
+				}()
+			}
+			for range cap(errs) {
+				if err := <-errs; err != nil {
+					t.Errorf("a node starting with the others: %v", err)
+				}
+			}
+		})
+	}
+}
+
 func TestAutomationRoundTrip(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
 		a := fixture(t, db)
