@@ -2,6 +2,8 @@ module github.com/autocred/autocred
 
 go 1.26.8
 
+toolchain go1.26.10
+
 require (
 	github.com/chromedp/chromedp v0.23.0
 	github.com/jackc/pgx/v5 v5.12.0
