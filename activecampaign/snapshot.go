@@ -142,16 +142,11 @@ func (c *Client) readRun(ctx context.Context, segmentID string, run matchRun, pr
 	path := runPath(segmentID, run.RunID)
 
 	total := int(run.Page.Total)
-	seen := make(map[ID]struct{}, total)
+	// Duplicates (pages that overlap) are dropped after sorting, not with
+	// a set as they arrive: at a million members the set would be most of
+	// a sync's memory.
 	ids := make([]ID, 0, total)
-	add := func(page matchRun) {
-		for _, id := range page.Matches {
-			if _, dup := seen[id]; !dup {
-				seen[id] = struct{}{}
-				ids = append(ids, id)
-			}
-		}
-	}
+	add := func(page matchRun) { ids = append(ids, page.Matches...) }
 	// The answer that said "ready" carries page 1 only if it was cut at
 	// our page size; otherwise page numbers would not line up.
 	first := 1
@@ -178,13 +173,14 @@ func (c *Client) readRun(ctx context.Context, segmentID string, run matchRun, pr
 			progress(len(ids), total)
 		}
 	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
 	if len(ids) != total {
 		return nil, fmt.Errorf("%w: run %s announced %d members but its pages held %d", ErrIncomplete, run.RunID, total, len(ids))
 	}
 	if progress != nil {
 		progress(len(ids), total)
 	}
-	slices.Sort(ids)
 	return ids, nil
 }
 

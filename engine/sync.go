@@ -85,6 +85,7 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 	for i, id := range snap.IDs {
 		ids[i] = int64(id)
 	}
+	snap.IDs = nil // a million members: let the client's copy go now
 	ids = autocred.SortIDs(ids)
 
 	entered := map[int64][]int64{} // automation → contacts that entered
