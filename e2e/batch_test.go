@@ -18,6 +18,10 @@ import (
 // (5 requests/s) and Certifier at 200/s. Every one is issued exactly once,
 // and ActiveCampaign never saw more than 5 requests in any one second.
 func TestR8LargeBatchAtTheRealRateLimit(t *testing.T) {
+	// Beside the other tests: it waits on its own sandboxes' rate limits
+	// far more than it uses the machine. scripts/proof runs it alone for
+	// the numbers of docs/benchmarks.md.
+	t.Parallel()
 	const n = 20_000
 	w := newWorld(t, worldOptions{
 		ac:     simac.Options{RatePerSecond: 5},

@@ -25,12 +25,17 @@ import (
 // database, not each node's (with a budget per node, three nodes make 12
 // calls a second to ActiveCampaign and about 290 to Certifier).
 func TestClusterOfThreeNodesSurvivesAKilledNode(t *testing.T) {
+	// Beside the other tests, like R8. Certifier's budget is set well under
+	// the sandbox's 200/s: a node starved of CPU for a moment sends the
+	// slots it reserved late, all at once, and the sandbox counts them in
+	// one second with the others' (measured alone: peak 188/s at 180).
+	t.Parallel()
 	const n, fielded = 20_000, 150
 	w := newWorld(t, worldOptions{
 		nodes:  3,
 		ac:     simac.Options{RatePerSecond: 5},
 		cert:   simcert.Options{RatePerSecond: 200},
-		acRate: 4, crtRate: 180, poll: 5 * time.Second,
+		acRate: 4, crtRate: 160, poll: 5 * time.Second,
 	})
 	acConn, certConn := w.connect()
 	must(t, w.cert.AddAttribute(workspace, "custom.course_name", "Course Name"))

@@ -74,6 +74,7 @@ func TestHintIssuesWithinSeconds(t *testing.T) {
 // 5 requests per second, and is folded into syncs instead of 10,000 checks:
 // every credential arrives as fast as a sync would bring it.
 func TestHintStormIsFoldedIntoSyncs(t *testing.T) {
+	t.Parallel()
 	const n = 10_000
 	w := newWorld(t, worldOptions{hints: true, poll: 10 * time.Minute,
 		ac: simac.Options{RatePerSecond: 5}, cert: simcert.Options{RatePerSecond: 200}, acRate: 4, crtRate: 190})
