@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/internal/testenv"
 )
 
 func (a *apiTest) automations() []automationJSON {
@@ -145,6 +146,11 @@ func TestAutomationLifecycle(t *testing.T) {
 	}
 	a.call("POST", path+"/sync", nil).fails(t, http.StatusConflict, autocred.ECONFLICT, "")
 	a.call("POST", path+"/pause", nil).fails(t, http.StatusConflict, autocred.ECONFLICT, "")
+	// The segment's next reads fail (all the client's tries of one sync),
+	// so that the new baseline cannot finish before the answer is read.
+	if err := a.env.AC.FailNextMatchRuns(testenv.ACAccount, 3); err != nil {
+		t.Fatal(err)
+	}
 	if got := drive("resume", "", http.StatusAccepted); got.Status != "baselining" {
 		t.Errorf("resume without a body: %s, want a new baseline", got.Status)
 	}
@@ -156,6 +162,9 @@ func TestAutomationLifecycle(t *testing.T) {
 	}
 	drive("pause", "", http.StatusAccepted)
 	a.call("POST", path+"/resume", `{"catchup":true}`).fails(t, http.StatusBadRequest, autocred.EINVALID, "")
+	if err := a.env.AC.FailNextMatchRuns(testenv.ACAccount, 3); err != nil {
+		t.Fatal(err)
+	}
 	if got := drive("resume", `{"catch_up":false}`, http.StatusAccepted); got.Status != "baselining" {
 		t.Errorf("resume with catch_up false: %s", got.Status)
 	}

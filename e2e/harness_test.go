@@ -132,6 +132,7 @@ func newWorld(t testing.TB, o worldOptions) *world {
 		w.database = "postgres"
 	}
 	db := testdb.DSN(t, w.database)
+	t.Cleanup(w.stop) // before the database is dropped (cleanups run last first)
 	if w.database == "sqlite" {
 		db = filepath.Join(w.dir, "autocred.db")
 	}
