@@ -227,19 +227,13 @@ func (w *world) pickAPINode() {
 func (w *world) peakRSS() float64 { return w.nodePeakRSS(0) }
 
 // nodePeakRSS is node i's peak resident memory, in MiB; 0 while it is down.
-func (w *world) nodePeakRSS(i int) float64 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	n := w.nodes[i]
-	if n.proc == nil {
-		return 0
-	}
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", n.proc.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+func (w *world) nodePeakRSS(i int) float64 { return w.nodeMemory(i, "VmHWM") }
+
+// nodeMemory reads one memory figure of node i's /proc status ("VmHWM",
+// "VmRSS"), in MiB; 0 while it is down.
+func (w *world) nodeMemory(i int, field string) float64 {
+	for line := range strings.SplitSeq(string(w.procFile(i, "status")), "\n") {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
 			var kb float64
 			fmt.Sscanf(strings.TrimSpace(rest), "%f", &kb)
 			return kb / 1024
@@ -251,24 +245,30 @@ func (w *world) nodePeakRSS(i int) float64 {
 // nodeCPU is the CPU time (user and system) node i has used so far; 0
 // while it is down.
 func (w *world) nodeCPU(i int) time.Duration {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	n := w.nodes[i]
-	if n.proc == nil {
-		return 0
-	}
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n.proc.Process.Pid))
-	if err != nil {
-		return 0
-	}
+	data := w.procFile(i, "stat")
 	// The fields after the command name (which may hold spaces, so it is
 	// skipped up to its closing parenthesis): utime and stime are the
 	// 12th and 13th, in clock ticks of 1/100 s on Linux.
 	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	if len(f) < 13 {
+		return 0
+	}
 	var utime, stime int64
 	fmt.Sscan(f[11], &utime)
 	fmt.Sscan(f[12], &stime)
 	return time.Duration(utime+stime) * 10 * time.Millisecond
+}
+
+// procFile reads /proc/<pid>/<name> of node i; nil while it is down.
+func (w *world) procFile(i int, name string) []byte {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := w.nodes[i]
+	if n.proc == nil {
+		return nil
+	}
+	data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/%s", n.proc.Process.Pid, name))
+	return data
 }
 
 // metric returns the lines of /metrics about one metric, for logs.

@@ -258,23 +258,4 @@ func (w *world) scaleSyncsDone() int64 {
 
 // scaleNodeRSS is the first node's resident memory now (VmRSS), in MiB: beside
 // the peak, it tells memory held from memory used for a moment.
-func scaleNodeRSS(w *world) float64 {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	n := w.nodes[0]
-	if n.proc == nil {
-		return 0
-	}
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", n.proc.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	for line := range strings.SplitSeq(string(data), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			var kb float64
-			fmt.Sscanf(strings.TrimSpace(rest), "%f", &kb)
-			return kb / 1024
-		}
-	}
-	return 0
-}
+func scaleNodeRSS(w *world) float64 { return w.nodeMemory(0, "VmRSS") }

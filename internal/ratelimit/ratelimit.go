@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/autocred/autocred/internal/upstream"
 )
 
 // Reserver keeps request budgets shared by several processes. The store
@@ -85,14 +87,7 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		if err != nil || wait <= 0 {
 			return err
 		}
-		t := time.NewTimer(wait)
-		defer t.Stop()
-		select {
-		case <-t.C:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		return upstream.Sleep(ctx, wait)
 	}
 	return ctx.Err()
 }
