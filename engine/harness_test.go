@@ -1,9 +1,12 @@
 package engine
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -76,6 +79,7 @@ func newHarness(t *testing.T, kind string, acOpts simac.Options, certOpts simcer
 	h.acConn, h.crtConn = ac.ID, crt.ID
 
 	h.engine, err = New(Config{
+		Logger:        failureLog(t),
 		Store:         h.store,
 		Clients:       NewClients(ClientsConfig{Box: h.box, ACPollInterval: 10 * time.Millisecond, ACPerSecond: -1, CertifierPerSecond: -1}),
 		PollInterval:  100 * time.Millisecond,
@@ -209,4 +213,33 @@ func (h *harness) settle(a autocred.Automation) {
 		return now.SnapshotSeq >= got.SnapshotSeq+2
 	})
 	h.waitFor("runs to finish", func() bool { return len(h.runs(a.ID)[autocred.RunPending]) == 0 })
+}
+
+// failureLog returns a logger whose lines are shown only if the test fails:
+// the engine's story of a timed-out wait, without noise from passing tests.
+func failureLog(t *testing.T) *slog.Logger {
+	w := &lockedBuffer{}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("engine log:\n%s", w.String())
+		}
+	})
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
