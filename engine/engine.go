@@ -20,6 +20,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -72,13 +73,17 @@ type Engine struct {
 	river   *river.Client[*sql.Tx]
 	holder  string
 	hints   hintCounter
+	// lastSchedule is when this process last ran the schedule (UnixNano).
+	lastSchedule atomic.Int64
 }
 
 // The queues: syncs apart from issues, so that a long sync never keeps
-// credentials waiting.
+// credentials waiting, and the schedule apart from both, so that it runs on
+// time however busy they are and never takes a sync's worker.
 const (
-	queueIssue = river.QueueDefault
-	queueSync  = "sync"
+	queueIssue    = river.QueueDefault
+	queueSync     = "sync"
+	queueSchedule = "schedule"
 )
 
 // New builds an Engine; Start runs it.
@@ -128,6 +133,10 @@ func New(cfg Config) (*Engine, error) {
 		Queues: map[string]river.QueueConfig{
 			queueIssue: {MaxWorkers: cfg.IssueWorkers},
 			queueSync:  {MaxWorkers: 4},
+			// One at a time: a second would only find the same due syncs.
+			// Its jobs come every ScheduleEvery, so it is polled less often
+			// than the others.
+			queueSchedule: {MaxWorkers: 1, FetchPollInterval: max(cfg.ScheduleEvery/10, 50*time.Millisecond)},
 		},
 		Workers: workers,
 		PeriodicJobs: []*river.PeriodicJob{

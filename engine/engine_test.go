@@ -3,13 +3,15 @@ package engine
 import (
 	"context"
 	"database/sql"
-	"github.com/autocred/autocred/internal/testdb"
+	"testing"
 	"time"
 
-	"testing"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/certifier"
+	"github.com/autocred/autocred/internal/testdb"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 	simcert "github.com/autocred/autocred/sim/certifier"
 )
@@ -206,5 +208,35 @@ func TestCreateIssueSendIsNotFollowedBySend(t *testing.T) {
 		if n := h.credentialsFor("ana@example.com"); n != 1 {
 			t.Errorf("%d credentials, want 1", n)
 		}
+	})
+}
+
+// A segment that takes longer to read than its interval is read again as
+// soon as the last read ends, without a queue of syncs building up behind
+// it: a queue that grows by one sync every interval would, on a slow
+// database, keep the workers busy with syncs that only wait for the lease.
+func TestSlowSyncIsNotJoinedByAQueue(t *testing.T) {
+	forEachDB(t, func(t *testing.T, kind string) {
+		// The harness polls every 100 ms; each read of the segment takes a
+		// second.
+		h := newHarness(t, kind, simac.Options{RatePerSecond: -1, MatchRunDelay: time.Second}, simcert.Options{RatePerSecond: -1})
+		a := h.automation(h.segment("Done", "Done"), nil)
+		ctx := context.Background()
+		waiting := 0
+		for range 10 {
+			time.Sleep(500 * time.Millisecond)
+			jobs, err := h.engine.river.JobList(ctx, river.NewJobListParams().Kinds("sync").First(100).
+				States(rivertype.JobStateAvailable, rivertype.JobStateScheduled, rivertype.JobStateRetryable, rivertype.JobStateRunning))
+			if err != nil {
+				t.Fatal(err)
+			}
+			waiting = max(waiting, len(jobs.Jobs))
+		}
+		// One running, and one enqueued by a hint or a schedule tick that
+		// came as it finished.
+		if waiting > 2 {
+			t.Errorf("%d syncs of one segment queued or running at once, want at most 2", waiting)
+		}
+		h.settle(a) // and the segment is still read, back to back
 	})
 }

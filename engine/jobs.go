@@ -20,7 +20,7 @@ func (scheduleArgs) Kind() string { return "schedule" }
 
 // One run of the schedule is enough; the next tick is the retry.
 func (scheduleArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: queueSync, MaxAttempts: 1}
+	return river.InsertOpts{Queue: queueSchedule, MaxAttempts: 1}
 }
 
 // syncArgs reads one segment of one ActiveCampaign connection.

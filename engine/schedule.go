@@ -25,14 +25,37 @@ type segmentKey struct {
 
 func (w *scheduleWorker) Work(ctx context.Context, _ *river.Job[scheduleArgs]) error {
 	e := w.e
+	// River inserts a schedule job every ScheduleEvery whether or not the
+	// last one has run. When the database is slow they queue up; each would
+	// find the same work, so this process runs the schedule at most once per
+	// half period and the rest of a backlog is done at once.
 	now := time.Now()
+	if last := e.lastSchedule.Load(); last != 0 && now.Sub(time.Unix(0, last)) < e.cfg.ScheduleEvery/2 {
+		return nil
+	}
+	e.lastSchedule.Store(now.UnixNano())
+
 	due, err := e.store.DueForSync(ctx, now)
 	if err != nil || len(due) == 0 {
 		return err
 	}
+	hinted, err := e.hintedConnections(ctx)
+	if err != nil {
+		return err
+	}
 	// Several automations on one segment share one sync: it is read once.
 	queued := map[segmentKey]bool{}
-	err = e.store.Tx(ctx, func(tx *sql.Tx) error {
+	return e.store.Tx(ctx, func(tx *sql.Tx) error {
+		for _, a := range due {
+			// Until the sync records when the next one is due, no other is
+			// enqueued: one a little slower than its interval is not joined
+			// by a queue of others. The guard lets a sync whose process died
+			// be replaced once its lease has run out.
+			guard := max(e.interval(a, hinted), leaseTTL)
+			if err := e.store.SetNextSync(ctx, tx, a.ID, now.Add(guard)); err != nil {
+				return err
+			}
+		}
 		for _, a := range due {
 			k := segmentKey{a.Trigger.ConnectionID, a.Trigger.SegmentID}
 			if queued[k] {
@@ -45,19 +68,6 @@ func (w *scheduleWorker) Work(ctx context.Context, _ *river.Job[scheduleArgs]) e
 		}
 		return nil
 	})
-	if err != nil {
-		return err
-	}
-	hinted, err := e.hintedConnections(ctx)
-	if err != nil {
-		return err
-	}
-	for _, a := range due {
-		if err := e.store.SetNextSync(ctx, a.ID, now.Add(e.interval(a, hinted))); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // interval is how often an automation's segment is read: its own setting,

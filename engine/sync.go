@@ -108,8 +108,14 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 	if err := e.enter(ctx, ac, autos, entered); err != nil {
 		return e.syncFailed(ctx, connID, autos, err)
 	}
+	hinted, err := e.hintedConnections(ctx)
+	if err != nil {
+		return err
+	}
 	for _, a := range autos {
-		if err := e.store.RecordSync(ctx, a.ID, started, ""); err != nil {
+		// The next sync is due an interval after this one started, so a
+		// segment is read at its interval however long a read takes.
+		if err := e.store.RecordSync(ctx, a.ID, started, "", started.Add(e.interval(a, hinted))); err != nil {
 			return err
 		}
 	}
@@ -140,8 +146,12 @@ func (e *Engine) syncFailed(ctx context.Context, connID int64, autos []autocred.
 		msg = reason
 		err = nil // nothing to retry until a user fixes the key
 	}
+	// The next periodic sync is the retry: a fresh snapshot, at the usual
+	// interval, so that a failing segment is not read more often than a
+	// healthy one.
+	now := time.Now()
 	for _, a := range autos {
-		if rerr := e.store.RecordSync(context.WithoutCancel(ctx), a.ID, time.Now(), msg); rerr != nil {
+		if rerr := e.store.RecordSync(context.WithoutCancel(ctx), a.ID, now, msg, now.Add(e.interval(a, nil))); rerr != nil {
 			return rerr
 		}
 	}

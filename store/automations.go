@@ -174,9 +174,11 @@ func (db *DB) SetBaselineProgress(ctx context.Context, id int64, p autocred.Prog
 	return err
 }
 
-// RecordSync records the end of a sync of an automation, and its error.
-func (db *DB) RecordSync(ctx context.Context, id int64, at time.Time, syncErr string) error {
-	_, err := db.pool().ExecContext(ctx, `UPDATE automations SET last_sync_at = ?, last_sync_error = ? WHERE id = ?`, ms(at), syncErr, id)
+// RecordSync records the end of a sync of an automation: when it started,
+// its error, and when the next periodic sync is due.
+func (db *DB) RecordSync(ctx context.Context, id int64, at time.Time, syncErr string, next time.Time) error {
+	_, err := db.pool().ExecContext(ctx, `UPDATE automations SET last_sync_at = ?, last_sync_error = ?, next_sync_at = ? WHERE id = ?`,
+		ms(at), syncErr, ms(next), id)
 	return err
 }
 
@@ -207,8 +209,8 @@ func (db *DB) DueForSync(ctx context.Context, now time.Time) ([]autocred.Automat
 		WHERE status IN ('baselining', 'active') AND next_sync_at <= ? ORDER BY next_sync_at`, ms(now))
 }
 
-// SetNextSync schedules an automation's next periodic sync.
-func (db *DB) SetNextSync(ctx context.Context, id int64, at time.Time) error {
-	_, err := db.pool().ExecContext(ctx, `UPDATE automations SET next_sync_at = ? WHERE id = ?`, ms(at), id)
+// SetNextSync schedules an automation's next periodic sync, in tx.
+func (db *DB) SetNextSync(ctx context.Context, tx *sql.Tx, id int64, at time.Time) error {
+	_, err := db.in(tx).ExecContext(ctx, `UPDATE automations SET next_sync_at = ? WHERE id = ?`, ms(at), id)
 	return err
 }
