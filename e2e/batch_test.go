@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -231,9 +232,15 @@ func TestR9CrashesAndFaultsNeverDuplicateOrLose(t *testing.T) {
 
 // A snapshot that fails halfway marks nobody as left: when reading works
 // again, nobody who stayed in gets a second credential.
+//
+// Three kinds of failure follow each other, and each lasts until syncs have
+// really failed from it: the run's status cannot be read (500), the runs
+// fail, the runs expire (404). Runs are not ready at once (the sandbox waits
+// 50 ms of the 400 ms a run takes), so every read polls one, as a large
+// segment would.
 func TestFailedSnapshotsChangeNothing(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t, worldOptions{})
+	w := newWorld(t, worldOptions{ac: simac.Options{MatchRunDelay: 400 * time.Millisecond, InlineWait: 50 * time.Millisecond}})
 	acConn, certConn := w.connect()
 	var in []simac.ContactInput
 	for i := range 30 {
@@ -244,13 +251,40 @@ func TestFailedSnapshotsChangeNothing(t *testing.T) {
 	w.tag("Completed", ids...)
 	w.waitFor("30 credentials", time.Minute, func() bool { return len(byStatus(w.runs(a.ID, ""))["issued"]) == 30 })
 
-	// Every page read fails, then every run fails, then every run expires.
-	must(t, w.ac.Gate().SetRules([]traffic.Rule{{Endpoint: "GET /api/3/segmentMatchSome/{segment}/{run}", ErrorRate: 1}}))
-	time.Sleep(3 * time.Second)
-	must(t, w.ac.Gate().SetRules(nil))
-	must(t, w.ac.FailNextMatchRuns(acAccount, 20))
-	time.Sleep(3 * time.Second)
-	must(t, w.ac.ExpireMatchRuns(acAccount))
+	poll := "GET /api/3/segmentMatchAll/{segment}/{run}"
+	// Runs expire every 100 ms, so that each expires before it is ready.
+	stopExpiring := make(chan struct{})
+	expireRuns := func() {
+		for {
+			select {
+			case <-stopExpiring:
+				return
+			case <-time.After(100 * time.Millisecond):
+				_ = w.ac.ExpireMatchRuns(acAccount)
+			}
+		}
+	}
+	phases := []struct {
+		name        string
+		start, stop func() error
+		result      string // the syncs_total result the failed syncs count under
+	}{
+		{"status reads answer 500",
+			func() error { return w.ac.Gate().SetRules([]traffic.Rule{{Endpoint: poll, ErrorRate: 1}}) },
+			func() error { return w.ac.Gate().SetRules(nil) }, "error"},
+		{"runs fail",
+			func() error { return w.ac.FailNextMatchRuns(acAccount, 1000) },
+			func() error { return w.ac.FailNextMatchRuns(acAccount, 0) }, "incomplete"},
+		{"runs expire",
+			func() error { go expireRuns(); return nil },
+			func() error { close(stopExpiring); return nil }, "incomplete"},
+	}
+	for _, p := range phases {
+		before := failedSyncs(w, p.result)
+		must(t, p.start())
+		w.waitFor("two syncs failed: "+p.name, 2*time.Minute, func() bool { return failedSyncs(w, p.result) >= before+2 })
+		must(t, p.stop())
+	}
 	w.settle(a.ID)
 
 	if runs := w.runs(a.ID, ""); len(runs) != 30 {
@@ -259,6 +293,13 @@ func TestFailedSnapshotsChangeNothing(t *testing.T) {
 	if got := len(w.cert.Credentials(workspace)); got != 30 {
 		t.Errorf("%d credentials, want 30", got)
 	}
+}
+
+// failedSyncs reads autocred's count of the syncs that ended with result.
+func failedSyncs(w *world, result string) int {
+	line := w.metric(`autocred_syncs_total{result="` + result + `"}`)
+	n, _ := strconv.Atoi(line[strings.LastIndexByte(line, ' ')+1:])
+	return n
 }
 
 // Churn (issue #7): while each of several snapshots in a row is being read,
