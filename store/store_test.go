@@ -298,6 +298,28 @@ func TestTokens(t *testing.T) {
 		if _, err := db.CreateToken(ctx, " "); autocred.ErrorCode(err) != autocred.EINVALID {
 			t.Errorf("empty name: %v", err)
 		}
+
+		// Listed without the token, with its last use; revoked, refused.
+		other, err := db.CreateToken(ctx, "zapier")
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := db.Tokens(ctx)
+		if err != nil || len(list) != 2 || list[0].Name != "ci" || list[0].LastUsedAt.IsZero() || !list[1].LastUsedAt.IsZero() {
+			t.Fatalf("Tokens = %+v, %v; want ci (used) then zapier (never used)", list, err)
+		}
+		if err := db.RevokeToken(ctx, list[0].ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.CheckToken(ctx, token); autocred.ErrorCode(err) != autocred.EUNAUTHORIZED {
+			t.Errorf("a revoked token: %v, want it refused", err)
+		}
+		if name, err := db.CheckToken(ctx, other); err != nil || name != "zapier" {
+			t.Errorf("the other token after a revocation: %q, %v", name, err)
+		}
+		if err := db.RevokeToken(ctx, list[0].ID); autocred.ErrorCode(err) != autocred.ENOTFOUND {
+			t.Errorf("revoking twice: %v, want not found", err)
+		}
 	})
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/autocred/autocred"
 )
@@ -55,4 +56,38 @@ func (db *DB) CheckToken(ctx context.Context, token string) (string, error) {
 	}
 	_, _ = db.pool().ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, ms(db.now()), id)
 	return name, nil
+}
+
+// Token is an API token as it is listed: its hash is never read back.
+type Token struct {
+	ID         int64
+	Name       string
+	CreatedAt  time.Time
+	LastUsedAt time.Time // zero if never used
+}
+
+// Tokens lists the API tokens, oldest first.
+func (db *DB) Tokens(ctx context.Context) ([]Token, error) {
+	return queryAll(ctx, db.pool(), func(row rowScanner) (Token, error) {
+		var t Token
+		var created, used int64
+		err := row.Scan(&t.ID, &t.Name, &created, &used)
+		t.CreatedAt, t.LastUsedAt = fromMS(created), fromMS(used)
+		return t, err
+	}, `SELECT id, name, created_at, last_used_at FROM api_tokens ORDER BY id`)
+}
+
+// RevokeToken deletes an API token. Every node looks tokens up in the
+// database on each request, so the next request with it is refused.
+func (db *DB) RevokeToken(ctx context.Context, id int64) error {
+	res, err := db.pool().ExecContext(ctx, `DELETE FROM api_tokens WHERE id = ?`, id)
+	if err != nil {
+		return fmt.Errorf("revoking token %d: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return autocred.Errorf(autocred.ENOTFOUND, "there is no API token %d; `autocred token list` shows them", id)
+	}
+	return nil
 }

@@ -29,7 +29,7 @@ func commands() []command {
 		{"demo", "the sandboxes, autocred on them, and a story that shows every rule", runDemo},
 		{"serve", "run autocred: the engine, the REST API, health and metrics", runServe},
 		{"migrate", "create or upgrade the database, then exit", runMigrate},
-		{"token", "token create --name NAME: make an API token", runToken},
+		{"token", "token create --name NAME, list, revoke --id ID: the REST API's tokens", runToken},
 		{"admin", "admin create --email EMAIL: make a user of the web UI", runAdmin},
 		{"sim", "run the ActiveCampaign and Certifier sandboxes on localhost", runSim},
 	}

@@ -271,31 +271,6 @@ func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return nil
 }
 
-func runToken(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprintln(stderr, "usage: autocred token create --name NAME [--database FILE]")
-		return errUsage
-	}
-	fs := newFlagSet("token create", stderr)
-	name := fs.String("name", "", "who or what uses the token (required)")
-	database := databaseFlag(fs)
-	if err := parseFlags(fs, args[1:]); err != nil {
-		return err
-	}
-	st, err := openStore(ctx, *database)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	token, err := st.CreateToken(ctx, *name)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(stdout, "New API token (shown once; send it as Authorization: Bearer <token>):")
-	fmt.Fprintln(stdout, token)
-	return nil
-}
-
 func runAdmin(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {
 		fmt.Fprintln(stderr, "usage: autocred admin create --email EMAIL [--database FILE]  (the password on standard input, or in AUTOCRED_ADMIN_PASSWORD)")
