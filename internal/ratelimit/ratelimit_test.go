@@ -91,3 +91,45 @@ func TestSharedLimiterGivesUpWithItsContext(t *testing.T) {
 		t.Errorf("Wait returned after %s, not when its context ended", took)
 	}
 }
+
+// slotChecker is a fakeReserver that records whether a slot was reserved
+// while an earlier reserved slot had not come yet.
+type slotChecker struct {
+	fakeReserver
+	last  time.Time
+	early int
+}
+
+func (c *slotChecker) ReserveRequest(ctx context.Context, key string, interval time.Duration) (time.Duration, error) {
+	wait, err := c.fakeReserver.ReserveRequest(ctx, key, interval)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	if now.Before(c.last) {
+		c.early++
+	}
+	c.last = now.Add(wait)
+	return wait, err
+}
+
+// The requests of one account hold one reserved slot at a time: if several
+// waited for theirs, a pause of the process would release them together.
+func TestOneRequestAtATimeHoldsASlot(t *testing.T) {
+	c := &slotChecker{}
+	l := NewSharedRegistry("activecampaign", 50, c).For("acme") // 20 ms apart
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if err := l.Wait(context.Background()); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if c.early > 0 {
+		t.Errorf("%d of 8 requests reserved a slot while an earlier one still waited for its own", c.early)
+	}
+	if len(c.keys) != 8 {
+		t.Errorf("%d reservations for 8 requests", len(c.keys))
+	}
+}
