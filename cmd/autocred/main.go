@@ -31,6 +31,7 @@ func commands() []command {
 		{"migrate", "create or upgrade the database, then exit", runMigrate},
 		{"token", "token create --name NAME, list, revoke --id ID: the REST API's tokens", runToken},
 		{"admin", "admin create --email EMAIL: make a user of the web UI", runAdmin},
+		{"secret-key", "secret-key replace: make a new key the database's, after the old one was lost", runSecretKey},
 		{"sim", "run the ActiveCampaign and Certifier sandboxes on localhost", runSim},
 	}
 }

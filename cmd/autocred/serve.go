@@ -21,7 +21,6 @@ import (
 	"github.com/autocred/autocred/engine"
 	"github.com/autocred/autocred/hooks"
 	"github.com/autocred/autocred/internal/metrics"
-	"github.com/autocred/autocred/internal/secret"
 	"github.com/autocred/autocred/service"
 	"github.com/autocred/autocred/store"
 	"github.com/autocred/autocred/web"
@@ -130,17 +129,10 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 	if err != nil {
 		return nil, err
 	}
-	envKey := os.Getenv("AUTOCRED_SECRET_KEY")
-	if envKey == "" && st.IsPostgres() {
-		st.Close()
-		return nil, errors.New("with PostgreSQL, give the secret key in AUTOCRED_SECRET_KEY, the same on every node (make one with: head -c 32 /dev/urandom | base64)")
+	box, err := loadSecretKey(st, cfg.database)
+	if err == nil {
+		err = checkSecretKey(ctx, st, box)
 	}
-	key, err := secret.LoadKey(envKey, cfg.database+".key")
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	box, err := secret.NewBox(key)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -201,6 +193,10 @@ func rateOrOff(r float64) float64 {
 // in order: stop taking requests, let jobs finish, close the database.
 func (a *app) run(ctx context.Context, ln net.Listener) error {
 	if err := a.engine.Start(ctx); err != nil {
+		a.store.Close()
+		if ctx.Err() != nil {
+			return nil // stopped while starting: Ctrl-C is not a failure
+		}
 		return err
 	}
 	srv := &http.Server{Handler: a.handler, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: 2 * time.Minute, IdleTimeout: 2 * time.Minute}
