@@ -58,7 +58,7 @@ func newHarness(t *testing.T, kind string, acOpts simac.Options, certOpts simcer
 		t.Fatal(err)
 	}
 
-	if h.store, err = store.Open(testdb.DSN(t, kind)); err != nil {
+	if h.store, err = store.Open(context.Background(), testdb.DSN(t, kind)); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.store.Close() })

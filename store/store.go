@@ -51,15 +51,16 @@ func IsPostgres(database string) bool {
 }
 
 // Open opens a database: a PostgreSQL URL, or a SQLite file path (created
-// if needed). It does not migrate: call Migrate.
-func Open(database string) (*DB, error) {
+// if needed). It does not migrate: call Migrate. ctx bounds the wait for a
+// database that is busy or slow to answer.
+func Open(ctx context.Context, database string) (*DB, error) {
 	if IsPostgres(database) {
-		return openPostgres(database)
+		return openPostgres(ctx, database)
 	}
-	return openSQLite(database)
+	return openSQLite(ctx, database)
 }
 
-func openSQLite(path string) (*DB, error) {
+func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("no database path given")
 	}
@@ -79,7 +80,7 @@ func openSQLite(path string) (*DB, error) {
 	// "database is locked" at once, busy timeout or not, while another
 	// process (one starting beside this one) does the same: try again.
 	for deadline := time.Now().Add(10 * time.Second); ; {
-		err = db.Ping()
+		err = db.PingContext(ctx)
 		if err == nil {
 			break
 		}
@@ -88,12 +89,15 @@ func openSQLite(path string) (*DB, error) {
 			db.Close()
 			return nil, fmt.Errorf("opening %s: %w", path, err)
 		}
-		time.Sleep(20 * time.Millisecond)
+		if err := pause(ctx, 20*time.Millisecond); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("opening %s: %w", path, err)
+		}
 	}
 	return &DB{sql: db, now: time.Now}, nil
 }
 
-func openPostgres(url string) (*DB, error) {
+func openPostgres(ctx context.Context, url string) (*DB, error) {
 	db, err := sql.Open("pgx", url)
 	if err != nil {
 		return nil, fmt.Errorf("opening PostgreSQL: %w", err)
@@ -103,7 +107,7 @@ func openPostgres(url string) (*DB, error) {
 	db.SetMaxOpenConns(30)
 	db.SetMaxIdleConns(10)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
@@ -189,13 +193,27 @@ func (db *DB) Migrate(ctx context.Context) error {
 	// transaction, so the loser changed nothing; once the winner is done,
 	// trying again finds every step applied.
 	for try := 0; err != nil && !db.postgres && try < 5; try++ {
-		time.Sleep(100 * time.Millisecond)
+		if perr := pause(ctx, 100*time.Millisecond); perr != nil {
+			return fmt.Errorf("migrating the job tables: %w", perr)
+		}
 		_, err = migrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
 	}
 	if err != nil {
 		return fmt.Errorf("migrating the job tables: %w", err)
 	}
 	return nil
+}
+
+// pause waits d, or less if ctx ends first.
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // RiverDriver is River's driver for this database, over the same pool, so

@@ -19,7 +19,7 @@ import (
 func forEachDB(t *testing.T, test func(t *testing.T, db *DB)) {
 	for _, kind := range testdb.Kinds {
 		t.Run(kind, func(t *testing.T) {
-			db, err := Open(testdb.DSN(t, kind))
+			db, err := Open(context.Background(), testdb.DSN(t, kind))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -64,7 +64,7 @@ func TestMigrateTwiceAndReady(t *testing.T) {
 		if err := db.Ready(context.Background()); err != nil {
 			t.Fatalf("Ready: %v", err)
 		}
-		fresh, err := Open(filepath.Join(t.TempDir(), "fresh.db"))
+		fresh, err := Open(context.Background(), filepath.Join(t.TempDir(), "fresh.db"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -84,7 +84,7 @@ func TestMigrateFromSeveralNodesAtOnce(t *testing.T) {
 			errs := make(chan error, 4)
 			for range cap(errs) {
 				go func() {
-					db, err := Open(dsn)
+					db, err := Open(context.Background(), dsn)
 					if err != nil {
 						errs <- err
 						return

@@ -112,7 +112,7 @@ type app struct {
 
 // openStore opens and migrates the database.
 func openStore(ctx context.Context, path string) (*store.DB, error) {
-	st, err := store.Open(path)
+	st, err := store.Open(ctx, path)
 	if err != nil {
 		return nil, err
 	}

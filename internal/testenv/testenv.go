@@ -81,7 +81,7 @@ func New(t testing.TB, opts Options) *Env {
 	}
 
 	dir := t.TempDir()
-	st, err := store.Open(testdb.DSN(t, cmp.Or(opts.Database, "sqlite")))
+	st, err := store.Open(context.Background(), testdb.DSN(t, cmp.Or(opts.Database, "sqlite")))
 	if err != nil {
 		t.Fatal(err)
 	}
