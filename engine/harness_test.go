@@ -202,16 +202,24 @@ func (h *harness) runs(automationID int64) map[autocred.RunStatus][]autocred.Run
 	return out
 }
 
-// settle waits until an automation has no pending run and two more syncs
-// have passed, so that anything left to happen has happened.
+// settle waits until an automation has no pending run and two syncs that
+// started after the call have completed, so that anything left to happen
+// has happened. (Counting any two syncs is not enough: one that read the
+// segment before a change may finish after the call.)
 func (h *harness) settle(a autocred.Automation) {
 	h.t.Helper()
 	h.waitFor("runs to finish", func() bool { return len(h.runs(a.ID)[autocred.RunPending]) == 0 })
-	got, _ := h.store.Automation(context.Background(), a.ID)
-	h.waitFor("two more syncs", func() bool {
-		now, _ := h.store.Automation(context.Background(), a.ID)
-		return now.SnapshotSeq >= got.SnapshotSeq+2
-	})
+	since := time.Now()
+	for range 2 {
+		h.waitFor("a sync that started after the last", func() bool {
+			now, _ := h.store.Automation(context.Background(), a.ID)
+			if now.LastSyncAt.After(since) {
+				since = now.LastSyncAt
+				return true
+			}
+			return false
+		})
+	}
 	h.waitFor("runs to finish", func() bool { return len(h.runs(a.ID)[autocred.RunPending]) == 0 })
 }
 
