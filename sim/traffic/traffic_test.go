@@ -112,6 +112,10 @@ func TestRateLimitIsASlidingWindowPerAccount(t *testing.T) {
 		// 8 at t0, 1 at t0+0.5s: nine arrivals within one second, rejected ones included.
 		t.Errorf("peak for a = %d, want 9", st.Accounts["a"].PeakPerSecond)
 	}
+	if st.Accounts["a"].PeakPer10Seconds != 14 {
+		// and five more a second later: fourteen within ten seconds.
+		t.Errorf("peak over ten seconds for a = %d, want 14", st.Accounts["a"].PeakPer10Seconds)
+	}
 	if st.RateLimited != 4 || st.Accounts["a"].RateLimited != 4 {
 		t.Errorf("rate limited = %d (a: %d), want 4", st.RateLimited, st.Accounts["a"].RateLimited)
 	}
