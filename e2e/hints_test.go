@@ -3,6 +3,7 @@ package e2e
 import (
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +37,7 @@ func TestHintIssuesWithinSeconds(t *testing.T) {
 	}
 
 	// Removed on ActiveCampaign's side (as a 410 answer or a user would).
-	req, _ := http.NewRequest("DELETE", w.acURL+"/api/3/webhooks/"+hook.ID, nil)
+	req, _ := http.NewRequest("DELETE", w.acURL+"/api/3/webhooks/"+strconv.FormatInt(hook.ID, 10), nil)
 	req.Header.Set("Api-Token", acKey)
 	resp, err := http.DefaultClient.Do(req)
 	must(t, err)

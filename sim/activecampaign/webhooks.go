@@ -128,6 +128,30 @@ func (b webhookBody) apply(h *webhook) *apiError {
 	return nil
 }
 
+// WebhookInfo is a registered webhook as tests see it.
+type WebhookInfo struct {
+	ID     int64
+	URL    string
+	Events []string
+}
+
+// Webhooks lists an account's webhooks for tests, without going through
+// the API: a test that polled GET /webhooks would spend the account's
+// request budget (5/s), which the client under test shares.
+func (s *Server) Webhooks(account string) ([]WebhookInfo, error) {
+	a, err := s.mustAccount(account)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	out := make([]WebhookInfo, 0, len(a.webhooks))
+	for _, h := range a.webhooks {
+		out = append(out, WebhookInfo{ID: h.id, URL: h.url, Events: slices.Clone(h.events)})
+	}
+	return out, nil
+}
+
 func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request, a *account) {
 	q := r.URL.Query()
 	limit, offset := pageParams(q)

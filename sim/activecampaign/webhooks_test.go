@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -87,6 +89,11 @@ func TestWebhookCRUDAndValidation(t *testing.T) {
 	w := e.api("GET", "/webhooks/"+id, nil, 200)
 	if get(w, "webhook", "listid") != "0" || get(w, "webhook", "events", 0) != "update" {
 		t.Fatalf("webhook: %v", w)
+	}
+	// Tests see the same webhook without spending the account's requests.
+	if hooks, err := e.srv.Webhooks("acme"); err != nil || len(hooks) != 1 || strconv.FormatInt(hooks[0].ID, 10) != id ||
+		hooks[0].URL != "http://x.example/h" || !slices.Equal(hooks[0].Events, []string{"update"}) {
+		t.Errorf("Webhooks = %+v, %v", hooks, err)
 	}
 	e.api("PUT", "/webhooks/"+id, map[string]any{"webhook": map[string]any{"name": "renamed"}}, 200)
 	if l := e.api("GET", "/webhooks?filters[name]=renamed", nil, 200); get(l, "meta", "total") != "1" {
