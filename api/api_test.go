@@ -11,11 +11,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/autocred/autocred/internal/testenv"
+	"github.com/autocred/autocred/internal/testlog"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 	simcert "github.com/autocred/autocred/sim/certifier"
 )
@@ -27,7 +27,7 @@ type apiTest struct {
 	env   *testenv.Env
 	url   string
 	token string
-	logs  *syncBuffer
+	logs  *testlog.Buffer
 	// secrets must never appear in an answer or a log line.
 	secrets []string
 }
@@ -39,7 +39,7 @@ func newAPITest(t *testing.T) *apiTest {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &apiTest{t: t, env: env, token: token, logs: &syncBuffer{},
+	a := &apiTest{t: t, env: env, token: token, logs: &testlog.Buffer{},
 		secrets: []string{testenv.ACKey, testenv.CertifierToken, token}}
 	logger := slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv := httptest.NewServer(New(Config{Service: env.Service, Tokens: env.Store, Logger: logger}))
@@ -267,24 +267,6 @@ func (a *apiTest) automation(id int64) automationJSON {
 func (a *apiTest) waitStatus(id int64, status string) {
 	a.t.Helper()
 	eventually(a.t, "automation status "+status, func() bool { return a.automation(id).Status == status })
-}
-
-// syncBuffer is a log destination the server's goroutines share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // stubTokens is a token checker for tests without a store.

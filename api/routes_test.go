@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/internal/testlog"
 )
 
 // examplePath fills a route's path for a request.
@@ -88,7 +89,7 @@ func TestUnknownRoutes(t *testing.T) {
 
 // An internal error is logged in full and answered with a generic message.
 func TestInternalErrorsAreNotShown(t *testing.T) {
-	var logs syncBuffer
+	var logs testlog.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv := httptest.NewServer(New(Config{Tokens: stubTokens{err: errDatabaseDown}, Logger: logger}))
 	defer srv.Close()

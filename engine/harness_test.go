@@ -1,18 +1,17 @@
 package engine
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/secret"
 	"github.com/autocred/autocred/internal/testdb"
+	"github.com/autocred/autocred/internal/testlog"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 	simcert "github.com/autocred/autocred/sim/certifier"
 	"github.com/autocred/autocred/store"
@@ -226,28 +225,11 @@ func (h *harness) settle(a autocred.Automation) {
 // failureLog returns a logger whose lines are shown only if the test fails:
 // the engine's story of a timed-out wait, without noise from passing tests.
 func failureLog(t *testing.T) *slog.Logger {
-	w := &lockedBuffer{}
+	w := &testlog.Buffer{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			t.Logf("engine log:\n%s", w.String())
 		}
 	})
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

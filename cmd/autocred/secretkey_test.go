@@ -7,12 +7,12 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/testdb"
+	"github.com/autocred/autocred/internal/testlog"
 )
 
 // newKey returns a fresh AUTOCRED_SECRET_KEY value.
@@ -30,7 +30,7 @@ func serveOnce(t *testing.T, database, key string) (string, int) {
 	t.Setenv("AUTOCRED_SECRET_KEY", key)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out lockedBuffer
+	var out testlog.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--database", database, "--log-level", "error"}, &out, &out)
@@ -48,24 +48,6 @@ func serveOnce(t *testing.T, database, key string) (string, int) {
 			return out.String(), code
 		}
 	}
-}
-
-// lockedBuffer is written by serve while the test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // A node started with another key than the database's refuses to start,
