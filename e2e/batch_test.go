@@ -5,7 +5,6 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -278,9 +277,9 @@ func TestFailedSnapshotsChangeNothing(t *testing.T) {
 			func() error { close(stopExpiring); return nil }, "incomplete"},
 	}
 	for _, p := range phases {
-		before := failedSyncs(w, p.result)
+		before := w.syncsDone(p.result)
 		must(t, p.start())
-		w.waitFor("two syncs failed: "+p.name, 2*time.Minute, func() bool { return failedSyncs(w, p.result) >= before+2 })
+		w.waitFor("two syncs failed: "+p.name, 2*time.Minute, func() bool { return w.syncsDone(p.result) >= before+2 })
 		must(t, p.stop())
 	}
 	w.settle(a.ID)
@@ -291,13 +290,6 @@ func TestFailedSnapshotsChangeNothing(t *testing.T) {
 	if got := len(w.cert.Credentials(workspace)); got != 30 {
 		t.Errorf("%d credentials, want 30", got)
 	}
-}
-
-// failedSyncs reads autocred's count of the syncs that ended with result.
-func failedSyncs(w *world, result string) int {
-	line := w.metric(`autocred_syncs_total{result="` + result + `"}`)
-	n, _ := strconv.Atoi(line[strings.LastIndexByte(line, ' ')+1:])
-	return n
 }
 
 // Churn (issue #7): while each of several snapshots in a row is being read,

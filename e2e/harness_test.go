@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -278,6 +279,23 @@ func (w *world) metric(name string) string {
 	addr := w.addr
 	w.mu.Unlock()
 	return metricAt(addr, name)
+}
+
+// syncsDone sums autocred's autocred_syncs_total over the results given
+// ("ok", "incomplete", "error"), or over all of them.
+func (w *world) syncsDone(results ...string) int64 {
+	var n int64
+	for l := range strings.SplitSeq(w.metric("autocred_syncs_total"), "; ") {
+		f := strings.Fields(l)
+		if len(f) != 2 || len(results) > 0 && !slices.ContainsFunc(results, func(r string) bool {
+			return strings.Contains(f[0], `result="`+r+`"`)
+		}) {
+			continue
+		}
+		v, _ := strconv.ParseFloat(f[1], 64)
+		n += int64(v)
+	}
+	return n
 }
 
 // metricAt returns the lines about one metric of the node at addr.

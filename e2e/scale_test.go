@@ -160,7 +160,7 @@ func measureScale(b *testing.B, m, k int) {
 	// life) is the baseline's.
 	b.ResetTimer()
 	meter := startScaleMeter(w)
-	syncs0 := w.scaleSyncsDone()
+	syncs0 := w.syncsDone()
 	w.mustCall("POST", path+"/activate", nil, nil, 202)
 	w.waitFor("the baseline", timeout, func() bool { return get().Status == "active" })
 	baseline := meter.stop()
@@ -237,23 +237,11 @@ func (w *world) scaleWaitQuiet(timeout time.Duration, starts0, syncs0 int64) {
 	w.t.Helper()
 	quietSince := time.Now()
 	w.waitFor("the syncs after the baseline", timeout, func() bool {
-		if w.ac.Gate().Stats().ByEndpoint[scaleMatchStart]-starts0 != w.scaleSyncsDone()-syncs0 {
+		if w.ac.Gate().Stats().ByEndpoint[scaleMatchStart]-starts0 != w.syncsDone()-syncs0 {
 			quietSince = time.Now()
 		}
 		return time.Since(quietSince) > 8*time.Second
 	})
-}
-
-// scaleSyncsDone sums autocred_syncs_total over its results.
-func (w *world) scaleSyncsDone() int64 {
-	var n int64
-	for l := range strings.SplitSeq(w.metric("autocred_syncs_total"), "; ") {
-		if f := strings.Fields(l); len(f) == 2 {
-			v, _ := strconv.ParseFloat(f[1], 64)
-			n += int64(v)
-		}
-	}
-	return n
 }
 
 // scaleNodeRSS is the first node's resident memory now (VmRSS), in MiB: beside

@@ -146,9 +146,9 @@ func (e *Engine) syncFailed(ctx context.Context, connID int64, autos []autocred.
 		msg = reason
 		err = nil // nothing to retry until a user fixes the key
 	}
-	// The next periodic sync is the retry: a fresh snapshot, at the usual
-	// interval, so that a failing segment is not read more often than a
-	// healthy one.
+	// The next periodic sync is the retry: a fresh snapshot, at the
+	// automation's own or the service's poll interval (not the longer
+	// hinted one: a segment that cannot be read is worth trying again).
 	now := time.Now()
 	for _, a := range autos {
 		if rerr := e.store.RecordSync(context.WithoutCancel(ctx), a.ID, now, msg, now.Add(e.interval(a, nil))); rerr != nil {

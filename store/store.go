@@ -33,6 +33,8 @@ import (
 	"github.com/riverqueue/river/rivermigrate"
 	"modernc.org/sqlite" // the database/sql driver "sqlite", pure Go
 	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/autocred/autocred/internal/upstream"
 )
 
 //go:embed migrations
@@ -89,7 +91,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 			db.Close()
 			return nil, fmt.Errorf("opening %s: %w", path, err)
 		}
-		if err := pause(ctx, 20*time.Millisecond); err != nil {
+		if err := upstream.Sleep(ctx, 20*time.Millisecond); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("opening %s: %w", path, err)
 		}
@@ -193,7 +195,7 @@ func (db *DB) Migrate(ctx context.Context) error {
 	// transaction, so the loser changed nothing; once the winner is done,
 	// trying again finds every step applied.
 	for try := 0; err != nil && !db.postgres && try < 5; try++ {
-		if perr := pause(ctx, 100*time.Millisecond); perr != nil {
+		if perr := upstream.Sleep(ctx, 100*time.Millisecond); perr != nil {
 			return fmt.Errorf("migrating the job tables: %w", perr)
 		}
 		_, err = migrator.Migrate(ctx, rivermigrate.DirectionUp, nil)
@@ -202,18 +204,6 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrating the job tables: %w", err)
 	}
 	return nil
-}
-
-// pause waits d, or less if ctx ends first.
-func pause(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // RiverDriver is River's driver for this database, over the same pool, so

@@ -62,7 +62,7 @@ func TestSecretKeyMismatchAndReplace(t *testing.T) {
 			if out, code := serveOnce(t, database, first); code != 0 {
 				t.Fatalf("first start: exit %d\n%s", code, out)
 			}
-			// A connection and an automation using it, sealed with the first key.
+			// A connection whose account key is sealed with the first key.
 			t.Setenv("AUTOCRED_SECRET_KEY", first)
 			st, err := openStore(context.Background(), database)
 			if err != nil {
