@@ -54,10 +54,13 @@ type Automation struct {
 	// PollInterval overrides the service's default sync interval; 0 uses it.
 	PollInterval time.Duration `json:"-"`
 	// StatusReason says why an automation is broken or paused by the system.
-	StatusReason  string    `json:"status_reason,omitempty"`
-	Baseline      Progress  `json:"baseline"`
-	LastSyncAt    time.Time `json:"last_sync_at,omitzero"`
-	LastSyncError string    `json:"last_sync_error,omitempty"`
+	StatusReason string    `json:"status_reason,omitempty"`
+	Baseline     Progress  `json:"baseline"`
+	LastSyncAt   time.Time `json:"last_sync_at,omitzero"`
+	// LastSyncError says, in a sentence for the user, why the last sync
+	// changed nothing: it failed, or its read was held back as wrong.
+	// Empty after a sync that was applied.
+	LastSyncError string `json:"last_sync_error,omitempty"`
 	// SnapshotSeq numbers the complete snapshots applied to the ledger.
 	SnapshotSeq int64     `json:"-"`
 	CreatedAt   time.Time `json:"created_at"`

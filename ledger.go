@@ -25,10 +25,11 @@ type Membership struct {
 // snapshot of it. Both must be sorted ascending. Entered are in the snapshot
 // but not in the ledger: each is a new entry. Missing are in the ledger but
 // not the snapshot: absent, but not yet known to have left. A contact has
-// left when it is missing from two consecutive complete snapshots (the store
-// applies this in MarkMissing): a segment evaluation can lag a change by a
-// moment, and marking someone left who is still in would issue them a second
-// credential on the next sync.
+// left when it is missing from two consecutive complete snapshots and a
+// single-contact check says it is out (the engine verifies, the store
+// records): a segment evaluation can lag a change by a moment, and a
+// complete-looking answer can be wrong, and marking someone left who is
+// still in would issue them a second credential on the next sync.
 func Diff(in, snapshot []int64) (entered, missing []int64) {
 	i, j := 0, 0
 	for i < len(in) || j < len(snapshot) {

@@ -412,11 +412,12 @@ type connection struct {
 }
 
 type automation struct {
-	ID         int64          `json:"id"`
-	LastSyncAt time.Time      `json:"last_sync_at"`
-	Name       string         `json:"name"`
-	Status     string         `json:"status"`
-	Runs       map[string]int `json:"runs"`
+	ID            int64          `json:"id"`
+	LastSyncAt    time.Time      `json:"last_sync_at"`
+	LastSyncError string         `json:"last_sync_error"`
+	Name          string         `json:"name"`
+	Status        string         `json:"status"`
+	Runs          map[string]int `json:"runs"`
 	Baseline   struct {
 		Done, Total int
 	} `json:"baseline"`

@@ -88,6 +88,22 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 	snap.IDs = nil // a million members: let the client's copy go now
 	ids = autocred.SortIDs(ids)
 
+	// A read can be wrong even when it says it is complete: its absences
+	// count only once single-contact checks bear them out (absences.go).
+	abs, err := e.findAbsences(ctx, autos, ids)
+	if err != nil {
+		return err
+	}
+	var verdict absenceVerdict
+	if len(abs.missing) > 0 && !snap.Unconfirmed {
+		if verdict, err = e.verifyAbsences(ctx, ac, segmentID, abs); err != nil {
+			return e.syncFailed(ctx, connID, autos, err)
+		}
+		if verdict.wrong {
+			return e.syncHeldBack(ctx, connID, segmentID, autos, started, len(ids), abs.known, verdict)
+		}
+	}
+
 	entered := map[int64][]int64{} // automation → contacts that entered
 	for _, a := range autos {
 		switch a.Status {
@@ -96,11 +112,14 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 				return err
 			}
 		case autocred.StatusActive:
-			ent, err := e.applyAbsences(ctx, a, ids, snap.Unconfirmed)
-			if err != nil {
-				return err
+			if !snap.Unconfirmed {
+				// An empty legacy answer may be an evaluation still
+				// running: it proves nobody left.
+				if err := e.recordAbsences(ctx, a, abs, verdict); err != nil {
+					return err
+				}
 			}
-			if len(ent) > 0 {
+			if ent := abs.entered[a.ID]; len(ent) > 0 {
 				entered[a.ID] = ent
 			}
 		}
@@ -212,33 +231,43 @@ func (e *Engine) recordBaseline(ctx context.Context, a autocred.Automation, ids 
 	return e.store.SetBaselineProgress(ctx, a.ID, autocred.Progress{Done: len(ids), Total: len(ids)})
 }
 
-// applyAbsences compares the ledger with the snapshot, records absences and
-// confirmed departures, and returns the contacts that entered.
-func (e *Engine) applyAbsences(ctx context.Context, a autocred.Automation, ids []int64, unconfirmed bool) ([]int64, error) {
-	in, err := e.store.InSegment(ctx, a.ID)
-	if err != nil {
-		return nil, err
-	}
-	entered, missing := autocred.Diff(in, ids)
-	if unconfirmed {
-		// An empty legacy answer may be an evaluation still running:
-		// it proves nobody left.
-		return entered, nil
-	}
+// recordAbsences records one automation's absences from a verified read:
+// those confirmed out leave, the others are remembered as missing.
+func (e *Engine) recordAbsences(ctx context.Context, a autocred.Automation, abs segmentAbsences, v absenceVerdict) error {
+	// Every applied read is numbered, absences or not: "missing from two
+	// consecutive reads" must not skip a read in which the contact was in.
+	leaving, absent := v.absences(abs.leavers[a.ID], abs.missing[a.ID])
 	var left []int64
-	err = e.store.Tx(ctx, func(tx *sql.Tx) error {
+	err := e.store.Tx(ctx, func(tx *sql.Tx) error {
 		seq, err := e.store.NextSnapshotSeq(ctx, tx, a.ID)
 		if err != nil {
 			return err
 		}
-		left, err = e.store.MarkMissing(ctx, tx, a.ID, missing, seq, time.Now())
+		left, err = e.store.RecordAbsences(ctx, tx, a.ID, seq, leaving, absent, time.Now())
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	e.metrics.Exits.Add(float64(len(left)))
-	return entered, nil
+	return nil
+}
+
+// syncHeldBack records a read that the single-contact checks showed to be
+// wrong: nothing of it was applied, and the automations say why until the
+// next sync, which comes at the unhinted interval.
+func (e *Engine) syncHeldBack(ctx context.Context, connID int64, segmentID string, autos []autocred.Automation,
+	started time.Time, listed, known int, v absenceVerdict) error {
+	e.metrics.Syncs.WithLabelValues("held_back").Inc()
+	msg := heldBackMessage(listed, known, v)
+	for _, a := range autos {
+		if err := e.store.RecordSync(ctx, a.ID, started, msg, started.Add(e.interval(a, nil))); err != nil {
+			return err
+		}
+	}
+	e.log.Warn("segment read held back: single-contact checks contradict it", "connection", connID, "segment", segmentID,
+		"listed", listed, "known", known, "checked", v.checked, "still_in", v.in)
+	return nil
 }
 
 // enter records new entries, 100 contacts at a time: one call for their

@@ -96,13 +96,36 @@ func (db *DB) Enter(ctx context.Context, tx *sql.Tx, automationID, contactID int
 	return entry, nil
 }
 
-// MarkMissing applies the absences of a complete snapshot numbered seq:
-// contacts also missing from snapshot seq-1 have left and are marked out;
-// the others are remembered as missing from seq. It returns those who left.
-func (db *DB) MarkMissing(ctx context.Context, tx *sql.Tx, automationID int64, ids []int64, seq int64, at time.Time) ([]int64, error) {
-	var left []int64
+// PreviouslyMissing returns those of ids (ascending) that the ledger has
+// in the segment but missing from the automation's last confirmed
+// snapshot: absent again now, they would leave (DESIGN §3). Ascending.
+func (db *DB) PreviouslyMissing(ctx context.Context, automationID int64, ids []int64) ([]int64, error) {
+	var out []int64
 	for start := 0; start < len(ids); start += batch {
 		chunk := ids[start:min(start+batch, len(ids))]
+		args := []any{automationID}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		got, err := queryAll(ctx, db.pool(), scanID, `SELECT m.contact_id FROM memberships m JOIN automations a ON a.id = m.automation_id
+			WHERE m.automation_id = ? AND m.in_segment = 1 AND m.missed_snapshot <> 0 AND m.missed_snapshot = a.snapshot_seq
+			AND m.contact_id IN (`+placeholders(len(chunk))+`) ORDER BY m.contact_id`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("reading absences of automation %d: %w", automationID, err)
+		}
+		out = append(out, got...)
+	}
+	return out, nil
+}
+
+// RecordAbsences applies the verified absences of a complete snapshot
+// numbered seq: left are marked out, if they were missing from snapshot
+// seq-1 too (a contact that entered again meanwhile is not); missing are
+// remembered as absent from seq. It returns those marked out.
+func (db *DB) RecordAbsences(ctx context.Context, tx *sql.Tx, automationID, seq int64, left, missing []int64, at time.Time) ([]int64, error) {
+	var out []int64
+	for start := 0; start < len(left); start += batch {
+		chunk := left[start:min(start+batch, len(left))]
 		args := []any{ms(at), automationID, seq - 1}
 		for _, id := range chunk {
 			args = append(args, id)
@@ -119,20 +142,25 @@ func (db *DB) MarkMissing(ctx context.Context, tx *sql.Tx, automationID int64, i
 				rows.Close()
 				return nil, err
 			}
-			left = append(left, id)
+			out = append(out, id)
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return nil, err
 		}
-		// Those still in were not missing last time: remember this absence.
-		args = append([]any{seq, automationID}, args[3:]...)
+	}
+	for start := 0; start < len(missing); start += batch {
+		chunk := missing[start:min(start+batch, len(missing))]
+		args := []any{seq, automationID}
+		for _, id := range chunk {
+			args = append(args, id)
+		}
 		if _, err := db.in(tx).ExecContext(ctx, `UPDATE memberships SET missed_snapshot = ?
 			WHERE automation_id = ? AND in_segment = 1 AND contact_id IN (`+placeholders(len(chunk))+`)`, args...); err != nil {
 			return nil, fmt.Errorf("marking contacts missing: %w", err)
 		}
 	}
-	return left, nil
+	return out, nil
 }
 
 // MarkLeft records that one contact is out of the segment, as a

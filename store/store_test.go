@@ -155,21 +155,41 @@ func TestLedgerEntriesAndAbsences(t *testing.T) {
 			return nil
 		})
 
+		// absentFrom records one confirmed snapshot from which ids are
+		// missing, every would-be leaver confirmed out: it returns who left.
+		absentFrom := func(ids ...int64) (left []int64) {
+			leavers, err := db.PreviouslyMissing(ctx, a.ID, ids)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inTx(func(tx *sql.Tx) error {
+				seq, err := db.NextSnapshotSeq(ctx, tx, a.ID)
+				if err != nil {
+					return err
+				}
+				left, err = db.RecordAbsences(ctx, tx, a.ID, seq, leavers, ids, now)
+				return err
+			})
+			return left
+		}
 		// Contact 2 misses snapshots 1 and 2: left only after the second.
-		var left []int64
-		inTx(func(tx *sql.Tx) (err error) { left, err = db.MarkMissing(ctx, tx, a.ID, []int64{2, 3}, 1, now); return })
-		if len(left) != 0 {
+		if left := absentFrom(2, 3); len(left) != 0 {
 			t.Fatalf("left after one absence: %v", left)
 		}
 		// Contact 3 is back in snapshot 2; contact 2 is missing again.
-		inTx(func(tx *sql.Tx) (err error) { left, err = db.MarkMissing(ctx, tx, a.ID, []int64{2}, 2, now); return })
-		if !slices.Equal(left, []int64{2}) {
+		if left := absentFrom(2); !slices.Equal(left, []int64{2}) {
 			t.Fatalf("left after two absences = %v, want [2]", left)
 		}
-		// Contact 3 missing in snapshot 3 after being present in 2: not left.
-		inTx(func(tx *sql.Tx) (err error) { left, err = db.MarkMissing(ctx, tx, a.ID, []int64{3}, 3, now); return })
-		if len(left) != 0 {
+		// Contact 3 missing in snapshot 3 after being present in 2: not left,
+		// and not a would-be leaver.
+		if got, _ := db.PreviouslyMissing(ctx, a.ID, []int64{3}); len(got) != 0 {
+			t.Fatalf("absent, present: %v taken as would-be leavers", got)
+		}
+		if left := absentFrom(3); len(left) != 0 {
 			t.Fatalf("absent, present, absent counted as left: %v", left)
+		}
+		if got, _ := db.PreviouslyMissing(ctx, a.ID, []int64{1, 3}); !slices.Equal(got, []int64{3}) {
+			t.Fatalf("would-be leavers after snapshot 3 = %v, want [3]", got)
 		}
 
 		// Contact 2 (a baseline member) re-enters: its first entry (R5, R2).

@@ -15,7 +15,8 @@ import (
 type Metrics struct {
 	Registry *prometheus.Registry
 
-	Syncs          *prometheus.CounterVec   // by result: ok, incomplete, error
+	Syncs          *prometheus.CounterVec   // by result: ok, held_back, incomplete, error
+	AbsenceChecks  *prometheus.CounterVec   // single-contact checks of members a read left out, by answer: in, out
 	Entries        prometheus.Counter       // new entries recorded
 	Exits          prometheus.Counter       // contacts confirmed as left
 	Credentials    *prometheus.CounterVec   // runs finished, by outcome (the run status)
@@ -33,8 +34,11 @@ func New(queueDepth func() float64) *Metrics {
 	m := &Metrics{
 		Registry: reg,
 		Syncs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "autocred_syncs_total", Help: "Segment syncs, by result (ok, incomplete, error).",
+			Name: "autocred_syncs_total", Help: "Segment syncs, by result (ok; held_back: the read was contradicted by single-contact checks and changed nothing; incomplete; error).",
 		}, []string{"result"}),
+		AbsenceChecks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "autocred_absence_checks_total", Help: "Single-contact checks of members a segment read left out, by answer (in: the read was wrong about them; out).",
+		}, []string{"answer"}),
 		Entries: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "autocred_entries_total", Help: "Contacts that newly entered a watched segment (one run each).",
 		}),
@@ -61,7 +65,7 @@ func New(queueDepth func() float64) *Metrics {
 			Name: "autocred_webhook_hints_total", Help: "ActiveCampaign webhook deliveries received, by result.",
 		}, []string{"result"}),
 	}
-	reg.MustRegister(m.Syncs, m.Entries, m.Exits, m.Credentials, m.APIRequests, m.APIDuration,
+	reg.MustRegister(m.Syncs, m.AbsenceChecks, m.Entries, m.Exits, m.Credentials, m.APIRequests, m.APIDuration,
 		m.RateLimitWaits, m.RateLimitSecs, m.Hints,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if queueDepth != nil {

@@ -49,6 +49,7 @@ type account struct {
 	nextLegacy  int64
 	runs        map[string]*matchRun
 	failNext    int
+	short       shortReads
 	legacyEvals map[legacyKey]*legacyEval
 
 	webhooks    []*webhook

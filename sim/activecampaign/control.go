@@ -30,6 +30,7 @@ func (s *Server) controlRoutes() {
 	s.mux.HandleFunc("POST /_sandbox/accounts/{account}/bulk-tag", s.ctlBulkTag)
 	s.mux.HandleFunc("POST /_sandbox/accounts/{account}/match-runs/fail-next", s.ctlFailNext)
 	s.mux.HandleFunc("POST /_sandbox/accounts/{account}/match-runs/expire", s.ctlExpire)
+	s.mux.HandleFunc("POST /_sandbox/accounts/{account}/match-runs/short", s.ctlShort)
 	s.mux.HandleFunc("POST /_sandbox/accounts/{account}/seed", s.ctlSeed)
 	s.mux.HandleFunc("GET /_sandbox/webhook-deliveries", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Deliveries())
@@ -212,6 +213,33 @@ func (s *Server) ctlFailNext(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = s.FailNextMatchRuns(name, *in.Count)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) ctlShort(w http.ResponseWriter, r *http.Request) {
+	name, ok := s.ctlAccount(w, r)
+	if !ok {
+		return
+	}
+	var in struct {
+		Runs *int     `json:"runs"`
+		Keep *float64 `json:"keep"`
+	}
+	if !decodeControl(w, r, maxControlBody, &in) {
+		return
+	}
+	if in.Runs == nil || *in.Runs < 0 {
+		ctlError(w, http.StatusBadRequest, errors.New("runs is required: the number of upcoming match runs that answer short (0 ends it)"))
+		return
+	}
+	keep := 0.0
+	if in.Keep != nil {
+		keep = *in.Keep
+	}
+	if err := s.ShortenNextMatchRuns(name, *in.Runs, keep); err != nil {
+		ctlError(w, http.StatusBadRequest, err)
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

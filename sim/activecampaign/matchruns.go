@@ -2,6 +2,7 @@ package activecampaign
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -87,6 +88,10 @@ func (s *Server) startRun(a *account, g *segment, sortBy string) *matchRun {
 		a.failNext--
 		run.failed = true
 	}
+	if a.short.runs > 0 {
+		a.short.runs--
+		run.ids = run.ids[:int(a.short.keep*float64(len(run.ids)))]
+	}
 	a.runs[run.id] = run
 	g.runs = append(g.runs, run)
 	if len(g.runs) > maxRunsPerSegment {
@@ -107,6 +112,34 @@ func (s *Server) FailNextMatchRuns(account string, n int) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.failNext = max(0, n)
+	return nil
+}
+
+// shortReads makes match runs answer "ready" with only part of their
+// members, pages and total agreeing: a wrong answer that looks complete.
+type shortReads struct {
+	runs int     // how many upcoming runs are short
+	keep float64 // the share of members they keep, from the first: 0 is none
+}
+
+// ShortenNextMatchRuns makes the account's next n segment-match runs answer
+// "ready" with only the first keep (0 ≤ keep < 1) of their members, in the
+// run's order; total, last_page and the pages agree with the short list, so
+// the answer looks complete. keep 0 is an empty segment. This is the fault
+// other segment watchers have shipped bugs for (a segment read briefly as
+// empty, then everyone taken as new: PipedreamHQ/pipedream#20091). n 0
+// ends it.
+func (s *Server) ShortenNextMatchRuns(account string, n int, keep float64) error {
+	if keep < 0 || keep >= 1 {
+		return fmt.Errorf("keep must be at least 0 and below 1 (the share of members a short run keeps), not %v", keep)
+	}
+	a, err := s.mustAccount(account)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.short = shortReads{runs: max(0, n), keep: keep}
 	return nil
 }
 

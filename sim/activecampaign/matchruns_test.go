@@ -234,3 +234,47 @@ func TestLegacySegmentIDQuirk(t *testing.T) {
 		t.Fatalf("unknown segmentid: %d", r.status)
 	}
 }
+
+// Short runs answer "ready" with part of the members, and every number in
+// the answer agrees with the short list: only another answer can tell.
+func TestShortMatchRuns(t *testing.T) {
+	e := newEnv(t, simac.Options{MatchRunDelay: time.Millisecond})
+	e.importContacts(memberIDs(10)...)
+	seg := e.segment(simac.SegmentDef{Name: "In", Conditions: []simac.Condition{tagCond("has", "In")}})
+	if err := e.srv.ShortenNextMatchRuns("acme", 2, 0.5); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		run := runOf(t, e.api("GET", "/segmentMatchAll/"+seg.ID, nil, 200))
+		if run["is_ready"] != true || len(matches(run)) != 5 || get(run, "page", "total") != 5.0 || get(run, "page", "last_page") != 1.0 {
+			t.Fatalf("a short run: %v", run)
+		}
+		// The single-contact check still tells the truth.
+		one := e.api("GET", "/segmentMatch/"+seg.ID+"/10", nil, 200)
+		if get(one, "data", 0, "attributes", "match") != true {
+			t.Fatalf("contact 10 left out of a short run: segmentMatch says %v", one)
+		}
+	}
+	if run := runOf(t, e.api("GET", "/segmentMatchAll/"+seg.ID, nil, 200)); len(matches(run)) != 10 {
+		t.Fatalf("the run after the short ones has %d members, want 10", len(matches(run)))
+	}
+	if err := e.srv.ShortenNextMatchRuns("acme", 1, 1); err == nil {
+		t.Fatal("keep 1 (not short) accepted")
+	}
+	ctl := func(body string, want int) {
+		t.Helper()
+		if r := e.doKey("POST", "/_sandbox/accounts/acme/match-runs/short", body, ""); r.status != want {
+			t.Fatalf("short %s: %d, want %d: %s", body, r.status, want, r.body)
+		}
+	}
+	ctl(`{"runs":3,"keep":0}`, 204)
+	if run := runOf(t, e.api("GET", "/segmentMatchAll/"+seg.ID, nil, 200)); run["is_ready"] != true || len(matches(run)) != 0 || get(run, "page", "total") != 0.0 {
+		t.Fatalf("an empty run: %v", run)
+	}
+	ctl(`{"runs":0}`, 204)
+	if run := runOf(t, e.api("GET", "/segmentMatchAll/"+seg.ID, nil, 200)); len(matches(run)) != 10 {
+		t.Fatalf("after runs 0: %d members, want 10", len(matches(run)))
+	}
+	ctl(`{"keep":0.5}`, 400)
+	ctl(`{"runs":1,"keep":-0.5}`, 400)
+}

@@ -1,0 +1,97 @@
+package e2e
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	simac "github.com/autocred/autocred/sim/activecampaign"
+)
+
+// Wrong reads (issue 10, point 1). ActiveCampaign can answer a segment read
+// with "ready" and a member list that is empty or short, every number in the
+// answer agreeing with the short list. Such a read, for any number of reads
+// in a row, issues nothing and marks nobody as left: the members it leaves
+// out are checked one by one, the checks say they are still in, and the
+// read is held back, visibly. A genuine departure of everyone is still
+// recognised, so that their later re-entry is issued (R2).
+func TestWrongReadsChangeNothing(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		keep float64 // the share of members the wrong reads list
+	}{{"empty", 0}, {"half", 0.5}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, worldOptions{})
+			acConn, certConn := w.connect()
+			var in []simac.ContactInput
+			for i := range 20 {
+				in = append(in, contact("Base", fmt.Sprint("Line", i)))
+			}
+			ids := w.importContacts(in...)
+			w.tag("Completed", ids...)
+			a := w.automation(acConn, certConn, w.segment("Completers", "Completed"), w.group("Course"), nil)
+			get := func() automation {
+				var cur automation
+				w.mustCall("GET", fmt.Sprintf("/api/v1/automations/%d", a.ID), nil, &cur, 200)
+				return cur
+			}
+
+			heldBefore := w.syncsDone("held_back")
+			for _, reads := range []int{1, 2, 5} {
+				before := w.syncsDone()
+				must(t, w.ac.ShortenNextMatchRuns(acAccount, reads, tc.keep))
+				// One more than reads: a sync under way when the reads went
+				// wrong may have read the segment before.
+				w.waitFor(fmt.Sprintf("%d wrong reads", reads), time.Minute, func() bool { return w.syncsDone() >= before+int64(reads)+1 })
+				// Said on the automation while it lasts (the next good read
+				// clears it, so it may already be gone: look once, before).
+				if msg := get().LastSyncError; msg != "" && !strings.Contains(msg, "looked wrong") {
+					t.Errorf("the automation says %q after a wrong read", msg)
+				}
+			}
+			w.settle(a.ID)
+			if held := w.syncsDone("held_back") - heldBefore; held != 1+2+5 {
+				t.Errorf("%d reads counted as held back (autocred_syncs_total{result=\"held_back\"}), want 8", held)
+			}
+			if runs := w.runs(a.ID, ""); len(runs) != 0 {
+				t.Fatalf("%d runs after wrong reads of a baseline that never changed, want 0", len(runs))
+			}
+			if n := len(w.cert.Credentials(workspace)); n != 0 {
+				t.Fatalf("%d credentials after wrong reads, want 0", n)
+			}
+			if exits := w.metricValue("autocred_exits_total"); exits != 0 {
+				t.Fatalf("%v contacts marked as left after wrong reads, want 0", exits)
+			}
+			if msg := get().LastSyncError; msg != "" {
+				t.Errorf("after good reads the automation still says %q", msg)
+			}
+
+			// A genuine departure of everyone (the tag removed from all) is
+			// recognised within two reads, and the re-entry is issued.
+			w.untag("Completed", ids...)
+			w.waitFor("everyone marked as left", time.Minute, func() bool { return w.metricValue("autocred_exits_total") == 20 })
+			w.tag("Completed", ids...)
+			w.waitFor("20 credentials for the re-entries", time.Minute, func() bool { return len(w.cert.Credentials(workspace)) == 20 })
+			w.settle(a.ID)
+			if n := len(w.cert.Credentials(workspace)); n != 20 {
+				t.Fatalf("%d credentials after everyone re-entered once, want 20", n)
+			}
+		})
+	}
+}
+
+// metricValue sums the values of one autocred metric across its labels.
+func (w *world) metricValue(name string) float64 {
+	var sum float64
+	for l := range strings.SplitSeq(w.metric(name), "; ") {
+		if f := strings.Fields(l); len(f) == 2 {
+			v, _ := strconv.ParseFloat(f[1], 64)
+			sum += v
+		}
+	}
+	return sum
+}

@@ -1,0 +1,195 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/activecampaign"
+)
+
+// Absences. A segment read that ActiveCampaign calls complete can still be
+// wrong: an answer that says "ready" with no members, or with only some of
+// them, has been seen from this API and from others like it. Taken at its
+// word, it would mark the missing members as left, and the next correct
+// read would make them all "enter" again and be issued a credential each.
+//
+// So no absence counts on the segment read alone. A contact has left when
+// it is missing from two consecutive applied reads AND a single-contact
+// check (GET /segmentMatch/{segment}/{contact}, a second, independent
+// answer) said it was out when it first went missing:
+//
+//   - Who is checked: the members missing for the first time, all of them
+//     when there are at most absenceChecks, else a random absenceChecks of
+//     them. Members missing for the second time were checked the first
+//     time: they are not checked again, so a contact that left and came
+//     back between two reads is a real re-entry (R2), not a contradiction.
+//   - Verdict: when at least half of those checked are still in, the read is
+//     wrong: it changes nothing at all (no absence, no entry, no baseline),
+//     the automation shows why, and the next sync reads the segment again.
+//     Checking stops early once earlyWrongChecks are still in and they are
+//     at least four in five of those checked.
+//   - Otherwise the read stands. A checked contact still in is not absent
+//     (it came back since the read, or the read was wrong about it). A
+//     checked contact out is absent. An unchecked one (only when more than
+//     absenceChecks went missing) is absent when at most one in ten of the
+//     sample was still in, and is sampled again at the next read otherwise.
+//     Members missing for the second time leave.
+//
+// Cost: nothing when a read leaves nobody new out; otherwise at most
+// absenceChecks calls per sync, usually min(3, missing) while a wrong
+// answer lasts (checking stops early), and one call per departing member up
+// to absenceChecks when people really leave.
+const (
+	absenceChecks    = 50
+	earlyWrongChecks = 5
+)
+
+// absenceVerdict is what the single-contact checks said about one read.
+type absenceVerdict struct {
+	stillIn map[int64]bool // checked contacts → still in the segment
+	// wrong: the read is held back; nothing of it is applied.
+	wrong   bool
+	checked int
+	in      int
+}
+
+// sampleDecides tells whether the unchecked members missing for the first
+// time count as absent: at most one in ten of those checked was still in.
+func (v absenceVerdict) sampleDecides() bool { return v.in*10 <= v.checked }
+
+// memberChecker asks whether one contact is in a segment now.
+type memberChecker func(ctx context.Context, contactID int64) (bool, error)
+
+// checkAbsences checks the members a read left out for the first time
+// (fresh, across every automation watching the segment).
+func checkAbsences(ctx context.Context, check memberChecker, fresh []int64, rnd *rand.Rand) (absenceVerdict, error) {
+	v := absenceVerdict{stillIn: map[int64]bool{}}
+	order := slices.Clone(fresh)
+	rnd.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	for _, id := range order[:min(len(order), absenceChecks)] {
+		in, err := check(ctx, id)
+		if err != nil {
+			return v, err
+		}
+		v.stillIn[id] = in
+		v.checked++
+		if in {
+			v.in++
+		}
+		if v.in >= earlyWrongChecks && v.in*5 >= v.checked*4 {
+			break
+		}
+	}
+	v.wrong = v.in > 0 && v.in*2 >= v.checked
+	return v, nil
+}
+
+// absences splits one automation's absences by the verdict: left are
+// marked out now, absent are remembered as missing from this read. leavers
+// (missing from the previous applied read too) and missing (everyone
+// absent, leavers included) are sorted.
+func (v absenceVerdict) absences(leavers, missing []int64) (left, absent []int64) {
+	for _, id := range missing {
+		in, checked := v.stillIn[id]
+		switch _, leaving := slices.BinarySearch(leavers, id); {
+		case leaving:
+			left = append(left, id)
+		case checked && in:
+			// Back since the read, or the read was wrong about it.
+		case checked || v.sampleDecides():
+			absent = append(absent, id)
+		}
+	}
+	return left, absent
+}
+
+// heldBackMessage says on the automation why a read changed nothing.
+func heldBackMessage(listed, known int, v absenceVerdict) string {
+	return fmt.Sprintf("ActiveCampaign's answer for this segment looked wrong: it listed %s of the %s members autocred has in it, "+
+		"and %d of the %d left out that autocred checked one by one are still in. Nothing was changed (nobody marked as left, "+
+		"no credential issued); autocred reads the segment again at the next sync.",
+		thousands(listed), thousands(known), v.in, v.checked)
+}
+
+// thousands formats n with commas: 1,203.
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// segmentAbsences is the differences between one read and the ledger of
+// each active automation on the segment, before the checks.
+type segmentAbsences struct {
+	entered map[int64][]int64 // automation → in the read, not in the ledger
+	leavers map[int64][]int64 // automation → would-be leavers
+	missing map[int64][]int64 // automation → everyone absent
+	known   int               // the most members any automation has in
+}
+
+// findAbsences compares each active automation's ledger with a read.
+func (e *Engine) findAbsences(ctx context.Context, autos []autocred.Automation, ids []int64) (segmentAbsences, error) {
+	s := segmentAbsences{entered: map[int64][]int64{}, leavers: map[int64][]int64{}, missing: map[int64][]int64{}}
+	for _, a := range autos {
+		if a.Status != autocred.StatusActive {
+			continue
+		}
+		in, err := e.store.InSegment(ctx, a.ID)
+		if err != nil {
+			return s, err
+		}
+		s.known = max(s.known, len(in))
+		entered, missing := autocred.Diff(in, ids)
+		if len(entered) > 0 {
+			s.entered[a.ID] = entered
+		}
+		if len(missing) == 0 {
+			continue
+		}
+		leavers, err := e.store.PreviouslyMissing(ctx, a.ID, missing)
+		if err != nil {
+			return s, err
+		}
+		s.missing[a.ID], s.leavers[a.ID] = missing, leavers
+	}
+	return s, nil
+}
+
+// fresh is the members missing for the first time from the read, for
+// any automation, sorted.
+func (s segmentAbsences) fresh() []int64 {
+	var all []int64
+	for id, missing := range s.missing {
+		for _, c := range missing {
+			if _, leaving := slices.BinarySearch(s.leavers[id], c); !leaving {
+				all = append(all, c)
+			}
+		}
+	}
+	return autocred.SortIDs(all)
+}
+
+// verifyAbsences checks a read's absences against single-contact answers.
+func (e *Engine) verifyAbsences(ctx context.Context, ac *activecampaign.Client, segmentID string, s segmentAbsences) (absenceVerdict, error) {
+	check := func(ctx context.Context, id int64) (bool, error) {
+		in, err := ac.IsMember(ctx, segmentID, activecampaign.ID(id))
+		answer := "out"
+		if in {
+			answer = "in"
+		}
+		if err == nil {
+			e.metrics.AbsenceChecks.WithLabelValues(answer).Inc()
+		}
+		return in, err
+	}
+	v, err := checkAbsences(ctx, check, s.fresh(), rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())))
+	if err != nil {
+		return v, fmt.Errorf("checking the contacts a segment read left out: %w", err)
+	}
+	return v, nil
+}

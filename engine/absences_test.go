@@ -1,0 +1,108 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
+
+func seq(from, to int64) []int64 {
+	var ids []int64
+	for id := from; id <= to; id++ {
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// TestAbsenceVerdicts: what the single-contact checks make of the members
+// a read left out. stillIn are the contacts that are really in the segment
+// when they are checked.
+func TestAbsenceVerdicts(t *testing.T) {
+	tests := []struct {
+		name             string
+		leavers, missing []int64 // leavers (missing from the last read too) ⊆ missing
+		stillIn          []int64
+		wantWrong        bool
+		wantLeft         []int64
+		wantAbsent       []int64 // nil: not compared
+		maxChecks        int
+	}{
+		{name: "an empty read of 20 members", missing: seq(1, 20), stillIn: seq(1, 20),
+			wantWrong: true, maxChecks: earlyWrongChecks},
+		{name: "half a read of 1,200", missing: seq(601, 1200), stillIn: seq(1, 1200),
+			wantWrong: true, maxChecks: earlyWrongChecks},
+		{name: "a wrong read while others really leave", leavers: seq(1, 5), missing: seq(1, 100), stillIn: seq(6, 100),
+			wantWrong: true, maxChecks: earlyWrongChecks},
+		{name: "one left, first absence", missing: []int64{7}, wantAbsent: []int64{7}, maxChecks: 1},
+		{name: "one left, second absence: not checked again", leavers: []int64{7}, missing: []int64{7}, stillIn: []int64{7},
+			wantLeft: []int64{7}, maxChecks: 0},
+		{name: "everyone left (tag removed from all 1,200)", missing: seq(1, 1200),
+			wantAbsent: seq(1, 1200), maxChecks: absenceChecks},
+		{name: "40 left, 10 of them back since the read", missing: seq(1, 40), stillIn: seq(31, 40),
+			wantAbsent: seq(1, 30), maxChecks: 40},
+		{name: "1,000 left, a few back: the sample decides", missing: seq(1, 1000), stillIn: []int64{500},
+			maxChecks: absenceChecks},
+		{name: "a glitch hiding behind a larger departure is sampled again", missing: seq(1, 200),
+			stillIn: seq(1, 60), wantAbsent: nil, maxChecks: absenceChecks},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			calls := 0
+			check := func(_ context.Context, id int64) (bool, error) {
+				calls++
+				_, in := slices.BinarySearch(tt.stillIn, id)
+				return in, nil
+			}
+			var fresh []int64
+			for _, id := range tt.missing {
+				if !slices.Contains(tt.leavers, id) {
+					fresh = append(fresh, id)
+				}
+			}
+			v, err := checkAbsences(context.Background(), check, fresh, rand.New(rand.NewPCG(1, 2)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.wrong != tt.wantWrong {
+				t.Fatalf("wrong = %v after %d checks (%d in), want %v", v.wrong, v.checked, v.in, tt.wantWrong)
+			}
+			if calls > tt.maxChecks {
+				t.Errorf("%d calls, want at most %d", calls, tt.maxChecks)
+			}
+			if v.wrong {
+				return
+			}
+			left, absent := v.absences(tt.leavers, tt.missing)
+			if !slices.Equal(left, tt.wantLeft) {
+				t.Errorf("left = %v, want %v", left, tt.wantLeft)
+			}
+			if tt.wantAbsent != nil && !slices.Equal(absent, tt.wantAbsent) {
+				t.Errorf("absent = %v, want %v", absent, tt.wantAbsent)
+			}
+			for _, id := range absent {
+				if in, checked := v.stillIn[id]; checked && in {
+					t.Errorf("contact %d was checked in but is marked absent", id)
+				}
+			}
+		})
+	}
+}
+
+// A check that fails is no answer: the verdict is an error, not a guess.
+func TestAbsenceCheckFails(t *testing.T) {
+	boom := errors.New("503")
+	check := func(context.Context, int64) (bool, error) { return false, boom }
+	if _, err := checkAbsences(context.Background(), check, []int64{1, 2}, rand.New(rand.NewPCG(1, 2))); !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want the check's error", err)
+	}
+}
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 999: "999", 1203: "1,203", 1000000: "1,000,000", -1203: "-1,203"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
