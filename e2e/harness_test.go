@@ -418,7 +418,7 @@ type automation struct {
 	Name          string         `json:"name"`
 	Status        string         `json:"status"`
 	Runs          map[string]int `json:"runs"`
-	Baseline   struct {
+	Baseline      struct {
 		Done, Total int
 	} `json:"baseline"`
 }
