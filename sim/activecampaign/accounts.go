@@ -50,6 +50,10 @@ type account struct {
 	runs        map[string]*matchRun
 	failNext    int
 	legacyEvals map[legacyKey]*legacyEval
+	// Per-account overrides of Options.LegacyReading and
+	// Options.SegmentMatch; nil uses the Options.
+	legacyReading *LegacyReading
+	segmentMatch  *SegmentMatchAvailability
 
 	webhooks    []*webhook
 	nextWebhook int64

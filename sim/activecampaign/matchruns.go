@@ -87,6 +87,9 @@ func (s *Server) startRun(a *account, g *segment, sortBy string) *matchRun {
 		a.failNext--
 		run.failed = true
 	}
+	if s.matchAvailabilityLocked(a).RunsFail {
+		run.failed = true
+	}
 	a.runs[run.id] = run
 	g.runs = append(g.runs, run)
 	if len(g.runs) > maxRunsPerSegment {
@@ -157,7 +160,7 @@ func matchParams(w http.ResponseWriter, r *http.Request) (page, size int, sortBy
 // waits up to InlineWait for it (not at all with instant).
 func (s *Server) startMatchAll(w http.ResponseWriter, r *http.Request, a *account) {
 	page, size, sortBy, ok := matchParams(w, r)
-	if !ok {
+	if !ok || s.refusedMatch(w, r, a) {
 		return
 	}
 	ref := r.PathValue("segment")
@@ -216,7 +219,7 @@ func (s *Server) findRun(a *account, g *segment, id string) *matchRun {
 // is per sort order.
 func (s *Server) pollMatchAll(w http.ResponseWriter, r *http.Request, a *account) {
 	page, size, sortBy, ok := matchParams(w, r)
-	if !ok {
+	if !ok || s.refusedMatch(w, r, a) {
 		return
 	}
 	g, run, ref, ok := s.segmentRun(w, r, a)
@@ -234,7 +237,7 @@ func (s *Server) pollMatchAll(w http.ResponseWriter, r *http.Request, a *account
 // existing run in its original order; it never starts a run and ignores sort.
 func (s *Server) pageMatchSome(w http.ResponseWriter, r *http.Request, a *account) {
 	page, size, ok := v2Page(w, r)
-	if !ok {
+	if !ok || s.refusedMatch(w, r, a) {
 		return
 	}
 	_, run, ref, ok := s.segmentRun(w, r, a)
@@ -301,6 +304,9 @@ func (s *Server) matchOne(w http.ResponseWriter, r *http.Request, a *account) {
 	id, ok := parseID(r.PathValue("contact"))
 	if !ok {
 		writeErrors(w, http.StatusBadRequest, apiError{Title: "Bad Request", Detail: "contact id must be a positive number", Code: "invalid_parameter", Source: &errSource{Pointer: "contactId"}})
+		return
+	}
+	if s.refusedMatch(w, r, a) {
 		return
 	}
 	a.mu.RLock()
