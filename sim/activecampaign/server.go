@@ -33,8 +33,8 @@ type Options struct {
 	// SegmentMatch makes segment matching unavailable or its runs fail;
 	// the zero value: available. SetSegmentMatch overrides it per account.
 	SegmentMatch SegmentMatchAvailability
-	Seed                 uint64        // randomness (faults, duplicates, sample data)
-	Logger               *slog.Logger  // nil: discard
+	Seed         uint64       // randomness (faults, duplicates, sample data)
+	Logger       *slog.Logger // nil: discard
 }
 
 func (o Options) withDefaults() Options {
