@@ -58,6 +58,9 @@ type Automation struct {
 	Baseline      Progress  `json:"baseline"`
 	LastSyncAt    time.Time `json:"last_sync_at,omitzero"`
 	LastSyncError string    `json:"last_sync_error,omitempty"`
+	// SyncNotice is what users should know about how the segment is read
+	// when nothing failed (e.g. a slower fallback way), or "".
+	SyncNotice string `json:"sync_notice,omitempty"`
 	// SnapshotSeq numbers the complete snapshots applied to the ledger.
 	SnapshotSeq int64     `json:"-"`
 	CreatedAt   time.Time `json:"created_at"`
