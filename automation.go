@@ -61,6 +61,9 @@ type Automation struct {
 	// changed nothing: it failed, or its read was held back as wrong.
 	// Empty after a sync that was applied.
 	LastSyncError string `json:"last_sync_error,omitempty"`
+	// SyncNotice is what users should know about how the segment is read
+	// when nothing failed (e.g. a slower fallback way), or "".
+	SyncNotice string `json:"sync_notice,omitempty"`
 	// SnapshotSeq numbers the complete snapshots applied to the ledger.
 	SnapshotSeq int64     `json:"-"`
 	CreatedAt   time.Time `json:"created_at"`

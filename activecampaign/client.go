@@ -43,6 +43,10 @@ type Config struct {
 	// EvaluationTimeout bounds the wait for one segment evaluation to be
 	// ready. Default 5 minutes.
 	EvaluationTimeout time.Duration
+	// RetryPreferredAfter is how long a segment that segment matching
+	// failed for is read through contacts?segmentid before segment
+	// matching is tried again. Default 1 hour.
+	RetryPreferredAfter time.Duration
 }
 
 // Client talks to one ActiveCampaign account. It is safe for concurrent use.
@@ -55,6 +59,9 @@ type Client struct {
 	evalTO time.Duration
 	sleep  func(ctx context.Context, d time.Duration) error
 	fields fieldCache
+	// ways remembers the segments read through contacts?segmentid.
+	ways           fallbacks
+	retryPreferred time.Duration
 }
 
 // New returns a Client for the account at cfg.URL.
@@ -80,10 +87,14 @@ func New(cfg Config) (*Client, error) {
 				return status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable
 			},
 		},
-		poll:   cfg.PollInterval,
-		runs:   cfg.MaxRunAttempts,
-		evalTO: cfg.EvaluationTimeout,
-		sleep:  upstream.Sleep,
+		poll:           cfg.PollInterval,
+		runs:           cfg.MaxRunAttempts,
+		evalTO:         cfg.EvaluationTimeout,
+		sleep:          upstream.Sleep,
+		retryPreferred: cfg.RetryPreferredAfter,
+	}
+	if c.retryPreferred <= 0 {
+		c.retryPreferred = defaultRetryPreferred
 	}
 	if c.poll <= 0 {
 		c.poll = time.Second

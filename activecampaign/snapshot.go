@@ -23,6 +23,9 @@ type Snapshot struct {
 	// the same while it is still evaluating and when nobody matches, so an
 	// empty answer must not be taken as "everyone left".
 	Unconfirmed bool
+	// Via says which way the segment was read, and why not segment
+	// matching when it was not (Via.Notice is for the automation's page).
+	Via Via
 }
 
 // Progress is told how many members have been read of how many.
@@ -33,25 +36,49 @@ type Progress func(read, total int)
 // never look like "these contacts left".
 var ErrIncomplete = errors.New("activecampaign: segment snapshot incomplete")
 
-// errMatchUnsupported means segmentMatchAll refused the segment id at once.
-var errMatchUnsupported = errors.New("segment match refused this segment id")
-
 // errRunGone means a run failed or expired while being read: start another.
 var errRunGone = errors.New("segment match run failed or expired")
 
 // matchPageSize is the largest page the segment-match API serves.
 const matchPageSize = 10000
 
-// Snapshot reads the complete membership of a segment. It uses the
-// segment-match API (one fixed snapshot per run, 10,000 ids per call) and
-// falls back to contacts?segmentid for a legacy numeric id that the
-// segment-match API refuses.
+// Snapshot reads the complete membership of a segment, with either id
+// form (UUID or numeric). It prefers the segment-match API (one fixed
+// snapshot per run, 10,000 ids per call) and reads through
+// contacts?segmentid when segment matching refuses the segment (400, 403,
+// 404 or 422) or its runs fail MaxRunAttempts times in a row. A segment
+// read the fallback way is remembered and read that way, first, for
+// RetryPreferredAfter; then segment matching is tried again. Either way
+// the snapshot is only what ActiveCampaign answered: whether a
+// complete-looking answer is believed is the caller's rule, the same for
+// both ways. Snapshot.Via says which way was used, and why.
+//
+// When both ways fail, the error wraps both answers.
 func (c *Client) Snapshot(ctx context.Context, segmentID string, progress Progress) (Snapshot, error) {
-	snap, err := c.MatchSnapshot(ctx, segmentID, progress)
-	if errors.Is(err, errMatchUnsupported) && IsLegacyID(segmentID) {
-		return c.LegacySnapshot(ctx, segmentID, progress)
+	if fb, ok := c.ways.current(segmentID, time.Now()); ok {
+		snap, err := c.LegacySnapshot(ctx, segmentID, progress)
+		if err == nil {
+			snap.Via.Fallback = fb.reason
+			return snap, nil
+		}
+		if !errors.Is(err, errContactsRefused) {
+			return Snapshot{}, err
+		}
+		// The fallback stopped working: back to the preferred way.
+		c.ways.forget(segmentID)
 	}
-	return snap, err
+	snap, err := c.MatchSnapshot(ctx, segmentID, progress)
+	if err == nil || !errors.Is(err, ErrMatchUnavailable) && !errors.Is(err, errRunsFailing) {
+		return snap, err
+	}
+	reason, refused := fallbackReason(err)
+	legacy, lerr := c.LegacySnapshot(ctx, segmentID, progress)
+	if lerr != nil {
+		return Snapshot{}, fmt.Errorf("neither way of reading segment %s works: %w; and through contacts?segmentid: %w", segmentID, err, lerr)
+	}
+	c.ways.remember(segmentID, fallback{reason: reason, refused: refused, until: time.Now().Add(c.retryPreferred)})
+	legacy.Via.Fallback = reason
+	return legacy, nil
 }
 
 // matchRun is the attributes of a segment-match answer.
@@ -80,9 +107,8 @@ func (c *Client) MatchSnapshot(ctx context.Context, segmentID string, progress P
 	for attempt := 1; attempt <= c.runs; attempt++ {
 		run, err := c.matchCall(ctx, "GET /segmentMatchAll", "/segmentMatchAll/"+url.PathEscape(segmentID), 1, matchPageSize)
 		if err != nil {
-			var apiErr *Error
-			if attempt == 1 && errors.As(err, &apiErr) && (apiErr.Status == 400 || apiErr.Status == 404 || apiErr.Status == 422) {
-				return Snapshot{}, fmt.Errorf("%w: %w", errMatchUnsupported, err)
+			if refusal(err) {
+				return Snapshot{}, fmt.Errorf("%w: %w", ErrMatchUnavailable, err)
 			}
 			return Snapshot{}, err
 		}
@@ -94,9 +120,9 @@ func (c *Client) MatchSnapshot(ctx context.Context, segmentID string, progress P
 		if err != nil {
 			return Snapshot{}, err
 		}
-		return Snapshot{SegmentID: segmentID, IDs: ids, RunID: run.RunID}, nil
+		return Snapshot{SegmentID: segmentID, IDs: ids, RunID: run.RunID, Via: Via{Way: WayMatch}}, nil
 	}
-	return Snapshot{}, fmt.Errorf("%w: %d segment-match runs of segment %s failed or expired (last: %v)", ErrIncomplete, c.runs, segmentID, lastErr)
+	return Snapshot{}, fmt.Errorf("%w: %w: %d segment-match runs of segment %s failed or expired (last: %v)", ErrIncomplete, errRunsFailing, c.runs, segmentID, lastErr)
 }
 
 // waitReady polls a run until it is ready, asking for pages of pageSize.
@@ -226,12 +252,17 @@ func (c *Client) FirstMember(ctx context.Context, segmentID string) (id ID, ok b
 	return 0, false, fmt.Errorf("%w: %d segment-match runs of segment %s failed or expired", ErrIncomplete, c.runs, segmentID)
 }
 
-// LegacySnapshot reads a legacy segment through contacts?segmentid. The
-// first call, or one with forceQuery=1, only starts an evaluation; later
-// calls without forceQuery return the cached result (for an hour) in the
-// order asked for. So: force once, wait for contacts to appear, then page
-// through the cached result in a fixed order (orders[id]=ASC), checking
-// that every page comes from the same result.
+// LegacySnapshot reads a segment through contacts?segmentid. The
+// documentation says the first call, or one with forceQuery=1, only starts
+// an evaluation, and later calls without forceQuery return the cached
+// result (for an hour) in the order asked for; Pipedream's segment source
+// relies on a forced call answering the members at once. Both are
+// handled: force once, take that answer's contacts if it has any, or else
+// wait for contacts to appear, then page through the cached result in a
+// fixed order (orders[id]=ASC), checking that every page comes from the
+// same result. An answer still empty after EvaluationTimeout is
+// Unconfirmed. An id the endpoint refuses (400, 403, 404, 422) is an error
+// that Snapshot takes as "use the other way".
 func (c *Client) LegacySnapshot(ctx context.Context, segmentID string, progress Progress) (Snapshot, error) {
 	page := func(offset int, force bool) (contactsPage, error) {
 		q := url.Values{"segmentid": {segmentID}, "orders[id]": {"ASC"}, "limit": {"100"}, "offset": {strconv.Itoa(offset)}}
@@ -242,29 +273,28 @@ func (c *Client) LegacySnapshot(ctx context.Context, segmentID string, progress 
 		err := c.get(ctx, "GET /contacts?segmentid", "/contacts", q, &resp)
 		return resp, err
 	}
-	if _, err := page(0, true); err != nil {
+	first, err := page(0, true)
+	if refusal(err) {
+		return Snapshot{}, fmt.Errorf("%w: %w", errContactsRefused, err)
+	}
+	if err != nil {
 		return Snapshot{}, err
 	}
 	deadline := time.Now().Add(c.evalTO)
 	wait := c.poll
-	var first contactsPage
-	for {
+	for len(first.Contacts) == 0 {
+		if time.Now().After(deadline) {
+			return Snapshot{SegmentID: segmentID, RunID: string(first.Meta.PageInput.CacheID), Unconfirmed: true, Via: Via{Way: WayContacts}}, nil
+		}
 		if err := c.sleep(ctx, wait); err != nil {
 			return Snapshot{}, err
 		}
 		wait = min(wait*3/2, 5*time.Second)
-		var err error
 		if first, err = page(0, false); err != nil {
 			return Snapshot{}, err
 		}
-		if len(first.Contacts) > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			return Snapshot{SegmentID: segmentID, RunID: string(first.Meta.PageInput.CacheID), Unconfirmed: true}, nil
-		}
 	}
-	total := int(first.Meta.Total)
+	total, cacheID := int(first.Meta.Total), first.Meta.PageInput.CacheID
 	seen := make(map[ID]struct{}, total)
 	ids := make([]ID, 0, total)
 	for p := first; ; {
@@ -285,9 +315,10 @@ func (c *Client) LegacySnapshot(ctx context.Context, segmentID string, progress 
 		if p, err = page(offset, false); err != nil {
 			return Snapshot{}, err
 		}
-		if int(p.Meta.Total) != total || len(p.Contacts) == 0 {
+		if int(p.Meta.Total) != total || len(p.Contacts) == 0 || cacheID != "" && p.Meta.PageInput.CacheID != "" && p.Meta.PageInput.CacheID != cacheID {
 			// The cache expired or was refreshed mid-read: a new
-			// evaluation answers with nothing or another total.
+			// evaluation answers with nothing, another total or another
+			// cache id.
 			return Snapshot{}, fmt.Errorf("%w: the cached result of segment %s changed at offset %d (total %d, then %d)",
 				ErrIncomplete, segmentID, offset, total, p.Meta.Total)
 		}
@@ -296,5 +327,5 @@ func (c *Client) LegacySnapshot(ctx context.Context, segmentID string, progress 
 		return Snapshot{}, fmt.Errorf("%w: segment %s announced %d members but its pages held %d", ErrIncomplete, segmentID, total, len(ids))
 	}
 	slices.Sort(ids)
-	return Snapshot{SegmentID: segmentID, IDs: ids, RunID: string(first.Meta.PageInput.CacheID)}, nil
+	return Snapshot{SegmentID: segmentID, IDs: ids, RunID: string(cacheID), Via: Via{Way: WayContacts}}, nil
 }

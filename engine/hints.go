@@ -187,11 +187,22 @@ func (e *Engine) checkContact(ctx context.Context, connID, contactID int64) erro
 		return err
 	}
 	member := map[string]bool{} // by segment: each is checked once
+	synced := map[string]bool{} // segments that cannot be checked one contact at a time
 	entered := map[int64][]int64{}
 	for _, a := range autos {
+		if synced[a.Trigger.SegmentID] {
+			continue
+		}
 		in, checked := member[a.Trigger.SegmentID]
 		if !checked {
 			if in, err = ac.IsMember(ctx, a.Trigger.SegmentID, activecampaign.ID(contactID)); err != nil {
+				if hintNeedsSync(err) {
+					synced[a.Trigger.SegmentID] = true
+					if err := e.syncInsteadOfHint(ctx, connID, a.Trigger.SegmentID); err != nil {
+						return err
+					}
+					continue
+				}
 				if errors.Is(err, activecampaign.ErrAuth) {
 					return e.syncFailed(ctx, connID, autos, err)
 				}

@@ -77,7 +77,7 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 		return err
 	}
 	started := time.Now()
-	snap, err := ac.Snapshot(ctx, segmentID, e.baselineProgress(ctx, autos))
+	snap, err := e.readSegment(ctx, ac, autos, segmentID, e.baselineProgress(ctx, autos))
 	if err != nil {
 		return e.syncFailed(ctx, connID, autos, err)
 	}
@@ -96,7 +96,7 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 	}
 	var verdict absenceVerdict
 	if len(abs.missing) > 0 && !snap.Unconfirmed {
-		if verdict, err = e.verifyAbsences(ctx, ac, segmentID, abs); err != nil {
+		if verdict, err = e.verifyAbsences(ctx, ac, segmentID, abs, len(ids)); err != nil {
 			return e.syncFailed(ctx, connID, autos, err)
 		}
 		if verdict.wrong {

@@ -13,7 +13,7 @@ import (
 
 const automationColumns = `id, name, status, status_reason, trigger_connection_id, segment_id, segment_name,
 	action_connection_id, group_id, group_name, action, poll_interval_ms, snapshot_seq,
-	baseline_done, baseline_total, last_sync_at, last_sync_error, created_at, updated_at`
+	baseline_done, baseline_total, last_sync_at, last_sync_error, sync_notice, created_at, updated_at`
 
 func scanAutomation(row rowScanner) (autocred.Automation, error) {
 	var a autocred.Automation
@@ -21,7 +21,7 @@ func scanAutomation(row rowScanner) (autocred.Automation, error) {
 	var pollMS, lastSync, created, updated int64
 	err := row.Scan(&a.ID, &a.Name, &a.Status, &a.StatusReason, &a.Trigger.ConnectionID, &a.Trigger.SegmentID, &a.Trigger.SegmentName,
 		&a.Action.ConnectionID, &a.Action.GroupID, &a.Action.GroupName, &action, &pollMS, &a.SnapshotSeq,
-		&a.Baseline.Done, &a.Baseline.Total, &lastSync, &a.LastSyncError, &created, &updated)
+		&a.Baseline.Done, &a.Baseline.Total, &lastSync, &a.LastSyncError, &a.SyncNotice, &created, &updated)
 	if err != nil {
 		return a, err
 	}
@@ -179,6 +179,22 @@ func (db *DB) SetBaselineProgress(ctx context.Context, id int64, p autocred.Prog
 func (db *DB) RecordSync(ctx context.Context, id int64, at time.Time, syncErr string, next time.Time) error {
 	_, err := db.pool().ExecContext(ctx, `UPDATE automations SET last_sync_at = ?, last_sync_error = ?, next_sync_at = ? WHERE id = ?`,
 		ms(at), syncErr, ms(next), id)
+	return err
+}
+
+// SetSyncNotice records, on each automation, what its users should know
+// about how its segment is read ("" when nothing). Unchanged notices are
+// not written again.
+func (db *DB) SetSyncNotice(ctx context.Context, ids []int64, notice string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, 0, len(ids)+2)
+	args = append(args, notice, notice)
+	for _, id := range ids {
+		args = append(args, id)
+	}
+	_, err := db.pool().ExecContext(ctx, `UPDATE automations SET sync_notice = ? WHERE sync_notice <> ? AND id IN (`+placeholders(len(ids))+`)`, args...)
 	return err
 }
 

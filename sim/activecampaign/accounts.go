@@ -51,6 +51,10 @@ type account struct {
 	failNext    int
 	short       shortReads
 	legacyEvals map[legacyKey]*legacyEval
+	// Per-account overrides of Options.LegacyReading and
+	// Options.SegmentMatch; nil uses the Options.
+	legacyReading *LegacyReading
+	segmentMatch  *SegmentMatchAvailability
 
 	webhooks    []*webhook
 	nextWebhook int64

@@ -32,6 +32,8 @@ func (s *Server) controlRoutes() {
 	s.mux.HandleFunc("POST /_sandbox/accounts/{account}/match-runs/expire", s.ctlExpire)
 	s.mux.HandleFunc("POST /_sandbox/accounts/{account}/match-runs/short", s.ctlShort)
 	s.mux.HandleFunc("POST /_sandbox/accounts/{account}/seed", s.ctlSeed)
+	s.mux.HandleFunc("PUT /_sandbox/accounts/{account}/legacy-segment-reading", s.ctlLegacyReading)
+	s.mux.HandleFunc("PUT /_sandbox/accounts/{account}/segment-match", s.ctlSegmentMatch)
 	s.mux.HandleFunc("GET /_sandbox/webhook-deliveries", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Deliveries())
 	})

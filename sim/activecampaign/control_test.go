@@ -96,6 +96,9 @@ func TestSeedSampleIsDeterministicAndRealistic(t *testing.T) {
 	if len(bad) < 20 || len(bad) > 100 {
 		t.Fatalf("contacts without a valid email: %d of 2000, want about 3%%", len(bad))
 	}
+	if w := s1.WebinarAttendees; !w.Audience || w.LegacyID == 0 || !s1.WebinarFollowUp.Hidden {
+		t.Fatalf("a numeric audience and a hidden legacy segment: %+v %+v", w, s1.WebinarFollowUp)
+	}
 	if s1.TagIDs["VIP"] == 0 || s1.FieldIDs["COURSE_COMPLETED"] == 0 || s1.ListIDs["Newsletter"] == 0 {
 		t.Fatalf("ids: %+v", s1)
 	}

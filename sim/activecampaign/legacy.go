@@ -12,9 +12,11 @@ import (
 // forceQuery, only STARTS an evaluation and answers no contacts. Once the
 // evaluation is done, later calls without forceQuery page through that one
 // cached result, whatever happened to the contacts since, until it expires.
+// With LegacyReading.ForcedQuery "returns_members" a forced call evaluates
+// at once and answers the first page of its result (see readings.go).
 
 type legacyKey struct {
-	segment int64
+	segment string // the segment's UUID, whichever id the call used
 	order   string
 }
 
@@ -40,39 +42,35 @@ func orderKey(orders []order) string {
 	return b.String()
 }
 
-// legacySegmentContacts answers GET /contacts?segmentid=ref. Only legacy
-// numeric ids are accepted: a UUID is a 400 that points to segmentMatchAll,
-// and an unknown number is the v3 "No Result found" 404.
+// legacySegmentContacts answers GET /contacts?segmentid=ref. Which ids it
+// accepts and what a forced call answers follow the account's
+// LegacyReading: by default only legacy numeric ids (a UUID is a 400 that
+// points to segmentMatchAll; an unknown number is the v3 "No Result found"
+// 404), and a forced call only starts an evaluation.
 func (s *Server) legacySegmentContacts(w http.ResponseWriter, r *http.Request, a *account, ref string) {
 	q := r.URL.Query()
-	id, err := strconv.ParseInt(ref, 10, 64)
-	if err != nil || id < 1 {
-		writeErrors(w, http.StatusBadRequest, apiError{Title: "Bad Request",
-			Detail: "segmentid must be the numeric id of a legacy segment; segments with UUID ids are read with GET /api/3/segmentMatchAll/{segmentId}",
-			Code:   "invalid_parameter", Source: &errSource{Pointer: "segmentid"}})
-		return
-	}
 	limit, offset := pageParams(q)
 	orders := orderParams(r.URL.RawQuery)
-	key := legacyKey{segment: id, order: orderKey(orders)}
 	force := truthy(q.Get("forceQuery"))
 	now := s.now()
 
 	a.mu.Lock()
-	g := a.segByRef[itoa(id)]
-	if g == nil {
+	reading := s.legacyReadingOf(a)
+	g, ok := a.legacySegmentRef(w, ref, reading)
+	if !ok {
 		a.mu.Unlock()
-		writeNoResult(w, "Segment", id)
 		return
 	}
+	key := legacyKey{segment: g.id, order: orderKey(orders)}
 	ev := a.legacyEvals[key]
 	if force || ev == nil || !now.Before(ev.started.Add(s.opts.LegacyCacheTTL)) {
 		ev = &legacyEval{cacheID: newUUID(), started: now, readyAt: now.Add(s.opts.LegacyEvalDelay),
 			ids: a.sortedSnapshot(g.def, orders)}
+		if force && reading.returnsMembers() {
+			ev.readyAt = now // evaluated at once: this call answers its first page
+		}
+		ev.ids = a.short.apply(ev.ids)
 		a.legacyEvals[key] = ev
-		a.mu.Unlock()
-		s.writeLegacyPage(w, q, limit, offset, ev.cacheID, nil, 0)
-		return
 	}
 	if now.Before(ev.readyAt) {
 		a.mu.Unlock()
@@ -94,6 +92,28 @@ func (s *Server) legacySegmentContacts(w http.ResponseWriter, r *http.Request, a
 		}
 	}
 	s.writeLegacyPage(w, q, limit, offset, ev.cacheID, out, len(ev.ids))
+}
+
+// legacySegmentRef resolves the segmentid of a contacts query, or answers
+// the error the reading calls for. Callers hold a.mu.
+func (a *account) legacySegmentRef(w http.ResponseWriter, ref string, reading LegacyReading) (*segment, bool) {
+	id, err := strconv.ParseInt(ref, 10, 64)
+	numeric := err == nil && id >= 1
+	if !numeric && !reading.AudienceIDs {
+		writeErrors(w, http.StatusBadRequest, apiError{Title: "Bad Request",
+			Detail: "segmentid must be the numeric id of a legacy segment; segments with UUID ids are read with GET /api/3/segmentMatchAll/{segmentId}",
+			Code:   "invalid_parameter", Source: &errSource{Pointer: "segmentid"}})
+		return nil, false
+	}
+	if numeric {
+		ref = itoa(id)
+	}
+	g := a.segByRef[ref]
+	if g == nil {
+		writeNoResult(w, "Segment", ref)
+		return nil, false
+	}
+	return g, true
 }
 
 func (s *Server) writeLegacyPage(w http.ResponseWriter, q map[string][]string, limit, offset int, cacheID string, contacts []contactJSON, total int) {

@@ -88,9 +88,11 @@ func (s *Server) startRun(a *account, g *segment, sortBy string) *matchRun {
 		a.failNext--
 		run.failed = true
 	}
-	if a.short.runs > 0 {
-		a.short.runs--
-		run.ids = run.ids[:int(a.short.keep*float64(len(run.ids)))]
+	if s.matchAvailabilityLocked(a).RunsFail {
+		run.failed = true
+	}
+	if !run.failed {
+		run.ids = a.short.apply(run.ids)
 	}
 	a.runs[run.id] = run
 	g.runs = append(g.runs, run)
@@ -115,17 +117,28 @@ func (s *Server) FailNextMatchRuns(account string, n int) error {
 	return nil
 }
 
-// shortReads makes match runs answer "ready" with only part of their
-// members, pages and total agreeing: a wrong answer that looks complete.
+// shortReads makes segment reads (segment-match runs and contacts?segmentid
+// evaluations) answer "ready" with only part of their members, pages and
+// total agreeing: a wrong answer that looks complete.
 type shortReads struct {
-	runs int     // how many upcoming runs are short
+	runs int     // how many upcoming reads are short
 	keep float64 // the share of members they keep, from the first: 0 is none
 }
 
-// ShortenNextMatchRuns makes the account's next n segment-match runs answer
-// "ready" with only the first keep (0 ≤ keep < 1) of their members, in the
-// run's order; total, last_page and the pages agree with the short list, so
-// the answer looks complete. keep 0 is an empty segment. This is the fault
+// apply shortens the ids of a read that starts now, if reads are short.
+// Callers hold a.mu.
+func (r *shortReads) apply(ids []int32) []int32 {
+	if r.runs <= 0 {
+		return ids
+	}
+	r.runs--
+	return ids[:int(r.keep*float64(len(ids)))]
+}
+
+// ShortenNextMatchRuns makes the account's next n segment reads (a
+// segment-match run, or a contacts?segmentid evaluation) answer "ready" with
+// only the first keep (0 ≤ keep < 1) of their members, in the read's order;
+// totals and pages agree with the short list, so the answer looks complete. keep 0 is an empty segment. This is the fault
 // other segment watchers have shipped bugs for (a segment read briefly as
 // empty, then everyone taken as new: PipedreamHQ/pipedream#20091). n 0
 // ends it.
@@ -190,7 +203,7 @@ func matchParams(w http.ResponseWriter, r *http.Request) (page, size int, sortBy
 // waits up to InlineWait for it (not at all with instant).
 func (s *Server) startMatchAll(w http.ResponseWriter, r *http.Request, a *account) {
 	page, size, sortBy, ok := matchParams(w, r)
-	if !ok {
+	if !ok || s.refusedMatch(w, r, a) {
 		return
 	}
 	ref := r.PathValue("segment")
@@ -249,7 +262,7 @@ func (s *Server) findRun(a *account, g *segment, id string) *matchRun {
 // is per sort order.
 func (s *Server) pollMatchAll(w http.ResponseWriter, r *http.Request, a *account) {
 	page, size, sortBy, ok := matchParams(w, r)
-	if !ok {
+	if !ok || s.refusedMatch(w, r, a) {
 		return
 	}
 	g, run, ref, ok := s.segmentRun(w, r, a)
@@ -267,7 +280,7 @@ func (s *Server) pollMatchAll(w http.ResponseWriter, r *http.Request, a *account
 // existing run in its original order; it never starts a run and ignores sort.
 func (s *Server) pageMatchSome(w http.ResponseWriter, r *http.Request, a *account) {
 	page, size, ok := v2Page(w, r)
-	if !ok {
+	if !ok || s.refusedMatch(w, r, a) {
 		return
 	}
 	_, run, ref, ok := s.segmentRun(w, r, a)
@@ -334,6 +347,9 @@ func (s *Server) matchOne(w http.ResponseWriter, r *http.Request, a *account) {
 	id, ok := parseID(r.PathValue("contact"))
 	if !ok {
 		writeErrors(w, http.StatusBadRequest, apiError{Title: "Bad Request", Detail: "contact id must be a positive number", Code: "invalid_parameter", Source: &errSource{Pointer: "contactId"}})
+		return
+	}
+	if s.refusedMatch(w, r, a) {
 		return
 	}
 	a.mu.RLock()

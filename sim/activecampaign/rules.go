@@ -25,9 +25,23 @@ type Condition struct {
 
 // SegmentDef defines a segment: conditions joined by logic "and" (default)
 // or "or". Legacy segments get a numeric id as well as a UUID.
+//
+// Where a segment is listed: GET /audiences lists the saved segments by
+// UUID, and a legacy segment with Audience by its numeric id (Pipedream's
+// test event for its /audiences-based source carries segment id "1", spec
+// §7 "Audience ids"); GET /segments lists every legacy segment, Hidden ones
+// with hidden "1" (Pipedream PR #18896: it returns "only legacy/hidden
+// segments").
 type SegmentDef struct {
-	Name       string      `json:"name"`
-	Legacy     bool        `json:"legacy,omitempty"`
+	Name   string `json:"name"`
+	Legacy bool   `json:"legacy,omitempty"`
+	// Hidden (legacy only) marks a segment the app keeps for itself, such
+	// as an automation's condition: /segments lists it with hidden "1",
+	// /audiences never does.
+	Hidden bool `json:"hidden,omitempty"`
+	// Audience (legacy only) lists the segment on /audiences as well,
+	// under its numeric id.
+	Audience   bool        `json:"audience,omitempty"`
 	Logic      string      `json:"logic,omitempty"`
 	Conditions []Condition `json:"conditions"`
 }
@@ -55,6 +69,12 @@ func (d SegmentDef) normalize() (SegmentDef, error) {
 	}
 	if len(d.Conditions) == 0 {
 		return d, fmt.Errorf("segment %q: at least one condition is required", d.Name)
+	}
+	if (d.Hidden || d.Audience) && !d.Legacy {
+		return d, fmt.Errorf("segment %q: hidden and audience apply to legacy segments only", d.Name)
+	}
+	if d.Hidden && d.Audience {
+		return d, fmt.Errorf("segment %q: a hidden segment is not listed on /audiences", d.Name)
 	}
 	conds := make([]Condition, len(d.Conditions))
 	for i, c := range d.Conditions {

@@ -19,6 +19,12 @@ type Sample struct {
 	CourseCompleters Segment `json:"course_completers"` // COURSE_COMPLETED equals Yes
 	VIPMembers       Segment `json:"vip_members"`       // has tag VIP
 	TrainingLegacy   Segment `json:"training_legacy"`   // legacy: has tag Training Complete
+	// WebinarAttendees is a legacy segment that /audiences lists too, under
+	// its numeric id: has tag Webinar Attendee.
+	WebinarAttendees Segment `json:"webinar_attendees"`
+	// WebinarFollowUp is a hidden legacy segment, as an automation's
+	// condition makes: /segments lists it with hidden "1".
+	WebinarFollowUp Segment `json:"webinar_follow_up"`
 
 	TagIDs   map[string]int64 `json:"tag_ids"`   // by tag name
 	FieldIDs map[string]int64 `json:"field_ids"` // by perstag
@@ -45,8 +51,10 @@ var ascii = strings.NewReplacer("ü", "u", "'", "")
 // without a valid email: empty or malformed), phones for about 60%, the
 // custom fields Course Completed (COURSE_COMPLETED, Yes/No) and Course Name
 // (COURSE_NAME), the tags Training Complete, VIP and Webinar Attendee, the
-// list Newsletter, and the segments Course Completers, VIP Members and the
-// legacy Training Complete (legacy). Segments that already exist by name
+// list Newsletter, and the segments Course Completers, VIP Members, the
+// legacy Training Complete (legacy), the legacy Webinar Attendees that
+// /audiences lists under its numeric id, and the hidden legacy Webinar
+// follow-up (automation). Segments that already exist by name
 // are reused, so seeding twice adds contacts but no duplicate segments.
 // Like an import, seeding fires no webhooks.
 func (s *Server) SeedSample(account string, contacts int) (Sample, error) {
@@ -141,6 +149,8 @@ func (s *Server) SeedSample(account string, contacts int) (Sample, error) {
 		{&sample.CourseCompleters, SegmentDef{Name: "Course Completers", Conditions: []Condition{{Type: "field", Op: "equals", Field: "COURSE_COMPLETED", Value: "Yes"}}}},
 		{&sample.VIPMembers, SegmentDef{Name: "VIP Members", Conditions: []Condition{{Type: "tag", Op: "has", Value: "VIP"}}}},
 		{&sample.TrainingLegacy, SegmentDef{Name: "Training Complete (legacy)", Legacy: true, Conditions: []Condition{{Type: "tag", Op: "has", Value: "Training Complete"}}}},
+		{&sample.WebinarAttendees, SegmentDef{Name: "Webinar Attendees", Legacy: true, Audience: true, Conditions: []Condition{{Type: "tag", Op: "has", Value: "Webinar Attendee"}}}},
+		{&sample.WebinarFollowUp, SegmentDef{Name: "Webinar follow-up (automation)", Legacy: true, Hidden: true, Conditions: []Condition{{Type: "tag", Op: "has", Value: "Webinar Attendee"}, {Type: "tag", Op: "has_not", Value: "VIP"}}}},
 	}
 	for _, d := range defs {
 		if g := existing[d.def.Name]; g != nil {

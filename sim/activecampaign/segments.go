@@ -25,6 +25,8 @@ type segment struct {
 type Segment struct {
 	ID         string      `json:"id"`
 	LegacyID   int64       `json:"legacy_id,omitempty"`
+	Hidden     bool        `json:"hidden,omitempty"`
+	Audience   bool        `json:"audience,omitempty"`
 	Name       string      `json:"name"`
 	Logic      string      `json:"logic"`
 	Conditions []Condition `json:"conditions"`
@@ -33,7 +35,7 @@ type Segment struct {
 }
 
 func (g *segment) public() Segment {
-	return Segment{ID: g.id, LegacyID: g.legacyID, Name: g.def.Name, Logic: g.def.Logic,
+	return Segment{ID: g.id, LegacyID: g.legacyID, Hidden: g.def.Hidden, Audience: g.def.Audience, Name: g.def.Name, Logic: g.def.Logic,
 		Conditions: slices.Clone(g.def.Conditions), Created: g.created, Updated: g.updated}
 }
 
@@ -63,7 +65,7 @@ func (s *Server) DefineSegment(account string, def SegmentDef) (Segment, error) 
 }
 
 // UpdateSegment replaces a segment's name, logic and conditions (not its
-// legacy status) and bumps its segment_timestamp. Runs already started keep
+// legacy, hidden or audience status) and bumps its segment_timestamp. Runs already started keep
 // their snapshot.
 func (s *Server) UpdateSegment(account, segmentID string, def SegmentDef) error {
 	a, err := s.mustAccount(account)
@@ -80,7 +82,7 @@ func (s *Server) UpdateSegment(account, segmentID string, def SegmentDef) error 
 	if g == nil {
 		return fmt.Errorf("account %s has no segment %q", account, segmentID)
 	}
-	def.Legacy = g.def.Legacy
+	def.Legacy, def.Hidden, def.Audience = g.def.Legacy, g.def.Hidden, g.def.Audience
 	g.def = def
 	g.updated = s.now()
 	return nil
@@ -137,7 +139,19 @@ func (s *Server) Segments(account string) ([]Segment, error) {
 	return out, nil
 }
 
-// --- GET /audiences: the saved segments (Segments v2), UUID ids only ---
+// --- GET /audiences: the saved segments (Segments v2) by UUID, and the
+// legacy segments marked Audience by their numeric id ---
+
+// onAudiences tells whether /audiences lists the segment.
+func (g *segment) onAudiences() bool { return g.legacyID == 0 || g.def.Audience }
+
+// audienceID is the id /audiences lists the segment under.
+func (g *segment) audienceID() string {
+	if g.legacyID != 0 {
+		return itoa(g.legacyID)
+	}
+	return g.id
+}
 
 type countJSON struct {
 	Count            int     `json:"count"`
@@ -179,9 +193,9 @@ func (g *segment) lastTotal(now time.Time) countJSON {
 
 func (g *segment) audience(now time.Time) audienceJSON {
 	var out audienceJSON
-	out.ID, out.Type = g.id, "segmentSummary"
+	out.ID, out.Type = g.audienceID(), "segmentSummary"
 	at := &out.Attributes
-	at.SegmentID, at.Name, at.Category = g.id, g.def.Name, "audience"
+	at.SegmentID, at.Name, at.Category = g.audienceID(), g.def.Name, "audience"
 	at.CreatedDate, at.UpdatedDate = v2Time(g.created), v2Time(g.updated)
 	if !g.lastUsed.IsZero() {
 		used := v2Time(g.lastUsed)
@@ -261,7 +275,7 @@ func (s *Server) listAudiences(w http.ResponseWriter, r *http.Request, a *accoun
 	defer a.mu.RUnlock()
 	var segs []*segment
 	for _, g := range a.segments {
-		if g.legacyID == 0 && (search == "" || strings.Contains(lower(g.def.Name), search)) {
+		if g.onAudiences() && (search == "" || strings.Contains(lower(g.def.Name), search)) {
 			segs = append(segs, g)
 		}
 	}
@@ -283,18 +297,23 @@ func (s *Server) getAudience(w http.ResponseWriter, r *http.Request, a *account)
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	g := a.segByRef[r.PathValue("id")]
-	if g == nil || g.legacyID != 0 {
+	if g == nil || !g.onAudiences() {
 		writeErrors(w, http.StatusNotFound, apiError{Title: "Not Found", Detail: "No saved segment with id " + r.PathValue("id"), Code: "not_found"})
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": g.audience(s.now())})
 }
 
-// --- GET /segments: the legacy v3 list, legacy segments only ---
+// --- GET /segments: the legacy v3 list, legacy segments only, hidden ones
+// included ---
 
 func renderLegacySegment(g *segment) map[string]any {
+	hidden := "0"
+	if g.def.Hidden {
+		hidden = "1"
+	}
 	return map[string]any{"id": itoa(g.legacyID), "name": g.def.Name, "logic": g.def.Logic,
-		"hidden": "0", "seriesid": "0", "links": []any{}}
+		"hidden": hidden, "seriesid": "0", "links": []any{}}
 }
 
 func (s *Server) listLegacySegments(w http.ResponseWriter, r *http.Request, a *account) {

@@ -26,8 +26,15 @@ type Options struct {
 	RunTTL               time.Duration // match runs viewable for; default 90 days
 	WebhookDuplicateRate float64       // fraction of webhook deliveries sent twice (at-least-once)
 	WebhookTimeout       time.Duration // default 10s
-	Seed                 uint64        // randomness (faults, duplicates, sample data)
-	Logger               *slog.Logger  // nil: discard
+	// LegacyReading is how contacts?segmentid answers (an open question:
+	// see readings.go); the zero value is the documentation's reading.
+	// SetLegacyReading overrides it per account.
+	LegacyReading LegacyReading
+	// SegmentMatch makes segment matching unavailable or its runs fail;
+	// the zero value: available. SetSegmentMatch overrides it per account.
+	SegmentMatch SegmentMatchAvailability
+	Seed         uint64       // randomness (faults, duplicates, sample data)
+	Logger       *slog.Logger // nil: discard
 }
 
 func (o Options) withDefaults() Options {
@@ -53,6 +60,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.WebhookDuplicateRate < 0 || o.WebhookDuplicateRate > 1 {
 		panic("activecampaign: Options.WebhookDuplicateRate must be between 0 and 1")
+	}
+	if err := o.LegacyReading.validate(); err != nil {
+		panic("activecampaign: Options.LegacyReading: " + err.Error())
+	}
+	if err := o.SegmentMatch.validate(); err != nil {
+		panic("activecampaign: Options.SegmentMatch: " + err.Error())
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
