@@ -33,7 +33,7 @@ func New(queueDepth func() float64) *Metrics {
 	m := &Metrics{
 		Registry: reg,
 		Syncs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "autocred_syncs_total", Help: "Segment syncs, by result (ok, incomplete, error).",
+			Name: "autocred_syncs_total", Help: "Segment syncs, by result (ok, incomplete, forbidden, error).",
 		}, []string{"result"}),
 		Entries: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "autocred_entries_total", Help: "Contacts that newly entered a watched segment (one run each).",
