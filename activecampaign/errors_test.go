@@ -1,10 +1,13 @@
 package activecampaign
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
+
+	simac "github.com/autocred/autocred/sim/activecampaign"
 )
 
 // 401 alone refuses the key; a 403 is a missing permission unless it says
@@ -49,5 +52,47 @@ func TestErrorClassification(t *testing.T) {
 				t.Errorf("PermissionDenied = %q: want where to grant it, and no raw body", msg)
 			}
 		})
+	}
+}
+
+// Against the sandbox: a denied permission is ErrForbidden (never ErrAuth)
+// on the calls that need it, a 403 "No Result found" is ErrNotFound, and a
+// regenerated key is ErrAuth.
+func TestSandboxAnswersClassify(t *testing.T) {
+	s := newSandbox(t, simac.Options{}, Config{})
+	ctx := context.Background()
+	seg := s.segment(t, false)
+	ids := s.importContacts(t, 2, 1)
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	must(s.sim.Deny("acme", simac.PermSegments, false))
+	_, err := s.client.Snapshot(ctx, seg.ID, nil)
+	if !errors.Is(err, ErrForbidden) || errors.Is(err, ErrAuth) || !strings.Contains(PermissionDenied(err), "'You do not have permission to view segments'") {
+		t.Errorf("snapshot with segments denied: %v, %q", err, PermissionDenied(err))
+	}
+	if _, err := s.client.IsMember(ctx, seg.ID, ID(ids[0])); !errors.Is(err, ErrForbidden) {
+		t.Errorf("single-contact check with segments denied: %v", err)
+	}
+	if _, err := s.client.CheckKey(ctx); err != nil {
+		t.Errorf("the key check needs no permission: %v", err)
+	}
+	must(s.sim.Allow("acme", simac.PermSegments))
+	if _, err := s.client.Snapshot(ctx, seg.ID, nil); err != nil {
+		t.Errorf("snapshot once allowed: %v", err)
+	}
+
+	must(s.sim.SetForbiddenNoResult("acme", "Subscriber"))
+	if _, err := s.client.ContactFields(ctx, 424242); !errors.Is(err, ErrNotFound) || errors.Is(err, ErrForbidden) {
+		t.Errorf("fields of a missing contact answered 403 No Result: %v, want ErrNotFound", err)
+	}
+
+	must(s.sim.SetAPIKey("acme", "regenerated-key-99"))
+	if _, err := s.client.CheckKey(ctx); !errors.Is(err, ErrAuth) || errors.Is(err, ErrForbidden) {
+		t.Errorf("regenerated key: %v, want ErrAuth", err)
 	}
 }
