@@ -140,21 +140,59 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("activecampaign: %d %s: %s", e.Status, http.StatusText(e.Status), e.Message)
 }
 
-// ErrAuth matches (with errors.Is) an answer that refuses the API key.
+// ErrAuth matches (with errors.Is) an answer that refuses the API key: a
+// 401. Only a 401 means that (spec §7, "403 has two meanings").
 var ErrAuth = errors.New("activecampaign: the API key was refused")
 
-// ErrNotFound matches an answer that the object does not exist.
+// ErrForbidden matches a 403 that is not about a missing object: the key
+// works, but its user's group lacks a permission for this request
+// ({"message":"You do not have permission to view lists"}, or a bare
+// "Forbidden"). The user can grant it (Settings → Users → Groups →
+// Permissions) or connect an admin user's key; other requests still work.
+// Source: ActiveCampaign's v3 reference, 403 examples (spec §5 "Error
+// bodies", §7). PermissionDenied words it for a user.
+var ErrForbidden = errors.New("activecampaign: the API key's user lacks a permission")
+
+// ErrNotFound matches an answer that the object does not exist: a 404, or
+// a 403 whose message is "No Result found for <Entity> with id <N>" (the
+// v3 reference answers GET /fieldValues/{id} so; spec §7).
 var ErrNotFound = errors.New("activecampaign: not found")
 
-// Is lets errors.Is(err, ErrAuth) and errors.Is(err, ErrNotFound) classify.
+// Is lets errors.Is(err, ErrAuth), errors.Is(err, ErrForbidden) and
+// errors.Is(err, ErrNotFound) classify. Each answer matches one at most.
 func (e *Error) Is(target error) bool {
 	switch target {
 	case ErrAuth:
-		return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden
+		return e.Status == http.StatusUnauthorized
+	case ErrForbidden:
+		return e.Status == http.StatusForbidden && !e.noResult()
 	case ErrNotFound:
-		return e.Status == http.StatusNotFound
+		return e.Status == http.StatusNotFound || e.Status == http.StatusForbidden && e.noResult()
 	}
 	return false
+}
+
+// noResult tells whether the message is the older v3 not-found one.
+func (e *Error) noResult() bool {
+	return strings.HasPrefix(strings.ToLower(strings.TrimSpace(e.Message)), "no result found for ")
+}
+
+// PermissionDenied words an ErrForbidden answer for a user: what
+// ActiveCampaign said, quoted when it names the permission, and where to
+// grant it. It returns "" for any other error.
+func PermissionDenied(err error) string {
+	var e *Error
+	if !errors.Is(err, ErrForbidden) || !errors.As(err, &e) {
+		return ""
+	}
+	const grant = "in ActiveCampaign, Settings → Users → Groups → Permissions, or connect with an admin user's key."
+	msg := strings.TrimSpace(e.Message)
+	if strings.HasPrefix(strings.ToLower(msg), "you do not have permission") {
+		return "ActiveCampaign refused this request: '" + strings.TrimSuffix(msg, ".") +
+			"'. The API key belongs to a user whose group lacks that permission: " + grant
+	}
+	return "ActiveCampaign refused this request (403 Forbidden) without naming the permission. The API key belongs to a user whose group " +
+		"lacks a permission it needs (contacts, segments, custom fields, tags or webhooks): " + grant
 }
 
 // decodeError reads an error answer. There is no single error schema: try

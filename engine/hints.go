@@ -203,10 +203,7 @@ func (e *Engine) checkContact(ctx context.Context, connID, contactID int64) erro
 					}
 					continue
 				}
-				if errors.Is(err, activecampaign.ErrAuth) {
-					return e.syncFailed(ctx, connID, autos, err)
-				}
-				return err
+				return e.hintFailed(ctx, connID, autos, err)
 			}
 			member[a.Trigger.SegmentID] = in
 		}
@@ -234,5 +231,25 @@ func (e *Engine) checkContact(ctx context.Context, connID, contactID int64) erro
 		return nil
 	}
 	e.log.Debug("hint found an entry", "connection", connID, "contact", strconv.FormatInt(contactID, 10), "automations", len(entered))
-	return e.enter(ctx, ac, autos, entered)
+	if err := e.enter(ctx, ac, autos, entered); err != nil {
+		return e.hintFailed(ctx, connID, autos, err)
+	}
+	return nil
+}
+
+// hintFailed decides what a failed hint check means. A refused key breaks
+// the connection as a sync would. A missing permission drops the hint: it
+// is only a shortcut, the automation's next sync meets the same refusal
+// and says which permission is missing, and retrying the hint in between
+// would spend the account's budget on an answer that will not change until
+// a user grants the permission. Anything else is retried.
+func (e *Engine) hintFailed(ctx context.Context, connID int64, autos []autocred.Automation, err error) error {
+	switch {
+	case errors.Is(err, activecampaign.ErrAuth):
+		return e.syncFailed(ctx, connID, autos, err)
+	case errors.Is(err, activecampaign.ErrForbidden):
+		e.log.Warn("hint dropped: the API key's user lacks a permission; the next sync checks again", "connection", connID, "err", err)
+		return nil
+	}
+	return err
 }

@@ -343,7 +343,23 @@ func (e *Engine) upstreamFailed(ctx context.Context, run *autocred.Run, a autocr
 	if errors.Is(err, activecampaign.ErrAuth) {
 		return e.breakConnection(ctx, run, a.Trigger.ConnectionID, "ActiveCampaign refused the API key ("+err.Error()+"). Reconnect the account with a valid key, then resume the automation.")
 	}
+	if denied := activecampaign.PermissionDenied(err); denied != "" {
+		return e.permissionDenied(ctx, run, denied, lastAttempt)
+	}
 	return e.retryLater(ctx, run, err, lastAttempt)
+}
+
+// permissionDenied handles a contact read refused for a missing
+// permission. The key works, so the connection stays; the run stays
+// pending and its job retries with the usual backoff (at most 10 minutes
+// apart, for about 9 hours), so that granting the permission issues it
+// without anyone retrying by hand. Only then does it fail, and retrying
+// it (or the automation's failed runs) after the grant issues it.
+func (e *Engine) permissionDenied(ctx context.Context, run *autocred.Run, denied string, lastAttempt bool) error {
+	if lastAttempt {
+		return e.finish(ctx, run, autocred.RunFailed, "Reading the contact was refused for hours. "+denied+" Once it is granted, retry this run.")
+	}
+	return e.retryLater(ctx, run, errors.New(denied+" autocred retries by itself (at most 10 minutes apart) until it is granted"), false)
 }
 
 // breakConnection marks a connection broken (which stops its automations)

@@ -145,18 +145,29 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 }
 
 // syncFailed records why a sync failed on its automations. A refused key
-// breaks the connection (and so stops its automations) instead of being
-// retried.
+// (401) breaks the connection (and so stops its automations) instead of
+// being retried; a missing permission (403) is said on the automations and
+// left to the next periodic sync.
 func (e *Engine) syncFailed(ctx context.Context, connID int64, autos []autocred.Automation, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err() // shutting down, or the lease was lost: not a failure of the segment
 	}
 	result := "error"
-	if errors.Is(err, activecampaign.ErrIncomplete) {
+	switch {
+	case errors.Is(err, activecampaign.ErrIncomplete):
 		result = "incomplete"
+	case errors.Is(err, activecampaign.ErrForbidden):
+		result = "forbidden"
 	}
 	e.metrics.Syncs.WithLabelValues(result).Inc()
 	msg := "Reading the segment failed; nothing was changed and the next sync tries again: " + err.Error()
+	if denied := activecampaign.PermissionDenied(err); denied != "" {
+		// The key works but its user lacks a permission: the connection
+		// stays, and the next periodic sync is the retry (the permission
+		// may be granted at any time).
+		msg = denied + " Nothing was changed; autocred tries again at every sync."
+		err = nil
+	}
 	if errors.Is(err, activecampaign.ErrAuth) {
 		reason := "ActiveCampaign refused the API key (" + err.Error() + "). Reconnect the account with a valid key, then resume its automations."
 		if serr := e.store.SetConnectionStatus(ctx, connID, autocred.ConnectionBroken, reason); serr != nil {

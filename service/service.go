@@ -111,6 +111,9 @@ func (s *Service) checkNewConnection(ctx context.Context, in NewConnection) (aut
 			return c, "", autocred.FieldErrorf("api_url", "%s", err.Error())
 		}
 		if _, err := client.CheckKey(ctx); err != nil {
+			if denied := activecampaign.PermissionDenied(err); denied != "" {
+				return c, "", &autocred.Error{Code: autocred.ECONNECTION, Field: "api_key", Message: denied}
+			}
 			return c, "", connectionCheckFailed("ActiveCampaign", "api_key", err, errors.Is(err, activecampaign.ErrAuth),
 				"ActiveCampaign refused this API key. Copy the key again from Settings → Developer → API Access, and check that the API URL belongs to the same account.")
 		}
@@ -188,7 +191,8 @@ func (s *Service) DeleteConnection(ctx context.Context, id int64) error {
 }
 
 // upstreamError wraps a failed read from an account so that the user sees
-// what happened; a refused key also marks the connection broken.
+// what happened; a refused key (401) also marks the connection broken, a
+// missing permission (403) says which and leaves it.
 func (s *Service) upstreamError(ctx context.Context, connID int64, app string, err error) error {
 	if autocred.ErrorCode(err) != autocred.EINTERNAL {
 		return err
@@ -197,6 +201,9 @@ func (s *Service) upstreamError(ctx context.Context, connID int64, app string, e
 		reason := app + " refused the stored key; reconnect the account."
 		_ = s.Store.SetConnectionStatus(ctx, connID, autocred.ConnectionBroken, reason)
 		return autocred.Errorf(autocred.ECONNECTION, "%s", reason)
+	}
+	if denied := activecampaign.PermissionDenied(err); denied != "" {
+		return autocred.Errorf(autocred.EUPSTREAM, "%s", denied) // the key works: the connection stays
 	}
 	return autocred.Errorf(autocred.EUPSTREAM, "Could not read from %s: %v", app, err)
 }

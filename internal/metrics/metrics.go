@@ -34,7 +34,7 @@ func New(queueDepth func() float64) *Metrics {
 	m := &Metrics{
 		Registry: reg,
 		Syncs: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "autocred_syncs_total", Help: "Segment syncs, by result (ok; held_back: the read was contradicted by single-contact checks and changed nothing; incomplete; error).",
+			Name: "autocred_syncs_total", Help: "Segment syncs, by result (ok; held_back: the read was contradicted by single-contact checks and changed nothing; incomplete; forbidden; error).",
 		}, []string{"result"}),
 		AbsenceChecks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "autocred_absence_checks_total", Help: "Single-contact checks of members a segment read left out, by answer (in: the read was wrong about them; out).",

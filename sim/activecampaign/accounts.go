@@ -16,7 +16,7 @@ var accountName = regexp.MustCompile(`^[a-z0-9-]+$`)
 // below mu is guarded by it.
 type account struct {
 	name   string
-	apiKey string
+	access *access // the key, its user's permissions; its own lock
 	loc    *time.Location
 
 	mu sync.RWMutex
@@ -63,7 +63,7 @@ type account struct {
 func newAccount(name, apiKey string, loc *time.Location) *account {
 	return &account{
 		name:        name,
-		apiKey:      apiKey,
+		access:      newAccess(apiKey),
 		loc:         loc,
 		byEmail:     map[string]int64{},
 		tagByName:   map[string]int32{},
@@ -92,7 +92,9 @@ func (s *Server) AddAccount(name, apiKey string) error {
 	if _, ok := s.accounts[name]; ok {
 		return fmt.Errorf("account %s already exists", name)
 	}
-	s.accounts[name] = newAccount(name, apiKey, s.loc)
+	a := newAccount(name, apiKey, s.loc)
+	a.access.applyOptions(name, s.opts)
+	s.accounts[name] = a
 	return nil
 }
 

@@ -46,9 +46,10 @@ func writeAttrError(w http.ResponseWriter, status int, title, code, attr string)
 }
 
 // writeNoResult is the older v3 not-found body:
-// {"message":"No Result found for Subscriber with id 7"}.
+// {"message":"No Result found for Subscriber with id 7"}, with a 404, or a
+// 403 where the account is set to (SetForbiddenNoResult).
 func writeNoResult(w http.ResponseWriter, entity string, id any) {
-	writeJSON(w, http.StatusNotFound, map[string]string{"message": fmt.Sprintf("No Result found for %s with id %v", entity, id)})
+	writeJSON(w, noResultStatus(w, entity), map[string]string{"message": fmt.Sprintf("No Result found for %s with id %v", entity, id)})
 }
 
 // writeGateError is the traffic.Gate's error writer: rate-limit answers and

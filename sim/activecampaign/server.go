@@ -1,7 +1,6 @@
 package activecampaign
 
 import (
-	"crypto/subtle"
 	"io"
 	"log/slog"
 	"net/http"
@@ -35,6 +34,14 @@ type Options struct {
 	SegmentMatch SegmentMatchAvailability
 	Seed         uint64       // randomness (faults, duplicates, sample data)
 	Logger       *slog.Logger // nil: discard
+
+	// DeniedPermissions lists, by account name, the permissions its key's
+	// user lacks from the account's creation (Deny/Allow change them).
+	DeniedPermissions map[string][]Permission
+	// ForbiddenNoResult lists the entities ("FieldValue", "Subscriber";
+	// "*" for all) whose missing records answer 403 instead of 404 on every
+	// account (SetForbiddenNoResult changes it per account).
+	ForbiddenNoResult []string
 }
 
 func (o Options) withDefaults() Options {
@@ -70,6 +77,7 @@ func (o Options) withDefaults() Options {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
+	mustKnowPermissions(o.DeniedPermissions)
 	return o
 }
 
@@ -150,10 +158,10 @@ type apiHandler func(w http.ResponseWriter, r *http.Request, a *account)
 // account and the names match the real API's paths.
 func (s *Server) handle(method, path string, h apiHandler) {
 	name := method + " /api/3" + path
-	s.mux.Handle(method+" /{account}/api/3"+path, s.gate.Wrap(name, s.authed(h)))
+	s.mux.Handle(method+" /{account}/api/3"+path, s.gate.Wrap(name, s.authed(permitted(permissionOf(path), method, h))))
 }
 
-// authed resolves the account and checks its Api-Token.
+// authed resolves the account and checks its Api-Token (401 if refused).
 func (s *Server) authed(h apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a := s.account(r.PathValue("account"))
@@ -161,12 +169,11 @@ func (s *Server) authed(h apiHandler) http.Handler {
 			writeError(w, http.StatusNotFound, "Not Found", "No account "+r.PathValue("account")+" in this sandbox.")
 			return
 		}
-		key := r.Header.Get("Api-Token")
-		if key == "" || subtle.ConstantTimeCompare([]byte(key), []byte(a.apiKey)) != 1 {
+		if !a.access.keyOK(r.Header.Get("Api-Token")) {
 			writeUnauthorized(w)
 			return
 		}
-		h(w, r, a)
+		h(&accountWriter{ResponseWriter: w, access: a.access}, r, a)
 	})
 }
 
