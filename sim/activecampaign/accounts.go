@@ -3,6 +3,7 @@ package activecampaign
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"sort"
 	"strings"
@@ -53,6 +54,8 @@ type account struct {
 
 	webhooks    []*webhook
 	nextWebhook int64
+
+	edge edgeState // what answers in front of the API (edge.go); its own lock
 }
 
 func newAccount(name, apiKey string, loc *time.Location) *account {
@@ -87,7 +90,9 @@ func (s *Server) AddAccount(name, apiKey string) error {
 	if _, ok := s.accounts[name]; ok {
 		return fmt.Errorf("account %s already exists", name)
 	}
-	s.accounts[name] = newAccount(name, apiKey, s.loc)
+	a := newAccount(name, apiKey, s.loc)
+	a.edge.set(s.opts.RedirectTo, http.StatusFound, s.opts.ErrorPage)
+	s.accounts[name] = a
 	return nil
 }
 

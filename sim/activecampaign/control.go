@@ -31,6 +31,7 @@ func (s *Server) controlRoutes() {
 	s.mux.HandleFunc("POST /_sandbox/accounts/{account}/match-runs/fail-next", s.ctlFailNext)
 	s.mux.HandleFunc("POST /_sandbox/accounts/{account}/match-runs/expire", s.ctlExpire)
 	s.mux.HandleFunc("POST /_sandbox/accounts/{account}/seed", s.ctlSeed)
+	s.edgeControlRoutes()
 	s.mux.HandleFunc("GET /_sandbox/webhook-deliveries", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Deliveries())
 	})

@@ -28,6 +28,15 @@ type Options struct {
 	WebhookTimeout       time.Duration // default 10s
 	Seed                 uint64        // randomness (faults, duplicates, sample data)
 	Logger               *slog.Logger  // nil: discard
+	// RedirectTo, when set, answers every API request of every account 302
+	// with Location: RedirectTo followed by the request's path and query;
+	// an origin such as "http://127.0.0.1:9". SetRedirect sets it per
+	// account. See edge.go.
+	RedirectTo string
+	// ErrorPage, when set (400 to 599), answers every API request of every
+	// account with that status and an HTML page, as a proxy in front of
+	// the API does. SetErrorPage sets it per account.
+	ErrorPage int
 }
 
 func (o Options) withDefaults() Options {
@@ -56,6 +65,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if err := checkRedirectTarget(o.RedirectTo); err != nil {
+		panic("activecampaign: Options.RedirectTo: " + err.Error())
+	}
+	if err := checkErrorPage(o.ErrorPage); err != nil {
+		panic("activecampaign: Options.ErrorPage: " + err.Error())
 	}
 	return o
 }
@@ -137,7 +152,7 @@ type apiHandler func(w http.ResponseWriter, r *http.Request, a *account)
 // account and the names match the real API's paths.
 func (s *Server) handle(method, path string, h apiHandler) {
 	name := method + " /api/3" + path
-	s.mux.Handle(method+" /{account}/api/3"+path, s.gate.Wrap(name, s.authed(h)))
+	s.mux.Handle(method+" /{account}/api/3"+path, s.gate.Wrap(name, s.edge(s.authed(h))))
 }
 
 // authed resolves the account and checks its Api-Token.
@@ -202,9 +217,9 @@ func (s *Server) routes() {
 	s.handle("GET", "/webhook/events", s.listWebhookEvents)
 
 	// Anything else under an account's /api/3 is an unknown resource.
-	s.mux.Handle("/{account}/api/3/{rest...}", s.gate.Wrap("* /api/3/unknown", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.mux.Handle("/{account}/api/3/{rest...}", s.gate.Wrap("* /api/3/unknown", s.edge(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Not Found", "No such resource: "+r.Method+" "+r.URL.Path)
-	})))
+	}))))
 }
 
 // getMe is the cheap key check: GET /api/3/users/me.
