@@ -132,12 +132,29 @@ func (c *Client) BaseURL() string { return c.base }
 
 // Error is an answer of ActiveCampaign that is not a success.
 type Error struct {
-	Status  int
+	Status int
+	// Message is ActiveCampaign's own message (cleaned: one line, at most
+	// upstream.MaxMessage runes), or, for an answer that carries none,
+	// autocred's description of it in words.
 	Message string
+	// Code is the errors[].code of the answer, when it has one, e.g.
+	// "field_missing".
+	Code string
+	// described: Message is autocred's own sentence, which names the
+	// status itself.
+	described bool
+	redirect  bool // a redirect that was not followed
 }
 
 func (e *Error) Error() string {
-	return fmt.Sprintf("activecampaign: %d %s: %s", e.Status, http.StatusText(e.Status), e.Message)
+	if e.described {
+		return e.Message
+	}
+	msg := e.Message
+	if e.Code != "" {
+		msg += " (" + e.Code + ")"
+	}
+	return fmt.Sprintf("ActiveCampaign answered %s: %s", upstream.StatusText(e.Status), msg)
 }
 
 // ErrAuth matches (with errors.Is) an answer that refuses the API key: a
@@ -158,8 +175,14 @@ var ErrForbidden = errors.New("activecampaign: the API key's user lacks a permis
 // v3 reference answers GET /fieldValues/{id} so; spec §7).
 var ErrNotFound = errors.New("activecampaign: not found")
 
-// Is lets errors.Is(err, ErrAuth), errors.Is(err, ErrForbidden) and
-// errors.Is(err, ErrNotFound) classify. Each answer matches one at most.
+// ErrRedirect matches a redirect that autocred did not follow: to another
+// host, port or scheme than the account's API URL (or a redirect loop).
+// Nothing was sent to its target.
+var ErrRedirect = errors.New("activecampaign: redirect not followed")
+
+// Is lets errors.Is(err, ErrAuth), errors.Is(err, ErrForbidden),
+// errors.Is(err, ErrNotFound) and errors.Is(err, ErrRedirect) classify.
+// Each answer matches one at most.
 func (e *Error) Is(target error) bool {
 	switch target {
 	case ErrAuth:
@@ -168,6 +191,8 @@ func (e *Error) Is(target error) bool {
 		return e.Status == http.StatusForbidden && !e.noResult()
 	case ErrNotFound:
 		return e.Status == http.StatusNotFound || e.Status == http.StatusForbidden && e.noResult()
+	case ErrRedirect:
+		return e.redirect
 	}
 	return false
 }
@@ -187,7 +212,7 @@ func PermissionDenied(err error) string {
 	}
 	const grant = "in ActiveCampaign, Settings → Users → Groups → Permissions, or connect with an admin user's key."
 	msg := strings.TrimSpace(e.Message)
-	if strings.HasPrefix(strings.ToLower(msg), "you do not have permission") {
+	if !e.described && strings.HasPrefix(strings.ToLower(msg), "you do not have permission") {
 		return "ActiveCampaign refused this request: '" + strings.TrimSuffix(msg, ".") +
 			"'. The API key belongs to a user whose group lacks that permission: " + grant
 	}
@@ -195,43 +220,54 @@ func PermissionDenied(err error) string {
 		"lacks a permission it needs (contacts, segments, custom fields, tags or webhooks): " + grant
 }
 
-// decodeError reads an error answer. There is no single error schema: try
-// the JSON:API-like errors[] first, then the older {"message"}, and keep the
-// raw body otherwise.
+// decodeError reads an error answer. There is no single error schema (spec
+// §5 "Error bodies"): try the JSON:API-like errors[] first, then the older
+// {"message"}. Their text is ActiveCampaign's own and is kept, cleaned. Any
+// other body (a proxy's HTML page, a truncated answer) is described by its
+// status and kind, never quoted: its bytes are not an API answer and may be
+// anything.
 func decodeError(status int, body []byte) error {
 	var shaped struct {
 		Errors []struct {
 			Title  string `json:"title"`
 			Detail string `json:"detail"`
+			Code   string `json:"code"`
 		} `json:"errors"`
 		Message string `json:"message"`
 	}
-	msg := ""
-	if json.Unmarshal(body, &shaped) == nil {
-		var parts []string
-		for _, e := range shaped.Errors {
-			switch {
-			case e.Title != "" && e.Detail != "":
-				parts = append(parts, e.Title+": "+e.Detail)
-			case e.Title != "" || e.Detail != "":
-				parts = append(parts, e.Title+e.Detail)
-			}
+	if json.Unmarshal(body, &shaped) != nil {
+		return &Error{Status: status, Message: upstream.Unrecognised("ActiveCampaign", status, body), described: true}
+	}
+	var parts, codes []string
+	for _, e := range shaped.Errors {
+		title, detail := upstream.CleanMessage(e.Title), upstream.CleanMessage(e.Detail)
+		switch {
+		case title != "" && detail != "":
+			parts = append(parts, title+": "+detail)
+		case title != "" || detail != "":
+			parts = append(parts, title+detail)
 		}
-		msg = strings.Join(parts, "; ")
-		if msg == "" {
-			msg = shaped.Message
+		if code := upstream.CleanMessage(e.Code); code != "" {
+			codes = append(codes, code)
 		}
+	}
+	msg := upstream.CleanMessage(strings.Join(parts, "; "))
+	if msg == "" {
+		msg = upstream.CleanMessage(shaped.Message)
 	}
 	if msg == "" {
-		msg = strings.TrimSpace(string(body))
-		if len(msg) > 200 {
-			msg = msg[:200] + "…"
-		}
+		return &Error{Status: status, Message: upstream.Unrecognised("ActiveCampaign", status, body), described: true}
 	}
-	if msg == "" {
-		msg = http.StatusText(status)
+	return &Error{Status: status, Message: msg, Code: upstream.CleanMessage(strings.Join(codes, ", "))}
+}
+
+// redirectError is the error of a redirect the upstream.Doer refused.
+func redirectError(re *upstream.RedirectError) error {
+	msg := "ActiveCampaign answered with a redirect to another host (" + re.To + "); autocred does not follow it, so the API key is never sent there. Check the API URL in Settings → Developer → API Access."
+	if re.Loop {
+		msg = "ActiveCampaign answered with redirect after redirect; autocred stopped following them. Check the API URL in Settings → Developer → API Access."
 	}
-	return &Error{Status: status, Message: msg}
+	return &Error{Status: re.Status, Message: msg, described: true, redirect: true}
 }
 
 // get sends a GET of path (below /api/3) with query and decodes a 2xx JSON
@@ -268,6 +304,10 @@ func (c *Client) call(ctx context.Context, method, endpoint, path string, query 
 		}
 		return req, nil
 	})
+	var re *upstream.RedirectError
+	if errors.As(err, &re) {
+		return fmt.Errorf("%s: %w", endpoint, redirectError(re))
+	}
 	if err != nil {
 		return err
 	}

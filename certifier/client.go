@@ -114,7 +114,14 @@ func (c *Client) call(ctx context.Context, method, endpoint, path string, query 
 	})
 	if err != nil {
 		var netErr *upstream.NetworkError
+		var re *upstream.RedirectError
 		switch {
+		case errors.As(err, &re):
+			// The host sent us elsewhere instead of answering. Not a
+			// 4xx refusal (Refused is false), so a run keeps its step
+			// and searches before it creates again: one call, and safe
+			// whatever a misbehaving host did with the request.
+			return redirectError(re)
 		case errors.As(err, &netErr):
 			return &Error{Endpoint: endpoint, Message: netErr.Err.Error(), unknownOutcome: mutates, network: true, cause: netErr.Err}
 		case errors.Is(err, upstream.ErrThrottled):

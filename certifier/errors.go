@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
+
+	"github.com/autocred/autocred/internal/upstream"
 )
 
 // Error is a failed call. Use errors.Is with the Err* kinds to classify it.
@@ -20,6 +21,10 @@ type Error struct {
 	unknownOutcome bool
 	network        bool
 	cause          error // the transport's error, when no answer came
+	// described: Message is autocred's own sentence, which names the
+	// status itself.
+	described bool
+	redirect  bool // a redirect that was not followed
 }
 
 // Unwrap gives the transport's error, so that errors.Is finds a
@@ -27,8 +32,13 @@ type Error struct {
 func (e *Error) Unwrap() error { return e.cause }
 
 func (e *Error) Error() string {
-	if e.network {
+	switch {
+	case e.network:
 		return fmt.Sprintf("certifier %s: no answer: %s", e.Endpoint, e.Message)
+	case e.described:
+		return fmt.Sprintf("certifier %s: %s", e.Endpoint, e.Message)
+	case e.Code == "":
+		return fmt.Sprintf("certifier %s: %s: %s", e.Endpoint, upstream.StatusText(e.Status), e.Message)
 	}
 	return fmt.Sprintf("certifier %s: %d %s: %s", e.Endpoint, e.Status, e.Code, e.Message)
 }
@@ -53,6 +63,10 @@ var (
 	// ErrConflict: the object is not in a state that allows the call, e.g.
 	// issuing a credential that is no longer a draft.
 	ErrConflict = errors.New("certifier: conflict")
+	// ErrRedirect: Certifier's URL answered with a redirect to another
+	// host, port or scheme (or redirect after redirect), which autocred
+	// does not follow: nothing was sent to its target.
+	ErrRedirect = errors.New("certifier: redirect not followed")
 )
 
 // Refused tells whether err is Certifier's definite refusal (a 4xx answer,
@@ -81,12 +95,17 @@ func (e *Error) Is(target error) bool {
 		return e.Status == http.StatusNotFound
 	case ErrConflict:
 		return e.Status == http.StatusConflict
+	case ErrRedirect:
+		return e.redirect
 	}
 	return false
 }
 
-// decodeError reads {"error":{"code","message"}}, keeping the raw body when
-// the answer has another shape (a proxy's HTML page, say).
+// decodeError reads {"error":{"code","message"}}. Certifier's code and
+// message are kept, cleaned (its docs say the message is safe to show to
+// end users). Any other body (a proxy's HTML page, a truncated answer) is
+// described by its status and kind, never quoted: its bytes are not an API
+// answer and may be anything.
 func decodeError(endpoint string, status int, body []byte) *Error {
 	var shaped struct {
 		Error struct {
@@ -95,16 +114,23 @@ func decodeError(endpoint string, status int, body []byte) *Error {
 		} `json:"error"`
 	}
 	e := &Error{Endpoint: endpoint, Status: status}
-	if json.Unmarshal(body, &shaped) == nil && (shaped.Error.Code != "" || shaped.Error.Message != "") {
-		e.Code, e.Message = shaped.Error.Code, shaped.Error.Message
-	} else {
-		e.Message = strings.TrimSpace(string(body))
-		if len(e.Message) > 200 {
-			e.Message = e.Message[:200] + "…"
-		}
+	if json.Unmarshal(body, &shaped) == nil {
+		e.Code, e.Message = upstream.CleanMessage(shaped.Error.Code), upstream.CleanMessage(shaped.Error.Message)
 	}
-	if e.Message == "" {
+	switch {
+	case e.Message == "" && e.Code == "":
+		e.Message, e.described = upstream.Unrecognised("Certifier", status, body), true
+	case e.Message == "":
 		e.Message = http.StatusText(status)
 	}
 	return e
+}
+
+// redirectError is the error of a redirect the upstream.Doer refused.
+func redirectError(re *upstream.RedirectError) *Error {
+	msg := "Certifier answered with a redirect to another host (" + re.To + "); autocred does not follow it, so the access token is never sent there. Check the connection's API URL (leave it empty for " + DefaultURL + ")."
+	if re.Loop {
+		msg = "Certifier answered with redirect after redirect; autocred stopped following them. Check the connection's API URL (leave it empty for " + DefaultURL + ")."
+	}
+	return &Error{Endpoint: re.Endpoint, Status: re.Status, Code: "redirect", Message: msg, described: true, redirect: true}
 }

@@ -2,7 +2,10 @@
 // per-service clients. It waits for the account's rate limiter before every
 // request, waits out 429 (and, where the service uses it so, 503) answers as
 // Retry-After says without counting them as attempts, reports every request
-// to an Observer for metrics, and reads answers with a size cap.
+// to an Observer for metrics, and reads answers with a size cap. It never
+// follows a redirect to another origin than the request's (see
+// RedirectError), whatever http.Client it is given, so that no key or
+// token is ever sent anywhere but the configured host.
 //
 // The service packages (activecampaign, certifier) build the requests and
 // decode the answers; sharing this part means both spend and count their
@@ -37,7 +40,9 @@ type Observer interface {
 
 // Doer sends requests to one account of one service.
 type Doer struct {
-	System   string // "activecampaign" or "certifier", for metrics and errors
+	System string // "activecampaign" or "certifier", for metrics and errors
+	// Client sends the requests; nil means http.DefaultClient. Its
+	// CheckRedirect runs only after the Doer's own redirect policy.
 	Client   *http.Client
 	Limiter  Limiter  // nil: no pacing
 	Observer Observer // nil: nothing reported
@@ -107,6 +112,12 @@ func (d *Doer) Do(ctx context.Context, endpoint string, build func(ctx context.C
 		}
 		start := time.Now()
 		resp, err := d.client().Do(req)
+		if re, ok := redirectError(d.System, endpoint, err); ok {
+			// A definite answer, not a network failure: the host
+			// asked us to go elsewhere, and we did not.
+			d.observe(endpoint, re.Status, time.Since(start))
+			return nil, re
+		}
 		if err != nil {
 			d.observe(endpoint, 0, time.Since(start))
 			// Even when our own context ended the wait, the request may
@@ -146,11 +157,16 @@ func (d *Doer) Do(ctx context.Context, endpoint string, build func(ctx context.C
 	}
 }
 
+// client is the caller's http.Client (or http.DefaultClient) with the
+// redirect policy in front of its own. A shallow copy per request: it
+// shares the Transport, and so the connection pool, and leaves the
+// caller's client untouched.
 func (d *Doer) client() *http.Client {
-	if d.Client != nil {
-		return d.Client
+	c := d.Client
+	if c == nil {
+		c = http.DefaultClient
 	}
-	return http.DefaultClient
+	return withRedirectPolicy(c)
 }
 
 func (d *Doer) observe(endpoint string, status int, took time.Duration) {

@@ -3,6 +3,7 @@ package activecampaign
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"regexp"
 	"sort"
 	"strings"
@@ -58,6 +59,8 @@ type account struct {
 
 	webhooks    []*webhook
 	nextWebhook int64
+
+	edge edgeState // what answers in front of the API (edge.go); its own lock
 }
 
 func newAccount(name, apiKey string, loc *time.Location) *account {
@@ -94,6 +97,7 @@ func (s *Server) AddAccount(name, apiKey string) error {
 	}
 	a := newAccount(name, apiKey, s.loc)
 	a.access.applyOptions(name, s.opts)
+	a.edge.set(s.opts.RedirectTo, http.StatusFound, s.opts.ErrorPage)
 	s.accounts[name] = a
 	return nil
 }

@@ -35,6 +35,7 @@ func (s *Server) controlRoutes() {
 	s.mux.HandleFunc("PUT /_sandbox/accounts/{account}/legacy-segment-reading", s.ctlLegacyReading)
 	s.mux.HandleFunc("PUT /_sandbox/accounts/{account}/segment-match", s.ctlSegmentMatch)
 	s.accessRoutes()
+	s.edgeControlRoutes()
 	s.mux.HandleFunc("GET /_sandbox/webhook-deliveries", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Deliveries())
 	})

@@ -216,9 +216,14 @@ func (a *account) renderFieldValues(base string, id int64, c *contact) []fieldVa
 	return out
 }
 
-// contactFieldValues is GET /contacts/{id}/fieldValues.
+// contactFieldValues is GET /contacts/{id}/fieldValues. It pages like
+// every v3 collection (limit 20 by default, at most 100, offset, meta.total
+// as a string): whether this endpoint pages is undocumented, and
+// integrations have lost field values past the 20th (spec §7, "Collections
+// page at 20"), so paging it is the reading that a client must survive.
 func (s *Server) contactFieldValues(w http.ResponseWriter, r *http.Request, a *account) {
 	id, _ := parseID(r.PathValue("id"))
+	limit, offset := pageParams(r.URL.Query())
 	a.mu.RLock()
 	defer a.mu.RUnlock()
 	c := a.contact(id)
@@ -226,8 +231,13 @@ func (s *Server) contactFieldValues(w http.ResponseWriter, r *http.Request, a *a
 		writeNoResult(w, "Subscriber", r.PathValue("id"))
 		return
 	}
-	fvs := a.renderFieldValues(apiBase(r, a), id, c)
-	writeJSON(w, http.StatusOK, map[string]any{"fieldValues": fvs, "meta": map[string]string{"total": itoa(int64(len(fvs)))}})
+	lo, hi := pageBounds(len(c.fields), limit, offset)
+	base := apiBase(r, a)
+	fvs := make([]fieldValueJSON, 0, hi-lo)
+	for _, fv := range c.fields[lo:hi] {
+		fvs = append(fvs, a.renderFieldValue(base, id, fv))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"fieldValues": fvs, "meta": map[string]string{"total": itoa(int64(len(c.fields)))}})
 }
 
 // listFieldValues is GET /fieldValues: every value of every contact, in

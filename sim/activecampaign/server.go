@@ -42,6 +42,15 @@ type Options struct {
 	// "*" for all) whose missing records answer 403 instead of 404 on every
 	// account (SetForbiddenNoResult changes it per account).
 	ForbiddenNoResult []string
+	// RedirectTo, when set, answers every API request of every account 302
+	// with Location: RedirectTo followed by the request's path and query;
+	// an origin such as "http://127.0.0.1:9". SetRedirect sets it per
+	// account. See edge.go.
+	RedirectTo string
+	// ErrorPage, when set (400 to 599), answers every API request of every
+	// account with that status and an HTML page, as a proxy in front of
+	// the API does. SetErrorPage sets it per account.
+	ErrorPage int
 }
 
 func (o Options) withDefaults() Options {
@@ -78,6 +87,12 @@ func (o Options) withDefaults() Options {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	mustKnowPermissions(o.DeniedPermissions)
+	if err := checkRedirectTarget(o.RedirectTo); err != nil {
+		panic("activecampaign: Options.RedirectTo: " + err.Error())
+	}
+	if err := checkErrorPage(o.ErrorPage); err != nil {
+		panic("activecampaign: Options.ErrorPage: " + err.Error())
+	}
 	return o
 }
 
@@ -158,7 +173,7 @@ type apiHandler func(w http.ResponseWriter, r *http.Request, a *account)
 // account and the names match the real API's paths.
 func (s *Server) handle(method, path string, h apiHandler) {
 	name := method + " /api/3" + path
-	s.mux.Handle(method+" /{account}/api/3"+path, s.gate.Wrap(name, s.authed(permitted(permissionOf(path), method, h))))
+	s.mux.Handle(method+" /{account}/api/3"+path, s.gate.Wrap(name, s.edge(s.authed(permitted(permissionOf(path), method, h)))))
 }
 
 // authed resolves the account and checks its Api-Token (401 if refused).
@@ -222,9 +237,9 @@ func (s *Server) routes() {
 	s.handle("GET", "/webhook/events", s.listWebhookEvents)
 
 	// Anything else under an account's /api/3 is an unknown resource.
-	s.mux.Handle("/{account}/api/3/{rest...}", s.gate.Wrap("* /api/3/unknown", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.mux.Handle("/{account}/api/3/{rest...}", s.gate.Wrap("* /api/3/unknown", s.edge(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, "Not Found", "No such resource: "+r.Method+" "+r.URL.Path)
-	})))
+	}))))
 }
 
 // getMe is the cheap key check: GET /api/3/users/me.
