@@ -22,7 +22,7 @@ import (
 
 // With a public URL, a tag added in ActiveCampaign reaches Certifier within
 // seconds. Polling is set to 10 minutes, so only the webhook hint can
-// explain it. A webhook removed on ActiveCampaign's side is noticed and
+// explain it. A webhook deleted on ActiveCampaign's side is noticed and
 // registered again.
 func TestHintIssuesWithinSeconds(t *testing.T) {
 	t.Parallel()
@@ -44,7 +44,7 @@ func TestHintIssuesWithinSeconds(t *testing.T) {
 		t.Errorf("tag to credential took %s; with hints it should take seconds", took)
 	}
 
-	// Removed on ActiveCampaign's side (as a 410 answer or a user would).
+	// Deleted on ActiveCampaign's side (as a user in the app would).
 	req, _ := http.NewRequest("DELETE", w.acURL+"/api/3/webhooks/"+strconv.FormatInt(hook.ID, 10), nil)
 	req.Header.Set("Api-Token", acKey)
 	resp, err := http.DefaultClient.Do(req)
