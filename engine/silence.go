@@ -46,7 +46,8 @@ import (
 //
 // Cost: no extra call to detect (udate comes with the entering contacts'
 // details; the bookkeeping is one UPDATE per connection per second of
-// deliveries, and one read and one UPDATE per sync that enters someone);
+// deliveries per process, and a read and an UPDATE per 100 entries a sync
+// records);
 // 2 calls (DELETE, POST /webhooks) to register the webhook again. What it
 // cannot tell apart: an import taking longer than WebhookSilence in an
 // account where nothing else fires a delivery meanwhile looks silent too;
