@@ -18,6 +18,17 @@ type Contact struct {
 	FirstName string `json:"firstName"`
 	LastName  string `json:"lastName"`
 	Phone     string `json:"phone"`
+	// UDate is when the contact last changed, as the API writes it
+	// ("2025-02-03T11:00:00-06:00", the account's offset; spec §3). See
+	// Updated.
+	UDate string `json:"udate"`
+}
+
+// Updated parses UDate; ok is false when it is missing or malformed (the
+// API has written dates without an offset in other objects).
+func (c Contact) Updated() (t time.Time, ok bool) {
+	t, err := time.Parse(time.RFC3339, c.UDate)
+	return t, err == nil
 }
 
 // contactsPage is an answer of GET /contacts.

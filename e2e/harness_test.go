@@ -98,6 +98,10 @@ type worldOptions struct {
 	nodes int
 	// database overrides the suite's database ("sqlite" or "postgres").
 	database string
+	// publicURL overrides the --public-url of hints (default: the node's
+	// own address); args are more flags for "serve".
+	publicURL string
+	args      []string
 }
 
 func newWorld(t testing.TB, o worldOptions) *world {
@@ -156,8 +160,9 @@ func newWorld(t testing.TB, o worldOptions) *world {
 	w.serveArgs = []string{"serve", "--database", db, "--allow-private-upstreams",
 		"--poll-interval", o.poll.String(), "--ac-rate", fmt.Sprint(o.acRate), "--certifier-rate", fmt.Sprint(o.crtRate), "--log-level", "debug"}
 	if o.hints {
-		w.serveArgs = append(w.serveArgs, "--public-url", "http://"+w.addr, "--hinted-poll-interval", o.poll.String(), "--webhook-check-interval", "2s")
+		w.serveArgs = append(w.serveArgs, "--public-url", cmp.Or(o.publicURL, "http://"+w.addr), "--hinted-poll-interval", o.poll.String(), "--webhook-check-interval", "2s")
 	}
+	w.serveArgs = append(w.serveArgs, o.args...)
 	for i := range w.nodes {
 		w.startNode(i)
 	}

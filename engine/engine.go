@@ -61,6 +61,13 @@ type Config struct {
 	// connection whose webhook is registered: polling is then only the
 	// safety net. Default: PollInterval.
 	HintedPollInterval time.Duration
+	// WebhookSilence is how long a delivery may take to arrive, and how
+	// far apart the changes that no delivery announced must be, before a
+	// webhook counts as silent (see silence.go). Default 2 min.
+	WebhookSilence time.Duration
+	// WebhookRenewEvery is the least time between two re-registrations of
+	// a connection's silent webhook. Default 1 h.
+	WebhookRenewEvery time.Duration
 }
 
 // Engine runs the jobs.
@@ -73,6 +80,9 @@ type Engine struct {
 	river   *river.Client[*sql.Tx]
 	holder  string
 	hints   hintCounter
+	// deliveries: when this process last recorded each connection's
+	// webhook deliveries (silence.go).
+	deliveries deliveryLog
 	// lastSchedule is when this process last ran the schedule (UnixNano).
 	lastSchedule atomic.Int64
 }
@@ -96,6 +106,12 @@ func New(cfg Config) (*Engine, error) {
 	}
 	if cfg.WebhookCheckEvery == 0 {
 		cfg.WebhookCheckEvery = time.Minute
+	}
+	if cfg.WebhookSilence == 0 {
+		cfg.WebhookSilence = 2 * time.Minute
+	}
+	if cfg.WebhookRenewEvery == 0 {
+		cfg.WebhookRenewEvery = time.Hour
 	}
 	if cfg.HintedPollInterval == 0 {
 		cfg.HintedPollInterval = cfg.PollInterval

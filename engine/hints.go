@@ -61,11 +61,13 @@ type hintCounter struct {
 	waiting map[hintArgs]*time.Timer
 }
 
-// Hint takes a webhook delivery about a contact. It only enqueues: the
-// receiver must answer fast. It reports whether the hint was folded into a
+// Hint takes a webhook delivery about a contact. It only enqueues (and, at
+// most once a second per connection, records that the webhook delivers):
+// the receiver must answer fast. It reports whether the hint was folded into a
 // sync because hints are piling up.
 func (e *Engine) Hint(ctx context.Context, connID, contactID int64) (folded bool, err error) {
 	now := time.Now()
+	e.noteDelivery(ctx, connID, now) // the webhook works (silence.go)
 	e.hints.mu.Lock()
 	if e.hints.times == nil {
 		e.hints.times, e.hints.folding, e.hints.waiting = map[int64][]time.Time{}, map[int64]bool{}, map[hintArgs]*time.Timer{}
@@ -231,7 +233,7 @@ func (e *Engine) checkContact(ctx context.Context, connID, contactID int64) erro
 		return nil
 	}
 	e.log.Debug("hint found an entry", "connection", connID, "contact", strconv.FormatInt(contactID, 10), "automations", len(entered))
-	if err := e.enter(ctx, ac, autos, entered); err != nil {
+	if err := e.enter(ctx, ac, autos, entered, nil); err != nil {
 		return e.hintFailed(ctx, connID, autos, err)
 	}
 	return nil

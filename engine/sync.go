@@ -124,7 +124,8 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 			}
 		}
 	}
-	if err := e.enter(ctx, ac, autos, entered); err != nil {
+	// Entries found by polling may show a silent webhook (silence.go).
+	if err := e.enter(ctx, ac, autos, entered, func(cs []activecampaign.Contact) { e.noteEntries(ctx, connID, cs) }); err != nil {
 		return e.syncFailed(ctx, connID, autos, err)
 	}
 	hinted, err := e.hintedConnections(ctx)
@@ -285,8 +286,10 @@ func (e *Engine) syncHeldBack(ctx context.Context, connID int64, segmentID strin
 // details, then one transaction that marks them in, inserts their runs and
 // enqueues their issue jobs. A crash between chunks loses nothing: the
 // contacts not yet entered are still out in the ledger, so the next sync
-// finds them again.
-func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []autocred.Automation, entered map[int64][]int64) error {
+// finds them again. onEntered, when not nil, gets the details of each
+// chunk's contacts that entered, once the chunk is committed (a contact
+// entering several automations comes once per automation).
+func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []autocred.Automation, entered map[int64][]int64, onEntered func([]activecampaign.Contact)) error {
 	var all []int64
 	for _, ids := range entered {
 		all = append(all, ids...)
@@ -305,8 +308,9 @@ func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []a
 		}
 		lo, hi := part[0], part[len(part)-1]
 		n := 0
+		var newly []activecampaign.Contact
 		err = e.store.Tx(ctx, func(tx *sql.Tx) error {
-			n = 0
+			n, newly = 0, newly[:0]
 			for _, a := range autos {
 				ids := entered[a.ID]
 				if len(ids) == 0 {
@@ -341,6 +345,7 @@ func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []a
 					if err := e.insertIssueTx(ctx, tx, run.ID); err != nil {
 						return err
 					}
+					newly = append(newly, c)
 					n++
 				}
 			}
@@ -350,6 +355,9 @@ func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []a
 			return err
 		}
 		e.metrics.Entries.Add(float64(n))
+		if onEntered != nil && len(newly) > 0 {
+			onEntered(newly)
+		}
 	}
 	return nil
 }

@@ -18,9 +18,10 @@ import (
 // ActiveCampaign connection that has a watching automation (when a public
 // URL is set), none otherwise. It runs every minute on the leader (see
 // Config.WebhookCheckEvery), which is
-// also how a webhook deleted or disabled on ActiveCampaign's side (a 410
-// answer turns it off for good) is noticed and created again; and right
-// after an automation starts or stops.
+// also how a webhook deleted on ActiveCampaign's side is noticed and
+// created again, and a silent one (disabled but still listed, see
+// silence.go) deleted and created again; and right after an automation
+// starts or stops.
 type webhooksArgs struct{}
 
 func (webhooksArgs) Kind() string { return "webhooks" }
@@ -93,15 +94,19 @@ func (e *Engine) reconcileWebhook(ctx context.Context, h store.Webhook) error {
 		return err
 	}
 	if !want {
-		id, _ := strconv.ParseInt(h.ID, 10, 64)
-		if err := ac.DeleteWebhook(ctx, activecampaign.ID(id)); err != nil && !errors.Is(err, activecampaign.ErrNotFound) {
+		if err := e.deleteWebhook(ctx, ac, h.ID); err != nil {
 			return err
 		}
 		e.log.Info("hint webhook removed: no automation watches this account", "connection", h.ConnectionID)
 		return e.store.SetWebhook(ctx, h.ConnectionID, "", time.Now())
 	}
 	url := e.WebhookURL(h.ConnectionID)
+	notice := ""
 	if h.ID != "" {
+		// Still listed, yet ActiveCampaign stopped sending (silence.go).
+		if silentWebhook(h, time.Now(), e.cfg.WebhookSilence, e.cfg.WebhookRenewEvery) {
+			return e.renewWebhook(ctx, ac, h, url)
+		}
 		id, _ := strconv.ParseInt(h.ID, 10, 64)
 		wh, err := ac.Webhook(ctx, activecampaign.ID(id))
 		switch {
@@ -109,11 +114,15 @@ func (e *Engine) reconcileWebhook(ctx context.Context, h store.Webhook) error {
 			return e.store.SetWebhook(ctx, h.ConnectionID, h.ID, time.Now())
 		case err == nil:
 			e.log.Warn("hint webhook points elsewhere (public URL changed?); registering a new one", "connection", h.ConnectionID)
-			if err := ac.DeleteWebhook(ctx, wh.ID); err != nil && !errors.Is(err, activecampaign.ErrNotFound) {
+			if err := e.deleteWebhook(ctx, ac, wh.ID.String()); err != nil {
 				return err
 			}
-		case errors.Is(err, activecampaign.ErrNotFound):
-			e.log.Warn("hint webhook was deleted or disabled on ActiveCampaign's side; registering it again", "connection", h.ConnectionID)
+		case webhookGone(err):
+			// Deleted on ActiveCampaign's side (a user in the app): a 404,
+			// or a 403 "No Result found". Not a refused key.
+			e.log.Warn("hint webhook was deleted on ActiveCampaign's side; registering it again", "connection", h.ConnectionID, "answer", err.Error())
+			e.metrics.WebhookRenewals.WithLabelValues("gone").Inc()
+			notice = "The webhook was deleted on ActiveCampaign's side (" + err.Error() + "); autocred registered it again at " + stamp(time.Now()) + "."
 		default:
 			return err
 		}
@@ -126,7 +135,7 @@ func (e *Engine) reconcileWebhook(ctx context.Context, h store.Webhook) error {
 	}
 	for _, wh := range all {
 		if wh.URL == url {
-			return e.store.SetWebhook(ctx, h.ConnectionID, wh.ID.String(), time.Now())
+			return e.store.RegisterWebhook(ctx, h.ConnectionID, wh.ID.String(), time.Now(), notice)
 		}
 	}
 	wh, err := ac.CreateWebhook(ctx, activecampaign.Webhook{Name: webhookName, URL: url,
@@ -135,7 +144,7 @@ func (e *Engine) reconcileWebhook(ctx context.Context, h store.Webhook) error {
 		return err
 	}
 	e.log.Info("hint webhook registered", "connection", h.ConnectionID, "webhook", wh.ID.String())
-	return e.store.SetWebhook(ctx, h.ConnectionID, wh.ID.String(), time.Now())
+	return e.store.RegisterWebhook(ctx, h.ConnectionID, wh.ID.String(), time.Now(), notice)
 }
 
 // WebhooksChanged asks for the webhooks to be reconciled now, after an

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"time"
 )
 
@@ -11,24 +13,97 @@ type Webhook struct {
 	ID           string    // the webhook's id at ActiveCampaign; "" when none is registered
 	CheckedAt    time.Time // when it was last seen to exist
 	Watching     bool      // some automation on the connection is watching
+
+	RegisteredAt time.Time // when the current webhook was created or found; zero when none
+	DeliveryAt   time.Time // the last delivery recorded (see WebhookDelivered); zero when none yet
+	// Missed counts entries found by polling whose contact changed after
+	// RegisteredAt with no delivery recorded since; MissedFirst and
+	// MissedLast are the earliest and latest of those changes. All reset
+	// when a delivery is recorded or the webhook is registered again.
+	Missed                  int
+	MissedFirst, MissedLast time.Time
+	RenewedAt               time.Time // the last time autocred registered the webhook again
+	Notice                  string    // why, in words for the health page; "" when never
+}
+
+const webhookColumns = `c.id, c.webhook_id, c.webhook_checked_at,
+	EXISTS (SELECT 1 FROM automations a WHERE a.trigger_connection_id = c.id AND a.status IN ('baselining', 'active')),
+	c.webhook_registered_at, c.webhook_delivery_at, c.webhook_missed, c.webhook_missed_first, c.webhook_missed_last,
+	c.webhook_renewed_at, c.webhook_notice`
+
+func scanWebhook(row rowScanner) (Webhook, error) {
+	var w Webhook
+	var checked, registered, delivery, first, last, renewed int64
+	err := row.Scan(&w.ConnectionID, &w.ID, &checked, &w.Watching, &registered, &delivery, &w.Missed, &first, &last, &renewed, &w.Notice)
+	w.CheckedAt, w.RegisteredAt, w.DeliveryAt = fromMS(checked), fromMS(registered), fromMS(delivery)
+	w.MissedFirst, w.MissedLast, w.RenewedAt = fromMS(first), fromMS(last), fromMS(renewed)
+	return w, err
 }
 
 // Webhooks lists every ActiveCampaign connection's webhook state.
 func (db *DB) Webhooks(ctx context.Context) ([]Webhook, error) {
-	return queryAll(ctx, db.pool(), func(row rowScanner) (Webhook, error) {
-		var w Webhook
-		var checked int64
-		err := row.Scan(&w.ConnectionID, &w.ID, &checked, &w.Watching)
-		w.CheckedAt = fromMS(checked)
-		return w, err
-	}, `SELECT c.id, c.webhook_id, c.webhook_checked_at,
-		EXISTS (SELECT 1 FROM automations a WHERE a.trigger_connection_id = c.id AND a.status IN ('baselining', 'active'))
+	return queryAll(ctx, db.pool(), scanWebhook, `SELECT `+webhookColumns+`
 		FROM connections c WHERE c.app = 'activecampaign' ORDER BY c.id`)
 }
 
-// SetWebhook records the webhook registered for a connection ("" when it
-// was removed) and when it was last seen.
+// WebhookOf is one ActiveCampaign connection's webhook state; ok is false
+// when there is no such connection.
+func (db *DB) WebhookOf(ctx context.Context, connID int64) (w Webhook, ok bool, err error) {
+	w, err = scanWebhook(db.pool().QueryRowContext(ctx, `SELECT `+webhookColumns+`
+		FROM connections c WHERE c.app = 'activecampaign' AND c.id = ?`, connID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Webhook{}, false, nil
+	}
+	return w, err == nil, err
+}
+
+// SetWebhook records that a connection's webhook was seen to exist at
+// checkedAt, or ("" for webhookID) that it was removed.
 func (db *DB) SetWebhook(ctx context.Context, connID int64, webhookID string, checkedAt time.Time) error {
 	_, err := db.pool().ExecContext(ctx, `UPDATE connections SET webhook_id = ?, webhook_checked_at = ? WHERE id = ?`, webhookID, ms(checkedAt), connID)
 	return err
+}
+
+// RegisterWebhook records a webhook just created (or found) for a
+// connection at time at, and clears the missed deliveries counted against
+// the previous one. A non-empty notice records a re-registration and why,
+// for the health page.
+func (db *DB) RegisterWebhook(ctx context.Context, connID int64, webhookID string, at time.Time, notice string) error {
+	q := `UPDATE connections SET webhook_id = ?, webhook_checked_at = ?, webhook_registered_at = ?,
+		webhook_missed = 0, webhook_missed_first = 0, webhook_missed_last = 0`
+	args := []any{webhookID, ms(at), ms(at)}
+	if notice != "" {
+		q += `, webhook_renewed_at = ?, webhook_notice = ?`
+		args = append(args, ms(at), notice)
+	}
+	_, err := db.pool().ExecContext(ctx, q+` WHERE id = ?`, append(args, connID)...)
+	return err
+}
+
+// WebhookDelivered records that a delivery of a connection's webhook
+// arrived at time at: the webhook works, so the missed deliveries counted
+// so far were changes that fire none (imports). The time only moves
+// forward, whichever process records it.
+func (db *DB) WebhookDelivered(ctx context.Context, connID int64, at time.Time) error {
+	_, err := db.pool().ExecContext(ctx, `UPDATE connections SET webhook_delivery_at = ?,
+		webhook_missed = 0, webhook_missed_first = 0, webhook_missed_last = 0
+		WHERE id = ? AND webhook_delivery_at < ?`, ms(at), connID, ms(at))
+	return err
+}
+
+// WebhookMissed adds n missed deliveries, for contact changes from first
+// to last, to the webhook state seen as seen. It changes nothing (and
+// reports false) when a delivery was recorded or another webhook
+// registered since seen was read: the count would then be stale.
+func (db *DB) WebhookMissed(ctx context.Context, seen Webhook, n int, first, last time.Time) (bool, error) {
+	res, err := db.pool().ExecContext(ctx, `UPDATE connections SET webhook_missed = webhook_missed + ?,
+		webhook_missed_first = CASE WHEN webhook_missed_first = 0 OR webhook_missed_first > ? THEN ? ELSE webhook_missed_first END,
+		webhook_missed_last = CASE WHEN webhook_missed_last < ? THEN ? ELSE webhook_missed_last END
+		WHERE id = ? AND webhook_id = ? AND webhook_registered_at = ? AND webhook_delivery_at = ?`,
+		n, ms(first), ms(first), ms(last), ms(last), seen.ConnectionID, seen.ID, ms(seen.RegisteredAt), ms(seen.DeliveryAt))
+	if err != nil {
+		return false, err
+	}
+	changed, err := res.RowsAffected()
+	return changed == 1, err
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/service"
+	"github.com/autocred/autocred/store"
 )
 
 // systemStats is what the process saw of one outside API since it started.
@@ -20,6 +21,7 @@ type systemStats struct {
 
 type healthData struct {
 	PublicURLSet bool
+	Webhooks     []webhookView // with a public URL: each ActiveCampaign account's hint webhook
 	Connections  []autocred.Connection
 	Pending      int
 	Systems      []systemStats
@@ -27,10 +29,20 @@ type healthData struct {
 	Failures     []autocred.Run
 }
 
+// webhookView is one ActiveCampaign account's hint webhook, as the health
+// page shows it.
+type webhookView struct {
+	Connection string
+	store.Webhook
+}
+
 func (h *handler) healthData(ctx context.Context) (healthData, error) {
 	d := healthData{PublicURLSet: h.publicURLSet}
 	var err error
 	if d.Connections, err = h.svc.Connections(ctx); err != nil {
+		return d, err
+	}
+	if d.Webhooks, err = h.webhookViews(ctx, d.Connections); err != nil {
 		return d, err
 	}
 	if d.Pending, err = h.store.PendingRuns(ctx); err != nil {
@@ -50,6 +62,29 @@ func (h *handler) healthData(ctx context.Context) (healthData, error) {
 	}
 	d.Systems, err = h.systemStats()
 	return d, err
+}
+
+// webhookViews lists the hint webhooks registered, or registered again
+// once, with their account's name.
+func (h *handler) webhookViews(ctx context.Context, conns []autocred.Connection) ([]webhookView, error) {
+	if !h.publicURLSet {
+		return nil, nil
+	}
+	hooks, err := h.store.Webhooks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	names := map[int64]string{}
+	for _, c := range conns {
+		names[c.ID] = c.Name
+	}
+	var out []webhookView
+	for _, w := range hooks {
+		if w.ID != "" || w.Notice != "" {
+			out = append(out, webhookView{Connection: names[w.ConnectionID], Webhook: w})
+		}
+	}
+	return out, nil
 }
 
 // systemStats reads the process's metrics: the same numbers /metrics

@@ -38,6 +38,8 @@ type serveConfig struct {
 	publicURL             string
 	hintedPollInterval    time.Duration
 	webhookCheck          time.Duration
+	webhookSilence        time.Duration
+	webhookRenew          time.Duration
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
@@ -50,6 +52,8 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.publicURL, "public-url", "", "`URL` where ActiveCampaign can reach this service (https://…); when set, webhooks make entries show up within seconds")
 	fs.DurationVar(&c.hintedPollInterval, "hinted-poll-interval", 10*time.Minute, "how often segments are read when webhook hints flow (polling is then the safety net)")
 	fs.DurationVar(&c.webhookCheck, "webhook-check-interval", time.Minute, "how often the webhooks are checked, and re-created if ActiveCampaign removed one")
+	fs.DurationVar(&c.webhookSilence, "webhook-silence", 2*time.Minute, "how long a webhook delivery may take, and how far apart two changes that polling found with no delivery must be, before the webhook counts as silent and is registered again")
+	fs.DurationVar(&c.webhookRenew, "webhook-renew-interval", time.Hour, "the least time between two re-registrations of a connection's silent webhook")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 }
@@ -153,7 +157,8 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 		hinted = cfg.pollInterval
 	}
 	eng, err := engine.New(engine.Config{Store: st, Clients: clients, Metrics: m, Logger: log,
-		PollInterval: cfg.pollInterval, PublicURL: cfg.publicURL, HintedPollInterval: hinted, WebhookCheckEvery: cfg.webhookCheck})
+		PollInterval: cfg.pollInterval, PublicURL: cfg.publicURL, HintedPollInterval: hinted, WebhookCheckEvery: cfg.webhookCheck,
+		WebhookSilence: cfg.webhookSilence, WebhookRenewEvery: cfg.webhookRenew})
 	if err != nil {
 		st.Close()
 		return nil, err

@@ -25,6 +25,11 @@ type Metrics struct {
 	RateLimitWaits *prometheus.CounterVec   // 429/503 answers waited out, by system
 	RateLimitSecs  *prometheus.CounterVec   // seconds spent waiting them out, by system
 	Hints          *prometheus.CounterVec   // webhook deliveries, by result
+	// WebhookMissed counts entries found by polling that no webhook
+	// delivery announced; WebhookRenewals the webhooks registered again,
+	// by reason: silent (still listed, not sending) or gone (deleted).
+	WebhookMissed   prometheus.Counter
+	WebhookRenewals *prometheus.CounterVec
 }
 
 // New registers the metrics, plus Go runtime and process collectors, on a
@@ -64,9 +69,15 @@ func New(queueDepth func() float64) *Metrics {
 		Hints: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "autocred_webhook_hints_total", Help: "ActiveCampaign webhook deliveries received, by result.",
 		}, []string{"result"}),
+		WebhookMissed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "autocred_webhook_missed_deliveries_total", Help: "Entries found by polling whose contact changed after the webhook was registered, with no webhook delivery since.",
+		}),
+		WebhookRenewals: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "autocred_webhook_renewals_total", Help: "Hint webhooks registered again, by reason: silent (listed but no longer sending) or gone (deleted on ActiveCampaign's side).",
+		}, []string{"reason"}),
 	}
 	reg.MustRegister(m.Syncs, m.AbsenceChecks, m.Entries, m.Exits, m.Credentials, m.APIRequests, m.APIDuration,
-		m.RateLimitWaits, m.RateLimitSecs, m.Hints,
+		m.RateLimitWaits, m.RateLimitSecs, m.Hints, m.WebhookMissed, m.WebhookRenewals,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if queueDepth != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 )
 
 const (
@@ -36,6 +37,7 @@ func (s *Server) controlRoutes() {
 	s.mux.HandleFunc("PUT /_sandbox/accounts/{account}/segment-match", s.ctlSegmentMatch)
 	s.accessRoutes()
 	s.edgeControlRoutes()
+	s.mux.HandleFunc("POST /_sandbox/accounts/{account}/webhooks/{id}/disable", s.ctlDisableWebhook)
 	s.mux.HandleFunc("GET /_sandbox/webhook-deliveries", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Deliveries())
 	})
@@ -217,6 +219,25 @@ func (s *Server) ctlFailNext(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_ = s.FailNextMatchRuns(name, *in.Count)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// ctlDisableWebhook turns a webhook off silently (see DisableWebhook). No
+// body; 204, or 404 when the account or the webhook does not exist.
+func (s *Server) ctlDisableWebhook(w http.ResponseWriter, r *http.Request) {
+	name, ok := s.ctlAccount(w, r)
+	if !ok {
+		return
+	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		ctlError(w, http.StatusBadRequest, fmt.Errorf("webhook id %q is not a positive number", r.PathValue("id")))
+		return
+	}
+	if err := s.DisableWebhook(name, id); err != nil {
+		ctlError(w, http.StatusNotFound, err)
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -2,6 +2,7 @@ package activecampaign
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -43,6 +44,11 @@ type webhook struct {
 	sources []string
 	listid  int64
 	cdate   time.Time
+	// disabled: ActiveCampaign stopped sending to it (a 410 answer, or
+	// DisableWebhook). It stays listed exactly as before: the API object
+	// has no status field, and only deleting and creating it again brings
+	// deliveries back (spec §4, §7; developers.activecampaign.com/page/webhooks).
+	disabled bool
 }
 
 func (a *account) renderWebhook(base string, h *webhook) map[string]any {
@@ -133,6 +139,9 @@ type WebhookInfo struct {
 	ID     int64
 	URL    string
 	Events []string
+	// Disabled: no delivery is sent to it any more. The API does not show
+	// this (the webhook object has no status field); only tests can see it.
+	Disabled bool
 }
 
 // Webhooks lists an account's webhooks for tests, without going through
@@ -147,7 +156,7 @@ func (s *Server) Webhooks(account string) ([]WebhookInfo, error) {
 	defer a.mu.RUnlock()
 	out := make([]WebhookInfo, 0, len(a.webhooks))
 	for _, h := range a.webhooks {
-		out = append(out, WebhookInfo{ID: h.id, URL: h.url, Events: slices.Clone(h.events)})
+		out = append(out, WebhookInfo{ID: h.id, URL: h.url, Events: slices.Clone(h.events), Disabled: h.disabled})
 	}
 	return out, nil
 }
@@ -261,7 +270,7 @@ func (a *account) contactEvents(event, source string, id int64, c *contact, list
 	var ds []*delivery
 	var base url.Values
 	for _, h := range a.webhooks {
-		if !slices.Contains(h.events, event) || !slices.Contains(h.sources, source) {
+		if h.disabled || !slices.Contains(h.events, event) || !slices.Contains(h.sources, source) {
 			continue
 		}
 		listKey := int64(0)
@@ -335,7 +344,7 @@ type DeliveryStats struct {
 	Sent       int64 `json:"sent"`       // POSTs answered 2xx (duplicates included)
 	Duplicated int64 `json:"duplicated"` // events delivered a second time (at least once)
 	Failed     int64 `json:"failed"`     // POSTs that failed or got another status; never retried
-	Disabled   int64 `json:"disabled"`   // webhooks removed because the receiver answered 410
+	Disabled   int64 `json:"disabled"`   // webhooks turned off (still listed): the receiver answered 410, or DisableWebhook
 	Dropped    int64 `json:"dropped"`    // events dropped: queue full, or webhook/account gone before sending
 	Pending    int64 `json:"pending"`    // events queued or being sent now
 }
@@ -407,7 +416,7 @@ func (d *dispatcher) work() {
 }
 
 // deliver sends one event once, or twice at WebhookDuplicateRate. A failed
-// POST is counted and dropped (never retried); a 410 removes the webhook.
+// POST is counted and dropped (never retried); a 410 disables the webhook.
 func (d *dispatcher) deliver(dl *delivery) {
 	if !d.live(dl) {
 		d.dropped.Add(1)
@@ -423,7 +432,9 @@ func (d *dispatcher) deliver(dl *delivery) {
 	d.post(dl)
 }
 
-// live says whether the delivery's account and webhook still exist.
+// live says whether the delivery's account and webhook still exist and
+// the webhook is still on: a delivery queued before the webhook was
+// disabled is not sent either.
 func (d *dispatcher) live(dl *delivery) bool {
 	if d.s.account(dl.acct.name) != dl.acct {
 		return false
@@ -431,7 +442,7 @@ func (d *dispatcher) live(dl *delivery) bool {
 	dl.acct.mu.RLock()
 	defer dl.acct.mu.RUnlock()
 	_, h := dl.acct.webhookByID(dl.hook)
-	return h != nil
+	return h != nil && !h.disabled
 }
 
 // post sends the form; it reports whether the webhook is still on.
@@ -463,17 +474,46 @@ func (d *dispatcher) post(dl *delivery) bool {
 	return true
 }
 
-// disable removes a webhook whose receiver answered 410: it disappears from
-// GET /webhooks, as "permanently turns the webhook off" reads.
+// disable turns off a webhook whose receiver answered 410. It stays in GET
+// /webhooks and GET /webhooks/{id} exactly as before (the object has no
+// status field); ActiveCampaign just stops sending to it, and the only way
+// back is to delete it and create it again (spec §4, §7: "Returning HTTP
+// 410 permanently turns the webhook off"; a deactivated webhook still
+// shows, developers.activecampaign.com/page/webhooks).
 func (d *dispatcher) disable(dl *delivery) {
 	a := dl.acct
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if i, h := a.webhookByID(dl.hook); h != nil {
-		a.webhooks = slices.Delete(a.webhooks, i, i+1)
+	if _, h := a.webhookByID(dl.hook); h != nil && !h.disabled {
+		h.disabled = true
 		d.disabled.Add(1)
-		d.s.log.Info("webhook removed after 410", "account", a.name, "webhook", dl.hook)
+		d.s.log.Info("webhook disabled after 410; still listed", "account", a.name, "webhook", dl.hook)
 	}
+}
+
+// DisableWebhook turns a webhook off silently, as if ActiveCampaign had
+// stopped sending to it for a reason the client never sees (a 410 from a
+// proxy in front of the receiver, a deactivation in the app): it stays
+// listed exactly as before, and no delivery is sent to it any more,
+// including those already queued. Deleting it and creating it again is the
+// only way back. Control route: POST
+// /_sandbox/accounts/{account}/webhooks/{id}/disable.
+func (s *Server) DisableWebhook(account string, id int64) error {
+	a, err := s.mustAccount(account)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	_, h := a.webhookByID(id)
+	if h == nil {
+		return fmt.Errorf("no webhook %d in account %q", id, account)
+	}
+	if !h.disabled {
+		h.disabled = true
+		s.hooks.disabled.Add(1)
+	}
+	return nil
 }
 
 func (d *dispatcher) stats() DeliveryStats {

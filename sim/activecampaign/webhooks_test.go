@@ -4,9 +4,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -180,23 +182,113 @@ func TestWebhookListFilter(t *testing.T) {
 	}
 }
 
-func TestWebhook410RemovesWebhook(t *testing.T) {
+// A webhook turned off, by a 410 answer or silently, stays listed exactly
+// as before (no status field) and receives nothing more; deleting it and
+// creating it again brings deliveries back (spec §4, §7).
+func TestWebhookDisabledStaysListed(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		status  int                    // the receiver's answer
+		disable func(e *env, id int64) // nil: the 410 answer disables it
+	}{
+		{name: "410 answer", status: http.StatusGone},
+		{name: "silently, Go method", status: http.StatusOK, disable: func(e *env, id int64) {
+			if err := e.srv.DisableWebhook("acme", id); err != nil {
+				e.t.Fatal(err)
+			}
+		}},
+		{name: "silently, control route", status: http.StatusOK, disable: func(e *env, id int64) {
+			if r := e.doKey("POST", "/_sandbox/accounts/acme/webhooks/"+strconv.FormatInt(id, 10)+"/disable", nil, ""); r.status != 204 {
+				e.t.Fatalf("disable: %d %s", r.status, r.body)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, simac.Options{})
+			rc := newReceiver(t, tc.status)
+			e.importContacts(simac.ContactInput{Email: "a@example.com"})
+			sid := e.hook(rc.ts.URL, []string{"update"}, allSources, 0)
+			id, _ := strconv.ParseInt(sid, 10, 64)
+			before := e.api("GET", "/webhooks/"+sid, nil, 200)
+			list := e.api("GET", "/webhooks", nil, 200)
+			e.api("PUT", "/contacts/1", map[string]any{"contact": map[string]any{"firstName": "A"}}, 200)
+			e.settle()
+			if tc.disable != nil {
+				tc.disable(e, id)
+			}
+			if st := e.srv.Deliveries(); st.Disabled != 1 {
+				t.Fatalf("stats: %+v", st)
+			}
+			// Listed exactly as before, in the list and on its own.
+			if got := e.api("GET", "/webhooks/"+sid, nil, 200); !reflect.DeepEqual(got, before) {
+				t.Errorf("GET /webhooks/%s changed:\n%v\nwas\n%v", sid, got, before)
+			}
+			if got := e.api("GET", "/webhooks", nil, 200); !reflect.DeepEqual(got, list) {
+				t.Errorf("GET /webhooks changed:\n%v\nwas\n%v", got, list)
+			}
+			if hooks, _ := e.srv.Webhooks("acme"); len(hooks) != 1 || !hooks[0].Disabled {
+				t.Errorf("Webhooks = %+v, want one, disabled", hooks)
+			}
+			// Nothing more is sent, and PUT does not turn it back on.
+			e.api("PUT", "/webhooks/"+sid, map[string]any{"webhook": map[string]any{"name": "renamed"}}, 200)
+			e.api("PUT", "/contacts/1", map[string]any{"contact": map[string]any{"firstName": "B"}}, 200)
+			if st := e.settle(); st.Queued != 1 {
+				t.Errorf("events queued for a disabled webhook: %+v", st)
+			}
+			if n := len(rc.got()); n != 1 {
+				t.Fatalf("deliveries: %d, want only the one before it was disabled", n)
+			}
+			// Deleting it and creating it again is the way back.
+			e.api("DELETE", "/webhooks/"+sid, nil, 200)
+			ok := newReceiver(t, http.StatusOK)
+			e.hook(ok.ts.URL, []string{"update"}, allSources, 0)
+			e.api("PUT", "/contacts/1", map[string]any{"contact": map[string]any{"firstName": "C"}}, 200)
+			e.settle()
+			if n := len(ok.got()); n != 1 {
+				t.Fatalf("deliveries to the webhook created again: %d", n)
+			}
+		})
+	}
+}
+
+// A delivery already queued when the webhook is disabled is not sent.
+func TestWebhookDisableDropsQueued(t *testing.T) {
 	e := newEnv(t, simac.Options{})
-	rc := newReceiver(t, http.StatusGone)
-	e.importContacts(simac.ContactInput{Email: "a@example.com"})
-	e.hook(rc.ts.URL, []string{"update"}, allSources, 0)
-	e.api("PUT", "/contacts/1", map[string]any{"contact": map[string]any{"firstName": "A"}}, 200)
+	release := make(chan struct{})
+	var got atomic.Int64
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got.Add(1)
+		<-release
+	}))
+	t.Cleanup(slow.Close)
+	t.Cleanup(func() { close(release) })
+	ids := e.importContacts(simac.ContactInput{Email: "a@example.com"})
+	sid := e.hook(slow.URL, []string{"update"}, allSources, 0)
+	id, _ := strconv.ParseInt(sid, 10, 64)
+	// The sandbox delivers with eight workers: twelve changes leave four
+	// queued behind the eight held by the receiver.
+	for i := range 12 {
+		e.api("PUT", "/contacts/"+strconv.FormatInt(ids[0], 10), map[string]any{"contact": map[string]any{"firstName": strconv.Itoa(i)}}, 200)
+	}
+	eventually(t, 5*time.Second, "eight deliveries in flight", func() bool { return got.Load() == 8 })
+	if err := e.srv.DisableWebhook("acme", id); err != nil {
+		t.Fatal(err)
+	}
+	for range 8 {
+		release <- struct{}{}
+	}
 	st := e.settle()
-	if st.Disabled != 1 {
-		t.Fatalf("stats: %+v", st)
+	if got.Load() != 8 || st.Dropped != 4 {
+		t.Fatalf("%d sent, stats %+v; want the 4 queued behind the 8 dropped", got.Load(), st)
 	}
-	if l := e.api("GET", "/webhooks", nil, 200); get(l, "meta", "total") != "0" {
-		t.Fatalf("webhook still listed: %v", l)
+	if err := e.srv.DisableWebhook("acme", 99); err == nil {
+		t.Error("disabling an unknown webhook: no error")
 	}
-	e.api("PUT", "/contacts/1", map[string]any{"contact": map[string]any{"firstName": "B"}}, 200)
-	e.settle()
-	if n := len(rc.got()); n != 1 {
-		t.Fatalf("deliveries after 410: %d", n)
+	if r := e.doKey("POST", "/_sandbox/accounts/acme/webhooks/99/disable", nil, ""); r.status != 404 {
+		t.Errorf("unknown webhook: %d %s", r.status, r.body)
+	}
+	if r := e.doKey("POST", "/_sandbox/accounts/acme/webhooks/x/disable", nil, ""); r.status != 400 {
+		t.Errorf("bad id: %d %s", r.status, r.body)
 	}
 }
 
