@@ -43,6 +43,9 @@ type Config struct {
 	// EvaluationTimeout bounds the wait for one segment evaluation to be
 	// ready. Default 5 minutes.
 	EvaluationTimeout time.Duration
+	// WaitScale multiplies the waits that Retry-After asks for: tests
+	// only (see upstream.Doer.WaitScale); 0 means 1.
+	WaitScale float64
 }
 
 // Client talks to one ActiveCampaign account. It is safe for concurrent use.
@@ -70,10 +73,11 @@ func New(cfg Config) (*Client, error) {
 		base: base,
 		key:  strings.TrimSpace(cfg.Key),
 		doer: &upstream.Doer{
-			System:   "activecampaign",
-			Client:   cfg.HTTPClient,
-			Limiter:  cfg.Limiter,
-			Observer: cfg.Observer,
+			System:    "activecampaign",
+			Client:    cfg.HTTPClient,
+			Limiter:   cfg.Limiter,
+			Observer:  cfg.Observer,
+			WaitScale: cfg.WaitScale,
 			// ActiveCampaign has been seen to answer 503 instead of 429
 			// when a client goes over 5 requests per second.
 			Throttled: func(status int) bool {
