@@ -47,6 +47,9 @@ type Config struct {
 	// failed for is read through contacts?segmentid before segment
 	// matching is tried again. Default 1 hour.
 	RetryPreferredAfter time.Duration
+	// WaitScale multiplies the waits that Retry-After asks for: tests
+	// only (see upstream.Doer.WaitScale); 0 means 1.
+	WaitScale float64
 }
 
 // Client talks to one ActiveCampaign account. It is safe for concurrent use.
@@ -77,10 +80,11 @@ func New(cfg Config) (*Client, error) {
 		base: base,
 		key:  strings.TrimSpace(cfg.Key),
 		doer: &upstream.Doer{
-			System:   "activecampaign",
-			Client:   cfg.HTTPClient,
-			Limiter:  cfg.Limiter,
-			Observer: cfg.Observer,
+			System:    "activecampaign",
+			Client:    cfg.HTTPClient,
+			Limiter:   cfg.Limiter,
+			Observer:  cfg.Observer,
+			WaitScale: cfg.WaitScale,
 			// ActiveCampaign has been seen to answer 503 instead of 429
 			// when a client goes over 5 requests per second.
 			Throttled: func(status int) bool {

@@ -125,7 +125,9 @@ func (c *Client) call(ctx context.Context, method, endpoint, path string, query 
 		case errors.As(err, &netErr):
 			return &Error{Endpoint: endpoint, Message: netErr.Err.Error(), unknownOutcome: mutates, network: true, cause: netErr.Err}
 		case errors.Is(err, upstream.ErrThrottled):
-			return &Error{Endpoint: endpoint, Status: http.StatusTooManyRequests, Code: "rate_limited", Message: err.Error()}
+			// Not processed. The cause keeps how long to wait
+			// (*upstream.ThrottledError), for a caller that snoozes.
+			return &Error{Endpoint: endpoint, Status: http.StatusTooManyRequests, Code: "rate_limited", Message: err.Error(), cause: err}
 		}
 		return err
 	}

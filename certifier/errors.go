@@ -50,8 +50,9 @@ var (
 	ErrValidation = errors.New("certifier: request refused as invalid")
 	// ErrAuth: the token is wrong, revoked, or lacks access.
 	ErrAuth = errors.New("certifier: access token refused")
-	// ErrRateLimited: over the rate limit for longer than the client waits.
-	// Nothing was processed.
+	// ErrRateLimited: over the rate limit for longer than the client waits
+	// (see upstream.WithWaitLimit; errors.As finds the
+	// *upstream.ThrottledError that says until when). Nothing was processed.
 	ErrRateLimited = errors.New("certifier: rate limited")
 	// ErrServer: a 5xx or no answer at all; worth trying again later.
 	ErrServer = errors.New("certifier: server or network failure")

@@ -34,6 +34,7 @@ type Clients struct {
 	// evaluation; tests shorten it.
 	ACPollInterval time.Duration
 	publicBase     string
+	waitScale      float64
 
 	mu    sync.Mutex
 	ac    map[int64]cachedAC
@@ -65,6 +66,10 @@ type ClientsConfig struct {
 	// PublicBase is where credentials' public pages live; a credential's
 	// link is PublicBase/<publicId>. Default DefaultPublicBase.
 	PublicBase string
+	// RetryAfterScale multiplies the waits ActiveCampaign's Retry-After
+	// asks for. Tests only: 0.1 honours a "Retry-After: 30" in 3 s, so
+	// that a test of long waits stays short. 0 means 1.
+	RetryAfterScale float64
 }
 
 // DefaultPublicBase is the digital wallet that shows Certifier credentials.
@@ -91,6 +96,7 @@ func NewClients(cfg ClientsConfig) *Clients {
 		acLimits:       acLimits,
 		crtLimits:      crtLimits,
 		ACPollInterval: cfg.ACPollInterval,
+		waitScale:      cfg.RetryAfterScale,
 		publicBase:     strings.TrimSuffix(cmp.Or(cfg.PublicBase, DefaultPublicBase), "/"),
 		ac:             map[int64]cachedAC{}, certs: map[int64]cachedCert{},
 	}
@@ -118,6 +124,7 @@ func (c *Clients) NewActiveCampaign(apiURL, key string) (*activecampaign.Client,
 		// several accounts on one host).
 		Limiter:      c.acLimits.For(u.Host + u.Path),
 		PollInterval: c.ACPollInterval,
+		WaitScale:    c.waitScale,
 	})
 }
 

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
@@ -34,6 +35,20 @@ type harness struct {
 // "postgres").
 func newHarness(t *testing.T, kind string, acOpts simac.Options, certOpts simcert.Options) *harness {
 	t.Helper()
+	return newHarnessWith(t, kind, acOpts, certOpts, harnessOptions{})
+}
+
+// harnessOptions changes what newHarness builds.
+type harnessOptions struct {
+	// acWrap wraps the ActiveCampaign sandbox's handler, e.g. to act when
+	// a request arrives.
+	acWrap func(http.Handler) http.Handler
+	// config changes the engine's and the clients' configuration.
+	config func(*Config, *ClientsConfig)
+}
+
+func newHarnessWith(t *testing.T, kind string, acOpts simac.Options, certOpts simcert.Options, o harnessOptions) *harness {
+	t.Helper()
 	if acOpts.MatchRunDelay == 0 {
 		acOpts.MatchRunDelay = 20 * time.Millisecond
 	}
@@ -41,7 +56,11 @@ func newHarness(t *testing.T, kind string, acOpts simac.Options, certOpts simcer
 		acOpts.LegacyEvalDelay = 20 * time.Millisecond
 	}
 	h := &harness{t: t, ac: simac.New(acOpts), cert: simcert.New(certOpts)}
-	acSrv, certSrv := httptest.NewServer(h.ac), httptest.NewServer(h.cert)
+	var acHandler http.Handler = h.ac
+	if o.acWrap != nil {
+		acHandler = o.acWrap(h.ac)
+	}
+	acSrv, certSrv := httptest.NewServer(acHandler), httptest.NewServer(h.cert)
 	t.Cleanup(func() { acSrv.Close(); certSrv.Close(); h.ac.Close() })
 	if err := h.ac.AddAccount("acme", "ac-key-0001"); err != nil {
 		t.Fatal(err)
@@ -77,13 +96,18 @@ func newHarness(t *testing.T, kind string, acOpts simac.Options, certOpts simcer
 	}
 	h.acConn, h.crtConn = ac.ID, crt.ID
 
-	h.engine, err = New(Config{
+	cc := ClientsConfig{Box: h.box, ACPollInterval: 10 * time.Millisecond, ACPerSecond: -1, CertifierPerSecond: -1}
+	cfg := Config{
 		Logger:        failureLog(t),
 		Store:         h.store,
-		Clients:       NewClients(ClientsConfig{Box: h.box, ACPollInterval: 10 * time.Millisecond, ACPerSecond: -1, CertifierPerSecond: -1}),
 		PollInterval:  100 * time.Millisecond,
 		ScheduleEvery: 50 * time.Millisecond,
-	})
+	}
+	if o.config != nil {
+		o.config(&cfg, &cc)
+	}
+	cfg.Clients = NewClients(cc)
+	h.engine, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -171,7 +171,15 @@ type hintWorker struct {
 }
 
 func (w *hintWorker) Work(ctx context.Context, job *river.Job[hintArgs]) error {
-	return w.e.checkContact(ctx, job.Args.ConnectionID, job.Args.ContactID)
+	err := w.e.checkContact(w.e.waitLimited(ctx), job.Args.ConnectionID, job.Args.ContactID)
+	if te, ok := throttled(err); ok {
+		// Rate limited for longer than a job should wait in its worker:
+		// checked again when ActiveCampaign lets requests through, not
+		// as a failed attempt. Later hints for the contact join it.
+		w.e.log.Info("hint check waits for ActiveCampaign's rate limit", "connection", job.Args.ConnectionID, "contact", job.Args.ContactID, "err", err)
+		return river.JobSnooze(snoozeFor(te))
+	}
+	return err
 }
 
 // checkContact asks ActiveCampaign whether one contact is in each segment

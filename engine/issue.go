@@ -23,6 +23,7 @@ type issueWorker struct {
 
 func (w *issueWorker) Work(ctx context.Context, job *river.Job[issueArgs]) error {
 	e := w.e
+	ctx = e.waitLimited(ctx) // a long rate-limit wait snoozes the job
 	ran, err := e.withLease(ctx, fmt.Sprintf("run:%d", job.Args.RunID), func(ctx context.Context) error {
 		// Read under the lease: another job of the same run may have just
 		// finished it, and a run read before would be issued again.
@@ -115,7 +116,10 @@ func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automa
 	if run.CredentialID == "" && run.Step == autocred.StepCreate {
 		found, err := e.reconcile(ctx, cert, run, nc)
 		if err != nil {
-			return e.certifierFailed(ctx, run, a, err, lastAttempt)
+			// A search that failed, was refused or rate limited is no
+			// answer: the create's outcome stays unknown (nil: no step
+			// of this call to take back).
+			return e.certifierFailed(ctx, run, a, err, lastAttempt, nil)
 		}
 		if found != nil {
 			cred = *found
@@ -131,7 +135,8 @@ func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automa
 	}
 	if run.CredentialID == "" {
 		oneCall := a.Action.Issue && a.Action.Send
-		if err := e.beginStep(ctx, run, autocred.StepCreate); err != nil {
+		mark, err := e.beginStep(ctx, run, autocred.StepCreate)
+		if err != nil {
 			return err
 		}
 		if oneCall {
@@ -140,7 +145,7 @@ func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automa
 			cred, err = cert.Create(ctx, nc)
 		}
 		if err != nil {
-			return e.certifierFailed(ctx, run, a, err, lastAttempt)
+			return e.certifierFailed(ctx, run, a, err, lastAttempt, mark)
 		}
 		if oneCall {
 			// The credential and the outcome are saved together: a run
@@ -155,13 +160,14 @@ func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automa
 	} else if cred.ID == "" {
 		// Resumed after a crash: learn where the credential stands.
 		if cred, err = cert.Get(ctx, run.CredentialID); err != nil {
-			return e.certifierFailed(ctx, run, a, err, lastAttempt)
+			return e.certifierFailed(ctx, run, a, err, lastAttempt, nil)
 		}
 	}
 
 	// 2. Issue a draft. Safe to repeat: Certifier issues only drafts.
 	if a.Action.Issue && cred.Status == "draft" {
-		if err := e.beginStep(ctx, run, autocred.StepIssue); err != nil {
+		mark, err := e.beginStep(ctx, run, autocred.StepIssue)
+		if err != nil {
 			return err
 		}
 		issued, err := cert.Issue(ctx, cred.ID)
@@ -169,7 +175,7 @@ func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automa
 			issued, err = cert.Get(ctx, cred.ID) // issued by a lost earlier call
 		}
 		if err != nil {
-			return e.certifierFailed(ctx, run, a, err, lastAttempt)
+			return e.certifierFailed(ctx, run, a, err, lastAttempt, mark)
 		}
 		cred, issuedNow = issued, true
 		e.event(ctx, run, "Issued.")
@@ -188,14 +194,15 @@ func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automa
 		if run.Step == autocred.StepSend {
 			return e.finish(ctx, run, autocred.RunSendUnconfirmed, "Issued. Sending its email got no answer, so it may not have gone out; autocred never sends twice. Resend it from Certifier if the recipient did not get it.")
 		}
-		if err := e.beginStep(ctx, run, autocred.StepSend); err != nil {
+		mark, err := e.beginStep(ctx, run, autocred.StepSend)
+		if err != nil {
 			return err
 		}
 		if _, err := cert.Send(ctx, cred.ID); err != nil {
 			if errors.Is(err, certifier.ErrUnknownOutcome) {
 				return e.finish(ctx, run, autocred.RunSendUnconfirmed, "Issued. Sending its email got no answer ("+certMessage(err)+"), so it may not have gone out; autocred never sends twice. Resend it from Certifier if the recipient did not get it.")
 			}
-			return e.certifierFailed(ctx, run, a, err, lastAttempt)
+			return e.certifierFailed(ctx, run, a, err, lastAttempt, mark)
 		}
 		e.event(ctx, run, "Sent by email to "+email+".")
 	}
@@ -266,11 +273,21 @@ func (e *Engine) adopt(ctx context.Context, run *autocred.Run, cred certifier.Cr
 	}
 }
 
-// beginStep records a Certifier call before it is made.
-func (e *Engine) beginStep(ctx context.Context, run *autocred.Run, step autocred.Step) error {
+// stepMark is what a run knew about Certifier before a step began; a call
+// that Certifier did not process (a 429) puts it back.
+type stepMark struct {
+	step      autocred.Step
+	startedAt time.Time
+	attempts  int
+}
+
+// beginStep records a Certifier call before it is made, and returns what
+// the run knew before.
+func (e *Engine) beginStep(ctx context.Context, run *autocred.Run, step autocred.Step) (*stepMark, error) {
+	mark := &stepMark{step: run.Step, startedAt: run.StepStartedAt, attempts: run.Attempts}
 	run.Step, run.StepStartedAt = step, time.Now()
 	run.Attempts++
-	return e.store.SaveRun(ctx, run)
+	return mark, e.store.SaveRun(ctx, run)
 }
 
 // finish gives a run its final status.
@@ -314,12 +331,26 @@ func certMessage(err error) string {
 }
 
 // certifierFailed decides what a failed Certifier call means for the run.
-func (e *Engine) certifierFailed(ctx context.Context, run *autocred.Run, a autocred.Automation, err error, lastAttempt bool) error {
-	if certifier.Refused(err) && run.Step != autocred.StepSend {
-		// A definite refusal: the call changed nothing, nothing to
-		// reconcile. Anything else (no answer, a 5xx, a cancelled wait, an
-		// unreadable answer) keeps the step, so the next attempt searches
-		// before it creates.
+// mark is what the run knew before the failed call's step began; nil when
+// the call was not a step's (a search, a read).
+func (e *Engine) certifierFailed(ctx context.Context, run *autocred.Run, a autocred.Automation, err error, lastAttempt bool, mark *stepMark) error {
+	if te, ok := throttled(err); ok || errors.Is(err, certifier.ErrRateLimited) {
+		// Not processed, so not an attempt, and the run knows what it
+		// knew before the call: a create answered 429 made nothing, a
+		// send answered 429 sent nothing. Wait without a worker.
+		if mark != nil {
+			run.Step, run.StepStartedAt, run.Attempts = mark.step, mark.startedAt, mark.attempts
+		}
+		if serr := e.store.SaveRun(context.WithoutCancel(ctx), run); serr != nil {
+			return serr
+		}
+		return e.waitThrottled(ctx, run, "Certifier", te)
+	}
+	if certifier.Refused(err) && mark != nil && run.Step != autocred.StepSend {
+		// A definite refusal of the step's own call: it changed nothing,
+		// nothing to reconcile. Anything else (no answer, a 5xx, a
+		// cancelled wait, an unreadable answer, a search refused) keeps
+		// the step, so the next attempt searches before it creates.
 		run.Step = autocred.StepNone
 	}
 	switch {
@@ -329,11 +360,6 @@ func (e *Engine) certifierFailed(ctx context.Context, run *autocred.Run, a autoc
 		return e.finish(ctx, run, autocred.RunFailed, "Certifier does not know the credential or its group any more ("+certMessage(err)+"). Check the automation's group, then retry this run.")
 	case errors.Is(err, certifier.ErrAuth):
 		return e.breakConnection(ctx, run, a.Action.ConnectionID, "Certifier refused the access token ("+certMessage(err)+"). Reconnect Certifier with a valid token, then resume the automation.")
-	case errors.Is(err, certifier.ErrRateLimited):
-		// Not processed, and not an attempt: wait for the budget.
-		run.Attempts = max(run.Attempts-1, 0)
-		_ = e.store.SaveRun(context.WithoutCancel(ctx), run)
-		return river.JobSnooze(15 * time.Second)
 	}
 	return e.retryLater(ctx, run, err, lastAttempt)
 }
@@ -342,6 +368,9 @@ func (e *Engine) certifierFailed(ctx context.Context, run *autocred.Run, a autoc
 func (e *Engine) upstreamFailed(ctx context.Context, run *autocred.Run, a autocred.Automation, err error, lastAttempt bool) error {
 	if errors.Is(err, activecampaign.ErrAuth) {
 		return e.breakConnection(ctx, run, a.Trigger.ConnectionID, "ActiveCampaign refused the API key ("+err.Error()+"). Reconnect the account with a valid key, then resume the automation.")
+	}
+	if te, ok := throttled(err); ok {
+		return e.waitThrottled(ctx, run, "ActiveCampaign", te) // before any Certifier call: the run is as it was
 	}
 	if denied := activecampaign.PermissionDenied(err); denied != "" {
 		return e.permissionDenied(ctx, run, denied, lastAttempt)

@@ -73,3 +73,31 @@ func TestReserveRequestNoBurstAfterIdle(t *testing.T) {
 		}
 	})
 }
+
+// A pause holds a budget for every node: it is read back by any caller,
+// never shortened by a shorter one, and does not touch other budgets.
+func TestPauseRequestsIsSharedAndOnlyGrows(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		if left, err := db.RequestsPausedFor(ctx, "activecampaign:acme"); err != nil || left != 0 {
+			t.Fatalf("before any pause: %v, %v", left, err)
+		}
+		if err := db.PauseRequests(ctx, "activecampaign:acme", 30*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.PauseRequests(ctx, "activecampaign:acme", time.Second); err != nil {
+			t.Fatal(err)
+		}
+		left, err := db.RequestsPausedFor(ctx, "activecampaign:acme")
+		if err != nil || left < 25*time.Second || left > 30*time.Second {
+			t.Errorf("paused for %v (%v), want about 30s", left, err)
+		}
+		if left, err := db.RequestsPausedFor(ctx, "activecampaign:other"); err != nil || left != 0 {
+			t.Errorf("another budget: %v, %v", left, err)
+		}
+		// The pace of the budget is its own row: untouched.
+		if w, err := db.ReserveRequest(ctx, "activecampaign:acme", time.Millisecond); err != nil || w > time.Second {
+			t.Errorf("reserve: %v, %v", w, err)
+		}
+	})
+}

@@ -21,6 +21,12 @@ type Reserver interface {
 	// ReserveRequest takes the next slot of the budget named key, whose
 	// requests must be interval apart, and says how long to wait for it.
 	ReserveRequest(ctx context.Context, key string, interval time.Duration) (time.Duration, error)
+	// PauseRequests holds every request of the budget named key for d
+	// from now (a Retry-After), unless it is held longer already.
+	PauseRequests(ctx context.Context, key string, d time.Duration) error
+	// RequestsPausedFor says how long the budget named key is still held
+	// (0: it is not).
+	RequestsPausedFor(ctx context.Context, key string) (time.Duration, error)
 }
 
 // Registry hands out one limiter per account key.
@@ -37,19 +43,27 @@ type Registry struct {
 type budget struct {
 	// turn lets one request at a time wait for its slot (see Wait).
 	turn chan struct{}
-	// local paces the requests; nil when the budget is shared.
+	// local paces the requests; nil when the budget is shared or unlimited.
 	local *rate.Limiter
+
+	mu sync.Mutex
+	// pausedUntil holds every request of the account until then: the
+	// service asked one of them to wait (Retry-After). A shared budget
+	// keeps its pause in the Reserver too, for the other processes.
+	pausedUntil time.Time
 }
 
 // NewRegistry returns a Registry of limiters local to this process, each
-// allowing perSecond requests per second; perSecond <= 0 means no limit.
+// allowing perSecond requests per second; perSecond <= 0 means no limit
+// (but a Retry-After still pauses the account).
 func NewRegistry(perSecond float64) *Registry {
 	return &Registry{perSecond: perSecond, budgets: map[string]*budget{}}
 }
 
-// NewSharedRegistry returns a Registry whose budgets are kept by r, so that
-// every process using the same r (the same database) shares them. name
-// tells this registry's budgets from another's (e.g. "activecampaign").
+// NewSharedRegistry returns a Registry whose budgets and pauses are kept by
+// r, so that every process using the same r (the same database) shares
+// them. name tells this registry's budgets from another's (e.g.
+// "activecampaign").
 func NewSharedRegistry(name string, perSecond float64, r Reserver) *Registry {
 	return &Registry{name: name, perSecond: perSecond, shared: r, budgets: map[string]*budget{}}
 }
@@ -60,40 +74,109 @@ func NewSharedRegistry(name string, perSecond float64, r Reserver) *Registry {
 // rate would break the service's "N in any one second" limit right after an
 // idle spell, which is exactly when a batch starts.
 func (r *Registry) For(key string) *Limiter {
-	if r.perSecond <= 0 {
-		return &Limiter{}
-	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	b, ok := r.budgets[key]
 	if !ok {
 		b = &budget{turn: make(chan struct{}, 1)}
-		if r.shared == nil {
+		if r.shared == nil && r.perSecond > 0 {
 			b.local = rate.NewLimiter(rate.Limit(r.perSecond), 1)
 		}
 		r.budgets[key] = b
 	}
-	return &Limiter{budget: b, shared: r.shared, key: r.name + ":" + key, interval: time.Duration(float64(time.Second) / r.perSecond)}
+	var interval time.Duration
+	if r.perSecond > 0 {
+		interval = time.Duration(float64(time.Second) / r.perSecond)
+	}
+	return &Limiter{budget: b, shared: r.shared, key: r.name + ":" + key, interval: interval}
 }
 
-// Limiter paces requests; the zero Limiter does not limit.
+// Limiter paces requests and holds them while the account is paused; the
+// zero Limiter does neither.
 type Limiter struct {
 	budget *budget
 
 	shared   Reserver
 	key      string
-	interval time.Duration
+	interval time.Duration // 0: no pacing
 }
 
-// Wait blocks until the next request may go.
+// Pause holds every request of the account for d from now, in this process
+// and, with a shared budget, in every process sharing it. It implements
+// upstream.Pauser.
+func (l *Limiter) Pause(ctx context.Context, d time.Duration) error {
+	if l.budget == nil || d <= 0 {
+		return nil
+	}
+	l.budget.hold(time.Now().Add(d))
+	if l.shared == nil {
+		return nil
+	}
+	return l.shared.PauseRequests(ctx, l.key, d)
+}
+
+// hold moves the pause to until, if that is later.
+func (b *budget) hold(until time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if until.After(b.pausedUntil) {
+		b.pausedUntil = until
+	}
+}
+
+// pausedFor is how long the account's requests are still held.
+func (l *Limiter) pausedFor(ctx context.Context) (time.Duration, error) {
+	l.budget.mu.Lock()
+	left := time.Until(l.budget.pausedUntil)
+	l.budget.mu.Unlock()
+	if left > 0 || l.shared == nil {
+		return max(left, 0), nil
+	}
+	left, err := l.shared.RequestsPausedFor(ctx, l.key)
+	if err != nil || left <= 0 {
+		return 0, err
+	}
+	l.budget.hold(time.Now().Add(left)) // spares the database the next asks
+	return left, nil
+}
+
+// waitPause waits while the account is paused. A pause longer than the
+// context's upstream.WaitLimit is not waited for: it returns a
+// *upstream.ThrottledError that says until when.
+func (l *Limiter) waitPause(ctx context.Context) error {
+	for range 10 { // a pause may be extended while it is waited out
+		left, err := l.pausedFor(ctx)
+		if err != nil || left <= 0 {
+			return err
+		}
+		if limit, ok := upstream.WaitLimit(ctx); ok && left > limit {
+			return &upstream.ThrottledError{RetryAfter: left, Until: time.Now().Add(left)}
+		}
+		if err := upstream.Sleep(ctx, left); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Wait blocks until the next request may go: after the account's pause,
+// if any, then at its pace.
 //
 // The requests of one account wait for their slots one at a time. Each
 // waiter holds a reservation of a future slot, and if several did, a pause
 // of the whole process (a long GC, a starved CPU) would let all of their
 // timers fire together and send their requests in one burst. One at a
-// time, a pause lets out at most the one that waited and the next.
+// time, a pause lets out at most the one that waited and the next. The
+// account's pause is waited out before, so that a request that may not
+// wait for it is not stuck behind one that does.
 func (l *Limiter) Wait(ctx context.Context) error {
 	if l.budget == nil {
+		return ctx.Err()
+	}
+	if err := l.waitPause(ctx); err != nil {
+		return err
+	}
+	if l.interval == 0 {
 		return ctx.Err()
 	}
 	select {

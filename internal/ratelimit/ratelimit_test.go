@@ -6,14 +6,35 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/autocred/autocred/internal/upstream"
 )
 
 // fakeReserver hands out slots one interval apart, as the database does.
 type fakeReserver struct {
-	mu    sync.Mutex
-	next  map[string]time.Time
-	keys  []string
-	steps []time.Duration
+	mu     sync.Mutex
+	next   map[string]time.Time
+	paused map[string]time.Time
+	keys   []string
+	steps  []time.Duration
+}
+
+func (f *fakeReserver) PauseRequests(_ context.Context, key string, d time.Duration) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.paused == nil {
+		f.paused = map[string]time.Time{}
+	}
+	if until := time.Now().Add(d); until.After(f.paused[key]) {
+		f.paused[key] = until
+	}
+	return nil
+}
+
+func (f *fakeReserver) RequestsPausedFor(_ context.Context, key string) (time.Duration, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return max(time.Until(f.paused[key]), 0), nil
 }
 
 func (f *fakeReserver) ReserveRequest(_ context.Context, key string, interval time.Duration) (time.Duration, error) {
@@ -131,5 +152,59 @@ func TestOneRequestAtATimeHoldsASlot(t *testing.T) {
 	}
 	if len(c.keys) != 8 {
 		t.Errorf("%d reservations for 8 requests", len(c.keys))
+	}
+}
+
+// When one request of an account is told to wait, the account's other
+// requests wait too: in this process, and through the shared budget in
+// every process (a second registry on the same Reserver stands for another
+// node). A caller that may not wait that long (a job, which snoozes
+// instead) is told until when, at once, without taking a slot.
+func TestPauseHoldsEveryRequestOfTheAccount(t *testing.T) {
+	f := &fakeReserver{}
+	for _, tc := range []struct {
+		name        string
+		this, other *Registry
+	}{
+		{"local", NewRegistry(100), nil},
+		{"local unlimited", NewRegistry(0), nil},
+		{"shared", NewSharedRegistry("activecampaign", 100, f), NewSharedRegistry("activecampaign", 100, f)},
+		{"shared unlimited", NewSharedRegistry("activecampaign", 0, f), NewSharedRegistry("activecampaign", 0, f)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			key := "acme-" + tc.name
+			if err := tc.this.For(key).Pause(context.Background(), 300*time.Millisecond); err != nil {
+				t.Fatal(err)
+			}
+			limiters := []*Limiter{tc.this.For(key)}
+			if tc.other != nil {
+				limiters = append(limiters, tc.other.For(key))
+			}
+			for i, l := range limiters {
+				ctx := upstream.WithWaitLimit(context.Background(), 50*time.Millisecond)
+				start := time.Now()
+				err := l.Wait(ctx)
+				var te *upstream.ThrottledError
+				if !errors.As(err, &te) || !errors.Is(err, upstream.ErrThrottled) || time.Since(start) > 40*time.Millisecond {
+					t.Fatalf("limiter %d: Wait with a short limit = %v after %s, want a ThrottledError at once", i, err, time.Since(start))
+				}
+				if left := time.Until(te.Until); left < 150*time.Millisecond || left > 300*time.Millisecond {
+					t.Errorf("limiter %d: told to wait until %s from now, want about 300ms less the time spent", i, left)
+				}
+			}
+			// Without a limit (a sync), the pause is waited out in place.
+			start := time.Now()
+			if err := limiters[len(limiters)-1].Wait(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			if took := time.Since(start); took < 150*time.Millisecond {
+				t.Errorf("Wait returned after %s, before the pause ended", took)
+			}
+			// Other accounts never wait.
+			start = time.Now()
+			if err := tc.this.For("someone-else").Wait(upstream.WithWaitLimit(context.Background(), 0)); err != nil || time.Since(start) > 100*time.Millisecond {
+				t.Errorf("another account: %v after %s", err, time.Since(start))
+			}
+		})
 	}
 }

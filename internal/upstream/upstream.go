@@ -1,11 +1,14 @@
 // Package upstream sends requests to the outside APIs on behalf of the
 // per-service clients. It waits for the account's rate limiter before every
 // request, waits out 429 (and, where the service uses it so, 503) answers as
-// Retry-After says without counting them as attempts, reports every request
-// to an Observer for metrics, and reads answers with a size cap. It never
-// follows a redirect to another origin than the request's (see
-// RedirectError), whatever http.Client it is given, so that no key or
-// token is ever sent anywhere but the configured host.
+// Retry-After says without counting them as attempts (and pauses the
+// account's limiter, so that its other requests wait too); a caller that
+// may not wait long (see WithWaitLimit) is told until when instead, with a
+// *ThrottledError. It reports every request to an Observer for metrics, and
+// reads answers with a size cap. It never follows a redirect to another
+// origin than the request's (see RedirectError), whatever http.Client it is
+// given, so that no key or token is ever sent anywhere but the configured
+// host.
 //
 // The service packages (activecampaign, certifier) build the requests and
 // decode the answers; sharing this part means both spend and count their
@@ -29,6 +32,59 @@ type Limiter interface {
 	Wait(ctx context.Context) error
 }
 
+// Pauser is a Limiter that can hold every request of its account for a
+// while: when one request is told Retry-After, the account's other
+// requests (of every process sharing the budget) are not sent either
+// until then. Its Wait returns a *ThrottledError, without waiting, when
+// the pause lasts longer than WaitLimit(ctx).
+type Pauser interface {
+	Limiter
+	// Pause holds the account's requests for d from now, unless they are
+	// held longer already.
+	Pause(ctx context.Context, d time.Duration) error
+}
+
+// MaxPause bounds how long one Retry-After is honoured: a longer one (or a
+// date far ahead) is taken as an hour, after which the service is asked
+// again and may say to wait more.
+const MaxPause = time.Hour
+
+type waitLimitKey struct{}
+
+// WithWaitLimit returns a context in which a call waits out a throttled
+// answer, or its account's pause, only when the wait is at most d; a
+// longer wait ends the call at once with a *ThrottledError, so that a job
+// can be snoozed instead of holding its worker. Without it, a call waits
+// (up to the Doer's MaxThrottleWait in all).
+func WithWaitLimit(ctx context.Context, d time.Duration) context.Context {
+	return context.WithValue(ctx, waitLimitKey{}, d)
+}
+
+// WaitLimit is the limit set by WithWaitLimit; ok is false without one.
+func WaitLimit(ctx context.Context) (d time.Duration, ok bool) {
+	d, ok = ctx.Value(waitLimitKey{}).(time.Duration)
+	return d, ok
+}
+
+// ThrottledError means the service asked to wait longer than the caller's
+// WaitLimit: nothing was processed, and the call can be made again at
+// Until. It matches ErrThrottled.
+type ThrottledError struct {
+	System, Endpoint string
+	// RetryAfter is the wait as the service asked for it (what a user is
+	// told), before any test-only WaitScale.
+	RetryAfter time.Duration
+	// Until is when to try again.
+	Until time.Time
+}
+
+func (e *ThrottledError) Error() string {
+	return fmt.Sprintf("%s %s: rate limited: asked to wait %s", e.System, e.Endpoint, e.RetryAfter.Round(time.Second))
+}
+
+// Is makes errors.Is(err, ErrThrottled) true.
+func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
+
 // Observer is told about every request, for metrics. Implementations must
 // be safe for concurrent use.
 type Observer interface {
@@ -50,9 +106,14 @@ type Doer struct {
 	// rate limit": wait and send again. Default: 429 only.
 	Throttled func(status int) bool
 	// MaxThrottleWait bounds the total time one call spends waiting out
-	// throttled answers; past it the call fails with ErrThrottled.
-	// Default 15 minutes.
+	// throttled answers in place; past it the call fails with
+	// ErrThrottled. Default 15 minutes. One Retry-After counts for at most
+	// MaxPause.
 	MaxThrottleWait time.Duration
+	// WaitScale multiplies every wait a throttled answer asks for. Tests
+	// only, so that a "Retry-After: 30" is honoured in 3 s (0.1) and a test
+	// of it stays short; 0 means 1.
+	WaitScale float64
 	// Sleep waits; tests may replace it. Default: a timer that ctx cancels.
 	Sleep func(ctx context.Context, d time.Duration) error
 }
@@ -103,6 +164,13 @@ func (d *Doer) Do(ctx context.Context, endpoint string, build func(ctx context.C
 	for try := 0; ; try++ {
 		if d.Limiter != nil {
 			if err := d.Limiter.Wait(ctx); err != nil {
+				var te *ThrottledError
+				if errors.As(err, &te) {
+					// Held by a pause another request was told: say how
+					// long as the service would have.
+					te.System, te.Endpoint = d.System, endpoint
+					te.RetryAfter = d.unscale(time.Until(te.Until)).Round(time.Second)
+				}
 				return nil, err
 			}
 		}
@@ -140,21 +208,45 @@ func (d *Doer) Do(ctx context.Context, endpoint string, build func(ctx context.C
 		if !throttled(resp.StatusCode) {
 			return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
 		}
-		wait := RetryAfter(resp.Header, time.Now())
-		if wait <= 0 {
-			wait = Backoff(try, time.Second, 30*time.Second)
+		asked := min(RetryAfter(resp.Header, time.Now()), MaxPause)
+		if asked <= 0 {
+			asked = Backoff(try, time.Second, 30*time.Second)
+		}
+		wait := d.scale(asked)
+		if d.Observer != nil {
+			d.Observer.RateLimited(d.System, wait)
+		}
+		// The budget is the account's: its other requests wait too.
+		if p, ok := d.Limiter.(Pauser); ok {
+			_ = p.Pause(ctx, wait) // at worst they are told again
+		}
+		if limit, ok := WaitLimit(ctx); ok && wait > limit {
+			return nil, &ThrottledError{System: d.System, Endpoint: endpoint, RetryAfter: asked, Until: time.Now().Add(wait)}
 		}
 		if waited+wait > maxWait {
 			return nil, fmt.Errorf("%s %s: %w (%s)", d.System, endpoint, ErrThrottled, waited.Round(time.Second))
 		}
 		waited += wait
-		if d.Observer != nil {
-			d.Observer.RateLimited(d.System, wait)
-		}
 		if err := d.sleep(ctx, wait); err != nil {
 			return nil, err
 		}
 	}
+}
+
+// scale applies WaitScale to a wait.
+func (d *Doer) scale(wait time.Duration) time.Duration {
+	if d.WaitScale <= 0 {
+		return wait
+	}
+	return time.Duration(float64(wait) * d.WaitScale)
+}
+
+// unscale undoes scale, to tell a wait as the service asked for it.
+func (d *Doer) unscale(wait time.Duration) time.Duration {
+	if d.WaitScale <= 0 {
+		return wait
+	}
+	return time.Duration(float64(wait) / d.WaitScale)
 }
 
 // client is the caller's http.Client (or http.DefaultClient) with the

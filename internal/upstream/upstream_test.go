@@ -103,3 +103,52 @@ func TestDoReportsNetworkErrors(t *testing.T) {
 		t.Errorf("closed server: %v, want a NetworkError", err)
 	}
 }
+
+// pauser records the pauses a Doer asks of its limiter.
+type pauser struct{ paused []time.Duration }
+
+func (p *pauser) Wait(ctx context.Context) error { return ctx.Err() }
+func (p *pauser) Pause(_ context.Context, d time.Duration) error {
+	p.paused = append(p.paused, d)
+	return nil
+}
+
+// A 429 whose Retry-After is longer than the caller may wait (a job, which
+// snoozes instead) ends the call at once, saying what the service asked
+// and until when; the account's limiter is paused in any case, so that
+// its other requests wait too. WaitScale shortens the wait, not what the
+// service is said to have asked.
+func TestDoReturnsLongWaitsAndPausesTheAccount(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "30")
+		w.WriteHeader(http.StatusTooManyRequests)
+	}))
+	defer srv.Close()
+	build := func(ctx context.Context) (*http.Request, error) {
+		return http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+	}
+	for _, tc := range []struct {
+		scale float64
+		until time.Duration
+	}{{0, 30 * time.Second}, {0.1, 3 * time.Second}} {
+		p := &pauser{}
+		slept := 0
+		d := &Doer{System: "test", Limiter: p, WaitScale: tc.scale,
+			Sleep: func(context.Context, time.Duration) error { slept++; return nil }}
+		start := time.Now()
+		_, err := d.Do(WithWaitLimit(context.Background(), 2*time.Second), "GET /x", build)
+		var te *ThrottledError
+		if !errors.As(err, &te) || !errors.Is(err, ErrThrottled) {
+			t.Fatalf("scale %v: %v, want a ThrottledError", tc.scale, err)
+		}
+		if te.RetryAfter != 30*time.Second || te.Endpoint != "GET /x" || slept != 0 {
+			t.Errorf("scale %v: %+v after %d sleeps, want Retry-After 30s and no sleep", tc.scale, te, slept)
+		}
+		if left := te.Until.Sub(start); left < tc.until || left > tc.until+time.Second {
+			t.Errorf("scale %v: until %s from the start, want %s", tc.scale, left, tc.until)
+		}
+		if len(p.paused) != 1 || p.paused[0] != tc.until {
+			t.Errorf("scale %v: paused %v, want once for %s", tc.scale, p.paused, tc.until)
+		}
+	}
+}

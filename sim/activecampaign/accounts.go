@@ -146,7 +146,7 @@ func (s *Server) Accounts() []AccountInfo {
 
 // Reset drops every account and its data, the Gate's counters and fault
 // rules, the rate limit set through the control API (back to Options), and
-// the webhook delivery counters.
+// the webhook delivery counters, and the accounts' throttles.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	s.accounts = map[string]*account{}
@@ -154,6 +154,7 @@ func (s *Server) Reset() {
 	_ = s.gate.SetRules(nil)
 	s.gate.SetRatePerSecond(s.opts.gateRate())
 	_ = s.gate.SetLimitStatus(s.opts.LimitStatus)
+	s.gate.EndThrottles()
 	s.gate.Reset()
 	s.hooks.reset()
 }

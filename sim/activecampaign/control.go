@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"time"
 )
 
 const (
@@ -38,6 +39,8 @@ func (s *Server) controlRoutes() {
 	s.accessRoutes()
 	s.edgeControlRoutes()
 	s.mux.HandleFunc("POST /_sandbox/accounts/{account}/webhooks/{id}/disable", s.ctlDisableWebhook)
+	s.mux.HandleFunc("GET /_sandbox/accounts/{account}/throttle", s.ctlGetThrottle)
+	s.mux.HandleFunc("PUT /_sandbox/accounts/{account}/throttle", s.ctlThrottle)
 	s.mux.HandleFunc("GET /_sandbox/webhook-deliveries", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.Deliveries())
 	})
@@ -298,4 +301,44 @@ func (s *Server) ctlSeed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, sample)
+}
+
+// throttleBody is the body of /_sandbox/accounts/{a}/throttle.
+type throttleBody struct {
+	RetryAfterSeconds *int `json:"retry_after_seconds,omitempty"`
+	ForSeconds        *int `json:"for_seconds"`
+}
+
+func (s *Server) ctlThrottle(w http.ResponseWriter, r *http.Request) {
+	name, ok := s.ctlAccount(w, r)
+	if !ok {
+		return
+	}
+	var in throttleBody
+	if !decodeControl(w, r, maxControlBody, &in) {
+		return
+	}
+	if in.ForSeconds == nil || *in.ForSeconds < 0 {
+		ctlError(w, http.StatusBadRequest, errors.New("for_seconds is required: how long every request of the account is answered 429 (0 ends the throttle)"))
+		return
+	}
+	retryAfter := s.opts.ThrottleRetryAfter
+	if in.RetryAfterSeconds != nil {
+		retryAfter = time.Duration(*in.RetryAfterSeconds) * time.Second
+	}
+	if err := s.Throttle(name, retryAfter, time.Duration(*in.ForSeconds)*time.Second); err != nil {
+		ctlError(w, http.StatusBadRequest, err)
+		return
+	}
+	s.ctlGetThrottle(w, r)
+}
+
+func (s *Server) ctlGetThrottle(w http.ResponseWriter, r *http.Request) {
+	name, ok := s.ctlAccount(w, r)
+	if !ok {
+		return
+	}
+	t := s.gate.Throttling(name)
+	ra, left := int(t.RetryAfter/time.Second), int((t.For+time.Second-1)/time.Second)
+	writeJSON(w, http.StatusOK, throttleBody{RetryAfterSeconds: &ra, ForSeconds: &left})
 }

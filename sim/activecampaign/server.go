@@ -1,6 +1,7 @@
 package activecampaign
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -32,8 +33,12 @@ type Options struct {
 	// SegmentMatch makes segment matching unavailable or its runs fail;
 	// the zero value: available. SetSegmentMatch overrides it per account.
 	SegmentMatch SegmentMatchAvailability
-	Seed         uint64       // randomness (faults, duplicates, sample data)
-	Logger       *slog.Logger // nil: discard
+	// ThrottleRetryAfter is the Retry-After a throttle (Server.Throttle,
+	// PUT /_sandbox/accounts/{a}/throttle) sends when none is given:
+	// default 30s, the example of ActiveCampaign's rate-limit docs.
+	ThrottleRetryAfter time.Duration
+	Seed               uint64       // randomness (faults, duplicates, sample data)
+	Logger             *slog.Logger // nil: discard
 
 	// DeniedPermissions lists, by account name, the permissions its key's
 	// user lacks from the account's creation (Deny/Allow change them).
@@ -68,6 +73,7 @@ func (o Options) withDefaults() Options {
 	def(&o.LegacyCacheTTL, time.Hour)
 	def(&o.RunTTL, 90*24*time.Hour)
 	def(&o.WebhookTimeout, 10*time.Second)
+	def(&o.ThrottleRetryAfter, 30*time.Second)
 	if o.LimitStatus == 0 {
 		o.LimitStatus = http.StatusTooManyRequests
 	}
@@ -155,6 +161,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.mux.Serve
 
 // Gate is the rate-limit / fault-injection layer in front of every API route.
 func (s *Server) Gate() *traffic.Gate { return s.gate }
+
+// Throttle answers every API request of account 429 with "Retry-After:
+// <retryAfter in seconds>" for the next d (0 ends a throttle), before the
+// request is processed: the account's 5 requests per second, shared with
+// every other integration of the account, are used up by the others.
+// ActiveCampaign's rate-limit docs show 429 with "Retry-After: 30"
+// (developers.activecampaign.com/reference/rate-limits; spec §5).
+func (s *Server) Throttle(account string, retryAfter, d time.Duration) error {
+	if s.account(account) == nil {
+		return fmt.Errorf("no account %q in this sandbox", account)
+	}
+	if err := s.gate.Throttle(account, traffic.Throttle{RetryAfter: retryAfter, For: d}); err != nil {
+		return fmt.Errorf("retry_after_seconds must be at least 1 and for_seconds at least 0: %w", err)
+	}
+	return nil
+}
 
 // Close stops the webhook delivery workers; queued deliveries are dropped.
 func (s *Server) Close() { s.hooks.close() }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	simac "github.com/autocred/autocred/sim/activecampaign"
 )
@@ -71,5 +72,76 @@ func TestFaultInjectionThroughControlAPI(t *testing.T) {
 	}
 	if r := e.doKey("PUT", "/_sandbox/faults", `{"rules":[{"endpoint":"*","error_rate":2}]}`, ""); r.status != 400 {
 		t.Fatalf("invalid rule: %d", r.status)
+	}
+}
+
+// A throttle models the account's budget used up by its other
+// integrations: every request is answered 429 "Retry-After: 30" (the
+// docs' example) until the throttle ends, however slowly the client goes,
+// and no other account is affected.
+func TestThrottleAnswers429WithLongRetryAfterForAWhile(t *testing.T) {
+	e := newEnv(t, simac.Options{})
+	if err := e.srv.AddAccount("other", "other-key-123"); err != nil {
+		t.Fatal(err)
+	}
+	r := e.doKey("PUT", "/_sandbox/accounts/acme/throttle", `{"retry_after_seconds":30,"for_seconds":40}`, "")
+	if r.status != 200 || get(r.json(t), "retry_after_seconds") != 30.0 || get(r.json(t), "for_seconds") != 40.0 {
+		t.Fatalf("throttle: %d %s", r.status, r.body)
+	}
+	for range 3 {
+		r := e.do("GET", "/acme/api/3/users/me", nil)
+		if r.status != 429 || r.header.Get("Retry-After") != "30" || get(r.json(t), "errors", 0, "title") != "Too Many Requests" {
+			t.Fatalf("throttled request: %d Retry-After %q %s", r.status, r.header.Get("Retry-After"), r.body)
+		}
+	}
+	if r := e.doKey("GET", "/other/api/3/users/me", nil, "other-key-123"); r.status != 200 {
+		t.Fatalf("another account is not throttled: %d", r.status)
+	}
+	if st := e.srv.Gate().Stats(); st.Accounts["acme"].Throttled != 3 {
+		t.Fatalf("counters: %+v", st.Accounts["acme"])
+	}
+	if r := e.doKey("GET", "/_sandbox/accounts/acme/throttle", nil, ""); get(r.json(t), "for_seconds") != 40.0 {
+		t.Fatalf("throttle state: %s", r.body)
+	}
+
+	// Ended through the control API; the default Retry-After is the docs' 30.
+	if r := e.doKey("PUT", "/_sandbox/accounts/acme/throttle", `{"for_seconds":0}`, ""); r.status != 200 {
+		t.Fatalf("end throttle: %d %s", r.status, r.body)
+	}
+	if r := e.do("GET", "/acme/api/3/users/me", nil); r.status != 200 {
+		t.Fatalf("after the throttle: %d", r.status)
+	}
+	if err := e.srv.Throttle("acme", 30*time.Second, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.do("GET", "/acme/api/3/users/me", nil); r.status != 429 || r.header.Get("Retry-After") != "30" {
+		t.Fatalf("Go option: %d %q", r.status, r.header.Get("Retry-After"))
+	}
+
+	for _, bad := range []string{`{}`, `{"for_seconds":-1}`, `{"for_seconds":5,"retry_after_seconds":0}`, `{"for_seconds":5,"x":1}`} {
+		if r := e.doKey("PUT", "/_sandbox/accounts/acme/throttle", bad, ""); r.status != 400 {
+			t.Errorf("%s: %d, want 400", bad, r.status)
+		}
+	}
+	if r := e.doKey("PUT", "/_sandbox/accounts/nobody/throttle", `{"for_seconds":5}`, ""); r.status != 404 {
+		t.Errorf("unknown account: %d, want 404", r.status)
+	}
+}
+
+// The throttle ends by itself after for_seconds.
+func TestThrottleEnds(t *testing.T) {
+	e := newEnv(t, simac.Options{})
+	if err := e.srv.Throttle("acme", 30*time.Second, 200*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if r := e.do("GET", "/acme/api/3/users/me", nil); r.status != 429 {
+		t.Fatalf("during: %d", r.status)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for e.do("GET", "/acme/api/3/users/me", nil).status != 200 {
+		if time.Now().After(deadline) {
+			t.Fatal("the throttle did not end")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -133,7 +133,20 @@ type Gate struct {
 type account struct {
 	arrivals []time.Time // all requests in the last ten seconds, for the peaks
 	served   []time.Time // requests that passed the limit in the last second
-	stats    AccountStats
+	throttle Throttle    // in force until throttleEnd
+	// throttleEnd ends the account's throttle; zero or past: none.
+	throttleEnd time.Time
+	stats       AccountStats
+}
+
+// Throttle answers every request of one account 429 with a fixed
+// Retry-After for a while, whatever its own pace: the account's budget,
+// shared with every other integration of the account, is used up by
+// them. ActiveCampaign documents 429 with "Retry-After: 30" as its
+// example (developers.activecampaign.com/reference/rate-limits).
+type Throttle struct {
+	RetryAfter time.Duration // sent as Retry-After, in whole seconds (at least 1)
+	For        time.Duration // how long from now; 0 ends a throttle in force
 }
 
 // Stats is a snapshot of what the sandbox has seen since the last reset.
@@ -165,6 +178,8 @@ type AccountStats struct {
 	// pace, which a pause of this process (bunching the arrivals of
 	// requests sent at an even pace) barely moves.
 	PeakPer10Seconds int `json:"peak_per_10_seconds"`
+	// Throttled counts the requests answered 429 by a Throttle.
+	Throttled int64 `json:"throttled"`
 }
 
 // New returns a Gate for one sandbox.
@@ -227,6 +242,61 @@ func (g *Gate) SetRules(rules []Rule) error {
 	return nil
 }
 
+// Throttle starts (or, with t.For 0, ends) a throttle of one account:
+// every request of it is answered 429 with Retry-After t.RetryAfter until
+// t.For from now, before it is processed and without using up its budget.
+func (g *Gate) Throttle(acct string, t Throttle) error {
+	if t.For < 0 || t.RetryAfter < 0 {
+		return fmt.Errorf("a throttle's retry-after and duration cannot be negative")
+	}
+	if t.For > 0 && t.RetryAfter < time.Second {
+		return fmt.Errorf("a throttle's retry-after must be at least 1 second (Retry-After is in whole seconds)")
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	a := g.account(acct)
+	a.throttle, a.throttleEnd = t, time.Time{}
+	if t.For > 0 {
+		a.throttleEnd = g.cfg.Now().Add(t.For)
+	}
+	return nil
+}
+
+// Throttling tells the throttle of an account in force, with the time left
+// of it in For (zero: none).
+func (g *Gate) Throttling(acct string) Throttle {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	a := g.accounts[acct]
+	if a == nil {
+		return Throttle{}
+	}
+	left := a.throttleEnd.Sub(g.cfg.Now())
+	if left <= 0 {
+		return Throttle{}
+	}
+	return Throttle{RetryAfter: a.throttle.RetryAfter, For: left}
+}
+
+// EndThrottles ends every account's throttle.
+func (g *Gate) EndThrottles() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, a := range g.accounts {
+		a.throttleEnd = time.Time{}
+	}
+}
+
+// account returns the counters of acct, made on first use. g.mu is held.
+func (g *Gate) account(acct string) *account {
+	a := g.accounts[acct]
+	if a == nil {
+		a = &account{}
+		g.accounts[acct] = a
+	}
+	return a
+}
+
 // Rules returns the fault rules in force.
 func (g *Gate) Rules() []Rule {
 	g.mu.Lock()
@@ -234,11 +304,18 @@ func (g *Gate) Rules() []Rule {
 	return append([]Rule{}, g.rules...)
 }
 
-// Reset clears the counters and the rate-limit windows (not the rules).
+// Reset clears the counters and the rate-limit windows (not the rules nor
+// the accounts' throttles).
 func (g *Gate) Reset() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	old := g.accounts
 	g.accounts = map[string]*account{}
+	for name, a := range old {
+		if !a.throttleEnd.IsZero() {
+			g.accounts[name] = &account{throttle: a.throttle, throttleEnd: a.throttleEnd}
+		}
+	}
 	g.stats = Stats{ByEndpoint: map[string]int64{}, ByStatus: map[string]int64{}}
 }
 
@@ -306,11 +383,7 @@ func (g *Gate) decide(pattern, acct string) verdict {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	now := g.cfg.Now()
-	a := g.accounts[acct]
-	if a == nil {
-		a = &account{}
-		g.accounts[acct] = a
-	}
+	a := g.account(acct)
 	g.stats.Requests++
 	g.stats.ByEndpoint[pattern]++
 	a.stats.Requests++
@@ -322,6 +395,12 @@ func (g *Gate) decide(pattern, acct string) verdict {
 	a.stats.PeakPerSecond = max(a.stats.PeakPerSecond, inSecond)
 
 	var v verdict
+	if now.Before(a.throttleEnd) {
+		// Other integrations of the account used its budget up: nothing
+		// this client does changes the answer until the throttle ends.
+		a.stats.Throttled++
+		return verdict{status: http.StatusTooManyRequests, retryAfter: a.throttle.RetryAfter}
+	}
 	for _, r := range g.rules {
 		if r.Endpoint != "*" && r.Endpoint != pattern {
 			continue
