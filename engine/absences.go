@@ -40,7 +40,7 @@ import (
 //     Members missing for the second time leave.
 //
 // Cost: nothing when a read leaves nobody new out; otherwise at most
-// absenceChecks calls per sync, usually min(3, missing) while a wrong
+// absenceChecks calls per sync, at most earlyWrongChecks while a wrong
 // answer lasts (checking stops early), and one call per departing member up
 // to absenceChecks when people really leave.
 const (

@@ -104,11 +104,18 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 		}
 	}
 
+	baseline, baselineUnconfirmed := ids, snap.Unconfirmed
+	if slices.ContainsFunc(autos, func(a autocred.Automation) bool { return a.Status == autocred.StatusBaselining }) {
+		if baseline, baselineUnconfirmed, err = e.readBaselineAgain(ctx, ac, autos, segmentID, ids, snap.Unconfirmed); err != nil {
+			return e.syncFailed(ctx, connID, autos, err)
+		}
+	}
+
 	entered := map[int64][]int64{} // automation → contacts that entered
 	for _, a := range autos {
 		switch a.Status {
 		case autocred.StatusBaselining:
-			if err := e.recordBaseline(ctx, a, ids, snap.Unconfirmed); err != nil {
+			if err := e.recordBaseline(ctx, a, baseline, baselineUnconfirmed); err != nil {
 				return err
 			}
 		case autocred.StatusActive:
@@ -215,6 +222,33 @@ func (e *Engine) baselineProgress(ctx context.Context, autos []autocred.Automati
 			_ = e.store.SetBaselineProgress(ctx, id, autocred.Progress{Done: read, Total: total})
 		}
 	}
+}
+
+// readBaselineAgain reads a segment a second time for a baseline, which is
+// the members of either read. A wrong read at activation (an answer that
+// says ready with an empty or short member list) would otherwise make
+// every member it left out a new entry at the next sync, each issued a
+// credential although they were there before (R5); with no ledger yet,
+// nobody can be checked one by one, so a second read stands in for the
+// checks. A member who entered between the two reads, seconds after
+// activation, counts as already in. Both reads empty and unconfirmed (an
+// evaluation of contacts?segmentid still running) stay unconfirmed.
+func (e *Engine) readBaselineAgain(ctx context.Context, ac *activecampaign.Client, autos []autocred.Automation, segmentID string,
+	ids []int64, unconfirmed bool) ([]int64, bool, error) {
+	again, err := e.readSegment(ctx, ac, autos, segmentID, nil)
+	if err != nil {
+		return nil, false, fmt.Errorf("reading the segment again for the baseline: %w", err)
+	}
+	all := slices.Grow(slices.Clone(ids), len(again.IDs))
+	for _, id := range again.IDs {
+		all = append(all, int64(id))
+	}
+	all = autocred.SortIDs(all)
+	if len(all) > len(ids) {
+		e.log.Warn("the second baseline read found members the first left out", "segment", segmentID,
+			"first", len(ids), "second", len(again.IDs), "baseline", len(all))
+	}
+	return all, unconfirmed && again.Unconfirmed, nil
 }
 
 // recordBaseline records the first snapshot's members as in, with no runs
