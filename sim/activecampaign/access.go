@@ -268,40 +268,20 @@ func (s *Server) accessRoutes() {
 }
 
 func (s *Server) ctlDeny(w http.ResponseWriter, r *http.Request) {
-	name, ok := s.ctlAccount(w, r)
-	if !ok {
-		return
-	}
-	var in struct {
+	ctlApply(s, func(name string, in struct {
 		Permission Permission `json:"permission"`
 		Bare       bool       `json:"bare"`
-	}
-	if !decodeControl(w, r, maxControlBody, &in) {
-		return
-	}
-	if err := s.Deny(name, in.Permission, in.Bare); err != nil {
-		ctlError(w, http.StatusBadRequest, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	}) error {
+		return s.Deny(name, in.Permission, in.Bare)
+	})(w, r)
 }
 
 func (s *Server) ctlAllow(w http.ResponseWriter, r *http.Request) {
-	name, ok := s.ctlAccount(w, r)
-	if !ok {
-		return
-	}
-	var in struct {
+	ctlApply(s, func(name string, in struct {
 		Permission Permission `json:"permission"`
-	}
-	if !decodeControl(w, r, maxControlBody, &in) {
-		return
-	}
-	if err := s.Allow(name, in.Permission); err != nil {
-		ctlError(w, http.StatusBadRequest, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	}) error {
+		return s.Allow(name, in.Permission)
+	})(w, r)
 }
 
 func (s *Server) ctlPermissions(w http.ResponseWriter, r *http.Request) {
@@ -314,38 +294,20 @@ func (s *Server) ctlPermissions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) ctlForbiddenNoResult(w http.ResponseWriter, r *http.Request) {
-	name, ok := s.ctlAccount(w, r)
-	if !ok {
-		return
-	}
-	var in struct {
+	ctlApply(s, func(name string, in struct {
 		Entities *[]string `json:"entities"`
-	}
-	if !decodeControl(w, r, maxControlBody, &in) {
-		return
-	}
-	if in.Entities == nil {
-		ctlError(w, http.StatusBadRequest, errors.New(`entities is required: the entities ("FieldValue", "Subscriber", or "*") whose missing records answer 403; [] for 404 again`))
-		return
-	}
-	_ = s.SetForbiddenNoResult(name, *in.Entities...)
-	w.WriteHeader(http.StatusNoContent)
+	}) error {
+		if in.Entities == nil {
+			return errors.New(`entities is required: the entities ("FieldValue", "Subscriber", or "*") whose missing records answer 403; [] for 404 again`)
+		}
+		return s.SetForbiddenNoResult(name, *in.Entities...)
+	})(w, r)
 }
 
 func (s *Server) ctlAPIKey(w http.ResponseWriter, r *http.Request) {
-	name, ok := s.ctlAccount(w, r)
-	if !ok {
-		return
-	}
-	var in struct {
+	ctlApply(s, func(name string, in struct {
 		APIKey string `json:"api_key"`
-	}
-	if !decodeControl(w, r, maxControlBody, &in) {
-		return
-	}
-	if err := s.SetAPIKey(name, in.APIKey); err != nil {
-		ctlError(w, http.StatusBadRequest, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	}) error {
+		return s.SetAPIKey(name, in.APIKey)
+	})(w, r)
 }

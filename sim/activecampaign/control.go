@@ -34,8 +34,8 @@ func (s *Server) controlRoutes() {
 	s.mux.HandleFunc("POST /_sandbox/accounts/{account}/match-runs/expire", s.ctlExpire)
 	s.mux.HandleFunc("POST /_sandbox/accounts/{account}/match-runs/short", s.ctlShort)
 	s.mux.HandleFunc("POST /_sandbox/accounts/{account}/seed", s.ctlSeed)
-	s.mux.HandleFunc("PUT /_sandbox/accounts/{account}/legacy-segment-reading", s.ctlLegacyReading)
-	s.mux.HandleFunc("PUT /_sandbox/accounts/{account}/segment-match", s.ctlSegmentMatch)
+	s.mux.HandleFunc("PUT /_sandbox/accounts/{account}/legacy-segment-reading", ctlApply(s, s.SetLegacyReading))
+	s.mux.HandleFunc("PUT /_sandbox/accounts/{account}/segment-match", ctlApply(s, s.SetSegmentMatch))
 	s.accessRoutes()
 	s.edgeControlRoutes()
 	s.mux.HandleFunc("POST /_sandbox/accounts/{account}/webhooks/{id}/disable", s.ctlDisableWebhook)
@@ -48,6 +48,27 @@ func (s *Server) controlRoutes() {
 		s.Reset()
 		w.WriteHeader(http.StatusNoContent)
 	})
+}
+
+// ctlApply is a control route that reads its body into In and applies it to
+// the account the path names: 204 when set accepts it; 400 with the body's
+// or set's error; 404 for an unknown account.
+func ctlApply[In any](s *Server, set func(account string, in In) error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		name, ok := s.ctlAccount(w, r)
+		if !ok {
+			return
+		}
+		var in In
+		if !decodeControl(w, r, maxControlBody, &in) {
+			return
+		}
+		if err := set(name, in); err != nil {
+			ctlError(w, http.StatusBadRequest, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}
 }
 
 func ctlError(w http.ResponseWriter, status int, err error) {
@@ -206,23 +227,17 @@ func (s *Server) ctlBulkTag(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// ctlFailNext is POST /_sandbox/accounts/{a}/match-runs/fail-next with
+// {"count":2}.
 func (s *Server) ctlFailNext(w http.ResponseWriter, r *http.Request) {
-	name, ok := s.ctlAccount(w, r)
-	if !ok {
-		return
-	}
-	var in struct {
+	ctlApply(s, func(name string, in struct {
 		Count *int `json:"count"`
-	}
-	if !decodeControl(w, r, maxControlBody, &in) {
-		return
-	}
-	if in.Count == nil || *in.Count < 0 {
-		ctlError(w, http.StatusBadRequest, errors.New("count is required: the number of upcoming match runs that fail (0 or more)"))
-		return
-	}
-	_ = s.FailNextMatchRuns(name, *in.Count)
-	w.WriteHeader(http.StatusNoContent)
+	}) error {
+		if in.Count == nil || *in.Count < 0 {
+			return errors.New("count is required: the number of upcoming match runs that fail (0 or more)")
+		}
+		return s.FailNextMatchRuns(name, *in.Count)
+	})(w, r)
 }
 
 // ctlDisableWebhook turns a webhook off silently (see DisableWebhook). No
@@ -244,31 +259,18 @@ func (s *Server) ctlDisableWebhook(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// ctlShort is POST /_sandbox/accounts/{a}/match-runs/short with
+// {"runs":3,"keep":0}.
 func (s *Server) ctlShort(w http.ResponseWriter, r *http.Request) {
-	name, ok := s.ctlAccount(w, r)
-	if !ok {
-		return
-	}
-	var in struct {
-		Runs *int     `json:"runs"`
-		Keep *float64 `json:"keep"`
-	}
-	if !decodeControl(w, r, maxControlBody, &in) {
-		return
-	}
-	if in.Runs == nil || *in.Runs < 0 {
-		ctlError(w, http.StatusBadRequest, errors.New("runs is required: the number of upcoming match runs that answer short (0 ends it)"))
-		return
-	}
-	keep := 0.0
-	if in.Keep != nil {
-		keep = *in.Keep
-	}
-	if err := s.ShortenNextMatchRuns(name, *in.Runs, keep); err != nil {
-		ctlError(w, http.StatusBadRequest, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	ctlApply(s, func(name string, in struct {
+		Runs *int    `json:"runs"`
+		Keep float64 `json:"keep"`
+	}) error {
+		if in.Runs == nil || *in.Runs < 0 {
+			return errors.New("runs is required: the number of upcoming segment reads that answer short (0 ends it)")
+		}
+		return s.ShortenNextMatchRuns(name, *in.Runs, in.Keep)
+	})(w, r)
 }
 
 func (s *Server) ctlExpire(w http.ResponseWriter, r *http.Request) {

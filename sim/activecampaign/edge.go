@@ -159,48 +159,26 @@ func (s *Server) edgeControlRoutes() {
 // ctlRedirect is POST /_sandbox/accounts/{a}/redirect with
 // {"to":"http://127.0.0.1:9000","status":302}; "to":"" stops redirecting.
 func (s *Server) ctlRedirect(w http.ResponseWriter, r *http.Request) {
-	name, ok := s.ctlAccount(w, r)
-	if !ok {
-		return
-	}
-	var in struct {
+	ctlApply(s, func(name string, in struct {
 		To     *string `json:"to"`
 		Status int     `json:"status"`
-	}
-	if !decodeControl(w, r, maxControlBody, &in) {
-		return
-	}
-	if in.To == nil {
-		ctlError(w, http.StatusBadRequest, errors.New(`to is required: the origin to redirect to, e.g. "http://127.0.0.1:9000", or "" to stop`))
-		return
-	}
-	if err := s.SetRedirect(name, *in.To, in.Status); err != nil {
-		ctlError(w, http.StatusBadRequest, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	}) error {
+		if in.To == nil {
+			return errors.New(`to is required: the origin to redirect to, e.g. "http://127.0.0.1:9000", or "" to stop`)
+		}
+		return s.SetRedirect(name, *in.To, in.Status)
+	})(w, r)
 }
 
 // ctlErrorPage is POST /_sandbox/accounts/{a}/error-page with
 // {"status":502}; 0 stops it.
 func (s *Server) ctlErrorPage(w http.ResponseWriter, r *http.Request) {
-	name, ok := s.ctlAccount(w, r)
-	if !ok {
-		return
-	}
-	var in struct {
+	ctlApply(s, func(name string, in struct {
 		Status *int `json:"status"`
-	}
-	if !decodeControl(w, r, maxControlBody, &in) {
-		return
-	}
-	if in.Status == nil {
-		ctlError(w, http.StatusBadRequest, errors.New("status is required: 400 to 599 for an HTML error page on every API request, 0 to stop"))
-		return
-	}
-	if err := s.SetErrorPage(name, *in.Status); err != nil {
-		ctlError(w, http.StatusBadRequest, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	}) error {
+		if in.Status == nil {
+			return errors.New("status is required: 400 to 599 for an HTML error page on every API request, 0 to stop")
+		}
+		return s.SetErrorPage(name, *in.Status)
+	})(w, r)
 }

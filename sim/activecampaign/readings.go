@@ -177,35 +177,3 @@ func (s *Server) refusedMatch(w http.ResponseWriter, r *http.Request, a *account
 	m.writeRefusal(w, ref)
 	return true
 }
-
-func (s *Server) ctlLegacyReading(w http.ResponseWriter, r *http.Request) {
-	name, ok := s.ctlAccount(w, r)
-	if !ok {
-		return
-	}
-	var in LegacyReading
-	if !decodeControl(w, r, maxControlBody, &in) {
-		return
-	}
-	if err := s.SetLegacyReading(name, in); err != nil {
-		ctlError(w, http.StatusBadRequest, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
-
-func (s *Server) ctlSegmentMatch(w http.ResponseWriter, r *http.Request) {
-	name, ok := s.ctlAccount(w, r)
-	if !ok {
-		return
-	}
-	var in SegmentMatchAvailability
-	if !decodeControl(w, r, maxControlBody, &in) {
-		return
-	}
-	if err := s.SetSegmentMatch(name, in); err != nil {
-		ctlError(w, http.StatusBadRequest, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
-}
