@@ -58,7 +58,7 @@ func (c *Client) Snapshot(ctx context.Context, segmentID string, progress Progre
 	if fb, ok := c.ways.current(segmentID, time.Now()); ok {
 		snap, err := c.LegacySnapshot(ctx, segmentID, progress)
 		if err == nil {
-			snap.Via.Fallback = fb.reason
+			snap.Via.Fallback, snap.Via.Refused = fb.reason, fb.refused
 			return snap, nil
 		}
 		if !errors.Is(err, errContactsRefused) {
@@ -77,7 +77,7 @@ func (c *Client) Snapshot(ctx context.Context, segmentID string, progress Progre
 		return Snapshot{}, fmt.Errorf("neither way of reading segment %s works: %w; and through contacts?segmentid: %w", segmentID, err, lerr)
 	}
 	c.ways.remember(segmentID, fallback{reason: reason, refused: refused, until: time.Now().Add(c.retryPreferred)})
-	legacy.Via.Fallback = reason
+	legacy.Via.Fallback, legacy.Via.Refused = reason, refused
 	return legacy, nil
 }
 

@@ -26,6 +26,9 @@ type Via struct {
 	// Fallback is why the preferred way, segment matching, was not used
 	// ("" when it was), in words for a user.
 	Fallback string
+	// Refused: segment matching refused the segment itself, so checking
+	// one contact (IsMember) is refused too.
+	Refused bool
 }
 
 // Notice is what a user should be told about the way a segment is read,
@@ -34,7 +37,12 @@ func (v Via) Notice() string {
 	if v.Fallback == "" {
 		return ""
 	}
-	return v.Fallback + "; autocred reads it through contacts?segmentid instead (slower) and tries segment matching again from time to time."
+	n := v.Fallback + "; autocred reads it through contacts?segmentid instead (slower) and tries segment matching again from time to time."
+	if v.Refused {
+		n += " Meanwhile contacts cannot be checked one by one, so autocred cannot confirm that anyone left the segment and marks " +
+			"nobody as left: a contact who leaves and comes back gets no new credential until segment matching accepts this segment again."
+	}
+	return n
 }
 
 // ErrMatchUnavailable matches (with errors.Is) an answer of the

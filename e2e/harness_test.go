@@ -420,6 +420,7 @@ type automation struct {
 	ID            int64          `json:"id"`
 	LastSyncAt    time.Time      `json:"last_sync_at"`
 	LastSyncError string         `json:"last_sync_error"`
+	SyncNotice    string         `json:"sync_notice"`
 	Name          string         `json:"name"`
 	Status        string         `json:"status"`
 	Runs          map[string]int `json:"runs"`

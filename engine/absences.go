@@ -55,9 +55,15 @@ type absenceVerdict struct {
 	wrong   bool
 	checked int
 	in      int
-	// unchecked: single-contact checks are refused for this segment (it is
-	// read through contacts?segmentid); the verdict rests on the drop alone.
-	unchecked bool
+	// unconfirmable: single-contact checks are refused for this segment
+	// (segment matching refuses it, and it is read through
+	// contacts?segmentid), so no absence can be confirmed: nobody is
+	// marked as left from such a read, as from an empty contacts?segmentid
+	// answer. A wrong read then issues nothing; the price is that a
+	// contact who leaves and comes back gets no new credential (R2) until
+	// segment matching accepts the segment again, which the automation
+	// says.
+	unconfirmable bool
 }
 
 // sampleDecides tells whether the unchecked members missing for the first
@@ -96,6 +102,9 @@ func checkAbsences(ctx context.Context, check memberChecker, fresh []int64, rnd 
 // (missing from the previous applied read too) and missing (everyone
 // absent, leavers included) are sorted.
 func (v absenceVerdict) absences(leavers, missing []int64) (left, absent []int64) {
+	if v.unconfirmable {
+		return nil, nil
+	}
 	for _, id := range missing {
 		in, checked := v.stillIn[id]
 		switch _, leaving := slices.BinarySearch(leavers, id); {
@@ -112,11 +121,6 @@ func (v absenceVerdict) absences(leavers, missing []int64) (left, absent []int64
 
 // heldBackMessage says on the automation why a read changed nothing.
 func heldBackMessage(listed, known int, v absenceVerdict) string {
-	if v.unchecked {
-		return fmt.Sprintf("ActiveCampaign's answer for this segment looked wrong: it listed %s of the %s members autocred has in it "+
-			"(members cannot be checked one by one: segment matching refuses this segment). Nothing was changed (nobody marked as left, "+
-			"no credential issued); autocred reads the segment again at the next sync.", thousands(listed), thousands(known))
-	}
 	return fmt.Sprintf("ActiveCampaign's answer for this segment looked wrong: it listed %s of the %s members autocred has in it, "+
 		"and %d of the %d left out that autocred checked one by one are still in. Nothing was changed (nobody marked as left, "+
 		"no credential issued); autocred reads the segment again at the next sync.",
@@ -184,8 +188,7 @@ func (s segmentAbsences) fresh() []int64 {
 }
 
 // verifyAbsences checks a read's absences against single-contact answers.
-// listed is how many members the read has.
-func (e *Engine) verifyAbsences(ctx context.Context, ac *activecampaign.Client, segmentID string, s segmentAbsences, listed int) (absenceVerdict, error) {
+func (e *Engine) verifyAbsences(ctx context.Context, ac *activecampaign.Client, segmentID string, s segmentAbsences) (absenceVerdict, error) {
 	check := func(ctx context.Context, id int64) (bool, error) {
 		in, err := ac.IsMember(ctx, segmentID, activecampaign.ID(id))
 		answer := "out"
@@ -200,10 +203,8 @@ func (e *Engine) verifyAbsences(ctx context.Context, ac *activecampaign.Client, 
 	v, err := checkAbsences(ctx, check, s.fresh(), rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())))
 	if errors.Is(err, activecampaign.ErrMatchUnavailable) {
 		// The segment-match API refuses this segment, single-contact checks
-		// included, and it is read the other way. The one guard left is the
-		// size of the drop: a read that lost more than half of the members
-		// is held back; a smaller one counts under the two-read rule alone.
-		return absenceVerdict{stillIn: map[int64]bool{}, unchecked: true, wrong: listed*2 < s.known}, nil
+		// included: nothing can confirm an absence (see unconfirmable).
+		return absenceVerdict{stillIn: map[int64]bool{}, unconfirmable: true}, nil
 	}
 	if err != nil {
 		return v, fmt.Errorf("checking the contacts a segment read left out: %w", err)
