@@ -94,7 +94,7 @@ func (e *Engine) noteWait(ctx context.Context, run *autocred.Run, service string
 		e.log.Warn("long rate limit", "service", service, "run", run.ID, "retry_after", asked)
 		e.event(ctx, run, fmt.Sprintf("%s asked autocred to wait %s%sthe run continues then.", service, minutes(asked), rateLimitNote))
 	case !waiting:
-		e.event(ctx, run, fmt.Sprintf("%s asked autocred to wait %s%sthe run waits without holding a worker, is not charged an attempt, and continues then.",
+		e.event(ctx, run, fmt.Sprintf("%s asked autocred to wait %s%sthe run continues then; a wait is not a failed attempt.",
 			service, inWords(asked), rateLimitNote))
 	case !toldLong && time.Since(since)+asked > throttleBound:
 		e.log.Warn("long rate limit", "service", service, "run", run.ID, "waited", time.Since(since).Round(time.Second))

@@ -150,8 +150,13 @@ func connectionCheckFailed(app, field string, err error, refused bool, refusedMs
 	if refused {
 		return &autocred.Error{Code: autocred.ECONNECTION, Field: field, Message: refusedMsg}
 	}
-	return &autocred.Error{Code: autocred.EUPSTREAM, Field: "api_url",
-		Message: fmt.Sprintf("Could not check the connection with %s: %v. Check the API URL, or try again in a minute.", app, err)}
+	msg := fmt.Sprintf("Could not check the connection with %s: %v", app, err)
+	if !strings.Contains(msg, "Check the API URL") {
+		// A message that says what to check already (a redirect refused)
+		// is not followed by the same advice again.
+		msg = strings.TrimSuffix(msg, ".") + ". Check the API URL, or try again in a minute."
+	}
+	return &autocred.Error{Code: autocred.EUPSTREAM, Field: "api_url", Message: msg}
 }
 
 // checkUpstream applies the upstream URL policy.

@@ -173,12 +173,28 @@ func (l *Limiter) Wait(ctx context.Context) error {
 	if l.budget == nil {
 		return ctx.Err()
 	}
-	if err := l.waitPause(ctx); err != nil {
-		return err
+	for {
+		if err := l.waitPause(ctx); err != nil {
+			return err
+		}
+		if l.interval == 0 {
+			return ctx.Err()
+		}
+		if err := l.takeSlot(ctx); err != nil {
+			return err
+		}
+		// The account may have been paused while this request waited for
+		// its slot (another request was told Retry-After): then it waits
+		// for the pause too, and for a new slot after it.
+		if left, err := l.pausedFor(ctx); err != nil || left <= 0 {
+			return err
+		}
 	}
-	if l.interval == 0 {
-		return ctx.Err()
-	}
+}
+
+// takeSlot waits, one request of the account at a time, for the next slot
+// of its pace.
+func (l *Limiter) takeSlot(ctx context.Context) error {
 	select {
 	case l.budget.turn <- struct{}{}:
 	case <-ctx.Done():

@@ -208,3 +208,27 @@ func TestPauseHoldsEveryRequestOfTheAccount(t *testing.T) {
 		})
 	}
 }
+
+// A request already waiting for its slot when the account is paused waits
+// for the pause too: it must not go out into the 429 another request was
+// just told about. (Seen: eight issue jobs queued for their slots each
+// earned a 429 of their own.)
+func TestPauseHoldsARequestWaitingForItsSlot(t *testing.T) {
+	l := NewRegistry(2).For("acme") // a slot every 500ms
+	if err := l.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	start := time.Now()
+	go func() { done <- l.Wait(context.Background()) }() // waits ~500ms for its slot
+	time.Sleep(100 * time.Millisecond)
+	if err := l.Pause(context.Background(), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if took := time.Since(start); took < 1100*time.Millisecond {
+		t.Errorf("the waiting request went out after %s, before the pause (100ms + 1s) ended", took)
+	}
+}
