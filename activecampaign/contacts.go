@@ -94,6 +94,22 @@ func (c *Client) Contacts(ctx context.Context, ids []ID) (map[ID]Contact, error)
 	return out, nil
 }
 
+// NewestContactIDs returns the ids of up to n (at most 100) of the
+// account's most recently created contacts: one call, GET /contacts with
+// orders[id]=DESC (spec §2, "Other GET /api/3/contacts parameters").
+func (c *Client) NewestContactIDs(ctx context.Context, n int) ([]ID, error) {
+	q := url.Values{"limit": {strconv.Itoa(min(max(n, 1), contactsPerCall))}, "orders[id]": {"DESC"}}
+	var page contactsPage
+	if err := c.get(ctx, "GET /contacts", "/contacts", q, &page); err != nil {
+		return nil, err
+	}
+	ids := make([]ID, 0, len(page.Contacts))
+	for _, ct := range page.Contacts {
+		ids = append(ids, ct.ID)
+	}
+	return ids, nil
+}
+
 // Field is a custom field definition.
 type Field struct {
 	ID      ID     `json:"id"`

@@ -20,6 +20,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -83,6 +84,12 @@ type Engine struct {
 	// deliveries: when this process last recorded each connection's
 	// webhook deliveries (silence.go).
 	deliveries deliveryLog
+	// heldBaselines counts, per automation, the baselines held back in a
+	// row in this process (see baselineHeldBack).
+	heldBaselines struct {
+		sync.Mutex
+		n map[int64]int
+	}
 	// lastSchedule is when this process last ran the schedule (UnixNano).
 	lastSchedule atomic.Int64
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -112,6 +113,13 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 	if slices.ContainsFunc(autos, func(a autocred.Automation) bool { return a.Status == autocred.StatusBaselining }) {
 		if baseline, baselineUnconfirmed, err = e.readBaselineAgain(ctx, ac, autos, segmentID, ids, snap.Unconfirmed); err != nil {
 			return e.syncFailed(ctx, connID, autos, err)
+		}
+		missed, err := e.baselineLeavesOut(ctx, ac, segmentID, baseline)
+		if err != nil {
+			return e.syncFailed(ctx, connID, autos, err)
+		}
+		if missed != 0 && e.holdBaseline(autos) {
+			return e.baselineHeldBack(ctx, connID, segmentID, autos, started, len(baseline), missed)
 		}
 	}
 
@@ -255,6 +263,95 @@ func (e *Engine) readBaselineAgain(ctx context.Context, ac *activecampaign.Clien
 	return all, unconfirmed && again.Unconfirmed, nil
 }
 
+// baselineSample is how many of the account's newest contacts outside a
+// baseline are checked one by one before it is recorded.
+const baselineSample = 10
+
+// baselineLeavesOut checks a baseline against single-contact answers: up
+// to baselineSample of the account's newest contacts that it leaves out are
+// asked about one by one, and the first still in the segment is returned
+// (0: none). Two wrong reads in a row at activation would otherwise make
+// everyone they left out an entry at the next sync. The sample finds
+// members only where the segment is a fair share of the newest contacts;
+// that is the case it guards. Cost: 1 + up to baselineSample calls, at
+// activation only.
+func (e *Engine) baselineLeavesOut(ctx context.Context, ac *activecampaign.Client, segmentID string, baseline []int64) (int64, error) {
+	newest, err := ac.NewestContactIDs(ctx, 100)
+	if err != nil {
+		return 0, fmt.Errorf("reading contacts to check the baseline: %w", err)
+	}
+	var outside []int64
+	for _, id := range newest {
+		if _, in := slices.BinarySearch(baseline, int64(id)); !in {
+			outside = append(outside, int64(id))
+		}
+	}
+	rand.Shuffle(len(outside), func(i, j int) { outside[i], outside[j] = outside[j], outside[i] })
+	for _, id := range outside[:min(len(outside), baselineSample)] {
+		in, err := ac.IsMember(ctx, segmentID, activecampaign.ID(id))
+		if errors.Is(err, activecampaign.ErrMatchUnavailable) {
+			return 0, nil // nothing to check with: the two reads stand
+		}
+		if err != nil {
+			return 0, fmt.Errorf("checking the baseline: %w", err)
+		}
+		if in {
+			return id, nil
+		}
+	}
+	return 0, nil
+}
+
+// maxHeldBaselines bounds how many baselines in a row a process holds back
+// for one automation: should a single-contact check keep disagreeing with
+// every read for a reason of ActiveCampaign's own, the automation still
+// starts (with the union of its two reads) instead of never.
+const maxHeldBaselines = 5
+
+// holdBaseline counts a baseline about to be held back, and tells whether
+// it still may be.
+func (e *Engine) holdBaseline(autos []autocred.Automation) bool {
+	e.heldBaselines.Lock()
+	defer e.heldBaselines.Unlock()
+	if e.heldBaselines.n == nil {
+		e.heldBaselines.n = map[int64]int{}
+	}
+	hold := false
+	for _, a := range autos {
+		if a.Status == autocred.StatusBaselining {
+			e.heldBaselines.n[a.ID]++
+			if e.heldBaselines.n[a.ID] <= maxHeldBaselines {
+				hold = true
+			} else {
+				delete(e.heldBaselines.n, a.ID)
+			}
+		}
+	}
+	return hold
+}
+
+// baselineHeldBack records a baseline that a single-contact check showed
+// to be short: the automations stay baselining and say why, and the next
+// sync takes the baseline again.
+func (e *Engine) baselineHeldBack(ctx context.Context, connID int64, segmentID string, autos []autocred.Automation,
+	started time.Time, listed int, missed int64) error {
+	e.metrics.Syncs.WithLabelValues("held_back").Inc()
+	msg := fmt.Sprintf("ActiveCampaign's answer for this segment looked wrong: it listed %s members, but contact %d, which it left out, "+
+		"is in the segment when asked about alone. The baseline was not taken (nobody is issued anything); autocred reads the segment "+
+		"again at the next sync.", thousands(listed), missed)
+	for _, a := range autos {
+		if a.Status != autocred.StatusBaselining {
+			continue
+		}
+		if err := e.store.RecordSync(ctx, a.ID, started, msg, started.Add(e.interval(a, nil))); err != nil {
+			return err
+		}
+	}
+	e.log.Warn("baseline held back: a contact it left out is in the segment", "connection", connID, "segment", segmentID,
+		"listed", listed, "contact", missed)
+	return nil
+}
+
 // recordBaseline records the first snapshot's members as in, with no runs
 // (rule R5), and starts watching.
 func (e *Engine) recordBaseline(ctx context.Context, a autocred.Automation, ids []int64, unconfirmed bool) error {
@@ -277,6 +374,9 @@ func (e *Engine) recordBaseline(ctx context.Context, a autocred.Automation, ids 
 	if err != nil {
 		return err
 	}
+	e.heldBaselines.Lock()
+	delete(e.heldBaselines.n, a.ID)
+	e.heldBaselines.Unlock()
 	e.log.Info("baseline recorded", "automation", a.ID, "members", len(ids))
 	return e.store.SetBaselineProgress(ctx, a.ID, autocred.Progress{Done: len(ids), Total: len(ids)})
 }
