@@ -106,3 +106,11 @@ func TestThousands(t *testing.T) {
 		}
 	}
 }
+
+// Where nothing can be checked one by one, no absence counts at all.
+func TestUnconfirmableAbsencesCountNothing(t *testing.T) {
+	v := absenceVerdict{stillIn: map[int64]bool{}, unconfirmable: true}
+	if left, absent := v.absences([]int64{1, 2}, seq(1, 10)); len(left) != 0 || len(absent) != 0 {
+		t.Fatalf("left %v, absent %v; want nothing from a read that cannot be checked", left, absent)
+	}
+}
