@@ -445,4 +445,5 @@ func TestChurnDuringSnapshots(t *testing.T) {
 		len(snaps), len(churned), churned, members, tally.left, tally.fresh+tally.quick+tally.late, tally.fresh, tally.quick, tally.late)
 	t.Logf("churn: %d real entries, %d recorded by the ledger rules, %d promised (seen in two complete snapshots); %d credentials: %d spurious, %d beyond the rule, %d missed",
 		nReal, nRecorded, nPromised, credentials, spurious, beyond, missed)
+	t.Logf("churn: syncs by result: %s; single-contact checks: %s", w.metric("autocred_syncs_total"), w.metric("autocred_absence_checks_total"))
 }
