@@ -2,8 +2,12 @@ package certifier
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -186,16 +190,127 @@ func TestDroppedAnswerIsAnUnknownOutcomeThatSearchFinds(t *testing.T) {
 	// Another credential, for someone else and before: must not match.
 	_, _ = s.client.CreateIssueSend(context.Background(), s.newCredential("bob@example.org"))
 
-	found, err := s.client.Search(context.Background(), Query{Email: "ada@example.org", GroupID: s.group.ID, CreatedAfter: started.Add(-time.Second)})
+	found, err := s.client.SearchRecipient(context.Background(), "ada@example.org", started.Add(-time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(found) != 1 || found[0].Recipient.Email != "ada@example.org" || found[0].Status != "issued" {
+	if len(found) != 1 || found[0].Recipient.Email != "ada@example.org" || found[0].Status != StatusIssued {
 		t.Fatalf("search = %+v, want the one credential made by the lost call", found)
 	}
-	none, _ := s.client.Search(context.Background(), Query{Email: "ada@example.org", GroupID: s.group.ID, CreatedAfter: time.Now().Add(time.Hour)})
-	if len(none) != 0 {
-		t.Errorf("search after the credential was made found %d", len(none))
+	none, err := s.client.SearchRecipient(context.Background(), "ada@example.org", time.Now().Add(time.Hour))
+	if err != nil || len(none) != 0 {
+		t.Errorf("search after the credential was made: %d found, err %v; want none", len(none), err)
+	}
+}
+
+// A search by recipient pages through every credential of the recipient
+// (the sandbox answers 25 at a time, as asked) and keeps those created
+// since the cutoff, whatever the case of the email it was sent with.
+func TestSearchRecipientPagesAndFindsEitherCase(t *testing.T) {
+	s := newSandbox(t, simcert.Options{})
+	for range 60 {
+		if _, err := s.client.Create(context.Background(), s.newCredential("Ada.Lovelace@Example.org")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.client.Create(context.Background(), s.newCredential("ada.lovelace@example.org")); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.client.SearchRecipient(context.Background(), "Ada.Lovelace@Example.org", time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 61 {
+		t.Errorf("found %d credentials of the recipient, want all 61 (three pages and both cases)", len(all))
+	}
+	if !slices.IsSortedFunc(all, func(a, b Credential) int { return b.CreatedAt.Compare(a.CreatedAt) }) {
+		t.Error("the credentials are not newest first")
+	}
+}
+
+// searchServer answers POST /credentials/search with the given pages, one
+// per call, and counts the calls.
+func searchServer(t *testing.T, pages ...[]Credential) (*Client, *int) {
+	t.Helper()
+	calls := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := calls
+		calls++
+		resp := map[string]any{"data": []Credential{}, "pagination": map[string]any{"next": nil}}
+		if i < len(pages) {
+			resp["data"] = pages[i]
+			if i+1 < len(pages) {
+				resp["pagination"] = map[string]any{"next": fmt.Sprint("c", i+1)}
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(resp)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := New(Config{URL: srv.URL, Token: "token-abcdef123456"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, &calls
+}
+
+func TestSearchRecipientStopsOnlyWhenTheSortHolds(t *testing.T) {
+	at := func(min int) Credential {
+		return Credential{ID: fmt.Sprint("c", min), CreatedAt: time.Date(2026, 11, 30, 10, min, 0, 0, time.UTC)}
+	}
+	since := time.Date(2026, 11, 30, 10, 30, 0, 0, time.UTC)
+	tests := []struct {
+		name      string
+		pages     [][]Credential
+		wantIDs   []string
+		wantCalls int
+	}{
+		{"newest first: stops at the first older one", [][]Credential{{at(50), at(40)}, {at(35), at(20)}, {at(10)}},
+			[]string{"c50", "c40", "c35"}, 2},
+		{"not sorted: reads every page", [][]Credential{{at(20), at(40)}, {at(10)}, {at(45)}},
+			[]string{"c40", "c45"}, 3},
+		{"nothing since the cutoff", [][]Credential{{at(20)}, {at(10)}}, nil, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, calls := searchServer(t, tt.pages...)
+			got, err := c.SearchRecipient(context.Background(), "ada@example.org", since)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, cr := range got {
+				ids = append(ids, cr.ID)
+			}
+			if !slices.Equal(ids, tt.wantIDs) || *calls != tt.wantCalls {
+				t.Errorf("found %v in %d calls, want %v in %d", ids, *calls, tt.wantIDs, tt.wantCalls)
+			}
+		})
+	}
+}
+
+// A search with more pages than it reads is no answer, not "none found".
+func TestSearchRecipientIncompleteIsAnError(t *testing.T) {
+	var pages [][]Credential
+	for i := range searchPages + 1 {
+		pages = append(pages, []Credential{{ID: fmt.Sprint("c", i), CreatedAt: time.Now()}})
+	}
+	c, calls := searchServer(t, pages...)
+	got, err := c.SearchRecipient(context.Background(), "ada@example.org", time.Now().Add(-time.Hour))
+	if !errors.Is(err, ErrSearchIncomplete) || got != nil {
+		t.Fatalf("got %d credentials, err %v; want ErrSearchIncomplete and nothing", len(got), err)
+	}
+	if *calls != searchPages {
+		t.Errorf("%d calls, want %d", *calls, searchPages)
+	}
+}
+
+func TestRecipientEmails(t *testing.T) {
+	if got := RecipientEmails("Ada@Example.org"); !slices.Equal(got, []string{"Ada@Example.org", "ada@example.org"}) {
+		t.Errorf("RecipientEmails(mixed case) = %v", got)
+	}
+	if got := RecipientEmails("ada@example.org"); !slices.Equal(got, []string{"ada@example.org"}) {
+		t.Errorf("RecipientEmails(lower case) = %v", got)
 	}
 }
 

@@ -2,7 +2,11 @@ package certifier
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -12,12 +16,24 @@ type Recipient struct {
 	Email string `json:"email,omitempty"`
 }
 
+// Status is where a credential stands (spec §3.1).
+type Status string
+
+// The statuses Certifier documents. Issue acts only on a draft; send only
+// on an issued credential.
+const (
+	StatusDraft     Status = "draft"
+	StatusScheduled Status = "scheduled"
+	StatusIssued    Status = "issued"
+	StatusExpired   Status = "expired"
+)
+
 // Credential is a certificate or badge.
 type Credential struct {
 	ID               string            `json:"id"`
 	PublicID         string            `json:"publicId"`
 	GroupID          string            `json:"groupId"`
-	Status           string            `json:"status"` // draft, scheduled, issued, expired
+	Status           Status            `json:"status"`
 	Recipient        Recipient         `json:"recipient"`
 	IssueDate        string            `json:"issueDate"`
 	ExpiryDate       *string           `json:"expiryDate"`
@@ -72,36 +88,61 @@ func (c *Client) Get(ctx context.Context, id string) (Credential, error) {
 	return out, err
 }
 
-// Query selects credentials for Search. Empty fields do not filter.
-type Query struct {
-	Email        string
-	GroupID      string
-	CreatedAfter time.Time // inclusive
+// Searching. Certifier's search reference documents string operators
+// (equals, contains, startsWith, endsWith, in) and enum operators (equals,
+// in) on fields such as recipient.email, recipient.name and status, a sort
+// by createdAt, and cursor pagination; it documents no date range and
+// does not say that groupId is searchable
+// (https://developers.certifier.io/docs/api-reference/credentials/search-credentials).
+// So a search asks only for the recipient's email, and everything else (the
+// group, the time) is picked from the answer by the caller.
+const (
+	// searchPage is the page size asked for: the reference's own example
+	// uses 25, and it documents no maximum.
+	searchPage = 25
+	// searchPages bounds one search (1,000 credentials). A recipient with
+	// more credentials created since the cutoff than that cannot be
+	// reconciled, and the search fails rather than answer from part of
+	// them.
+	searchPages = 40
+)
+
+// ErrSearchIncomplete: a search stopped before it had read every
+// credential that could match, so its answer cannot say "none".
+var ErrSearchIncomplete = errors.New("certifier: search answer incomplete")
+
+// RecipientEmails is what a search by email asks for: the email as given
+// and, when different, in lower case. The reference says only that equals
+// is an "exact match", and does not say whether Certifier keeps an email's
+// case as sent or lowers it; asking for both forms (the documented in
+// operator) finds the credential either way.
+func RecipientEmails(email string) []string {
+	if lower := strings.ToLower(email); lower != email {
+		return []string{email, lower}
+	}
+	return []string{email}
 }
 
-// Search finds credentials (POST /credentials/search), newest first,
-// following pagination.next. It is how an unknown outcome is reconciled:
-// the credential a lost answer made is found by recipient, group and time.
-func (c *Client) Search(ctx context.Context, q Query) ([]Credential, error) {
-	var and []any
-	if q.Email != "" {
-		and = append(and, map[string]any{"recipient": map[string]any{"email": map[string]string{"equals": q.Email}}})
-	}
-	if q.GroupID != "" {
-		and = append(and, map[string]any{"groupId": map[string]string{"equals": q.GroupID}})
-	}
-	if !q.CreatedAfter.IsZero() {
-		and = append(and, map[string]any{"createdAt": map[string]string{"gte": q.CreatedAfter.UTC().Format(time.RFC3339Nano)}})
-	}
+// SearchRecipient returns every credential of the recipient email created
+// at or after since (all of them when since is zero), newest first: POST
+// /credentials/search with {"recipient":{"email":{"in":[…]}}} sorted by
+// createdAt descending, page after page (pagination.next). Paging stops
+// early at the first credential older than since, but only while every
+// answer so far has really come newest first: a sort that was not applied
+// must not hide an older page's match. It fails with ErrSearchIncomplete
+// past searchPages pages, and with the call's error otherwise: either way
+// the caller has no answer, never an empty one.
+func (c *Client) SearchRecipient(ctx context.Context, email string, since time.Time) ([]Credential, error) {
 	body := map[string]any{
-		"sort":  map[string]string{"property": "createdAt", "order": "desc"},
-		"limit": 100,
+		"filter": map[string]any{"recipient": map[string]any{"email": map[string]any{"in": RecipientEmails(email)}}},
+		"sort":   map[string]string{"property": "createdAt", "order": "desc"},
+		"limit":  searchPage,
 	}
-	if len(and) > 0 {
-		body["filter"] = map[string]any{"AND": and}
-	}
-	var out []Credential
-	for {
+	var (
+		out    []Credential
+		sorted = true
+	)
+	for range searchPages {
 		var resp struct {
 			Data       []Credential `json:"data"`
 			Pagination pagination   `json:"pagination"`
@@ -109,10 +150,19 @@ func (c *Client) Search(ctx context.Context, q Query) ([]Credential, error) {
 		if err := c.call(ctx, "POST", "POST /credentials/search", "/credentials/search", nil, body, &resp); err != nil {
 			return nil, err
 		}
-		out = append(out, resp.Data...)
-		if resp.Pagination.Next == nil || *resp.Pagination.Next == "" {
-			return out, nil
+		older := false
+		for _, cr := range resp.Data {
+			if n := len(out); n > 0 && cr.CreatedAt.After(out[n-1].CreatedAt) {
+				sorted = false
+			}
+			out = append(out, cr)
+			older = older || cr.CreatedAt.Before(since)
+		}
+		if resp.Pagination.Next == nil || *resp.Pagination.Next == "" || (older && sorted) {
+			return slices.DeleteFunc(out, func(cr Credential) bool { return cr.CreatedAt.Before(since) }), nil
 		}
 		body["cursor"] = *resp.Pagination.Next
 	}
+	return nil, &Error{Endpoint: "POST /credentials/search", Code: "incomplete", described: true, cause: ErrSearchIncomplete,
+		Message: fmt.Sprintf("more than %d credentials of this recipient to read; autocred cannot tell from part of them whether one was made", searchPages*searchPage)}
 }

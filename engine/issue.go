@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/activecampaign"
 	"github.com/autocred/autocred/certifier"
+	"github.com/autocred/autocred/internal/upstream"
 )
 
 // issueWorker makes the credential of one run.
@@ -54,11 +56,9 @@ func (w *issueWorker) Work(ctx context.Context, job *river.Job[issueArgs]) error
 	return err
 }
 
-// issue carries a run as far as it can go. Every Certifier call is recorded
-// (run.Step) before it is made and after it answers, so that after a crash
-// or a lost answer the next attempt knows what may have happened: a create
-// is reconciled by search before another is made, and a send whose outcome
-// is unknown is never repeated.
+// issue carries a run as far as it can go: the credential is rendered
+// (credentialFor), then the step table (next, steps.go) says which
+// Certifier call comes next until the run's outcome is known.
 func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automation, lastAttempt bool) error {
 	mapping, err := autocred.ParseMapping(a.Action)
 	if err != nil {
@@ -71,142 +71,99 @@ func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automa
 	if contact == nil {
 		return e.finish(ctx, run, autocred.RunSkipped, "Skipped: the contact was deleted from ActiveCampaign before its credential was issued.")
 	}
-
-	data := autocred.RenderData{Contact: *contact, Segment: a.Trigger.SegmentName, Automation: a.Name, Today: time.Now().UTC()}
-	email := strings.TrimSpace(mapping.RecipientEmail.Render(data))
-	name := strings.TrimSpace(mapping.RecipientName.Render(data))
-	run.Email = email
-	if err := autocred.CheckEmail(email); err != nil {
-		return e.finish(ctx, run, autocred.RunSkipped, "Skipped: "+err.Error()+". Fix the contact's email in ActiveCampaign, then retry this run.")
+	nc, v := credentialFor(*contact, a, mapping, time.Now().UTC())
+	run.Email = nc.Recipient.Email
+	if v != nil {
+		return e.finish(ctx, run, v.status, v.message)
 	}
-	if name == "" {
-		return e.finish(ctx, run, autocred.RunSkipped, "Skipped: the recipient name mapping gives an empty name for this contact. Fill the contact's name in ActiveCampaign, or change the mapping, then retry this run.")
-	}
-	nc := certifier.NewCredential{GroupID: a.Action.GroupID, Recipient: certifier.Recipient{Name: name, Email: email}}
-	for _, d := range []struct {
-		field string
-		tpl   autocred.Template
-		dst   *string
-	}{{"issue date", mapping.IssueDate, &nc.IssueDate}, {"expiry date", mapping.ExpiryDate, &nc.ExpiryDate}} {
-		v := strings.TrimSpace(d.tpl.Render(data))
-		if v != "" && !autocred.IsDate(v) {
-			return e.finish(ctx, run, autocred.RunFailed, fmt.Sprintf("The %s mapping gives %q for this contact, and Certifier takes only YYYY-MM-DD dates. Fix the contact's field or the mapping, then retry this run.", d.field, v))
-		}
-		*d.dst = v
-	}
-	for tag, tpl := range mapping.CustomAttributes {
-		if v := tpl.Render(data); v != "" {
-			if nc.CustomAttributes == nil {
-				nc.CustomAttributes = map[string]string{}
-			}
-			nc.CustomAttributes[tag] = v
-		}
-	}
-
 	cert, err := e.clients.Certifier(ctx, e.store, a.Action.ConnectionID)
 	if err != nil {
 		return err
 	}
-	var (
-		cred      certifier.Credential
-		issuedNow bool // issued by this execution
-	)
+	var p progress
+	for {
+		p.step, p.credID = run.Step, run.CredentialID
+		d := next(p, a.Action)
+		if d.kind == stepFinish {
+			return e.finish(ctx, run, d.status, d.message)
+		}
+		p.mark = nil
+		if err := e.take(ctx, cert, run, d.kind, nc, &p); err != nil {
+			return e.stepFailed(ctx, run, a, d.kind, err, p.mark, lastAttempt)
+		}
+	}
+}
 
-	// 1. Create, or adopt what an earlier attempt made.
-	if run.CredentialID == "" && run.Step == autocred.StepCreate {
+// take makes one step's Certifier call and records what it learnt in p and
+// on the run. A step's error is returned as is, for stepFailed; the run
+// has then been saved with its step begun, so the outcome stays known to
+// be unknown.
+func (e *Engine) take(ctx context.Context, cert *certifier.Client, run *autocred.Run, k stepKind, nc certifier.NewCredential, p *progress) error {
+	switch k {
+	case stepReconcile:
 		found, err := e.reconcile(ctx, cert, run, nc)
 		if err != nil {
-			// A search that failed, was refused or rate limited is no
-			// answer: the create's outcome stays unknown (nil: no step
-			// of this call to take back).
-			return e.certifierFailed(ctx, run, a, err, lastAttempt, nil)
+			return err
 		}
+		p.searched = true
 		if found != nil {
-			cred = *found
-			if a.Action.Issue && a.Action.Send && cred.Status != "draft" {
-				// create-issue-send made it; whether its email left is
-				// unknown, and an email is never sent twice. The
-				// credential and the outcome are saved together.
-				e.attach(run, cred)
-				return e.finish(ctx, run, autocred.RunSendUnconfirmed, "Issued. The email was probably sent by Certifier, but its answer was lost; if the recipient did not get it, resend it from Certifier.")
-			}
-			e.adopt(ctx, run, cred)
+			p.cred, p.adopted = found, true
+			e.attach(run, *found)
+			return e.save(ctx, run)
 		}
-	}
-	if run.CredentialID == "" {
-		oneCall := a.Action.Issue && a.Action.Send
-		mark, err := e.beginStep(ctx, run, autocred.StepCreate)
+		return nil
+	case stepCreate, stepCreateIssueSend:
+		if err := e.beginStep(ctx, run, autocred.StepCreate, p); err != nil {
+			return err
+		}
+		call, note := cert.Create, "Created as a draft (credential %s)."
+		if k == stepCreateIssueSend {
+			call, note = cert.CreateIssueSend, "Created, issued and sent in one call (credential %s)."
+		}
+		cred, err := call(ctx, nc)
 		if err != nil {
 			return err
 		}
-		if oneCall {
-			cred, err = cert.CreateIssueSend(ctx, nc)
-		} else {
-			cred, err = cert.Create(ctx, nc)
+		e.attach(run, cred)
+		p.cred, p.created = &cred, k == stepCreateIssueSend
+		e.event(ctx, run, fmt.Sprintf(note, cred.ID))
+		if p.created {
+			// Saved with the outcome (finish), not before: a run holding
+			// a credential but not final would, after a crash, look like
+			// one still to be sent.
+			return nil
 		}
-		if err != nil {
-			return e.certifierFailed(ctx, run, a, err, lastAttempt, mark)
-		}
-		if oneCall {
-			// The credential and the outcome are saved together: a run
-			// holding a credential but not yet final would, after a
-			// crash, look like one still to be sent.
-			e.attach(run, cred)
-			e.event(ctx, run, "Created, issued and sent in one call (credential "+cred.ID+").")
-			return e.finish(ctx, run, autocred.RunIssued, "")
-		}
-		e.adopt(ctx, run, cred)
-		e.event(ctx, run, "Created as a draft (credential "+cred.ID+").")
-	} else if cred.ID == "" {
-		// Resumed after a crash: learn where the credential stands.
-		if cred, err = cert.Get(ctx, run.CredentialID); err != nil {
-			return e.certifierFailed(ctx, run, a, err, lastAttempt, nil)
-		}
-	}
-
-	// 2. Issue a draft. Safe to repeat: Certifier issues only drafts.
-	if a.Action.Issue && cred.Status == "draft" {
-		mark, err := e.beginStep(ctx, run, autocred.StepIssue)
+		return e.save(ctx, run)
+	case stepRead:
+		cred, err := cert.Get(ctx, run.CredentialID)
 		if err != nil {
 			return err
 		}
-		issued, err := cert.Issue(ctx, cred.ID)
+		p.cred = &cred
+	case stepIssue:
+		if err := e.beginStep(ctx, run, autocred.StepIssue, p); err != nil {
+			return err
+		}
+		cred, err := cert.Issue(ctx, run.CredentialID)
 		if errors.Is(err, certifier.ErrConflict) {
-			issued, err = cert.Get(ctx, cred.ID) // issued by a lost earlier call
+			cred, err = cert.Get(ctx, run.CredentialID) // issued by a lost earlier call
 		}
-		if err != nil {
-			return e.certifierFailed(ctx, run, a, err, lastAttempt, mark)
-		}
-		cred, issuedNow = issued, true
-		e.event(ctx, run, "Issued.")
-	}
-	if !a.Action.Issue {
-		return e.finish(ctx, run, autocred.RunDraft, "")
-	}
-
-	// 3. Send, once, and only a credential this run issued itself: one
-	// found already issued with no issue step recorded was made by
-	// create-issue-send, which has sent it.
-	if a.Action.Send {
-		if run.Step == autocred.StepNone && cred.Status != "draft" && !issuedNow {
-			return e.finish(ctx, run, autocred.RunSendUnconfirmed, "Issued by create-issue-send, which emails it; autocred does not send it again. Resend it from Certifier if the recipient did not get it.")
-		}
-		if run.Step == autocred.StepSend {
-			return e.finish(ctx, run, autocred.RunSendUnconfirmed, "Issued. Sending its email got no answer, so it may not have gone out; autocred never sends twice. Resend it from Certifier if the recipient did not get it.")
-		}
-		mark, err := e.beginStep(ctx, run, autocred.StepSend)
 		if err != nil {
 			return err
 		}
-		if _, err := cert.Send(ctx, cred.ID); err != nil {
-			if errors.Is(err, certifier.ErrUnknownOutcome) {
-				return e.finish(ctx, run, autocred.RunSendUnconfirmed, "Issued. Sending its email got no answer ("+certMessage(err)+"), so it may not have gone out; autocred never sends twice. Resend it from Certifier if the recipient did not get it.")
-			}
-			return e.certifierFailed(ctx, run, a, err, lastAttempt, mark)
+		p.cred, p.issued = &cred, true
+		e.event(ctx, run, "Issued.")
+	case stepSend:
+		if err := e.beginStep(ctx, run, autocred.StepSend, p); err != nil {
+			return err
 		}
-		e.event(ctx, run, "Sent by email to "+email+".")
+		if _, err := cert.Send(ctx, run.CredentialID); err != nil {
+			return err
+		}
+		p.sent = true
+		e.event(ctx, run, "Sent by email to "+run.Email+".")
 	}
-	return e.finish(ctx, run, autocred.RunIssued, "")
+	return nil
 }
 
 // contactWithFields returns the run's contact with the custom field values
@@ -234,43 +191,84 @@ func (e *Engine) contactWithFields(ctx context.Context, run *autocred.Run, a aut
 	return &c, nil
 }
 
-// reconcile looks for the credential an earlier create of this run may have
-// made: same recipient and group, created since that attempt started (less
-// a margin for clock skew), held by no other run. The oldest one wins.
+// reconcileMargin is how much earlier than the lost attempt's start a
+// credential may be stamped by Certifier and still be that attempt's: the
+// two clocks may disagree.
+const reconcileMargin = 2 * time.Minute
+
+// reconcile looks for the credential that a create of this run, whose
+// answer was lost, may have made. It asks Certifier only what its search
+// reference documents (certifier.SearchRecipient: the recipient's email),
+// and picks here: the automation's group, the same email in any case,
+// created since the attempt started (less reconcileMargin), held by no
+// other run. Of two or more, the oldest is adopted and every one is named
+// in the run's events. It returns nil and no error only when the search
+// answered in full and found nothing: then, and only then, a create may
+// be sent again.
 func (e *Engine) reconcile(ctx context.Context, cert *certifier.Client, run *autocred.Run, nc certifier.NewCredential) (*certifier.Credential, error) {
-	found, err := cert.Search(ctx, certifier.Query{Email: nc.Recipient.Email, GroupID: nc.GroupID, CreatedAfter: run.StepStartedAt.Add(-2 * time.Minute)})
+	since := run.StepStartedAt.Add(-reconcileMargin)
+	all, err := cert.SearchRecipient(ctx, nc.Recipient.Email, since)
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(found, func(x, y certifier.Credential) int { return x.CreatedAt.Compare(y.CreatedAt) })
-	for _, c := range found {
+	var found []certifier.Credential
+	for _, c := range all {
+		if c.GroupID != nc.GroupID || !strings.EqualFold(c.Recipient.Email, nc.Recipient.Email) || c.CreatedAt.Before(since) {
+			continue
+		}
 		claimed, err := e.store.CredentialClaimed(ctx, c.ID)
 		if err != nil {
-			return nil, err
+			return nil, &dbError{err}
 		}
 		if !claimed {
-			e.event(ctx, run, fmt.Sprintf("Found credential %s, made by the attempt of %s whose answer was lost; not creating another.",
-				c.ID, run.StepStartedAt.UTC().Format(time.RFC3339)))
-			return &c, nil
+			found = append(found, c)
 		}
 	}
-	e.event(ctx, run, "The earlier attempt made no credential; creating it now.")
-	return nil, nil
+	attempt := run.StepStartedAt.UTC().Format(time.RFC3339)
+	if len(found) == 0 {
+		e.event(ctx, run, "Certifier has no credential from the attempt of "+attempt+" whose answer was lost (searched by recipient email); creating it now.")
+		return nil, nil
+	}
+	slices.SortFunc(found, func(x, y certifier.Credential) int {
+		return cmp.Or(x.CreatedAt.Compare(y.CreatedAt), strings.Compare(x.ID, y.ID))
+	})
+	if len(found) == 1 {
+		e.event(ctx, run, fmt.Sprintf("Found credential %s, made by the attempt of %s whose answer was lost; not creating another.", found[0].ID, attempt))
+		return &found[0], nil
+	}
+	var list []string
+	for _, c := range found {
+		list = append(list, fmt.Sprintf("%s (created %s)", c.ID, c.CreatedAt.UTC().Format(time.RFC3339)))
+	}
+	e.event(ctx, run, fmt.Sprintf("Found %d credentials for this recipient and group made since the attempt of %s whose answer was lost: %s. "+
+		"Adopting the oldest, %s; not creating another. If the others are duplicates, delete them in Certifier.",
+		len(found), attempt, strings.Join(list, ", "), found[0].ID))
+	return &found[0], nil
 }
 
-// attach puts the credential on the run, to be saved with its outcome.
+// attach puts the credential on the run; it is saved with the run's next
+// step or outcome.
 func (e *Engine) attach(run *autocred.Run, cred certifier.Credential) {
 	run.CredentialID = cred.ID
 	run.PublicLink = e.clients.PublicLink(cred.PublicID)
 	run.Step = autocred.StepNone
 }
 
-// adopt records a draft credential on the run before its next step.
-func (e *Engine) adopt(ctx context.Context, run *autocred.Run, cred certifier.Credential) {
-	e.attach(run, cred)
-	if err := e.store.SaveRun(ctx, run); err != nil {
-		e.log.Error("saving credential of run", "run", run.ID, "err", err)
+// dbError is a failure of autocred's own database during a step, not an
+// answer from Certifier: the job fails and River runs it again.
+type dbError struct{ err error }
+
+func (d *dbError) Error() string { return d.err.Error() }
+func (d *dbError) Unwrap() error { return d.err }
+
+// save is the one way a run's progress is written. It is written even if
+// the job's context has ended: what a run knows about Certifier must be
+// kept.
+func (e *Engine) save(ctx context.Context, run *autocred.Run) error {
+	if err := e.store.SaveRun(context.WithoutCancel(ctx), run); err != nil {
+		return &dbError{fmt.Errorf("saving run %d: %w", run.ID, err)}
 	}
+	return nil
 }
 
 // stepMark is what a run knew about Certifier before a step began; a call
@@ -281,13 +279,13 @@ type stepMark struct {
 	attempts  int
 }
 
-// beginStep records a Certifier call before it is made, and returns what
-// the run knew before.
-func (e *Engine) beginStep(ctx context.Context, run *autocred.Run, step autocred.Step) (*stepMark, error) {
-	mark := &stepMark{step: run.Step, startedAt: run.StepStartedAt, attempts: run.Attempts}
+// beginStep records a Certifier call before it is made, and keeps in p
+// what the run knew before.
+func (e *Engine) beginStep(ctx context.Context, run *autocred.Run, step autocred.Step, p *progress) error {
+	p.mark = &stepMark{step: run.Step, startedAt: run.StepStartedAt, attempts: run.Attempts}
 	run.Step, run.StepStartedAt = step, time.Now()
 	run.Attempts++
-	return mark, e.store.SaveRun(ctx, run)
+	return e.save(ctx, run)
 }
 
 // finish gives a run its final status.
@@ -302,8 +300,7 @@ func (e *Engine) finish(ctx context.Context, run *autocred.Run, status autocred.
 	if status == autocred.RunIssued || status == autocred.RunDraft {
 		run.Step = autocred.StepNone
 	}
-	// Written even if the job's context ended: the outcome must be kept.
-	if err := e.store.SaveRun(context.WithoutCancel(ctx), run); err != nil {
+	if err := e.save(ctx, run); err != nil {
 		return err
 	}
 	switch {
@@ -330,10 +327,14 @@ func certMessage(err error) string {
 	return err.Error()
 }
 
-// certifierFailed decides what a failed Certifier call means for the run.
-// mark is what the run knew before the failed call's step began; nil when
-// the call was not a step's (a search, a read).
-func (e *Engine) certifierFailed(ctx context.Context, run *autocred.Run, a autocred.Automation, err error, lastAttempt bool, mark *stepMark) error {
+// stepFailed decides what a failed step means for the run. p.mark is what
+// the run knew before the step's call began; nil for a step that changes
+// nothing (a search, a read).
+func (e *Engine) stepFailed(ctx context.Context, run *autocred.Run, a autocred.Automation, k stepKind, err error, mark *stepMark, lastAttempt bool) error {
+	var db *dbError
+	if errors.As(err, &db) {
+		return db.err
+	}
 	if te, ok := throttled(err); ok || errors.Is(err, certifier.ErrRateLimited) {
 		// Not processed, so not an attempt, and the run knows what it
 		// knew before the call: a create answered 429 made nothing, a
@@ -341,27 +342,76 @@ func (e *Engine) certifierFailed(ctx context.Context, run *autocred.Run, a autoc
 		if mark != nil {
 			run.Step, run.StepStartedAt, run.Attempts = mark.step, mark.startedAt, mark.attempts
 		}
-		if serr := e.store.SaveRun(context.WithoutCancel(ctx), run); serr != nil {
-			return serr
+		if err := e.save(ctx, run); err != nil {
+			return err
 		}
 		return e.waitThrottled(ctx, run, "Certifier", te)
 	}
-	if certifier.Refused(err) && mark != nil && run.Step != autocred.StepSend {
-		// A definite refusal of the step's own call: it changed nothing,
-		// nothing to reconcile. Anything else (no answer, a 5xx, a
-		// cancelled wait, an unreadable answer, a search refused) keeps
-		// the step, so the next attempt searches before it creates.
-		run.Step = autocred.StepNone
+	if errors.Is(err, certifier.ErrAuth) {
+		// The run keeps its step: once reconnected, a create of unknown
+		// outcome is searched for first.
+		return e.breakConnection(ctx, run, a.Action.ConnectionID, "Certifier refused the access token ("+certMessage(err)+"). Reconnect Certifier with a valid token, then resume the automation.")
+	}
+	switch k {
+	case stepReconcile:
+		return e.unconfirmed(ctx, run, err, lastAttempt)
+	case stepSend:
+		if errors.Is(err, certifier.ErrUnknownOutcome) {
+			return e.finish(ctx, run, autocred.RunSendUnconfirmed, "Issued. Sending its email got no answer ("+certMessage(err)+"), so it may not have gone out; autocred never sends twice. Resend it from Certifier if the recipient did not get it.")
+		}
+	case stepCreate, stepCreateIssueSend, stepIssue:
+		if certifier.Refused(err) {
+			// A definite refusal of the step's own call: it changed
+			// nothing, nothing to reconcile. Anything else (no answer, a
+			// 5xx, a cancelled wait, an unreadable answer) keeps the
+			// step, so the next attempt searches before it creates.
+			run.Step = autocred.StepNone
+		}
 	}
 	switch {
 	case errors.Is(err, certifier.ErrValidation):
 		return e.finish(ctx, run, autocred.RunFailed, "Certifier refused the credential: "+certMessage(err)+" Fix the mapping or the contact's data, then retry this run.")
 	case errors.Is(err, certifier.ErrNotFound):
 		return e.finish(ctx, run, autocred.RunFailed, "Certifier does not know the credential or its group any more ("+certMessage(err)+"). Check the automation's group, then retry this run.")
-	case errors.Is(err, certifier.ErrAuth):
-		return e.breakConnection(ctx, run, a.Action.ConnectionID, "Certifier refused the access token ("+certMessage(err)+"). Reconnect Certifier with a valid token, then resume the automation.")
 	}
 	return e.retryLater(ctx, run, err, lastAttempt)
+}
+
+// msgUnconfirmed begins what a run says while the outcome of its create is
+// unknown and no search has answered.
+const msgUnconfirmed = "Still waiting to confirm with Certifier whether the credential was created"
+
+// unconfirmed handles a reconcile search that gave no answer: refused
+// (4xx), failed (5xx), timed out, or incomplete. That is not "nothing was
+// made": the run keeps its step, so that the next attempt, or a user's
+// retry, searches again, and nothing is created on this basis. The job
+// retries with River's backoff; the run says so once per wait.
+func (e *Engine) unconfirmed(ctx context.Context, run *autocred.Run, err error, lastAttempt bool) error {
+	why := searchFailure(err)
+	if lastAttempt {
+		return e.finish(ctx, run, autocred.RunFailed, "Could not confirm with Certifier whether the credential was created: its search kept failing ("+why+"). "+
+			"Nothing was created again. Retry this run: it searches first, and creates the credential only if Certifier finds none.")
+	}
+	run.LastError = msgUnconfirmed + ": the search for it failed (" + why + "). autocred creates nothing until a search answers, and searches again by itself."
+	if err := e.save(ctx, run); err != nil {
+		return err
+	}
+	if events, rerr := e.store.RunEvents(ctx, run.ID); rerr != nil || len(events) == 0 || !strings.HasPrefix(events[len(events)-1].Message, msgUnconfirmed) {
+		e.event(ctx, run, run.LastError)
+	}
+	return err
+}
+
+// searchFailure says in words how a search failed.
+func searchFailure(err error) string {
+	var ce *certifier.Error
+	switch {
+	case errors.Is(err, certifier.ErrSearchIncomplete), errors.As(err, &ce) && ce.Status == 0:
+		return certMessage(err)
+	case ce != nil:
+		return "Certifier answered " + upstream.StatusText(ce.Status) + ": " + ce.Message
+	}
+	return err.Error()
 }
 
 // upstreamFailed handles a failure to read the contact from ActiveCampaign.
@@ -394,7 +444,9 @@ func (e *Engine) permissionDenied(ctx context.Context, run *autocred.Run, denied
 // breakConnection marks a connection broken (which stops its automations)
 // and leaves the run pending for when the automation is resumed.
 func (e *Engine) breakConnection(ctx context.Context, run *autocred.Run, connID int64, reason string) error {
-	_ = e.store.SaveRun(context.WithoutCancel(ctx), run)
+	if err := e.save(ctx, run); err != nil {
+		return err
+	}
 	e.event(ctx, run, reason)
 	return e.store.SetConnectionStatus(context.WithoutCancel(ctx), connID, autocred.ConnectionBroken, reason)
 }
@@ -408,8 +460,8 @@ func (e *Engine) retryLater(ctx context.Context, run *autocred.Run, err error, l
 		return e.finish(ctx, run, autocred.RunFailed, "Gave up after "+fmt.Sprint(run.Attempts)+" attempts over several hours: "+msg+". Retry this run when the service is back.")
 	}
 	run.LastError = msg
-	if serr := e.store.SaveRun(context.WithoutCancel(ctx), run); serr != nil {
-		return serr
+	if err := e.save(ctx, run); err != nil {
+		return err
 	}
 	e.event(ctx, run, "Attempt failed, will retry: "+msg)
 	return err

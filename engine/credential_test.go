@@ -1,0 +1,75 @@
+package engine
+
+import (
+	"maps"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/certifier"
+)
+
+// TestCredentialFor: the credential a run asks for, or the reason it asks
+// for none, from the contact and the mapping alone.
+func TestCredentialFor(t *testing.T) {
+	today := time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC)
+	ada := autocred.Contact{ID: "7", Email: "ada@example.org", FirstName: "Ada", LastName: "Lovelace",
+		Fields: map[string]string{"course": "Engines 101", "done": "2026-11-02", "bad_date": "02/11/2026"}}
+	base := autocred.Action{GroupID: "g1", RecipientName: "{{contact.firstName}} {{contact.lastName}}", RecipientEmail: "{{contact.email}}"}
+	with := func(f func(a *autocred.Action)) autocred.Action {
+		a := base
+		a.CustomAttributes = maps.Clone(base.CustomAttributes)
+		f(&a)
+		return a
+	}
+	tests := []struct {
+		name        string
+		contact     autocred.Contact
+		act         autocred.Action
+		want        certifier.NewCredential
+		wantStatus  autocred.RunStatus // "" when a credential is made
+		wantMessage string             // part of the verdict's message
+	}{
+		{name: "the plain mapping", contact: ada, act: base,
+			want: certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Name: "Ada Lovelace", Email: "ada@example.org"}}},
+		{name: "dates and attributes", contact: ada,
+			act: with(func(a *autocred.Action) {
+				a.IssueDate, a.ExpiryDate = "{{contact.fields.DONE}}", "{{today+1y}}"
+				a.CustomAttributes = map[string]string{"custom.course": "{{contact.fields.course}}", "custom.empty": "{{contact.fields.none}}"}
+			}),
+			want: certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Name: "Ada Lovelace", Email: "ada@example.org"},
+				IssueDate: "2026-11-02", ExpiryDate: "2027-11-30", CustomAttributes: map[string]string{"custom.course": "Engines 101"}}},
+		{name: "spaces around the email and name are trimmed", contact: autocred.Contact{Email: "  ada@example.org ", FirstName: "Ada"},
+			act:  with(func(a *autocred.Action) { a.RecipientName = " {{contact.firstName}} " }),
+			want: certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Name: "Ada", Email: "ada@example.org"}}},
+		{name: "no email: skipped", contact: autocred.Contact{FirstName: "Ada"}, act: base,
+			want: certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Name: "Ada"}}, wantStatus: autocred.RunSkipped, wantMessage: "Fix the contact's email"},
+		{name: "a malformed email: skipped", contact: autocred.Contact{Email: "ada@", FirstName: "Ada"}, act: base,
+			want: certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Name: "Ada", Email: "ada@"}}, wantStatus: autocred.RunSkipped, wantMessage: "Skipped: "},
+		{name: "no name: skipped", contact: autocred.Contact{Email: "ada@example.org"}, act: base,
+			want: certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Email: "ada@example.org"}}, wantStatus: autocred.RunSkipped, wantMessage: "empty name"},
+		{name: "a field that is not a date: failed", contact: ada, act: with(func(a *autocred.Action) { a.IssueDate = "{{contact.fields.bad_date}}" }),
+			want:       certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Name: "Ada Lovelace", Email: "ada@example.org"}},
+			wantStatus: autocred.RunFailed, wantMessage: `The issue date mapping gives "02/11/2026"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := autocred.ParseMapping(tt.act)
+			if err != nil {
+				t.Fatal(err)
+			}
+			nc, v := credentialFor(tt.contact, autocred.Automation{Name: "Course", Action: tt.act}, m, today)
+			switch {
+			case tt.wantStatus == "" && v != nil:
+				t.Fatalf("verdict %s %q, want a credential", v.status, v.message)
+			case tt.wantStatus != "" && (v == nil || v.status != tt.wantStatus || !strings.Contains(v.message, tt.wantMessage)):
+				t.Fatalf("verdict %+v, want %s with %q", v, tt.wantStatus, tt.wantMessage)
+			}
+			if nc.GroupID != tt.want.GroupID || nc.Recipient != tt.want.Recipient || (v == nil && (nc.IssueDate != tt.want.IssueDate ||
+				nc.ExpiryDate != tt.want.ExpiryDate || !maps.Equal(nc.CustomAttributes, tt.want.CustomAttributes))) {
+				t.Errorf("credential %+v, want %+v", nc, tt.want)
+			}
+		})
+	}
+}
