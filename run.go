@@ -34,8 +34,15 @@ func (s RunStatus) Valid() bool {
 // Final tells whether nothing more will happen to a run on its own.
 func (s RunStatus) Final() bool { return s != RunPending }
 
-// Retryable tells whether a user may retry a run.
+// Retryable tells whether a user may retry a run of this status.
 func (s RunStatus) Retryable() bool { return s == RunFailed || s == RunSkipped }
+
+// Retryable tells whether a user may retry the run: a failed or skipped
+// run, or a pending one waiting after a failed attempt (LastError says
+// why), which a retry tries at once instead of at its next backoff.
+func (r Run) Retryable() bool {
+	return r.Status.Retryable() || r.Status == RunPending && r.LastError != ""
+}
 
 // Run is one entry of one contact into an automation's segment, and the
 // credential it gets. (AutomationID, ContactID, Entry) is unique: that is

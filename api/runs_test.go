@@ -161,7 +161,7 @@ func TestRuns(t *testing.T) {
 		}
 		a.call("GET", "/api/v1/runs/999", nil).fails(t, http.StatusNotFound, autocred.ENOTFOUND, "")
 		e := a.call("POST", fmt.Sprintf("/api/v1/runs/%d/retry", first.ID), nil).fails(t, http.StatusConflict, autocred.ECONFLICT, "")
-		if !strings.Contains(e.Message, "only failed and skipped runs") {
+		if !strings.Contains(e.Message, "only failed and skipped runs, and pending runs waiting") {
 			t.Errorf("message %q", e.Message)
 		}
 		a.call("POST", "/api/v1/runs/999/retry", nil).fails(t, http.StatusNotFound, autocred.ENOTFOUND, "")

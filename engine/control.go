@@ -105,7 +105,10 @@ func (e *Engine) SyncNow(ctx context.Context, id int64) error {
 	})
 }
 
-// RetryRun makes a failed or skipped run pending and enqueues it again.
+// RetryRun makes a failed or skipped run pending and enqueues it again; a
+// pending run waiting after a failed attempt is enqueued at once. Two jobs
+// of one run never work at once (the run lease), and the one that comes
+// second finds the run as the first left it.
 func (e *Engine) RetryRun(ctx context.Context, runID int64) error {
 	return e.store.Tx(ctx, func(tx *sql.Tx) error {
 		if err := e.store.ResetRunForRetry(ctx, tx, runID); err != nil {

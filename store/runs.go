@@ -175,10 +175,11 @@ func (db *DB) CredentialClaimed(ctx context.Context, credentialID string) (bool,
 }
 
 // ResetRunForRetry makes a failed or skipped run pending again inside tx,
-// so that its job can be enqueued in the same transaction.
+// so that its job can be enqueued in the same transaction; a pending run
+// waiting after a failed attempt stays pending, its error cleared.
 func (db *DB) ResetRunForRetry(ctx context.Context, tx *sql.Tx, id int64) error {
 	res, err := db.in(tx).ExecContext(ctx, `UPDATE runs SET status = 'pending', last_error = '', updated_at = ?
-		WHERE id = ? AND status IN ('failed', 'skipped')`, ms(db.now()), id)
+		WHERE id = ? AND (status IN ('failed', 'skipped') OR status = 'pending' AND last_error <> '')`, ms(db.now()), id)
 	if err != nil {
 		return err
 	}
@@ -187,7 +188,7 @@ func (db *DB) ResetRunForRetry(ctx context.Context, tx *sql.Tx, id int64) error 
 		if err := db.in(tx).QueryRowContext(ctx, `SELECT status FROM runs WHERE id = ?`, id).Scan(&status); errors.Is(err, sql.ErrNoRows) {
 			return autocred.Errorf(autocred.ENOTFOUND, "run %d does not exist", id)
 		}
-		return autocred.Errorf(autocred.ECONFLICT, "run %d is %s; only failed and skipped runs can be retried", id, status)
+		return autocred.Errorf(autocred.ECONFLICT, "run %d is %s; only failed and skipped runs, and pending runs waiting after a failed attempt, can be retried", id, status)
 	}
 	return nil
 }
