@@ -54,8 +54,10 @@ const (
 	SearchLenient SearchMode = "lenient"
 )
 
-// DefaultSearchMode is the search mode of Options without one.
-const DefaultSearchMode = SearchLenient
+// DefaultSearchMode is the search mode of Options without one: strict, so
+// that every test, the demo and the benchmarks meet the search Certifier
+// documents, not one that works only here.
+const DefaultSearchMode = SearchStrict
 
 // Server is the sandbox: an http.Handler serving the Certifier API under /v1
 // and the sandbox control API under /_sandbox, for any number of workspaces.
