@@ -28,6 +28,8 @@ func (s *Server) registerControl() {
 	s.mux.HandleFunc("GET "+controlPrefix+"/workspaces/{w}/credentials", s.controlCredentials)
 	s.mux.HandleFunc("GET "+controlPrefix+"/workspaces/{w}/outbox", s.controlOutbox)
 	s.mux.HandleFunc("POST "+controlPrefix+"/workspaces/{w}/seed", s.controlSeed)
+	s.mux.HandleFunc("GET "+controlPrefix+"/search", s.controlSearchMode)
+	s.mux.HandleFunc("PUT "+controlPrefix+"/search", s.controlSetSearchMode)
 	s.mux.HandleFunc("POST "+controlPrefix+"/reset", func(w http.ResponseWriter, r *http.Request) {
 		s.Reset()
 		w.WriteHeader(http.StatusNoContent)
@@ -193,4 +195,30 @@ func (s *Server) controlSeed(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, sample)
+}
+
+// searchModeBody is the body of PUT /_sandbox/search and the answer of both
+// search-mode routes: {"strict": true} takes only the search fields,
+// operators and sort property Certifier documents; false adds the
+// sandbox's extras (see SearchMode).
+type searchModeBody struct {
+	Strict *bool `json:"strict"`
+}
+
+func (s *Server) controlSearchMode(w http.ResponseWriter, r *http.Request) {
+	strict := s.StrictSearch()
+	writeJSON(w, http.StatusOK, searchModeBody{Strict: &strict})
+}
+
+func (s *Server) controlSetSearchMode(w http.ResponseWriter, r *http.Request) {
+	var body searchModeBody
+	if !decodeControl(w, r, &body) {
+		return
+	}
+	if body.Strict == nil {
+		controlError(w, http.StatusBadRequest, `strict is required: {"strict": true} for only what Certifier documents, false for the sandbox's extras`)
+		return
+	}
+	s.SetStrictSearch(*body.Strict)
+	s.controlSearchMode(w, r)
 }

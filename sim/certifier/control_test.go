@@ -115,6 +115,52 @@ func TestControlAPI(t *testing.T) {
 	}
 }
 
+// PUT /_sandbox/search switches the search mode of the whole sandbox at run
+// time; GET reads it.
+func TestControlSearchMode(t *testing.T) {
+	sb := newSandbox(t, Options{Search: SearchStrict})
+	ctl := func(method string, body any) response {
+		t.Helper()
+		return sb.do(method, "/_sandbox/search", body, map[string]string{"Authorization": "", "Certifier-Version": ""})
+	}
+	mode := func(r response) string {
+		t.Helper()
+		if r.status != 200 {
+			t.Fatalf("status %d: %s", r.status, r.body)
+		}
+		return strings.TrimSpace(string(r.body))
+	}
+	byGroup := map[string]any{"filter": map[string]any{"groupId": map[string]any{"equals": sb.sample.CourseCompletion.ID}}}
+
+	if got := mode(ctl("GET", nil)); got != `{"strict":true}` {
+		t.Fatalf("GET: %s", got)
+	}
+	wantError(t, sb.api("POST", "/credentials/search", byGroup), 400, "validation_error")
+	if got := mode(ctl("PUT", map[string]any{"strict": false})); got != `{"strict":false}` {
+		t.Fatalf("PUT false: %s", got)
+	}
+	if r := sb.api("POST", "/credentials/search", byGroup); r.status != 200 {
+		t.Fatalf("lenient search by groupId: %d %s", r.status, r.body)
+	}
+	if got := mode(ctl("PUT", map[string]any{"strict": true})); got != `{"strict":true}` || !sb.srv.StrictSearch() {
+		t.Fatalf("PUT true: %s", got)
+	}
+	for body, inText := range map[any]string{
+		"{}":                              "strict is required",
+		`{"strict":"yes"}`:                "invalid JSON",
+		`{"strict":true,"lenient":false}`: "lenient",
+	} {
+		r := ctl("PUT", body)
+		var e map[string]string
+		if r.status != 400 || json.Unmarshal(r.body, &e) != nil || !strings.Contains(e["error"], inText) {
+			t.Errorf("PUT %s: %d %s, want 400 naming %q", body, r.status, r.body, inText)
+		}
+	}
+	if !sb.srv.StrictSearch() {
+		t.Fatal("a refused PUT changed the mode")
+	}
+}
+
 // The sample depends only on the seed (apart from fresh group ids).
 func TestSeedSampleIsDeterministic(t *testing.T) {
 	designs := func(seed uint64) string {

@@ -15,6 +15,10 @@
 //   - validation is strict (YYYY-MM-DD dates that exist, well-formed emails,
 //     custom attributes that exist in the workspace) and answers 400
 //     validation_error with a message naming the field;
+//   - search, in strict mode, takes only the fields, operators and sort
+//     property of Certifier's search reference and refuses the rest with
+//     validation_error (lenient mode adds groupId, ids and createdAt
+//     ranges for experiments; see SearchMode);
 //   - a per-workspace rate limit answers 429 rate_limited without
 //     Retry-After, and faults (5xx, latency, connections dropped after the
 //     change was made) are injected by the shared traffic.Gate.
@@ -27,6 +31,6 @@
 //
 // Where the spec is silent or leaves a question open, the choice made is
 // written next to the code that makes it: the answer to a second issue
-// (409), the attributes envelope, strict unknown fields, createdAt range
-// operators in search, and so on.
+// (409), the attributes envelope, strict unknown fields, exact email
+// matching in search, and so on.
 package certifier

@@ -20,6 +20,26 @@ import (
 // keys in one object must all hold. Unknown fields and operators are
 // refused with validation_error rather than ignored: a filter that silently
 // matched everything would make a duplicate check find the wrong credential.
+//
+// Which fields and sort properties exist depends on the sandbox's search
+// mode (see SearchMode). Strict, the default, takes only what Certifier's
+// search reference documents
+// (https://developers.certifier.io/docs/api-reference/credentials/search-credentials,
+// spec §3.3): the fields status (equals, in; a known status),
+// recipient.email and recipient.name (equals, contains, startsWith,
+// endsWith, in), the logical AND, OR and NOT, and sorting on createdAt. A
+// client that leans on anything more is answered 400 validation_error, as
+// it may be by the real API, instead of being shown a search that works
+// only here. Lenient adds the sandbox's own extras for experiments: id,
+// publicId and groupId as text fields, createdAt with equals, gt, gte, lt
+// and lte, and sorting on updatedAt and issueDate.
+//
+// Emails are compared exactly as they were stored, and stored exactly as
+// the create gave them: "equals: Exact match" is all the reference says,
+// and whether Certifier folds the case of an email is undocumented. Exact
+// and case-sensitive is the least favourable reading for a client: one that
+// searches with another case than it created with finds nothing here, and
+// may find nothing in Certifier either.
 type searchBody struct {
 	Filter json.RawMessage `json:"filter"`
 	Sort   *struct {
@@ -40,6 +60,9 @@ const (
 
 type searchField struct {
 	kind fieldKind
+	// documented: Certifier's search reference names the field; only
+	// these exist in strict mode.
+	documented bool
 	// text is the field's value; false when the credential has none (a
 	// name-only recipient's email), and then no operator matches.
 	text func(c *Credential) (string, bool)
@@ -48,19 +71,29 @@ type searchField struct {
 func always(v string) (string, bool) { return v, true }
 
 // searchFields are the fields the spec names as searchable (recipient.name,
-// recipient.email, status; groupId is "unconfirmed") plus the ids and
-// createdAt. Range operators on createdAt are a sandbox assumption, not
-// documented: they are what a client needs to find "the credentials created
-// since my lost attempt started" (DESIGN §5).
+// recipient.email, status), documented, plus, in lenient mode only, the ids,
+// groupId (the spec calls it "unconfirmed") and createdAt. Range operators
+// on createdAt are a sandbox assumption, not documented.
 var searchFields = map[string]searchField{
-	"id":              {kindText, func(c *Credential) (string, bool) { return always(c.ID) }},
-	"publicId":        {kindText, func(c *Credential) (string, bool) { return always(c.PublicID) }},
-	"groupId":         {kindText, func(c *Credential) (string, bool) { return always(c.GroupID) }},
-	"status":          {kindEnum, func(c *Credential) (string, bool) { return always(string(c.Status)) }},
-	"recipient.name":  {kindText, func(c *Credential) (string, bool) { return always(c.Recipient.Name) }},
-	"recipient.email": {kindText, func(c *Credential) (string, bool) { return c.Recipient.Email, c.Recipient.Email != "" }},
+	"id":              {kindText, false, func(c *Credential) (string, bool) { return always(c.ID) }},
+	"publicId":        {kindText, false, func(c *Credential) (string, bool) { return always(c.PublicID) }},
+	"groupId":         {kindText, false, func(c *Credential) (string, bool) { return always(c.GroupID) }},
+	"status":          {kindEnum, true, func(c *Credential) (string, bool) { return always(string(c.Status)) }},
+	"recipient.name":  {kindText, true, func(c *Credential) (string, bool) { return always(c.Recipient.Name) }},
+	"recipient.email": {kindText, true, func(c *Credential) (string, bool) { return c.Recipient.Email, c.Recipient.Email != "" }},
 	"createdAt":       {kind: kindTime},
 }
+
+// documentedFields are the searchable fields of strict mode.
+var documentedFields = func() map[string]searchField {
+	out := map[string]searchField{}
+	for name, f := range searchFields {
+		if f.documented {
+			out[name] = f
+		}
+	}
+	return out
+}()
 
 var (
 	operators = map[fieldKind][]string{
@@ -69,11 +102,16 @@ var (
 		kindTime: {"equals", "gt", "gte", "lt", "lte"},
 	}
 	statuses = []string{string(StatusDraft), string(StatusScheduled), string(StatusIssued), string(StatusExpired)}
-	// sortProperties maps each sortable property to its sort value.
+	// sortProperties maps each sortable property of lenient mode to its
+	// sort value. The reference documents createdAt only, so strict mode
+	// sorts on nothing else.
 	sortProperties = map[string]func(c *Credential) string{
 		"createdAt": func(c *Credential) string { return formatTime(c.CreatedAt) },
 		"updatedAt": func(c *Credential) string { return formatTime(c.UpdatedAt) },
 		"issueDate": func(c *Credential) string { return c.IssueDate },
+	}
+	documentedSortProperties = map[string]func(c *Credential) string{
+		"createdAt": sortProperties["createdAt"],
 	}
 )
 
@@ -175,15 +213,28 @@ func (f *filter) emails() ([]string, bool) {
 	return nil, false
 }
 
+// filterParser parses filters with the fields of one search mode.
+type filterParser struct {
+	strict bool
+	fields map[string]searchField
+}
+
+func newFilterParser(strict bool) filterParser {
+	if strict {
+		return filterParser{strict: true, fields: documentedFields}
+	}
+	return filterParser{fields: searchFields}
+}
+
 // parseFilter parses the filter of a search body; no filter matches all.
-func parseFilter(raw json.RawMessage) (*filter, *apiError) {
+func (fp filterParser) parseFilter(raw json.RawMessage) (*filter, *apiError) {
 	if raw == nil || string(raw) == "null" {
 		return &filter{op: "AND"}, nil
 	}
-	return parseNode(raw, "filter", 0)
+	return fp.parseNode(raw, "filter", 0)
 }
 
-func parseNode(raw json.RawMessage, path string, depth int) (*filter, *apiError) {
+func (fp filterParser) parseNode(raw json.RawMessage, path string, depth int) (*filter, *apiError) {
 	if depth > maxFilterDepth {
 		return nil, validationError("%s: filters nest at most %d levels deep", path, maxFilterDepth)
 	}
@@ -199,9 +250,9 @@ func parseNode(raw json.RawMessage, path string, depth int) (*filter, *apiError)
 		)
 		switch key {
 		case "AND", "OR", "NOT":
-			node, err = parseLogical(key, m[key], path+"."+key, depth)
+			node, err = fp.parseLogical(key, m[key], path+"."+key, depth)
 		default:
-			node, err = parseField(key, m[key], path, depth)
+			node, err = fp.parseField(key, m[key], path, depth)
 		}
 		if err != nil {
 			return nil, err
@@ -216,7 +267,7 @@ func parseNode(raw json.RawMessage, path string, depth int) (*filter, *apiError)
 
 // parseLogical parses AND, OR and NOT. The spec shows NOT with an array; an
 // object is accepted too, as the common Prisma-style dialect allows.
-func parseLogical(op string, raw json.RawMessage, path string, depth int) (*filter, *apiError) {
+func (fp filterParser) parseLogical(op string, raw json.RawMessage, path string, depth int) (*filter, *apiError) {
 	var list []json.RawMessage
 	if err := json.Unmarshal(raw, &list); err != nil {
 		if op != "NOT" || !strings.HasPrefix(strings.TrimSpace(string(raw)), "{") {
@@ -226,7 +277,7 @@ func parseLogical(op string, raw json.RawMessage, path string, depth int) (*filt
 	}
 	node := &filter{op: op}
 	for i, item := range list {
-		kid, err := parseNode(item, fmt.Sprintf("%s[%d]", path, i), depth+1)
+		kid, err := fp.parseNode(item, fmt.Sprintf("%s[%d]", path, i), depth+1)
 		if err != nil {
 			return nil, err
 		}
@@ -237,11 +288,11 @@ func parseLogical(op string, raw json.RawMessage, path string, depth int) (*filt
 
 // parseField parses one field's operators, or, for the first part of a
 // nested name ("recipient"), the object of its sub-fields.
-func parseField(name string, raw json.RawMessage, path string, depth int) (*filter, *apiError) {
-	field, ok := searchFields[name]
+func (fp filterParser) parseField(name string, raw json.RawMessage, path string, depth int) (*filter, *apiError) {
+	field, ok := fp.fields[name]
 	if !ok {
-		if !isFieldPrefix(name) {
-			return nil, validationError("%s: unknown field %q; searchable fields are %s", path, name, strings.Join(sortedKeys(searchFields), ", "))
+		if !fp.isFieldPrefix(name) {
+			return nil, fp.unknownField(path, name)
 		}
 		var sub map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &sub); err != nil || len(sub) == 0 {
@@ -249,7 +300,7 @@ func parseField(name string, raw json.RawMessage, path string, depth int) (*filt
 		}
 		node := &filter{op: "AND"}
 		for _, key := range sortedKeys(sub) {
-			kid, err := parseField(name+"."+key, sub[key], path, depth+1)
+			kid, err := fp.parseField(name+"."+key, sub[key], path, depth+1)
 			if err != nil {
 				return nil, err
 			}
@@ -277,8 +328,20 @@ func parseField(name string, raw json.RawMessage, path string, depth int) (*filt
 	return node, nil
 }
 
-func isFieldPrefix(name string) bool {
-	for f := range searchFields {
+// unknownField refuses a field the mode does not search on, naming it.
+func (fp filterParser) unknownField(path, name string) *apiError {
+	if !fp.strict {
+		return validationError("%s: unknown field %q; searchable fields are %s", path, name, strings.Join(sortedKeys(fp.fields), ", "))
+	}
+	hint := ""
+	if _, ok := documentedSortProperties[name]; ok {
+		hint = fmt.Sprintf(" (%s can be sorted on with sort.property, not filtered on)", name)
+	}
+	return validationError("%s: %s is not a searchable field%s; the searchable fields are %s", path, name, hint, strings.Join(sortedKeys(fp.fields), ", "))
+}
+
+func (fp filterParser) isFieldPrefix(name string) bool {
+	for f := range fp.fields {
 		if strings.HasPrefix(f, name+".") {
 			return true
 		}
@@ -326,7 +389,8 @@ func (s *Server) searchCredentials(ws *workspace, r *http.Request) (int, any, *a
 	if err := decodeBody(r, &body); err != nil {
 		return 0, nil, err
 	}
-	f, err := parseFilter(body.Filter)
+	strict := s.StrictSearch()
+	f, err := newFilterParser(strict).parseFilter(body.Filter)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -339,9 +403,16 @@ func (s *Server) searchCredentials(ws *workspace, r *http.Request) (int, any, *a
 			order = body.Sort.Order
 		}
 	}
-	sortValue, ok := sortProperties[property]
-	if !ok {
-		return 0, nil, validationError("sort.property %q cannot be sorted on; use %s", property, strings.Join(sortedKeys(sortProperties), ", "))
+	sortable := sortProperties
+	if strict {
+		sortable = documentedSortProperties
+	}
+	sortValue, ok := sortable[property]
+	switch {
+	case !ok && strict:
+		return 0, nil, validationError("sort.property: %s is not a sortable property; the only one is createdAt", property)
+	case !ok:
+		return 0, nil, validationError("sort.property %q cannot be sorted on; use %s", property, strings.Join(sortedKeys(sortable), ", "))
 	}
 	if order != "asc" && order != "desc" {
 		return 0, nil, validationError(`sort.order must be "asc" or "desc", got %q`, order)

@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// searchFixture makes six credentials, one minute apart, from 10:00 on.
+// searchFixture makes six credentials, one minute apart, from 10:00 on, in
+// a sandbox searching in the given mode.
 //
 //	#  name           email               group   status
 //	0  Ada Lovelace   ada@example.org     course  issued
@@ -17,9 +18,9 @@ import (
 //	3  Grace Hopper   grace@navy.mil      course  issued
 //	4  Grace Hopper   grace@navy.mil      webinar draft
 //	5  Bob            (none)              vip     draft
-func searchFixture(t *testing.T) (*sandbox, []string) {
+func searchFixture(t *testing.T, mode SearchMode) (*sandbox, []string) {
 	clk := &clock{t: time.Date(2025, 6, 1, 10, 0, 0, 0, time.UTC)}
-	sb := newSandbox(t, Options{Now: clk.Now})
+	sb := newSandbox(t, Options{Now: clk.Now, Search: mode})
 	rows := []struct {
 		name, email string
 		group       Group
@@ -49,8 +50,9 @@ func searchFixture(t *testing.T) (*sandbox, []string) {
 	return sb, ids
 }
 
+// The lenient mode's filters, the sandbox's extras included.
 func TestSearchFilters(t *testing.T) {
-	sb, ids := searchFixture(t)
+	sb, ids := searchFixture(t, SearchLenient)
 	course, vip := sb.sample.CourseCompletion.ID, sb.sample.VIPMember.ID
 	type m = map[string]any
 	for _, tc := range []struct {
@@ -117,7 +119,7 @@ func TestSearchFilters(t *testing.T) {
 }
 
 func TestSearchSortAndPagination(t *testing.T) {
-	sb, ids := searchFixture(t)
+	sb, ids := searchFixture(t, SearchLenient)
 	search := func(body map[string]any) ([]int, *string, *string) {
 		t.Helper()
 		data, prev, next := sb.api("POST", "/credentials/search", body).list(t)
@@ -177,7 +179,7 @@ func TestSearchSortAndPagination(t *testing.T) {
 }
 
 func TestSearchValidation(t *testing.T) {
-	sb, _ := searchFixture(t)
+	sb, _ := searchFixture(t, SearchLenient)
 	type m = map[string]any
 	for _, tc := range []struct {
 		name   string
@@ -222,4 +224,146 @@ func TestSearchValidation(t *testing.T) {
 	}
 	wantError(t, sb.api("POST", "/credentials/search", map[string]any{"filter": deep}), 400, "validation_error")
 	wantError(t, sb.api("POST", "/credentials/search", "{"), 400, "invalid_json")
+}
+
+// Strict search takes what Certifier's search reference documents and
+// refuses everything else with a message naming it.
+func TestStrictSearch(t *testing.T) {
+	sb, ids := searchFixture(t, SearchStrict)
+	course := sb.sample.CourseCompletion.ID
+	type m = map[string]any
+	search := func(body any) response { return sb.api("POST", "/credentials/search", body) }
+
+	t.Run("accepts the documented", func(t *testing.T) {
+		for _, tc := range []struct {
+			name string
+			body m
+			want []int
+		}{
+			{"no filter", m{}, []int{5, 4, 3, 2, 1, 0}},
+			{"email equals, nested", m{"filter": m{"recipient": m{"email": m{"equals": "ada@example.org"}}}}, []int{1, 0}},
+			{"email equals, dotted", m{"filter": m{"recipient.email": m{"equals": "grace@navy.mil"}}}, []int{4, 3}},
+			{"email in", m{"filter": m{"recipient.email": m{"in": []string{"alan@example.org", "grace@navy.mil"}}}}, []int{4, 3, 2}},
+			{"email contains", m{"filter": m{"recipient.email": m{"contains": "navy"}}}, []int{4, 3}},
+			{"email startsWith", m{"filter": m{"recipient.email": m{"startsWith": "al"}}}, []int{2}},
+			{"email endsWith", m{"filter": m{"recipient.email": m{"endsWith": ".mil"}}}, []int{4, 3}},
+			{"name equals", m{"filter": m{"recipient.name": m{"equals": "Bob"}}}, []int{5}},
+			{"status equals", m{"filter": m{"status": m{"equals": "issued"}}}, []int{3, 0}},
+			{"status in", m{"filter": m{"status": m{"in": []string{"issued", "scheduled"}}}}, []int{3, 0}},
+			{"AND, OR, NOT", m{"filter": m{"AND": []any{
+				m{"OR": []any{m{"recipient.email": m{"equals": "ada@example.org"}}, m{"recipient.email": m{"equals": "grace@navy.mil"}}}},
+				m{"NOT": []any{m{"status": m{"equals": "draft"}}}},
+			}}}, []int{3, 0}},
+			{"sort createdAt asc", m{"filter": m{"recipient.email": m{"equals": "ada@example.org"}}, "sort": m{"property": "createdAt", "order": "asc"}}, []int{0, 1}},
+			{"sort createdAt desc, limit", m{"sort": m{"property": "createdAt", "order": "desc"}, "limit": 2}, []int{5, 4}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				data, _, _ := search(tc.body).list(t)
+				var got []int
+				for _, c := range data {
+					got = append(got, slices.Index(ids, c["id"].(string)))
+				}
+				if !slices.Equal(got, tc.want) {
+					t.Fatalf("rows %v, want %v", got, tc.want)
+				}
+			})
+		}
+	})
+
+	t.Run("pages with a cursor", func(t *testing.T) {
+		body := m{"filter": m{"recipient.email": m{"in": []string{"ada@example.org", "grace@navy.mil"}}}, "sort": m{"property": "createdAt", "order": "desc"}, "limit": 3}
+		first, _, next := search(body).list(t)
+		if next == nil {
+			t.Fatalf("one page of %d, want a next cursor", len(first))
+		}
+		body["cursor"] = *next
+		second, _, last := search(body).list(t)
+		if len(first) != 3 || len(second) != 1 || last != nil {
+			t.Fatalf("pages of %d and %d (next %v), want 3 and 1 and no third", len(first), len(second), last)
+		}
+	})
+
+	t.Run("refuses the undocumented", func(t *testing.T) {
+		for _, tc := range []struct {
+			name string
+			body m
+			want string // the whole message
+		}{
+			{"groupId", m{"filter": m{"groupId": m{"equals": course}}},
+				"filter: groupId is not a searchable field; the searchable fields are recipient.email, recipient.name, status"},
+			{"groupId inside AND", m{"filter": m{"AND": []any{m{"recipient.email": m{"equals": "ada@example.org"}}, m{"groupId": m{"equals": course}}}}},
+				"filter.AND[1]: groupId is not a searchable field; the searchable fields are recipient.email, recipient.name, status"},
+			{"createdAt range", m{"filter": m{"createdAt": m{"gte": "2025-06-01T10:04:00.000Z"}}},
+				"filter: createdAt is not a searchable field (createdAt can be sorted on with sort.property, not filtered on); the searchable fields are recipient.email, recipient.name, status"},
+			{"createdAt equals", m{"filter": m{"NOT": []any{m{"createdAt": m{"equals": "2025-06-01T10:04:00.000Z"}}}}},
+				"filter.NOT[0]: createdAt is not a searchable field (createdAt can be sorted on with sort.property, not filtered on); the searchable fields are recipient.email, recipient.name, status"},
+			{"id", m{"filter": m{"id": m{"equals": ids[0]}}},
+				"filter: id is not a searchable field; the searchable fields are recipient.email, recipient.name, status"},
+			{"publicId", m{"filter": m{"publicId": m{"equals": "x"}}},
+				"filter: publicId is not a searchable field; the searchable fields are recipient.email, recipient.name, status"},
+			{"unknown recipient field", m{"filter": m{"recipient": m{"id": m{"equals": "x"}}}},
+				"filter: recipient.id is not a searchable field; the searchable fields are recipient.email, recipient.name, status"},
+			{"range operator on email", m{"filter": m{"recipient.email": m{"gte": "a"}}},
+				`filter.recipient.email: unknown operator "gte"; recipient.email takes equals, contains, startsWith, endsWith, in`},
+			{"contains on status", m{"filter": m{"status": m{"contains": "iss"}}},
+				`filter.status: unknown operator "contains"; status takes equals, in`},
+			{"unknown status", m{"filter": m{"status": m{"in": []string{"issued", "sent"}}}},
+				`filter.status.in: "sent" is not a status; use draft, scheduled, issued, expired`},
+			{"sort on updatedAt", m{"sort": m{"property": "updatedAt", "order": "desc"}},
+				"sort.property: updatedAt is not a sortable property; the only one is createdAt"},
+			{"sort on issueDate", m{"sort": m{"property": "issueDate"}},
+				"sort.property: issueDate is not a sortable property; the only one is createdAt"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				if msg := wantError(t, search(tc.body), 400, "validation_error"); msg != tc.want {
+					t.Errorf("message\n %q\nwant\n %q", msg, tc.want)
+				}
+			})
+		}
+	})
+
+	t.Run("switches at run time", func(t *testing.T) {
+		byGroup := m{"filter": m{"groupId": m{"equals": course}}}
+		sb.srv.SetStrictSearch(false)
+		if data, _, _ := search(byGroup).list(t); len(data) != 3 {
+			t.Fatalf("lenient: %d credentials of the course group, want 3", len(data))
+		}
+		sb.srv.SetStrictSearch(true)
+		wantError(t, search(byGroup), 400, "validation_error")
+		sb.srv.SetStrictSearch(false)
+		sb.srv.Reset() // back to the mode the server was made with
+		if !sb.srv.StrictSearch() {
+			t.Fatal("Reset left search lenient; the server was made strict")
+		}
+	})
+}
+
+// An email is stored as the create gave it and compared exactly, case
+// included, in both modes: the least favourable reading of the
+// reference's "equals: Exact match" for a client.
+func TestSearchEmailIsExact(t *testing.T) {
+	for _, mode := range []SearchMode{SearchStrict, SearchLenient} {
+		t.Run(string(mode), func(t *testing.T) {
+			sb := newSandbox(t, Options{Search: mode})
+			c := sb.credential("Ada Lovelace", "Ada.Lovelace@Example.org")
+			if got := sb.ok(200, "GET", "/credentials/"+c["id"].(string), nil)["recipient"].(map[string]any)["email"]; got != "Ada.Lovelace@Example.org" {
+				t.Fatalf("stored email %v, want it as given", got)
+			}
+			for _, tc := range []struct {
+				filter map[string]any
+				found  bool
+			}{
+				{map[string]any{"equals": "Ada.Lovelace@Example.org"}, true},
+				{map[string]any{"in": []string{"x@example.org", "Ada.Lovelace@Example.org"}}, true},
+				{map[string]any{"equals": "ada.lovelace@example.org"}, false},
+				{map[string]any{"in": []string{"ada.lovelace@example.org"}}, false},
+				{map[string]any{"equals": " Ada.Lovelace@Example.org"}, false},
+			} {
+				data, _, _ := sb.api("POST", "/credentials/search", map[string]any{"filter": map[string]any{"recipient.email": tc.filter}}).list(t)
+				if (len(data) == 1) != tc.found || len(data) > 1 {
+					t.Errorf("%v: %d found, want found=%v", tc.filter, len(data), tc.found)
+				}
+			}
+		})
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/autocred/autocred/sim/traffic"
@@ -33,7 +34,30 @@ type Options struct {
 	// Now is the clock (tests may replace it); nil means time.Now. It also
 	// drives the rate limit and fault storms.
 	Now func() time.Time
+	// Search is how strictly POST /credentials/search reads its filter and
+	// sort; "" means DefaultSearchMode. SetStrictSearch (or PUT
+	// /_sandbox/search) changes it while the server runs.
+	Search SearchMode
 }
+
+// SearchMode is how strictly the sandbox's POST /credentials/search reads
+// a request.
+type SearchMode string
+
+const (
+	// SearchStrict takes only the fields, operators and sort property that
+	// Certifier's search reference documents, and answers 400
+	// validation_error to anything else (see searchBody).
+	SearchStrict SearchMode = "strict"
+	// SearchLenient also takes the sandbox's own extras: id, publicId,
+	// groupId, createdAt ranges, and sorting on updatedAt and issueDate.
+	SearchLenient SearchMode = "lenient"
+)
+
+// DefaultSearchMode is the search mode of Options without one: strict, so
+// that every test, the demo and the benchmarks meet the search Certifier
+// documents, not one that works only here.
+const DefaultSearchMode = SearchStrict
 
 // Server is the sandbox: an http.Handler serving the Certifier API under /v1
 // and the sandbox control API under /_sandbox, for any number of workspaces.
@@ -43,6 +67,9 @@ type Server struct {
 	ids  *idSource
 	gate *traffic.Gate
 	mux  *http.ServeMux
+
+	// strictSearch is the search mode in force: true for SearchStrict.
+	strictSearch atomic.Bool
 
 	mu         sync.RWMutex
 	workspaces map[string]*workspace
@@ -63,6 +90,9 @@ func New(opts Options) *Server {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Search == "" {
+		opts.Search = DefaultSearchMode
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -74,6 +104,7 @@ func New(opts Options) *Server {
 		workspaces: map[string]*workspace{},
 		tokens:     map[string]*workspace{},
 	}
+	s.strictSearch.Store(opts.Search != SearchLenient)
 	s.gate = traffic.New(traffic.Config{
 		RatePerSecond:  opts.RatePerSecond,
 		OmitRetryAfter: true, // Certifier documents no Retry-After (spec §5)
@@ -226,8 +257,18 @@ func (s *Server) workspaceList() []*workspace {
 	return list
 }
 
+// SetStrictSearch switches POST /credentials/search between SearchStrict
+// (on) and SearchLenient (off), for every workspace, from the next request.
+func (s *Server) SetStrictSearch(on bool) {
+	s.strictSearch.Store(on)
+	s.log.Info("search mode set", "strict", on)
+}
+
+// StrictSearch reports whether search takes only what Certifier documents.
+func (s *Server) StrictSearch() bool { return s.strictSearch.Load() }
+
 // Reset returns the sandbox to its state after New: no workspaces, no fault
-// rules, the configured rate limit, zeroed counters.
+// rules, the configured rate limit and search mode, zeroed counters.
 func (s *Server) Reset() {
 	s.mu.Lock()
 	s.workspaces = map[string]*workspace{}
@@ -236,6 +277,7 @@ func (s *Server) Reset() {
 	_ = s.gate.SetRules(nil) // no rules is always valid
 	_ = s.gate.SetLimitStatus(http.StatusTooManyRequests)
 	s.gate.SetRatePerSecond(s.opts.RatePerSecond)
+	s.strictSearch.Store(s.opts.Search != SearchLenient)
 	s.gate.Reset()
 	s.log.Info("reset")
 }

@@ -89,13 +89,14 @@ func TestInjectedFaults(t *testing.T) {
 		t.Fatalf("after a dropped answer: credentials %+v, outbox %+v; want the credential made and emailed", creds, out)
 	}
 
-	// A client that searches before retrying finds it.
+	// A client that searches before retrying finds it, with the documented
+	// filter (the recipient's email) and the group checked on its side.
 	setFaults(`[]`)
-	data, _, _ := sb.api("POST", "/credentials/search", map[string]any{"filter": map[string]any{"AND": []any{
-		map[string]any{"recipient": map[string]any{"email": map[string]any{"equals": "ada@example.org"}}},
-		map[string]any{"groupId": map[string]any{"equals": sb.sample.CourseCompletion.ID}},
-	}}}).list(t)
-	if len(data) != 1 || data[0]["id"] != creds[0].ID {
+	data, _, _ := sb.api("POST", "/credentials/search", map[string]any{
+		"filter": map[string]any{"recipient": map[string]any{"email": map[string]any{"equals": "ada@example.org"}}},
+		"sort":   map[string]any{"property": "createdAt", "order": "desc"},
+	}).list(t)
+	if len(data) != 1 || data[0]["id"] != creds[0].ID || data[0]["groupId"] != sb.sample.CourseCompletion.ID {
 		t.Fatalf("search after the drop: %v", data)
 	}
 	if st := sb.srv.Gate().Stats(); st.Injected.Dropped != 1 || st.Injected.Errors != 3 {
