@@ -122,6 +122,12 @@ func parseToken(raw string) (part, error) {
 			p.n, _ = strconv.Atoi(m[1])
 			p.unit = m[2][0]
 		}
+		// The README promises that a date mapping that cannot give
+		// YYYY-MM-DD is refused at save: an offset that takes today past
+		// the year 9999 would give a five-digit year on every run.
+		if end := addCalendar(time.Now(), p.n, p.unit); end.Year() > maxYear {
+			return p, fmt.Errorf("{{%s}} gives a date in the year %d, and Certifier takes only YYYY-MM-DD dates (up to the year %d); use a smaller offset", raw, end.Year(), maxYear)
+		}
 		return p, nil
 	}
 	return p, fmt.Errorf("{{%s}} is not a known token; the tokens are %s, and {{contact.fields.PERSTAG}} for custom fields",
@@ -239,16 +245,7 @@ func (t Template) Render(d RenderData) string {
 		case kindAutomation:
 			b.WriteString(d.Automation)
 		case kindToday:
-			day := d.Today
-			switch p.unit {
-			case 'd':
-				day = day.AddDate(0, 0, p.n)
-			case 'm':
-				day = day.AddDate(0, p.n, 0)
-			case 'y':
-				day = day.AddDate(p.n, 0, 0)
-			}
-			b.WriteString(day.Format(time.DateOnly))
+			b.WriteString(addCalendar(d.Today, p.n, p.unit).Format(time.DateOnly))
 		}
 	}
 	return b.String()
