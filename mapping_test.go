@@ -44,7 +44,7 @@ func TestRender(t *testing.T) {
 		Segment: "Course Completers", Automation: "Certificates",
 		Today: time.Date(2026, 1, 31, 15, 0, 0, 0, time.UTC),
 	}
-	data.Contact.SetField("COURSE_NAME", "Course Name", "Go 101")
+	data.Contact.SetField("COURSE_NAME", "Course Name", FieldText, "Go 101")
 	tests := []struct{ src, want string }{
 		{"{{contact.firstName}} {{contact.lastName}}", "Ana Lee"},
 		{"{{ contact.email }}", "ana@example.com"},

@@ -102,7 +102,7 @@ func (s *Service) Preview(ctx context.Context, connID int64, segmentID string, a
 			return PreviewResult{}, s.upstreamError(ctx, connID, "ActiveCampaign", err)
 		}
 		for _, v := range values {
-			contact.SetField(v.Field.Perstag, v.Field.Title, v.Value)
+			contact.SetField(v.Field.Perstag, v.Field.Title, v.Field.Type, v.Value)
 		}
 	}
 	data := autocred.RenderData{Contact: contact, Automation: automationName, Today: time.Now().UTC()}
