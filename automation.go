@@ -39,6 +39,10 @@ type Action struct {
 	CustomAttributes map[string]string `json:"custom_attributes,omitempty"`
 	Issue            bool              `json:"issue"`
 	Send             bool              `json:"send"`
+	// TimeZone is the IANA name of the zone in which {{today}}, date
+	// offsets and datetime fields are taken ("America/Chicago"); empty is
+	// the server's zone (LocalTimeZone).
+	TimeZone string `json:"time_zone"`
 }
 
 // Progress counts work done of work known.
@@ -85,6 +89,9 @@ type Mapping struct {
 	IssueDate        Template
 	ExpiryDate       Template
 	CustomAttributes map[string]Template
+	// TimeZone is the IANA name of the zone the templates render in:
+	// the action's, or the server's when the action names none.
+	TimeZone string
 }
 
 // Fields lists the custom fields the mapping uses.
@@ -154,7 +161,7 @@ func actionInputs(a Action) []Input {
 // parse parses one input as a save would: required inputs present, every
 // token known, a date input that can be a date, an attribute named by its
 // custom.* tag.
-func (in Input) parse() (Template, error) {
+func (in Input) parse(loc *time.Location) (Template, error) {
 	src := in.Template.src
 	switch in.kind {
 	case inputName:
@@ -175,6 +182,7 @@ func (in Input) parse() (Template, error) {
 	if err != nil {
 		return Template{}, err
 	}
+	t.loc = loc
 	if in.kind == inputDate {
 		t.date = true
 		if err := t.ValidateDate(in.Field); err != nil {
@@ -186,13 +194,16 @@ func (in Input) parse() (Template, error) {
 
 // ParseInputs parses each input of an action on its own, as ParseMapping
 // does, so that a preview can show every input's own problem at once where
-// a save gives the first. Each Input has its Template or its Err.
-func ParseInputs(a Action) []Input {
-	ins := actionInputs(a)
-	for i := range ins {
-		ins[i].Template, ins[i].Err = ins[i].parse()
+// a save gives the first. Each Input has its Template or its Err. The
+// time zone comes first: its name, or the error of an unknown one (the
+// inputs are then rendered in UTC).
+func ParseInputs(a Action) (inputs []Input, zone string, zoneErr error) {
+	zone, loc, zoneErr := LoadTimeZone("action.time_zone", a.TimeZone)
+	inputs = actionInputs(a)
+	for i := range inputs {
+		inputs[i].Template, inputs[i].Err = inputs[i].parse(loc)
 	}
-	return ins
+	return inputs, zone, zoneErr
 }
 
 // ParseMapping parses and checks an action's templates: every token known,
@@ -203,9 +214,14 @@ func ParseMapping(a Action) (Mapping, error) {
 	if len(a.CustomAttributes) > maxCustomAttributes {
 		return m, FieldErrorf("action.custom_attributes", "maps %d attributes; the most is %d", len(a.CustomAttributes), maxCustomAttributes)
 	}
+	zone, loc, err := LoadTimeZone("action.time_zone", a.TimeZone)
+	if err != nil {
+		return m, err
+	}
+	m.TimeZone = zone
 	m.CustomAttributes = make(map[string]Template, len(a.CustomAttributes))
 	for _, in := range actionInputs(a) {
-		t, err := in.parse()
+		t, err := in.parse(loc)
 		if err != nil {
 			return m, err
 		}

@@ -17,8 +17,8 @@ type Template struct {
 	parts []part
 	// date is set for a date input (issue or expiry date): a custom
 	// field renders as YYYY-MM-DD there. loc is the automation's time
-	// zone, for {{today}} and datetime fields; nil is UTC. Both are set
-	// by ParseMapping.
+	// zone, for {{today}} and datetime fields; nil (a template parsed on
+	// its own) is UTC. Both are set by ParseMapping and ParseInputs.
 	date bool
 	loc  *time.Location
 }

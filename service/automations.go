@@ -78,6 +78,9 @@ func (s *Service) prepare(ctx context.Context, a *autocred.Automation, pollInter
 	if err != nil {
 		return err
 	}
+	// The zone is stored by name, the server's when none was given, so
+	// that moving the server to another zone later moves no dates.
+	a.Action.TimeZone = mapping.TimeZone
 	if err := s.checkConnection(ctx, a.Trigger.ConnectionID, autocred.AppActiveCampaign, "trigger.connection_id"); err != nil {
 		return err
 	}
@@ -186,6 +189,10 @@ func (s *Service) view(ctx context.Context, a autocred.Automation) (AutomationVi
 		return AutomationView{}, err
 	}
 	v := AutomationView{Automation: a, Runs: counts}
+	if v.Action.TimeZone == "" {
+		// Saved before automations had a zone: runs take the server's.
+		v.Action.TimeZone = autocred.LocalTimeZone()
+	}
 	if a.PollInterval > 0 {
 		v.PollInterval = a.PollInterval.String()
 	}
