@@ -1,6 +1,9 @@
 package autocred
 
 import (
+	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 )
@@ -36,6 +39,10 @@ type Action struct {
 	CustomAttributes map[string]string `json:"custom_attributes,omitempty"`
 	Issue            bool              `json:"issue"`
 	Send             bool              `json:"send"`
+	// TimeZone is the IANA name of the zone in which {{today}}, date
+	// offsets and datetime fields are taken ("America/Chicago"); empty is
+	// the server's zone (LocalTimeZone).
+	TimeZone string `json:"time_zone"`
 }
 
 // Progress counts work done of work known.
@@ -82,72 +89,232 @@ type Mapping struct {
 	IssueDate        Template
 	ExpiryDate       Template
 	CustomAttributes map[string]Template
+	// TimeZone is the IANA name of the zone the templates render in:
+	// the action's, or the server's when the action names none.
+	TimeZone string
 }
 
 // Fields lists the custom fields the mapping uses.
 func (m Mapping) Fields() []string {
 	var out []string
-	for _, t := range m.all() {
-		out = append(out, t.Fields()...)
+	for _, in := range m.Inputs() {
+		out = append(out, in.Template.Fields()...)
 	}
 	return out
 }
 
-func (m Mapping) all() []Template {
-	out := []Template{m.RecipientName, m.RecipientEmail, m.IssueDate, m.ExpiryDate}
-	for _, t := range m.CustomAttributes {
-		out = append(out, t)
+// inputKind is what an input must give for a run to send it.
+type inputKind int
+
+const (
+	inputText  inputKind = iota // anything, empty included (a custom attribute)
+	inputName                   // a name: empty skips the run (R7)
+	inputEmail                  // a valid email: otherwise the run is skipped (R7)
+	inputDate                   // empty or YYYY-MM-DD: otherwise Certifier refuses it and the run fails
+)
+
+// Input is one input of an action's mapping: the name errors give it
+// ("action.expiry_date", "action.custom_attributes.custom.course") and
+// its template; Err, from ParseInputs, is why the input is refused.
+type Input struct {
+	Field    string
+	Template Template
+	Err      error
+	kind     inputKind
+}
+
+// Inputs lists the mapping's inputs in the form's order: recipient name,
+// recipient email, issue date, expiry date, then the custom attributes by
+// tag.
+func (m Mapping) Inputs() []Input {
+	out := []Input{
+		{Field: "action.recipient_name", Template: m.RecipientName, kind: inputName},
+		{Field: "action.recipient_email", Template: m.RecipientEmail, kind: inputEmail},
+		{Field: "action.issue_date", Template: m.IssueDate, kind: inputDate},
+		{Field: "action.expiry_date", Template: m.ExpiryDate, kind: inputDate},
+	}
+	for _, tag := range slices.Sorted(maps.Keys(m.CustomAttributes)) {
+		out = append(out, Input{Field: attributePrefix + tag, Template: m.CustomAttributes[tag]})
 	}
 	return out
 }
+
+const attributePrefix = "action.custom_attributes."
 
 // maxCustomAttributes bounds the attributes one automation maps.
 const maxCustomAttributes = 50
 
+// actionInputs lists an action's inputs, unparsed, in the form's order.
+func actionInputs(a Action) []Input {
+	out := []Input{
+		{Field: "action.recipient_name", Template: Template{src: a.RecipientName}, kind: inputName},
+		{Field: "action.recipient_email", Template: Template{src: a.RecipientEmail}, kind: inputEmail},
+		{Field: "action.issue_date", Template: Template{src: a.IssueDate}, kind: inputDate},
+		{Field: "action.expiry_date", Template: Template{src: a.ExpiryDate}, kind: inputDate},
+	}
+	for _, tag := range slices.Sorted(maps.Keys(a.CustomAttributes)) {
+		out = append(out, Input{Field: attributePrefix + tag, Template: Template{src: a.CustomAttributes[tag]}})
+	}
+	return out
+}
+
+// parse parses one input as a save would: required inputs present, every
+// token known, a date input that can be a date, an attribute named by its
+// custom.* tag.
+func (in Input) parse(loc *time.Location) (Template, error) {
+	src := in.Template.src
+	switch in.kind {
+	case inputName:
+		if strings.TrimSpace(src) == "" {
+			return Template{}, FieldErrorf(in.Field, "is required, e.g. {{contact.firstName}} {{contact.lastName}}")
+		}
+	case inputEmail:
+		if strings.TrimSpace(src) == "" {
+			return Template{}, FieldErrorf(in.Field, "is required, usually {{contact.email}}")
+		}
+	case inputText:
+		tag := strings.TrimPrefix(in.Field, attributePrefix)
+		if !strings.HasPrefix(tag, "custom.") || len(tag) == len("custom.") {
+			return Template{}, FieldErrorf(in.Field, "is not an attribute tag: Certifier's custom attributes are named custom.<tag>, e.g. custom.course_name")
+		}
+	}
+	t, err := ParseTemplate(in.Field, src)
+	if err != nil {
+		return Template{}, err
+	}
+	t.loc = loc
+	if in.kind == inputDate {
+		t.date = true
+		if err := t.ValidateDate(in.Field); err != nil {
+			return Template{}, err
+		}
+	}
+	return t, nil
+}
+
+// ParseInputs parses each input of an action on its own, as ParseMapping
+// does, so that a preview can show every input's own problem at once where
+// a save gives the first. Each Input has its Template or its Err. The
+// time zone comes first: its name, or the error of an unknown one (the
+// inputs are then rendered in UTC).
+func ParseInputs(a Action) (inputs []Input, zone string, zoneErr error) {
+	zone, loc, zoneErr := LoadTimeZone("action.time_zone", a.TimeZone)
+	inputs = actionInputs(a)
+	for i := range inputs {
+		inputs[i].Template, inputs[i].Err = inputs[i].parse(loc)
+	}
+	return inputs, zone, zoneErr
+}
+
 // ParseMapping parses and checks an action's templates: every token known,
 // dates that can be dates, a recipient, custom attributes named by their
-// custom.* tag.
+// custom.* tag. The error is the first input's, in the form's order.
 func ParseMapping(a Action) (Mapping, error) {
 	var m Mapping
-	var err error
-	if strings.TrimSpace(a.RecipientName) == "" {
-		return m, FieldErrorf("action.recipient_name", "is required, e.g. {{contact.firstName}} {{contact.lastName}}")
-	}
-	if m.RecipientName, err = ParseTemplate("action.recipient_name", a.RecipientName); err != nil {
-		return m, err
-	}
-	if strings.TrimSpace(a.RecipientEmail) == "" {
-		return m, FieldErrorf("action.recipient_email", "is required, usually {{contact.email}}")
-	}
-	if m.RecipientEmail, err = ParseTemplate("action.recipient_email", a.RecipientEmail); err != nil {
-		return m, err
-	}
-	if m.IssueDate, err = ParseTemplate("action.issue_date", a.IssueDate); err != nil {
-		return m, err
-	}
-	if err := m.IssueDate.ValidateDate("action.issue_date"); err != nil {
-		return m, err
-	}
-	if m.ExpiryDate, err = ParseTemplate("action.expiry_date", a.ExpiryDate); err != nil {
-		return m, err
-	}
-	if err := m.ExpiryDate.ValidateDate("action.expiry_date"); err != nil {
-		return m, err
-	}
 	if len(a.CustomAttributes) > maxCustomAttributes {
 		return m, FieldErrorf("action.custom_attributes", "maps %d attributes; the most is %d", len(a.CustomAttributes), maxCustomAttributes)
 	}
+	zone, loc, err := LoadTimeZone("action.time_zone", a.TimeZone)
+	if err != nil {
+		return m, err
+	}
+	m.TimeZone = zone
 	m.CustomAttributes = make(map[string]Template, len(a.CustomAttributes))
-	for tag, src := range a.CustomAttributes {
-		field := "action.custom_attributes." + tag
-		if !strings.HasPrefix(tag, "custom.") || len(tag) == len("custom.") {
-			return m, FieldErrorf(field, "is not an attribute tag: Certifier's custom attributes are named custom.<tag>, e.g. custom.course_name")
-		}
-		if m.CustomAttributes[tag], err = ParseTemplate(field, src); err != nil {
+	for _, in := range actionInputs(a) {
+		t, err := in.parse(loc)
+		if err != nil {
 			return m, err
+		}
+		switch in.Field {
+		case "action.recipient_name":
+			m.RecipientName = t
+		case "action.recipient_email":
+			m.RecipientEmail = t
+		case "action.issue_date":
+			m.IssueDate = t
+		case "action.expiry_date":
+			m.ExpiryDate = t
+		default:
+			m.CustomAttributes[strings.TrimPrefix(in.Field, attributePrefix)] = t
 		}
 	}
 	return m, nil
+}
+
+// Warning is something a user should know about an input that is not
+// refused: a text field mapped to a date may not hold a date.
+type Warning struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+}
+
+// CheckFields checks the custom fields the mapping uses against the
+// account's definitions (GET /fields): each must exist, and a date input's
+// field must be able to give a date. A list field (checkbox, multiselect,
+// listbox) in a date input never can and is refused; a text or one-option
+// field may and is allowed with a warning.
+func (m Mapping) CheckFields(defs []FieldDef) ([]Warning, error) {
+	var warnings []Warning
+	for _, in := range m.Inputs() {
+		w, err := in.CheckFields(defs)
+		if err != nil {
+			return nil, err
+		}
+		if w != "" {
+			warnings = append(warnings, Warning{Field: in.Field, Message: w})
+		}
+	}
+	return warnings, nil
+}
+
+// CheckFields is Mapping.CheckFields for one input.
+func (in Input) CheckFields(defs []FieldDef) (warning string, err error) {
+	if in.Err != nil {
+		return "", nil
+	}
+	return in.Template.checkFieldType(in.Field, defs)
+}
+
+// Value is what a run would send for one input, or why it would not.
+type Value struct {
+	Field string `json:"field"`
+	// Value is the input rendered for the contact, as sent: trimmed for
+	// the recipient and the dates; an empty custom attribute is not sent.
+	Value string `json:"value"`
+	// Problem says why a run would be skipped or would fail with this
+	// value, in the words of the run's log; "" when it would be sent.
+	Problem string `json:"problem,omitempty"`
+}
+
+// Value renders the input for one contact as a run does and says what a
+// run would do with it: a name that is empty or an email that is not
+// valid skips the run (R7), a date that is not YYYY-MM-DD fails it
+// (Certifier refuses it, spec/certifier.md §3.2).
+func (in Input) Value(d RenderData) Value {
+	v := Value{Field: in.Field}
+	if in.Err != nil {
+		v.Problem = ErrorMessage(in.Err)
+		return v
+	}
+	v.Value = in.Template.Render(d)
+	switch in.kind {
+	case inputName:
+		v.Value = strings.TrimSpace(v.Value)
+		if v.Value == "" {
+			v.Problem = "Gives an empty name for this contact: the run would be skipped."
+		}
+	case inputEmail:
+		v.Value = strings.TrimSpace(v.Value)
+		if err := CheckEmail(v.Value); err != nil {
+			v.Problem = "This contact would be skipped: " + err.Error() + "."
+		}
+	case inputDate:
+		v.Value = strings.TrimSpace(v.Value)
+		if v.Value != "" && !IsDate(v.Value) {
+			v.Problem = fmt.Sprintf("Gives %q for this contact, and Certifier takes only YYYY-MM-DD dates: the run would fail.", v.Value)
+		}
+	}
+	return v
 }
 
 // Validate checks an automation before it is saved. It does not call the

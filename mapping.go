@@ -15,6 +15,12 @@ import (
 type Template struct {
 	src   string
 	parts []part
+	// date is set for a date input (issue or expiry date): a custom
+	// field renders as YYYY-MM-DD there. loc is the automation's time
+	// zone, for {{today}} and datetime fields; nil (a template parsed on
+	// its own) is UTC. Both are set by ParseMapping and ParseInputs.
+	date bool
+	loc  *time.Location
 }
 
 type part struct {
@@ -122,6 +128,12 @@ func parseToken(raw string) (part, error) {
 			p.n, _ = strconv.Atoi(m[1])
 			p.unit = m[2][0]
 		}
+		// The README promises that a date mapping that cannot give
+		// YYYY-MM-DD is refused at save: an offset that takes today past
+		// the year 9999 would give a five-digit year on every run.
+		if end := addCalendar(time.Now(), p.n, p.unit); end.Year() > maxYear {
+			return p, fmt.Errorf("{{%s}} gives a date in the year %d, and Certifier takes only YYYY-MM-DD dates (up to the year %d); use a smaller offset", raw, end.Year(), maxYear)
+		}
 		return p, nil
 	}
 	return p, fmt.Errorf("{{%s}} is not a known token; the tokens are %s, and {{contact.fields.PERSTAG}} for custom fields",
@@ -192,24 +204,41 @@ type Contact struct {
 	FirstName string
 	LastName  string
 	Phone     string
-	// Fields holds custom field values by personalization tag and by
-	// title, both lower-cased (see SetField).
+	// Fields holds custom field values as ActiveCampaign stores them, by
+	// personalization tag and by title, both lower-cased (see SetField).
 	Fields map[string]string
+	// FieldTypes holds the type of each field in Fields (FieldDate,
+	// FieldCheckbox, …), under the same keys; a value without a type is
+	// rendered as text.
+	FieldTypes map[string]string `json:",omitempty"`
 }
 
-// SetField records a custom field value under its tag and its title, so
-// that {{contact.fields.COURSE_NAME}} and {{contact.fields.Course Name}}
-// both find it, whatever the case.
-func (c *Contact) SetField(perstag, title, value string) {
+// SetField records a custom field value, with its field's type (the
+// "type" of GET /fields: FieldText, FieldDatetime, FieldCheckbox, …),
+// under its tag and its title, so that {{contact.fields.COURSE_NAME}} and
+// {{contact.fields.Course Name}} both find it, whatever the case. The
+// value is kept as stored and rendered by its type when a template uses it.
+func (c *Contact) SetField(perstag, title, fieldType, value string) {
 	if c.Fields == nil {
 		c.Fields = map[string]string{}
 	}
+	if c.FieldTypes == nil {
+		c.FieldTypes = map[string]string{}
+	}
+	set := func(key string) {
+		c.Fields[key] = value
+		if fieldType != "" {
+			c.FieldTypes[key] = fieldType
+		} else {
+			delete(c.FieldTypes, key)
+		}
+	}
 	if perstag != "" {
-		c.Fields[strings.ToLower(perstag)] = value
+		set(strings.ToLower(perstag))
 	}
 	if title != "" {
 		if _, taken := c.Fields[strings.ToLower(title)]; !taken {
-			c.Fields[strings.ToLower(title)] = value
+			set(strings.ToLower(title))
 		}
 	}
 }
@@ -219,11 +248,16 @@ type RenderData struct {
 	Contact    Contact
 	Segment    string
 	Automation string
-	Today      time.Time // the run's date; only its calendar date is used
+	// Today is the instant of the run; its calendar date in the
+	// automation's time zone is {{today}}.
+	Today time.Time
 }
 
 // Render fills the tokens. A field the contact has no value for renders
-// empty, as ActiveCampaign shows an unset field.
+// empty, as ActiveCampaign shows an unset field; a field with a value is
+// rendered by its type (see renderField): options as a list, dates and
+// datetimes as YYYY-MM-DD in a date input, datetimes in the automation's
+// time zone.
 func (t Template) Render(d RenderData) string {
 	var b strings.Builder
 	for _, p := range t.parts {
@@ -233,22 +267,14 @@ func (t Template) Render(d RenderData) string {
 		case kindContact:
 			b.WriteString(contactValue(d.Contact, strings.TrimPrefix(p.token, "contact.")))
 		case kindField:
-			b.WriteString(d.Contact.Fields[strings.ToLower(p.field)])
+			key := strings.ToLower(p.field)
+			b.WriteString(renderField(d.Contact.FieldTypes[key], d.Contact.Fields[key], t.date, t.loc))
 		case kindSegment:
 			b.WriteString(d.Segment)
 		case kindAutomation:
 			b.WriteString(d.Automation)
 		case kindToday:
-			day := d.Today
-			switch p.unit {
-			case 'd':
-				day = day.AddDate(0, 0, p.n)
-			case 'm':
-				day = day.AddDate(0, p.n, 0)
-			case 'y':
-				day = day.AddDate(p.n, 0, 0)
-			}
-			b.WriteString(day.Format(time.DateOnly))
+			b.WriteString(addCalendar(localDate(d.Today, t.loc), p.n, p.unit).Format(time.DateOnly))
 		}
 	}
 	return b.String()

@@ -44,7 +44,7 @@ func TestRender(t *testing.T) {
 		Segment: "Course Completers", Automation: "Certificates",
 		Today: time.Date(2026, 1, 31, 15, 0, 0, 0, time.UTC),
 	}
-	data.Contact.SetField("COURSE_NAME", "Course Name", "Go 101")
+	data.Contact.SetField("COURSE_NAME", "Course Name", FieldText, "Go 101")
 	tests := []struct{ src, want string }{
 		{"{{contact.firstName}} {{contact.lastName}}", "Ana Lee"},
 		{"{{ contact.email }}", "ana@example.com"},
@@ -56,7 +56,7 @@ func TestRender(t *testing.T) {
 		{"{{segment.name}} / {{automation.name}}", "Course Completers / Certificates"},
 		{"{{today}}", "2026-01-31"},
 		{"{{today+1d}}", "2026-02-01"},
-		{"{{today+1m}}", "2026-03-03"}, // Go's AddDate normalises Feb 31 to Mar 3
+		{"{{today+1m}}", "2026-02-28"}, // clamped to February's last day (Go's AddDate gives Mar 3)
 		{"{{today+2y}}", "2028-01-31"},
 		{"{{today+365d}}", "2027-01-31"},
 		{"plain text", "plain text"},

@@ -94,6 +94,43 @@ func (c *Client) Contacts(ctx context.Context, ids []ID) (map[ID]Contact, error)
 	return out, nil
 }
 
+// maxFound bounds the contacts FindContacts returns: a user picks one.
+const maxFound = 10
+
+// FindContacts returns up to 10 contacts that match what a user typed to
+// pick one: by exact email when the text has an @ (GET /contacts?email=),
+// else by the API's text search (search=, over names, email and phone;
+// spec §2, "Other GET /api/3/contacts parameters"). One call.
+//
+// ActiveCampaign ignores a parameter it does not know; so that a dropped
+// filter never passes the account's first contacts off as matches, only
+// contacts whose email or name holds the text are kept.
+func (c *Client) FindContacts(ctx context.Context, text string) ([]Contact, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return nil, nil
+	}
+	q := url.Values{"limit": {strconv.Itoa(maxFound)}}
+	if strings.Contains(text, "@") {
+		q.Set("email", text)
+	} else {
+		q.Set("search", text)
+	}
+	var page contactsPage
+	if err := c.get(ctx, "GET /contacts?search", "/contacts", q, &page); err != nil {
+		return nil, err
+	}
+	want := strings.ToLower(text)
+	var out []Contact
+	for _, ct := range page.Contacts {
+		hay := strings.ToLower(ct.Email + "\n" + ct.FirstName + "\n" + ct.LastName + "\n" + ct.FirstName + " " + ct.LastName)
+		if strings.Contains(hay, want) {
+			out = append(out, ct)
+		}
+	}
+	return out, nil
+}
+
 // NewestContactIDs returns the ids of up to n (at most 100) of the
 // account's most recently created contacts: one call, GET /contacts with
 // orders[id]=DESC (spec §2, "Other GET /api/3/contacts parameters").

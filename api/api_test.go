@@ -242,6 +242,7 @@ type automationJSON struct {
 		GroupName        string            `json:"group_name"`
 		RecipientName    string            `json:"recipient_name"`
 		ExpiryDate       string            `json:"expiry_date"`
+		TimeZone         string            `json:"time_zone"`
 		CustomAttributes map[string]string `json:"custom_attributes"`
 	} `json:"action"`
 	PollInterval string         `json:"poll_interval"`

@@ -87,6 +87,18 @@ func TestPatchAutomation(t *testing.T) {
 		t.Errorf("patched: %+v", got)
 	}
 
+	// The time zone: named in every answer (the server's when none was
+	// given), changed by name, an unknown one refused on its input.
+	if got.Action.TimeZone != autocred.LocalTimeZone() {
+		t.Errorf("time_zone %q, want the server's %q", got.Action.TimeZone, autocred.LocalTimeZone())
+	}
+	got = automationJSON{}
+	a.call("PATCH", path, `{"action":{"time_zone":"America/Chicago"}}`).ok(t, http.StatusOK, &got)
+	if got.Action.TimeZone != "America/Chicago" || a.automation(auto.ID).Action.TimeZone != "America/Chicago" {
+		t.Errorf("time_zone after PATCH: %q", got.Action.TimeZone)
+	}
+	a.call("PATCH", path, `{"action":{"time_zone":"Central Time"}}`).fails(t, http.StatusBadRequest, autocred.EINVALID, "action.time_zone")
+
 	// null removes: here one custom attribute and the poll interval.
 	got = automationJSON{}
 	a.call("PATCH", path, `{"action":{"custom_attributes":{"custom.course_name":null}},"poll_interval":null}`).ok(t, http.StatusOK, &got)

@@ -186,7 +186,7 @@ func (e *Engine) contactWithFields(ctx context.Context, run *autocred.Run, a aut
 	}
 	c.Fields = nil
 	for _, v := range values {
-		c.SetField(v.Field.Perstag, v.Field.Title, v.Value)
+		c.SetField(v.Field.Perstag, v.Field.Title, v.Field.Type, v.Value)
 	}
 	return &c, nil
 }

@@ -78,6 +78,9 @@ func (s *Service) prepare(ctx context.Context, a *autocred.Automation, pollInter
 	if err != nil {
 		return err
 	}
+	// The zone is stored by name, the server's when none was given, so
+	// that moving the server to another zone later moves no dates.
+	a.Action.TimeZone = mapping.TimeZone
 	if err := s.checkConnection(ctx, a.Trigger.ConnectionID, autocred.AppActiveCampaign, "trigger.connection_id"); err != nil {
 		return err
 	}
@@ -129,23 +132,32 @@ func (s *Service) prepare(ctx context.Context, a *autocred.Automation, pollInter
 		}
 	}
 
-	if used := mapping.Fields(); len(used) > 0 {
-		fields, err := s.Fields(ctx, a.Trigger.ConnectionID)
+	if len(mapping.Fields()) > 0 {
+		defs, err := s.FieldDefs(ctx, a.Trigger.ConnectionID)
 		if err != nil {
 			return err
 		}
-		known := map[string]bool{}
-		for _, f := range fields {
-			known[strings.ToLower(f.Perstag)] = true
-			known[strings.ToLower(f.Title)] = true
-		}
-		for _, name := range used {
-			if !known[strings.ToLower(name)] {
-				return autocred.FieldErrorf("action", "{{contact.fields.%s}} names no custom field of this ActiveCampaign account; use a field's personalization tag or title", name)
-			}
+		// A warning (a text field mapped to a date) does not refuse the
+		// save; the preview shows it beside its input.
+		if _, err := mapping.CheckFields(defs); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// FieldDefs lists the custom fields of an ActiveCampaign connection with
+// their types, as the mapping's checks take them.
+func (s *Service) FieldDefs(ctx context.Context, connID int64) ([]autocred.FieldDef, error) {
+	fields, err := s.Fields(ctx, connID)
+	if err != nil {
+		return nil, err
+	}
+	defs := make([]autocred.FieldDef, len(fields))
+	for i, f := range fields {
+		defs[i] = autocred.FieldDef{Perstag: f.Perstag, Title: f.Title, Type: f.Type}
+	}
+	return defs, nil
 }
 
 func (s *Service) checkConnection(ctx context.Context, id int64, app autocred.App, field string) error {
@@ -177,6 +189,10 @@ func (s *Service) view(ctx context.Context, a autocred.Automation) (AutomationVi
 		return AutomationView{}, err
 	}
 	v := AutomationView{Automation: a, Runs: counts}
+	if v.Action.TimeZone == "" {
+		// Saved before automations had a zone: runs take the server's.
+		v.Action.TimeZone = autocred.LocalTimeZone()
+	}
 	if a.PollInterval > 0 {
 		v.PollInterval = a.PollInterval.String()
 	}

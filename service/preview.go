@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -17,59 +16,68 @@ import (
 // the reason it cannot be.
 type PreviewField struct {
 	Field string `json:"field"` // the input, as in autocred.Error.Field: "action.expiry_date"
+	// Value is exactly what a run would send for this contact.
 	Value string `json:"value"`
+	// Error says why a save would refuse the input, or why a run would
+	// be skipped or fail with this value.
 	Error string `json:"error,omitempty"`
+	// Warning is what to know about an input that is allowed: a text
+	// field mapped to a date may not hold one.
+	Warning string `json:"warning,omitempty"`
 }
 
-// PreviewResult is a mapping rendered for one real member of the segment.
+// PreviewResult is a mapping rendered for one contact, a member of the
+// segment unless Note says otherwise.
 type PreviewResult struct {
-	// Contact is who the preview was rendered for; empty when the segment
-	// has no member yet.
-	ContactID    int64          `json:"contact_id,omitempty"`
-	ContactEmail string         `json:"contact_email,omitempty"`
-	Note         string         `json:"note,omitempty"`
-	Fields       []PreviewField `json:"fields"`
+	// Contact is who the preview was rendered for; empty when there is
+	// nobody to preview with (Note says why).
+	ContactID    int64  `json:"contact_id,omitempty"`
+	ContactEmail string `json:"contact_email,omitempty"`
+	ContactName  string `json:"contact_name,omitempty"`
+	// TimeZone is the zone the dates are taken in (the action's, or the
+	// server's when it names none).
+	TimeZone string         `json:"time_zone"`
+	Note     string         `json:"note,omitempty"`
+	Fields   []PreviewField `json:"fields"`
 }
 
-// Preview renders an action's mapping for the first member of a segment,
-// as a run would, so that a user sees what a credential will carry before
-// saving. Each input gets its value or its own error.
+// maxMemberChecks bounds the single-contact segment checks one preview
+// makes to find, among the contacts matching what the user typed, one in
+// the segment.
+const maxMemberChecks = 3
+
+// Preview renders an action's mapping for a contact as a run would
+// (autocred.Input.Value: types, time zone, the checks that skip or fail a
+// run), so that a user sees what a credential will carry before saving.
+// Each input gets its value or its own error, and the warnings a save
+// would let pass.
 //
-// Finding a member costs a call at most: a ledger row of any automation on
-// the same segment costs nothing; otherwise a segment-match run is asked
-// for a page of one member, which is remembered for a few minutes, since a
-// user previews many times while editing.
-func (s *Service) Preview(ctx context.Context, connID int64, segmentID string, action autocred.Action, automationName string) (PreviewResult, error) {
+// The contact is the one the user picked by name or email (pick): the
+// first of the matches that is in the segment, or the first match with a
+// note saying it is not in it. Without a pick it is the first member
+// found: a ledger row of any automation on the same segment costs
+// nothing; otherwise a segment-match run is asked for a page of one
+// member, which is remembered for a few minutes, since a user previews
+// many times while editing.
+func (s *Service) Preview(ctx context.Context, connID int64, segmentID string, action autocred.Action, automationName, pick string) (PreviewResult, error) {
 	if err := s.checkConnection(ctx, connID, autocred.AppActiveCampaign, "trigger.connection_id"); err != nil {
 		return PreviewResult{}, err
 	}
 	if strings.TrimSpace(segmentID) == "" {
 		return PreviewResult{}, autocred.FieldErrorf("trigger.segment_id", "is required: pick the segment first")
 	}
-	inputs := previewInputs(action)
-	res := PreviewResult{Fields: make([]PreviewField, len(inputs))}
-	tpls := make([]autocred.Template, len(inputs))
-	for i, in := range inputs {
-		res.Fields[i].Field = in.field
-		t, err := autocred.ParseTemplate(in.field, in.src)
-		if err == nil && in.date {
-			err = t.ValidateDate(in.field)
-		}
-		if err != nil {
-			res.Fields[i].Error = autocred.ErrorMessage(err)
-		}
-		tpls[i] = t
+	inputs, zone, zoneErr := autocred.ParseInputs(action)
+	res := PreviewResult{TimeZone: zone, Fields: make([]PreviewField, 0, len(inputs)+1)}
+	if zoneErr != nil {
+		res.TimeZone = "UTC"
+		res.Fields = append(res.Fields, PreviewField{Field: "action.time_zone", Error: autocred.ErrorMessage(zoneErr) + " Until then, dates are shown in UTC."})
 	}
-	// The mapping's own rules (required inputs, attribute tags) give the
-	// first error that a save would give; show it beside its input.
+	// The mapping's own rules that no single input carries (the number
+	// of attributes) give the error a save would give.
 	if _, err := autocred.ParseMapping(action); err != nil {
 		var e *autocred.Error
-		if errors.As(err, &e) {
-			for i := range res.Fields {
-				if res.Fields[i].Field == e.Field && res.Fields[i].Error == "" {
-					res.Fields[i].Error = e.Message
-				}
-			}
+		if errors.As(err, &e) && e.Field == "action.custom_attributes" {
+			res.Note = "Save would refuse this mapping: " + e.Message + "."
 		}
 	}
 
@@ -77,36 +85,49 @@ func (s *Service) Preview(ctx context.Context, connID int64, segmentID string, a
 	if err != nil {
 		return PreviewResult{}, err
 	}
-	id, found, err := s.sampleMember(ctx, ac, connID, segmentID)
+	var defs []autocred.FieldDef
+	if usesFields(inputs) {
+		if defs, err = s.FieldDefs(ctx, connID); err != nil {
+			return PreviewResult{}, err
+		}
+	}
+	fields := make([]PreviewField, len(inputs))
+	for i, in := range inputs {
+		fields[i].Field = in.Field
+		if in.Err != nil {
+			fields[i].Error = autocred.ErrorMessage(in.Err)
+			continue
+		}
+		w, err := in.CheckFields(defs)
+		if err != nil {
+			fields[i].Error = autocred.ErrorMessage(err)
+		}
+		fields[i].Warning = w
+	}
+	res.Fields = append(res.Fields, fields...)
+
+	c, note, err := s.previewContact(ctx, ac, connID, segmentID, pick)
 	if err != nil {
-		return PreviewResult{}, s.upstreamError(ctx, connID, "ActiveCampaign", err)
+		return PreviewResult{}, err
 	}
-	if !found {
-		res.Note = "The segment has no members yet, so there is no contact to preview with."
-		return res, nil
+	if note != "" {
+		res.Note = strings.TrimSpace(note + " " + res.Note)
 	}
-	details, err := ac.Contacts(ctx, []activecampaign.ID{activecampaign.ID(id)})
-	if err != nil {
-		return PreviewResult{}, s.upstreamError(ctx, connID, "ActiveCampaign", err)
-	}
-	c, ok := details[activecampaign.ID(id)]
-	if !ok {
-		s.samples.Delete(sampleKey{connID, segmentID})
-		res.Note = "The sample contact was just deleted from ActiveCampaign; preview again."
+	if c == nil {
 		return res, nil
 	}
 	contact := autocred.Contact{ID: c.ID.String(), Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, Phone: c.Phone}
-	if usesFields(tpls) {
+	if len(defs) > 0 {
 		values, err := ac.ContactFields(ctx, c.ID)
 		if err != nil {
 			return PreviewResult{}, s.upstreamError(ctx, connID, "ActiveCampaign", err)
 		}
 		for _, v := range values {
-			contact.SetField(v.Field.Perstag, v.Field.Title, v.Value)
+			contact.SetField(v.Field.Perstag, v.Field.Title, v.Field.Type, v.Value)
 		}
 	}
-	data := autocred.RenderData{Contact: contact, Automation: automationName, Today: time.Now().UTC()}
-	if usesSegmentName(inputs) {
+	data := autocred.RenderData{Contact: contact, Automation: automationName, Today: time.Now()}
+	if usesSegmentName(action) {
 		segs, err := s.Segments(ctx, connID)
 		if err != nil {
 			return PreviewResult{}, err
@@ -117,75 +138,84 @@ func (s *Service) Preview(ctx context.Context, connID int64, segmentID string, a
 			}
 		}
 	}
-	res.ContactID, res.ContactEmail = id, c.Email
+	res.ContactID, res.ContactEmail = int64(c.ID), c.Email
+	res.ContactName = strings.TrimSpace(c.FirstName + " " + c.LastName)
 	for i, in := range inputs {
-		f := &res.Fields[i]
+		f := &res.Fields[len(res.Fields)-len(inputs)+i]
 		if f.Error != "" {
 			continue
 		}
-		f.Value = strings.TrimSpace(tpls[i].Render(data))
-		f.Error = renderedProblem(in, f.Value)
+		v := in.Value(data)
+		f.Value, f.Error = v.Value, v.Problem
 	}
 	return res, nil
 }
 
-// previewInput is one mapping input and what kind of value it must give.
-type previewInput struct {
-	field, src  string
-	date, email bool
-	required    bool
+// previewContact finds the contact a preview is rendered for, with a note
+// for the user when it is not a member found as asked; nil and a note
+// when there is none.
+func (s *Service) previewContact(ctx context.Context, ac *activecampaign.Client, connID int64, segmentID, pick string) (*activecampaign.Contact, string, error) {
+	pick = strings.TrimSpace(pick)
+	if pick == "" {
+		id, found, err := s.sampleMember(ctx, ac, connID, segmentID)
+		if err != nil {
+			return nil, "", s.upstreamError(ctx, connID, "ActiveCampaign", err)
+		}
+		if !found {
+			return nil, "The segment has no members yet, so there is no contact to preview with. Type a contact's name or email to preview with them.", nil
+		}
+		details, err := ac.Contacts(ctx, []activecampaign.ID{activecampaign.ID(id)})
+		if err != nil {
+			return nil, "", s.upstreamError(ctx, connID, "ActiveCampaign", err)
+		}
+		c, ok := details[activecampaign.ID(id)]
+		if !ok {
+			s.samples.Delete(sampleKey{connID, segmentID})
+			return nil, "The sample contact was just deleted from ActiveCampaign; preview again.", nil
+		}
+		return &c, "", nil
+	}
+	if len(pick) > 200 {
+		return nil, "", autocred.FieldErrorf("preview_contact", "is longer than 200 characters; type a name or an email")
+	}
+	found, err := ac.FindContacts(ctx, pick)
+	if err != nil {
+		return nil, "", s.upstreamError(ctx, connID, "ActiveCampaign", err)
+	}
+	if len(found) == 0 {
+		return nil, fmt.Sprintf("No contact of this ActiveCampaign account has a name or email matching %q.", pick), nil
+	}
+	for i := range found[:min(len(found), maxMemberChecks)] {
+		in, err := ac.IsMember(ctx, segmentID, found[i].ID)
+		if errors.Is(err, activecampaign.ErrMatchUnavailable) {
+			return &found[i], "ActiveCampaign cannot check this segment's members one by one, so this contact may not be in it.", nil
+		}
+		if err != nil {
+			return nil, "", s.upstreamError(ctx, connID, "ActiveCampaign", err)
+		}
+		if in {
+			return &found[i], "", nil
+		}
+	}
+	return &found[0], fmt.Sprintf("%s is not in the segment now: this is what they would get on entering it.", found[0].Email), nil
 }
 
-func previewInputs(a autocred.Action) []previewInput {
-	out := []previewInput{
-		{field: "action.recipient_name", src: a.RecipientName, required: true},
-		{field: "action.recipient_email", src: a.RecipientEmail, email: true},
-		{field: "action.issue_date", src: a.IssueDate, date: true},
-		{field: "action.expiry_date", src: a.ExpiryDate, date: true},
-	}
-	tags := make([]string, 0, len(a.CustomAttributes))
-	for tag := range a.CustomAttributes {
-		tags = append(tags, tag)
-	}
-	slices.Sort(tags)
-	for _, tag := range tags {
-		out = append(out, previewInput{field: "action.custom_attributes." + tag, src: a.CustomAttributes[tag]})
-	}
-	return out
-}
-
-// renderedProblem says what a run would do with this rendered value, in
-// the words the run's log would use.
-func renderedProblem(in previewInput, v string) string {
-	switch {
-	case in.email:
-		if err := autocred.CheckEmail(v); err != nil {
-			return "This contact would be skipped: " + err.Error() + "."
-		}
-	case in.date:
-		if v != "" && !autocred.IsDate(v) {
-			return fmt.Sprintf("Gives %q for this contact, and Certifier takes only YYYY-MM-DD dates: the run would fail.", v)
-		}
-	case in.required:
-		if v == "" {
-			return "Gives an empty name for this contact: the run would be skipped."
-		}
-	}
-	return ""
-}
-
-func usesFields(tpls []autocred.Template) bool {
-	for _, t := range tpls {
-		if len(t.Fields()) > 0 {
+func usesFields(inputs []autocred.Input) bool {
+	for _, in := range inputs {
+		if in.Err == nil && len(in.Template.Fields()) > 0 {
 			return true
 		}
 	}
 	return false
 }
 
-func usesSegmentName(inputs []previewInput) bool {
-	for _, in := range inputs {
-		if strings.Contains(in.src, "segment.name") {
+func usesSegmentName(a autocred.Action) bool {
+	srcs := []string{a.RecipientName, a.RecipientEmail, a.IssueDate, a.ExpiryDate}
+	for _, v := range a.CustomAttributes {
+		srcs = append(srcs, v)
+	}
+	for _, src := range srcs {
+		if strings.Contains(src, "segment.name") {
 			return true
 		}
 	}

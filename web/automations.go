@@ -201,14 +201,15 @@ func (h *handler) controlAutomation(w http.ResponseWriter, r *http.Request) erro
 	return seeOther(w, r, "/automations/"+itoa(id)+"?done="+done)
 }
 
-// preview renders the mapping for a real member of the segment, as the
-// form is being filled.
+// preview renders the mapping, as a run would send it, for the contact
+// typed in "preview_contact" (a name or an email) or else a member of the
+// segment, as the form is being filled.
 func (h *handler) preview(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return autocred.Errorf(autocred.EINVALID, "unreadable form: %v", err)
 	}
 	in := parseAutomationInput(r.PostForm)
-	res, err := h.svc.Preview(r.Context(), in.Trigger.ConnectionID, in.Trigger.SegmentID, in.Action, in.Name)
+	res, err := h.svc.Preview(r.Context(), in.Trigger.ConnectionID, in.Trigger.SegmentID, in.Action, in.Name, r.PostForm.Get("preview_contact"))
 	if err != nil {
 		return err
 	}

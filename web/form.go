@@ -31,6 +31,21 @@ type automationForm struct {
 	GroupsError                         string
 	Tokens                              []string
 	Errors                              formErrors
+	// ServerZone is the server's time zone, the default of an
+	// automation's; Zones are the names the zone input suggests.
+	ServerZone string
+	Zones      []string
+}
+
+// commonZones are the time zones the form suggests besides the server's;
+// any IANA name can be typed.
+var commonZones = []string{
+	"UTC", "America/New_York", "America/Chicago", "America/Denver", "America/Phoenix", "America/Los_Angeles",
+	"America/Anchorage", "Pacific/Honolulu", "America/Toronto", "America/Mexico_City", "America/Bogota", "America/Sao_Paulo",
+	"America/Argentina/Buenos_Aires", "Europe/London", "Europe/Dublin", "Europe/Lisbon", "Europe/Paris", "Europe/Berlin",
+	"Europe/Madrid", "Europe/Rome", "Europe/Amsterdam", "Europe/Warsaw", "Europe/Athens", "Europe/Istanbul", "Africa/Lagos",
+	"Africa/Johannesburg", "Africa/Cairo", "Asia/Dubai", "Asia/Kolkata", "Asia/Singapore", "Asia/Shanghai", "Asia/Tokyo",
+	"Asia/Seoul", "Australia/Perth", "Australia/Sydney", "Pacific/Auckland",
 }
 
 // Attribute returns the mapping of a custom attribute, for the template.
@@ -47,6 +62,7 @@ func newAutomationInput() service.AutomationInput {
 		IssueDate:      "{{today}}",
 		Issue:          true,
 		Send:           true,
+		TimeZone:       autocred.LocalTimeZone(),
 	}}
 }
 
@@ -67,6 +83,7 @@ func parseAutomationInput(v url.Values) service.AutomationInput {
 			RecipientEmail: v.Get("action.recipient_email"),
 			IssueDate:      v.Get("action.issue_date"),
 			ExpiryDate:     v.Get("action.expiry_date"),
+			TimeZone:       v.Get("action.time_zone"),
 			Issue:          v.Get("action.issue") != "",
 			Send:           v.Get("action.send") != "",
 		},
@@ -93,7 +110,7 @@ func formID(s string) int64 {
 func isAutomationInput(field string) bool {
 	switch field {
 	case "name", "poll_interval", "trigger.connection_id", "trigger.segment_id", "action.connection_id", "action.group_id",
-		"action.recipient_name", "action.recipient_email", "action.issue_date", "action.expiry_date", "action.send":
+		"action.recipient_name", "action.recipient_email", "action.issue_date", "action.expiry_date", "action.send", "action.time_zone":
 		return true
 	}
 	return strings.HasPrefix(field, customPrefix)
@@ -130,6 +147,8 @@ func (h *handler) load(ctx context.Context, f *automationForm) error {
 		f.In.Action.ConnectionID = f.CertifierConnections[0].ID
 	}
 	f.Tokens = autocred.Tokens()
+	f.ServerZone = autocred.LocalTimeZone()
+	f.Zones = commonZones
 	if id := f.In.Trigger.ConnectionID; id != 0 {
 		if f.Segments, err = h.svc.Segments(ctx, id); err != nil {
 			f.SegmentsError = userMessage(err)

@@ -365,6 +365,17 @@ func TestPreviewRendersForAMember(t *testing.T) {
 	if p.status != http.StatusOK || !strings.Contains(p.body, `"value":"Ada Lovelace"`) || !strings.Contains(p.body, "is not a known token") {
 		t.Errorf("preview: %d %s", p.status, p.body)
 	}
+	// For the contact typed by name, in the time zone of the form, and a
+	// custom field that does not exist is said, not shown empty.
+	p = u.do("POST", "/automations/preview", url.Values{
+		"trigger.connection_id": {itoa(f.acConn)}, "trigger.segment_id": {f.segment}, "preview_contact": {"lovelace"},
+		"action.recipient_name": {"{{contact.firstName}}"}, "action.recipient_email": {"{{contact.email}}"},
+		"action.expiry_date": {"{{contact.fields.NO_SUCH_FIELD}}"}, "action.time_zone": {"America/Chicago"},
+	})
+	if p.status != http.StatusOK || !strings.Contains(p.body, `"contact_email":"ada@example.com"`) || !strings.Contains(p.body, `"time_zone":"America/Chicago"`) ||
+		!strings.Contains(p.body, "names no custom field") {
+		t.Errorf("preview for a picked contact: %d %s", p.status, p.body)
+	}
 }
 
 // fieldError tells whether the input with this id is marked invalid and is

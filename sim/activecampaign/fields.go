@@ -49,8 +49,18 @@ func (a *account) ensureField(perstag, title string, now time.Time) int32 {
 }
 
 // setField creates or updates a contact's value for a field and returns
-// the fieldValue id.
+// the fieldValue id. A datetime value with an offset is stored in the
+// account's time zone, as the real API does: "Datetime field values will
+// be converted to your account's timezone when saved" (sending
+// 2024-11-01T13:05:00-06:00 to a Chicago account in November stores
+// 2024-11-01T14:05:00-05:00; create-fieldvalue reference,
+// https://developers.activecampaign.com/reference/create-fieldvalue).
 func (a *account) setField(id int64, c *contact, fieldID int32, value string, now time.Time) int64 {
+	if fieldID >= 1 && int(fieldID) <= len(a.fields) && a.fields[fieldID-1].typ == "datetime" {
+		if t, err := time.Parse(time.RFC3339, strings.TrimSpace(value)); err == nil {
+			value = a.v3(t)
+		}
+	}
 	value = a.intern(value)
 	for i := range c.fields {
 		if c.fields[i].field == fieldID {

@@ -2,6 +2,7 @@ package activecampaign_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	simac "github.com/autocred/autocred/sim/activecampaign"
@@ -56,5 +57,52 @@ func TestFieldCollectionsPage(t *testing.T) {
 	}
 	if len(seen) != 120 {
 		t.Errorf("six pages of 20 gave %d distinct fields, want 120", len(seen))
+	}
+}
+
+// TestFieldTypesAndStoredForms: /fields reports each field's type as it
+// was created, every type of the real API is accepted and an unknown one
+// refused; values keep the stored forms of the create-fieldvalue reference
+// (options as ||A||B||), and a datetime is stored in the account's time
+// zone (America/Chicago), whatever offset it was sent with.
+func TestFieldTypesAndStoredForms(t *testing.T) {
+	e := newEnv(t, simac.Options{})
+	types := []string{"text", "textarea", "date", "datetime", "dropdown", "multiselect", "radio", "checkbox", "listbox", "hidden"}
+	ids := map[string]string{}
+	for _, typ := range types {
+		f := e.api("POST", "/fields", map[string]any{"field": map[string]any{"title": "F " + typ, "type": typ}}, 201)
+		if got := get(f, "field", "type"); got != typ {
+			t.Errorf("created a %s field, answer says type %v", typ, got)
+		}
+		ids[typ] = get(f, "field", "id").(string)
+	}
+	e.api("POST", "/fields", map[string]any{"field": map[string]any{"title": "Bad", "type": "rating"}}, 422)
+	list := e.api("GET", "/fields?limit=100", nil, 200)
+	for _, f := range list["fields"].([]any) {
+		fm := f.(map[string]any)
+		if want := strings.ToLower(strings.TrimPrefix(fm["title"].(string), "F ")); fm["type"] != want {
+			t.Errorf("GET /fields: %v has type %v, want %s", fm["title"], fm["type"], want)
+		}
+	}
+	cid := itoa(e.importContacts(simac.ContactInput{Email: "typed@example.com"})[0])
+	for _, tt := range []struct{ typ, sent, stored string }{
+		{"checkbox", "||Go Basics||Go Advanced||", "||Go Basics||Go Advanced||"},
+		{"date", "2027-05-19", "2027-05-19"},
+		{"datetime", "2024-11-01T13:05:00-06:00", "2024-11-01T14:05:00-05:00"}, // the reference's own example
+		{"datetime", "2027-01-20T05:30:00Z", "2027-01-19T23:30:00-06:00"},
+		{"text", "2024-11-01T13:05:00-06:00", "2024-11-01T13:05:00-06:00"}, // only datetime fields convert
+	} {
+		if r := e.do("POST", "/acme/api/3/fieldValues", map[string]any{"fieldValue": map[string]any{"contact": cid, "field": ids[tt.typ], "value": tt.sent}}); r.status != 200 && r.status != 201 {
+			t.Fatalf("POST /fieldValues: %d %s", r.status, r.body)
+		}
+		got := ""
+		for _, fv := range e.api("GET", "/contacts/"+cid+"/fieldValues", nil, 200)["fieldValues"].([]any) {
+			if fv.(map[string]any)["field"] == ids[tt.typ] {
+				got = fv.(map[string]any)["value"].(string)
+			}
+		}
+		if got != tt.stored {
+			t.Errorf("%s field sent %q: stored %q, want %q", tt.typ, tt.sent, got, tt.stored)
+		}
 	}
 }

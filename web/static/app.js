@@ -195,16 +195,26 @@
           return;
         }
         var p = res.j;
-        status.textContent = p.note || ("Preview for " + (p.contact_email || "contact " + p.contact_id) + ", a member of the segment:");
+        var who = p.contact_id ? (p.contact_name ? p.contact_name + " <" + p.contact_email + ">" : (p.contact_email || "contact " + p.contact_id)) : "";
+        var zone = " Dates are taken in " + p.time_zone + ".";
+        if (who) {
+          status.textContent = "Preview for " + who + (p.note ? ". " + p.note : ", a member of the segment:") + zone;
+        } else {
+          status.textContent = (p.note || "No contact to preview with.") + zone;
+        }
         (p.fields || []).forEach(function (f) {
           var el = form.querySelector("[data-preview-for='" + f.field + "']");
           if (!el) return;
+          var warn = f.warning ? " (" + f.warning + ")" : "";
           if (f.error) {
-            el.textContent = f.error;
+            el.textContent = (f.value !== "" ? "→ " + f.value + ": " : "") + f.error + warn;
             el.className = "preview bad";
           } else if (p.contact_id) {
-            el.textContent = "→ " + (f.value === "" ? "(empty)" : f.value);
-            el.className = "preview ok";
+            el.textContent = "→ " + (f.value === "" ? "(empty)" : f.value) + warn;
+            el.className = f.warning ? "preview warn" : "preview ok";
+          } else if (f.warning) {
+            el.textContent = f.warning;
+            el.className = "preview warn";
           }
         });
       })
