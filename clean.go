@@ -67,10 +67,17 @@ func (r Removal) String() string {
 	return CharName(r.Char) + " " + where
 }
 
+// Hidden tells whether the character removed is one a person cannot see
+// in the value as ActiveCampaign shows it: anything but ASCII white space
+// (space, tab, line breaks), which trimming has always removed and which
+// is not worth a line in a run's log.
+func (r Removal) Hidden() bool {
+	return !strings.ContainsRune(" \t\n\r\v\f", r.Char)
+}
+
 // DescribeRemovals says in one sentence what was removed from a value
 // ("the email", "the recipient name"), e.g. "Removed a zero width space
-// (U+200B) at the end of the email." It names the first five and counts
-// the rest; it is empty when nothing was removed.
+// (U+200B) at the end of the email." It is empty when nothing was removed.
 func DescribeRemovals(value string, rs []Removal) string {
 	switch len(rs) {
 	case 0:
@@ -78,6 +85,13 @@ func DescribeRemovals(value string, rs []Removal) string {
 	case 1:
 		return "Removed " + rs[0].String() + " of " + value + "."
 	}
+	return "Removed from " + value + ": " + ListRemovals(rs) + "."
+}
+
+// ListRemovals lists removals in words, the first five named and the rest
+// counted: "a byte-order mark (U+FEFF) at the start and a zero width space
+// (U+200B) at the end".
+func ListRemovals(rs []Removal) string {
 	const named = 5
 	parts := make([]string, 0, named+1)
 	for i, r := range rs {
@@ -87,8 +101,11 @@ func DescribeRemovals(value string, rs []Removal) string {
 		}
 		parts = append(parts, r.String())
 	}
+	if len(parts) < 2 {
+		return strings.Join(parts, "")
+	}
 	last := len(parts) - 1
-	return "Removed from " + value + ": " + strings.Join(parts[:last], ", ") + " and " + parts[last] + "."
+	return strings.Join(parts[:last], ", ") + " and " + parts[last]
 }
 
 // CharName names a character for a person: its Unicode name in lower case

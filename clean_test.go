@@ -205,3 +205,11 @@ func TestDescribeRemovals(t *testing.T) {
 		t.Errorf("nothing removed: got %q", got)
 	}
 }
+
+func TestRemovalHidden(t *testing.T) {
+	for r, hidden := range map[rune]bool{' ': false, '\t': false, '\r': false, '\n': false, '\u00A0': true, '\u200B': true, '\uFEFF': true, 0: true} {
+		if got := (Removal{Char: r}).Hidden(); got != hidden {
+			t.Errorf("Removal{%U}.Hidden() = %v, want %v", r, got, hidden)
+		}
+	}
+}
