@@ -198,12 +198,19 @@ func TestRetryFailedReadsTheContactsInBulk(t *testing.T) {
 	}
 	w.waitFor("every retried run to be issued", 2*time.Minute, func() bool { return len(byStatus(w.runs(a.ID, ""))["issued"]) == n })
 
+	wrong := 0
+	all := w.credentials()
 	for i := range in {
 		email := in[i].Email
-		creds := w.credentials()[email]
+		creds := all[email]
 		if want := fmt.Sprint("Retry Fixed", i); len(creds) != 1 || creds[0].Recipient.Name != want || creds[0].ExpiryDate != "2030-06-30" {
-			t.Errorf("credentials to %s: %+v; want one, named %q, expiring 2030-06-30", email, creds, want)
+			if wrong++; wrong == 1 {
+				t.Errorf("credentials to %s: %+v; want one, named %q, expiring 2030-06-30", email, creds, want)
+			}
 		}
+	}
+	if wrong > 0 {
+		t.Errorf("%d of %d retried runs did not send the contact as fixed", wrong, n)
 	}
 	st := w.ac.Gate().Stats()
 	calls := st.ByEndpoint["GET /api/3/contacts"]
