@@ -11,10 +11,18 @@ import (
 //
 // net/mail accepts far more than a mailbox Certifier will deliver to (display
 // names, comments, local domains), so the address must also be bare,
-// at most 254 characters, and on a domain with a dot.
+// at most 254 characters, and on a domain with a dot. It must hold no
+// white space, control or invisible format character either (net/mail
+// takes any non-ASCII character as part of an address, a zero-width space
+// included): CleanEmail removes those that can be removed safely.
 func CheckEmail(email string) error {
 	if strings.TrimSpace(email) == "" {
 		return fmt.Errorf("the contact has no email address")
+	}
+	for i, r := range []rune(email) {
+		if classOf(r) != visible {
+			return fmt.Errorf("the email address %q has %s at character %d", email, CharName(r), i+1)
+		}
 	}
 	if len(email) > 254 {
 		return fmt.Errorf("the email address is %d characters long; the most a mailbox can have is 254", len(email))

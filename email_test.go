@@ -23,6 +23,11 @@ func TestCheckEmail(t *testing.T) {
 		{"ana lee@example.com", false},
 		{"ana@@example.com", false},
 		{"ana@example.com ", false},
+		{"ana@example.com\u200b", false},
+		{"\ufeffana@example.com", false},
+		{"ana\u00a0@example.com", false},
+		{"ana\u202e@example.com", false},
+		{"ana@example.com\x00", false},
 		{string(make([]byte, 250)) + "@example.com", false},
 	}
 	for _, tt := range tests {

@@ -50,6 +50,10 @@ type Config struct {
 	// WaitScale multiplies the waits that Retry-After asks for: tests
 	// only (see upstream.Doer.WaitScale); 0 means 1.
 	WaitScale float64
+	// ContactReadSpacing is the least time between two gathered contact
+	// reads (see Client.Contact). Default DefaultContactReadSpacing; a
+	// negative value means none.
+	ContactReadSpacing time.Duration
 }
 
 // Client talks to one ActiveCampaign account. It is safe for concurrent use.
@@ -65,6 +69,7 @@ type Client struct {
 	// ways remembers the segments read through contacts?segmentid.
 	ways           fallbacks
 	retryPreferred time.Duration
+	reads          contactReads
 }
 
 // New returns a Client for the account at cfg.URL.
@@ -96,6 +101,10 @@ func New(cfg Config) (*Client, error) {
 		evalTO:         cfg.EvaluationTimeout,
 		sleep:          upstream.Sleep,
 		retryPreferred: cfg.RetryPreferredAfter,
+	}
+	c.reads = contactReads{spacing: max(cfg.ContactReadSpacing, 0), turn: make(chan struct{}, 1)}
+	if cfg.ContactReadSpacing == 0 {
+		c.reads.spacing = DefaultContactReadSpacing
 	}
 	if c.retryPreferred <= 0 {
 		c.retryPreferred = defaultRetryPreferred

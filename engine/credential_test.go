@@ -30,6 +30,7 @@ func TestCredentialFor(t *testing.T) {
 		want        certifier.NewCredential
 		wantStatus  autocred.RunStatus // "" when a credential is made
 		wantMessage string             // part of the verdict's message
+		wantNotes   []string           // the run's log lines about cleaning
 	}{
 		{name: "the plain mapping", contact: ada, act: base,
 			want: certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Name: "Ada Lovelace", Email: "ada@example.org"}}},
@@ -52,6 +53,29 @@ func TestCredentialFor(t *testing.T) {
 		{name: "a field that is not a date: failed", contact: ada, act: with(func(a *autocred.Action) { a.IssueDate = "{{contact.fields.bad_date}}" }),
 			want:       certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Name: "Ada Lovelace", Email: "ada@example.org"}},
 			wantStatus: autocred.RunFailed, wantMessage: `The issue date mapping gives "02/11/2026"`},
+
+		// Hidden and control characters (the rule: clean.go).
+		{name: "a zero width space after the email is removed and noted", contact: autocred.Contact{Email: "ada@example.org\u200b", FirstName: "Ada"}, act: base,
+			want:      certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Name: "Ada", Email: "ada@example.org"}},
+			wantNotes: []string{"Removed a zero width space (U+200B) at the end of the email. The credential goes to ada@example.org."}},
+		{name: "a no-break space inside the email: skipped, naming it", contact: autocred.Contact{Email: "ada\u00a0lovelace@example.org", FirstName: "Ada"}, act: base,
+			want:       certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Name: "Ada", Email: "ada\u00a0lovelace@example.org"}},
+			wantStatus: autocred.RunSkipped, wantMessage: "a no-break space (U+00A0) at character 4, inside the address"},
+		{name: "bidi controls and controls leave the name", contact: autocred.Contact{Email: "ada@example.org", FirstName: "\u202eAda\x00", LastName: "Lovelace\u00a0"}, act: base,
+			want:      certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Name: "Ada Lovelace", Email: "ada@example.org"}},
+			wantNotes: []string{"Removed from the recipient name: a right-to-left override (U+202E) at the start and a null character (U+0000) at character 5."}},
+		{name: "a name of only hidden characters: skipped", contact: autocred.Contact{Email: "ada@example.org", FirstName: "\u200b", LastName: "\u2060"}, act: base,
+			want:       certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Email: "ada@example.org"}},
+			wantStatus: autocred.RunSkipped, wantMessage: "empty name for this contact once hidden and control characters are removed (a zero width space (U+200B) at the end and a word joiner (U+2060) at the end)"},
+		{name: "names of every script pass unchanged", contact: autocred.Contact{Email: "ada@example.org", FirstName: "Seán", LastName: "O’Brien-Ёлка محمد 王小明 अनुष्का"}, act: base,
+			want: certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Name: "Seán O’Brien-Ёлка محمد 王小明 अनुष्का", Email: "ada@example.org"}}},
+		{name: "attribute values lose controls and hidden characters", contact: ada,
+			act: with(func(a *autocred.Action) {
+				a.CustomAttributes = map[string]string{"custom.course": "\ufeff{{contact.fields.course}}\x1b"}
+			}),
+			want: certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Name: "Ada Lovelace", Email: "ada@example.org"},
+				CustomAttributes: map[string]string{"custom.course": "Engines 101"}},
+			wantNotes: []string{"Removed from the attribute custom.course: a byte-order mark (U+FEFF) at the start and a control character (U+001B) at the end."}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,7 +83,10 @@ func TestCredentialFor(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			nc, v := credentialFor(tt.contact, autocred.Automation{Name: "Course", Action: tt.act}, m, today)
+			nc, notes, v := credentialFor(tt.contact, autocred.Automation{Name: "Course", Action: tt.act}, m, today)
+			if strings.Join(notes, "|") != strings.Join(tt.wantNotes, "|") {
+				t.Errorf("notes\n%q\nwant\n%q", notes, tt.wantNotes)
+			}
 			switch {
 			case tt.wantStatus == "" && v != nil:
 				t.Fatalf("verdict %s %q, want a credential", v.status, v.message)

@@ -231,7 +231,13 @@ func (e *Engine) insertSyncTx(ctx context.Context, tx *sql.Tx, connID int64, seg
 
 // insertIssueTx enqueues the issue job of a run in tx.
 func (e *Engine) insertIssueTx(ctx context.Context, tx *sql.Tx, runID int64) error {
-	_, err := e.river.InsertTx(ctx, tx, issueArgs{RunID: runID}, nil)
+	return e.insertIssueArgsTx(ctx, tx, issueArgs{RunID: runID})
+}
+
+// insertIssueArgsTx enqueues an issue job in tx.
+func (e *Engine) insertIssueArgsTx(ctx context.Context, tx *sql.Tx, args issueArgs) error {
+	runID := args.RunID
+	_, err := e.river.InsertTx(ctx, tx, args, nil)
 	if err != nil {
 		return fmt.Errorf("enqueueing run %d: %w", runID, err)
 	}

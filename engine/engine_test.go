@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"testing"
 	"time"
 
@@ -149,8 +150,10 @@ func TestTwoJobsForOneRunIssueOnce(t *testing.T) {
 		h := newHarness(t, kind, simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1})
 		a := h.automation(h.segment("Done", "Done"), nil)
 		ctx := context.Background()
-		run := autocred.Run{AutomationID: a.ID, ContactID: 42, Entry: 1, Email: "ana@example.com",
-			Contact: autocred.Contact{ID: "42", Email: "ana@example.com", FirstName: "Ana"}}
+		// Each job reads the contact again: it must exist.
+		id := h.importContacts(simac.ContactInput{Email: "ana@example.com", FirstName: "Ana"})[0]
+		run := autocred.Run{AutomationID: a.ID, ContactID: id, Entry: 1, Email: "ana@example.com",
+			Contact: autocred.Contact{ID: fmt.Sprint(id), Email: "ana@example.com", FirstName: "Ana"}}
 		err := h.store.Tx(ctx, func(tx *sql.Tx) error {
 			if err := h.store.InsertRun(ctx, tx, &run); err != nil {
 				return err
@@ -240,5 +243,52 @@ func TestSlowSyncIsNotJoinedByAQueue(t *testing.T) {
 			t.Errorf("%d syncs of one segment queued or running at once, want at most 3", waiting)
 		}
 		h.settle(a) // and the segment is still read, back to back
+	})
+}
+
+// A create whose answer was lost went to the address the run held then. If
+// the contact's email has changed since, the next attempt (which reads the
+// contact again) still searches that address, finds what the lost create
+// made and adopts it: it does not create a second credential at the new
+// address.
+func TestLostCreateIsSearchedAtTheAddressItWentTo(t *testing.T) {
+	forEachDB(t, func(t *testing.T, kind string) {
+		h := newHarness(t, kind, simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1})
+		a := h.automation(h.segment("Done", "Done"), nil)
+		ctx := context.Background()
+		id := h.importContacts(simac.ContactInput{Email: "ana.lee@example.com", FirstName: "Ana"})[0] // as fixed since
+		cert, err := h.engine.clients.Certifier(ctx, h.store, h.crtConn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		started := time.Now()
+		lost, err := cert.CreateIssueSend(ctx, certifier.NewCredential{GroupID: h.group.ID,
+			Recipient: certifier.Recipient{Name: "Ana", Email: "ana@example.com"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		run := autocred.Run{AutomationID: a.ID, ContactID: id, Entry: 1, Email: "ana@example.com",
+			Contact: autocred.Contact{ID: fmt.Sprint(id), Email: "ana@example.com", FirstName: "Ana"}}
+		if err := h.store.Tx(ctx, func(tx *sql.Tx) error { return h.store.InsertRun(ctx, tx, &run) }); err != nil {
+			t.Fatal(err)
+		}
+		run.Step, run.StepStartedAt, run.Attempts = autocred.StepCreate, started, 1 // its answer was lost
+		if err := h.store.SaveRun(ctx, &run); err != nil {
+			t.Fatal(err)
+		}
+		if err := h.store.Tx(ctx, func(tx *sql.Tx) error { return h.engine.insertIssueTx(ctx, tx, run.ID) }); err != nil {
+			t.Fatal(err)
+		}
+		h.waitFor("the run to finish", func() bool {
+			r, err := h.store.Run(ctx, run.ID)
+			return err == nil && r.Status.Final()
+		})
+		got, _ := h.store.Run(ctx, run.ID)
+		if got.CredentialID != lost.ID {
+			t.Errorf("run holds credential %q (%s: %s), want %s, the one the lost create made", got.CredentialID, got.Status, got.LastError, lost.ID)
+		}
+		if n := h.credentialsFor("ana.lee@example.com"); n != 0 {
+			t.Errorf("%d credentials to the new address: a second credential for one entry", n)
+		}
 	})
 }

@@ -45,7 +45,11 @@ func (w *issueWorker) Work(ctx context.Context, job *river.Job[issueArgs]) error
 			// automation enqueues it again.
 			return nil
 		}
-		return e.issue(ctx, &run, a, job.Attempt >= job.MaxAttempts)
+		// The contact read at entry serves this job's first attempt if
+		// it is recent; any other attempt reads the contact again.
+		entryRead := time.UnixMilli(job.Args.ContactReadAt)
+		fresh := job.Args.ContactReadAt != 0 && job.Attempt == 1 && time.Since(entryRead) < contactFresh
+		return e.issue(ctx, &run, a, fresh, job.Attempt >= job.MaxAttempts)
 	})
 	if !ran && err == nil {
 		// Another job is working on this run (an earlier job still
@@ -56,31 +60,49 @@ func (w *issueWorker) Work(ctx context.Context, job *river.Job[issueArgs]) error
 	return err
 }
 
-// issue carries a run as far as it can go: the credential is rendered
-// (credentialFor), then the step table (next, steps.go) says which
-// Certifier call comes next until the run's outcome is known.
-func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automation, lastAttempt bool) error {
-	mapping, err := autocred.ParseMapping(a.Action)
-	if err != nil {
-		return e.finish(ctx, run, autocred.RunFailed, "The automation's mapping is invalid: "+autocred.ErrorMessage(err)+" Edit the automation, then retry this run.")
-	}
-	contact, err := e.contactWithFields(ctx, run, a, mapping)
-	if err != nil {
-		return e.upstreamFailed(ctx, run, a, err, lastAttempt)
-	}
-	if contact == nil {
-		return e.finish(ctx, run, autocred.RunSkipped, "Skipped: the contact was deleted from ActiveCampaign before its credential was issued.")
-	}
-	nc, v := credentialFor(*contact, a, mapping, time.Now().UTC())
-	run.Email = nc.Recipient.Email
-	if v != nil {
-		return e.finish(ctx, run, v.status, v.message)
+// issue carries a run as far as it can go: until the run holds a
+// credential, the contact is read as ActiveCampaign has it now
+// (contactNow) and the credential rendered from it (credentialFor); then
+// the step table (next, steps.go) says which Certifier call comes next
+// until the run's outcome is known. entryFresh: the contact in the run was
+// read at entry moments ago and serves as this attempt's read.
+//
+// A run that holds a credential renders nothing: what it was made from is
+// sent already, and its remaining steps (issue, send) need only its id.
+func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automation, entryFresh, lastAttempt bool) error {
+	var nc certifier.NewCredential
+	var p progress
+	if run.CredentialID == "" {
+		mapping, err := autocred.ParseMapping(a.Action)
+		if err != nil {
+			return e.finish(ctx, run, autocred.RunFailed, "The automation's mapping is invalid: "+autocred.ErrorMessage(err)+" Edit the automation, then retry this run.")
+		}
+		contact, err := e.contactNow(ctx, run, a, mapping, entryFresh)
+		if err != nil {
+			return e.upstreamFailed(ctx, run, a, err, lastAttempt)
+		}
+		if contact == nil {
+			return e.finish(ctx, run, autocred.RunSkipped, "Skipped: the contact was deleted from ActiveCampaign before its credential was issued.")
+		}
+		var notes []string
+		var v *verdict
+		nc, notes, v = credentialFor(*contact, a, mapping, time.Now().UTC())
+		if run.Step == autocred.StepCreate {
+			// A create of unknown outcome went to the address the run
+			// holds: that is the one to search for, even if the contact's
+			// email has changed since.
+			p.lostTo = run.Email
+		}
+		e.noteContact(ctx, run, *contact, mapping, notes)
+		run.Email = nc.Recipient.Email
+		if v != nil {
+			return e.finish(ctx, run, v.status, v.message)
+		}
 	}
 	cert, err := e.clients.Certifier(ctx, e.store, a.Action.ConnectionID)
 	if err != nil {
 		return err
 	}
-	var p progress
 	for {
 		p.step, p.credID = run.Step, run.CredentialID
 		d := next(p, a.Action)
@@ -101,7 +123,11 @@ func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automa
 func (e *Engine) take(ctx context.Context, cert *certifier.Client, run *autocred.Run, k stepKind, nc certifier.NewCredential, p *progress) error {
 	switch k {
 	case stepReconcile:
-		found, err := e.reconcile(ctx, cert, run, nc)
+		lost := nc
+		if p.lostTo != "" {
+			lost.Recipient.Email = p.lostTo
+		}
+		found, err := e.reconcile(ctx, cert, run, lost)
 		if err != nil {
 			return err
 		}
@@ -166,16 +192,45 @@ func (e *Engine) take(ctx context.Context, cert *certifier.Client, run *autocred
 	return nil
 }
 
-// contactWithFields returns the run's contact with the custom field values
-// the mapping uses, fetched now; nil when the contact no longer exists.
-func (e *Engine) contactWithFields(ctx context.Context, run *autocred.Run, a autocred.Automation, m autocred.Mapping) (*autocred.Contact, error) {
+// contactFresh is how recent the read of a new entry's contact must be
+// for its first attempt to use it instead of reading it again: the sync
+// read it, in bulk, moments before, and a second read would double the
+// requests of every entry. Any later attempt, and any retry, reads again.
+const contactFresh = time.Minute
+
+// contactNow returns the run's contact as ActiveCampaign has it now (name,
+// email, phone, and the custom field values the mapping uses); nil when
+// the contact no longer exists. A retried run so uses the contact as the
+// user fixed it, not as it entered.
+//
+// The details come from activecampaign.Client.Contact, which gathers the
+// reads of the runs being issued at the same time (a bulk retry) into
+// GET /contacts?ids[]= calls of up to 100, at most one a second per
+// account; with entryFresh, the run's own contact (read at entry) serves.
+// Field values are per contact (GET /contacts/{id}/fieldValues: the API
+// has no bulk read of them), read only when the mapping uses them.
+func (e *Engine) contactNow(ctx context.Context, run *autocred.Run, a autocred.Automation, m autocred.Mapping, entryFresh bool) (*autocred.Contact, error) {
 	c := run.Contact
-	if len(m.Fields()) == 0 {
+	c.Fields = nil
+	if entryFresh && len(m.Fields()) == 0 {
 		return &c, nil
 	}
 	ac, err := e.clients.ActiveCampaign(ctx, e.store, a.Trigger.ConnectionID)
 	if err != nil {
 		return nil, err
+	}
+	if !entryFresh {
+		got, err := ac.Contact(ctx, activecampaign.ID(run.ContactID))
+		if errors.Is(err, activecampaign.ErrNotFound) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		c = autocred.Contact{ID: got.ID.String(), Email: got.Email, FirstName: got.FirstName, LastName: got.LastName, Phone: got.Phone}
+	}
+	if len(m.Fields()) == 0 {
+		return &c, nil
 	}
 	values, err := ac.ContactFields(ctx, activecampaign.ID(run.ContactID))
 	if errors.Is(err, activecampaign.ErrNotFound) {
@@ -184,11 +239,54 @@ func (e *Engine) contactWithFields(ctx context.Context, run *autocred.Run, a aut
 	if err != nil {
 		return nil, err
 	}
-	c.Fields = nil
 	for _, v := range values {
 		c.SetField(v.Field.Perstag, v.Field.Title, v.Field.Type, v.Value)
 	}
 	return &c, nil
+}
+
+// noteContact puts the contact a credential is rendered from on the run, so
+// that the run records what it sent (saved with its next step or
+// outcome), and logs what changed since the run last read it and what
+// cleaning removed (each such line once).
+func (e *Engine) noteContact(ctx context.Context, run *autocred.Run, c autocred.Contact, m autocred.Mapping, notes []string) {
+	var changed []string
+	for _, f := range []struct{ what, was, now string }{
+		{"email", run.Contact.Email, c.Email},
+		{"first name", run.Contact.FirstName, c.FirstName},
+		{"last name", run.Contact.LastName, c.LastName},
+	} {
+		if f.was != f.now {
+			changed = append(changed, fmt.Sprintf("%s %q (was %q)", f.what, f.now, f.was))
+		}
+	}
+	if len(changed) > 0 {
+		notes = append([]string{"Read the contact again from ActiveCampaign: its " + strings.Join(changed, ", ") + "."}, notes...)
+	}
+	// Keep only the field values the mapping uses: they are what was sent.
+	used := c.Fields
+	c.Fields = nil
+	for _, name := range m.Fields() {
+		if v, ok := used[strings.ToLower(name)]; ok {
+			if c.Fields == nil {
+				c.Fields = map[string]string{}
+			}
+			c.Fields[strings.ToLower(name)] = v
+		}
+	}
+	run.Contact = c
+	if len(notes) == 0 {
+		return
+	}
+	events, err := e.store.RunEvents(ctx, run.ID)
+	if err != nil {
+		e.log.Error("reading run events", "run", run.ID, "err", err)
+	}
+	for _, n := range notes {
+		if !slices.ContainsFunc(events, func(ev autocred.RunEvent) bool { return ev.Message == n }) {
+			e.event(ctx, run, n)
+		}
+	}
 }
 
 // reconcileMargin is how much earlier than the lost attempt's start a

@@ -53,6 +53,11 @@ func (syncArgs) InsertOpts() river.InsertOpts {
 // its lease instead, and a job for a run that is already final does nothing.
 type issueArgs struct {
 	RunID int64 `json:"run_id"`
+	// ContactReadAt (Unix milliseconds) is when the run's contact was
+	// read, for the job a new entry enqueues (the sync read it, in bulk,
+	// to make the run); zero for every other job (a retry, a resume),
+	// whose attempts read it again (see contactNow).
+	ContactReadAt int64 `json:"contact_read_at,omitempty"`
 }
 
 func (issueArgs) Kind() string { return "issue" }

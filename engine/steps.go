@@ -53,6 +53,10 @@ type progress struct {
 	// mark is what the run knew before the step being taken began its
 	// call; nil for a step that changes nothing.
 	mark *stepMark
+	// lostTo is the recipient email a create of unknown outcome was sent
+	// to, which the reconcile searches for; the contact's email may have
+	// changed since.
+	lostTo string
 }
 
 // decision is the next step, and for stepFinish the run's outcome.

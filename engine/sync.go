@@ -440,6 +440,7 @@ func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []a
 		for i, id := range part {
 			ask[i] = activecampaign.ID(id)
 		}
+		readAt := time.Now()
 		details, err := ac.Contacts(ctx, ask)
 		if err != nil {
 			return fmt.Errorf("reading details of entering contacts: %w", err)
@@ -480,7 +481,7 @@ func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []a
 					if err := e.store.InsertRun(ctx, tx, &run); err != nil {
 						return err
 					}
-					if err := e.insertIssueTx(ctx, tx, run.ID); err != nil {
+					if err := e.insertIssueArgsTx(ctx, tx, issueArgs{RunID: run.ID, ContactReadAt: readAt.UnixMilli()}); err != nil {
 						return err
 					}
 					newly = append(newly, c)

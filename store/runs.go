@@ -62,13 +62,17 @@ func (db *DB) Run(ctx context.Context, id int64) (autocred.Run, error) {
 }
 
 // SaveRun writes a run's progress: status, credential, attempts, error and
-// step. It is called before and after every Certifier call, so that a crash
+// step, and the email and contact its credential is made from. It is called before and after every Certifier call, so that a crash
 // at any point leaves a record of what may have happened.
 func (db *DB) SaveRun(ctx context.Context, r *autocred.Run) error {
+	contact, err := json.Marshal(r.Contact)
+	if err != nil {
+		return fmt.Errorf("saving run %d: %w", r.ID, err)
+	}
 	r.UpdatedAt = db.now().UTC()
-	_, err := db.pool().ExecContext(ctx, `UPDATE runs SET email = ?, status = ?, credential_id = ?, public_link = ?, attempts = ?,
+	_, err = db.pool().ExecContext(ctx, `UPDATE runs SET email = ?, contact = ?, status = ?, credential_id = ?, public_link = ?, attempts = ?,
 		last_error = ?, step = ?, step_started_at = ?, updated_at = ? WHERE id = ?`,
-		r.Email, r.Status, r.CredentialID, r.PublicLink, r.Attempts, r.LastError, r.Step, ms(r.StepStartedAt), ms(r.UpdatedAt), r.ID)
+		r.Email, string(contact), r.Status, r.CredentialID, r.PublicLink, r.Attempts, r.LastError, r.Step, ms(r.StepStartedAt), ms(r.UpdatedAt), r.ID)
 	if err != nil {
 		return fmt.Errorf("saving run %d: %w", r.ID, err)
 	}

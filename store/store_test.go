@@ -356,3 +356,29 @@ func TestRebind(t *testing.T) {
 		}
 	}
 }
+
+// TestSaveRunKeepsTheContactSent: a run records the contact its credential
+// was made from, as the attempt that read it again left it.
+func TestSaveRunKeepsTheContactSent(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		a := fixture(t, db)
+		ctx := context.Background()
+		r := autocred.Run{AutomationID: a.ID, ContactID: 1, Entry: 1, Email: "ana@example",
+			Contact: autocred.Contact{ID: "1", Email: "ana@example", FirstName: "Ana"}}
+		if err := db.Tx(ctx, func(tx *sql.Tx) error { return db.InsertRun(ctx, tx, &r) }); err != nil {
+			t.Fatal(err)
+		}
+		r.Email = "ana@example.com"
+		r.Contact = autocred.Contact{ID: "1", Email: "ana@example.com", FirstName: "Ana", LastName: "Lee", Fields: map[string]string{"course": "Go 101"}}
+		if err := db.SaveRun(ctx, &r); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.Run(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Email != "ana@example.com" || got.Contact.Email != "ana@example.com" || got.Contact.LastName != "Lee" || got.Contact.Fields["course"] != "Go 101" {
+			t.Errorf("run as read back: email %q, contact %+v", got.Email, got.Contact)
+		}
+	})
+}
