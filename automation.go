@@ -103,6 +103,14 @@ func (m Mapping) Fields() []string {
 	return out
 }
 
+// The inputs of an action, by the names errors give them.
+const (
+	InputRecipientName  = "action.recipient_name"
+	InputRecipientEmail = "action.recipient_email"
+	InputIssueDate      = "action.issue_date"
+	InputExpiryDate     = "action.expiry_date"
+)
+
 // inputKind is what an input must give for a run to send it.
 type inputKind int
 
@@ -128,10 +136,10 @@ type Input struct {
 // tag.
 func (m Mapping) Inputs() []Input {
 	out := []Input{
-		{Field: "action.recipient_name", Template: m.RecipientName, kind: inputName},
-		{Field: "action.recipient_email", Template: m.RecipientEmail, kind: inputEmail},
-		{Field: "action.issue_date", Template: m.IssueDate, kind: inputDate},
-		{Field: "action.expiry_date", Template: m.ExpiryDate, kind: inputDate},
+		{Field: InputRecipientName, Template: m.RecipientName, kind: inputName},
+		{Field: InputRecipientEmail, Template: m.RecipientEmail, kind: inputEmail},
+		{Field: InputIssueDate, Template: m.IssueDate, kind: inputDate},
+		{Field: InputExpiryDate, Template: m.ExpiryDate, kind: inputDate},
 	}
 	for _, tag := range slices.Sorted(maps.Keys(m.CustomAttributes)) {
 		out = append(out, Input{Field: attributePrefix + tag, Template: m.CustomAttributes[tag]})
@@ -147,10 +155,10 @@ const maxCustomAttributes = 50
 // actionInputs lists an action's inputs, unparsed, in the form's order.
 func actionInputs(a Action) []Input {
 	out := []Input{
-		{Field: "action.recipient_name", Template: Template{src: a.RecipientName}, kind: inputName},
-		{Field: "action.recipient_email", Template: Template{src: a.RecipientEmail}, kind: inputEmail},
-		{Field: "action.issue_date", Template: Template{src: a.IssueDate}, kind: inputDate},
-		{Field: "action.expiry_date", Template: Template{src: a.ExpiryDate}, kind: inputDate},
+		{Field: InputRecipientName, Template: Template{src: a.RecipientName}, kind: inputName},
+		{Field: InputRecipientEmail, Template: Template{src: a.RecipientEmail}, kind: inputEmail},
+		{Field: InputIssueDate, Template: Template{src: a.IssueDate}, kind: inputDate},
+		{Field: InputExpiryDate, Template: Template{src: a.ExpiryDate}, kind: inputDate},
 	}
 	for _, tag := range slices.Sorted(maps.Keys(a.CustomAttributes)) {
 		out = append(out, Input{Field: attributePrefix + tag, Template: Template{src: a.CustomAttributes[tag]}})
@@ -275,15 +283,36 @@ func (in Input) CheckFields(defs []FieldDef) (warning string, err error) {
 	return in.Template.checkFieldType(in.Field, defs)
 }
 
-// Value is what a run would send for one input, or why it would not.
+// Value is what a run would send for one input, or why it would not. It
+// is the one rendering of an input: the engine builds the credential from
+// it and the preview shows it, so that the preview tells the truth.
 type Value struct {
 	Field string `json:"field"`
-	// Value is the input rendered for the contact, as sent: trimmed for
-	// the recipient and the dates; an empty custom attribute is not sent.
+	// Value is the input rendered for the contact, as sent: cleaned of
+	// hidden and control characters (clean.go) and trimmed; an empty
+	// custom attribute is not sent.
 	Value string `json:"value"`
+	// Notes say what was removed from the value, one sentence each, for
+	// the run's log ("Removed a zero width space (U+200B) at the end of
+	// the email. …").
+	Notes []string `json:"notes,omitempty"`
 	// Problem says why a run would be skipped or would fail with this
-	// value, in the words of the run's log; "" when it would be sent.
+	// value, as the preview puts it; "" when it would be sent.
 	Problem string `json:"problem,omitempty"`
+	// Stops is the outcome a run gets from this value, RunSkipped or
+	// RunFailed; "" when the value is sent. Reason is the run's message
+	// for it: what is wrong and what to fix.
+	Stops  RunStatus `json:"-"`
+	Reason string    `json:"-"`
+}
+
+// Tag is a custom attribute input's attribute tag ("custom.course");
+// empty for the other inputs.
+func (in Input) Tag() string {
+	if in.kind != inputText {
+		return ""
+	}
+	return strings.TrimPrefix(in.Field, attributePrefix)
 }
 
 // Value renders the input for one contact as a run does and says what a
@@ -294,27 +323,59 @@ func (in Input) Value(d RenderData) Value {
 	v := Value{Field: in.Field}
 	if in.Err != nil {
 		v.Problem = ErrorMessage(in.Err)
+		v.Stops, v.Reason = RunFailed, "The automation's mapping is invalid: "+v.Problem+" Edit the automation, then retry this run."
 		return v
 	}
-	v.Value = in.Template.Render(d)
+	raw := in.Template.Render(d)
+	var removed []Removal
 	switch in.kind {
 	case inputName:
-		v.Value = strings.TrimSpace(v.Value)
+		v.Value, removed = CleanName(raw)
 		if v.Value == "" {
 			v.Problem = "Gives an empty name for this contact: the run would be skipped."
+			v.Stops, v.Reason = RunSkipped, "Skipped: the recipient name mapping gives an empty name for this contact."
+			if len(removed) > 0 {
+				v.Reason = "Skipped: the recipient name mapping gives an empty name for this contact once hidden and control characters are removed (" + ListRemovals(removed) + ")."
+			}
+			v.Reason += " Fill the contact's name in ActiveCampaign, or change the mapping, then retry this run."
+			return v
 		}
+		v.note(DescribeRemovals("the recipient name", removed))
 	case inputEmail:
-		v.Value = strings.TrimSpace(v.Value)
-		if err := CheckEmail(v.Value); err != nil {
+		email, removed, err := CleanEmail(raw)
+		if err != nil {
+			v.Value = strings.TrimSpace(raw)
 			v.Problem = "This contact would be skipped: " + err.Error() + "."
+			v.Stops, v.Reason = RunSkipped, "Skipped: "+err.Error()+". Fix the contact's email in ActiveCampaign, then retry this run."
+			return v
+		}
+		v.Value = email
+		if n := DescribeRemovals("the email", slices.DeleteFunc(removed, func(r Removal) bool { return !r.Hidden() })); n != "" {
+			v.note(n + " The credential goes to " + email + ".")
 		}
 	case inputDate:
-		v.Value = strings.TrimSpace(v.Value)
+		v.Value, removed = CleanText(raw)
+		v.note(DescribeRemovals("the "+dateLabel(in.Field), removed))
 		if v.Value != "" && !IsDate(v.Value) {
 			v.Problem = fmt.Sprintf("Gives %q for this contact, and Certifier takes only YYYY-MM-DD dates: the run would fail.", v.Value)
+			v.Stops, v.Reason = RunFailed, fmt.Sprintf("The %s mapping gives %q for this contact, and Certifier takes only YYYY-MM-DD dates. Fix the contact's field or the mapping, then retry this run.", dateLabel(in.Field), v.Value)
 		}
+	default:
+		v.Value, removed = CleanText(raw)
+		v.note(DescribeRemovals("the attribute "+in.Tag(), removed))
 	}
 	return v
+}
+
+func (v *Value) note(n string) {
+	if n != "" {
+		v.Notes = append(v.Notes, n)
+	}
+}
+
+// dateLabel names a date input in a sentence: "issue date".
+func dateLabel(field string) string {
+	return strings.ReplaceAll(strings.TrimPrefix(field, "action."), "_", " ")
 }
 
 // Validate checks an automation before it is saved. It does not call the

@@ -24,6 +24,9 @@ type PreviewField struct {
 	// Warning is what to know about an input that is allowed: a text
 	// field mapped to a date may not hold one.
 	Warning string `json:"warning,omitempty"`
+	// Cleaned says what a run removes from this contact's value (hidden
+	// and control characters, clean.go), as its log would.
+	Cleaned string `json:"cleaned,omitempty"`
 }
 
 // PreviewResult is a mapping rendered for one contact, a member of the
@@ -146,7 +149,7 @@ func (s *Service) Preview(ctx context.Context, connID int64, segmentID string, a
 			continue
 		}
 		v := in.Value(data)
-		f.Value, f.Error = v.Value, v.Problem
+		f.Value, f.Error, f.Cleaned = v.Value, v.Problem, strings.Join(v.Notes, " ")
 	}
 	return res, nil
 }

@@ -120,6 +120,7 @@ func TestPreviewTellsTheTruth(t *testing.T) {
 		{Email: "grace@example.com", FirstName: "Grace", LastName: "Hopper", Tags: []string{"done"},
 			Fields: map[string]string{"COURSES": "||Go Basics||", "EXPIRES_AT": "2027-06-01T12:00:00-05:00", "EXPIRES_TEXT": "next year"}},
 		{Email: "alan@example.com", FirstName: "Alan", LastName: "Turing", Fields: map[string]string{"COURSES": "||Go Advanced||"}},
+		{Email: "zoe.ng@example.com\u200b", FirstName: "Zoe", LastName: "Ng\u202e", Tags: []string{"done"}},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +137,7 @@ func TestPreviewTellsTheTruth(t *testing.T) {
 		ExpiryDate: "{{contact.fields.EXPIRES_AT}}", TimeZone: "America/Chicago",
 		CustomAttributes: map[string]string{"custom.courses": "{{contact.fields.COURSES}}", "custom.missing": "{{contact.fields.NO_SUCH_FIELD}}"},
 	}
-	type want struct{ value, err, warning string }
+	type want struct{ value, err, warning, cleaned string }
 	tests := []struct {
 		name    string
 		change  func(a *autocred.Action)
@@ -170,6 +171,11 @@ func TestPreviewTellsTheTruth(t *testing.T) {
 			fields: map[string]want{"action.time_zone": {err: "IANA name"}, "action.expiry_date": {value: "2027-01-20"}}},
 		{name: "not a member", pick: "alan@example.com", contact: "alan@example.com", note: "not in the segment", zone: "America/Chicago",
 			fields: map[string]want{"action.custom_attributes.custom.courses": {value: "Go Advanced"}}},
+		{name: "hidden characters are cleaned as a run cleans them", pick: "Zoe Ng", contact: "zoe.ng@example.com\u200b", zone: "America/Chicago",
+			fields: map[string]want{
+				"action.recipient_email": {value: "zoe.ng@example.com", cleaned: "zero width space (U+200B) at the end of the email"},
+				"action.recipient_name":  {value: "Zoe Ng", cleaned: "(U+202E)"},
+			}},
 		{name: "nobody matches", pick: "nobody@example.com", note: "No contact", zone: "America/Chicago",
 			fields: map[string]want{"action.custom_attributes.custom.missing": {err: "names no custom field"}}},
 	}
@@ -197,8 +203,9 @@ func TestPreviewTellsTheTruth(t *testing.T) {
 					continue
 				}
 				if f.Value != w.value || (w.err == "") != (f.Error == "") || !strings.Contains(f.Error, w.err) ||
-					(w.warning == "") != (f.Warning == "") || !strings.Contains(f.Warning, w.warning) {
-					t.Errorf("%s: %+v; want value %q, error with %q, warning with %q", field, f, w.value, w.err, w.warning)
+					(w.warning == "") != (f.Warning == "") || !strings.Contains(f.Warning, w.warning) ||
+					(w.cleaned == "") != (f.Cleaned == "") || !strings.Contains(f.Cleaned, w.cleaned) {
+					t.Errorf("%s: %+v; want value %q, error with %q, warning with %q, cleaned with %q", field, f, w.value, w.err, w.warning, w.cleaned)
 				}
 			}
 		})

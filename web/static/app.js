@@ -205,7 +205,7 @@
         (p.fields || []).forEach(function (f) {
           var el = form.querySelector("[data-preview-for='" + f.field + "']");
           if (!el) return;
-          var warn = f.warning ? " (" + f.warning + ")" : "";
+          var warn = (f.warning ? " (" + f.warning + ")" : "") + (f.cleaned ? " " + f.cleaned : "");
           if (f.error) {
             el.textContent = (f.value !== "" ? "→ " + f.value + ": " : "") + f.error + warn;
             el.className = "preview bad";
