@@ -49,7 +49,10 @@ func TestCircuitAllow(t *testing.T) {
 }
 
 func TestCircuitRecord(t *testing.T) {
-	probed := func(c Circuit) Circuit { c.ProbeHolder, c.ProbeUntil, c.Probes = "job-1", t0.Add(2*time.Minute), 1; return c }
+	probed := func(c Circuit) Circuit {
+		c.ProbeHolder, c.ProbeUntil, c.Probes = "job-1", t0.Add(2*time.Minute), 1
+		return c
+	}
 	now := t0.Add(time.Minute)
 	tests := []struct {
 		name    string
