@@ -334,6 +334,9 @@ func certMessage(err error) string {
 // mark is what the run knew before the failed call's step began; nil when
 // the call was not a step's (a search, a read).
 func (e *Engine) certifierFailed(ctx context.Context, run *autocred.Run, a autocred.Automation, err error, lastAttempt bool, mark *stepMark) error {
+	if wait, ok := e.circuitWait(ctx, a.Action.ConnectionID, err); ok {
+		return e.waitCircuit(ctx, run, mark, wait) // not called, or refused for the whole workspace: not an attempt
+	}
 	if te, ok := throttled(err); ok || errors.Is(err, certifier.ErrRateLimited) {
 		// Not processed, so not an attempt, and the run knows what it
 		// knew before the call: a create answered 429 made nothing, a
