@@ -1,6 +1,10 @@
 package autocred
 
-import "time"
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
 
 // CircuitReason is why a Certifier connection's circuit is open.
 type CircuitReason string
@@ -220,4 +224,56 @@ func minTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// Notice says in words what an open circuit means and what to do, with
+// how many runs wait on it (waiting < 0 leaves the count out); "" when the
+// circuit is closed. Times are told as the UI tells them (UTC).
+func (c Circuit) Notice(waiting int) string {
+	if !c.Open {
+		return ""
+	}
+	count := ""
+	switch {
+	case waiting == 1:
+		count = "; 1 run waiting"
+	case waiting >= 0:
+		count = "; " + thousands(waiting) + " runs waiting"
+	}
+	next := c.NextProbe.UTC().Format(noticeTime)
+	switch c.Reason {
+	case CircuitPlan:
+		return fmt.Sprintf("Certifier says the workspace's plan does not include issuing credentials (402: %s): upgrade the plan in Certifier. autocred tries again every %s and issues the waiting runs by itself%s; next try at %s.",
+			c.Message, everyInWords(c.Interval), count, next)
+	case CircuitVersion:
+		return fmt.Sprintf("Certifier no longer accepts the API version autocred uses (%s): update autocred. autocred tries again every %s and issues the waiting runs by itself%s; next try at %s.",
+			c.Message, everyInWords(c.Interval), count, next)
+	}
+	return fmt.Sprintf("Certifier has been failing since %s (%s)%s; next try at %s. autocred waits without calling it, then one call tests it, and the runs continue by themselves once it answers.",
+		c.FailingSince.UTC().Format(noticeTime), c.Message, count, next)
+}
+
+// noticeTime is how the UI tells a moment.
+const noticeTime = "2006-01-02 15:04:05 UTC"
+
+// everyInWords tells a probe interval: "5 minutes", "30 seconds".
+func everyInWords(d time.Duration) string {
+	switch {
+	case d >= 2*time.Minute:
+		return fmt.Sprintf("%d minutes", int(d.Round(time.Minute)/time.Minute))
+	case d == time.Minute:
+		return "minute"
+	case d >= time.Second:
+		return fmt.Sprintf("%d seconds", int(d.Round(time.Second)/time.Second))
+	}
+	return d.String()
+}
+
+// thousands writes n with a comma every three digits: 1,000.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

@@ -132,3 +132,33 @@ func TestDefaultCircuitPolicy(t *testing.T) {
 		t.Errorf("a short first probe rechecks every %s, want a quarter of it", p.Recheck)
 	}
 }
+
+func TestCircuitNotice(t *testing.T) {
+	outage := openCircuit(CircuitOutage, 5*time.Minute)
+	outage.Message = "certifier POST /credentials/create-issue-send: 500 internal_server_error: There was a problem on Certifier's end"
+	plan := openCircuit(CircuitPlan, 5*time.Minute)
+	plan.Message = "This feature requires a premium plan"
+	version := openCircuit(CircuitVersion, 5*time.Minute)
+	version.Message = `autocred sends Certifier-Version 2022-10-26; Certifier answered: Certifier-Version "2022-10-26" is not a recognised version`
+	tests := []struct {
+		c       Circuit
+		waiting int
+		want    string
+	}{
+		{Circuit{Failures: 2}, 10, ""},
+		{outage, 1000, "Certifier has been failing since 2026-05-01 14:02:00 UTC (" + outage.Message + "); 1,000 runs waiting; next try at 2026-05-01 14:07:00 UTC. autocred waits without calling it, then one call tests it, and the runs continue by themselves once it answers."},
+		{outage, -1, "Certifier has been failing since 2026-05-01 14:02:00 UTC (" + outage.Message + "); next try at 2026-05-01 14:07:00 UTC. autocred waits without calling it, then one call tests it, and the runs continue by themselves once it answers."},
+		{plan, 1, "Certifier says the workspace's plan does not include issuing credentials (402: This feature requires a premium plan): upgrade the plan in Certifier. autocred tries again every 5 minutes and issues the waiting runs by itself; 1 run waiting; next try at 2026-05-01 14:07:00 UTC."},
+		{version, 0, "Certifier no longer accepts the API version autocred uses (" + version.Message + "): update autocred. autocred tries again every 5 minutes and issues the waiting runs by itself; 0 runs waiting; next try at 2026-05-01 14:07:00 UTC."},
+	}
+	for _, tt := range tests {
+		if got := tt.c.Notice(tt.waiting); got != tt.want {
+			t.Errorf("Notice(%d) =\n%s\nwant\n%s", tt.waiting, got, tt.want)
+		}
+	}
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
