@@ -182,3 +182,106 @@ func metricSum(lines string) int64 {
 	}
 	return int64(sum)
 }
+
+// certifierNotice is the notice the connections API gives the Certifier
+// connection.
+func (w *world) certifierNotice(id int64) string {
+	w.t.Helper()
+	var list struct {
+		Connections []struct {
+			ID     int64  `json:"id"`
+			Notice string `json:"notice"`
+		} `json:"connections"`
+	}
+	w.mustCall("GET", "/api/v1/connections", nil, &list, 200)
+	for _, c := range list.Connections {
+		if c.ID == id {
+			return c.Notice
+		}
+	}
+	return ""
+}
+
+// TestAccountLevelRefusalsWait: Certifier refuses every credential for a
+// reason that concerns the workspace, not the credential: its plan lacks
+// issuing (402 payment_required), or it no longer accepts the API version
+// autocred sends (400 invalid_version). The runs wait instead of failing
+// one by one with "fix the mapping"; the connection and the automation say
+// once, in words, what to do; one call per probe interval tests it; and
+// once the workspace is fixed every run is issued, by itself.
+func TestAccountLevelRefusalsWait(t *testing.T) {
+	const n = 20
+	for _, tc := range []struct {
+		name     string
+		refuse   func(w *world, on bool)
+		status   string // the refusal's HTTP status, as the sandbox counts it
+		reason   string
+		notice   string
+	}{
+		{"plan lacks issuing (402)", func(w *world, on bool) { must(w.t, w.cert.SetPaymentRequired(workspace, on)) }, "402", "plan",
+			"Certifier says the workspace's plan does not include issuing credentials (402: "},
+		{"API version refused (invalid_version)", func(w *world, on bool) {
+			var retired []string
+			if on {
+				retired = []string{"2022-10-26"}
+			}
+			must(w.t, w.cert.SetRetiredVersions(retired))
+		}, "400", "version", "Certifier no longer accepts the API version autocred uses (autocred sends Certifier-Version 2022-10-26"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t, worldOptions{args: circuitArgs})
+			acConn, certConn := w.connect()
+			a := w.automation(acConn, certConn, w.segment("Refused", "refused"), w.group("Refused course"), nil)
+
+			tc.refuse(w, true)
+			before := w.cert.Gate().Stats().ByStatus[tc.status]
+			w.pendingRuns(a.ID, "refused", n)
+			w.waitFor("the automation to say why its runs wait", time.Minute, func() bool {
+				c := w.automationCircuit(a.ID).CertifierCircuit
+				return c != nil && c.Reason == tc.reason
+			})
+			time.Sleep(5 * time.Second) // two more probe intervals
+			ac := w.automationCircuit(a.ID)
+			notice := w.certifierNotice(certConn)
+			pages := w.uiPages(fmt.Sprintf("/automations/%d", a.ID), "/connections")
+			refused := w.cert.Gate().Stats().ByStatus[tc.status] - before
+			probes := metricSum(w.metric("autocred_certifier_circuit_probes_total"))
+			runs := w.runs(a.ID, "")
+			tc.refuse(w, false)
+			t.Logf("%d refusals for %d runs (%d probes); runs: %v; notice: %s", refused, n, probes, statusCounts(runs), notice)
+
+			if ac.Runs["pending"] != n {
+				t.Errorf("runs %v while the workspace is refused, want all %d pending (waiting, not failed)", ac.Runs, n)
+			}
+			for _, r := range runs {
+				if strings.Contains(r.Error, "Fix the mapping") {
+					t.Errorf("run %d tells the user to fix the mapping: %s", r.ID, r.Error)
+				}
+			}
+			if !strings.HasPrefix(notice, tc.notice) || !strings.Contains(notice, "issues the waiting runs by itself") || !strings.Contains(notice, "20 runs waiting") {
+				t.Errorf("the connection's notice %q; want it to start %q and say the runs wait", notice, tc.notice)
+			}
+			if c := ac.CertifierCircuit; c == nil || c.Notice != notice {
+				t.Errorf("the automation's notice differs from the connection's: %+v", c)
+			}
+			for path, page := range pages {
+				if !strings.Contains(page, tc.notice) {
+					t.Errorf("%s does not say why the runs wait:\n%s", path, page)
+				}
+			}
+			// The first refusals come from every job in flight at once;
+			// then one call per probe.
+			if limit := int64(issueWorkers) + probes + 2; refused > limit {
+				t.Errorf("Certifier refused %d calls for %d runs; want at most %d (%d in flight, %d probes)", refused, n, limit, issueWorkers, probes)
+			}
+
+			w.waitFor("every run to be issued once the workspace is fixed", time.Minute, func() bool {
+				return w.automationCircuit(a.ID).Runs["issued"] == n
+			})
+			w.exactlyOnce(a.ID, n)
+			if notice := w.certifierNotice(certConn); notice != "" {
+				t.Errorf("the connection still says %q", notice)
+			}
+		})
+	}
+}

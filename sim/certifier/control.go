@@ -28,6 +28,8 @@ func (s *Server) registerControl() {
 	s.mux.HandleFunc("GET "+controlPrefix+"/workspaces/{w}/credentials", s.controlCredentials)
 	s.mux.HandleFunc("GET "+controlPrefix+"/workspaces/{w}/outbox", s.controlOutbox)
 	s.mux.HandleFunc("POST "+controlPrefix+"/workspaces/{w}/seed", s.controlSeed)
+	s.mux.HandleFunc("POST "+controlPrefix+"/workspaces/{w}/payment-required", s.controlPaymentRequired)
+	s.mux.HandleFunc("POST "+controlPrefix+"/versions", s.controlRetiredVersions)
 	s.mux.HandleFunc("POST "+controlPrefix+"/reset", func(w http.ResponseWriter, r *http.Request) {
 		s.Reset()
 		w.WriteHeader(http.StatusNoContent)
