@@ -212,11 +212,11 @@ func (w *world) certifierNotice(id int64) string {
 func TestAccountLevelRefusalsWait(t *testing.T) {
 	const n = 20
 	for _, tc := range []struct {
-		name     string
-		refuse   func(w *world, on bool)
-		status   string // the refusal's HTTP status, as the sandbox counts it
-		reason   string
-		notice   string
+		name   string
+		refuse func(w *world, on bool)
+		status string // the refusal's HTTP status, as the sandbox counts it
+		reason string
+		notice string
 	}{
 		{"plan lacks issuing (402)", func(w *world, on bool) { must(w.t, w.cert.SetPaymentRequired(workspace, on)) }, "402", "plan",
 			"Certifier says the workspace's plan does not include issuing credentials (402: "},
