@@ -124,7 +124,7 @@ func TestCircuitRecord(t *testing.T) {
 
 func TestDefaultCircuitPolicy(t *testing.T) {
 	p := DefaultCircuitPolicy(CircuitPolicy{})
-	if p.Threshold != 5 || p.FirstProbe != 30*time.Second || p.MaxProbe != 5*time.Minute || p.AccountProbe != 5*time.Minute ||
+	if p.Threshold != 10 || p.FirstProbe != 30*time.Second || p.MaxProbe != 5*time.Minute || p.AccountProbe != 5*time.Minute ||
 		p.ProbeLease != time.Minute || p.Recheck != 5*time.Second {
 		t.Errorf("defaults %+v", p)
 	}
