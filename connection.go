@@ -34,8 +34,12 @@ type Connection struct {
 	SecretHint   string           `json:"secret_hint"`
 	Status       ConnectionStatus `json:"status"`
 	StatusReason string           `json:"status_reason,omitempty"`
-	CreatedAt    time.Time        `json:"created_at"`
-	UpdatedAt    time.Time        `json:"updated_at"`
+	// Notice is what its circuit says while open (see Circuit.Notice):
+	// Certifier failing, or refusing the workspace's plan or autocred's
+	// API version, and its runs waiting. Filled when listed, not stored.
+	Notice    string    `json:"notice,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Validate checks what can be checked without calling the service.

@@ -35,6 +35,21 @@ type Config struct {
 	HTTPClient *http.Client
 	Limiter    upstream.Limiter
 	Observer   upstream.Observer
+	// Breaker, when set, is asked before every call and told how each
+	// ended (see Breaker); nil: every call is made.
+	Breaker Breaker
+}
+
+// Breaker is a circuit breaker in front of one workspace's calls: every
+// call of a Client passes through it, so that it sees every outcome.
+type Breaker interface {
+	// Allow returns nil when the call may be made, or the error the call
+	// returns instead (it is not made).
+	Allow(ctx context.Context, endpoint string) error
+	// Done reports a call that was made, or tried: err is nil on success,
+	// otherwise what the call returns (an *Error, or the limiter's or the
+	// context's error when nothing was sent).
+	Done(ctx context.Context, endpoint string, err error)
 }
 
 // Client talks to one Certifier workspace. It is safe for concurrent use.
@@ -43,6 +58,7 @@ type Client struct {
 	token   string
 	version string
 	doer    *upstream.Doer
+	breaker Breaker
 }
 
 // New returns a Client.
@@ -64,6 +80,7 @@ func New(cfg Config) (*Client, error) {
 		token:   token,
 		version: version,
 		doer:    &upstream.Doer{System: "certifier", Client: cfg.HTTPClient, Limiter: cfg.Limiter, Observer: cfg.Observer},
+		breaker: cfg.Breaker,
 	}, nil
 }
 
@@ -86,7 +103,21 @@ func (c *Client) BaseURL() string { return c.base }
 // call sends one request and decodes a 2xx answer into out. A request that
 // changes something (anything but a read or a search) has an unknown
 // outcome when it gets no answer or a 5xx: the change may have been made.
+// The Breaker, if any, may refuse it first and is told how it ended.
 func (c *Client) call(ctx context.Context, method, endpoint, path string, query url.Values, body, out any) error {
+	if c.breaker == nil {
+		return c.send(ctx, method, endpoint, path, query, body, out)
+	}
+	if err := c.breaker.Allow(ctx, endpoint); err != nil {
+		return err
+	}
+	err := c.send(ctx, method, endpoint, path, query, body, out)
+	c.breaker.Done(ctx, endpoint, err)
+	return err
+}
+
+// send is call without the Breaker.
+func (c *Client) send(ctx context.Context, method, endpoint, path string, query url.Values, body, out any) error {
 	var payload []byte
 	if body != nil {
 		var err error

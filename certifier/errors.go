@@ -48,8 +48,16 @@ var (
 	// ErrValidation: Certifier refused the request's content. Sending it
 	// again will fail again; the message says what to fix.
 	ErrValidation = errors.New("certifier: request refused as invalid")
-	// ErrAuth: the token is wrong, revoked, or lacks access.
+	// ErrAuth: the token is wrong, revoked, or lacks access (401, 403).
 	ErrAuth = errors.New("certifier: access token refused")
+	// ErrPlan: 402 payment_required, "the feature needs a premium plan"
+	// (spec §5; the issue endpoint documents it). It concerns the
+	// workspace, not the request: every credential would get the same.
+	ErrPlan = errors.New("certifier: the workspace's plan does not allow this")
+	// ErrVersion: 400 missing_version or invalid_version, the
+	// Certifier-Version header absent or not recognised (spec §1, §5). It
+	// concerns every call autocred makes, not one request's content.
+	ErrVersion = errors.New("certifier: API version refused")
 	// ErrRateLimited: over the rate limit for longer than the client waits
 	// (see upstream.WithWaitLimit; errors.As finds the
 	// *upstream.ThrottledError that says until when). Nothing was processed.
@@ -83,9 +91,13 @@ func Refused(err error) bool {
 func (e *Error) Is(target error) bool {
 	switch target {
 	case ErrValidation:
-		return e.Status == http.StatusBadRequest || e.Status == http.StatusUnprocessableEntity
+		return (e.Status == http.StatusBadRequest || e.Status == http.StatusUnprocessableEntity) && !e.versionRefused()
 	case ErrAuth:
-		return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden || e.Status == http.StatusPaymentRequired
+		return e.Status == http.StatusUnauthorized || e.Status == http.StatusForbidden
+	case ErrPlan:
+		return e.Status == http.StatusPaymentRequired
+	case ErrVersion:
+		return e.versionRefused()
 	case ErrRateLimited:
 		return e.Status == http.StatusTooManyRequests
 	case ErrServer:
@@ -100,6 +112,11 @@ func (e *Error) Is(target error) bool {
 		return e.redirect
 	}
 	return false
+}
+
+// versionRefused: the 400 codes of the version header (spec §5 errors).
+func (e *Error) versionRefused() bool {
+	return e.Status == http.StatusBadRequest && (e.Code == "missing_version" || e.Code == "invalid_version")
 }
 
 // decodeError reads {"error":{"code","message"}}. Certifier's code and

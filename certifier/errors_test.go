@@ -1,6 +1,8 @@
 package certifier
 
 import (
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -41,6 +43,53 @@ func TestDecodeError(t *testing.T) {
 			}
 			if got := e.Error(); got != tt.err {
 				t.Errorf("Error() = %q\nwant      %q", got, tt.err)
+			}
+		})
+	}
+}
+
+// TestErrorKinds: each documented answer (spec §5) falls in the kind that
+// decides what autocred does, and in no other: 402 and the version codes
+// concern the workspace, not the credential, so they are neither ErrAuth
+// (which breaks the connection) nor ErrValidation (which fails the run).
+func TestErrorKinds(t *testing.T) {
+	kinds := []struct {
+		name string
+		err  error
+	}{
+		{"validation", ErrValidation}, {"auth", ErrAuth}, {"plan", ErrPlan}, {"version", ErrVersion},
+		{"rate limited", ErrRateLimited}, {"server", ErrServer}, {"not found", ErrNotFound}, {"conflict", ErrConflict},
+	}
+	tests := []struct {
+		status int
+		body   string
+		want   string // the one kind it is
+	}{
+		{400, `{"error":{"code":"validation_error","message":"issueDate must be YYYY-MM-DD"}}`, "validation"},
+		{400, `{"error":{"code":"invalid_json","message":"bad body"}}`, "validation"},
+		{422, `{"error":{"code":"validation_error","message":"bad email"}}`, "validation"},
+		{400, `{"error":{"code":"missing_version","message":"The Certifier-Version header is required"}}`, "version"},
+		{400, `{"error":{"code":"invalid_version","message":"Certifier-Version \"2022-10-26\" is not a recognised version"}}`, "version"},
+		{402, `{"error":{"code":"payment_required","message":"This feature requires a premium plan"}}`, "plan"},
+		{402, ``, "plan"},
+		{401, `{"error":{"code":"unauthorized","message":"bad token"}}`, "auth"},
+		{403, `{"error":{"code":"forbidden","message":"no"}}`, "auth"},
+		{404, `{"error":{"code":"not_found","message":"no such credential"}}`, "not found"},
+		{409, `{"error":{"code":"conflict","message":"not a draft"}}`, "conflict"},
+		{429, `{"error":{"code":"rate_limited","message":"You have exceeded the rate limit"}}`, "rate limited"},
+		{500, `{"error":{"code":"internal_server_error","message":"There was a problem on Certifier's end"}}`, "server"},
+		{503, `<html>down</html>`, "server"},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.status, " ", tt.want), func(t *testing.T) {
+			e := decodeError("POST /credentials/x/issue", tt.status, []byte(tt.body))
+			for _, k := range kinds {
+				if got := errors.Is(e, k.err); got != (k.name == tt.want) {
+					t.Errorf("%v: errors.Is(%s) = %v", e, k.name, got)
+				}
+			}
+			if tt.status < 500 && !Refused(e) {
+				t.Errorf("%v: a 4xx answer must count as refused (nothing changed)", e)
 			}
 		})
 	}

@@ -35,6 +35,7 @@ type Clients struct {
 	ACPollInterval time.Duration
 	publicBase     string
 	waitScale      float64
+	circuits       *Circuits
 
 	mu    sync.Mutex
 	ac    map[int64]cachedAC
@@ -70,6 +71,9 @@ type ClientsConfig struct {
 	// asks for. Tests only: 0.1 honours a "Retry-After: 30" in 3 s, so
 	// that a test of long waits stays short. 0 means 1.
 	RetryAfterScale float64
+	// Circuits, when set, puts every call of a stored Certifier
+	// connection behind the connection's circuit breaker (circuit.go).
+	Circuits *Circuits
 }
 
 // DefaultPublicBase is the digital wallet that shows Certifier credentials.
@@ -97,6 +101,7 @@ func NewClients(cfg ClientsConfig) *Clients {
 		crtLimits:      crtLimits,
 		ACPollInterval: cfg.ACPollInterval,
 		waitScale:      cfg.RetryAfterScale,
+		circuits:       cfg.Circuits,
 		publicBase:     strings.TrimSuffix(cmp.Or(cfg.PublicBase, DefaultPublicBase), "/"),
 		ac:             map[int64]cachedAC{}, certs: map[int64]cachedCert{},
 	}
@@ -130,11 +135,16 @@ func (c *Clients) NewActiveCampaign(apiURL, key string) (*activecampaign.Client,
 
 // NewCertifier builds a client for a URL and token not stored yet.
 func (c *Clients) NewCertifier(apiURL, token string) (*certifier.Client, error) {
+	return c.newCertifier(apiURL, token, nil)
+}
+
+func (c *Clients) newCertifier(apiURL, token string, breaker certifier.Breaker) (*certifier.Client, error) {
 	sum := sha256.Sum256([]byte(token))
 	return certifier.New(certifier.Config{
 		URL: apiURL, Token: token, HTTPClient: c.http, Observer: c.observer,
 		// A token belongs to one workspace: its budget is keyed by it.
 		Limiter: c.crtLimits.For(apiURL + "#" + hex.EncodeToString(sum[:8])),
+		Breaker: breaker,
 	})
 }
 
@@ -195,7 +205,11 @@ func (c *Clients) Certifier(ctx context.Context, st *store.DB, connID int64) (*c
 	if err != nil {
 		return nil, fmt.Errorf("connection %d: %w", connID, err)
 	}
-	client, err := c.NewCertifier(conn.APIURL, token)
+	var breaker certifier.Breaker
+	if c.circuits != nil {
+		breaker = c.circuits.breaker(connID)
+	}
+	client, err := c.newCertifier(conn.APIURL, token, breaker)
 	if err != nil {
 		return nil, fmt.Errorf("connection %d: %w", connID, err)
 	}

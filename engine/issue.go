@@ -433,6 +433,9 @@ func (e *Engine) stepFailed(ctx context.Context, run *autocred.Run, a autocred.A
 	if errors.As(err, &db) {
 		return db.err
 	}
+	if wait, ok := e.circuitWait(ctx, a.Action.ConnectionID, err); ok {
+		return e.waitCircuit(ctx, run, mark, wait) // not called, or refused for the whole workspace: not an attempt
+	}
 	if te, ok := throttled(err); ok || errors.Is(err, certifier.ErrRateLimited) {
 		// Not processed, so not an attempt, and the run knows what it
 		// knew before the call: a create answered 429 made nothing, a

@@ -22,7 +22,9 @@ func (e *Engine) withLease(ctx context.Context, key string, fn func(ctx context.
 	if err != nil || !ok {
 		return false, err
 	}
-	ctx, cancel := context.WithCancel(ctx)
+	// The holder is also who calls Certifier (see Circuits): a probe's
+	// later calls in the same work go through.
+	ctx, cancel := context.WithCancel(withCallHolder(ctx, holder))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -23,6 +23,9 @@ type AutomationView struct {
 	autocred.Automation
 	PollInterval string                     `json:"poll_interval,omitempty"`
 	Runs         map[autocred.RunStatus]int `json:"runs"`
+	// CertifierCircuit is set while the Certifier connection's circuit
+	// is open: its runs wait, and why.
+	CertifierCircuit *CircuitView `json:"certifier_circuit,omitempty"`
 }
 
 // CreateAutomation checks an automation against both accounts and saves it
@@ -192,6 +195,9 @@ func (s *Service) view(ctx context.Context, a autocred.Automation) (AutomationVi
 	if v.Action.TimeZone == "" {
 		// Saved before automations had a zone: runs take the server's.
 		v.Action.TimeZone = autocred.LocalTimeZone()
+	}
+	if v.CertifierCircuit, err = s.Circuit(ctx, a.Action.ConnectionID); err != nil {
+		return AutomationView{}, err
 	}
 	if a.PollInterval > 0 {
 		v.PollInterval = a.PollInterval.String()

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/activecampaign"
@@ -185,9 +186,52 @@ func isActiveCampaignHost(host string) bool {
 
 func isCertifierHost(host string) bool { return host == "api.certifier.io" }
 
-// Connections lists every connection.
+// Connections lists every connection, each Certifier one with what its
+// circuit says while it is open.
 func (s *Service) Connections(ctx context.Context) ([]autocred.Connection, error) {
-	return s.Store.Connections(ctx)
+	conns, err := s.Store.Connections(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range conns {
+		if c.App != autocred.AppCertifier {
+			continue
+		}
+		v, err := s.Circuit(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		if v != nil {
+			conns[i].Notice = v.Notice
+		}
+	}
+	return conns, nil
+}
+
+// CircuitView is an open circuit of a Certifier connection as users see
+// it: the facts, the runs it keeps waiting, and the notice in words.
+type CircuitView struct {
+	Reason       autocred.CircuitReason `json:"reason"`
+	FailingSince time.Time              `json:"failing_since"`
+	NextTry      time.Time              `json:"next_try"`
+	Message      string                 `json:"last_error"`
+	WaitingRuns  int                    `json:"waiting_runs"`
+	Notice       string                 `json:"notice"`
+}
+
+// Circuit returns the circuit of a Certifier connection while it is open;
+// nil while it is closed.
+func (s *Service) Circuit(ctx context.Context, connID int64) (*CircuitView, error) {
+	c, err := s.Store.Circuit(ctx, connID)
+	if err != nil || !c.Open {
+		return nil, err
+	}
+	n, err := s.Store.WaitingRuns(ctx, connID)
+	if err != nil {
+		return nil, err
+	}
+	return &CircuitView{Reason: c.Reason, FailingSince: c.FailingSince, NextTry: c.NextProbe, Message: c.Message,
+		WaitingRuns: n, Notice: c.Notice(n)}, nil
 }
 
 // DeleteConnection removes a connection no automation uses.

@@ -12,11 +12,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/api"
 	"github.com/autocred/autocred/engine"
 	"github.com/autocred/autocred/hooks"
@@ -40,6 +42,8 @@ type serveConfig struct {
 	webhookCheck          time.Duration
 	webhookSilence        time.Duration
 	webhookRenew          time.Duration
+	probeFirst, probeMax  time.Duration
+	probeAccount          time.Duration
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
@@ -54,6 +58,9 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.webhookCheck, "webhook-check-interval", time.Minute, "how often the webhooks are checked, and re-created if ActiveCampaign removed one")
 	fs.DurationVar(&c.webhookSilence, "webhook-silence", 2*time.Minute, "how long a webhook delivery may take, and how far apart two changes that polling found with no delivery must be, before the webhook counts as silent and is registered again")
 	fs.DurationVar(&c.webhookRenew, "webhook-renew-interval", time.Hour, "the least time between two re-registrations of a connection's silent webhook")
+	fs.DurationVar(&c.probeFirst, "certifier-probe-interval", 30*time.Second, "after repeated Certifier failures (5xx, no answer), how long its jobs wait before one call tests it again; doubled after each failed test")
+	fs.DurationVar(&c.probeMax, "certifier-probe-max", 5*time.Minute, "the longest wait between two tests of a failing Certifier")
+	fs.DurationVar(&c.probeAccount, "certifier-account-probe-interval", 5*time.Minute, "after Certifier refuses the workspace's plan (402) or autocred's API version, how often one call tests it again")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 }
@@ -145,7 +152,10 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 		n, _ := st.PendingRuns(context.Background())
 		return float64(n)
 	})
-	cc := engine.ClientsConfig{Box: box, Observer: m, ACPerSecond: rateOrOff(cfg.acRate), CertifierPerSecond: rateOrOff(cfg.certifierRate)}
+	circuits := engine.NewCircuits(st, autocred.CircuitPolicy{FirstProbe: cfg.probeFirst, MaxProbe: cfg.probeMax, AccountProbe: cfg.probeAccount}, m, log)
+	m.WatchCircuits(func() []metrics.CircuitState { return circuitStates(st) })
+	cc := engine.ClientsConfig{Box: box, Observer: m, ACPerSecond: rateOrOff(cfg.acRate), CertifierPerSecond: rateOrOff(cfg.certifierRate),
+		Circuits: circuits}
 	if st.IsPostgres() {
 		// Several nodes may serve this database: the accounts' budgets
 		// are kept in it, not in each process.
@@ -184,6 +194,33 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
 	return &app{store: st, engine: eng, service: svc, handler: mux, log: log}, nil
+}
+
+// circuitStates reads every Certifier connection's circuit, for the gauge.
+func circuitStates(st *store.DB) []metrics.CircuitState {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	conns, err := st.Connections(ctx)
+	if err != nil {
+		return nil
+	}
+	open, err := st.OpenCircuits(ctx)
+	if err != nil {
+		return nil
+	}
+	reasons := map[int64]autocred.CircuitReason{}
+	for _, c := range open {
+		reasons[c.ConnectionID] = c.Reason
+	}
+	var out []metrics.CircuitState
+	for _, c := range conns {
+		if c.App != autocred.AppCertifier {
+			continue
+		}
+		r, isOpen := reasons[c.ID]
+		out = append(out, metrics.CircuitState{Connection: strconv.FormatInt(c.ID, 10), Reason: string(r), Open: isOpen})
+	}
+	return out
 }
 
 // rateOrOff maps the flag's "0 means off" to the engine's "negative means off".

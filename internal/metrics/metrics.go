@@ -30,6 +30,12 @@ type Metrics struct {
 	// by reason: silent (still listed, not sending) or gone (deleted).
 	WebhookMissed   prometheus.Counter
 	WebhookRenewals *prometheus.CounterVec
+	// The Certifier circuits (engine/circuit.go): calls not made because
+	// a connection's circuit was open, probes made, and openings by
+	// reason (outage, plan, version).
+	CircuitRefused  prometheus.Counter
+	CircuitProbes   prometheus.Counter
+	CircuitOpenings *prometheus.CounterVec
 }
 
 // New registers the metrics, plus Go runtime and process collectors, on a
@@ -75,9 +81,19 @@ func New(queueDepth func() float64) *Metrics {
 		WebhookRenewals: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "autocred_webhook_renewals_total", Help: "Hint webhooks registered again, by reason: silent (listed but no longer sending) or gone (deleted on ActiveCampaign's side).",
 		}, []string{"reason"}),
+		CircuitRefused: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "autocred_certifier_circuit_refused_total", Help: "Certifier calls not made because the connection's circuit was open (the job waited instead).",
+		}),
+		CircuitProbes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "autocred_certifier_circuit_probes_total", Help: "Calls that tested an open Certifier circuit (one per probe time, across the nodes).",
+		}),
+		CircuitOpenings: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "autocred_certifier_circuit_openings_total", Help: "Certifier circuits opened, by reason: outage (5xx or no answer), plan (402), version (API version refused).",
+		}, []string{"reason"}),
 	}
 	reg.MustRegister(m.Syncs, m.AbsenceChecks, m.Entries, m.Exits, m.Credentials, m.APIRequests, m.APIDuration,
 		m.RateLimitWaits, m.RateLimitSecs, m.Hints, m.WebhookMissed, m.WebhookRenewals,
+		m.CircuitRefused, m.CircuitProbes, m.CircuitOpenings,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if queueDepth != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -101,4 +117,37 @@ func (m *Metrics) Request(system, endpoint string, status int, took time.Duratio
 func (m *Metrics) RateLimited(system string, wait time.Duration) {
 	m.RateLimitWaits.WithLabelValues(system).Inc()
 	m.RateLimitSecs.WithLabelValues(system).Add(wait.Seconds())
+}
+
+// CircuitState is one Certifier connection's circuit, for the gauge.
+type CircuitState struct {
+	Connection string // its id
+	Reason     string // "" when closed
+	Open       bool
+}
+
+// WatchCircuits exports autocred_certifier_circuit_open{connection,reason}
+// (1 while open, 0 while closed), read at every scrape. It is read from
+// the database, so every node reports the same.
+func (m *Metrics) WatchCircuits(read func() []CircuitState) {
+	m.Registry.MustRegister(&circuitCollector{read: read, desc: prometheus.NewDesc("autocred_certifier_circuit_open",
+		"1 while a Certifier connection's circuit is open (its runs wait without calling), by reason: outage, plan or version; 0 while closed.",
+		[]string{"connection", "reason"}, nil)})
+}
+
+type circuitCollector struct {
+	read func() []CircuitState
+	desc *prometheus.Desc
+}
+
+func (c *circuitCollector) Describe(ch chan<- *prometheus.Desc) { ch <- c.desc }
+
+func (c *circuitCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, s := range c.read() {
+		v := 0.0
+		if s.Open {
+			v = 1
+		}
+		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, v, s.Connection, s.Reason)
+	}
 }

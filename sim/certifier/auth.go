@@ -15,6 +15,8 @@ func (s *Server) authenticate(r *http.Request) (*workspace, *apiError) {
 	switch v := r.Header.Get("Certifier-Version"); {
 	case v == "":
 		return nil, &apiError{http.StatusBadRequest, codeMissingVersion, "The Certifier-Version header is required; send Certifier-Version: " + apiVersion}
+	case s.versionRetired(v):
+		return nil, &apiError{http.StatusBadRequest, codeInvalidVersion, "Certifier-Version " + quote(v) + " is not a recognised version"}
 	case v != apiVersion:
 		return nil, &apiError{http.StatusBadRequest, codeInvalidVersion, "Certifier-Version " + quote(v) + " is not a recognised version; use " + apiVersion}
 	}

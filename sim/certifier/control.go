@@ -30,6 +30,8 @@ func (s *Server) registerControl() {
 	s.mux.HandleFunc("POST "+controlPrefix+"/workspaces/{w}/seed", s.controlSeed)
 	s.mux.HandleFunc("GET "+controlPrefix+"/search", s.controlSearchMode)
 	s.mux.HandleFunc("PUT "+controlPrefix+"/search", s.controlSetSearchMode)
+	s.mux.HandleFunc("POST "+controlPrefix+"/workspaces/{w}/payment-required", s.controlPaymentRequired)
+	s.mux.HandleFunc("POST "+controlPrefix+"/versions", s.controlRetiredVersions)
 	s.mux.HandleFunc("POST "+controlPrefix+"/reset", func(w http.ResponseWriter, r *http.Request) {
 		s.Reset()
 		w.WriteHeader(http.StatusNoContent)

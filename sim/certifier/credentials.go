@@ -291,6 +291,9 @@ func (s *Server) createCredential(ws *workspace, r *http.Request) (int, any, *ap
 // email is needed "to deliver anything"; refusing is the answer that cannot
 // leave a credential behind that the client believes was not made).
 func (s *Server) createIssueSend(ws *workspace, r *http.Request) (int, any, *apiError) {
+	if err := ws.planRefuses(); err != nil {
+		return 0, nil, err
+	}
 	var body credentialBody
 	if err := decodeBody(r, &body); err != nil {
 		return 0, nil, err
@@ -315,6 +318,9 @@ func (s *Server) createIssueSend(ws *workspace, r *http.Request) (int, any, *api
 // undocumented"). A client retrying an issue whose answer it lost gets the
 // 409 and should read the credential to see that it is issued.
 func (s *Server) issueCredential(ws *workspace, r *http.Request) (int, any, *apiError) {
+	if err := ws.planRefuses(); err != nil {
+		return 0, nil, err
+	}
 	ws.mu.Lock()
 	defer ws.mu.Unlock()
 	c, err := ws.credential(r.PathValue("id"))

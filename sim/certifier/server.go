@@ -74,6 +74,7 @@ type Server struct {
 	mu         sync.RWMutex
 	workspaces map[string]*workspace
 	tokens     map[string]*workspace
+	retired    []string // API versions answered invalid_version (account.go)
 }
 
 // New returns a Server with no workspaces.
@@ -273,6 +274,7 @@ func (s *Server) Reset() {
 	s.mu.Lock()
 	s.workspaces = map[string]*workspace{}
 	s.tokens = map[string]*workspace{}
+	s.retired = nil
 	s.mu.Unlock()
 	_ = s.gate.SetRules(nil) // no rules is always valid
 	_ = s.gate.SetLimitStatus(http.StatusTooManyRequests)

@@ -34,6 +34,9 @@ type workspace struct {
 	recipientIDs map[string]string
 
 	outbox []Email
+
+	// paymentRequired: the plan lacks issuing (see account.go).
+	paymentRequired bool
 }
 
 func newWorkspace(name string) *workspace {

@@ -1,0 +1,84 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/autocred/autocred"
+	simac "github.com/autocred/autocred/sim/activecampaign"
+	simcert "github.com/autocred/autocred/sim/certifier"
+)
+
+// A call the open circuit refuses is not made, is no attempt and changes
+// nothing the run knows: a run whose create had an unknown outcome still
+// has to reconcile it, a fresh run has made no attempt. Its job is
+// snoozed until the probe time, and the run's log says why once, however
+// often it wakes.
+func TestOpenCircuitIsNoAttempt(t *testing.T) {
+	h := newHarnessWith(t, "sqlite", simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1}, harnessOptions{
+		config: func(cfg *Config, cc *ClientsConfig) {
+			cc.Circuits = NewCircuits(cfg.Store, autocred.CircuitPolicy{Threshold: 2, FirstProbe: time.Hour}, nil, nil)
+		},
+	})
+	a := h.automation(h.segment("Done", "Done"), nil)
+	ctx := withCallHolder(context.Background(), "job-1")
+	p := h.engine.clients.circuits.policy
+	for range p.Threshold {
+		if _, err := h.store.UpdateCircuit(ctx, h.crtConn, func(c *autocred.Circuit) bool {
+			return p.Record(c, "other", autocred.OutcomeDown, "certifier POST /credentials/create-issue-send: 500", time.Now())
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	started := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
+	unknown := autocred.Run{AutomationID: a.ID, ContactID: 1, Entry: 1, Email: "ana@example.com", Attempts: 3,
+		Step: autocred.StepCreate, StepStartedAt: started, Contact: autocred.Contact{ID: "1", Email: "ana@example.com", FirstName: "Ana"}}
+	fresh := autocred.Run{AutomationID: a.ID, ContactID: 2, Entry: 1, Email: "bo@example.com",
+		Contact: autocred.Contact{ID: "2", Email: "bo@example.com", FirstName: "Bo"}}
+	if err := h.store.Tx(ctx, func(tx *sql.Tx) error {
+		if err := h.store.InsertRun(ctx, tx, &unknown); err != nil {
+			return err
+		}
+		return h.store.InsertRun(ctx, tx, &fresh)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// InsertRun writes only what a new run has.
+	unknown.Status = autocred.RunPending
+	if err := h.store.SaveRun(ctx, &unknown); err != nil {
+		t.Fatal(err)
+	}
+
+	before := h.cert.Gate().Stats().Requests
+	for _, want := range []autocred.Run{unknown, fresh} {
+		for range 3 { // the job wakes three times while it is open
+			run, err := h.store.Run(ctx, want.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = h.engine.issue(ctx, &run, a, true, false) // the run's contact was read at entry
+			var snooze *river.JobSnoozeError
+			if !errors.As(err, &snooze) || snooze.Duration < 50*time.Minute {
+				t.Fatalf("run %d: issue = %v, want a snooze until the probe, an hour away", want.ID, err)
+			}
+		}
+		got, _ := h.store.Run(ctx, want.ID)
+		if got.Status != autocred.RunPending || got.Step != want.Step || !got.StepStartedAt.Equal(want.StepStartedAt) || got.Attempts != want.Attempts {
+			t.Errorf("run %d after waiting: %s, step %q since %v, %d attempts; want it as it was: step %q since %v, %d attempts",
+				want.ID, got.Status, got.Step, got.StepStartedAt, got.Attempts, want.Step, want.StepStartedAt, want.Attempts)
+		}
+		events, _ := h.store.RunEvents(ctx, want.ID)
+		if len(events) != 1 || !strings.HasPrefix(events[0].Message, "Certifier has been failing since") || !strings.Contains(events[0].Message, circuitNote) {
+			t.Errorf("run %d's log: %+v; want one event saying it waits for Certifier", want.ID, events)
+		}
+	}
+	if n := h.cert.Gate().Stats().Requests - before; n != 0 {
+		t.Errorf("%d requests reached Certifier while its circuit was open", n)
+	}
+}

@@ -1,0 +1,25 @@
+-- The circuit breaker of each Certifier connection (issue 11, point 4; see
+-- autocred.Circuit and engine/circuit.go), shared by every node so that an
+-- outage is met once. Times are Unix ms; interval_ms is the wait between
+-- probes now in force.
+--   open, reason, message   closed (0) or open, why (outage, plan, version),
+--                           and the last failure that counted;
+--   failures, failing_since the down-failures in a row, and the first of them;
+--   next_probe_at           when one call may test Certifier again;
+--   probe_holder, probe_until  the caller probing now, and until when its
+--                           claim holds (a prober that died frees it);
+--   probes                  probes of the current opening.
+CREATE TABLE certifier_circuits (
+    connection_id BIGINT PRIMARY KEY REFERENCES connections (id) ON DELETE CASCADE,
+    open          BIGINT  NOT NULL DEFAULT 0,
+    reason        TEXT    NOT NULL DEFAULT '',
+    message       TEXT    NOT NULL DEFAULT '',
+    failures      BIGINT  NOT NULL DEFAULT 0,
+    failing_since BIGINT  NOT NULL DEFAULT 0,
+    next_probe_at BIGINT  NOT NULL DEFAULT 0,
+    interval_ms   BIGINT  NOT NULL DEFAULT 0,
+    probe_holder  TEXT    NOT NULL DEFAULT '',
+    probe_until   BIGINT  NOT NULL DEFAULT 0,
+    probes        BIGINT  NOT NULL DEFAULT 0,
+    updated_at    BIGINT  NOT NULL DEFAULT 0
+);
