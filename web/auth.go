@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/store"
@@ -107,13 +109,65 @@ func (h *handler) signout(w http.ResponseWriter, r *http.Request) error {
 	return seeOther(w, r, "/signin")
 }
 
-// localPath keeps a "next" address only if it stays on this site, so the
-// sign-in page cannot be used to send people elsewhere.
+// afterSignin is where sign-in leads when "next" is empty or refused.
+const afterSignin = "/automations"
+
+// localPath keeps a "next" address only if it is a clean path on this
+// site, so that the sign-in page cannot send people elsewhere (issue 13,
+// point 6). Browsers drop tabs and newlines from a URL and read a
+// backslash as a slash, so "/\t/evil.example" and "/\\evil.example" lead to
+// another host like "//evil.example" does. Accepted: one leading "/", then
+// no "/" or "\\" right after it, no backslash, white space or control
+// character anywhere, not even percent-encoded in the path, and no scheme
+// or host. Anything else gives afterSignin.
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
-		return "/automations"
+	if !cleanLocalPath(p) {
+		return afterSignin
 	}
 	return p
+}
+
+func cleanLocalPath(p string) bool {
+	if !strings.HasPrefix(p, "/") || !cleanChars(p) {
+		return false
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	// The path decoded, again and again while it changes ("%252F" is
+	// "%2F" is "/"), must still be clean: a proxy or a browser may decode
+	// it once more than we did.
+	path, _, _ := strings.Cut(p, "?")
+	path, _, _ = strings.Cut(path, "#")
+	for range 4 {
+		if strings.HasPrefix(path, "//") || !cleanChars(path) {
+			return false
+		}
+		dec, err := url.PathUnescape(path)
+		if err != nil {
+			return false
+		}
+		if dec == path {
+			return true
+		}
+		path = dec
+	}
+	return false // still encoded after four rounds: nobody's real link
+}
+
+// cleanChars tells whether s is valid UTF-8 without backslashes, white
+// space or control characters.
+func cleanChars(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r == '\\' || unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return false
+		}
+	}
+	return true
 }
 
 type setupData struct {
