@@ -40,6 +40,7 @@ type serveConfig struct {
 	webhookCheck          time.Duration
 	webhookSilence        time.Duration
 	webhookRenew          time.Duration
+	trustedProxies        string
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
@@ -54,6 +55,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.webhookCheck, "webhook-check-interval", time.Minute, "how often the webhooks are checked, and re-created if ActiveCampaign removed one")
 	fs.DurationVar(&c.webhookSilence, "webhook-silence", 2*time.Minute, "how long a webhook delivery may take, and how far apart two changes that polling found with no delivery must be, before the webhook counts as silent and is registered again")
 	fs.DurationVar(&c.webhookRenew, "webhook-renew-interval", time.Hour, "the least time between two re-registrations of a connection's silent webhook")
+	fs.StringVar(&c.trustedProxies, "trusted-proxies", "", "`CIDRs`, comma-separated (10.0.0.0/8,::1): the reverse proxies whose X-Forwarded-For names the client, for the sign-in limits per client address; from any other peer the header is ignored")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 }
@@ -163,13 +165,18 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 		st.Close()
 		return nil, err
 	}
+	proxies, err := web.ParseTrustedProxies(cfg.trustedProxies)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("--trusted-proxies: %w", err)
+	}
 	svc := &service.Service{Store: st, Engine: eng, Clients: clients, Box: box, AllowPrivateUpstreams: cfg.allowPrivateUpstreams}
 
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", api.New(api.Config{Service: svc, Tokens: st, Logger: log}))
 	mux.Handle("/hooks/", hooks.New(eng, log))
 	mux.Handle("/", web.New(web.Config{Service: svc, Store: st, Metrics: m, Logger: log,
-		PublicURLSet: cfg.publicURL != "", Secure: cfg.secureCookies()}))
+		PublicURLSet: cfg.publicURL != "", Secure: cfg.secureCookies(), TrustedProxies: proxies}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
@@ -238,6 +245,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err := cfg.checkPublicURL(); err != nil {
 		return err
+	}
+	if _, err := web.ParseTrustedProxies(cfg.trustedProxies); err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
