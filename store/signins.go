@@ -53,10 +53,6 @@ func signinHash(key string) []byte {
 // a small part of the lock (seconds against minutes).
 func (db *DB) BeginSignin(ctx context.Context, now time.Time, keys ...SigninKey) (*SigninLocked, error) {
 	t := ms(now)
-	// Stale rows go first; the index on window_ends keeps this short.
-	if _, err := db.pool().ExecContext(ctx, `DELETE FROM signin_attempts WHERE window_ends <= ? AND locked_until <= ?`, t, t); err != nil {
-		return nil, fmt.Errorf("forgetting old sign-in attempts: %w", err)
-	}
 	for _, k := range keys {
 		var until int64
 		err := db.pool().QueryRowContext(ctx, `SELECT locked_until FROM signin_attempts WHERE key = ?`, signinHash(k.Key)).Scan(&until)
@@ -66,6 +62,11 @@ func (db *DB) BeginSignin(ctx context.Context, now time.Time, keys ...SigninKey)
 		if until > t {
 			return &SigninLocked{Key: k.Key, Until: fromMS(until)}, nil
 		}
+	}
+	// Stale rows go when an attempt is counted (a refusal writes
+	// nothing); the index on window_ends keeps this short.
+	if _, err := db.pool().ExecContext(ctx, `DELETE FROM signin_attempts WHERE window_ends <= ? AND locked_until <= ?`, t, t); err != nil {
+		return nil, fmt.Errorf("forgetting old sign-in attempts: %w", err)
 	}
 	// Counted one statement a key, in the order of the hashes, so that
 	// attempts on other nodes wait for each other's rows instead of
