@@ -2,9 +2,13 @@ package web
 
 import (
 	"context"
+	"errors"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/store"
@@ -75,15 +79,66 @@ func (h *handler) signinPage(w http.ResponseWriter, r *http.Request) error {
 func (h *handler) signin(w http.ResponseWriter, r *http.Request) error {
 	email, password := r.PostFormValue("email"), r.PostFormValue("password")
 	next := localPath(r.PostFormValue("next"))
-	u, err := h.store.Authenticate(r.Context(), email, password)
-	if err != nil {
-		fe, status := h.formErrors(r, err, func(f string) bool { return f == "email" || f == "password" })
+	refuse := func(fe formErrors, status int) error {
 		return h.render(w, r, status, "signin", view{Title: "Sign in", Data: signinData{Email: email, Next: next, Errors: fe}})
 	}
+	// The limits are checked before the password, so that guesses past
+	// them cost a query, not a bcrypt comparison.
+	keys := []store.SigninKey{{Key: accountKey(email), Rule: accountRule}, {Key: addressKey(clientAddr(r, h.proxies)), Rule: addressRule}}
+	if status, fe, err := h.beginAttempt(w, r, keys); err != nil || status != 0 {
+		if err != nil {
+			return err
+		}
+		return refuse(fe, status)
+	}
+	var u store.User
+	err := h.checks.do(r.Context(), func() (err error) {
+		u, err = h.store.Authenticate(r.Context(), email, password)
+		return err
+	})
+	if err != nil {
+		if errors.Is(err, errBusy) {
+			return refuse(busy(w))
+		}
+		return refuse(h.formErrors(r, err, func(f string) bool { return f == "email" || f == "password" }))
+	}
+	h.attemptSucceeded(r, keys)
 	if err := h.startSession(w, r, u.ID); err != nil {
 		return err
 	}
 	return seeOther(w, r, next)
+}
+
+// beginAttempt counts a sign-in or setup attempt against keys. A status
+// other than 0 refuses it, with the form's errors.
+func (h *handler) beginAttempt(w http.ResponseWriter, r *http.Request, keys []store.SigninKey) (int, formErrors, error) {
+	now := h.now()
+	locked, err := h.store.BeginSignin(r.Context(), now, keys...)
+	if err != nil || locked == nil {
+		return 0, formErrors{}, err
+	}
+	kind, _, _ := strings.Cut(locked.Key, ":")
+	h.log.LogAttrs(r.Context(), slog.LevelWarn, "sign-in refused: too many attempts", slog.String("path", r.URL.Path),
+		slog.String("locked", kind), slog.String("client", clientAddr(r, h.proxies).String()), slog.Time("until", locked.Until))
+	fe, status := refuseLocked(w, locked, now)
+	return status, fe, nil
+}
+
+// attemptSucceeded gives the attempt back: the password was right.
+func (h *handler) attemptSucceeded(r *http.Request, keys []store.SigninKey) {
+	names := make([]string, len(keys))
+	for i, k := range keys {
+		names[i] = k.Key
+	}
+	if err := h.store.SigninSucceeded(r.Context(), names...); err != nil {
+		h.log.LogAttrs(r.Context(), slog.LevelError, "sign-in: giving the attempt back", slog.Any("err", err))
+	}
+}
+
+// busy answers a sign-in that found no free password check in time.
+func busy(w http.ResponseWriter) (formErrors, int) {
+	w.Header().Set("Retry-After", "60")
+	return formErrors{Top: "The server is busy checking passwords; try again in a minute.", Fields: map[string]string{}}, http.StatusServiceUnavailable
 }
 
 func (h *handler) startSession(w http.ResponseWriter, r *http.Request, userID int64) error {
@@ -107,13 +162,65 @@ func (h *handler) signout(w http.ResponseWriter, r *http.Request) error {
 	return seeOther(w, r, "/signin")
 }
 
-// localPath keeps a "next" address only if it stays on this site, so the
-// sign-in page cannot be used to send people elsewhere.
+// afterSignin is where sign-in leads when "next" is empty or refused.
+const afterSignin = "/automations"
+
+// localPath keeps a "next" address only if it is a clean path on this
+// site, so that the sign-in page cannot send people elsewhere (issue 13,
+// point 6). Browsers drop tabs and newlines from a URL and read a
+// backslash as a slash, so "/\t/evil.example" and "/\\evil.example" lead to
+// another host like "//evil.example" does. Accepted: one leading "/", then
+// no "/" or "\\" right after it, no backslash, white space or control
+// character anywhere, not even percent-encoded in the path, and no scheme
+// or host. Anything else gives afterSignin.
 func localPath(p string) string {
-	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") || strings.HasPrefix(p, "/\\") {
-		return "/automations"
+	if !cleanLocalPath(p) {
+		return afterSignin
 	}
 	return p
+}
+
+func cleanLocalPath(p string) bool {
+	if !strings.HasPrefix(p, "/") || !cleanChars(p) {
+		return false
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return false
+	}
+	// The path decoded, again and again while it changes ("%252F" is
+	// "%2F" is "/"), must still be clean: a proxy or a browser may decode
+	// it once more than we did.
+	path, _, _ := strings.Cut(p, "?")
+	path, _, _ = strings.Cut(path, "#")
+	for range 4 {
+		if strings.HasPrefix(path, "//") || !cleanChars(path) {
+			return false
+		}
+		dec, err := url.PathUnescape(path)
+		if err != nil {
+			return false
+		}
+		if dec == path {
+			return true
+		}
+		path = dec
+	}
+	return false // still encoded after four rounds: nobody's real link
+}
+
+// cleanChars tells whether s is valid UTF-8 without backslashes, white
+// space or control characters.
+func cleanChars(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r == '\\' || unicode.IsSpace(r) || unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
+			return false
+		}
+	}
+	return true
 }
 
 type setupData struct {
@@ -135,17 +242,42 @@ func (h *handler) setupPage(w http.ResponseWriter, r *http.Request) error {
 
 func (h *handler) setup(w http.ResponseWriter, r *http.Request) error {
 	email := r.PostFormValue("email")
-	var err error
-	var u store.User
-	if r.PostFormValue("password") != r.PostFormValue("password2") {
-		err = autocred.FieldErrorf("password2", "does not match the password")
-	} else {
-		u, err = h.store.CreateFirstUser(r.Context(), email, r.PostFormValue("password"))
-	}
-	if err != nil {
-		fe, status := h.formErrors(r, err, func(f string) bool { return f == "email" || f == "password" || f == "password2" })
+	refuse := func(fe formErrors, status int) error {
 		return h.render(w, r, status, "setup", view{Title: "Create the admin", Data: setupData{Email: email, Errors: fe}})
 	}
+	fail := func(err error) error {
+		return refuse(h.formErrors(r, err, func(f string) bool { return f == "email" || f == "password" || f == "password2" }))
+	}
+	// Once an admin exists the page is closed: said before any password
+	// is hashed, so that posting here costs no bcrypt.
+	if has, err := h.store.HasUsers(r.Context()); err != nil || has {
+		if err == nil {
+			err = autocred.Errorf(autocred.ECONFLICT, "an admin already exists; sign in instead")
+		}
+		return fail(err)
+	}
+	if r.PostFormValue("password") != r.PostFormValue("password2") {
+		return fail(autocred.FieldErrorf("password2", "does not match the password"))
+	}
+	keys := []store.SigninKey{{Key: addressKey(clientAddr(r, h.proxies)), Rule: addressRule}}
+	if status, fe, err := h.beginAttempt(w, r, keys); err != nil || status != 0 {
+		if err != nil {
+			return err
+		}
+		return refuse(fe, status)
+	}
+	var u store.User
+	err := h.checks.do(r.Context(), func() (err error) {
+		u, err = h.store.CreateFirstUser(r.Context(), email, r.PostFormValue("password"))
+		return err
+	})
+	if errors.Is(err, errBusy) {
+		return refuse(busy(w))
+	}
+	if err != nil {
+		return fail(err)
+	}
+	h.attemptSucceeded(r, keys)
 	if err := h.startSession(w, r, u.ID); err != nil {
 		return err
 	}

@@ -12,6 +12,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"runtime"
 	"time"
 
 	"github.com/autocred/autocred/internal/metrics"
@@ -38,6 +40,12 @@ type Config struct {
 	// Secure marks cookies Secure: true unless serving plain http on
 	// localhost.
 	Secure bool
+	// TrustedProxies are the peers whose X-Forwarded-For names the client
+	// (--trusted-proxies), for the sign-in limits per client address;
+	// from any other peer the header is ignored.
+	TrustedProxies []netip.Prefix
+	// Now is the clock of the sign-in limits; nil: time.Now. Tests move it.
+	Now func() time.Time
 }
 
 type handler struct {
@@ -47,6 +55,9 @@ type handler struct {
 	log          *slog.Logger
 	publicURLSet bool
 	secure       bool
+	proxies      []netip.Prefix
+	now          func() time.Time
+	checks       passwordChecks
 	pages        map[string]pageTemplate
 	partials     *template.Template
 }
@@ -99,7 +110,11 @@ func (h *handler) routes() []route {
 // first.
 func New(cfg Config) http.Handler {
 	h := &handler{svc: cfg.Service, store: cfg.Store, metrics: cfg.Metrics, log: cfg.Logger,
-		publicURLSet: cfg.PublicURLSet, secure: cfg.Secure}
+		publicURLSet: cfg.PublicURLSet, secure: cfg.Secure, proxies: cfg.TrustedProxies, now: cfg.Now,
+		checks: make(passwordChecks, max(1, runtime.GOMAXPROCS(0)/2))}
+	if h.now == nil {
+		h.now = time.Now
+	}
 	h.pages, h.partials = parsePages()
 	if h.log == nil {
 		h.log = slog.New(slog.DiscardHandler)

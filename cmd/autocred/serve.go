@@ -44,6 +44,7 @@ type serveConfig struct {
 	webhookRenew          time.Duration
 	probeFirst, probeMax  time.Duration
 	probeAccount          time.Duration
+	trustedProxies        string
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
@@ -61,6 +62,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.probeFirst, "certifier-probe-interval", 30*time.Second, "after repeated Certifier failures (5xx, no answer), how long its jobs wait before one call tests it again; doubled after each failed test")
 	fs.DurationVar(&c.probeMax, "certifier-probe-max", 5*time.Minute, "the longest wait between two tests of a failing Certifier")
 	fs.DurationVar(&c.probeAccount, "certifier-account-probe-interval", 5*time.Minute, "after Certifier refuses the workspace's plan (402) or autocred's API version, how often one call tests it again")
+	fs.StringVar(&c.trustedProxies, "trusted-proxies", "", "`CIDRs`, comma-separated (10.0.0.0/8,::1): the reverse proxies whose X-Forwarded-For names the client, for the sign-in limits per client address; from any other peer the header is ignored")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 }
@@ -173,13 +175,18 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 		st.Close()
 		return nil, err
 	}
+	proxies, err := web.ParseTrustedProxies(cfg.trustedProxies)
+	if err != nil {
+		st.Close()
+		return nil, fmt.Errorf("--trusted-proxies: %w", err)
+	}
 	svc := &service.Service{Store: st, Engine: eng, Clients: clients, Box: box, AllowPrivateUpstreams: cfg.allowPrivateUpstreams}
 
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/", api.New(api.Config{Service: svc, Tokens: st, Logger: log}))
 	mux.Handle("/hooks/", hooks.New(eng, log))
 	mux.Handle("/", web.New(web.Config{Service: svc, Store: st, Metrics: m, Logger: log,
-		PublicURLSet: cfg.publicURL != "", Secure: cfg.secureCookies()}))
+		PublicURLSet: cfg.publicURL != "", Secure: cfg.secureCookies(), TrustedProxies: proxies}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 	})
@@ -275,6 +282,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err := cfg.checkPublicURL(); err != nil {
 		return err
+	}
+	if _, err := web.ParseTrustedProxies(cfg.trustedProxies); err != nil {
+		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
