@@ -45,11 +45,9 @@ func (w *issueWorker) Work(ctx context.Context, job *river.Job[issueArgs]) error
 			// automation enqueues it again.
 			return nil
 		}
-		// The contact read at entry serves this job's first attempt if
-		// it is recent; any other attempt reads the contact again.
-		entryRead := time.UnixMilli(job.Args.ContactReadAt)
-		fresh := job.Args.ContactReadAt != 0 && job.Attempt == 1 && time.Since(entryRead) < contactFresh
-		return e.issue(ctx, &run, a, fresh, job.Attempt >= job.MaxAttempts)
+		// The contact read at entry serves the entry's first attempt
+		// (entryRead); any other attempt reads the contact again.
+		return e.issue(ctx, &run, a, entryRead(job), job.Attempt >= job.MaxAttempts)
 	})
 	if !ran && err == nil {
 		// Another job is working on this run (an earlier job still
@@ -88,10 +86,13 @@ func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automa
 		var v *verdict
 		nc, notes, v = credentialFor(*contact, a, mapping, time.Now().UTC())
 		if run.Step == autocred.StepCreate {
-			// A create of unknown outcome went to the address the run
-			// holds: that is the one to search for, even if the contact's
-			// email has changed since.
-			p.lostTo = run.Email
+			// A create of unknown outcome sent what the run holds: the
+			// contact as that attempt read it, rendered as of its start,
+			// to the address it went to. That is what the reconcile looks
+			// for, even if the contact has changed since.
+			lost, _, _ := credentialFor(run.Contact, a, mapping, run.StepStartedAt.UTC())
+			lost.Recipient.Email = run.Email
+			p.lost = &lost
 		}
 		e.noteContact(ctx, run, *contact, mapping, notes)
 		run.Email = nc.Recipient.Email
@@ -124,8 +125,8 @@ func (e *Engine) take(ctx context.Context, cert *certifier.Client, run *autocred
 	switch k {
 	case stepReconcile:
 		lost := nc
-		if p.lostTo != "" {
-			lost.Recipient.Email = p.lostTo
+		if p.lost != nil {
+			lost = *p.lost
 		}
 		found, err := e.reconcile(ctx, cert, run, lost)
 		if err != nil {
@@ -192,11 +193,17 @@ func (e *Engine) take(ctx context.Context, cert *certifier.Client, run *autocred
 	return nil
 }
 
-// contactFresh is how recent the read of a new entry's contact must be
-// for its first attempt to use it instead of reading it again: the sync
-// read it, in bulk, moments before, and a second read would double the
-// requests of every entry. Any later attempt, and any retry, reads again.
-const contactFresh = time.Minute
+// entryRead tells whether a job is the first attempt of a new entry,
+// whose contact the sync (or hint) read in bulk as it recorded the entry:
+// that read serves, however long the job then waited in the queue. Reading
+// the contact again would cost a request per entry, and the gathered
+// reads (one call a second per account, of the runs in flight) would then
+// cap a large batch at a few dozen credentials a second. Any later
+// attempt, a rescued job, and any retry by the user read the contact
+// again.
+func entryRead(job *river.Job[issueArgs]) bool {
+	return job.Args.ContactReadAt != 0 && job.Attempt == 1
+}
 
 // contactNow returns the run's contact as ActiveCampaign has it now (name,
 // email, phone, and the custom field values the mapping uses); nil when
@@ -295,23 +302,30 @@ func (e *Engine) noteContact(ctx context.Context, run *autocred.Run, c autocred.
 const reconcileMargin = 2 * time.Minute
 
 // reconcile looks for the credential that a create of this run, whose
-// answer was lost, may have made. It asks Certifier only what its search
-// reference documents (certifier.SearchRecipient: the recipient's email),
-// and picks here: the automation's group, the same email in any case,
+// answer was lost, may have made; lost is what that create sent. It asks
+// Certifier only what its search reference documents
+// (certifier.SearchRecipient: the recipient's email), and picks here: the
+// automation's group, the same email in any case, the same recipient name,
 // created since the attempt started (less reconcileMargin), held by no
-// other run. Of two or more, the oldest is adopted and every one is named
-// in the run's events. It returns nil and no error only when the search
-// answered in full and found nothing: then, and only then, a create may
-// be sent again.
-func (e *Engine) reconcile(ctx context.Context, cert *certifier.Client, run *autocred.Run, nc certifier.NewCredential) (*certifier.Credential, error) {
-	since := run.StepStartedAt.Add(-reconcileMargin)
-	all, err := cert.SearchRecipient(ctx, nc.Recipient.Email, since)
+// other run. A credential made by someone else for the same person (by
+// hand, another tool, another automation on the group) has another name
+// or was made before the attempt: those made at or after its start come
+// first, oldest first, then those within the margin before it, nearest
+// first. The first is adopted and every candidate is named in the run's
+// events. It returns nil and no error only when the search answered in
+// full and found nothing: then, and only then, a create may be sent
+// again.
+func (e *Engine) reconcile(ctx context.Context, cert *certifier.Client, run *autocred.Run, lost certifier.NewCredential) (*certifier.Credential, error) {
+	start := run.StepStartedAt
+	since := start.Add(-reconcileMargin)
+	all, err := cert.SearchRecipient(ctx, lost.Recipient.Email, since)
 	if err != nil {
 		return nil, err
 	}
 	var found []certifier.Credential
 	for _, c := range all {
-		if c.GroupID != nc.GroupID || !strings.EqualFold(c.Recipient.Email, nc.Recipient.Email) || c.CreatedAt.Before(since) {
+		if c.GroupID != lost.GroupID || !strings.EqualFold(c.Recipient.Email, lost.Recipient.Email) ||
+			!sameName(c.Recipient.Name, lost.Recipient.Name) || c.CreatedAt.Before(since) {
 			continue
 		}
 		claimed, err := e.store.CredentialClaimed(ctx, c.ID)
@@ -322,14 +336,23 @@ func (e *Engine) reconcile(ctx context.Context, cert *certifier.Client, run *aut
 			found = append(found, c)
 		}
 	}
+	slices.SortFunc(found, func(x, y certifier.Credential) int {
+		xBefore, yBefore := x.CreatedAt.Before(start), y.CreatedAt.Before(start)
+		switch {
+		case xBefore != yBefore && xBefore:
+			return 1
+		case xBefore != yBefore:
+			return -1
+		case xBefore:
+			return cmp.Or(y.CreatedAt.Compare(x.CreatedAt), strings.Compare(x.ID, y.ID)) // nearest the start first
+		}
+		return cmp.Or(x.CreatedAt.Compare(y.CreatedAt), strings.Compare(x.ID, y.ID))
+	})
 	attempt := run.StepStartedAt.UTC().Format(time.RFC3339)
 	if len(found) == 0 {
 		e.event(ctx, run, "Certifier has no credential from the attempt of "+attempt+" whose answer was lost (searched by recipient email); creating it now.")
 		return nil, nil
 	}
-	slices.SortFunc(found, func(x, y certifier.Credential) int {
-		return cmp.Or(x.CreatedAt.Compare(y.CreatedAt), strings.Compare(x.ID, y.ID))
-	})
 	if len(found) == 1 {
 		e.event(ctx, run, fmt.Sprintf("Found credential %s, made by the attempt of %s whose answer was lost; not creating another.", found[0].ID, attempt))
 		return &found[0], nil
@@ -338,10 +361,16 @@ func (e *Engine) reconcile(ctx context.Context, cert *certifier.Client, run *aut
 	for _, c := range found {
 		list = append(list, fmt.Sprintf("%s (created %s)", c.ID, c.CreatedAt.UTC().Format(time.RFC3339)))
 	}
-	e.event(ctx, run, fmt.Sprintf("Found %d credentials for this recipient and group made since the attempt of %s whose answer was lost: %s. "+
-		"Adopting the oldest, %s; not creating another. If the others are duplicates, delete them in Certifier.",
+	e.event(ctx, run, fmt.Sprintf("Found %d credentials for this recipient, with this name and group, made around the attempt of %s whose answer was lost: %s. "+
+		"Adopting %s, the first made since the attempt began; not creating another. If the others are duplicates, delete them in Certifier.",
 		len(found), attempt, strings.Join(list, ", "), found[0].ID))
 	return &found[0], nil
+}
+
+// sameName tells whether two recipient names are the same, as Certifier
+// may store them: white space at the ends and case aside.
+func sameName(a, b string) bool {
+	return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
 }
 
 // attach puts the credential on the run; it is saved with the run's next

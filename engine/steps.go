@@ -53,10 +53,10 @@ type progress struct {
 	// mark is what the run knew before the step being taken began its
 	// call; nil for a step that changes nothing.
 	mark *stepMark
-	// lostTo is the recipient email a create of unknown outcome was sent
-	// to, which the reconcile searches for; the contact's email may have
-	// changed since.
-	lostTo string
+	// lost is what a create of unknown outcome sent (its recipient, as
+	// the attempt had it), which the reconcile looks for; the contact may
+	// have changed since. nil: the run's credential as rendered now.
+	lost *certifier.NewCredential
 }
 
 // decision is the next step, and for stepFinish the run's outcome.
@@ -91,9 +91,10 @@ func next(p progress, act autocred.Action) decision {
 	case p.cred == nil:
 		// Resumed with a credential: learn where it stands.
 		return decision{kind: stepRead}
-	case p.adopted && oneCall && p.cred.Status != certifier.StatusDraft:
-		// The lost create was create-issue-send: it issued, and its email
-		// may have left.
+	case p.adopted && !p.issued && oneCall && p.cred.Status != certifier.StatusDraft:
+		// Found issued: the lost create was create-issue-send, which
+		// issued it, and its email may have left. (Found as a draft, it
+		// is issued and sent here.)
 		return decision{kind: stepFinish, status: autocred.RunSendUnconfirmed, message: msgLostOneCall}
 	case act.Issue && p.cred.Status == certifier.StatusDraft:
 		return decision{kind: stepIssue}

@@ -46,6 +46,7 @@ func TestNextStep(t *testing.T) {
 		{"create-issue-send lost, found issued: its email may have left", progress{credID: "c1", cred: issued, searched: true, adopted: true}, oneCall,
 			finish(autocred.RunSendUnconfirmed, msgLostOneCall)},
 		{"create lost, found a draft: issue it", progress{credID: "c1", cred: draft, searched: true, adopted: true}, oneCall, decision{kind: stepIssue}},
+		{"create lost, found a draft and issued it: send it", progress{step: autocred.StepIssue, credID: "c1", cred: issued, searched: true, adopted: true, issued: true}, oneCall, decision{kind: stepSend}},
 		{"create lost, found a draft, the automation keeps drafts", progress{credID: "c1", cred: draft, searched: true, adopted: true}, draftOnly, finish(autocred.RunDraft, "")},
 		{"create lost, found issued, issue only", progress{credID: "c1", cred: issued, searched: true, adopted: true}, issueOnly, finish(autocred.RunIssued, "")},
 
