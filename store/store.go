@@ -15,6 +15,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -151,38 +152,8 @@ func (db *DB) Migrate(ctx context.Context) error {
 		}
 		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(migrationLock)) //nolint:errcheck // the session ends with conn anyway
 	}
-	if _, err := db.pool().ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
-		return fmt.Errorf("migrating: %w", err)
-	}
-	files, err := fs.Glob(migrations, db.migrationDir()+"/*.sql")
-	if err != nil {
+	if err := db.migrateApp(ctx); err != nil {
 		return err
-	}
-	sort.Strings(files)
-	for _, f := range files {
-		version, err := strconv.Atoi(strings.SplitN(filepath.Base(f), "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("migration %s: name must start with its version number", f)
-		}
-		body, err := migrations.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		err = db.tx(ctx, func(tx *sql.Tx) error {
-			var n int
-			if err := db.in(tx).QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil || n > 0 {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return err
-			}
-			_, err := db.in(tx).ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, db.now().UnixMilli())
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("migration %s: %w", f, err)
-		}
 	}
 	migrator, err := rivermigrate.New(db.RiverDriver(), nil)
 	if err != nil {
@@ -204,6 +175,102 @@ func (db *DB) Migrate(ctx context.Context) error {
 		return fmt.Errorf("migrating the job tables: %w", err)
 	}
 	return nil
+}
+
+// migrateApp applies autocred's own migrations that the database lacks,
+// each in its own transaction.
+//
+// On SQLite they run on one connection with foreign key enforcement off,
+// because rebuilding a table (0014) drops it, and a dropped parent table
+// would otherwise fail on, or cascade into, the rows that refer to it; the
+// pragma is a no-op inside a transaction, so it is set around them
+// (https://sqlite.org/lang_altertable.html#otheralter). Each migration then
+// checks the foreign keys before it commits, and enforcement is turned back
+// on before the connection returns to the pool (or the connection is
+// discarded).
+func (db *DB) migrateApp(ctx context.Context) error {
+	begin := db.sql.BeginTx
+	if !db.postgres {
+		conn, err := db.sql.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("migrating: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+			return fmt.Errorf("migrating: %w", err)
+		}
+		defer func() {
+			if _, err := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`); err != nil {
+				// Never hand the pool a connection that ignores foreign keys.
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+		}()
+		begin = conn.BeginTx
+	}
+	if err := inTx(ctx, begin, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`)
+		return err
+	}); err != nil {
+		return fmt.Errorf("migrating: %w", err)
+	}
+	files, err := fs.Glob(migrations, db.migrationDir()+"/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		version, err := strconv.Atoi(strings.SplitN(filepath.Base(f), "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migration %s: name must start with its version number", f)
+		}
+		body, err := migrations.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		err = inTx(ctx, begin, func(tx *sql.Tx) error {
+			var n int
+			if err := db.in(tx).QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil || n > 0 {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			if !db.postgres {
+				if err := checkForeignKeys(ctx, tx); err != nil {
+					return err
+				}
+			}
+			_, err := db.in(tx).ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, db.now().UnixMilli())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migration %s: %w", f, err)
+		}
+	}
+	return nil
+}
+
+// checkForeignKeys fails when a row of a SQLite database refers to a row
+// that does not exist, which a migration run without enforcement could
+// leave behind.
+func checkForeignKeys(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if rows.Next() {
+		var table string
+		var rowid sql.NullInt64
+		var parent string
+		var fk int64
+		if err := rows.Scan(&table, &rowid, &parent, &fk); err != nil {
+			return err
+		}
+		return fmt.Errorf("row %d of %s refers to a missing row of %s", rowid.Int64, table, parent)
+	}
+	return rows.Err()
 }
 
 // RiverDriver is River's driver for this database, over the same pool, so
@@ -232,7 +299,12 @@ func (db *DB) Ready(ctx context.Context) error {
 func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error { return db.tx(ctx, fn) }
 
 func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
+	return inTx(ctx, db.sql.BeginTx, fn)
+}
+
+// inTx runs fn in a transaction begun by begin, committing when fn returns nil.
+func inTx(ctx context.Context, begin func(context.Context, *sql.TxOptions) (*sql.Tx, error), fn func(tx *sql.Tx) error) error {
+	tx, err := begin(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", err)
 	}
