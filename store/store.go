@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -67,6 +68,17 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("no database path given")
 	}
+	// The file holds contact emails and password hashes: only its owner
+	// may read it. SQLite would create it 0644 (less the umask); created
+	// empty here first (an empty file is an empty database), it is 0600,
+	// and SQLite gives the -wal and -shm files it creates later the
+	// database file's permissions (findCreateFileMode and
+	// unixOpenSharedMemory in SQLite's os_unix.c), so they are 0600 too.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("creating %s: %w", path, err)
+	}
 	q := url.Values{}
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
 		q.Add("_pragma", p)
@@ -98,6 +110,23 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		}
 	}
 	return &DB{sql: db, now: time.Now}, nil
+}
+
+// ExposedFiles lists the files of a SQLite database (the file, its -wal
+// and -shm) that users other than its owner can read or write, with their
+// modes, for a warning at start: they hold contact emails and password
+// hashes. A PostgreSQL URL has none.
+func ExposedFiles(database string) []string {
+	if IsPostgres(database) {
+		return nil
+	}
+	var out []string
+	for _, name := range []string{database, database + "-wal", database + "-shm"} {
+		if info, err := os.Stat(name); err == nil && info.Mode().Perm()&0o077 != 0 {
+			out = append(out, fmt.Sprintf("%s (mode %04o)", name, info.Mode().Perm()))
+		}
+	}
+	return out
 }
 
 func openPostgres(ctx context.Context, url string) (*DB, error) {
