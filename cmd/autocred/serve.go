@@ -133,7 +133,11 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 	if err != nil {
 		return nil, err
 	}
-	box, err := loadSecretKey(st, cfg.database)
+	if exposed := store.ExposedFiles(cfg.database); len(exposed) > 0 {
+		log.Warn("other users of this machine can read the database, which holds contact emails and password hashes: "+
+			"run chmod 600 on these files", "files", strings.Join(exposed, ", "))
+	}
+	box, err := loadSecretKey(ctx, st, cfg.database, false)
 	if err == nil {
 		err = checkSecretKey(ctx, st, box)
 	}
