@@ -22,6 +22,9 @@ func TestIDsAreNeverReused(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		a := fixture(t, db)
+		if a.ID != 1 || a.Trigger.ConnectionID != 1 {
+			t.Errorf("a new database numbers automation %d and connection %d, want 1 and 1", a.ID, a.Trigger.ConnectionID)
+		}
 		insertRun := func(automationID, contact int64) int64 {
 			t.Helper()
 			r := autocred.Run{AutomationID: automationID, ContactID: contact, Entry: 1, Email: "ana@example.com"}

@@ -121,5 +121,7 @@ INSERT INTO sqlite_sequence (name, seq)
         UNION ALL SELECT 'runs' UNION ALL SELECT 'api_tokens') AS t
     WHERE t.name NOT IN (SELECT name FROM sqlite_sequence)
       AND EXISTS (SELECT 1 FROM connections);
-UPDATE sqlite_sequence SET seq = seq + 1000 WHERE name IN ('connections', 'automations', 'api_tokens');
-UPDATE sqlite_sequence SET seq = seq + 1000000 WHERE name = 'runs';
+UPDATE sqlite_sequence SET seq = seq + 1000
+    WHERE name IN ('connections', 'automations', 'api_tokens') AND EXISTS (SELECT 1 FROM connections);
+UPDATE sqlite_sequence SET seq = seq + 1000000
+    WHERE name = 'runs' AND EXISTS (SELECT 1 FROM connections);
