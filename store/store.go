@@ -47,6 +47,8 @@ type DB struct {
 	sql      *sql.DB
 	postgres bool
 	now      func() time.Time
+	damage   *damage // SQLite: the first sign of a damaged file a query met
+	file     string  // SQLite: the file's path, for messages
 }
 
 // IsPostgres tells whether a --database value is a PostgreSQL URL.
@@ -102,6 +104,9 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		var serr *sqlite.Error
 		if !errors.As(err, &serr) || serr.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
 			db.Close()
+			if isDamage(err) {
+				return nil, (&DB{file: path}).damaged(err.Error())
+			}
 			return nil, fmt.Errorf("opening %s: %w", path, err)
 		}
 		if err := upstream.Sleep(ctx, 20*time.Millisecond); err != nil {
@@ -109,7 +114,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("opening %s: %w", path, err)
 		}
 	}
-	return &DB{sql: db, now: time.Now}, nil
+	return &DB{sql: db, now: time.Now, damage: &damage{}, file: path}, nil
 }
 
 // ExposedFiles lists the files of a SQLite database (the file, its -wal
@@ -145,7 +150,7 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
-	return &DB{sql: db, postgres: true, now: time.Now}, nil
+	return &DB{sql: db, postgres: true, now: time.Now, damage: &damage{}}, nil
 }
 
 // Close closes the database.
@@ -313,6 +318,9 @@ func (db *DB) RiverDriver() riverdriver.Driver[*sql.Tx] {
 
 // Ready checks that the database answers and is migrated, for /readyz.
 func (db *DB) Ready(ctx context.Context) error {
+	if first := db.damage.first(); first != "" {
+		return db.damaged(first)
+	}
 	var version int
 	if err := db.pool().QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&version); err != nil {
 		return fmt.Errorf("database not reachable or not migrated: %w", err)
@@ -328,7 +336,7 @@ func (db *DB) Ready(ctx context.Context) error {
 func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error { return db.tx(ctx, fn) }
 
 func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	return inTx(ctx, db.sql.BeginTx, fn)
+	return db.damage.note(inTx(ctx, db.sql.BeginTx, fn))
 }
 
 // inTx runs fn in a transaction begun by begin, committing when fn returns nil.
@@ -348,16 +356,18 @@ func inTx(ctx context.Context, begin func(context.Context, *sql.TxOptions) (*sql
 }
 
 // pool runs queries on the pool, with placeholders for this database.
-func (db *DB) pool() querier { return rebinder{db.sql, db.postgres} }
+func (db *DB) pool() querier { return rebinder{db.sql, db.postgres, db.damage} }
 
 // in runs queries in tx, with placeholders for this database.
-func (db *DB) in(tx *sql.Tx) querier { return rebinder{tx, db.postgres} }
+func (db *DB) in(tx *sql.Tx) querier { return rebinder{tx, db.postgres, db.damage} }
 
 // rebinder rewrites the ? placeholders the queries are written with into
-// PostgreSQL's $1, $2… when the database is PostgreSQL.
+// PostgreSQL's $1, $2… when the database is PostgreSQL. It notes the
+// errors that say the file is damaged, for Ready.
 type rebinder struct {
-	q        querier
+	q        sqlQuerier
 	postgres bool
+	damage   *damage
 }
 
 func (r rebinder) bind(query string) string {
@@ -368,16 +378,26 @@ func (r rebinder) bind(query string) string {
 }
 
 func (r rebinder) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return r.q.ExecContext(ctx, r.bind(query), args...)
+	res, err := r.q.ExecContext(ctx, r.bind(query), args...)
+	return res, r.damage.note(err)
 }
 
 func (r rebinder) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return r.q.QueryContext(ctx, r.bind(query), args...)
+	rows, err := r.q.QueryContext(ctx, r.bind(query), args...)
+	return rows, r.damage.note(err)
 }
 
-func (r rebinder) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return r.q.QueryRowContext(ctx, r.bind(query), args...)
+func (r rebinder) QueryRowContext(ctx context.Context, query string, args ...any) rowScanner {
+	return notedRow{r.q.QueryRowContext(ctx, r.bind(query), args...), r.damage}
 }
+
+// notedRow is a *sql.Row whose Scan notes a damaged file.
+type notedRow struct {
+	row    *sql.Row
+	damage *damage
+}
+
+func (r notedRow) Scan(dest ...any) error { return r.damage.note(r.row.Scan(dest...)) }
 
 // rebind numbers the ? placeholders of a query outside quoted strings.
 func rebind(query string) string {
@@ -400,11 +420,18 @@ func rebind(query string) string {
 	return b.String()
 }
 
-// querier is what both *sql.DB and *sql.Tx offer.
-type querier interface {
+// sqlQuerier is what both *sql.DB and *sql.Tx offer.
+type sqlQuerier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// querier is what the store's queries run on: a rebinder.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) rowScanner
 }
 
 // ms stores a time as Unix milliseconds; the zero time as 0.
@@ -427,13 +454,15 @@ func fromMS(v int64) time.Time {
 type rowScanner interface{ Scan(dest ...any) error }
 
 // queryAll runs a query and scans every row with scan.
-func queryAll[T any](ctx context.Context, q querier, scan func(rowScanner) (T, error), query string, args ...any) ([]T, error) {
+func queryAll[T any](ctx context.Context, q querier, scan func(rowScanner) (T, error), query string, args ...any) (out []T, err error) {
+	if r, ok := q.(rebinder); ok {
+		defer func() { r.damage.note(err) }()
+	}
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []T
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {
