@@ -23,7 +23,7 @@ var ErrDamaged = errors.New("the database file is damaged")
 func (db *DB) damaged(detail string) error {
 	return fmt.Errorf("%w (%s). Stop autocred, then restore the latest backup of %s (docs/deploy.md, \"Backups\"), "+
 		"or save what SQLite can still read: sqlite3 %s .recover | sqlite3 %s.recovered, "+
-		"move %s and its -wal and -shm files aside, and rename %s.recovered to %s",
+		"move %s and its -wal and -shm files aside, and rename %s.recovered to %s.",
 		ErrDamaged, detail, db.file, db.file, db.file, db.file, db.file, db.file)
 }
 
@@ -64,8 +64,9 @@ func (d *damage) first() string {
 // CheckIntegrity runs SQLite's quick_check on the whole file, for the
 // start of serve: a damaged file then refuses to start, with ErrDamaged,
 // instead of answering ready and failing every request. quick_check reads
-// every page (O(size): about N s per GB on these machines, see
-// docs/reliability.md) but not the indexes' agreement with their tables.
+// every page (O(size): measured on a 300 MB file, about 6 s per GB when
+// the file is in the page cache and about 55 s per GB from disk) but does
+// not compare the indexes with their tables.
 // It stops after budget: done is then false, and the caller decides; a
 // damage met later by a query still makes Ready fail. PostgreSQL keeps its
 // own checksums: done is true and err nil.
