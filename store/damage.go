@@ -23,7 +23,7 @@ var ErrDamaged = errors.New("the database file is damaged")
 func (db *DB) damaged(detail string) error {
 	return fmt.Errorf("%w (%s). Stop autocred, then restore the latest backup of %s (docs/deploy.md, \"Backups\"), "+
 		"or save what SQLite can still read: sqlite3 %s .recover | sqlite3 %s.recovered, "+
-		"move %s and its -wal and -shm files aside, and rename %s.recovered to %s.",
+		"move %s and its -wal and -shm files aside, and rename %s.recovered to %s",
 		ErrDamaged, detail, db.file, db.file, db.file, db.file, db.file, db.file)
 }
 
