@@ -15,11 +15,13 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -45,6 +47,8 @@ type DB struct {
 	sql      *sql.DB
 	postgres bool
 	now      func() time.Time
+	damage   *damage // SQLite: the first sign of a damaged file a query met
+	file     string  // SQLite: the file's path, for messages
 }
 
 // IsPostgres tells whether a --database value is a PostgreSQL URL.
@@ -65,6 +69,17 @@ func Open(ctx context.Context, database string) (*DB, error) {
 func openSQLite(ctx context.Context, path string) (*DB, error) {
 	if path == "" {
 		return nil, errors.New("no database path given")
+	}
+	// The file holds contact emails and password hashes: only its owner
+	// may read it. SQLite would create it 0644 (less the umask); created
+	// empty here first (an empty file is an empty database), it is 0600,
+	// and SQLite gives the -wal and -shm files it creates later the
+	// database file's permissions (findCreateFileMode and
+	// unixOpenSharedMemory in SQLite's os_unix.c), so they are 0600 too.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("creating %s: %w", path, err)
 	}
 	q := url.Values{}
 	for _, p := range []string{"busy_timeout(10000)", "journal_mode(WAL)", "foreign_keys(1)", "synchronous(NORMAL)"} {
@@ -89,6 +104,9 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		var serr *sqlite.Error
 		if !errors.As(err, &serr) || serr.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
 			db.Close()
+			if isDamage(err) {
+				return nil, (&DB{file: path}).damaged(err.Error())
+			}
 			return nil, fmt.Errorf("opening %s: %w", path, err)
 		}
 		if err := upstream.Sleep(ctx, 20*time.Millisecond); err != nil {
@@ -96,7 +114,24 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("opening %s: %w", path, err)
 		}
 	}
-	return &DB{sql: db, now: time.Now}, nil
+	return &DB{sql: db, now: time.Now, damage: &damage{}, file: path}, nil
+}
+
+// ExposedFiles lists the files of a SQLite database (the file, its -wal
+// and -shm) that users other than its owner can read or write, with their
+// modes, for a warning at start: they hold contact emails and password
+// hashes. A PostgreSQL URL has none.
+func ExposedFiles(database string) []string {
+	if IsPostgres(database) {
+		return nil
+	}
+	var out []string
+	for _, name := range []string{database, database + "-wal", database + "-shm"} {
+		if info, err := os.Stat(name); err == nil && info.Mode().Perm()&0o077 != 0 {
+			out = append(out, fmt.Sprintf("%s (mode %04o)", name, info.Mode().Perm()))
+		}
+	}
+	return out
 }
 
 func openPostgres(ctx context.Context, url string) (*DB, error) {
@@ -115,7 +150,7 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
-	return &DB{sql: db, postgres: true, now: time.Now}, nil
+	return &DB{sql: db, postgres: true, now: time.Now, damage: &damage{}}, nil
 }
 
 // Close closes the database.
@@ -151,38 +186,8 @@ func (db *DB) Migrate(ctx context.Context) error {
 		}
 		defer conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(migrationLock)) //nolint:errcheck // the session ends with conn anyway
 	}
-	if _, err := db.pool().ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
-		return fmt.Errorf("migrating: %w", err)
-	}
-	files, err := fs.Glob(migrations, db.migrationDir()+"/*.sql")
-	if err != nil {
+	if err := db.migrateApp(ctx); err != nil {
 		return err
-	}
-	sort.Strings(files)
-	for _, f := range files {
-		version, err := strconv.Atoi(strings.SplitN(filepath.Base(f), "_", 2)[0])
-		if err != nil {
-			return fmt.Errorf("migration %s: name must start with its version number", f)
-		}
-		body, err := migrations.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		err = db.tx(ctx, func(tx *sql.Tx) error {
-			var n int
-			if err := db.in(tx).QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil || n > 0 {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
-				return err
-			}
-			_, err := db.in(tx).ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, db.now().UnixMilli())
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("migration %s: %w", f, err)
-		}
 	}
 	migrator, err := rivermigrate.New(db.RiverDriver(), nil)
 	if err != nil {
@@ -206,6 +211,102 @@ func (db *DB) Migrate(ctx context.Context) error {
 	return nil
 }
 
+// migrateApp applies autocred's own migrations that the database lacks,
+// each in its own transaction.
+//
+// On SQLite they run on one connection with foreign key enforcement off,
+// because rebuilding a table (0014) drops it, and a dropped parent table
+// would otherwise fail on, or cascade into, the rows that refer to it; the
+// pragma is a no-op inside a transaction, so it is set around them
+// (https://sqlite.org/lang_altertable.html#otheralter). Each migration then
+// checks the foreign keys before it commits, and enforcement is turned back
+// on before the connection returns to the pool (or the connection is
+// discarded).
+func (db *DB) migrateApp(ctx context.Context) error {
+	begin := db.sql.BeginTx
+	if !db.postgres {
+		conn, err := db.sql.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("migrating: %w", err)
+		}
+		defer conn.Close()
+		if _, err := conn.ExecContext(ctx, `PRAGMA foreign_keys = OFF`); err != nil {
+			return fmt.Errorf("migrating: %w", err)
+		}
+		defer func() {
+			if _, err := conn.ExecContext(context.WithoutCancel(ctx), `PRAGMA foreign_keys = ON`); err != nil {
+				// Never hand the pool a connection that ignores foreign keys.
+				_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+			}
+		}()
+		begin = conn.BeginTx
+	}
+	if err := inTx(ctx, begin, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)`)
+		return err
+	}); err != nil {
+		return fmt.Errorf("migrating: %w", err)
+	}
+	files, err := fs.Glob(migrations, db.migrationDir()+"/*.sql")
+	if err != nil {
+		return err
+	}
+	sort.Strings(files)
+	for _, f := range files {
+		version, err := strconv.Atoi(strings.SplitN(filepath.Base(f), "_", 2)[0])
+		if err != nil {
+			return fmt.Errorf("migration %s: name must start with its version number", f)
+		}
+		body, err := migrations.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		err = inTx(ctx, begin, func(tx *sql.Tx) error {
+			var n int
+			if err := db.in(tx).QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil || n > 0 {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return err
+			}
+			if !db.postgres {
+				if err := checkForeignKeys(ctx, tx); err != nil {
+					return err
+				}
+			}
+			_, err := db.in(tx).ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)`, version, db.now().UnixMilli())
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("migration %s: %w", f, err)
+		}
+	}
+	return nil
+}
+
+// checkForeignKeys fails when a row of a SQLite database refers to a row
+// that does not exist, which a migration run without enforcement could
+// leave behind.
+func checkForeignKeys(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, `PRAGMA foreign_key_check`)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	if rows.Next() {
+		var table string
+		var rowid sql.NullInt64
+		var parent string
+		var fk int64
+		if err := rows.Scan(&table, &rowid, &parent, &fk); err != nil {
+			return err
+		}
+		return fmt.Errorf("row %d of %s refers to a missing row of %s", rowid.Int64, table, parent)
+	}
+	return rows.Err()
+}
+
 // RiverDriver is River's driver for this database, over the same pool, so
 // that jobs are inserted in the store's transactions.
 func (db *DB) RiverDriver() riverdriver.Driver[*sql.Tx] {
@@ -217,6 +318,9 @@ func (db *DB) RiverDriver() riverdriver.Driver[*sql.Tx] {
 
 // Ready checks that the database answers and is migrated, for /readyz.
 func (db *DB) Ready(ctx context.Context) error {
+	if first := db.damage.first(); first != "" {
+		return db.damaged(first)
+	}
 	var version int
 	if err := db.pool().QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&version); err != nil {
 		return fmt.Errorf("database not reachable or not migrated: %w", err)
@@ -232,7 +336,12 @@ func (db *DB) Ready(ctx context.Context) error {
 func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error { return db.tx(ctx, fn) }
 
 func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.sql.BeginTx(ctx, nil)
+	return db.damage.note(inTx(ctx, db.sql.BeginTx, fn))
+}
+
+// inTx runs fn in a transaction begun by begin, committing when fn returns nil.
+func inTx(ctx context.Context, begin func(context.Context, *sql.TxOptions) (*sql.Tx, error), fn func(tx *sql.Tx) error) error {
+	tx, err := begin(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("beginning transaction: %w", err)
 	}
@@ -247,16 +356,18 @@ func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 }
 
 // pool runs queries on the pool, with placeholders for this database.
-func (db *DB) pool() querier { return rebinder{db.sql, db.postgres} }
+func (db *DB) pool() querier { return rebinder{db.sql, db.postgres, db.damage} }
 
 // in runs queries in tx, with placeholders for this database.
-func (db *DB) in(tx *sql.Tx) querier { return rebinder{tx, db.postgres} }
+func (db *DB) in(tx *sql.Tx) querier { return rebinder{tx, db.postgres, db.damage} }
 
 // rebinder rewrites the ? placeholders the queries are written with into
-// PostgreSQL's $1, $2… when the database is PostgreSQL.
+// PostgreSQL's $1, $2… when the database is PostgreSQL. It notes the
+// errors that say the file is damaged, for Ready.
 type rebinder struct {
-	q        querier
+	q        sqlQuerier
 	postgres bool
+	damage   *damage
 }
 
 func (r rebinder) bind(query string) string {
@@ -267,16 +378,26 @@ func (r rebinder) bind(query string) string {
 }
 
 func (r rebinder) ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	return r.q.ExecContext(ctx, r.bind(query), args...)
+	res, err := r.q.ExecContext(ctx, r.bind(query), args...)
+	return res, r.damage.note(err)
 }
 
 func (r rebinder) QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	return r.q.QueryContext(ctx, r.bind(query), args...)
+	rows, err := r.q.QueryContext(ctx, r.bind(query), args...)
+	return rows, r.damage.note(err)
 }
 
-func (r rebinder) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
-	return r.q.QueryRowContext(ctx, r.bind(query), args...)
+func (r rebinder) QueryRowContext(ctx context.Context, query string, args ...any) rowScanner {
+	return notedRow{r.q.QueryRowContext(ctx, r.bind(query), args...), r.damage}
 }
+
+// notedRow is a *sql.Row whose Scan notes a damaged file.
+type notedRow struct {
+	row    *sql.Row
+	damage *damage
+}
+
+func (r notedRow) Scan(dest ...any) error { return r.damage.note(r.row.Scan(dest...)) }
 
 // rebind numbers the ? placeholders of a query outside quoted strings.
 func rebind(query string) string {
@@ -299,11 +420,18 @@ func rebind(query string) string {
 	return b.String()
 }
 
-// querier is what both *sql.DB and *sql.Tx offer.
-type querier interface {
+// sqlQuerier is what both *sql.DB and *sql.Tx offer.
+type sqlQuerier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// querier is what the store's queries run on: a rebinder.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) rowScanner
 }
 
 // ms stores a time as Unix milliseconds; the zero time as 0.
@@ -326,13 +454,15 @@ func fromMS(v int64) time.Time {
 type rowScanner interface{ Scan(dest ...any) error }
 
 // queryAll runs a query and scans every row with scan.
-func queryAll[T any](ctx context.Context, q querier, scan func(rowScanner) (T, error), query string, args ...any) ([]T, error) {
+func queryAll[T any](ctx context.Context, q querier, scan func(rowScanner) (T, error), query string, args ...any) (out []T, err error) {
+	if r, ok := q.(rebinder); ok {
+		defer func() { r.damage.note(err) }()
+	}
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	var out []T
 	for rows.Next() {
 		v, err := scan(rows)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strings"
 
@@ -14,18 +15,51 @@ import (
 )
 
 // loadSecretKey reads the key that seals the connections' account keys:
-// AUTOCRED_SECRET_KEY, or (SQLite only) the key file beside the database,
-// created on first use.
-func loadSecretKey(st *store.DB, database string) (*secret.Box, error) {
+// AUTOCRED_SECRET_KEY, or (SQLite only) the key file beside the database.
+// A missing key file is created with a new key only where that key can
+// serve: when newKey is set ("secret-key replace"), or when the database
+// has no key yet (no key recorded, no connection stored). Otherwise it is
+// refused before anything is written, so that the next start, after the
+// file was restored from a backup, does not find a wrong key in its place.
+func loadSecretKey(ctx context.Context, st *store.DB, database string, newKey bool) (*secret.Box, error) {
 	envKey := os.Getenv("AUTOCRED_SECRET_KEY")
 	if envKey == "" && st.IsPostgres() {
 		return nil, errors.New("with PostgreSQL, give the secret key in AUTOCRED_SECRET_KEY, the same on every node (make one with: head -c 32 /dev/urandom | base64)")
 	}
-	key, err := secret.LoadKey(envKey, database+".key")
+	path := database + ".key"
+	key, err := secret.ReadKey(envKey, path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if !newKey {
+			if err := checkNoKeyYet(ctx, st, path); err != nil {
+				return nil, err
+			}
+		}
+		key, err = secret.CreateKeyFile(path)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return secret.NewBox(key)
+}
+
+// checkNoKeyYet refuses to make a new key file for a database that already
+// has a key: one recorded by an earlier start, or connections whose
+// account keys were sealed with it.
+func checkNoKeyYet(ctx context.Context, st *store.DB, path string) error {
+	stored, err := st.Setting(ctx, keyCheckSetting)
+	if err != nil {
+		return err
+	}
+	conns, err := st.Connections(ctx)
+	if err != nil {
+		return err
+	}
+	if stored == "" && len(conns) == 0 {
+		return nil
+	}
+	return fmt.Errorf("the key file %s is missing, and this database's connections were stored with the key it held: "+
+		"restore the key file from your backup (mode 0600), or give the key in AUTOCRED_SECRET_KEY. "+
+		"If the key is lost, run `autocred secret-key replace` once to make a new one; every connection must then be reconnected", path)
 }
 
 // keyCheckSetting names the setting that holds a value derived from the
@@ -107,7 +141,7 @@ func runSecretKey(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	defer st.Close()
-	box, err := loadSecretKey(st, *database)
+	box, err := loadSecretKey(ctx, st, *database, true)
 	if err != nil {
 		return err
 	}

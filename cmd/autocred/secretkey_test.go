@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/base64"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -22,10 +23,10 @@ func newKey() string {
 	return base64.StdEncoding.EncodeToString(raw)
 }
 
-// serveOnce runs "autocred serve" with key until it fails or listens; a
-// server that started is stopped at once. It returns what serve printed
-// and its exit code.
-func serveOnce(t *testing.T, database, key string) (string, int) {
+// serveOnce runs "autocred serve" with key (none: "") and the extra flags
+// until it fails or listens; a server that started is stopped at once. It
+// returns what serve printed and its exit code.
+func serveOnce(t *testing.T, database, key string, extra ...string) (string, int) {
 	t.Helper()
 	t.Setenv("AUTOCRED_SECRET_KEY", key)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -33,7 +34,8 @@ func serveOnce(t *testing.T, database, key string) (string, int) {
 	var out testlog.Buffer
 	done := make(chan int, 1)
 	go func() {
-		done <- run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--database", database, "--log-level", "error"}, &out, &out)
+		args := append([]string{"serve", "--addr", "127.0.0.1:0", "--database", database, "--log-level", "error"}, extra...)
+		done <- run(ctx, args, &out, &out)
 	}()
 	// A refused key fails before listening; a good one listens at once.
 	for {
@@ -69,7 +71,7 @@ func TestSecretKeyMismatchAndReplace(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer st.Close()
-			box, err := loadSecretKey(st, database)
+			box, err := loadSecretKey(context.Background(), st, database, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -129,7 +131,7 @@ func TestSecretKeyCheckOnAnOlderDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	box, err := loadSecretKey(st, database)
+	box, err := loadSecretKey(context.Background(), st, database, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,5 +155,69 @@ func TestSecretKeyCheckOnAnOlderDatabase(t *testing.T) {
 	}
 	if out, code := serveOnce(t, database, key); code != 0 {
 		t.Errorf("its own key: exit %d\n%s", code, out)
+	}
+}
+
+// When the key file is lost, serve refuses to start and says how to
+// recover, without writing a new key file first (issue 13, point 7): a new
+// file would hold a key that opens nothing, and would stand in the way of
+// the one restored from the backup.
+func TestMissingKeyFileIsNotReplaced(t *testing.T) {
+	database := testdb.DSN(t, "sqlite")
+	keyFile := database + ".key"
+	if out, code := serveOnce(t, database, ""); code != 0 {
+		t.Fatalf("first start: exit %d\n%s", code, out)
+	}
+	saved, err := os.ReadFile(keyFile)
+	if err != nil {
+		t.Fatalf("the first start made no key file: %v", err)
+	}
+	ctx := context.Background()
+	st, err := openStore(ctx, database)
+	if err != nil {
+		t.Fatal(err)
+	}
+	box, err := loadSecretKey(ctx, st, database, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := autocred.Connection{App: autocred.AppCertifier, Name: "Certifier", APIURL: "https://api.certifier.io/v1", SecretHint: "…0001"}
+	if err := st.CreateConnection(ctx, &conn, box.Seal("cert-token-0001")); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	if err := os.Remove(keyFile); err != nil {
+		t.Fatal(err)
+	}
+	out, code := serveOnce(t, database, "")
+	if code != 1 || !strings.Contains(out, "key file") || !strings.Contains(out, "restore the key file from your backup") || !strings.Contains(out, "secret-key replace") {
+		t.Errorf("start without the key file: exit %d\n%s\nwant a refusal that says how to recover", code, out)
+	}
+	if _, err := os.Stat(keyFile); err == nil {
+		t.Errorf("the refused start wrote a new key file %s", keyFile)
+	}
+	// The key file restored from a backup is the database's.
+	if err := os.WriteFile(keyFile, saved, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, code := serveOnce(t, database, ""); code != 0 {
+		t.Errorf("start with the restored key file: exit %d\n%s", code, out)
+	}
+}
+
+// A database that others can read is reported at start, with what to do.
+func TestServeWarnsAboutReadableDatabaseFiles(t *testing.T) {
+	database := testdb.DSN(t, "sqlite")
+	key := newKey()
+	if out, code := serveOnce(t, database, key, "--log-level", "warn"); code != 0 || strings.Contains(out, "chmod") {
+		t.Fatalf("first start: exit %d\n%s\nwant no warning about a new database", code, out)
+	}
+	if err := os.Chmod(database, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, code := serveOnce(t, database, key, "--log-level", "warn")
+	if code != 0 || !strings.Contains(out, "chmod 600") || !strings.Contains(out, database+" (mode 0644)") {
+		t.Errorf("start on a database others can read: exit %d\n%s\nwant a warning naming the file", code, out)
 	}
 }

@@ -45,6 +45,7 @@ type serveConfig struct {
 	probeFirst, probeMax  time.Duration
 	probeAccount          time.Duration
 	trustedProxies        string
+	startupCheck          time.Duration
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
@@ -63,6 +64,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.probeMax, "certifier-probe-max", 5*time.Minute, "the longest wait between two tests of a failing Certifier")
 	fs.DurationVar(&c.probeAccount, "certifier-account-probe-interval", 5*time.Minute, "after Certifier refuses the workspace's plan (402) or autocred's API version, how often one call tests it again")
 	fs.StringVar(&c.trustedProxies, "trusted-proxies", "", "`CIDRs`, comma-separated (10.0.0.0/8,::1): the reverse proxies whose X-Forwarded-For names the client, for the sign-in limits per client address; from any other peer the header is ignored")
+	fs.DurationVar(&c.startupCheck, "startup-check-timeout", 30*time.Second, "how long the check of a SQLite file for damage may take at start (it reads every page, about 6 s per GB when cached, up to a minute per GB from disk); a check that runs out is skipped with a warning; 0 skips it")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 }
@@ -138,11 +140,23 @@ func openStore(ctx context.Context, path string) (*store.DB, error) {
 
 // newApp wires everything; the caller starts the engine and serves handler.
 func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error) {
-	st, err := openStore(ctx, cfg.database)
+	st, err := store.Open(ctx, cfg.database)
 	if err != nil {
 		return nil, err
 	}
-	box, err := loadSecretKey(st, cfg.database)
+	if err := checkDamage(ctx, st, cfg, log); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := st.Migrate(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if exposed := store.ExposedFiles(cfg.database); len(exposed) > 0 {
+		log.Warn("other users of this machine can read the database, which holds contact emails and password hashes: "+
+			"run chmod 600 on these files", "files", strings.Join(exposed, ", "))
+	}
+	box, err := loadSecretKey(ctx, st, cfg.database, false)
 	if err == nil {
 		err = checkSecretKey(ctx, st, box)
 	}
@@ -228,6 +242,34 @@ func circuitStates(st *store.DB) []metrics.CircuitState {
 		out = append(out, metrics.CircuitState{Connection: strconv.FormatInt(c.ID, 10), Reason: string(r), Open: isOpen})
 	}
 	return out
+}
+
+// checkDamage refuses a damaged SQLite file before anything runs on it
+// (issue 13, point 3): with damaged pages, serve would otherwise listen,
+// answer ready, and fail every request that touches them. The check is
+// bounded by --startup-check-timeout; a file too big for it to finish is
+// served with a warning, and a damage that a query meets later still makes
+// /readyz answer 503.
+func checkDamage(ctx context.Context, st *store.DB, cfg serveConfig, log *slog.Logger) error {
+	if cfg.startupCheck <= 0 || st.IsPostgres() {
+		return nil
+	}
+	start := time.Now()
+	done, err := st.CheckIntegrity(ctx, cfg.startupCheck)
+	if err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	if !done {
+		log.Warn("the check of the database file for damage did not finish in time and was skipped; "+
+			"raise --startup-check-timeout to have it, or run: sqlite3 "+cfg.database+" 'PRAGMA quick_check'",
+			"startup_check_timeout", cfg.startupCheck)
+		return nil
+	}
+	log.Debug("database file checked", "took", time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 // rateOrOff maps the flag's "0 means off" to the engine's "negative means off".

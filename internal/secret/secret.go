@@ -93,6 +93,17 @@ func Hint(s string) string {
 // otherwise the key in the file at path, which is created with mode 0600
 // (and a fresh random key) when it does not exist.
 func LoadKey(envValue, path string) ([]byte, error) {
+	key, err := ReadKey(envValue, path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return CreateKeyFile(path)
+	}
+	return key, err
+}
+
+// ReadKey returns the key given in base64 by envValue when it is set, and
+// otherwise the key in the file at path. A missing file is an error that
+// wraps fs.ErrNotExist; nothing is written.
+func ReadKey(envValue, path string) ([]byte, error) {
 	if envValue != "" {
 		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(envValue))
 		if err != nil || len(key) != KeySize {
@@ -101,40 +112,46 @@ func LoadKey(envValue, path string) ([]byte, error) {
 		return key, nil
 	}
 	data, err := os.ReadFile(path)
-	switch {
-	case err == nil:
-		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(data)))
-		if err != nil || len(key) != KeySize {
-			return nil, fmt.Errorf("the key file %s does not hold a %d-byte base64 key", path, KeySize)
-		}
-		if info, err := os.Stat(path); err == nil && info.Mode().Perm()&0o077 != 0 {
-			return nil, fmt.Errorf("the key file %s can be read by others (mode %v); run: chmod 600 %s", path, info.Mode().Perm(), path)
-		}
-		return key, nil
-	case errors.Is(err, fs.ErrNotExist):
-		key := make([]byte, KeySize)
-		if _, err := rand.Read(key); err != nil {
-			return nil, err
-		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, fmt.Errorf("creating the key file: %w", err)
-		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			if errors.Is(err, fs.ErrExist) { // another process won the race
-				return LoadKey("", path)
-			}
-			return nil, fmt.Errorf("creating the key file: %w", err)
-		}
-		_, werr := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
-		if cerr := f.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr != nil {
-			return nil, fmt.Errorf("writing the key file %s: %w", path, werr)
-		}
-		return key, nil
-	default:
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("the key file %s does not exist: %w", path, err)
+	}
+	if err != nil {
 		return nil, fmt.Errorf("reading the key file: %w", err)
 	}
+	key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(string(data)))
+	if err != nil || len(key) != KeySize {
+		return nil, fmt.Errorf("the key file %s does not hold a %d-byte base64 key", path, KeySize)
+	}
+	if info, err := os.Stat(path); err == nil && info.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("the key file %s can be read by others (mode %v); run: chmod 600 %s", path, info.Mode().Perm(), path)
+	}
+	return key, nil
+}
+
+// CreateKeyFile writes a fresh random key to a new file at path, mode
+// 0600, and returns it. When another process created the file first, its
+// key is returned instead.
+func CreateKeyFile(path string) ([]byte, error) {
+	key := make([]byte, KeySize)
+	if _, err := rand.Read(key); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("creating the key file: %w", err)
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		if errors.Is(err, fs.ErrExist) { // another process won the race
+			return ReadKey("", path)
+		}
+		return nil, fmt.Errorf("creating the key file: %w", err)
+	}
+	_, werr := f.WriteString(base64.StdEncoding.EncodeToString(key) + "\n")
+	if cerr := f.Close(); werr == nil {
+		werr = cerr
+	}
+	if werr != nil {
+		return nil, fmt.Errorf("writing the key file %s: %w", path, werr)
+	}
+	return key, nil
 }

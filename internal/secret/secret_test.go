@@ -3,6 +3,8 @@ package secret
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -66,6 +68,28 @@ func TestLoadKey(t *testing.T) {
 	}
 	if _, err := LoadKey("", path); err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Errorf("world-readable key file accepted: %v", err)
+	}
+}
+
+// ReadKey never writes: a missing key file is reported as missing, and
+// CreateKeyFile makes it.
+func TestReadKeyWritesNothing(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "autocred.key")
+	if _, err := ReadKey("", path); !errors.Is(err, fs.ErrNotExist) || !strings.Contains(err.Error(), path) {
+		t.Errorf("ReadKey of a missing file: %v, want a not-exist error naming it", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("ReadKey created %s (%v)", path, err)
+	}
+	made, err := CreateKeyFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if read, err := ReadKey("", path); err != nil || !bytes.Equal(made, read) {
+		t.Errorf("ReadKey after CreateKeyFile: %v", err)
+	}
+	if again, err := CreateKeyFile(path); err != nil || !bytes.Equal(made, again) {
+		t.Errorf("CreateKeyFile on an existing file must return its key: %v", err)
 	}
 }
 
