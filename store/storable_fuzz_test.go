@@ -37,7 +37,7 @@ func FuzzStorableText(f *testing.F) {
 		}
 	}
 	a := autocred.Automation{Name: "Fuzz", Trigger: autocred.Trigger{ConnectionID: ac.ID, SegmentID: "1"},
-		Action: autocred.Action{ConnectionID: cert.ID, GroupID: "g", RecipientName: "{{contact.firstName}}", RecipientEmail: "{{contact.email}}"},
+		Action:       autocred.Action{ConnectionID: cert.ID, GroupID: "g", RecipientName: "{{contact.firstName}}", RecipientEmail: "{{contact.email}}"},
 		PollInterval: time.Minute}
 	if err := db.CreateAutomation(ctx, &a); err != nil {
 		f.Fatal(err)
