@@ -17,7 +17,9 @@ import (
 //     line breaks) at either end of a value is removed. Inside a name it
 //     becomes one plain space; inside an email it is an error, since the
 //     address meant cannot be told ("ana lee@" may be ana.lee or analee).
-//   - Controls (Unicode category Cc, NUL, escape, the C1 range) are
+//   - Controls (Unicode category Cc, NUL, escape, the C1 range) and the
+//     replacement character U+FFFD (what Storable leaves where a value
+//     read from outside had a NUL or bytes that are not UTF-8) are
 //     removed from names and text. In an email they are removed at either
 //     end (an export's trailing carriage return) and an error inside:
 //     there they are a sign of a garbled value (a C1 control is what a
@@ -147,7 +149,7 @@ type charClass int
 const (
 	visible   charClass = iota
 	space               // White_Space
-	control             // Cc that is not white space
+	control             // Cc that is not white space, and U+FFFD
 	invisible           // Cf and other default ignorables, but for the visible Cf
 )
 
@@ -155,7 +157,7 @@ func classOf(r rune) charClass {
 	switch {
 	case unicode.Is(unicode.White_Space, r):
 		return space
-	case unicode.Is(unicode.Cc, r):
+	case unicode.Is(unicode.Cc, r), r == unicode.ReplacementChar:
 		return control
 	case unicode.Is(unicode.Prepended_Concatenation_Mark, r), unicode.Is(unicode.Variation_Selector, r):
 		return visible
@@ -277,6 +279,8 @@ func CleanEmail(raw string) (string, []Removal, error) {
 		switch {
 		case r == rightToLeftOverride && first >= 0 && i < last:
 			return "", nil, fmt.Errorf("the email address %q has %s at character %d, which makes it show reversed, so the address meant cannot be told", raw, CharName(r), i+1)
+		case !atEnd && r == unicode.ReplacementChar:
+			return "", nil, fmt.Errorf("the email address %q has %s at character %d, where the value as read had a null character or bytes that are not text, so the address meant cannot be told", raw, CharName(r), i+1)
 		case !atEnd && (class == space || class == control):
 			return "", nil, fmt.Errorf("the email address %q has %s at character %d, inside the address, where it cannot be removed safely", raw, CharName(r), i+1)
 		case !atEnd && unicode.Is(unicode.Join_Control, r) && rs[i-1] > unicode.MaxASCII && rs[i+1] > unicode.MaxASCII:

@@ -58,6 +58,8 @@ func TestCleanEmail(t *testing.T) {
 			[]string{"a right-to-left override (U+202E) at the end"}, ""},
 		{"C0 control at the end", "ana@example.com\x00", "ana@example.com",
 			[]string{"a null character (U+0000) at the end"}, ""},
+		{"replacement character at the end", "ana@example.com\uFFFD", "ana@example.com",
+			[]string{"a replacement character (U+FFFD) at the end"}, ""},
 		{"C1 control at the end", "ana@example.com\u0085", "ana@example.com",
 			[]string{"a control character (U+0085) at the end"}, ""},
 		{"several", "\uFEFF ana\u200B@example.com\u200B\u00A0", "ana@example.com",
@@ -70,6 +72,11 @@ func TestCleanEmail(t *testing.T) {
 		{"tab inside", "ana@example\t.com", "", nil, "a tab (U+0009) at character 12"},
 		{"C1 control inside", "ana\u0092s@example.com", "", nil, "a control character (U+0092) at character 4"},
 		{"C0 control inside", "ana\x1b@example.com", "", nil, "a control character (U+001B) at character 4"},
+		{"NUL inside", "ana\x00lee@example.com", "", nil, "a null character (U+0000) at character 4"},
+		// Storable's mark for a NUL or bytes that are not UTF-8 read from
+		// outside: dropping it could give another person's address.
+		{"replacement character inside", Storable("ana\x00lee@example.com"), "", nil,
+			"a replacement character (U+FFFD) at character 4, where the value as read had a null character or bytes that are not text"},
 		{"right-to-left override before it", "\u202Emoc.elpmaxe@ana", "", nil, "a right-to-left override (U+202E) at character 1, which makes it show reversed"},
 		{"right-to-left override inside", "ana@\u202Emoc.elpmaxe", "", nil, "a right-to-left override (U+202E) at character 5"},
 		{"joiner inside an international address", "علی\u200Cرضا@example.com", "", nil, "a zero width non-joiner (U+200C) at character 4, between two letters"},
@@ -151,6 +158,9 @@ func TestCleanName(t *testing.T) {
 			[]string{"a null character (U+0000) at character 4", "a control character (U+0007) at character 6"}},
 		{"C1 control", "O\u0092Brien", "OBrien", []string{"a control character (U+0092) at character 2"}},
 		{"escape", "\x1b[31mAna", "[31mAna", []string{"a control character (U+001B) at the start"}},
+		// Storable's mark for a NUL read from outside: removed, as the NUL
+		// itself would be.
+		{"replacement character", Storable("Ana\x00"), "Ana", []string{"a replacement character (U+FFFD) at the end"}},
 
 		{"nothing left", "\u200B \u00A0", "", []string{"a zero width space (U+200B) at the end"}},
 	}

@@ -1,13 +1,16 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/autocred/autocred"
 )
@@ -17,10 +20,19 @@ import (
 const maxBody = 1 << 20
 
 // decode reads the request body, one JSON value, into dst: at most maxBody
-// bytes, no unknown fields, nothing after the value. An empty body is an
-// error unless optional, when dst keeps what it holds.
+// bytes, no unknown fields, nothing after the value, and no string that
+// cannot be stored (autocred.CheckStorable: a NUL, or bytes that are not
+// UTF-8, which encoding/json would otherwise turn into U+FFFD unseen). An
+// empty body is an error unless optional, when dst keeps what it holds.
 func decode(w http.ResponseWriter, r *http.Request, dst any, optional bool) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	if err != nil {
+		return decodeError(err)
+	}
+	if err := checkStorable(body); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		if optional && errors.Is(err, io.EOF) {
@@ -36,6 +48,106 @@ func decode(w http.ResponseWriter, r *http.Request, dst any, optional bool) erro
 		return autocred.Errorf(autocred.EINVALID, "the request body has more after its JSON value; send exactly one JSON object")
 	}
 	return nil
+}
+
+// checkStorable refuses a JSON body with a string (a value or a key) that
+// cannot be stored, naming the field ("action.recipient_name",
+// "action.custom_attributes.custom.course"; "[2]" for an array's third
+// element). A body that is not valid JSON passes, for the decoder to
+// refuse with its own message.
+func checkStorable(body []byte) error {
+	if bytes.IndexByte(body, 0) < 0 && !bytes.Contains(body, []byte(`\u0000`)) && utf8.Valid(body) {
+		return nil // the common case, in one pass
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	type level struct {
+		path  string
+		array bool
+		index int  // the next element's index, in an array
+		key   bool // in an object: the next string is a key
+	}
+	var stack []level
+	field := func(key string) string { // the path of the value that comes next
+		if len(stack) == 0 {
+			return ""
+		}
+		l := &stack[len(stack)-1]
+		if l.array {
+			l.index++
+			return fmt.Sprintf("%s[%d]", l.path, l.index-1)
+		}
+		if l.path == "" {
+			return key
+		}
+		return l.path + "." + key
+	}
+	key := ""
+	for {
+		start := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return nil // the end, or not JSON: decode says which
+		}
+		top := len(stack) - 1
+		if d, ok := tok.(json.Delim); ok {
+			switch d {
+			case '{', '[':
+				stack = append(stack, level{path: field(key), array: d == '[', key: d == '{'})
+			default:
+				stack = stack[:top]
+			}
+			if len(stack) > 0 && !stack[len(stack)-1].array {
+				stack[len(stack)-1].key = true
+			}
+			continue
+		}
+		if top >= 0 && !stack[top].array && stack[top].key {
+			s := tok.(string)
+			if err := storableToken(body[start:dec.InputOffset()], s); err != nil {
+				if stack[top].path == "" {
+					return autocred.Errorf(autocred.EINVALID, "the request body has a field whose name %s", err)
+				}
+				return autocred.FieldErrorf(stack[top].path, "has a key that %s", err)
+			}
+			key, stack[top].key = s, false
+			continue
+		}
+		path := field(key)
+		if s, ok := tok.(string); ok {
+			if err := storableToken(body[start:dec.InputOffset()], s); err != nil {
+				if path == "" {
+					return autocred.Errorf(autocred.EINVALID, "the request body %s", err)
+				}
+				return autocred.FieldErrorf(path, "%s", err)
+			}
+		}
+		if top >= 0 && !stack[top].array {
+			stack[top].key = true
+		}
+	}
+}
+
+// storableToken checks one JSON string, raw as sent and decoded: a NUL
+// shows in the decoded value, bytes that are not UTF-8 only in the raw one.
+func storableToken(raw []byte, decoded string) error {
+	if utf8.Valid(raw) {
+		return autocred.CheckStorable(decoded)
+	}
+	// Where the bad bytes are, in characters of the value: the decoded
+	// text before them (escapes are ASCII, so the cut is never inside one).
+	open := bytes.IndexByte(raw, '"')
+	bad := open + 1
+	for bad < len(raw) {
+		r, size := utf8.DecodeRune(raw[bad:])
+		if r == utf8.RuneError && size == 1 {
+			break
+		}
+		bad += size
+	}
+	var before string
+	_ = json.Unmarshal(append(bytes.Clone(raw[open:bad]), '"'), &before)
+	return autocred.CheckStorable(before + "\xff")
 }
 
 // decodeError turns a JSON decoding error into one that says what to fix.

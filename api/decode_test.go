@@ -39,6 +39,20 @@ func TestBadInput(t *testing.T) {
 			http.StatusBadRequest, autocred.EINVALID, "action.issue", "true or false"},
 		{"an array", "/automations", "[" + auto + "]", http.StatusBadRequest, autocred.EINVALID, "", "must be an object"},
 		{"a string", "/connections", `"certifier"`, http.StatusBadRequest, autocred.EINVALID, "", "must be an object"},
+		// Text that cannot be stored (on PostgreSQL): refused, naming the
+		// field, instead of a 500 from the database.
+		{"NUL in a name", "/connections", strings.Replace(conn, `"Another"`, `"Ana\u0000Lee"`, 1),
+			http.StatusBadRequest, autocred.EINVALID, "name", "null character (U+0000) at character 4"},
+		{"invalid UTF-8 in a name", "/connections", strings.Replace(conn, `"Another"`, "\"Jos\xe9 \\u00e9\"", 1),
+			http.StatusBadRequest, autocred.EINVALID, "name", "not UTF-8 text at character 4"},
+		{"invalid UTF-8 after an escape", "/connections", strings.Replace(conn, `"Another"`, "\"\\u00e9\\n\xff\"", 1),
+			http.StatusBadRequest, autocred.EINVALID, "name", "not UTF-8 text at character 3"},
+		{"NUL in a nested value", "/automations", strings.Replace(auto, `{{contact.lastName}}`, `{{contact.lastName}}\u0000`, 1),
+			http.StatusBadRequest, autocred.EINVALID, "action.recipient_name", "null character (U+0000) at character 43"},
+		{"NUL in a key", "/automations", strings.Replace(auto, `"custom.course_name"`, `"custom.course\u0000"`, 1),
+			http.StatusBadRequest, autocred.EINVALID, "action.custom_attributes", "has a key that has a null character"},
+		{"NUL in an unknown field's value", "/connections", conn[:len(conn)-1] + `,"colour":"r\u0000"}`,
+			http.StatusBadRequest, autocred.EINVALID, "colour", "null character"},
 		{"2 MiB", "/connections", huge, http.StatusRequestEntityTooLarge, autocred.ETOOLARGE, "", "larger than 1048576 bytes"},
 		{"2 MiB after an object", "/automations", auto + strings.Repeat(" ", 2<<20), http.StatusRequestEntityTooLarge, autocred.ETOOLARGE, "", "larger"},
 	}

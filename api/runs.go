@@ -42,6 +42,13 @@ func (h *handler) listRuns(w http.ResponseWriter, r *http.Request) error {
 // runFilter reads the query of a runs listing.
 func runFilter(q url.Values) (store.RunFilter, error) {
 	var f store.RunFilter
+	for name, vs := range q {
+		for _, v := range vs {
+			if err := autocred.CheckStorable(v); err != nil {
+				return f, autocred.FieldErrorf(name, "%s", err)
+			}
+		}
+	}
 	if s := q.Get("status"); s != "" {
 		f.Status = autocred.RunStatus(s)
 		if !f.Status.Valid() {

@@ -180,7 +180,14 @@ func (e *Engine) syncFailed(ctx context.Context, connID int64, autos []autocred.
 		result = "forbidden"
 	}
 	e.metrics.Syncs.WithLabelValues(result).Inc()
-	msg := "Reading the segment failed; nothing was changed and the next sync tries again: " + err.Error()
+	raw := err.Error()
+	msg := "Reading the segment failed; nothing was changed and the next sync tries again: " + raw
+	if words, ok := store.DescribeError(err); ok {
+		// The database's own text (SQLSTATE 22021, "disk image is
+		// malformed") says nothing a user can act on: words on the
+		// automation, the text in the log below.
+		msg = words
+	}
 	if denied := activecampaign.PermissionDenied(err); denied != "" {
 		// The key works but its user lacks a permission: the connection
 		// stays, and the next periodic sync is the retry (the permission
@@ -205,7 +212,7 @@ func (e *Engine) syncFailed(ctx context.Context, connID int64, autos []autocred.
 			return rerr
 		}
 	}
-	e.log.Warn("segment sync failed", "connection", connID, "err", msg)
+	e.log.Warn("segment sync failed", "connection", connID, "segment", autos[0].Trigger.SegmentID, "shown", msg, "err", raw)
 	return err
 }
 

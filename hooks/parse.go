@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+
+	"github.com/autocred/autocred"
 )
 
 // Delivery is what autocred reads of a webhook delivery.
@@ -18,7 +20,9 @@ type Delivery struct {
 // strings ("contact[id]"). Only the contact matters: the delivery says that
 // something about it changed, and the engine checks what.
 func Parse(form url.Values) (Delivery, error) {
-	d := Delivery{Type: strings.TrimSpace(form.Get("type")), Source: strings.TrimSpace(form.Get("initiated_from"))}
+	// The event names reach the logs only, but a delivery is outside
+	// data like any other: made storable (autocred.Storable) here, once.
+	d := Delivery{Type: autocred.Storable(strings.TrimSpace(form.Get("type"))), Source: autocred.Storable(strings.TrimSpace(form.Get("initiated_from")))}
 	raw := strings.TrimSpace(form.Get("contact[id]"))
 	if raw == "" {
 		return d, fmt.Errorf("no contact[id] (event %q): not about a contact", d.Type)

@@ -2,7 +2,10 @@ package web
 
 import (
 	"context"
+	"maps"
+	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -35,6 +38,30 @@ type automationForm struct {
 	// automation's; Zones are the names the zone input suggests.
 	ServerZone string
 	Zones      []string
+}
+
+// storableInput refuses a request whose query or form holds a value that
+// cannot be stored (autocred.CheckStorable: a NUL, or bytes that are not
+// UTF-8) with a 400 naming the input, before serve sees any of it. The
+// form is parsed here, with ParseForm's own limit (10 MB).
+func storableInput(serve handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := r.ParseForm(); err != nil {
+			return autocred.Errorf(autocred.EINVALID, "unreadable form: %v", err)
+		}
+		names := slices.Sorted(maps.Keys(r.Form))
+		for _, name := range names {
+			if err := autocred.CheckStorable(name); err != nil {
+				return autocred.Errorf(autocred.EINVALID, "the form has an input whose name %s", err)
+			}
+			for _, v := range r.Form[name] {
+				if err := autocred.CheckStorable(v); err != nil {
+					return autocred.FieldErrorf(name, "%s", err)
+				}
+			}
+		}
+		return serve(w, r)
+	}
 }
 
 // commonZones are the time zones the form suggests besides the server's;

@@ -127,9 +127,9 @@ func New(cfg Config) http.Handler {
 	mux.HandleFunc("GET /setup", h.page(h.setupPage))
 	mux.HandleFunc("POST /setup", h.page(h.setup))
 	for _, rt := range h.routes() {
-		serve := h.page(rt.serve)
+		serve := h.page(storableInput(rt.serve))
 		if rt.json {
-			serve = h.jsonEndpoint(rt.serve)
+			serve = h.jsonEndpoint(storableInput(rt.serve))
 		}
 		mux.HandleFunc(rt.method+" "+rt.path, h.requireUser(rt.json, serve))
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"database/sql"
+	"html"
 	"io"
 	"log/slog"
 	"net/http"
@@ -432,5 +433,44 @@ func TestBrokenConnectionIsReconnected(t *testing.T) {
 	}
 	if conns, _ := u.env.Store.Connections(ctx); len(conns) != 2 {
 		t.Errorf("reconnecting made a new connection: %d in all", len(conns))
+	}
+}
+
+// A value that cannot be stored (on PostgreSQL) is refused with the input
+// named, before anything is stored; SQLite would have stored it.
+func TestUnstorableInputIsRefused(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	for _, tc := range []struct {
+		name, method, path string
+		form               url.Values
+		says               string
+	}{
+		{"NUL in a connection's name", "POST", "/connections",
+			url.Values{"app": {"activecampaign"}, "name": {"Acme\x00"}, "api_url": {u.env.ACURL}, "api_key": {testenv.ACKey}},
+			"Name has a null character (U+0000) at character 5"},
+		{"bytes that are not UTF-8 in a recipient name", "POST", "/automations",
+			url.Values{"name": {"Course"}, "action.recipient_name": {"Jos\xe9"}},
+			"Recipient name has bytes that are not UTF-8 text at character 4"},
+		{"NUL in a query", "GET", "/automations/" + itoa(f.automation) + "?contact=ana%00", nil,
+			"contact has a null character"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// The UI answers bad input 422, as for any other invalid value.
+			p := u.do(tc.method, tc.path, tc.form)
+			if p.status != http.StatusUnprocessableEntity || !strings.Contains(html.UnescapeString(p.body), tc.says) {
+				t.Errorf("%d, want 422 saying %q: %s", p.status, tc.says, p.body)
+			}
+		})
+	}
+	conns, err := u.env.Store.Connections(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range conns {
+		if strings.ContainsRune(c.Name, 0) {
+			t.Errorf("connection %q was stored", c.Name)
+		}
 	}
 }

@@ -24,6 +24,8 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/autocred/autocred"
 )
 
 // Limiter paces requests to one account. Wait blocks until a request may be
@@ -122,7 +124,11 @@ type Doer struct {
 type Response struct {
 	Status int
 	Header http.Header
-	Body   []byte
+	// Body is the answer as sent, but for each JSON escape of a NUL
+	// (\u0000), which is made \uFFFD (autocred.StorableJSON): every
+	// string decoded from it can be stored on either database, and no
+	// caller has to remember to clean one.
+	Body []byte
 }
 
 // MaxBody is the largest answer read. A segment-match page of 10,000 ids or
@@ -206,7 +212,7 @@ func (d *Doer) Do(ctx context.Context, endpoint string, build func(ctx context.C
 			return nil, fmt.Errorf("%s %s: answer larger than %d MiB", d.System, endpoint, MaxBody>>20)
 		}
 		if !throttled(resp.StatusCode) {
-			return &Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
+			return &Response{Status: resp.StatusCode, Header: resp.Header, Body: autocred.StorableJSON(body)}, nil
 		}
 		asked := min(RetryAfter(resp.Header, time.Now()), MaxPause)
 		if asked <= 0 {

@@ -54,12 +54,14 @@ func writeNoResult(w http.ResponseWriter, entity string, id any) {
 
 // writeGateError is the traffic.Gate's error writer: rate-limit answers and
 // injected faults in the API's errors[] shape.
-func writeGateError(w http.ResponseWriter, _ *http.Request, status int) {
+func writeGateError(w http.ResponseWriter, _ *http.Request, status int, message string) {
 	detail := "The server could not complete the request."
-	switch status {
-	case http.StatusTooManyRequests:
+	switch {
+	case message != "":
+		detail = message
+	case status == http.StatusTooManyRequests:
 		detail = "Rate limit exceeded: wait for the number of seconds in Retry-After before sending more requests."
-	case http.StatusServiceUnavailable:
+	case status == http.StatusServiceUnavailable:
 		detail = "The service is temporarily unavailable; retry later."
 	}
 	writeError(w, status, http.StatusText(status), detail)

@@ -65,13 +65,26 @@ func writeAPIError(w http.ResponseWriter, e *apiError) {
 
 // writeGateError answers for the traffic.Gate, which refuses requests before
 // they reach the API: over the budget (429, or 503 when the control API
-// asks for it) or an injected fault (5xx).
-func writeGateError(w http.ResponseWriter, _ *http.Request, status int) {
-	if status == http.StatusTooManyRequests {
-		writeAPIError(w, &apiError{status, codeRateLimited, messageRateLimited})
-		return
+// asks for it) or an injected fault (4xx or 5xx, with the rule's message
+// when it gives one), with the code of the error reference (spec §5).
+func writeGateError(w http.ResponseWriter, _ *http.Request, status int, message string) {
+	e := &apiError{status, codeInternalError, messageInternalError}
+	switch {
+	case status == http.StatusTooManyRequests:
+		e.code, e.message = codeRateLimited, messageRateLimited
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		e.code, e.message = codeUnauthorized, "Unauthorized"
+	case status == http.StatusNotFound:
+		e.code, e.message = codeNotFound, "Not found"
+	case status == http.StatusConflict:
+		e.code, e.message = codeConflict, "Conflict"
+	case status < 500:
+		e.code, e.message = codeValidation, "The request is invalid"
 	}
-	writeAPIError(w, &apiError{status, codeInternalError, messageInternalError})
+	if message != "" {
+		e.message = message
+	}
+	writeAPIError(w, e)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

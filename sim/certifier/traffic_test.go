@@ -76,6 +76,12 @@ func TestInjectedFaults(t *testing.T) {
 	setFaults(`[{"endpoint":"GET /v1/groups","error_rate":1.0,"error_status":503}]`)
 	wantError(t, sb.api("GET", "/groups", nil), 503, "internal_server_error")
 
+	// A refusal with a message of the rule's choosing, a NUL included.
+	setFaults(`[{"endpoint":"GET /v1/groups","error_rate":1.0,"error_status":400,"error_message":"name has a \u0000 in it"}]`)
+	if msg := wantError(t, sb.api("GET", "/groups", nil), 400, "validation_error"); msg != "name has a \x00 in it" {
+		t.Errorf("message %q, want the rule's", msg)
+	}
+
 	// The duplicate-maker: the change is made, the answer is lost.
 	setFaults(`[{"endpoint":"POST /v1/credentials/create-issue-send","drop_after_rate":1.0}]`)
 	_, err := sb.try("POST", "/v1/credentials/create-issue-send", map[string]any{
@@ -99,7 +105,7 @@ func TestInjectedFaults(t *testing.T) {
 	if len(data) != 1 || data[0]["id"] != creds[0].ID || data[0]["groupId"] != sb.sample.CourseCompletion.ID {
 		t.Fatalf("search after the drop: %v", data)
 	}
-	if st := sb.srv.Gate().Stats(); st.Injected.Dropped != 1 || st.Injected.Errors != 3 {
+	if st := sb.srv.Gate().Stats(); st.Injected.Dropped != 1 || st.Injected.Errors != 4 {
 		t.Fatalf("injected %+v", st.Injected)
 	}
 }

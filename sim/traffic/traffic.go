@@ -54,7 +54,12 @@ type Rule struct {
 	// ErrorRate is the fraction of requests answered with ErrorStatus
 	// before they reach the API (nothing is processed).
 	ErrorRate   float64 `json:"error_rate,omitempty"`
-	ErrorStatus int     `json:"error_status,omitempty"` // default 500
+	ErrorStatus int     `json:"error_status,omitempty"` // default 500; 4xx models a refusal
+	// ErrorMessage is the text the injected answer carries, in the API's
+	// own error shape, instead of the sandbox's default sentence. Any
+	// string JSON can hold, a NUL (\u0000) included: the APIs document
+	// their messages as strings and nothing narrower.
+	ErrorMessage string `json:"error_message,omitempty"`
 	// RateLimitRate is the fraction of requests answered 429 whatever the
 	// account's budget.
 	RateLimitRate float64 `json:"rate_limit_rate,omitempty"`
@@ -81,8 +86,8 @@ func (r Rule) Validate() error {
 			return fmt.Errorf("%s must be between 0 and 1, got %v", name, v)
 		}
 	}
-	if r.ErrorStatus != 0 && (r.ErrorStatus < 500 || r.ErrorStatus > 599) {
-		return fmt.Errorf("error_status must be a 5xx status, got %d", r.ErrorStatus)
+	if r.ErrorStatus != 0 && (r.ErrorStatus < 400 || r.ErrorStatus > 599 || r.ErrorStatus == http.StatusTooManyRequests) {
+		return fmt.Errorf("error_status must be a 4xx or 5xx status other than 429 (use rate_limit_rate), got %d", r.ErrorStatus)
 	}
 	if (r.StormEvery > 0) != (r.StormFor > 0) || r.StormFor > r.StormEvery {
 		return fmt.Errorf("storm_every and storm_for go together, with storm_for no longer than storm_every")
@@ -110,8 +115,9 @@ type Config struct {
 	// Account names the account a request belongs to ("" when unknown,
 	// e.g. the request will fail authentication; it is counted apart).
 	Account func(r *http.Request) string
-	// WriteError writes an error answer in the API's own shape.
-	WriteError func(w http.ResponseWriter, r *http.Request, status int)
+	// WriteError writes an error answer in the API's own shape, with
+	// message as its text ("" for the sandbox's default).
+	WriteError func(w http.ResponseWriter, r *http.Request, status int, message string)
 	// Seed makes fault injection repeatable.
 	Seed uint64
 	// Now is the clock; tests may replace it.
@@ -194,8 +200,11 @@ func New(cfg Config) *Gate {
 		cfg.Account = func(*http.Request) string { return "" }
 	}
 	if cfg.WriteError == nil {
-		cfg.WriteError = func(w http.ResponseWriter, _ *http.Request, status int) {
-			http.Error(w, http.StatusText(status), status)
+		cfg.WriteError = func(w http.ResponseWriter, _ *http.Request, status int, message string) {
+			if message == "" {
+				message = http.StatusText(status)
+			}
+			http.Error(w, message, status)
 		}
 	}
 	g := &Gate{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15))}
@@ -344,6 +353,7 @@ func cloneMap[K comparable, V any](m map[K]V) map[K]V {
 // verdict is what the Gate decided for one request before the API sees it.
 type verdict struct {
 	status     int           // non-zero: answer this status without processing
+	message    string        // the answer's text, "" for the default
 	retryAfter time.Duration // with a rate-limit status
 	delay      time.Duration
 	drop       bool
@@ -365,7 +375,7 @@ func (g *Gate) Wrap(pattern string, h http.Handler) http.Handler {
 				w.Header().Set("Retry-After", strconv.Itoa(int((v.retryAfter+time.Second-1)/time.Second)))
 			}
 			sw := &statusWriter{ResponseWriter: w}
-			g.cfg.WriteError(sw, r, v.status)
+			g.cfg.WriteError(sw, r, v.status, v.message)
 			g.countStatus(sw.status())
 			return
 		}
@@ -424,6 +434,7 @@ func (g *Gate) decide(pattern, acct string) verdict {
 			g.stats.Injected.RateLimits++
 		case r.ErrorRate > 0 && g.rng.Float64() < r.ErrorRate:
 			v.status = cmp(r.ErrorStatus, http.StatusInternalServerError)
+			v.message = r.ErrorMessage
 			g.stats.Injected.Errors++
 		case r.DropAfterRate > 0 && g.rng.Float64() < r.DropAfterRate:
 			v.drop = true

@@ -33,7 +33,7 @@ func (c *fakeClock) Add(d time.Duration) {
 func newGateServer(t *testing.T, cfg Config, handled *atomic.Int64) (*Gate, *httptest.Server) {
 	t.Helper()
 	cfg.Account = func(r *http.Request) string { return r.Header.Get("X-Account") }
-	cfg.WriteError = func(w http.ResponseWriter, _ *http.Request, status int) {
+	cfg.WriteError = func(w http.ResponseWriter, _ *http.Request, status int, _ string) {
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(status)
 		_, _ = io.WriteString(w, `{"error":"injected"}`)
