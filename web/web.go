@@ -123,9 +123,9 @@ func New(cfg Config) http.Handler {
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static))))
 	mux.HandleFunc("GET /signin", h.page(h.signinPage))
-	mux.HandleFunc("POST /signin", h.page(h.signin))
+	mux.HandleFunc("POST /signin", h.page(storableInput(h.signin)))
 	mux.HandleFunc("GET /setup", h.page(h.setupPage))
-	mux.HandleFunc("POST /setup", h.page(h.setup))
+	mux.HandleFunc("POST /setup", h.page(storableInput(h.setup)))
 	for _, rt := range h.routes() {
 		serve := h.page(storableInput(rt.serve))
 		if rt.json {

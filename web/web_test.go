@@ -455,6 +455,11 @@ func TestUnstorableInputIsRefused(t *testing.T) {
 			"Recipient name has bytes that are not UTF-8 text at character 4"},
 		{"NUL in a query", "GET", "/automations/" + itoa(f.automation) + "?contact=ana%00", nil,
 			"contact has a null character"},
+		// Sign-in reads the users table with the email typed: a NUL
+		// there would be a database error on PostgreSQL.
+		{"NUL in the sign-in email", "POST", "/signin",
+			url.Values{"email": {"admin\x00@example.com"}, "password": {"wrong password"}},
+			"has a null character"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// The UI answers bad input 422, as for any other invalid value.
