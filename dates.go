@@ -8,6 +8,11 @@ import (
 // dates only in that form (spec/certifier.md §3.2).
 const maxYear = 9999
 
+// maxOffsetYears bounds a {{today+N}} offset: far beyond any credential's
+// life, and far enough from maxYear that an offset saved now never gives a
+// five-digit year later.
+const maxOffsetYears = 1000
+
 // addCalendar adds n days, months or years (unit 'd', 'm' or 'y') to the
 // calendar date of day and returns that date at midnight UTC; only its
 // year, month and day mean anything.

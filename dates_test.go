@@ -59,9 +59,17 @@ func TestOffsetPastYear9999Refused(t *testing.T) {
 			t.Errorf("ParseTemplate(%q) = %v; want a refusal that says why and what to do", src, err)
 		}
 	}
-	for _, src := range []string{"{{today+9999d}}", "{{today+9999m}}", "{{today+100y}}", "{{today+7000y}}"} {
+	for _, src := range []string{"{{today+9999d}}", "{{today+9999m}}", "{{today+100y}}", "{{today+1000y}}"} {
 		if _, err := ParseTemplate("action.expiry_date", src); err != nil {
 			t.Errorf("ParseTemplate(%q) = %v; it gives a four-digit year", src, err)
+		}
+	}
+	// An offset that gives a four-digit year today but not in a few
+	// years is refused too: a saved mapping must not start failing.
+	for _, src := range []string{"{{today+7973y}}", "{{today+1001y}}"} {
+		_, err := ParseTemplate("action.expiry_date", src)
+		if err == nil || !strings.Contains(err.Error(), "at most 1000 years") {
+			t.Errorf("ParseTemplate(%q) = %v; want it refused as too far ahead", src, err)
 		}
 	}
 }

@@ -130,9 +130,15 @@ func parseToken(raw string) (part, error) {
 		}
 		// The README promises that a date mapping that cannot give
 		// YYYY-MM-DD is refused at save: an offset that takes today past
-		// the year 9999 would give a five-digit year on every run.
-		if end := addCalendar(time.Now(), p.n, p.unit); end.Year() > maxYear {
+		// the year 9999 would give a five-digit year on every run. Offsets
+		// are bounded by maxOffsetYears, not by what today allows, so
+		// that one saved today does not start failing in a later year
+		// ({{today+7973y}} gives 9999 in 2026 and 10000 in 2027).
+		now := time.Now()
+		if end := addCalendar(now, p.n, p.unit); end.Year() > maxYear {
 			return p, fmt.Errorf("{{%s}} gives a date in the year %d, and Certifier takes only YYYY-MM-DD dates (up to the year %d); use a smaller offset", raw, end.Year(), maxYear)
+		} else if end.Year() > now.Year()+maxOffsetYears {
+			return p, fmt.Errorf("{{%s}} is more than %d years ahead; use an offset of at most %d years", raw, maxOffsetYears, maxOffsetYears)
 		}
 		return p, nil
 	}

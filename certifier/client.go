@@ -154,7 +154,7 @@ func (c *Client) send(ctx context.Context, method, endpoint, path string, query 
 			// whatever a misbehaving host did with the request.
 			return redirectError(re)
 		case errors.As(err, &netErr):
-			return &Error{Endpoint: endpoint, Message: netErr.Err.Error(), unknownOutcome: mutates, network: true, cause: netErr.Err}
+			return &Error{Endpoint: endpoint, Message: upstream.DescribeNetwork(netErr.Err), unknownOutcome: mutates, network: true, cause: netErr.Err}
 		case errors.Is(err, upstream.ErrThrottled):
 			// Not processed. The cause keeps how long to wait
 			// (*upstream.ThrottledError), for a caller that snoozes.

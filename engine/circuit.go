@@ -275,6 +275,9 @@ func (e *Engine) waitCircuit(ctx context.Context, run *autocred.Run, mark *stepM
 	if mark != nil {
 		run.Step, run.StepStartedAt, run.Attempts = mark.step, mark.startedAt, mark.attempts
 	}
+	// The runs list shows why the run waits (a tester saw waiting runs
+	// with no word of it); the outcome clears it.
+	run.LastError = w.Circuit.Notice(-1)
 	if err := e.save(ctx, run); err != nil {
 		return err
 	}

@@ -148,8 +148,10 @@ type NetworkError struct {
 	Err              error
 }
 
+// Error says which call got no answer and why, in words
+// (DescribeNetwork); the transport's own text is e.Err.
 func (e *NetworkError) Error() string {
-	return fmt.Sprintf("%s %s: no answer: %v", e.System, e.Endpoint, e.Err)
+	return fmt.Sprintf("%s %s: no answer: %s", e.System, e.Endpoint, DescribeNetwork(e.Err))
 }
 
 func (e *NetworkError) Unwrap() error { return e.Err }
