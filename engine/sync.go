@@ -238,7 +238,7 @@ func (e *Engine) baselineProgress(ctx context.Context, autos []autocred.Automati
 		}
 		last = time.Now()
 		for _, id := range baselining {
-			_ = e.store.SetBaselineProgress(ctx, id, autocred.Progress{Done: read, Total: total})
+			_ = e.store.SetBaselineProgress(ctx, nil, id, autocred.Progress{Done: read, Total: total})
 		}
 	}
 }
@@ -369,6 +369,11 @@ func (e *Engine) recordBaseline(ctx context.Context, a autocred.Automation, ids 
 		if err := e.store.RecordBaseline(ctx, tx, a.ID, ids, time.Now()); err != nil {
 			return err
 		}
+		// With the status, so that an active automation never shows the
+		// progress of a baseline still being read.
+		if err := e.store.SetBaselineProgress(ctx, tx, a.ID, autocred.Progress{Done: len(ids), Total: len(ids)}); err != nil {
+			return err
+		}
 		if unconfirmed {
 			return nil
 		}
@@ -385,7 +390,7 @@ func (e *Engine) recordBaseline(ctx context.Context, a autocred.Automation, ids 
 	delete(e.heldBaselines.n, a.ID)
 	e.heldBaselines.Unlock()
 	e.log.Info("baseline recorded", "automation", a.ID, "members", len(ids))
-	return e.store.SetBaselineProgress(ctx, a.ID, autocred.Progress{Done: len(ids), Total: len(ids)})
+	return nil
 }
 
 // recordAbsences records one automation's absences from a verified read:

@@ -169,8 +169,8 @@ func (db *DB) ClearBaselineProgress(ctx context.Context, tx *sql.Tx, id int64) e
 }
 
 // SetBaselineProgress records how much of the first snapshot has been read.
-func (db *DB) SetBaselineProgress(ctx context.Context, id int64, p autocred.Progress) error {
-	_, err := db.pool().ExecContext(ctx, `UPDATE automations SET baseline_done = ?, baseline_total = ? WHERE id = ?`, p.Done, p.Total, id)
+func (db *DB) SetBaselineProgress(ctx context.Context, tx *sql.Tx, id int64, p autocred.Progress) error {
+	_, err := db.in(tx).ExecContext(ctx, `UPDATE automations SET baseline_done = ?, baseline_total = ? WHERE id = ?`, p.Done, p.Total, id)
 	return err
 }
 

@@ -358,8 +358,14 @@ func inTx(ctx context.Context, begin func(context.Context, *sql.TxOptions) (*sql
 // pool runs queries on the pool, with placeholders for this database.
 func (db *DB) pool() querier { return rebinder{db.sql, db.postgres, db.damage} }
 
-// in runs queries in tx, with placeholders for this database.
-func (db *DB) in(tx *sql.Tx) querier { return rebinder{tx, db.postgres, db.damage} }
+// in runs queries in tx, with placeholders for this database; with a nil
+// tx, on the pool.
+func (db *DB) in(tx *sql.Tx) querier {
+	if tx == nil {
+		return db.pool()
+	}
+	return rebinder{tx, db.postgres, db.damage}
+}
 
 // rebinder rewrites the ? placeholders the queries are written with into
 // PostgreSQL's $1, $2… when the database is PostgreSQL. It notes the
