@@ -68,8 +68,14 @@ func (w *issueWorker) Work(ctx context.Context, job *river.Job[issueArgs]) error
 // A run that holds a credential renders nothing: what it was made from is
 // sent already, and its remaining steps (issue, send) need only its id.
 func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automation, entryFresh, lastAttempt bool) error {
-	var nc certifier.NewCredential
-	var p progress
+	var (
+		nc certifier.NewCredential
+		p  progress
+		// v: no credential can be made from the contact now. With a
+		// create of unknown outcome, the reconcile still runs first: the
+		// credential may exist.
+		v *verdict
+	)
 	if run.CredentialID == "" {
 		mapping, err := autocred.ParseMapping(a.Action)
 		if err != nil {
@@ -79,12 +85,6 @@ func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automa
 		if err != nil {
 			return e.upstreamFailed(ctx, run, a, err, lastAttempt)
 		}
-		if contact == nil {
-			return e.finish(ctx, run, autocred.RunSkipped, "Skipped: the contact was deleted from ActiveCampaign before its credential was issued.")
-		}
-		var notes []string
-		var v *verdict
-		nc, notes, v = credentialFor(*contact, a, mapping, time.Now().UTC())
 		if run.Step == autocred.StepCreate {
 			// A create of unknown outcome sent what the run holds: the
 			// contact as that attempt read it, rendered as of its start,
@@ -94,9 +94,17 @@ func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automa
 			lost.Recipient.Email = run.Email
 			p.lost = &lost
 		}
-		e.noteContact(ctx, run, *contact, mapping, notes)
-		run.Email = nc.Recipient.Email
-		if v != nil {
+		if contact == nil {
+			v = &verdict{autocred.RunSkipped, "Skipped: the contact was deleted from ActiveCampaign before its credential was issued."}
+		} else {
+			var notes []string
+			nc, notes, v = credentialFor(*contact, a, mapping, time.Now().UTC())
+			e.noteContact(ctx, run, *contact, mapping, notes)
+			if p.lost == nil {
+				run.Email = nc.Recipient.Email
+			}
+		}
+		if v != nil && p.lost == nil {
 			return e.finish(ctx, run, v.status, v.message)
 		}
 	}
@@ -109,6 +117,9 @@ func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automa
 		d := next(p, a.Action)
 		if d.kind == stepFinish {
 			return e.finish(ctx, run, d.status, d.message)
+		}
+		if v != nil && (d.kind == stepCreate || d.kind == stepCreateIssueSend) {
+			return e.finish(ctx, run, v.status, v.message) // nothing was made, and nothing can be
 		}
 		p.mark = nil
 		if err := e.take(ctx, cert, run, d.kind, nc, &p); err != nil {
@@ -140,6 +151,7 @@ func (e *Engine) take(ctx context.Context, cert *certifier.Client, run *autocred
 		}
 		return nil
 	case stepCreate, stepCreateIssueSend:
+		run.Email = nc.Recipient.Email // a lost create's address, if any, no longer matters
 		if err := e.beginStep(ctx, run, autocred.StepCreate, p); err != nil {
 			return err
 		}
