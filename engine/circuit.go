@@ -281,13 +281,7 @@ func (e *Engine) waitCircuit(ctx context.Context, run *autocred.Run, mark *stepM
 	if err := e.save(ctx, run); err != nil {
 		return err
 	}
-	events, err := e.store.RunEvents(ctx, run.ID)
-	if err != nil {
-		e.log.Warn("reading run events", "run", run.ID, "err", err)
-	}
-	if len(events) == 0 || !strings.Contains(events[len(events)-1].Message, circuitNote) {
-		e.event(ctx, run, w.Circuit.Notice(-1)+" "+circuitNote+", and continues by itself; waiting is not a failed attempt.")
-	}
+	e.eventOncePerWait(ctx, run, circuitNote, w.Circuit.Notice(-1)+" "+circuitNote+", and continues by itself; waiting is not a failed attempt.")
 	wait := max(time.Until(w.Until), 0)
 	// Spread the wake-ups of the runs that wait together, a little.
 	return river.JobSnooze(wait + rand.N(min(wait/10, time.Second)+1))

@@ -452,6 +452,18 @@ func (e *Engine) finish(ctx context.Context, run *autocred.Run, status autocred.
 	return nil
 }
 
+// eventOncePerWait records message unless the run's last event already
+// holds marker: a job that wakes again into the same wait adds nothing.
+func (e *Engine) eventOncePerWait(ctx context.Context, run *autocred.Run, marker, message string) {
+	events, err := e.store.RunEvents(ctx, run.ID)
+	if err != nil {
+		e.log.Warn("reading run events", "run", run.ID, "err", err)
+	}
+	if len(events) == 0 || !strings.Contains(events[len(events)-1].Message, marker) {
+		e.event(ctx, run, message)
+	}
+}
+
 func (e *Engine) event(ctx context.Context, run *autocred.Run, message string) {
 	if err := e.store.AddRunEvent(context.WithoutCancel(ctx), run.ID, message); err != nil {
 		e.log.Error("recording run event", "run", run.ID, "err", err)
@@ -538,9 +550,7 @@ func (e *Engine) unconfirmed(ctx context.Context, run *autocred.Run, err error, 
 	if err := e.save(ctx, run); err != nil {
 		return err
 	}
-	if events, rerr := e.store.RunEvents(ctx, run.ID); rerr != nil || len(events) == 0 || !strings.HasPrefix(events[len(events)-1].Message, msgUnconfirmed) {
-		e.event(ctx, run, run.LastError)
-	}
+	e.eventOncePerWait(ctx, run, msgUnconfirmed, run.LastError)
 	return err
 }
 
