@@ -18,6 +18,10 @@ const (
 	StatusActive     AutomationStatus = "active"     // every new entry gets a credential
 	StatusPaused     AutomationStatus = "paused"     // stopped by a user
 	StatusBroken     AutomationStatus = "broken"     // stopped because a connection's key was refused
+	// StatusArchived: deleted by a user. It watches nothing and leaves the
+	// lists; its runs stay readable until its history is deleted, and its
+	// ledger stays, so restoring it issues nothing again.
+	StatusArchived AutomationStatus = "archived"
 )
 
 // Trigger is the watched segment.
@@ -71,10 +75,37 @@ type Automation struct {
 	// SyncNotice is what users should know about how the segment is read
 	// when nothing failed (e.g. a slower fallback way), or "".
 	SyncNotice string `json:"sync_notice,omitempty"`
+	// ArchivedAt is when a user deleted (archived) the automation; zero
+	// when it is not archived.
+	ArchivedAt time.Time `json:"archived_at,omitzero"`
+	// HistoryDeleted says when the runs of an archived automation were
+	// deleted, and how many; zero when they never were.
+	HistoryDeleted HistoryDeletion `json:"history_deleted,omitzero"`
 	// SnapshotSeq numbers the complete snapshots applied to the ledger.
 	SnapshotSeq int64     `json:"-"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
+}
+
+// HistoryDeletion records that an automation's runs were deleted: when,
+// and how many. The ledger (who was in the segment, and how many times
+// each entered) is kept.
+type HistoryDeletion struct {
+	At   time.Time `json:"at"`
+	Runs int       `json:"runs"`
+}
+
+// RestoredStatus is the status an archived automation returns to when
+// restored, given the status it had when archived: a draft stays a draft
+// and a broken one stays broken (its key is still to be fixed); anything
+// else comes back paused, so that it watches nothing until a user resumes
+// it (and resuming takes a new baseline unless asked to catch up).
+func RestoredStatus(archivedFrom AutomationStatus) AutomationStatus {
+	switch archivedFrom {
+	case StatusDraft, StatusBroken:
+		return archivedFrom
+	}
+	return StatusPaused
 }
 
 // Watching tells whether the automation reads its segment.

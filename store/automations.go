@@ -13,15 +13,17 @@ import (
 
 const automationColumns = `id, name, status, status_reason, trigger_connection_id, segment_id, segment_name,
 	action_connection_id, group_id, group_name, action, poll_interval_ms, snapshot_seq,
-	baseline_done, baseline_total, last_sync_at, last_sync_error, sync_notice, created_at, updated_at`
+	baseline_done, baseline_total, last_sync_at, last_sync_error, sync_notice, created_at, updated_at,
+	archived_at, history_deleted_at, history_deleted_runs`
 
 func scanAutomation(row rowScanner) (autocred.Automation, error) {
 	var a autocred.Automation
 	var action string
-	var pollMS, lastSync, created, updated int64
+	var pollMS, lastSync, created, updated, archived, historyDeleted int64
 	err := row.Scan(&a.ID, &a.Name, &a.Status, &a.StatusReason, &a.Trigger.ConnectionID, &a.Trigger.SegmentID, &a.Trigger.SegmentName,
 		&a.Action.ConnectionID, &a.Action.GroupID, &a.Action.GroupName, &action, &pollMS, &a.SnapshotSeq,
-		&a.Baseline.Done, &a.Baseline.Total, &lastSync, &a.LastSyncError, &a.SyncNotice, &created, &updated)
+		&a.Baseline.Done, &a.Baseline.Total, &lastSync, &a.LastSyncError, &a.SyncNotice, &created, &updated,
+		&archived, &historyDeleted, &a.HistoryDeleted.Runs)
 	if err != nil {
 		return a, err
 	}
@@ -32,6 +34,7 @@ func scanAutomation(row rowScanner) (autocred.Automation, error) {
 	a.Action.ConnectionID, a.Action.GroupID, a.Action.GroupName = connID, groupID, groupName
 	a.PollInterval = time.Duration(pollMS) * time.Millisecond
 	a.LastSyncAt, a.CreatedAt, a.UpdatedAt = fromMS(lastSync), fromMS(created), fromMS(updated)
+	a.ArchivedAt, a.HistoryDeleted.At = fromMS(archived), fromMS(historyDeleted)
 	return a, nil
 }
 
@@ -121,17 +124,115 @@ func (db *DB) Automations(ctx context.Context, f AutomationFilter) ([]autocred.A
 	return queryAll(ctx, db.pool(), scanAutomation, query+` ORDER BY id`, args...)
 }
 
-// DeleteAutomation removes an automation with its ledger and runs. The
-// credentials already issued stay in Certifier (rule R6).
+// ArchiveAutomation archives an automation (what deleting one does): it
+// stops watching and leaves the lists, and its runs, ledger and links stay.
+// Its pending runs stay pending: the issue jobs leave an automation that is
+// not active alone, and restoring and resuming it enqueues them again.
+// Archiving an archived automation changes nothing.
+func (db *DB) ArchiveAutomation(ctx context.Context, id int64) (autocred.Automation, error) {
+	var a autocred.Automation
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		if a, err = getAutomation(ctx, db.in(tx), id); err != nil || a.Status == autocred.StatusArchived {
+			return err
+		}
+		now := fromMS(ms(db.now())) // as stored
+		_, err = db.in(tx).ExecContext(ctx, `UPDATE automations SET status = ?, archived_from = ?, archived_at = ?, updated_at = ? WHERE id = ?`,
+			autocred.StatusArchived, a.Status, ms(now), ms(now), id)
+		if err != nil {
+			return fmt.Errorf("archiving automation %d: %w", id, err)
+		}
+		a.Status, a.ArchivedAt, a.UpdatedAt = autocred.StatusArchived, now, now
+		return nil
+	})
+	return a, err
+}
+
+// RestoreAutomation brings an archived automation back to the lists, in
+// the status autocred.RestoredStatus gives for the one it was archived
+// from. It fails with a conflict when the automation is not archived.
+func (db *DB) RestoreAutomation(ctx context.Context, id int64) (autocred.Automation, error) {
+	var a autocred.Automation
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var from autocred.AutomationStatus
+		err := db.in(tx).QueryRowContext(ctx, `SELECT status, archived_from FROM automations WHERE id = ?`, id).Scan(&a.Status, &from)
+		if errors.Is(err, sql.ErrNoRows) {
+			return autocred.Errorf(autocred.ENOTFOUND, "automation %d does not exist", id)
+		}
+		if err != nil {
+			return err
+		}
+		if a.Status != autocred.StatusArchived {
+			return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s, not archived: there is nothing to restore", id, a.Status)
+		}
+		_, err = db.in(tx).ExecContext(ctx, `UPDATE automations SET status = ?, archived_from = '', archived_at = 0, updated_at = ? WHERE id = ?`,
+			autocred.RestoredStatus(from), ms(db.now()), id)
+		if err != nil {
+			return fmt.Errorf("restoring automation %d: %w", id, err)
+		}
+		a, err = getAutomation(ctx, db.in(tx), id)
+		return err
+	})
+	return a, err
+}
+
+// DeleteRunHistory deletes the runs of an archived automation and their
+// logs (contact emails, names, what was sent), for a privacy request, and
+// records when and how many. The ledger stays: it holds contact ids and
+// entry counts only, and it is what keeps a restored automation from
+// issuing again to contacts it already counted. The credentials issued
+// stay in Certifier (rule R6). It fails with a conflict when the
+// automation is not archived, so that no run in progress loses its record.
+func (db *DB) DeleteRunHistory(ctx context.Context, id int64) (autocred.HistoryDeletion, error) {
+	var d autocred.HistoryDeletion
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		a, err := getAutomation(ctx, db.in(tx), id)
+		if err != nil {
+			return err
+		}
+		if a.Status != autocred.StatusArchived {
+			return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s: archive it first, then delete its history", id, a.Status)
+		}
+		if _, err := db.in(tx).ExecContext(ctx, `DELETE FROM run_events WHERE run_id IN (SELECT id FROM runs WHERE automation_id = ?)`, id); err != nil {
+			return fmt.Errorf("deleting the run logs of automation %d: %w", id, err)
+		}
+		res, err := db.in(tx).ExecContext(ctx, `DELETE FROM runs WHERE automation_id = ?`, id)
+		if err != nil {
+			return fmt.Errorf("deleting the runs of automation %d: %w", id, err)
+		}
+		n, _ := res.RowsAffected()
+		d = autocred.HistoryDeletion{At: fromMS(ms(db.now())), Runs: a.HistoryDeleted.Runs + int(n)}
+		_, err = db.in(tx).ExecContext(ctx, `UPDATE automations SET history_deleted_at = ?, history_deleted_runs = ? WHERE id = ?`, ms(d.At), d.Runs, id)
+		return err
+	})
+	return d, err
+}
+
+// DeleteAutomation removes an archived automation whose history has been
+// deleted, and its ledger, for good. Anything else fails with a conflict
+// that says which step comes first. The credentials issued stay in
+// Certifier (rule R6).
 func (db *DB) DeleteAutomation(ctx context.Context, id int64) error {
-	res, err := db.pool().ExecContext(ctx, `DELETE FROM automations WHERE id = ?`, id)
-	if err != nil {
-		return fmt.Errorf("deleting automation %d: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return autocred.Errorf(autocred.ENOTFOUND, "automation %d does not exist", id)
-	}
-	return nil
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		a, err := getAutomation(ctx, db.in(tx), id)
+		if err != nil {
+			return err
+		}
+		if a.Status != autocred.StatusArchived {
+			return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s: archive it first; only an archived automation whose history is deleted can be deleted for good", id, a.Status)
+		}
+		var runs int
+		if err := db.in(tx).QueryRowContext(ctx, `SELECT count(*) FROM runs WHERE automation_id = ?`, id).Scan(&runs); err != nil {
+			return err
+		}
+		if runs > 0 {
+			return autocred.Errorf(autocred.ECONFLICT, "automation %d still has %d run(s): delete its history first", id, runs)
+		}
+		if _, err := db.in(tx).ExecContext(ctx, `DELETE FROM automations WHERE id = ?`, id); err != nil {
+			return fmt.Errorf("deleting automation %d: %w", id, err)
+		}
+		return nil
+	})
 }
 
 // SetAutomationStatus changes an automation's status inside tx. from, when

@@ -42,9 +42,7 @@ func TestIDsAreNeverReused(t *testing.T) {
 			t.Fatal(err)
 		}
 		deletedRun := insertRun(b.ID, 2)
-		if err := db.DeleteAutomation(ctx, b.ID); err != nil {
-			t.Fatal(err)
-		}
+		deleteForGood(t, db, b.ID)
 		c := a
 		c.ID, c.Name = 0, "Third"
 		if err := db.CreateAutomation(ctx, &c); err != nil {
@@ -103,6 +101,22 @@ func TestIDsAreNeverReused(t *testing.T) {
 			t.Errorf("token created after revoking token %d got number %d, want a new one", revoked, got)
 		}
 	})
+}
+
+// deleteForGood archives an automation, deletes its history and then the
+// automation, as a user deleting it for good does.
+func deleteForGood(t *testing.T, db *DB, id int64) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := db.ArchiveAutomation(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.DeleteRunHistory(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteAutomation(ctx, id); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func maxInt(a, b int64) int64 {
@@ -173,7 +187,8 @@ func TestUpgradeKeepsRowsAndNeverReusesIDs(t *testing.T) {
 	if _, err := db.CreateToken(ctx, "ci"); err != nil {
 		t.Fatal(err)
 	}
-	if err := db.DeleteAutomation(ctx, b.ID); err != nil {
+	// Deleted as the code before the upgrade deleted automations.
+	if _, err := db.sql.ExecContext(ctx, `DELETE FROM automations WHERE id = ?`, b.ID); err != nil {
 		t.Fatal(err)
 	}
 
@@ -215,9 +230,7 @@ func TestUpgradeKeepsRowsAndNeverReusesIDs(t *testing.T) {
 	if c.ID <= b.ID {
 		t.Errorf("the first automation after the upgrade got number %d; %d was deleted before it", c.ID, b.ID)
 	}
-	if err := db.DeleteAutomation(ctx, a.ID); err != nil {
-		t.Fatal(err)
-	}
+	deleteForGood(t, db, a.ID)
 	if n := count(`SELECT count(*) FROM memberships`) + count(`SELECT count(*) FROM runs`) + count(`SELECT count(*) FROM run_events`); n != 0 {
 		t.Errorf("deleting an automation after the upgrade left %d ledger rows, runs and events", n)
 	}
