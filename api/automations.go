@@ -25,7 +25,15 @@ func (h *handler) createAutomation(w http.ResponseWriter, r *http.Request) error
 }
 
 func (h *handler) listAutomations(w http.ResponseWriter, r *http.Request) error {
-	all, err := h.svc.Automations(r.Context())
+	list := h.svc.Automations
+	switch v := r.URL.Query().Get("archived"); v {
+	case "", "false":
+	case "true":
+		list = h.svc.ArchivedAutomations
+	default:
+		return autocred.FieldErrorf("archived", "%q is not true or false", v)
+	}
+	all, err := list(r.Context())
 	if err != nil {
 		return err
 	}
@@ -122,16 +130,55 @@ func mergePatch(target, patch any) any {
 	return t
 }
 
+// deleteAutomation archives an automation; an archived one whose history
+// is deleted goes for good.
 func (h *handler) deleteAutomation(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
+	}
+	cur, err := h.svc.Automation(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	if cur.Status != autocred.StatusArchived {
+		a, err := h.svc.ArchiveAutomation(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusOK, a)
 	}
 	if err := h.svc.DeleteAutomation(r.Context(), id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+func (h *handler) restoreAutomation(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	a, err := h.svc.RestoreAutomation(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, a)
+}
+
+func (h *handler) deleteRunHistory(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	d, err := h.svc.DeleteRunHistory(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, struct {
+		HistoryDeleted autocred.HistoryDeletion `json:"history_deleted"`
+	}{d})
 }
 
 func (h *handler) activateAutomation(w http.ResponseWriter, r *http.Request) error {

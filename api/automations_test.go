@@ -185,10 +185,18 @@ func TestAutomationLifecycle(t *testing.T) {
 		a.call("POST", "/api/v1/automations/999/"+action, nil).fails(t, http.StatusNotFound, autocred.ENOTFOUND, "")
 	}
 
-	a.call("DELETE", path, nil).ok(t, http.StatusNoContent, nil)
-	a.call("GET", path, nil).fails(t, http.StatusNotFound, autocred.ENOTFOUND, "")
-	a.call("DELETE", path, nil).fails(t, http.StatusNotFound, autocred.ENOTFOUND, "")
+	// Deleting archives; an archived automation without history goes
+	// for good.
+	var archived automationJSON
+	a.call("DELETE", path, nil).ok(t, http.StatusOK, &archived)
+	if archived.Status != "archived" {
+		t.Errorf("after delete: %s, want archived", archived.Status)
+	}
 	if r := a.call("GET", "/api/v1/automations", nil); strings.TrimSpace(string(r.body)) != `{"automations":[]}` {
 		t.Errorf("list after delete: %s", r.body)
 	}
+	a.call("DELETE", path+"/runs", nil).ok(t, http.StatusOK, nil)
+	a.call("DELETE", path, nil).ok(t, http.StatusNoContent, nil)
+	a.call("GET", path, nil).fails(t, http.StatusNotFound, autocred.ENOTFOUND, "")
+	a.call("DELETE", path, nil).fails(t, http.StatusNotFound, autocred.ENOTFOUND, "")
 }

@@ -1,12 +1,14 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
 	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/internal/download"
 	"github.com/autocred/autocred/store"
 )
 
@@ -102,4 +104,26 @@ func (h *handler) retryRun(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusAccepted, run)
+}
+
+// exportRuns streams the runs a listing's filter selects as CSV: all of
+// them, newest first, never more than a page in memory.
+func (h *handler) exportRuns(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	f, err := runFilter(r.URL.Query())
+	if err != nil {
+		return err
+	}
+	f.AutomationID = id
+	out := &download.Attachment{W: w, Filename: fmt.Sprintf("automation-%d-runs.csv", id), ContentType: "text/csv; charset=utf-8"}
+	err = h.svc.ExportRuns(r.Context(), f, out)
+	if err != nil && out.Started() {
+		// The status is sent: the client sees a cut-off file.
+		h.log.Error("exporting runs", "automation", id, "err", err)
+		return nil
+	}
+	return err
 }

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"bytes"
+	"encoding/csv"
 	"fmt"
 	"net/http"
 	"strings"
@@ -206,4 +208,89 @@ func TestRetry(t *testing.T) {
 		t.Errorf("retried %d, want 2", retried.Retried)
 	}
 	a.waitRuns(auto.ID, "issued", 3)
+}
+
+// Deleting an automation archives it (issue 13, point 5): it leaves the
+// list, stops issuing, and its runs stay readable and exportable; deleting
+// its history removes the runs but not the ledger, so restoring and
+// resuming it with catch-up gives nobody a second credential.
+func TestDeletedAutomationKeepsItsHistory(t *testing.T) {
+	a := newAPITest(t)
+	f := a.fixture()
+	auto := a.createAutomation(f.automation())
+	path := fmt.Sprintf("/api/v1/automations/%d", auto.ID)
+	a.call("POST", path+"/activate", nil).ok(t, http.StatusAccepted, nil)
+	a.waitStatus(auto.ID, "active")
+	a.enter("ann@example.com", "=cmd@example.com")
+	a.waitRuns(auto.ID, "issued", 2)
+	first := a.runs(auto.ID, "").Runs[0]
+
+	var archived automationJSON
+	a.call("DELETE", path, nil).ok(t, http.StatusOK, &archived)
+	if archived.Status != "archived" || archived.Runs["issued"] != 2 {
+		t.Errorf("archived automation: status %s, runs %v; want archived with its 2 runs", archived.Status, archived.Runs)
+	}
+	var list, archivedList struct {
+		Automations []automationJSON `json:"automations"`
+	}
+	a.call("GET", "/api/v1/automations", nil).ok(t, http.StatusOK, &list)
+	a.call("GET", "/api/v1/automations?archived=true", nil).ok(t, http.StatusOK, &archivedList)
+	if len(list.Automations) != 0 || len(archivedList.Automations) != 1 {
+		t.Errorf("lists after archiving: %d automations, %d archived; want 0 and 1", len(list.Automations), len(archivedList.Automations))
+	}
+	a.call("GET", "/api/v1/automations?archived=maybe", nil).fails(t, http.StatusBadRequest, autocred.EINVALID, "archived")
+	var run runJSON
+	a.call("GET", fmt.Sprintf("/api/v1/runs/%d", first.ID), nil).ok(t, http.StatusOK, &run)
+	if run.CredentialID == "" || len(run.Events) == 0 {
+		t.Errorf("a run of an archived automation: %+v; want its credential and log", run)
+	}
+	// An archived automation issues nothing, and cannot be edited.
+	a.enter("late@example.com")
+	a.call("POST", path+"/sync", nil).fails(t, http.StatusConflict, autocred.ECONFLICT, "")
+	a.call("PATCH", path, map[string]any{"name": "Renamed"}).fails(t, http.StatusConflict, autocred.ECONFLICT, "")
+
+	// Exported as CSV: a header and a row per run, formulas defused.
+	r := a.call("GET", path+"/runs.csv", nil)
+	if r.status != http.StatusOK || !strings.HasPrefix(r.header.Get("Content-Type"), "text/csv") {
+		t.Fatalf("export: %d %s", r.status, r.header.Get("Content-Type"))
+	}
+	rows, err := csv.NewReader(bytes.NewReader(r.body)).ReadAll()
+	if err != nil || len(rows) != 3 || rows[0][0] != "run_id" {
+		t.Fatalf("export: %d rows, %v:\n%s", len(rows), err, r.body)
+	}
+	emails := rows[1][6] + " " + rows[2][6]
+	if !strings.Contains(emails, "ann@example.com") || !strings.Contains(emails, "'=cmd@example.com") {
+		t.Errorf("exported emails %q; want ann@example.com and '=cmd@example.com (a formula defused)", emails)
+	}
+	a.call("GET", "/api/v1/automations/999/runs.csv", nil).fails(t, http.StatusNotFound, autocred.ENOTFOUND, "")
+
+	// A delete for good needs the history deleted first.
+	a.call("DELETE", path, nil).fails(t, http.StatusConflict, autocred.ECONFLICT, "")
+	var deleted struct {
+		HistoryDeleted struct {
+			Runs int `json:"runs"`
+		} `json:"history_deleted"`
+	}
+	a.call("DELETE", path+"/runs", nil).ok(t, http.StatusOK, &deleted)
+	if deleted.HistoryDeleted.Runs != 2 {
+		t.Errorf("history deleted: %d runs, want 2", deleted.HistoryDeleted.Runs)
+	}
+	a.call("GET", fmt.Sprintf("/api/v1/runs/%d", first.ID), nil).fails(t, http.StatusNotFound, autocred.ENOTFOUND, "")
+
+	// Restored and resumed with catch-up: the ledger still has ann and
+	// the other, so only late@ (who entered meanwhile) gets a credential.
+	var restored automationJSON
+	a.call("POST", path+"/restore", nil).ok(t, http.StatusOK, &restored)
+	if restored.Status != "paused" {
+		t.Errorf("restored: %s, want paused", restored.Status)
+	}
+	a.call("POST", path+"/restore", nil).fails(t, http.StatusConflict, autocred.ECONFLICT, "")
+	a.call("POST", path+"/resume", `{"catch_up":true}`).ok(t, http.StatusAccepted, nil)
+	a.waitRuns(auto.ID, "issued", 1)
+	if got := a.runs(auto.ID, "").Runs; len(got) != 1 || got[0].Email != "late@example.com" {
+		t.Errorf("runs after restoring: %+v; want late@example.com's only", got)
+	}
+	if n := len(a.env.Certifier.Credentials(testenv.CertWorkspace)); n != 3 {
+		t.Errorf("%d credentials in Certifier, want 3 (none issued twice)", n)
+	}
 }

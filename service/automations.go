@@ -49,6 +49,9 @@ func (s *Service) UpdateAutomation(ctx context.Context, id int64, in AutomationI
 	if err != nil {
 		return AutomationView{}, err
 	}
+	if cur.Status == autocred.StatusArchived {
+		return AutomationView{}, autocred.Errorf(autocred.ECONFLICT, "automation %d is archived: restore it before editing it", id)
+	}
 	if cur.Status != autocred.StatusDraft && (in.Trigger.ConnectionID != cur.Trigger.ConnectionID || in.Trigger.SegmentID != cur.Trigger.SegmentID) {
 		return AutomationView{}, &autocred.Error{Code: autocred.ECONFLICT, Field: "trigger.segment_id",
 			Message: "the segment of an automation that has been activated cannot change; create a new automation for the other segment"}
@@ -205,14 +208,28 @@ func (s *Service) view(ctx context.Context, a autocred.Automation) (AutomationVi
 	return v, nil
 }
 
-// Automations lists every automation with its run counts.
+// Automations lists the automations that are not archived, oldest first,
+// with their run counts.
 func (s *Service) Automations(ctx context.Context) ([]AutomationView, error) {
+	return s.automations(ctx, func(a autocred.Automation) bool { return a.Status != autocred.StatusArchived })
+}
+
+// ArchivedAutomations lists the archived automations, oldest first, with
+// their run counts.
+func (s *Service) ArchivedAutomations(ctx context.Context) ([]AutomationView, error) {
+	return s.automations(ctx, func(a autocred.Automation) bool { return a.Status == autocred.StatusArchived })
+}
+
+func (s *Service) automations(ctx context.Context, keep func(autocred.Automation) bool) ([]AutomationView, error) {
 	all, err := s.Store.Automations(ctx, store.AutomationFilter{})
 	if err != nil {
 		return nil, err
 	}
 	out := make([]AutomationView, 0, len(all))
 	for _, a := range all {
+		if !keep(a) {
+			continue
+		}
 		v, err := s.view(ctx, a)
 		if err != nil {
 			return nil, err
@@ -222,15 +239,42 @@ func (s *Service) Automations(ctx context.Context) ([]AutomationView, error) {
 	return out, nil
 }
 
-// DeleteAutomation removes an automation, its ledger and its runs. The
-// credentials it issued stay in Certifier.
-func (s *Service) DeleteAutomation(ctx context.Context, id int64) error {
-	if err := s.Store.DeleteAutomation(ctx, id); err != nil {
-		return err
+// ArchiveAutomation is what deleting an automation does: it stops watching
+// and leaves the lists; its runs stay readable and exportable, and the
+// credentials it issued stay in Certifier. Archiving an archived automation
+// changes nothing.
+func (s *Service) ArchiveAutomation(ctx context.Context, id int64) (AutomationView, error) {
+	a, err := s.Store.ArchiveAutomation(ctx, id)
+	if err != nil {
+		return AutomationView{}, err
 	}
-	// The last automation of an account may be gone: its webhook too.
-	_ = s.Engine.WebhooksChanged(ctx)
-	return nil
+	// The last automation of an account may have stopped: its webhook too.
+	_ = s.Engine.WebhooksChanged(ctx) // the periodic check catches up if this fails
+	return s.view(ctx, a)
+}
+
+// RestoreAutomation brings an archived automation back: a draft as a draft,
+// a broken one broken, any other paused (resume it to watch its segment
+// again).
+func (s *Service) RestoreAutomation(ctx context.Context, id int64) (AutomationView, error) {
+	a, err := s.Store.RestoreAutomation(ctx, id)
+	if err != nil {
+		return AutomationView{}, err
+	}
+	return s.view(ctx, a)
+}
+
+// DeleteRunHistory deletes an archived automation's runs and their logs
+// (for a privacy request) and keeps its ledger, so that restoring it
+// issues nothing again to the contacts it counted.
+func (s *Service) DeleteRunHistory(ctx context.Context, id int64) (autocred.HistoryDeletion, error) {
+	return s.Store.DeleteRunHistory(ctx, id)
+}
+
+// DeleteAutomation deletes an archived automation whose history has been
+// deleted, with its ledger, for good.
+func (s *Service) DeleteAutomation(ctx context.Context, id int64) error {
+	return s.Store.DeleteAutomation(ctx, id)
 }
 
 // Activate, Pause, Resume and SyncNow drive an automation; see the engine.

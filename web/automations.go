@@ -29,8 +29,14 @@ func (h *handler) summarize(ctx context.Context, a service.AutomationView) (auto
 	return s, err
 }
 
-func (h *handler) summaries(ctx context.Context) ([]automationSummary, error) {
-	all, err := h.svc.Automations(ctx)
+// summaries summarizes the automations of the list: the archived ones, or
+// the others.
+func (h *handler) summaries(ctx context.Context, archived bool) ([]automationSummary, error) {
+	list := h.svc.Automations
+	if archived {
+		list = h.svc.ArchivedAutomations
+	}
+	all, err := list(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -45,21 +51,45 @@ func (h *handler) summaries(ctx context.Context) ([]automationSummary, error) {
 	return out, nil
 }
 
+// automationList is the automations page: the automations that are not
+// archived, or (with ?archived=1) the archived ones.
+type automationList struct {
+	Archived      bool
+	Automations   []automationSummary
+	ArchivedCount int // on the main list, how many are archived
+}
+
+func (h *handler) automationList(ctx context.Context, archived bool) (automationList, error) {
+	l := automationList{Archived: archived}
+	var err error
+	if l.Automations, err = h.summaries(ctx, archived); err != nil || archived {
+		return l, err
+	}
+	arch, err := h.svc.ArchivedAutomations(ctx)
+	l.ArchivedCount = len(arch)
+	return l, err
+}
+
 func (h *handler) automationsPage(w http.ResponseWriter, r *http.Request) error {
-	list, err := h.summaries(r.Context())
+	archived := r.URL.Query().Get("archived") == "1"
+	l, err := h.automationList(r.Context(), archived)
 	if err != nil {
 		return err
 	}
-	return h.render(w, r, http.StatusOK, "automations", view{Title: "Automations", Nav: "automations", Data: list})
+	title := "Automations"
+	if archived {
+		title = "Archived automations"
+	}
+	return h.render(w, r, http.StatusOK, "automations", view{Title: title, Nav: "automations", Data: l})
 }
 
 // automationsLive is the list's rows, for live refresh.
 func (h *handler) automationsLive(w http.ResponseWriter, r *http.Request) error {
-	list, err := h.summaries(r.Context())
+	l, err := h.automationList(r.Context(), r.URL.Query().Get("archived") == "1")
 	if err != nil {
 		return err
 	}
-	rows, err := h.fragment("automationRows", list)
+	rows, err := h.fragment("automationRows", l)
 	if err != nil {
 		return err
 	}
@@ -161,10 +191,10 @@ func (h *handler) deleteAutomation(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if err := h.svc.DeleteAutomation(r.Context(), id); err != nil {
+	if _, err := h.svc.ArchiveAutomation(r.Context(), id); err != nil {
 		return err
 	}
-	return seeOther(w, r, "/automations?done=deleted")
+	return seeOther(w, r, "/automations?done=archived")
 }
 
 // controlAutomation runs one of the automation page's buttons. A refusal
@@ -188,6 +218,14 @@ func (h *handler) controlAutomation(w http.ResponseWriter, r *http.Request) erro
 		err = h.svc.SyncNow(ctx, id)
 	case "retry-failed":
 		_, err = h.svc.RetryFailed(ctx, id)
+	case "restore":
+		_, err = h.svc.RestoreAutomation(ctx, id)
+	case "delete-history":
+		_, err = h.svc.DeleteRunHistory(ctx, id)
+	case "delete-for-good":
+		if err = h.svc.DeleteAutomation(ctx, id); err == nil {
+			return seeOther(w, r, "/automations?archived=1&done=deleted")
+		}
 	default:
 		return autocred.Errorf(autocred.ENOTFOUND, "an automation has no action %q", action)
 	}
@@ -197,7 +235,8 @@ func (h *handler) controlAutomation(w http.ResponseWriter, r *http.Request) erro
 		}
 		return h.renderAutomation(w, r, httpStatus(autocred.ErrorCode(err)), id, userMessage(err))
 	}
-	done := map[string]string{"activate": "activated", "pause": "paused", "resume": "resumed", "sync": "synced", "retry-failed": "retry-failed"}[action]
+	done := map[string]string{"activate": "activated", "pause": "paused", "resume": "resumed", "sync": "synced", "retry-failed": "retry-failed",
+		"restore": "restored", "delete-history": "history-deleted"}[action]
 	return seeOther(w, r, "/automations/"+itoa(id)+"?done="+done)
 }
 
@@ -240,6 +279,18 @@ func (s automationSummary) Progress() autocred.Progress {
 
 // Count is the number of runs with a status, for the templates.
 func (s automationSummary) Count(status string) int { return s.Runs[autocred.RunStatus(status)] }
+
+// RunTotal is how many runs the automation has, of every status.
+func (s automationSummary) RunTotal() int {
+	n := 0
+	for _, c := range s.Runs {
+		n += c
+	}
+	return n
+}
+
+// Archived tells whether the automation is archived.
+func (s automationSummary) Archived() bool { return s.Status == autocred.StatusArchived }
 
 // IssuedCount counts the credentials out, sent or with an unconfirmed send.
 func (s automationSummary) IssuedCount() int {

@@ -104,18 +104,21 @@ func (h *handler) fragment(name string, data any) (string, error) {
 // flashes are the confirmations a redirect after a POST can ask for with
 // ?done=, so that a reload does not post again.
 var flashes = map[string]string{
-	"connected":    "Connected. The key was checked with a live call.",
-	"reconnected":  "Reconnected. The new key was checked with a live call; resume the automations it stopped.",
-	"removed":      "Connection removed.",
-	"created":      "Automation saved as a draft. Activate it to start watching the segment.",
-	"saved":        "Changes saved.",
-	"activated":    "Activated. autocred is reading the segment's current members (they get nothing); everyone who enters from now on gets a credential.",
-	"paused":       "Paused. Nothing is read or issued until you resume.",
-	"resumed":      "Resumed.",
-	"synced":       "Sync started: the segment is being read now.",
-	"retried":      "Retry queued.",
-	"deleted":      "Automation deleted. The credentials it issued stay in Certifier.",
-	"retry-failed": "Every failed run was queued again.",
+	"connected":       "Connected. The key was checked with a live call.",
+	"reconnected":     "Reconnected. The new key was checked with a live call; resume the automations it stopped.",
+	"removed":         "Connection removed.",
+	"created":         "Automation saved as a draft. Activate it to start watching the segment.",
+	"saved":           "Changes saved.",
+	"activated":       "Activated. autocred is reading the segment's current members (they get nothing); everyone who enters from now on gets a credential.",
+	"paused":          "Paused. Nothing is read or issued until you resume.",
+	"resumed":         "Resumed.",
+	"synced":          "Sync started: the segment is being read now.",
+	"retried":         "Retry queued.",
+	"archived":        "Automation deleted: it stopped and moved to the archived automations, where its runs stay readable. The credentials it issued stay in Certifier.",
+	"restored":        "Restored. It watches nothing until you resume (or activate) it.",
+	"history-deleted": "History deleted: the runs and their logs are gone. autocred keeps only which contacts were in the segment.",
+	"deleted":         "Automation deleted for good. The credentials it issued stay in Certifier.",
+	"retry-failed":    "Every failed run was queued again.",
 }
 
 // formErrors splits a service error into the message beside an input, when
@@ -299,6 +302,8 @@ func statusLabel(s autocred.AutomationStatus) string {
 		return "Paused"
 	case autocred.StatusBroken:
 		return "Broken"
+	case autocred.StatusArchived:
+		return "Archived"
 	}
 	return "Draft"
 }

@@ -2,11 +2,13 @@ package web
 
 import (
 	"context"
+	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/internal/download"
 	"github.com/autocred/autocred/service"
 	"github.com/autocred/autocred/store"
 )
@@ -41,6 +43,14 @@ func (f runFilter) Query() string {
 	return v.Encode()
 }
 
+// ExportQuery is the filter without its page, for the CSV export of
+// every run it selects; a template.URL, so that a link keeps its & and =
+// (url.Values.Encode has escaped what needs it).
+func (f runFilter) ExportQuery() template.URL {
+	f.After = 0
+	return template.URL(f.Query())
+}
+
 type automationData struct {
 	automationSummary
 	Filter   runFilter
@@ -52,11 +62,28 @@ type automationData struct {
 // Summary is the part that live refresh redraws.
 func (d automationData) Summary() automationSummary { return d.automationSummary }
 
-// NextQuery is the query of the next page of runs.
-func (d automationData) NextQuery() string {
+// NextQuery is the query of the next page of runs, a template.URL so that
+// the link keeps its = and & (html/template would escape a string's).
+func (d automationData) NextQuery() template.URL {
 	f := d.Filter
 	f.After = d.Next
-	return f.Query()
+	return template.URL(f.Query())
+}
+
+// exportRuns downloads every run the page's filter selects as CSV.
+func (h *handler) exportRuns(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	f := readRunFilter(r.URL.Query())
+	out := &download.Attachment{W: w, Filename: "automation-" + itoa(id) + "-runs.csv", ContentType: "text/csv; charset=utf-8"}
+	err = h.svc.ExportRuns(r.Context(), store.RunFilter{AutomationID: id, Status: autocred.RunStatus(f.Status), Contact: f.Email}, out)
+	if err != nil && out.Started() {
+		h.log.Error("exporting runs", "automation", id, "err", err)
+		return nil // the status is sent: the download is cut short
+	}
+	return err
 }
 
 func (h *handler) automationData(ctx context.Context, id int64, f runFilter) (automationData, error) {

@@ -94,6 +94,7 @@ func (h *handler) routes() []route {
 		{"GET", "/automations/{id}/edit", false, h.editAutomationPage},
 		{"POST", "/automations/{id}", false, h.updateAutomation},
 		{"POST", "/automations/{id}/delete", false, h.deleteAutomation},
+		{"GET", "/automations/{id}/runs.csv", false, h.exportRuns},
 		{"POST", "/automations/{id}/{action}", false, h.controlAutomation},
 
 		{"GET", "/runs/{id}", false, h.runPage},

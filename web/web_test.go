@@ -479,3 +479,80 @@ func TestUnstorableInputIsRefused(t *testing.T) {
 		}
 	}
 }
+
+// Delete archives (issue 13, point 5): the automation leaves the list, its
+// page and runs stay readable and downloadable; its history can then be
+// deleted, and only then the automation for good.
+func TestDeleteArchivesAutomation(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	auto := "/automations/" + itoa(f.automation)
+
+	p := u.do("POST", auto+"/delete", url.Values{})
+	if p.status != http.StatusSeeOther || p.location != "/automations?done=archived" {
+		t.Fatalf("delete: %d %s", p.status, p.location)
+	}
+	if p := u.do("GET", "/automations", nil); strings.Contains(p.body, `href="`+auto+`"`) || !strings.Contains(p.body, "Archived automations (1)") {
+		t.Errorf("the list after deleting: the automation is listed, or the archived link is missing")
+	}
+	if p := u.do("GET", "/automations?archived=1", nil); !strings.Contains(p.body, `href="`+auto+`"`) {
+		t.Errorf("the archived list does not show the deleted automation")
+	}
+	p = u.do("GET", auto, nil)
+	for _, want := range []string{"Restore", "Delete history", "Download CSV"} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the archived automation's page has no %q", want)
+		}
+	}
+	if p := u.do("GET", "/runs/"+itoa(f.run), nil); p.status != http.StatusOK || !strings.Contains(p.body, "ada@example.com") {
+		t.Errorf("a run of the archived automation: %d", p.status)
+	}
+	p = u.do("GET", auto+"/runs.csv?status=failed", nil)
+	if p.status != http.StatusOK || !strings.Contains(p.body, "ada@example.com") || !strings.HasPrefix(p.body, "run_id,") {
+		t.Errorf("download: %d %q", p.status, p.body)
+	}
+	if p := u.do("GET", auto+"/runs.csv?status=issued", nil); strings.Contains(p.body, "ada@example.com") {
+		t.Errorf("download of issued runs holds the failed one: %q", p.body)
+	}
+
+	p = u.do("POST", auto+"/delete-history", url.Values{})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("delete history: %d %s", p.status, p.body)
+	}
+	if p := u.do("GET", "/runs/"+itoa(f.run), nil); p.status != http.StatusNotFound {
+		t.Errorf("a run after its history was deleted: %d, want 404", p.status)
+	}
+	if p := u.do("GET", auto, nil); !strings.Contains(p.body, "History deleted") || !strings.Contains(p.body, "Delete for good") {
+		t.Errorf("the automation's page after deleting its history says nothing of it")
+	}
+	p = u.do("POST", auto+"/delete-for-good", url.Values{})
+	if p.status != http.StatusSeeOther || p.location != "/automations?archived=1&done=deleted" {
+		t.Fatalf("delete for good: %d %s", p.status, p.location)
+	}
+	if p := u.do("GET", auto, nil); p.status != http.StatusNotFound {
+		t.Errorf("the automation after deleting it for good: %d, want 404", p.status)
+	}
+}
+
+// "Older runs" and "Download CSV" keep their query: html/template escapes
+// a plain string's = and & inside a URL.
+func TestRunLinksKeepTheirQuery(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	ctx := context.Background()
+	for i := 2; i <= 60; i++ {
+		run := autocred.Run{AutomationID: f.automation, ContactID: int64(i), Entry: 1, Email: "x@example.com", Status: autocred.RunFailed}
+		if err := u.env.Store.Tx(ctx, func(tx *sql.Tx) error { return u.env.Store.InsertRun(ctx, tx, &run) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := u.do("GET", "/automations/"+itoa(f.automation)+"?status=failed", nil)
+	if !regexp.MustCompile(`href="/automations/\d+\?after=\d+&amp;status=failed"`).MatchString(p.body) {
+		t.Errorf("no working link to older runs in the page")
+	}
+	if !strings.Contains(p.body, `runs.csv?status=failed"`) {
+		t.Errorf("no working download link for the filter in the page")
+	}
+}

@@ -1,0 +1,85 @@
+package service
+
+import (
+	"context"
+	"encoding/csv"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/store"
+)
+
+// runsCSVHeader names the columns of ExportRuns, in order.
+var runsCSVHeader = []string{"run_id", "entered_at", "contact_id", "entry", "first_name", "last_name", "email",
+	"status", "credential_id", "public_link", "attempts", "error", "updated_at"}
+
+// exportPage is how many runs ExportRuns reads at a time: the export holds
+// one page in memory however many runs it writes.
+const exportPage = 500
+
+// ExportRuns writes the runs f selects (f.After and f.Limit are ignored) to
+// w as CSV (RFC 4180), newest first, one page at a time, so that an
+// automation's whole history streams out in constant memory. Times are
+// RFC 3339 in UTC. A cell that a spreadsheet would read as a formula (it
+// starts with =, +, -, @, a tab or a carriage return: contact names come
+// from outside) is written with a leading apostrophe, as OWASP's advice on
+// CSV injection has it. An error after the first page has been written
+// leaves w with the rows written so far.
+func (s *Service) ExportRuns(ctx context.Context, f store.RunFilter, w io.Writer) error {
+	if _, err := s.Store.Automation(ctx, f.AutomationID); err != nil {
+		return err
+	}
+	cw := csv.NewWriter(w)
+	if err := cw.Write(runsCSVHeader); err != nil {
+		return err
+	}
+	f.After, f.Limit = 0, exportPage
+	for {
+		runs, next, err := s.Store.Runs(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, r := range runs {
+			if err := cw.Write(runRecord(r)); err != nil {
+				return err
+			}
+		}
+		cw.Flush()
+		if err := cw.Error(); err != nil || next == 0 {
+			return err
+		}
+		if fl, ok := w.(interface{ Flush() }); ok {
+			fl.Flush() // the client sees progress on a long export
+		}
+		f.After = next
+	}
+}
+
+func runRecord(r autocred.Run) []string {
+	rec := []string{strconv.FormatInt(r.ID, 10), csvTime(r.CreatedAt), strconv.FormatInt(r.ContactID, 10), strconv.Itoa(r.Entry),
+		r.Contact.FirstName, r.Contact.LastName, r.Email, string(r.Status), r.CredentialID, r.PublicLink,
+		strconv.Itoa(r.Attempts), r.LastError, csvTime(r.UpdatedAt)}
+	for i, v := range rec {
+		rec[i] = defuseFormula(v)
+	}
+	return rec
+}
+
+func csvTime(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+// defuseFormula prefixes an apostrophe to a cell a spreadsheet would take
+// for a formula.
+func defuseFormula(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
+}
