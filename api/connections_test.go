@@ -100,7 +100,16 @@ func TestDeleteConnectionInUse(t *testing.T) {
 	if got := a.connections(); len(got) != 2 {
 		t.Fatalf("connections: %+v", got)
 	}
-	a.call("DELETE", fmt.Sprintf("/api/v1/automations/%d", auto.ID), nil).ok(t, http.StatusNoContent, nil)
+	// An archived automation keeps its connection until it is deleted for
+	// good, and the refusal says how.
+	path := fmt.Sprintf("/api/v1/automations/%d", auto.ID)
+	a.call("DELETE", path, nil).ok(t, http.StatusOK, nil)
+	e := a.call("DELETE", fmt.Sprintf("/api/v1/connections/%d", f.ac), nil).fails(t, http.StatusConflict, autocred.ECONFLICT, "")
+	if !strings.Contains(e.Message, "archived") || !strings.Contains(e.Message, "for good") {
+		t.Errorf("refusal for a connection of an archived automation: %q; want it to say how to delete it for good", e.Message)
+	}
+	a.call("DELETE", path+"/runs", nil).ok(t, http.StatusOK, nil)
+	a.call("DELETE", path, nil).ok(t, http.StatusNoContent, nil)
 	a.call("DELETE", fmt.Sprintf("/api/v1/connections/%d", f.ac), nil).ok(t, http.StatusNoContent, nil)
 }
 

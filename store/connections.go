@@ -79,12 +79,17 @@ func (db *DB) Connections(ctx context.Context) ([]autocred.Connection, error) {
 // DeleteConnection removes a connection that no automation uses.
 func (db *DB) DeleteConnection(ctx context.Context, id int64) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		var users int
-		if err := db.in(tx).QueryRowContext(ctx, `SELECT count(*) FROM automations WHERE trigger_connection_id = ? OR action_connection_id = ?`, id, id).Scan(&users); err != nil {
+		var users, archived int
+		err := db.in(tx).QueryRowContext(ctx, `SELECT count(*), count(CASE WHEN status = 'archived' THEN 1 END) FROM automations
+			WHERE trigger_connection_id = ? OR action_connection_id = ?`, id, id).Scan(&users, &archived)
+		if err != nil {
 			return err
 		}
-		if users > 0 {
-			return autocred.Errorf(autocred.ECONFLICT, "connection %d is used by %d automation(s); delete them or point them at another connection first", id, users)
+		switch {
+		case users > archived:
+			return autocred.Errorf(autocred.ECONFLICT, "connection %d is used by %d automation(s); delete them or point them at another connection first", id, users-archived)
+		case archived > 0:
+			return autocred.Errorf(autocred.ECONFLICT, "connection %d is used by %d archived automation(s), which keep their history and their connection: delete their history, then delete them for good, first", id, archived)
 		}
 		res, err := db.in(tx).ExecContext(ctx, `DELETE FROM connections WHERE id = ?`, id)
 		if err != nil {
