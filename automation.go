@@ -115,11 +115,8 @@ func (a *Automation) Watching() bool {
 
 // Mapping is an action's templates, parsed.
 type Mapping struct {
-	RecipientName    Template
-	RecipientEmail   Template
-	IssueDate        Template
-	ExpiryDate       Template
-	CustomAttributes map[string]Template
+	// inputs are the parsed inputs, in the form's order (see Inputs).
+	inputs []Input
 	// TimeZone is the IANA name of the zone the templates render in:
 	// the action's, or the server's when the action names none.
 	TimeZone string
@@ -134,7 +131,8 @@ func (m Mapping) Fields() []string {
 	return out
 }
 
-// The inputs of an action, by the names errors give them.
+// The inputs every action maps, by the names errors give them; inputDefs
+// (inputs.go) describes each.
 const (
 	InputRecipientName  = "action.recipient_name"
 	InputRecipientEmail = "action.recipient_email"
@@ -162,21 +160,10 @@ type Input struct {
 	kind     inputKind
 }
 
-// Inputs lists the mapping's inputs in the form's order: recipient name,
-// recipient email, issue date, expiry date, then the custom attributes by
-// tag.
-func (m Mapping) Inputs() []Input {
-	out := []Input{
-		{Field: InputRecipientName, Template: m.RecipientName, kind: inputName},
-		{Field: InputRecipientEmail, Template: m.RecipientEmail, kind: inputEmail},
-		{Field: InputIssueDate, Template: m.IssueDate, kind: inputDate},
-		{Field: InputExpiryDate, Template: m.ExpiryDate, kind: inputDate},
-	}
-	for _, tag := range slices.Sorted(maps.Keys(m.CustomAttributes)) {
-		out = append(out, Input{Field: attributePrefix + tag, Template: m.CustomAttributes[tag]})
-	}
-	return out
-}
+// Inputs lists the mapping's inputs in the form's order: those of
+// InputDefs (recipient name, recipient email, issue date, expiry date),
+// then the custom attributes by tag.
+func (m Mapping) Inputs() []Input { return slices.Clone(m.inputs) }
 
 const attributePrefix = "action.custom_attributes."
 
@@ -185,11 +172,9 @@ const maxCustomAttributes = 50
 
 // actionInputs lists an action's inputs, unparsed, in the form's order.
 func actionInputs(a Action) []Input {
-	out := []Input{
-		{Field: InputRecipientName, Template: Template{src: a.RecipientName}, kind: inputName},
-		{Field: InputRecipientEmail, Template: Template{src: a.RecipientEmail}, kind: inputEmail},
-		{Field: InputIssueDate, Template: Template{src: a.IssueDate}, kind: inputDate},
-		{Field: InputExpiryDate, Template: Template{src: a.ExpiryDate}, kind: inputDate},
+	out := make([]Input, 0, len(inputDefs)+len(a.CustomAttributes))
+	for _, d := range inputDefs {
+		out = append(out, Input{Field: d.Field, Template: Template{src: d.Get(a)}, kind: d.kind})
 	}
 	for _, tag := range slices.Sorted(maps.Keys(a.CustomAttributes)) {
 		out = append(out, Input{Field: attributePrefix + tag, Template: Template{src: a.CustomAttributes[tag]}})
@@ -202,16 +187,10 @@ func actionInputs(a Action) []Input {
 // custom.* tag.
 func (in Input) parse(loc *time.Location) (Template, error) {
 	src := in.Template.src
-	switch in.kind {
-	case inputName:
-		if strings.TrimSpace(src) == "" {
-			return Template{}, FieldErrorf(in.Field, "is required, e.g. {{contact.firstName}} {{contact.lastName}}")
-		}
-	case inputEmail:
-		if strings.TrimSpace(src) == "" {
-			return Template{}, FieldErrorf(in.Field, "is required, usually {{contact.email}}")
-		}
-	case inputText:
+	if d, ok := InputDefFor(in.Field); ok && d.Required && strings.TrimSpace(src) == "" {
+		return Template{}, FieldErrorf(in.Field, "is required, e.g. %s", d.Default)
+	}
+	if in.kind == inputText {
 		tag := strings.TrimPrefix(in.Field, attributePrefix)
 		if !strings.HasPrefix(tag, "custom.") || len(tag) == len("custom.") {
 			return Template{}, FieldErrorf(in.Field, "is not an attribute tag: Certifier's custom attributes are named custom.<tag>, e.g. custom.course_name")
@@ -258,23 +237,10 @@ func ParseMapping(a Action) (Mapping, error) {
 		return m, err
 	}
 	m.TimeZone = zone
-	m.CustomAttributes = make(map[string]Template, len(a.CustomAttributes))
-	for _, in := range actionInputs(a) {
-		t, err := in.parse(loc)
-		if err != nil {
-			return m, err
-		}
-		switch in.Field {
-		case "action.recipient_name":
-			m.RecipientName = t
-		case "action.recipient_email":
-			m.RecipientEmail = t
-		case "action.issue_date":
-			m.IssueDate = t
-		case "action.expiry_date":
-			m.ExpiryDate = t
-		default:
-			m.CustomAttributes[strings.TrimPrefix(in.Field, attributePrefix)] = t
+	m.inputs = actionInputs(a)
+	for i := range m.inputs {
+		if m.inputs[i].Template, err = m.inputs[i].parse(loc); err != nil {
+			return Mapping{}, err
 		}
 	}
 	return m, nil
@@ -406,7 +372,8 @@ func (v *Value) note(n string) {
 
 // dateLabel names a date input in a sentence: "issue date".
 func dateLabel(field string) string {
-	return strings.ReplaceAll(strings.TrimPrefix(field, "action."), "_", " ")
+	d, _ := InputDefFor(field)
+	return strings.ToLower(d.Label)
 }
 
 // Validate checks an automation before it is saved. It does not call the

@@ -84,9 +84,9 @@ func TestMappingRendersFieldsByType(t *testing.T) {
 		tpl  Template
 		want string
 	}{
-		{m.CustomAttributes["custom.courses"], "Go Basics, Go Advanced"},
-		{m.ExpiryDate, "2027-05-19"},
-		{m.CustomAttributes["custom.expires"], "2027-05-19 07:45"}, // text, in the automation's zone (UTC here)
+		{m.template(attributePrefix + "custom.courses"), "Go Basics, Go Advanced"},
+		{m.template(InputExpiryDate), "2027-05-19"},
+		{m.template(attributePrefix + "custom.expires"), "2027-05-19 07:45"}, // text, in the automation's zone (UTC here)
 	} {
 		if got := tt.tpl.Render(d); got != tt.want {
 			t.Errorf("%s = %q, want %q", tt.tpl, got, tt.want)

@@ -38,7 +38,7 @@ func TestTodayInTheAutomationsZone(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := m.IssueDate.Render(RenderData{Today: instant}); got != tt.want {
+			if got := m.template(InputIssueDate).Render(RenderData{Today: instant}); got != tt.want {
 				t.Errorf("{{%s}} at %s in %s = %s, want %s", tt.token, tt.instant, tt.zone, got, tt.want)
 			}
 		})

@@ -38,6 +38,8 @@ func credentialFor(c autocred.Contact, a autocred.Automation, m autocred.Mapping
 		if val.Stops != "" && v == nil {
 			v = &verdict{val.Stops, val.Reason}
 		}
+		// Each input fills the Certifier field its row of
+		// autocred.InputDefs names (TestCredentialForFillsCertifierFields).
 		switch tag := in.Tag(); {
 		case in.Field == autocred.InputRecipientName:
 			nc.Recipient.Name = val.Value

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"encoding/json"
+	"fmt"
 	"maps"
 	"strings"
 	"testing"
@@ -98,5 +100,52 @@ func TestCredentialFor(t *testing.T) {
 				t.Errorf("credential %+v, want %+v", nc, tt.want)
 			}
 		})
+	}
+}
+
+// TestCredentialForFillsCertifierFields: each input of autocred.InputDefs
+// lands in the field of Certifier's create body that its row names
+// (Certifier's own wire name, which the client spells), and no other.
+func TestCredentialForFillsCertifierFields(t *testing.T) {
+	a := autocred.Automation{Name: "Course", Action: autocred.Action{GroupID: "g1"}}
+	for i, d := range autocred.InputDefs() {
+		d.Set(&a.Action, d.Default)
+		if d.IsDate() {
+			d.Set(&a.Action, fmt.Sprintf("2030-01-%02d", i+1)) // a literal, unlike any other value
+		}
+	}
+	m, err := autocred.ParseMapping(a.Action)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ada := autocred.Contact{ID: "7", Email: "ada@example.org", FirstName: "Ada", LastName: "Lovelace"}
+	nc, _, v := credentialFor(ada, a, m, time.Now())
+	if v != nil {
+		t.Fatalf("verdict %+v", v)
+	}
+	b, err := json.Marshal(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body map[string]any
+	if err := json.Unmarshal(b, &body); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range autocred.InputDefs() {
+		want := autocred.Input{Field: d.Field}
+		for _, in := range m.Inputs() {
+			if in.Field == d.Field {
+				want = in
+			}
+		}
+		var got any = body
+		for _, key := range strings.Split(d.Certifier, ".") {
+			obj, _ := got.(map[string]any)
+			got = obj[key]
+		}
+		value := want.Value(autocred.RenderData{Contact: ada, Automation: a.Name}).Value
+		if got != value || value == "" {
+			t.Errorf("%s: Certifier's %s is %v, want %q; body %s", d.Field, d.Certifier, got, value, b)
+		}
 	}
 }

@@ -71,15 +71,11 @@ func (s *Service) UpdateAutomation(ctx context.Context, id int64, in AutomationI
 // connections are of the right apps, and the segment, group, custom
 // attributes and custom fields exist. It fills the names shown in lists.
 func (s *Service) prepare(ctx context.Context, a *autocred.Automation, pollInterval string) error {
-	if pollInterval = strings.TrimSpace(pollInterval); pollInterval != "" {
-		d, err := time.ParseDuration(pollInterval)
-		if err != nil {
-			return autocred.FieldErrorf("poll_interval", "%q is not a duration; write e.g. 60s, 5m or 1h", pollInterval)
-		}
-		a.PollInterval = d
-	} else {
-		a.PollInterval = 0
+	d, err := parsePollInterval(pollInterval)
+	if err != nil {
+		return err
 	}
+	a.PollInterval = d
 	mapping, err := a.Validate()
 	if err != nil {
 		return err
@@ -93,63 +89,115 @@ func (s *Service) prepare(ctx context.Context, a *autocred.Automation, pollInter
 	if err := s.checkConnection(ctx, a.Action.ConnectionID, autocred.AppCertifier, "action.connection_id"); err != nil {
 		return err
 	}
+	if err := s.nameSegment(ctx, &a.Trigger); err != nil {
+		return err
+	}
+	if err := s.nameGroup(ctx, &a.Action); err != nil {
+		return err
+	}
+	if err := s.checkAttributes(ctx, a.Action); err != nil {
+		return err
+	}
+	return s.checkFields(ctx, a.Trigger.ConnectionID, mapping)
+}
 
-	segs, err := s.Segments(ctx, a.Trigger.ConnectionID)
+// parsePollInterval reads a sync interval as typed ("5m"); empty is 0,
+// the service's default.
+func parsePollInterval(s string) (time.Duration, error) {
+	if s = strings.TrimSpace(s); s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, autocred.FieldErrorf("poll_interval", "%q is not a duration; write e.g. 60s, 5m or 1h", s)
+	}
+	return d, nil
+}
+
+// nameSegment checks that the trigger's segment exists in its account and
+// records its name.
+func (s *Service) nameSegment(ctx context.Context, t *autocred.Trigger) error {
+	name, err := s.segmentName(ctx, t.ConnectionID, t.SegmentID)
 	if err != nil {
 		return err
 	}
-	a.Trigger.SegmentName = ""
+	if name == "" {
+		return autocred.FieldErrorf("trigger.segment_id", "segment %q does not exist in this ActiveCampaign account; pick one from the list", t.SegmentID)
+	}
+	t.SegmentName = name
+	return nil
+}
+
+// segmentName is the name of a segment of an ActiveCampaign connection;
+// "" when it has no such segment.
+func (s *Service) segmentName(ctx context.Context, connID int64, segmentID string) (string, error) {
+	segs, err := s.Segments(ctx, connID)
+	if err != nil {
+		return "", err
+	}
 	for _, sg := range segs {
-		if sg.ID == a.Trigger.SegmentID {
-			a.Trigger.SegmentName = sg.Name
+		if sg.ID == segmentID {
+			return sg.Name, nil
 		}
 	}
-	if a.Trigger.SegmentName == "" {
-		return autocred.FieldErrorf("trigger.segment_id", "segment %q does not exist in this ActiveCampaign account; pick one from the list", a.Trigger.SegmentID)
-	}
+	return "", nil
+}
 
-	groups, err := s.Groups(ctx, a.Action.ConnectionID)
+// nameGroup checks that the action's group exists in its workspace and
+// records its name.
+func (s *Service) nameGroup(ctx context.Context, a *autocred.Action) error {
+	groups, err := s.Groups(ctx, a.ConnectionID)
 	if err != nil {
 		return err
 	}
-	a.Action.GroupName = ""
+	a.GroupName = ""
 	for _, g := range groups {
-		if g.ID == a.Action.GroupID {
-			a.Action.GroupName = g.Name
+		if g.ID == a.GroupID {
+			a.GroupName = g.Name
 		}
 	}
-	if a.Action.GroupName == "" {
-		return autocred.FieldErrorf("action.group_id", "group %q does not exist in this Certifier workspace; pick one from the list", a.Action.GroupID)
+	if a.GroupName == "" {
+		return autocred.FieldErrorf("action.group_id", "group %q does not exist in this Certifier workspace; pick one from the list", a.GroupID)
 	}
+	return nil
+}
 
-	if len(a.Action.CustomAttributes) > 0 {
-		attrs, err := s.Attributes(ctx, a.Action.ConnectionID)
-		if err != nil {
-			return err
-		}
-		known := map[string]bool{}
-		for _, at := range attrs {
-			known[at.Tag] = true
-		}
-		for tag := range a.Action.CustomAttributes {
-			if !known[tag] {
-				return autocred.FieldErrorf("action.custom_attributes."+tag, "attribute %q does not exist in this Certifier workspace; create it in Certifier first, or remove it", tag)
-			}
-		}
+// checkAttributes checks that each custom attribute the action maps
+// exists in its Certifier workspace.
+func (s *Service) checkAttributes(ctx context.Context, a autocred.Action) error {
+	if len(a.CustomAttributes) == 0 {
+		return nil
 	}
-
-	if len(mapping.Fields()) > 0 {
-		defs, err := s.FieldDefs(ctx, a.Trigger.ConnectionID)
-		if err != nil {
-			return err
-		}
-		// A warning (a text field mapped to a date) does not refuse the
-		// save; the preview shows it beside its input.
-		if _, err := mapping.CheckFields(defs); err != nil {
-			return err
+	attrs, err := s.Attributes(ctx, a.ConnectionID)
+	if err != nil {
+		return err
+	}
+	known := map[string]bool{}
+	for _, at := range attrs {
+		known[at.Tag] = true
+	}
+	for tag := range a.CustomAttributes {
+		if !known[tag] {
+			return autocred.FieldErrorf("action.custom_attributes."+tag, "attribute %q does not exist in this Certifier workspace; create it in Certifier first, or remove it", tag)
 		}
 	}
 	return nil
+}
+
+// checkFields checks the custom fields the mapping uses against the
+// ActiveCampaign account's (autocred.Mapping.CheckFields).
+func (s *Service) checkFields(ctx context.Context, connID int64, m autocred.Mapping) error {
+	if len(m.Fields()) == 0 {
+		return nil
+	}
+	defs, err := s.FieldDefs(ctx, connID)
+	if err != nil {
+		return err
+	}
+	// A warning (a text field mapped to a date) does not refuse the
+	// save; the preview shows it beside its input.
+	_, err = m.CheckFields(defs)
+	return err
 }
 
 // FieldDefs lists the custom fields of an ActiveCampaign connection with

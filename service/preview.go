@@ -69,21 +69,7 @@ func (s *Service) Preview(ctx context.Context, connID int64, segmentID string, a
 	if strings.TrimSpace(segmentID) == "" {
 		return PreviewResult{}, autocred.FieldErrorf("trigger.segment_id", "is required: pick the segment first")
 	}
-	inputs, zone, zoneErr := autocred.ParseInputs(action)
-	res := PreviewResult{TimeZone: zone, Fields: make([]PreviewField, 0, len(inputs)+1)}
-	if zoneErr != nil {
-		res.TimeZone = "UTC"
-		res.Fields = append(res.Fields, PreviewField{Field: "action.time_zone", Error: autocred.ErrorMessage(zoneErr) + " Until then, dates are shown in UTC."})
-	}
-	// The mapping's own rules that no single input carries (the number
-	// of attributes) give the error a save would give.
-	if _, err := autocred.ParseMapping(action); err != nil {
-		var e *autocred.Error
-		if errors.As(err, &e) && e.Field == "action.custom_attributes" {
-			res.Note = "Save would refuse this mapping: " + e.Message + "."
-		}
-	}
-
+	inputs, res := parsePreview(action)
 	ac, err := s.Clients.ActiveCampaign(ctx, s.Store, connID)
 	if err != nil {
 		return PreviewResult{}, err
@@ -94,6 +80,51 @@ func (s *Service) Preview(ctx context.Context, connID int64, segmentID string, a
 			return PreviewResult{}, err
 		}
 	}
+	res.Fields = append(res.Fields, checkInputs(inputs, defs)...)
+	c, note, err := s.previewContact(ctx, ac, connID, segmentID, pick)
+	if err != nil {
+		return PreviewResult{}, err
+	}
+	if note != "" {
+		res.Note = strings.TrimSpace(note + " " + res.Note)
+	}
+	if c == nil {
+		return res, nil
+	}
+	data, err := s.renderData(ctx, ac, connID, segmentID, *c, inputs, len(defs) > 0)
+	if err != nil {
+		return PreviewResult{}, err
+	}
+	data.Automation = automationName
+	res.ContactID, res.ContactEmail = int64(c.ID), c.Email
+	res.ContactName = strings.TrimSpace(c.FirstName + " " + c.LastName)
+	renderInputs(res.Fields[len(res.Fields)-len(inputs):], inputs, data)
+	return res, nil
+}
+
+// parsePreview parses each input of the action on its own
+// (autocred.ParseInputs) and starts the result with what needs no
+// account: the time zone's error, if any, and the note for an error of
+// the mapping as a whole (too many attributes), which a save would give.
+func parsePreview(action autocred.Action) ([]autocred.Input, PreviewResult) {
+	inputs, zone, zoneErr := autocred.ParseInputs(action)
+	res := PreviewResult{TimeZone: zone, Fields: make([]PreviewField, 0, len(inputs)+1)}
+	if zoneErr != nil {
+		res.TimeZone = "UTC"
+		res.Fields = append(res.Fields, PreviewField{Field: "action.time_zone", Error: autocred.ErrorMessage(zoneErr) + " Until then, dates are shown in UTC."})
+	}
+	if _, err := autocred.ParseMapping(action); err != nil {
+		var e *autocred.Error
+		if errors.As(err, &e) && e.Field == "action.custom_attributes" {
+			res.Note = "Save would refuse this mapping: " + e.Message + "."
+		}
+	}
+	return inputs, res
+}
+
+// checkInputs gives each input its own error, a save's, or the warning a
+// save lets pass, from the account's custom fields (defs).
+func checkInputs(inputs []autocred.Input, defs []autocred.FieldDef) []PreviewField {
 	fields := make([]PreviewField, len(inputs))
 	for i, in := range inputs {
 		fields[i].Field = in.Field
@@ -107,77 +138,83 @@ func (s *Service) Preview(ctx context.Context, connID int64, segmentID string, a
 		}
 		fields[i].Warning = w
 	}
-	res.Fields = append(res.Fields, fields...)
+	return fields
+}
 
-	c, note, err := s.previewContact(ctx, ac, connID, segmentID, pick)
-	if err != nil {
-		return PreviewResult{}, err
-	}
-	if note != "" {
-		res.Note = strings.TrimSpace(note + " " + res.Note)
-	}
-	if c == nil {
-		return res, nil
-	}
-	contact := autocred.Contact{ID: c.ID.String(), Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, Phone: c.Phone}
-	if len(defs) > 0 {
+// renderData is what the inputs render from for the contact: the contact
+// with its custom field values when the mapping uses any (withFields), and
+// the segment's name when an input uses it.
+func (s *Service) renderData(ctx context.Context, ac *activecampaign.Client, connID int64, segmentID string, c activecampaign.Contact, inputs []autocred.Input, withFields bool) (autocred.RenderData, error) {
+	data := autocred.RenderData{Today: time.Now(), Contact: autocred.Contact{
+		ID: c.ID.String(), Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, Phone: c.Phone}}
+	if withFields {
 		values, err := ac.ContactFields(ctx, c.ID)
 		if err != nil {
-			return PreviewResult{}, s.upstreamError(ctx, connID, "ActiveCampaign", err)
+			return data, s.upstreamError(ctx, connID, "ActiveCampaign", err)
 		}
 		for _, v := range values {
-			contact.SetField(v.Field.Perstag, v.Field.Title, v.Field.Type, v.Value)
+			data.Contact.SetField(v.Field.Perstag, v.Field.Title, v.Field.Type, v.Value)
 		}
 	}
-	data := autocred.RenderData{Contact: contact, Automation: automationName, Today: time.Now()}
-	if usesSegmentName(action) {
-		segs, err := s.Segments(ctx, connID)
+	if usesSegmentName(inputs) {
+		name, err := s.segmentName(ctx, connID, segmentID)
 		if err != nil {
-			return PreviewResult{}, err
+			return data, err
 		}
-		for _, sg := range segs {
-			if sg.ID == segmentID {
-				data.Segment = sg.Name
-			}
-		}
+		data.Segment = name
 	}
-	res.ContactID, res.ContactEmail = int64(c.ID), c.Email
-	res.ContactName = strings.TrimSpace(c.FirstName + " " + c.LastName)
+	return data, nil
+}
+
+// renderInputs fills each field without an error with what a run would
+// send for the contact, or why it would not.
+func renderInputs(fields []PreviewField, inputs []autocred.Input, data autocred.RenderData) {
 	for i, in := range inputs {
-		f := &res.Fields[len(res.Fields)-len(inputs)+i]
+		f := &fields[i]
 		if f.Error != "" {
 			continue
 		}
 		v := in.Value(data)
 		f.Value, f.Error, f.Cleaned = v.Value, v.Problem, strings.Join(v.Notes, " ")
 	}
-	return res, nil
 }
 
 // previewContact finds the contact a preview is rendered for, with a note
 // for the user when it is not a member found as asked; nil and a note
 // when there is none.
 func (s *Service) previewContact(ctx context.Context, ac *activecampaign.Client, connID int64, segmentID, pick string) (*activecampaign.Contact, string, error) {
-	pick = strings.TrimSpace(pick)
-	if pick == "" {
-		id, found, err := s.sampleMember(ctx, ac, connID, segmentID)
-		if err != nil {
-			return nil, "", s.upstreamError(ctx, connID, "ActiveCampaign", err)
-		}
-		if !found {
-			return nil, "The segment has no members yet, so there is no contact to preview with. Type a contact's name or email to preview with them.", nil
-		}
-		details, err := ac.Contacts(ctx, []activecampaign.ID{activecampaign.ID(id)})
-		if err != nil {
-			return nil, "", s.upstreamError(ctx, connID, "ActiveCampaign", err)
-		}
-		c, ok := details[activecampaign.ID(id)]
-		if !ok {
-			s.samples.Delete(sampleKey{connID, segmentID})
-			return nil, "The sample contact was just deleted from ActiveCampaign; preview again.", nil
-		}
-		return &c, "", nil
+	if pick = strings.TrimSpace(pick); pick == "" {
+		return s.sampleContact(ctx, ac, connID, segmentID)
 	}
+	return s.pickedContact(ctx, ac, connID, segmentID, pick)
+}
+
+// sampleContact is a member of the segment (sampleMember), with its
+// details; nil and a note when the segment has none.
+func (s *Service) sampleContact(ctx context.Context, ac *activecampaign.Client, connID int64, segmentID string) (*activecampaign.Contact, string, error) {
+	id, found, err := s.sampleMember(ctx, ac, connID, segmentID)
+	if err != nil {
+		return nil, "", s.upstreamError(ctx, connID, "ActiveCampaign", err)
+	}
+	if !found {
+		return nil, "The segment has no members yet, so there is no contact to preview with. Type a contact's name or email to preview with them.", nil
+	}
+	details, err := ac.Contacts(ctx, []activecampaign.ID{activecampaign.ID(id)})
+	if err != nil {
+		return nil, "", s.upstreamError(ctx, connID, "ActiveCampaign", err)
+	}
+	c, ok := details[activecampaign.ID(id)]
+	if !ok {
+		s.samples.Delete(sampleKey{connID, segmentID})
+		return nil, "The sample contact was just deleted from ActiveCampaign; preview again.", nil
+	}
+	return &c, "", nil
+}
+
+// pickedContact is the first contact matching what the user typed (pick)
+// that is in the segment, or the first match with a note saying it is not
+// in it; nil and a note when nobody matches.
+func (s *Service) pickedContact(ctx context.Context, ac *activecampaign.Client, connID int64, segmentID, pick string) (*activecampaign.Contact, string, error) {
 	if len(pick) > 200 {
 		return nil, "", autocred.FieldErrorf("preview_contact", "is longer than 200 characters; type a name or an email")
 	}
@@ -212,13 +249,11 @@ func usesFields(inputs []autocred.Input) bool {
 	return false
 }
 
-func usesSegmentName(a autocred.Action) bool {
-	srcs := []string{a.RecipientName, a.RecipientEmail, a.IssueDate, a.ExpiryDate}
-	for _, v := range a.CustomAttributes {
-		srcs = append(srcs, v)
-	}
-	for _, src := range srcs {
-		if strings.Contains(src, "segment.name") {
+// usesSegmentName tells whether an input that renders uses
+// {{segment.name}}, which costs a read of the account's segments.
+func usesSegmentName(inputs []autocred.Input) bool {
+	for _, in := range inputs {
+		if in.Err == nil && strings.Contains(in.Template.String(), "segment.name") {
 			return true
 		}
 	}

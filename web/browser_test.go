@@ -103,19 +103,19 @@ func TestBrowserStory(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`[data-goto="action"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#group")),
 		chromedp.SetValue(chromedp.CSS("#group"), group.ID),
-		chromedp.SetValue(chromedp.CSS("#mapping-expiry"), "31/12/2030"),
+		chromedp.SetValue(chromedp.CSS("#mapping-expiry-date"), "31/12/2030"),
 		chromedp.Click(chromedp.CSS("#step-action .step-nav button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("#mapping-expiry[aria-invalid=true]")))
+		chromedp.WaitVisible(chromedp.CSS("#mapping-expiry-date[aria-invalid=true]")))
 	b.expectText("#step-action", "is not a date")
 
 	// Fixed with the token picker: typing {{ lists the tokens, the
 	// account's fields among them; Enter inserts the one highlighted.
-	b.eval(`document.getElementById("mapping-expiry").value = ""`)
+	b.eval(`document.getElementById("mapping-expiry-date").value = ""`)
 	b.run("token picker by typing",
-		chromedp.SendKeys(chromedp.CSS("#mapping-expiry"), "{{contact.fields.EXPI"),
+		chromedp.SendKeys(chromedp.CSS("#mapping-expiry-date"), "{{contact.fields.EXPI"),
 		chromedp.WaitVisible(chromedp.CSS("#token-list li")),
-		chromedp.SendKeys(chromedp.CSS("#mapping-expiry"), kb.Enter))
-	b.expectValue("#mapping-expiry", "{{contact.fields.EXPIRES}}")
+		chromedp.SendKeys(chromedp.CSS("#mapping-expiry-date"), kb.Enter))
+	b.expectValue("#mapping-expiry-date", "{{contact.fields.EXPIRES}}")
 	// And with the + button, then the arrow keys.
 	b.run("token picker by button",
 		chromedp.Click(chromedp.CSS(`[data-token-for="mapping-attr-0"]`)),
@@ -130,11 +130,11 @@ func TestBrowserStory(t *testing.T) {
 	b.waitJS(`document.querySelector("[data-preview-for='action.recipient_name']").textContent.includes("Turing") || document.querySelector("[data-preview-for='action.recipient_name']").textContent.includes("Hopper")`)
 	b.waitJS(`document.querySelector("[data-preview-for='action.expiry_date']").textContent.includes("2031-06-30")`)
 	b.run("open the picker for the screenshot",
-		chromedp.Click(chromedp.CSS(`[data-token-for="mapping-name"]`)),
+		chromedp.Click(chromedp.CSS(`[data-token-for="mapping-recipient-name"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#token-list li")))
 	b.shot(shots, "new-automation-action", 1280)
 	b.run("save",
-		chromedp.SendKeys(chromedp.CSS("#mapping-name"), kb.Escape),
+		chromedp.SendKeys(chromedp.CSS("#mapping-recipient-name"), kb.Escape),
 		chromedp.Click(chromedp.CSS("#step-action .step-nav button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS(`form[action$="/activate"]`)))
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"maps"
 	"net/http"
@@ -80,17 +81,45 @@ func (f automationForm) Attribute(tag string) string { return f.In.Action.Custom
 
 const customPrefix = "action.custom_attributes."
 
-// newAutomationInput is what a new form starts with: the usual mapping,
-// issued and sent.
+// MappingInputs are the inputs every action maps (autocred.InputDefs),
+// as the form shows them: the recipient's (dates false) or the dates,
+// which the time zone input comes before.
+func (f automationForm) MappingInputs(dates bool) []mappingInput {
+	var out []mappingInput
+	for _, d := range autocred.InputDefs() {
+		if d.IsDate() != dates {
+			continue
+		}
+		out = append(out, mappingInput{
+			ID: "mapping-" + strings.ReplaceAll(d.Key(), "_", "-"), Name: d.Field, Label: d.Label, Hint: d.Hint(),
+			Value: d.Get(f.In.Action), Error: f.Errors.Field(d.Field),
+		})
+	}
+	return out
+}
+
+// mappingSetting is one input of an automation's mapping, as its page
+// shows it: the template, or what empty means.
+type mappingSetting struct{ Label, Value string }
+
+// MappingSettings lists the inputs every action maps with their values,
+// for the automation's page.
+func (d automationData) MappingSettings() []mappingSetting {
+	var out []mappingSetting
+	for _, in := range autocred.InputDefs() {
+		out = append(out, mappingSetting{Label: in.Label, Value: cmp.Or(in.Get(d.Action), in.Empty)})
+	}
+	return out
+}
+
+// newAutomationInput is what a new form starts with: the usual mapping
+// (each input's default), issued and sent.
 func newAutomationInput() service.AutomationInput {
-	return service.AutomationInput{Action: autocred.Action{
-		RecipientName:  "{{contact.firstName}} {{contact.lastName}}",
-		RecipientEmail: "{{contact.email}}",
-		IssueDate:      "{{today}}",
-		Issue:          true,
-		Send:           true,
-		TimeZone:       autocred.LocalTimeZone(),
-	}}
+	a := autocred.Action{Issue: true, Send: true, TimeZone: autocred.LocalTimeZone()}
+	for _, d := range autocred.InputDefs() {
+		d.Set(&a, d.Default)
+	}
+	return service.AutomationInput{Action: a}
 }
 
 // parseAutomationInput reads the form. Unchecked boxes are absent from a
@@ -104,16 +133,15 @@ func parseAutomationInput(v url.Values) service.AutomationInput {
 			SegmentID:    v.Get("trigger.segment_id"),
 		},
 		Action: autocred.Action{
-			ConnectionID:   formID(v.Get("action.connection_id")),
-			GroupID:        v.Get("action.group_id"),
-			RecipientName:  v.Get("action.recipient_name"),
-			RecipientEmail: v.Get("action.recipient_email"),
-			IssueDate:      v.Get("action.issue_date"),
-			ExpiryDate:     v.Get("action.expiry_date"),
-			TimeZone:       v.Get("action.time_zone"),
-			Issue:          v.Get("action.issue") != "",
-			Send:           v.Get("action.send") != "",
+			ConnectionID: formID(v.Get("action.connection_id")),
+			GroupID:      v.Get("action.group_id"),
+			TimeZone:     v.Get("action.time_zone"),
+			Issue:        v.Get("action.issue") != "",
+			Send:         v.Get("action.send") != "",
 		},
+	}
+	for _, d := range autocred.InputDefs() {
+		d.Set(&in.Action, v.Get(d.Field))
 	}
 	for key, vals := range v {
 		tag, ok := strings.CutPrefix(key, customPrefix)
@@ -137,10 +165,11 @@ func formID(s string) int64 {
 func isAutomationInput(field string) bool {
 	switch field {
 	case "name", "poll_interval", "trigger.connection_id", "trigger.segment_id", "action.connection_id", "action.group_id",
-		"action.recipient_name", "action.recipient_email", "action.issue_date", "action.expiry_date", "action.send", "action.time_zone":
+		"action.send", "action.time_zone":
 		return true
 	}
-	return strings.HasPrefix(field, customPrefix)
+	_, mapped := autocred.InputDefFor(field)
+	return mapped || strings.HasPrefix(field, customPrefix)
 }
 
 // stepOf is the step that holds an input.

@@ -165,12 +165,13 @@ func fieldLabel(field string) string {
 	if tag, ok := strings.CutPrefix(field, "action.custom_attributes."); ok {
 		return tag
 	}
+	if d, ok := autocred.InputDefFor(field); ok {
+		return d.Label
+	}
 	labels := map[string]string{
 		"name": "Name", "api_url": "API URL", "api_key": "API key", "access_token": "Access token",
 		"trigger.connection_id": "ActiveCampaign connection", "trigger.segment_id": "Segment",
-		"action.connection_id": "Certifier connection", "action.group_id": "Group",
-		"action.recipient_name": "Recipient name", "action.recipient_email": "Recipient email",
-		"action.issue_date": "Issue date", "action.expiry_date": "Expiry date", "action.send": "Send",
+		"action.connection_id": "Certifier connection", "action.group_id": "Group", "action.send": "Send",
 		"action": "The mapping", "poll_interval": "Poll interval", "email": "Email", "password": "Password",
 	}
 	if l, ok := labels[field]; ok {

@@ -335,7 +335,7 @@ func TestAutomationErrorsBesideTheirInput(t *testing.T) {
 		"action.issue_date": {"{{today}}"}, "action.expiry_date": {"31/12/2030"}, "action.issue": {"on"}, "action.send": {"on"},
 	}
 	p := u.do("POST", "/automations", form)
-	if p.status != http.StatusUnprocessableEntity || !fieldError(p.body, "mapping-expiry", "is not a date") {
+	if p.status != http.StatusUnprocessableEntity || !fieldError(p.body, "mapping-expiry-date", "is not a date") {
 		t.Errorf("bad expiry date: %d, no message beside the expiry date", p.status)
 	}
 	if !strings.Contains(p.body, `value="31/12/2030"`) || !strings.Contains(p.body, `data-step="action"`) {
