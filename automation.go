@@ -315,7 +315,7 @@ func (in Input) Tag() string {
 // Value renders the input for one contact as a run does and says what a
 // run would do with it: a name that is empty or an email that is not
 // valid skips the run (R7), a date that is not YYYY-MM-DD fails it
-// (Certifier refuses it, spec/certifier.md §3.2).
+// (Certifier refuses it, docs/api-notes/certifier.md §3.2).
 func (in Input) Value(d RenderData) Value {
 	v := Value{Field: in.Field}
 	if in.Err != nil {

@@ -5,7 +5,7 @@ import (
 )
 
 // maxYear is the last year a YYYY-MM-DD date can write: Certifier takes
-// dates only in that form (spec/certifier.md §3.2).
+// dates only in that form (docs/api-notes/certifier.md §3.2).
 const maxYear = 9999
 
 // maxOffsetYears bounds a {{today+N}} offset: far beyond any credential's

@@ -8,7 +8,7 @@ import (
 )
 
 // The custom field types of ActiveCampaign, as GET /api/3/fields gives
-// them in each field's "type" (spec/activecampaign.md §3, "Custom fields";
+// them in each field's "type" (docs/api-notes/activecampaign.md §3, "Custom fields";
 // the values' stored forms are in the create-fieldvalue reference,
 // https://developers.activecampaign.com/reference/create-fieldvalue).
 const (

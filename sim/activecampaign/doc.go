@@ -5,7 +5,7 @@
 // webhooks delivered the way ActiveCampaign documents them (form-encoded,
 // asynchronous, at least once, never retried, 410 turns a webhook off).
 //
-// It is written from shared/spec/activecampaign.md, not from any client: every
+// It is written from docs/api-notes/activecampaign.md, not from any client: every
 // end-to-end test, the demo and every benchmark run against it, so a quirk of
 // the real API that the spec documents is reproduced here on purpose, and the
 // choices made where the spec is silent are listed in docs/sandboxes.md.

@@ -1,5 +1,5 @@
 // Package certifier is an HTTP sandbox of the Certifier REST API
-// (https://api.certifier.io/v1), built from /shared/spec/certifier.md.
+// (https://api.certifier.io/v1), built from docs/api-notes/certifier.md.
 //
 // autocred cannot reach the real API from its test machines, so every
 // end-to-end test, the demo and the benchmarks run against this server. What
