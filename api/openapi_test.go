@@ -107,6 +107,9 @@ func TestOpenAPI(t *testing.T) {
 	if got := doc.Components.Schemas["RunStatus"].Enum; !slices.Equal(got, statuses) {
 		t.Errorf("RunStatus enum %v, want %v", got, statuses)
 	}
+	if got := doc.Components.Schemas["ErrorCode"].Enum; !slices.Equal(got, autocred.ErrorCodes) {
+		t.Errorf("ErrorCode enum %v, want %v", got, autocred.ErrorCodes)
+	}
 }
 
 // refs lists the $ref values in a JSON document.
