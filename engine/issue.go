@@ -450,6 +450,9 @@ func (e *Engine) finish(ctx context.Context, run *autocred.Run, status autocred.
 		e.event(ctx, run, "Left as a draft, as the automation asks.")
 	}
 	e.metrics.Credentials.WithLabelValues(string(status)).Inc()
+	if run.ErrorCode != autocred.RunCodeNone {
+		e.metrics.RunErrors.WithLabelValues(string(status), string(run.ErrorCode)).Inc()
+	}
 	return nil
 }
 

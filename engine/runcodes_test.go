@@ -78,6 +78,9 @@ func TestRunErrorCodes(t *testing.T) {
 				t.Errorf("run %s, code %q, error %q; want %s, %q, with a message", got.Status, got.ErrorCode, got.LastError, tc.wantStatus, tc.wantCode)
 			}
 			if got.Status.Final() {
+				if n := runErrorsCounted(t, h.engine, tc.wantStatus, tc.wantCode); n < 1 {
+					t.Errorf("autocred_run_errors_total{outcome=%q,code=%q} = %v, want it counted", tc.wantStatus, tc.wantCode, n)
+				}
 				return
 			}
 			// Issued after the wait: no error, no code.
@@ -89,4 +92,28 @@ func TestRunErrorCodes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runErrorsCounted reads autocred_run_errors_total{outcome,code}.
+func runErrorsCounted(t *testing.T, e *Engine, outcome autocred.RunStatus, code autocred.RunErrorCode) float64 {
+	t.Helper()
+	families, err := e.metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "autocred_run_errors_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["outcome"] == string(outcome) && labels["code"] == string(code) {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
 }
