@@ -298,9 +298,10 @@ type Value struct {
 	Problem string `json:"problem,omitempty"`
 	// Stops is the outcome a run gets from this value, RunSkipped or
 	// RunFailed; "" when the value is sent. Reason is the run's message
-	// for it: what is wrong and what to fix.
-	Stops  RunStatus `json:"-"`
-	Reason string    `json:"-"`
+	// for it: what is wrong and what to fix; Code is its cause.
+	Stops  RunStatus    `json:"-"`
+	Reason string       `json:"-"`
+	Code   RunErrorCode `json:"-"`
 }
 
 // Tag is a custom attribute input's attribute tag ("custom.course");
@@ -320,7 +321,7 @@ func (in Input) Value(d RenderData) Value {
 	v := Value{Field: in.Field}
 	if in.Err != nil {
 		v.Problem = ErrorMessage(in.Err)
-		v.Stops, v.Reason = RunFailed, "The automation's mapping is invalid: "+v.Problem+" Edit the automation, then retry this run."
+		v.Stops, v.Code, v.Reason = RunFailed, RunCodeInvalidMapping, "The automation's mapping is invalid: "+v.Problem+" Edit the automation, then retry this run."
 		return v
 	}
 	raw := in.Template.Render(d)
@@ -330,7 +331,7 @@ func (in Input) Value(d RenderData) Value {
 		v.Value, removed = CleanName(raw)
 		if v.Value == "" {
 			v.Problem = "Gives an empty name for this contact: the run would be skipped."
-			v.Stops, v.Reason = RunSkipped, "Skipped: the recipient name mapping gives an empty name for this contact."
+			v.Stops, v.Code, v.Reason = RunSkipped, RunCodeNoRecipientName, "Skipped: the recipient name mapping gives an empty name for this contact."
 			if len(removed) > 0 {
 				v.Reason = "Skipped: the recipient name mapping gives an empty name for this contact once hidden and control characters are removed (" + ListRemovals(removed) + ")."
 			}
@@ -343,7 +344,7 @@ func (in Input) Value(d RenderData) Value {
 		if err != nil {
 			v.Value = strings.TrimSpace(raw)
 			v.Problem = "This contact would be skipped: " + err.Error() + "."
-			v.Stops, v.Reason = RunSkipped, "Skipped: "+err.Error()+". Fix the contact's email in ActiveCampaign, then retry this run."
+			v.Stops, v.Code, v.Reason = RunSkipped, RunCodeInvalidEmail, "Skipped: "+err.Error()+". Fix the contact's email in ActiveCampaign, then retry this run."
 			return v
 		}
 		v.Value = email
@@ -355,7 +356,7 @@ func (in Input) Value(d RenderData) Value {
 		v.note(DescribeRemovals("the "+dateLabel(in.Field), removed))
 		if v.Value != "" && !IsDate(v.Value) {
 			v.Problem = fmt.Sprintf("Gives %q for this contact, and Certifier takes only YYYY-MM-DD dates: the run would fail.", v.Value)
-			v.Stops, v.Reason = RunFailed, fmt.Sprintf("The %s mapping gives %q for this contact, and Certifier takes only YYYY-MM-DD dates. Fix the contact's field or the mapping, then retry this run.", dateLabel(in.Field), v.Value)
+			v.Stops, v.Code, v.Reason = RunFailed, RunCodeInvalidDate, fmt.Sprintf("The %s mapping gives %q for this contact, and Certifier takes only YYYY-MM-DD dates. Fix the contact's field or the mapping, then retry this run.", dateLabel(in.Field), v.Value)
 		}
 	default:
 		v.Value, removed = CleanText(raw)

@@ -1,6 +1,9 @@
 package autocred
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // RunStatus is where one entry's credential stands.
 type RunStatus string
@@ -62,6 +65,9 @@ type Run struct {
 	PublicLink   string    `json:"public_link,omitempty"`
 	Attempts     int       `json:"attempts"`
 	LastError    string    `json:"error,omitempty"`
+	// ErrorCode is LastError's cause for programs: set with it, cleared
+	// with it.
+	ErrorCode RunErrorCode `json:"error_code,omitempty"`
 	// Step is the Certifier call in progress; with an unknown outcome it
 	// tells what must be reconciled before anything is sent again.
 	Step Step `json:"-"`
@@ -69,6 +75,76 @@ type Run struct {
 	StepStartedAt time.Time `json:"-"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
+}
+
+// RunErrorCode says for programs why a run failed or was skipped, or why a
+// pending run waits, as Run.LastError says it for people: the runs list
+// filters on it and alerts can count it. The status tells the two apart:
+// a code of a final run says what to fix before retrying it; a code of a
+// pending run says why it waits, and it goes on by itself.
+type RunErrorCode string
+
+// The run error codes. README's table of them says what each means and
+// what to do; keep it in step.
+const (
+	RunCodeNone RunErrorCode = ""
+
+	// Skipped: the contact gives nothing to issue to (R7). Fix the
+	// contact in ActiveCampaign (or the mapping), then retry.
+	RunCodeNoRecipientName RunErrorCode = "no_recipient_name" // the name mapping renders empty
+	RunCodeInvalidEmail    RunErrorCode = "invalid_email"     // no email, or one that is not valid or cannot be cleaned safely
+	RunCodeContactDeleted  RunErrorCode = "contact_deleted"   // deleted from ActiveCampaign before its credential was issued
+
+	// Failed before calling Certifier: what the mapping gives cannot be
+	// sent. Fix the mapping (or the contact's field), then retry.
+	RunCodeInvalidMapping RunErrorCode = "invalid_mapping" // the automation's mapping does not parse
+	RunCodeInvalidDate    RunErrorCode = "invalid_date"    // a date mapping gives something not YYYY-MM-DD
+
+	// Failed: Certifier refused the credential.
+	RunCodeCertifierValidation RunErrorCode = "certifier_validation" // a value Certifier refuses (its message says which)
+	RunCodeCertifierNotFound   RunErrorCode = "certifier_not_found"  // the group or the credential is gone
+
+	// Pending while it lasts, failed when it lasts too long (the last
+	// attempt, about 9 hours of backoff).
+	RunCodeUnconfirmed      RunErrorCode = "unconfirmed"       // a create got no answer and no search for it answers
+	RunCodePermissionDenied RunErrorCode = "permission_denied" // reading the contact is refused: the key's user lacks a permission
+
+	// Pending: a passing failure, retried with backoff (RunCodeRetrying),
+	// until it fails for good (RunCodeGaveUp).
+	RunCodeRetrying RunErrorCode = "retrying"
+	RunCodeGaveUp   RunErrorCode = "gave_up"
+
+	// Pending: the Certifier connection's circuit is open (Circuit), by
+	// its reason; no call is made and no attempt counted, and the run goes
+	// on by itself when Certifier answers again.
+	RunCodeWaitingOutage  RunErrorCode = "waiting_outage"  // Certifier fails or cannot be reached
+	RunCodeWaitingPlan    RunErrorCode = "waiting_plan"    // 402: the workspace's plan does not allow issuing
+	RunCodeWaitingVersion RunErrorCode = "waiting_version" // Certifier refuses autocred's API version
+)
+
+// RunErrorCodes lists every run error code, in the order a filter shows
+// them.
+var RunErrorCodes = []RunErrorCode{
+	RunCodeNoRecipientName, RunCodeInvalidEmail, RunCodeContactDeleted,
+	RunCodeInvalidMapping, RunCodeInvalidDate,
+	RunCodeCertifierValidation, RunCodeCertifierNotFound,
+	RunCodeUnconfirmed, RunCodePermissionDenied, RunCodeRetrying, RunCodeGaveUp,
+	RunCodeWaitingOutage, RunCodeWaitingPlan, RunCodeWaitingVersion,
+}
+
+// Valid tells whether c is one of RunErrorCodes.
+func (c RunErrorCode) Valid() bool { return slices.Contains(RunErrorCodes, c) }
+
+// WaitingCode is the code of a run that waits for a circuit open for this
+// reason.
+func (r CircuitReason) WaitingCode() RunErrorCode {
+	switch r {
+	case CircuitPlan:
+		return RunCodeWaitingPlan
+	case CircuitVersion:
+		return RunCodeWaitingVersion
+	}
+	return RunCodeWaitingOutage
 }
 
 // Step is the Certifier call a run made last and has not seen answered.

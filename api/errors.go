@@ -19,29 +19,9 @@ type errorBody struct {
 	Field   string `json:"field,omitempty"`
 }
 
-// httpStatus maps an error code to its HTTP status.
-func httpStatus(code string) int {
-	switch code {
-	case autocred.EINVALID:
-		return http.StatusBadRequest
-	case autocred.ECONNECTION:
-		// The request was well formed; the key in it was refused.
-		return http.StatusUnprocessableEntity
-	case autocred.EUPSTREAM:
-		return http.StatusBadGateway
-	case autocred.ENOTFOUND:
-		return http.StatusNotFound
-	case autocred.ECONFLICT:
-		return http.StatusConflict
-	case autocred.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case autocred.ETOOLARGE:
-		return http.StatusRequestEntityTooLarge
-	case autocred.EUNSUPPORTED:
-		return http.StatusNotImplemented
-	}
-	return http.StatusInternalServerError
-}
+// httpStatus is the API's status of an error code: the API column of the
+// one table (autocred.ErrorStatus), which also gives the web UI's.
+func httpStatus(code string) int { return autocred.ErrorStatus(code).API }
 
 // writeError answers with err. An internal error is logged and shown only
 // as a generic message: its text may hold details (queries, paths) that

@@ -107,6 +107,16 @@ func TestOpenAPI(t *testing.T) {
 	if got := doc.Components.Schemas["RunStatus"].Enum; !slices.Equal(got, statuses) {
 		t.Errorf("RunStatus enum %v, want %v", got, statuses)
 	}
+	var codes []string
+	for _, c := range autocred.RunErrorCodes {
+		codes = append(codes, string(c))
+	}
+	if got := doc.Components.Schemas["RunErrorCode"].Enum; !slices.Equal(got, codes) {
+		t.Errorf("RunErrorCode enum %v, want %v", got, codes)
+	}
+	if got := doc.Components.Schemas["ErrorCode"].Enum; !slices.Equal(got, autocred.ErrorCodes) {
+		t.Errorf("ErrorCode enum %v, want %v", got, autocred.ErrorCodes)
+	}
 }
 
 // refs lists the $ref values in a JSON document.

@@ -61,6 +61,16 @@ func runFilter(q url.Values) (store.RunFilter, error) {
 			return f, autocred.FieldErrorf("status", "%q is not a run status; use one of %s", s, strings.Join(names, ", "))
 		}
 	}
+	if s := q.Get("error_code"); s != "" {
+		f.ErrorCode = autocred.RunErrorCode(s)
+		if !f.ErrorCode.Valid() {
+			names := make([]string, len(autocred.RunErrorCodes))
+			for i, c := range autocred.RunErrorCodes {
+				names[i] = string(c)
+			}
+			return f, autocred.FieldErrorf("error_code", "%q is not a run error code; use one of %s", s, strings.Join(names, ", "))
+		}
+	}
 	f.Contact = strings.TrimSpace(q.Get("contact"))
 	if len(f.Contact) > maxContactFilter {
 		return f, autocred.FieldErrorf("contact", "is longer than %d characters; give a contact id or part of an email", maxContactFilter)

@@ -23,6 +23,7 @@ type runJSON struct {
 	CredentialID string `json:"credential_id"`
 	PublicLink   string `json:"public_link"`
 	Error        string `json:"error"`
+	ErrorCode    string `json:"error_code"`
 	Events       []struct {
 		Message string `json:"message"`
 	} `json:"events"`
@@ -138,6 +139,7 @@ func TestRuns(t *testing.T) {
 	t.Run("bad queries", func(t *testing.T) {
 		tests := []struct{ query, field, says string }{
 			{"status=done", "status", "pending, issued, draft, send_unconfirmed, skipped, failed"},
+			{"error_code=bad_email", "error_code", "invalid_email, contact_deleted"},
 			{"cursor=abc", "cursor", "next_cursor"},
 			{"cursor=-3", "cursor", "next_cursor"},
 			{"limit=0", "limit", "1 to 500"},
@@ -193,14 +195,24 @@ func TestRetry(t *testing.T) {
 	a.enter("fay@example.com", "gus@example.com", "hal@example.com")
 	a.waitRuns(auto.ID, "failed", 3)
 	failed := a.runs(auto.ID, "status=failed").Runs
-	if !strings.Contains(failed[0].Error, "expiryDate") {
-		t.Errorf("the run does not say why it failed: %q", failed[0].Error)
+	if !strings.Contains(failed[0].Error, "expiryDate") || failed[0].ErrorCode != "certifier_validation" {
+		t.Errorf("the run does not say why it failed: %q, code %q", failed[0].Error, failed[0].ErrorCode)
+	}
+	if n := len(a.runs(auto.ID, "error_code=certifier_validation").Runs); n != 3 {
+		t.Errorf("%d runs with code certifier_validation, want 3", n)
+	}
+	if n := len(a.runs(auto.ID, "error_code=invalid_email").Runs); n != 0 {
+		t.Errorf("%d runs with code invalid_email, want 0", n)
+	}
+	csvRows, err := csv.NewReader(bytes.NewReader(a.call("GET", path+"/runs.csv?error_code=certifier_validation", nil).body)).ReadAll()
+	if err != nil || len(csvRows) != 4 || csvRows[0][13] != "error_code" || csvRows[1][13] != "certifier_validation" {
+		t.Errorf("export by code: %v, %v", csvRows, err)
 	}
 
 	a.call("PATCH", path, `{"action":{"expiry_date":""}}`).ok(t, http.StatusOK, nil)
 	var run runJSON
 	a.call("POST", fmt.Sprintf("/api/v1/runs/%d/retry", failed[0].ID), nil).ok(t, http.StatusAccepted, &run)
-	if run.ID != failed[0].ID || run.Error != "" {
+	if run.ID != failed[0].ID || run.Error != "" || run.ErrorCode != "" {
 		t.Errorf("retried run %+v", run)
 	}
 	a.call("POST", path+"/retry-failed", nil).ok(t, http.StatusAccepted, &retried)

@@ -41,7 +41,8 @@ func TestNULInAContactSkipsOnlyThatContact(t *testing.T) {
 
 			skipped := byStatus(w.runs(a.ID, ""))["skipped"]
 			if len(skipped) != 1 || skipped[0].ContactID != ids[1] ||
-				!strings.Contains(skipped[0].Error, "null character or bytes that are not text") || !strings.Contains(skipped[0].Error, "retry") {
+				!strings.Contains(skipped[0].Error, "null character or bytes that are not text") || !strings.Contains(skipped[0].Error, "retry") ||
+				skipped[0].ErrorCode != "invalid_email" {
 				t.Errorf("skipped runs = %+v; want Bad Lee's, saying what is wrong with the email and what to do", skipped)
 			}
 			creds := w.credentials()
@@ -80,7 +81,8 @@ func TestCertifierMessageWithNULFailsTheRunOnce(t *testing.T) {
 			w.settle(a.ID)
 
 			runs := w.runs(a.ID, "")
-			if len(runs) != 1 || runs[0].Status != "failed" || !strings.Contains(runs[0].Error, "recipient.name has a in it") {
+			if len(runs) != 1 || runs[0].Status != "failed" || !strings.Contains(runs[0].Error, "recipient.name has a in it") ||
+				runs[0].ErrorCode != "certifier_validation" {
 				t.Errorf("runs = %+v; want one failed run with Certifier's message", runs)
 			}
 			if n := w.cert.Gate().Stats().ByEndpoint[create]; n != 1 {

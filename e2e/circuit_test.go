@@ -253,10 +253,20 @@ func TestAccountLevelRefusalsWait(t *testing.T) {
 			if ac.Runs["pending"] != n {
 				t.Errorf("runs %v while the workspace is refused, want all %d pending (waiting, not failed)", ac.Runs, n)
 			}
+			waiting := 0
 			for _, r := range runs {
 				if strings.Contains(r.Error, "Fix the mapping") {
 					t.Errorf("run %d tells the user to fix the mapping: %s", r.ID, r.Error)
 				}
+				if r.Error != "" && r.ErrorCode != "waiting_"+tc.reason {
+					t.Errorf("run %d waits with code %q, want waiting_%s", r.ID, r.ErrorCode, tc.reason)
+				}
+				if r.ErrorCode != "" {
+					waiting++
+				}
+			}
+			if waiting == 0 {
+				t.Errorf("no waiting run has a code; want waiting_%s", tc.reason)
 			}
 			if !strings.HasPrefix(notice, tc.notice) || !strings.Contains(notice, "issues the waiting runs by itself") || !strings.Contains(notice, "20 runs waiting") {
 				t.Errorf("the connection's notice %q; want it to start %q and say the runs wait", notice, tc.notice)

@@ -138,7 +138,7 @@ func TestPermissionDeniedRunsWaitAndMissingContactIsSkipped(t *testing.T) {
 		runs := w.runs(a.ID, "")
 		n := 0
 		for _, r := range runs {
-			if r.Status == "pending" && strings.Contains(r.Error, "'You do not have permission to view custom fields'") {
+			if r.Status == "pending" && strings.Contains(r.Error, "'You do not have permission to view custom fields'") && r.ErrorCode == "permission_denied" {
 				n++
 			}
 		}
@@ -165,7 +165,8 @@ func TestPermissionDeniedRunsWaitAndMissingContactIsSkipped(t *testing.T) {
 		return len(by["issued"]) == 1 && len(by["skipped"]) == 1
 	})
 	by := byStatus(w.runs(a.ID, ""))
-	if by["issued"][0].ContactID != ids[0] || by["skipped"][0].ContactID != ids[1] || !strings.Contains(by["skipped"][0].Error, "deleted") {
+	if by["issued"][0].ContactID != ids[0] || by["skipped"][0].ContactID != ids[1] || !strings.Contains(by["skipped"][0].Error, "deleted") ||
+		by["skipped"][0].ErrorCode != "contact_deleted" {
 		t.Errorf("runs = %+v", by)
 	}
 	if status, _ := w.connectionStatus(acConn); status != "ok" {

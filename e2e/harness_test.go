@@ -438,6 +438,7 @@ type run struct {
 	CredentialID string `json:"credential_id"`
 	PublicLink   string `json:"public_link"`
 	Error        string `json:"error"`
+	ErrorCode    string `json:"error_code"`
 	Attempts     int    `json:"attempts"`
 }
 

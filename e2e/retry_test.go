@@ -58,8 +58,8 @@ func TestRetryAfterTheEmailIsFixed(t *testing.T) {
 	a := w.automation(acConn, certConn, w.segment("Completers", "Completed"), w.group("Course"), nil)
 	w.tag("Completed", ids...)
 	r := w.finishedRun(a.ID, "the run of the invalid email")
-	if r.Status != "skipped" || !strings.Contains(r.Error, "email") {
-		t.Fatalf("run of an invalid email: %s %q, want skipped for its email", r.Status, r.Error)
+	if r.Status != "skipped" || !strings.Contains(r.Error, "email") || r.ErrorCode != "invalid_email" {
+		t.Fatalf("run of an invalid email: %s %q (%s), want skipped for its email (invalid_email)", r.Status, r.Error, r.ErrorCode)
 	}
 
 	w.fixContact(ids[0], map[string]string{"email": "ana.lee@example.com"})
@@ -89,8 +89,8 @@ func TestRetryAfterTheNameIsFixed(t *testing.T) {
 	a := w.automation(acConn, certConn, w.segment("Completers", "Completed"), w.group("Course"), nil)
 	w.tag("Completed", ids...)
 	r := w.finishedRun(a.ID, "the run of the nameless contact")
-	if r.Status != "skipped" || !strings.Contains(r.Error, "empty name") {
-		t.Fatalf("run of a contact without a name: %s %q, want skipped for its name", r.Status, r.Error)
+	if r.Status != "skipped" || !strings.Contains(r.Error, "empty name") || r.ErrorCode != "no_recipient_name" {
+		t.Fatalf("run of a contact without a name: %s %q (%s), want skipped for its name (no_recipient_name)", r.Status, r.Error, r.ErrorCode)
 	}
 
 	w.fixContact(ids[0], map[string]string{"firstName": "Bea", "lastName": "Kim"})

@@ -277,7 +277,7 @@ func (e *Engine) waitCircuit(ctx context.Context, run *autocred.Run, mark *stepM
 	}
 	// The runs list shows why the run waits (a tester saw waiting runs
 	// with no word of it); the outcome clears it.
-	run.LastError = w.Circuit.Notice(-1)
+	run.LastError, run.ErrorCode = w.Circuit.Notice(-1), w.Circuit.Reason.WaitingCode()
 	if err := e.save(ctx, run); err != nil {
 		return err
 	}

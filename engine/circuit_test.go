@@ -69,6 +69,9 @@ func TestOpenCircuitIsNoAttempt(t *testing.T) {
 			}
 		}
 		got, _ := h.store.Run(ctx, want.ID)
+		if got.ErrorCode != autocred.RunCodeWaitingOutage {
+			t.Errorf("run %d waits with code %q, want %q", want.ID, got.ErrorCode, autocred.RunCodeWaitingOutage)
+		}
 		if got.Status != autocred.RunPending || got.Step != want.Step || !got.StepStartedAt.Equal(want.StepStartedAt) || got.Attempts != want.Attempts {
 			t.Errorf("run %d after waiting: %s, step %q since %v, %d attempts; want it as it was: step %q since %v, %d attempts",
 				want.ID, got.Status, got.Step, got.StepStartedAt, got.Attempts, want.Step, want.StepStartedAt, want.Attempts)

@@ -8,10 +8,11 @@ import (
 )
 
 // verdict is a run's outcome decided before any Certifier call: the status
-// (skipped or failed) and the sentence the user reads, which says what to
-// fix.
+// (skipped or failed), its cause's code, and the sentence the user reads,
+// which says what to fix.
 type verdict struct {
 	status  autocred.RunStatus
+	code    autocred.RunErrorCode
 	message string
 }
 
@@ -36,7 +37,7 @@ func credentialFor(c autocred.Contact, a autocred.Automation, m autocred.Mapping
 		val := in.Value(data)
 		notes = append(notes, val.Notes...)
 		if val.Stops != "" && v == nil {
-			v = &verdict{val.Stops, val.Reason}
+			v = &verdict{val.Stops, val.Code, val.Reason}
 		}
 		// Each input fills the Certifier field its row of
 		// autocred.InputDefs names (TestCredentialForFillsCertifierFields).

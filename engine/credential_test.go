@@ -30,9 +30,10 @@ func TestCredentialFor(t *testing.T) {
 		contact     autocred.Contact
 		act         autocred.Action
 		want        certifier.NewCredential
-		wantStatus  autocred.RunStatus // "" when a credential is made
-		wantMessage string             // part of the verdict's message
-		wantNotes   []string           // the run's log lines about cleaning
+		wantStatus  autocred.RunStatus    // "" when a credential is made
+		wantMessage string                // part of the verdict's message
+		wantCode    autocred.RunErrorCode // the verdict's cause
+		wantNotes   []string              // the run's log lines about cleaning
 	}{
 		{name: "the plain mapping", contact: ada, act: base,
 			want: certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Name: "Ada Lovelace", Email: "ada@example.org"}}},
@@ -47,14 +48,14 @@ func TestCredentialFor(t *testing.T) {
 			act:  with(func(a *autocred.Action) { a.RecipientName = " {{contact.firstName}} " }),
 			want: certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Name: "Ada", Email: "ada@example.org"}}},
 		{name: "no email: skipped", contact: autocred.Contact{FirstName: "Ada"}, act: base,
-			want: certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Name: "Ada"}}, wantStatus: autocred.RunSkipped, wantMessage: "Fix the contact's email"},
+			want: certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Name: "Ada"}}, wantStatus: autocred.RunSkipped, wantMessage: "Fix the contact's email", wantCode: autocred.RunCodeInvalidEmail},
 		{name: "a malformed email: skipped", contact: autocred.Contact{Email: "ada@", FirstName: "Ada"}, act: base,
-			want: certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Name: "Ada", Email: "ada@"}}, wantStatus: autocred.RunSkipped, wantMessage: "Skipped: "},
+			want: certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Name: "Ada", Email: "ada@"}}, wantStatus: autocred.RunSkipped, wantMessage: "Skipped: ", wantCode: autocred.RunCodeInvalidEmail},
 		{name: "no name: skipped", contact: autocred.Contact{Email: "ada@example.org"}, act: base,
-			want: certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Email: "ada@example.org"}}, wantStatus: autocred.RunSkipped, wantMessage: "empty name"},
+			want: certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Email: "ada@example.org"}}, wantStatus: autocred.RunSkipped, wantMessage: "empty name", wantCode: autocred.RunCodeNoRecipientName},
 		{name: "a field that is not a date: failed", contact: ada, act: with(func(a *autocred.Action) { a.IssueDate = "{{contact.fields.bad_date}}" }),
 			want:       certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Name: "Ada Lovelace", Email: "ada@example.org"}},
-			wantStatus: autocred.RunFailed, wantMessage: `The issue date mapping gives "02/11/2026"`},
+			wantStatus: autocred.RunFailed, wantMessage: `The issue date mapping gives "02/11/2026"`, wantCode: autocred.RunCodeInvalidDate},
 
 		// Hidden and control characters (the rule: clean.go).
 		{name: "a zero width space after the email is removed and noted", contact: autocred.Contact{Email: "ada@example.org\u200b", FirstName: "Ada"}, act: base,
@@ -62,13 +63,13 @@ func TestCredentialFor(t *testing.T) {
 			wantNotes: []string{"Removed a zero width space (U+200B) at the end of the email. The credential goes to ada@example.org."}},
 		{name: "a no-break space inside the email: skipped, naming it", contact: autocred.Contact{Email: "ada\u00a0lovelace@example.org", FirstName: "Ada"}, act: base,
 			want:       certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Name: "Ada", Email: "ada\u00a0lovelace@example.org"}},
-			wantStatus: autocred.RunSkipped, wantMessage: "a no-break space (U+00A0) at character 4, inside the address"},
+			wantStatus: autocred.RunSkipped, wantMessage: "a no-break space (U+00A0) at character 4, inside the address", wantCode: autocred.RunCodeInvalidEmail},
 		{name: "bidi controls and controls leave the name", contact: autocred.Contact{Email: "ada@example.org", FirstName: "\u202eAda\x00", LastName: "Lovelace\u00a0"}, act: base,
 			want:      certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Name: "Ada Lovelace", Email: "ada@example.org"}},
 			wantNotes: []string{"Removed from the recipient name: a right-to-left override (U+202E) at the start and a null character (U+0000) at character 5."}},
 		{name: "a name of only hidden characters: skipped", contact: autocred.Contact{Email: "ada@example.org", FirstName: "\u200b", LastName: "\u2060"}, act: base,
 			want:       certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Email: "ada@example.org"}},
-			wantStatus: autocred.RunSkipped, wantMessage: "empty name for this contact once hidden and control characters are removed (a zero width space (U+200B) at the end and a word joiner (U+2060) at the end)"},
+			wantStatus: autocred.RunSkipped, wantMessage: "empty name for this contact once hidden and control characters are removed (a zero width space (U+200B) at the end and a word joiner (U+2060) at the end)", wantCode: autocred.RunCodeNoRecipientName},
 		{name: "names of every script pass unchanged", contact: autocred.Contact{Email: "ada@example.org", FirstName: "Seán", LastName: "O’Brien-Ёлка محمد 王小明 अनुष्का"}, act: base,
 			want: certifier.NewCredential{GroupID: "g1", Recipient: certifier.Recipient{Name: "Seán O’Brien-Ёлка محمد 王小明 अनुष्का", Email: "ada@example.org"}}},
 		{name: "attribute values lose controls and hidden characters", contact: ada,
@@ -92,8 +93,8 @@ func TestCredentialFor(t *testing.T) {
 			switch {
 			case tt.wantStatus == "" && v != nil:
 				t.Fatalf("verdict %s %q, want a credential", v.status, v.message)
-			case tt.wantStatus != "" && (v == nil || v.status != tt.wantStatus || !strings.Contains(v.message, tt.wantMessage)):
-				t.Fatalf("verdict %+v, want %s with %q", v, tt.wantStatus, tt.wantMessage)
+			case tt.wantStatus != "" && (v == nil || v.status != tt.wantStatus || v.code != tt.wantCode || !strings.Contains(v.message, tt.wantMessage)):
+				t.Fatalf("verdict %+v, want %s %s with %q", v, tt.wantStatus, tt.wantCode, tt.wantMessage)
 			}
 			if nc.GroupID != tt.want.GroupID || nc.Recipient != tt.want.Recipient || (v == nil && (nc.IssueDate != tt.want.IssueDate ||
 				nc.ExpiryDate != tt.want.ExpiryDate || !maps.Equal(nc.CustomAttributes, tt.want.CustomAttributes))) {

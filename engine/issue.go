@@ -79,7 +79,7 @@ func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automa
 	if run.CredentialID == "" {
 		mapping, err := autocred.ParseMapping(a.Action)
 		if err != nil {
-			return e.finish(ctx, run, autocred.RunFailed, "The automation's mapping is invalid: "+autocred.ErrorMessage(err)+" Edit the automation, then retry this run.")
+			return e.finish(ctx, run, autocred.RunFailed, autocred.RunCodeInvalidMapping, "The automation's mapping is invalid: "+autocred.ErrorMessage(err)+" Edit the automation, then retry this run.")
 		}
 		contact, err := e.contactNow(ctx, run, a, mapping, entryFresh)
 		if err != nil {
@@ -95,7 +95,7 @@ func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automa
 			p.lost = &lost
 		}
 		if contact == nil {
-			v = &verdict{autocred.RunSkipped, "Skipped: the contact was deleted from ActiveCampaign before its credential was issued."}
+			v = &verdict{autocred.RunSkipped, autocred.RunCodeContactDeleted, "Skipped: the contact was deleted from ActiveCampaign before its credential was issued."}
 		} else {
 			var notes []string
 			nc, notes, v = credentialFor(*contact, a, mapping, time.Now().UTC())
@@ -105,7 +105,7 @@ func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automa
 			}
 		}
 		if v != nil && p.lost == nil {
-			return e.finish(ctx, run, v.status, v.message)
+			return e.finish(ctx, run, v.status, v.code, v.message)
 		}
 	}
 	cert, err := e.clients.Certifier(ctx, e.store, a.Action.ConnectionID)
@@ -116,10 +116,10 @@ func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automa
 		p.step, p.credID = run.Step, run.CredentialID
 		d := next(p, a.Action)
 		if d.kind == stepFinish {
-			return e.finish(ctx, run, d.status, d.message)
+			return e.finish(ctx, run, d.status, autocred.RunCodeNone, d.message)
 		}
 		if v != nil && (d.kind == stepCreate || d.kind == stepCreateIssueSend) {
-			return e.finish(ctx, run, v.status, v.message) // nothing was made, and nothing can be
+			return e.finish(ctx, run, v.status, v.code, v.message) // nothing was made, and nothing can be
 		}
 		p.mark = nil
 		if err := e.take(ctx, cert, run, d.kind, nc, &p); err != nil {
@@ -427,11 +427,12 @@ func (e *Engine) beginStep(ctx context.Context, run *autocred.Run, step autocred
 	return e.save(ctx, run)
 }
 
-// finish gives a run its final status.
-func (e *Engine) finish(ctx context.Context, run *autocred.Run, status autocred.RunStatus, message string) error {
-	run.Status, run.LastError = status, ""
+// finish gives a run its final status; a failed or skipped run keeps the
+// message and its code as its error.
+func (e *Engine) finish(ctx context.Context, run *autocred.Run, status autocred.RunStatus, code autocred.RunErrorCode, message string) error {
+	run.Status, run.LastError, run.ErrorCode = status, "", autocred.RunCodeNone
 	if status == autocred.RunFailed || status == autocred.RunSkipped {
-		run.LastError = message
+		run.LastError, run.ErrorCode = message, code
 	}
 	// Done: nothing left to reconcile. Otherwise the step stays as it is:
 	// a call of unknown outcome is reconciled if the user retries the run,
@@ -449,6 +450,9 @@ func (e *Engine) finish(ctx context.Context, run *autocred.Run, status autocred.
 		e.event(ctx, run, "Left as a draft, as the automation asks.")
 	}
 	e.metrics.Credentials.WithLabelValues(string(status)).Inc()
+	if run.ErrorCode != autocred.RunCodeNone {
+		e.metrics.RunErrors.WithLabelValues(string(status), string(run.ErrorCode)).Inc()
+	}
 	return nil
 }
 
@@ -511,7 +515,7 @@ func (e *Engine) stepFailed(ctx context.Context, run *autocred.Run, a autocred.A
 		return e.unconfirmed(ctx, run, err, lastAttempt)
 	case stepSend:
 		if errors.Is(err, certifier.ErrUnknownOutcome) {
-			return e.finish(ctx, run, autocred.RunSendUnconfirmed, "Issued. Sending its email got no answer ("+certMessage(err)+"), so it may not have gone out; autocred never sends twice. Resend it from Certifier if the recipient did not get it.")
+			return e.finish(ctx, run, autocred.RunSendUnconfirmed, autocred.RunCodeNone, "Issued. Sending its email got no answer ("+certMessage(err)+"), so it may not have gone out; autocred never sends twice. Resend it from Certifier if the recipient did not get it.")
 		}
 	case stepCreate, stepCreateIssueSend, stepIssue:
 		if certifier.Refused(err) {
@@ -524,11 +528,11 @@ func (e *Engine) stepFailed(ctx context.Context, run *autocred.Run, a autocred.A
 	}
 	switch {
 	case errors.Is(err, certifier.ErrValidation):
-		return e.finish(ctx, run, autocred.RunFailed, "Certifier refused the credential: "+certMessage(err)+" Fix the mapping or the contact's data, then retry this run.")
+		return e.finish(ctx, run, autocred.RunFailed, autocred.RunCodeCertifierValidation, "Certifier refused the credential: "+certMessage(err)+" Fix the mapping or the contact's data, then retry this run.")
 	case errors.Is(err, certifier.ErrNotFound):
-		return e.finish(ctx, run, autocred.RunFailed, "Certifier does not know the credential or its group any more ("+certMessage(err)+"). Check the automation's group, then retry this run.")
+		return e.finish(ctx, run, autocred.RunFailed, autocred.RunCodeCertifierNotFound, "Certifier does not know the credential or its group any more ("+certMessage(err)+"). Check the automation's group, then retry this run.")
 	}
-	return e.retryLater(ctx, run, err, lastAttempt)
+	return e.retryLater(ctx, run, autocred.RunCodeRetrying, err, lastAttempt)
 }
 
 // msgUnconfirmed begins what a run says while the outcome of its create is
@@ -543,9 +547,10 @@ const msgUnconfirmed = "Still waiting to confirm with Certifier whether the cred
 func (e *Engine) unconfirmed(ctx context.Context, run *autocred.Run, err error, lastAttempt bool) error {
 	why := searchFailure(err)
 	if lastAttempt {
-		return e.finish(ctx, run, autocred.RunFailed, "Could not confirm with Certifier whether the credential was created: its search kept failing ("+why+"). "+
+		return e.finish(ctx, run, autocred.RunFailed, autocred.RunCodeUnconfirmed, "Could not confirm with Certifier whether the credential was created: its search kept failing ("+why+"). "+
 			"Nothing was created again. Retry this run: it searches first, and creates the credential only if Certifier finds none.")
 	}
+	run.ErrorCode = autocred.RunCodeUnconfirmed
 	run.LastError = msgUnconfirmed + ": the search for it failed (" + why + "). autocred creates nothing until a search answers, and searches again by itself."
 	if err := e.save(ctx, run); err != nil {
 		return err
@@ -577,7 +582,7 @@ func (e *Engine) upstreamFailed(ctx context.Context, run *autocred.Run, a autocr
 	if denied := activecampaign.PermissionDenied(err); denied != "" {
 		return e.permissionDenied(ctx, run, denied, lastAttempt)
 	}
-	return e.retryLater(ctx, run, err, lastAttempt)
+	return e.retryLater(ctx, run, autocred.RunCodeRetrying, err, lastAttempt)
 }
 
 // permissionDenied handles a contact read refused for a missing
@@ -588,9 +593,9 @@ func (e *Engine) upstreamFailed(ctx context.Context, run *autocred.Run, a autocr
 // it (or the automation's failed runs) after the grant issues it.
 func (e *Engine) permissionDenied(ctx context.Context, run *autocred.Run, denied string, lastAttempt bool) error {
 	if lastAttempt {
-		return e.finish(ctx, run, autocred.RunFailed, "Reading the contact was refused for hours. "+denied+" Once it is granted, retry this run.")
+		return e.finish(ctx, run, autocred.RunFailed, autocred.RunCodePermissionDenied, "Reading the contact was refused for hours. "+denied+" Once it is granted, retry this run.")
 	}
-	return e.retryLater(ctx, run, errors.New(denied+" autocred retries by itself (at most 10 minutes apart) until it is granted"), false)
+	return e.retryLater(ctx, run, autocred.RunCodePermissionDenied, errors.New(denied+" autocred retries by itself (at most 10 minutes apart) until it is granted"), false)
 }
 
 // breakConnection marks a connection broken (which stops its automations)
@@ -603,15 +608,16 @@ func (e *Engine) breakConnection(ctx context.Context, run *autocred.Run, connID 
 	return e.store.SetConnectionStatus(context.WithoutCancel(ctx), connID, autocred.ConnectionBroken, reason)
 }
 
-// retryLater records a passing failure; River retries the job with backoff.
-// On the last attempt the run fails, keeping its step, so that a retry by
-// the user still reconciles first.
-func (e *Engine) retryLater(ctx context.Context, run *autocred.Run, err error, lastAttempt bool) error {
+// retryLater records a passing failure, whose cause code the pending run
+// carries; River retries the job with backoff. On the last attempt the run
+// fails (RunCodeGaveUp), keeping its step, so that a retry by the user
+// still reconciles first.
+func (e *Engine) retryLater(ctx context.Context, run *autocred.Run, code autocred.RunErrorCode, err error, lastAttempt bool) error {
 	msg := err.Error()
 	if lastAttempt {
-		return e.finish(ctx, run, autocred.RunFailed, "Gave up after "+fmt.Sprint(run.Attempts)+" attempts over several hours: "+msg+". Retry this run when the service is back.")
+		return e.finish(ctx, run, autocred.RunFailed, autocred.RunCodeGaveUp, "Gave up after "+fmt.Sprint(run.Attempts)+" attempts over several hours: "+msg+". Retry this run when the service is back.")
 	}
-	run.LastError = msg
+	run.LastError, run.ErrorCode = msg, code
 	if err := e.save(ctx, run); err != nil {
 		return err
 	}

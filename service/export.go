@@ -12,9 +12,11 @@ import (
 	"github.com/autocred/autocred/store"
 )
 
-// runsCSVHeader names the columns of ExportRuns, in order.
+// runsCSVHeader names the columns of ExportRuns, in order. error_code came
+// last, after the others, so that a reader of the columns by position
+// reads them as before.
 var runsCSVHeader = []string{"run_id", "entered_at", "contact_id", "entry", "first_name", "last_name", "email",
-	"status", "credential_id", "public_link", "attempts", "error", "updated_at"}
+	"status", "credential_id", "public_link", "attempts", "error", "updated_at", "error_code"}
 
 // exportPage is how many runs ExportRuns reads at a time: the export holds
 // one page in memory however many runs it writes.
@@ -61,7 +63,7 @@ func (s *Service) ExportRuns(ctx context.Context, f store.RunFilter, w io.Writer
 func runRecord(r autocred.Run) []string {
 	rec := []string{strconv.FormatInt(r.ID, 10), csvTime(r.CreatedAt), strconv.FormatInt(r.ContactID, 10), strconv.Itoa(r.Entry),
 		r.Contact.FirstName, r.Contact.LastName, r.Email, string(r.Status), r.CredentialID, r.PublicLink,
-		strconv.Itoa(r.Attempts), r.LastError, csvTime(r.UpdatedAt)}
+		strconv.Itoa(r.Attempts), r.LastError, csvTime(r.UpdatedAt), string(r.ErrorCode)}
 	for i, v := range rec {
 		rec[i] = defuseFormula(v)
 	}

@@ -13,14 +13,14 @@ import (
 )
 
 const runColumns = `id, automation_id, contact_id, entry, email, contact, status, credential_id, public_link,
-	attempts, last_error, step, step_started_at, created_at, updated_at`
+	attempts, last_error, error_code, step, step_started_at, created_at, updated_at`
 
 func scanRun(row rowScanner) (autocred.Run, error) {
 	var r autocred.Run
 	var contact string
 	var stepAt, created, updated int64
 	err := row.Scan(&r.ID, &r.AutomationID, &r.ContactID, &r.Entry, &r.Email, &contact, &r.Status, &r.CredentialID, &r.PublicLink,
-		&r.Attempts, &r.LastError, &r.Step, &stepAt, &created, &updated)
+		&r.Attempts, &r.LastError, &r.ErrorCode, &r.Step, &stepAt, &created, &updated)
 	if err != nil {
 		return r, err
 	}
@@ -43,9 +43,9 @@ func (db *DB) InsertRun(ctx context.Context, tx *sql.Tx, r *autocred.Run) error 
 	if r.Status == "" {
 		r.Status = autocred.RunPending
 	}
-	err = db.in(tx).QueryRowContext(ctx, `INSERT INTO runs (automation_id, contact_id, entry, email, contact, status, last_error, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		r.AutomationID, r.ContactID, r.Entry, r.Email, string(contact), r.Status, r.LastError, ms(now), ms(now)).Scan(&r.ID)
+	err = db.in(tx).QueryRowContext(ctx, `INSERT INTO runs (automation_id, contact_id, entry, email, contact, status, last_error, error_code, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		r.AutomationID, r.ContactID, r.Entry, r.Email, string(contact), r.Status, r.LastError, r.ErrorCode, ms(now), ms(now)).Scan(&r.ID)
 	if err != nil {
 		return fmt.Errorf("recording run of contact %d entry %d: %w", r.ContactID, r.Entry, err)
 	}
@@ -71,8 +71,8 @@ func (db *DB) SaveRun(ctx context.Context, r *autocred.Run) error {
 	}
 	r.UpdatedAt = db.now().UTC()
 	_, err = db.pool().ExecContext(ctx, `UPDATE runs SET email = ?, contact = ?, status = ?, credential_id = ?, public_link = ?, attempts = ?,
-		last_error = ?, step = ?, step_started_at = ?, updated_at = ? WHERE id = ?`,
-		r.Email, string(contact), r.Status, r.CredentialID, r.PublicLink, r.Attempts, r.LastError, r.Step, ms(r.StepStartedAt), ms(r.UpdatedAt), r.ID)
+		last_error = ?, error_code = ?, step = ?, step_started_at = ?, updated_at = ? WHERE id = ?`,
+		r.Email, string(contact), r.Status, r.CredentialID, r.PublicLink, r.Attempts, r.LastError, r.ErrorCode, r.Step, ms(r.StepStartedAt), ms(r.UpdatedAt), r.ID)
 	if err != nil {
 		return fmt.Errorf("saving run %d: %w", r.ID, err)
 	}
@@ -99,7 +99,8 @@ func (db *DB) RunEvents(ctx context.Context, runID int64) ([]autocred.RunEvent, 
 // RunFilter selects runs.
 type RunFilter struct {
 	AutomationID int64
-	Status       autocred.RunStatus // empty: all
+	Status       autocred.RunStatus    // empty: all
+	ErrorCode    autocred.RunErrorCode // empty: all
 	// Contact matches a contact id exactly or an email by substring.
 	Contact string
 	// After is the cursor: runs with a smaller id than this come next.
@@ -120,6 +121,10 @@ func (db *DB) Runs(ctx context.Context, f RunFilter) ([]autocred.Run, int64, err
 	if f.Status != "" {
 		query += ` AND status = ?`
 		args = append(args, f.Status)
+	}
+	if f.ErrorCode != "" {
+		query += ` AND error_code = ?`
+		args = append(args, f.ErrorCode)
 	}
 	if c := strings.TrimSpace(f.Contact); c != "" {
 		if id, err := strconv.ParseInt(c, 10, 64); err == nil {
@@ -182,7 +187,7 @@ func (db *DB) CredentialClaimed(ctx context.Context, credentialID string) (bool,
 // so that its job can be enqueued in the same transaction; a pending run
 // waiting after a failed attempt stays pending, its error cleared.
 func (db *DB) ResetRunForRetry(ctx context.Context, tx *sql.Tx, id int64) error {
-	res, err := db.in(tx).ExecContext(ctx, `UPDATE runs SET status = 'pending', last_error = '', updated_at = ?
+	res, err := db.in(tx).ExecContext(ctx, `UPDATE runs SET status = 'pending', last_error = '', error_code = '', updated_at = ?
 		WHERE id = ? AND (status IN ('failed', 'skipped') OR status = 'pending' AND last_error <> '')`, ms(db.now()), id)
 	if err != nil {
 		return err

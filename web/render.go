@@ -180,22 +180,10 @@ func fieldLabel(field string) string {
 	return field
 }
 
-// httpStatus is the status of a page showing an error with this code.
-func httpStatus(code string) int {
-	switch code {
-	case autocred.EINVALID, autocred.ECONNECTION, autocred.EUPSTREAM, autocred.ETOOLARGE:
-		return http.StatusUnprocessableEntity
-	case autocred.ENOTFOUND:
-		return http.StatusNotFound
-	case autocred.ECONFLICT:
-		return http.StatusConflict
-	case autocred.EUNAUTHORIZED:
-		return http.StatusUnauthorized
-	case autocred.EUNSUPPORTED:
-		return http.StatusNotImplemented
-	}
-	return http.StatusInternalServerError
-}
+// httpStatus is the status of a page showing an error with this code: the
+// UI column of the one table (autocred.ErrorStatus), whose comment says
+// why the UI answers 422 where the API answers 400, 413 or 502.
+func httpStatus(code string) int { return autocred.ErrorStatus(code).UI }
 
 // page adapts a handlerFunc: an error it returns becomes an error page.
 func (h *handler) page(serve handlerFunc) http.HandlerFunc {

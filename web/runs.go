@@ -16,6 +16,7 @@ import (
 // runFilter is the runs table's filter, read from the query.
 type runFilter struct {
 	Status string // a run status, or "" for all
+	Code   string // a run error code, or "" for all
 	Email  string
 	After  int64 // the cursor of the page shown
 }
@@ -24,6 +25,9 @@ func readRunFilter(q url.Values) runFilter {
 	f := runFilter{Email: strings.TrimSpace(q.Get("q")), After: atoiOr(q.Get("after"), 0)}
 	if s := autocred.RunStatus(q.Get("status")); s.Valid() {
 		f.Status = string(s)
+	}
+	if c := autocred.RunErrorCode(q.Get("error_code")); c.Valid() {
+		f.Code = string(c)
 	}
 	return f
 }
@@ -34,6 +38,9 @@ func (f runFilter) Query() string {
 	if f.Status != "" {
 		v.Set("status", f.Status)
 	}
+	if f.Code != "" {
+		v.Set("error_code", f.Code)
+	}
 	if f.Email != "" {
 		v.Set("q", f.Email)
 	}
@@ -41,6 +48,12 @@ func (f runFilter) Query() string {
 		v.Set("after", itoa(f.After))
 	}
 	return v.Encode()
+}
+
+// store is the filter as the store takes it.
+func (f runFilter) store(automationID int64) store.RunFilter {
+	return store.RunFilter{AutomationID: automationID, Status: autocred.RunStatus(f.Status), ErrorCode: autocred.RunErrorCode(f.Code),
+		Contact: f.Email, After: f.After}
 }
 
 // ExportQuery is the filter without its page, for the CSV export of
@@ -57,6 +70,7 @@ type automationData struct {
 	Runs     []autocred.Run
 	Next     int64 // cursor of older runs, 0 when none
 	Statuses []autocred.RunStatus
+	Codes    []autocred.RunErrorCode
 }
 
 // Summary is the part that live refresh redraws.
@@ -78,7 +92,7 @@ func (h *handler) exportRuns(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := readRunFilter(r.URL.Query())
 	out := &download.Attachment{W: w, Filename: "automation-" + itoa(id) + "-runs.csv", ContentType: "text/csv; charset=utf-8"}
-	err = h.svc.ExportRuns(r.Context(), store.RunFilter{AutomationID: id, Status: autocred.RunStatus(f.Status), Contact: f.Email}, out)
+	err = h.svc.ExportRuns(r.Context(), f.store(id), out)
 	if err != nil && out.Started() {
 		h.log.Error("exporting runs", "automation", id, "err", err)
 		return nil // the status is sent: the download is cut short
@@ -95,11 +109,11 @@ func (h *handler) automationData(ctx context.Context, id int64, f runFilter) (au
 	if err != nil {
 		return automationData{}, err
 	}
-	runs, next, err := h.svc.Runs(ctx, store.RunFilter{AutomationID: id, Status: autocred.RunStatus(f.Status), Contact: f.Email, After: f.After})
+	runs, next, err := h.svc.Runs(ctx, f.store(id))
 	if err != nil {
 		return automationData{}, err
 	}
-	return automationData{automationSummary: s, Filter: f, Runs: runs, Next: next, Statuses: autocred.RunStatuses}, nil
+	return automationData{automationSummary: s, Filter: f, Runs: runs, Next: next, Statuses: autocred.RunStatuses, Codes: autocred.RunErrorCodes}, nil
 }
 
 func (h *handler) automationPage(w http.ResponseWriter, r *http.Request) error {

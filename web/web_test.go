@@ -133,7 +133,8 @@ func (u *uiTest) fixture() fixture {
 	if err != nil {
 		u.t.Fatal(err)
 	}
-	run := autocred.Run{AutomationID: a.ID, ContactID: 1, Entry: 1, Email: "ada@example.com", Status: autocred.RunFailed, LastError: "Certifier refused it."}
+	run := autocred.Run{AutomationID: a.ID, ContactID: 1, Entry: 1, Email: "ada@example.com", Status: autocred.RunFailed, LastError: "Certifier refused it.",
+		ErrorCode: autocred.RunCodeCertifierValidation}
 	if err := env.Store.Tx(ctx, func(tx *sql.Tx) error { return env.Store.InsertRun(ctx, tx, &run) }); err != nil {
 		u.t.Fatal(err)
 	}
@@ -554,5 +555,30 @@ func TestRunLinksKeepTheirQuery(t *testing.T) {
 	}
 	if !strings.Contains(p.body, `runs.csv?status=failed"`) {
 		t.Errorf("no working download link for the filter in the page")
+	}
+}
+
+// A failed run shows its error code with its error, and the runs filter
+// takes the code, as the API's error_code does.
+func TestRunErrorCodeIsShownAndFiltered(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	if p := u.do("GET", "/runs/"+itoa(f.run), nil); !strings.Contains(p.body, "Certifier refused it. <code") || !strings.Contains(p.body, ">certifier_validation</code>") {
+		t.Errorf("the run page does not show the error code:\n%s", p.body)
+	}
+	auto := "/automations/" + itoa(f.automation)
+	p := u.do("GET", auto+"?error_code=certifier_validation", nil)
+	if !strings.Contains(p.body, `href="/runs/`+itoa(f.run)+`"`) || !strings.Contains(p.body, `<option value="certifier_validation" selected>`) {
+		t.Errorf("filtered by its code, the run is not listed or the filter not kept")
+	}
+	if !strings.Contains(p.body, `runs.csv?error_code=certifier_validation"`) {
+		t.Errorf("the download link does not keep the code filter")
+	}
+	if p := u.do("GET", auto+"?error_code=invalid_email", nil); strings.Contains(p.body, `href="/runs/`+itoa(f.run)+`"`) || !strings.Contains(p.body, "No runs match") {
+		t.Errorf("filtered by another code, the run is listed")
+	}
+	if p := u.do("GET", auto+"/runs.csv?error_code=invalid_email", nil); strings.Contains(p.body, "ada@example.com") {
+		t.Errorf("the download by another code holds the run: %q", p.body)
 	}
 }

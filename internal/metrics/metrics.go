@@ -20,6 +20,7 @@ type Metrics struct {
 	Entries        prometheus.Counter       // new entries recorded
 	Exits          prometheus.Counter       // contacts confirmed as left
 	Credentials    *prometheus.CounterVec   // runs finished, by outcome (the run status)
+	RunErrors      *prometheus.CounterVec   // runs finished failed or skipped, by outcome and error code (autocred.RunErrorCode)
 	APIRequests    *prometheus.CounterVec   // by system, endpoint, status ("error" when no answer)
 	APIDuration    *prometheus.HistogramVec // by system
 	RateLimitWaits *prometheus.CounterVec   // 429/503 answers waited out, by system
@@ -59,6 +60,9 @@ func New(queueDepth func() float64) *Metrics {
 		Credentials: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "autocred_runs_finished_total", Help: "Runs that reached a final status (issued, draft, send_unconfirmed, skipped, failed).",
 		}, []string{"outcome"}),
+		RunErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "autocred_run_errors_total", Help: "Runs that finished failed or skipped, by outcome and error code (invalid_email, certifier_validation, gave_up, …).",
+		}, []string{"outcome", "code"}),
 		APIRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "autocred_api_requests_total", Help: "Requests to ActiveCampaign and Certifier, by endpoint and HTTP status.",
 		}, []string{"system", "endpoint", "status"}),
@@ -91,7 +95,7 @@ func New(queueDepth func() float64) *Metrics {
 			Name: "autocred_certifier_circuit_openings_total", Help: "Certifier circuits opened, by reason: outage (5xx or no answer), plan (402), version (API version refused).",
 		}, []string{"reason"}),
 	}
-	reg.MustRegister(m.Syncs, m.AbsenceChecks, m.Entries, m.Exits, m.Credentials, m.APIRequests, m.APIDuration,
+	reg.MustRegister(m.Syncs, m.AbsenceChecks, m.Entries, m.Exits, m.Credentials, m.RunErrors, m.APIRequests, m.APIDuration,
 		m.RateLimitWaits, m.RateLimitSecs, m.Hints, m.WebhookMissed, m.WebhookRenewals,
 		m.CircuitRefused, m.CircuitProbes, m.CircuitOpenings,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -1,0 +1,119 @@
+package engine
+
+import (
+	"context"
+	"database/sql"
+	"testing"
+
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/certifier"
+	simac "github.com/autocred/autocred/sim/activecampaign"
+	simcert "github.com/autocred/autocred/sim/certifier"
+)
+
+// Each way a run fails, or waits after a failed attempt, gives it the code
+// of its cause beside its message; a run that then succeeds has none.
+// (The verdicts' codes, decided from the contact and the mapping, are in
+// TestCredentialFor; the circuit's in TestOpenCircuitIsNoAttempt.)
+func TestRunErrorCodes(t *testing.T) {
+	h := newHarness(t, "sqlite", simac.Options{}, simcert.Options{})
+	a := h.automation(h.segment("Done", "Done"), nil)
+	ctx := context.Background()
+	refused := func(status int) error {
+		return &certifier.Error{Status: status, Message: "refused for the test"}
+	}
+	tests := []struct {
+		name       string
+		fail       func(e *Engine, run *autocred.Run) error
+		wantStatus autocred.RunStatus
+		wantCode   autocred.RunErrorCode
+	}{
+		{"Certifier refuses the credential", func(e *Engine, run *autocred.Run) error {
+			return e.stepFailed(ctx, run, a, stepCreateIssueSend, refused(422), nil, false)
+		}, autocred.RunFailed, autocred.RunCodeCertifierValidation},
+		{"Certifier does not know the group", func(e *Engine, run *autocred.Run) error {
+			return e.stepFailed(ctx, run, a, stepCreateIssueSend, refused(404), nil, false)
+		}, autocred.RunFailed, autocred.RunCodeCertifierNotFound},
+		{"a passing failure", func(e *Engine, run *autocred.Run) error {
+			return e.stepFailed(ctx, run, a, stepCreateIssueSend, refused(503), nil, false)
+		}, autocred.RunPending, autocred.RunCodeRetrying},
+		{"a passing failure on the last attempt", func(e *Engine, run *autocred.Run) error {
+			return e.stepFailed(ctx, run, a, stepCreateIssueSend, refused(503), nil, true)
+		}, autocred.RunFailed, autocred.RunCodeGaveUp},
+		{"a search that does not answer", func(e *Engine, run *autocred.Run) error {
+			return e.stepFailed(ctx, run, a, stepReconcile, refused(500), nil, false)
+		}, autocred.RunPending, autocred.RunCodeUnconfirmed},
+		{"a search that does not answer on the last attempt", func(e *Engine, run *autocred.Run) error {
+			return e.stepFailed(ctx, run, a, stepReconcile, refused(500), nil, true)
+		}, autocred.RunFailed, autocred.RunCodeUnconfirmed},
+		{"a missing permission", func(e *Engine, run *autocred.Run) error {
+			return e.permissionDenied(ctx, run, "You do not have permission to view contacts.", false)
+		}, autocred.RunPending, autocred.RunCodePermissionDenied},
+		{"a missing permission on the last attempt", func(e *Engine, run *autocred.Run) error {
+			return e.permissionDenied(ctx, run, "You do not have permission to view contacts.", true)
+		}, autocred.RunFailed, autocred.RunCodePermissionDenied},
+		{"a contact deleted from ActiveCampaign", func(e *Engine, run *autocred.Run) error {
+			return e.issue(ctx, run, a, false, false) // no such contact in the account
+		}, autocred.RunSkipped, autocred.RunCodeContactDeleted},
+		{"an invalid mapping", func(e *Engine, run *autocred.Run) error {
+			broken := a
+			broken.Action.RecipientEmail = "{{contact.nope}}"
+			return e.issue(ctx, run, broken, true, false)
+		}, autocred.RunFailed, autocred.RunCodeInvalidMapping},
+	}
+	for i, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			run := autocred.Run{AutomationID: a.ID, ContactID: int64(900_000 + i), Entry: 1, Email: "ana@example.com", // contacts the account does not have
+				Contact: autocred.Contact{ID: "1", Email: "ana@example.com", FirstName: "Ana"}}
+			if err := h.store.Tx(ctx, func(tx *sql.Tx) error { return h.store.InsertRun(ctx, tx, &run) }); err != nil {
+				t.Fatal(err)
+			}
+			run.Status = autocred.RunPending
+			_ = tc.fail(h.engine, &run) // a passing failure returns its error, for River to retry
+			got, err := h.store.Run(ctx, run.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Status != tc.wantStatus || got.ErrorCode != tc.wantCode || got.LastError == "" {
+				t.Errorf("run %s, code %q, error %q; want %s, %q, with a message", got.Status, got.ErrorCode, got.LastError, tc.wantStatus, tc.wantCode)
+			}
+			if got.Status.Final() {
+				if n := runErrorsCounted(t, h.engine, tc.wantStatus, tc.wantCode); n < 1 {
+					t.Errorf("autocred_run_errors_total{outcome=%q,code=%q} = %v, want it counted", tc.wantStatus, tc.wantCode, n)
+				}
+				return
+			}
+			// Issued after the wait: no error, no code.
+			if err := h.engine.finish(ctx, &got, autocred.RunIssued, autocred.RunCodeNone, ""); err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := h.store.Run(ctx, run.ID); got.ErrorCode != "" || got.LastError != "" {
+				t.Errorf("issued run keeps code %q, error %q", got.ErrorCode, got.LastError)
+			}
+		})
+	}
+}
+
+// runErrorsCounted reads autocred_run_errors_total{outcome,code}.
+func runErrorsCounted(t *testing.T, e *Engine, outcome autocred.RunStatus, code autocred.RunErrorCode) float64 {
+	t.Helper()
+	families, err := e.metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "autocred_run_errors_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["outcome"] == string(outcome) && labels["code"] == string(code) {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
+}
