@@ -27,14 +27,24 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/autocred/autocred/internal/accounts"
 	"github.com/autocred/autocred/internal/metrics"
+	"github.com/autocred/autocred/internal/secret"
 	"github.com/autocred/autocred/store"
 )
 
 // Config configures an Engine.
 type Config struct {
-	Store   *store.DB
-	Clients *Clients
+	Store *store.DB
+	// Clients makes the accounts' API clients; it is shared with the
+	// service, so that both draw on the same rate limits.
+	Clients *accounts.Clients
+	// Circuits are the Certifier connections' circuit breakers, the same
+	// that Clients puts the calls behind (accounts.Config.Breakers); nil
+	// when calls have none, and the default policy is in force.
+	Circuits *Circuits
+	// Box derives the secret path of each connection's webhook.
+	Box     *secret.Box
 	Metrics *metrics.Metrics
 	Logger  *slog.Logger
 	// PollInterval is how often an automation's segment is read when the
@@ -75,7 +85,7 @@ type Config struct {
 type Engine struct {
 	cfg     Config
 	store   *store.DB
-	clients *Clients
+	clients *accounts.Clients
 	metrics *metrics.Metrics
 	log     *slog.Logger
 	river   *river.Client[*sql.Tx]

@@ -29,7 +29,7 @@ const exportPage = 500
 // CSV injection has it. An error after the first page has been written
 // leaves w with the rows written so far.
 func (s *Service) ExportRuns(ctx context.Context, f store.RunFilter, w io.Writer) error {
-	if _, err := s.Store.Automation(ctx, f.AutomationID); err != nil {
+	if _, err := s.store.Automation(ctx, f.AutomationID); err != nil {
 		return err
 	}
 	cw := csv.NewWriter(w)
@@ -38,7 +38,7 @@ func (s *Service) ExportRuns(ctx context.Context, f store.RunFilter, w io.Writer
 	}
 	f.After, f.Limit = 0, exportPage
 	for {
-		runs, next, err := s.Store.Runs(ctx, f)
+		runs, next, err := s.store.Runs(ctx, f)
 		if err != nil {
 			return err
 		}
