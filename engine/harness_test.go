@@ -219,7 +219,7 @@ func (h *harness) credentialsFor(email string) int {
 // runs returns an automation's runs by status.
 func (h *harness) runs(automationID int64) map[autocred.RunStatus][]autocred.Run {
 	h.t.Helper()
-	all, _, err := h.store.Runs(context.Background(), store.RunFilter{AutomationID: automationID, Limit: 500})
+	all, _, err := h.store.Runs(context.Background(), autocred.RunFilter{AutomationID: automationID, Limit: 500})
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -298,7 +298,7 @@ type RunView struct {
 }
 
 // Runs lists an automation's runs, newest first, with the next cursor.
-func (s *Service) Runs(ctx context.Context, f store.RunFilter) ([]autocred.Run, int64, error) {
+func (s *Service) Runs(ctx context.Context, f autocred.RunFilter) ([]autocred.Run, int64, error) {
 	if _, err := s.store.Automation(ctx, f.AutomationID); err != nil {
 		return nil, 0, err
 	}

@@ -20,8 +20,8 @@ const cookieName = "autocred_session"
 
 type userKey struct{}
 
-func userFrom(ctx context.Context) *store.User {
-	u, _ := ctx.Value(userKey{}).(*store.User)
+func userFrom(ctx context.Context) *autocred.User {
+	u, _ := ctx.Value(userKey{}).(*autocred.User)
 	return u
 }
 
@@ -91,7 +91,7 @@ func (h *handler) signin(w http.ResponseWriter, r *http.Request) error {
 		}
 		return refuse(fe, status)
 	}
-	var u store.User
+	var u autocred.User
 	err := h.checks.do(r.Context(), func() (err error) {
 		u, err = h.store.Authenticate(r.Context(), email, password)
 		return err
@@ -266,7 +266,7 @@ func (h *handler) setup(w http.ResponseWriter, r *http.Request) error {
 		}
 		return refuse(fe, status)
 	}
-	var u store.User
+	var u autocred.User
 	err := h.checks.do(r.Context(), func() (err error) {
 		u, err = h.store.CreateFirstUser(r.Context(), email, r.PostFormValue("password"))
 		return err

@@ -10,7 +10,6 @@ import (
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/download"
 	"github.com/autocred/autocred/service"
-	"github.com/autocred/autocred/store"
 )
 
 // runFilter is the runs table's filter, read from the query.
@@ -78,7 +77,7 @@ func (h *handler) exportRuns(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := readRunFilter(r.URL.Query())
 	out := &download.Attachment{W: w, Filename: "automation-" + itoa(id) + "-runs.csv", ContentType: "text/csv; charset=utf-8"}
-	err = h.svc.ExportRuns(r.Context(), store.RunFilter{AutomationID: id, Status: autocred.RunStatus(f.Status), Contact: f.Email}, out)
+	err = h.svc.ExportRuns(r.Context(), autocred.RunFilter{AutomationID: id, Status: autocred.RunStatus(f.Status), Contact: f.Email}, out)
 	if err != nil && out.Started() {
 		h.log.Error("exporting runs", "automation", id, "err", err)
 		return nil // the status is sent: the download is cut short
@@ -95,7 +94,7 @@ func (h *handler) automationData(ctx context.Context, id int64, f runFilter) (au
 	if err != nil {
 		return automationData{}, err
 	}
-	runs, next, err := h.svc.Runs(ctx, store.RunFilter{AutomationID: id, Status: autocred.RunStatus(f.Status), Contact: f.Email, After: f.After})
+	runs, next, err := h.svc.Runs(ctx, autocred.RunFilter{AutomationID: id, Status: autocred.RunStatus(f.Status), Contact: f.Email, After: f.After})
 	if err != nil {
 		return automationData{}, err
 	}
