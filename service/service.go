@@ -1,7 +1,22 @@
-// Package service is what the REST API and the web UI call: every use case
-// once, with the checks that need the outside accounts (a key that works, a
-// segment, group, attribute or field that exists), on top of the store and
-// the engine.
+// Package service is the one door of the REST API and the web UI: every use
+// case once, with the checks that need the outside accounts (a key that
+// works, a segment, group, attribute or field that exists), on top of the
+// store, the engine and the accounts' clients (internal/accounts). api and
+// web import none of those three (door_test.go checks it), so a rule
+// written here holds whichever way a user comes in. Auth is the small door
+// of sign-in, sessions and API tokens.
+//
+// The package is kept rather than letting api and web call the store and
+// the engine themselves: both would then repeat the checks of prepare and
+// Preview, and the UI's shortcuts to the store are how its rules drifted
+// from the API's before.
+//
+// Activate, Pause, Resume, SyncNow, RetryRun and RetryFailed stay the
+// engine's (engine/control.go); the service only checks and shows. Each
+// changes a status and enqueues its jobs in one transaction (the
+// transactional enqueue of R9), with the engine's River client and job
+// arguments, which are no business of a use case: moving them here would
+// mean exporting the engine's transaction-taking internals.
 package service
 
 import (

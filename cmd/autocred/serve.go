@@ -197,10 +197,12 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 	}
 	svc := service.New(service.Config{Store: st, Engine: eng, Clients: clients, Box: box, AllowPrivateUpstreams: cfg.allowPrivateUpstreams})
 
+	auth := service.NewAuth(st)
+
 	mux := http.NewServeMux()
-	mux.Handle("/api/v1/", api.New(api.Config{Service: svc, Tokens: st, Logger: log}))
+	mux.Handle("/api/v1/", api.New(api.Config{Service: svc, Tokens: auth, Logger: log}))
 	mux.Handle("/hooks/", hooks.New(eng, log))
-	mux.Handle("/", web.New(web.Config{Service: svc, Store: st, Metrics: m, Logger: log,
+	mux.Handle("/", web.New(web.Config{Service: svc, Auth: auth, Metrics: m, Logger: log,
 		PublicURLSet: cfg.publicURL != "", Secure: cfg.secureCookies(), TrustedProxies: proxies}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")

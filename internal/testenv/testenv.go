@@ -41,6 +41,7 @@ type Env struct {
 	Clients      *accounts.Clients
 	Box          *secret.Box // seals the connections' keys
 	Service      *service.Service
+	Auth         *service.Auth
 	Metrics      *metrics.Metrics
 }
 
@@ -113,6 +114,7 @@ func New(t testing.TB, opts Options) *Env {
 		_ = eng.Stop(sctx)
 	})
 	env.Store, env.Engine, env.Clients, env.Box = st, eng, clients, box
+	env.Auth = service.NewAuth(st)
 	env.Service = service.New(service.Config{Store: st, Engine: eng, Clients: clients, Box: box, AllowPrivateUpstreams: true})
 	return env
 }
