@@ -10,6 +10,11 @@
 //     watching automation on it (baseline, entries, absences);
 //   - issue: makes the credential of one run, reconciling any earlier
 //     attempt whose outcome is unknown before calling Certifier again.
+//
+// The controls a user has (control.go: Activate, Pause, Resume, SyncNow,
+// RetryRun, RetryFailed) change an automation or a run and enqueue its
+// jobs in one transaction; the service is their only caller. The clients
+// of the accounts come from internal/accounts, shared with the service.
 package engine
 
 import (
