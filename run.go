@@ -164,3 +164,16 @@ type RunEvent struct {
 	At      time.Time `json:"at"`
 	Message string    `json:"message"`
 }
+
+// RunFilter selects an automation's runs, a page at a time, as the runs
+// list, the API and the CSV export ask for them.
+type RunFilter struct {
+	AutomationID int64
+	Status       RunStatus    // empty: all
+	ErrorCode    RunErrorCode // empty: all
+	// Contact matches a contact id exactly or an email by substring.
+	Contact string
+	// After is the cursor: runs with a smaller id than this come next.
+	After int64
+	Limit int // default 50, at most 500
+}

@@ -25,7 +25,7 @@ type Config struct {
 	Service *service.Service
 	Tokens  interface {
 		CheckToken(ctx context.Context, token string) (name string, err error)
-	} // *store.DB
+	} // *service.Auth
 	Logger *slog.Logger // nil: discard
 }
 

@@ -42,7 +42,7 @@ func newAPITest(t *testing.T) *apiTest {
 	a := &apiTest{t: t, env: env, token: token, logs: &testlog.Buffer{},
 		secrets: []string{testenv.ACKey, testenv.CertifierToken, token}}
 	logger := slog.New(slog.NewTextHandler(a.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv := httptest.NewServer(New(Config{Service: env.Service, Tokens: env.Store, Logger: logger}))
+	srv := httptest.NewServer(New(Config{Service: env.Service, Tokens: env.Auth, Logger: logger}))
 	t.Cleanup(srv.Close)
 	a.url = srv.URL
 	t.Cleanup(func() {

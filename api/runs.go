@@ -9,7 +9,6 @@ import (
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/download"
-	"github.com/autocred/autocred/store"
 )
 
 // maxContactFilter bounds the contact filter; an email is at most 254.
@@ -42,8 +41,8 @@ func (h *handler) listRuns(w http.ResponseWriter, r *http.Request) error {
 }
 
 // runFilter reads the query of a runs listing.
-func runFilter(q url.Values) (store.RunFilter, error) {
-	var f store.RunFilter
+func runFilter(q url.Values) (autocred.RunFilter, error) {
+	var f autocred.RunFilter
 	for name, vs := range q {
 		for _, v := range vs {
 			if err := autocred.CheckStorable(v); err != nil {

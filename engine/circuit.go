@@ -21,7 +21,7 @@ import (
 // Circuits keeps the circuit breaker of every Certifier connection (see
 // autocred.Circuit), in the database so that every node shares it. Every
 // call of a stored connection's certifier.Client passes through its
-// breaker (Clients.Certifier): an outage is counted from every call, and
+// breaker (accounts.Clients.Certifier): an outage is counted from every call, and
 // while the circuit is open the issue jobs of that workspace wait without
 // calling; one probe at a time tests recovery.
 //
@@ -66,8 +66,8 @@ func NewCircuits(st *store.DB, policy autocred.CircuitPolicy, m *metrics.Metrics
 // Policy is the policy in force.
 func (cs *Circuits) Policy() autocred.CircuitPolicy { return cs.policy }
 
-// breaker is the certifier.Breaker of one connection.
-func (cs *Circuits) breaker(connID int64) certifier.Breaker {
+// Breaker is the certifier.Breaker of one connection (accounts.Breakers).
+func (cs *Circuits) Breaker(connID int64) certifier.Breaker {
 	return &breaker{cs: cs, connID: connID}
 }
 
@@ -258,8 +258,8 @@ func (e *Engine) circuitWait(ctx context.Context, connID int64, err error) (*Cir
 }
 
 func (e *Engine) circuitPolicy() autocred.CircuitPolicy {
-	if e.clients != nil && e.clients.circuits != nil {
-		return e.clients.circuits.policy
+	if e.cfg.Circuits != nil {
+		return e.cfg.Circuits.policy
 	}
 	return autocred.DefaultCircuitPolicy(autocred.CircuitPolicy{})
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/internal/accounts"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 	simcert "github.com/autocred/autocred/sim/certifier"
 )
@@ -22,13 +23,13 @@ import (
 // often it wakes.
 func TestOpenCircuitIsNoAttempt(t *testing.T) {
 	h := newHarnessWith(t, "sqlite", simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1}, harnessOptions{
-		config: func(cfg *Config, cc *ClientsConfig) {
-			cc.Circuits = NewCircuits(cfg.Store, autocred.CircuitPolicy{Threshold: 2, FirstProbe: time.Hour}, nil, nil)
+		config: func(cfg *Config, cc *accounts.Config) {
+			cfg.Circuits = NewCircuits(cfg.Store, autocred.CircuitPolicy{Threshold: 2, FirstProbe: time.Hour}, nil, nil)
 		},
 	})
 	a := h.automation(h.segment("Done", "Done"), nil)
 	ctx := withCallHolder(context.Background(), "job-1")
-	p := h.engine.clients.circuits.policy
+	p := h.engine.cfg.Circuits.policy
 	for range p.Threshold {
 		if _, err := h.store.UpdateCircuit(ctx, h.crtConn, func(c *autocred.Circuit) bool {
 			return p.Record(c, "other", autocred.OutcomeDown, "certifier POST /credentials/create-issue-send: 500", time.Now())

@@ -10,6 +10,11 @@
 //     watching automation on it (baseline, entries, absences);
 //   - issue: makes the credential of one run, reconciling any earlier
 //     attempt whose outcome is unknown before calling Certifier again.
+//
+// The controls a user has (control.go: Activate, Pause, Resume, SyncNow,
+// RetryRun, RetryFailed) change an automation or a run and enqueue its
+// jobs in one transaction; the service is their only caller. The clients
+// of the accounts come from internal/accounts, shared with the service.
 package engine
 
 import (
@@ -27,14 +32,24 @@ import (
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/autocred/autocred/internal/accounts"
 	"github.com/autocred/autocred/internal/metrics"
+	"github.com/autocred/autocred/internal/secret"
 	"github.com/autocred/autocred/store"
 )
 
 // Config configures an Engine.
 type Config struct {
-	Store   *store.DB
-	Clients *Clients
+	Store *store.DB
+	// Clients makes the accounts' API clients; it is shared with the
+	// service, so that both draw on the same rate limits.
+	Clients *accounts.Clients
+	// Circuits are the Certifier connections' circuit breakers, the same
+	// that Clients puts the calls behind (accounts.Config.Breakers); nil
+	// when calls have none, and the default policy is in force.
+	Circuits *Circuits
+	// Box derives the secret path of each connection's webhook.
+	Box     *secret.Box
 	Metrics *metrics.Metrics
 	Logger  *slog.Logger
 	// PollInterval is how often an automation's segment is read when the
@@ -75,7 +90,7 @@ type Config struct {
 type Engine struct {
 	cfg     Config
 	store   *store.DB
-	clients *Clients
+	clients *accounts.Clients
 	metrics *metrics.Metrics
 	log     *slog.Logger
 	river   *river.Client[*sql.Tx]

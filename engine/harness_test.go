@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/internal/accounts"
 	"github.com/autocred/autocred/internal/secret"
 	"github.com/autocred/autocred/internal/testdb"
 	"github.com/autocred/autocred/internal/testlog"
@@ -44,7 +45,7 @@ type harnessOptions struct {
 	// a request arrives.
 	acWrap func(http.Handler) http.Handler
 	// config changes the engine's and the clients' configuration.
-	config func(*Config, *ClientsConfig)
+	config func(*Config, *accounts.Config)
 }
 
 func newHarnessWith(t *testing.T, kind string, acOpts simac.Options, certOpts simcert.Options, o harnessOptions) *harness {
@@ -96,17 +97,21 @@ func newHarnessWith(t *testing.T, kind string, acOpts simac.Options, certOpts si
 	}
 	h.acConn, h.crtConn = ac.ID, crt.ID
 
-	cc := ClientsConfig{Box: h.box, ACPollInterval: 10 * time.Millisecond, ACPerSecond: -1, CertifierPerSecond: -1}
+	cc := accounts.Config{Box: h.box, ACPollInterval: 10 * time.Millisecond, ACPerSecond: -1, CertifierPerSecond: -1}
 	cfg := Config{
 		Logger:        failureLog(t),
 		Store:         h.store,
+		Box:           h.box,
 		PollInterval:  100 * time.Millisecond,
 		ScheduleEvery: 50 * time.Millisecond,
 	}
 	if o.config != nil {
 		o.config(&cfg, &cc)
 	}
-	cfg.Clients = NewClients(cc)
+	if cfg.Circuits != nil {
+		cc.Breakers = cfg.Circuits
+	}
+	cfg.Clients = accounts.New(cc)
 	h.engine, err = New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +219,7 @@ func (h *harness) credentialsFor(email string) int {
 // runs returns an automation's runs by status.
 func (h *harness) runs(automationID int64) map[autocred.RunStatus][]autocred.Run {
 	h.t.Helper()
-	all, _, err := h.store.Runs(context.Background(), store.RunFilter{AutomationID: automationID, Limit: 500})
+	all, _, err := h.store.Runs(context.Background(), autocred.RunFilter{AutomationID: automationID, Limit: 500})
 	if err != nil {
 		h.t.Fatal(err)
 	}

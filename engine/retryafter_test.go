@@ -15,6 +15,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/internal/accounts"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 	simcert "github.com/autocred/autocred/sim/certifier"
 )
@@ -54,7 +55,7 @@ func TestRetryAfter30sDuringABatch(t *testing.T) {
 				next.ServeHTTP(w, r)
 			})
 		},
-		config: func(cfg *Config, cc *ClientsConfig) {
+		config: func(cfg *Config, cc *accounts.Config) {
 			cfg.PollInterval = time.Second // fewer syncs: SQLite's one writer is for the issue jobs
 			cc.RetryAfterScale = scale
 			cc.ACPerSecond = 4 / scale // autocred's default pace for an account, scaled

@@ -17,6 +17,7 @@ import (
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/activecampaign"
+	"github.com/autocred/autocred/internal/accounts"
 	"github.com/autocred/autocred/internal/secret"
 	"github.com/autocred/autocred/internal/testdb"
 	simac "github.com/autocred/autocred/sim/activecampaign"
@@ -154,8 +155,8 @@ func newWebhookFixture(t *testing.T, rewrite func(r *http.Request, status int, b
 	}); err != nil {
 		t.Fatal(err)
 	}
-	f.engine, err = New(Config{Logger: failureLog(t), Store: f.store, PublicURL: "http://autocred.test",
-		Clients: NewClients(ClientsConfig{Box: box, ACPerSecond: -1, CertifierPerSecond: -1})})
+	f.engine, err = New(Config{Logger: failureLog(t), Store: f.store, PublicURL: "http://autocred.test", Box: box,
+		Clients: accounts.New(accounts.Config{Box: box, ACPerSecond: -1, CertifierPerSecond: -1})})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,7 @@ const webhookName = "autocred hints"
 
 // WebhookToken is the secret path segment of a connection's webhook URL.
 func (e *Engine) WebhookToken(connID int64) string {
-	return e.clients.box.Token("activecampaign-webhook:" + strconv.FormatInt(connID, 10))
+	return e.cfg.Box.Token("activecampaign-webhook:" + strconv.FormatInt(connID, 10))
 }
 
 // CheckWebhookToken compares a delivery's path token with the connection's

@@ -35,7 +35,7 @@ func (s *Service) CreateAutomation(ctx context.Context, in AutomationInput) (Aut
 	if err := s.prepare(ctx, &a, in.PollInterval); err != nil {
 		return AutomationView{}, err
 	}
-	if err := s.Store.CreateAutomation(ctx, &a); err != nil {
+	if err := s.store.CreateAutomation(ctx, &a); err != nil {
 		return AutomationView{}, err
 	}
 	return s.Automation(ctx, a.ID)
@@ -45,7 +45,7 @@ func (s *Service) CreateAutomation(ctx context.Context, in AutomationInput) (Aut
 // can change only while the automation is a draft: its ledger describes one
 // segment, and mixing two would issue to people who never entered.
 func (s *Service) UpdateAutomation(ctx context.Context, id int64, in AutomationInput) (AutomationView, error) {
-	cur, err := s.Store.Automation(ctx, id)
+	cur, err := s.store.Automation(ctx, id)
 	if err != nil {
 		return AutomationView{}, err
 	}
@@ -61,7 +61,7 @@ func (s *Service) UpdateAutomation(ctx context.Context, id int64, in AutomationI
 	if err := s.prepare(ctx, &a, in.PollInterval); err != nil {
 		return AutomationView{}, err
 	}
-	if err := s.Store.UpdateAutomation(ctx, &a); err != nil {
+	if err := s.store.UpdateAutomation(ctx, &a); err != nil {
 		return AutomationView{}, err
 	}
 	return s.Automation(ctx, id)
@@ -215,7 +215,7 @@ func (s *Service) FieldDefs(ctx context.Context, connID int64) ([]autocred.Field
 }
 
 func (s *Service) checkConnection(ctx context.Context, id int64, app autocred.App, field string) error {
-	c, err := s.Store.Connection(ctx, id)
+	c, err := s.store.Connection(ctx, id)
 	if autocred.ErrorCode(err) == autocred.ENOTFOUND {
 		return autocred.FieldErrorf(field, "connection %d does not exist", id)
 	}
@@ -230,7 +230,7 @@ func (s *Service) checkConnection(ctx context.Context, id int64, app autocred.Ap
 
 // Automation reads one automation with its run counts.
 func (s *Service) Automation(ctx context.Context, id int64) (AutomationView, error) {
-	a, err := s.Store.Automation(ctx, id)
+	a, err := s.store.Automation(ctx, id)
 	if err != nil {
 		return AutomationView{}, err
 	}
@@ -238,7 +238,7 @@ func (s *Service) Automation(ctx context.Context, id int64) (AutomationView, err
 }
 
 func (s *Service) view(ctx context.Context, a autocred.Automation) (AutomationView, error) {
-	counts, err := s.Store.RunCounts(ctx, a.ID)
+	counts, err := s.store.RunCounts(ctx, a.ID)
 	if err != nil {
 		return AutomationView{}, err
 	}
@@ -269,7 +269,7 @@ func (s *Service) ArchivedAutomations(ctx context.Context) ([]AutomationView, er
 }
 
 func (s *Service) automations(ctx context.Context, keep func(autocred.Automation) bool) ([]AutomationView, error) {
-	all, err := s.Store.Automations(ctx, store.AutomationFilter{})
+	all, err := s.store.Automations(ctx, store.AutomationFilter{})
 	if err != nil {
 		return nil, err
 	}
@@ -292,12 +292,12 @@ func (s *Service) automations(ctx context.Context, keep func(autocred.Automation
 // credentials it issued stay in Certifier. Archiving an archived automation
 // changes nothing.
 func (s *Service) ArchiveAutomation(ctx context.Context, id int64) (AutomationView, error) {
-	a, err := s.Store.ArchiveAutomation(ctx, id)
+	a, err := s.store.ArchiveAutomation(ctx, id)
 	if err != nil {
 		return AutomationView{}, err
 	}
 	// The last automation of an account may have stopped: its webhook too.
-	_ = s.Engine.WebhooksChanged(ctx) // the periodic check catches up if this fails
+	_ = s.engine.WebhooksChanged(ctx) // the periodic check catches up if this fails
 	return s.view(ctx, a)
 }
 
@@ -305,7 +305,7 @@ func (s *Service) ArchiveAutomation(ctx context.Context, id int64) (AutomationVi
 // a broken one broken, any other paused (resume it to watch its segment
 // again).
 func (s *Service) RestoreAutomation(ctx context.Context, id int64) (AutomationView, error) {
-	a, err := s.Store.RestoreAutomation(ctx, id)
+	a, err := s.store.RestoreAutomation(ctx, id)
 	if err != nil {
 		return AutomationView{}, err
 	}
@@ -316,28 +316,28 @@ func (s *Service) RestoreAutomation(ctx context.Context, id int64) (AutomationVi
 // (for a privacy request) and keeps its ledger, so that restoring it
 // issues nothing again to the contacts it counted.
 func (s *Service) DeleteRunHistory(ctx context.Context, id int64) (autocred.HistoryDeletion, error) {
-	return s.Store.DeleteRunHistory(ctx, id)
+	return s.store.DeleteRunHistory(ctx, id)
 }
 
 // DeleteAutomation deletes an archived automation whose history has been
 // deleted, with its ledger, for good.
 func (s *Service) DeleteAutomation(ctx context.Context, id int64) error {
-	return s.Store.DeleteAutomation(ctx, id)
+	return s.store.DeleteAutomation(ctx, id)
 }
 
 // Activate, Pause, Resume and SyncNow drive an automation; see the engine.
-func (s *Service) Activate(ctx context.Context, id int64) error { return s.Engine.Activate(ctx, id) }
+func (s *Service) Activate(ctx context.Context, id int64) error { return s.engine.Activate(ctx, id) }
 
 // Pause stops an automation.
-func (s *Service) Pause(ctx context.Context, id int64) error { return s.Engine.Pause(ctx, id) }
+func (s *Service) Pause(ctx context.Context, id int64) error { return s.engine.Pause(ctx, id) }
 
 // Resume restarts a paused or broken automation, re-baselining unless catchUp.
 func (s *Service) Resume(ctx context.Context, id int64, catchUp bool) error {
-	return s.Engine.Resume(ctx, id, catchUp)
+	return s.engine.Resume(ctx, id, catchUp)
 }
 
 // SyncNow reads an automation's segment now.
-func (s *Service) SyncNow(ctx context.Context, id int64) error { return s.Engine.SyncNow(ctx, id) }
+func (s *Service) SyncNow(ctx context.Context, id int64) error { return s.engine.SyncNow(ctx, id) }
 
 // RunView is a run with its log.
 type RunView struct {
@@ -346,20 +346,20 @@ type RunView struct {
 }
 
 // Runs lists an automation's runs, newest first, with the next cursor.
-func (s *Service) Runs(ctx context.Context, f store.RunFilter) ([]autocred.Run, int64, error) {
-	if _, err := s.Store.Automation(ctx, f.AutomationID); err != nil {
+func (s *Service) Runs(ctx context.Context, f autocred.RunFilter) ([]autocred.Run, int64, error) {
+	if _, err := s.store.Automation(ctx, f.AutomationID); err != nil {
 		return nil, 0, err
 	}
-	return s.Store.Runs(ctx, f)
+	return s.store.Runs(ctx, f)
 }
 
 // Run reads one run with its log.
 func (s *Service) Run(ctx context.Context, id int64) (RunView, error) {
-	r, err := s.Store.Run(ctx, id)
+	r, err := s.store.Run(ctx, id)
 	if err != nil {
 		return RunView{}, err
 	}
-	events, err := s.Store.RunEvents(ctx, id)
+	events, err := s.store.RunEvents(ctx, id)
 	if events == nil {
 		events = []autocred.RunEvent{}
 	}
@@ -368,7 +368,7 @@ func (s *Service) Run(ctx context.Context, id int64) (RunView, error) {
 
 // RetryRun retries a failed or skipped run.
 func (s *Service) RetryRun(ctx context.Context, id int64) (RunView, error) {
-	if err := s.Engine.RetryRun(ctx, id); err != nil {
+	if err := s.engine.RetryRun(ctx, id); err != nil {
 		return RunView{}, err
 	}
 	return s.Run(ctx, id)
@@ -376,8 +376,8 @@ func (s *Service) RetryRun(ctx context.Context, id int64) (RunView, error) {
 
 // RetryFailed retries every failed run of an automation.
 func (s *Service) RetryFailed(ctx context.Context, automationID int64) (int, error) {
-	if _, err := s.Store.Automation(ctx, automationID); err != nil {
+	if _, err := s.store.Automation(ctx, automationID); err != nil {
 		return 0, err
 	}
-	return s.Engine.RetryFailed(ctx, automationID)
+	return s.engine.RetryFailed(ctx, automationID)
 }

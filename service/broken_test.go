@@ -11,7 +11,6 @@ import (
 	"github.com/autocred/autocred/service"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 	simcert "github.com/autocred/autocred/sim/certifier"
-	"github.com/autocred/autocred/store"
 )
 
 // A token revoked in Certifier breaks its connection and stops its
@@ -71,7 +70,7 @@ func TestRevokedTokenBreaksThenReconnectRepairs(t *testing.T) {
 	if n := len(env.Certifier.Credentials(testenv.CertWorkspace)); n != 1 {
 		t.Errorf("%d credentials, want 1", n)
 	}
-	runs, _, _ := env.Store.Runs(ctx, store.RunFilter{AutomationID: a.ID})
+	runs, _, _ := env.Store.Runs(ctx, autocred.RunFilter{AutomationID: a.ID})
 	if len(runs) != 1 || runs[0].Attempts > 2 {
 		t.Errorf("runs = %+v", runs)
 	}

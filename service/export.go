@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/autocred/autocred"
-	"github.com/autocred/autocred/store"
 )
 
 // runsCSVHeader names the columns of ExportRuns, in order. error_code came
@@ -30,8 +29,8 @@ const exportPage = 500
 // from outside) is written with a leading apostrophe, as OWASP's advice on
 // CSV injection has it. An error after the first page has been written
 // leaves w with the rows written so far.
-func (s *Service) ExportRuns(ctx context.Context, f store.RunFilter, w io.Writer) error {
-	if _, err := s.Store.Automation(ctx, f.AutomationID); err != nil {
+func (s *Service) ExportRuns(ctx context.Context, f autocred.RunFilter, w io.Writer) error {
+	if _, err := s.store.Automation(ctx, f.AutomationID); err != nil {
 		return err
 	}
 	cw := csv.NewWriter(w)
@@ -40,7 +39,7 @@ func (s *Service) ExportRuns(ctx context.Context, f store.RunFilter, w io.Writer
 	}
 	f.After, f.Limit = 0, exportPage
 	for {
-		runs, next, err := s.Store.Runs(ctx, f)
+		runs, next, err := s.store.Runs(ctx, f)
 		if err != nil {
 			return err
 		}

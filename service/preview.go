@@ -70,7 +70,7 @@ func (s *Service) Preview(ctx context.Context, connID int64, segmentID string, a
 		return PreviewResult{}, autocred.FieldErrorf("trigger.segment_id", "is required: pick the segment first")
 	}
 	inputs, res := parsePreview(action)
-	ac, err := s.Clients.ActiveCampaign(ctx, s.Store, connID)
+	ac, err := s.clients.ActiveCampaign(ctx, s.store, connID)
 	if err != nil {
 		return PreviewResult{}, err
 	}
@@ -307,7 +307,7 @@ func (m *samples) Delete(k sampleKey) {
 // sampleMember finds a member of the segment: from a ledger when one knows
 // the segment, else from ActiveCampaign (remembered for sampleTTL).
 func (s *Service) sampleMember(ctx context.Context, ac *activecampaign.Client, connID int64, segmentID string) (int64, bool, error) {
-	if id, ok, err := s.Store.SegmentMember(ctx, connID, segmentID); err != nil || ok {
+	if id, ok, err := s.store.SegmentMember(ctx, connID, segmentID); err != nil || ok {
 		return id, ok, err
 	}
 	key := sampleKey{connID, segmentID}

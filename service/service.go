@@ -1,7 +1,22 @@
-// Package service is what the REST API and the web UI call: every use case
-// once, with the checks that need the outside accounts (a key that works, a
-// segment, group, attribute or field that exists), on top of the store and
-// the engine.
+// Package service is the one door of the REST API and the web UI: every use
+// case once, with the checks that need the outside accounts (a key that
+// works, a segment, group, attribute or field that exists), on top of the
+// store, the engine and the accounts' clients (internal/accounts). api and
+// web import none of those three (door_test.go checks it), so a rule
+// written here holds whichever way a user comes in. Auth is the small door
+// of sign-in, sessions and API tokens.
+//
+// The package is kept rather than letting api and web call the store and
+// the engine themselves: both would then repeat the checks of prepare and
+// Preview, and the UI's shortcuts to the store are how its rules drifted
+// from the API's before.
+//
+// Activate, Pause, Resume, SyncNow, RetryRun and RetryFailed stay the
+// engine's (engine/control.go); the service only checks and shows. Each
+// changes a status and enqueues its jobs in one transaction (the
+// transactional enqueue of R9), with the engine's River client and job
+// arguments, which are no business of a use case: moving them here would
+// mean exporting the engine's transaction-taking internals.
 package service
 
 import (
@@ -17,23 +32,40 @@ import (
 	"github.com/autocred/autocred/activecampaign"
 	"github.com/autocred/autocred/certifier"
 	"github.com/autocred/autocred/engine"
+	"github.com/autocred/autocred/internal/accounts"
 	"github.com/autocred/autocred/internal/secret"
 	"github.com/autocred/autocred/store"
 )
 
-// Service holds the dependencies of the use cases.
-type Service struct {
+// Config gives New the dependencies of the use cases.
+type Config struct {
 	Store   *store.DB
 	Engine  *engine.Engine
-	Clients *engine.Clients
+	Clients *accounts.Clients // the engine's: the same rate limits
 	Box     *secret.Box
 	// AllowPrivateUpstreams lets API URLs point anywhere, e.g. at the
 	// sandboxes on localhost. Off in production: a URL outside the vendors'
 	// domains is refused, so that a user cannot make autocred send its
 	// stored keys, or requests, to an address of their choosing.
 	AllowPrivateUpstreams bool
+}
+
+// Service is the use cases. Its dependencies are its own: the API and
+// the UI reach the store and the engine only through it.
+type Service struct {
+	store                 *store.DB
+	engine                *engine.Engine
+	clients               *accounts.Clients
+	box                   *secret.Box
+	allowPrivateUpstreams bool
 
 	samples samples // preview members, see Preview
+}
+
+// New returns the use cases over cfg's store, engine and clients.
+func New(cfg Config) *Service {
+	return &Service{store: cfg.Store, engine: cfg.Engine, clients: cfg.Clients, box: cfg.Box,
+		allowPrivateUpstreams: cfg.AllowPrivateUpstreams}
 }
 
 // NewConnection is what a user gives to connect an account.
@@ -52,7 +84,7 @@ func (s *Service) CreateConnection(ctx context.Context, in NewConnection) (autoc
 	if err != nil {
 		return c, err
 	}
-	if err := s.Store.CreateConnection(ctx, &c, s.Box.Seal(key)); err != nil {
+	if err := s.store.CreateConnection(ctx, &c, s.box.Seal(key)); err != nil {
 		return c, err
 	}
 	return c, nil
@@ -62,7 +94,7 @@ func (s *Service) CreateConnection(ctx context.Context, in NewConnection) (autoc
 // with a real call like a new one: how a broken connection is repaired. Its
 // automations stay stopped until the user resumes them.
 func (s *Service) ReconnectConnection(ctx context.Context, id int64, in NewConnection) (autocred.Connection, error) {
-	cur, err := s.Store.Connection(ctx, id)
+	cur, err := s.store.Connection(ctx, id)
 	if err != nil {
 		return cur, err
 	}
@@ -80,7 +112,7 @@ func (s *Service) ReconnectConnection(ctx context.Context, id int64, in NewConne
 		return c, err
 	}
 	c.ID, c.CreatedAt = id, cur.CreatedAt
-	if err := s.Store.ReplaceConnection(ctx, &c, s.Box.Seal(key)); err != nil {
+	if err := s.store.ReplaceConnection(ctx, &c, s.box.Seal(key)); err != nil {
 		return c, err
 	}
 	return c, nil
@@ -107,7 +139,7 @@ func (s *Service) checkNewConnection(ctx context.Context, in NewConnection) (aut
 		if err := s.checkUpstream(base, isActiveCampaignHost, "api_url", "an ActiveCampaign API URL such as https://youraccount.api-us1.com"); err != nil {
 			return c, "", err
 		}
-		client, err := s.Clients.NewActiveCampaign(base, key)
+		client, err := s.clients.NewActiveCampaign(base, key)
 		if err != nil {
 			return c, "", autocred.FieldErrorf("api_url", "%s", err.Error())
 		}
@@ -131,7 +163,7 @@ func (s *Service) checkNewConnection(ctx context.Context, in NewConnection) (aut
 		if err := s.checkUpstream(base, isCertifierHost, "api_url", "Certifier's API, "+certifier.DefaultURL+" (leave it empty)"); err != nil {
 			return c, "", err
 		}
-		client, err := s.Clients.NewCertifier(base, key)
+		client, err := s.clients.NewCertifier(base, key)
 		if err != nil {
 			return c, "", autocred.FieldErrorf("access_token", "%s", err.Error())
 		}
@@ -162,7 +194,7 @@ func connectionCheckFailed(app, field string, err error, refused bool, refusedMs
 
 // checkUpstream applies the upstream URL policy.
 func (s *Service) checkUpstream(base string, allowed func(host string) bool, field, want string) error {
-	if s.AllowPrivateUpstreams {
+	if s.allowPrivateUpstreams {
 		return nil
 	}
 	u, err := url.Parse(base)
@@ -189,7 +221,7 @@ func isCertifierHost(host string) bool { return host == "api.certifier.io" }
 // Connections lists every connection, each Certifier one with what its
 // circuit says while it is open.
 func (s *Service) Connections(ctx context.Context) ([]autocred.Connection, error) {
-	conns, err := s.Store.Connections(ctx)
+	conns, err := s.store.Connections(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -222,11 +254,11 @@ type CircuitView struct {
 // Circuit returns the circuit of a Certifier connection while it is open;
 // nil while it is closed.
 func (s *Service) Circuit(ctx context.Context, connID int64) (*CircuitView, error) {
-	c, err := s.Store.Circuit(ctx, connID)
+	c, err := s.store.Circuit(ctx, connID)
 	if err != nil || !c.Open {
 		return nil, err
 	}
-	n, err := s.Store.WaitingRuns(ctx, connID)
+	n, err := s.store.WaitingRuns(ctx, connID)
 	if err != nil {
 		return nil, err
 	}
@@ -236,7 +268,7 @@ func (s *Service) Circuit(ctx context.Context, connID int64) (*CircuitView, erro
 
 // DeleteConnection removes a connection no automation uses.
 func (s *Service) DeleteConnection(ctx context.Context, id int64) error {
-	return s.Store.DeleteConnection(ctx, id)
+	return s.store.DeleteConnection(ctx, id)
 }
 
 // upstreamError wraps a failed read from an account so that the user sees
@@ -248,7 +280,7 @@ func (s *Service) upstreamError(ctx context.Context, connID int64, app string, e
 	}
 	if errors.Is(err, activecampaign.ErrAuth) || errors.Is(err, certifier.ErrAuth) {
 		reason := app + " refused the stored key; reconnect the account."
-		_ = s.Store.SetConnectionStatus(ctx, connID, autocred.ConnectionBroken, reason)
+		_ = s.store.SetConnectionStatus(ctx, connID, autocred.ConnectionBroken, reason)
 		return autocred.Errorf(autocred.ECONNECTION, "%s", reason)
 	}
 	if denied := activecampaign.PermissionDenied(err); denied != "" {
@@ -259,7 +291,7 @@ func (s *Service) upstreamError(ctx context.Context, connID int64, app string, e
 
 // Segments lists the segments of an ActiveCampaign connection.
 func (s *Service) Segments(ctx context.Context, connID int64) ([]activecampaign.Segment, error) {
-	ac, err := s.Clients.ActiveCampaign(ctx, s.Store, connID)
+	ac, err := s.clients.ActiveCampaign(ctx, s.store, connID)
 	if err != nil {
 		return nil, err
 	}
@@ -272,7 +304,7 @@ func (s *Service) Segments(ctx context.Context, connID int64) ([]activecampaign.
 
 // Fields lists the custom fields of an ActiveCampaign connection.
 func (s *Service) Fields(ctx context.Context, connID int64) ([]activecampaign.Field, error) {
-	ac, err := s.Clients.ActiveCampaign(ctx, s.Store, connID)
+	ac, err := s.clients.ActiveCampaign(ctx, s.store, connID)
 	if err != nil {
 		return nil, err
 	}
@@ -285,7 +317,7 @@ func (s *Service) Fields(ctx context.Context, connID int64) ([]activecampaign.Fi
 
 // Groups lists the groups of a Certifier connection.
 func (s *Service) Groups(ctx context.Context, connID int64) ([]certifier.Group, error) {
-	c, err := s.Clients.Certifier(ctx, s.Store, connID)
+	c, err := s.clients.Certifier(ctx, s.store, connID)
 	if err != nil {
 		return nil, err
 	}
@@ -298,7 +330,7 @@ func (s *Service) Groups(ctx context.Context, connID int64) ([]certifier.Group, 
 
 // Attributes lists the custom attributes of a Certifier connection.
 func (s *Service) Attributes(ctx context.Context, connID int64) ([]certifier.Attribute, error) {
-	c, err := s.Clients.Certifier(ctx, s.Store, connID)
+	c, err := s.clients.Certifier(ctx, s.store, connID)
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,7 @@ import (
 
 func TestUpstreamURLPolicy(t *testing.T) {
 	env := testenv.New(t, testenv.Options{})
-	svc := &service.Service{Store: env.Store, Engine: env.Engine, Clients: env.Service.Clients, Box: env.Service.Box}
+	svc := service.New(service.Config{Store: env.Store, Engine: env.Engine, Clients: env.Clients, Box: env.Box})
 	ctx := context.Background()
 	tests := []struct {
 		name  string

@@ -40,11 +40,11 @@ func TestRunErrorCodes(t *testing.T) {
 		for code, want := range map[autocred.RunErrorCode]int{
 			"": 5, autocred.RunCodeCertifierValidation: 2, autocred.RunCodeWaitingOutage: 1, autocred.RunCodeGaveUp: 0,
 		} {
-			if page, _, err := db.Runs(ctx, RunFilter{AutomationID: a.ID, ErrorCode: code}); err != nil || len(page) != want {
+			if page, _, err := db.Runs(ctx, autocred.RunFilter{AutomationID: a.ID, ErrorCode: code}); err != nil || len(page) != want {
 				t.Errorf("error code %q: %d runs, want %d (%v)", code, len(page), want, err)
 			}
 		}
-		page, _, _ := db.Runs(ctx, RunFilter{AutomationID: a.ID, Status: autocred.RunPending, ErrorCode: autocred.RunCodeCertifierValidation})
+		page, _, _ := db.Runs(ctx, autocred.RunFilter{AutomationID: a.ID, Status: autocred.RunPending, ErrorCode: autocred.RunCodeCertifierValidation})
 		if len(page) != 0 {
 			t.Errorf("status and code filter: %d runs, want 0", len(page))
 		}

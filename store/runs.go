@@ -96,21 +96,9 @@ func (db *DB) RunEvents(ctx context.Context, runID int64) ([]autocred.RunEvent, 
 	}, `SELECT at, message FROM run_events WHERE run_id = ? ORDER BY id`, runID)
 }
 
-// RunFilter selects runs.
-type RunFilter struct {
-	AutomationID int64
-	Status       autocred.RunStatus    // empty: all
-	ErrorCode    autocred.RunErrorCode // empty: all
-	// Contact matches a contact id exactly or an email by substring.
-	Contact string
-	// After is the cursor: runs with a smaller id than this come next.
-	After int64
-	Limit int // default 50, at most 500
-}
-
 // Runs lists an automation's runs, newest first, and the cursor of the next
 // page (0 when there is none).
-func (db *DB) Runs(ctx context.Context, f RunFilter) ([]autocred.Run, int64, error) {
+func (db *DB) Runs(ctx context.Context, f autocred.RunFilter) ([]autocred.Run, int64, error) {
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 50

@@ -46,20 +46,20 @@ func (db *DB) CreateSession(ctx context.Context, userID int64) (token string, ex
 }
 
 // SessionUser returns the user of a live session.
-func (db *DB) SessionUser(ctx context.Context, token string) (User, error) {
+func (db *DB) SessionUser(ctx context.Context, token string) (autocred.User, error) {
 	if token == "" {
-		return User{}, errNoSession
+		return autocred.User{}, errNoSession
 	}
 	hash := sha256.Sum256([]byte(token))
-	var u User
+	var u autocred.User
 	var created int64
 	err := db.pool().QueryRowContext(ctx, `SELECT u.id, u.email, u.created_at FROM sessions s JOIN users u ON u.id = s.user_id
 		WHERE s.id = ? AND s.expires_at > ?`, hash[:], ms(db.now())).Scan(&u.ID, &u.Email, &created)
 	if errors.Is(err, sql.ErrNoRows) {
-		return User{}, errNoSession
+		return autocred.User{}, errNoSession
 	}
 	if err != nil {
-		return User{}, err
+		return autocred.User{}, err
 	}
 	u.CreatedAt = fromMS(created)
 	return u, nil

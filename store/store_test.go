@@ -235,15 +235,15 @@ func TestRunUniquePerEntry(t *testing.T) {
 		if err := insert(7, 2); err != nil {
 			t.Fatalf("run for entry 2: %v", err)
 		}
-		runs, next, err := db.Runs(ctx, RunFilter{AutomationID: a.ID, Contact: "ana@example"})
+		runs, next, err := db.Runs(ctx, autocred.RunFilter{AutomationID: a.ID, Contact: "ana@example"})
 		if err != nil || len(runs) != 2 || next != 0 || runs[0].Entry != 2 {
 			t.Fatalf("runs by email = %+v, next %d, %v", runs, next, err)
 		}
-		page, next, _ := db.Runs(ctx, RunFilter{AutomationID: a.ID, Limit: 1})
+		page, next, _ := db.Runs(ctx, autocred.RunFilter{AutomationID: a.ID, Limit: 1})
 		if len(page) != 1 || next == 0 {
 			t.Fatalf("page of 1: %d runs, next %d", len(page), next)
 		}
-		page2, next2, _ := db.Runs(ctx, RunFilter{AutomationID: a.ID, Limit: 1, After: next})
+		page2, next2, _ := db.Runs(ctx, autocred.RunFilter{AutomationID: a.ID, Limit: 1, After: next})
 		if len(page2) != 1 || page2[0].ID == page[0].ID || next2 != 0 {
 			t.Fatalf("second page = %+v, next %d", page2, next2)
 		}

@@ -6,19 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/autocred/autocred"
 )
-
-// User is a person who signs in to the web UI.
-type User struct {
-	ID        int64
-	Email     string
-	CreatedAt time.Time
-}
 
 // Password length limits: bcrypt reads at most 72 bytes, and a longer
 // password would be silently cut.
@@ -28,38 +20,38 @@ const (
 )
 
 // CreateUser adds a user who can sign in with email and password.
-func (db *DB) CreateUser(ctx context.Context, email, password string) (User, error) {
+func (db *DB) CreateUser(ctx context.Context, email, password string) (autocred.User, error) {
 	return db.createUser(ctx, email, password, false)
 }
 
 // CreateFirstUser adds the first user (the admin of a fresh install), and
 // refuses once any user exists, so that the first-start page cannot be
 // used to add accounts later.
-func (db *DB) CreateFirstUser(ctx context.Context, email, password string) (User, error) {
+func (db *DB) CreateFirstUser(ctx context.Context, email, password string) (autocred.User, error) {
 	return db.createUser(ctx, email, password, true)
 }
 
-func (db *DB) createUser(ctx context.Context, email, password string, onlyFirst bool) (User, error) {
+func (db *DB) createUser(ctx context.Context, email, password string, onlyFirst bool) (autocred.User, error) {
 	// Emails are kept lower-cased, so that sign-in ignores case on every
 	// database.
 	email = strings.ToLower(strings.TrimSpace(email))
 	if email == "" {
-		return User{}, autocred.FieldErrorf("email", "is required: the address you sign in with")
+		return autocred.User{}, autocred.FieldErrorf("email", "is required: the address you sign in with")
 	}
 	if err := autocred.CheckEmail(email); err != nil {
-		return User{}, autocred.FieldErrorf("email", "%s", err.Error())
+		return autocred.User{}, autocred.FieldErrorf("email", "%s", err.Error())
 	}
 	if len(password) < MinPasswordLen {
-		return User{}, autocred.FieldErrorf("password", "must be at least %d characters long", MinPasswordLen)
+		return autocred.User{}, autocred.FieldErrorf("password", "must be at least %d characters long", MinPasswordLen)
 	}
 	if len(password) > maxPasswordLen {
-		return User{}, autocred.FieldErrorf("password", "must be at most %d bytes long", maxPasswordLen)
+		return autocred.User{}, autocred.FieldErrorf("password", "must be at most %d bytes long", maxPasswordLen)
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {
-		return User{}, fmt.Errorf("hashing password: %w", err)
+		return autocred.User{}, fmt.Errorf("hashing password: %w", err)
 	}
-	u := User{Email: email, CreatedAt: db.now().UTC()}
+	u := autocred.User{Email: email, CreatedAt: db.now().UTC()}
 	err = db.tx(ctx, func(tx *sql.Tx) error {
 		var n int
 		if err := db.in(tx).QueryRowContext(ctx, `SELECT count(*) FROM users WHERE ? OR email = ?`, onlyFirst, email).Scan(&n); err != nil {
@@ -75,7 +67,7 @@ func (db *DB) createUser(ctx context.Context, email, password string, onlyFirst 
 			email, string(hash), ms(u.CreatedAt)).Scan(&u.ID)
 	})
 	if err != nil {
-		return User{}, err
+		return autocred.User{}, err
 	}
 	return u, nil
 }
@@ -95,21 +87,21 @@ var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("autocred-no-such-user"), 
 var errBadCredentials = &autocred.Error{Code: autocred.EUNAUTHORIZED, Field: "password", Message: "wrong email or password"}
 
 // Authenticate returns the user with this email and password.
-func (db *DB) Authenticate(ctx context.Context, email, password string) (User, error) {
-	var u User
+func (db *DB) Authenticate(ctx context.Context, email, password string) (autocred.User, error) {
+	var u autocred.User
 	var hash string
 	var created int64
 	err := db.pool().QueryRowContext(ctx, `SELECT id, email, password_hash, created_at FROM users WHERE email = ?`,
 		strings.ToLower(strings.TrimSpace(email))).Scan(&u.ID, &u.Email, &hash, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
-		return User{}, errBadCredentials
+		return autocred.User{}, errBadCredentials
 	}
 	if err != nil {
-		return User{}, err
+		return autocred.User{}, err
 	}
 	if bcrypt.CompareHashAndPassword([]byte(hash), []byte(password)) != nil {
-		return User{}, errBadCredentials
+		return autocred.User{}, errBadCredentials
 	}
 	u.CreatedAt = fromMS(created)
 	return u, nil

@@ -11,7 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/autocred/autocred"
-	"github.com/autocred/autocred/store"
+	"github.com/autocred/autocred/service"
 )
 
 // cookieName holds the session token. The token is random, 32 bytes; the
@@ -20,8 +20,8 @@ const cookieName = "autocred_session"
 
 type userKey struct{}
 
-func userFrom(ctx context.Context) *store.User {
-	u, _ := ctx.Value(userKey{}).(*store.User)
+func userFrom(ctx context.Context) *autocred.User {
+	u, _ := ctx.Value(userKey{}).(*autocred.User)
 	return u
 }
 
@@ -34,7 +34,7 @@ func (h *handler) requireUser(isJSON bool, next http.HandlerFunc) http.HandlerFu
 		if c, err := r.Cookie(cookieName); err == nil {
 			token = c.Value
 		}
-		u, err := h.store.SessionUser(r.Context(), token)
+		u, err := h.auth.SessionUser(r.Context(), token)
 		if err == nil {
 			next(w, r.WithContext(context.WithValue(r.Context(), userKey{}, &u)))
 			return
@@ -52,7 +52,7 @@ func (h *handler) requireUser(isJSON bool, next http.HandlerFunc) http.HandlerFu
 		if r.Method == http.MethodGet && r.URL.Path != "/" {
 			target += "?next=" + url.QueryEscape(r.URL.RequestURI())
 		}
-		if has, err := h.store.HasUsers(r.Context()); err == nil && !has {
+		if has, err := h.auth.HasUsers(r.Context()); err == nil && !has {
 			target = "/setup"
 		}
 		http.Redirect(w, r, target, http.StatusSeeOther)
@@ -66,7 +66,7 @@ type signinData struct {
 }
 
 func (h *handler) signinPage(w http.ResponseWriter, r *http.Request) error {
-	has, err := h.store.HasUsers(r.Context())
+	has, err := h.auth.HasUsers(r.Context())
 	if err != nil {
 		return err
 	}
@@ -84,16 +84,16 @@ func (h *handler) signin(w http.ResponseWriter, r *http.Request) error {
 	}
 	// The limits are checked before the password, so that guesses past
 	// them cost a query, not a bcrypt comparison.
-	keys := []store.SigninKey{{Key: accountKey(email), Rule: accountRule}, {Key: addressKey(clientAddr(r, h.proxies)), Rule: addressRule}}
+	keys := []service.SigninKey{{Key: accountKey(email), Rule: accountRule}, {Key: addressKey(clientAddr(r, h.proxies)), Rule: addressRule}}
 	if status, fe, err := h.beginAttempt(w, r, keys); err != nil || status != 0 {
 		if err != nil {
 			return err
 		}
 		return refuse(fe, status)
 	}
-	var u store.User
+	var u autocred.User
 	err := h.checks.do(r.Context(), func() (err error) {
-		u, err = h.store.Authenticate(r.Context(), email, password)
+		u, err = h.auth.Authenticate(r.Context(), email, password)
 		return err
 	})
 	if err != nil {
@@ -111,9 +111,9 @@ func (h *handler) signin(w http.ResponseWriter, r *http.Request) error {
 
 // beginAttempt counts a sign-in or setup attempt against keys. A status
 // other than 0 refuses it, with the form's errors.
-func (h *handler) beginAttempt(w http.ResponseWriter, r *http.Request, keys []store.SigninKey) (int, formErrors, error) {
+func (h *handler) beginAttempt(w http.ResponseWriter, r *http.Request, keys []service.SigninKey) (int, formErrors, error) {
 	now := h.now()
-	locked, err := h.store.BeginSignin(r.Context(), now, keys...)
+	locked, err := h.auth.BeginSignin(r.Context(), now, keys...)
 	if err != nil || locked == nil {
 		return 0, formErrors{}, err
 	}
@@ -125,12 +125,12 @@ func (h *handler) beginAttempt(w http.ResponseWriter, r *http.Request, keys []st
 }
 
 // attemptSucceeded gives the attempt back: the password was right.
-func (h *handler) attemptSucceeded(r *http.Request, keys []store.SigninKey) {
+func (h *handler) attemptSucceeded(r *http.Request, keys []service.SigninKey) {
 	names := make([]string, len(keys))
 	for i, k := range keys {
 		names[i] = k.Key
 	}
-	if err := h.store.SigninSucceeded(r.Context(), names...); err != nil {
+	if err := h.auth.SigninSucceeded(r.Context(), names...); err != nil {
 		h.log.LogAttrs(r.Context(), slog.LevelError, "sign-in: giving the attempt back", slog.Any("err", err))
 	}
 }
@@ -142,7 +142,7 @@ func busy(w http.ResponseWriter) (formErrors, int) {
 }
 
 func (h *handler) startSession(w http.ResponseWriter, r *http.Request, userID int64) error {
-	token, expires, err := h.store.CreateSession(r.Context(), userID)
+	token, expires, err := h.auth.CreateSession(r.Context(), userID)
 	if err != nil {
 		return err
 	}
@@ -153,7 +153,7 @@ func (h *handler) startSession(w http.ResponseWriter, r *http.Request, userID in
 
 func (h *handler) signout(w http.ResponseWriter, r *http.Request) error {
 	if c, err := r.Cookie(cookieName); err == nil {
-		if err := h.store.DeleteSession(r.Context(), c.Value); err != nil {
+		if err := h.auth.DeleteSession(r.Context(), c.Value); err != nil {
 			return err
 		}
 	}
@@ -230,7 +230,7 @@ type setupData struct {
 
 // setupPage asks for the first admin, only while nobody can sign in.
 func (h *handler) setupPage(w http.ResponseWriter, r *http.Request) error {
-	has, err := h.store.HasUsers(r.Context())
+	has, err := h.auth.HasUsers(r.Context())
 	if err != nil {
 		return err
 	}
@@ -250,7 +250,7 @@ func (h *handler) setup(w http.ResponseWriter, r *http.Request) error {
 	}
 	// Once an admin exists the page is closed: said before any password
 	// is hashed, so that posting here costs no bcrypt.
-	if has, err := h.store.HasUsers(r.Context()); err != nil || has {
+	if has, err := h.auth.HasUsers(r.Context()); err != nil || has {
 		if err == nil {
 			err = autocred.Errorf(autocred.ECONFLICT, "an admin already exists; sign in instead")
 		}
@@ -259,16 +259,16 @@ func (h *handler) setup(w http.ResponseWriter, r *http.Request) error {
 	if r.PostFormValue("password") != r.PostFormValue("password2") {
 		return fail(autocred.FieldErrorf("password2", "does not match the password"))
 	}
-	keys := []store.SigninKey{{Key: addressKey(clientAddr(r, h.proxies)), Rule: addressRule}}
+	keys := []service.SigninKey{{Key: addressKey(clientAddr(r, h.proxies)), Rule: addressRule}}
 	if status, fe, err := h.beginAttempt(w, r, keys); err != nil || status != 0 {
 		if err != nil {
 			return err
 		}
 		return refuse(fe, status)
 	}
-	var u store.User
+	var u autocred.User
 	err := h.checks.do(r.Context(), func() (err error) {
-		u, err = h.store.CreateFirstUser(r.Context(), email, r.PostFormValue("password"))
+		u, err = h.auth.CreateFirstUser(r.Context(), email, r.PostFormValue("password"))
 		return err
 	})
 	if errors.Is(err, errBusy) {

@@ -22,10 +22,10 @@ type automationSummary struct {
 func (h *handler) summarize(ctx context.Context, a service.AutomationView) (automationSummary, error) {
 	s := automationSummary{AutomationView: a}
 	var err error
-	if s.Batch, err = h.store.BatchProgress(ctx, a.ID); err != nil {
+	if s.Batch, err = h.svc.BatchProgress(ctx, a.ID); err != nil {
 		return s, err
 	}
-	s.Issued, err = h.store.IssuedPerDay(ctx, a.ID, sparkDays)
+	s.Issued, err = h.svc.IssuedPerDay(ctx, a.ID, sparkDays)
 	return s, err
 }
 

@@ -49,7 +49,7 @@ func TestBrowserStory(t *testing.T) {
 	must(t, env.Certifier.AddAttribute(testenv.CertWorkspace, "custom.course_name", "Course Name"))
 	_, err = env.Store.CreateUser(context.Background(), adminEmail, adminPassword)
 	must(t, err)
-	srv := httptest.NewServer(New(Config{Service: env.Service, Store: env.Store, Metrics: env.Metrics}))
+	srv := httptest.NewServer(New(Config{Service: env.Service, Auth: env.Auth, Metrics: env.Metrics}))
 	t.Cleanup(srv.Close)
 
 	b := newBrowser(t, srv.URL)

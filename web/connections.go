@@ -30,7 +30,7 @@ func (h *handler) connectionsPage(w http.ResponseWriter, r *http.Request) error 
 		if err != nil {
 			return autocred.Errorf(autocred.EINVALID, "reconnect=%q is not a connection id", raw)
 		}
-		c, err := h.store.Connection(r.Context(), id)
+		c, err := h.svc.Connection(r.Context(), id)
 		if err != nil {
 			return err
 		}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/service"
-	"github.com/autocred/autocred/store"
 )
 
 // systemStats is what the process saw of one outside API since it started.
@@ -33,7 +32,7 @@ type healthData struct {
 // page shows it.
 type webhookView struct {
 	Connection string
-	store.Webhook
+	service.Webhook
 }
 
 func (h *handler) healthData(ctx context.Context) (healthData, error) {
@@ -45,7 +44,7 @@ func (h *handler) healthData(ctx context.Context) (healthData, error) {
 	if d.Webhooks, err = h.webhookViews(ctx, d.Connections); err != nil {
 		return d, err
 	}
-	if d.Pending, err = h.store.PendingRuns(ctx); err != nil {
+	if d.Pending, err = h.svc.PendingRuns(ctx); err != nil {
 		return d, err
 	}
 	autos, err := h.svc.Automations(ctx)
@@ -57,7 +56,7 @@ func (h *handler) healthData(ctx context.Context) (healthData, error) {
 			d.Problems = append(d.Problems, a)
 		}
 	}
-	if d.Failures, err = h.store.RecentFailures(ctx, 10); err != nil {
+	if d.Failures, err = h.svc.RecentFailures(ctx, 10); err != nil {
 		return d, err
 	}
 	d.Systems, err = h.systemStats()
@@ -70,7 +69,7 @@ func (h *handler) webhookViews(ctx context.Context, conns []autocred.Connection)
 	if !h.publicURLSet {
 		return nil, nil
 	}
-	hooks, err := h.store.Webhooks(ctx)
+	hooks, err := h.svc.Webhooks(ctx)
 	if err != nil {
 		return nil, err
 	}

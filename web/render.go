@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/autocred/autocred"
-	"github.com/autocred/autocred/store"
 )
 
 // pageTemplate is a page's template set: the layout, the shared partials
@@ -67,7 +66,7 @@ func parsePages() (map[string]pageTemplate, *template.Template) {
 type view struct {
 	Title string
 	Nav   string // the menu entry to mark current
-	User  *store.User
+	User  *autocred.User
 	Flash string
 	// Error is an error not tied to one input, shown at the top.
 	Error string

@@ -10,7 +10,6 @@ import (
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/download"
 	"github.com/autocred/autocred/service"
-	"github.com/autocred/autocred/store"
 )
 
 // runFilter is the runs table's filter, read from the query.
@@ -51,8 +50,8 @@ func (f runFilter) Query() string {
 }
 
 // store is the filter as the store takes it.
-func (f runFilter) store(automationID int64) store.RunFilter {
-	return store.RunFilter{AutomationID: automationID, Status: autocred.RunStatus(f.Status), ErrorCode: autocred.RunErrorCode(f.Code),
+func (f runFilter) forAutomation(automationID int64) autocred.RunFilter {
+	return autocred.RunFilter{AutomationID: automationID, Status: autocred.RunStatus(f.Status), ErrorCode: autocred.RunErrorCode(f.Code),
 		Contact: f.Email, After: f.After}
 }
 
@@ -92,7 +91,7 @@ func (h *handler) exportRuns(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := readRunFilter(r.URL.Query())
 	out := &download.Attachment{W: w, Filename: "automation-" + itoa(id) + "-runs.csv", ContentType: "text/csv; charset=utf-8"}
-	err = h.svc.ExportRuns(r.Context(), f.store(id), out)
+	err = h.svc.ExportRuns(r.Context(), f.forAutomation(id), out)
 	if err != nil && out.Started() {
 		h.log.Error("exporting runs", "automation", id, "err", err)
 		return nil // the status is sent: the download is cut short
@@ -109,7 +108,7 @@ func (h *handler) automationData(ctx context.Context, id int64, f runFilter) (au
 	if err != nil {
 		return automationData{}, err
 	}
-	runs, next, err := h.svc.Runs(ctx, f.store(id))
+	runs, next, err := h.svc.Runs(ctx, f.forAutomation(id))
 	if err != nil {
 		return automationData{}, err
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/autocred/autocred/store"
+	"github.com/autocred/autocred/service"
 )
 
 // The sign-in limits (issue 13, point 2). An account gets 10 password
@@ -20,8 +20,8 @@ import (
 // first-run setup page counts against the address too. API tokens are not
 // affected.
 var (
-	accountRule = store.SigninRule{Attempts: 10, Window: 15 * time.Minute, Lock: 15 * time.Minute}
-	addressRule = store.SigninRule{Attempts: 30, Window: 15 * time.Minute, Lock: 15 * time.Minute}
+	accountRule = service.SigninRule{Attempts: 10, Window: 15 * time.Minute, Lock: 15 * time.Minute}
+	addressRule = service.SigninRule{Attempts: 30, Window: 15 * time.Minute, Lock: 15 * time.Minute}
 )
 
 // accountKey counts the attempts on the email as typed (trimmed, lower
@@ -56,7 +56,7 @@ func (c passwordChecks) do(ctx context.Context, check func() error) error {
 
 // lockedMessage says why an attempt was refused and for how long, in
 // whole minutes rounded up. It does not tell whether the account exists.
-func lockedMessage(l *store.SigninLocked, now time.Time) (string, int) {
+func lockedMessage(l *service.SigninLocked, now time.Time) (string, int) {
 	wait := max(l.Until.Sub(now), time.Second)
 	minutes := int(math.Ceil(wait.Minutes()))
 	in := "1 minute"
@@ -71,7 +71,7 @@ func lockedMessage(l *store.SigninLocked, now time.Time) (string, int) {
 
 // refuseLocked answers an attempt refused by a lock: 429 with Retry-After
 // and the message for the form's top.
-func refuseLocked(w http.ResponseWriter, l *store.SigninLocked, now time.Time) (formErrors, int) {
+func refuseLocked(w http.ResponseWriter, l *service.SigninLocked, now time.Time) (formErrors, int) {
 	msg, secs := lockedMessage(l, now)
 	w.Header().Set("Retry-After", strconv.Itoa(secs))
 	return formErrors{Top: msg, Fields: map[string]string{}}, http.StatusTooManyRequests

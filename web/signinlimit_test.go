@@ -39,7 +39,7 @@ func signinServer(t *testing.T, env *testenv.Env, clk *clock, proxies ...string)
 			t.Fatal(err)
 		}
 	}
-	srv := httptest.NewServer(New(Config{Service: env.Service, Store: env.Store, Logger: slog.New(slog.NewTextHandler(tlog{t}, nil)),
+	srv := httptest.NewServer(New(Config{Service: env.Service, Auth: env.Auth, Logger: slog.New(slog.NewTextHandler(tlog{t}, nil)),
 		TrustedProxies: trusted, Now: clk.now}))
 	t.Cleanup(srv.Close)
 	return srv.URL

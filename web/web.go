@@ -18,7 +18,6 @@ import (
 
 	"github.com/autocred/autocred/internal/metrics"
 	"github.com/autocred/autocred/service"
-	"github.com/autocred/autocred/store"
 )
 
 //go:embed templates/*.html
@@ -30,7 +29,7 @@ var staticFS embed.FS
 // Config configures the UI.
 type Config struct {
 	Service *service.Service
-	Store   *store.DB
+	Auth    *service.Auth    // users, sessions and the sign-in limits
 	Metrics *metrics.Metrics // for the health page; may be nil
 	Logger  *slog.Logger     // nil: discard
 	// PublicURLSet tells whether ActiveCampaign can reach autocred's
@@ -50,7 +49,7 @@ type Config struct {
 
 type handler struct {
 	svc          *service.Service
-	store        *store.DB
+	auth         *service.Auth
 	metrics      *metrics.Metrics
 	log          *slog.Logger
 	publicURLSet bool
@@ -110,7 +109,7 @@ func (h *handler) routes() []route {
 // /api/, /healthz, /readyz, /metrics and /hooks/, which the caller routes
 // first.
 func New(cfg Config) http.Handler {
-	h := &handler{svc: cfg.Service, store: cfg.Store, metrics: cfg.Metrics, log: cfg.Logger,
+	h := &handler{svc: cfg.Service, auth: cfg.Auth, metrics: cfg.Metrics, log: cfg.Logger,
 		publicURLSet: cfg.PublicURLSet, secure: cfg.Secure, proxies: cfg.TrustedProxies, now: cfg.Now,
 		checks: make(passwordChecks, max(1, runtime.GOMAXPROCS(0)/2))}
 	if h.now == nil {

@@ -38,7 +38,7 @@ const (
 func newUITest(t *testing.T) *uiTest {
 	t.Helper()
 	env := testenv.New(t, testenv.Options{})
-	srv := httptest.NewServer(New(Config{Service: env.Service, Store: env.Store, Metrics: env.Metrics, Logger: slog.New(slog.NewTextHandler(tlog{t}, nil))}))
+	srv := httptest.NewServer(New(Config{Service: env.Service, Auth: env.Auth, Metrics: env.Metrics, Logger: slog.New(slog.NewTextHandler(tlog{t}, nil))}))
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -288,7 +288,7 @@ func TestSignInAndOut(t *testing.T) {
 
 func TestSessionCookieAttributes(t *testing.T) {
 	env := testenv.New(t, testenv.Options{})
-	h := New(Config{Service: env.Service, Store: env.Store, Secure: true})
+	h := New(Config{Service: env.Service, Auth: env.Auth, Secure: true})
 	if _, err := env.Store.CreateUser(context.Background(), adminEmail, adminPassword); err != nil {
 		t.Fatal(err)
 	}

@@ -355,7 +355,7 @@ func (d *demo) report(ctx context.Context) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, id := range []int64{d.courseAuto, d.vipAuto} {
-		runs, _, err := d.store.Runs(ctx, store.RunFilter{AutomationID: id, Limit: 50})
+		runs, _, err := d.store.Runs(ctx, autocred.RunFilter{AutomationID: id, Limit: 50})
 		if err != nil {
 			return
 		}
@@ -411,7 +411,7 @@ func (d *demo) summary(ctx context.Context, batch int) error {
 	}
 	allCourse := []autocred.Run{}
 	for cursor := int64(0); ; {
-		page, next, err := d.store.Runs(ctx, store.RunFilter{AutomationID: d.courseAuto, Limit: 500, After: cursor})
+		page, next, err := d.store.Runs(ctx, autocred.RunFilter{AutomationID: d.courseAuto, Limit: 500, After: cursor})
 		if err != nil {
 			return err
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/autocred/autocred/api"
 	"github.com/autocred/autocred/engine"
 	"github.com/autocred/autocred/hooks"
+	"github.com/autocred/autocred/internal/accounts"
 	"github.com/autocred/autocred/internal/metrics"
 	"github.com/autocred/autocred/service"
 	"github.com/autocred/autocred/store"
@@ -170,19 +171,19 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 	})
 	circuits := engine.NewCircuits(st, autocred.CircuitPolicy{FirstProbe: cfg.probeFirst, MaxProbe: cfg.probeMax, AccountProbe: cfg.probeAccount}, m, log)
 	m.WatchCircuits(func() []metrics.CircuitState { return circuitStates(st) })
-	cc := engine.ClientsConfig{Box: box, Observer: m, ACPerSecond: rateOrOff(cfg.acRate), CertifierPerSecond: rateOrOff(cfg.certifierRate),
-		Circuits: circuits}
+	cc := accounts.Config{Box: box, Observer: m, ACPerSecond: rateOrOff(cfg.acRate), CertifierPerSecond: rateOrOff(cfg.certifierRate),
+		Breakers: circuits}
 	if st.IsPostgres() {
 		// Several nodes may serve this database: the accounts' budgets
 		// are kept in it, not in each process.
 		cc.SharedLimits = st
 	}
-	clients := engine.NewClients(cc)
+	clients := accounts.New(cc)
 	hinted := cfg.hintedPollInterval
 	if cfg.publicURL == "" {
 		hinted = cfg.pollInterval
 	}
-	eng, err := engine.New(engine.Config{Store: st, Clients: clients, Metrics: m, Logger: log,
+	eng, err := engine.New(engine.Config{Store: st, Clients: clients, Circuits: circuits, Box: box, Metrics: m, Logger: log,
 		PollInterval: cfg.pollInterval, PublicURL: cfg.publicURL, HintedPollInterval: hinted, WebhookCheckEvery: cfg.webhookCheck,
 		WebhookSilence: cfg.webhookSilence, WebhookRenewEvery: cfg.webhookRenew})
 	if err != nil {
@@ -194,12 +195,14 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 		st.Close()
 		return nil, fmt.Errorf("--trusted-proxies: %w", err)
 	}
-	svc := &service.Service{Store: st, Engine: eng, Clients: clients, Box: box, AllowPrivateUpstreams: cfg.allowPrivateUpstreams}
+	svc := service.New(service.Config{Store: st, Engine: eng, Clients: clients, Box: box, AllowPrivateUpstreams: cfg.allowPrivateUpstreams})
+
+	auth := service.NewAuth(st)
 
 	mux := http.NewServeMux()
-	mux.Handle("/api/v1/", api.New(api.Config{Service: svc, Tokens: st, Logger: log}))
+	mux.Handle("/api/v1/", api.New(api.Config{Service: svc, Tokens: auth, Logger: log}))
 	mux.Handle("/hooks/", hooks.New(eng, log))
-	mux.Handle("/", web.New(web.Config{Service: svc, Store: st, Metrics: m, Logger: log,
+	mux.Handle("/", web.New(web.Config{Service: svc, Auth: auth, Metrics: m, Logger: log,
 		PublicURLSet: cfg.publicURL != "", Secure: cfg.secureCookies(), TrustedProxies: proxies}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/autocred/autocred/engine"
+	"github.com/autocred/autocred/internal/accounts"
 	"github.com/autocred/autocred/internal/metrics"
 	"github.com/autocred/autocred/internal/secret"
 	"github.com/autocred/autocred/internal/testdb"
@@ -37,7 +38,10 @@ type Env struct {
 	CertifierURL string // the API base, as a user pastes it
 	Store        *store.DB
 	Engine       *engine.Engine
+	Clients      *accounts.Clients
+	Box          *secret.Box // seals the connections' keys
 	Service      *service.Service
+	Auth         *service.Auth
 	Metrics      *metrics.Metrics
 }
 
@@ -96,8 +100,8 @@ func New(t testing.TB, opts Options) *Env {
 	}
 	box, _ := secret.NewBox(key)
 	env.Metrics = metrics.New(nil)
-	clients := engine.NewClients(engine.ClientsConfig{Box: box, Observer: env.Metrics, ACPollInterval: 10 * time.Millisecond, ACPerSecond: -1, CertifierPerSecond: -1})
-	eng, err := engine.New(engine.Config{Store: st, Clients: clients, Metrics: env.Metrics, PollInterval: opts.PollInterval, ScheduleEvery: 50 * time.Millisecond})
+	clients := accounts.New(accounts.Config{Box: box, Observer: env.Metrics, ACPollInterval: 10 * time.Millisecond, ACPerSecond: -1, CertifierPerSecond: -1})
+	eng, err := engine.New(engine.Config{Store: st, Clients: clients, Box: box, Metrics: env.Metrics, PollInterval: opts.PollInterval, ScheduleEvery: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -109,7 +113,8 @@ func New(t testing.TB, opts Options) *Env {
 		defer cancel()
 		_ = eng.Stop(sctx)
 	})
-	env.Store, env.Engine = st, eng
-	env.Service = &service.Service{Store: st, Engine: eng, Clients: clients, Box: box, AllowPrivateUpstreams: true}
+	env.Store, env.Engine, env.Clients, env.Box = st, eng, clients, box
+	env.Auth = service.NewAuth(st)
+	env.Service = service.New(service.Config{Store: st, Engine: eng, Clients: clients, Box: box, AllowPrivateUpstreams: true})
 	return env
 }

@@ -1,4 +1,10 @@
-package engine
+// Package accounts makes the API clients of the connected accounts: an
+// ActiveCampaign or Certifier client for a stored connection (its key
+// opened, the client cached until the connection changes), or for a URL
+// and key a user is about to save. The engine's jobs and the service's
+// checks and pickers both use it; clients of one account share one rate
+// limiter, whoever calls.
+package accounts
 
 import (
 	"cmp"
@@ -18,7 +24,6 @@ import (
 	"github.com/autocred/autocred/internal/ratelimit"
 	"github.com/autocred/autocred/internal/secret"
 	"github.com/autocred/autocred/internal/upstream"
-	"github.com/autocred/autocred/store"
 )
 
 // Clients makes the API clients of connections. Clients of one account
@@ -35,7 +40,7 @@ type Clients struct {
 	ACPollInterval time.Duration
 	publicBase     string
 	waitScale      float64
-	circuits       *Circuits
+	breakers       Breakers
 
 	mu    sync.Mutex
 	ac    map[int64]cachedAC
@@ -52,8 +57,21 @@ type cachedCert struct {
 	client  *certifier.Client
 }
 
-// ClientsConfig configures NewClients.
-type ClientsConfig struct {
+// Connections is where the stored connections are: the store.
+type Connections interface {
+	Connection(ctx context.Context, id int64) (autocred.Connection, error)
+	// ConnectionSecret is the connection's key, sealed (secret.Box).
+	ConnectionSecret(ctx context.Context, id int64) ([]byte, error)
+}
+
+// Breakers gives the circuit breaker of a Certifier connection (the
+// engine's circuits).
+type Breakers interface {
+	Breaker(connID int64) certifier.Breaker
+}
+
+// Config configures New.
+type Config struct {
 	Box                *secret.Box
 	HTTPClient         *http.Client
 	Observer           upstream.Observer
@@ -71,16 +89,16 @@ type ClientsConfig struct {
 	// asks for. Tests only: 0.1 honours a "Retry-After: 30" in 3 s, so
 	// that a test of long waits stays short. 0 means 1.
 	RetryAfterScale float64
-	// Circuits, when set, puts every call of a stored Certifier
-	// connection behind the connection's circuit breaker (circuit.go).
-	Circuits *Circuits
+	// Breakers, when set, puts every call of a stored Certifier
+	// connection behind the connection's circuit breaker.
+	Breakers Breakers
 }
 
 // DefaultPublicBase is the digital wallet that shows Certifier credentials.
 const DefaultPublicBase = "https://credsverse.com/credentials"
 
-// NewClients returns a client factory.
-func NewClients(cfg ClientsConfig) *Clients {
+// New returns a client factory.
+func New(cfg Config) *Clients {
 	if cfg.ACPerSecond == 0 {
 		cfg.ACPerSecond = 4
 	}
@@ -101,7 +119,7 @@ func NewClients(cfg ClientsConfig) *Clients {
 		crtLimits:      crtLimits,
 		ACPollInterval: cfg.ACPollInterval,
 		waitScale:      cfg.RetryAfterScale,
-		circuits:       cfg.Circuits,
+		breakers:       cfg.Breakers,
 		publicBase:     strings.TrimSuffix(cmp.Or(cfg.PublicBase, DefaultPublicBase), "/"),
 		ac:             map[int64]cachedAC{}, certs: map[int64]cachedCert{},
 	}
@@ -149,7 +167,7 @@ func (c *Clients) newCertifier(apiURL, token string, breaker certifier.Breaker) 
 }
 
 // secretOf opens a stored connection's key.
-func (c *Clients) secretOf(ctx context.Context, st *store.DB, conn autocred.Connection) (string, error) {
+func (c *Clients) secretOf(ctx context.Context, st Connections, conn autocred.Connection) (string, error) {
 	sealed, err := st.ConnectionSecret(ctx, conn.ID)
 	if err != nil {
 		return "", err
@@ -158,7 +176,7 @@ func (c *Clients) secretOf(ctx context.Context, st *store.DB, conn autocred.Conn
 }
 
 // ActiveCampaign returns the client of a stored connection.
-func (c *Clients) ActiveCampaign(ctx context.Context, st *store.DB, connID int64) (*activecampaign.Client, error) {
+func (c *Clients) ActiveCampaign(ctx context.Context, st Connections, connID int64) (*activecampaign.Client, error) {
 	conn, err := st.Connection(ctx, connID)
 	if err != nil {
 		return nil, err
@@ -187,7 +205,7 @@ func (c *Clients) ActiveCampaign(ctx context.Context, st *store.DB, connID int64
 }
 
 // Certifier returns the client of a stored connection.
-func (c *Clients) Certifier(ctx context.Context, st *store.DB, connID int64) (*certifier.Client, error) {
+func (c *Clients) Certifier(ctx context.Context, st Connections, connID int64) (*certifier.Client, error) {
 	conn, err := st.Connection(ctx, connID)
 	if err != nil {
 		return nil, err
@@ -206,8 +224,8 @@ func (c *Clients) Certifier(ctx context.Context, st *store.DB, connID int64) (*c
 		return nil, fmt.Errorf("connection %d: %w", connID, err)
 	}
 	var breaker certifier.Breaker
-	if c.circuits != nil {
-		breaker = c.circuits.breaker(connID)
+	if c.breakers != nil {
+		breaker = c.breakers.Breaker(connID)
 	}
 	client, err := c.newCertifier(conn.APIURL, token, breaker)
 	if err != nil {

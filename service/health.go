@@ -1,0 +1,41 @@
+package service
+
+import (
+	"context"
+
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/store"
+)
+
+// Webhook is the state of one ActiveCampaign connection's hint webhook,
+// as the engine keeps it in the store (store.Webhook), given here so that
+// the health page need not import the store.
+type Webhook = store.Webhook
+
+// Connection reads one connection.
+func (s *Service) Connection(ctx context.Context, id int64) (autocred.Connection, error) {
+	return s.store.Connection(ctx, id)
+}
+
+// PendingRuns counts the runs of every automation that wait to be issued.
+func (s *Service) PendingRuns(ctx context.Context) (int, error) { return s.store.PendingRuns(ctx) }
+
+// RecentFailures lists the newest failed runs of all automations, at most
+// limit.
+func (s *Service) RecentFailures(ctx context.Context, limit int) ([]autocred.Run, error) {
+	return s.store.RecentFailures(ctx, limit)
+}
+
+// Webhooks lists every ActiveCampaign connection's hint webhook.
+func (s *Service) Webhooks(ctx context.Context) ([]Webhook, error) { return s.store.Webhooks(ctx) }
+
+// BatchProgress is the wave of runs an automation is issuing, when one is.
+func (s *Service) BatchProgress(ctx context.Context, automationID int64) (autocred.Progress, error) {
+	return s.store.BatchProgress(ctx, automationID)
+}
+
+// IssuedPerDay counts the credentials an automation issued on each of the
+// last days calendar days (UTC), oldest first, today last.
+func (s *Service) IssuedPerDay(ctx context.Context, automationID int64, days int) ([]int, error) {
+	return s.store.IssuedPerDay(ctx, automationID, days)
+}
