@@ -185,9 +185,10 @@ type demo struct {
 	courseAuto, vipAuto, webinarAuto int64
 	baseline                         []int64 // Course Completers members at activation
 	people                           map[string]demoPerson
-	// restartedWith is how many runs of the batch were pending when
-	// autocred was stopped during it (0: it was not).
-	restartedWith int
+	// restartedAt is how many credentials of the batch were issued, and
+	// how many runs were waiting, when autocred was stopped during it
+	// (waiting 0: it was not).
+	restartedAt struct{ issued, waiting int }
 
 	mu    sync.Mutex // guards the three below: watch reads them while a restart swaps them
 	svc   *service.Service
@@ -479,8 +480,8 @@ func (d *demo) waitBatch(ctx context.Context, batch int) error {
 			if pending == 0 && done >= batch {
 				return nil
 			}
-			if d.restartedWith == 0 && done > 0 && pending > 0 {
-				if err := d.restart(ctx, pending, batch); err != nil {
+			if d.restartedAt.waiting == 0 && done > 0 && pending > 0 {
+				if err := d.restart(ctx, issued, pending, batch); err != nil {
 					return err
 				}
 				continue
@@ -495,11 +496,11 @@ func (d *demo) waitBatch(ctx context.Context, batch int) error {
 	}
 }
 
-// restart stops autocred while pending runs of the batch wait, and starts
-// it again on the same database: the runs must each be issued once.
-func (d *demo) restart(ctx context.Context, pending, batch int) error {
-	d.say("  autocred is stopped and started again, with %d of %d credentials still to issue (R9)", pending, batch)
-	d.restartedWith = pending
+// restart stops autocred while runs of the batch wait, and starts it again
+// on the same database: each entry must still get one credential.
+func (d *demo) restart(ctx context.Context, issued, waiting, batch int) error {
+	d.say("  autocred is stopped and started again, with %d of %d credentials issued and %d runs waiting (R9)", issued, batch, waiting)
+	d.restartedAt.issued, d.restartedAt.waiting = issued, waiting
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if err := d.srv.stop(); err != nil {
@@ -658,9 +659,9 @@ func (d *demo) summary(ctx context.Context, batch int) error {
 			rule string
 			ok   bool
 			says string
-		}{"R9", d.restartedWith > 0 && r.learners == batch && r.emailedTwice == 0,
-			fmt.Sprintf("autocred restarted with %d of the batch to issue, %d Certifier answers lost after issuing: still one credential and one email each "+
-				"(crashes by SIGKILL are played by the end-to-end test TestR9CrashesAndFaultsNeverDuplicateOrLose)", d.restartedWith, r.lostAnswers)})
+		}{"R9", d.restartedAt.waiting > 0 && r.learners == batch && r.emailedTwice == 0,
+			fmt.Sprintf("autocred restarted with %d of %d issued, %d Certifier answers lost after issuing: still one credential and one email each "+
+				"(crashes by SIGKILL are played by the end-to-end test TestR9CrashesAndFaultsNeverDuplicateOrLose)", d.restartedAt.issued, batch, r.lostAnswers)})
 	}
 	fmt.Fprintln(d.out, "\nSummary, checked against the sandboxes' records:")
 	failed := 0
