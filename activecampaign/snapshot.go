@@ -28,8 +28,10 @@ type Snapshot struct {
 	Via Via
 }
 
-// Progress is told how many members have been read of how many.
-type Progress func(read, total int)
+// ReportRead is called as a segment's members are read, with how many have
+// been read of how many ActiveCampaign said there are. (The progress that
+// autocred shows is autocred.Progress; this is only the reading's.)
+type ReportRead func(read, total int)
 
 // ErrIncomplete means a complete snapshot could not be taken. The caller
 // must act as if no snapshot was taken at all: a half-read segment must
@@ -54,7 +56,7 @@ const matchPageSize = 10000
 // both ways. Snapshot.Via says which way was used, and why.
 //
 // When both ways fail, the error wraps both answers.
-func (c *Client) Snapshot(ctx context.Context, segmentID string, progress Progress) (Snapshot, error) {
+func (c *Client) Snapshot(ctx context.Context, segmentID string, progress ReportRead) (Snapshot, error) {
 	if fb, ok := c.ways.current(segmentID, time.Now()); ok {
 		snap, err := c.LegacySnapshot(ctx, segmentID, progress)
 		if err == nil {
@@ -102,7 +104,7 @@ func (r matchRun) failed() bool { return !r.IsReady && r.RunIDEnd != nil && *r.R
 // poll until it is ready, then read its pages with segmentMatchSome, which
 // never starts a new run. A run that fails or expires is replaced by a new
 // one, up to MaxRunAttempts.
-func (c *Client) MatchSnapshot(ctx context.Context, segmentID string, progress Progress) (Snapshot, error) {
+func (c *Client) MatchSnapshot(ctx context.Context, segmentID string, progress ReportRead) (Snapshot, error) {
 	var lastErr error
 	for attempt := 1; attempt <= c.runs; attempt++ {
 		run, err := c.matchCall(ctx, "GET /segmentMatchAll", "/segmentMatchAll/"+url.PathEscape(segmentID), 1, matchPageSize)
@@ -160,7 +162,7 @@ func runPath(segmentID, runID string) string {
 }
 
 // readRun waits for a run to be ready and reads all of its pages.
-func (c *Client) readRun(ctx context.Context, segmentID string, run matchRun, progress Progress) ([]ID, error) {
+func (c *Client) readRun(ctx context.Context, segmentID string, run matchRun, progress ReportRead) ([]ID, error) {
 	run, err := c.waitReady(ctx, segmentID, run, matchPageSize)
 	if err != nil {
 		return nil, err
@@ -263,7 +265,7 @@ func (c *Client) FirstMember(ctx context.Context, segmentID string) (id ID, ok b
 // same result. An answer still empty after EvaluationTimeout is
 // Unconfirmed. An id the endpoint refuses (400, 403, 404, 422) is an error
 // that Snapshot takes as "use the other way".
-func (c *Client) LegacySnapshot(ctx context.Context, segmentID string, progress Progress) (Snapshot, error) {
+func (c *Client) LegacySnapshot(ctx context.Context, segmentID string, progress ReportRead) (Snapshot, error) {
 	page := func(offset int, force bool) (contactsPage, error) {
 		q := url.Values{"segmentid": {segmentID}, "orders[id]": {"ASC"}, "limit": {"100"}, "offset": {strconv.Itoa(offset)}}
 		if force {

@@ -21,7 +21,7 @@ import (
 // automations watching it, what their users should know about the way it
 // was read: the notice when it was read the slower fallback way, nothing
 // otherwise. A failed read leaves the notice as it was.
-func (e *Engine) readSegment(ctx context.Context, ac *activecampaign.Client, autos []autocred.Automation, segmentID string, progress activecampaign.Progress) (activecampaign.Snapshot, error) {
+func (e *Engine) readSegment(ctx context.Context, ac *activecampaign.Client, autos []autocred.Automation, segmentID string, progress activecampaign.ReportRead) (activecampaign.Snapshot, error) {
 	snap, err := ac.Snapshot(ctx, segmentID, progress)
 	if err != nil {
 		return snap, err

@@ -218,7 +218,7 @@ func (e *Engine) syncFailed(ctx context.Context, connID int64, autos []autocred.
 
 // baselineProgress reports snapshot progress on the automations that are
 // taking their baseline, at most twice a second.
-func (e *Engine) baselineProgress(ctx context.Context, autos []autocred.Automation) activecampaign.Progress {
+func (e *Engine) baselineProgress(ctx context.Context, autos []autocred.Automation) activecampaign.ReportRead {
 	var baselining []int64
 	for _, a := range autos {
 		if a.Status == autocred.StatusBaselining {

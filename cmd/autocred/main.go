@@ -26,7 +26,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
-		{"demo", "the sandboxes, autocred on them, and a story that shows every rule", runDemo},
+		{"demo", "the sandboxes, autocred on them, and a story that plays and checks rules R1–R9", runDemo},
 		{"serve", "run autocred: the engine, the REST API, health and metrics", runServe},
 		{"migrate", "create or upgrade the database, then exit", runMigrate},
 		{"token", "token create --name NAME, list, revoke --id ID: the REST API's tokens", runToken},

@@ -170,66 +170,19 @@ func (d *Doer) Do(ctx context.Context, endpoint string, build func(ctx context.C
 	}
 	var waited time.Duration
 	for try := 0; ; try++ {
-		if d.Limiter != nil {
-			if err := d.Limiter.Wait(ctx); err != nil {
-				var te *ThrottledError
-				if errors.As(err, &te) {
-					// Held by a pause another request was told: say how
-					// long as the service would have.
-					te.System, te.Endpoint = d.System, endpoint
-					te.RetryAfter = d.unscale(time.Until(te.Until)).Round(time.Second)
-				}
-				return nil, err
-			}
+		if err := d.waitTurn(ctx, endpoint); err != nil {
+			return nil, err
 		}
-		req, err := build(ctx)
+		resp, err := d.send(ctx, endpoint, build)
 		if err != nil {
-			return nil, fmt.Errorf("%s %s: building request: %w", d.System, endpoint, err)
+			return nil, err
 		}
-		start := time.Now()
-		resp, err := d.client().Do(req)
-		if re, ok := redirectError(d.System, endpoint, err); ok {
-			// A definite answer, not a network failure: the host
-			// asked us to go elsewhere, and we did not.
-			d.observe(endpoint, re.Status, time.Since(start))
-			return nil, re
+		if !throttled(resp.Status) {
+			return resp, nil
 		}
+		wait, err := d.backOff(ctx, endpoint, resp, try)
 		if err != nil {
-			d.observe(endpoint, 0, time.Since(start))
-			// Even when our own context ended the wait, the request may
-			// have been received and processed: it is a request without
-			// an answer, like any other. errors.Is still finds ctx.Err().
-			if ctx.Err() != nil {
-				err = ctx.Err()
-			}
-			return nil, &NetworkError{System: d.System, Endpoint: endpoint, Err: err}
-		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
-		resp.Body.Close()
-		d.observe(endpoint, resp.StatusCode, time.Since(start))
-		if err != nil {
-			return nil, &NetworkError{System: d.System, Endpoint: endpoint, Err: fmt.Errorf("reading answer: %w", err)}
-		}
-		if len(body) > MaxBody {
-			return nil, fmt.Errorf("%s %s: answer larger than %d MiB", d.System, endpoint, MaxBody>>20)
-		}
-		if !throttled(resp.StatusCode) {
-			return &Response{Status: resp.StatusCode, Header: resp.Header, Body: autocred.StorableJSON(body)}, nil
-		}
-		asked := min(RetryAfter(resp.Header, time.Now()), MaxPause)
-		if asked <= 0 {
-			asked = Backoff(try, time.Second, 30*time.Second)
-		}
-		wait := d.scale(asked)
-		if d.Observer != nil {
-			d.Observer.RateLimited(d.System, wait)
-		}
-		// The budget is the account's: its other requests wait too.
-		if p, ok := d.Limiter.(Pauser); ok {
-			_ = p.Pause(ctx, wait) // at worst they are told again
-		}
-		if limit, ok := WaitLimit(ctx); ok && wait > limit {
-			return nil, &ThrottledError{System: d.System, Endpoint: endpoint, RetryAfter: asked, Until: time.Now().Add(wait)}
+			return nil, err
 		}
 		if waited+wait > maxWait {
 			return nil, fmt.Errorf("%s %s: %w (%s)", d.System, endpoint, ErrThrottled, waited.Round(time.Second))
@@ -239,6 +192,82 @@ func (d *Doer) Do(ctx context.Context, endpoint string, build func(ctx context.C
 			return nil, err
 		}
 	}
+}
+
+// waitTurn waits for the account's rate limiter, if any.
+func (d *Doer) waitTurn(ctx context.Context, endpoint string) error {
+	if d.Limiter == nil {
+		return nil
+	}
+	err := d.Limiter.Wait(ctx)
+	var te *ThrottledError
+	if errors.As(err, &te) {
+		// Held by a pause another request was told: say how long as
+		// the service would have.
+		te.System, te.Endpoint = d.System, endpoint
+		te.RetryAfter = d.unscale(time.Until(te.Until)).Round(time.Second)
+	}
+	return err
+}
+
+// send makes one try: it builds the request, sends it and reads the whole
+// answer, whatever its status.
+func (d *Doer) send(ctx context.Context, endpoint string, build func(ctx context.Context) (*http.Request, error)) (*Response, error) {
+	req, err := build(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: building request: %w", d.System, endpoint, err)
+	}
+	start := time.Now()
+	resp, err := d.client().Do(req)
+	if re, ok := redirectError(d.System, endpoint, err); ok {
+		// A definite answer, not a network failure: the host asked us
+		// to go elsewhere, and we did not.
+		d.observe(endpoint, re.Status, time.Since(start))
+		return nil, re
+	}
+	if err != nil {
+		d.observe(endpoint, 0, time.Since(start))
+		// Even when our own context ended the wait, the request may have
+		// been received and processed: it is a request without an
+		// answer, like any other. errors.Is still finds ctx.Err().
+		if ctx.Err() != nil {
+			err = ctx.Err()
+		}
+		return nil, &NetworkError{System: d.System, Endpoint: endpoint, Err: err}
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, MaxBody+1))
+	resp.Body.Close()
+	d.observe(endpoint, resp.StatusCode, time.Since(start))
+	if err != nil {
+		return nil, &NetworkError{System: d.System, Endpoint: endpoint, Err: fmt.Errorf("reading answer: %w", err)}
+	}
+	if len(body) > MaxBody {
+		return nil, fmt.Errorf("%s %s: answer larger than %d MiB", d.System, endpoint, MaxBody>>20)
+	}
+	return &Response{Status: resp.StatusCode, Header: resp.Header, Body: autocred.StorableJSON(body)}, nil
+}
+
+// backOff takes a throttled answer: it returns how long to wait before the
+// next try (what the service asked, else a backoff), after pausing the
+// account's other requests for as long. It returns a *ThrottledError when
+// the caller's WaitLimit is shorter than that.
+func (d *Doer) backOff(ctx context.Context, endpoint string, resp *Response, try int) (time.Duration, error) {
+	asked := min(RetryAfter(resp.Header, time.Now()), MaxPause)
+	if asked <= 0 {
+		asked = Backoff(try, time.Second, 30*time.Second)
+	}
+	wait := d.scale(asked)
+	if d.Observer != nil {
+		d.Observer.RateLimited(d.System, wait)
+	}
+	// The budget is the account's: its other requests wait too.
+	if p, ok := d.Limiter.(Pauser); ok {
+		_ = p.Pause(ctx, wait) // at worst they are told again
+	}
+	if limit, ok := WaitLimit(ctx); ok && wait > limit {
+		return 0, &ThrottledError{System: d.System, Endpoint: endpoint, RetryAfter: asked, Until: time.Now().Add(wait)}
+	}
+	return wait, nil
 }
 
 // scale applies WaitScale to a wait.

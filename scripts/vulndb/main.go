@@ -100,87 +100,29 @@ func build(osvDir, out string, snapshot time.Time) (int, error) {
 	if len(files) == 0 {
 		return 0, fmt.Errorf("no OSV entries (*.json) in %s", osvDir)
 	}
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-		return 0, err
-	}
-	tmp, err := os.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-")
+	tmp, err := makeTemp(out)
 	if err != nil {
 		return 0, err
 	}
 	defer os.RemoveAll(tmp) // a no-op once renamed
-	for _, d := range []string{"index", "ID"} {
-		if err := os.Mkdir(filepath.Join(tmp, d), 0o755); err != nil {
-			return 0, err
-		}
-	}
 
-	modules := map[string]*module{}
-	var vulns []vuln
-	dbModified := snapshot
+	idx := index{modules: map[string]*module{}, modified: snapshot}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			return 0, err
 		}
-		var e entry
-		if err := json.Unmarshal(data, &e); err != nil {
-			return 0, fmt.Errorf("%s: %w", f, err)
+		e, err := parseEntry(f, data)
+		if err != nil {
+			return 0, err
 		}
-		if e.ID == "" || filepath.Base(f) != e.ID+".json" {
-			return 0, fmt.Errorf("%s holds entry %q: an entry must be in <id>.json", f, e.ID)
-		}
-		if len(e.Affected) == 0 {
-			return 0, fmt.Errorf("%s: no affected module", f)
-		}
-		mod := e.Modified
-		if mod.IsZero() {
-			mod = snapshot
-		}
-		if mod.After(dbModified) {
-			dbModified = mod
-		}
-		vulns = append(vulns, vuln{ID: e.ID, Modified: mod, Aliases: e.Aliases})
-		seen := map[string]bool{}
-		for _, a := range e.Affected {
-			path := a.Package.Name
-			if path == "" {
-				return 0, fmt.Errorf("%s: an affected package has no name", f)
-			}
-			if seen[path] {
-				continue
-			}
-			seen[path] = true
-			m := modules[path]
-			if m == nil {
-				m = &module{Path: path}
-				modules[path] = m
-			}
-			m.Vulns = append(m.Vulns, moduleVuln{ID: e.ID, Modified: mod})
-		}
+		idx.add(e, snapshot)
 		if err := os.WriteFile(filepath.Join(tmp, "ID", e.ID+".json"), data, 0o644); err != nil {
 			return 0, err
 		}
 	}
-
-	mods := make([]*module, 0, len(modules))
-	for _, m := range modules {
-		sort.Slice(m.Vulns, func(i, j int) bool { return m.Vulns[i].ID < m.Vulns[j].ID })
-		mods = append(mods, m)
-	}
-	sort.Slice(mods, func(i, j int) bool { return mods[i].Path < mods[j].Path })
-	sort.Slice(vulns, func(i, j int) bool { return vulns[i].ID < vulns[j].ID })
-	for name, v := range map[string]any{
-		"db.json":      dbMeta{Modified: dbModified},
-		"modules.json": mods,
-		"vulns.json":   vulns,
-	} {
-		data, err := json.Marshal(v)
-		if err != nil {
-			return 0, err
-		}
-		if err := os.WriteFile(filepath.Join(tmp, "index", name), data, 0o644); err != nil {
-			return 0, err
-		}
+	if err := idx.write(filepath.Join(tmp, "index")); err != nil {
+		return 0, err
 	}
 	if err := os.Rename(tmp, out); err != nil {
 		if _, statErr := os.Stat(filepath.Join(out, "index", "modules.json")); statErr == nil {
@@ -189,4 +131,104 @@ func build(osvDir, out string, snapshot time.Time) (int, error) {
 		return 0, err
 	}
 	return len(files), nil
+}
+
+// makeTemp makes the temporary folder beside out that the database is
+// written to, with its index and ID folders.
+func makeTemp(out string) (string, error) {
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(out), "."+filepath.Base(out)+".tmp-")
+	if err != nil {
+		return "", err
+	}
+	for _, d := range []string{"index", "ID"} {
+		if err := os.Mkdir(filepath.Join(tmp, d), 0o755); err != nil {
+			os.RemoveAll(tmp)
+			return "", err
+		}
+	}
+	return tmp, nil
+}
+
+// parseEntry reads the OSV entry in file f, refusing one the index could
+// not describe.
+func parseEntry(f string, data []byte) (entry, error) {
+	var e entry
+	if err := json.Unmarshal(data, &e); err != nil {
+		return entry{}, fmt.Errorf("%s: %w", f, err)
+	}
+	if e.ID == "" || filepath.Base(f) != e.ID+".json" {
+		return entry{}, fmt.Errorf("%s holds entry %q: an entry must be in <id>.json", f, e.ID)
+	}
+	if len(e.Affected) == 0 {
+		return entry{}, fmt.Errorf("%s: no affected module", f)
+	}
+	for _, a := range e.Affected {
+		if a.Package.Name == "" {
+			return entry{}, fmt.Errorf("%s: an affected package has no name", f)
+		}
+	}
+	return e, nil
+}
+
+// index is what the three index files say, gathered entry by entry.
+type index struct {
+	modules  map[string]*module // by module path
+	vulns    []vuln
+	modified time.Time // the latest modification of any entry
+}
+
+// add counts entry e in the index; an entry without a modification time
+// takes the snapshot's.
+func (x *index) add(e entry, snapshot time.Time) {
+	mod := e.Modified
+	if mod.IsZero() {
+		mod = snapshot
+	}
+	if mod.After(x.modified) {
+		x.modified = mod
+	}
+	x.vulns = append(x.vulns, vuln{ID: e.ID, Modified: mod, Aliases: e.Aliases})
+	seen := map[string]bool{}
+	for _, a := range e.Affected {
+		path := a.Package.Name
+		if seen[path] {
+			continue
+		}
+		seen[path] = true
+		m := x.modules[path]
+		if m == nil {
+			m = &module{Path: path}
+			x.modules[path] = m
+		}
+		m.Vulns = append(m.Vulns, moduleVuln{ID: e.ID, Modified: mod})
+	}
+}
+
+// write writes db.json, modules.json and vulns.json to dir, each sorted
+// so that the same entries always make the same files.
+func (x *index) write(dir string) error {
+	mods := make([]*module, 0, len(x.modules))
+	for _, m := range x.modules {
+		sort.Slice(m.Vulns, func(i, j int) bool { return m.Vulns[i].ID < m.Vulns[j].ID })
+		mods = append(mods, m)
+	}
+	sort.Slice(mods, func(i, j int) bool { return mods[i].Path < mods[j].Path })
+	sort.Slice(x.vulns, func(i, j int) bool { return x.vulns[i].ID < x.vulns[j].ID })
+	for name, v := range map[string]any{
+		"db.json":      dbMeta{Modified: x.modified},
+		"modules.json": mods,
+		"vulns.json":   x.vulns,
+	} {
+		data, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -77,71 +77,88 @@ func (s *Server) SeedSample(account string, contacts int) (Sample, error) {
 	now := s.now()
 	in := make([]ContactInput, contacts)
 	for i := range in {
-		first, last := sampleFirst[rng.IntN(len(sampleFirst))], sampleLast[rng.IntN(len(sampleLast))]
-		c := ContactInput{
-			FirstName: first, LastName: last,
-			Email: fmt.Sprintf("%s.%s.%d@%s", strings.ToLower(ascii.Replace(first)), strings.ToLower(ascii.Replace(last)),
-				offset+i+1, sampleDomains[rng.IntN(len(sampleDomains))]),
-			CDate:  now.Add(-time.Duration(rng.Int64N(int64(730 * 24 * time.Hour)))).Truncate(time.Second),
-			Fields: map[string]string{"COURSE_COMPLETED": "No"},
-		}
-		switch p := rng.Float64(); {
-		case p < 0.015:
-			c.Email = ""
-		case p < 0.03:
-			c.Email = strings.Replace(c.Email, "@", " at ", 1) // malformed
-		}
-		if rng.Float64() < 0.6 {
-			c.Phone = fmt.Sprintf("+1 555-01%02d-%04d", rng.IntN(100), rng.IntN(10000))
-		}
-		if rng.Float64() < 0.7 {
-			c.Fields["COURSE_NAME"] = sampleCourses[rng.IntN(len(sampleCourses))]
-			if rng.Float64() < 0.5 {
-				c.Fields["COURSE_COMPLETED"] = "Yes"
-				if rng.Float64() < 0.9 { // most completers were tagged by the course automation
-					c.Tags = append(c.Tags, "Training Complete")
-				}
-			}
-		}
-		if rng.Float64() < 0.1 {
-			c.Tags = append(c.Tags, "VIP")
-		}
-		if rng.Float64() < 0.25 {
-			c.Tags = append(c.Tags, "Webinar Attendee")
-		}
-		if rng.Float64() < 0.7 {
-			c.Lists = []string{"Newsletter"}
-		}
-		in[i] = c
+		in[i] = sampleContact(rng, offset+i+1, now)
 	}
 	ids, err := s.Import(account, in)
 	if err != nil {
 		return Sample{}, err
 	}
+	sample := Sample{Account: account, Contacts: contacts, ContactIDs: ids}
+	existing := a.ensureSampleNames(&sample, now)
+	if err := s.defineSampleSegments(a, &sample, existing); err != nil {
+		return Sample{}, err
+	}
+	return sample, nil
+}
 
+// sampleContact makes the n-th sample contact of an account.
+func sampleContact(rng *rand.Rand, n int, now time.Time) ContactInput {
+	first, last := sampleFirst[rng.IntN(len(sampleFirst))], sampleLast[rng.IntN(len(sampleLast))]
+	c := ContactInput{
+		FirstName: first, LastName: last,
+		Email: fmt.Sprintf("%s.%s.%d@%s", strings.ToLower(ascii.Replace(first)), strings.ToLower(ascii.Replace(last)),
+			n, sampleDomains[rng.IntN(len(sampleDomains))]),
+		CDate:  now.Add(-time.Duration(rng.Int64N(int64(730 * 24 * time.Hour)))).Truncate(time.Second),
+		Fields: map[string]string{"COURSE_COMPLETED": "No"},
+	}
+	switch p := rng.Float64(); {
+	case p < 0.015:
+		c.Email = ""
+	case p < 0.03:
+		c.Email = strings.Replace(c.Email, "@", " at ", 1) // malformed
+	}
+	if rng.Float64() < 0.6 {
+		c.Phone = fmt.Sprintf("+1 555-01%02d-%04d", rng.IntN(100), rng.IntN(10000))
+	}
+	if rng.Float64() < 0.7 {
+		c.Fields["COURSE_NAME"] = sampleCourses[rng.IntN(len(sampleCourses))]
+		if rng.Float64() < 0.5 {
+			c.Fields["COURSE_COMPLETED"] = "Yes"
+			if rng.Float64() < 0.9 { // most completers were tagged by the course automation
+				c.Tags = append(c.Tags, "Training Complete")
+			}
+		}
+	}
+	if rng.Float64() < 0.1 {
+		c.Tags = append(c.Tags, "VIP")
+	}
+	if rng.Float64() < 0.25 {
+		c.Tags = append(c.Tags, "Webinar Attendee")
+	}
+	if rng.Float64() < 0.7 {
+		c.Lists = []string{"Newsletter"}
+	}
+	return c
+}
+
+// ensureSampleNames makes the sample's tags, fields and list exist, even
+// when no sampled contact used them, and records their ids in sample. It
+// returns the account's segments by name, for defineSampleSegments.
+func (a *account) ensureSampleNames(sample *Sample, now time.Time) map[string]*segment {
 	a.mu.Lock()
-	// The names must exist even when no sampled contact used them.
+	defer a.mu.Unlock()
+	sample.TagIDs, sample.FieldIDs, sample.ListIDs = map[string]int64{}, map[string]int64{}, map[string]int64{}
 	for _, t := range []string{"Training Complete", "VIP", "Webinar Attendee"} {
 		a.ensureTag(t, now)
+		sample.TagIDs[t] = int64(a.tagByName[lower(t)])
 	}
 	a.fields[a.ensureField("COURSE_COMPLETED", "Course Completed", now)-1].title = "Course Completed"
 	a.fields[a.ensureField("COURSE_NAME", "Course Name", now)-1].title = "Course Name"
-	a.ensureList("Newsletter", now)
-	sample := Sample{Account: account, Contacts: contacts, ContactIDs: ids,
-		TagIDs: map[string]int64{}, FieldIDs: map[string]int64{}, ListIDs: map[string]int64{}}
-	for _, t := range []string{"Training Complete", "VIP", "Webinar Attendee"} {
-		sample.TagIDs[t] = int64(a.tagByName[lower(t)])
-	}
 	for _, f := range []string{"COURSE_COMPLETED", "COURSE_NAME"} {
 		sample.FieldIDs[f] = int64(a.fieldByTag[f])
 	}
+	a.ensureList("Newsletter", now)
 	sample.ListIDs["Newsletter"] = int64(a.listByName["newsletter"])
 	existing := map[string]*segment{}
 	for _, g := range a.segments {
 		existing[g.def.Name] = g
 	}
-	a.mu.Unlock()
+	return existing
+}
 
+// defineSampleSegments defines the sample's segments in sample, reusing
+// those of existing (by name) so that seeding twice adds none.
+func (s *Server) defineSampleSegments(a *account, sample *Sample, existing map[string]*segment) error {
 	defs := []struct {
 		dst *Segment
 		def SegmentDef
@@ -159,9 +176,10 @@ func (s *Server) SeedSample(account string, contacts int) (Sample, error) {
 			a.mu.RUnlock()
 			continue
 		}
-		if *d.dst, err = s.DefineSegment(account, d.def); err != nil {
-			return Sample{}, err
+		var err error
+		if *d.dst, err = s.DefineSegment(a.name, d.def); err != nil {
+			return err
 		}
 	}
-	return sample, nil
+	return nil
 }
