@@ -11,11 +11,9 @@ import (
 	"github.com/autocred/autocred"
 )
 
-// runsCSVHeader names the columns of ExportRuns, in order. error_code came
-// last, after the others, so that a reader of the columns by position
-// reads them as before.
+// runsCSVHeader names the columns of ExportRuns, in order.
 var runsCSVHeader = []string{"run_id", "entered_at", "contact_id", "entry", "first_name", "last_name", "email",
-	"status", "credential_id", "public_link", "attempts", "error", "updated_at", "error_code"}
+	"status", "credential_id", "public_link", "attempts", "error_code", "error", "updated_at"}
 
 // exportPage is how many runs ExportRuns reads at a time: the export holds
 // one page in memory however many runs it writes.
@@ -62,7 +60,7 @@ func (s *Service) ExportRuns(ctx context.Context, f autocred.RunFilter, w io.Wri
 func runRecord(r autocred.Run) []string {
 	rec := []string{strconv.FormatInt(r.ID, 10), csvTime(r.CreatedAt), strconv.FormatInt(r.ContactID, 10), strconv.Itoa(r.Entry),
 		r.Contact.FirstName, r.Contact.LastName, r.Email, string(r.Status), r.CredentialID, r.PublicLink,
-		strconv.Itoa(r.Attempts), r.LastError, csvTime(r.UpdatedAt), string(r.ErrorCode)}
+		strconv.Itoa(r.Attempts), string(r.ErrorCode), r.LastError, csvTime(r.UpdatedAt)}
 	for i, v := range rec {
 		rec[i] = defuseFormula(v)
 	}
