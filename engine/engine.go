@@ -187,6 +187,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("starting the job queue: %w", err)
 	}
 	e.river = client
+	cfg.Store.SetJobs(store.Jobs{Queue: client, Issue: issueJob, Sync: syncJob})
 	return e, nil
 }
 
@@ -219,27 +220,4 @@ func (retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
 		base = 10 * time.Minute
 	}
 	return time.Now().Add(base/2 + rand.N(base/2+1))
-}
-
-// insertSyncTx enqueues a sync of one segment in tx.
-func (e *Engine) insertSyncTx(ctx context.Context, tx *sql.Tx, connID int64, segmentID string) error {
-	if _, err := e.river.InsertTx(ctx, tx, syncArgs{ConnectionID: connID, SegmentID: segmentID}, nil); err != nil {
-		return fmt.Errorf("enqueueing sync: %w", err)
-	}
-	return nil
-}
-
-// insertIssueTx enqueues the issue job of a run in tx.
-func (e *Engine) insertIssueTx(ctx context.Context, tx *sql.Tx, runID int64) error {
-	return e.insertIssueArgsTx(ctx, tx, issueArgs{RunID: runID})
-}
-
-// insertIssueArgsTx enqueues an issue job in tx.
-func (e *Engine) insertIssueArgsTx(ctx context.Context, tx *sql.Tx, args issueArgs) error {
-	runID := args.RunID
-	_, err := e.river.InsertTx(ctx, tx, args, nil)
-	if err != nil {
-		return fmt.Errorf("enqueueing run %d: %w", runID, err)
-	}
-	return nil
 }

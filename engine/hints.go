@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"strconv"
 	"sync"
@@ -151,18 +150,14 @@ func (e *Engine) syncConnection(ctx context.Context, connID int64) error {
 		return err
 	}
 	seen := map[string]bool{}
-	return e.store.Tx(ctx, func(tx *sql.Tx) error {
-		for _, a := range autos {
-			if seen[a.Trigger.SegmentID] {
-				continue
-			}
+	var segments []autocred.Trigger
+	for _, a := range autos {
+		if !seen[a.Trigger.SegmentID] {
 			seen[a.Trigger.SegmentID] = true
-			if err := e.insertSyncTx(ctx, tx, connID, a.Trigger.SegmentID); err != nil {
-				return err
-			}
+			segments = append(segments, autocred.Trigger{ConnectionID: connID, SegmentID: a.Trigger.SegmentID})
 		}
-		return nil
-	})
+	}
+	return e.store.EnqueueSyncs(ctx, segments...)
 }
 
 type hintWorker struct {
@@ -225,15 +220,12 @@ func (e *Engine) checkContact(ctx context.Context, connID, contactID int64) erro
 		case in && !m.InSegment:
 			entered[a.ID] = []int64{contactID}
 		case !in && m.InSegment:
-			err := e.store.Tx(ctx, func(tx *sql.Tx) error {
-				left, err := e.store.MarkLeft(ctx, tx, a.ID, contactID, time.Now())
-				if left {
-					e.metrics.Exits.Inc()
-				}
-				return err
-			})
+			left, err := e.store.MarkLeft(ctx, a.ID, contactID, time.Now())
 			if err != nil {
 				return err
+			}
+			if left {
+				e.metrics.Exits.Inc()
 			}
 		}
 	}

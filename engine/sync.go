@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -238,7 +237,7 @@ func (e *Engine) baselineProgress(ctx context.Context, autos []autocred.Automati
 		}
 		last = time.Now()
 		for _, id := range baselining {
-			_ = e.store.SetBaselineProgress(ctx, nil, id, autocred.Progress{Done: read, Total: total})
+			_ = e.store.SetBaselineProgress(ctx, id, autocred.Progress{Done: read, Total: total})
 		}
 	}
 }
@@ -362,24 +361,7 @@ func (e *Engine) baselineHeldBack(ctx context.Context, connID int64, segmentID s
 // recordBaseline records the first snapshot's members as in, with no runs
 // (rule R5), and starts watching.
 func (e *Engine) recordBaseline(ctx context.Context, a autocred.Automation, ids []int64, unconfirmed bool) error {
-	err := e.store.Tx(ctx, func(tx *sql.Tx) error {
-		if err := e.store.SetAutomationStatus(ctx, tx, a.ID, autocred.StatusActive, "", autocred.StatusBaselining); err != nil {
-			return err
-		}
-		if err := e.store.RecordBaseline(ctx, tx, a.ID, ids, time.Now()); err != nil {
-			return err
-		}
-		// With the status, so that an active automation never shows the
-		// progress of a baseline still being read.
-		if err := e.store.SetBaselineProgress(ctx, tx, a.ID, autocred.Progress{Done: len(ids), Total: len(ids)}); err != nil {
-			return err
-		}
-		if unconfirmed {
-			return nil
-		}
-		_, err := e.store.NextSnapshotSeq(ctx, tx, a.ID)
-		return err
-	})
+	err := e.store.RecordBaseline(ctx, a.ID, ids, time.Now(), unconfirmed)
 	if autocred.ErrorCode(err) == autocred.ECONFLICT {
 		return nil // paused meanwhile: its baseline is taken again on resume
 	}
@@ -396,18 +378,8 @@ func (e *Engine) recordBaseline(ctx context.Context, a autocred.Automation, ids 
 // recordAbsences records one automation's absences from a verified read:
 // those confirmed out leave, the others are remembered as missing.
 func (e *Engine) recordAbsences(ctx context.Context, a autocred.Automation, abs segmentAbsences, v absenceVerdict) error {
-	// Every applied read is numbered, absences or not: "missing from two
-	// consecutive reads" must not skip a read in which the contact was in.
 	leaving, absent := v.absences(abs.leavers[a.ID], abs.missing[a.ID])
-	var left []int64
-	err := e.store.Tx(ctx, func(tx *sql.Tx) error {
-		seq, err := e.store.NextSnapshotSeq(ctx, tx, a.ID)
-		if err != nil {
-			return err
-		}
-		left, err = e.store.RecordAbsences(ctx, tx, a.ID, seq, leaving, absent, time.Now())
-		return err
-	})
+	left, err := e.store.RecordAbsences(ctx, a.ID, leaving, absent, time.Now())
 	if err != nil {
 		return err
 	}
@@ -433,12 +405,13 @@ func (e *Engine) syncHeldBack(ctx context.Context, connID int64, segmentID strin
 }
 
 // enter records new entries, 100 contacts at a time: one call for their
-// details, then one transaction that marks them in, inserts their runs and
-// enqueues their issue jobs. A crash between chunks loses nothing: the
-// contacts not yet entered are still out in the ledger, so the next sync
-// finds them again. onEntered, when not nil, gets the details of each
-// chunk's contacts that entered, once the chunk is committed (a contact
-// entering several automations comes once per automation).
+// details, then one transaction (store.RecordEntries) that marks them in,
+// inserts their runs and enqueues their issue jobs. A crash between chunks
+// loses nothing: the contacts not yet entered are still out in the ledger,
+// so the next sync finds them again. onEntered, when not nil, gets the
+// details of each chunk's contacts that entered, once the chunk is
+// committed (a contact entering several automations comes once per
+// automation).
 func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []autocred.Automation, entered map[int64][]int64, onEntered func([]activecampaign.Contact)) error {
 	var all []int64
 	for _, ids := range entered {
@@ -457,58 +430,42 @@ func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []a
 		if err != nil {
 			return fmt.Errorf("reading details of entering contacts: %w", err)
 		}
-		lo, hi := part[0], part[len(part)-1]
-		n := 0
-		var newly []activecampaign.Contact
-		err = e.store.Tx(ctx, func(tx *sql.Tx) error {
-			n, newly = 0, newly[:0]
-			for _, a := range autos {
-				ids := entered[a.ID]
-				if len(ids) == 0 {
-					continue
-				}
-				// The automation may have been paused since the snapshot.
-				cur, err := e.store.AutomationTx(ctx, tx, a.ID)
-				if err != nil || cur.Status != autocred.StatusActive {
-					continue
-				}
-				from, _ := slices.BinarySearch(ids, lo)
-				for _, id := range ids[from:] {
-					if id > hi {
-						break
-					}
-					c, ok := details[activecampaign.ID(id)]
-					if !ok {
-						continue // deleted since the snapshot: not an entry
-					}
-					entry, err := e.store.Enter(ctx, tx, a.ID, id, time.Now())
-					if errors.Is(err, store.ErrAlreadyIn) {
-						continue
-					}
-					if err != nil {
-						return err
-					}
-					run := autocred.Run{AutomationID: a.ID, ContactID: id, Entry: entry, Email: strings.TrimSpace(c.Email),
-						Contact: autocred.Contact{ID: c.ID.String(), Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, Phone: c.Phone}}
-					if err := e.store.InsertRun(ctx, tx, &run); err != nil {
-						return err
-					}
-					if err := e.insertIssueArgsTx(ctx, tx, issueArgs{RunID: run.ID, ContactReadAt: readAt.UnixMilli()}); err != nil {
-						return err
-					}
-					newly = append(newly, c)
-					n++
-				}
-			}
-			return nil
-		})
+		runs, err := e.store.RecordEntries(ctx, newRuns(autos, entered, part, details), readAt)
 		if err != nil {
 			return err
 		}
-		e.metrics.Entries.Add(float64(n))
-		if onEntered != nil && len(newly) > 0 {
+		e.metrics.Entries.Add(float64(len(runs)))
+		if onEntered != nil && len(runs) > 0 {
+			newly := make([]activecampaign.Contact, len(runs))
+			for i, r := range runs {
+				newly[i] = details[activecampaign.ID(r.ContactID)]
+			}
 			onEntered(newly)
 		}
 	}
 	return nil
+}
+
+// newRuns makes the would-be runs of one chunk of entering contacts (part,
+// sorted), automation by automation, from their details. A contact without
+// details was deleted since the snapshot: not an entry.
+func newRuns(autos []autocred.Automation, entered map[int64][]int64, part []int64, details map[activecampaign.ID]activecampaign.Contact) []autocred.Run {
+	lo, hi := part[0], part[len(part)-1]
+	var runs []autocred.Run
+	for _, a := range autos {
+		ids := entered[a.ID]
+		from, _ := slices.BinarySearch(ids, lo)
+		for _, id := range ids[from:] {
+			if id > hi {
+				break
+			}
+			c, ok := details[activecampaign.ID(id)]
+			if !ok {
+				continue
+			}
+			runs = append(runs, autocred.Run{AutomationID: a.ID, ContactID: id, Email: strings.TrimSpace(c.Email),
+				Contact: autocred.Contact{ID: c.ID.String(), Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, Phone: c.Phone}})
+		}
+	}
+	return runs
 }

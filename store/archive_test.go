@@ -17,19 +17,19 @@ func TestArchiveKeepsHistoryUntilItIsDeleted(t *testing.T) {
 		ctx := context.Background()
 		a := fixture(t, db)
 		var runID int64
-		err := db.Tx(ctx, func(tx *sql.Tx) error {
-			if err := db.SetAutomationStatus(ctx, tx, a.ID, autocred.StatusActive, ""); err != nil {
+		err := db.tx(ctx, func(tx *sql.Tx) error {
+			if err := db.setAutomationStatus(ctx, tx, a.ID, autocred.StatusActive, ""); err != nil {
 				return err
 			}
-			if err := db.RecordBaseline(ctx, tx, a.ID, []int64{1, 2}, db.now()); err != nil {
+			if err := db.markBaseline(ctx, tx, a.ID, []int64{1, 2}, db.now()); err != nil {
 				return err
 			}
-			entry, err := db.Enter(ctx, tx, a.ID, 3, db.now())
+			entry, err := db.enter(ctx, tx, a.ID, 3, db.now())
 			if err != nil {
 				return err
 			}
 			r := autocred.Run{AutomationID: a.ID, ContactID: 3, Entry: entry, Email: "ana@example.com"}
-			if err := db.InsertRun(ctx, tx, &r); err != nil {
+			if err := db.insertRun(ctx, tx, &r); err != nil {
 				return err
 			}
 			runID = r.ID
@@ -112,10 +112,10 @@ func TestArchiveKeepsHistoryUntilItIsDeleted(t *testing.T) {
 		if _, err := db.RestoreAutomation(ctx, a.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.Tx(ctx, func(tx *sql.Tx) error {
-			_, err := db.Enter(ctx, tx, a.ID, 3, db.now())
+		if err := db.tx(ctx, func(tx *sql.Tx) error {
+			_, err := db.enter(ctx, tx, a.ID, 3, db.now())
 			return err
-		}); err != ErrAlreadyIn {
+		}); err != errAlreadyIn {
 			t.Errorf("contact 3 in a restored automation whose history was deleted: %v, want already in", err)
 		}
 

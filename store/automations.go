@@ -83,11 +83,6 @@ func (db *DB) Automation(ctx context.Context, id int64) (autocred.Automation, er
 	return getAutomation(ctx, db.pool(), id)
 }
 
-// AutomationTx reads one automation inside a transaction.
-func (db *DB) AutomationTx(ctx context.Context, tx *sql.Tx, id int64) (autocred.Automation, error) {
-	return getAutomation(ctx, db.in(tx), id)
-}
-
 func getAutomation(ctx context.Context, q querier, id int64) (autocred.Automation, error) {
 	a, err := scanAutomation(q.QueryRowContext(ctx, `SELECT `+automationColumns+` FROM automations WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -235,10 +230,14 @@ func (db *DB) DeleteAutomation(ctx context.Context, id int64) error {
 	})
 }
 
-// SetAutomationStatus changes an automation's status inside tx. from, when
-// not empty, lists the statuses the change is allowed from; otherwise the
+// SetAutomationStatus changes an automation's status. from, when not
+// empty, lists the statuses the change is allowed from; otherwise the
 // change fails with a conflict naming the current status.
-func (db *DB) SetAutomationStatus(ctx context.Context, tx *sql.Tx, id int64, to autocred.AutomationStatus, reason string, from ...autocred.AutomationStatus) error {
+func (db *DB) SetAutomationStatus(ctx context.Context, id int64, to autocred.AutomationStatus, reason string, from ...autocred.AutomationStatus) error {
+	return db.tx(ctx, func(tx *sql.Tx) error { return db.setAutomationStatus(ctx, tx, id, to, reason, from...) })
+}
+
+func (db *DB) setAutomationStatus(ctx context.Context, tx *sql.Tx, id int64, to autocred.AutomationStatus, reason string, from ...autocred.AutomationStatus) error {
 	query := `UPDATE automations SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?`
 	args := []any{to, reason, ms(db.now()), id}
 	if len(from) > 0 {
@@ -261,16 +260,88 @@ func (db *DB) SetAutomationStatus(ctx context.Context, tx *sql.Tx, id int64, to 
 	return nil
 }
 
-// ClearBaselineProgress clears the progress of an automation about to take
-// a baseline (a no-op for any other).
-func (db *DB) ClearBaselineProgress(ctx context.Context, tx *sql.Tx, id int64) error {
+// ActivateAutomation starts watching a draft automation: it becomes
+// baselining, and the sync that takes its baseline is enqueued with the
+// change.
+func (db *DB) ActivateAutomation(ctx context.Context, id int64) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		a, err := getAutomation(ctx, db.in(tx), id)
+		if err != nil {
+			return err
+		}
+		if err := db.setAutomationStatus(ctx, tx, id, autocred.StatusBaselining, "", autocred.StatusDraft); err != nil {
+			return err
+		}
+		return db.syncSoon(ctx, tx, a)
+	})
+}
+
+// ResumeAutomation restarts a paused or broken automation. By default it
+// becomes baselining and its ledger is reset, so that its first sync takes
+// a new baseline. With catchUp it becomes active on the ledger it has, so
+// that its first sync makes an entry of everyone who entered meanwhile; an
+// automation stopped before its baseline was recorded has no ledger to
+// catch up on and takes a baseline anyway. Its first sync and the issue
+// jobs of its pending runs are enqueued with the change.
+func (db *DB) ResumeAutomation(ctx context.Context, id int64, catchUp bool) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		a, err := getAutomation(ctx, db.in(tx), id)
+		if err != nil {
+			return err
+		}
+		from := []autocred.AutomationStatus{autocred.StatusPaused, autocred.StatusBroken}
+		if catchUp && a.SnapshotSeq > 0 {
+			if err := db.setAutomationStatus(ctx, tx, id, autocred.StatusActive, "", from...); err != nil {
+				return err
+			}
+		} else {
+			if err := db.setAutomationStatus(ctx, tx, id, autocred.StatusBaselining, "", from...); err != nil {
+				return err
+			}
+			if err := db.resetLedger(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		if err := db.syncSoon(ctx, tx, a); err != nil {
+			return err
+		}
+		return db.requeuePending(ctx, tx, id)
+	})
+}
+
+// SyncAutomationSoon enqueues a sync of a watching automation's segment
+// now instead of at its next turn.
+func (db *DB) SyncAutomationSoon(ctx context.Context, id int64) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		a, err := getAutomation(ctx, db.in(tx), id)
+		if err != nil {
+			return err
+		}
+		if !a.Watching() {
+			return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s; activate or resume it first", id, a.Status)
+		}
+		return db.syncSoon(ctx, tx, a)
+	})
+}
+
+// syncSoon enqueues a sync of the automation's segment now, and clears
+// the progress of a baseline about to be taken (a no-op for an automation
+// that is not baselining).
+func (db *DB) syncSoon(ctx context.Context, tx *sql.Tx, a autocred.Automation) error {
 	_, err := db.in(tx).ExecContext(ctx, `UPDATE automations SET baseline_done = 0, baseline_total = 0
-		WHERE id = ? AND status = 'baselining'`, id)
-	return err
+		WHERE id = ? AND status = 'baselining'`, a.ID)
+	if err != nil {
+		return err
+	}
+	return db.enqueueSync(ctx, tx, a.Trigger.ConnectionID, a.Trigger.SegmentID)
 }
 
 // SetBaselineProgress records how much of the first snapshot has been read.
-func (db *DB) SetBaselineProgress(ctx context.Context, tx *sql.Tx, id int64, p autocred.Progress) error {
+func (db *DB) SetBaselineProgress(ctx context.Context, id int64, p autocred.Progress) error {
+	return db.setBaselineProgress(ctx, nil, id, p)
+}
+
+func (db *DB) setBaselineProgress(ctx context.Context, tx *sql.Tx, id int64, p autocred.Progress) error {
 	_, err := db.in(tx).ExecContext(ctx, `UPDATE automations SET baseline_done = ?, baseline_total = ? WHERE id = ?`, p.Done, p.Total, id)
 	return err
 }
@@ -299,8 +370,8 @@ func (db *DB) SetSyncNotice(ctx context.Context, ids []int64, notice string) err
 	return err
 }
 
-// NextSnapshotSeq numbers the next complete snapshot of an automation.
-func (db *DB) NextSnapshotSeq(ctx context.Context, tx *sql.Tx, id int64) (int64, error) {
+// nextSnapshotSeq numbers the next complete snapshot of an automation.
+func (db *DB) nextSnapshotSeq(ctx context.Context, tx *sql.Tx, id int64) (int64, error) {
 	var seq int64
 	err := db.in(tx).QueryRowContext(ctx, `UPDATE automations SET snapshot_seq = snapshot_seq + 1 WHERE id = ? RETURNING snapshot_seq`, id).Scan(&seq)
 	return seq, err
@@ -326,8 +397,8 @@ func (db *DB) DueForSync(ctx context.Context, now time.Time) ([]autocred.Automat
 		WHERE status IN ('baselining', 'active') AND next_sync_at <= ? ORDER BY next_sync_at`, ms(now))
 }
 
-// SetNextSync schedules an automation's next periodic sync, in tx.
-func (db *DB) SetNextSync(ctx context.Context, tx *sql.Tx, id int64, at time.Time) error {
+// setNextSync schedules an automation's next periodic sync, in tx.
+func (db *DB) setNextSync(ctx context.Context, tx *sql.Tx, id int64, at time.Time) error {
 	_, err := db.in(tx).ExecContext(ctx, `UPDATE automations SET next_sync_at = ? WHERE id = ?`, ms(at), id)
 	return err
 }
