@@ -80,7 +80,7 @@ type Engine struct {
 	log     *slog.Logger
 	river   *river.Client[*sql.Tx]
 	holder  string
-	hints   hintCounter
+	hints   hintDebouncer
 	// deliveries: when this process last recorded each connection's
 	// webhook deliveries (silence.go).
 	deliveries deliveryLog
@@ -103,8 +103,23 @@ const (
 	queueSchedule = "schedule"
 )
 
-// New builds an Engine; Start runs it.
+// New builds an Engine; Start runs it. It gives the store the engine's jobs
+// (store.Jobs), so that the store's writes enqueue them in their own
+// transactions.
 func New(cfg Config) (*Engine, error) {
+	cfg = cfg.withDefaults()
+	e := &Engine{cfg: cfg, store: cfg.Store, clients: cfg.Clients, metrics: cfg.Metrics, log: cfg.Logger, holder: cfg.Holder}
+	client, err := river.NewClient(cfg.Store.RiverDriver(), e.riverConfig())
+	if err != nil {
+		return nil, fmt.Errorf("starting the job queue: %w", err)
+	}
+	e.river = client
+	cfg.Store.SetJobs(store.Jobs{Queue: client, Issue: issueJob, Sync: syncJob})
+	return e, nil
+}
+
+// withDefaults fills in the settings left zero.
+func (cfg Config) withDefaults() Config {
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = time.Minute
 	}
@@ -142,8 +157,14 @@ func New(cfg Config) (*Engine, error) {
 		host, _ := os.Hostname()
 		cfg.Holder = host + ":" + strconv.Itoa(os.Getpid()) + ":" + strconv.FormatUint(rand.Uint64()%1e6, 10)
 	}
-	e := &Engine{cfg: cfg, store: cfg.Store, clients: cfg.Clients, metrics: cfg.Metrics, log: cfg.Logger, holder: cfg.Holder}
+	return cfg
+}
 
+// riverConfig is River's configuration: the workers of the engine's jobs,
+// their queues, the periodic jobs, and the polling and retries that suit
+// a database without notifications.
+func (e *Engine) riverConfig() *river.Config {
+	cfg := e.cfg
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &scheduleWorker{e: e})
 	river.AddWorker(workers, &syncWorker{e: e})
@@ -151,7 +172,7 @@ func New(cfg Config) (*Engine, error) {
 	river.AddWorker(workers, &hintWorker{e: e})
 	river.AddWorker(workers, &webhooksWorker{e: e})
 
-	client, err := river.NewClient(cfg.Store.RiverDriver(), &river.Config{
+	return &river.Config{
 		Logger: cfg.Logger.With("component", "river"),
 		Queues: map[string]river.QueueConfig{
 			queueIssue: {MaxWorkers: cfg.IssueWorkers},
@@ -182,13 +203,7 @@ func New(cfg Config) (*Engine, error) {
 		// Finished jobs are kept a day for inspection; the runs table is
 		// the record users see.
 		CompletedJobRetentionPeriod: 24 * time.Hour,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("starting the job queue: %w", err)
 	}
-	e.river = client
-	cfg.Store.SetJobs(store.Jobs{Queue: client, Issue: issueJob, Sync: syncJob})
-	return e, nil
 }
 
 // Start runs the workers and the scheduler until Stop.

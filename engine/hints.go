@@ -51,9 +51,9 @@ const (
 	stormWindow = 10 * time.Second
 )
 
-// hintCounter counts recent hints per connection, for storm detection,
-// and holds the hints being debounced.
-type hintCounter struct {
+// hintDebouncer holds the hints being debounced (a timer per contact), and
+// counts recent hints per connection to fold a storm into syncs.
+type hintDebouncer struct {
 	mu      sync.Mutex
 	times   map[int64][]time.Time
 	folding map[int64]bool // a storm sync of the connection will be enqueued
@@ -248,7 +248,7 @@ func (e *Engine) checkContact(ctx context.Context, connID, contactID int64) erro
 func (e *Engine) hintFailed(ctx context.Context, connID int64, autos []autocred.Automation, err error) error {
 	switch {
 	case errors.Is(err, activecampaign.ErrAuth):
-		return e.syncFailed(ctx, connID, autos, err)
+		return e.segmentReadFailed(ctx, connID, autos, err)
 	case errors.Is(err, activecampaign.ErrForbidden):
 		e.log.Warn("hint dropped: the API key's user lacks a permission; the next sync checks again", "connection", connID, "err", err)
 		return nil

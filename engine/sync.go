@@ -65,7 +65,9 @@ func (e *Engine) syncedSince(ctx context.Context, connID int64, segmentID string
 }
 
 // syncSegment reads one segment once and applies it to each automation
-// watching it. Nothing is changed unless the snapshot is complete.
+// watching it. Nothing is changed unless the snapshot is complete, and a
+// complete-looking read is applied only once the single-contact checks of
+// its absences (and of a baseline's members) bear it out.
 func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string) error {
 	autos, err := e.store.Automations(ctx, store.AutomationFilter{
 		Statuses: []autocred.AutomationStatus{autocred.StatusBaselining, autocred.StatusActive}, ConnectionID: connID, SegmentID: segmentID})
@@ -79,95 +81,147 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 	started := time.Now()
 	snap, err := e.readSegment(ctx, ac, autos, segmentID, e.baselineProgress(ctx, autos))
 	if err != nil {
-		return e.syncFailed(ctx, connID, autos, err)
+		return e.segmentReadFailed(ctx, connID, autos, err)
 	}
+	ids := sortedMembers(&snap)
+
+	// A read can be wrong even when it says it is complete: its absences
+	// count only once single-contact checks bear them out (absences.go).
+	diff, err := e.diffLedgers(ctx, autos, ids)
+	if err != nil {
+		return err
+	}
+	verdict, err := e.judgeAbsences(ctx, ac, segmentID, diff, snap.Unconfirmed)
+	if err != nil {
+		return e.segmentReadFailed(ctx, connID, autos, err)
+	}
+	if verdict.wrong {
+		return e.syncHeldBack(ctx, connID, segmentID, autos, started, len(ids), diff.known, verdict)
+	}
+	base := baseline{ids: ids, unconfirmed: snap.Unconfirmed}
+	if slices.ContainsFunc(autos, func(a autocred.Automation) bool { return a.Status == autocred.StatusBaselining }) {
+		if base, err = e.checkBaseline(ctx, ac, autos, segmentID, base); err != nil {
+			return e.segmentReadFailed(ctx, connID, autos, err)
+		}
+		if base.missed != 0 && e.holdBaseline(autos) {
+			return e.baselineHeldBack(ctx, connID, segmentID, autos, started, len(base.ids), base.missed)
+		}
+	}
+	entered, err := e.applyRead(ctx, autos, base, diff, verdict, snap.Unconfirmed)
+	if err != nil {
+		return err
+	}
+	// Entries found by polling may show a silent webhook (silence.go).
+	if err := e.enter(ctx, ac, autos, entered, func(cs []activecampaign.Contact) { e.noteEntries(ctx, connID, cs) }); err != nil {
+		return e.segmentReadFailed(ctx, connID, autos, err)
+	}
+	return e.syncDone(ctx, connID, segmentID, autos, started, len(ids))
+}
+
+// sortedMembers takes a snapshot's member ids, ascending, and lets the
+// client's copy go (a million members).
+func sortedMembers(snap *activecampaign.Snapshot) []int64 {
 	ids := make([]int64, len(snap.IDs))
 	for i, id := range snap.IDs {
 		ids[i] = int64(id)
 	}
-	snap.IDs = nil // a million members: let the client's copy go now
-	ids = autocred.SortIDs(ids)
+	snap.IDs = nil
+	return autocred.SortIDs(ids)
+}
 
-	// A read can be wrong even when it says it is complete: its absences
-	// count only once single-contact checks bear them out (absences.go).
-	abs, err := e.findAbsences(ctx, autos, ids)
+// judgeAbsences checks the absences of a read one by one (absences.go),
+// when it has any and is confirmed: an unconfirmed read (an empty
+// contacts?segmentid answer) marks nobody as left anyway.
+func (e *Engine) judgeAbsences(ctx context.Context, ac *activecampaign.Client, segmentID string, diff ledgerDiff, unconfirmed bool) (absenceVerdict, error) {
+	if len(diff.missing) == 0 || unconfirmed {
+		return absenceVerdict{}, nil
+	}
+	verdict, err := e.verifyAbsences(ctx, ac, segmentID, diff)
+	if err == nil && !verdict.wrong && verdict.unconfirmable {
+		// Said on the automation by the read's notice (Via.Refused).
+		e.log.Warn("members missing from a segment read cannot be checked one by one: nobody is marked as left", "segment", segmentID)
+	}
+	return verdict, err
+}
+
+// baseline is what a sync records for the automations taking their
+// baseline: the members (of both reads, see readBaselineAgain), whether
+// the reads were unconfirmed, and a member the reads left out that a
+// single-contact check found in (0: none found).
+type baseline struct {
+	ids         []int64
+	unconfirmed bool
+	missed      int64
+}
+
+// checkBaseline reads the segment a second time for a baseline and checks
+// the union against single-contact answers.
+func (e *Engine) checkBaseline(ctx context.Context, ac *activecampaign.Client, autos []autocred.Automation, segmentID string, first baseline) (baseline, error) {
+	ids, unconfirmed, err := e.readBaselineAgain(ctx, ac, autos, segmentID, first.ids, first.unconfirmed)
 	if err != nil {
-		return err
+		return first, err
 	}
-	var verdict absenceVerdict
-	if len(abs.missing) > 0 && !snap.Unconfirmed {
-		if verdict, err = e.verifyAbsences(ctx, ac, segmentID, abs); err != nil {
-			return e.syncFailed(ctx, connID, autos, err)
-		}
-		if verdict.wrong {
-			return e.syncHeldBack(ctx, connID, segmentID, autos, started, len(ids), abs.known, verdict)
-		}
-		if verdict.unconfirmable {
-			// Said on the automation by the read's notice (Via.Refused).
-			e.log.Warn("members missing from a segment read cannot be checked one by one: nobody is marked as left", "segment", segmentID)
-		}
+	missed, err := e.baselineLeavesOut(ctx, ac, segmentID, ids)
+	if err != nil {
+		return first, err
 	}
+	return baseline{ids: ids, unconfirmed: unconfirmed, missed: missed}, nil
+}
 
-	baseline, baselineUnconfirmed := ids, snap.Unconfirmed
-	if slices.ContainsFunc(autos, func(a autocred.Automation) bool { return a.Status == autocred.StatusBaselining }) {
-		if baseline, baselineUnconfirmed, err = e.readBaselineAgain(ctx, ac, autos, segmentID, ids, snap.Unconfirmed); err != nil {
-			return e.syncFailed(ctx, connID, autos, err)
-		}
-		missed, err := e.baselineLeavesOut(ctx, ac, segmentID, baseline)
-		if err != nil {
-			return e.syncFailed(ctx, connID, autos, err)
-		}
-		if missed != 0 && e.holdBaseline(autos) {
-			return e.baselineHeldBack(ctx, connID, segmentID, autos, started, len(baseline), missed)
-		}
-	}
-
+// applyRead records a verified read on each automation: the baseline of
+// those taking it, the absences of the active ones. It returns the
+// contacts that entered each active automation, for enter.
+func (e *Engine) applyRead(ctx context.Context, autos []autocred.Automation, base baseline, diff ledgerDiff, verdict absenceVerdict,
+	unconfirmed bool) (map[int64][]int64, error) {
 	entered := map[int64][]int64{} // automation → contacts that entered
 	for _, a := range autos {
 		switch a.Status {
 		case autocred.StatusBaselining:
-			if err := e.recordBaseline(ctx, a, baseline, baselineUnconfirmed); err != nil {
-				return err
+			if err := e.recordBaseline(ctx, a, base.ids, base.unconfirmed); err != nil {
+				return nil, err
 			}
 		case autocred.StatusActive:
-			if !snap.Unconfirmed {
+			if !unconfirmed {
 				// An empty legacy answer may be an evaluation still
 				// running: it proves nobody left.
-				if err := e.recordAbsences(ctx, a, abs, verdict); err != nil {
-					return err
+				if err := e.recordAbsences(ctx, a, diff, verdict); err != nil {
+					return nil, err
 				}
 			}
-			if ent := abs.entered[a.ID]; len(ent) > 0 {
+			if ent := diff.entered[a.ID]; len(ent) > 0 {
 				entered[a.ID] = ent
 			}
 		}
 	}
-	// Entries found by polling may show a silent webhook (silence.go).
-	if err := e.enter(ctx, ac, autos, entered, func(cs []activecampaign.Contact) { e.noteEntries(ctx, connID, cs) }); err != nil {
-		return e.syncFailed(ctx, connID, autos, err)
-	}
+	return entered, nil
+}
+
+// syncDone records a sync that applied its read, and when each
+// automation's next one is due: an interval after this one started, so a
+// segment is read at its interval however long a read takes.
+func (e *Engine) syncDone(ctx context.Context, connID int64, segmentID string, autos []autocred.Automation, started time.Time, members int) error {
 	hinted, err := e.hintedConnections(ctx)
 	if err != nil {
 		return err
 	}
 	for _, a := range autos {
-		// The next sync is due an interval after this one started, so a
-		// segment is read at its interval however long a read takes.
 		if err := e.store.RecordSync(ctx, a.ID, started, "", started.Add(e.interval(a, hinted))); err != nil {
 			return err
 		}
 	}
 	e.metrics.Syncs.WithLabelValues("ok").Inc()
-	e.log.Info("segment synced", "connection", connID, "segment", segmentID, "members", len(ids),
+	e.log.Info("segment synced", "connection", connID, "segment", segmentID, "members", members,
 		"automations", len(autos), "took", time.Since(started).Round(time.Millisecond))
 	return nil
 }
 
-// syncFailed records why a sync failed on its automations. A refused key
-// (401) breaks the connection (and so stops its automations) instead of
-// being retried; a missing permission (403) is said on the automations and
-// left to the next periodic sync.
-func (e *Engine) syncFailed(ctx context.Context, connID int64, autos []autocred.Automation, err error) error {
+// segmentReadFailed records, on its automations, why reading a segment
+// failed: a sync's snapshot or its checks, or a hint's single-contact
+// check refused for the key (hintFailed). A refused key (401) breaks the
+// connection (and so stops its automations) instead of being retried; a
+// missing permission (403) is said on the automations and left to the next
+// periodic sync.
+func (e *Engine) segmentReadFailed(ctx context.Context, connID int64, autos []autocred.Automation, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err() // shutting down, or the lease was lost: not a failure of the segment
 	}
@@ -377,8 +431,8 @@ func (e *Engine) recordBaseline(ctx context.Context, a autocred.Automation, ids 
 
 // recordAbsences records one automation's absences from a verified read:
 // those confirmed out leave, the others are remembered as missing.
-func (e *Engine) recordAbsences(ctx context.Context, a autocred.Automation, abs segmentAbsences, v absenceVerdict) error {
-	leaving, absent := v.absences(abs.leavers[a.ID], abs.missing[a.ID])
+func (e *Engine) recordAbsences(ctx context.Context, a autocred.Automation, diff ledgerDiff, v absenceVerdict) error {
+	leaving, absent := v.absences(diff.leavers[a.ID], diff.missing[a.ID])
 	left, err := e.store.RecordAbsences(ctx, a.ID, leaving, absent, time.Now())
 	if err != nil {
 		return err
