@@ -329,7 +329,7 @@ func (db *DB) SyncAutomationSoon(ctx context.Context, id int64) error {
 // that is not baselining).
 func (db *DB) syncSoon(ctx context.Context, tx *sql.Tx, a autocred.Automation) error {
 	_, err := db.in(tx).ExecContext(ctx, `UPDATE automations SET baseline_done = 0, baseline_total = 0
-		WHERE id = ? AND status = 'baselining'`, a.ID)
+		WHERE id = ? AND status IN `+sqlBaselining, a.ID)
 	if err != nil {
 		return err
 	}
@@ -394,7 +394,7 @@ func placeholders(n int) string {
 // DueForSync lists the watching automations whose next sync time has come.
 func (db *DB) DueForSync(ctx context.Context, now time.Time) ([]autocred.Automation, error) {
 	return queryAll(ctx, db.pool(), scanAutomation, `SELECT `+automationColumns+` FROM automations
-		WHERE status IN ('baselining', 'active') AND next_sync_at <= ? ORDER BY next_sync_at`, ms(now))
+		WHERE status IN `+sqlWatching+` AND next_sync_at <= ? ORDER BY next_sync_at`, ms(now))
 }
 
 // setNextSync schedules an automation's next periodic sync, in tx.

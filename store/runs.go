@@ -214,8 +214,8 @@ func (db *DB) RetryFailedRuns(ctx context.Context, automationID int64) (int, err
 }
 
 func (db *DB) retryRun(ctx context.Context, tx *sql.Tx, id int64) error {
-	res, err := db.in(tx).ExecContext(ctx, `UPDATE runs SET status = 'pending', last_error = '', updated_at = ?
-		WHERE id = ? AND (status IN ('failed', 'skipped') OR status = 'pending' AND last_error <> '')`, ms(db.now()), id)
+	res, err := db.in(tx).ExecContext(ctx, `UPDATE runs SET status = ?, last_error = '', updated_at = ?
+		WHERE id = ? AND (status IN `+sqlRetryable+` OR status IN `+sqlPending+` AND last_error <> '')`, autocred.RunPending, ms(db.now()), id)
 	if err != nil {
 		return err
 	}
@@ -254,6 +254,6 @@ func (db *DB) runIDs(ctx context.Context, tx *sql.Tx, automationID int64, status
 // automations: the depth of the issuing queue as users see it.
 func (db *DB) PendingRuns(ctx context.Context) (int, error) {
 	var n int
-	err := db.pool().QueryRowContext(ctx, `SELECT count(*) FROM runs WHERE status = 'pending'`).Scan(&n)
+	err := db.pool().QueryRowContext(ctx, `SELECT count(*) FROM runs WHERE status IN `+sqlPending).Scan(&n)
 	return n, err
 }

@@ -41,6 +41,7 @@ import (
 	"modernc.org/sqlite" // the database/sql driver "sqlite", pure Go
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/upstream"
 )
 
@@ -359,6 +360,29 @@ func inTx(ctx context.Context, begin func(context.Context, *sql.TxOptions) (*sql
 	}
 	return nil
 }
+
+// sqlList writes statuses as an SQL list of literals, ('a', 'b'), so that
+// queries name the domain's status constants rather than their spelling.
+// The values are constants, never user input, and a literal leaves a
+// query's placeholders where they are.
+func sqlList[S ~string](values ...S) string {
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = "'" + strings.ReplaceAll(string(v), "'", "''") + "'"
+	}
+	return "(" + strings.Join(quoted, ", ") + ")"
+}
+
+// Status lists the queries use.
+var (
+	sqlWatching   = sqlList(autocred.StatusBaselining, autocred.StatusActive) // as autocred.Automation.Watching
+	sqlBaselining = sqlList(autocred.StatusBaselining)
+	sqlPending    = sqlList(autocred.RunPending)
+	sqlFailed     = sqlList(autocred.RunFailed)
+	sqlRetryable  = sqlList(autocred.RunFailed, autocred.RunSkipped) // as autocred.RunStatus.Retryable
+	sqlIssued     = sqlList(autocred.RunIssued, autocred.RunSendUnconfirmed)
+	sqlACApp      = sqlList(autocred.AppActiveCampaign)
+)
 
 // pool runs queries on the pool, with placeholders for this database.
 func (db *DB) pool() querier { return rebinder{db.sql, db.postgres, db.damage} }
