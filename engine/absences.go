@@ -157,7 +157,7 @@ type ledgerDiff struct {
 func (e *Engine) diffLedgers(ctx context.Context, autos []autocred.Automation, ids []int64) (ledgerDiff, error) {
 	s := ledgerDiff{entered: map[int64][]int64{}, leavers: map[int64][]int64{}, missing: map[int64][]int64{}}
 	for _, a := range autos {
-		if a.Status != autocred.StatusActive {
+		if a.Status != autocred.AutomationActive {
 			continue
 		}
 		in, err := e.store.InSegment(ctx, a.ID)

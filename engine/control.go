@@ -17,7 +17,7 @@ func (e *Engine) Activate(ctx context.Context, id int64) error {
 // detected stay pending until it is resumed.
 func (e *Engine) Pause(ctx context.Context, id int64) error {
 	defer e.webhooksChangedLater(ctx)
-	return e.store.SetAutomationStatus(ctx, id, autocred.StatusPaused, "", autocred.StatusBaselining, autocred.StatusActive)
+	return e.store.SetAutomationStatus(ctx, id, autocred.AutomationPaused, "", autocred.AutomationBaselining, autocred.AutomationActive)
 }
 
 // Resume restarts a paused or broken automation. By default it takes a new

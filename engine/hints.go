@@ -145,7 +145,7 @@ func (e *Engine) flushHints() {
 
 // syncConnection enqueues a sync of every segment watched on a connection.
 func (e *Engine) syncConnection(ctx context.Context, connID int64) error {
-	autos, err := e.store.Automations(ctx, store.AutomationFilter{Statuses: []autocred.AutomationStatus{autocred.StatusActive}, ConnectionID: connID})
+	autos, err := e.store.Automations(ctx, store.AutomationFilter{Statuses: []autocred.AutomationStatus{autocred.AutomationActive}, ConnectionID: connID})
 	if err != nil {
 		return err
 	}
@@ -183,7 +183,7 @@ func (w *hintWorker) Work(ctx context.Context, job *river.Job[hintArgs]) error {
 // already in), and an "out" from the single-contact check marks a contact
 // who was in as left.
 func (e *Engine) checkContact(ctx context.Context, connID, contactID int64) error {
-	autos, err := e.store.Automations(ctx, store.AutomationFilter{Statuses: []autocred.AutomationStatus{autocred.StatusActive}, ConnectionID: connID})
+	autos, err := e.store.Automations(ctx, store.AutomationFilter{Statuses: []autocred.AutomationStatus{autocred.AutomationActive}, ConnectionID: connID})
 	if err != nil || len(autos) == 0 {
 		return err
 	}

@@ -148,7 +148,7 @@ func newWebhookFixture(t *testing.T, rewrite func(r *http.Request, status int, b
 	if err := f.store.CreateAutomation(ctx, &a); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.store.SetAutomationStatus(ctx, a.ID, autocred.StatusActive, ""); err != nil {
+	if err := f.store.SetAutomationStatus(ctx, a.ID, autocred.AutomationActive, ""); err != nil {
 		t.Fatal(err)
 	}
 	f.engine, err = New(Config{Logger: failureLog(t), Store: f.store, PublicURL: "http://autocred.test",

@@ -52,12 +52,12 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[syncArgs]) error {
 // a sync that started after t.
 func (e *Engine) syncedSince(ctx context.Context, connID int64, segmentID string, t time.Time) (bool, error) {
 	autos, err := e.store.Automations(ctx, store.AutomationFilter{
-		Statuses: []autocred.AutomationStatus{autocred.StatusBaselining, autocred.StatusActive}, ConnectionID: connID, SegmentID: segmentID})
+		Statuses: []autocred.AutomationStatus{autocred.AutomationBaselining, autocred.AutomationActive}, ConnectionID: connID, SegmentID: segmentID})
 	if err != nil {
 		return false, err
 	}
 	for _, a := range autos {
-		if a.Status == autocred.StatusBaselining || !a.LastSyncAt.After(t) {
+		if a.Status == autocred.AutomationBaselining || !a.LastSyncAt.After(t) {
 			return false, nil
 		}
 	}
@@ -70,7 +70,7 @@ func (e *Engine) syncedSince(ctx context.Context, connID int64, segmentID string
 // its absences (and of a baseline's members) bear it out.
 func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string) error {
 	autos, err := e.store.Automations(ctx, store.AutomationFilter{
-		Statuses: []autocred.AutomationStatus{autocred.StatusBaselining, autocred.StatusActive}, ConnectionID: connID, SegmentID: segmentID})
+		Statuses: []autocred.AutomationStatus{autocred.AutomationBaselining, autocred.AutomationActive}, ConnectionID: connID, SegmentID: segmentID})
 	if err != nil || len(autos) == 0 {
 		return err
 	}
@@ -99,7 +99,7 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 		return e.syncHeldBack(ctx, connID, segmentID, autos, started, len(ids), diff.known, verdict)
 	}
 	base := baseline{ids: ids, unconfirmed: snap.Unconfirmed}
-	if slices.ContainsFunc(autos, func(a autocred.Automation) bool { return a.Status == autocred.StatusBaselining }) {
+	if slices.ContainsFunc(autos, func(a autocred.Automation) bool { return a.Status == autocred.AutomationBaselining }) {
 		if base, err = e.checkBaseline(ctx, ac, autos, segmentID, base); err != nil {
 			return e.segmentReadFailed(ctx, connID, autos, err)
 		}
@@ -176,11 +176,11 @@ func (e *Engine) applyRead(ctx context.Context, autos []autocred.Automation, bas
 	entered := map[int64][]int64{} // automation → contacts that entered
 	for _, a := range autos {
 		switch a.Status {
-		case autocred.StatusBaselining:
+		case autocred.AutomationBaselining:
 			if err := e.recordBaseline(ctx, a, base.ids, base.unconfirmed); err != nil {
 				return nil, err
 			}
-		case autocred.StatusActive:
+		case autocred.AutomationActive:
 			if !unconfirmed {
 				// An empty legacy answer may be an evaluation still
 				// running: it proves nobody left.
@@ -274,7 +274,7 @@ func (e *Engine) segmentReadFailed(ctx context.Context, connID int64, autos []au
 func (e *Engine) baselineProgress(ctx context.Context, autos []autocred.Automation) activecampaign.Progress {
 	var baselining []int64
 	for _, a := range autos {
-		if a.Status == autocred.StatusBaselining {
+		if a.Status == autocred.AutomationBaselining {
 			baselining = append(baselining, a.ID)
 		}
 	}
@@ -378,7 +378,7 @@ func (e *Engine) holdBaseline(autos []autocred.Automation) bool {
 	}
 	hold := false
 	for _, a := range autos {
-		if a.Status == autocred.StatusBaselining {
+		if a.Status == autocred.AutomationBaselining {
 			e.heldBaselines.n[a.ID]++
 			if e.heldBaselines.n[a.ID] <= maxHeldBaselines {
 				hold = true
@@ -400,7 +400,7 @@ func (e *Engine) baselineHeldBack(ctx context.Context, connID int64, segmentID s
 		"is in the segment when asked about alone. The baseline was not taken (nobody is issued anything); autocred reads the segment "+
 		"again at the next sync.", thousands(listed), missed)
 	for _, a := range autos {
-		if a.Status != autocred.StatusBaselining {
+		if a.Status != autocred.AutomationBaselining {
 			continue
 		}
 		if err := e.store.RecordSync(ctx, a.ID, started, msg, started.Add(e.interval(a, nil))); err != nil {

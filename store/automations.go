@@ -45,7 +45,7 @@ func (db *DB) CreateAutomation(ctx context.Context, a *autocred.Automation) erro
 		return err
 	}
 	now := db.now().UTC()
-	a.Status, a.CreatedAt, a.UpdatedAt = autocred.StatusDraft, now, now
+	a.Status, a.CreatedAt, a.UpdatedAt = autocred.AutomationDraft, now, now
 	err = db.pool().QueryRowContext(ctx, `INSERT INTO automations (name, status, trigger_connection_id, segment_id, segment_name,
 		action_connection_id, group_id, group_name, action, poll_interval_ms, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -128,16 +128,16 @@ func (db *DB) ArchiveAutomation(ctx context.Context, id int64) (autocred.Automat
 	var a autocred.Automation
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if a, err = getAutomation(ctx, db.in(tx), id); err != nil || a.Status == autocred.StatusArchived {
+		if a, err = getAutomation(ctx, db.in(tx), id); err != nil || a.Status == autocred.AutomationArchived {
 			return err
 		}
 		now := fromMS(ms(db.now())) // as stored
 		_, err = db.in(tx).ExecContext(ctx, `UPDATE automations SET status = ?, archived_from = ?, archived_at = ?, updated_at = ? WHERE id = ?`,
-			autocred.StatusArchived, a.Status, ms(now), ms(now), id)
+			autocred.AutomationArchived, a.Status, ms(now), ms(now), id)
 		if err != nil {
 			return fmt.Errorf("archiving automation %d: %w", id, err)
 		}
-		a.Status, a.ArchivedAt, a.UpdatedAt = autocred.StatusArchived, now, now
+		a.Status, a.ArchivedAt, a.UpdatedAt = autocred.AutomationArchived, now, now
 		return nil
 	})
 	return a, err
@@ -157,7 +157,7 @@ func (db *DB) RestoreAutomation(ctx context.Context, id int64) (autocred.Automat
 		if err != nil {
 			return err
 		}
-		if a.Status != autocred.StatusArchived {
+		if a.Status != autocred.AutomationArchived {
 			return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s, not archived: there is nothing to restore", id, a.Status)
 		}
 		_, err = db.in(tx).ExecContext(ctx, `UPDATE automations SET status = ?, archived_from = '', archived_at = 0, updated_at = ? WHERE id = ?`,
@@ -185,7 +185,7 @@ func (db *DB) DeleteRunHistory(ctx context.Context, id int64) (autocred.HistoryD
 		if err != nil {
 			return err
 		}
-		if a.Status != autocred.StatusArchived {
+		if a.Status != autocred.AutomationArchived {
 			return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s: archive it first, then delete its history", id, a.Status)
 		}
 		if _, err := db.in(tx).ExecContext(ctx, `DELETE FROM run_events WHERE run_id IN (SELECT id FROM runs WHERE automation_id = ?)`, id); err != nil {
@@ -213,7 +213,7 @@ func (db *DB) DeleteAutomation(ctx context.Context, id int64) error {
 		if err != nil {
 			return err
 		}
-		if a.Status != autocred.StatusArchived {
+		if a.Status != autocred.AutomationArchived {
 			return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s: archive it first; only an archived automation whose history is deleted can be deleted for good", id, a.Status)
 		}
 		var runs int
@@ -269,7 +269,7 @@ func (db *DB) ActivateAutomation(ctx context.Context, id int64) error {
 		if err != nil {
 			return err
 		}
-		if err := db.setAutomationStatus(ctx, tx, id, autocred.StatusBaselining, "", autocred.StatusDraft); err != nil {
+		if err := db.setAutomationStatus(ctx, tx, id, autocred.AutomationBaselining, "", autocred.AutomationDraft); err != nil {
 			return err
 		}
 		return db.syncSoon(ctx, tx, a)
@@ -289,13 +289,13 @@ func (db *DB) ResumeAutomation(ctx context.Context, id int64, catchUp bool) erro
 		if err != nil {
 			return err
 		}
-		from := []autocred.AutomationStatus{autocred.StatusPaused, autocred.StatusBroken}
+		from := []autocred.AutomationStatus{autocred.AutomationPaused, autocred.AutomationBroken}
 		if catchUp && a.SnapshotSeq > 0 {
-			if err := db.setAutomationStatus(ctx, tx, id, autocred.StatusActive, "", from...); err != nil {
+			if err := db.setAutomationStatus(ctx, tx, id, autocred.AutomationActive, "", from...); err != nil {
 				return err
 			}
 		} else {
-			if err := db.setAutomationStatus(ctx, tx, id, autocred.StatusBaselining, "", from...); err != nil {
+			if err := db.setAutomationStatus(ctx, tx, id, autocred.AutomationBaselining, "", from...); err != nil {
 				return err
 			}
 			if err := db.resetLedger(ctx, tx, id); err != nil {

@@ -111,7 +111,7 @@ func (db *DB) SetConnectionStatus(ctx context.Context, id int64, status autocred
 		}
 		_, err := db.in(tx).ExecContext(ctx, `UPDATE automations SET status = ?, status_reason = ?, updated_at = ?
 			WHERE status IN `+sqlWatching+` AND (trigger_connection_id = ? OR action_connection_id = ?)`,
-			autocred.StatusBroken, "connection stopped working: "+reason, now, id, id)
+			autocred.AutomationBroken, "connection stopped working: "+reason, now, id, id)
 		return err
 	})
 }

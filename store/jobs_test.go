@@ -74,10 +74,10 @@ func TestRecordEntriesCommitsLedgerRunAndJobTogether(t *testing.T) {
 		ctx := context.Background()
 		a := fixture(t, db)
 		paused := fixture(t, db)
-		if err := db.SetAutomationStatus(ctx, a.ID, autocred.StatusActive, ""); err != nil {
+		if err := db.SetAutomationStatus(ctx, a.ID, autocred.AutomationActive, ""); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.SetAutomationStatus(ctx, paused.ID, autocred.StatusPaused, ""); err != nil {
+		if err := db.SetAutomationStatus(ctx, paused.ID, autocred.AutomationPaused, ""); err != nil {
 			t.Fatal(err)
 		}
 		entering := func(automationID int64, contacts ...int64) []autocred.Run {
@@ -148,14 +148,14 @@ func TestAutomationChangesEnqueueTheirJobs(t *testing.T) {
 		if _, err := db.RecordEntries(ctx, []autocred.Run{{AutomationID: a.ID, ContactID: 2}}, time.Now()); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.SetAutomationStatus(ctx, a.ID, autocred.StatusPaused, "", autocred.StatusActive); err != nil {
+		if err := db.SetAutomationStatus(ctx, a.ID, autocred.AutomationPaused, "", autocred.AutomationActive); err != nil {
 			t.Fatal(err)
 		}
 		if err := db.ResumeAutomation(ctx, a.ID, true); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := db.Automation(ctx, a.ID)
-		if got.Status != autocred.StatusActive {
+		if got.Status != autocred.AutomationActive {
 			t.Errorf("resumed with catch-up: %s, want active", got.Status)
 		}
 		if s, i := jobs(t, db, "sync"), jobs(t, db, "issue"); s != 2 || i != 2 {

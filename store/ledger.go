@@ -54,7 +54,7 @@ const batch = 500
 // longer baselining (paused meanwhile).
 func (db *DB) RecordBaseline(ctx context.Context, automationID int64, ids []int64, at time.Time, unconfirmed bool) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		if err := db.setAutomationStatus(ctx, tx, automationID, autocred.StatusActive, "", autocred.StatusBaselining); err != nil {
+		if err := db.setAutomationStatus(ctx, tx, automationID, autocred.AutomationActive, "", autocred.AutomationBaselining); err != nil {
 			return err
 		}
 		if err := db.markBaseline(ctx, tx, automationID, ids, at); err != nil {
@@ -122,7 +122,7 @@ func (db *DB) RecordEntries(ctx context.Context, runs []autocred.Run, contactRea
 			on, read := active[r.AutomationID]
 			if !read {
 				a, err := getAutomation(ctx, db.in(tx), r.AutomationID)
-				on = err == nil && a.Status == autocred.StatusActive
+				on = err == nil && a.Status == autocred.AutomationActive
 				active[r.AutomationID] = on
 			}
 			if !on {

@@ -375,8 +375,8 @@ func sqlList[S ~string](values ...S) string {
 
 // Status lists the queries use.
 var (
-	sqlWatching   = sqlList(autocred.StatusBaselining, autocred.StatusActive) // as autocred.Automation.Watching
-	sqlBaselining = sqlList(autocred.StatusBaselining)
+	sqlWatching   = sqlList(autocred.AutomationBaselining, autocred.AutomationActive) // as autocred.Automation.Watching
+	sqlBaselining = sqlList(autocred.AutomationBaselining)
 	sqlPending    = sqlList(autocred.RunPending)
 	sqlFailed     = sqlList(autocred.RunFailed)
 	sqlRetryable  = sqlList(autocred.RunFailed, autocred.RunSkipped) // as autocred.RunStatus.Retryable

@@ -113,7 +113,7 @@ func TestAutomationRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Status != autocred.StatusDraft || got.Action.CustomAttributes["custom.course"] != "Go" ||
+		if got.Status != autocred.AutomationDraft || got.Action.CustomAttributes["custom.course"] != "Go" ||
 			got.PollInterval != 30*time.Second || got.Trigger.SegmentName != "Course Completers" || !got.Action.Send {
 			t.Errorf("read back %+v", got)
 		}
@@ -286,17 +286,17 @@ func TestConnectionDeleteAndBroken(t *testing.T) {
 			t.Errorf("deleting a used connection: %v, want conflict", err)
 		}
 		_ = db.tx(ctx, func(tx *sql.Tx) error {
-			return db.setAutomationStatus(ctx, tx, a.ID, autocred.StatusActive, "", autocred.StatusDraft)
+			return db.setAutomationStatus(ctx, tx, a.ID, autocred.AutomationActive, "", autocred.AutomationDraft)
 		})
 		if err := db.SetConnectionStatus(ctx, a.Action.ConnectionID, autocred.ConnectionBroken, "401 unauthorized"); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := db.Automation(ctx, a.ID)
-		if got.Status != autocred.StatusBroken || !strings.Contains(got.StatusReason, "401") {
+		if got.Status != autocred.AutomationBroken || !strings.Contains(got.StatusReason, "401") {
 			t.Errorf("automation on a broken connection is %s (%q)", got.Status, got.StatusReason)
 		}
 		err := db.tx(ctx, func(tx *sql.Tx) error {
-			return db.setAutomationStatus(ctx, tx, a.ID, autocred.StatusPaused, "", autocred.StatusActive)
+			return db.setAutomationStatus(ctx, tx, a.ID, autocred.AutomationPaused, "", autocred.AutomationActive)
 		})
 		if autocred.ErrorCode(err) != autocred.ECONFLICT || !strings.Contains(err.Error(), "broken") {
 			t.Errorf("pausing a broken automation: %v", err)

@@ -229,7 +229,7 @@ func (d *demo) play(ctx context.Context, batch int) error {
 	for _, id := range d.automations() {
 		if err := d.waitFor(ctx, 2*time.Minute, func() bool {
 			a, _ := d.svc.Automation(ctx, id)
-			return a.Status == autocred.StatusActive
+			return a.Status == autocred.AutomationActive
 		}); err != nil {
 			return err
 		}
