@@ -11,17 +11,20 @@ import (
 // AutomationStatus is where an automation is in its life.
 type AutomationStatus string
 
-// The automation statuses.
+// The automation statuses, named Automation… as the runs' are Run… and the
+// connections' Connection…: an automation draft (saved, not watching) is
+// not a run's RunDraft (its credential made as a draft in Certifier), nor
+// Certifier's own credential status, certifier.StatusDraft.
 const (
-	StatusDraft      AutomationStatus = "draft"      // saved, not watching
-	StatusBaselining AutomationStatus = "baselining" // taking the first snapshot; its members get nothing
-	StatusActive     AutomationStatus = "active"     // every new entry gets a credential
-	StatusPaused     AutomationStatus = "paused"     // stopped by a user
-	StatusBroken     AutomationStatus = "broken"     // stopped because a connection's key was refused
-	// StatusArchived: deleted by a user. It watches nothing and leaves the
+	AutomationDraft      AutomationStatus = "draft"      // saved, not watching
+	AutomationBaselining AutomationStatus = "baselining" // taking the first snapshot; its members get nothing
+	AutomationActive     AutomationStatus = "active"     // every new entry gets a credential
+	AutomationPaused     AutomationStatus = "paused"     // stopped by a user
+	AutomationBroken     AutomationStatus = "broken"     // stopped because a connection's key was refused
+	// AutomationArchived: deleted by a user. It watches nothing and leaves the
 	// lists; its runs stay readable until its history is deleted, and its
 	// ledger stays, so restoring it issues nothing again.
-	StatusArchived AutomationStatus = "archived"
+	AutomationArchived AutomationStatus = "archived"
 )
 
 // Trigger is the watched segment.
@@ -102,15 +105,15 @@ type HistoryDeletion struct {
 // it (and resuming takes a new baseline unless asked to catch up).
 func RestoredStatus(archivedFrom AutomationStatus) AutomationStatus {
 	switch archivedFrom {
-	case StatusDraft, StatusBroken:
+	case AutomationDraft, AutomationBroken:
 		return archivedFrom
 	}
-	return StatusPaused
+	return AutomationPaused
 }
 
 // Watching tells whether the automation reads its segment.
 func (a *Automation) Watching() bool {
-	return a.Status == StatusBaselining || a.Status == StatusActive
+	return a.Status == AutomationBaselining || a.Status == AutomationActive
 }
 
 // Mapping is an action's templates, parsed.

@@ -13,7 +13,7 @@ type RunStatus string
 const (
 	RunPending RunStatus = "pending" // queued or in progress
 	RunIssued  RunStatus = "issued"  // issued, and sent when the automation sends
-	RunDraft   RunStatus = "draft"   // created as a draft, as the automation asks (issue off)
+	RunDraft   RunStatus = "draft"   // its credential created as a draft, as the automation asks (issue off)
 	// RunSendUnconfirmed: issued, but the email's send got no answer.
 	// autocred never sends twice; the user can resend from Certifier.
 	RunSendUnconfirmed RunStatus = "send_unconfirmed"

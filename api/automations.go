@@ -141,7 +141,7 @@ func (h *handler) deleteAutomation(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	if cur.Status != autocred.StatusArchived {
+	if cur.Status != autocred.AutomationArchived {
 		a, err := h.svc.ArchiveAutomation(r.Context(), id)
 		if err != nil {
 			return err

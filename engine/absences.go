@@ -142,20 +142,22 @@ func thousands(n int) string {
 	return s
 }
 
-// segmentAbsences is the differences between one read and the ledger of
-// each active automation on the segment, before the checks.
-type segmentAbsences struct {
+// ledgerDiff is the differences between one read and the ledger of each
+// active automation on the segment, before the checks: who entered, who is
+// missing, and who of those would leave.
+type ledgerDiff struct {
 	entered map[int64][]int64 // automation → in the read, not in the ledger
 	leavers map[int64][]int64 // automation → would-be leavers
 	missing map[int64][]int64 // automation → everyone absent
 	known   int               // the most members any automation has in
 }
 
-// findAbsences compares each active automation's ledger with a read.
-func (e *Engine) findAbsences(ctx context.Context, autos []autocred.Automation, ids []int64) (segmentAbsences, error) {
-	s := segmentAbsences{entered: map[int64][]int64{}, leavers: map[int64][]int64{}, missing: map[int64][]int64{}}
+// diffLedgers compares each active automation's ledger with a read: the
+// entries and the absences of one read, found together.
+func (e *Engine) diffLedgers(ctx context.Context, autos []autocred.Automation, ids []int64) (ledgerDiff, error) {
+	s := ledgerDiff{entered: map[int64][]int64{}, leavers: map[int64][]int64{}, missing: map[int64][]int64{}}
 	for _, a := range autos {
-		if a.Status != autocred.StatusActive {
+		if a.Status != autocred.AutomationActive {
 			continue
 		}
 		in, err := e.store.InSegment(ctx, a.ID)
@@ -181,7 +183,7 @@ func (e *Engine) findAbsences(ctx context.Context, autos []autocred.Automation, 
 
 // fresh is the members missing for the first time from the read, for
 // any automation, sorted.
-func (s segmentAbsences) fresh() []int64 {
+func (s ledgerDiff) fresh() []int64 {
 	var all []int64
 	for id, missing := range s.missing {
 		for _, c := range missing {
@@ -194,7 +196,7 @@ func (s segmentAbsences) fresh() []int64 {
 }
 
 // verifyAbsences checks a read's absences against single-contact answers.
-func (e *Engine) verifyAbsences(ctx context.Context, ac *activecampaign.Client, segmentID string, s segmentAbsences) (absenceVerdict, error) {
+func (e *Engine) verifyAbsences(ctx context.Context, ac *activecampaign.Client, segmentID string, s ledgerDiff) (absenceVerdict, error) {
 	check := func(ctx context.Context, id int64) (bool, error) {
 		in, err := ac.IsMember(ctx, segmentID, activecampaign.ID(id))
 		answer := "out"

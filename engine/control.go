@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 
 	"github.com/autocred/autocred"
 )
@@ -11,34 +10,14 @@ import (
 // baseline (whoever is in the segment now gets nothing), then it is active.
 func (e *Engine) Activate(ctx context.Context, id int64) error {
 	defer e.webhooksChangedLater(ctx)
-	return e.store.Tx(ctx, func(tx *sql.Tx) error {
-		a, err := e.store.AutomationTx(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if err := e.store.SetAutomationStatus(ctx, tx, id, autocred.StatusBaselining, "", autocred.StatusDraft); err != nil {
-			return err
-		}
-		return e.syncSoonTx(ctx, tx, a)
-	})
-}
-
-// syncSoonTx enqueues a sync of the automation's segment now, and clears
-// the progress of a baseline about to be taken.
-func (e *Engine) syncSoonTx(ctx context.Context, tx *sql.Tx, a autocred.Automation) error {
-	if err := e.store.ClearBaselineProgress(ctx, tx, a.ID); err != nil {
-		return err
-	}
-	return e.insertSyncTx(ctx, tx, a.Trigger.ConnectionID, a.Trigger.SegmentID)
+	return e.store.ActivateAutomation(ctx, id)
 }
 
 // Pause stops an automation: no syncs, no credentials. Runs already
 // detected stay pending until it is resumed.
 func (e *Engine) Pause(ctx context.Context, id int64) error {
 	defer e.webhooksChangedLater(ctx)
-	return e.store.Tx(ctx, func(tx *sql.Tx) error {
-		return e.store.SetAutomationStatus(ctx, tx, id, autocred.StatusPaused, "", autocred.StatusBaselining, autocred.StatusActive)
-	})
+	return e.store.SetAutomationStatus(ctx, id, autocred.AutomationPaused, "", autocred.AutomationBaselining, autocred.AutomationActive)
 }
 
 // Resume restarts a paused or broken automation. By default it takes a new
@@ -48,61 +27,12 @@ func (e *Engine) Pause(ctx context.Context, id int64) error {
 // are enqueued again either way.
 func (e *Engine) Resume(ctx context.Context, id int64, catchUp bool) error {
 	defer e.webhooksChangedLater(ctx)
-	return e.store.Tx(ctx, func(tx *sql.Tx) error {
-		a, err := e.store.AutomationTx(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		from := []autocred.AutomationStatus{autocred.StatusPaused, autocred.StatusBroken}
-		// Catching up needs a ledger: an automation stopped before its
-		// baseline finished has none.
-		if catchUp && a.SnapshotSeq > 0 {
-			if err := e.store.SetAutomationStatus(ctx, tx, id, autocred.StatusActive, "", from...); err != nil {
-				return err
-			}
-		} else {
-			if err := e.store.SetAutomationStatus(ctx, tx, id, autocred.StatusBaselining, "", from...); err != nil {
-				return err
-			}
-			if err := e.store.ResetLedger(ctx, tx, id); err != nil {
-				return err
-			}
-		}
-		if err := e.syncSoonTx(ctx, tx, a); err != nil {
-			return err
-		}
-		return e.requeuePendingTx(ctx, tx, id)
-	})
-}
-
-// requeuePendingTx enqueues the issue jobs of an automation's pending runs.
-// A run whose job still waits gets a second one, which finds the run final
-// (or its lease taken) and does nothing.
-func (e *Engine) requeuePendingTx(ctx context.Context, tx *sql.Tx, automationID int64) error {
-	ids, err := e.store.RunIDsTx(ctx, tx, automationID, autocred.RunPending)
-	if err != nil {
-		return err
-	}
-	for _, id := range ids {
-		if err := e.insertIssueTx(ctx, tx, id); err != nil {
-			return err
-		}
-	}
-	return nil
+	return e.store.ResumeAutomation(ctx, id, catchUp)
 }
 
 // SyncNow reads an automation's segment now instead of at its next turn.
 func (e *Engine) SyncNow(ctx context.Context, id int64) error {
-	return e.store.Tx(ctx, func(tx *sql.Tx) error {
-		a, err := e.store.AutomationTx(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if !a.Watching() {
-			return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s; activate or resume it first", id, a.Status)
-		}
-		return e.syncSoonTx(ctx, tx, a)
-	})
+	return e.store.SyncAutomationSoon(ctx, id)
 }
 
 // RetryRun makes a failed or skipped run pending and enqueues it again; a
@@ -110,34 +40,12 @@ func (e *Engine) SyncNow(ctx context.Context, id int64) error {
 // of one run never work at once (the run lease), and the one that comes
 // second finds the run as the first left it.
 func (e *Engine) RetryRun(ctx context.Context, runID int64) error {
-	return e.store.Tx(ctx, func(tx *sql.Tx) error {
-		if err := e.store.ResetRunForRetry(ctx, tx, runID); err != nil {
-			return err
-		}
-		return e.insertIssueTx(ctx, tx, runID)
-	})
+	return e.store.RetryRun(ctx, runID)
 }
 
 // RetryFailed retries every failed run of an automation and says how many.
 func (e *Engine) RetryFailed(ctx context.Context, automationID int64) (int, error) {
-	n := 0
-	err := e.store.Tx(ctx, func(tx *sql.Tx) error {
-		ids, err := e.store.RunIDsTx(ctx, tx, automationID, autocred.RunFailed)
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if err := e.store.ResetRunForRetry(ctx, tx, id); err != nil {
-				return err
-			}
-			if err := e.insertIssueTx(ctx, tx, id); err != nil {
-				return err
-			}
-		}
-		n = len(ids)
-		return nil
-	})
-	return n, err
+	return e.store.RetryFailedRuns(ctx, automationID)
 }
 
 // webhooksChangedLater asks for the webhooks to be reconciled; a failure is

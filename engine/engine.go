@@ -95,7 +95,7 @@ type Engine struct {
 	log     *slog.Logger
 	river   *river.Client[*sql.Tx]
 	holder  string
-	hints   hintCounter
+	hints   hintDebouncer
 	// deliveries: when this process last recorded each connection's
 	// webhook deliveries (silence.go).
 	deliveries deliveryLog
@@ -118,8 +118,23 @@ const (
 	queueSchedule = "schedule"
 )
 
-// New builds an Engine; Start runs it.
+// New builds an Engine; Start runs it. It gives the store the engine's jobs
+// (store.Jobs), so that the store's writes enqueue them in their own
+// transactions.
 func New(cfg Config) (*Engine, error) {
+	cfg = cfg.withDefaults()
+	e := &Engine{cfg: cfg, store: cfg.Store, clients: cfg.Clients, metrics: cfg.Metrics, log: cfg.Logger, holder: cfg.Holder}
+	client, err := river.NewClient(cfg.Store.RiverDriver(), e.riverConfig())
+	if err != nil {
+		return nil, fmt.Errorf("starting the job queue: %w", err)
+	}
+	e.river = client
+	cfg.Store.SetJobs(store.Jobs{Queue: client, Issue: issueJob, Sync: syncJob})
+	return e, nil
+}
+
+// withDefaults fills in the settings left zero.
+func (cfg Config) withDefaults() Config {
 	if cfg.PollInterval == 0 {
 		cfg.PollInterval = time.Minute
 	}
@@ -157,8 +172,14 @@ func New(cfg Config) (*Engine, error) {
 		host, _ := os.Hostname()
 		cfg.Holder = host + ":" + strconv.Itoa(os.Getpid()) + ":" + strconv.FormatUint(rand.Uint64()%1e6, 10)
 	}
-	e := &Engine{cfg: cfg, store: cfg.Store, clients: cfg.Clients, metrics: cfg.Metrics, log: cfg.Logger, holder: cfg.Holder}
+	return cfg
+}
 
+// riverConfig is River's configuration: the workers of the engine's jobs,
+// their queues, the periodic jobs, and the polling and retries that suit
+// a database without notifications.
+func (e *Engine) riverConfig() *river.Config {
+	cfg := e.cfg
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &scheduleWorker{e: e})
 	river.AddWorker(workers, &syncWorker{e: e})
@@ -166,7 +187,7 @@ func New(cfg Config) (*Engine, error) {
 	river.AddWorker(workers, &hintWorker{e: e})
 	river.AddWorker(workers, &webhooksWorker{e: e})
 
-	client, err := river.NewClient(cfg.Store.RiverDriver(), &river.Config{
+	return &river.Config{
 		Logger: cfg.Logger.With("component", "river"),
 		Queues: map[string]river.QueueConfig{
 			queueIssue: {MaxWorkers: cfg.IssueWorkers},
@@ -197,12 +218,7 @@ func New(cfg Config) (*Engine, error) {
 		// Finished jobs are kept a day for inspection; the runs table is
 		// the record users see.
 		CompletedJobRetentionPeriod: 24 * time.Hour,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("starting the job queue: %w", err)
 	}
-	e.river = client
-	return e, nil
 }
 
 // Start runs the workers and the scheduler until Stop.
@@ -234,27 +250,4 @@ func (retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
 		base = 10 * time.Minute
 	}
 	return time.Now().Add(base/2 + rand.N(base/2+1))
-}
-
-// insertSyncTx enqueues a sync of one segment in tx.
-func (e *Engine) insertSyncTx(ctx context.Context, tx *sql.Tx, connID int64, segmentID string) error {
-	if _, err := e.river.InsertTx(ctx, tx, syncArgs{ConnectionID: connID, SegmentID: segmentID}, nil); err != nil {
-		return fmt.Errorf("enqueueing sync: %w", err)
-	}
-	return nil
-}
-
-// insertIssueTx enqueues the issue job of a run in tx.
-func (e *Engine) insertIssueTx(ctx context.Context, tx *sql.Tx, runID int64) error {
-	return e.insertIssueArgsTx(ctx, tx, issueArgs{RunID: runID})
-}
-
-// insertIssueArgsTx enqueues an issue job in tx.
-func (e *Engine) insertIssueArgsTx(ctx context.Context, tx *sql.Tx, args issueArgs) error {
-	runID := args.RunID
-	_, err := e.river.InsertTx(ctx, tx, args, nil)
-	if err != nil {
-		return fmt.Errorf("enqueueing run %d: %w", runID, err)
-	}
-	return nil
 }

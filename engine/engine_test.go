@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"testing"
 	"time"
@@ -154,18 +153,15 @@ func TestTwoJobsForOneRunIssueOnce(t *testing.T) {
 		id := h.importContacts(simac.ContactInput{Email: "ana@example.com", FirstName: "Ana"})[0]
 		run := autocred.Run{AutomationID: a.ID, ContactID: id, Entry: 1, Email: "ana@example.com",
 			Contact: autocred.Contact{ID: fmt.Sprint(id), Email: "ana@example.com", FirstName: "Ana"}}
-		err := h.store.Tx(ctx, func(tx *sql.Tx) error {
-			if err := h.store.InsertRun(ctx, tx, &run); err != nil {
-				return err
-			}
-			for range 3 {
-				if err := h.engine.insertIssueTx(ctx, tx, run.ID); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
+		if err := h.store.InsertRun(ctx, &run); err != nil {
+			t.Fatal(err)
+		}
+		// Three jobs at once, in one transaction.
+		three := make([]river.InsertManyParams, 3)
+		for i := range three {
+			three[i] = river.InsertManyParams{Args: issueArgs{RunID: run.ID}}
+		}
+		if _, err := h.engine.river.InsertMany(ctx, three); err != nil {
 			t.Fatal(err)
 		}
 		h.waitFor("the run to be issued", func() bool { return len(h.runs(a.ID)[autocred.RunIssued]) == 1 })
@@ -195,14 +191,14 @@ func TestCreateIssueSendIsNotFollowedBySend(t *testing.T) {
 		}
 		run := autocred.Run{AutomationID: a.ID, ContactID: 42, Entry: 1, Email: "ana@example.com",
 			Contact: autocred.Contact{ID: "42", Email: "ana@example.com", FirstName: "Ana"}}
-		if err := h.store.Tx(ctx, func(tx *sql.Tx) error { return h.store.InsertRun(ctx, tx, &run) }); err != nil {
+		if err := h.store.InsertRun(ctx, &run); err != nil {
 			t.Fatal(err)
 		}
 		run.CredentialID = cred.ID // saved by the crashed job
 		if err := h.store.SaveRun(ctx, &run); err != nil {
 			t.Fatal(err)
 		}
-		if err := h.store.Tx(ctx, func(tx *sql.Tx) error { return h.engine.insertIssueTx(ctx, tx, run.ID) }); err != nil {
+		if _, err := h.engine.river.Insert(ctx, issueArgs{RunID: run.ID}, nil); err != nil {
 			t.Fatal(err)
 		}
 		h.waitFor("the run to finish", func() bool { return len(h.runs(a.ID)[autocred.RunSendUnconfirmed]) == 1 })
@@ -275,14 +271,14 @@ func TestLostCreateIsSearchedAtTheAddressItWentTo(t *testing.T) {
 				}
 				run := autocred.Run{AutomationID: a.ID, ContactID: id, Entry: 1, Email: "ana@example.com",
 					Contact: autocred.Contact{ID: fmt.Sprint(id), Email: "ana@example.com", FirstName: "Ana"}}
-				if err := h.store.Tx(ctx, func(tx *sql.Tx) error { return h.store.InsertRun(ctx, tx, &run) }); err != nil {
+				if err := h.store.InsertRun(ctx, &run); err != nil {
 					t.Fatal(err)
 				}
 				run.Step, run.StepStartedAt, run.Attempts = autocred.StepCreate, started, 1 // its answer was lost
 				if err := h.store.SaveRun(ctx, &run); err != nil {
 					t.Fatal(err)
 				}
-				if err := h.store.Tx(ctx, func(tx *sql.Tx) error { return h.engine.insertIssueTx(ctx, tx, run.ID) }); err != nil {
+				if _, err := h.engine.river.Insert(ctx, issueArgs{RunID: run.ID}, nil); err != nil {
 					t.Fatal(err)
 				}
 				h.waitFor("the run to finish", func() bool {

@@ -163,7 +163,7 @@ func (h *harness) automation(seg simac.Segment, mutate func(*autocred.Automation
 	}
 	h.waitFor("baseline of "+a.Name, func() bool {
 		got, _ := h.store.Automation(ctx, a.ID)
-		return got.Status == autocred.StatusActive
+		return got.Status == autocred.AutomationActive
 	})
 	got, _ := h.store.Automation(ctx, a.ID)
 	return got

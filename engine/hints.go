@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"strconv"
 	"sync"
@@ -52,9 +51,9 @@ const (
 	stormWindow = 10 * time.Second
 )
 
-// hintCounter counts recent hints per connection, for storm detection,
-// and holds the hints being debounced.
-type hintCounter struct {
+// hintDebouncer holds the hints being debounced (a timer per contact), and
+// counts recent hints per connection to fold a storm into syncs.
+type hintDebouncer struct {
 	mu      sync.Mutex
 	times   map[int64][]time.Time
 	folding map[int64]bool // a storm sync of the connection will be enqueued
@@ -146,23 +145,19 @@ func (e *Engine) flushHints() {
 
 // syncConnection enqueues a sync of every segment watched on a connection.
 func (e *Engine) syncConnection(ctx context.Context, connID int64) error {
-	autos, err := e.store.Automations(ctx, store.AutomationFilter{Statuses: []autocred.AutomationStatus{autocred.StatusActive}, ConnectionID: connID})
+	autos, err := e.store.Automations(ctx, store.AutomationFilter{Statuses: []autocred.AutomationStatus{autocred.AutomationActive}, ConnectionID: connID})
 	if err != nil {
 		return err
 	}
 	seen := map[string]bool{}
-	return e.store.Tx(ctx, func(tx *sql.Tx) error {
-		for _, a := range autos {
-			if seen[a.Trigger.SegmentID] {
-				continue
-			}
+	var segments []autocred.Trigger
+	for _, a := range autos {
+		if !seen[a.Trigger.SegmentID] {
 			seen[a.Trigger.SegmentID] = true
-			if err := e.insertSyncTx(ctx, tx, connID, a.Trigger.SegmentID); err != nil {
-				return err
-			}
+			segments = append(segments, autocred.Trigger{ConnectionID: connID, SegmentID: a.Trigger.SegmentID})
 		}
-		return nil
-	})
+	}
+	return e.store.EnqueueSyncs(ctx, segments...)
 }
 
 type hintWorker struct {
@@ -188,7 +183,7 @@ func (w *hintWorker) Work(ctx context.Context, job *river.Job[hintArgs]) error {
 // already in), and an "out" from the single-contact check marks a contact
 // who was in as left.
 func (e *Engine) checkContact(ctx context.Context, connID, contactID int64) error {
-	autos, err := e.store.Automations(ctx, store.AutomationFilter{Statuses: []autocred.AutomationStatus{autocred.StatusActive}, ConnectionID: connID})
+	autos, err := e.store.Automations(ctx, store.AutomationFilter{Statuses: []autocred.AutomationStatus{autocred.AutomationActive}, ConnectionID: connID})
 	if err != nil || len(autos) == 0 {
 		return err
 	}
@@ -225,15 +220,12 @@ func (e *Engine) checkContact(ctx context.Context, connID, contactID int64) erro
 		case in && !m.InSegment:
 			entered[a.ID] = []int64{contactID}
 		case !in && m.InSegment:
-			err := e.store.Tx(ctx, func(tx *sql.Tx) error {
-				left, err := e.store.MarkLeft(ctx, tx, a.ID, contactID, time.Now())
-				if left {
-					e.metrics.Exits.Inc()
-				}
-				return err
-			})
+			left, err := e.store.MarkLeft(ctx, a.ID, contactID, time.Now())
 			if err != nil {
 				return err
+			}
+			if left {
+				e.metrics.Exits.Inc()
 			}
 		}
 	}
@@ -256,7 +248,7 @@ func (e *Engine) checkContact(ctx context.Context, connID, contactID int64) erro
 func (e *Engine) hintFailed(ctx context.Context, connID int64, autos []autocred.Automation, err error) error {
 	switch {
 	case errors.Is(err, activecampaign.ErrAuth):
-		return e.syncFailed(ctx, connID, autos, err)
+		return e.segmentReadFailed(ctx, connID, autos, err)
 	case errors.Is(err, activecampaign.ErrForbidden):
 		e.log.Warn("hint dropped: the API key's user lacks a permission; the next sync checks again", "connection", connID, "err", err)
 		return nil

@@ -40,7 +40,7 @@ func (w *issueWorker) Work(ctx context.Context, job *river.Job[issueArgs]) error
 		if err != nil {
 			return err
 		}
-		if a.Status != autocred.StatusActive {
+		if a.Status != autocred.AutomationActive {
 			// Paused or broken: the run stays pending, and resuming the
 			// automation enqueues it again.
 			return nil

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"time"
+
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 )
@@ -30,6 +32,11 @@ type syncArgs struct {
 }
 
 func (syncArgs) Kind() string { return "sync" }
+
+// syncJob is the sync job the store enqueues (store.Jobs).
+func syncJob(connectionID int64, segmentID string) river.JobArgs {
+	return syncArgs{ConnectionID: connectionID, SegmentID: segmentID}
+}
 
 // A sync that fails is not retried by River beyond a few quick attempts:
 // the next periodic sync is the retry, and it reads a fresh snapshot.
@@ -61,6 +68,15 @@ type issueArgs struct {
 }
 
 func (issueArgs) Kind() string { return "issue" }
+
+// issueJob is the issue job the store enqueues (store.Jobs).
+func issueJob(runID int64, contactReadAt time.Time) river.JobArgs {
+	args := issueArgs{RunID: runID}
+	if !contactReadAt.IsZero() {
+		args.ContactReadAt = contactReadAt.UnixMilli()
+	}
+	return args
+}
 
 func (issueArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: queueIssue}

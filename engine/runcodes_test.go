@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"testing"
 
 	"github.com/autocred/autocred"
@@ -65,7 +64,7 @@ func TestRunErrorCodes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			run := autocred.Run{AutomationID: a.ID, ContactID: int64(900_000 + i), Entry: 1, Email: "ana@example.com", // contacts the account does not have
 				Contact: autocred.Contact{ID: "1", Email: "ana@example.com", FirstName: "Ana"}}
-			if err := h.store.Tx(ctx, func(tx *sql.Tx) error { return h.store.InsertRun(ctx, tx, &run) }); err != nil {
+			if err := h.store.InsertRun(ctx, &run); err != nil {
 				t.Fatal(err)
 			}
 			run.Status = autocred.RunPending

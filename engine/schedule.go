@@ -2,12 +2,12 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"github.com/riverqueue/river"
 
 	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/store"
 )
 
 // scheduleWorker enqueues the syncs that are due. It runs as a periodic
@@ -16,11 +16,6 @@ import (
 type scheduleWorker struct {
 	river.WorkerDefaults[scheduleArgs]
 	e *Engine
-}
-
-type segmentKey struct {
-	connID    int64
-	segmentID string
 }
 
 func (w *scheduleWorker) Work(ctx context.Context, _ *river.Job[scheduleArgs]) error {
@@ -43,31 +38,23 @@ func (w *scheduleWorker) Work(ctx context.Context, _ *river.Job[scheduleArgs]) e
 	if err != nil {
 		return err
 	}
+	// Until the sync records when the next one is due, no other is
+	// enqueued: one a little slower than its interval is not joined by a
+	// queue of others. The guard lets a sync whose process died be
+	// replaced once its lease has run out.
+	next := make([]store.NextSync, len(due))
 	// Several automations on one segment share one sync: it is read once.
-	queued := map[segmentKey]bool{}
-	return e.store.Tx(ctx, func(tx *sql.Tx) error {
-		for _, a := range due {
-			// Until the sync records when the next one is due, no other is
-			// enqueued: one a little slower than its interval is not joined
-			// by a queue of others. The guard lets a sync whose process died
-			// be replaced once its lease has run out.
-			guard := max(e.interval(a, hinted), leaseTTL)
-			if err := e.store.SetNextSync(ctx, tx, a.ID, now.Add(guard)); err != nil {
-				return err
-			}
+	queued := map[autocred.Trigger]bool{}
+	var segments []autocred.Trigger
+	for i, a := range due {
+		next[i] = store.NextSync{AutomationID: a.ID, At: now.Add(max(e.interval(a, hinted), leaseTTL))}
+		segment := autocred.Trigger{ConnectionID: a.Trigger.ConnectionID, SegmentID: a.Trigger.SegmentID}
+		if !queued[segment] {
+			queued[segment] = true
+			segments = append(segments, segment)
 		}
-		for _, a := range due {
-			k := segmentKey{a.Trigger.ConnectionID, a.Trigger.SegmentID}
-			if queued[k] {
-				continue
-			}
-			queued[k] = true
-			if err := e.insertSyncTx(ctx, tx, k.connID, k.segmentID); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	}
+	return e.store.ScheduleSyncs(ctx, next, segments)
 }
 
 // interval is how often an automation's segment is read: its own setting,

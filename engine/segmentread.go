@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 
 	"github.com/autocred/autocred"
@@ -53,7 +52,5 @@ func hintNeedsSync(err error) bool {
 // hints costs one read.
 func (e *Engine) syncInsteadOfHint(ctx context.Context, connID int64, segmentID string) error {
 	e.metrics.Hints.WithLabelValues("folded").Inc()
-	return e.store.Tx(ctx, func(tx *sql.Tx) error {
-		return e.insertSyncTx(ctx, tx, connID, segmentID)
-	})
+	return e.store.EnqueueSyncs(ctx, autocred.Trigger{ConnectionID: connID, SegmentID: segmentID})
 }

@@ -3,7 +3,6 @@ package engine
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"errors"
 	"io"
 	"net/http"
@@ -150,9 +149,7 @@ func newWebhookFixture(t *testing.T, rewrite func(r *http.Request, status int, b
 	if err := f.store.CreateAutomation(ctx, &a); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.store.Tx(ctx, func(tx *sql.Tx) error {
-		return f.store.SetAutomationStatus(ctx, tx, a.ID, autocred.StatusActive, "")
-	}); err != nil {
+	if err := f.store.SetAutomationStatus(ctx, a.ID, autocred.AutomationActive, ""); err != nil {
 		t.Fatal(err)
 	}
 	f.engine, err = New(Config{Logger: failureLog(t), Store: f.store, PublicURL: "http://autocred.test", Box: box,

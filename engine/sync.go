@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -53,12 +52,12 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[syncArgs]) error {
 // a sync that started after t.
 func (e *Engine) syncedSince(ctx context.Context, connID int64, segmentID string, t time.Time) (bool, error) {
 	autos, err := e.store.Automations(ctx, store.AutomationFilter{
-		Statuses: []autocred.AutomationStatus{autocred.StatusBaselining, autocred.StatusActive}, ConnectionID: connID, SegmentID: segmentID})
+		Statuses: []autocred.AutomationStatus{autocred.AutomationBaselining, autocred.AutomationActive}, ConnectionID: connID, SegmentID: segmentID})
 	if err != nil {
 		return false, err
 	}
 	for _, a := range autos {
-		if a.Status == autocred.StatusBaselining || !a.LastSyncAt.After(t) {
+		if a.Status == autocred.AutomationBaselining || !a.LastSyncAt.After(t) {
 			return false, nil
 		}
 	}
@@ -66,10 +65,12 @@ func (e *Engine) syncedSince(ctx context.Context, connID int64, segmentID string
 }
 
 // syncSegment reads one segment once and applies it to each automation
-// watching it. Nothing is changed unless the snapshot is complete.
+// watching it. Nothing is changed unless the snapshot is complete, and a
+// complete-looking read is applied only once the single-contact checks of
+// its absences (and of a baseline's members) bear it out.
 func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string) error {
 	autos, err := e.store.Automations(ctx, store.AutomationFilter{
-		Statuses: []autocred.AutomationStatus{autocred.StatusBaselining, autocred.StatusActive}, ConnectionID: connID, SegmentID: segmentID})
+		Statuses: []autocred.AutomationStatus{autocred.AutomationBaselining, autocred.AutomationActive}, ConnectionID: connID, SegmentID: segmentID})
 	if err != nil || len(autos) == 0 {
 		return err
 	}
@@ -80,95 +81,147 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 	started := time.Now()
 	snap, err := e.readSegment(ctx, ac, autos, segmentID, e.baselineProgress(ctx, autos))
 	if err != nil {
-		return e.syncFailed(ctx, connID, autos, err)
+		return e.segmentReadFailed(ctx, connID, autos, err)
 	}
+	ids := sortedMembers(&snap)
+
+	// A read can be wrong even when it says it is complete: its absences
+	// count only once single-contact checks bear them out (absences.go).
+	diff, err := e.diffLedgers(ctx, autos, ids)
+	if err != nil {
+		return err
+	}
+	verdict, err := e.judgeAbsences(ctx, ac, segmentID, diff, snap.Unconfirmed)
+	if err != nil {
+		return e.segmentReadFailed(ctx, connID, autos, err)
+	}
+	if verdict.wrong {
+		return e.syncHeldBack(ctx, connID, segmentID, autos, started, len(ids), diff.known, verdict)
+	}
+	base := baseline{ids: ids, unconfirmed: snap.Unconfirmed}
+	if slices.ContainsFunc(autos, func(a autocred.Automation) bool { return a.Status == autocred.AutomationBaselining }) {
+		if base, err = e.checkBaseline(ctx, ac, autos, segmentID, base); err != nil {
+			return e.segmentReadFailed(ctx, connID, autos, err)
+		}
+		if base.missed != 0 && e.holdBaseline(autos) {
+			return e.baselineHeldBack(ctx, connID, segmentID, autos, started, len(base.ids), base.missed)
+		}
+	}
+	entered, err := e.applyRead(ctx, autos, base, diff, verdict, snap.Unconfirmed)
+	if err != nil {
+		return err
+	}
+	// Entries found by polling may show a silent webhook (silence.go).
+	if err := e.enter(ctx, ac, autos, entered, func(cs []activecampaign.Contact) { e.noteEntries(ctx, connID, cs) }); err != nil {
+		return e.segmentReadFailed(ctx, connID, autos, err)
+	}
+	return e.syncDone(ctx, connID, segmentID, autos, started, len(ids))
+}
+
+// sortedMembers takes a snapshot's member ids, ascending, and lets the
+// client's copy go (a million members).
+func sortedMembers(snap *activecampaign.Snapshot) []int64 {
 	ids := make([]int64, len(snap.IDs))
 	for i, id := range snap.IDs {
 		ids[i] = int64(id)
 	}
-	snap.IDs = nil // a million members: let the client's copy go now
-	ids = autocred.SortIDs(ids)
+	snap.IDs = nil
+	return autocred.SortIDs(ids)
+}
 
-	// A read can be wrong even when it says it is complete: its absences
-	// count only once single-contact checks bear them out (absences.go).
-	abs, err := e.findAbsences(ctx, autos, ids)
+// judgeAbsences checks the absences of a read one by one (absences.go),
+// when it has any and is confirmed: an unconfirmed read (an empty
+// contacts?segmentid answer) marks nobody as left anyway.
+func (e *Engine) judgeAbsences(ctx context.Context, ac *activecampaign.Client, segmentID string, diff ledgerDiff, unconfirmed bool) (absenceVerdict, error) {
+	if len(diff.missing) == 0 || unconfirmed {
+		return absenceVerdict{}, nil
+	}
+	verdict, err := e.verifyAbsences(ctx, ac, segmentID, diff)
+	if err == nil && !verdict.wrong && verdict.unconfirmable {
+		// Said on the automation by the read's notice (Via.Refused).
+		e.log.Warn("members missing from a segment read cannot be checked one by one: nobody is marked as left", "segment", segmentID)
+	}
+	return verdict, err
+}
+
+// baseline is what a sync records for the automations taking their
+// baseline: the members (of both reads, see readBaselineAgain), whether
+// the reads were unconfirmed, and a member the reads left out that a
+// single-contact check found in (0: none found).
+type baseline struct {
+	ids         []int64
+	unconfirmed bool
+	missed      int64
+}
+
+// checkBaseline reads the segment a second time for a baseline and checks
+// the union against single-contact answers.
+func (e *Engine) checkBaseline(ctx context.Context, ac *activecampaign.Client, autos []autocred.Automation, segmentID string, first baseline) (baseline, error) {
+	ids, unconfirmed, err := e.readBaselineAgain(ctx, ac, autos, segmentID, first.ids, first.unconfirmed)
 	if err != nil {
-		return err
+		return first, err
 	}
-	var verdict absenceVerdict
-	if len(abs.missing) > 0 && !snap.Unconfirmed {
-		if verdict, err = e.verifyAbsences(ctx, ac, segmentID, abs); err != nil {
-			return e.syncFailed(ctx, connID, autos, err)
-		}
-		if verdict.wrong {
-			return e.syncHeldBack(ctx, connID, segmentID, autos, started, len(ids), abs.known, verdict)
-		}
-		if verdict.unconfirmable {
-			// Said on the automation by the read's notice (Via.Refused).
-			e.log.Warn("members missing from a segment read cannot be checked one by one: nobody is marked as left", "segment", segmentID)
-		}
+	missed, err := e.baselineLeavesOut(ctx, ac, segmentID, ids)
+	if err != nil {
+		return first, err
 	}
+	return baseline{ids: ids, unconfirmed: unconfirmed, missed: missed}, nil
+}
 
-	baseline, baselineUnconfirmed := ids, snap.Unconfirmed
-	if slices.ContainsFunc(autos, func(a autocred.Automation) bool { return a.Status == autocred.StatusBaselining }) {
-		if baseline, baselineUnconfirmed, err = e.readBaselineAgain(ctx, ac, autos, segmentID, ids, snap.Unconfirmed); err != nil {
-			return e.syncFailed(ctx, connID, autos, err)
-		}
-		missed, err := e.baselineLeavesOut(ctx, ac, segmentID, baseline)
-		if err != nil {
-			return e.syncFailed(ctx, connID, autos, err)
-		}
-		if missed != 0 && e.holdBaseline(autos) {
-			return e.baselineHeldBack(ctx, connID, segmentID, autos, started, len(baseline), missed)
-		}
-	}
-
+// applyRead records a verified read on each automation: the baseline of
+// those taking it, the absences of the active ones. It returns the
+// contacts that entered each active automation, for enter.
+func (e *Engine) applyRead(ctx context.Context, autos []autocred.Automation, base baseline, diff ledgerDiff, verdict absenceVerdict,
+	unconfirmed bool) (map[int64][]int64, error) {
 	entered := map[int64][]int64{} // automation → contacts that entered
 	for _, a := range autos {
 		switch a.Status {
-		case autocred.StatusBaselining:
-			if err := e.recordBaseline(ctx, a, baseline, baselineUnconfirmed); err != nil {
-				return err
+		case autocred.AutomationBaselining:
+			if err := e.recordBaseline(ctx, a, base.ids, base.unconfirmed); err != nil {
+				return nil, err
 			}
-		case autocred.StatusActive:
-			if !snap.Unconfirmed {
+		case autocred.AutomationActive:
+			if !unconfirmed {
 				// An empty legacy answer may be an evaluation still
 				// running: it proves nobody left.
-				if err := e.recordAbsences(ctx, a, abs, verdict); err != nil {
-					return err
+				if err := e.recordAbsences(ctx, a, diff, verdict); err != nil {
+					return nil, err
 				}
 			}
-			if ent := abs.entered[a.ID]; len(ent) > 0 {
+			if ent := diff.entered[a.ID]; len(ent) > 0 {
 				entered[a.ID] = ent
 			}
 		}
 	}
-	// Entries found by polling may show a silent webhook (silence.go).
-	if err := e.enter(ctx, ac, autos, entered, func(cs []activecampaign.Contact) { e.noteEntries(ctx, connID, cs) }); err != nil {
-		return e.syncFailed(ctx, connID, autos, err)
-	}
+	return entered, nil
+}
+
+// syncDone records a sync that applied its read, and when each
+// automation's next one is due: an interval after this one started, so a
+// segment is read at its interval however long a read takes.
+func (e *Engine) syncDone(ctx context.Context, connID int64, segmentID string, autos []autocred.Automation, started time.Time, members int) error {
 	hinted, err := e.hintedConnections(ctx)
 	if err != nil {
 		return err
 	}
 	for _, a := range autos {
-		// The next sync is due an interval after this one started, so a
-		// segment is read at its interval however long a read takes.
 		if err := e.store.RecordSync(ctx, a.ID, started, "", started.Add(e.interval(a, hinted))); err != nil {
 			return err
 		}
 	}
 	e.metrics.Syncs.WithLabelValues("ok").Inc()
-	e.log.Info("segment synced", "connection", connID, "segment", segmentID, "members", len(ids),
+	e.log.Info("segment synced", "connection", connID, "segment", segmentID, "members", members,
 		"automations", len(autos), "took", time.Since(started).Round(time.Millisecond))
 	return nil
 }
 
-// syncFailed records why a sync failed on its automations. A refused key
-// (401) breaks the connection (and so stops its automations) instead of
-// being retried; a missing permission (403) is said on the automations and
-// left to the next periodic sync.
-func (e *Engine) syncFailed(ctx context.Context, connID int64, autos []autocred.Automation, err error) error {
+// segmentReadFailed records, on its automations, why reading a segment
+// failed: a sync's snapshot or its checks, or a hint's single-contact
+// check refused for the key (hintFailed). A refused key (401) breaks the
+// connection (and so stops its automations) instead of being retried; a
+// missing permission (403) is said on the automations and left to the next
+// periodic sync.
+func (e *Engine) segmentReadFailed(ctx context.Context, connID int64, autos []autocred.Automation, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err() // shutting down, or the lease was lost: not a failure of the segment
 	}
@@ -221,7 +274,7 @@ func (e *Engine) syncFailed(ctx context.Context, connID int64, autos []autocred.
 func (e *Engine) baselineProgress(ctx context.Context, autos []autocred.Automation) activecampaign.ReportRead {
 	var baselining []int64
 	for _, a := range autos {
-		if a.Status == autocred.StatusBaselining {
+		if a.Status == autocred.AutomationBaselining {
 			baselining = append(baselining, a.ID)
 		}
 	}
@@ -238,7 +291,7 @@ func (e *Engine) baselineProgress(ctx context.Context, autos []autocred.Automati
 		}
 		last = time.Now()
 		for _, id := range baselining {
-			_ = e.store.SetBaselineProgress(ctx, nil, id, autocred.Progress{Done: read, Total: total})
+			_ = e.store.SetBaselineProgress(ctx, id, autocred.Progress{Done: read, Total: total})
 		}
 	}
 }
@@ -325,7 +378,7 @@ func (e *Engine) holdBaseline(autos []autocred.Automation) bool {
 	}
 	hold := false
 	for _, a := range autos {
-		if a.Status == autocred.StatusBaselining {
+		if a.Status == autocred.AutomationBaselining {
 			e.heldBaselines.n[a.ID]++
 			if e.heldBaselines.n[a.ID] <= maxHeldBaselines {
 				hold = true
@@ -347,7 +400,7 @@ func (e *Engine) baselineHeldBack(ctx context.Context, connID int64, segmentID s
 		"is in the segment when asked about alone. The baseline was not taken (nobody is issued anything); autocred reads the segment "+
 		"again at the next sync.", thousands(listed), missed)
 	for _, a := range autos {
-		if a.Status != autocred.StatusBaselining {
+		if a.Status != autocred.AutomationBaselining {
 			continue
 		}
 		if err := e.store.RecordSync(ctx, a.ID, started, msg, started.Add(e.interval(a, nil))); err != nil {
@@ -362,24 +415,7 @@ func (e *Engine) baselineHeldBack(ctx context.Context, connID int64, segmentID s
 // recordBaseline records the first snapshot's members as in, with no runs
 // (rule R5), and starts watching.
 func (e *Engine) recordBaseline(ctx context.Context, a autocred.Automation, ids []int64, unconfirmed bool) error {
-	err := e.store.Tx(ctx, func(tx *sql.Tx) error {
-		if err := e.store.SetAutomationStatus(ctx, tx, a.ID, autocred.StatusActive, "", autocred.StatusBaselining); err != nil {
-			return err
-		}
-		if err := e.store.RecordBaseline(ctx, tx, a.ID, ids, time.Now()); err != nil {
-			return err
-		}
-		// With the status, so that an active automation never shows the
-		// progress of a baseline still being read.
-		if err := e.store.SetBaselineProgress(ctx, tx, a.ID, autocred.Progress{Done: len(ids), Total: len(ids)}); err != nil {
-			return err
-		}
-		if unconfirmed {
-			return nil
-		}
-		_, err := e.store.NextSnapshotSeq(ctx, tx, a.ID)
-		return err
-	})
+	err := e.store.RecordBaseline(ctx, a.ID, ids, time.Now(), unconfirmed)
 	if autocred.ErrorCode(err) == autocred.ECONFLICT {
 		return nil // paused meanwhile: its baseline is taken again on resume
 	}
@@ -395,19 +431,9 @@ func (e *Engine) recordBaseline(ctx context.Context, a autocred.Automation, ids 
 
 // recordAbsences records one automation's absences from a verified read:
 // those confirmed out leave, the others are remembered as missing.
-func (e *Engine) recordAbsences(ctx context.Context, a autocred.Automation, abs segmentAbsences, v absenceVerdict) error {
-	// Every applied read is numbered, absences or not: "missing from two
-	// consecutive reads" must not skip a read in which the contact was in.
-	leaving, absent := v.absences(abs.leavers[a.ID], abs.missing[a.ID])
-	var left []int64
-	err := e.store.Tx(ctx, func(tx *sql.Tx) error {
-		seq, err := e.store.NextSnapshotSeq(ctx, tx, a.ID)
-		if err != nil {
-			return err
-		}
-		left, err = e.store.RecordAbsences(ctx, tx, a.ID, seq, leaving, absent, time.Now())
-		return err
-	})
+func (e *Engine) recordAbsences(ctx context.Context, a autocred.Automation, diff ledgerDiff, v absenceVerdict) error {
+	leaving, absent := v.absences(diff.leavers[a.ID], diff.missing[a.ID])
+	left, err := e.store.RecordAbsences(ctx, a.ID, leaving, absent, time.Now())
 	if err != nil {
 		return err
 	}
@@ -433,12 +459,13 @@ func (e *Engine) syncHeldBack(ctx context.Context, connID int64, segmentID strin
 }
 
 // enter records new entries, 100 contacts at a time: one call for their
-// details, then one transaction that marks them in, inserts their runs and
-// enqueues their issue jobs. A crash between chunks loses nothing: the
-// contacts not yet entered are still out in the ledger, so the next sync
-// finds them again. onEntered, when not nil, gets the details of each
-// chunk's contacts that entered, once the chunk is committed (a contact
-// entering several automations comes once per automation).
+// details, then one transaction (store.RecordEntries) that marks them in,
+// inserts their runs and enqueues their issue jobs. A crash between chunks
+// loses nothing: the contacts not yet entered are still out in the ledger,
+// so the next sync finds them again. onEntered, when not nil, gets the
+// details of each chunk's contacts that entered, once the chunk is
+// committed (a contact entering several automations comes once per
+// automation).
 func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []autocred.Automation, entered map[int64][]int64, onEntered func([]activecampaign.Contact)) error {
 	var all []int64
 	for _, ids := range entered {
@@ -457,58 +484,42 @@ func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []a
 		if err != nil {
 			return fmt.Errorf("reading details of entering contacts: %w", err)
 		}
-		lo, hi := part[0], part[len(part)-1]
-		n := 0
-		var newly []activecampaign.Contact
-		err = e.store.Tx(ctx, func(tx *sql.Tx) error {
-			n, newly = 0, newly[:0]
-			for _, a := range autos {
-				ids := entered[a.ID]
-				if len(ids) == 0 {
-					continue
-				}
-				// The automation may have been paused since the snapshot.
-				cur, err := e.store.AutomationTx(ctx, tx, a.ID)
-				if err != nil || cur.Status != autocred.StatusActive {
-					continue
-				}
-				from, _ := slices.BinarySearch(ids, lo)
-				for _, id := range ids[from:] {
-					if id > hi {
-						break
-					}
-					c, ok := details[activecampaign.ID(id)]
-					if !ok {
-						continue // deleted since the snapshot: not an entry
-					}
-					entry, err := e.store.Enter(ctx, tx, a.ID, id, time.Now())
-					if errors.Is(err, store.ErrAlreadyIn) {
-						continue
-					}
-					if err != nil {
-						return err
-					}
-					run := autocred.Run{AutomationID: a.ID, ContactID: id, Entry: entry, Email: strings.TrimSpace(c.Email),
-						Contact: autocred.Contact{ID: c.ID.String(), Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, Phone: c.Phone}}
-					if err := e.store.InsertRun(ctx, tx, &run); err != nil {
-						return err
-					}
-					if err := e.insertIssueArgsTx(ctx, tx, issueArgs{RunID: run.ID, ContactReadAt: readAt.UnixMilli()}); err != nil {
-						return err
-					}
-					newly = append(newly, c)
-					n++
-				}
-			}
-			return nil
-		})
+		runs, err := e.store.RecordEntries(ctx, newRuns(autos, entered, part, details), readAt)
 		if err != nil {
 			return err
 		}
-		e.metrics.Entries.Add(float64(n))
-		if onEntered != nil && len(newly) > 0 {
+		e.metrics.Entries.Add(float64(len(runs)))
+		if onEntered != nil && len(runs) > 0 {
+			newly := make([]activecampaign.Contact, len(runs))
+			for i, r := range runs {
+				newly[i] = details[activecampaign.ID(r.ContactID)]
+			}
 			onEntered(newly)
 		}
 	}
 	return nil
+}
+
+// newRuns makes the would-be runs of one chunk of entering contacts (part,
+// sorted), automation by automation, from their details. A contact without
+// details was deleted since the snapshot: not an entry.
+func newRuns(autos []autocred.Automation, entered map[int64][]int64, part []int64, details map[activecampaign.ID]activecampaign.Contact) []autocred.Run {
+	lo, hi := part[0], part[len(part)-1]
+	var runs []autocred.Run
+	for _, a := range autos {
+		ids := entered[a.ID]
+		from, _ := slices.BinarySearch(ids, lo)
+		for _, id := range ids[from:] {
+			if id > hi {
+				break
+			}
+			c, ok := details[activecampaign.ID(id)]
+			if !ok {
+				continue
+			}
+			runs = append(runs, autocred.Run{AutomationID: a.ID, ContactID: id, Email: strings.TrimSpace(c.Email),
+				Contact: autocred.Contact{ID: c.ID.String(), Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, Phone: c.Phone}})
+		}
+	}
+	return runs
 }

@@ -49,10 +49,10 @@ func (s *Service) UpdateAutomation(ctx context.Context, id int64, in AutomationI
 	if err != nil {
 		return AutomationView{}, err
 	}
-	if cur.Status == autocred.StatusArchived {
+	if cur.Status == autocred.AutomationArchived {
 		return AutomationView{}, autocred.Errorf(autocred.ECONFLICT, "automation %d is archived: restore it before editing it", id)
 	}
-	if cur.Status != autocred.StatusDraft && (in.Trigger.ConnectionID != cur.Trigger.ConnectionID || in.Trigger.SegmentID != cur.Trigger.SegmentID) {
+	if cur.Status != autocred.AutomationDraft && (in.Trigger.ConnectionID != cur.Trigger.ConnectionID || in.Trigger.SegmentID != cur.Trigger.SegmentID) {
 		return AutomationView{}, &autocred.Error{Code: autocred.ECONFLICT, Field: "trigger.segment_id",
 			Message: "the segment of an automation that has been activated cannot change; create a new automation for the other segment"}
 	}
@@ -259,13 +259,13 @@ func (s *Service) view(ctx context.Context, a autocred.Automation) (AutomationVi
 // Automations lists the automations that are not archived, oldest first,
 // with their run counts.
 func (s *Service) Automations(ctx context.Context) ([]AutomationView, error) {
-	return s.automations(ctx, func(a autocred.Automation) bool { return a.Status != autocred.StatusArchived })
+	return s.automations(ctx, func(a autocred.Automation) bool { return a.Status != autocred.AutomationArchived })
 }
 
 // ArchivedAutomations lists the archived automations, oldest first, with
 // their run counts.
 func (s *Service) ArchivedAutomations(ctx context.Context) ([]AutomationView, error) {
-	return s.automations(ctx, func(a autocred.Automation) bool { return a.Status == autocred.StatusArchived })
+	return s.automations(ctx, func(a autocred.Automation) bool { return a.Status == autocred.AutomationArchived })
 }
 
 func (s *Service) automations(ctx context.Context, keep func(autocred.Automation) bool) ([]AutomationView, error) {

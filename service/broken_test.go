@@ -39,7 +39,7 @@ func TestRevokedTokenBreaksThenReconnectRepairs(t *testing.T) {
 	if err := svc.Activate(ctx, a.ID); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "active", func() bool { v, _ := svc.Automation(ctx, a.ID); return v.Status == autocred.StatusActive })
+	waitFor(t, "active", func() bool { v, _ := svc.Automation(ctx, a.ID); return v.Status == autocred.AutomationActive })
 
 	if err := env.Certifier.RevokeToken(testenv.CertifierToken); err != nil {
 		t.Fatal(err)
@@ -47,7 +47,7 @@ func TestRevokedTokenBreaksThenReconnectRepairs(t *testing.T) {
 	if err := env.AC.BulkTag(testenv.ACAccount, ids, "Done", false); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the automation to break", func() bool { v, _ := svc.Automation(ctx, a.ID); return v.Status == autocred.StatusBroken })
+	waitFor(t, "the automation to break", func() bool { v, _ := svc.Automation(ctx, a.ID); return v.Status == autocred.AutomationBroken })
 	v, _ := svc.Automation(ctx, a.ID)
 	c, _ := env.Store.Connection(ctx, cert.ID)
 	if c.Status != autocred.ConnectionBroken || !strings.Contains(c.StatusReason, "Reconnect") || !strings.Contains(v.StatusReason, "Reconnect") {

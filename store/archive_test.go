@@ -17,19 +17,19 @@ func TestArchiveKeepsHistoryUntilItIsDeleted(t *testing.T) {
 		ctx := context.Background()
 		a := fixture(t, db)
 		var runID int64
-		err := db.Tx(ctx, func(tx *sql.Tx) error {
-			if err := db.SetAutomationStatus(ctx, tx, a.ID, autocred.StatusActive, ""); err != nil {
+		err := db.tx(ctx, func(tx *sql.Tx) error {
+			if err := db.setAutomationStatus(ctx, tx, a.ID, autocred.AutomationActive, ""); err != nil {
 				return err
 			}
-			if err := db.RecordBaseline(ctx, tx, a.ID, []int64{1, 2}, db.now()); err != nil {
+			if err := db.markBaseline(ctx, tx, a.ID, []int64{1, 2}, db.now()); err != nil {
 				return err
 			}
-			entry, err := db.Enter(ctx, tx, a.ID, 3, db.now())
+			entry, err := db.enter(ctx, tx, a.ID, 3, db.now())
 			if err != nil {
 				return err
 			}
 			r := autocred.Run{AutomationID: a.ID, ContactID: 3, Entry: entry, Email: "ana@example.com"}
-			if err := db.InsertRun(ctx, tx, &r); err != nil {
+			if err := db.insertRun(ctx, tx, &r); err != nil {
 				return err
 			}
 			runID = r.ID
@@ -55,13 +55,13 @@ func TestArchiveKeepsHistoryUntilItIsDeleted(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Status != autocred.StatusArchived || got.ArchivedAt.IsZero() {
+		if got.Status != autocred.AutomationArchived || got.ArchivedAt.IsZero() {
 			t.Errorf("archived automation: status %s, archived at %v", got.Status, got.ArchivedAt)
 		}
 		if again, err := db.ArchiveAutomation(ctx, a.ID); err != nil || !again.ArchivedAt.Equal(got.ArchivedAt) {
 			t.Errorf("archiving twice: %v, archived at %v then %v", err, got.ArchivedAt, again.ArchivedAt)
 		}
-		watching, err := db.Automations(ctx, AutomationFilter{Statuses: []autocred.AutomationStatus{autocred.StatusBaselining, autocred.StatusActive}})
+		watching, err := db.Automations(ctx, AutomationFilter{Statuses: []autocred.AutomationStatus{autocred.AutomationBaselining, autocred.AutomationActive}})
 		if err != nil || len(watching) != 0 {
 			t.Errorf("watching automations after archiving: %d, %v; want none", len(watching), err)
 		}
@@ -74,7 +74,7 @@ func TestArchiveKeepsHistoryUntilItIsDeleted(t *testing.T) {
 
 		// Restored, it comes back paused; archived again, its history goes.
 		restored, err := db.RestoreAutomation(ctx, a.ID)
-		if err != nil || restored.Status != autocred.StatusPaused || !restored.ArchivedAt.IsZero() {
+		if err != nil || restored.Status != autocred.AutomationPaused || !restored.ArchivedAt.IsZero() {
 			t.Errorf("restored: status %s, archived at %v, %v; want paused, not archived", restored.Status, restored.ArchivedAt, err)
 		}
 		if _, err := db.RestoreAutomation(ctx, a.ID); autocred.ErrorCode(err) != autocred.ECONFLICT {
@@ -112,10 +112,10 @@ func TestArchiveKeepsHistoryUntilItIsDeleted(t *testing.T) {
 		if _, err := db.RestoreAutomation(ctx, a.ID); err != nil {
 			t.Fatal(err)
 		}
-		if err := db.Tx(ctx, func(tx *sql.Tx) error {
-			_, err := db.Enter(ctx, tx, a.ID, 3, db.now())
+		if err := db.tx(ctx, func(tx *sql.Tx) error {
+			_, err := db.enter(ctx, tx, a.ID, 3, db.now())
 			return err
-		}); err != ErrAlreadyIn {
+		}); err != errAlreadyIn {
 			t.Errorf("contact 3 in a restored automation whose history was deleted: %v, want already in", err)
 		}
 
@@ -136,11 +136,11 @@ func TestArchiveKeepsHistoryUntilItIsDeleted(t *testing.T) {
 // paused.
 func TestRestoredStatus(t *testing.T) {
 	for from, want := range map[autocred.AutomationStatus]autocred.AutomationStatus{
-		autocred.StatusDraft:      autocred.StatusDraft,
-		autocred.StatusBaselining: autocred.StatusPaused,
-		autocred.StatusActive:     autocred.StatusPaused,
-		autocred.StatusPaused:     autocred.StatusPaused,
-		autocred.StatusBroken:     autocred.StatusBroken,
+		autocred.AutomationDraft:      autocred.AutomationDraft,
+		autocred.AutomationBaselining: autocred.AutomationPaused,
+		autocred.AutomationActive:     autocred.AutomationPaused,
+		autocred.AutomationPaused:     autocred.AutomationPaused,
+		autocred.AutomationBroken:     autocred.AutomationBroken,
 	} {
 		if got := autocred.RestoredStatus(from); got != want {
 			t.Errorf("RestoredStatus(%s) = %s, want %s", from, got, want)

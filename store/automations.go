@@ -45,7 +45,7 @@ func (db *DB) CreateAutomation(ctx context.Context, a *autocred.Automation) erro
 		return err
 	}
 	now := db.now().UTC()
-	a.Status, a.CreatedAt, a.UpdatedAt = autocred.StatusDraft, now, now
+	a.Status, a.CreatedAt, a.UpdatedAt = autocred.AutomationDraft, now, now
 	err = db.pool().QueryRowContext(ctx, `INSERT INTO automations (name, status, trigger_connection_id, segment_id, segment_name,
 		action_connection_id, group_id, group_name, action, poll_interval_ms, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
@@ -81,11 +81,6 @@ func (db *DB) UpdateAutomation(ctx context.Context, a *autocred.Automation) erro
 // Automation reads one automation.
 func (db *DB) Automation(ctx context.Context, id int64) (autocred.Automation, error) {
 	return getAutomation(ctx, db.pool(), id)
-}
-
-// AutomationTx reads one automation inside a transaction.
-func (db *DB) AutomationTx(ctx context.Context, tx *sql.Tx, id int64) (autocred.Automation, error) {
-	return getAutomation(ctx, db.in(tx), id)
 }
 
 func getAutomation(ctx context.Context, q querier, id int64) (autocred.Automation, error) {
@@ -133,16 +128,16 @@ func (db *DB) ArchiveAutomation(ctx context.Context, id int64) (autocred.Automat
 	var a autocred.Automation
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		var err error
-		if a, err = getAutomation(ctx, db.in(tx), id); err != nil || a.Status == autocred.StatusArchived {
+		if a, err = getAutomation(ctx, db.in(tx), id); err != nil || a.Status == autocred.AutomationArchived {
 			return err
 		}
 		now := fromMS(ms(db.now())) // as stored
 		_, err = db.in(tx).ExecContext(ctx, `UPDATE automations SET status = ?, archived_from = ?, archived_at = ?, updated_at = ? WHERE id = ?`,
-			autocred.StatusArchived, a.Status, ms(now), ms(now), id)
+			autocred.AutomationArchived, a.Status, ms(now), ms(now), id)
 		if err != nil {
 			return fmt.Errorf("archiving automation %d: %w", id, err)
 		}
-		a.Status, a.ArchivedAt, a.UpdatedAt = autocred.StatusArchived, now, now
+		a.Status, a.ArchivedAt, a.UpdatedAt = autocred.AutomationArchived, now, now
 		return nil
 	})
 	return a, err
@@ -162,7 +157,7 @@ func (db *DB) RestoreAutomation(ctx context.Context, id int64) (autocred.Automat
 		if err != nil {
 			return err
 		}
-		if a.Status != autocred.StatusArchived {
+		if a.Status != autocred.AutomationArchived {
 			return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s, not archived: there is nothing to restore", id, a.Status)
 		}
 		_, err = db.in(tx).ExecContext(ctx, `UPDATE automations SET status = ?, archived_from = '', archived_at = 0, updated_at = ? WHERE id = ?`,
@@ -190,7 +185,7 @@ func (db *DB) DeleteRunHistory(ctx context.Context, id int64) (autocred.HistoryD
 		if err != nil {
 			return err
 		}
-		if a.Status != autocred.StatusArchived {
+		if a.Status != autocred.AutomationArchived {
 			return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s: archive it first, then delete its history", id, a.Status)
 		}
 		if _, err := db.in(tx).ExecContext(ctx, `DELETE FROM run_events WHERE run_id IN (SELECT id FROM runs WHERE automation_id = ?)`, id); err != nil {
@@ -218,7 +213,7 @@ func (db *DB) DeleteAutomation(ctx context.Context, id int64) error {
 		if err != nil {
 			return err
 		}
-		if a.Status != autocred.StatusArchived {
+		if a.Status != autocred.AutomationArchived {
 			return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s: archive it first; only an archived automation whose history is deleted can be deleted for good", id, a.Status)
 		}
 		var runs int
@@ -235,10 +230,14 @@ func (db *DB) DeleteAutomation(ctx context.Context, id int64) error {
 	})
 }
 
-// SetAutomationStatus changes an automation's status inside tx. from, when
-// not empty, lists the statuses the change is allowed from; otherwise the
+// SetAutomationStatus changes an automation's status. from, when not
+// empty, lists the statuses the change is allowed from; otherwise the
 // change fails with a conflict naming the current status.
-func (db *DB) SetAutomationStatus(ctx context.Context, tx *sql.Tx, id int64, to autocred.AutomationStatus, reason string, from ...autocred.AutomationStatus) error {
+func (db *DB) SetAutomationStatus(ctx context.Context, id int64, to autocred.AutomationStatus, reason string, from ...autocred.AutomationStatus) error {
+	return db.tx(ctx, func(tx *sql.Tx) error { return db.setAutomationStatus(ctx, tx, id, to, reason, from...) })
+}
+
+func (db *DB) setAutomationStatus(ctx context.Context, tx *sql.Tx, id int64, to autocred.AutomationStatus, reason string, from ...autocred.AutomationStatus) error {
 	query := `UPDATE automations SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?`
 	args := []any{to, reason, ms(db.now()), id}
 	if len(from) > 0 {
@@ -261,16 +260,88 @@ func (db *DB) SetAutomationStatus(ctx context.Context, tx *sql.Tx, id int64, to 
 	return nil
 }
 
-// ClearBaselineProgress clears the progress of an automation about to take
-// a baseline (a no-op for any other).
-func (db *DB) ClearBaselineProgress(ctx context.Context, tx *sql.Tx, id int64) error {
+// ActivateAutomation starts watching a draft automation: it becomes
+// baselining, and the sync that takes its baseline is enqueued with the
+// change.
+func (db *DB) ActivateAutomation(ctx context.Context, id int64) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		a, err := getAutomation(ctx, db.in(tx), id)
+		if err != nil {
+			return err
+		}
+		if err := db.setAutomationStatus(ctx, tx, id, autocred.AutomationBaselining, "", autocred.AutomationDraft); err != nil {
+			return err
+		}
+		return db.syncSoon(ctx, tx, a)
+	})
+}
+
+// ResumeAutomation restarts a paused or broken automation. By default it
+// becomes baselining and its ledger is reset, so that its first sync takes
+// a new baseline. With catchUp it becomes active on the ledger it has, so
+// that its first sync makes an entry of everyone who entered meanwhile; an
+// automation stopped before its baseline was recorded has no ledger to
+// catch up on and takes a baseline anyway. Its first sync and the issue
+// jobs of its pending runs are enqueued with the change.
+func (db *DB) ResumeAutomation(ctx context.Context, id int64, catchUp bool) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		a, err := getAutomation(ctx, db.in(tx), id)
+		if err != nil {
+			return err
+		}
+		from := []autocred.AutomationStatus{autocred.AutomationPaused, autocred.AutomationBroken}
+		if catchUp && a.SnapshotSeq > 0 {
+			if err := db.setAutomationStatus(ctx, tx, id, autocred.AutomationActive, "", from...); err != nil {
+				return err
+			}
+		} else {
+			if err := db.setAutomationStatus(ctx, tx, id, autocred.AutomationBaselining, "", from...); err != nil {
+				return err
+			}
+			if err := db.resetLedger(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		if err := db.syncSoon(ctx, tx, a); err != nil {
+			return err
+		}
+		return db.requeuePending(ctx, tx, id)
+	})
+}
+
+// SyncAutomationSoon enqueues a sync of a watching automation's segment
+// now instead of at its next turn.
+func (db *DB) SyncAutomationSoon(ctx context.Context, id int64) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		a, err := getAutomation(ctx, db.in(tx), id)
+		if err != nil {
+			return err
+		}
+		if !a.Watching() {
+			return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s; activate or resume it first", id, a.Status)
+		}
+		return db.syncSoon(ctx, tx, a)
+	})
+}
+
+// syncSoon enqueues a sync of the automation's segment now, and clears
+// the progress of a baseline about to be taken (a no-op for an automation
+// that is not baselining).
+func (db *DB) syncSoon(ctx context.Context, tx *sql.Tx, a autocred.Automation) error {
 	_, err := db.in(tx).ExecContext(ctx, `UPDATE automations SET baseline_done = 0, baseline_total = 0
-		WHERE id = ? AND status = 'baselining'`, id)
-	return err
+		WHERE id = ? AND status IN `+sqlBaselining, a.ID)
+	if err != nil {
+		return err
+	}
+	return db.enqueueSync(ctx, tx, a.Trigger.ConnectionID, a.Trigger.SegmentID)
 }
 
 // SetBaselineProgress records how much of the first snapshot has been read.
-func (db *DB) SetBaselineProgress(ctx context.Context, tx *sql.Tx, id int64, p autocred.Progress) error {
+func (db *DB) SetBaselineProgress(ctx context.Context, id int64, p autocred.Progress) error {
+	return db.setBaselineProgress(ctx, nil, id, p)
+}
+
+func (db *DB) setBaselineProgress(ctx context.Context, tx *sql.Tx, id int64, p autocred.Progress) error {
 	_, err := db.in(tx).ExecContext(ctx, `UPDATE automations SET baseline_done = ?, baseline_total = ? WHERE id = ?`, p.Done, p.Total, id)
 	return err
 }
@@ -299,8 +370,8 @@ func (db *DB) SetSyncNotice(ctx context.Context, ids []int64, notice string) err
 	return err
 }
 
-// NextSnapshotSeq numbers the next complete snapshot of an automation.
-func (db *DB) NextSnapshotSeq(ctx context.Context, tx *sql.Tx, id int64) (int64, error) {
+// nextSnapshotSeq numbers the next complete snapshot of an automation.
+func (db *DB) nextSnapshotSeq(ctx context.Context, tx *sql.Tx, id int64) (int64, error) {
 	var seq int64
 	err := db.in(tx).QueryRowContext(ctx, `UPDATE automations SET snapshot_seq = snapshot_seq + 1 WHERE id = ? RETURNING snapshot_seq`, id).Scan(&seq)
 	return seq, err
@@ -323,11 +394,11 @@ func placeholders(n int) string {
 // DueForSync lists the watching automations whose next sync time has come.
 func (db *DB) DueForSync(ctx context.Context, now time.Time) ([]autocred.Automation, error) {
 	return queryAll(ctx, db.pool(), scanAutomation, `SELECT `+automationColumns+` FROM automations
-		WHERE status IN ('baselining', 'active') AND next_sync_at <= ? ORDER BY next_sync_at`, ms(now))
+		WHERE status IN `+sqlWatching+` AND next_sync_at <= ? ORDER BY next_sync_at`, ms(now))
 }
 
-// SetNextSync schedules an automation's next periodic sync, in tx.
-func (db *DB) SetNextSync(ctx context.Context, tx *sql.Tx, id int64, at time.Time) error {
+// setNextSync schedules an automation's next periodic sync, in tx.
+func (db *DB) setNextSync(ctx context.Context, tx *sql.Tx, id int64, at time.Time) error {
 	_, err := db.in(tx).ExecContext(ctx, `UPDATE automations SET next_sync_at = ? WHERE id = ?`, ms(at), id)
 	return err
 }

@@ -83,7 +83,7 @@ func (db *DB) UpdateCircuit(ctx context.Context, connID int64, fn func(c *autocr
 func (db *DB) WaitingRuns(ctx context.Context, connID int64) (int, error) {
 	var n int
 	err := db.pool().QueryRowContext(ctx, `SELECT count(*) FROM runs r JOIN automations a ON a.id = r.automation_id
-		WHERE r.status = 'pending' AND a.action_connection_id = ?`, connID).Scan(&n)
+		WHERE r.status IN `+sqlPending+` AND a.action_connection_id = ?`, connID).Scan(&n)
 	return n, err
 }
 

@@ -114,9 +114,9 @@ func (db *DB) SetConnectionStatus(ctx context.Context, id int64, status autocred
 		if status != autocred.ConnectionBroken {
 			return nil
 		}
-		_, err := db.in(tx).ExecContext(ctx, `UPDATE automations SET status = 'broken', status_reason = ?, updated_at = ?
-			WHERE status IN ('baselining', 'active') AND (trigger_connection_id = ? OR action_connection_id = ?)`,
-			"connection stopped working: "+reason, now, id, id)
+		_, err := db.in(tx).ExecContext(ctx, `UPDATE automations SET status = ?, status_reason = ?, updated_at = ?
+			WHERE status IN `+sqlWatching+` AND (trigger_connection_id = ? OR action_connection_id = ?)`,
+			autocred.AutomationBroken, "connection stopped working: "+reason, now, id, id)
 		return err
 	})
 }

@@ -28,7 +28,7 @@ func TestIDsAreNeverReused(t *testing.T) {
 		insertRun := func(automationID, contact int64) int64 {
 			t.Helper()
 			r := autocred.Run{AutomationID: automationID, ContactID: contact, Entry: 1, Email: "ana@example.com"}
-			if err := db.Tx(ctx, func(tx *sql.Tx) error { return db.InsertRun(ctx, tx, &r) }); err != nil {
+			if err := db.tx(ctx, func(tx *sql.Tx) error { return db.insertRun(ctx, tx, &r) }); err != nil {
 				t.Fatal(err)
 			}
 			return r.ID
@@ -167,8 +167,8 @@ func TestUpgradeKeepsRowsAndNeverReusesIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	var runID int64
-	err = db.Tx(ctx, func(tx *sql.Tx) error {
-		if err := db.RecordBaseline(ctx, tx, a.ID, []int64{1, 2, 3}, db.now()); err != nil {
+	err = db.tx(ctx, func(tx *sql.Tx) error {
+		if err := db.markBaseline(ctx, tx, a.ID, []int64{1, 2, 3}, db.now()); err != nil {
 			return err
 		}
 		// Written in SQL, with the columns runs had then: InsertRun

@@ -42,10 +42,39 @@ func (db *DB) Membership(ctx context.Context, automationID, contactID int64) (au
 // 32,766 variables, and small enough to keep statements cheap to prepare.
 const batch = 500
 
-// RecordBaseline records contacts as in the segment without entries and
-// without runs: they were there before the automation started (rule R5).
-// Contacts the ledger already has keep their row, marked in.
-func (db *DB) RecordBaseline(ctx context.Context, tx *sql.Tx, automationID int64, ids []int64, at time.Time) error {
+// RecordBaseline records the first complete snapshot of a baselining
+// automation, in one transaction: the automation becomes active, the
+// snapshot's members are in the segment without entries and without runs
+// (they were there before the automation started: rule R5), and its
+// baseline progress shows the snapshot read in full. A confirmed snapshot
+// is numbered, like every applied read (see RecordAbsences); an
+// unconfirmed one (an empty contacts?segmentid answer, which may be an
+// evaluation still running) is not. Contacts the ledger already has keep
+// their row, marked in. It fails with a conflict when the automation is no
+// longer baselining (paused meanwhile).
+func (db *DB) RecordBaseline(ctx context.Context, automationID int64, ids []int64, at time.Time, unconfirmed bool) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if err := db.setAutomationStatus(ctx, tx, automationID, autocred.AutomationActive, "", autocred.AutomationBaselining); err != nil {
+			return err
+		}
+		if err := db.markBaseline(ctx, tx, automationID, ids, at); err != nil {
+			return err
+		}
+		// With the status, so that an active automation never shows the
+		// progress of a baseline still being read.
+		if err := db.setBaselineProgress(ctx, tx, automationID, autocred.Progress{Done: len(ids), Total: len(ids)}); err != nil {
+			return err
+		}
+		if unconfirmed {
+			return nil
+		}
+		_, err := db.nextSnapshotSeq(ctx, tx, automationID)
+		return err
+	})
+}
+
+// markBaseline marks contacts as in the segment without entries.
+func (db *DB) markBaseline(ctx context.Context, tx *sql.Tx, automationID int64, ids []int64, at time.Time) error {
 	for start := 0; start < len(ids); start += batch {
 		chunk := ids[start:min(start+batch, len(ids))]
 		values := strings.Repeat("(?, ?, 1, ?),", len(chunk))
@@ -63,23 +92,74 @@ func (db *DB) RecordBaseline(ctx context.Context, tx *sql.Tx, automationID int64
 	return nil
 }
 
-// ResetLedger forgets who is in the segment, before a new baseline. Entry
+// resetLedger forgets who is in the segment, before a new baseline. Entry
 // counts stay, so a later entry gets the next number and never collides
 // with an earlier run.
-func (db *DB) ResetLedger(ctx context.Context, tx *sql.Tx, automationID int64) error {
+func (db *DB) resetLedger(ctx context.Context, tx *sql.Tx, automationID int64) error {
 	_, err := db.in(tx).ExecContext(ctx, `UPDATE memberships SET in_segment = 0, missed_snapshot = 0 WHERE automation_id = ?`, automationID)
 	return err
 }
 
-// ErrAlreadyIn means a contact entering is already in the segment: another
-// sync or hint recorded the entry first.
-var ErrAlreadyIn = errors.New("contact already in the segment")
+// RecordEntries records contacts entering automations' segments, in one
+// transaction: for each run, its contact is marked in its automation's
+// ledger with the entry's number, the run is inserted, and its issue job
+// enqueued. This is where an entry becomes a credential to issue, once
+// (rules R1, R9): the three commit together or not at all, so a crash
+// leaves either a run and its job or a contact still out, which the next
+// sync finds again; and the ledger refuses a contact already in, so two
+// detections of one entry (a sync and a hint at once) make one run.
+//
+// runs are the would-be runs, one per contact and automation, made from
+// the contacts as read at contactReadAt. A run is left out when its
+// automation is no longer active (paused since the snapshot) or its
+// contact is already in. It returns the runs recorded, with their ids and
+// entry numbers.
+func (db *DB) RecordEntries(ctx context.Context, runs []autocred.Run, contactReadAt time.Time) ([]autocred.Run, error) {
+	var recorded []autocred.Run
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		active := map[int64]bool{} // automation → still active, read once
+		for _, r := range runs {
+			on, read := active[r.AutomationID]
+			if !read {
+				a, err := getAutomation(ctx, db.in(tx), r.AutomationID)
+				on = err == nil && a.Status == autocred.AutomationActive
+				active[r.AutomationID] = on
+			}
+			if !on {
+				continue
+			}
+			entry, err := db.enter(ctx, tx, r.AutomationID, r.ContactID, db.now())
+			if errors.Is(err, errAlreadyIn) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			r.Entry = entry
+			if err := db.insertRun(ctx, tx, &r); err != nil {
+				return err
+			}
+			if err := db.enqueueIssue(ctx, tx, r.ID, contactReadAt); err != nil {
+				return err
+			}
+			recorded = append(recorded, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return recorded, nil
+}
 
-// Enter records that a contact entered the segment and returns the entry's
-// number (1 for the first). It fails with ErrAlreadyIn when the ledger
-// already has the contact in, so that two detections of one entry, by a sync
-// and a hint at once, make one run.
-func (db *DB) Enter(ctx context.Context, tx *sql.Tx, automationID, contactID int64, at time.Time) (int, error) {
+// errAlreadyIn means a contact entering is already in the segment: another
+// sync or hint recorded the entry first.
+var errAlreadyIn = errors.New("contact already in the segment")
+
+// enter records that a contact entered the segment and returns the entry's
+// number (1 for the first). It fails with errAlreadyIn when the ledger
+// already has the contact in.
+func (db *DB) enter(ctx context.Context, tx *sql.Tx, automationID, contactID int64, at time.Time) (int, error) {
 	var entry int
 	err := db.in(tx).QueryRowContext(ctx, `INSERT INTO memberships (automation_id, contact_id, in_segment, entries, first_seen, last_entered)
 		VALUES (?, ?, 1, 1, ?, ?)
@@ -88,7 +168,7 @@ func (db *DB) Enter(ctx context.Context, tx *sql.Tx, automationID, contactID int
 			WHERE memberships.in_segment = 0
 		RETURNING entries`, automationID, contactID, ms(at), ms(at)).Scan(&entry)
 	if errors.Is(err, sql.ErrNoRows) {
-		return 0, ErrAlreadyIn
+		return 0, errAlreadyIn
 	}
 	if err != nil {
 		return 0, fmt.Errorf("recording entry of contact %d: %w", contactID, err)
@@ -118,11 +198,28 @@ func (db *DB) PreviouslyMissing(ctx context.Context, automationID int64, ids []i
 	return out, nil
 }
 
-// RecordAbsences applies the verified absences of a complete snapshot
-// numbered seq: left are marked out, if they were missing from snapshot
-// seq-1 too (a contact that entered again meanwhile is not); missing are
-// remembered as absent from seq. It returns those marked out.
-func (db *DB) RecordAbsences(ctx context.Context, tx *sql.Tx, automationID, seq int64, left, missing []int64, at time.Time) ([]int64, error) {
+// RecordAbsences applies the verified absences of a complete snapshot, in
+// one transaction. Every applied read is numbered, absences or not:
+// "missing from two consecutive reads" must not skip a read in which the
+// contact was in. left are marked out, if they were missing from the
+// previous read too (a contact that entered again meanwhile is not);
+// missing are remembered as absent from this one. It returns those marked
+// out.
+func (db *DB) RecordAbsences(ctx context.Context, automationID int64, left, missing []int64, at time.Time) ([]int64, error) {
+	var out []int64
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		seq, err := db.nextSnapshotSeq(ctx, tx, automationID)
+		if err != nil {
+			return err
+		}
+		out, err = db.recordAbsences(ctx, tx, automationID, seq, left, missing, at)
+		return err
+	})
+	return out, err
+}
+
+// recordAbsences applies the absences of the snapshot numbered seq.
+func (db *DB) recordAbsences(ctx context.Context, tx *sql.Tx, automationID, seq int64, left, missing []int64, at time.Time) ([]int64, error) {
 	var out []int64
 	for start := 0; start < len(left); start += batch {
 		chunk := left[start:min(start+batch, len(left))]
@@ -165,8 +262,8 @@ func (db *DB) RecordAbsences(ctx context.Context, tx *sql.Tx, automationID, seq 
 
 // MarkLeft records that one contact is out of the segment, as a
 // single-contact check said. It reports whether the contact was in.
-func (db *DB) MarkLeft(ctx context.Context, tx *sql.Tx, automationID, contactID int64, at time.Time) (bool, error) {
-	res, err := db.in(tx).ExecContext(ctx, `UPDATE memberships SET in_segment = 0, missed_snapshot = 0, last_left = ?
+func (db *DB) MarkLeft(ctx context.Context, automationID, contactID int64, at time.Time) (bool, error) {
+	res, err := db.pool().ExecContext(ctx, `UPDATE memberships SET in_segment = 0, missed_snapshot = 0, last_left = ?
 		WHERE automation_id = ? AND contact_id = ? AND in_segment = 1`, ms(at), automationID, contactID)
 	if err != nil {
 		return false, err

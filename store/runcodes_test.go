@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"testing"
 
 	"github.com/autocred/autocred"
@@ -25,7 +24,7 @@ func TestRunErrorCodes(t *testing.T) {
 			r := &runs[i]
 			r.AutomationID, r.ContactID, r.Entry = a.ID, int64(i+1), 1
 			status, code, msg := r.Status, r.ErrorCode, r.LastError
-			if err := db.Tx(ctx, func(tx *sql.Tx) error { return db.InsertRun(ctx, tx, r) }); err != nil {
+			if err := db.InsertRun(ctx, r); err != nil {
 				t.Fatal(err)
 			}
 			r.Status, r.ErrorCode, r.LastError = status, code, msg
@@ -49,7 +48,8 @@ func TestRunErrorCodes(t *testing.T) {
 			t.Errorf("status and code filter: %d runs, want 0", len(page))
 		}
 
-		if err := db.Tx(ctx, func(tx *sql.Tx) error { return db.ResetRunForRetry(ctx, tx, runs[1].ID) }); err != nil {
+		withJobs(t, db)
+		if err := db.RetryRun(ctx, runs[1].ID); err != nil {
 			t.Fatal(err)
 		}
 		if got, _ := db.Run(ctx, runs[1].ID); got.ErrorCode != "" || got.LastError != "" {
@@ -87,7 +87,7 @@ func TestUpgradeGivesEndedRunsTheirCodes(t *testing.T) {
 		ids := make([]int64, len(tests))
 		for i, tc := range tests {
 			r := autocred.Run{AutomationID: a.ID, ContactID: int64(i + 1), Entry: 1}
-			if err := db.Tx(ctx, func(tx *sql.Tx) error { return db.InsertRun(ctx, tx, &r) }); err != nil {
+			if err := db.InsertRun(ctx, &r); err != nil {
 				t.Fatal(err)
 			}
 			r.Status, r.LastError = tc.status, tc.msg

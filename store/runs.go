@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/autocred/autocred"
 )
@@ -31,9 +32,16 @@ func scanRun(row rowScanner) (autocred.Run, error) {
 	return r, nil
 }
 
-// InsertRun stores a new run inside tx and sets its ID. The unique key
+// InsertRun stores a run as given and sets its ID, apart from the ledger
+// and with no job: a fixture for tests of the pages and the workers. The
+// run of an entry is made by RecordEntries.
+func (db *DB) InsertRun(ctx context.Context, r *autocred.Run) error {
+	return db.tx(ctx, func(tx *sql.Tx) error { return db.insertRun(ctx, tx, r) })
+}
+
+// insertRun stores a new run inside tx and sets its ID. The unique key
 // (automation, contact, entry) refuses a second run for one entry.
-func (db *DB) InsertRun(ctx context.Context, tx *sql.Tx, r *autocred.Run) error {
+func (db *DB) insertRun(ctx context.Context, tx *sql.Tx, r *autocred.Run) error {
 	contact, err := json.Marshal(r.Contact)
 	if err != nil {
 		return err
@@ -171,12 +179,36 @@ func (db *DB) CredentialClaimed(ctx context.Context, credentialID string) (bool,
 	return n > 0, err
 }
 
-// ResetRunForRetry makes a failed or skipped run pending again inside tx,
-// so that its job can be enqueued in the same transaction; a pending run
-// waiting after a failed attempt stays pending, its error cleared.
-func (db *DB) ResetRunForRetry(ctx context.Context, tx *sql.Tx, id int64) error {
-	res, err := db.in(tx).ExecContext(ctx, `UPDATE runs SET status = 'pending', last_error = '', error_code = '', updated_at = ?
-		WHERE id = ? AND (status IN ('failed', 'skipped') OR status = 'pending' AND last_error <> '')`, ms(db.now()), id)
+// RetryRun makes a failed or skipped run pending again and enqueues its
+// issue job, in one transaction; a pending run waiting after a failed
+// attempt stays pending, its error cleared, and is enqueued at once.
+func (db *DB) RetryRun(ctx context.Context, id int64) error {
+	return db.tx(ctx, func(tx *sql.Tx) error { return db.retryRun(ctx, tx, id) })
+}
+
+// RetryFailedRuns retries every failed run of an automation, in one
+// transaction, and says how many.
+func (db *DB) RetryFailedRuns(ctx context.Context, automationID int64) (int, error) {
+	n := 0
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		ids, err := db.runIDs(ctx, tx, automationID, autocred.RunFailed)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := db.retryRun(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		n = len(ids)
+		return nil
+	})
+	return n, err
+}
+
+func (db *DB) retryRun(ctx context.Context, tx *sql.Tx, id int64) error {
+	res, err := db.in(tx).ExecContext(ctx, `UPDATE runs SET status = ?, last_error = '', error_code = '', updated_at = ?
+		WHERE id = ? AND (status IN `+sqlRetryable+` OR status IN `+sqlPending+` AND last_error <> '')`, autocred.RunPending, ms(db.now()), id)
 	if err != nil {
 		return err
 	}
@@ -187,12 +219,27 @@ func (db *DB) ResetRunForRetry(ctx context.Context, tx *sql.Tx, id int64) error 
 		}
 		return autocred.Errorf(autocred.ECONFLICT, "run %d is %s; only failed and skipped runs, and pending runs waiting after a failed attempt, can be retried", id, status)
 	}
+	return db.enqueueIssue(ctx, tx, id, time.Time{})
+}
+
+// requeuePending enqueues the issue jobs of an automation's pending runs.
+// A run whose job still waits gets a second one, which finds the run final
+// (or its lease taken) and does nothing.
+func (db *DB) requeuePending(ctx context.Context, tx *sql.Tx, automationID int64) error {
+	ids, err := db.runIDs(ctx, tx, automationID, autocred.RunPending)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := db.enqueueIssue(ctx, tx, id, time.Time{}); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
-// RunIDsTx lists the ids of an automation's runs with a status, for "retry
-// all failed" and for re-enqueueing pending runs.
-func (db *DB) RunIDsTx(ctx context.Context, tx *sql.Tx, automationID int64, status autocred.RunStatus) ([]int64, error) {
+// runIDs lists the ids of an automation's runs with a status.
+func (db *DB) runIDs(ctx context.Context, tx *sql.Tx, automationID int64, status autocred.RunStatus) ([]int64, error) {
 	return queryAll(ctx, db.in(tx), scanID, `SELECT id FROM runs WHERE automation_id = ? AND status = ? ORDER BY id`, automationID, status)
 }
 
@@ -200,6 +247,6 @@ func (db *DB) RunIDsTx(ctx context.Context, tx *sql.Tx, automationID int64, stat
 // automations: the depth of the issuing queue as users see it.
 func (db *DB) PendingRuns(ctx context.Context) (int, error) {
 	var n int
-	err := db.pool().QueryRowContext(ctx, `SELECT count(*) FROM runs WHERE status = 'pending'`).Scan(&n)
+	err := db.pool().QueryRowContext(ctx, `SELECT count(*) FROM runs WHERE status IN `+sqlPending).Scan(&n)
 	return n, err
 }

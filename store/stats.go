@@ -17,7 +17,7 @@ func (db *DB) IssuedPerDay(ctx context.Context, automationID int64, days int) ([
 	today := db.now().UTC().Truncate(24 * time.Hour)
 	since := today.AddDate(0, 0, 1-days)
 	rows, err := db.pool().QueryContext(ctx, `SELECT (updated_at - ?) / 86400000, count(*) FROM runs
-		WHERE automation_id = ? AND status IN ('issued', 'send_unconfirmed') AND updated_at >= ? GROUP BY 1`,
+		WHERE automation_id = ? AND status IN `+sqlIssued+` AND updated_at >= ? GROUP BY 1`,
 		ms(since), automationID, ms(since))
 	if err != nil {
 		return nil, err
@@ -41,8 +41,8 @@ func (db *DB) IssuedPerDay(ctx context.Context, automationID int64, days int) ([
 func (db *DB) BatchProgress(ctx context.Context, automationID int64) (autocred.Progress, error) {
 	var p autocred.Progress
 	var done sql.NullInt64
-	err := db.pool().QueryRowContext(ctx, `SELECT count(*), coalesce(sum(CASE WHEN status <> 'pending' THEN 1 ELSE 0 END), 0) FROM runs
-		WHERE automation_id = ? AND id >= (SELECT min(id) FROM runs WHERE automation_id = ? AND status = 'pending')`,
+	err := db.pool().QueryRowContext(ctx, `SELECT count(*), coalesce(sum(CASE WHEN status NOT IN `+sqlPending+` THEN 1 ELSE 0 END), 0) FROM runs
+		WHERE automation_id = ? AND id >= (SELECT min(id) FROM runs WHERE automation_id = ? AND status IN `+sqlPending+`)`,
 		automationID, automationID).Scan(&p.Total, &done)
 	p.Done = int(done.Int64)
 	return p, err
@@ -64,7 +64,7 @@ func (db *DB) SegmentMember(ctx context.Context, connID int64, segmentID string)
 // RecentFailures lists the newest failed runs of all automations, for the
 // health page.
 func (db *DB) RecentFailures(ctx context.Context, limit int) ([]autocred.Run, error) {
-	rows, err := db.pool().QueryContext(ctx, `SELECT `+runColumns+` FROM runs WHERE status = 'failed' ORDER BY updated_at DESC, id DESC LIMIT ?`, limit)
+	rows, err := db.pool().QueryContext(ctx, `SELECT `+runColumns+` FROM runs WHERE status IN `+sqlFailed+` ORDER BY updated_at DESC, id DESC LIMIT ?`, limit)
 	if err != nil {
 		return nil, err
 	}

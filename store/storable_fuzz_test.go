@@ -54,7 +54,7 @@ func FuzzStorableText(f *testing.F) {
 		contactID++
 		run := autocred.Run{AutomationID: a.ID, ContactID: contactID, Entry: 1, Email: v, LastError: v,
 			Contact: autocred.Contact{ID: "1", Email: v, FirstName: v}}
-		if err := db.Tx(ctx, func(tx *sql.Tx) error { return db.InsertRun(ctx, tx, &run) }); err != nil {
+		if err := db.tx(ctx, func(tx *sql.Tx) error { return db.insertRun(ctx, tx, &run) }); err != nil {
 			t.Fatalf("storing %+q: %v", v, err)
 		}
 		if err := db.AddRunEvent(ctx, run.ID, v); err != nil {

@@ -3,6 +3,11 @@
 // in the same database so that a run and its job are written in one
 // transaction.
 //
+// The store opens its own transactions: no caller holds one. A write that
+// must commit with a job (an entry's ledger mark, run and issue job; a
+// retry; an activation and its first sync) is one method that enqueues the
+// engine's job itself, through the queue the engine gives it (see Jobs).
+//
 // Two databases are served by one implementation. SQLite is the embedded
 // default: it allows one writer at a time, so the pool has one connection
 // and every transaction takes the write lock when it begins (no upgrade
@@ -36,6 +41,7 @@ import (
 	"modernc.org/sqlite" // the database/sql driver "sqlite", pure Go
 	sqlite3 "modernc.org/sqlite/lib"
 
+	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/upstream"
 )
 
@@ -49,6 +55,7 @@ type DB struct {
 	now      func() time.Time
 	damage   *damage // SQLite: the first sign of a damaged file a query met
 	file     string  // SQLite: the file's path, for messages
+	jobs     Jobs    // the engine's jobs, enqueued in the store's transactions
 }
 
 // IsPostgres tells whether a --database value is a PostgreSQL URL.
@@ -332,9 +339,8 @@ func (db *DB) Ready(ctx context.Context) error {
 	return nil
 }
 
-// Tx runs fn in a write transaction, committing when fn returns nil.
-func (db *DB) Tx(ctx context.Context, fn func(tx *sql.Tx) error) error { return db.tx(ctx, fn) }
-
+// tx runs fn in a write transaction, committing when fn returns nil. The
+// store's methods open their own: no caller holds a transaction (see Jobs).
 func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return db.damage.note(inTx(ctx, db.sql.BeginTx, fn))
 }
@@ -354,6 +360,29 @@ func inTx(ctx context.Context, begin func(context.Context, *sql.TxOptions) (*sql
 	}
 	return nil
 }
+
+// sqlList writes statuses as an SQL list of literals, ('a', 'b'), so that
+// queries name the domain's status constants rather than their spelling.
+// The values are constants, never user input, and a literal leaves a
+// query's placeholders where they are.
+func sqlList[S ~string](values ...S) string {
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = "'" + strings.ReplaceAll(string(v), "'", "''") + "'"
+	}
+	return "(" + strings.Join(quoted, ", ") + ")"
+}
+
+// Status lists the queries use.
+var (
+	sqlWatching   = sqlList(autocred.AutomationBaselining, autocred.AutomationActive) // as autocred.Automation.Watching
+	sqlBaselining = sqlList(autocred.AutomationBaselining)
+	sqlPending    = sqlList(autocred.RunPending)
+	sqlFailed     = sqlList(autocred.RunFailed)
+	sqlRetryable  = sqlList(autocred.RunFailed, autocred.RunSkipped) // as autocred.RunStatus.Retryable
+	sqlIssued     = sqlList(autocred.RunIssued, autocred.RunSendUnconfirmed)
+	sqlACApp      = sqlList(autocred.AppActiveCampaign)
+)
 
 // pool runs queries on the pool, with placeholders for this database.
 func (db *DB) pool() querier { return rebinder{db.sql, db.postgres, db.damage} }

@@ -113,7 +113,7 @@ func TestAutomationRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Status != autocred.StatusDraft || got.Action.CustomAttributes["custom.course"] != "Go" ||
+		if got.Status != autocred.AutomationDraft || got.Action.CustomAttributes["custom.course"] != "Go" ||
 			got.PollInterval != 30*time.Second || got.Trigger.SegmentName != "Course Completers" || !got.Action.Send {
 			t.Errorf("read back %+v", got)
 		}
@@ -130,12 +130,12 @@ func TestLedgerEntriesAndAbsences(t *testing.T) {
 		now := time.Now()
 		inTx := func(fn func(tx *sql.Tx) error) {
 			t.Helper()
-			if err := db.Tx(ctx, fn); err != nil {
+			if err := db.tx(ctx, fn); err != nil {
 				t.Fatal(err)
 			}
 		}
 
-		inTx(func(tx *sql.Tx) error { return db.RecordBaseline(ctx, tx, a.ID, []int64{1, 2, 3}, now) })
+		inTx(func(tx *sql.Tx) error { return db.markBaseline(ctx, tx, a.ID, []int64{1, 2, 3}, now) })
 		if in, _ := db.InSegment(ctx, a.ID); !slices.Equal(in, []int64{1, 2, 3}) {
 			t.Fatalf("after baseline in = %v", in)
 		}
@@ -145,12 +145,12 @@ func TestLedgerEntriesAndAbsences(t *testing.T) {
 
 		// A new contact enters: entry 1. Entering again while in is refused.
 		inTx(func(tx *sql.Tx) error {
-			entry, err := db.Enter(ctx, tx, a.ID, 4, now)
+			entry, err := db.enter(ctx, tx, a.ID, 4, now)
 			if entry != 1 || err != nil {
 				t.Errorf("first entry = %d, %v", entry, err)
 			}
-			if _, err := db.Enter(ctx, tx, a.ID, 4, now); !errors.Is(err, ErrAlreadyIn) {
-				t.Errorf("second entry while in: %v, want ErrAlreadyIn", err)
+			if _, err := db.enter(ctx, tx, a.ID, 4, now); !errors.Is(err, errAlreadyIn) {
+				t.Errorf("second entry while in: %v, want errAlreadyIn", err)
 			}
 			return nil
 		})
@@ -163,11 +163,11 @@ func TestLedgerEntriesAndAbsences(t *testing.T) {
 				t.Fatal(err)
 			}
 			inTx(func(tx *sql.Tx) error {
-				seq, err := db.NextSnapshotSeq(ctx, tx, a.ID)
+				seq, err := db.nextSnapshotSeq(ctx, tx, a.ID)
 				if err != nil {
 					return err
 				}
-				left, err = db.RecordAbsences(ctx, tx, a.ID, seq, leavers, ids, now)
+				left, err = db.recordAbsences(ctx, tx, a.ID, seq, leavers, ids, now)
 				return err
 			})
 			return left
@@ -194,18 +194,18 @@ func TestLedgerEntriesAndAbsences(t *testing.T) {
 
 		// Contact 2 (a baseline member) re-enters: its first entry (R5, R2).
 		inTx(func(tx *sql.Tx) error {
-			entry, err := db.Enter(ctx, tx, a.ID, 2, now)
+			entry, err := db.enter(ctx, tx, a.ID, 2, now)
 			if entry != 1 || err != nil {
 				t.Errorf("re-entry of a baseline member = %d, %v; want entry 1", entry, err)
 			}
 			return nil
 		})
 		// Contact 4 leaves by a single-contact check and re-enters: entry 2.
+		if was, err := db.MarkLeft(ctx, a.ID, 4, now); !was || err != nil {
+			t.Errorf("MarkLeft = %v, %v", was, err)
+		}
 		inTx(func(tx *sql.Tx) error {
-			if was, err := db.MarkLeft(ctx, tx, a.ID, 4, now); !was || err != nil {
-				t.Errorf("MarkLeft = %v, %v", was, err)
-			}
-			entry, err := db.Enter(ctx, tx, a.ID, 4, now)
+			entry, err := db.enter(ctx, tx, a.ID, 4, now)
 			if entry != 2 || err != nil {
 				t.Errorf("re-entry = %d, %v; want 2", entry, err)
 			}
@@ -222,8 +222,8 @@ func TestRunUniquePerEntry(t *testing.T) {
 		a := fixture(t, db)
 		ctx := context.Background()
 		insert := func(contact int64, entry int) error {
-			return db.Tx(ctx, func(tx *sql.Tx) error {
-				return db.InsertRun(ctx, tx, &autocred.Run{AutomationID: a.ID, ContactID: contact, Entry: entry, Email: "Ana@Example.com"})
+			return db.tx(ctx, func(tx *sql.Tx) error {
+				return db.insertRun(ctx, tx, &autocred.Run{AutomationID: a.ID, ContactID: contact, Entry: entry, Email: "Ana@Example.com"})
 			})
 		}
 		if err := insert(7, 1); err != nil {
@@ -252,11 +252,12 @@ func TestRunUniquePerEntry(t *testing.T) {
 
 func TestRetryOnlyFailedOrSkipped(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
+		withJobs(t, db)
 		a := fixture(t, db)
 		ctx := context.Background()
 		r := autocred.Run{AutomationID: a.ID, ContactID: 1, Entry: 1}
-		_ = db.Tx(ctx, func(tx *sql.Tx) error { return db.InsertRun(ctx, tx, &r) })
-		retry := func() error { return db.Tx(ctx, func(tx *sql.Tx) error { return db.ResetRunForRetry(ctx, tx, r.ID) }) }
+		_ = db.tx(ctx, func(tx *sql.Tx) error { return db.insertRun(ctx, tx, &r) })
+		retry := func() error { return db.RetryRun(ctx, r.ID) }
 		if err := retry(); autocred.ErrorCode(err) != autocred.ECONFLICT {
 			t.Errorf("retry of a pending run: %v, want conflict", err)
 		}
@@ -271,6 +272,9 @@ func TestRetryOnlyFailedOrSkipped(t *testing.T) {
 		if got.Status != autocred.RunPending || got.LastError != "" {
 			t.Errorf("after retry: %s %q", got.Status, got.LastError)
 		}
+		if n := jobs(t, db, "issue"); n != 1 {
+			t.Errorf("%d issue jobs after one retry, want 1", n)
+		}
 	})
 }
 
@@ -281,18 +285,18 @@ func TestConnectionDeleteAndBroken(t *testing.T) {
 		if err := db.DeleteConnection(ctx, a.Trigger.ConnectionID); autocred.ErrorCode(err) != autocred.ECONFLICT {
 			t.Errorf("deleting a used connection: %v, want conflict", err)
 		}
-		_ = db.Tx(ctx, func(tx *sql.Tx) error {
-			return db.SetAutomationStatus(ctx, tx, a.ID, autocred.StatusActive, "", autocred.StatusDraft)
+		_ = db.tx(ctx, func(tx *sql.Tx) error {
+			return db.setAutomationStatus(ctx, tx, a.ID, autocred.AutomationActive, "", autocred.AutomationDraft)
 		})
 		if err := db.SetConnectionStatus(ctx, a.Action.ConnectionID, autocred.ConnectionBroken, "401 unauthorized"); err != nil {
 			t.Fatal(err)
 		}
 		got, _ := db.Automation(ctx, a.ID)
-		if got.Status != autocred.StatusBroken || !strings.Contains(got.StatusReason, "401") {
+		if got.Status != autocred.AutomationBroken || !strings.Contains(got.StatusReason, "401") {
 			t.Errorf("automation on a broken connection is %s (%q)", got.Status, got.StatusReason)
 		}
-		err := db.Tx(ctx, func(tx *sql.Tx) error {
-			return db.SetAutomationStatus(ctx, tx, a.ID, autocred.StatusPaused, "", autocred.StatusActive)
+		err := db.tx(ctx, func(tx *sql.Tx) error {
+			return db.setAutomationStatus(ctx, tx, a.ID, autocred.AutomationPaused, "", autocred.AutomationActive)
 		})
 		if autocred.ErrorCode(err) != autocred.ECONFLICT || !strings.Contains(err.Error(), "broken") {
 			t.Errorf("pausing a broken automation: %v", err)
@@ -365,7 +369,7 @@ func TestSaveRunKeepsTheContactSent(t *testing.T) {
 		ctx := context.Background()
 		r := autocred.Run{AutomationID: a.ID, ContactID: 1, Entry: 1, Email: "ana@example",
 			Contact: autocred.Contact{ID: "1", Email: "ana@example", FirstName: "Ana"}}
-		if err := db.Tx(ctx, func(tx *sql.Tx) error { return db.InsertRun(ctx, tx, &r) }); err != nil {
+		if err := db.tx(ctx, func(tx *sql.Tx) error { return db.insertRun(ctx, tx, &r) }); err != nil {
 			t.Fatal(err)
 		}
 		r.Email = "ana@example.com"

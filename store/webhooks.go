@@ -26,8 +26,8 @@ type Webhook struct {
 	Notice                  string    // why, in words for the health page; "" when never
 }
 
-const webhookColumns = `c.id, c.webhook_id, c.webhook_checked_at,
-	EXISTS (SELECT 1 FROM automations a WHERE a.trigger_connection_id = c.id AND a.status IN ('baselining', 'active')),
+var webhookColumns = `c.id, c.webhook_id, c.webhook_checked_at,
+	EXISTS (SELECT 1 FROM automations a WHERE a.trigger_connection_id = c.id AND a.status IN ` + sqlWatching + `),
 	c.webhook_registered_at, c.webhook_delivery_at, c.webhook_missed, c.webhook_missed_first, c.webhook_missed_last,
 	c.webhook_renewed_at, c.webhook_notice`
 
@@ -43,14 +43,14 @@ func scanWebhook(row rowScanner) (Webhook, error) {
 // Webhooks lists every ActiveCampaign connection's webhook state.
 func (db *DB) Webhooks(ctx context.Context) ([]Webhook, error) {
 	return queryAll(ctx, db.pool(), scanWebhook, `SELECT `+webhookColumns+`
-		FROM connections c WHERE c.app = 'activecampaign' ORDER BY c.id`)
+		FROM connections c WHERE c.app IN `+sqlACApp+` ORDER BY c.id`)
 }
 
 // WebhookOf is one ActiveCampaign connection's webhook state; ok is false
 // when there is no such connection.
 func (db *DB) WebhookOf(ctx context.Context, connID int64) (w Webhook, ok bool, err error) {
 	w, err = scanWebhook(db.pool().QueryRowContext(ctx, `SELECT `+webhookColumns+`
-		FROM connections c WHERE c.app = 'activecampaign' AND c.id = ?`, connID))
+		FROM connections c WHERE c.app IN `+sqlACApp+` AND c.id = ?`, connID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return Webhook{}, false, nil
 	}

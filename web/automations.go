@@ -259,9 +259,9 @@ func (h *handler) preview(w http.ResponseWriter, r *http.Request) error {
 // ProgressLabel says what the progress bar shows, if anything.
 func (s automationSummary) ProgressLabel() string {
 	switch {
-	case s.Status == autocred.StatusBaselining && s.Baseline.Total > 0:
+	case s.Status == autocred.AutomationBaselining && s.Baseline.Total > 0:
 		return "Reading current members: " + commas(s.Baseline.Done) + " of " + commas(s.Baseline.Total)
-	case s.Status == autocred.StatusBaselining:
+	case s.Status == autocred.AutomationBaselining:
 		return "Reading current members…"
 	case s.Batch.Total > 0:
 		return "Issuing " + commas(s.Batch.Done) + " of " + commas(s.Batch.Total)
@@ -271,7 +271,7 @@ func (s automationSummary) ProgressLabel() string {
 
 // Progress is the bar's fill: the baseline's, or the batch's.
 func (s automationSummary) Progress() autocred.Progress {
-	if s.Status == autocred.StatusBaselining {
+	if s.Status == autocred.AutomationBaselining {
 		return s.Baseline
 	}
 	return s.Batch
@@ -290,7 +290,7 @@ func (s automationSummary) RunTotal() int {
 }
 
 // Archived tells whether the automation is archived.
-func (s automationSummary) Archived() bool { return s.Status == autocred.StatusArchived }
+func (s automationSummary) Archived() bool { return s.Status == autocred.AutomationArchived }
 
 // IssuedCount counts the credentials out, sent or with an unconfirmed send.
 func (s automationSummary) IssuedCount() int {

@@ -52,7 +52,7 @@ func (h *handler) healthData(ctx context.Context) (healthData, error) {
 		return d, err
 	}
 	for _, a := range autos {
-		if a.Status == autocred.StatusBroken || a.StatusReason != "" || a.LastSyncError != "" {
+		if a.Status == autocred.AutomationBroken || a.StatusReason != "" || a.LastSyncError != "" {
 			d.Problems = append(d.Problems, a)
 		}
 	}

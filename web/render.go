@@ -282,15 +282,15 @@ func ago(t time.Time) string {
 
 func statusLabel(s autocred.AutomationStatus) string {
 	switch s {
-	case autocred.StatusBaselining:
+	case autocred.AutomationBaselining:
 		return "Baselining"
-	case autocred.StatusActive:
+	case autocred.AutomationActive:
 		return "Active"
-	case autocred.StatusPaused:
+	case autocred.AutomationPaused:
 		return "Paused"
-	case autocred.StatusBroken:
+	case autocred.AutomationBroken:
 		return "Broken"
-	case autocred.StatusArchived:
+	case autocred.AutomationArchived:
 		return "Archived"
 	}
 	return "Draft"

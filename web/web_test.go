@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"database/sql"
 	"html"
 	"io"
 	"log/slog"
@@ -135,7 +134,7 @@ func (u *uiTest) fixture() fixture {
 	}
 	run := autocred.Run{AutomationID: a.ID, ContactID: 1, Entry: 1, Email: "ada@example.com", Status: autocred.RunFailed, LastError: "Certifier refused it.",
 		ErrorCode: autocred.RunCodeCertifierValidation}
-	if err := env.Store.Tx(ctx, func(tx *sql.Tx) error { return env.Store.InsertRun(ctx, tx, &run) }); err != nil {
+	if err := env.Store.InsertRun(ctx, &run); err != nil {
 		u.t.Fatal(err)
 	}
 	return fixture{acConn: ac.ID, certConn: cert.ID, automation: a.ID, run: run.ID, segment: seg.ID, group: group.ID}
@@ -545,7 +544,7 @@ func TestRunLinksKeepTheirQuery(t *testing.T) {
 	ctx := context.Background()
 	for i := 2; i <= 60; i++ {
 		run := autocred.Run{AutomationID: f.automation, ContactID: int64(i), Entry: 1, Email: "x@example.com", Status: autocred.RunFailed}
-		if err := u.env.Store.Tx(ctx, func(tx *sql.Tx) error { return u.env.Store.InsertRun(ctx, tx, &run) }); err != nil {
+		if err := u.env.Store.InsertRun(ctx, &run); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -359,7 +359,7 @@ func (d *demo) activate(ctx context.Context) error {
 	for _, id := range d.automations() {
 		if err := d.waitFor(ctx, 2*time.Minute, func() bool {
 			a, _ := d.svc.Automation(ctx, id)
-			return a.Status == autocred.StatusActive
+			return a.Status == autocred.AutomationActive
 		}); err != nil {
 			return err
 		}

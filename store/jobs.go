@@ -1,0 +1,111 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/autocred/autocred"
+)
+
+// Jobs is what the store needs to enqueue the engine's jobs in the
+// transactions it opens itself.
+//
+// The store owns its transactions (as benbjohnson/wtf's sqlite package
+// does): no exported method takes a *sql.Tx, and no caller opens one. But
+// rules R1 and R9 rest on a row and the job about it committing together:
+// an entry's ledger mark, its run and its issue job; a retried run and its
+// job; an activated automation and its first sync. So each such write is
+// one store method (RecordEntries, RetryRun, ActivateAutomation, …) that
+// opens the transaction, writes the rows, and inserts the jobs in it.
+//
+// The jobs themselves are the engine's: their kinds, queues and workers
+// live there, and the engine imports the store, not the other way round.
+// So the engine hands the store, once, River's client (built over
+// RiverDriver, so that it inserts in the store's transactions) and the two
+// jobs the store enqueues, as constructors from the ids the store knows
+// only inside the transaction (a new run's id). The other ways were
+// worse: a callback taking the *sql.Tx leaves the transaction's shape in
+// the engine, and a job maker on every call repeats the same two functions
+// at a dozen call sites.
+type Jobs struct {
+	// Queue inserts a job in a transaction: River's client.
+	Queue JobQueue
+	// Issue is the job that makes the credential of a run; contactReadAt
+	// is when the run's contact was read, for the job of a new entry, and
+	// zero for any other (a retry, a resume).
+	Issue func(runID int64, contactReadAt time.Time) river.JobArgs
+	// Sync is the job that reads one segment of one connection.
+	Sync func(connectionID int64, segmentID string) river.JobArgs
+}
+
+// JobQueue is River's client, as the store uses it.
+type JobQueue interface {
+	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+}
+
+// SetJobs gives the store the engine's jobs. The engine calls it once, when
+// it is built, before any job runs.
+func (db *DB) SetJobs(j Jobs) { db.jobs = j }
+
+// errNoJobs: a write that enqueues a job was asked of a store that no
+// engine was built on.
+var errNoJobs = errors.New("no job queue: the engine is not built on this store")
+
+// enqueueIssue enqueues the issue job of a run in tx.
+func (db *DB) enqueueIssue(ctx context.Context, tx *sql.Tx, runID int64, contactReadAt time.Time) error {
+	if db.jobs.Queue == nil {
+		return errNoJobs
+	}
+	if _, err := db.jobs.Queue.InsertTx(ctx, tx, db.jobs.Issue(runID, contactReadAt), nil); err != nil {
+		return fmt.Errorf("enqueueing run %d: %w", runID, err)
+	}
+	return nil
+}
+
+// enqueueSync enqueues a sync of one segment in tx.
+func (db *DB) enqueueSync(ctx context.Context, tx *sql.Tx, connectionID int64, segmentID string) error {
+	if db.jobs.Queue == nil {
+		return errNoJobs
+	}
+	if _, err := db.jobs.Queue.InsertTx(ctx, tx, db.jobs.Sync(connectionID, segmentID), nil); err != nil {
+		return fmt.Errorf("enqueueing sync: %w", err)
+	}
+	return nil
+}
+
+// EnqueueSyncs enqueues a sync of each segment, in one transaction.
+func (db *DB) EnqueueSyncs(ctx context.Context, segments ...autocred.Trigger) error {
+	return db.ScheduleSyncs(ctx, nil, segments)
+}
+
+// NextSync is when an automation's next periodic sync is due.
+type NextSync struct {
+	AutomationID int64
+	At           time.Time
+}
+
+// ScheduleSyncs moves the next sync of automations to the times given and
+// enqueues a sync of each segment, in one transaction: the schedule's
+// guard against enqueueing a segment again before its sync has run is
+// written with the sync it guards.
+func (db *DB) ScheduleSyncs(ctx context.Context, next []NextSync, segments []autocred.Trigger) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		for _, n := range next {
+			if err := db.setNextSync(ctx, tx, n.AutomationID, n.At); err != nil {
+				return err
+			}
+		}
+		for _, s := range segments {
+			if err := db.enqueueSync(ctx, tx, s.ConnectionID, s.SegmentID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,165 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/autocred/autocred"
+)
+
+// The jobs of these tests: their kinds are the engine's, their workers
+// are none (an insert-only River client).
+type testIssue struct {
+	RunID         int64 `json:"run_id"`
+	ContactReadAt int64 `json:"contact_read_at"`
+}
+
+func (testIssue) Kind() string { return "issue" }
+
+type testSync struct {
+	ConnectionID int64  `json:"connection_id"`
+	SegmentID    string `json:"segment_id"`
+}
+
+func (testSync) Kind() string { return "sync" }
+
+// withJobs gives db an insert-only River client as its job queue, as the
+// engine does with its own.
+func withJobs(t *testing.T, db *DB) {
+	t.Helper()
+	client, err := river.NewClient(db.RiverDriver(), &river.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.SetJobs(Jobs{Queue: client,
+		Issue: func(runID int64, readAt time.Time) river.JobArgs {
+			return testIssue{RunID: runID, ContactReadAt: readAt.UnixMilli()}
+		},
+		Sync: func(connID int64, segmentID string) river.JobArgs {
+			return testSync{ConnectionID: connID, SegmentID: segmentID}
+		}})
+}
+
+// jobs counts the jobs of a kind in River's table.
+func jobs(t *testing.T, db *DB, kind string) int {
+	t.Helper()
+	var n int
+	if err := db.pool().QueryRowContext(context.Background(), `SELECT count(*) FROM river_job WHERE kind = ?`, kind).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// failingQueue refuses every job, as a database error in the middle of an
+// insert would.
+type failingQueue struct{}
+
+func (failingQueue) InsertTx(context.Context, *sql.Tx, river.JobArgs, *river.InsertOpts) (*rivertype.JobInsertResult, error) {
+	return nil, errors.New("queue refused the job")
+}
+
+// An entry's ledger mark, its run and its issue job commit together (R1,
+// R9): recorded entries each have one run and one job; a contact already
+// in and an automation no longer active make nothing; and when the job
+// cannot be enqueued, neither the ledger nor the runs change.
+func TestRecordEntriesCommitsLedgerRunAndJobTogether(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		a := fixture(t, db)
+		paused := fixture(t, db)
+		if err := db.SetAutomationStatus(ctx, a.ID, autocred.AutomationActive, ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetAutomationStatus(ctx, paused.ID, autocred.AutomationPaused, ""); err != nil {
+			t.Fatal(err)
+		}
+		entering := func(automationID int64, contacts ...int64) []autocred.Run {
+			var runs []autocred.Run
+			for _, c := range contacts {
+				runs = append(runs, autocred.Run{AutomationID: automationID, ContactID: c, Email: "ana@example.com"})
+			}
+			return runs
+		}
+
+		db.SetJobs(Jobs{Queue: failingQueue{}, Issue: func(int64, time.Time) river.JobArgs { return testIssue{} }})
+		if _, err := db.RecordEntries(ctx, entering(a.ID, 1, 2), time.Now()); err == nil {
+			t.Fatal("entries recorded although their jobs could not be enqueued")
+		}
+		if in, _ := db.InSegment(ctx, a.ID); len(in) != 0 {
+			t.Errorf("ledger has %v in after a failed enqueue, want nobody: the next sync must find them again", in)
+		}
+		if runs, _, _ := db.Runs(ctx, autocred.RunFilter{AutomationID: a.ID}); len(runs) != 0 {
+			t.Errorf("%d runs after a failed enqueue, want none", len(runs))
+		}
+
+		withJobs(t, db)
+		got, err := db.RecordEntries(ctx, append(entering(a.ID, 1, 2), entering(paused.ID, 1)...), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || got[0].ContactID != 1 || got[0].Entry != 1 || got[0].ID == 0 || got[1].ContactID != 2 {
+			t.Errorf("recorded %+v, want the runs of contacts 1 and 2, entry 1", got)
+		}
+		if n := jobs(t, db, "issue"); n != 2 {
+			t.Errorf("%d issue jobs, want one per recorded run", n)
+		}
+		// A second detection of the same entries (a hint beside the sync).
+		if again, err := db.RecordEntries(ctx, entering(a.ID, 1, 2), time.Now()); err != nil || len(again) != 0 {
+			t.Errorf("second detection recorded %d runs (%v), want none", len(again), err)
+		}
+		if n := jobs(t, db, "issue"); n != 2 {
+			t.Errorf("%d issue jobs after a second detection, want 2", n)
+		}
+		if in, _ := db.InSegment(ctx, paused.ID); len(in) != 0 {
+			t.Errorf("paused automation's ledger has %v in, want nobody", in)
+		}
+		if in, _ := db.InSegment(ctx, a.ID); !slices.Equal(in, []int64{1, 2}) {
+			t.Errorf("ledger in = %v, want [1 2]", in)
+		}
+	})
+}
+
+// Activating, resuming and asking for a sync enqueue the sync with the
+// status change; resuming enqueues the pending runs again.
+func TestAutomationChangesEnqueueTheirJobs(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		withJobs(t, db)
+		a := fixture(t, db)
+		if err := db.SyncAutomationSoon(ctx, a.ID); autocred.ErrorCode(err) != autocred.ECONFLICT {
+			t.Errorf("sync of a draft: %v, want a conflict", err)
+		}
+		if err := db.ActivateAutomation(ctx, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if n := jobs(t, db, "sync"); n != 1 {
+			t.Errorf("%d sync jobs after activation, want 1", n)
+		}
+		if err := db.RecordBaseline(ctx, a.ID, []int64{1}, time.Now(), false); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.RecordEntries(ctx, []autocred.Run{{AutomationID: a.ID, ContactID: 2}}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetAutomationStatus(ctx, a.ID, autocred.AutomationPaused, "", autocred.AutomationActive); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.ResumeAutomation(ctx, a.ID, true); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := db.Automation(ctx, a.ID)
+		if got.Status != autocred.AutomationActive {
+			t.Errorf("resumed with catch-up: %s, want active", got.Status)
+		}
+		if s, i := jobs(t, db, "sync"), jobs(t, db, "issue"); s != 2 || i != 2 {
+			t.Errorf("after resume: %d sync and %d issue jobs, want 2 and 2 (the pending run enqueued again)", s, i)
+		}
+	})
+}
