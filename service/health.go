@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"time"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/store"
@@ -34,8 +35,14 @@ func (s *Service) BatchProgress(ctx context.Context, automationID int64) (autocr
 	return s.store.BatchProgress(ctx, automationID)
 }
 
-// IssuedPerDay counts the credentials an automation issued on each of the
-// last days calendar days (UTC), oldest first, today last.
-func (s *Service) IssuedPerDay(ctx context.Context, automationID int64, days int) ([]int, error) {
-	return s.store.IssuedPerDay(ctx, automationID, days)
+// RunsPerDay counts the runs an automation finished on each of the last
+// days calendar days in its time zone (its action's, else the server's),
+// oldest first, today last, with the zone's name for the label.
+func (s *Service) RunsPerDay(ctx context.Context, a autocred.Automation, days int) (string, []autocred.DayCount, error) {
+	zone, loc, err := autocred.LoadTimeZone("action.time_zone", a.Action.TimeZone)
+	if err != nil {
+		zone, loc = "UTC", time.UTC // a zone that no longer loads: the save refuses it, the chart need not
+	}
+	counts, err := s.store.RunsPerDay(ctx, a.ID, days, loc)
+	return zone, counts, err
 }

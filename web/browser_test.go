@@ -165,7 +165,7 @@ func TestBrowserStory(t *testing.T) {
 	b.waitJS(`document.querySelector("[data-region=run] .badge").textContent === "Issued"`)
 	b.expectText("[data-region=run]", "Created, issued and sent")
 
-	b.run("automations list", chromedp.Navigate(b.url+"/automations"), chromedp.WaitVisible(chromedp.CSS("svg.spark")))
+	b.run("automations list", chromedp.Navigate(b.url+"/automations"), chromedp.WaitVisible(chromedp.CSS("svg.chart")))
 	b.expectText("[data-region=automations]", "Course Completers")
 	b.shot(shots, "automations", 1280)
 	b.run("health", chromedp.Navigate(b.url+"/health"), chromedp.WaitVisible(chromedp.CSS("[data-region=health]")))
@@ -173,7 +173,7 @@ func TestBrowserStory(t *testing.T) {
 
 	// The same pages at a phone's width.
 	for _, p := range []struct{ name, path, ready string }{
-		{"automations", "/automations", "svg.spark"},
+		{"automations", "/automations", "svg.chart"},
 		{"automation", "/automations/1", "[data-region=runs]"},
 		{"connections", "/connections", "#ac-name"},
 		{"new-automation-trigger", "/automations/new", ".segment-list"},
