@@ -1,8 +1,10 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"maps"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -256,8 +258,21 @@ func (h *handler) setup(w http.ResponseWriter, r *http.Request) error {
 		}
 		return fail(err)
 	}
+	// Every mistake at once, each beside its input, before any password
+	// is hashed: a bad email, a short password and a mismatch together
+	// are three messages, not one per try.
+	errs := h.auth.CheckNewUser(email, r.PostFormValue("password"))
 	if r.PostFormValue("password") != r.PostFormValue("password2") {
-		return fail(autocred.FieldErrorf("password2", "does not match the password"))
+		errs = append(errs, autocred.FieldErrorf("password2", "does not match the password"))
+	}
+	if len(errs) > 0 {
+		fe := formErrors{Fields: map[string]string{}}
+		for _, err := range errs {
+			f, _ := h.formErrors(r, err, func(f string) bool { return f == "email" || f == "password" || f == "password2" })
+			maps.Copy(fe.Fields, f.Fields)
+			fe.Top = cmp.Or(fe.Top, f.Top)
+		}
+		return refuse(fe, httpStatus(autocred.EINVALID))
 	}
 	keys := []service.SigninKey{{Key: addressKey(clientAddr(r, h.proxies)), Rule: addressRule}}
 	if status, fe, err := h.beginAttempt(w, r, keys); err != nil || status != 0 {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"html"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -195,5 +196,30 @@ func TestBaselineExplained(t *testing.T) {
 	}
 	if p := u.do("GET", auto, nil); !strings.Contains(p.body, "1,203 contacts were already in this segment") {
 		t.Errorf("a baseline of 1203 is not said as 1,203 contacts")
+	}
+}
+
+// First-run setup shows every mistake at once, each beside its input: a
+// bad email, a short password and a mismatch together (issue 15).
+func TestSetupShowsEveryError(t *testing.T) {
+	u := newUITest(t)
+	p := u.do("POST", "/setup", url.Values{"email": {"boss-at-example"}, "password": {"short"}, "password2": {"shorter"}})
+	if p.status != http.StatusUnprocessableEntity {
+		t.Errorf("status %d, want 422", p.status)
+	}
+	for _, c := range []struct{ id, msg string }{
+		{"email", "is not a valid email address"},
+		{"password", "at least 10 characters"},
+		{"password2", "does not match the password"},
+	} {
+		if !fieldError(p.body, c.id, c.msg) {
+			t.Errorf("no %q beside the %s input", c.msg, c.id)
+		}
+	}
+	if !strings.Contains(p.body, `value="boss-at-example"`) {
+		t.Error("the email typed is not kept")
+	}
+	if has, _ := u.env.Auth.HasUsers(context.Background()); has {
+		t.Error("a user was created")
 	}
 }
