@@ -18,6 +18,11 @@ func (s *Service) Connection(ctx context.Context, id int64) (autocred.Connection
 	return s.store.Connection(ctx, id)
 }
 
+// PollIntervals are how often a segment is read when its automation sets
+// no interval of its own (--poll-interval), and how often while webhook
+// hints flow for its connection (--hinted-poll-interval).
+func (s *Service) PollIntervals() (poll, hinted time.Duration) { return s.engine.PollIntervals() }
+
 // PendingRuns counts the runs of every automation that wait to be issued.
 func (s *Service) PendingRuns(ctx context.Context) (int, error) { return s.store.PendingRuns(ctx) }
 

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"html"
 	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strconv"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/internal/testenv"
 	"github.com/autocred/autocred/service"
 )
 
@@ -221,5 +224,30 @@ func TestSetupShowsEveryError(t *testing.T) {
 	}
 	if has, _ := u.env.Auth.HasUsers(context.Background()); has {
 		t.Error("a user was created")
+	}
+}
+
+// The health page says the poll interval the server runs with, not a
+// default it may not have, and tells a refused key apart from an API that
+// did not answer, with what to do about it (issue 15).
+func TestHealthSaysIntervalAndRefusedKeys(t *testing.T) {
+	env := testenv.New(t, testenv.Options{PollInterval: 5 * time.Minute})
+	srv := httptest.NewServer(New(Config{Service: env.Service, Auth: env.Auth, Metrics: env.Metrics}))
+	t.Cleanup(srv.Close)
+	jar, _ := cookiejar.New(nil)
+	u := &uiTest{t: t, env: env, url: srv.URL, client: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+	u.signIn()
+	p := u.do("GET", "/health", nil)
+	if body := html.UnescapeString(p.body); !strings.Contains(body, "every 5 minutes") || strings.Contains(body, "60 seconds") {
+		t.Errorf("the health page does not say the interval of 5 minutes:\n%s", body)
+	}
+	u.do("POST", "/connections", url.Values{"app": {"activecampaign"}, "name": {"Acme"}, "api_url": {env.ACURL}, "api_key": {"wrong-key-0000000000"}})
+	p = u.do("GET", "/health", nil)
+	body := html.UnescapeString(p.body)
+	if !strings.Contains(body, "1 refused the key") || !strings.Contains(body, "reconnect") {
+		t.Errorf("a refused key is not its own line with what to do:\n%s", body)
+	}
+	if strings.Contains(body, "without an answer or with a server error") {
+		t.Errorf("a refused key is counted as an API that did not answer")
 	}
 }
