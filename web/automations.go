@@ -2,9 +2,11 @@ package web
 
 import (
 	"context"
+	"errors"
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/service"
@@ -280,9 +282,18 @@ func (h *handler) preview(w http.ResponseWriter, r *http.Request) error {
 		return autocred.Errorf(autocred.EINVALID, "unreadable form: %v", err)
 	}
 	in := parseAutomationInput(r.PostForm)
+	// The script shows the message as it comes, above the mapping, away
+	// from the input it may name: a whole sentence, in a person's words.
+	if strings.TrimSpace(in.Trigger.SegmentID) == "" {
+		return autocred.FieldErrorf("trigger.segment_id", "Pick a segment first to see a preview.")
+	}
 	res, err := h.svc.Preview(r.Context(), in.Trigger.ConnectionID, in.Trigger.SegmentID, in.Action, in.Name, r.PostForm.Get("preview_contact"))
 	if err != nil {
-		return err
+		var e *autocred.Error
+		if !errors.As(err, &e) || e.Code == autocred.EINTERNAL {
+			return err
+		}
+		return &autocred.Error{Code: e.Code, Field: e.Field, Message: "No preview: " + userMessage(err)}
 	}
 	writeJSON(w, http.StatusOK, res)
 	return nil

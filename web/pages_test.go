@@ -251,3 +251,30 @@ func TestHealthSaysIntervalAndRefusedKeys(t *testing.T) {
 		t.Errorf("a refused key is counted as an API that did not answer")
 	}
 }
+
+// Step 2 of the form before a segment is picked: the preview says what to
+// do in words a person would write, whole, as the form shows it (the
+// script shows the message as it comes).
+func TestPreviewWithoutSegmentSaysPickOne(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	p := u.do("POST", "/automations/preview", url.Values{"trigger.connection_id": {itoa(f.acConn)}, "action.recipient_name": {"{{contact.firstName}}"}})
+	var res struct {
+		Error struct{ Message, Field string }
+	}
+	if err := json.Unmarshal([]byte(p.body), &res); err != nil {
+		t.Fatalf("%d %s: %v", p.status, p.body, err)
+	}
+	if res.Error.Message != "Pick a segment first to see a preview." || res.Error.Field != "trigger.segment_id" {
+		t.Errorf("preview without a segment says %q (field %q), want %q", res.Error.Message, res.Error.Field, "Pick a segment first to see a preview.")
+	}
+	// Any other refusal is a whole sentence too, naming what failed.
+	p = u.do("POST", "/automations/preview", url.Values{"trigger.connection_id": {itoa(f.certConn)}, "trigger.segment_id": {f.segment}})
+	if err := json.Unmarshal([]byte(p.body), &res); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(res.Error.Message, "No preview: ActiveCampaign connection") {
+		t.Errorf("preview on a Certifier connection says %q, want a sentence that starts with %q", res.Error.Message, "No preview: ActiveCampaign connection")
+	}
+}

@@ -191,7 +191,9 @@
           el.className = "preview";
         });
         if (!res.ok) {
-          status.textContent = "No preview: " + res.j.error.message;
+          // A whole sentence from the server ("Pick a segment first to
+          // see a preview.", "No preview: …").
+          status.textContent = res.j.error.message;
           return;
         }
         var p = res.j;
