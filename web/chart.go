@@ -63,7 +63,7 @@ var chartSizes = map[string]chartSize{
 	// A row of the automations list.
 	"small": {class: "chart-small", w: 176, h: 60, left: 26, bottom: 13, top: 6, font: 9, fixedWidth: true},
 	// The automation's page, on a wide screen and on a phone.
-	"large": {class: "chart-large", w: 720, h: 220, left: 44, bottom: 22, top: 10, font: 12, dateEvery: 2, midTick: true},
+	"large": {class: "chart-large", w: 800, h: 190, left: 44, bottom: 22, top: 10, font: 12, dateEvery: 2, midTick: true},
 	"phone": {class: "chart-phone", w: 340, h: 180, left: 34, bottom: 18, top: 8, font: 11, dateEvery: 4, midTick: true},
 }
 
