@@ -303,9 +303,9 @@ func (h *handler) preview(w http.ResponseWriter, r *http.Request) error {
 func (s automationSummary) ProgressLabel() string {
 	switch {
 	case s.Status == autocred.StatusBaselining && s.Baseline.Total > 0:
-		return "Reading current members: " + commas(s.Baseline.Done) + " of " + commas(s.Baseline.Total)
+		return "Reading who is in the segment now: " + commas(s.Baseline.Done) + " of " + commas(s.Baseline.Total) + " contacts (they will get nothing)"
 	case s.Status == autocred.StatusBaselining:
-		return "Reading current members…"
+		return "Reading who is in the segment now (they will get nothing)…"
 	case s.Batch.Total > 0:
 		return "Issuing " + commas(s.Batch.Done) + " of " + commas(s.Batch.Total)
 	}

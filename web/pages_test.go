@@ -159,6 +159,20 @@ func TestBaselineExplained(t *testing.T) {
 		t.Errorf("a draft says who was already in the segment")
 	}
 	ctx := context.Background()
+	// While it reads, the progress counts the contacts read.
+	if err := u.env.Store.SetAutomationStatus(ctx, nil, f.automation, autocred.StatusBaselining, "", autocred.StatusDraft); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.env.Store.SetBaselineProgress(ctx, nil, f.automation, autocred.Progress{Done: 1200, Total: 5000}); err != nil {
+		t.Fatal(err)
+	}
+	if p := u.do("GET", auto, nil); !strings.Contains(p.body, "Reading who is in the segment now: 1,200 of 5,000 contacts (they will get nothing)") ||
+		strings.Contains(p.body, "already in this segment") {
+		t.Errorf("while the baseline reads, the page does not count the contacts read, or says the baseline is done")
+	}
+	if err := u.env.Store.SetAutomationStatus(ctx, nil, f.automation, autocred.StatusDraft, "", autocred.StatusBaselining); err != nil {
+		t.Fatal(err)
+	}
 	if err := u.env.Service.Activate(ctx, f.automation); err != nil {
 		t.Fatal(err)
 	}
