@@ -258,9 +258,17 @@ func (h *handler) setup(w http.ResponseWriter, r *http.Request) error {
 		}
 		return fail(err)
 	}
-	// Every mistake at once, each beside its input, before any password
-	// is hashed: a bad email, a short password and a mismatch together
-	// are three messages, not one per try.
+	keys := []service.SigninKey{{Key: addressKey(clientAddr(r, h.proxies)), Rule: addressRule}}
+	if status, fe, err := h.beginAttempt(w, r, keys); err != nil || status != 0 {
+		if err != nil {
+			return err
+		}
+		return refuse(fe, status)
+	}
+	// Every mistake at once, each beside its input: a bad email, a short
+	// password and a mismatch together are three messages, not one per
+	// try. Each refused post counts against the address, as a refused
+	// email or password always did, but hashes nothing.
 	errs := h.auth.CheckNewUser(email, r.PostFormValue("password"))
 	if r.PostFormValue("password") != r.PostFormValue("password2") {
 		errs = append(errs, autocred.FieldErrorf("password2", "does not match the password"))
@@ -273,13 +281,6 @@ func (h *handler) setup(w http.ResponseWriter, r *http.Request) error {
 			fe.Top = cmp.Or(fe.Top, f.Top)
 		}
 		return refuse(fe, httpStatus(autocred.EINVALID))
-	}
-	keys := []service.SigninKey{{Key: addressKey(clientAddr(r, h.proxies)), Rule: addressRule}}
-	if status, fe, err := h.beginAttempt(w, r, keys); err != nil || status != 0 {
-		if err != nil {
-			return err
-		}
-		return refuse(fe, status)
 	}
 	var u autocred.User
 	err := h.checks.do(r.Context(), func() (err error) {
