@@ -69,6 +69,12 @@ func (e *Engine) interval(a autocred.Automation, hinted map[int64]bool) time.Dur
 	return e.cfg.PollInterval
 }
 
+// PollIntervals are the service's sync intervals, for automations that
+// set none: poll, and hinted for a connection whose webhook hints flow.
+func (e *Engine) PollIntervals() (poll, hinted time.Duration) {
+	return e.cfg.PollInterval, e.cfg.HintedPollInterval
+}
+
 // hintedConnections lists the connections whose webhook was seen to exist
 // recently: for them polling is only the safety net.
 func (e *Engine) hintedConnections(ctx context.Context) (map[int64]bool, error) {

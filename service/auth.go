@@ -41,6 +41,12 @@ func (a *Auth) CreateFirstUser(ctx context.Context, email, password string) (aut
 	return a.store.CreateFirstUser(ctx, email, password)
 }
 
+// CheckNewUser returns every mistake in a new user's email and password
+// (store.CheckNewUser), for a form that shows them all at once.
+func (a *Auth) CheckNewUser(email, password string) []error {
+	return store.CheckNewUser(email, password)
+}
+
 // Authenticate returns the user with this email and password.
 func (a *Auth) Authenticate(ctx context.Context, email, password string) (autocred.User, error) {
 	return a.store.Authenticate(ctx, email, password)

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"time"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/store"
@@ -16,6 +17,11 @@ type Webhook = store.Webhook
 func (s *Service) Connection(ctx context.Context, id int64) (autocred.Connection, error) {
 	return s.store.Connection(ctx, id)
 }
+
+// PollIntervals are how often a segment is read when its automation sets
+// no interval of its own (--poll-interval), and how often while webhook
+// hints flow for its connection (--hinted-poll-interval).
+func (s *Service) PollIntervals() (poll, hinted time.Duration) { return s.engine.PollIntervals() }
 
 // PendingRuns counts the runs of every automation that wait to be issued.
 func (s *Service) PendingRuns(ctx context.Context) (int, error) { return s.store.PendingRuns(ctx) }
@@ -34,8 +40,14 @@ func (s *Service) BatchProgress(ctx context.Context, automationID int64) (autocr
 	return s.store.BatchProgress(ctx, automationID)
 }
 
-// IssuedPerDay counts the credentials an automation issued on each of the
-// last days calendar days (UTC), oldest first, today last.
-func (s *Service) IssuedPerDay(ctx context.Context, automationID int64, days int) ([]int, error) {
-	return s.store.IssuedPerDay(ctx, automationID, days)
+// RunsPerDay counts the runs an automation finished on each of the last
+// days calendar days in its time zone (its action's, else the server's),
+// oldest first, today last, with the zone's name for the label.
+func (s *Service) RunsPerDay(ctx context.Context, a autocred.Automation, days int) (string, []autocred.DayCount, error) {
+	zone, loc, err := autocred.LoadTimeZone("action.time_zone", a.Action.TimeZone)
+	if err != nil {
+		zone, loc = "UTC", time.UTC // a zone that no longer loads: the save refuses it, the chart need not
+	}
+	counts, err := s.store.RunsPerDay(ctx, a.ID, days, loc)
+	return zone, counts, err
 }

@@ -4,32 +4,56 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/autocred/autocred"
 )
 
-// IssuedPerDay counts an automation's credentials issued on each of the
-// last days calendar days (UTC), oldest first, today last. A run's last
-// update is when it reached its final status.
-func (db *DB) IssuedPerDay(ctx context.Context, automationID int64, days int) ([]int, error) {
-	out := make([]int, days)
-	today := db.now().UTC().Truncate(24 * time.Hour)
-	since := today.AddDate(0, 0, 1-days)
-	rows, err := db.pool().QueryContext(ctx, `SELECT (updated_at - ?) / 86400000, count(*) FROM runs
-		WHERE automation_id = ? AND status IN `+sqlIssued+` AND updated_at >= ? GROUP BY 1`,
-		ms(since), automationID, ms(since))
+// RunsPerDay counts an automation's runs that reached each final status
+// on each of the last days calendar days in loc, oldest first, today last.
+// A run's last update is when it reached its final status. The days are
+// cut in Go, not in SQL, so that both databases count the same days, with
+// their daylight-saving changes, in any zone.
+func (db *DB) RunsPerDay(ctx context.Context, automationID int64, days int, loc *time.Location) ([]autocred.DayCount, error) {
+	out := make([]autocred.DayCount, days)
+	now := db.now().In(loc)
+	args := []any{}
+	var day strings.Builder
+	day.WriteString("CASE")
+	for i := range out {
+		out[i].Day = time.Date(now.Year(), now.Month(), now.Day()-(days-1-i), 0, 0, 0, 0, loc)
+		fmt.Fprintf(&day, " WHEN updated_at < ? THEN %d", i-1) // -1: before the first day, which WHERE leaves out
+		args = append(args, ms(out[i].Day))
+	}
+	fmt.Fprintf(&day, " ELSE %d END", days-1)
+	end := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, loc)
+	args = append(args, automationID, ms(out[0].Day), ms(end))
+	rows, err := db.pool().QueryContext(ctx, `SELECT `+day.String()+`, status, count(*) FROM runs
+		WHERE automation_id = ? AND updated_at >= ? AND updated_at < ? AND status NOT IN `+sqlPending+` GROUP BY 1, 2`, args...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("counting runs per day: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var day, n int
-		if err := rows.Scan(&day, &n); err != nil {
+		var i, n int
+		var status autocred.RunStatus
+		if err := rows.Scan(&i, &status, &n); err != nil {
 			return nil, err
 		}
-		if day >= 0 && day < days {
-			out[day] = n
+		if i < 0 || i >= days {
+			continue
+		}
+		switch status {
+		case autocred.RunIssued, autocred.RunSendUnconfirmed:
+			out[i].Issued += n
+		case autocred.RunDraft:
+			out[i].Draft += n
+		case autocred.RunSkipped:
+			out[i].Skipped += n
+		case autocred.RunFailed:
+			out[i].Failed += n
 		}
 	}
 	return out, rows.Err()

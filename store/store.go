@@ -380,7 +380,6 @@ var (
 	sqlPending    = sqlList(autocred.RunPending)
 	sqlFailed     = sqlList(autocred.RunFailed)
 	sqlRetryable  = sqlList(autocred.RunFailed, autocred.RunSkipped) // as autocred.RunStatus.Retryable
-	sqlIssued     = sqlList(autocred.RunIssued, autocred.RunSendUnconfirmed)
 	sqlACApp      = sqlList(autocred.AppActiveCampaign)
 )
 

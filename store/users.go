@@ -24,6 +24,25 @@ func (db *DB) CreateUser(ctx context.Context, email, password string) (autocred.
 	return db.createUser(ctx, email, password, false)
 }
 
+// CheckNewUser checks a new user's email and password, and returns every
+// mistake (at most one per field), so that a form can show them all at
+// once, each beside its input.
+func CheckNewUser(email, password string) []error {
+	var errs []error
+	email = strings.ToLower(strings.TrimSpace(email))
+	if email == "" {
+		errs = append(errs, autocred.FieldErrorf("email", "is required: the address you sign in with"))
+	} else if err := autocred.CheckEmail(email); err != nil {
+		errs = append(errs, autocred.FieldErrorf("email", "%s", err.Error()))
+	}
+	if len(password) < MinPasswordLen {
+		errs = append(errs, autocred.FieldErrorf("password", "must be at least %d characters long", MinPasswordLen))
+	} else if len(password) > maxPasswordLen {
+		errs = append(errs, autocred.FieldErrorf("password", "must be at most %d bytes long", maxPasswordLen))
+	}
+	return errs
+}
+
 // CreateFirstUser adds the first user (the admin of a fresh install), and
 // refuses once any user exists, so that the first-start page cannot be
 // used to add accounts later.
@@ -35,17 +54,8 @@ func (db *DB) createUser(ctx context.Context, email, password string, onlyFirst 
 	// Emails are kept lower-cased, so that sign-in ignores case on every
 	// database.
 	email = strings.ToLower(strings.TrimSpace(email))
-	if email == "" {
-		return autocred.User{}, autocred.FieldErrorf("email", "is required: the address you sign in with")
-	}
-	if err := autocred.CheckEmail(email); err != nil {
-		return autocred.User{}, autocred.FieldErrorf("email", "%s", err.Error())
-	}
-	if len(password) < MinPasswordLen {
-		return autocred.User{}, autocred.FieldErrorf("password", "must be at least %d characters long", MinPasswordLen)
-	}
-	if len(password) > maxPasswordLen {
-		return autocred.User{}, autocred.FieldErrorf("password", "must be at most %d bytes long", maxPasswordLen)
+	if errs := CheckNewUser(email, password); len(errs) > 0 {
+		return autocred.User{}, errs[0]
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
 	if err != nil {

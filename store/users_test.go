@@ -91,30 +91,63 @@ func TestSessions(t *testing.T) {
 	})
 }
 
-func TestIssuedPerDayAndBatchProgress(t *testing.T) {
+func TestRunsPerDayAndBatchProgress(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		a := fixture(t, db)
-		day := 24 * time.Hour
-		now := time.Now()
+		chicago, err := time.LoadLocation("America/Chicago")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 10:00 in Chicago on the day after the spring change: the
+		// days before it are 24 hours long, that one 23.
+		now := time.Date(2025, 3, 10, 10, 0, 0, 0, chicago)
+		at := func(day, hour int) time.Time { return time.Date(2025, 3, day, hour, 30, 0, 0, chicago) }
 		for i, c := range []struct {
-			ago    time.Duration
+			at     time.Time
 			status autocred.RunStatus
-		}{{0, autocred.RunIssued}, {0, autocred.RunSendUnconfirmed}, {2 * day, autocred.RunIssued}, {0, autocred.RunFailed}, {20 * day, autocred.RunIssued}, {0, autocred.RunPending}, {0, autocred.RunIssued}} {
-			db.now = func() time.Time { return now.Add(-c.ago) }
+		}{
+			{at(10, 9), autocred.RunIssued}, {at(10, 0), autocred.RunSendUnconfirmed}, {at(10, 1), autocred.RunFailed},
+			{at(10, 2), autocred.RunSkipped}, {at(10, 3), autocred.RunPending}, {at(10, 4), autocred.RunDraft},
+			{at(9, 23), autocred.RunIssued}, // 04:30 UTC on the 10th: still the 9th in Chicago
+			{at(8, 0), autocred.RunFailed}, {at(8, 12), autocred.RunFailed},
+			{at(3, 23), autocred.RunIssued}, // the day before the first of 7
+			{at(11, 1), autocred.RunIssued}, // tomorrow (a clock moved back): not counted
+		} {
+			db.now = func() time.Time { return c.at }
 			r := autocred.Run{AutomationID: a.ID, ContactID: int64(i + 1), Entry: 1, Status: c.status}
 			if err := db.tx(ctx, func(tx *sql.Tx) error { return db.insertRun(ctx, tx, &r) }); err != nil {
 				t.Fatal(err)
 			}
 		}
 		db.now = func() time.Time { return now }
-		got, err := db.IssuedPerDay(ctx, a.ID, 7)
-		if err != nil || len(got) != 7 || got[6] != 3 || got[4] != 1 || got[0] != 0 {
-			t.Errorf("IssuedPerDay: %v %v", got, err)
+		got, err := db.RunsPerDay(ctx, a.ID, 7, chicago)
+		if err != nil || len(got) != 7 {
+			t.Fatalf("RunsPerDay: %v %v", got, err)
+		}
+		want := map[int]autocred.DayCount{
+			6: {Issued: 2, Draft: 1, Skipped: 1, Failed: 1},
+			5: {Issued: 1},
+			4: {Failed: 2},
+		}
+		for i, d := range got {
+			if !d.Day.Equal(time.Date(2025, 3, 4+i, 0, 0, 0, 0, chicago)) {
+				t.Errorf("day %d is %v, want midnight of March %d in Chicago", i, d.Day, 4+i)
+			}
+			w := want[i]
+			if d.Issued != w.Issued || d.Draft != w.Draft || d.Skipped != w.Skipped || d.Failed != w.Failed {
+				t.Errorf("day %d (%s): %+v, want %+v", i, d.Day.Format("Jan 2"), d, w)
+			}
+		}
+		// The same runs counted in UTC: the issued run of 23:30 on the
+		// 9th in Chicago is on the 10th.
+		utc, err := db.RunsPerDay(ctx, a.ID, 7, time.UTC)
+		if err != nil || utc[6].Issued != 3 || utc[5].Issued != 0 {
+			t.Errorf("RunsPerDay in UTC: %+v %v, want 3 issued today and none yesterday", utc, err)
 		}
 		p, err := db.BatchProgress(ctx, a.ID)
-		if err != nil || p.Total != 2 || p.Done != 1 {
-			t.Errorf("BatchProgress: %+v %v, want 1 done of 2 since the oldest pending", p, err)
+		if err != nil || p.Total != 7 || p.Done != 6 {
+			t.Errorf("BatchProgress: %+v %v, want 6 done of 7 since the oldest pending", p, err)
 		}
 	})
 }

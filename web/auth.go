@@ -1,9 +1,11 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"strings"
@@ -256,15 +258,29 @@ func (h *handler) setup(w http.ResponseWriter, r *http.Request) error {
 		}
 		return fail(err)
 	}
-	if r.PostFormValue("password") != r.PostFormValue("password2") {
-		return fail(autocred.FieldErrorf("password2", "does not match the password"))
-	}
 	keys := []service.SigninKey{{Key: addressKey(clientAddr(r, h.proxies)), Rule: addressRule}}
 	if status, fe, err := h.beginAttempt(w, r, keys); err != nil || status != 0 {
 		if err != nil {
 			return err
 		}
 		return refuse(fe, status)
+	}
+	// Every mistake at once, each beside its input: a bad email, a short
+	// password and a mismatch together are three messages, not one per
+	// try. Each refused post counts against the address, as a refused
+	// email or password always did, but hashes nothing.
+	errs := h.auth.CheckNewUser(email, r.PostFormValue("password"))
+	if r.PostFormValue("password") != r.PostFormValue("password2") {
+		errs = append(errs, autocred.FieldErrorf("password2", "does not match the password"))
+	}
+	if len(errs) > 0 {
+		fe := formErrors{Fields: map[string]string{}}
+		for _, err := range errs {
+			f, _ := h.formErrors(r, err, func(f string) bool { return f == "email" || f == "password" || f == "password2" })
+			maps.Copy(fe.Fields, f.Fields)
+			fe.Top = cmp.Or(fe.Top, f.Top)
+		}
+		return refuse(fe, httpStatus(autocred.EINVALID))
 	}
 	var u autocred.User
 	err := h.checks.do(r.Context(), func() (err error) {

@@ -2,21 +2,23 @@ package web
 
 import (
 	"context"
+	"errors"
+	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/service"
 )
 
-// sparkDays is how many days the issued-per-day chart shows.
-const sparkDays = 14
-
 // automationSummary is an automation as lists and live refresh show it.
 type automationSummary struct {
 	service.AutomationView
-	Batch  autocred.Progress // the wave of runs being issued, when one is
-	Issued []int             // credentials issued per day, oldest first
+	Batch autocred.Progress   // the wave of runs being issued, when one is
+	Days  []autocred.DayCount // runs finished per day, oldest first, today last
+	Zone  string              // the time zone the days are cut in
+	Scale int                 // the top of the chart's count scale
 }
 
 func (h *handler) summarize(ctx context.Context, a service.AutomationView) (automationSummary, error) {
@@ -25,8 +27,11 @@ func (h *handler) summarize(ctx context.Context, a service.AutomationView) (auto
 	if s.Batch, err = h.svc.BatchProgress(ctx, a.ID); err != nil {
 		return s, err
 	}
-	s.Issued, err = h.svc.IssuedPerDay(ctx, a.ID, sparkDays)
-	return s, err
+	if s.Zone, s.Days, err = h.svc.RunsPerDay(ctx, a.Automation, chartDays); err != nil {
+		return s, err
+	}
+	s.Scale = chartTop(chartPeak(s.Days))
+	return s, nil
 }
 
 // summaries summarizes the automations of the list: the archived ones, or
@@ -41,12 +46,18 @@ func (h *handler) summaries(ctx context.Context, archived bool) ([]automationSum
 		return nil, err
 	}
 	out := make([]automationSummary, 0, len(all))
+	peak := 0
 	for _, a := range all {
 		s, err := h.summarize(ctx, a)
 		if err != nil {
 			return nil, err
 		}
 		out = append(out, s)
+		peak = max(peak, chartPeak(s.Days))
+	}
+	// One scale for every row, so that a taller bar is more runs.
+	for i := range out {
+		out[i].Scale = chartTop(peak)
 	}
 	return out, nil
 }
@@ -57,6 +68,29 @@ type automationList struct {
 	Archived      bool
 	Automations   []automationSummary
 	ArchivedCount int // on the main list, how many are archived
+}
+
+// ChartZone names the time zone the list's charts cut days in: the one
+// every automation uses, or "" when they differ (each chart then says
+// its own).
+func (l automationList) ChartZone() string {
+	zone := ""
+	for i, a := range l.Automations {
+		if i > 0 && a.Zone != zone {
+			return ""
+		}
+		zone = a.Zone
+	}
+	return zone
+}
+
+// ChartLegend names the colours of the list's charts.
+func (l automationList) ChartLegend() template.HTML {
+	var all []autocred.DayCount
+	for _, a := range l.Automations {
+		all = append(all, a.Days...)
+	}
+	return chartLegend(all)
 }
 
 func (h *handler) automationList(ctx context.Context, archived bool) (automationList, error) {
@@ -248,9 +282,18 @@ func (h *handler) preview(w http.ResponseWriter, r *http.Request) error {
 		return autocred.Errorf(autocred.EINVALID, "unreadable form: %v", err)
 	}
 	in := parseAutomationInput(r.PostForm)
+	// The script shows the message as it comes, above the mapping, away
+	// from the input it may name: a whole sentence, in a person's words.
+	if strings.TrimSpace(in.Trigger.SegmentID) == "" {
+		return autocred.FieldErrorf("trigger.segment_id", "Pick a segment first to see a preview.")
+	}
 	res, err := h.svc.Preview(r.Context(), in.Trigger.ConnectionID, in.Trigger.SegmentID, in.Action, in.Name, r.PostForm.Get("preview_contact"))
 	if err != nil {
-		return err
+		var e *autocred.Error
+		if !errors.As(err, &e) || e.Code == autocred.EINTERNAL {
+			return err
+		}
+		return &autocred.Error{Code: e.Code, Field: e.Field, Message: "No preview: " + userMessage(err)}
 	}
 	writeJSON(w, http.StatusOK, res)
 	return nil
@@ -260,13 +303,43 @@ func (h *handler) preview(w http.ResponseWriter, r *http.Request) error {
 func (s automationSummary) ProgressLabel() string {
 	switch {
 	case s.Status == autocred.AutomationBaselining && s.Baseline.Total > 0:
-		return "Reading current members: " + commas(s.Baseline.Done) + " of " + commas(s.Baseline.Total)
+		return "Reading who is in the segment now: " + commas(s.Baseline.Done) + " of " + commas(s.Baseline.Total) + " contacts (they will get nothing)"
 	case s.Status == autocred.AutomationBaselining:
-		return "Reading current members…"
+		return "Reading who is in the segment now (they will get nothing)…"
 	case s.Batch.Total > 0:
 		return "Issuing " + commas(s.Batch.Done) + " of " + commas(s.Batch.Total)
 	}
 	return ""
+}
+
+// BaselineTaken tells whether the automation has read who was in its
+// segment when it started watching (rule R5), so that Baseline.Total is
+// that final count: an active automation always has; a paused or broken
+// one has if it was stopped after its baseline was recorded.
+func (s automationSummary) BaselineTaken() bool {
+	switch s.Status {
+	case autocred.AutomationActive:
+		return true
+	case autocred.AutomationPaused, autocred.AutomationBroken:
+		return s.SnapshotSeq > 0 || (s.Baseline.Total > 0 && s.Baseline.Done == s.Baseline.Total)
+	}
+	return false
+}
+
+// BaselineLabel says what the baseline meant for the contacts in it: they
+// get nothing, and nothing in autocred can issue to them yet.
+func (s automationSummary) BaselineLabel() string {
+	if !s.BaselineTaken() {
+		return ""
+	}
+	switch n := s.Baseline.Total; n {
+	case 0:
+		return "The segment was empty when autocred started watching it: every contact who enters it gets a credential."
+	case 1:
+		return "1 contact was already in this segment when autocred started watching it and gets nothing; only contacts who newly enter get a credential."
+	default:
+		return commas(n) + " contacts were already in this segment when autocred started watching it and get nothing; only contacts who newly enter get a credential."
+	}
 }
 
 // Progress is the bar's fill: the baseline's, or the batch's.
@@ -275,6 +348,17 @@ func (s automationSummary) Progress() autocred.Progress {
 		return s.Baseline
 	}
 	return s.Batch
+}
+
+// HasDrafts tells whether the chart's days hold drafts, which then get
+// their own bars and column.
+func (s automationSummary) HasDrafts() bool {
+	for _, d := range s.Days {
+		if d.Draft > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // Count is the number of runs with a status, for the templates.

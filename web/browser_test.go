@@ -107,6 +107,10 @@ func TestBrowserStory(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#step-action .step-nav button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS("#mapping-expiry-date[aria-invalid=true]")))
 	b.expectText("#step-action", "is not a date")
+	// Said once: the preview, which finds the same mistake once it has
+	// run, does not repeat the save's message under the input (issue 15).
+	b.waitJS(`document.querySelector("[data-preview-status]").textContent.startsWith("Preview for")`)
+	b.expectCount("#step-action", "is not a date", 1)
 
 	// Fixed with the token picker: typing {{ lists the tokens, the
 	// account's fields among them; Enter inserts the one highlighted.
@@ -165,7 +169,7 @@ func TestBrowserStory(t *testing.T) {
 	b.waitJS(`document.querySelector("[data-region=run] .badge").textContent === "Issued"`)
 	b.expectText("[data-region=run]", "Created, issued and sent")
 
-	b.run("automations list", chromedp.Navigate(b.url+"/automations"), chromedp.WaitVisible(chromedp.CSS("svg.spark")))
+	b.run("automations list", chromedp.Navigate(b.url+"/automations"), chromedp.WaitVisible(chromedp.CSS("svg.chart")))
 	b.expectText("[data-region=automations]", "Course Completers")
 	b.shot(shots, "automations", 1280)
 	b.run("health", chromedp.Navigate(b.url+"/health"), chromedp.WaitVisible(chromedp.CSS("[data-region=health]")))
@@ -173,7 +177,7 @@ func TestBrowserStory(t *testing.T) {
 
 	// The same pages at a phone's width.
 	for _, p := range []struct{ name, path, ready string }{
-		{"automations", "/automations", "svg.spark"},
+		{"automations", "/automations", "svg.chart"},
 		{"automation", "/automations/1", "[data-region=runs]"},
 		{"connections", "/connections", "#ac-name"},
 		{"new-automation-trigger", "/automations/new", ".segment-list"},
@@ -279,6 +283,18 @@ func (b *browser) expectText(sel, want string) {
 	}
 	if !strings.Contains(got, want) {
 		b.t.Fatalf("%s shows %q, want it to contain %q", sel, got, want)
+	}
+}
+
+// expectCount checks how many times a text is shown in an element.
+func (b *browser) expectCount(sel, text string, want int) {
+	b.t.Helper()
+	got, err := chromedp.Run(b.ctx, chromedp.Evaluate[int](`document.querySelector(`+strconv.Quote(sel)+`).innerText.split(`+strconv.Quote(text)+`).length - 1`))
+	if err != nil {
+		b.t.Fatalf("reading %s: %v", sel, err)
+	}
+	if got != want {
+		b.t.Fatalf("%s shows %q %d times, want %d:\n%.2000s", sel, text, got, want, b.mainText())
 	}
 }
 

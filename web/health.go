@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"strconv"
+	"strings"
+	"time"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/service"
@@ -14,12 +16,16 @@ type systemStats struct {
 	System       string // "ActiveCampaign" or "Certifier"
 	Requests     int
 	Failed       int // no answer, or a 5xx
+	Refused      int // 401 or 403: the key or token was refused
 	Waits        int // rate-limit answers waited out
 	WaitedSecond float64
 }
 
 type healthData struct {
 	PublicURLSet bool
+	// Poll and Hinted say how often a segment is read when its automation
+	// sets no interval: Poll without webhook hints, Hinted with them.
+	Poll, Hinted string
 	Webhooks     []webhookView // with a public URL: each ActiveCampaign account's hint webhook
 	Connections  []autocred.Connection
 	Pending      int
@@ -37,6 +43,8 @@ type webhookView struct {
 
 func (h *handler) healthData(ctx context.Context) (healthData, error) {
 	d := healthData{PublicURLSet: h.publicURLSet}
+	poll, hinted := h.svc.PollIntervals()
+	d.Poll, d.Hinted = durationWords(poll), durationWords(hinted)
 	var err error
 	if d.Connections, err = h.svc.Connections(ctx); err != nil {
 		return d, err
@@ -114,8 +122,11 @@ func (h *handler) systemStats() ([]systemStats, error) {
 			switch fam.GetName() {
 			case "autocred_api_requests_total":
 				s.Requests += int(v)
-				if code, _ := strconv.Atoi(labels["status"]); labels["status"] == "error" || code >= 500 {
+				switch code, _ := strconv.Atoi(labels["status"]); {
+				case labels["status"] == "error" || code >= 500:
 					s.Failed += int(v)
+				case code == http.StatusUnauthorized || code == http.StatusForbidden:
+					s.Refused += int(v)
 				}
 			case "autocred_rate_limit_waits_total":
 				s.Waits += int(v)
@@ -125,6 +136,30 @@ func (h *handler) systemStats() ([]systemStats, error) {
 		}
 	}
 	return []systemStats{*stats["activecampaign"], *stats["certifier"]}, nil
+}
+
+// durationWords says an interval as the health page writes it: "5
+// minutes", "30 seconds", "1 hour 30 minutes", or Go's "100ms" below a
+// second.
+func durationWords(d time.Duration) string {
+	if d < time.Second {
+		return d.String()
+	}
+	var parts []string
+	for _, u := range []struct {
+		d    time.Duration
+		name string
+	}{{time.Hour, "hour"}, {time.Minute, "minute"}, {time.Second, "second"}} {
+		n := int(d / u.d)
+		d -= time.Duration(n) * u.d
+		switch {
+		case n == 1:
+			parts = append(parts, "1 "+u.name)
+		case n > 1:
+			parts = append(parts, strconv.Itoa(n)+" "+u.name+"s")
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 func (h *handler) healthPage(w http.ResponseWriter, r *http.Request) error {

@@ -21,10 +21,11 @@ import (
 type pageTemplate struct{ *template.Template }
 
 var funcs = template.FuncMap{
-	"commas":    commas,
-	"ago":       ago,
-	"when":      func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
-	"sparkline": sparkline,
+	"commas": commas,
+	"ago":    ago,
+	"when":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"chart":  chart,
+	"legend": chartLegend,
 	"percent": func(p autocred.Progress) int {
 		if p.Total <= 0 {
 			return 0

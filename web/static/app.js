@@ -118,7 +118,6 @@
   if (form && picker) {
     form.addEventListener("input", function (e) {
       if (!e.target.hasAttribute("data-mapping")) return;
-      clearServerError(e.target);
       var input = e.target, caret = input.selectionStart;
       var m = /\{\{([\w.+ -]*)$/.exec(input.value.slice(0, caret));
       if (m) openPicker(input, m[1].trim(), caret - m[0].length, caret);
@@ -159,17 +158,23 @@
     });
   }
 
-  // A message from the last save about an input goes once the input is
-  // edited: the live preview now speaks for it.
-  function clearServerError(input) {
-    input.removeAttribute("aria-invalid");
-    var wrap = input.closest(".mapping"), el = wrap && wrap.nextElementSibling;
-    while (el && !el.matches("label, h3, fieldset, details")) {
-      var next = el.nextElementSibling;
-      if (el.classList.contains("field-error")) el.remove();
-      el = next;
-    }
+  // A message from the last save about an input stays until the input is
+  // edited; then the live preview speaks for it. While it stays, the
+  // preview does not repeat it: each mistake is said once. The message
+  // follows the input's preview line (templates: "mapping", time zone).
+  function serverError(previewEl) {
+    var el = previewEl.nextElementSibling;
+    return el && el.classList.contains("field-error") ? el : null;
   }
+  function clearServerError(input) {
+    if (!input.name) return;
+    var pv = form.querySelector("[data-preview-for='" + CSS.escape(input.name) + "']");
+    var err = pv && serverError(pv);
+    if (!err) return;
+    input.removeAttribute("aria-invalid");
+    err.remove();
+  }
+  if (form) form.addEventListener("input", function (e) { clearServerError(e.target); });
 
   // --- Live preview of the mapping for a real contact of the segment.
   var previewTimer = null, previewSeq = 0;
@@ -191,7 +196,9 @@
           el.className = "preview";
         });
         if (!res.ok) {
-          status.textContent = "No preview: " + res.j.error.message;
+          // A whole sentence from the server ("Pick a segment first to
+          // see a preview.", "No preview: …").
+          status.textContent = res.j.error.message;
           return;
         }
         var p = res.j;
@@ -206,7 +213,9 @@
           var el = form.querySelector("[data-preview-for='" + f.field + "']");
           if (!el) return;
           var warn = (f.warning ? " (" + f.warning + ")" : "") + (f.cleaned ? " " + f.cleaned : "");
-          if (f.error) {
+          if (f.error && serverError(el)) {
+            return; // the save's message beside the input says it already
+          } else if (f.error) {
             el.textContent = (f.value !== "" ? "→ " + f.value + ": " : "") + f.error + warn;
             el.className = "preview bad";
           } else if (p.contact_id) {
