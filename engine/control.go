@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"database/sql"
+	"fmt"
 
 	"github.com/autocred/autocred"
 )
@@ -108,18 +109,18 @@ func (e *Engine) SyncNow(ctx context.Context, id int64) error {
 // RetryRun makes a failed or skipped run pending and enqueues it again; a
 // pending run waiting after a failed attempt is enqueued at once. Two jobs
 // of one run never work at once (the run lease), and the one that comes
-// second finds the run as the first left it.
-func (e *Engine) RetryRun(ctx context.Context, runID int64) error {
+// second finds the run as the first left it. by is who asked (a user's
+// email, "API token <name>"): the run's log says so, written with the
+// change.
+func (e *Engine) RetryRun(ctx context.Context, runID int64, by string) error {
 	return e.store.Tx(ctx, func(tx *sql.Tx) error {
-		if err := e.store.ResetRunForRetry(ctx, tx, runID); err != nil {
-			return err
-		}
-		return e.insertIssueTx(ctx, tx, runID)
+		return e.retryTx(ctx, tx, runID, "Retry requested by "+by+".")
 	})
 }
 
-// RetryFailed retries every failed run of an automation and says how many.
-func (e *Engine) RetryFailed(ctx context.Context, automationID int64) (int, error) {
+// RetryFailed retries every failed run of an automation and says how many;
+// by is who asked, as for RetryRun.
+func (e *Engine) RetryFailed(ctx context.Context, automationID int64, by string) (int, error) {
 	n := 0
 	err := e.store.Tx(ctx, func(tx *sql.Tx) error {
 		ids, err := e.store.RunIDsTx(ctx, tx, automationID, autocred.RunFailed)
@@ -127,10 +128,7 @@ func (e *Engine) RetryFailed(ctx context.Context, automationID int64) (int, erro
 			return err
 		}
 		for _, id := range ids {
-			if err := e.store.ResetRunForRetry(ctx, tx, id); err != nil {
-				return err
-			}
-			if err := e.insertIssueTx(ctx, tx, id); err != nil {
+			if err := e.retryTx(ctx, tx, id, "Retry requested by "+by+" (Retry all failed)."); err != nil {
 				return err
 			}
 		}
@@ -138,6 +136,18 @@ func (e *Engine) RetryFailed(ctx context.Context, automationID int64) (int, erro
 		return nil
 	})
 	return n, err
+}
+
+// retryTx makes one run pending again, records note in its log and
+// enqueues its job, in tx.
+func (e *Engine) retryTx(ctx context.Context, tx *sql.Tx, runID int64, note string) error {
+	if err := e.store.ResetRunForRetry(ctx, tx, runID); err != nil {
+		return err
+	}
+	if err := e.store.AddRunEventTx(ctx, tx, runID, note); err != nil {
+		return fmt.Errorf("recording the retry of run %d: %w", runID, err)
+	}
+	return e.insertIssueTx(ctx, tx, runID)
 }
 
 // webhooksChangedLater asks for the webhooks to be reconciled; a failure is

@@ -160,6 +160,12 @@ func (e *Engine) take(ctx context.Context, cert *certifier.Client, run *autocred
 			call, note = cert.CreateIssueSend, "Created, issued and sent in one call (credential %s)."
 		}
 		cred, err := call(ctx, nc)
+		if err == nil || !notAnAttempt(err) {
+			// What the call sent, once per call that reached Certifier, so
+			// that the run shows what its credential was made from
+			// whatever happens to the contact or the mapping later.
+			e.event(ctx, run, sentCredential(nc, run.Attempts, k).EventMessage())
+		}
 		if err != nil {
 			return err
 		}

@@ -85,6 +85,13 @@ func (db *DB) AddRunEvent(ctx context.Context, runID int64, message string) erro
 	return err
 }
 
+// AddRunEventTx appends a line to a run's log inside tx, for a line that
+// must be written with the change it records (who asked for a retry).
+func (db *DB) AddRunEventTx(ctx context.Context, tx *sql.Tx, runID int64, message string) error {
+	_, err := db.in(tx).ExecContext(ctx, `INSERT INTO run_events (run_id, at, message) VALUES (?, ?, ?)`, runID, ms(db.now()), message)
+	return err
+}
+
 // RunEvents reads a run's log, oldest first.
 func (db *DB) RunEvents(ctx context.Context, runID int64) ([]autocred.RunEvent, error) {
 	return queryAll(ctx, db.pool(), func(row rowScanner) (autocred.RunEvent, error) {
