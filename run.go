@@ -15,7 +15,8 @@ const (
 	RunIssued  RunStatus = "issued"  // issued, and sent when the automation sends
 	RunDraft   RunStatus = "draft"   // created as a draft, as the automation asks (issue off)
 	// RunSendUnconfirmed: issued, but the email's send got no answer.
-	// autocred never sends twice; the user can resend from Certifier.
+	// autocred never sends twice by itself; the user can resend it
+	// (Resend email), which makes the run issued.
 	RunSendUnconfirmed RunStatus = "send_unconfirmed"
 	RunSkipped         RunStatus = "skipped" // nothing to issue to, e.g. no valid email (R7)
 	RunFailed          RunStatus = "failed"  // Certifier refused; the error says why

@@ -521,7 +521,7 @@ func (e *Engine) stepFailed(ctx context.Context, run *autocred.Run, a autocred.A
 		return e.unconfirmed(ctx, run, err, lastAttempt)
 	case stepSend:
 		if errors.Is(err, certifier.ErrUnknownOutcome) {
-			return e.finish(ctx, run, autocred.RunSendUnconfirmed, autocred.RunCodeNone, "Issued. Sending its email got no answer ("+certMessage(err)+"), so it may not have gone out; autocred never sends twice. Resend it from Certifier if the recipient did not get it.")
+			return e.finish(ctx, run, autocred.RunSendUnconfirmed, autocred.RunCodeNone, "Issued. Sending its email got no answer ("+certMessage(err)+"), so it may not have gone out; autocred never sends twice by itself. Use Resend email on this run if the recipient did not get it.")
 		}
 	case stepCreate, stepCreateIssueSend, stepIssue:
 		if certifier.Refused(err) {

@@ -165,11 +165,19 @@ func TestBrowserStory(t *testing.T) {
 		const h = [...document.querySelectorAll("[data-region=run] h2")].find(e => e.textContent.includes("Event log"));
 		return h.getBoundingClientRect().top - f.getBoundingClientRect().bottom >= 16;
 	})()`, "the Event log heading is at least 16 px below the Retry button")
-	b.shot(shots, "run", 1280)
 	must(t, importContacts(env, []simac.ContactInput{{Email: "edsger@example.com", Fields: map[string]string{"EXPIRES": "2030-12-31"}}}))
 	b.run("retry", chromedp.Click(chromedp.CSS(`[data-region=run] form button`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
 	b.waitJS(`document.querySelector("[data-region=run] .badge").textContent === "Issued"`)
 	b.expectText("[data-region=run]", "Created, issued and sent")
+	b.expectText("[data-region=run]", "Retry requested by "+adminEmail)
+	b.expectText("[data-region=run]", "What was sent")
+
+	// Resend its email: asked to confirm, sent once, recorded.
+	b.eval(`window.confirm = () => true`)
+	b.run("resend", chromedp.Click(chromedp.CSS(`form[action$="/resend"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	b.expectText("[data-region=run]", "Email resent by "+adminEmail+" to edsger@example.com.")
+	b.shot(shots, "run", 1280)
+	b.shot(shots, "run", 390)
 
 	b.run("automations list", chromedp.Navigate(b.url+"/automations"), chromedp.WaitVisible(chromedp.CSS("svg.spark")))
 	b.expectText("[data-region=automations]", "Course Completers")
