@@ -15,7 +15,8 @@ const (
 	RunIssued  RunStatus = "issued"  // issued, and sent when the automation sends
 	RunDraft   RunStatus = "draft"   // its credential created as a draft, as the automation asks (issue off)
 	// RunSendUnconfirmed: issued, but the email's send got no answer.
-	// autocred never sends twice; the user can resend from Certifier.
+	// autocred never sends twice by itself; the user can resend it
+	// (Resend email), which makes the run issued.
 	RunSendUnconfirmed RunStatus = "send_unconfirmed"
 	RunSkipped         RunStatus = "skipped" // nothing to issue to, e.g. no valid email (R7)
 	RunFailed          RunStatus = "failed"  // Certifier refused; the error says why
@@ -75,6 +76,24 @@ type Run struct {
 	StepStartedAt time.Time `json:"-"`
 	CreatedAt     time.Time `json:"created_at"`
 	UpdatedAt     time.Time `json:"updated_at"`
+	// NextAttemptAt is when a pending run that waits (a failed attempt,
+	// an outage, a rate limit) is tried again by itself: its issue job's
+	// time. Zero when nothing is scheduled. Not stored: read from the job
+	// queue when the run is shown.
+	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
+}
+
+// Waiting tells whether a pending run waits to be tried again by itself,
+// after a failed attempt or through an outage or a rate limit: not a
+// failure, and shown calmly, with when it goes on.
+func (r Run) Waiting() bool {
+	return r.Status == RunPending && (r.LastError != "" || !r.NextAttemptAt.IsZero())
+}
+
+// Resendable tells whether the credential's email can be sent again: the
+// run holds an issued credential.
+func (r Run) Resendable() bool {
+	return r.CredentialID != "" && (r.Status == RunIssued || r.Status == RunSendUnconfirmed)
 }
 
 // RunErrorCode says for programs why a run failed or was skipped, or why a
@@ -159,10 +178,13 @@ const (
 	StepSend   Step = "send"
 )
 
-// RunEvent is one line of a run's log: an attempt and its outcome.
+// RunEvent is one line of a run's log: an attempt and its outcome, a wait,
+// or what a user asked for (a retry, a resend) and who asked.
 type RunEvent struct {
 	At      time.Time `json:"at"`
 	Message string    `json:"message"`
+	// Sent is what a create call sent, on its line (DescribeEvents).
+	Sent *SentCredential `json:"sent,omitempty"`
 }
 
 // RunFilter selects an automation's runs, a page at a time, as the runs

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -96,6 +97,7 @@ func (h *handler) routes() []route {
 
 		{"GET", "/runs/{id}", h.getRun},
 		{"POST", "/runs/{id}/retry", h.retryRun},
+		{"POST", "/runs/{id}/resend", h.resendEmail},
 	}
 }
 
@@ -166,11 +168,21 @@ func (h *handler) authenticated(next handlerFunc) handlerFunc {
 		if !strings.EqualFold(scheme, "Bearer") || token == "" {
 			return autocred.Errorf(autocred.EUNAUTHORIZED, "this API needs a token: send the header Authorization: Bearer <token>")
 		}
-		if _, err := h.tokens.CheckToken(r.Context(), token); err != nil {
+		name, err := h.tokens.CheckToken(r.Context(), token)
+		if err != nil {
 			return err
 		}
-		return next(w, r)
+		return next(w, r.WithContext(context.WithValue(r.Context(), tokenNameKey{}, name)))
 	}
+}
+
+type tokenNameKey struct{}
+
+// actor is who makes a request, as a run's log names who retried or
+// resent it: API token "<name>".
+func actor(r *http.Request) string {
+	name, _ := r.Context().Value(tokenNameKey{}).(string)
+	return "API token " + strconv.Quote(name)
 }
 
 // writeJSON writes v with a status. v is encoded before anything is sent,

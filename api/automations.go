@@ -228,7 +228,7 @@ func (h *handler) retryFailed(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	n, err := h.svc.RetryFailed(r.Context(), id)
+	n, err := h.svc.RetryFailed(r.Context(), id, actor(r))
 	if err != nil {
 		return err
 	}

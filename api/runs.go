@@ -108,11 +108,25 @@ func (h *handler) retryRun(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	run, err := h.svc.RetryRun(r.Context(), id)
+	run, err := h.svc.RetryRun(r.Context(), id, actor(r))
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, http.StatusAccepted, run)
+}
+
+// resendEmail sends the email of a run's credential again, once: a repeat
+// within a few minutes is refused with 409 (service.ResendEmail).
+func (h *handler) resendEmail(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	run, err := h.svc.ResendEmail(r.Context(), id, actor(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, run)
 }
 
 // exportRuns streams the runs a listing's filter selects as CSV: all of

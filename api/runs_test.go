@@ -25,8 +25,21 @@ type runJSON struct {
 	Error        string `json:"error"`
 	ErrorCode    string `json:"error_code"`
 	Events       []struct {
-		Message string `json:"message"`
+		Message string    `json:"message"`
+		Sent    *sentJSON `json:"sent"`
 	} `json:"events"`
+	Sent *sentJSON `json:"sent"`
+}
+
+// sentJSON is what a run's create call sent.
+type sentJSON struct {
+	Attempt          int               `json:"attempt"`
+	Call             string            `json:"call"`
+	RecipientName    string            `json:"recipient_name"`
+	RecipientEmail   string            `json:"recipient_email"`
+	IssueDate        string            `json:"issue_date"`
+	ExpiryDate       string            `json:"expiry_date"`
+	CustomAttributes map[string]string `json:"custom_attributes"`
 }
 
 type runPage struct {
@@ -209,17 +222,52 @@ func TestRetry(t *testing.T) {
 		t.Errorf("export by code: %v, %v", csvRows, err)
 	}
 
+	// The refused create's run says what it sent.
+	var before runJSON
+	a.call("GET", fmt.Sprintf("/api/v1/runs/%d", failed[0].ID), nil).ok(t, http.StatusOK, &before)
+	if s := before.Sent; s == nil || s.ExpiryDate != "2020-01-01" || s.Call != "create-issue-send" || s.Attempt != 1 ||
+		!strings.HasSuffix(s.RecipientName, " Tester") || s.RecipientEmail != before.Email || s.CustomAttributes["custom.course_name"] != "Course completed" {
+		t.Errorf("what the failed run sent: %+v", before.Sent)
+	}
+
 	a.call("PATCH", path, `{"action":{"expiry_date":""}}`).ok(t, http.StatusOK, nil)
 	var run runJSON
 	a.call("POST", fmt.Sprintf("/api/v1/runs/%d/retry", failed[0].ID), nil).ok(t, http.StatusAccepted, &run)
 	if run.ID != failed[0].ID || run.Error != "" || run.ErrorCode != "" {
 		t.Errorf("retried run %+v", run)
 	}
+	if !hasEvent(run, `Retry requested by API token "tests".`) {
+		t.Errorf("the log does not say who retried it: %+v", run.Events)
+	}
 	a.call("POST", path+"/retry-failed", nil).ok(t, http.StatusAccepted, &retried)
 	if retried.Retried != 2 {
 		t.Errorf("retried %d, want 2", retried.Retried)
 	}
 	a.waitRuns(auto.ID, "issued", 3)
+	var other runJSON
+	a.call("GET", fmt.Sprintf("/api/v1/runs/%d", failed[1].ID), nil).ok(t, http.StatusOK, &other)
+	if !hasEvent(other, `Retry requested by API token "tests" (Retry all failed).`) {
+		t.Errorf("the log does not say who retried every failed run: %+v", other.Events)
+	}
+	// Issued, the run says what its credential was made from: the second
+	// attempt, without the expiry date the first sent.
+	run = runJSON{}
+	a.call("GET", fmt.Sprintf("/api/v1/runs/%d", failed[0].ID), nil).ok(t, http.StatusOK, &run)
+	if s := run.Sent; s == nil || s.ExpiryDate != "" || s.Attempt != 2 {
+		t.Errorf("what the issued run sent: %+v", run.Sent)
+	}
+	sentLines := 0
+	for _, e := range run.Events {
+		if e.Sent != nil {
+			sentLines++
+			if !strings.HasPrefix(e.Message, fmt.Sprintf("Attempt %d: asked Certifier to create, issue and email the credential for ", e.Sent.Attempt)) {
+				t.Errorf("a create's line reads %q", e.Message)
+			}
+		}
+	}
+	if sentLines != 2 {
+		t.Errorf("%d lines say what was sent, want one per create call (2): %+v", sentLines, run.Events)
+	}
 }
 
 // Deleting an automation archives it (issue 13, point 5): it leaves the

@@ -38,14 +38,17 @@ func (e *Engine) SyncNow(ctx context.Context, id int64) error {
 // RetryRun makes a failed or skipped run pending and enqueues it again; a
 // pending run waiting after a failed attempt is enqueued at once. Two jobs
 // of one run never work at once (the run lease), and the one that comes
-// second finds the run as the first left it.
-func (e *Engine) RetryRun(ctx context.Context, runID int64) error {
-	return e.store.RetryRun(ctx, runID)
+// second finds the run as the first left it. by is who asked (a user's
+// email, "API token <name>"): the run's log says so, written with the
+// change.
+func (e *Engine) RetryRun(ctx context.Context, runID int64, by string) error {
+	return e.store.RetryRun(ctx, runID, "Retry requested by "+by+".")
 }
 
-// RetryFailed retries every failed run of an automation and says how many.
-func (e *Engine) RetryFailed(ctx context.Context, automationID int64) (int, error) {
-	return e.store.RetryFailedRuns(ctx, automationID)
+// RetryFailed retries every failed run of an automation and says how many;
+// by is who asked, as for RetryRun.
+func (e *Engine) RetryFailed(ctx context.Context, automationID int64, by string) (int, error) {
+	return e.store.RetryFailedRuns(ctx, automationID, "Retry requested by "+by+" (Retry all failed).")
 }
 
 // webhooksChangedLater asks for the webhooks to be reconciled; a failure is

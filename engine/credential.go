@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"time"
 
 	"github.com/autocred/autocred"
@@ -58,4 +59,23 @@ func credentialFor(c autocred.Contact, a autocred.Automation, m autocred.Mapping
 		}
 	}
 	return nc, notes, v
+}
+
+// sentCredential is what a create call of the run's attempt sends, for the
+// run's log (autocred.SentCredential).
+func sentCredential(nc certifier.NewCredential, attempt int, k stepKind) autocred.SentCredential {
+	return autocred.SentCredential{Attempt: attempt, Call: k.String(), GroupID: nc.GroupID,
+		RecipientName: nc.Recipient.Name, RecipientEmail: nc.Recipient.Email,
+		IssueDate: nc.IssueDate, ExpiryDate: nc.ExpiryDate, CustomAttributes: nc.CustomAttributes}
+}
+
+// notAnAttempt tells whether a step's call failed without Certifier
+// processing it for this run: held back by the circuit, answered 429, or
+// refused for the whole workspace (plan, API version). Such a call is no
+// attempt (stepFailed puts the run back as it was), and sent nothing.
+func notAnAttempt(err error) bool {
+	var open *CircuitOpenError
+	_, limited := throttled(err)
+	return errors.As(err, &open) || limited || errors.Is(err, certifier.ErrRateLimited) ||
+		errors.Is(err, certifier.ErrPlan) || errors.Is(err, certifier.ErrVersion)
 }

@@ -160,6 +160,12 @@ func (e *Engine) take(ctx context.Context, cert *certifier.Client, run *autocred
 			call, note = cert.CreateIssueSend, "Created, issued and sent in one call (credential %s)."
 		}
 		cred, err := call(ctx, nc)
+		if err == nil || !notAnAttempt(err) {
+			// What the call sent, once per call that reached Certifier, so
+			// that the run shows what its credential was made from
+			// whatever happens to the contact or the mapping later.
+			e.event(ctx, run, sentCredential(nc, run.Attempts, k).EventMessage())
+		}
 		if err != nil {
 			return err
 		}
@@ -515,7 +521,7 @@ func (e *Engine) stepFailed(ctx context.Context, run *autocred.Run, a autocred.A
 		return e.unconfirmed(ctx, run, err, lastAttempt)
 	case stepSend:
 		if errors.Is(err, certifier.ErrUnknownOutcome) {
-			return e.finish(ctx, run, autocred.RunSendUnconfirmed, autocred.RunCodeNone, "Issued. Sending its email got no answer ("+certMessage(err)+"), so it may not have gone out; autocred never sends twice. Resend it from Certifier if the recipient did not get it.")
+			return e.finish(ctx, run, autocred.RunSendUnconfirmed, autocred.RunCodeNone, "Issued. Sending its email got no answer ("+certMessage(err)+"), so it may not have gone out; autocred never sends twice by itself. Use Resend email on this run if the recipient did not get it.")
 		}
 	case stepCreate, stepCreateIssueSend, stepIssue:
 		if certifier.Refused(err) {

@@ -68,9 +68,9 @@ type decision struct {
 
 // The outcomes whose email is not confirmed; each says what to do.
 const (
-	msgLostOneCall = "Issued. The email was probably sent by Certifier, but its answer was lost; if the recipient did not get it, resend it from Certifier."
-	msgOneCallSent = "Issued by create-issue-send, which emails it; autocred does not send it again. Resend it from Certifier if the recipient did not get it."
-	msgSendNoReply = "Issued. Sending its email got no answer, so it may not have gone out; autocred never sends twice. Resend it from Certifier if the recipient did not get it."
+	msgLostOneCall = "Issued. The email was probably sent by Certifier, but its answer was lost; if the recipient did not get it, use Resend email on this run."
+	msgOneCallSent = "Issued by create-issue-send, which emails it; autocred does not send it again by itself. Use Resend email on this run if the recipient did not get it."
+	msgSendNoReply = "Issued. Sending its email got no answer, so it may not have gone out; autocred never sends twice by itself. Use Resend email on this run if the recipient did not get it."
 )
 
 // next decides a run's next step from what it knows and what the

@@ -339,45 +339,94 @@ func (s *Service) Resume(ctx context.Context, id int64, catchUp bool) error {
 // SyncNow reads an automation's segment now.
 func (s *Service) SyncNow(ctx context.Context, id int64) error { return s.engine.SyncNow(ctx, id) }
 
-// RunView is a run with its log.
+// RunView is a run with its log, and what it sent.
 type RunView struct {
 	autocred.Run
+	// Events is the log, oldest first; a create call's line carries what
+	// it sent (autocred.DescribeEvents).
 	Events []autocred.RunEvent `json:"events"`
+	// Sent is what the run's last create call sent to Certifier: the
+	// credential as the run rendered it. nil before any create call.
+	Sent *autocred.SentCredential `json:"sent,omitempty"`
 }
 
 // Runs lists an automation's runs, newest first, with the next cursor.
+// Each pending run that waits says when it is tried again.
 func (s *Service) Runs(ctx context.Context, f autocred.RunFilter) ([]autocred.Run, int64, error) {
 	if _, err := s.store.Automation(ctx, f.AutomationID); err != nil {
 		return nil, 0, err
 	}
-	return s.store.Runs(ctx, f)
+	runs, next, err := s.store.Runs(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	return runs, next, s.nextAttempts(ctx, runs)
 }
 
-// Run reads one run with its log.
+// nextAttempts fills in when each pending run is tried again by itself.
+func (s *Service) nextAttempts(ctx context.Context, runs []autocred.Run) error {
+	var pending []int64
+	for _, r := range runs {
+		if r.Status == autocred.RunPending {
+			pending = append(pending, r.ID)
+		}
+	}
+	if len(pending) == 0 {
+		return nil
+	}
+	at, err := s.engine.NextAttempts(ctx, pending)
+	if err != nil {
+		return err
+	}
+	for i := range runs {
+		runs[i].NextAttemptAt = at[runs[i].ID]
+	}
+	return nil
+}
+
+// Run reads one run with its log, what it sent, and when a waiting run is
+// tried again.
 func (s *Service) Run(ctx context.Context, id int64) (RunView, error) {
 	r, err := s.store.Run(ctx, id)
 	if err != nil {
 		return RunView{}, err
 	}
 	events, err := s.store.RunEvents(ctx, id)
-	if events == nil {
-		events = []autocred.RunEvent{}
+	if err != nil {
+		return RunView{}, err
 	}
-	return RunView{Run: r, Events: events}, err
+	runs := []autocred.Run{r}
+	if err := s.nextAttempts(ctx, runs); err != nil {
+		return RunView{}, err
+	}
+	v := RunView{Run: runs[0]}
+	v.Events, v.Sent = autocred.DescribeEvents(events)
+	return v, nil
 }
 
-// RetryRun retries a failed or skipped run.
-func (s *Service) RetryRun(ctx context.Context, id int64) (RunView, error) {
-	if err := s.engine.RetryRun(ctx, id); err != nil {
+// RetryRun retries a failed or skipped run, or a waiting one at once; by is
+// who asked (a user's email, "API token <name>"), for the run's log.
+func (s *Service) RetryRun(ctx context.Context, id int64, by string) (RunView, error) {
+	if err := s.engine.RetryRun(ctx, id, by); err != nil {
 		return RunView{}, err
 	}
 	return s.Run(ctx, id)
 }
 
-// RetryFailed retries every failed run of an automation.
-func (s *Service) RetryFailed(ctx context.Context, automationID int64) (int, error) {
+// RetryFailed retries every failed run of an automation; by is who asked.
+func (s *Service) RetryFailed(ctx context.Context, automationID int64, by string) (int, error) {
 	if _, err := s.store.Automation(ctx, automationID); err != nil {
 		return 0, err
 	}
-	return s.engine.RetryFailed(ctx, automationID)
+	return s.engine.RetryFailed(ctx, automationID, by)
+}
+
+// ResendEmail sends the email of a run's issued credential again, once:
+// a second request within engine.ResendWindow, or while the first is
+// under way, is refused (engine.Engine.ResendEmail). by is who asked.
+func (s *Service) ResendEmail(ctx context.Context, id int64, by string) (RunView, error) {
+	if err := s.engine.ResendEmail(ctx, id, by); err != nil {
+		return RunView{}, err
+	}
+	return s.Run(ctx, id)
 }

@@ -119,6 +119,12 @@ func (db *DB) Automations(ctx context.Context, f AutomationFilter) ([]autocred.A
 	return queryAll(ctx, db.pool(), scanAutomation, query+` ORDER BY id`, args...)
 }
 
+// errArchived refuses to do to an archived automation what only a restored
+// one can have done.
+func errArchived(id int64, what string) error {
+	return autocred.Errorf(autocred.ECONFLICT, "automation %d is archived: restore it first to %s", id, what)
+}
+
 // ArchiveAutomation archives an automation (what deleting one does): it
 // stops watching and leaves the lists, and its runs, ledger and links stay.
 // Its pending runs stay pending: the issue jobs leave an automation that is

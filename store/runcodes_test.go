@@ -49,7 +49,7 @@ func TestRunErrorCodes(t *testing.T) {
 		}
 
 		withJobs(t, db)
-		if err := db.RetryRun(ctx, runs[1].ID); err != nil {
+		if err := db.RetryRun(ctx, runs[1].ID, ""); err != nil {
 			t.Fatal(err)
 		}
 		if got, _ := db.Run(ctx, runs[1].ID); got.ErrorCode != "" || got.LastError != "" {

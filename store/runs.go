@@ -93,6 +93,13 @@ func (db *DB) AddRunEvent(ctx context.Context, runID int64, message string) erro
 	return err
 }
 
+// addRunEvent appends a line to a run's log inside tx, for a line that
+// must be written with the change it records (who asked for a retry).
+func (db *DB) addRunEvent(ctx context.Context, tx *sql.Tx, runID int64, message string) error {
+	_, err := db.in(tx).ExecContext(ctx, `INSERT INTO run_events (run_id, at, message) VALUES (?, ?, ?)`, runID, ms(db.now()), message)
+	return err
+}
+
 // RunEvents reads a run's log, oldest first.
 func (db *DB) RunEvents(ctx context.Context, runID int64) ([]autocred.RunEvent, error) {
 	return queryAll(ctx, db.pool(), func(row rowScanner) (autocred.RunEvent, error) {
@@ -179,24 +186,33 @@ func (db *DB) CredentialClaimed(ctx context.Context, credentialID string) (bool,
 	return n > 0, err
 }
 
-// RetryRun makes a failed or skipped run pending again and enqueues its
-// issue job, in one transaction; a pending run waiting after a failed
-// attempt stays pending, its error cleared, and is enqueued at once.
-func (db *DB) RetryRun(ctx context.Context, id int64) error {
-	return db.tx(ctx, func(tx *sql.Tx) error { return db.retryRun(ctx, tx, id) })
+// RetryRun makes a failed or skipped run pending again, notes in its log
+// why (note: who asked), and enqueues its issue job, in one transaction; a
+// pending run waiting after a failed attempt stays pending, its error
+// cleared, and is enqueued at once. A run of an archived automation is
+// refused: nothing would work it until the automation is restored.
+func (db *DB) RetryRun(ctx context.Context, id int64, note string) error {
+	return db.tx(ctx, func(tx *sql.Tx) error { return db.retryRun(ctx, tx, id, note) })
 }
 
 // RetryFailedRuns retries every failed run of an automation, in one
-// transaction, and says how many.
-func (db *DB) RetryFailedRuns(ctx context.Context, automationID int64) (int, error) {
+// transaction, noting note in each run's log, and says how many.
+func (db *DB) RetryFailedRuns(ctx context.Context, automationID int64, note string) (int, error) {
 	n := 0
 	err := db.tx(ctx, func(tx *sql.Tx) error {
+		a, err := getAutomation(ctx, db.in(tx), automationID)
+		if err != nil {
+			return err
+		}
+		if a.Status == autocred.AutomationArchived {
+			return errArchived(automationID, "retry its runs")
+		}
 		ids, err := db.runIDs(ctx, tx, automationID, autocred.RunFailed)
 		if err != nil {
 			return err
 		}
 		for _, id := range ids {
-			if err := db.retryRun(ctx, tx, id); err != nil {
+			if err := db.retryRun(ctx, tx, id, note); err != nil {
 				return err
 			}
 		}
@@ -206,18 +222,34 @@ func (db *DB) RetryFailedRuns(ctx context.Context, automationID int64) (int, err
 	return n, err
 }
 
-func (db *DB) retryRun(ctx context.Context, tx *sql.Tx, id int64) error {
+func (db *DB) retryRun(ctx context.Context, tx *sql.Tx, id int64, note string) error {
 	res, err := db.in(tx).ExecContext(ctx, `UPDATE runs SET status = ?, last_error = '', error_code = '', updated_at = ?
-		WHERE id = ? AND (status IN `+sqlRetryable+` OR status IN `+sqlPending+` AND last_error <> '')`, autocred.RunPending, ms(db.now()), id)
+		WHERE id = ? AND (status IN `+sqlRetryable+` OR status IN `+sqlPending+` AND last_error <> '')
+		AND automation_id NOT IN (SELECT id FROM automations WHERE status = ?)`,
+		autocred.RunPending, ms(db.now()), id, autocred.AutomationArchived)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		var status string
-		if err := db.in(tx).QueryRowContext(ctx, `SELECT status FROM runs WHERE id = ?`, id).Scan(&status); errors.Is(err, sql.ErrNoRows) {
+		var status autocred.RunStatus
+		var automation autocred.AutomationStatus
+		var automationID int64
+		err := db.in(tx).QueryRowContext(ctx, `SELECT r.status, a.status, a.id FROM runs r JOIN automations a ON a.id = r.automation_id WHERE r.id = ?`, id).
+			Scan(&status, &automation, &automationID)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
 			return autocred.Errorf(autocred.ENOTFOUND, "run %d does not exist", id)
+		case err != nil:
+			return err
+		case automation == autocred.AutomationArchived:
+			return errArchived(automationID, "retry its runs")
 		}
 		return autocred.Errorf(autocred.ECONFLICT, "run %d is %s; only failed and skipped runs, and pending runs waiting after a failed attempt, can be retried", id, status)
+	}
+	if note != "" {
+		if err := db.addRunEvent(ctx, tx, id, note); err != nil {
+			return fmt.Errorf("recording the retry of run %d: %w", id, err)
+		}
 	}
 	return db.enqueueIssue(ctx, tx, id, time.Time{})
 }

@@ -257,7 +257,7 @@ func TestRetryOnlyFailedOrSkipped(t *testing.T) {
 		ctx := context.Background()
 		r := autocred.Run{AutomationID: a.ID, ContactID: 1, Entry: 1}
 		_ = db.tx(ctx, func(tx *sql.Tx) error { return db.insertRun(ctx, tx, &r) })
-		retry := func() error { return db.RetryRun(ctx, r.ID) }
+		retry := func() error { return db.RetryRun(ctx, r.ID, "") }
 		if err := retry(); autocred.ErrorCode(err) != autocred.ECONFLICT {
 			t.Errorf("retry of a pending run: %v, want conflict", err)
 		}

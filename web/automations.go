@@ -251,7 +251,7 @@ func (h *handler) controlAutomation(w http.ResponseWriter, r *http.Request) erro
 	case "sync":
 		err = h.svc.SyncNow(ctx, id)
 	case "retry-failed":
-		_, err = h.svc.RetryFailed(ctx, id)
+		_, err = h.svc.RetryFailed(ctx, id, actor(r))
 	case "restore":
 		_, err = h.svc.RestoreAutomation(ctx, id)
 	case "delete-history":

@@ -163,11 +163,27 @@ func TestBrowserStory(t *testing.T) {
 		chromedp.Click(`//tr[.//span[contains(@class,"run-failed")]]//a`),
 		chromedp.WaitVisible(chromedp.CSS(".log")))
 	b.expectText("[data-region=run]", "31/12/2030")
-	b.shot(shots, "run", 1280)
+	// The Event log heading stands clear of the Retry button and its hint.
+	b.expectJS(`(() => {
+		const f = document.querySelector("[data-region=run] form[action$='/retry']");
+		const h = [...document.querySelectorAll("[data-region=run] h2")].find(e => e.textContent.includes("Event log"));
+		return h.getBoundingClientRect().top - f.getBoundingClientRect().bottom >= 16;
+	})()`, "the Event log heading is at least 16 px below the Retry button")
 	must(t, importContacts(env, []simac.ContactInput{{Email: "edsger@example.com", Fields: map[string]string{"EXPIRES": "2030-12-31"}}}))
 	b.run("retry", chromedp.Click(chromedp.CSS(`[data-region=run] form button`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
 	b.waitJS(`document.querySelector("[data-region=run] .badge").textContent === "Issued"`)
 	b.expectText("[data-region=run]", "Created, issued and sent")
+	b.expectText("[data-region=run]", "Retry requested by "+adminEmail)
+	b.expectText("[data-region=run]", "What was sent")
+
+	// Resend its email: asked to confirm, sent once, recorded.
+	b.eval(`window.confirm = () => true`)
+	// The retry's flash is still on the page: wait for the resend's own
+	// line, not for any flash.
+	b.run("resend", chromedp.Click(chromedp.CSS(`form[action$="/resend"] button`)))
+	b.waitJS(`document.querySelector("[data-region=run]").innerText.includes(` + strconv.Quote("Email resent by "+adminEmail+" to edsger@example.com.") + `)`)
+	b.shot(shots, "run", 1280)
+	b.shot(shots, "run", 390)
 
 	b.run("automations list", chromedp.Navigate(b.url+"/automations"), chromedp.WaitVisible(chromedp.CSS("svg.chart")))
 	b.expectText("[data-region=automations]", "Course Completers")
@@ -269,9 +285,19 @@ func (b *browser) waitJS(expr string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			b.t.Fatalf("waited 20s for %s; the page shows:\n%.2000s", expr, b.mainText())
+			b.t.Fatalf("waited 60s for %s; the page shows:\n%.2000s", expr, b.mainText())
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// expectJS checks, once, that a JavaScript expression is true; what says
+// what it checks.
+func (b *browser) expectJS(expr, what string) {
+	b.t.Helper()
+	ok, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`Boolean(`+expr+`)`))
+	if err != nil || !ok {
+		b.t.Fatalf("want %s (%v); the page shows:\n%.2000s", what, err, b.mainText())
 	}
 }
 

@@ -26,6 +26,7 @@ var funcs = template.FuncMap{
 	"when":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 	"chart":  chart,
 	"legend": chartLegend,
+	"clock":  clockTime,
 	"percent": func(p autocred.Progress) int {
 		if p.Total <= 0 {
 			return 0
@@ -114,6 +115,7 @@ var flashes = map[string]string{
 	"resumed":         "Resumed.",
 	"synced":          "Sync started: the segment is being read now.",
 	"retried":         "Retry queued.",
+	"resent":          "Email resent. The run's log says who asked and when.",
 	"archived":        "Automation deleted: it stopped and moved to the archived automations, where its runs stay readable. The credentials it issued stay in Certifier.",
 	"restored":        "Restored. It watches nothing until you resume (or activate) it.",
 	"history-deleted": "History deleted: the runs and their logs are gone. autocred keeps only which contacts were in the segment.",
@@ -311,4 +313,14 @@ func runLabel(s autocred.RunStatus) string {
 		return "Failed"
 	}
 	return "Pending"
+}
+
+// clockTime says at what time t is (in UTC, which the page says): the hour
+// and minute on the same day, with the date on another.
+func clockTime(t time.Time) string {
+	t = t.UTC()
+	if t.Format(time.DateOnly) == time.Now().UTC().Format(time.DateOnly) {
+		return t.Format("15:04") + " UTC"
+	}
+	return t.Format("2 Jan 15:04") + " UTC"
 }

@@ -173,11 +173,17 @@ func (h *handler) runData(ctx context.Context, r *http.Request) (runData, error)
 }
 
 func (h *handler) runPage(w http.ResponseWriter, r *http.Request) error {
+	return h.renderRun(w, r, http.StatusOK, "")
+}
+
+// renderRun writes the run's page, with topErr (an action refused) at the
+// top.
+func (h *handler) renderRun(w http.ResponseWriter, r *http.Request, status int, topErr string) error {
 	d, err := h.runData(r.Context(), r)
 	if err != nil {
 		return err
 	}
-	return h.render(w, r, http.StatusOK, "run", view{Title: "Run " + itoa(d.ID), Nav: "automations", Data: d})
+	return h.render(w, r, status, "run", view{Title: "Run " + itoa(d.ID), Nav: "automations", Error: topErr, Data: d})
 }
 
 // runLive is the run's status and log, for live refresh after a retry.
@@ -194,6 +200,15 @@ func (h *handler) runLive(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// actor is who makes a request, as a run's log names who retried or
+// resent it: the signed-in user's email.
+func actor(r *http.Request) string {
+	if u := userFrom(r.Context()); u != nil {
+		return u.Email
+	}
+	return "a signed-in user"
+}
+
 // retryRun queues a failed or skipped run again and returns to where the
 // button was: the run's page or the automation's runs.
 func (h *handler) retryRun(w http.ResponseWriter, r *http.Request) error {
@@ -201,7 +216,7 @@ func (h *handler) retryRun(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	run, err := h.svc.RetryRun(r.Context(), id)
+	run, err := h.svc.RetryRun(r.Context(), id, actor(r))
 	if err != nil {
 		return err
 	}
@@ -210,4 +225,23 @@ func (h *handler) retryRun(w http.ResponseWriter, r *http.Request) error {
 		back = "/automations/" + itoa(run.AutomationID)
 	}
 	return seeOther(w, r, back+"?done=retried")
+}
+
+// resendEmail sends the email of the run's credential again. A refusal
+// (no credential, resent moments ago, Certifier's answer) is shown at the
+// top of the run's page, which says what happened in its log.
+func (h *handler) resendEmail(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if _, err := h.svc.ResendEmail(r.Context(), id, actor(r)); err != nil {
+		code := autocred.ErrorCode(err)
+		if code == autocred.EINTERNAL || code == autocred.ENOTFOUND {
+			return err
+		}
+		fe, status := h.formErrors(r, err, func(string) bool { return false })
+		return h.renderRun(w, r, status, fe.Top)
+	}
+	return seeOther(w, r, "/runs/"+itoa(id)+"?done=resent")
 }

@@ -99,6 +99,7 @@ func (h *handler) routes() []route {
 		{"GET", "/runs/{id}", false, h.runPage},
 		{"GET", "/runs/{id}/live", true, h.runLive},
 		{"POST", "/runs/{id}/retry", false, h.retryRun},
+		{"POST", "/runs/{id}/resend", false, h.resendEmail},
 
 		{"GET", "/health", false, h.healthPage},
 		{"GET", "/health/live", true, h.healthLive},

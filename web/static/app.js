@@ -9,6 +9,13 @@
   document.addEventListener("submit", function (e) {
     var msg = e.target.getAttribute("data-confirm");
     if (msg && !window.confirm(msg)) e.preventDefault();
+    // A form that must not post twice (Resend email) ignores a second
+    // submit for a while; the server refuses a repeat too.
+    var f = e.target;
+    if (e.defaultPrevented || !f.hasAttribute("data-once")) return;
+    if (f.getAttribute("data-sent")) return e.preventDefault();
+    f.setAttribute("data-sent", "1");
+    setTimeout(function () { f.removeAttribute("data-sent"); }, 10000);
   });
 
   // A filter that applies as soon as it changes; a connection that

@@ -1,0 +1,112 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/internal/testenv"
+)
+
+// sentTo counts the emails the Certifier sandbox sent to an address.
+func (a *apiTest) sentTo(email string) int {
+	n := 0
+	for _, e := range a.env.Certifier.Outbox(testenv.CertWorkspace) {
+		if strings.EqualFold(e.To, email) {
+			n++
+		}
+	}
+	return n
+}
+
+func hasEvent(run runJSON, text string) bool {
+	for _, e := range run.Events {
+		if strings.Contains(e.Message, text) {
+			return true
+		}
+	}
+	return false
+}
+
+// Resending a credential's email is a deliberate, recorded action: it
+// sends once, the run's log says who asked, and a second request (one
+// after the other, or two at once) sends nothing more. A run without an
+// issued credential is refused with a message that says why.
+func TestResendEmail(t *testing.T) {
+	a := newAPITest(t)
+	f := a.fixture()
+	auto := a.createAutomation(f.automation())
+	path := fmt.Sprintf("/api/v1/automations/%d", auto.ID)
+	a.call("POST", path+"/activate", nil).ok(t, http.StatusAccepted, nil)
+	a.waitStatus(auto.ID, "active")
+	a.enter("ivy@example.com", "jay@example.com", "kim@nowhere")
+	a.waitRuns(auto.ID, "issued", 2)
+	a.waitRuns(auto.ID, "skipped", 1)
+	ivy := a.runs(auto.ID, "contact=ivy").Runs[0]
+	if n := a.sentTo("ivy@example.com"); n != 1 {
+		t.Fatalf("%d emails to ivy before the resend, want 1", n)
+	}
+
+	t.Run("sends once and records who asked", func(t *testing.T) {
+		var run runJSON
+		a.call("POST", fmt.Sprintf("/api/v1/runs/%d/resend", ivy.ID), nil).ok(t, http.StatusOK, &run)
+		if n := a.sentTo("ivy@example.com"); n != 2 {
+			t.Errorf("%d emails to ivy after one resend, want 2", n)
+		}
+		if !hasEvent(run, `Email resent by API token "tests" to ivy@example.com.`) {
+			t.Errorf("the log does not say who resent it: %+v", run.Events)
+		}
+		if run.Status != "issued" {
+			t.Errorf("status %q after a resend", run.Status)
+		}
+	})
+
+	t.Run("a second request is refused", func(t *testing.T) {
+		e := a.call("POST", fmt.Sprintf("/api/v1/runs/%d/resend", ivy.ID), nil).fails(t, http.StatusConflict, autocred.ECONFLICT, "")
+		if !strings.Contains(e.Message, "The email was resent") || !strings.Contains(e.Message, `API token "tests"`) {
+			t.Errorf("message %q does not say it was just resent, and by whom", e.Message)
+		}
+		if n := a.sentTo("ivy@example.com"); n != 2 {
+			t.Errorf("%d emails to ivy after a refused resend, want 2", n)
+		}
+	})
+
+	t.Run("two requests at once send one email", func(t *testing.T) {
+		jay := a.runs(auto.ID, "contact=jay").Runs[0]
+		statuses := make([]int, 2)
+		var wg sync.WaitGroup
+		for i := range statuses {
+			wg.Go(func() {
+				statuses[i] = a.call("POST", fmt.Sprintf("/api/v1/runs/%d/resend", jay.ID), nil).status
+			})
+		}
+		wg.Wait()
+		if n := a.sentTo("jay@example.com"); n != 2 {
+			t.Errorf("%d emails to jay after two resends at once, want 2 (the first, and one resend)", n)
+		}
+		ok, refused := 0, 0
+		for _, s := range statuses {
+			switch s {
+			case http.StatusOK:
+				ok++
+			case http.StatusConflict:
+				refused++
+			}
+		}
+		if ok != 1 || refused != 1 {
+			t.Errorf("statuses %v, want one 200 and one 409", statuses)
+		}
+	})
+
+	t.Run("a run without a credential is refused", func(t *testing.T) {
+		kim := a.runs(auto.ID, "status=skipped").Runs[0]
+		e := a.call("POST", fmt.Sprintf("/api/v1/runs/%d/resend", kim.ID), nil).fails(t, http.StatusConflict, autocred.ECONFLICT, "")
+		if !strings.Contains(e.Message, "no issued credential") || !strings.Contains(e.Message, "skipped") {
+			t.Errorf("message %q does not say why", e.Message)
+		}
+		a.call("POST", "/api/v1/runs/999/resend", nil).fails(t, http.StatusNotFound, autocred.ENOTFOUND, "")
+	})
+}

@@ -1,0 +1,126 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/certifier"
+)
+
+// ResendWindow is how long after a resend of a run's email another is
+// refused. Certifier's send is not idempotent (every call is another
+// email) and has no request id, so a double click, a form posted twice
+// or a client that repeats a request must not reach it twice: the run's
+// lease keeps two resends from running at once, and this window refuses
+// the second of two that come one after the other. A resend that
+// Certifier refused outright (nothing was sent) does not count.
+const ResendWindow = 5 * time.Minute
+
+// The log lines of a resend. The request is written before the call, so
+// that a resend whose answer is lost (or a crash during it) still counts
+// for the window; a refusal, after it, says that nothing went out.
+const (
+	resendAsked   = "Resend of the email requested by "
+	resendRefused = "Resending the email was refused"
+)
+
+// ResendEmail sends the email of a run's issued credential again, at a
+// user's request (by: a user's email, "API token <name>"), and records who
+// asked and what came of it in the run's log. A run whose send was
+// unconfirmed becomes issued: its email is now known to have gone out.
+//
+// It is refused, with a message that says why, for a run without an
+// issued credential, for a run being worked on (its lease is held: an
+// issue job, or another resend), and within ResendWindow of the last
+// resend.
+func (e *Engine) ResendEmail(ctx context.Context, runID int64, by string) error {
+	ran, err := e.withLease(ctx, fmt.Sprintf("run:%d", runID), func(ctx context.Context) error {
+		run, err := e.store.Run(ctx, runID)
+		if err != nil {
+			return err
+		}
+		if !run.Resendable() {
+			return autocred.Errorf(autocred.ECONFLICT, "Run %d has no issued credential whose email could be sent again (it is %s). Only an issued credential, or one whose email is unconfirmed, can be resent.",
+				runID, strings.ReplaceAll(string(run.Status), "_", " "))
+		}
+		events, err := e.store.RunEvents(ctx, runID)
+		if err != nil {
+			return err
+		}
+		if last, who := lastResend(events); !last.IsZero() && time.Since(last) < ResendWindow {
+			return autocred.Errorf(autocred.ECONFLICT, "The email was resent %s ago (requested by %s). To keep the recipient from getting it twice by accident, another resend is possible from %s UTC.",
+				time.Since(last).Round(time.Second), who, last.Add(ResendWindow).UTC().Format("15:04:05"))
+		}
+		a, err := e.store.Automation(ctx, run.AutomationID)
+		if err != nil {
+			return err
+		}
+		cert, err := e.clients.Certifier(ctx, e.store, a.Action.ConnectionID)
+		if err != nil {
+			return err
+		}
+		if err := e.store.AddRunEvent(ctx, runID, resendAsked+by+": sending the email to "+run.Email+"."); err != nil {
+			return fmt.Errorf("recording the resend of run %d: %w", runID, err)
+		}
+		if _, err := cert.Send(ctx, run.CredentialID); err != nil {
+			return e.resendFailed(ctx, &run, err)
+		}
+		e.event(ctx, &run, "Email resent by "+by+" to "+run.Email+".")
+		if run.Status == autocred.RunSendUnconfirmed {
+			run.Status, run.Step = autocred.RunIssued, autocred.StepNone
+			return e.save(ctx, &run)
+		}
+		return nil
+	})
+	if err == nil && !ran {
+		return autocred.Errorf(autocred.ECONFLICT, "Run %d is being worked on right now (its credential is being issued, or its email is being resent); nothing was sent. Look at its log in a moment before resending.", runID)
+	}
+	return err
+}
+
+// lastResend is when the last resend that may have sent an email was
+// asked for, and by whom; zero when none was, or when the last one was
+// refused.
+func lastResend(events []autocred.RunEvent) (time.Time, string) {
+	for i := len(events) - 1; i >= 0; i-- {
+		msg := events[i].Message
+		if strings.HasPrefix(msg, resendRefused) {
+			return time.Time{}, ""
+		}
+		if who, ok := strings.CutPrefix(msg, resendAsked); ok {
+			who, _, _ = strings.Cut(who, ": ")
+			return events[i].At, who
+		}
+	}
+	return time.Time{}, ""
+}
+
+// resendFailed records and explains a failed resend. A definite refusal
+// sent nothing, and says so; a call without an answer may have sent the
+// email, and the window stands.
+func (e *Engine) resendFailed(ctx context.Context, run *autocred.Run, err error) error {
+	var open *CircuitOpenError
+	switch {
+	case errors.As(err, &open):
+		e.event(ctx, run, resendRefused+": Certifier is not called while it fails. Nothing was sent.")
+		return autocred.Errorf(autocred.EUPSTREAM, "Nothing was sent: %s Resend once Certifier answers again.", open.Circuit.Notice(-1))
+	case errors.Is(err, certifier.ErrUnknownOutcome) || !certifier.Refused(err):
+		e.event(ctx, run, "Resending the email got no answer from Certifier ("+certMessage(err)+"); it may have gone out.")
+		return autocred.Errorf(autocred.EUPSTREAM, "Certifier did not answer (%s), so the email may have gone out. Ask the recipient before resending; another resend is possible in %s.",
+			certMessage(err), ResendWindow)
+	}
+	e.event(ctx, run, resendRefused+" by Certifier: "+certMessage(err)+" Nothing was sent.")
+	switch {
+	case errors.Is(err, certifier.ErrAuth):
+		return autocred.Errorf(autocred.ECONNECTION, "Certifier refused the access token (%s). Nothing was sent. Reconnect Certifier, then resend.", certMessage(err))
+	case errors.Is(err, certifier.ErrRateLimited):
+		return autocred.Errorf(autocred.EUPSTREAM, "Certifier asked autocred to slow down. Nothing was sent; resend in a minute.")
+	case errors.Is(err, certifier.ErrNotFound):
+		return autocred.Errorf(autocred.EUPSTREAM, "Certifier does not know credential %s any more (%s). Nothing was sent.", run.CredentialID, certMessage(err))
+	}
+	return autocred.Errorf(autocred.EUPSTREAM, "Certifier refused to send the email: %s Nothing was sent.", certMessage(err))
+}

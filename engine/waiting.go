@@ -1,0 +1,54 @@
+package engine
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+)
+
+// NextAttempts says when each of these runs is tried again by itself: the
+// time its issue job is scheduled for, for a job that waits (after a
+// failed attempt: retryable; snoozed through an outage or a rate limit:
+// scheduled). A run without such a job (one being worked on, one whose
+// automation is paused) is not in the map.
+//
+// It is one query on the job table for all the runs asked (a page of the
+// runs list), which reads only the jobs that wait.
+func (e *Engine) NextAttempts(ctx context.Context, runIDs []int64) (map[int64]time.Time, error) {
+	out := map[int64]time.Time{}
+	if len(runIDs) == 0 {
+		return out, nil
+	}
+	ids := make([]string, len(runIDs))
+	for i, id := range runIDs {
+		ids[i] = strconv.FormatInt(id, 10) // numbers only: nothing to escape
+	}
+	// args ->> 'run_id' reads the job's run in both SQLite (whose ->>
+	// takes a plain label for $.run_id) and PostgreSQL.
+	params := river.NewJobListParams().Kinds(issueArgs{}.Kind()).
+		States(rivertype.JobStateRetryable, rivertype.JobStateScheduled).
+		Where("CAST(args ->> 'run_id' AS BIGINT) IN (" + strings.Join(ids, ", ") + ")").
+		First(max(len(runIDs)*4, 100))
+	res, err := e.river.JobList(ctx, params)
+	if err != nil {
+		return nil, fmt.Errorf("reading when runs are tried again: %w", err)
+	}
+	for _, j := range res.Jobs {
+		var a issueArgs
+		if json.Unmarshal(j.EncodedArgs, &a) != nil {
+			continue
+		}
+		// A run with two waiting jobs (a retry while one waited) is
+		// tried at the first.
+		if at, ok := out[a.RunID]; !ok || j.ScheduledAt.Before(at) {
+			out[a.RunID] = j.ScheduledAt
+		}
+	}
+	return out, nil
+}
