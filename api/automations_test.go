@@ -1,13 +1,16 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/testenv"
+	simac "github.com/autocred/autocred/sim/activecampaign"
 )
 
 func (a *apiTest) automations() []automationJSON {
@@ -199,4 +202,42 @@ func TestAutomationLifecycle(t *testing.T) {
 	a.call("DELETE", path, nil).ok(t, http.StatusNoContent, nil)
 	a.call("GET", path, nil).fails(t, http.StatusNotFound, autocred.ENOTFOUND, "")
 	a.call("DELETE", path, nil).fails(t, http.StatusNotFound, autocred.ENOTFOUND, "")
+}
+
+// A run left pending while its automation was stopped is issued once the
+// automation resumes, even when it starts fresh: its job, enqueued again at
+// resume, finds the automation still reading its new baseline and lets it
+// be, so the end of the baseline must enqueue it again (the tester's runs
+// stayed pending for ever after Restore, then Resume → Start fresh).
+func TestPendingRunsFinishAfterAFreshStart(t *testing.T) {
+	a := newAPITest(t)
+	f := a.fixture()
+	auto := a.createAutomation(f.automation())
+	path := fmt.Sprintf("/api/v1/automations/%d", auto.ID)
+	a.call("POST", path+"/activate", nil).ok(t, http.StatusAccepted, nil)
+	a.waitStatus(auto.ID, "active")
+	a.call("POST", path+"/pause", nil).ok(t, http.StatusAccepted, nil)
+
+	// A run whose job already ran while the automation was paused (and so
+	// let it be): a pending run with no job waiting.
+	ids, err := a.env.AC.Import(testenv.ACAccount, []simac.ContactInput{{Email: "owed@example.com", FirstName: "Owed"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := autocred.Run{AutomationID: auto.ID, ContactID: ids[0], Entry: 1, Email: "owed@example.com",
+		Contact: autocred.Contact{ID: strconv.FormatInt(ids[0], 10), Email: "owed@example.com", FirstName: "Owed"}}
+	if err := a.env.Store.InsertRun(context.Background(), &run); err != nil {
+		t.Fatal(err)
+	}
+	// The new baseline's first reads fail, so that the jobs enqueued at
+	// resume run while it is still being read.
+	if err := a.env.AC.FailNextMatchRuns(testenv.ACAccount, 3); err != nil {
+		t.Fatal(err)
+	}
+	a.call("POST", path+"/resume", `{"catch_up":false}`).ok(t, http.StatusAccepted, nil)
+	a.waitStatus(auto.ID, "active")
+	a.waitRuns(auto.ID, "issued", 1)
+	if got := a.runs(auto.ID, "status=issued").Runs; got[0].Email != "owed@example.com" {
+		t.Errorf("issued %s, want owed@example.com", got[0].Email)
+	}
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"testing"
 
 	"github.com/autocred/autocred"
@@ -81,6 +82,19 @@ func TestArchiveKeepsHistoryUntilItIsDeleted(t *testing.T) {
 			t.Errorf("restoring an automation that is not archived: %v, want a conflict", err)
 		}
 		if _, err := db.ArchiveAutomation(ctx, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		// A pending run is a contact still owed a credential: its history
+		// is kept until it ends.
+		if _, err := db.DeleteRunHistory(ctx, a.ID); autocred.ErrorCode(err) != autocred.ECONFLICT || !strings.Contains(err.Error(), "1 pending run") {
+			t.Errorf("deleting the history of an automation with a pending run: %v, want a conflict naming it", err)
+		}
+		run, err := db.Run(ctx, runID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run.Status, run.CredentialID = autocred.RunIssued, "cred-1"
+		if err := db.SaveRun(ctx, &run); err != nil {
 			t.Fatal(err)
 		}
 		d, err := db.DeleteRunHistory(ctx, a.ID)

@@ -194,6 +194,17 @@ func (db *DB) DeleteRunHistory(ctx context.Context, id int64) (autocred.HistoryD
 		if a.Status != autocred.AutomationArchived {
 			return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s: archive it first, then delete its history", id, a.Status)
 		}
+		// A pending run is a contact who entered and has no credential
+		// yet; the ledger, which stays, counts the entry, so deleting the
+		// run would leave the contact without one for good.
+		var pending int
+		if err := db.in(tx).QueryRowContext(ctx, `SELECT count(*) FROM runs WHERE automation_id = ? AND status IN `+sqlPending, id).Scan(&pending); err != nil {
+			return err
+		}
+		if pending > 0 {
+			return autocred.Errorf(autocred.ECONFLICT, "automation %d has %d pending run(s): contacts who entered and have no credential yet. "+
+				"Deleting its history now would leave them without one for good. Restore it and resume it with catch-up so that they finish, then archive it again and delete its history", id, pending)
+		}
 		if _, err := db.in(tx).ExecContext(ctx, `DELETE FROM run_events WHERE run_id IN (SELECT id FROM runs WHERE automation_id = ?)`, id); err != nil {
 			return fmt.Errorf("deleting the run logs of automation %d: %w", id, err)
 		}
@@ -261,6 +272,9 @@ func (db *DB) setAutomationStatus(ctx context.Context, tx *sql.Tx, id int64, to 
 		if err != nil {
 			return err
 		}
+		if a.Status == autocred.AutomationArchived {
+			return errArchived(id, "make it "+string(to))
+		}
 		return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s; it cannot become %s from there", id, a.Status, to)
 	}
 	return nil
@@ -323,7 +337,10 @@ func (db *DB) SyncAutomationSoon(ctx context.Context, id int64) error {
 		if err != nil {
 			return err
 		}
-		if !a.Watching() {
+		switch {
+		case a.Status == autocred.AutomationArchived:
+			return errArchived(id, "read its segment")
+		case !a.Watching():
 			return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s; activate or resume it first", id, a.Status)
 		}
 		return db.syncSoon(ctx, tx, a)

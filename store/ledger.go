@@ -60,6 +60,12 @@ func (db *DB) RecordBaseline(ctx context.Context, automationID int64, ids []int6
 		if err := db.markBaseline(ctx, tx, automationID, ids, at); err != nil {
 			return err
 		}
+		// Runs left pending when the automation was paused or archived
+		// were enqueued again when it resumed, but their jobs found it
+		// baselining and let them be: active now, they go again.
+		if err := db.requeuePending(ctx, tx, automationID); err != nil {
+			return err
+		}
 		// With the status, so that an active automation never shows the
 		// progress of a baseline still being read.
 		if err := db.setBaselineProgress(ctx, tx, automationID, autocred.Progress{Done: len(ids), Total: len(ids)}); err != nil {
@@ -121,8 +127,8 @@ func (db *DB) RecordEntries(ctx context.Context, runs []autocred.Run, contactRea
 		for _, r := range runs {
 			on, read := active[r.AutomationID]
 			if !read {
-				a, err := getAutomation(ctx, db.in(tx), r.AutomationID)
-				on = err == nil && a.Status == autocred.AutomationActive
+				status, err := db.lockStatus(ctx, tx, r.AutomationID)
+				on = err == nil && status == autocred.AutomationActive
 				active[r.AutomationID] = on
 			}
 			if !on {
@@ -150,6 +156,23 @@ func (db *DB) RecordEntries(ctx context.Context, runs []autocred.Run, contactRea
 		return nil, err
 	}
 	return recorded, nil
+}
+
+// lockStatus reads an automation's status in tx and, on PostgreSQL, holds
+// a share lock on its row until tx ends, so that a change of status
+// (pausing, archiving) waits for tx instead of committing between the read
+// and the writes that rely on it: without it, runs were recorded for an
+// automation archived a moment before, even after its history was deleted.
+// SQLite needs none: its writers take turns, and a write transaction whose
+// read was overtaken by another's commit fails instead of writing.
+func (db *DB) lockStatus(ctx context.Context, tx *sql.Tx, id int64) (autocred.AutomationStatus, error) {
+	query := `SELECT status FROM automations WHERE id = ?`
+	if db.postgres {
+		query += ` FOR SHARE`
+	}
+	var status autocred.AutomationStatus
+	err := db.in(tx).QueryRowContext(ctx, query, id).Scan(&status)
+	return status, err
 }
 
 // errAlreadyIn means a contact entering is already in the segment: another
