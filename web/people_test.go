@@ -5,10 +5,13 @@ import (
 	"database/sql"
 	"encoding/json"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/autocred/autocred"
 )
@@ -171,4 +174,43 @@ func TestOlderRunsArePaged(t *testing.T) {
 	if !strings.Contains(older.body, "Person 10") || strings.Contains(older.body, "Person 60") || !strings.Contains(older.body, `href="/runs/`+itoa(f.run)+`"`) {
 		t.Errorf("the older page does not hold the older runs")
 	}
+}
+
+// In a browser in Tokyo, the runs list shows when a contact entered in
+// Tokyo's time, with the UTC time on hover, and its date filter takes
+// Tokyo's days.
+func TestBrowserShowsLocalTimes(t *testing.T) {
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("%s is missing: the browser tests need Debian's Chromium; run apt-get install -y chromium", chromium)
+	}
+	u := newUITest(t)
+	f := u.fixture()
+	if _, err := u.env.Store.CreateUser(context.Background(), adminEmail, adminPassword); err != nil {
+		t.Fatal(err)
+	}
+	// 20:00 UTC on 10 March is 05:00 on 11 March in Tokyo (UTC+9).
+	u.addRun(f.automation, 7, "Grace", "Hopper", "grace@example.com", autocred.RunIssued, time.Date(2026, 3, 10, 20, 0, 0, 0, time.UTC))
+	b := newBrowser(t, u.url, chromedp.Env("TZ=Asia/Tokyo"))
+	b.run("sign in",
+		chromedp.Navigate(b.url+"/signin"),
+		chromedp.SetValue(chromedp.CSS("#email"), adminEmail),
+		chromedp.SetValue(chromedp.CSS("#password"), adminPassword),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("a.button.primary[href='/automations/new']")))
+	b.run("open the runs", chromedp.Navigate(b.url+"/automations/"+itoa(f.automation)+"?q=hopper"), chromedp.WaitVisible(chromedp.CSS("td[data-label=Entered] time")))
+	b.expectText("td[data-label=Entered] time", "Mar 11, 2026")
+	b.expectText("td[data-label=Entered] time", "05:00")
+	b.expectText("td[data-label=Entered] time", "GMT+9")
+	b.waitJS(`document.querySelector("td[data-label=Entered] time").title === "2026-03-10 20:00:00 UTC"`)
+
+	b.run("filter by Tokyo's day",
+		chromedp.Navigate(b.url+"/automations/"+itoa(f.automation)),
+		chromedp.WaitVisible(chromedp.CSS("#from")),
+		chromedp.SetValue(chromedp.CSS("#from"), "2026-03-11"),
+		chromedp.SetValue(chromedp.CSS("#to"), "2026-03-11"),
+		chromedp.Click(chromedp.CSS("form.filters button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("a[href$='/automations/"+itoa(f.automation)+"']")))
+	b.waitJS(`location.search.indexOf("tz=Asia%2FTokyo") >= 0`)
+	b.expectText("[data-region=total]", "1 run matches the filter.")
+	b.expectText("[data-region=runs]", "Grace Hopper")
 }
