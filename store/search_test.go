@@ -126,7 +126,7 @@ func TestUpgradeMakesOldRunsSearchable(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
 		a, runs, _ := searchFixture(t, db)
 		ctx := context.Background()
-		for _, q := range []string{`DROP INDEX runs_by_search`, `DROP INDEX runs_by_entered`, `ALTER TABLE runs DROP COLUMN search_text`,
+		for _, q := range []string{`DROP INDEX runs_by_search`, `DROP INDEX runs_by_entered`, `DROP INDEX runs_by_automation`, `ALTER TABLE runs DROP COLUMN search_text`,
 			`DELETE FROM schema_migrations WHERE version = 17`} {
 			if _, err := db.sql.ExecContext(ctx, q); err != nil {
 				t.Fatalf("%s: %v", q, err)

@@ -12,6 +12,12 @@ CREATE INDEX runs_by_search ON runs (automation_id, search_text);
 -- The runs list filters by when the contact entered.
 CREATE INDEX runs_by_entered ON runs (automation_id, created_at);
 
+-- The runs list and the export read an automation's runs newest first, a
+-- page after a cursor (id < ?). Without this index SQLite took the one
+-- above and sorted every run of the automation for each page: exporting
+-- 100,000 runs, 200 pages, took minutes instead of seconds.
+CREATE INDEX runs_by_automation ON runs (automation_id, id);
+
 -- Runs from before this migration: lower() here folds ASCII letters only
 -- on SQLite (and on PostgreSQL with the C locale), so an old run of
 -- "Élodie" is found as "lodie" but not as "élodie"; runs saved
