@@ -2,6 +2,7 @@ package autocred
 
 import (
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -193,9 +194,28 @@ type RunFilter struct {
 	AutomationID int64
 	Status       RunStatus    // empty: all
 	ErrorCode    RunErrorCode // empty: all
-	// Contact matches a contact id exactly or an email by substring.
+	// Contact matches a contact id exactly, or a name or email by
+	// substring, ignoring case ("ada", "Lovelace", "Ada Lovelace",
+	// "@example.com").
 	Contact string
+	// EnteredFrom and EnteredBefore bound when the contact entered (the
+	// run's CreatedAt): from inclusive, before exclusive; zero: no bound.
+	EnteredFrom, EnteredBefore time.Time
 	// After is the cursor: runs with a smaller id than this come next.
 	After int64
 	Limit int // default 50, at most 500
+}
+
+// Name is the contact's name as the run read it, "First Last", or "" when
+// the contact has none.
+func (r Run) Name() string {
+	return strings.TrimSpace(strings.TrimSpace(r.Contact.FirstName) + " " + strings.TrimSpace(r.Contact.LastName))
+}
+
+// SearchText is what the runs search matches a name or an email against:
+// the contact's names and email, lower-cased (Unicode-aware, so that
+// "Élodie" is found as "élodie", which SQLite's lower() would miss), one
+// space apart. The store keeps it in a column beside the run.
+func (r Run) SearchText() string {
+	return strings.ToLower(strings.Join(strings.Fields(r.Name()+" "+r.Email), " "))
 }

@@ -1,14 +1,17 @@
 package api
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/download"
+	"github.com/autocred/autocred/service"
 )
 
 // maxContactFilter bounds the contact filter; an email is at most 254.
@@ -28,16 +31,60 @@ func (h *handler) listRuns(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	total, err := h.svc.CountRuns(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	pages, err := h.svc.ContactPages(r.Context(), id)
+	if err != nil {
+		return err
+	}
 	resp := struct {
-		Runs []autocred.Run `json:"runs"`
+		Runs []runBody `json:"runs"`
+		// Total counts the runs the filter matches on every page.
+		Total int `json:"total"`
 		// NextCursor is null on the last page.
 		NextCursor *string `json:"next_cursor"`
-	}{Runs: nonNil(runs)}
+	}{Runs: make([]runBody, len(runs)), Total: total}
+	for i, run := range runs {
+		resp.Runs[i] = newRunBody(run, pages)
+	}
 	if next > 0 {
 		cursor := strconv.FormatInt(next, 10)
 		resp.NextCursor = &cursor
 	}
 	return writeJSON(w, http.StatusOK, resp)
+}
+
+// runBody is a run as the API gives it: with the contact's names as the
+// run read them, and the address of the contact's page in ActiveCampaign
+// where it is known for sure (service.ContactPages).
+type runBody struct {
+	autocred.Run
+	FirstName  string `json:"first_name"`
+	LastName   string `json:"last_name"`
+	ContactURL string `json:"contact_url,omitempty"`
+}
+
+func newRunBody(r autocred.Run, pages service.ContactPages) runBody {
+	return runBody{Run: r, FirstName: r.Contact.FirstName, LastName: r.Contact.LastName, ContactURL: pages.URL(r.ContactID)}
+}
+
+// runDetailBody is a run with its log, as runBody gives a run.
+type runDetailBody struct {
+	service.RunView
+	FirstName  string `json:"first_name"`
+	LastName   string `json:"last_name"`
+	ContactURL string `json:"contact_url,omitempty"`
+}
+
+// runDetail adds to a run with its log what runBody adds to a run.
+func (h *handler) runDetail(ctx context.Context, v service.RunView) (runDetailBody, error) {
+	pages, err := h.svc.ContactPages(ctx, v.AutomationID)
+	if err != nil {
+		return runDetailBody{}, err
+	}
+	return runDetailBody{RunView: v, FirstName: v.Contact.FirstName, LastName: v.Contact.LastName, ContactURL: pages.URL(v.ContactID)}, nil
 }
 
 // runFilter reads the query of a runs listing.
@@ -72,7 +119,20 @@ func runFilter(q url.Values) (autocred.RunFilter, error) {
 	}
 	f.Contact = strings.TrimSpace(q.Get("contact"))
 	if len(f.Contact) > maxContactFilter {
-		return f, autocred.FieldErrorf("contact", "is longer than %d characters; give a contact id or part of an email", maxContactFilter)
+		return f, autocred.FieldErrorf("contact", "is longer than %d characters; give a contact id, or part of a name or an email", maxContactFilter)
+	}
+	loc := time.UTC
+	if tz := q.Get("tz"); tz != "" {
+		_, l, err := autocred.LoadTimeZone("tz", tz)
+		if err != nil {
+			return f, err
+		}
+		loc = l
+	}
+	var err error
+	f.EnteredFrom, f.EnteredBefore, err = autocred.EnteredRange(q.Get("entered_from"), q.Get("entered_to"), loc, "entered_from", "entered_to")
+	if err != nil {
+		return f, err
 	}
 	if s := q.Get("cursor"); s != "" {
 		after, err := strconv.ParseInt(s, 10, 64)
@@ -100,7 +160,11 @@ func (h *handler) getRun(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, run)
+	body, err := h.runDetail(r.Context(), run)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, body)
 }
 
 func (h *handler) retryRun(w http.ResponseWriter, r *http.Request) error {
@@ -112,7 +176,11 @@ func (h *handler) retryRun(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusAccepted, run)
+	body, err := h.runDetail(r.Context(), run)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusAccepted, body)
 }
 
 // resendEmail sends the email of a run's credential again, once: a repeat

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/testenv"
@@ -14,16 +15,20 @@ import (
 )
 
 type runJSON struct {
-	ID           int64  `json:"id"`
-	AutomationID int64  `json:"automation_id"`
-	ContactID    int64  `json:"contact_id"`
-	Entry        int    `json:"entry"`
-	Email        string `json:"email"`
-	Status       string `json:"status"`
-	CredentialID string `json:"credential_id"`
-	PublicLink   string `json:"public_link"`
-	Error        string `json:"error"`
-	ErrorCode    string `json:"error_code"`
+	ID           int64     `json:"id"`
+	AutomationID int64     `json:"automation_id"`
+	ContactID    int64     `json:"contact_id"`
+	Entry        int       `json:"entry"`
+	Email        string    `json:"email"`
+	FirstName    string    `json:"first_name"`
+	LastName     string    `json:"last_name"`
+	ContactURL   *string   `json:"contact_url"`
+	Status       string    `json:"status"`
+	CreatedAt    time.Time `json:"created_at"`
+	CredentialID string    `json:"credential_id"`
+	PublicLink   string    `json:"public_link"`
+	Error        string    `json:"error"`
+	ErrorCode    string    `json:"error_code"`
 	Events       []struct {
 		Message string    `json:"message"`
 		Sent    *sentJSON `json:"sent"`
@@ -44,6 +49,7 @@ type sentJSON struct {
 
 type runPage struct {
 	Runs       []runJSON `json:"runs"`
+	Total      *int      `json:"total"`
 	NextCursor *string   `json:"next_cursor"`
 }
 
@@ -123,6 +129,8 @@ func TestRuns(t *testing.T) {
 	})
 
 	t.Run("filters", func(t *testing.T) {
+		today := time.Now().UTC().Format(time.DateOnly)
+		tomorrow := time.Now().UTC().AddDate(0, 0, 1).Format(time.DateOnly)
 		tests := []struct {
 			query string
 			want  int
@@ -133,12 +141,52 @@ func TestRuns(t *testing.T) {
 			{"contact=bob", 1},
 			{"contact=EXAMPLE.COM&status=issued", 5},
 			{"contact=nobody", 0},
+			{"contact=tester", 5},        // a last name
+			{"contact=Bob+Tester", 1},    // a full name
+			{"contact=DEE", 1},           // a first name, any case
+			{"entered_from=" + today, 5}, // a day: the whole day
+			{"entered_to=" + today, 5},   // inclusive
+			{"entered_from=" + tomorrow, 0},
+			{"entered_from=2020-01-01&entered_to=2020-12-31", 0},
 		}
 		for _, tc := range tests {
 			page := a.runs(auto.ID, tc.query)
-			if len(page.Runs) != tc.want || page.NextCursor != nil {
-				t.Errorf("%q: %d runs, next %v; want %d", tc.query, len(page.Runs), page.NextCursor, tc.want)
+			if len(page.Runs) != tc.want || page.NextCursor != nil || page.Total == nil || *page.Total != tc.want {
+				t.Errorf("%q: %d runs, total %v, next %v; want %d", tc.query, len(page.Runs), page.Total, page.NextCursor, tc.want)
 			}
+		}
+		// A day is taken in the zone tz names: the day a run entered in
+		// UTC+14 is another day in UTC-11.
+		entered := a.runs(auto.ID, "limit=1").Runs[0].CreatedAt
+		ahead, _ := time.LoadLocation("Pacific/Kiritimati")
+		day := entered.In(ahead).Format(time.DateOnly)
+		for tz, want := range map[string]int{"Pacific/Kiritimati": 1, "Pacific/Pago_Pago": 0} {
+			q := fmt.Sprintf("limit=1&entered_from=%s&entered_to=%s&tz=%s", day, day, tz)
+			if got := a.runs(auto.ID, q).Runs; len(got) != want {
+				t.Errorf("%s: %d runs, want %d", q, len(got), want)
+			}
+		}
+		if page := a.runs(auto.ID, "limit=2"); len(page.Runs) != 2 || page.Total == nil || *page.Total != 5 {
+			t.Errorf("a page of 2: %d runs, total %v; want 2 of 5", len(page.Runs), page.Total)
+		}
+		// Every run has the contact's names; the sandbox's API URL tells no
+		// contact page, so there is no link rather than a wrong one.
+		bobRun := a.runs(auto.ID, "contact=bob+tester").Runs[0]
+		if bobRun.FirstName != "Bob" || bobRun.LastName != "Tester" || bobRun.ContactURL != nil {
+			t.Errorf("names of bob's run: %q %q, contact_url %v; want Bob Tester, no contact_url", bobRun.FirstName, bobRun.LastName, bobRun.ContactURL)
+		}
+		var detail runJSON
+		a.call("GET", fmt.Sprintf("/api/v1/runs/%d", bobRun.ID), nil).ok(t, http.StatusOK, &detail)
+		if detail.FirstName != "Bob" || detail.LastName != "Tester" || len(detail.Events) == 0 {
+			t.Errorf("bob's run detail: %q %q, %d events", detail.FirstName, detail.LastName, len(detail.Events))
+		}
+		// The export takes the same filters.
+		rows, err := csv.NewReader(bytes.NewReader(a.call("GET", fmt.Sprintf("/api/v1/automations/%d/runs.csv?contact=bob+tester&entered_from=%s", auto.ID, today), nil).body)).ReadAll()
+		if err != nil || len(rows) != 2 || rows[1][4] != "Bob" || rows[1][5] != "Tester" {
+			t.Errorf("export of a name search: %v, %v", rows, err)
+		}
+		if rows, _ := csv.NewReader(bytes.NewReader(a.call("GET", fmt.Sprintf("/api/v1/automations/%d/runs.csv?entered_from=%s", auto.ID, tomorrow), nil).body)).ReadAll(); len(rows) != 1 {
+			t.Errorf("export from tomorrow: %d rows, want the header alone", len(rows))
 		}
 		bob := a.runs(auto.ID, "contact=bob").Runs[0]
 		if got := a.runs(auto.ID, fmt.Sprintf("contact=%d", bob.ContactID)).Runs; len(got) != 1 || got[0].ID != bob.ID {
@@ -159,6 +207,10 @@ func TestRuns(t *testing.T) {
 			{"limit=501", "limit", "1 to 500"},
 			{"limit=ten", "limit", "1 to 500"},
 			{"contact=" + strings.Repeat("x", 300), "contact", "254"},
+			{"entered_from=yesterday", "entered_from", "YYYY-MM-DD"},
+			{"entered_to=01/03/2026", "entered_to", "YYYY-MM-DD"},
+			{"entered_from=2026-03-02&entered_to=2026-03-01", "entered_to", "before entered_from"},
+			{"tz=Mars/Olympus", "tz", "IANA name"},
 		}
 		for _, tc := range tests {
 			e := a.call("GET", fmt.Sprintf("/api/v1/automations/%d/runs?%s", auto.ID, tc.query), nil).fails(t, http.StatusBadRequest, autocred.EINVALID, tc.field)

@@ -111,6 +111,10 @@ func deleteForGood(t *testing.T, db *DB, id int64) {
 	if _, err := db.ArchiveAutomation(ctx, id); err != nil {
 		t.Fatal(err)
 	}
+	// Its runs end first: the history of runs still pending is kept.
+	if _, err := db.pool().ExecContext(ctx, `UPDATE runs SET status = ? WHERE automation_id = ?`, autocred.RunFailed, id); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := db.DeleteRunHistory(ctx, id); err != nil {
 		t.Fatal(err)
 	}

@@ -32,11 +32,33 @@ func scanRun(row rowScanner) (autocred.Run, error) {
 	return r, nil
 }
 
-// InsertRun stores a run as given and sets its ID, apart from the ledger
-// and with no job: a fixture for tests of the pages and the workers. The
-// run of an entry is made by RecordEntries.
+// InsertRun stores one run as given, in its own transaction, and sets its
+// ID: a fixture for tests. It enqueues no job; entries go through
+// RecordEntries.
 func (db *DB) InsertRun(ctx context.Context, r *autocred.Run) error {
-	return db.tx(ctx, func(tx *sql.Tx) error { return db.insertRun(ctx, tx, r) })
+	return db.InsertRuns(ctx, []*autocred.Run{r})
+}
+
+// InsertRuns stores runs as given, in one transaction, and sets their IDs:
+// a fixture for tests and benchmarks, which may date a run (a non-zero
+// CreatedAt is kept, for lists and filters by entry date). It enqueues no
+// job; entries go through RecordEntries.
+func (db *DB) InsertRuns(ctx context.Context, runs []*autocred.Run) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		for _, r := range runs {
+			at := r.CreatedAt
+			if err := db.insertRun(ctx, tx, r); err != nil {
+				return err
+			}
+			if !at.IsZero() {
+				if _, err := db.in(tx).ExecContext(ctx, `UPDATE runs SET created_at = ? WHERE id = ?`, ms(at), r.ID); err != nil {
+					return err
+				}
+				r.CreatedAt = at
+			}
+		}
+		return nil
+	})
 }
 
 // insertRun stores a new run inside tx and sets its ID. The unique key
@@ -51,9 +73,9 @@ func (db *DB) insertRun(ctx context.Context, tx *sql.Tx, r *autocred.Run) error 
 	if r.Status == "" {
 		r.Status = autocred.RunPending
 	}
-	err = db.in(tx).QueryRowContext(ctx, `INSERT INTO runs (automation_id, contact_id, entry, email, contact, status, last_error, error_code, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		r.AutomationID, r.ContactID, r.Entry, r.Email, string(contact), r.Status, r.LastError, r.ErrorCode, ms(now), ms(now)).Scan(&r.ID)
+	err = db.in(tx).QueryRowContext(ctx, `INSERT INTO runs (automation_id, contact_id, entry, email, contact, search_text, status, last_error, error_code, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		r.AutomationID, r.ContactID, r.Entry, r.Email, string(contact), r.SearchText(), r.Status, r.LastError, r.ErrorCode, ms(now), ms(now)).Scan(&r.ID)
 	if err != nil {
 		return fmt.Errorf("recording run of contact %d entry %d: %w", r.ContactID, r.Entry, err)
 	}
@@ -78,9 +100,9 @@ func (db *DB) SaveRun(ctx context.Context, r *autocred.Run) error {
 		return fmt.Errorf("saving run %d: %w", r.ID, err)
 	}
 	r.UpdatedAt = db.now().UTC()
-	_, err = db.pool().ExecContext(ctx, `UPDATE runs SET email = ?, contact = ?, status = ?, credential_id = ?, public_link = ?, attempts = ?,
+	_, err = db.pool().ExecContext(ctx, `UPDATE runs SET email = ?, contact = ?, search_text = ?, status = ?, credential_id = ?, public_link = ?, attempts = ?,
 		last_error = ?, error_code = ?, step = ?, step_started_at = ?, updated_at = ? WHERE id = ?`,
-		r.Email, string(contact), r.Status, r.CredentialID, r.PublicLink, r.Attempts, r.LastError, r.ErrorCode, r.Step, ms(r.StepStartedAt), ms(r.UpdatedAt), r.ID)
+		r.Email, string(contact), r.SearchText(), r.Status, r.CredentialID, r.PublicLink, r.Attempts, r.LastError, r.ErrorCode, r.Step, ms(r.StepStartedAt), ms(r.UpdatedAt), r.ID)
 	if err != nil {
 		return fmt.Errorf("saving run %d: %w", r.ID, err)
 	}
@@ -119,32 +141,13 @@ func (db *DB) Runs(ctx context.Context, f autocred.RunFilter) ([]autocred.Run, i
 		limit = 50
 	}
 	limit = min(limit, 500)
-	query := `SELECT ` + runColumns + ` FROM runs WHERE automation_id = ?`
-	args := []any{f.AutomationID}
-	if f.Status != "" {
-		query += ` AND status = ?`
-		args = append(args, f.Status)
-	}
-	if f.ErrorCode != "" {
-		query += ` AND error_code = ?`
-		args = append(args, f.ErrorCode)
-	}
-	if c := strings.TrimSpace(f.Contact); c != "" {
-		if id, err := strconv.ParseInt(c, 10, 64); err == nil {
-			query += ` AND contact_id = ?`
-			args = append(args, id)
-		} else {
-			query += ` AND lower(email) LIKE ? ESCAPE '\'`
-			args = append(args, "%"+likeEscaper.Replace(strings.ToLower(c))+"%")
-		}
-	}
+	where, args := runsWhere(f)
 	if f.After > 0 {
-		query += ` AND id < ?`
+		where += ` AND id < ?`
 		args = append(args, f.After)
 	}
-	query += ` ORDER BY id DESC LIMIT ?`
 	args = append(args, limit+1)
-	out, err := queryAll(ctx, db.pool(), scanRun, query, args...)
+	out, err := queryAll(ctx, db.pool(), scanRun, `SELECT `+runColumns+` FROM runs WHERE `+where+` ORDER BY id DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -154,6 +157,57 @@ func (db *DB) Runs(ctx context.Context, f autocred.RunFilter) ([]autocred.Run, i
 		next = out[limit-1].ID
 	}
 	return out, next, nil
+}
+
+// CountRuns counts the runs f selects, on every page (f.After and f.Limit
+// are ignored): the "1,204 runs match" of the runs list. It reads indexes
+// only where it can (see migration 0017), as it runs on each page load and
+// live refresh.
+func (db *DB) CountRuns(ctx context.Context, f autocred.RunFilter) (int, error) {
+	where, args := runsWhere(f)
+	var n int
+	err := db.pool().QueryRowContext(ctx, `SELECT count(*) FROM runs WHERE `+where, args...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("counting the runs of automation %d: %w", f.AutomationID, err)
+	}
+	return n, nil
+}
+
+// runsWhere is the condition of the runs f selects, without its cursor,
+// in the same SQL for both databases: a contact id matches exactly, any
+// other text by substring of the search_text column (names and email),
+// lower-cased in Go on both sides, so that case never depends on the
+// database's lower() or LIKE.
+func runsWhere(f autocred.RunFilter) (string, []any) {
+	where := `automation_id = ?`
+	args := []any{f.AutomationID}
+	if f.Status != "" {
+		where += ` AND status = ?`
+		args = append(args, f.Status)
+	}
+	if f.ErrorCode != "" {
+		where += ` AND error_code = ?`
+		args = append(args, f.ErrorCode)
+	}
+	if c := strings.TrimSpace(f.Contact); c != "" {
+		if id, err := strconv.ParseInt(c, 10, 64); err == nil {
+			where += ` AND contact_id = ?`
+			args = append(args, id)
+		} else {
+			q := strings.ToLower(strings.Join(strings.Fields(c), " "))
+			where += ` AND search_text LIKE ? ESCAPE '\'`
+			args = append(args, "%"+likeEscaper.Replace(q)+"%")
+		}
+	}
+	if !f.EnteredFrom.IsZero() {
+		where += ` AND created_at >= ?`
+		args = append(args, ms(f.EnteredFrom))
+	}
+	if !f.EnteredBefore.IsZero() {
+		where += ` AND created_at < ?`
+		args = append(args, ms(f.EnteredBefore))
+	}
+	return where, args
 }
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

@@ -223,7 +223,7 @@ type browser struct {
 	url string
 }
 
-func newBrowser(t *testing.T, url string) *browser {
+func newBrowser(t *testing.T, url string, extra ...chromedp.ExecAllocatorOption) *browser {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium),
@@ -238,6 +238,7 @@ func newBrowser(t *testing.T, url string) *browser {
 		chromedp.Flag("disable-sync", true),
 		chromedp.WindowSize(1280, 900),
 	}
+	opts = append(opts, extra...)
 	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancelTab := chromedp.NewContext(actx)
 	// The browser starts without a deadline (one would stop it); the story

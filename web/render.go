@@ -21,12 +21,14 @@ import (
 type pageTemplate struct{ *template.Template }
 
 var funcs = template.FuncMap{
-	"commas": commas,
-	"ago":    ago,
-	"when":   func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
-	"chart":  chart,
-	"legend": chartLegend,
-	"clock":  clockTime,
+	"commas":     commas,
+	"ago":        ago,
+	"when":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
+	"at":         at,
+	"contactRef": func(url string, id int64) contactRef { return contactRef{URL: url, ID: id} },
+	"chart":      chart,
+	"legend":     chartLegend,
+	"clock":      clockTime,
 	"percent": func(p autocred.Progress) int {
 		if p.Total <= 0 {
 			return 0
@@ -38,6 +40,28 @@ var funcs = template.FuncMap{
 	"field": func(id, name, label, hint, value, err string) mappingInput {
 		return mappingInput{ID: id, Name: name, Label: label, Hint: hint, Value: value, Error: err}
 	},
+}
+
+// at shows a time as people read it: a <time> element that says it in
+// UTC, which the script rewrites into the browser's time zone, keeping
+// the UTC time on hover (title); without the script the UTC time stays.
+// The zero time shows as nothing.
+func at(t time.Time) template.HTML {
+	if t.IsZero() {
+		return ""
+	}
+	t = t.UTC()
+	// Only digits, dashes, colons and letters of fixed layouts: nothing
+	// to escape.
+	return template.HTML(`<time datetime="` + t.Format(time.RFC3339) + `" title="` + t.Format("2006-01-02 15:04:05 UTC") + `">` +
+		t.Format("2006-01-02 15:04 UTC") + `</time>`)
+}
+
+// contactRef is a contact id with the address of its page in
+// ActiveCampaign, "" when not known for sure, for the "contactID" partial.
+type contactRef struct {
+	URL string
+	ID  int64
 }
 
 // mappingInput is one mapping input of the automation form.

@@ -78,7 +78,7 @@ func TestRunPageTellsTheStory(t *testing.T) {
 		"<dt>Recipient email</dt><dd>lin@example.com</dd>",
 		"<dt>Expiry date</dt><dd>not set: the group&#39;s setting</dd>",
 		"Attempt 1: asked Certifier to create, issue and email the credential for Lin &lt;lin@example.com&gt;.",
-		"<dt>Entered the segment</dt><dd>" + run.CreatedAt.UTC().Format("2006-01-02 15:04:05 UTC") + ": entry 1 (the first time)",
+		"<dt>Entered the segment</dt><dd>" + string(at(run.CreatedAt)) + ": entry 1 (the first time)",
 		`href="` + run.PublicLink + `"`,
 		`action="` + runPath + `/resend"`,
 	} {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/download"
@@ -16,17 +17,42 @@ import (
 type runFilter struct {
 	Status string // a run status, or "" for all
 	Code   string // a run error code, or "" for all
-	Email  string
-	After  int64 // the cursor of the page shown
+	// Search is a contact id, or part of a name or an email.
+	Search string
+	// From and To are the days the contact entered, as typed
+	// (YYYY-MM-DD, both inclusive), in the zone TZ: the browser's, which
+	// the script puts in the form, so that the days are those of the times
+	// the page shows; UTC without it, as the page then shows UTC.
+	From, To, TZ string
+	After        int64 // the cursor of the page shown
+	// Err says what is wrong with the dates, which are then not applied.
+	Err string
+	// enteredFrom and enteredBefore are From and To read.
+	enteredFrom, enteredBefore time.Time
 }
 
 func readRunFilter(q url.Values) runFilter {
-	f := runFilter{Email: strings.TrimSpace(q.Get("q")), After: atoiOr(q.Get("after"), 0)}
+	f := runFilter{Search: strings.TrimSpace(q.Get("q")), After: atoiOr(q.Get("after"), 0),
+		From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to")), TZ: strings.TrimSpace(q.Get("tz"))}
 	if s := autocred.RunStatus(q.Get("status")); s.Valid() {
 		f.Status = string(s)
 	}
 	if c := autocred.RunErrorCode(q.Get("error_code")); c.Valid() {
 		f.Code = string(c)
+	}
+	loc := time.UTC
+	if f.TZ != "" {
+		if _, l, err := autocred.LoadTimeZone("tz", f.TZ); err == nil {
+			loc = l
+		} else {
+			f.TZ = "" // the script's own value: a browser with a zone Go lacks gets UTC
+		}
+	}
+	from, before, err := autocred.EnteredRange(f.From, f.To, loc, "from", "to")
+	if err != nil {
+		f.Err = "Entered " + userMessage(err)
+	} else {
+		f.enteredFrom, f.enteredBefore = from, before
 	}
 	return f
 }
@@ -34,14 +60,13 @@ func readRunFilter(q url.Values) runFilter {
 // Query is the filter as a query string, for links and live refresh.
 func (f runFilter) Query() string {
 	v := url.Values{}
-	if f.Status != "" {
-		v.Set("status", f.Status)
+	for name, value := range map[string]string{"status": f.Status, "error_code": f.Code, "q": f.Search, "from": f.From, "to": f.To} {
+		if value != "" {
+			v.Set(name, value)
+		}
 	}
-	if f.Code != "" {
-		v.Set("error_code", f.Code)
-	}
-	if f.Email != "" {
-		v.Set("q", f.Email)
+	if f.TZ != "" && (f.From != "" || f.To != "") {
+		v.Set("tz", f.TZ)
 	}
 	if f.After > 0 {
 		v.Set("after", itoa(f.After))
@@ -49,10 +74,15 @@ func (f runFilter) Query() string {
 	return v.Encode()
 }
 
-// store is the filter as the store takes it.
+// Active tells whether the filter selects fewer than all runs.
+func (f runFilter) Active() bool {
+	return f.Status != "" || f.Code != "" || f.Search != "" || !f.enteredFrom.IsZero() || !f.enteredBefore.IsZero()
+}
+
+// forAutomation is the filter as the store takes it.
 func (f runFilter) forAutomation(automationID int64) autocred.RunFilter {
 	return autocred.RunFilter{AutomationID: automationID, Status: autocred.RunStatus(f.Status), ErrorCode: autocred.RunErrorCode(f.Code),
-		Contact: f.Email, After: f.After}
+		Contact: f.Search, EnteredFrom: f.enteredFrom, EnteredBefore: f.enteredBefore, After: f.After}
 }
 
 // ExportQuery is the filter without its page, for the CSV export of
@@ -63,10 +93,27 @@ func (f runFilter) ExportQuery() template.URL {
 	return template.URL(f.Query())
 }
 
+// LiveQuery is the filter as the live refresh asks for it, a template.URL
+// as ExportQuery.
+func (f runFilter) LiveQuery() template.URL { return template.URL(f.Query()) }
+
+// runList is the runs table's rows: the runs, with links to their
+// contacts in ActiveCampaign.
+type runList struct {
+	Runs  []autocred.Run
+	Pages service.ContactPages
+}
+
+// ContactURL is the address of a contact's page in ActiveCampaign, or ""
+// when it is not known for sure.
+func (l runList) ContactURL(contactID int64) string { return l.Pages.URL(contactID) }
+
 type automationData struct {
 	automationSummary
-	Filter   runFilter
-	Runs     []autocred.Run
+	Filter  runFilter
+	RunList runList
+	// Total counts the runs the filter matches, on every page.
+	Total    int
 	Next     int64 // cursor of older runs, 0 when none
 	Statuses []autocred.RunStatus
 	Codes    []autocred.RunErrorCode
@@ -112,7 +159,16 @@ func (h *handler) automationData(ctx context.Context, id int64, f runFilter) (au
 	if err != nil {
 		return automationData{}, err
 	}
-	return automationData{automationSummary: s, Filter: f, Runs: runs, Next: next, Statuses: autocred.RunStatuses, Codes: autocred.RunErrorCodes}, nil
+	total, err := h.svc.CountRuns(ctx, f.forAutomation(id))
+	if err != nil {
+		return automationData{}, err
+	}
+	pages, err := h.svc.ContactPages(ctx, id)
+	if err != nil {
+		return automationData{}, err
+	}
+	return automationData{automationSummary: s, Filter: f, RunList: runList{Runs: runs, Pages: pages}, Total: total, Next: next,
+		Statuses: autocred.RunStatuses, Codes: autocred.RunErrorCodes}, nil
 }
 
 func (h *handler) automationPage(w http.ResponseWriter, r *http.Request) error {
@@ -146,17 +202,24 @@ func (h *handler) automationLive(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	runs, err := h.fragment("runRows", d.Runs)
+	runs, err := h.fragment("runRows", d.RunList)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"regions": map[string]string{"summary": summary, "runs": runs}})
+	total, err := h.fragment("runTotal", d)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"regions": map[string]string{"summary": summary, "runs": runs, "total": total}})
 	return nil
 }
 
 type runData struct {
 	service.RunView
 	Automation service.AutomationView
+	// ContactURL is the contact's page in ActiveCampaign, "" when not
+	// known for sure.
+	ContactURL string
 }
 
 func (h *handler) runData(ctx context.Context, r *http.Request) (runData, error) {
@@ -169,7 +232,11 @@ func (h *handler) runData(ctx context.Context, r *http.Request) (runData, error)
 		return runData{}, err
 	}
 	a, err := h.svc.Automation(ctx, run.AutomationID)
-	return runData{RunView: run, Automation: a}, err
+	if err != nil {
+		return runData{}, err
+	}
+	pages, err := h.svc.ContactPages(ctx, run.AutomationID)
+	return runData{RunView: run, Automation: a, ContactURL: pages.URL(run.ContactID)}, err
 }
 
 func (h *handler) runPage(w http.ResponseWriter, r *http.Request) error {

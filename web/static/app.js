@@ -18,6 +18,32 @@
     setTimeout(function () { f.removeAttribute("data-sent"); }, 10000);
   });
 
+  // --- Times in the browser's time zone. The server writes each time as
+  // <time datetime="…Z" title="… UTC">… UTC</time>; here its text becomes
+  // the same instant in the browser's zone, the UTC time staying on hover.
+  var browserZone = "";
+  var localFormat = null;
+  try {
+    browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
+    localFormat = new Intl.DateTimeFormat(undefined, {
+      year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short"
+    });
+  } catch (e) { /* an old browser: the UTC times stay */ }
+  function localTimes(root) {
+    if (!localFormat) return;
+    root.querySelectorAll("time[datetime]").forEach(function (el) {
+      var d = new Date(el.getAttribute("datetime"));
+      if (isNaN(d.getTime())) return;
+      if (!el.title) el.title = el.textContent;
+      el.textContent = localFormat.format(d);
+    });
+  }
+  localTimes(document);
+  // Date filters are days of the browser's zone, as the times shown.
+  document.querySelectorAll("input[data-browser-zone]").forEach(function (input) {
+    if (browserZone) input.value = browserZone;
+  });
+
   // A filter that applies as soon as it changes; a connection that
   // reloads its lists (the "Load" button, kept for use without script).
   document.addEventListener("change", function (e) {
@@ -259,6 +285,7 @@
             var html = j.regions[name], el = document.querySelector("[data-region='" + name + "']");
             if (el && last[name] !== html) {
               el.innerHTML = html;
+              localTimes(el);
               last[name] = html;
             }
           });

@@ -1,0 +1,39 @@
+package autocred
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestEnteredRange(t *testing.T) {
+	paris, _ := time.LoadLocation("Europe/Paris")
+	utc := func(s string) time.Time { v, _ := time.Parse(time.RFC3339, s); return v }
+	tests := []struct {
+		name, from, to string
+		loc            *time.Location
+		start, before  time.Time
+		err            string
+	}{
+		{"no bounds", "", "", time.UTC, time.Time{}, time.Time{}, ""},
+		{"one day, both ends inclusive", "2026-03-01", "2026-03-01", time.UTC, utc("2026-03-01T00:00:00Z"), utc("2026-03-02T00:00:00Z"), ""},
+		{"days in the browser's zone", "2026-03-01", "2026-03-02", paris, utc("2026-02-28T23:00:00Z"), utc("2026-03-02T23:00:00Z"), ""},
+		{"times", "2026-03-01T10:00:00+02:00", "2026-03-01T12:00:00Z", time.UTC, utc("2026-03-01T08:00:00Z"), utc("2026-03-01T12:00:00.001Z"), ""},
+		{"only to", "", "2026-03-01", time.UTC, time.Time{}, utc("2026-03-02T00:00:00Z"), ""},
+		{"not a date", "yesterday", "", time.UTC, time.Time{}, time.Time{}, `from: "yesterday" is not a date`},
+		{"a US date", "", "03/01/2026", time.UTC, time.Time{}, time.Time{}, `to: "03/01/2026" is not a date: write a day as YYYY-MM-DD`},
+		{"reversed", "2026-03-02", "2026-03-01", time.UTC, time.Time{}, time.Time{}, "to: is before from"},
+	}
+	for _, tc := range tests {
+		start, before, err := EnteredRange(tc.from, tc.to, tc.loc, "from", "to")
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: error %v, want %q", tc.name, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || !start.Equal(tc.start) || !before.Equal(tc.before) {
+			t.Errorf("%s: [%v, %v) %v; want [%v, %v)", tc.name, start, before, err, tc.start, tc.before)
+		}
+	}
+}

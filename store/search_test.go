@@ -1,0 +1,144 @@
+package store
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/autocred/autocred"
+)
+
+// searchFixture stores the runs of an operator's search: people with
+// names, one without, one whose name changes when a retry reads it again,
+// entered a day apart.
+func searchFixture(t *testing.T, db *DB) (autocred.Automation, map[string]autocred.Run, time.Time) {
+	t.Helper()
+	a := fixture(t, db)
+	ctx := context.Background()
+	day0 := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	people := []struct {
+		key, first, last, email string
+		status                  autocred.RunStatus
+	}{
+		{"ada", "Ada", "Lovelace", "ada@example.com", autocred.RunIssued},
+		{"elodie", "Élodie", "Durand", "elodie@exemple.fr", autocred.RunFailed},
+		{"grace", "Grace", "Hopper", "GRACE@Navy.mil", autocred.RunIssued},
+		{"nameless", "", "", "who@example.com", autocred.RunSkipped},
+		{"ada2", "Ada", "Byron", "byron@example.com", autocred.RunFailed},
+	}
+	out := map[string]autocred.Run{}
+	for i, p := range people {
+		at := day0.Add(time.Duration(i) * 24 * time.Hour)
+		db.now = func() time.Time { return at }
+		r := autocred.Run{AutomationID: a.ID, ContactID: int64(100 + i), Entry: 1, Email: p.email,
+			Contact: autocred.Contact{ID: "x", Email: p.email, FirstName: p.first, LastName: p.last}}
+		if err := db.InsertRun(ctx, &r); err != nil {
+			t.Fatal(err)
+		}
+		r.Status = p.status
+		if err := db.SaveRun(ctx, &r); err != nil {
+			t.Fatal(err)
+		}
+		out[p.key] = r
+	}
+	db.now = time.Now
+	return a, out, day0
+}
+
+// The runs search finds a person by first name, last name, full name,
+// email or contact id, whatever the case, on both databases, with the
+// other filters; CountRuns counts what it finds on every page.
+func TestRunsSearchByNameAndCount(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		a, runs, day0 := searchFixture(t, db)
+		ctx := context.Background()
+		ids := func(keys ...string) []int64 {
+			var out []int64
+			for _, k := range keys {
+				out = append(out, runs[k].ID)
+			}
+			slices.Sort(out)
+			slices.Reverse(out) // newest first, as listed
+			return out
+		}
+		tests := []struct {
+			name string
+			f    autocred.RunFilter
+			want []int64
+		}{
+			{"everything", autocred.RunFilter{}, ids("ada", "elodie", "grace", "nameless", "ada2")},
+			{"first name, any case", autocred.RunFilter{Contact: "aDA"}, ids("ada", "ada2")},
+			{"last name", autocred.RunFilter{Contact: "lovelace"}, ids("ada")},
+			{"full name, extra spaces", autocred.RunFilter{Contact: "  Ada   Lovelace "}, ids("ada")},
+			{"a name with an accent, in capitals", autocred.RunFilter{Contact: "ÉLODIE"}, ids("elodie")},
+			{"email stored in capitals", autocred.RunFilter{Contact: "grace@navy"}, ids("grace")},
+			{"email domain", autocred.RunFilter{Contact: "@example.com"}, ids("ada", "nameless", "ada2")},
+			{"contact id is exact", autocred.RunFilter{Contact: "101"}, ids("elodie")},
+			{"a LIKE wildcard is a plain character", autocred.RunFilter{Contact: "a%a"}, nil},
+			{"name and status", autocred.RunFilter{Contact: "ada", Status: autocred.RunFailed}, ids("ada2")},
+			{"entered from (inclusive)", autocred.RunFilter{EnteredFrom: day0.Add(48 * time.Hour)}, ids("grace", "nameless", "ada2")},
+			{"entered before (exclusive)", autocred.RunFilter{EnteredBefore: day0.Add(48 * time.Hour)}, ids("ada", "elodie")},
+			{"one day", autocred.RunFilter{EnteredFrom: day0.Add(24 * time.Hour), EnteredBefore: day0.Add(48 * time.Hour)}, ids("elodie")},
+			{"nobody", autocred.RunFilter{Contact: "turing"}, nil},
+		}
+		for _, tc := range tests {
+			f := tc.f
+			f.AutomationID = a.ID
+			page, _, err := db.Runs(ctx, f)
+			if err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			var got []int64
+			for _, r := range page {
+				got = append(got, r.ID)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("%s: runs %v, want %v", tc.name, got, tc.want)
+			}
+			f.Limit, f.After = 1, 1<<40 // the count ignores the page
+			if n, err := db.CountRuns(ctx, f); err != nil || n != len(tc.want) {
+				t.Errorf("%s: count %d, want %d (%v)", tc.name, n, len(tc.want), err)
+			}
+		}
+
+		// A retry that reads the contact again under a new name finds the
+		// run under the new name.
+		r := runs["nameless"]
+		r.Contact.FirstName, r.Contact.LastName = "Alan", "Turing"
+		if err := db.SaveRun(ctx, &r); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := db.CountRuns(ctx, autocred.RunFilter{AutomationID: a.ID, Contact: "alan turing"}); n != 1 {
+			t.Errorf("after the contact's name changed: %d runs under the new name, want 1", n)
+		}
+		// Another automation's runs are neither listed nor counted.
+		if n, _ := db.CountRuns(ctx, autocred.RunFilter{AutomationID: a.ID + 1000}); n != 0 {
+			t.Errorf("another automation: count %d, want 0", n)
+		}
+	})
+}
+
+// A database from before migration 0017 gives its runs their search text,
+// so that a name search finds runs stored before the upgrade.
+func TestUpgradeMakesOldRunsSearchable(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		a, runs, _ := searchFixture(t, db)
+		ctx := context.Background()
+		for _, q := range []string{`DROP INDEX runs_by_search`, `DROP INDEX runs_by_entered`, `DROP INDEX runs_by_automation`, `ALTER TABLE runs DROP COLUMN search_text`,
+			`DELETE FROM schema_migrations WHERE version = 17`} {
+			if _, err := db.sql.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for q, want := range map[string]int64{"ada lovelace": runs["ada"].ID, "hopper": runs["grace"].ID, "grace@navy.mil": runs["grace"].ID, "who@": runs["nameless"].ID} {
+			page, _, err := db.Runs(ctx, autocred.RunFilter{AutomationID: a.ID, Contact: q})
+			if err != nil || len(page) != 1 || page[0].ID != want {
+				t.Errorf("search %q after the upgrade: %d runs (%v)", q, len(page), err)
+			}
+		}
+	})
+}

@@ -1,0 +1,206 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/autocred/autocred"
+)
+
+// addRun stores a run of contact id with a name, entered at the given
+// time.
+func (u *uiTest) addRun(automation, contactID int64, first, last, email string, status autocred.RunStatus, entered time.Time) autocred.Run {
+	u.t.Helper()
+	ctx := context.Background()
+	r := autocred.Run{AutomationID: automation, ContactID: contactID, Entry: 1, Email: email, Status: status,
+		Contact: autocred.Contact{Email: email, FirstName: first, LastName: last}, CreatedAt: entered}
+	if err := u.env.Store.InsertRun(ctx, &r); err != nil {
+		u.t.Fatal(err)
+	}
+	return r
+}
+
+// An operator finds a learner by name: the runs table shows names, the
+// search takes a name, the page says how many runs match, and the
+// download takes the same filter.
+func TestFindAPersonByName(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	march := time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC)
+	grace := u.addRun(f.automation, 7, "Grace", "Hopper", "grace@navy.example", autocred.RunIssued, march)
+	u.addRun(f.automation, 8, "Alan", "Turing", "alan@example.com", autocred.RunIssued, march.AddDate(0, 1, 0))
+	auto := "/automations/" + itoa(f.automation)
+
+	p := u.do("GET", auto, nil)
+	for _, want := range []string{"<strong>Grace Hopper</strong>", "grace@navy.example", "<strong>Alan Turing</strong>", "3 runs in all.",
+		`<th scope="col" aria-sort="descending">Entered</th>`,
+		`<time datetime="2026-03-10T09:30:00Z" title="2026-03-10 09:30:00 UTC">2026-03-10 09:30 UTC</time>`} {
+		if !strings.Contains(p.body, want) {
+			t.Errorf("the runs table does not show %q", want)
+		}
+	}
+	// The sandbox's API URL tells no contact page: the id has no link.
+	if !strings.Contains(p.body, "· contact 7</span>") || strings.Contains(p.body, "activehosted.com") {
+		t.Errorf("the sandbox contact is linked, or its id is missing")
+	}
+
+	for _, tc := range []struct {
+		query, total string
+		grace, alan  bool
+	}{
+		{"q=hopper", "1 run matches the filter.", true, false},
+		{"q=GRACE+HOPPER", "1 run matches the filter.", true, false},
+		{"q=grace%40navy", "1 run matches the filter.", true, false},
+		{"q=7", "1 run matches the filter.", true, false},
+		{"q=turing&status=failed", "0 runs match the filter.", false, false},
+		{"from=2026-04-01", "2 runs match the filter.", false, true}, // Alan, and the fixture's run of today
+		{"from=2026-03-10&to=2026-03-10", "1 run matches the filter.", true, false},
+		// 09:30 UTC on 10 March is still 9 March in Honolulu (UTC-10).
+		{"from=2026-03-10&to=2026-03-10&tz=Pacific/Honolulu", "0 runs match the filter.", false, false},
+		{"from=2026-03-09&to=2026-03-09&tz=Pacific/Honolulu", "1 run matches the filter.", true, false},
+	} {
+		p := u.do("GET", auto+"?"+tc.query, nil)
+		if !strings.Contains(p.body, tc.total) {
+			t.Errorf("%s: the page does not say %q", tc.query, tc.total)
+		}
+		if got := strings.Contains(p.body, "Grace Hopper"); got != tc.grace {
+			t.Errorf("%s: Grace Hopper listed: %v, want %v", tc.query, got, tc.grace)
+		}
+		if got := strings.Contains(p.body, "Alan Turing"); got != tc.alan {
+			t.Errorf("%s: Alan Turing listed: %v, want %v", tc.query, got, tc.alan)
+		}
+	}
+
+	// The filter stays in the form, the live refresh and the download.
+	p = u.do("GET", auto+"?q=hopper&from=2026-03-01&tz=Europe/Paris", nil)
+	if !strings.Contains(p.body, `value="hopper"`) || !strings.Contains(p.body, `id="from" name="from" type="date" value="2026-03-01"`) {
+		t.Errorf("the search is not kept in the form")
+	}
+	if !strings.Contains(p.body, `runs.csv?from=2026-03-01&amp;q=hopper&amp;tz=Europe%2FParis"`) {
+		t.Errorf("the download link does not keep the filter")
+	}
+	csv := u.do("GET", auto+"/runs.csv?q=hopper&from=2026-03-01&tz=Europe/Paris", nil)
+	if !strings.Contains(csv.body, "Grace,Hopper,grace@navy.example") || strings.Contains(csv.body, "Turing") {
+		t.Errorf("the download of the search:\n%s", csv.body)
+	}
+	live := u.do("GET", auto+"/live?q=hopper", nil)
+	var regions struct {
+		Regions map[string]string `json:"regions"`
+	}
+	if err := json.Unmarshal([]byte(live.body), &regions); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(regions.Regions["runs"], "Grace Hopper") || strings.Contains(regions.Regions["runs"], "Alan Turing") ||
+		regions.Regions["total"] != "1 run matches the filter." {
+		t.Errorf("live refresh of the search: %q", regions.Regions)
+	}
+
+	// A date that is not one says so, and the list is not filtered by it.
+	p = u.do("GET", auto+"?from=yesterday", nil)
+	if !strings.Contains(p.body, "Entered from") || !strings.Contains(p.body, `&#34;yesterday&#34; is not a date`) || !strings.Contains(p.body, "Grace Hopper") {
+		t.Errorf("a bad date gives no message, or hides the runs")
+	}
+
+	// The run page names the person too.
+	if p := u.do("GET", "/runs/"+itoa(grace.ID), nil); !strings.Contains(p.body, "<strong>Grace Hopper</strong>, grace@navy.example") {
+		t.Errorf("the run page does not name the contact")
+	}
+}
+
+// With an API URL of ActiveCampaign's documented form, a contact links to
+// its page in ActiveCampaign, on the runs table and on the run page.
+func TestContactLinksToActiveCampaign(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	ctx := context.Background()
+	st := u.env.Store
+	ac := autocred.Connection{App: autocred.AppActiveCampaign, Name: "Acme", APIURL: "https://acme.api-us1.com", SecretHint: "…abcd"}
+	cert := autocred.Connection{App: autocred.AppCertifier, Name: "Cert", APIURL: "https://api.certifier.io/v1", SecretHint: "…wxyz"}
+	for _, c := range []*autocred.Connection{&ac, &cert} {
+		if err := st.CreateConnection(ctx, c, u.env.Box.Seal("key-0123456789abcdef")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a := autocred.Automation{Name: "Certificates", Trigger: autocred.Trigger{ConnectionID: ac.ID, SegmentID: "1", SegmentName: "Done"},
+		Action: autocred.Action{ConnectionID: cert.ID, GroupID: "g", GroupName: "Course", RecipientName: "{{contact.firstName}}", RecipientEmail: "{{contact.email}}", Issue: true}}
+	if err := st.CreateAutomation(ctx, &a); err != nil {
+		t.Fatal(err)
+	}
+	run := u.addRun(a.ID, 4242, "Ada", "Lovelace", "ada@example.com", autocred.RunIssued, time.Now())
+	link := `<a href="https://acme.activehosted.com/app/contacts/4242" target="_blank" rel="noopener" title="Open this contact in ActiveCampaign">contact 4242</a>`
+	if p := u.do("GET", "/automations/"+itoa(a.ID), nil); !strings.Contains(p.body, link) {
+		t.Errorf("the runs table does not link the contact to ActiveCampaign")
+	}
+	if p := u.do("GET", "/runs/"+itoa(run.ID), nil); p.status != http.StatusOK || !strings.Contains(p.body, link) {
+		t.Errorf("the run page does not link the contact to ActiveCampaign (%d)", p.status)
+	}
+}
+
+// "Older runs" reaches the runs past the first 50, with and without a
+// filter (the issue saw its query escaped into the path).
+func TestOlderRunsArePaged(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	for i := int64(2); i <= 60; i++ {
+		u.addRun(f.automation, 100+i, "Person", itoa(i), "p"+itoa(i)+"@example.com", autocred.RunIssued, time.Now())
+	}
+	auto := "/automations/" + itoa(f.automation)
+	p := u.do("GET", auto, nil)
+	m := regexp.MustCompile(`href="(/automations/\d+\?after=\d+)">Older runs`).FindStringSubmatch(p.body)
+	if m == nil {
+		t.Fatalf("no link to older runs:\n%s", p.body)
+	}
+	older := u.do("GET", m[1], nil)
+	if !strings.Contains(older.body, "Person 10") || strings.Contains(older.body, "Person 60") || !strings.Contains(older.body, `href="/runs/`+itoa(f.run)+`"`) {
+		t.Errorf("the older page does not hold the older runs")
+	}
+}
+
+// In a browser in Tokyo, the runs list shows when a contact entered in
+// Tokyo's time, with the UTC time on hover, and its date filter takes
+// Tokyo's days.
+func TestBrowserShowsLocalTimes(t *testing.T) {
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("%s is missing: the browser tests need Debian's Chromium; run apt-get install -y chromium", chromium)
+	}
+	u := newUITest(t)
+	f := u.fixture()
+	if _, err := u.env.Store.CreateUser(context.Background(), adminEmail, adminPassword); err != nil {
+		t.Fatal(err)
+	}
+	// 20:00 UTC on 10 March is 05:00 on 11 March in Tokyo (UTC+9).
+	u.addRun(f.automation, 7, "Grace", "Hopper", "grace@example.com", autocred.RunIssued, time.Date(2026, 3, 10, 20, 0, 0, 0, time.UTC))
+	b := newBrowser(t, u.url, chromedp.Env("TZ=Asia/Tokyo"))
+	b.run("sign in",
+		chromedp.Navigate(b.url+"/signin"),
+		chromedp.SetValue(chromedp.CSS("#email"), adminEmail),
+		chromedp.SetValue(chromedp.CSS("#password"), adminPassword),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("a.button.primary[href='/automations/new']")))
+	b.run("open the runs", chromedp.Navigate(b.url+"/automations/"+itoa(f.automation)+"?q=hopper"), chromedp.WaitVisible(chromedp.CSS("td[data-label=Entered] time")))
+	b.expectText("td[data-label=Entered] time", "Mar 11, 2026")
+	b.expectText("td[data-label=Entered] time", "05:00")
+	b.expectText("td[data-label=Entered] time", "GMT+9")
+	b.waitJS(`document.querySelector("td[data-label=Entered] time").title === "2026-03-10 20:00:00 UTC"`)
+
+	b.run("filter by Tokyo's day",
+		chromedp.Navigate(b.url+"/automations/"+itoa(f.automation)),
+		chromedp.WaitVisible(chromedp.CSS("#from")),
+		chromedp.SetValue(chromedp.CSS("#from"), "2026-03-11"),
+		chromedp.SetValue(chromedp.CSS("#to"), "2026-03-11"),
+		chromedp.Click(chromedp.CSS("form.filters button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("a[href$='/automations/"+itoa(f.automation)+"']")))
+	b.waitJS(`location.search.indexOf("tz=Asia%2FTokyo") >= 0`)
+	b.expectText("[data-region=total]", "1 run matches the filter.")
+	b.expectText("[data-region=runs]", "Grace Hopper")
+}
