@@ -514,3 +514,9 @@ func scanID(row rowScanner) (int64, error) {
 	err := row.Scan(&id)
 	return id, err
 }
+
+// scanContactID reads a single contact_id column.
+func scanContactID(row rowScanner) (autocred.ContactID, error) {
+	id, err := scanID(row)
+	return autocred.ContactID(id), err
+}

@@ -102,7 +102,7 @@ func TestIssuedPerDayAndBatchProgress(t *testing.T) {
 			status autocred.RunStatus
 		}{{0, autocred.RunIssued}, {0, autocred.RunSendUnconfirmed}, {2 * day, autocred.RunIssued}, {0, autocred.RunFailed}, {20 * day, autocred.RunIssued}, {0, autocred.RunPending}, {0, autocred.RunIssued}} {
 			db.now = func() time.Time { return now.Add(-c.ago) }
-			r := autocred.Run{AutomationID: a.ID, ContactID: int64(i + 1), Entry: 1, Status: c.status}
+			r := autocred.Run{AutomationID: a.ID, ContactID: autocred.ContactID(i + 1), Entry: 1, Status: c.status}
 			if err := db.tx(ctx, func(tx *sql.Tx) error { return db.insertRun(ctx, tx, &r) }); err != nil {
 				t.Fatal(err)
 			}
