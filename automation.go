@@ -27,6 +27,18 @@ const (
 	AutomationArchived AutomationStatus = "archived"
 )
 
+// Draft tells whether the automation was never activated: its segment
+// can still change.
+func (s AutomationStatus) Draft() bool { return s == AutomationDraft }
+
+// Watching tells whether the automation reads its segment: it is active,
+// or taking its baseline.
+func (s AutomationStatus) Watching() bool { return s == AutomationActive || s == AutomationBaselining }
+
+// Stopped tells whether the automation was stopped, by a user or by a
+// refused key, and may be resumed.
+func (s AutomationStatus) Stopped() bool { return s == AutomationPaused || s == AutomationBroken }
+
 // Trigger is the watched segment.
 type Trigger struct {
 	ConnectionID int64  `json:"connection_id"`

@@ -10,7 +10,7 @@ import (
 // sync would take them for new entries.
 type Membership struct {
 	AutomationID int64
-	ContactID    int64
+	ContactID    ContactID
 	InSegment    bool
 	Entries      int // how many times the contact entered; the runs' entry numbers
 	// MissedSnapshot is the sequence number of the last complete snapshot
@@ -30,7 +30,7 @@ type Membership struct {
 // records): a segment evaluation can lag a change by a moment, and a
 // complete-looking answer can be wrong, and marking someone left who is
 // still in would issue them a second credential on the next sync.
-func Diff(in, snapshot []int64) (entered, missing []int64) {
+func Diff(in, snapshot []ContactID) (entered, missing []ContactID) {
 	i, j := 0, 0
 	for i < len(in) || j < len(snapshot) {
 		switch {
@@ -49,7 +49,7 @@ func Diff(in, snapshot []int64) (entered, missing []int64) {
 }
 
 // SortIDs sorts and de-duplicates ids in place, for Diff.
-func SortIDs(ids []int64) []int64 {
+func SortIDs(ids []ContactID) []ContactID {
 	slices.Sort(ids)
 	return slices.Compact(ids)
 }

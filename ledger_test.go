@@ -8,13 +8,13 @@ import (
 func TestDiff(t *testing.T) {
 	tests := []struct {
 		name                  string
-		in, snapshot          []int64
-		wantEntered, wantGone []int64
+		in, snapshot          []ContactID
+		wantEntered, wantGone []ContactID
 	}{
-		{"nothing changed", []int64{1, 2, 3}, []int64{1, 2, 3}, nil, nil},
-		{"first snapshot", nil, []int64{4, 5}, []int64{4, 5}, nil},
-		{"empty snapshot", []int64{4, 5}, nil, nil, []int64{4, 5}},
-		{"both ways", []int64{1, 3, 5, 7}, []int64{2, 3, 6, 7, 9}, []int64{2, 6, 9}, []int64{1, 5}},
+		{"nothing changed", []ContactID{1, 2, 3}, []ContactID{1, 2, 3}, nil, nil},
+		{"first snapshot", nil, []ContactID{4, 5}, []ContactID{4, 5}, nil},
+		{"empty snapshot", []ContactID{4, 5}, nil, nil, []ContactID{4, 5}},
+		{"both ways", []ContactID{1, 3, 5, 7}, []ContactID{2, 3, 6, 7, 9}, []ContactID{2, 6, 9}, []ContactID{1, 5}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -27,7 +27,7 @@ func TestDiff(t *testing.T) {
 }
 
 func TestSortIDs(t *testing.T) {
-	if got := SortIDs([]int64{5, 1, 5, 3, 1}); !slices.Equal(got, []int64{1, 3, 5}) {
+	if got := SortIDs([]ContactID{5, 1, 5, 3, 1}); !slices.Equal(got, []ContactID{1, 3, 5}) {
 		t.Errorf("SortIDs = %v", got)
 	}
 }

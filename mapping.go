@@ -205,7 +205,7 @@ func IsDate(s string) bool {
 
 // Contact is what a template can read of a contact.
 type Contact struct {
-	ID        string
+	ID        ContactID
 	Email     string
 	FirstName string
 	LastName  string
@@ -297,7 +297,7 @@ func contactValue(c Contact, name string) string {
 	case "phone":
 		return c.Phone
 	case "id":
-		return c.ID
+		return c.ID.String()
 	}
 	return ""
 }

@@ -16,7 +16,7 @@ func FuzzTemplate(f *testing.F) {
 	} {
 		f.Add(seed)
 	}
-	data := RenderData{Contact: Contact{ID: "1", Email: "a@example.com", FirstName: "A"}, Segment: "S", Automation: "X",
+	data := RenderData{Contact: Contact{ID: 1, Email: "a@example.com", FirstName: "A"}, Segment: "S", Automation: "X",
 		Today: time.Date(2026, 1, 31, 0, 0, 0, 0, time.UTC)}
 	f.Fuzz(func(t *testing.T, src string) {
 		tpl, err := ParseTemplate("f", src)

@@ -40,7 +40,7 @@ func TestParseTemplateErrors(t *testing.T) {
 
 func TestRender(t *testing.T) {
 	data := RenderData{
-		Contact: Contact{ID: "42", Email: "ana@example.com", FirstName: "Ana", LastName: "Lee", Phone: "+1 555"},
+		Contact: Contact{ID: 42, Email: "ana@example.com", FirstName: "Ana", LastName: "Lee", Phone: "+1 555"},
 		Segment: "Course Completers", Automation: "Certificates",
 		Today: time.Date(2026, 1, 31, 15, 0, 0, 0, time.UTC),
 	}

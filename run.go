@@ -53,11 +53,11 @@ func (r Run) Retryable() bool {
 // credential it gets. (AutomationID, ContactID, Entry) is unique: that is
 // what makes "exactly one credential per entry" hold.
 type Run struct {
-	ID           int64  `json:"id"`
-	AutomationID int64  `json:"automation_id"`
-	ContactID    int64  `json:"contact_id"`
-	Entry        int    `json:"entry"`
-	Email        string `json:"email"`
+	ID           int64     `json:"id"`
+	AutomationID int64     `json:"automation_id"`
+	ContactID    ContactID `json:"contact_id"`
+	Entry        int       `json:"entry"`
+	Email        string    `json:"email"`
 	// Contact is the contact as last read: at entry, then by each attempt
 	// that rendered the credential (with the field values the mapping
 	// uses), so that it is what the run sent.

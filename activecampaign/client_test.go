@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/ratelimit"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 )
@@ -86,10 +87,10 @@ func (s *sandbox) segment(t *testing.T, legacy bool) simac.Segment {
 	return seg
 }
 
-func toIDs(ids []int64) []ID {
-	out := make([]ID, len(ids))
+func toIDs(ids []int64) []autocred.ContactID {
+	out := make([]autocred.ContactID, len(ids))
 	for i, id := range ids {
-		out[i] = ID(id)
+		out[i] = autocred.ContactID(id)
 	}
 	return out
 }
@@ -250,13 +251,13 @@ func TestIsMemberFollowsTheData(t *testing.T) {
 	seg := s.segment(t, false)
 	ctx := context.Background()
 	for i, want := range []bool{true, false, false} {
-		got, err := s.client.IsMember(ctx, seg.ID, ID(ids[i]))
+		got, err := s.client.IsMember(ctx, seg.ID, autocred.ContactID(ids[i]))
 		if err != nil || got != want {
 			t.Errorf("IsMember(contact %d) = %v, %v; want %v", ids[i], got, err, want)
 		}
 	}
 	_ = s.sim.BulkTag("acme", ids[1:2], "Done", false)
-	if got, _ := s.client.IsMember(ctx, seg.ID, ID(ids[1])); !got {
+	if got, _ := s.client.IsMember(ctx, seg.ID, autocred.ContactID(ids[1])); !got {
 		t.Error("a contact tagged into the segment is not a member")
 	}
 }
@@ -269,8 +270,8 @@ func TestContactsInCallsOf100(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 250 || got[ID(ids[7])].Email != "c7@example.com" || got[ID(ids[7])].FirstName != "C7" {
-		t.Fatalf("got %d contacts; contact 7 = %+v", len(got), got[ID(ids[7])])
+	if len(got) != 250 || got[autocred.ContactID(ids[7])].Email != "c7@example.com" || got[autocred.ContactID(ids[7])].FirstName != "C7" {
+		t.Fatalf("got %d contacts; contact 7 = %+v", len(got), got[autocred.ContactID(ids[7])])
 	}
 	if calls := s.sim.Gate().Stats().ByEndpoint["GET /api/3/contacts"]; calls != 3 {
 		t.Errorf("%d calls for 251 ids, want 3", calls)
@@ -285,7 +286,7 @@ func TestContactFields(t *testing.T) {
 	}
 	ctx := context.Background()
 	for range 2 {
-		fvs, err := s.client.ContactFields(ctx, ID(ids[0]))
+		fvs, err := s.client.ContactFields(ctx, autocred.ContactID(ids[0]))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -374,7 +375,7 @@ func TestFirstMemberCostsOneRunOfOnePage(t *testing.T) {
 	ids := s.importContacts(t, 30_000, 25_000)
 	seg := s.segment(t, false)
 	id, ok, err := s.client.FirstMember(context.Background(), seg.ID)
-	if err != nil || !ok || id != ID(ids[0]) {
+	if err != nil || !ok || id != autocred.ContactID(ids[0]) {
 		t.Fatalf("FirstMember = %d, %v, %v; want %d", id, ok, err, ids[0])
 	}
 	if st := s.sim.Gate().Stats(); st.Requests != 1 {

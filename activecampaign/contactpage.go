@@ -3,8 +3,9 @@ package activecampaign
 import (
 	"net/url"
 	"regexp"
-	"strconv"
 	"strings"
+
+	"github.com/autocred/autocred"
 )
 
 // accountHost is the host of an API URL of the documented form,
@@ -24,7 +25,7 @@ var accountHost = regexp.MustCompile(`^([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)\.(
 // admin/class-activecampaign-for-woocommerce-admin-wc-order-page.php;
 // spec §3, "Contact page in the app"). It is derived only from the two
 // host forms above, where the account name is sure.
-func ContactPage(apiURL string, contactID int64) string {
+func ContactPage(apiURL string, contactID autocred.ContactID) string {
 	u, err := url.Parse(strings.TrimSpace(apiURL))
 	if err != nil || u.Scheme != "https" || u.Port() != "" || contactID <= 0 {
 		return ""
@@ -33,5 +34,5 @@ func ContactPage(apiURL string, contactID int64) string {
 	if m == nil {
 		return ""
 	}
-	return "https://" + m[1] + ".activehosted.com/app/contacts/" + strconv.FormatInt(contactID, 10)
+	return "https://" + m[1] + ".activehosted.com/app/contacts/" + contactID.String()
 }

@@ -1,6 +1,10 @@
 package activecampaign
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/autocred/autocred"
+)
 
 func TestContactPage(t *testing.T) {
 	tests := []struct {
@@ -22,7 +26,7 @@ func TestContactPage(t *testing.T) {
 		{"", 42, ""},
 	}
 	for _, tc := range tests {
-		if got := ContactPage(tc.apiURL, tc.id); got != tc.want {
+		if got := ContactPage(tc.apiURL, autocred.ContactID(tc.id)); got != tc.want {
 			t.Errorf("ContactPage(%q, %d) = %q, want %q", tc.apiURL, tc.id, got, tc.want)
 		}
 	}

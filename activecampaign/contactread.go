@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/autocred/autocred"
 )
 
 // DefaultContactReadSpacing is the least time between two gathered contact
@@ -28,13 +30,13 @@ type contactReads struct {
 
 // contactBatch is one GET /contacts?ids[]= call in the making.
 type contactBatch struct {
-	ids     []ID
-	asked   map[ID]bool
+	ids     []autocred.ContactID
+	asked   map[autocred.ContactID]bool
 	waiting int // readers that still want the answer
 	ctx     context.Context
 	cancel  context.CancelFunc
 	done    chan struct{}
-	found   map[ID]Contact
+	found   map[autocred.ContactID]Contact
 	err     error
 }
 
@@ -53,13 +55,13 @@ type contactBatch struct {
 // The call runs for every reader that joined it: it ends early only when
 // all of them have stopped waiting. Its context carries the values of the
 // first reader's (such as a wait limit for Retry-After), not its end.
-func (c *Client) Contact(ctx context.Context, id ID) (Contact, error) {
+func (c *Client) Contact(ctx context.Context, id autocred.ContactID) (Contact, error) {
 	r := &c.reads
 	r.mu.Lock()
 	b := r.open
 	if b == nil || len(b.ids) >= contactsPerCall {
 		bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		b = &contactBatch{asked: map[ID]bool{}, ctx: bctx, cancel: cancel, done: make(chan struct{})}
+		b = &contactBatch{asked: map[autocred.ContactID]bool{}, ctx: bctx, cancel: cancel, done: make(chan struct{})}
 		r.open = b
 		go c.sendContactBatch(b)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/ratelimit"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 )
@@ -23,14 +24,14 @@ func TestContactReadsAreGathered(t *testing.T) {
 	var wg sync.WaitGroup
 	for i, id := range ids {
 		wg.Go(func() {
-			c, err := s.client.Contact(context.Background(), ID(id))
+			c, err := s.client.Contact(context.Background(), autocred.ContactID(id))
 			if id == 999_999 {
 				if !errors.Is(err, ErrNotFound) {
 					t.Errorf("missing contact: %+v, %v; want ErrNotFound", c, err)
 				}
 				return
 			}
-			if err != nil || c.ID != ID(id) || c.FirstName != "C"+ID(i).String() {
+			if err != nil || c.ID != autocred.ContactID(id) || c.FirstName != "C"+ID(i).String() {
 				t.Errorf("contact %d: %+v, %v", id, c, err)
 			}
 		})
@@ -54,14 +55,14 @@ func TestContactReadsAreSpaced(t *testing.T) {
 	ids := s.importContacts(t, 3, 0)
 	ctx := context.Background()
 	start := time.Now()
-	if _, err := s.client.Contact(ctx, ID(ids[0])); err != nil {
+	if _, err := s.client.Contact(ctx, autocred.ContactID(ids[0])); err != nil {
 		t.Fatal(err)
 	}
 	if d := time.Since(start); d > spacing/2 {
 		t.Errorf("a lone read took %v; it should go at once", d)
 	}
 	for _, id := range ids[1:] {
-		if _, err := s.client.Contact(ctx, ID(id)); err != nil {
+		if _, err := s.client.Contact(ctx, autocred.ContactID(id)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -76,19 +77,19 @@ func TestContactReadsAreSpaced(t *testing.T) {
 func TestContactReadLeftByOneReader(t *testing.T) {
 	s := newSandbox(t, simac.Options{}, Config{ContactReadSpacing: 300 * time.Millisecond})
 	ids := s.importContacts(t, 3, 0)
-	if _, err := s.client.Contact(context.Background(), ID(ids[0])); err != nil { // the next waits its spacing
+	if _, err := s.client.Contact(context.Background(), autocred.ContactID(ids[0])); err != nil { // the next waits its spacing
 		t.Fatal(err)
 	}
 	quit, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		if _, err := s.client.Contact(quit, ID(ids[1])); !errors.Is(err, context.Canceled) {
+		if _, err := s.client.Contact(quit, autocred.ContactID(ids[1])); !errors.Is(err, context.Canceled) {
 			t.Errorf("cancelled reader: %v, want context.Canceled", err)
 		}
 	})
 	wg.Go(func() {
 		time.Sleep(20 * time.Millisecond)
-		if c, err := s.client.Contact(context.Background(), ID(ids[2])); err != nil || c.ID != ID(ids[2]) {
+		if c, err := s.client.Contact(context.Background(), autocred.ContactID(ids[2])); err != nil || c.ID != autocred.ContactID(ids[2]) {
 			t.Errorf("the reader that stayed: %+v, %v", c, err)
 		}
 	})
@@ -99,10 +100,10 @@ func TestContactReadLeftByOneReader(t *testing.T) {
 	// Everyone leaves a batch; a later read still gets an answer.
 	alone, cancelAlone := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancelAlone()
-	if _, err := s.client.Contact(alone, ID(ids[0])); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := s.client.Contact(alone, autocred.ContactID(ids[0])); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("read given up: %v", err)
 	}
-	if c, err := s.client.Contact(context.Background(), ID(ids[1])); err != nil || c.ID != ID(ids[1]) {
+	if c, err := s.client.Contact(context.Background(), autocred.ContactID(ids[1])); err != nil || c.ID != autocred.ContactID(ids[1]) {
 		t.Errorf("read after an abandoned batch: %+v, %v", c, err)
 	}
 }

@@ -9,15 +9,17 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/autocred/autocred"
 )
 
 // Contact is the part of a contact that a credential can be made from.
 type Contact struct {
-	ID        ID     `json:"id"`
-	Email     string `json:"email"`
-	FirstName string `json:"firstName"`
-	LastName  string `json:"lastName"`
-	Phone     string `json:"phone"`
+	ID        autocred.ContactID `json:"id"`
+	Email     string             `json:"email"`
+	FirstName string             `json:"firstName"`
+	LastName  string             `json:"lastName"`
+	Phone     string             `json:"phone"`
 	// UDate is when the contact last changed, as the API writes it
 	// ("2025-02-03T11:00:00-06:00", the account's offset; spec §3). See
 	// Updated.
@@ -67,11 +69,11 @@ const contactsPerCall = 100
 
 // Contacts fetches the details of contacts in calls of 100 ids. Contacts
 // that no longer exist are absent from the result.
-func (c *Client) Contacts(ctx context.Context, ids []ID) (map[ID]Contact, error) {
-	out := make(map[ID]Contact, len(ids))
+func (c *Client) Contacts(ctx context.Context, ids []autocred.ContactID) (map[autocred.ContactID]Contact, error) {
+	out := make(map[autocred.ContactID]Contact, len(ids))
 	for start := 0; start < len(ids); start += contactsPerCall {
 		chunk := ids[start:min(start+contactsPerCall, len(ids))]
-		asked := make(map[ID]bool, len(chunk))
+		asked := make(map[autocred.ContactID]bool, len(chunk))
 		q := url.Values{"limit": {strconv.Itoa(contactsPerCall)}}
 		for _, id := range chunk {
 			q.Add("ids[]", id.String())
@@ -134,13 +136,13 @@ func (c *Client) FindContacts(ctx context.Context, text string) ([]Contact, erro
 // NewestContactIDs returns the ids of up to n (at most 100) of the
 // account's most recently created contacts: one call, GET /contacts with
 // orders[id]=DESC (spec §2, "Other GET /api/3/contacts parameters").
-func (c *Client) NewestContactIDs(ctx context.Context, n int) ([]ID, error) {
+func (c *Client) NewestContactIDs(ctx context.Context, n int) ([]autocred.ContactID, error) {
 	q := url.Values{"limit": {strconv.Itoa(min(max(n, 1), contactsPerCall))}, "orders[id]": {"DESC"}}
 	var page contactsPage
 	if err := c.get(ctx, "GET /contacts", "/contacts", q, &page); err != nil {
 		return nil, err
 	}
-	ids := make([]ID, 0, len(page.Contacts))
+	ids := make([]autocred.ContactID, 0, len(page.Contacts))
 	for _, ct := range page.Contacts {
 		ids = append(ids, ct.ID)
 	}
@@ -205,7 +207,7 @@ func (c *Client) fieldDefs(ctx context.Context) (map[ID]Field, error) {
 // cut short is as undocumented as whether this endpoint pages (spec §7,
 // "Collections page at 20"). Paging with limit=100 costs the same one call
 // as before for up to 100 values, and is right under either reading.
-func (c *Client) ContactFields(ctx context.Context, contactID ID) ([]FieldValue, error) {
+func (c *Client) ContactFields(ctx context.Context, contactID autocred.ContactID) ([]FieldValue, error) {
 	defs, err := c.fieldDefs(ctx)
 	if err != nil {
 		return nil, err

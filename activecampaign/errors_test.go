@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/autocred/autocred"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 )
 
@@ -75,7 +76,7 @@ func TestSandboxAnswersClassify(t *testing.T) {
 	if !errors.Is(err, ErrForbidden) || errors.Is(err, ErrAuth) || !strings.Contains(PermissionDenied(err), "'You do not have permission to view segments'") {
 		t.Errorf("snapshot with segments denied: %v, %q", err, PermissionDenied(err))
 	}
-	if _, err := s.client.IsMember(ctx, seg.ID, ID(ids[0])); !errors.Is(err, ErrForbidden) {
+	if _, err := s.client.IsMember(ctx, seg.ID, autocred.ContactID(ids[0])); !errors.Is(err, ErrForbidden) {
 		t.Errorf("single-contact check with segments denied: %v", err)
 	}
 	if _, err := s.client.CheckKey(ctx); err != nil {

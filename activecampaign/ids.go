@@ -1,40 +1,27 @@
 package activecampaign
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/autocred/autocred"
 )
 
-// ID is an ActiveCampaign numeric id. The API sends ids as strings ("42")
-// in most places and as numbers in a few (segment-match results); ID reads
-// both and writes a string, as the API expects.
+// ID is the numeric id of an ActiveCampaign object other than a contact (a
+// field, a webhook, a legacy segment); a contact's is an
+// autocred.ContactID. The API sends ids as strings ("42") in most places
+// and as numbers in a few (segment-match results); both types read both,
+// and ID writes a string, as the API expects.
 type ID int64
 
-// UnmarshalJSON accepts "42", 42 and null (as 0).
+// UnmarshalJSON accepts "42", 42 and null (as 0), as autocred.ContactID
+// does: ActiveCampaign writes every id alike.
 func (id *ID) UnmarshalJSON(b []byte) error {
-	b = bytes.TrimSpace(b)
-	if bytes.Equal(b, []byte("null")) {
-		*id = 0
-		return nil
-	}
-	s := string(b)
-	if len(b) > 0 && b[0] == '"' {
-		if err := json.Unmarshal(b, &s); err != nil {
-			return err
-		}
-		if s == "" {
-			*id = 0
-			return nil
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return fmt.Errorf("id %s is not a number", b)
-	}
+	var n autocred.ContactID
+	err := n.UnmarshalJSON(b)
 	*id = ID(n)
-	return nil
+	return err
 }
 
 // MarshalJSON writes the id as a string.

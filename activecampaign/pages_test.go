@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/autocred/autocred"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 )
 
@@ -40,7 +41,7 @@ func TestAllFieldValuesAreRead(t *testing.T) {
 			if err != nil || len(defs) != 120 {
 				t.Fatalf("Fields = %d definitions, %v; want 120", len(defs), err)
 			}
-			fvs, err := s.client.ContactFields(ctx, ID(ids[0]))
+			fvs, err := s.client.ContactFields(ctx, autocred.ContactID(ids[0]))
 			if err != nil {
 				t.Fatal(err)
 			}

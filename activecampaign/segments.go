@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/autocred/autocred"
 )
 
 // Segment is a segment a user can pick.
@@ -164,7 +166,7 @@ func (c *Client) legacySegments(ctx context.Context) ([]legacySegment, error) {
 // segment matching is remembered to refuse (see Snapshot), matches
 // ErrMatchUnavailable: the contact can then only be found by reading the
 // whole segment.
-func (c *Client) IsMember(ctx context.Context, segmentID string, contactID ID) (bool, error) {
+func (c *Client) IsMember(ctx context.Context, segmentID string, contactID autocred.ContactID) (bool, error) {
 	if fb, ok := c.ways.current(segmentID, time.Now()); ok && fb.refused {
 		return false, fmt.Errorf("%w: %s", ErrMatchUnavailable, fb.reason)
 	}
@@ -180,8 +182,8 @@ func (c *Client) IsMember(ctx context.Context, segmentID string, contactID ID) (
 	}
 	var items []struct {
 		Attributes struct {
-			EntityID ID   `json:"entity_id"`
-			Match    bool `json:"match"`
+			EntityID autocred.ContactID `json:"entity_id"`
+			Match    bool               `json:"match"`
 		} `json:"attributes"`
 	}
 	if err := decodeOneOrMany(resp.Data, &items); err != nil {

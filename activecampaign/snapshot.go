@@ -9,13 +9,15 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/autocred/autocred"
 )
 
 // Snapshot is the complete membership of a segment at one moment.
 type Snapshot struct {
 	SegmentID string
 	// IDs are the members' contact ids, ascending, without duplicates.
-	IDs []ID
+	IDs []autocred.ContactID
 	// RunID names the evaluation the ids come from (a segment-match run,
 	// or the legacy cache id).
 	RunID string
@@ -85,10 +87,10 @@ func (c *Client) Snapshot(ctx context.Context, segmentID string, progress Report
 
 // matchRun is the attributes of a segment-match answer.
 type matchRun struct {
-	RunID    string  `json:"run_id"`
-	RunIDEnd *string `json:"run_id_end"`
-	IsReady  bool    `json:"is_ready"`
-	Matches  []ID    `json:"matches"`
+	RunID    string               `json:"run_id"`
+	RunIDEnd *string              `json:"run_id_end"`
+	IsReady  bool                 `json:"is_ready"`
+	Matches  []autocred.ContactID `json:"matches"`
 	Page     struct {
 		CurrentPage count `json:"current_page"`
 		LastPage    count `json:"last_page"`
@@ -162,7 +164,7 @@ func runPath(segmentID, runID string) string {
 }
 
 // readRun waits for a run to be ready and reads all of its pages.
-func (c *Client) readRun(ctx context.Context, segmentID string, run matchRun, progress ReportRead) ([]ID, error) {
+func (c *Client) readRun(ctx context.Context, segmentID string, run matchRun, progress ReportRead) ([]autocred.ContactID, error) {
 	run, err := c.waitReady(ctx, segmentID, run, matchPageSize)
 	if err != nil {
 		return nil, err
@@ -173,7 +175,7 @@ func (c *Client) readRun(ctx context.Context, segmentID string, run matchRun, pr
 	// Duplicates (pages that overlap) are dropped after sorting, not with
 	// a set as they arrive: at a million members the set would be most of
 	// a sync's memory.
-	ids := make([]ID, 0, total)
+	ids := make([]autocred.ContactID, 0, total)
 	add := func(page matchRun) { ids = append(ids, page.Matches...) }
 	// The answer that said "ready" carries page 1 only if it was cut at
 	// our page size; otherwise page numbers would not line up.
@@ -233,7 +235,7 @@ func (c *Client) matchCall(ctx context.Context, endpoint, path string, page, pag
 // FirstMember returns one member of a segment, asking a segment-match run
 // for a page of one: the cheapest way to find a sample contact (one call,
 // and polls while the run is not ready). ok is false for an empty segment.
-func (c *Client) FirstMember(ctx context.Context, segmentID string) (id ID, ok bool, err error) {
+func (c *Client) FirstMember(ctx context.Context, segmentID string) (id autocred.ContactID, ok bool, err error) {
 	for attempt := 1; attempt <= c.runs; attempt++ {
 		run, err := c.matchCall(ctx, "GET /segmentMatchAll", "/segmentMatchAll/"+url.PathEscape(segmentID), 1, 1)
 		if err != nil {
@@ -297,8 +299,8 @@ func (c *Client) LegacySnapshot(ctx context.Context, segmentID string, progress 
 		}
 	}
 	total, cacheID := int(first.Meta.Total), first.Meta.PageInput.CacheID
-	seen := make(map[ID]struct{}, total)
-	ids := make([]ID, 0, total)
+	seen := make(map[autocred.ContactID]struct{}, total)
+	ids := make([]autocred.ContactID, 0, total)
 	for p := first; ; {
 		for _, ct := range p.Contacts {
 			if _, dup := seen[ct.ID]; !dup {

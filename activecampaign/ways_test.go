@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autocred/autocred"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 )
 
@@ -87,7 +88,7 @@ func TestBothIDFormsAreReadAndChecked(t *testing.T) {
 				if err != nil || !slices.Equal(snap.IDs, toIDs(ids[:12])) || snap.Via != (Via{Way: WayMatch}) {
 					t.Fatalf("Snapshot(%s) = %d ids via %+v, %v", ref, len(snap.IDs), snap.Via, err)
 				}
-				if in, err := s.client.IsMember(context.Background(), ref, ID(ids[0])); !in || err != nil {
+				if in, err := s.client.IsMember(context.Background(), ref, autocred.ContactID(ids[0])); !in || err != nil {
 					t.Fatalf("IsMember(%s) = %v, %v", ref, in, err)
 				}
 			}
@@ -141,7 +142,7 @@ func TestSnapshotFallsBackWhenSegmentMatchIsUnavailable(t *testing.T) {
 				if err != nil || snap.Via.Way != WayContacts || snap.Via.Fallback == "" || after != before {
 					t.Fatalf("second read via %+v (%d segment-match calls), %v", snap.Via, after-before, err)
 				}
-				if _, err := s.client.IsMember(ctx, ref, ID(ids[0])); tt.m.Refuse != "" && !errors.Is(err, ErrMatchUnavailable) {
+				if _, err := s.client.IsMember(ctx, ref, autocred.ContactID(ids[0])); tt.m.Refuse != "" && !errors.Is(err, ErrMatchUnavailable) {
 					t.Fatalf("IsMember on a refused segment: %v, want ErrMatchUnavailable", err)
 				}
 

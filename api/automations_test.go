@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -224,8 +223,9 @@ func TestPendingRunsFinishAfterAFreshStart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := autocred.Run{AutomationID: auto.ID, ContactID: ids[0], Entry: 1, Email: "owed@example.com",
-		Contact: autocred.Contact{ID: strconv.FormatInt(ids[0], 10), Email: "owed@example.com", FirstName: "Owed"}}
+	id := autocred.ContactID(ids[0])
+	run := autocred.Run{AutomationID: auto.ID, ContactID: id, Entry: 1, Email: "owed@example.com",
+		Contact: autocred.Contact{ID: id, Email: "owed@example.com", FirstName: "Owed"}}
 	if err := a.env.Store.InsertRun(context.Background(), &run); err != nil {
 		t.Fatal(err)
 	}

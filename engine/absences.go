@@ -56,7 +56,7 @@ const (
 
 // absenceVerdict is what the single-contact checks said about one read.
 type absenceVerdict struct {
-	stillIn map[int64]bool // checked contacts → still in the segment
+	stillIn map[autocred.ContactID]bool // checked contacts → still in the segment
 	// wrong: the read is held back; nothing of it is applied.
 	wrong   bool
 	checked int
@@ -77,12 +77,12 @@ type absenceVerdict struct {
 func (v absenceVerdict) sampleDecides() bool { return v.in*10 <= v.checked }
 
 // memberChecker asks whether one contact is in a segment now.
-type memberChecker func(ctx context.Context, contactID int64) (bool, error)
+type memberChecker func(ctx context.Context, contactID autocred.ContactID) (bool, error)
 
 // checkAbsences checks the members a read left out for the first time
 // (fresh, across every automation watching the segment).
-func checkAbsences(ctx context.Context, check memberChecker, fresh []int64, rnd *rand.Rand) (absenceVerdict, error) {
-	v := absenceVerdict{stillIn: map[int64]bool{}}
+func checkAbsences(ctx context.Context, check memberChecker, fresh []autocred.ContactID, rnd *rand.Rand) (absenceVerdict, error) {
+	v := absenceVerdict{stillIn: map[autocred.ContactID]bool{}}
 	order := slices.Clone(fresh)
 	rnd.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 	for _, id := range order[:min(len(order), absenceChecks)] {
@@ -107,7 +107,7 @@ func checkAbsences(ctx context.Context, check memberChecker, fresh []int64, rnd 
 // marked out now, absent are remembered as missing from this read. leavers
 // (missing from the previous applied read too) and missing (everyone
 // absent, leavers included) are sorted.
-func (v absenceVerdict) absences(leavers, missing []int64) (left, absent []int64) {
+func (v absenceVerdict) absences(leavers, missing []autocred.ContactID) (left, absent []autocred.ContactID) {
 	if v.unconfirmable {
 		return nil, nil
 	}
@@ -146,16 +146,16 @@ func thousands(n int) string {
 // active automation on the segment, before the checks: who entered, who is
 // missing, and who of those would leave.
 type ledgerDiff struct {
-	entered map[int64][]int64 // automation → in the read, not in the ledger
-	leavers map[int64][]int64 // automation → would-be leavers
-	missing map[int64][]int64 // automation → everyone absent
-	known   int               // the most members any automation has in
+	entered map[int64][]autocred.ContactID // automation → in the read, not in the ledger
+	leavers map[int64][]autocred.ContactID // automation → would-be leavers
+	missing map[int64][]autocred.ContactID // automation → everyone absent
+	known   int                            // the most members any automation has in
 }
 
 // diffLedgers compares each active automation's ledger with a read: the
 // entries and the absences of one read, found together.
-func (e *Engine) diffLedgers(ctx context.Context, autos []autocred.Automation, ids []int64) (ledgerDiff, error) {
-	s := ledgerDiff{entered: map[int64][]int64{}, leavers: map[int64][]int64{}, missing: map[int64][]int64{}}
+func (e *Engine) diffLedgers(ctx context.Context, autos []autocred.Automation, ids []autocred.ContactID) (ledgerDiff, error) {
+	s := ledgerDiff{entered: map[int64][]autocred.ContactID{}, leavers: map[int64][]autocred.ContactID{}, missing: map[int64][]autocred.ContactID{}}
 	for _, a := range autos {
 		if a.Status != autocred.AutomationActive {
 			continue
@@ -183,8 +183,8 @@ func (e *Engine) diffLedgers(ctx context.Context, autos []autocred.Automation, i
 
 // fresh is the members missing for the first time from the read, for
 // any automation, sorted.
-func (s ledgerDiff) fresh() []int64 {
-	var all []int64
+func (s ledgerDiff) fresh() []autocred.ContactID {
+	var all []autocred.ContactID
 	for id, missing := range s.missing {
 		for _, c := range missing {
 			if _, leaving := slices.BinarySearch(s.leavers[id], c); !leaving {
@@ -197,8 +197,8 @@ func (s ledgerDiff) fresh() []int64 {
 
 // verifyAbsences checks a read's absences against single-contact answers.
 func (e *Engine) verifyAbsences(ctx context.Context, ac *activecampaign.Client, segmentID string, s ledgerDiff) (absenceVerdict, error) {
-	check := func(ctx context.Context, id int64) (bool, error) {
-		in, err := ac.IsMember(ctx, segmentID, activecampaign.ID(id))
+	check := func(ctx context.Context, id autocred.ContactID) (bool, error) {
+		in, err := ac.IsMember(ctx, segmentID, id)
 		answer := "out"
 		if in {
 			answer = "in"
@@ -212,7 +212,7 @@ func (e *Engine) verifyAbsences(ctx context.Context, ac *activecampaign.Client, 
 	if errors.Is(err, activecampaign.ErrMatchUnavailable) {
 		// The segment-match API refuses this segment, single-contact checks
 		// included: nothing can confirm an absence (see unconfirmable).
-		return absenceVerdict{stillIn: map[int64]bool{}, unconfirmable: true}, nil
+		return absenceVerdict{stillIn: map[autocred.ContactID]bool{}, unconfirmable: true}, nil
 	}
 	if err != nil {
 		return v, fmt.Errorf("checking the contacts a segment read left out: %w", err)

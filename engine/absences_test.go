@@ -6,10 +6,12 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+
+	"github.com/autocred/autocred"
 )
 
-func seq(from, to int64) []int64 {
-	var ids []int64
+func seq(from, to autocred.ContactID) []autocred.ContactID {
+	var ids []autocred.ContactID
 	for id := from; id <= to; id++ {
 		ids = append(ids, id)
 	}
@@ -22,11 +24,11 @@ func seq(from, to int64) []int64 {
 func TestAbsenceVerdicts(t *testing.T) {
 	tests := []struct {
 		name             string
-		leavers, missing []int64 // leavers (missing from the last read too) ⊆ missing
-		stillIn          []int64
+		leavers, missing []autocred.ContactID // leavers (missing from the last read too) ⊆ missing
+		stillIn          []autocred.ContactID
 		wantWrong        bool
-		wantLeft         []int64
-		wantAbsent       []int64 // nil: not compared
+		wantLeft         []autocred.ContactID
+		wantAbsent       []autocred.ContactID // nil: not compared
 		maxChecks        int
 	}{
 		{name: "an empty read of 20 members", missing: seq(1, 20), stillIn: seq(1, 20),
@@ -35,14 +37,14 @@ func TestAbsenceVerdicts(t *testing.T) {
 			wantWrong: true, maxChecks: earlyWrongChecks},
 		{name: "a wrong read while others really leave", leavers: seq(1, 5), missing: seq(1, 100), stillIn: seq(6, 100),
 			wantWrong: true, maxChecks: earlyWrongChecks},
-		{name: "one left, first absence", missing: []int64{7}, wantAbsent: []int64{7}, maxChecks: 1},
-		{name: "one left, second absence: not checked again", leavers: []int64{7}, missing: []int64{7}, stillIn: []int64{7},
-			wantLeft: []int64{7}, maxChecks: 0},
+		{name: "one left, first absence", missing: []autocred.ContactID{7}, wantAbsent: []autocred.ContactID{7}, maxChecks: 1},
+		{name: "one left, second absence: not checked again", leavers: []autocred.ContactID{7}, missing: []autocred.ContactID{7}, stillIn: []autocred.ContactID{7},
+			wantLeft: []autocred.ContactID{7}, maxChecks: 0},
 		{name: "everyone left (tag removed from all 1,200)", missing: seq(1, 1200),
 			wantAbsent: seq(1, 1200), maxChecks: absenceChecks},
 		{name: "40 left, 10 of them back since the read", missing: seq(1, 40), stillIn: seq(31, 40),
 			wantAbsent: seq(1, 30), maxChecks: 40},
-		{name: "1,000 left, a few back: the sample decides", missing: seq(1, 1000), stillIn: []int64{500},
+		{name: "1,000 left, a few back: the sample decides", missing: seq(1, 1000), stillIn: []autocred.ContactID{500},
 			maxChecks: absenceChecks},
 		{name: "a glitch hiding behind a larger departure is sampled again", missing: seq(1, 200),
 			stillIn: seq(1, 60), wantAbsent: nil, maxChecks: absenceChecks},
@@ -50,12 +52,12 @@ func TestAbsenceVerdicts(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			calls := 0
-			check := func(_ context.Context, id int64) (bool, error) {
+			check := func(_ context.Context, id autocred.ContactID) (bool, error) {
 				calls++
 				_, in := slices.BinarySearch(tt.stillIn, id)
 				return in, nil
 			}
-			var fresh []int64
+			var fresh []autocred.ContactID
 			for _, id := range tt.missing {
 				if !slices.Contains(tt.leavers, id) {
 					fresh = append(fresh, id)
@@ -96,7 +98,7 @@ func TestAbsenceVerdicts(t *testing.T) {
 // 5 in and four in five of those checked, about 1 order in 500 held it back.
 func TestChurnIsNotAWrongRead(t *testing.T) {
 	stillIn := seq(31, 40)
-	check := func(_ context.Context, id int64) (bool, error) {
+	check := func(_ context.Context, id autocred.ContactID) (bool, error) {
 		_, in := slices.BinarySearch(stillIn, id)
 		return in, nil
 	}
@@ -118,8 +120,8 @@ func TestChurnIsNotAWrongRead(t *testing.T) {
 // A check that fails is no answer: the verdict is an error, not a guess.
 func TestAbsenceCheckFails(t *testing.T) {
 	boom := errors.New("503")
-	check := func(context.Context, int64) (bool, error) { return false, boom }
-	if _, err := checkAbsences(context.Background(), check, []int64{1, 2}, rand.New(rand.NewPCG(1, 2))); !errors.Is(err, boom) {
+	check := func(context.Context, autocred.ContactID) (bool, error) { return false, boom }
+	if _, err := checkAbsences(context.Background(), check, []autocred.ContactID{1, 2}, rand.New(rand.NewPCG(1, 2))); !errors.Is(err, boom) {
 		t.Fatalf("err = %v, want the check's error", err)
 	}
 }
@@ -134,8 +136,8 @@ func TestThousands(t *testing.T) {
 
 // Where nothing can be checked one by one, no absence counts at all.
 func TestUnconfirmableAbsencesCountNothing(t *testing.T) {
-	v := absenceVerdict{stillIn: map[int64]bool{}, unconfirmable: true}
-	if left, absent := v.absences([]int64{1, 2}, seq(1, 10)); len(left) != 0 || len(absent) != 0 {
+	v := absenceVerdict{stillIn: map[autocred.ContactID]bool{}, unconfirmable: true}
+	if left, absent := v.absences([]autocred.ContactID{1, 2}, seq(1, 10)); len(left) != 0 || len(absent) != 0 {
 		t.Fatalf("left %v, absent %v; want nothing from a read that cannot be checked", left, absent)
 	}
 }

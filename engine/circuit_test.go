@@ -38,9 +38,9 @@ func TestOpenCircuitIsNoAttempt(t *testing.T) {
 	}
 	started := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
 	unknown := autocred.Run{AutomationID: a.ID, ContactID: 1, Entry: 1, Email: "ana@example.com", Attempts: 3,
-		Step: autocred.StepCreate, StepStartedAt: started, Contact: autocred.Contact{ID: "1", Email: "ana@example.com", FirstName: "Ana"}}
+		Step: autocred.StepCreate, StepStartedAt: started, Contact: autocred.Contact{ID: 1, Email: "ana@example.com", FirstName: "Ana"}}
 	fresh := autocred.Run{AutomationID: a.ID, ContactID: 2, Entry: 1, Email: "bo@example.com",
-		Contact: autocred.Contact{ID: "2", Email: "bo@example.com", FirstName: "Bo"}}
+		Contact: autocred.Contact{ID: 2, Email: "bo@example.com", FirstName: "Bo"}}
 	for _, r := range []*autocred.Run{&unknown, &fresh} {
 		if err := h.store.InsertRun(ctx, r); err != nil {
 			t.Fatal(err)

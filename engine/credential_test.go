@@ -16,7 +16,7 @@ import (
 // for none, from the contact and the mapping alone.
 func TestCredentialFor(t *testing.T) {
 	today := time.Date(2026, 11, 30, 23, 0, 0, 0, time.UTC)
-	ada := autocred.Contact{ID: "7", Email: "ada@example.org", FirstName: "Ada", LastName: "Lovelace",
+	ada := autocred.Contact{ID: 7, Email: "ada@example.org", FirstName: "Ada", LastName: "Lovelace",
 		Fields: map[string]string{"course": "Engines 101", "done": "2026-11-02", "bad_date": "02/11/2026"}}
 	base := autocred.Action{GroupID: "g1", RecipientName: "{{contact.firstName}} {{contact.lastName}}", RecipientEmail: "{{contact.email}}"}
 	with := func(f func(a *autocred.Action)) autocred.Action {
@@ -119,7 +119,7 @@ func TestCredentialForFillsCertifierFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ada := autocred.Contact{ID: "7", Email: "ada@example.org", FirstName: "Ada", LastName: "Lovelace"}
+	ada := autocred.Contact{ID: 7, Email: "ada@example.org", FirstName: "Ada", LastName: "Lovelace"}
 	nc, _, v := credentialFor(ada, a, m, time.Now())
 	if v != nil {
 		t.Fatalf("verdict %+v", v)

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -151,8 +150,8 @@ func TestTwoJobsForOneRunIssueOnce(t *testing.T) {
 		ctx := context.Background()
 		// Each job reads the contact again: it must exist.
 		id := h.importContacts(simac.ContactInput{Email: "ana@example.com", FirstName: "Ana"})[0]
-		run := autocred.Run{AutomationID: a.ID, ContactID: id, Entry: 1, Email: "ana@example.com",
-			Contact: autocred.Contact{ID: fmt.Sprint(id), Email: "ana@example.com", FirstName: "Ana"}}
+		run := autocred.Run{AutomationID: a.ID, ContactID: autocred.ContactID(id), Entry: 1, Email: "ana@example.com",
+			Contact: autocred.Contact{ID: autocred.ContactID(id), Email: "ana@example.com", FirstName: "Ana"}}
 		if err := h.store.InsertRun(ctx, &run); err != nil {
 			t.Fatal(err)
 		}
@@ -190,7 +189,7 @@ func TestCreateIssueSendIsNotFollowedBySend(t *testing.T) {
 			t.Fatal(err)
 		}
 		run := autocred.Run{AutomationID: a.ID, ContactID: 42, Entry: 1, Email: "ana@example.com",
-			Contact: autocred.Contact{ID: "42", Email: "ana@example.com", FirstName: "Ana"}}
+			Contact: autocred.Contact{ID: 42, Email: "ana@example.com", FirstName: "Ana"}}
 		if err := h.store.InsertRun(ctx, &run); err != nil {
 			t.Fatal(err)
 		}
@@ -269,8 +268,8 @@ func TestLostCreateIsSearchedAtTheAddressItWentTo(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				run := autocred.Run{AutomationID: a.ID, ContactID: id, Entry: 1, Email: "ana@example.com",
-					Contact: autocred.Contact{ID: fmt.Sprint(id), Email: "ana@example.com", FirstName: "Ana"}}
+				run := autocred.Run{AutomationID: a.ID, ContactID: autocred.ContactID(id), Entry: 1, Email: "ana@example.com",
+					Contact: autocred.Contact{ID: autocred.ContactID(id), Email: "ana@example.com", FirstName: "Ana"}}
 				if err := h.store.InsertRun(ctx, &run); err != nil {
 					t.Fatal(err)
 				}

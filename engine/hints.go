@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"strconv"
 	"sync"
 	"time"
 
@@ -26,8 +25,8 @@ import (
 // hintDelay before the job is enqueued; a job still waiting also absorbs
 // later hints for its contact (uniqueness by args).
 type hintArgs struct {
-	ConnectionID int64 `json:"connection_id"`
-	ContactID    int64 `json:"contact_id"`
+	ConnectionID int64              `json:"connection_id"`
+	ContactID    autocred.ContactID `json:"contact_id"`
 }
 
 func (hintArgs) Kind() string { return "hint" }
@@ -64,7 +63,7 @@ type hintDebouncer struct {
 // most once a second per connection, records that the webhook delivers):
 // the receiver must answer fast. It reports whether the hint was folded into a
 // sync because hints are piling up.
-func (e *Engine) Hint(ctx context.Context, connID, contactID int64) (folded bool, err error) {
+func (e *Engine) Hint(ctx context.Context, connID int64, contactID autocred.ContactID) (folded bool, err error) {
 	now := time.Now()
 	e.noteDelivery(ctx, connID, now) // the webhook works (silence.go)
 	e.hints.mu.Lock()
@@ -182,7 +181,7 @@ func (w *hintWorker) Work(ctx context.Context, job *river.Job[hintArgs]) error {
 // path as a sync: an entry makes a run (once: Enter refuses a contact
 // already in), and an "out" from the single-contact check marks a contact
 // who was in as left.
-func (e *Engine) checkContact(ctx context.Context, connID, contactID int64) error {
+func (e *Engine) checkContact(ctx context.Context, connID int64, contactID autocred.ContactID) error {
 	autos, err := e.store.Automations(ctx, store.AutomationFilter{Statuses: []autocred.AutomationStatus{autocred.AutomationActive}, ConnectionID: connID})
 	if err != nil || len(autos) == 0 {
 		return err
@@ -193,14 +192,14 @@ func (e *Engine) checkContact(ctx context.Context, connID, contactID int64) erro
 	}
 	member := map[string]bool{} // by segment: each is checked once
 	synced := map[string]bool{} // segments that cannot be checked one contact at a time
-	entered := map[int64][]int64{}
+	entered := map[int64][]autocred.ContactID{}
 	for _, a := range autos {
 		if synced[a.Trigger.SegmentID] {
 			continue
 		}
 		in, checked := member[a.Trigger.SegmentID]
 		if !checked {
-			if in, err = ac.IsMember(ctx, a.Trigger.SegmentID, activecampaign.ID(contactID)); err != nil {
+			if in, err = ac.IsMember(ctx, a.Trigger.SegmentID, contactID); err != nil {
 				if hintNeedsSync(err) {
 					synced[a.Trigger.SegmentID] = true
 					if err := e.syncInsteadOfHint(ctx, connID, a.Trigger.SegmentID); err != nil {
@@ -218,7 +217,7 @@ func (e *Engine) checkContact(ctx context.Context, connID, contactID int64) erro
 		}
 		switch {
 		case in && !m.InSegment:
-			entered[a.ID] = []int64{contactID}
+			entered[a.ID] = []autocred.ContactID{contactID}
 		case !in && m.InSegment:
 			left, err := e.store.MarkLeft(ctx, a.ID, contactID, time.Now())
 			if err != nil {
@@ -232,7 +231,7 @@ func (e *Engine) checkContact(ctx context.Context, connID, contactID int64) erro
 	if len(entered) == 0 {
 		return nil
 	}
-	e.log.Debug("hint found an entry", "connection", connID, "contact", strconv.FormatInt(contactID, 10), "automations", len(entered))
+	e.log.Debug("hint found an entry", "connection", connID, "contact", contactID.String(), "automations", len(entered))
 	if err := e.enter(ctx, ac, autos, entered, nil); err != nil {
 		return e.hintFailed(ctx, connID, autos, err)
 	}

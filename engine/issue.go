@@ -245,19 +245,19 @@ func (e *Engine) contactNow(ctx context.Context, run *autocred.Run, a autocred.A
 		return nil, err
 	}
 	if !entryFresh {
-		got, err := ac.Contact(ctx, activecampaign.ID(run.ContactID))
+		got, err := ac.Contact(ctx, run.ContactID)
 		if errors.Is(err, activecampaign.ErrNotFound) {
 			return nil, nil
 		}
 		if err != nil {
 			return nil, err
 		}
-		c = autocred.Contact{ID: got.ID.String(), Email: got.Email, FirstName: got.FirstName, LastName: got.LastName, Phone: got.Phone}
+		c = autocred.Contact{ID: got.ID, Email: got.Email, FirstName: got.FirstName, LastName: got.LastName, Phone: got.Phone}
 	}
 	if len(m.Fields()) == 0 {
 		return &c, nil
 	}
-	values, err := ac.ContactFields(ctx, activecampaign.ID(run.ContactID))
+	values, err := ac.ContactFields(ctx, run.ContactID)
 	if errors.Is(err, activecampaign.ErrNotFound) {
 		return nil, nil
 	}

@@ -62,8 +62,8 @@ func TestRunErrorCodes(t *testing.T) {
 	}
 	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			run := autocred.Run{AutomationID: a.ID, ContactID: int64(900_000 + i), Entry: 1, Email: "ana@example.com", // contacts the account does not have
-				Contact: autocred.Contact{ID: "1", Email: "ana@example.com", FirstName: "Ana"}}
+			run := autocred.Run{AutomationID: a.ID, ContactID: autocred.ContactID(900_000 + i), Entry: 1, Email: "ana@example.com", // contacts the account does not have
+				Contact: autocred.Contact{ID: 1, Email: "ana@example.com", FirstName: "Ana"}}
 			if err := h.store.InsertRun(ctx, &run); err != nil {
 				t.Fatal(err)
 			}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/activecampaign"
 	"github.com/autocred/autocred/store"
 )
@@ -126,7 +127,7 @@ func (e *Engine) noteEntries(ctx context.Context, connID int64, contacts []activ
 	}
 	var n int
 	var first, last time.Time
-	seen := make(map[activecampaign.ID]bool, len(contacts))
+	seen := make(map[autocred.ContactID]bool, len(contacts))
 	for _, c := range contacts {
 		u, ok := c.Updated()
 		if seen[c.ID] || !ok || !missedDelivery(h, u) {

@@ -118,13 +118,10 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 	return e.syncDone(ctx, connID, segmentID, autos, started, len(ids))
 }
 
-// sortedMembers takes a snapshot's member ids, ascending, and lets the
-// client's copy go (a million members).
-func sortedMembers(snap *activecampaign.Snapshot) []int64 {
-	ids := make([]int64, len(snap.IDs))
-	for i, id := range snap.IDs {
-		ids[i] = int64(id)
-	}
+// sortedMembers takes a snapshot's member ids, ascending: the snapshot
+// no longer holds them (a million members).
+func sortedMembers(snap *activecampaign.Snapshot) []autocred.ContactID {
+	ids := snap.IDs
 	snap.IDs = nil
 	return autocred.SortIDs(ids)
 }
@@ -149,9 +146,9 @@ func (e *Engine) judgeAbsences(ctx context.Context, ac *activecampaign.Client, s
 // the reads were unconfirmed, and a member the reads left out that a
 // single-contact check found in (0: none found).
 type baseline struct {
-	ids         []int64
+	ids         []autocred.ContactID
 	unconfirmed bool
-	missed      int64
+	missed      autocred.ContactID
 }
 
 // checkBaseline reads the segment a second time for a baseline and checks
@@ -172,8 +169,8 @@ func (e *Engine) checkBaseline(ctx context.Context, ac *activecampaign.Client, a
 // those taking it, the absences of the active ones. It returns the
 // contacts that entered each active automation, for enter.
 func (e *Engine) applyRead(ctx context.Context, autos []autocred.Automation, base baseline, diff ledgerDiff, verdict absenceVerdict,
-	unconfirmed bool) (map[int64][]int64, error) {
-	entered := map[int64][]int64{} // automation → contacts that entered
+	unconfirmed bool) (map[int64][]autocred.ContactID, error) {
+	entered := map[int64][]autocred.ContactID{} // automation → contacts that entered
 	for _, a := range autos {
 		switch a.Status {
 		case autocred.AutomationBaselining:
@@ -306,16 +303,12 @@ func (e *Engine) baselineProgress(ctx context.Context, autos []autocred.Automati
 // activation, counts as already in. Both reads empty and unconfirmed (an
 // evaluation of contacts?segmentid still running) stay unconfirmed.
 func (e *Engine) readBaselineAgain(ctx context.Context, ac *activecampaign.Client, autos []autocred.Automation, segmentID string,
-	ids []int64, unconfirmed bool) ([]int64, bool, error) {
+	ids []autocred.ContactID, unconfirmed bool) ([]autocred.ContactID, bool, error) {
 	again, err := e.readSegment(ctx, ac, autos, segmentID, nil)
 	if err != nil {
 		return nil, false, fmt.Errorf("reading the segment again for the baseline: %w", err)
 	}
-	all := slices.Grow(slices.Clone(ids), len(again.IDs))
-	for _, id := range again.IDs {
-		all = append(all, int64(id))
-	}
-	all = autocred.SortIDs(all)
+	all := autocred.SortIDs(append(slices.Clone(ids), again.IDs...))
 	if len(all) > len(ids) {
 		e.log.Warn("the second baseline read found members the first left out", "segment", segmentID,
 			"first", len(ids), "second", len(again.IDs), "baseline", len(all))
@@ -335,20 +328,20 @@ const baselineSample = 10
 // members only where the segment is a fair share of the newest contacts;
 // that is the case it guards. Cost: 1 + up to baselineSample calls, at
 // activation only.
-func (e *Engine) baselineLeavesOut(ctx context.Context, ac *activecampaign.Client, segmentID string, baseline []int64) (int64, error) {
+func (e *Engine) baselineLeavesOut(ctx context.Context, ac *activecampaign.Client, segmentID string, baseline []autocred.ContactID) (autocred.ContactID, error) {
 	newest, err := ac.NewestContactIDs(ctx, 100)
 	if err != nil {
 		return 0, fmt.Errorf("reading contacts to check the baseline: %w", err)
 	}
-	var outside []int64
+	var outside []autocred.ContactID
 	for _, id := range newest {
-		if _, in := slices.BinarySearch(baseline, int64(id)); !in {
-			outside = append(outside, int64(id))
+		if _, in := slices.BinarySearch(baseline, id); !in {
+			outside = append(outside, id)
 		}
 	}
 	rand.Shuffle(len(outside), func(i, j int) { outside[i], outside[j] = outside[j], outside[i] })
 	for _, id := range outside[:min(len(outside), baselineSample)] {
-		in, err := ac.IsMember(ctx, segmentID, activecampaign.ID(id))
+		in, err := ac.IsMember(ctx, segmentID, id)
 		if errors.Is(err, activecampaign.ErrMatchUnavailable) {
 			return 0, nil // nothing to check with: the two reads stand
 		}
@@ -394,7 +387,7 @@ func (e *Engine) holdBaseline(autos []autocred.Automation) bool {
 // to be short: the automations stay baselining and say why, and the next
 // sync takes the baseline again.
 func (e *Engine) baselineHeldBack(ctx context.Context, connID int64, segmentID string, autos []autocred.Automation,
-	started time.Time, listed int, missed int64) error {
+	started time.Time, listed int, missed autocred.ContactID) error {
 	e.metrics.Syncs.WithLabelValues("held_back").Inc()
 	msg := fmt.Sprintf("ActiveCampaign's answer for this segment looked wrong: it listed %s members, but contact %d, which it left out, "+
 		"is in the segment when asked about alone. The baseline was not taken (nobody is issued anything); autocred reads the segment "+
@@ -414,7 +407,7 @@ func (e *Engine) baselineHeldBack(ctx context.Context, connID int64, segmentID s
 
 // recordBaseline records the first snapshot's members as in, with no runs
 // (rule R5), and starts watching.
-func (e *Engine) recordBaseline(ctx context.Context, a autocred.Automation, ids []int64, unconfirmed bool) error {
+func (e *Engine) recordBaseline(ctx context.Context, a autocred.Automation, ids []autocred.ContactID, unconfirmed bool) error {
 	err := e.store.RecordBaseline(ctx, a.ID, ids, time.Now(), unconfirmed)
 	if autocred.ErrorCode(err) == autocred.ECONFLICT {
 		return nil // paused meanwhile: its baseline is taken again on resume
@@ -466,8 +459,8 @@ func (e *Engine) syncHeldBack(ctx context.Context, connID int64, segmentID strin
 // details of each chunk's contacts that entered, once the chunk is
 // committed (a contact entering several automations comes once per
 // automation).
-func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []autocred.Automation, entered map[int64][]int64, onEntered func([]activecampaign.Contact)) error {
-	var all []int64
+func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []autocred.Automation, entered map[int64][]autocred.ContactID, onEntered func([]activecampaign.Contact)) error {
+	var all []autocred.ContactID
 	for _, ids := range entered {
 		all = append(all, ids...)
 	}
@@ -475,12 +468,8 @@ func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []a
 	const chunk = 100
 	for start := 0; start < len(all); start += chunk {
 		part := all[start:min(start+chunk, len(all))]
-		ask := make([]activecampaign.ID, len(part))
-		for i, id := range part {
-			ask[i] = activecampaign.ID(id)
-		}
 		readAt := time.Now()
-		details, err := ac.Contacts(ctx, ask)
+		details, err := ac.Contacts(ctx, part)
 		if err != nil {
 			return fmt.Errorf("reading details of entering contacts: %w", err)
 		}
@@ -492,7 +481,7 @@ func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []a
 		if onEntered != nil && len(runs) > 0 {
 			newly := make([]activecampaign.Contact, len(runs))
 			for i, r := range runs {
-				newly[i] = details[activecampaign.ID(r.ContactID)]
+				newly[i] = details[r.ContactID]
 			}
 			onEntered(newly)
 		}
@@ -503,7 +492,7 @@ func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []a
 // newRuns makes the would-be runs of one chunk of entering contacts (part,
 // sorted), automation by automation, from their details. A contact without
 // details was deleted since the snapshot: not an entry.
-func newRuns(autos []autocred.Automation, entered map[int64][]int64, part []int64, details map[activecampaign.ID]activecampaign.Contact) []autocred.Run {
+func newRuns(autos []autocred.Automation, entered map[int64][]autocred.ContactID, part []autocred.ContactID, details map[autocred.ContactID]activecampaign.Contact) []autocred.Run {
 	lo, hi := part[0], part[len(part)-1]
 	var runs []autocred.Run
 	for _, a := range autos {
@@ -513,12 +502,12 @@ func newRuns(autos []autocred.Automation, entered map[int64][]int64, part []int6
 			if id > hi {
 				break
 			}
-			c, ok := details[activecampaign.ID(id)]
+			c, ok := details[id]
 			if !ok {
 				continue
 			}
 			runs = append(runs, autocred.Run{AutomationID: a.ID, ContactID: id, Email: strings.TrimSpace(c.Email),
-				Contact: autocred.Contact{ID: c.ID.String(), Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, Phone: c.Phone}})
+				Contact: autocred.Contact{ID: c.ID, Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, Phone: c.Phone}})
 		}
 	}
 	return runs

@@ -14,12 +14,14 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/autocred/autocred"
 )
 
 // Engine is what the receiver needs of the engine.
 type Engine interface {
 	CheckWebhookToken(connID int64, token string) bool
-	Hint(ctx context.Context, connID, contactID int64) (folded bool, err error)
+	Hint(ctx context.Context, connID int64, contactID autocred.ContactID) (folded bool, err error)
 }
 
 // maxBody bounds a delivery. A contact's form with many custom fields is a

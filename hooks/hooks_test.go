@@ -9,11 +9,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/autocred/autocred"
 )
 
 type fakeEngine struct {
 	mu    sync.Mutex
-	hints []int64
+	hints []autocred.ContactID
 	fail  bool
 }
 
@@ -21,7 +23,7 @@ func (f *fakeEngine) CheckWebhookToken(connID int64, token string) bool {
 	return connID == 7 && token == "right-token"
 }
 
-func (f *fakeEngine) Hint(_ context.Context, connID, contactID int64) (bool, error) {
+func (f *fakeEngine) Hint(_ context.Context, connID int64, contactID autocred.ContactID) (bool, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.fail {
@@ -83,7 +85,7 @@ func TestReceiver(t *testing.T) {
 func TestParse(t *testing.T) {
 	tests := []struct {
 		form url.Values
-		id   int64
+		id   autocred.ContactID
 		ok   bool
 	}{
 		{url.Values{"contact[id]": {"42"}, "type": {"update"}}, 42, true},

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/autocred/autocred"
 )
 
 // endlessBody is a request body that never ends: a form that starts with
@@ -46,7 +48,7 @@ func (h *hintCounter) CheckWebhookToken(connID int64, token string) bool {
 	return connID == 7 && token == "right-token"
 }
 
-func (h *hintCounter) Hint(context.Context, int64, int64) (bool, error) {
+func (h *hintCounter) Hint(context.Context, int64, autocred.ContactID) (bool, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.hints++

@@ -3,7 +3,6 @@ package hooks
 import (
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/autocred/autocred"
@@ -13,7 +12,7 @@ import (
 type Delivery struct {
 	Type      string // the event: update, contact_tag_added, …
 	Source    string // initiated_from: public, admin, api, system
-	ContactID int64
+	ContactID autocred.ContactID
 }
 
 // Parse reads a form-encoded delivery, whose keys are PHP-style bracketed
@@ -27,7 +26,7 @@ func Parse(form url.Values) (Delivery, error) {
 	if raw == "" {
 		return d, fmt.Errorf("no contact[id] (event %q): not about a contact", d.Type)
 	}
-	id, err := strconv.ParseInt(raw, 10, 64)
+	id, err := autocred.ParseContactID(raw)
 	if err != nil || id <= 0 {
 		return d, fmt.Errorf("contact[id] %q is not a contact id", raw)
 	}

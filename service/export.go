@@ -58,7 +58,7 @@ func (s *Service) ExportRuns(ctx context.Context, f autocred.RunFilter, w io.Wri
 }
 
 func runRecord(r autocred.Run) []string {
-	rec := []string{strconv.FormatInt(r.ID, 10), csvTime(r.CreatedAt), strconv.FormatInt(r.ContactID, 10), strconv.Itoa(r.Entry),
+	rec := []string{strconv.FormatInt(r.ID, 10), csvTime(r.CreatedAt), r.ContactID.String(), strconv.Itoa(r.Entry),
 		r.Contact.FirstName, r.Contact.LastName, r.Email, string(r.Status), r.CredentialID, r.PublicLink,
 		strconv.Itoa(r.Attempts), string(r.ErrorCode), r.LastError, csvTime(r.UpdatedAt)}
 	for i, v := range rec {

@@ -34,9 +34,9 @@ type PreviewField struct {
 type PreviewResult struct {
 	// Contact is who the preview was rendered for; empty when there is
 	// nobody to preview with (Note says why).
-	ContactID    int64  `json:"contact_id,omitempty"`
-	ContactEmail string `json:"contact_email,omitempty"`
-	ContactName  string `json:"contact_name,omitempty"`
+	ContactID    autocred.ContactID `json:"contact_id,omitempty"`
+	ContactEmail string             `json:"contact_email,omitempty"`
+	ContactName  string             `json:"contact_name,omitempty"`
 	// TimeZone is the zone the dates are taken in (the action's, or the
 	// server's when it names none).
 	TimeZone string         `json:"time_zone"`
@@ -96,7 +96,7 @@ func (s *Service) Preview(ctx context.Context, connID int64, segmentID string, a
 		return PreviewResult{}, err
 	}
 	data.Automation = automationName
-	res.ContactID, res.ContactEmail = int64(c.ID), c.Email
+	res.ContactID, res.ContactEmail = c.ID, c.Email
 	res.ContactName = strings.TrimSpace(c.FirstName + " " + c.LastName)
 	renderInputs(res.Fields[len(res.Fields)-len(inputs):], inputs, data)
 	return res, nil
@@ -146,7 +146,7 @@ func checkInputs(inputs []autocred.Input, defs []autocred.FieldDef) []PreviewFie
 // the segment's name when an input uses it.
 func (s *Service) renderData(ctx context.Context, ac *activecampaign.Client, connID int64, segmentID string, c activecampaign.Contact, inputs []autocred.Input, withFields bool) (autocred.RenderData, error) {
 	data := autocred.RenderData{Today: time.Now(), Contact: autocred.Contact{
-		ID: c.ID.String(), Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, Phone: c.Phone}}
+		ID: c.ID, Email: c.Email, FirstName: c.FirstName, LastName: c.LastName, Phone: c.Phone}}
 	if withFields {
 		values, err := ac.ContactFields(ctx, c.ID)
 		if err != nil {
@@ -199,11 +199,11 @@ func (s *Service) sampleContact(ctx context.Context, ac *activecampaign.Client, 
 	if !found {
 		return nil, "The segment has no members yet, so there is no contact to preview with. Type a contact's name or email to preview with them.", nil
 	}
-	details, err := ac.Contacts(ctx, []activecampaign.ID{activecampaign.ID(id)})
+	details, err := ac.Contacts(ctx, []autocred.ContactID{id})
 	if err != nil {
 		return nil, "", s.upstreamError(ctx, connID, "ActiveCampaign", err)
 	}
-	c, ok := details[activecampaign.ID(id)]
+	c, ok := details[id]
 	if !ok {
 		s.samples.Delete(sampleKey{connID, segmentID})
 		return nil, "The sample contact was just deleted from ActiveCampaign; preview again.", nil
@@ -275,11 +275,11 @@ type sampleKey struct {
 }
 
 type sample struct {
-	contactID int64
+	contactID autocred.ContactID
 	at        time.Time
 }
 
-func (m *samples) Load(k sampleKey) (int64, bool) {
+func (m *samples) Load(k sampleKey) (autocred.ContactID, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	v, ok := m.found[k]
@@ -289,7 +289,7 @@ func (m *samples) Load(k sampleKey) (int64, bool) {
 	return v.contactID, true
 }
 
-func (m *samples) Store(k sampleKey, contactID int64) {
+func (m *samples) Store(k sampleKey, contactID autocred.ContactID) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.found == nil {
@@ -306,7 +306,7 @@ func (m *samples) Delete(k sampleKey) {
 
 // sampleMember finds a member of the segment: from a ledger when one knows
 // the segment, else from ActiveCampaign (remembered for sampleTTL).
-func (s *Service) sampleMember(ctx context.Context, ac *activecampaign.Client, connID int64, segmentID string) (int64, bool, error) {
+func (s *Service) sampleMember(ctx context.Context, ac *activecampaign.Client, connID int64, segmentID string) (autocred.ContactID, bool, error) {
 	if id, ok, err := s.store.SegmentMember(ctx, connID, segmentID); err != nil || ok {
 		return id, ok, err
 	}
@@ -319,6 +319,6 @@ func (s *Service) sampleMember(ctx context.Context, ac *activecampaign.Client, c
 		// An empty segment is not remembered: members may arrive any time.
 		return 0, false, err
 	}
-	s.samples.Store(key, int64(id))
-	return int64(id), true, nil
+	s.samples.Store(key, id)
+	return id, true, nil
 }

@@ -23,7 +23,7 @@ type ContactPages struct{ apiURL string }
 // URL is the address of a contact's page, or "" when the account's API
 // URL does not tell it for sure (see activecampaign.ContactPage): then
 // the contact id is shown without a link.
-func (p ContactPages) URL(contactID int64) string {
+func (p ContactPages) URL(contactID autocred.ContactID) string {
 	return activecampaign.ContactPage(p.apiURL, contactID)
 }
 

@@ -116,8 +116,8 @@ func seedRuns(b *testing.B, env *testenv.Env, n int) int64 {
 				status = autocred.RunFailed
 			}
 			email := fmt.Sprintf("person%d@example.org", i)
-			runs = append(runs, &autocred.Run{AutomationID: a.ID, ContactID: int64(i + 1), Entry: 1, Email: email, Status: status,
-				Contact:   autocred.Contact{ID: fmt.Sprint(i + 1), Email: email, FirstName: fmt.Sprintf("Person%d", i), LastName: fmt.Sprintf("Lovelace %d", i)},
+			runs = append(runs, &autocred.Run{AutomationID: a.ID, ContactID: autocred.ContactID(i + 1), Entry: 1, Email: email, Status: status,
+				Contact:   autocred.Contact{ID: autocred.ContactID(i + 1), Email: email, FirstName: fmt.Sprintf("Person%d", i), LastName: fmt.Sprintf("Lovelace %d", i)},
 				CreatedAt: start.Add(time.Duration(i) * time.Minute)})
 		}
 		err := st.InsertRuns(ctx, runs)

@@ -22,7 +22,7 @@ func TestArchiveKeepsHistoryUntilItIsDeleted(t *testing.T) {
 			if err := db.setAutomationStatus(ctx, tx, a.ID, autocred.AutomationActive, ""); err != nil {
 				return err
 			}
-			if err := db.markBaseline(ctx, tx, a.ID, []int64{1, 2}, db.now()); err != nil {
+			if err := db.markBaseline(ctx, tx, a.ID, []autocred.ContactID{1, 2}, db.now()); err != nil {
 				return err
 			}
 			entry, err := db.enter(ctx, tx, a.ID, 3, db.now())
@@ -114,7 +114,7 @@ func TestArchiveKeepsHistoryUntilItIsDeleted(t *testing.T) {
 		}
 		// The ledger still counts everyone: contact 3 is in, with its
 		// entry, so a restored automation does not see it enter again.
-		for _, id := range []int64{1, 2, 3} {
+		for _, id := range []autocred.ContactID{1, 2, 3} {
 			m, err := db.Membership(ctx, a.ID, id)
 			if err != nil || !m.InSegment {
 				t.Errorf("ledger row of contact %d after the history was deleted: %+v, %v; want in", id, m, err)

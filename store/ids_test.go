@@ -25,7 +25,7 @@ func TestIDsAreNeverReused(t *testing.T) {
 		if a.ID != 1 || a.Trigger.ConnectionID != 1 {
 			t.Errorf("a new database numbers automation %d and connection %d, want 1 and 1", a.ID, a.Trigger.ConnectionID)
 		}
-		insertRun := func(automationID, contact int64) int64 {
+		insertRun := func(automationID int64, contact autocred.ContactID) int64 {
 			t.Helper()
 			r := autocred.Run{AutomationID: automationID, ContactID: contact, Entry: 1, Email: "ana@example.com"}
 			if err := db.tx(ctx, func(tx *sql.Tx) error { return db.insertRun(ctx, tx, &r) }); err != nil {
@@ -172,7 +172,7 @@ func TestUpgradeKeepsRowsAndNeverReusesIDs(t *testing.T) {
 	}
 	var runID int64
 	err = db.tx(ctx, func(tx *sql.Tx) error {
-		if err := db.markBaseline(ctx, tx, a.ID, []int64{1, 2, 3}, db.now()); err != nil {
+		if err := db.markBaseline(ctx, tx, a.ID, []autocred.ContactID{1, 2, 3}, db.now()); err != nil {
 			return err
 		}
 		// Written in SQL, with the columns runs had then: InsertRun

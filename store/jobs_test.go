@@ -80,7 +80,7 @@ func TestRecordEntriesCommitsLedgerRunAndJobTogether(t *testing.T) {
 		if err := db.SetAutomationStatus(ctx, paused.ID, autocred.AutomationPaused, ""); err != nil {
 			t.Fatal(err)
 		}
-		entering := func(automationID int64, contacts ...int64) []autocred.Run {
+		entering := func(automationID int64, contacts ...autocred.ContactID) []autocred.Run {
 			var runs []autocred.Run
 			for _, c := range contacts {
 				runs = append(runs, autocred.Run{AutomationID: automationID, ContactID: c, Email: "ana@example.com"})
@@ -120,7 +120,7 @@ func TestRecordEntriesCommitsLedgerRunAndJobTogether(t *testing.T) {
 		if in, _ := db.InSegment(ctx, paused.ID); len(in) != 0 {
 			t.Errorf("paused automation's ledger has %v in, want nobody", in)
 		}
-		if in, _ := db.InSegment(ctx, a.ID); !slices.Equal(in, []int64{1, 2}) {
+		if in, _ := db.InSegment(ctx, a.ID); !slices.Equal(in, []autocred.ContactID{1, 2}) {
 			t.Errorf("ledger in = %v, want [1 2]", in)
 		}
 	})
@@ -142,7 +142,7 @@ func TestAutomationChangesEnqueueTheirJobs(t *testing.T) {
 		if n := jobs(t, db, "sync"); n != 1 {
 			t.Errorf("%d sync jobs after activation, want 1", n)
 		}
-		if err := db.RecordBaseline(ctx, a.ID, []int64{1}, time.Now(), false); err != nil {
+		if err := db.RecordBaseline(ctx, a.ID, []autocred.ContactID{1}, time.Now(), false); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := db.RecordEntries(ctx, []autocred.Run{{AutomationID: a.ID, ContactID: 2}}, time.Now()); err != nil {

@@ -13,8 +13,8 @@ import (
 
 // InSegment returns the contacts the ledger has in an automation's segment,
 // ascending.
-func (db *DB) InSegment(ctx context.Context, automationID int64) ([]int64, error) {
-	ids, err := queryAll(ctx, db.pool(), scanID, `SELECT contact_id FROM memberships WHERE automation_id = ? AND in_segment = 1 ORDER BY contact_id`, automationID)
+func (db *DB) InSegment(ctx context.Context, automationID int64) ([]autocred.ContactID, error) {
+	ids, err := queryAll(ctx, db.pool(), scanContactID, `SELECT contact_id FROM memberships WHERE automation_id = ? AND in_segment = 1 ORDER BY contact_id`, automationID)
 	if err != nil {
 		return nil, fmt.Errorf("reading ledger of automation %d: %w", automationID, err)
 	}
@@ -23,7 +23,7 @@ func (db *DB) InSegment(ctx context.Context, automationID int64) ([]int64, error
 
 // Membership reads one ledger row; a contact never seen is returned with
 // InSegment false and no error.
-func (db *DB) Membership(ctx context.Context, automationID, contactID int64) (autocred.Membership, error) {
+func (db *DB) Membership(ctx context.Context, automationID int64, contactID autocred.ContactID) (autocred.Membership, error) {
 	m := autocred.Membership{AutomationID: automationID, ContactID: contactID}
 	var in int
 	var first, entered, left int64
@@ -52,7 +52,7 @@ const batch = 500
 // evaluation still running) is not. Contacts the ledger already has keep
 // their row, marked in. It fails with a conflict when the automation is no
 // longer baselining (paused meanwhile).
-func (db *DB) RecordBaseline(ctx context.Context, automationID int64, ids []int64, at time.Time, unconfirmed bool) error {
+func (db *DB) RecordBaseline(ctx context.Context, automationID int64, ids []autocred.ContactID, at time.Time, unconfirmed bool) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		if err := db.setAutomationStatus(ctx, tx, automationID, autocred.AutomationActive, "", autocred.AutomationBaselining); err != nil {
 			return err
@@ -80,7 +80,7 @@ func (db *DB) RecordBaseline(ctx context.Context, automationID int64, ids []int6
 }
 
 // markBaseline marks contacts as in the segment without entries.
-func (db *DB) markBaseline(ctx context.Context, tx *sql.Tx, automationID int64, ids []int64, at time.Time) error {
+func (db *DB) markBaseline(ctx context.Context, tx *sql.Tx, automationID int64, ids []autocred.ContactID, at time.Time) error {
 	for start := 0; start < len(ids); start += batch {
 		chunk := ids[start:min(start+batch, len(ids))]
 		values := strings.Repeat("(?, ?, 1, ?),", len(chunk))
@@ -182,7 +182,7 @@ var errAlreadyIn = errors.New("contact already in the segment")
 // enter records that a contact entered the segment and returns the entry's
 // number (1 for the first). It fails with errAlreadyIn when the ledger
 // already has the contact in.
-func (db *DB) enter(ctx context.Context, tx *sql.Tx, automationID, contactID int64, at time.Time) (int, error) {
+func (db *DB) enter(ctx context.Context, tx *sql.Tx, automationID int64, contactID autocred.ContactID, at time.Time) (int, error) {
 	var entry int
 	err := db.in(tx).QueryRowContext(ctx, `INSERT INTO memberships (automation_id, contact_id, in_segment, entries, first_seen, last_entered)
 		VALUES (?, ?, 1, 1, ?, ?)
@@ -202,15 +202,15 @@ func (db *DB) enter(ctx context.Context, tx *sql.Tx, automationID, contactID int
 // PreviouslyMissing returns those of ids (ascending) that the ledger has
 // in the segment but missing from the automation's last confirmed
 // snapshot: absent again now, they would leave (DESIGN §3). Ascending.
-func (db *DB) PreviouslyMissing(ctx context.Context, automationID int64, ids []int64) ([]int64, error) {
-	var out []int64
+func (db *DB) PreviouslyMissing(ctx context.Context, automationID int64, ids []autocred.ContactID) ([]autocred.ContactID, error) {
+	var out []autocred.ContactID
 	for start := 0; start < len(ids); start += batch {
 		chunk := ids[start:min(start+batch, len(ids))]
 		args := []any{automationID}
 		for _, id := range chunk {
 			args = append(args, id)
 		}
-		got, err := queryAll(ctx, db.pool(), scanID, `SELECT m.contact_id FROM memberships m JOIN automations a ON a.id = m.automation_id
+		got, err := queryAll(ctx, db.pool(), scanContactID, `SELECT m.contact_id FROM memberships m JOIN automations a ON a.id = m.automation_id
 			WHERE m.automation_id = ? AND m.in_segment = 1 AND m.missed_snapshot <> 0 AND m.missed_snapshot = a.snapshot_seq
 			AND m.contact_id IN (`+placeholders(len(chunk))+`) ORDER BY m.contact_id`, args...)
 		if err != nil {
@@ -228,8 +228,8 @@ func (db *DB) PreviouslyMissing(ctx context.Context, automationID int64, ids []i
 // previous read too (a contact that entered again meanwhile is not);
 // missing are remembered as absent from this one. It returns those marked
 // out.
-func (db *DB) RecordAbsences(ctx context.Context, automationID int64, left, missing []int64, at time.Time) ([]int64, error) {
-	var out []int64
+func (db *DB) RecordAbsences(ctx context.Context, automationID int64, left, missing []autocred.ContactID, at time.Time) ([]autocred.ContactID, error) {
+	var out []autocred.ContactID
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		seq, err := db.nextSnapshotSeq(ctx, tx, automationID)
 		if err != nil {
@@ -242,8 +242,8 @@ func (db *DB) RecordAbsences(ctx context.Context, automationID int64, left, miss
 }
 
 // recordAbsences applies the absences of the snapshot numbered seq.
-func (db *DB) recordAbsences(ctx context.Context, tx *sql.Tx, automationID, seq int64, left, missing []int64, at time.Time) ([]int64, error) {
-	var out []int64
+func (db *DB) recordAbsences(ctx context.Context, tx *sql.Tx, automationID, seq int64, left, missing []autocred.ContactID, at time.Time) ([]autocred.ContactID, error) {
+	var out []autocred.ContactID
 	for start := 0; start < len(left); start += batch {
 		chunk := left[start:min(start+batch, len(left))]
 		args := []any{ms(at), automationID, seq - 1}
@@ -257,7 +257,7 @@ func (db *DB) recordAbsences(ctx context.Context, tx *sql.Tx, automationID, seq 
 			return nil, fmt.Errorf("marking contacts left: %w", err)
 		}
 		for rows.Next() {
-			var id int64
+			var id autocred.ContactID
 			if err := rows.Scan(&id); err != nil {
 				rows.Close()
 				return nil, err
@@ -285,7 +285,7 @@ func (db *DB) recordAbsences(ctx context.Context, tx *sql.Tx, automationID, seq 
 
 // MarkLeft records that one contact is out of the segment, as a
 // single-contact check said. It reports whether the contact was in.
-func (db *DB) MarkLeft(ctx context.Context, automationID, contactID int64, at time.Time) (bool, error) {
+func (db *DB) MarkLeft(ctx context.Context, automationID int64, contactID autocred.ContactID, at time.Time) (bool, error) {
 	res, err := db.pool().ExecContext(ctx, `UPDATE memberships SET in_segment = 0, missed_snapshot = 0, last_left = ?
 		WHERE automation_id = ? AND contact_id = ? AND in_segment = 1`, ms(at), automationID, contactID)
 	if err != nil {

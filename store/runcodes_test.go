@@ -22,7 +22,7 @@ func TestRunErrorCodes(t *testing.T) {
 		}
 		for i := range runs {
 			r := &runs[i]
-			r.AutomationID, r.ContactID, r.Entry = a.ID, int64(i+1), 1
+			r.AutomationID, r.ContactID, r.Entry = a.ID, autocred.ContactID(i+1), 1
 			status, code, msg := r.Status, r.ErrorCode, r.LastError
 			if err := db.InsertRun(ctx, r); err != nil {
 				t.Fatal(err)
@@ -86,7 +86,7 @@ func TestUpgradeGivesEndedRunsTheirCodes(t *testing.T) {
 		}
 		ids := make([]int64, len(tests))
 		for i, tc := range tests {
-			r := autocred.Run{AutomationID: a.ID, ContactID: int64(i + 1), Entry: 1}
+			r := autocred.Run{AutomationID: a.ID, ContactID: autocred.ContactID(i + 1), Entry: 1}
 			if err := db.InsertRun(ctx, &r); err != nil {
 				t.Fatal(err)
 			}

@@ -31,8 +31,8 @@ func searchFixture(t *testing.T, db *DB) (autocred.Automation, map[string]autocr
 	for i, p := range people {
 		at := day0.Add(time.Duration(i) * 24 * time.Hour)
 		db.now = func() time.Time { return at }
-		r := autocred.Run{AutomationID: a.ID, ContactID: int64(100 + i), Entry: 1, Email: p.email,
-			Contact: autocred.Contact{ID: "x", Email: p.email, FirstName: p.first, LastName: p.last}}
+		r := autocred.Run{AutomationID: a.ID, ContactID: autocred.ContactID(100 + i), Entry: 1, Email: p.email,
+			Contact: autocred.Contact{ID: autocred.ContactID(100 + i), Email: p.email, FirstName: p.first, LastName: p.last}}
 		if err := db.InsertRun(ctx, &r); err != nil {
 			t.Fatal(err)
 		}

@@ -75,7 +75,7 @@ func (db *DB) BatchProgress(ctx context.Context, automationID int64) (autocred.P
 // SegmentMember returns a contact that the ledger of some automation has
 // in the segment now, for a preview that needs no call to read the
 // segment. ok is false when no automation knows a member.
-func (db *DB) SegmentMember(ctx context.Context, connID int64, segmentID string) (contactID int64, ok bool, err error) {
+func (db *DB) SegmentMember(ctx context.Context, connID int64, segmentID string) (contactID autocred.ContactID, ok bool, err error) {
 	err = db.pool().QueryRowContext(ctx, `SELECT m.contact_id FROM memberships m JOIN automations a ON a.id = m.automation_id
 		WHERE a.trigger_connection_id = ? AND a.segment_id = ? AND m.in_segment = 1 ORDER BY m.contact_id LIMIT 1`,
 		connID, segmentID).Scan(&contactID)

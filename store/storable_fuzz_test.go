@@ -42,7 +42,7 @@ func FuzzStorableText(f *testing.F) {
 	if err := db.CreateAutomation(ctx, &a); err != nil {
 		f.Fatal(err)
 	}
-	var contactID int64
+	var contactID autocred.ContactID
 	f.Fuzz(func(t *testing.T, s string) {
 		if autocred.CheckStorable(s) == nil && autocred.Storable(s) != s {
 			t.Fatalf("Storable changed %+q, which CheckStorable accepts, to %+q", s, autocred.Storable(s))
@@ -53,7 +53,7 @@ func FuzzStorableText(f *testing.F) {
 		}
 		contactID++
 		run := autocred.Run{AutomationID: a.ID, ContactID: contactID, Entry: 1, Email: v, LastError: v,
-			Contact: autocred.Contact{ID: "1", Email: v, FirstName: v}}
+			Contact: autocred.Contact{ID: 1, Email: v, FirstName: v}}
 		if err := db.tx(ctx, func(tx *sql.Tx) error { return db.insertRun(ctx, tx, &run) }); err != nil {
 			t.Fatalf("storing %+q: %v", v, err)
 		}

@@ -521,3 +521,9 @@ func (db *DB) Analyze(ctx context.Context) error {
 	_, err := db.pool().ExecContext(ctx, `ANALYZE runs`)
 	return err
 }
+
+// scanContactID reads a single contact_id column.
+func scanContactID(row rowScanner) (autocred.ContactID, error) {
+	id, err := scanID(row)
+	return autocred.ContactID(id), err
+}

@@ -135,8 +135,8 @@ func TestLedgerEntriesAndAbsences(t *testing.T) {
 			}
 		}
 
-		inTx(func(tx *sql.Tx) error { return db.markBaseline(ctx, tx, a.ID, []int64{1, 2, 3}, now) })
-		if in, _ := db.InSegment(ctx, a.ID); !slices.Equal(in, []int64{1, 2, 3}) {
+		inTx(func(tx *sql.Tx) error { return db.markBaseline(ctx, tx, a.ID, []autocred.ContactID{1, 2, 3}, now) })
+		if in, _ := db.InSegment(ctx, a.ID); !slices.Equal(in, []autocred.ContactID{1, 2, 3}) {
 			t.Fatalf("after baseline in = %v", in)
 		}
 		if m, _ := db.Membership(ctx, a.ID, 1); m.Entries != 0 || !m.InSegment {
@@ -157,7 +157,7 @@ func TestLedgerEntriesAndAbsences(t *testing.T) {
 
 		// absentFrom records one confirmed snapshot from which ids are
 		// missing, every would-be leaver confirmed out: it returns who left.
-		absentFrom := func(ids ...int64) (left []int64) {
+		absentFrom := func(ids ...autocred.ContactID) (left []autocred.ContactID) {
 			leavers, err := db.PreviouslyMissing(ctx, a.ID, ids)
 			if err != nil {
 				t.Fatal(err)
@@ -177,18 +177,18 @@ func TestLedgerEntriesAndAbsences(t *testing.T) {
 			t.Fatalf("left after one absence: %v", left)
 		}
 		// Contact 3 is back in snapshot 2; contact 2 is missing again.
-		if left := absentFrom(2); !slices.Equal(left, []int64{2}) {
+		if left := absentFrom(2); !slices.Equal(left, []autocred.ContactID{2}) {
 			t.Fatalf("left after two absences = %v, want [2]", left)
 		}
 		// Contact 3 missing in snapshot 3 after being present in 2: not left,
 		// and not a would-be leaver.
-		if got, _ := db.PreviouslyMissing(ctx, a.ID, []int64{3}); len(got) != 0 {
+		if got, _ := db.PreviouslyMissing(ctx, a.ID, []autocred.ContactID{3}); len(got) != 0 {
 			t.Fatalf("absent, present: %v taken as would-be leavers", got)
 		}
 		if left := absentFrom(3); len(left) != 0 {
 			t.Fatalf("absent, present, absent counted as left: %v", left)
 		}
-		if got, _ := db.PreviouslyMissing(ctx, a.ID, []int64{1, 3}); !slices.Equal(got, []int64{3}) {
+		if got, _ := db.PreviouslyMissing(ctx, a.ID, []autocred.ContactID{1, 3}); !slices.Equal(got, []autocred.ContactID{3}) {
 			t.Fatalf("would-be leavers after snapshot 3 = %v, want [3]", got)
 		}
 
@@ -211,7 +211,7 @@ func TestLedgerEntriesAndAbsences(t *testing.T) {
 			}
 			return nil
 		})
-		if in, _ := db.InSegment(ctx, a.ID); !slices.Equal(in, []int64{1, 2, 3, 4}) {
+		if in, _ := db.InSegment(ctx, a.ID); !slices.Equal(in, []autocred.ContactID{1, 2, 3, 4}) {
 			t.Errorf("in = %v", in)
 		}
 	})
@@ -221,7 +221,7 @@ func TestRunUniquePerEntry(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
 		a := fixture(t, db)
 		ctx := context.Background()
-		insert := func(contact int64, entry int) error {
+		insert := func(contact autocred.ContactID, entry int) error {
 			return db.tx(ctx, func(tx *sql.Tx) error {
 				return db.insertRun(ctx, tx, &autocred.Run{AutomationID: a.ID, ContactID: contact, Entry: entry, Email: "Ana@Example.com"})
 			})
@@ -368,12 +368,12 @@ func TestSaveRunKeepsTheContactSent(t *testing.T) {
 		a := fixture(t, db)
 		ctx := context.Background()
 		r := autocred.Run{AutomationID: a.ID, ContactID: 1, Entry: 1, Email: "ana@example",
-			Contact: autocred.Contact{ID: "1", Email: "ana@example", FirstName: "Ana"}}
+			Contact: autocred.Contact{ID: 1, Email: "ana@example", FirstName: "Ana"}}
 		if err := db.tx(ctx, func(tx *sql.Tx) error { return db.insertRun(ctx, tx, &r) }); err != nil {
 			t.Fatal(err)
 		}
 		r.Email = "ana@example.com"
-		r.Contact = autocred.Contact{ID: "1", Email: "ana@example.com", FirstName: "Ana", LastName: "Lee", Fields: map[string]string{"course": "Go 101"}}
+		r.Contact = autocred.Contact{ID: 1, Email: "ana@example.com", FirstName: "Ana", LastName: "Lee", Fields: map[string]string{"course": "Go 101"}}
 		if err := db.SaveRun(ctx, &r); err != nil {
 			t.Fatal(err)
 		}
@@ -383,6 +383,31 @@ func TestSaveRunKeepsTheContactSent(t *testing.T) {
 		}
 		if got.Email != "ana@example.com" || got.Contact.Email != "ana@example.com" || got.Contact.LastName != "Lee" || got.Contact.Fields["course"] != "Go 101" {
 			t.Errorf("run as read back: email %q, contact %+v", got.Email, got.Contact)
+		}
+	})
+}
+
+// TestRunRecordedWithAStringContactIDReads: runs recorded before
+// autocred.ContactID stored their contact with its id as a string
+// ("ID":"42"); they must still read, with the id.
+func TestRunRecordedWithAStringContactIDReads(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		a := fixture(t, db)
+		ctx := context.Background()
+		r := autocred.Run{AutomationID: a.ID, ContactID: 42, Entry: 1, Email: "ana@example.com"}
+		if err := db.tx(ctx, func(tx *sql.Tx) error { return db.insertRun(ctx, tx, &r) }); err != nil {
+			t.Fatal(err)
+		}
+		old := `{"ID":"42","Email":"ana@example.com","FirstName":"Ana","LastName":"","Phone":"","Fields":null}`
+		if _, err := db.pool().ExecContext(ctx, `UPDATE runs SET contact = ? WHERE id = ?`, old, r.ID); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.Run(ctx, r.ID)
+		if err != nil {
+			t.Fatalf("reading a run stored with a string contact id: %v", err)
+		}
+		if got.ContactID != 42 || got.Contact.ID != 42 || got.Contact.FirstName != "Ana" {
+			t.Errorf("run as read: contact id %d, contact %+v", got.ContactID, got.Contact)
 		}
 	})
 }

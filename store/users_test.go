@@ -115,7 +115,7 @@ func TestRunsPerDayAndBatchProgress(t *testing.T) {
 			{at(11, 1), autocred.RunIssued}, // tomorrow (a clock moved back): not counted
 		} {
 			db.now = func() time.Time { return c.at }
-			r := autocred.Run{AutomationID: a.ID, ContactID: int64(i + 1), Entry: 1, Status: c.status}
+			r := autocred.Run{AutomationID: a.ID, ContactID: autocred.ContactID(i + 1), Entry: 1, Status: c.status}
 			if err := db.tx(ctx, func(tx *sql.Tx) error { return db.insertRun(ctx, tx, &r) }); err != nil {
 				t.Fatal(err)
 			}

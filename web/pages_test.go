@@ -24,7 +24,7 @@ func (u *uiTest) addRuns(automationID int64, statuses ...autocred.RunStatus) {
 	u.t.Helper()
 	ctx := context.Background()
 	for i, s := range statuses {
-		run := autocred.Run{AutomationID: automationID, ContactID: automationID*1000 + int64(i) + 10, Entry: 1, Email: "x@example.com", Status: s}
+		run := autocred.Run{AutomationID: automationID, ContactID: autocred.ContactID(automationID*1000 + int64(i) + 10), Entry: 1, Email: "x@example.com", Status: s}
 		if err := u.env.Store.InsertRun(ctx, &run); err != nil {
 			u.t.Fatal(err)
 		}

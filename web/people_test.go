@@ -17,7 +17,7 @@ import (
 
 // addRun stores a run of contact id with a name, entered at the given
 // time.
-func (u *uiTest) addRun(automation, contactID int64, first, last, email string, status autocred.RunStatus, entered time.Time) autocred.Run {
+func (u *uiTest) addRun(automation int64, contactID autocred.ContactID, first, last, email string, status autocred.RunStatus, entered time.Time) autocred.Run {
 	u.t.Helper()
 	ctx := context.Background()
 	r := autocred.Run{AutomationID: automation, ContactID: contactID, Entry: 1, Email: email, Status: status,
@@ -152,7 +152,7 @@ func TestOlderRunsArePaged(t *testing.T) {
 	u.signIn()
 	f := u.fixture()
 	for i := int64(2); i <= 60; i++ {
-		u.addRun(f.automation, 100+i, "Person", itoa(i), "p"+itoa(i)+"@example.com", autocred.RunIssued, time.Now())
+		u.addRun(f.automation, autocred.ContactID(100+i), "Person", itoa(i), "p"+itoa(i)+"@example.com", autocred.RunIssued, time.Now())
 	}
 	auto := "/automations/" + itoa(f.automation)
 	p := u.do("GET", auto, nil)

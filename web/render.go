@@ -25,7 +25,7 @@ var funcs = template.FuncMap{
 	"ago":        ago,
 	"when":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 	"at":         at,
-	"contactRef": func(url string, id int64) contactRef { return contactRef{URL: url, ID: id} },
+	"contactRef": func(url string, id autocred.ContactID) contactRef { return contactRef{URL: url, ID: id} },
 	"chart":      chart,
 	"legend":     chartLegend,
 	"clock":      clockTime,
@@ -61,7 +61,7 @@ func at(t time.Time) template.HTML {
 // ActiveCampaign, "" when not known for sure, for the "contactID" partial.
 type contactRef struct {
 	URL string
-	ID  int64
+	ID  autocred.ContactID
 }
 
 // mappingInput is one mapping input of the automation form.

@@ -106,7 +106,7 @@ type runList struct {
 
 // ContactURL is the address of a contact's page in ActiveCampaign, or ""
 // when it is not known for sure.
-func (l runList) ContactURL(contactID int64) string { return l.Pages.URL(contactID) }
+func (l runList) ContactURL(contactID autocred.ContactID) string { return l.Pages.URL(contactID) }
 
 type automationData struct {
 	automationSummary

@@ -543,7 +543,7 @@ func TestRunLinksKeepTheirQuery(t *testing.T) {
 	f := u.fixture()
 	ctx := context.Background()
 	for i := 2; i <= 60; i++ {
-		run := autocred.Run{AutomationID: f.automation, ContactID: int64(i), Entry: 1, Email: "x@example.com", Status: autocred.RunFailed}
+		run := autocred.Run{AutomationID: f.automation, ContactID: autocred.ContactID(i), Entry: 1, Email: "x@example.com", Status: autocred.RunFailed}
 		if err := u.env.Store.InsertRun(ctx, &run); err != nil {
 			t.Fatal(err)
 		}

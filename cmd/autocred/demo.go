@@ -418,7 +418,7 @@ func (d *demo) playReentry(ctx context.Context) error {
 		return err
 	}
 	if err := d.waitFor(ctx, 2*time.Minute, func() bool {
-		m, _ := d.store.Membership(ctx, d.courseAuto, d.people["Ana"].id)
+		m, _ := d.store.Membership(ctx, d.courseAuto, autocred.ContactID(d.people["Ana"].id))
 		return !m.InSegment
 	}); err != nil {
 		return err
@@ -618,7 +618,7 @@ func (d *demo) records(ctx context.Context) (records, error) {
 			return r, err
 		}
 		for _, run := range page {
-			if inBaseline[run.ContactID] {
+			if inBaseline[int64(run.ContactID)] {
 				r.baselineRuns++
 			}
 			if run.Status == autocred.RunSkipped {

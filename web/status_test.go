@@ -1,0 +1,46 @@
+package web
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/autocred/autocred"
+)
+
+// TestAutomationPageOffersWhatItsStatusAllows: the automation page offers
+// activation to a draft, a sync and a pause to an automation that watches
+// its segment, and resuming to a stopped one; once activated, the edit
+// form says the segment cannot change.
+func TestAutomationPageOffersWhatItsStatusAllows(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	ctx := context.Background()
+	auto := "/automations/" + itoa(f.automation)
+	for _, tt := range []struct {
+		status autocred.AutomationStatus
+		offers []string
+	}{
+		{autocred.AutomationDraft, []string{"/activate"}},
+		{autocred.AutomationBaselining, []string{"/sync", "/pause"}},
+		{autocred.AutomationActive, []string{"/sync", "/pause"}},
+		{autocred.AutomationPaused, []string{"/resume"}},
+		{autocred.AutomationBroken, []string{"/resume"}},
+	} {
+		if err := u.env.Store.SetAutomationStatus(ctx, f.automation, tt.status, ""); err != nil {
+			t.Fatal(err)
+		}
+		p := u.do("GET", auto, nil)
+		for _, action := range []string{"/activate", "/sync", "/pause", "/resume"} {
+			if offered := strings.Contains(p.body, `action="`+auto+action+`"`); offered != slices.Contains(tt.offers, action) {
+				t.Errorf("the page of a %s automation offers %s: %v, want %v", tt.status, action, offered, !offered)
+			}
+		}
+		form := u.do("GET", auto+"/edit", nil)
+		if locked := strings.Contains(form.body, "its segment cannot change"); locked != (tt.status != autocred.AutomationDraft) {
+			t.Errorf("the edit form of a %s automation says the segment cannot change: %v", tt.status, locked)
+		}
+	}
+}
