@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/service"
@@ -26,12 +27,14 @@ func (h *handler) createAutomation(w http.ResponseWriter, r *http.Request) error
 
 func (h *handler) listAutomations(w http.ResponseWriter, r *http.Request) error {
 	list := h.svc.Automations
-	switch v := r.URL.Query().Get("archived"); v {
-	case "", "false":
-	case "true":
-		list = h.svc.ArchivedAutomations
-	default:
-		return autocred.FieldErrorf("archived", "%q is not true or false", v)
+	if v := r.URL.Query().Get("archived"); v != "" {
+		archived, err := strconv.ParseBool(v)
+		if err != nil {
+			return autocred.FieldErrorf("archived", "%q is not true or false", v)
+		}
+		if archived {
+			list = h.svc.ArchivedAutomations
+		}
 	}
 	all, err := list(r.Context())
 	if err != nil {

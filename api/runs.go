@@ -212,9 +212,10 @@ func (h *handler) exportRuns(w http.ResponseWriter, r *http.Request) error {
 	out := &download.Attachment{W: w, Filename: fmt.Sprintf("automation-%d-runs.csv", id), ContentType: "text/csv; charset=utf-8"}
 	err = h.svc.ExportRuns(r.Context(), f, out)
 	if err != nil && out.Started() {
-		// The status is sent: the client sees a cut-off file.
+		// The status is sent: only a cut connection tells the client the
+		// file is incomplete.
 		h.log.Error("exporting runs", "automation", id, "err", err)
-		return nil
+		out.Abort()
 	}
 	return err
 }

@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -26,9 +27,11 @@ const exportPage = 500
 // starts with =, +, -, @, a tab or a carriage return: contact names come
 // from outside) is written with a leading apostrophe, as OWASP's advice on
 // CSV injection has it. An error after the first page has been written
-// leaves w with the rows written so far.
+// leaves w with the rows written so far; so does a history deleted during
+// the export, which is an error too.
 func (s *Service) ExportRuns(ctx context.Context, f autocred.RunFilter, w io.Writer) error {
-	if _, err := s.store.Automation(ctx, f.AutomationID); err != nil {
+	before, err := s.store.Automation(ctx, f.AutomationID)
+	if err != nil {
 		return err
 	}
 	cw := csv.NewWriter(w)
@@ -47,14 +50,32 @@ func (s *Service) ExportRuns(ctx context.Context, f autocred.RunFilter, w io.Wri
 			}
 		}
 		cw.Flush()
-		if err := cw.Error(); err != nil || next == 0 {
+		if err := cw.Error(); err != nil {
 			return err
+		}
+		if next == 0 {
+			return historyKept(ctx, s, before)
 		}
 		if fl, ok := w.(interface{ Flush() }); ok {
 			fl.Flush() // the client sees progress on a long export
 		}
 		f.After = next
 	}
+}
+
+// historyKept says whether the runs an export read are the whole history:
+// pages are read one after another, so a history deleted meanwhile (or the
+// automation deleted for good) cuts the export short without an error of
+// its own.
+func historyKept(ctx context.Context, s *Service, before autocred.Automation) error {
+	after, err := s.store.Automation(ctx, before.ID)
+	if err != nil {
+		return fmt.Errorf("automation %d was deleted during the export: the file is incomplete", before.ID)
+	}
+	if !after.HistoryDeleted.At.Equal(before.HistoryDeleted.At) {
+		return fmt.Errorf("the history of automation %d was deleted during the export: the file is incomplete", before.ID)
+	}
+	return nil
 }
 
 func runRecord(r autocred.Run) []string {

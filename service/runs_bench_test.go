@@ -90,7 +90,7 @@ func BenchmarkRuns100k(b *testing.B) {
 // failed, entered one a minute from 1 January 2026, named "Person<i>
 // Lovelace <i>" (so that a name search matches one run), and returns its
 // id.
-func seedRuns(b *testing.B, env *testenv.Env, n int) int64 {
+func seedRuns(b testing.TB, env *testenv.Env, n int) int64 {
 	b.Helper()
 	ctx := context.Background()
 	st := env.Store

@@ -185,6 +185,10 @@ func (h *handler) editAutomationPage(w http.ResponseWriter, r *http.Request) err
 	if err != nil {
 		return err
 	}
+	if a.Status == autocred.AutomationArchived {
+		// Saving would be refused: say so before the form is filled in.
+		return h.renderAutomation(w, r, http.StatusConflict, id, "This automation is archived: restore it before editing it.")
+	}
 	f := editForm(a)
 	if q := r.URL.Query(); q.Has("loaded") {
 		f.In, f.Step = parseAutomationInput(q), q.Get("step")

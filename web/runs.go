@@ -141,7 +141,7 @@ func (h *handler) exportRuns(w http.ResponseWriter, r *http.Request) error {
 	err = h.svc.ExportRuns(r.Context(), f.forAutomation(id), out)
 	if err != nil && out.Started() {
 		h.log.Error("exporting runs", "automation", id, "err", err)
-		return nil // the status is sent: the download is cut short
+		out.Abort() // the status is sent: only a cut connection says the file is incomplete
 	}
 	return err
 }

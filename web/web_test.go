@@ -508,6 +508,12 @@ func TestDeleteArchivesAutomation(t *testing.T) {
 	if p := u.do("GET", "/runs/"+itoa(f.run), nil); p.status != http.StatusOK || !strings.Contains(p.body, "ada@example.com") {
 		t.Errorf("a run of the archived automation: %d", p.status)
 	}
+	if p := u.do("GET", auto+"/edit", nil); p.status != http.StatusConflict || !strings.Contains(p.body, "restore it before editing it") {
+		t.Errorf("the edit page of an archived automation: %d, want 409 saying to restore it first", p.status)
+	}
+	if p := u.do("POST", "/runs/"+itoa(f.run)+"/retry", url.Values{}); !strings.Contains(p.body, "restore it first") {
+		t.Errorf("retrying a run of an archived automation: %d, want a refusal saying to restore it first", p.status)
+	}
 	p = u.do("GET", auto+"/runs.csv?status=failed", nil)
 	if p.status != http.StatusOK || !strings.Contains(p.body, "ada@example.com") || !strings.HasPrefix(p.body, "run_id,") {
 		t.Errorf("download: %d %q", p.status, p.body)

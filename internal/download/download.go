@@ -39,3 +39,10 @@ func (a *Attachment) Flush() {
 // Started tells whether the status and headers are sent: after that, an
 // error can only cut the file short.
 func (a *Attachment) Started() bool { return a.started }
+
+// Abort ends a started download so that the client sees it cut short
+// rather than a complete file: the connection is closed before the end of
+// the body (a chunked body without its last chunk). It panics with
+// http.ErrAbortHandler, which net/http recovers without logging; call it
+// only from a handler, after logging why.
+func (a *Attachment) Abort() { panic(http.ErrAbortHandler) }
