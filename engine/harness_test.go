@@ -158,7 +158,10 @@ func (h *harness) automation(seg simac.Segment, mutate func(*autocred.Automation
 	if err := h.store.CreateAutomation(ctx, &a); err != nil {
 		h.t.Fatal(err)
 	}
-	if err := h.engine.Activate(ctx, a.ID); err != nil {
+	if err := h.store.ActivateAutomation(ctx, a.ID); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.engine.WebhooksChanged(ctx); err != nil { // as the service does on activation
 		h.t.Fatal(err)
 	}
 	h.waitFor("baseline of "+a.Name, func() bool {

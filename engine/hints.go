@@ -178,7 +178,7 @@ func (w *hintWorker) Work(ctx context.Context, job *river.Job[hintArgs]) error {
 
 // checkContact asks ActiveCampaign whether one contact is in each segment
 // watched on a connection, and applies the answer through the same ledger
-// path as a sync: an entry makes a run (once: Enter refuses a contact
+// path as a sync: an entry makes a run (once: store.RecordEntries skips a contact
 // already in), and an "out" from the single-contact check marks a contact
 // who was in as left.
 func (e *Engine) checkContact(ctx context.Context, connID int64, contactID autocred.ContactID) error {

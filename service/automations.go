@@ -297,7 +297,7 @@ func (s *Service) ArchiveAutomation(ctx context.Context, id int64) (AutomationVi
 		return AutomationView{}, err
 	}
 	// The last automation of an account may have stopped: its webhook too.
-	_ = s.engine.WebhooksChanged(ctx) // the periodic check catches up if this fails
+	s.webhooksChanged(ctx)
 	return s.view(ctx, a)
 }
 
@@ -325,19 +325,43 @@ func (s *Service) DeleteAutomation(ctx context.Context, id int64) error {
 	return s.store.DeleteAutomation(ctx, id)
 }
 
-// Activate, Pause, Resume and SyncNow drive an automation; see the engine.
-func (s *Service) Activate(ctx context.Context, id int64) error { return s.engine.Activate(ctx, id) }
-
-// Pause stops an automation.
-func (s *Service) Pause(ctx context.Context, id int64) error { return s.engine.Pause(ctx, id) }
-
-// Resume restarts a paused or broken automation, re-baselining unless catchUp.
-func (s *Service) Resume(ctx context.Context, id int64, catchUp bool) error {
-	return s.engine.Resume(ctx, id, catchUp)
+// Activate starts watching a draft automation: its first sync takes the
+// baseline (whoever is in the segment now gets nothing), then it is active.
+func (s *Service) Activate(ctx context.Context, id int64) error {
+	defer s.webhooksChanged(ctx)
+	return s.store.ActivateAutomation(ctx, id)
 }
 
-// SyncNow reads an automation's segment now.
-func (s *Service) SyncNow(ctx context.Context, id int64) error { return s.engine.SyncNow(ctx, id) }
+// Pause stops an automation: no syncs, no credentials. Runs already
+// detected stay pending until it is resumed.
+func (s *Service) Pause(ctx context.Context, id int64) error {
+	defer s.webhooksChanged(ctx)
+	return s.store.PauseAutomation(ctx, id)
+}
+
+// Resume restarts a paused or broken automation. By default it takes a new
+// baseline: contacts who entered while it was stopped get nothing, as if it
+// were activated anew. With catchUp, the ledger is kept, so the first sync
+// issues credentials to everyone who entered in the meantime. Pending runs
+// are enqueued again either way (and once more when a new baseline ends).
+func (s *Service) Resume(ctx context.Context, id int64, catchUp bool) error {
+	defer s.webhooksChanged(ctx)
+	return s.store.ResumeAutomation(ctx, id, catchUp)
+}
+
+// SyncNow reads an automation's segment now instead of at its next turn.
+func (s *Service) SyncNow(ctx context.Context, id int64) error {
+	return s.store.SyncAutomationSoon(ctx, id)
+}
+
+// webhooksChanged asks the engine to reconcile the accounts' webhooks
+// after an automation starts or stops watching; a failure is only logged,
+// since the periodic reconciliation catches up within a minute.
+func (s *Service) webhooksChanged(ctx context.Context) {
+	if err := s.engine.WebhooksChanged(ctx); err != nil {
+		s.log.Warn("asking for webhook reconciliation", "err", err)
+	}
+}
 
 // RunView is a run with its log, and what it sent.
 type RunView struct {
@@ -407,7 +431,9 @@ func (s *Service) Run(ctx context.Context, id int64) (RunView, error) {
 // RetryRun retries a failed or skipped run, or a waiting one at once; by is
 // who asked (a user's email, "API token <name>"), for the run's log.
 func (s *Service) RetryRun(ctx context.Context, id int64, by string) (RunView, error) {
-	if err := s.engine.RetryRun(ctx, id, by); err != nil {
+	// Two jobs of one run never work at once (the run lease), and the one
+	// that comes second finds the run as the first left it.
+	if err := s.store.RetryRun(ctx, id, "Retry requested by "+by+"."); err != nil {
 		return RunView{}, err
 	}
 	return s.Run(ctx, id)
@@ -418,7 +444,7 @@ func (s *Service) RetryFailed(ctx context.Context, automationID int64, by string
 	if _, err := s.store.Automation(ctx, automationID); err != nil {
 		return 0, err
 	}
-	return s.engine.RetryFailed(ctx, automationID, by)
+	return s.store.RetryFailedRuns(ctx, automationID, "Retry requested by "+by+" (Retry all failed).")
 }
 
 // ResendEmail sends the email of a run's issued credential again, once:

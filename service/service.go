@@ -11,18 +11,18 @@
 // Preview, and the UI's shortcuts to the store are how its rules drifted
 // from the API's before.
 //
-// Activate, Pause, Resume, SyncNow, RetryRun and RetryFailed stay the
-// engine's (engine/control.go); the service only checks and shows. Each
-// changes a status and enqueues its jobs in one transaction (the
-// transactional enqueue of R9), with the engine's River client and job
-// arguments, which are no business of a use case: moving them here would
-// mean exporting the engine's transaction-taking internals.
+// The use cases that drive an automation (Activate, Pause, Resume, SyncNow,
+// RetryRun, RetryFailed) are here too: each is one store method that
+// changes a status or a run and enqueues its jobs in the same transaction
+// (the transactional enqueue of R9, store.Jobs), then, for a change of what
+// is watched, a nudge to the engine's webhook reconciliation.
 package service
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/url"
 	"strings"
@@ -48,6 +48,7 @@ type Config struct {
 	// domains is refused, so that a user cannot make autocred send its
 	// stored keys, or requests, to an address of their choosing.
 	AllowPrivateUpstreams bool
+	Logger                *slog.Logger // nil: discard
 }
 
 // Service is the use cases. Its dependencies are its own: the API and
@@ -58,14 +59,19 @@ type Service struct {
 	clients               *accounts.Clients
 	box                   *secret.Box
 	allowPrivateUpstreams bool
+	log                   *slog.Logger
 
 	samples samples // preview members, see Preview
 }
 
 // New returns the use cases over cfg's store, engine and clients.
 func New(cfg Config) *Service {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	return &Service{store: cfg.Store, engine: cfg.Engine, clients: cfg.Clients, box: cfg.Box,
-		allowPrivateUpstreams: cfg.AllowPrivateUpstreams}
+		allowPrivateUpstreams: cfg.AllowPrivateUpstreams, log: log}
 }
 
 // NewConnection is what a user gives to connect an account.

@@ -329,6 +329,12 @@ func (db *DB) ResumeAutomation(ctx context.Context, id int64, catchUp bool) erro
 	})
 }
 
+// PauseAutomation stops a watching automation: no syncs, no credentials.
+// Its pending runs stay pending (their jobs let them be) until it resumes.
+func (db *DB) PauseAutomation(ctx context.Context, id int64) error {
+	return db.SetAutomationStatus(ctx, id, autocred.AutomationPaused, "", autocred.AutomationBaselining, autocred.AutomationActive)
+}
+
 // SyncAutomationSoon enqueues a sync of a watching automation's segment
 // now instead of at its next turn.
 func (db *DB) SyncAutomationSoon(ctx context.Context, id int64) error {

@@ -128,7 +128,12 @@ func (db *DB) RecordEntries(ctx context.Context, runs []autocred.Run, contactRea
 			on, read := active[r.AutomationID]
 			if !read {
 				status, err := db.lockStatus(ctx, tx, r.AutomationID)
-				on = err == nil && status == autocred.AutomationActive
+				if err != nil && !errors.Is(err, sql.ErrNoRows) {
+					// A failed read is no answer: the sync fails and
+					// finds the entry again, rather than skip it.
+					return fmt.Errorf("reading automation %d: %w", r.AutomationID, err)
+				}
+				on = err == nil && status == autocred.AutomationActive // deleted for good: nothing to record
 				active[r.AutomationID] = on
 			}
 			if !on {

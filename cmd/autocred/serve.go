@@ -195,7 +195,7 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 		st.Close()
 		return nil, fmt.Errorf("--trusted-proxies: %w", err)
 	}
-	svc := service.New(service.Config{Store: st, Engine: eng, Clients: clients, Box: box, AllowPrivateUpstreams: cfg.allowPrivateUpstreams})
+	svc := service.New(service.Config{Store: st, Engine: eng, Clients: clients, Box: box, AllowPrivateUpstreams: cfg.allowPrivateUpstreams, Logger: log})
 
 	auth := service.NewAuth(st)
 
