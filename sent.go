@@ -3,6 +3,8 @@ package autocred
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -20,9 +22,35 @@ type SentCredential struct {
 	GroupID          string            `json:"group_id"`
 	RecipientName    string            `json:"recipient_name"`
 	RecipientEmail   string            `json:"recipient_email"`
-	IssueDate        string            `json:"issue_date,omitempty"`  // empty: Certifier's today
+	IssueDate        string            `json:"issue_date,omitempty"`  // empty: the day it is issued
 	ExpiryDate       string            `json:"expiry_date,omitempty"` // empty: the group's setting
 	CustomAttributes map[string]string `json:"custom_attributes,omitempty"`
+}
+
+// SentValue is one input of a SentCredential as a person reads it.
+type SentValue struct {
+	Label string // "Recipient name", or a custom attribute's tag
+	Value string // as sent; empty when the input was left empty
+	Empty string // what an empty value means ("the group's setting"), from the input's row
+}
+
+// OneCall tells whether the call created, issued and emailed the credential
+// at once (create-issue-send) rather than made a draft.
+func (s SentCredential) OneCall() bool { return s.Call == "create-issue-send" }
+
+// Values lists what was sent, input by input, in the order and with the
+// labels of the mapping table (InputDefs), then the custom attributes by
+// tag.
+func (s SentCredential) Values() []SentValue {
+	a := Action{RecipientName: s.RecipientName, RecipientEmail: s.RecipientEmail, IssueDate: s.IssueDate, ExpiryDate: s.ExpiryDate}
+	var out []SentValue
+	for _, d := range inputDefs {
+		out = append(out, SentValue{Label: d.Label, Value: d.Get(a), Empty: d.Empty})
+	}
+	for _, tag := range slices.Sorted(maps.Keys(s.CustomAttributes)) {
+		out = append(out, SentValue{Label: tag, Value: s.CustomAttributes[tag]})
+	}
+	return out
 }
 
 // sentPrefix begins the stored log line of a SentCredential; the JSON that

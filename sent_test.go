@@ -1,6 +1,7 @@
 package autocred
 
 import (
+	"slices"
 	"testing"
 	"time"
 )
@@ -42,5 +43,24 @@ func TestDescribeEvents(t *testing.T) {
 	}
 	if _, last := DescribeEvents([]RunEvent{{Message: "Issued."}}); last != nil {
 		t.Errorf("a log without a create call sent %+v", last)
+	}
+}
+
+// The run page shows what was sent with the mapping table's labels and
+// order, and says what an empty optional input meant.
+func TestSentValuesFollowTheInputTable(t *testing.T) {
+	s := SentCredential{RecipientName: "Ada Lovelace", RecipientEmail: "ada@example.com", ExpiryDate: "2030-12-31",
+		CustomAttributes: map[string]string{"custom.z": "last", "custom.a": "first"}}
+	got := s.Values()
+	want := []SentValue{
+		{Label: "Recipient name", Value: "Ada Lovelace"},
+		{Label: "Recipient email", Value: "ada@example.com"},
+		{Label: "Issue date", Empty: "the day it is issued"},
+		{Label: "Expiry date", Value: "2030-12-31", Empty: "the group's setting"},
+		{Label: "custom.a", Value: "first"},
+		{Label: "custom.z", Value: "last"},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Values() = %+v\nwant %+v", got, want)
 	}
 }

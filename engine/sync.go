@@ -113,10 +113,17 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 	}
 	// Entries found by polling may show a silent webhook (silence.go).
 	if err := e.enter(ctx, ac, autos, entered, func(cs []activecampaign.Contact) { e.noteEntries(ctx, connID, cs) }); err != nil {
-		return e.segmentReadFailed(ctx, connID, autos, err)
+		return e.segmentReadFailed(ctx, connID, autos, &entriesFailed{err})
 	}
 	return e.syncDone(ctx, connID, segmentID, autos, started, len(ids))
 }
+
+// entriesFailed is a failure to record entries after a read was applied:
+// unlike a failed read, it changed something already.
+type entriesFailed struct{ err error }
+
+func (e *entriesFailed) Error() string { return e.err.Error() }
+func (e *entriesFailed) Unwrap() error { return e.err }
 
 // sortedMembers takes a snapshot's member ids, ascending: the snapshot
 // no longer holds them (a million members).
@@ -232,6 +239,13 @@ func (e *Engine) segmentReadFailed(ctx context.Context, connID int64, autos []au
 	e.metrics.Syncs.WithLabelValues(result).Inc()
 	raw := err.Error()
 	msg := "Reading the segment failed; nothing was changed and the next sync tries again: " + raw
+	var partly *entriesFailed
+	if errors.As(err, &partly) {
+		// The read was applied (who left is recorded); entries not yet
+		// recorded are still out in the ledger, so the next read finds
+		// them again.
+		msg = "Recording the contacts who entered failed; those not recorded are found again by the next sync: " + raw
+	}
 	if words, ok := store.DescribeError(err); ok {
 		// The database's own text (SQLSTATE 22021, "disk image is
 		// malformed") says nothing a user can act on: words on the

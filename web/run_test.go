@@ -76,7 +76,7 @@ func TestRunPageTellsTheStory(t *testing.T) {
 		"<h2 class=\"section\">What was sent</h2>",
 		"<dt>Recipient name</dt><dd>Lin</dd>",
 		"<dt>Recipient email</dt><dd>lin@example.com</dd>",
-		"<dt>Expiry date</dt><dd>not set: the group&#39;s setting</dd>",
+		`<dt>Expiry date</dt><dd><span class="muted">not set: the group&#39;s setting</span></dd>`,
 		"Attempt 1: asked Certifier to create, issue and email the credential for Lin &lt;lin@example.com&gt;.",
 		"<dt>Entered the segment</dt><dd>" + string(at(run.CreatedAt)) + ": entry 1 (the first time)",
 		`href="` + run.PublicLink + `"`,
