@@ -41,8 +41,8 @@ func (db *DB) ReplaceConnection(ctx context.Context, c *autocred.Connection, sea
 	c.UpdatedAt = db.now().UTC()
 	c.Status, c.StatusReason = autocred.ConnectionOK, ""
 	res, err := db.pool().ExecContext(ctx, `UPDATE connections SET name = ?, api_url = ?, secret = ?, secret_hint = ?,
-		status = 'ok', status_reason = '', updated_at = ? WHERE id = ? AND app = ?`,
-		c.Name, c.APIURL, sealed, c.SecretHint, ms(c.UpdatedAt), c.ID, c.App)
+		status = ?, status_reason = '', updated_at = ? WHERE id = ? AND app = ?`,
+		c.Name, c.APIURL, sealed, c.SecretHint, c.Status, ms(c.UpdatedAt), c.ID, c.App)
 	if err != nil {
 		return fmt.Errorf("saving connection %d: %w", c.ID, err)
 	}
@@ -80,8 +80,8 @@ func (db *DB) Connections(ctx context.Context) ([]autocred.Connection, error) {
 func (db *DB) DeleteConnection(ctx context.Context, id int64) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		var users, archived int
-		err := db.in(tx).QueryRowContext(ctx, `SELECT count(*), count(CASE WHEN status = 'archived' THEN 1 END) FROM automations
-			WHERE trigger_connection_id = ? OR action_connection_id = ?`, id, id).Scan(&users, &archived)
+		err := db.in(tx).QueryRowContext(ctx, `SELECT count(*), count(CASE WHEN status = ? THEN 1 END) FROM automations
+			WHERE trigger_connection_id = ? OR action_connection_id = ?`, autocred.AutomationArchived, id, id).Scan(&users, &archived)
 		if err != nil {
 			return err
 		}
