@@ -79,7 +79,7 @@ func (e *Engine) PollIntervals() (poll, hinted time.Duration) {
 // recently: for them polling is only the safety net.
 func (e *Engine) hintedConnections(ctx context.Context) (map[int64]bool, error) {
 	out := map[int64]bool{}
-	if !e.HintsEnabled() {
+	if !e.hintsEnabled() {
 		return out, nil
 	}
 	hooks, err := e.store.Webhooks(ctx)

@@ -115,7 +115,7 @@ func silentWebhook(h store.Webhook, now time.Time, grace, renewEvery time.Durati
 // connection has just entered. It never fails the sync: the entries are
 // recorded already, and a lost count only delays the notice.
 func (e *Engine) noteEntries(ctx context.Context, connID int64, contacts []activecampaign.Contact) {
-	if !e.HintsEnabled() || len(contacts) == 0 {
+	if !e.hintsEnabled() || len(contacts) == 0 {
 		return
 	}
 	h, ok, err := e.store.WebhookOf(ctx, connID)

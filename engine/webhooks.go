@@ -57,17 +57,17 @@ func (e *Engine) CheckWebhookToken(connID int64, token string) bool {
 	return subtle.ConstantTimeCompare([]byte(token), []byte(e.WebhookToken(connID))) == 1
 }
 
-// WebhookURL is where ActiveCampaign delivers a connection's hints, or ""
+// webhookURL is where ActiveCampaign delivers a connection's hints, or ""
 // without a public URL.
-func (e *Engine) WebhookURL(connID int64) string {
+func (e *Engine) webhookURL(connID int64) string {
 	if e.cfg.PublicURL == "" {
 		return ""
 	}
 	return strings.TrimSuffix(e.cfg.PublicURL, "/") + "/hooks/activecampaign/" + strconv.FormatInt(connID, 10) + "/" + e.WebhookToken(connID)
 }
 
-// HintsEnabled tells whether webhook hints are configured at all.
-func (e *Engine) HintsEnabled() bool { return e.cfg.PublicURL != "" }
+// hintsEnabled tells whether webhook hints are configured at all.
+func (e *Engine) hintsEnabled() bool { return e.cfg.PublicURL != "" }
 
 func (e *Engine) reconcileWebhooks(ctx context.Context) error {
 	hooks, err := e.store.Webhooks(ctx)
@@ -85,7 +85,7 @@ func (e *Engine) reconcileWebhooks(ctx context.Context) error {
 }
 
 func (e *Engine) reconcileWebhook(ctx context.Context, h store.Webhook) error {
-	want := h.Watching && e.HintsEnabled()
+	want := h.Watching && e.hintsEnabled()
 	if !want && h.ID == "" {
 		return nil
 	}
@@ -100,7 +100,7 @@ func (e *Engine) reconcileWebhook(ctx context.Context, h store.Webhook) error {
 		e.log.Info("hint webhook removed: no automation watches this account", "connection", h.ConnectionID)
 		return e.store.SetWebhook(ctx, h.ConnectionID, "", time.Now())
 	}
-	url := e.WebhookURL(h.ConnectionID)
+	url := e.webhookURL(h.ConnectionID)
 	notice := ""
 	if h.ID != "" {
 		// Still listed, yet ActiveCampaign stopped sending (silence.go).
@@ -150,7 +150,7 @@ func (e *Engine) reconcileWebhook(ctx context.Context, h store.Webhook) error {
 // WebhooksChanged asks for the webhooks to be reconciled now, after an
 // automation started or stopped.
 func (e *Engine) WebhooksChanged(ctx context.Context) error {
-	if !e.HintsEnabled() {
+	if !e.hintsEnabled() {
 		return nil
 	}
 	_, err := e.river.Insert(ctx, webhooksArgs{}, nil)
