@@ -1,4 +1,4 @@
-package engine
+package engine_test
 
 import (
 	"context"
@@ -10,9 +10,8 @@ import (
 	"github.com/riverqueue/river"
 
 	"github.com/autocred/autocred"
-	"github.com/autocred/autocred/internal/accounts"
-	simac "github.com/autocred/autocred/sim/activecampaign"
-	simcert "github.com/autocred/autocred/sim/certifier"
+	"github.com/autocred/autocred/engine"
+	"github.com/autocred/autocred/internal/testenv"
 )
 
 // A call the open circuit refuses is not made, is no attempt and changes
@@ -21,14 +20,12 @@ import (
 // snoozed until the probe time, and the run's log says why once, however
 // often it wakes.
 func TestOpenCircuitIsNoAttempt(t *testing.T) {
-	h := newHarnessWith(t, "sqlite", simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1}, harnessOptions{
-		config: func(cfg *Config, cc *accounts.Config) {
-			cfg.Circuits = NewCircuits(cfg.Store, autocred.CircuitPolicy{Threshold: 2, FirstProbe: time.Hour}, nil, nil)
-		},
-	})
+	p := autocred.CircuitPolicy{Threshold: 2, FirstProbe: time.Hour}
+	h := newHarness(t, testenv.Options{Engine: func(cfg *engine.Config) {
+		cfg.Circuits = engine.NewCircuits(cfg.Store, p, nil, nil)
+	}})
 	a := h.automation(h.segment("Done", "Done"), nil)
-	ctx := withCallHolder(context.Background(), "job-1")
-	p := h.engine.cfg.Circuits.policy
+	ctx := engine.WithCallHolder(context.Background(), "job-1")
 	for range p.Threshold {
 		if _, err := h.store.UpdateCircuit(ctx, h.crtConn, func(c *autocred.Circuit) bool {
 			return p.Record(c, "other", autocred.OutcomeDown, "certifier POST /credentials/create-issue-send: 500", time.Now())
@@ -59,7 +56,7 @@ func TestOpenCircuitIsNoAttempt(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			err = h.engine.issue(ctx, &run, a, true, false) // the run's contact was read at entry
+			err = h.engine.Issue(ctx, &run, a, true, false) // the run's contact was read at entry
 			var snooze *river.JobSnoozeError
 			if !errors.As(err, &snooze) || snooze.Duration < 50*time.Minute {
 				t.Fatalf("run %d: issue = %v, want a snooze until the probe, an hour away", want.ID, err)
@@ -74,7 +71,7 @@ func TestOpenCircuitIsNoAttempt(t *testing.T) {
 				want.ID, got.Status, got.Step, got.StepStartedAt, got.Attempts, want.Step, want.StepStartedAt, want.Attempts)
 		}
 		events, _ := h.store.RunEvents(ctx, want.ID)
-		if len(events) != 1 || !strings.HasPrefix(events[0].Message, "Certifier has been failing since") || !strings.Contains(events[0].Message, circuitNote) {
+		if len(events) != 1 || !strings.HasPrefix(events[0].Message, "Certifier has been failing since") || !strings.Contains(events[0].Message, engine.CircuitNote) {
 			t.Errorf("run %d's log: %+v; want one event saying it waits for Certifier", want.ID, events)
 		}
 	}

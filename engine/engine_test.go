@@ -1,23 +1,22 @@
-package engine
+package engine_test
 
 import (
 	"context"
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/certifier"
-	"github.com/autocred/autocred/internal/testdb"
+	"github.com/autocred/autocred/internal/testenv"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 	simcert "github.com/autocred/autocred/sim/certifier"
 )
 
 func TestEntryGetsOneCredentialAndBaselineNone(t *testing.T) {
 	forEachDB(t, func(t *testing.T, kind string) {
-		h := newHarness(t, kind, simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1})
+		h := newHarness(t, testenv.Options{Database: kind})
 		ids := h.importContacts(
 			simac.ContactInput{Email: "old@example.com", FirstName: "Old", Tags: []string{"Done"}},
 			simac.ContactInput{Email: "ana@example.com", FirstName: "Ana", LastName: "Lee"},
@@ -45,7 +44,7 @@ func TestEntryGetsOneCredentialAndBaselineNone(t *testing.T) {
 
 func TestLeavingIsConfirmedBeforeAReentryCounts(t *testing.T) {
 	forEachDB(t, func(t *testing.T, kind string) {
-		h := newHarness(t, kind, simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1})
+		h := newHarness(t, testenv.Options{Database: kind})
 		ids := h.importContacts(simac.ContactInput{Email: "ana@example.com", FirstName: "Ana"})
 		a := h.automation(h.segment("Done", "Done"), nil)
 		h.tag("Done", ids[0])
@@ -69,7 +68,7 @@ func TestLeavingIsConfirmedBeforeAReentryCounts(t *testing.T) {
 // their credentials from that one snapshot.
 func TestSharedSegmentIsReadOncePerSync(t *testing.T) {
 	forEachDB(t, func(t *testing.T, kind string) {
-		h := newHarness(t, kind, simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1})
+		h := newHarness(t, testenv.Options{Database: kind})
 		ids := h.importContacts(simac.ContactInput{Email: "ana@example.com", FirstName: "Ana"})
 		seg := h.segment("Done", "Done")
 		second, err := h.cert.AddGroup("acme", simcert.GroupInput{Name: "Second"})
@@ -104,13 +103,13 @@ func TestSharedSegmentIsReadOncePerSync(t *testing.T) {
 // processes do.
 func TestLeaseExcludesJobsOfOneProcess(t *testing.T) {
 	forEachDB(t, func(t *testing.T, kind string) {
-		h := newHarness(t, kind, simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1})
+		h := newHarness(t, testenv.Options{Database: kind})
 		ctx := context.Background()
 		inside := make(chan struct{})
 		release := make(chan struct{})
 		done := make(chan bool)
 		go func() {
-			ran, err := h.engine.withLease(ctx, "test", func(context.Context) error {
+			ran, err := h.engine.WithLease(ctx, "test", func(context.Context) error {
 				close(inside)
 				<-release
 				return nil
@@ -118,7 +117,7 @@ func TestLeaseExcludesJobsOfOneProcess(t *testing.T) {
 			done <- ran && err == nil
 		}()
 		<-inside
-		ran, err := h.engine.withLease(ctx, "test", func(context.Context) error { return nil })
+		ran, err := h.engine.WithLease(ctx, "test", func(context.Context) error { return nil })
 		if ran || err != nil {
 			t.Errorf("a second caller of the same process took a held lease (ran %v, err %v)", ran, err)
 		}
@@ -126,18 +125,10 @@ func TestLeaseExcludesJobsOfOneProcess(t *testing.T) {
 		if !<-done {
 			t.Fatal("the first caller failed")
 		}
-		if ran, err := h.engine.withLease(ctx, "test", func(context.Context) error { return nil }); !ran || err != nil {
+		if ran, err := h.engine.WithLease(ctx, "test", func(context.Context) error { return nil }); !ran || err != nil {
 			t.Errorf("the lease was not released (ran %v, err %v)", ran, err)
 		}
 	})
-}
-
-// forEachDB runs an engine test on each database: the engine's rules must
-// hold the same on SQLite and PostgreSQL.
-func forEachDB(t *testing.T, test func(t *testing.T, kind string)) {
-	for _, kind := range testdb.Kinds {
-		t.Run(kind, func(t *testing.T) { test(t, kind) })
-	}
 }
 
 // Two issue jobs for one run (a retry or a resume while the first job is
@@ -145,7 +136,7 @@ func forEachDB(t *testing.T, test func(t *testing.T, kind string)) {
 // and the other finds the run final.
 func TestTwoJobsForOneRunIssueOnce(t *testing.T) {
 	forEachDB(t, func(t *testing.T, kind string) {
-		h := newHarness(t, kind, simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1})
+		h := newHarness(t, testenv.Options{Database: kind})
 		a := h.automation(h.segment("Done", "Done"), nil)
 		ctx := context.Background()
 		// Each job reads the contact again: it must exist.
@@ -156,11 +147,7 @@ func TestTwoJobsForOneRunIssueOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Three jobs at once, in one transaction.
-		three := make([]river.InsertManyParams, 3)
-		for i := range three {
-			three[i] = river.InsertManyParams{Args: issueArgs{RunID: run.ID}}
-		}
-		if _, err := h.engine.river.InsertMany(ctx, three); err != nil {
+		if err := h.engine.EnqueueIssue(ctx, run.ID, 3); err != nil {
 			t.Fatal(err)
 		}
 		h.waitFor("the run to be issued", func() bool { return len(h.runs(a.ID)[autocred.RunIssued]) == 1 })
@@ -176,10 +163,10 @@ func TestTwoJobsForOneRunIssueOnce(t *testing.T) {
 // it without sending the credential's email again.
 func TestCreateIssueSendIsNotFollowedBySend(t *testing.T) {
 	forEachDB(t, func(t *testing.T, kind string) {
-		h := newHarness(t, kind, simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1})
+		h := newHarness(t, testenv.Options{Database: kind})
 		a := h.automation(h.segment("Done", "Done"), nil)
 		ctx := context.Background()
-		cert, err := h.engine.clients.Certifier(ctx, h.store, h.crtConn)
+		cert, err := h.env.Clients.Certifier(ctx, h.store, h.crtConn)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -197,7 +184,7 @@ func TestCreateIssueSendIsNotFollowedBySend(t *testing.T) {
 		if err := h.store.SaveRun(ctx, &run); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := h.engine.river.Insert(ctx, issueArgs{RunID: run.ID}, nil); err != nil {
+		if err := h.engine.EnqueueIssue(ctx, run.ID, 1); err != nil {
 			t.Fatal(err)
 		}
 		h.waitFor("the run to finish", func() bool { return len(h.runs(a.ID)[autocred.RunSendUnconfirmed]) == 1 })
@@ -218,18 +205,18 @@ func TestSlowSyncIsNotJoinedByAQueue(t *testing.T) {
 	forEachDB(t, func(t *testing.T, kind string) {
 		// The harness polls every 100 ms; each read of the segment takes a
 		// second.
-		h := newHarness(t, kind, simac.Options{RatePerSecond: -1, MatchRunDelay: time.Second}, simcert.Options{RatePerSecond: -1})
+		h := newHarness(t, testenv.Options{Database: kind, AC: simac.Options{MatchRunDelay: time.Second}})
 		a := h.automation(h.segment("Done", "Done"), nil)
 		ctx := context.Background()
 		waiting := 0
 		for range 10 {
 			time.Sleep(500 * time.Millisecond)
-			jobs, err := h.engine.river.JobList(ctx, river.NewJobListParams().Kinds("sync").First(100).
-				States(rivertype.JobStateAvailable, rivertype.JobStateScheduled, rivertype.JobStateRetryable, rivertype.JobStateRunning))
+			jobs, err := h.engine.Jobs(ctx, "sync",
+				rivertype.JobStateAvailable, rivertype.JobStateScheduled, rivertype.JobStateRetryable, rivertype.JobStateRunning)
 			if err != nil {
 				t.Fatal(err)
 			}
-			waiting = max(waiting, len(jobs.Jobs))
+			waiting = max(waiting, len(jobs))
 		}
 		// One running, one enqueued by the schedule as the last ended, and
 		// one asked for directly (here the activation's) waiting for the
@@ -254,11 +241,11 @@ func TestLostCreateIsSearchedAtTheAddressItWentTo(t *testing.T) {
 	for _, now := range []string{"ana.lee@example.com", "ana lee@example"} {
 		t.Run(now, func(t *testing.T) {
 			forEachDB(t, func(t *testing.T, kind string) {
-				h := newHarness(t, kind, simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1})
+				h := newHarness(t, testenv.Options{Database: kind})
 				a := h.automation(h.segment("Done", "Done"), nil)
 				ctx := context.Background()
 				id := h.importContacts(simac.ContactInput{Email: now, FirstName: "Ana"})[0]
-				cert, err := h.engine.clients.Certifier(ctx, h.store, h.crtConn)
+				cert, err := h.env.Clients.Certifier(ctx, h.store, h.crtConn)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -277,7 +264,7 @@ func TestLostCreateIsSearchedAtTheAddressItWentTo(t *testing.T) {
 				if err := h.store.SaveRun(ctx, &run); err != nil {
 					t.Fatal(err)
 				}
-				if _, err := h.engine.river.Insert(ctx, issueArgs{RunID: run.ID}, nil); err != nil {
+				if err := h.engine.EnqueueIssue(ctx, run.ID, 1); err != nil {
 					t.Fatal(err)
 				}
 				h.waitFor("the run to finish", func() bool {

@@ -1,136 +1,73 @@
-package engine
+package engine_test
 
 import (
 	"context"
-	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/autocred/autocred"
-	"github.com/autocred/autocred/internal/accounts"
-	"github.com/autocred/autocred/internal/secret"
+	"github.com/autocred/autocred/engine"
 	"github.com/autocred/autocred/internal/testdb"
-	"github.com/autocred/autocred/internal/testlog"
+	"github.com/autocred/autocred/internal/testenv"
+	"github.com/autocred/autocred/service"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 	simcert "github.com/autocred/autocred/sim/certifier"
 	"github.com/autocred/autocred/store"
 )
 
-// harness runs an Engine against both sandboxes over HTTP.
+// harness runs the engine, built by internal/testenv as every package's
+// tests build autocred, with a connection to each sandbox and a Certifier
+// group to issue into.
 type harness struct {
 	t       *testing.T
+	env     *testenv.Env
 	ac      *simac.Server
 	cert    *simcert.Server
 	store   *store.DB
-	engine  *Engine
-	box     *secret.Box
+	engine  *engine.Engine
 	acConn  int64
 	crtConn int64
 	group   simcert.Group
 }
 
-// newHarness runs the engine on a database of the kind ("sqlite" or
-// "postgres").
-func newHarness(t *testing.T, kind string, acOpts simac.Options, certOpts simcert.Options) *harness {
+func newHarness(t *testing.T, opts testenv.Options) *harness {
 	t.Helper()
-	return newHarnessWith(t, kind, acOpts, certOpts, harnessOptions{})
-}
-
-// harnessOptions changes what newHarness builds.
-type harnessOptions struct {
-	// acWrap wraps the ActiveCampaign sandbox's handler, e.g. to act when
-	// a request arrives.
-	acWrap func(http.Handler) http.Handler
-	// config changes the engine's and the clients' configuration.
-	config func(*Config, *accounts.Config)
-}
-
-func newHarnessWith(t *testing.T, kind string, acOpts simac.Options, certOpts simcert.Options, o harnessOptions) *harness {
-	t.Helper()
-	if acOpts.MatchRunDelay == 0 {
-		acOpts.MatchRunDelay = 20 * time.Millisecond
-	}
-	if acOpts.LegacyEvalDelay == 0 {
-		acOpts.LegacyEvalDelay = 20 * time.Millisecond
-	}
-	h := &harness{t: t, ac: simac.New(acOpts), cert: simcert.New(certOpts)}
-	var acHandler http.Handler = h.ac
-	if o.acWrap != nil {
-		acHandler = o.acWrap(h.ac)
-	}
-	acSrv, certSrv := httptest.NewServer(acHandler), httptest.NewServer(h.cert)
-	t.Cleanup(func() { acSrv.Close(); certSrv.Close(); h.ac.Close() })
-	if err := h.ac.AddAccount("acme", "ac-key-0001"); err != nil {
-		t.Fatal(err)
-	}
-	if err := h.cert.AddWorkspace("acme", "cert-token-0001"); err != nil {
-		t.Fatal(err)
-	}
+	env := testenv.New(t, opts)
+	h := &harness{t: t, env: env, ac: env.AC, cert: env.Certifier, store: env.Store, engine: env.Engine}
 	var err error
-	if h.group, err = h.cert.AddGroup("acme", simcert.GroupInput{Name: "Course Completion"}); err != nil {
+	if h.group, err = h.cert.AddGroup(testenv.CertWorkspace, simcert.GroupInput{Name: "Course Completion"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := h.cert.AddAttribute("acme", "custom.course_name", "Course Name"); err != nil {
+	if err := h.cert.AddAttribute(testenv.CertWorkspace, "custom.course_name", "Course Name"); err != nil {
 		t.Fatal(err)
 	}
-
-	if h.store, err = store.Open(context.Background(), testdb.DSN(t, kind)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.store.Close() })
 	ctx := context.Background()
-	if err := h.store.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	key, _ := secret.LoadKey("", filepath.Join(t.TempDir(), "key"))
-	h.box, _ = secret.NewBox(key)
-	ac := autocred.Connection{App: autocred.AppActiveCampaign, Name: "AC", APIURL: acSrv.URL + "/acme", SecretHint: "…0001"}
-	if err := h.store.CreateConnection(ctx, &ac, h.box.Seal("ac-key-0001")); err != nil {
-		t.Fatal(err)
-	}
-	crt := autocred.Connection{App: autocred.AppCertifier, Name: "Certifier", APIURL: certSrv.URL + "/v1", SecretHint: "…0001"}
-	if err := h.store.CreateConnection(ctx, &crt, h.box.Seal("cert-token-0001")); err != nil {
-		t.Fatal(err)
-	}
-	h.acConn, h.crtConn = ac.ID, crt.ID
-
-	cc := accounts.Config{Box: h.box, ACPollInterval: 10 * time.Millisecond, ACPerSecond: -1, CertifierPerSecond: -1}
-	cfg := Config{
-		Logger:        failureLog(t),
-		Store:         h.store,
-		Box:           h.box,
-		PollInterval:  100 * time.Millisecond,
-		ScheduleEvery: 50 * time.Millisecond,
-	}
-	if o.config != nil {
-		o.config(&cfg, &cc)
-	}
-	if cfg.Circuits != nil {
-		cc.Breakers = cfg.Circuits
-	}
-	cfg.Clients = accounts.New(cc)
-	h.engine, err = New(cfg)
+	ac, err := env.Service.CreateConnection(ctx, service.NewConnection{App: autocred.AppActiveCampaign, Name: "AC",
+		APIURL: env.ACURL, APIKey: testenv.ACKey})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := h.engine.Start(ctx); err != nil {
+	crt, err := env.Service.CreateConnection(ctx, service.NewConnection{App: autocred.AppCertifier, Name: "Certifier",
+		APIURL: env.CertifierURL, AccessToken: testenv.CertifierToken})
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = h.engine.Stop(sctx)
-	})
+	h.acConn, h.crtConn = ac.ID, crt.ID
 	return h
+}
+
+// forEachDB runs an engine test on each database: the engine's rules must
+// hold the same on SQLite and PostgreSQL.
+func forEachDB(t *testing.T, test func(t *testing.T, kind string)) {
+	for _, kind := range testdb.Kinds {
+		t.Run(kind, func(t *testing.T) { test(t, kind) })
+	}
 }
 
 // segment defines a segment of contacts tagged tag.
 func (h *harness) segment(name, tag string) simac.Segment {
 	h.t.Helper()
-	seg, err := h.ac.DefineSegment("acme", simac.SegmentDef{Name: name, Conditions: []simac.Condition{{Type: "tag", Op: "has", Value: tag}}})
+	seg, err := h.ac.DefineSegment(testenv.ACAccount, simac.SegmentDef{Name: name, Conditions: []simac.Condition{{Type: "tag", Op: "has", Value: tag}}})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -174,7 +111,7 @@ func (h *harness) automation(seg simac.Segment, mutate func(*autocred.Automation
 
 func (h *harness) importContacts(in ...simac.ContactInput) []int64 {
 	h.t.Helper()
-	ids, err := h.ac.Import("acme", in)
+	ids, err := h.ac.Import(testenv.ACAccount, in)
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -183,14 +120,14 @@ func (h *harness) importContacts(in ...simac.ContactInput) []int64 {
 
 func (h *harness) tag(tag string, ids ...int64) {
 	h.t.Helper()
-	if err := h.ac.BulkTag("acme", ids, tag, false); err != nil {
+	if err := h.ac.BulkTag(testenv.ACAccount, ids, tag, false); err != nil {
 		h.t.Fatal(err)
 	}
 }
 
 func (h *harness) untag(tag string, ids ...int64) {
 	h.t.Helper()
-	if err := h.ac.BulkTag("acme", ids, tag, true); err != nil {
+	if err := h.ac.BulkTag(testenv.ACAccount, ids, tag, true); err != nil {
 		h.t.Fatal(err)
 	}
 }
@@ -211,7 +148,7 @@ func (h *harness) waitFor(what string, cond func() bool) {
 // credentialsFor counts the credentials Certifier holds for an email.
 func (h *harness) credentialsFor(email string) int {
 	n := 0
-	for _, c := range h.cert.Credentials("acme") {
+	for _, c := range h.cert.Credentials(testenv.CertWorkspace) {
 		if c.Recipient.Email == email {
 			n++
 		}
@@ -252,16 +189,4 @@ func (h *harness) settle(a autocred.Automation) {
 		})
 	}
 	h.waitFor("runs to finish", func() bool { return len(h.runs(a.ID)[autocred.RunPending]) == 0 })
-}
-
-// failureLog returns a logger whose lines are shown only if the test fails:
-// the engine's story of a timed-out wait, without noise from passing tests.
-func failureLog(t *testing.T) *slog.Logger {
-	w := &testlog.Buffer{}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("engine log:\n%s", w.String())
-		}
-	})
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }

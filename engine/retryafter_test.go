@@ -1,4 +1,4 @@
-package engine
+package engine_test
 
 import (
 	"context"
@@ -11,13 +11,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/accounts"
+	"github.com/autocred/autocred/internal/testenv"
 	simac "github.com/autocred/autocred/sim/activecampaign"
-	simcert "github.com/autocred/autocred/sim/certifier"
 )
 
 // Retry-After 30 s during a batch. A batch of entries is being issued, and
@@ -41,8 +40,8 @@ func TestRetryAfter30sDuringABatch(t *testing.T) {
 		throttleOn = 4 * time.Second
 	)
 	var throttled sync.Once
-	h := newHarnessWith(t, "sqlite", simac.Options{RatePerSecond: -1}, simcert.Options{RatePerSecond: -1}, harnessOptions{
-		acWrap: func(next http.Handler) http.Handler {
+	h := newHarness(t, testenv.Options{
+		WrapAC: func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				// The throttle starts with the batch's first field read.
 				if strings.HasSuffix(r.URL.Path, "/fieldValues") {
@@ -55,8 +54,8 @@ func TestRetryAfter30sDuringABatch(t *testing.T) {
 				next.ServeHTTP(w, r)
 			})
 		},
-		config: func(cfg *Config, cc *accounts.Config) {
-			cfg.PollInterval = time.Second // fewer syncs: SQLite's one writer is for the issue jobs
+		PollInterval: time.Second, // fewer syncs: SQLite's one writer is for the issue jobs
+		Clients: func(cc *accounts.Config) {
 			cc.RetryAfterScale = scale
 			cc.ACPerSecond = 4 / scale // autocred's default pace for an account, scaled
 		},
@@ -148,13 +147,13 @@ func TestRetryAfter30sDuringABatch(t *testing.T) {
 // issueJobs lists the issue jobs River holds, in any state.
 func (h *harness) issueJobs() []*rivertype.JobRow {
 	h.t.Helper()
-	res, err := h.engine.river.JobList(context.Background(), river.NewJobListParams().Kinds("issue").
-		States(rivertype.JobStateAvailable, rivertype.JobStateCompleted, rivertype.JobStateRetryable, rivertype.JobStateRunning,
-			rivertype.JobStateScheduled, rivertype.JobStateDiscarded, rivertype.JobStatePending).First(1000))
+	jobs, err := h.engine.Jobs(context.Background(), "issue",
+		rivertype.JobStateAvailable, rivertype.JobStateCompleted, rivertype.JobStateRetryable, rivertype.JobStateRunning,
+		rivertype.JobStateScheduled, rivertype.JobStateDiscarded, rivertype.JobStatePending)
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	return res.Jobs
+	return jobs
 }
 
 // snoozes is how many times River snoozed a job.

@@ -1,4 +1,4 @@
-package engine
+package engine_test
 
 import (
 	"context"
@@ -6,8 +6,9 @@ import (
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/certifier"
-	simac "github.com/autocred/autocred/sim/activecampaign"
-	simcert "github.com/autocred/autocred/sim/certifier"
+	"github.com/autocred/autocred/engine"
+	"github.com/autocred/autocred/internal/metrics"
+	"github.com/autocred/autocred/internal/testenv"
 )
 
 // Each way a run fails, or waits after a failed attempt, gives it the code
@@ -15,7 +16,7 @@ import (
 // (The verdicts' codes, decided from the contact and the mapping, are in
 // TestCredentialFor; the circuit's in TestOpenCircuitIsNoAttempt.)
 func TestRunErrorCodes(t *testing.T) {
-	h := newHarness(t, "sqlite", simac.Options{}, simcert.Options{})
+	h := newHarness(t, testenv.Options{})
 	a := h.automation(h.segment("Done", "Done"), nil)
 	ctx := context.Background()
 	refused := func(status int) error {
@@ -23,41 +24,41 @@ func TestRunErrorCodes(t *testing.T) {
 	}
 	tests := []struct {
 		name       string
-		fail       func(e *Engine, run *autocred.Run) error
+		fail       func(e *engine.Engine, run *autocred.Run) error
 		wantStatus autocred.RunStatus
 		wantCode   autocred.RunErrorCode
 	}{
-		{"Certifier refuses the credential", func(e *Engine, run *autocred.Run) error {
-			return e.stepFailed(ctx, run, a, stepCreateIssueSend, refused(422), nil, false)
+		{"Certifier refuses the credential", func(e *engine.Engine, run *autocred.Run) error {
+			return e.CreateFailed(ctx, run, a, refused(422), false)
 		}, autocred.RunFailed, autocred.RunCodeCertifierValidation},
-		{"Certifier does not know the group", func(e *Engine, run *autocred.Run) error {
-			return e.stepFailed(ctx, run, a, stepCreateIssueSend, refused(404), nil, false)
+		{"Certifier does not know the group", func(e *engine.Engine, run *autocred.Run) error {
+			return e.CreateFailed(ctx, run, a, refused(404), false)
 		}, autocred.RunFailed, autocred.RunCodeCertifierNotFound},
-		{"a passing failure", func(e *Engine, run *autocred.Run) error {
-			return e.stepFailed(ctx, run, a, stepCreateIssueSend, refused(503), nil, false)
+		{"a passing failure", func(e *engine.Engine, run *autocred.Run) error {
+			return e.CreateFailed(ctx, run, a, refused(503), false)
 		}, autocred.RunPending, autocred.RunCodeRetrying},
-		{"a passing failure on the last attempt", func(e *Engine, run *autocred.Run) error {
-			return e.stepFailed(ctx, run, a, stepCreateIssueSend, refused(503), nil, true)
+		{"a passing failure on the last attempt", func(e *engine.Engine, run *autocred.Run) error {
+			return e.CreateFailed(ctx, run, a, refused(503), true)
 		}, autocred.RunFailed, autocred.RunCodeGaveUp},
-		{"a search that does not answer", func(e *Engine, run *autocred.Run) error {
-			return e.stepFailed(ctx, run, a, stepReconcile, refused(500), nil, false)
+		{"a search that does not answer", func(e *engine.Engine, run *autocred.Run) error {
+			return e.ReconcileFailed(ctx, run, a, refused(500), false)
 		}, autocred.RunPending, autocred.RunCodeUnconfirmed},
-		{"a search that does not answer on the last attempt", func(e *Engine, run *autocred.Run) error {
-			return e.stepFailed(ctx, run, a, stepReconcile, refused(500), nil, true)
+		{"a search that does not answer on the last attempt", func(e *engine.Engine, run *autocred.Run) error {
+			return e.ReconcileFailed(ctx, run, a, refused(500), true)
 		}, autocred.RunFailed, autocred.RunCodeUnconfirmed},
-		{"a missing permission", func(e *Engine, run *autocred.Run) error {
-			return e.permissionDenied(ctx, run, "You do not have permission to view contacts.", false)
+		{"a missing permission", func(e *engine.Engine, run *autocred.Run) error {
+			return e.PermissionDenied(ctx, run, "You do not have permission to view contacts.", false)
 		}, autocred.RunPending, autocred.RunCodePermissionDenied},
-		{"a missing permission on the last attempt", func(e *Engine, run *autocred.Run) error {
-			return e.permissionDenied(ctx, run, "You do not have permission to view contacts.", true)
+		{"a missing permission on the last attempt", func(e *engine.Engine, run *autocred.Run) error {
+			return e.PermissionDenied(ctx, run, "You do not have permission to view contacts.", true)
 		}, autocred.RunFailed, autocred.RunCodePermissionDenied},
-		{"a contact deleted from ActiveCampaign", func(e *Engine, run *autocred.Run) error {
-			return e.issue(ctx, run, a, false, false) // no such contact in the account
+		{"a contact deleted from ActiveCampaign", func(e *engine.Engine, run *autocred.Run) error {
+			return e.Issue(ctx, run, a, false, false) // no such contact in the account
 		}, autocred.RunSkipped, autocred.RunCodeContactDeleted},
-		{"an invalid mapping", func(e *Engine, run *autocred.Run) error {
+		{"an invalid mapping", func(e *engine.Engine, run *autocred.Run) error {
 			broken := a
 			broken.Action.RecipientEmail = "{{contact.nope}}"
-			return e.issue(ctx, run, broken, true, false)
+			return e.Issue(ctx, run, broken, true, false)
 		}, autocred.RunFailed, autocred.RunCodeInvalidMapping},
 	}
 	for i, tc := range tests {
@@ -77,13 +78,13 @@ func TestRunErrorCodes(t *testing.T) {
 				t.Errorf("run %s, code %q, error %q; want %s, %q, with a message", got.Status, got.ErrorCode, got.LastError, tc.wantStatus, tc.wantCode)
 			}
 			if got.Status.Final() {
-				if n := runErrorsCounted(t, h.engine, tc.wantStatus, tc.wantCode); n < 1 {
+				if n := runErrorsCounted(t, h.env.Metrics, tc.wantStatus, tc.wantCode); n < 1 {
 					t.Errorf("autocred_run_errors_total{outcome=%q,code=%q} = %v, want it counted", tc.wantStatus, tc.wantCode, n)
 				}
 				return
 			}
 			// Issued after the wait: no error, no code.
-			if err := h.engine.finish(ctx, &got, autocred.RunIssued, autocred.RunCodeNone, ""); err != nil {
+			if err := h.engine.Finish(ctx, &got, autocred.RunIssued, autocred.RunCodeNone, ""); err != nil {
 				t.Fatal(err)
 			}
 			if got, _ := h.store.Run(ctx, run.ID); got.ErrorCode != "" || got.LastError != "" {
@@ -94,9 +95,9 @@ func TestRunErrorCodes(t *testing.T) {
 }
 
 // runErrorsCounted reads autocred_run_errors_total{outcome,code}.
-func runErrorsCounted(t *testing.T, e *Engine, outcome autocred.RunStatus, code autocred.RunErrorCode) float64 {
+func runErrorsCounted(t *testing.T, m *metrics.Metrics, outcome autocred.RunStatus, code autocred.RunErrorCode) float64 {
 	t.Helper()
-	families, err := e.metrics.Registry.Gather()
+	families, err := m.Registry.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}

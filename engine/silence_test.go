@@ -19,6 +19,7 @@ import (
 	"github.com/autocred/autocred/internal/accounts"
 	"github.com/autocred/autocred/internal/secret"
 	"github.com/autocred/autocred/internal/testdb"
+	"github.com/autocred/autocred/internal/testlog"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 	"github.com/autocred/autocred/store"
 )
@@ -152,7 +153,7 @@ func newWebhookFixture(t *testing.T, rewrite func(r *http.Request, status int, b
 	if err := f.store.SetAutomationStatus(ctx, a.ID, autocred.AutomationActive, ""); err != nil {
 		t.Fatal(err)
 	}
-	f.engine, err = New(Config{Logger: failureLog(t), Store: f.store, PublicURL: "http://autocred.test", Box: box,
+	f.engine, err = New(Config{Logger: testlog.OnFailure(t), Store: f.store, PublicURL: "http://autocred.test", Box: box,
 		Clients: accounts.New(accounts.Config{Box: box, ACPerSecond: -1, CertifierPerSecond: -1})})
 	if err != nil {
 		t.Fatal(err)

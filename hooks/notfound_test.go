@@ -20,9 +20,10 @@ import (
 // that does not exist: the same 404, byte for byte, headers included. So
 // the receiver is no oracle for which connection ids exist, nor for the
 // token of one. This runs the real engine's check (an HMAC of the
-// connection id, compared in constant time; see
-// TestWebhookTokenComparedInConstantTime), which looks nothing up in the
-// store: a known and an unknown connection also take the same path.
+// connection id, compared in constant time; the receiver leaves the
+// comparison to it, see TestReceiverLeavesTheTokenToTheEngine), which
+// looks nothing up in the store: a known and an unknown connection also
+// take the same path.
 func TestWrongTokenLooksLikeUnknownConnection(t *testing.T) {
 	env := testenv.New(t, testenv.Options{})
 	conn, err := env.Service.CreateConnection(context.Background(), service.NewConnection{

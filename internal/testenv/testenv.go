@@ -1,11 +1,16 @@
 // Package testenv builds, for tests, a complete autocred over both
 // sandboxes: the sandboxes behind real HTTP listeners, a SQLite store in a
 // temporary folder, the engine running, and the service on top.
+//
+// It is the one way tests build autocred in-process: the engine's own
+// tests too (package engine_test, reaching inside through
+// engine/export_test.go). Only e2e starts the real binary.
 package testenv
 
 import (
 	"cmp"
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
@@ -16,6 +21,7 @@ import (
 	"github.com/autocred/autocred/internal/metrics"
 	"github.com/autocred/autocred/internal/secret"
 	"github.com/autocred/autocred/internal/testdb"
+	"github.com/autocred/autocred/internal/testlog"
 	"github.com/autocred/autocred/service"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 	simcert "github.com/autocred/autocred/sim/certifier"
@@ -53,6 +59,15 @@ type Options struct {
 	PollInterval time.Duration
 	// Database is "sqlite" (the default) or "postgres".
 	Database string
+	// WrapAC, when set, wraps the ActiveCampaign sandbox's handler, e.g.
+	// to act when a request arrives or to change an answer.
+	WrapAC func(http.Handler) http.Handler
+	// Engine and Clients, when set, change the engine's and the account
+	// clients' configuration before they are built (intervals, rate
+	// limits, Retry-After scale). Circuits set on the engine's also break
+	// the clients' calls, as in cmd/autocred.
+	Engine  func(*engine.Config)
+	Clients func(*accounts.Config)
 }
 
 // New starts an Env that stops when the test ends.
@@ -74,7 +89,11 @@ func New(t testing.TB, opts Options) *Env {
 		opts.PollInterval = 100 * time.Millisecond
 	}
 	env := &Env{AC: simac.New(opts.AC), Certifier: simcert.New(opts.Certifier)}
-	acSrv, certSrv := httptest.NewServer(env.AC), httptest.NewServer(env.Certifier)
+	var acHandler http.Handler = env.AC
+	if opts.WrapAC != nil {
+		acHandler = opts.WrapAC(env.AC)
+	}
+	acSrv, certSrv := httptest.NewServer(acHandler), httptest.NewServer(env.Certifier)
 	t.Cleanup(func() { acSrv.Close(); certSrv.Close(); env.AC.Close() })
 	env.ACURL, env.CertifierURL = acSrv.URL+"/"+ACAccount, certSrv.URL+"/v1"
 	if err := env.AC.AddAccount(ACAccount, ACKey); err != nil {
@@ -100,8 +119,20 @@ func New(t testing.TB, opts Options) *Env {
 	}
 	box, _ := secret.NewBox(key)
 	env.Metrics = metrics.New(nil)
-	clients := accounts.New(accounts.Config{Box: box, Observer: env.Metrics, ACPollInterval: 10 * time.Millisecond, ACPerSecond: -1, CertifierPerSecond: -1})
-	eng, err := engine.New(engine.Config{Store: st, Clients: clients, Box: box, Metrics: env.Metrics, PollInterval: opts.PollInterval, ScheduleEvery: 50 * time.Millisecond})
+	cc := accounts.Config{Box: box, Observer: env.Metrics, ACPollInterval: 10 * time.Millisecond, ACPerSecond: -1, CertifierPerSecond: -1}
+	cfg := engine.Config{Logger: testlog.OnFailure(t), Store: st, Box: box, Metrics: env.Metrics, PollInterval: opts.PollInterval, ScheduleEvery: 50 * time.Millisecond}
+	if opts.Engine != nil {
+		opts.Engine(&cfg)
+	}
+	if opts.Clients != nil {
+		opts.Clients(&cc)
+	}
+	if cfg.Circuits != nil {
+		cc.Breakers = cfg.Circuits
+	}
+	clients := accounts.New(cc)
+	cfg.Clients = clients
+	eng, err := engine.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

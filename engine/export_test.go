@@ -1,0 +1,71 @@
+package engine
+
+import (
+	"context"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/autocred/autocred"
+)
+
+// What the engine's black-box tests (package engine_test, which build the
+// engine with internal/testenv like every other package's tests) reach
+// inside for: a job or a step driven by hand, a lease taken directly.
+
+// CircuitNote marks the event of a run that waits for its circuit.
+const CircuitNote = circuitNote
+
+// WithCallHolder names who makes a context's Certifier calls.
+var WithCallHolder = withCallHolder
+
+// WithLease runs fn holding a lease, as a job does.
+func (e *Engine) WithLease(ctx context.Context, key string, fn func(context.Context) error) (bool, error) {
+	return e.withLease(ctx, key, fn)
+}
+
+// Issue works a run as its issue job does.
+func (e *Engine) Issue(ctx context.Context, run *autocred.Run, a autocred.Automation, entryFresh, lastAttempt bool) error {
+	return e.issue(ctx, run, a, entryFresh, lastAttempt)
+}
+
+// CreateFailed records a failed create-issue-send, ReconcileFailed a
+// failed search for what a lost create made.
+func (e *Engine) CreateFailed(ctx context.Context, run *autocred.Run, a autocred.Automation, err error, lastAttempt bool) error {
+	return e.stepFailed(ctx, run, a, stepCreateIssueSend, err, nil, lastAttempt)
+}
+
+func (e *Engine) ReconcileFailed(ctx context.Context, run *autocred.Run, a autocred.Automation, err error, lastAttempt bool) error {
+	return e.stepFailed(ctx, run, a, stepReconcile, err, nil, lastAttempt)
+}
+
+// PermissionDenied records a call ActiveCampaign refused for a missing
+// permission.
+func (e *Engine) PermissionDenied(ctx context.Context, run *autocred.Run, denied string, lastAttempt bool) error {
+	return e.permissionDenied(ctx, run, denied, lastAttempt)
+}
+
+// Finish ends a run.
+func (e *Engine) Finish(ctx context.Context, run *autocred.Run, status autocred.RunStatus, code autocred.RunErrorCode, message string) error {
+	return e.finish(ctx, run, status, code, message)
+}
+
+// EnqueueIssue enqueues jobs for a run's issue, n at once in one
+// transaction.
+func (e *Engine) EnqueueIssue(ctx context.Context, runID int64, n int) error {
+	jobs := make([]river.InsertManyParams, n)
+	for i := range jobs {
+		jobs[i] = river.InsertManyParams{Args: issueArgs{RunID: runID}}
+	}
+	_, err := e.river.InsertMany(ctx, jobs)
+	return err
+}
+
+// Jobs lists the jobs of a kind ("issue", "sync", …) in the given states.
+func (e *Engine) Jobs(ctx context.Context, kind string, states ...rivertype.JobState) ([]*rivertype.JobRow, error) {
+	res, err := e.river.JobList(ctx, river.NewJobListParams().Kinds(kind).States(states...).First(1000))
+	if err != nil {
+		return nil, err
+	}
+	return res.Jobs, nil
+}
