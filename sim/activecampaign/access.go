@@ -24,27 +24,24 @@ type Permission string
 const (
 	PermContacts Permission = "contacts" // /contacts, /contacts/{id}
 	PermSegments Permission = "segments" // /audiences, /segments, /segmentMatchAll, /segmentMatchSome, /segmentMatch, and contacts?segmentid
-	PermFields   Permission = "fields"   // /fields, /fieldValues, /contacts/{id}/fieldValues
-	PermTags     Permission = "tags"     // /tags, /contactTags, /contacts/{id}/contactTags
+	PermFields   Permission = "fields"   // /fields, /contacts/{id}/fieldValues
 	PermLists    Permission = "lists"    // /lists, /contactLists
-	PermWebhooks Permission = "webhooks" // /webhooks, /webhook/events
+	PermWebhooks Permission = "webhooks" // /webhooks
 )
 
 // Permissions lists every Permission the sandbox knows.
-var Permissions = []Permission{PermContacts, PermSegments, PermFields, PermTags, PermLists, PermWebhooks}
+var Permissions = []Permission{PermContacts, PermSegments, PermFields, PermLists, PermWebhooks}
 
 // noun is how the denial message names a permission's objects.
 var noun = map[Permission]string{PermContacts: "contacts", PermSegments: "segments", PermFields: "custom fields",
-	PermTags: "tags", PermLists: "lists", PermWebhooks: "webhooks"}
+	PermLists: "lists", PermWebhooks: "webhooks"}
 
 // permissionOf names the permission a route (its path below /api/3, as
 // registered) needs; "" for none (GET /users/me, which any key may call).
 func permissionOf(path string) Permission {
 	switch {
-	case strings.HasSuffix(path, "/fieldValues"), strings.HasPrefix(path, "/fields"), strings.HasPrefix(path, "/fieldValues"):
+	case strings.HasSuffix(path, "/fieldValues"), strings.HasPrefix(path, "/fields"):
 		return PermFields
-	case strings.HasSuffix(path, "/contactTags"), strings.HasPrefix(path, "/tags"), strings.HasPrefix(path, "/contactTags"):
-		return PermTags
 	case strings.HasPrefix(path, "/lists"), strings.HasPrefix(path, "/contactLists"):
 		return PermLists
 	case strings.HasPrefix(path, "/contacts"):
@@ -66,7 +63,7 @@ type access struct {
 	key       string
 	denied    map[Permission]bool
 	bare      bool            // denials answer a bare "Forbidden", not the message
-	noResult  map[string]bool // entity ("FieldValue") → 403 when missing; "*" for all
+	noResult  map[string]bool // entity ("Subscriber") → 403 when missing; "*" for all
 	allNoRslt bool
 }
 
@@ -153,7 +150,7 @@ func (s *Server) Denied(account string) ([]Permission, error) {
 }
 
 // SetForbiddenNoResult makes the account answer a missing record of these
-// entities ("Subscriber", "FieldValue", "Webhook", …; "*" for every one)
+// entities ("Subscriber", "Segment", "Webhook"; "*" for every one)
 // with 403 {"message":"No Result found for <Entity> with id <N>"} instead
 // of 404, as the v3 reference's GET /fieldValues/{id} example does (spec
 // §7). No entities restores 404 everywhere.
@@ -298,7 +295,7 @@ func (s *Server) ctlForbiddenNoResult(w http.ResponseWriter, r *http.Request) {
 		Entities *[]string `json:"entities"`
 	}) error {
 		if in.Entities == nil {
-			return errors.New(`entities is required: the entities ("FieldValue", "Subscriber", or "*") whose missing records answer 403; [] for 404 again`)
+			return errors.New(`entities is required: the entities ("Subscriber", "Segment", "Webhook", or "*") whose missing records answer 403; [] for 404 again`)
 		}
 		return s.SetForbiddenNoResult(name, *in.Entities...)
 	})(w, r)

@@ -26,7 +26,7 @@ func TestDeniedPermissionAnswers403(t *testing.T) {
 	if m := e.api("GET", "/contacts?segmentid="+seg.ID, nil, 403); m["message"] != "You do not have permission to view segments" {
 		t.Errorf("contacts?segmentid: %v", m)
 	}
-	e.api("GET", "/contacts/"+itoa(id), nil, 200)
+	e.api("GET", "/contacts?ids="+itoa(id), nil, 200)
 	e.api("GET", "/contacts", nil, 200)
 	e.api("GET", "/users/me", nil, 200)
 	if r := e.doKey("GET", "/acme/api/3/audiences", nil, "wrong-key"); r.status != 401 {
@@ -60,11 +60,14 @@ func TestDeniedPermissionsCoverTheirRoutes(t *testing.T) {
 		msg    string
 	}{
 		{simac.PermContacts, "GET", "/contacts", "view contacts"},
-		{simac.PermContacts, "POST", "/contacts", "add contacts"},
+		{simac.PermContacts, "PUT", "/contacts/1", "edit contacts"},
+		{simac.PermContacts, "DELETE", "/contacts/1", "delete contacts"},
 		{simac.PermFields, "GET", "/contacts/1/fieldValues", "view custom fields"},
 		{simac.PermFields, "GET", "/fields", "view custom fields"},
-		{simac.PermTags, "GET", "/contacts/1/contactTags", "view tags"},
+		{simac.PermFields, "POST", "/fields", "add custom fields"},
 		{simac.PermLists, "GET", "/lists", "view lists"},
+		{simac.PermLists, "POST", "/contactLists", "add lists"},
+		{simac.PermWebhooks, "POST", "/webhooks", "add webhooks"},
 		{simac.PermWebhooks, "GET", "/webhooks", "view webhooks"},
 		{simac.PermWebhooks, "DELETE", "/webhooks/1", "delete webhooks"},
 	} {
@@ -77,26 +80,27 @@ func TestDeniedPermissionsCoverTheirRoutes(t *testing.T) {
 }
 
 // A missing record answers 403 "No Result found" where the account is set
-// so (the v3 reference's GET /fieldValues/{id} example), 404 otherwise.
+// so (the v3 reference's GET /fieldValues/{id} example, of the same body
+// for another entity), 404 otherwise.
 func TestForbiddenNoResult(t *testing.T) {
 	e := newEnv(t, simac.Options{})
-	if m := e.api("GET", "/contacts/77", nil, 404); m["message"] != "No Result found for Subscriber with id 77" {
+	if m := e.api("DELETE", "/contacts/77", nil, 404); m["message"] != "No Result found for Subscriber with id 77" {
 		t.Errorf("404 body: %v", m)
 	}
 	if err := e.srv.SetForbiddenNoResult("acme", "Subscriber"); err != nil {
 		t.Fatal(err)
 	}
-	if m := e.api("GET", "/contacts/77", nil, 403); m["message"] != "No Result found for Subscriber with id 77" {
+	if m := e.api("DELETE", "/contacts/77", nil, 403); m["message"] != "No Result found for Subscriber with id 77" {
 		t.Errorf("403 body: %v", m)
 	}
 	e.api("GET", "/webhooks/5", nil, 404)
 	_ = e.srv.SetForbiddenNoResult("acme", "*")
 	e.api("GET", "/webhooks/5", nil, 403)
 	_ = e.srv.SetForbiddenNoResult("acme")
-	e.api("GET", "/contacts/77", nil, 404)
+	e.api("DELETE", "/contacts/77", nil, 404)
 
-	o := newEnv(t, simac.Options{ForbiddenNoResult: []string{"FieldValue"}})
-	if m := o.api("DELETE", "/fieldValues/10", nil, 403); m["message"] != "No Result found for FieldValue with id 10" {
+	o := newEnv(t, simac.Options{ForbiddenNoResult: []string{"Subscriber"}})
+	if m := o.api("GET", "/contacts/10/fieldValues", nil, 403); m["message"] != "No Result found for Subscriber with id 10" {
 		t.Errorf("option: %v", m)
 	}
 }
@@ -139,9 +143,9 @@ func TestAccessControlRoutes(t *testing.T) {
 	ctl("POST", "/nobody/deny", `{"permission":"segments"}`, 404)
 
 	ctl("PUT", "/acme/forbidden-no-result", `{"entities":["Subscriber"]}`, 204)
-	e.api("GET", "/contacts/9", nil, 403)
+	e.api("DELETE", "/contacts/9", nil, 403)
 	ctl("PUT", "/acme/forbidden-no-result", `{"entities":[]}`, 204)
-	e.api("GET", "/contacts/9", nil, 404)
+	e.api("DELETE", "/contacts/9", nil, 404)
 	ctl("PUT", "/acme/forbidden-no-result", `{}`, 400)
 
 	ctl("PUT", "/acme/api-key", `{"api_key":""}`, 400)

@@ -36,8 +36,8 @@ type account struct {
 	listByName map[string]int32
 
 	// Sub-records have their own id sequences, as in the real API.
-	contactTagIDs   linkIndex
-	fieldValueIDs   linkIndex
+	contactTagIDs   idCounter
+	fieldValueIDs   idCounter
 	nextContactList int64
 
 	// values interns short custom field values ("Yes", a course name):

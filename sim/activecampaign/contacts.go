@@ -209,50 +209,6 @@ type fieldValueInput struct {
 	Value flexString `json:"value"`
 }
 
-func (s *Server) createContact(w http.ResponseWriter, r *http.Request, a *account) {
-	var in contactInput
-	if !decodeBody(w, r, &in) {
-		return
-	}
-	if in.Contact == nil {
-		writeAttrError(w, http.StatusUnprocessableEntity, "Missing attribute", "field_missing", "contact")
-		return
-	}
-	body := in.Contact
-	if body.Email == nil || !validEmail(*body.Email) {
-		writeErrors(w, http.StatusUnprocessableEntity, apiError{Title: "Contact Email Address is not valid.", Code: "email_invalid", Source: &errSource{Pointer: "/data/attributes/email"}})
-		return
-	}
-	now := s.now()
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.emailOwner(*body.Email) != 0 {
-		writeErrors(w, http.StatusUnprocessableEntity, apiError{Title: "Email address already exists in the system.", Code: "duplicate", Source: &errSource{Pointer: "/data/attributes/email"}})
-		return
-	}
-	if !a.checkFieldInputs(w, body.FieldValues) {
-		return
-	}
-	deref := func(p *string) string {
-		if p == nil {
-			return ""
-		}
-		return strings.TrimSpace(*p)
-	}
-	id := a.addContact(*body.Email, deref(body.FirstName), deref(body.LastName), deref(body.Phone), now)
-	c := a.contact(id)
-	for _, fv := range body.FieldValues {
-		a.setField(id, c, int32(fv.Field), string(fv.Value), now)
-	}
-	// Creating a contact is no webhook event: "subscribe" fires when a
-	// contact joins a list, and there is no "contact added" event.
-	base := apiBase(r, a)
-	writeJSON(w, http.StatusCreated, map[string]any{
-		"fieldValues": a.renderFieldValues(base, id, c),
-		"contact":     a.renderContact(base, id, c),
-	})
-}
-
 // checkFieldInputs rejects field values for fields that do not exist.
 func (a *account) checkFieldInputs(w http.ResponseWriter, fvs []fieldValueInput) bool {
 	for _, fv := range fvs {
@@ -262,27 +218,6 @@ func (a *account) checkFieldInputs(w http.ResponseWriter, fvs []fieldValueInput)
 		}
 	}
 	return true
-}
-
-func (s *Server) getContact(w http.ResponseWriter, r *http.Request, a *account) {
-	id, _ := parseID(r.PathValue("id"))
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	c := a.contact(id)
-	if c == nil {
-		writeNoResult(w, "Subscriber", r.PathValue("id"))
-		return
-	}
-	base := apiBase(r, a)
-	writeJSON(w, http.StatusOK, map[string]any{
-		"contactAutomations": []any{},
-		"contactLists":       a.renderContactLists(base, id, c),
-		"deals":              []any{},
-		"fieldValues":        a.renderFieldValues(base, id, c),
-		"geoAddresses":       []any{},
-		"geoIps":             []any{},
-		"contact":            a.renderContact(base, id, c),
-	})
 }
 
 func (s *Server) updateContact(w http.ResponseWriter, r *http.Request, a *account) {

@@ -41,6 +41,10 @@ func TestControlAPI(t *testing.T) {
 	seg := ctl("POST", "/accounts/beta/segments", `{"name":"VIP","conditions":[{"type":"tag","op":"has","value":"VIP"}]}`, 201)
 	ctl("POST", "/accounts/beta/segments", `{"name":"bad","conditions":[{"type":"tag","op":"is","value":"VIP"}]}`, 400)
 	id := seg["id"].(string)
+	if l := ctl("GET", "/accounts/beta/segments", "", 200); get(l, "segments", 0, "id") != id || get(l, "segments", 0, "name") != "VIP" {
+		t.Fatalf("segments: %v", l)
+	}
+	ctl("GET", "/accounts/nobody/segments", "", 404)
 	if mem := ctl("GET", "/accounts/beta/segments/"+id+"/members", "", 200); mem["count"] != 1.0 {
 		t.Fatalf("members: %v", mem)
 	}

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -19,32 +18,14 @@ func newUUID() string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
 
-// linkIndex maps the id of a contact's sub-record (a contactTag, a
-// fieldValue) back to the contact that holds it. Ids are handed out in
-// increasing order, so the index is an append-only sorted slice searched in
-// O(log n): 16 bytes a record instead of a map entry. A removed record's
-// entry stays; callers confirm the contact still holds the id.
-type linkIndex struct {
-	next    int64
-	entries []linkEntry
-}
+// idCounter hands out the ids of a contact's sub-records (contactTags,
+// fieldValues) in increasing order, per account.
+type idCounter int64
 
-type linkEntry struct{ id, contact int64 }
-
-// add assigns the next id to a record of contact and returns it.
-func (x *linkIndex) add(contact int64) int64 {
-	x.next++
-	x.entries = append(x.entries, linkEntry{x.next, contact})
-	return x.next
-}
-
-// owner returns the contact that was given id, if any.
-func (x *linkIndex) owner(id int64) (int64, bool) {
-	i := sort.Search(len(x.entries), func(i int) bool { return x.entries[i].id >= id })
-	if i < len(x.entries) && x.entries[i].id == id {
-		return x.entries[i].contact, true
-	}
-	return 0, false
+// next returns the next id.
+func (c *idCounter) next() int64 {
+	*c++
+	return int64(*c)
 }
 
 // flexID reads an id sent as a JSON string ("12") or number (12), as the

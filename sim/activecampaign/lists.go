@@ -63,14 +63,6 @@ func (a *account) renderContactList(base string, contactID int64, l listLink) ma
 	}
 }
 
-func (a *account) renderContactLists(base string, id int64, c *contact) []map[string]any {
-	out := make([]map[string]any, 0, len(c.lists))
-	for _, l := range c.lists {
-		out = append(out, a.renderContactList(base, id, l))
-	}
-	return out
-}
-
 func (s *Server) listLists(w http.ResponseWriter, r *http.Request, a *account) {
 	limit, offset := pageParams(r.URL.Query())
 	a.mu.RLock()

@@ -1,6 +1,7 @@
 package activecampaign_test
 
 import (
+	"net/url"
 	"testing"
 	"time"
 
@@ -160,9 +161,9 @@ func TestMatchRunFailureAndExpiry(t *testing.T) {
 	}
 
 	// The audience summary reports the last finished run's count.
-	aud := e.api("GET", "/audiences/"+seg.ID, nil, 200)
-	if get(aud, "data", "attributes", "counts", "last_total", "count") != 3.0 {
-		t.Fatalf("last_total: %v", get(aud, "data", "attributes", "counts"))
+	aud := e.api("GET", "/audiences?search="+url.QueryEscape(seg.Name), nil, 200)
+	if get(aud, "data", 0, "id") != seg.ID || get(aud, "data", 0, "attributes", "counts", "last_total", "count") != 3.0 {
+		t.Fatalf("last_total: %v", aud)
 	}
 }
 

@@ -293,17 +293,6 @@ func (s *Server) listAudiences(w http.ResponseWriter, r *http.Request, a *accoun
 	writeJSON(w, http.StatusOK, map[string]any{"data": data, "meta": map[string]any{"page": newPage(page, size, len(segs))}})
 }
 
-func (s *Server) getAudience(w http.ResponseWriter, r *http.Request, a *account) {
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	g := a.segByRef[r.PathValue("id")]
-	if g == nil || !g.onAudiences() {
-		writeErrors(w, http.StatusNotFound, apiError{Title: "Not Found", Detail: "No saved segment with id " + r.PathValue("id"), Code: "not_found"})
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": g.audience(s.now())})
-}
-
 // --- GET /segments: the legacy v3 list, legacy segments only, hidden ones
 // included ---
 
@@ -332,16 +321,4 @@ func (s *Server) listLegacySegments(w http.ResponseWriter, r *http.Request, a *a
 		out = append(out, renderLegacySegment(g))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"segments": out, "meta": map[string]string{"total": itoa(int64(len(segs)))}})
-}
-
-func (s *Server) getLegacySegment(w http.ResponseWriter, r *http.Request, a *account) {
-	id, _ := parseID(r.PathValue("id"))
-	a.mu.RLock()
-	defer a.mu.RUnlock()
-	g := a.segByRef[itoa(id)]
-	if g == nil {
-		writeNoResult(w, "Segment", r.PathValue("id"))
-		return
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"segment": renderLegacySegment(g)})
 }

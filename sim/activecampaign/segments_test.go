@@ -19,49 +19,35 @@ func TestMembershipFollowsAPIChanges(t *testing.T) {
 	if e.matchOne(vip.ID, ids[0]) {
 		t.Fatal("contact in VIP before it has the tag")
 	}
-	tag := e.api("POST", "/tags", map[string]any{"tag": map[string]any{"tag": "VIP", "tagType": "contact"}}, 201)
-	ct := e.api("POST", "/contactTags", map[string]any{"contactTag": map[string]any{"contact": "1", "tag": get(tag, "tag", "id")}}, 201)
+	bulkTag := func(body string) {
+		t.Helper()
+		if r := e.doKey("POST", "/_sandbox/accounts/acme/bulk-tag", body, ""); r.status != 204 {
+			t.Fatalf("bulk-tag %s: %d %s", body, r.status, r.body)
+		}
+	}
+	bulkTag(`{"contact_ids":[1],"tag":"VIP"}`)
 	if !e.matchOne(vip.ID, ids[0]) {
 		t.Fatal("tag added: contact should be in VIP")
 	}
-	if got := e.api("GET", "/contacts/1/contactTags", nil, 200); get(got, "meta", "total") != "1" {
-		t.Fatalf("contactTags: %v", got)
-	}
-	e.api("DELETE", "/contactTags/"+get(ct, "contactTag", "id").(string), nil, 200)
+	bulkTag(`{"contact_ids":[1],"tag":"vip","remove":true}`)
 	if e.matchOne(vip.ID, ids[0]) {
 		t.Fatal("tag removed: contact should be out of VIP")
 	}
 
-	// Field values: via POST /fieldValues (upsert), PUT and DELETE /fieldValues/{id}.
-	fv := e.api("POST", "/fieldValues", map[string]any{"fieldValue": map[string]any{"contact": 2, "field": 1, "value": "Yes"}}, 200)
-	if !e.matchOne(done.ID, ids[1]) {
-		t.Fatal("field set to Yes: contact should be in Done")
+	// Field values, through PUT /contacts/{id}.
+	setDone := func(v string) {
+		e.api("PUT", "/contacts/2", map[string]any{"contact": map[string]any{"fieldValues": []any{map[string]any{"field": "1", "value": v}}}}, 200)
 	}
-	fvID := get(fv, "fieldValue", "id").(string)
-	e.api("PUT", "/fieldValues/"+fvID, map[string]any{"fieldValue": map[string]any{"value": "No"}}, 200)
+	setDone("YES")
+	if !e.matchOne(done.ID, ids[1]) {
+		t.Fatal("field set to YES: contact should be in Done (case-insensitive)")
+	}
+	setDone("No")
 	if e.matchOne(done.ID, ids[1]) {
 		t.Fatal("field set to No: contact should be out")
 	}
-	e.api("PUT", "/contacts/2", map[string]any{"contact": map[string]any{"fieldValues": []any{map[string]any{"field": "1", "value": "YES"}}}}, 200)
-	if !e.matchOne(done.ID, ids[1]) {
-		t.Fatal("field set through PUT /contacts: contact should be in (case-insensitive)")
-	}
-	e.api("DELETE", "/fieldValues/"+fvID, nil, 200)
-	if e.matchOne(done.ID, ids[1]) {
-		t.Fatal("field value deleted: contact should be out")
-	}
 	if r := e.do("GET", "/acme/api/3/segmentMatch/"+vip.ID+"/999", nil); r.status != 200 {
 		t.Fatalf("unknown contact: %d", r.status)
-	}
-
-	// Missing-attribute and not-found bodies of POST /contactTags (spec §3).
-	r := e.do("POST", "/acme/api/3/contactTags", map[string]any{"contactTag": map[string]any{"tag": "1"}})
-	if r.status != 422 || get(r.json(t), "errors", 0, "source", "pointer") != "/data/attributes/contact" {
-		t.Fatalf("missing contact: %d %s", r.status, r.body)
-	}
-	r = e.do("POST", "/acme/api/3/contactTags", map[string]any{"contactTag": map[string]any{"contact": "42", "tag": "1"}})
-	if r.status != 404 || get(r.json(t), "errors", 0, "detail") != "Contact not found" {
-		t.Fatalf("unknown contact: %d %s", r.status, r.body)
 	}
 }
 
@@ -178,19 +164,13 @@ func TestAudiencesAndLegacySegments(t *testing.T) {
 	if r := e.do("GET", "/acme/api/3/audiences?sort=bogus", nil); r.status != 400 {
 		t.Fatalf("bad sort: %d", r.status)
 	}
-	if got := e.api("GET", "/audiences/"+a.ID, nil, 200); get(got, "data", "id") != a.ID {
-		t.Fatalf("audience: %v", got)
-	}
 
 	seg := e.api("GET", "/segments", nil, 200)
 	if get(seg, "meta", "total") != "1" || get(seg, "segments", 0, "id") != "1" || get(seg, "segments", 0, "hidden") != "0" {
 		t.Fatalf("legacy segments: %v", seg)
 	}
-	if got := e.api("GET", "/segments/1", nil, 200); get(got, "segment", "name") != "Old list segment" {
-		t.Fatalf("segment 1: %v", got)
-	}
-	if r := e.do("GET", "/acme/api/3/segments/7", nil); r.status != 404 {
-		t.Fatalf("segment 7: %d", r.status)
+	if get(seg, "segments", 0, "name") != "Old list segment" {
+		t.Fatalf("segment 1: %v", seg)
 	}
 	if err := e.srv.UpdateSegment("acme", a.ID, simac.SegmentDef{Name: "Beta", Conditions: []simac.Condition{tagCond("has", "b")}}); err != nil {
 		t.Fatal(err)

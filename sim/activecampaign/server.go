@@ -43,7 +43,7 @@ type Options struct {
 	// DeniedPermissions lists, by account name, the permissions its key's
 	// user lacks from the account's creation (Deny/Allow change them).
 	DeniedPermissions map[string][]Permission
-	// ForbiddenNoResult lists the entities ("FieldValue", "Subscriber";
+	// ForbiddenNoResult lists the entities ("Subscriber", "Webhook";
 	// "*" for all) whose missing records answer 403 instead of 404 on every
 	// account (SetForbiddenNoResult changes it per account).
 	ForbiddenNoResult []string
@@ -214,37 +214,29 @@ func (s *Server) authed(h apiHandler) http.Handler {
 	})
 }
 
+// routes registers the API routes: those autocred's client calls; those
+// the tests outside sim call to change an account as its user would (PUT
+// and DELETE /contacts/{id}, POST /fields); and /lists and /contactLists,
+// which a person trying autocred with `autocred sim` uses by hand to
+// subscribe or unsubscribe a contact: nothing else fires the subscribe and
+// unsubscribe webhooks autocred listens to. Tags and segments are changed
+// through the control API (control.go). See docs/sandboxes.md, "By hand".
 func (s *Server) routes() {
 	s.handle("GET", "/users/me", s.getMe)
 
 	s.handle("GET", "/contacts", s.listContacts)
-	s.handle("POST", "/contacts", s.createContact)
-	s.handle("GET", "/contacts/{id}", s.getContact)
 	s.handle("PUT", "/contacts/{id}", s.updateContact)
 	s.handle("DELETE", "/contacts/{id}", s.deleteContact)
 	s.handle("GET", "/contacts/{id}/fieldValues", s.contactFieldValues)
-	s.handle("GET", "/contacts/{id}/contactTags", s.contactContactTags)
 
 	s.handle("GET", "/fields", s.listFields)
 	s.handle("POST", "/fields", s.createField)
-	s.handle("GET", "/fieldValues", s.listFieldValues)
-	s.handle("POST", "/fieldValues", s.createFieldValue)
-	s.handle("PUT", "/fieldValues/{id}", s.updateFieldValue)
-	s.handle("DELETE", "/fieldValues/{id}", s.deleteFieldValue)
-
-	s.handle("GET", "/tags", s.listTags)
-	s.handle("POST", "/tags", s.createTag)
-	s.handle("GET", "/tags/{id}", s.getTag)
-	s.handle("POST", "/contactTags", s.createContactTag)
-	s.handle("DELETE", "/contactTags/{id}", s.deleteContactTag)
 
 	s.handle("GET", "/lists", s.listLists)
 	s.handle("POST", "/contactLists", s.createContactList)
 
 	s.handle("GET", "/audiences", s.listAudiences)
-	s.handle("GET", "/audiences/{id}", s.getAudience)
 	s.handle("GET", "/segments", s.listLegacySegments)
-	s.handle("GET", "/segments/{id}", s.getLegacySegment)
 
 	s.handle("GET", "/segmentMatchAll/{segment}", s.startMatchAll)
 	s.handle("GET", "/segmentMatchAll/{segment}/{run}", s.pollMatchAll)
@@ -254,9 +246,7 @@ func (s *Server) routes() {
 	s.handle("GET", "/webhooks", s.listWebhooks)
 	s.handle("POST", "/webhooks", s.createWebhook)
 	s.handle("GET", "/webhooks/{id}", s.getWebhook)
-	s.handle("PUT", "/webhooks/{id}", s.updateWebhook)
 	s.handle("DELETE", "/webhooks/{id}", s.deleteWebhook)
-	s.handle("GET", "/webhook/events", s.listWebhookEvents)
 
 	// Anything else under an account's /api/3 is an unknown resource.
 	s.mux.Handle("/{account}/api/3/{rest...}", s.gate.Wrap("* /api/3/unknown", s.edge(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -58,8 +58,9 @@ func TestFaultInjectionThroughControlAPI(t *testing.T) {
 		t.Fatalf("injected error: %d %s", r.status, r.body)
 	}
 
-	put(`[{"endpoint":"POST /api/3/contacts","drop_after_rate":1}]`)
-	req, _ := http.NewRequest("POST", e.ts.URL+"/acme/api/3/contacts", strings.NewReader(`{"contact":{"email":"dropped@example.com"}}`))
+	id := e.importContacts(simac.ContactInput{Email: "before@example.com"})[0]
+	put(`[{"endpoint":"PUT /api/3/contacts/{id}","drop_after_rate":1}]`)
+	req, _ := http.NewRequest("PUT", e.ts.URL+"/acme/api/3/contacts/"+itoa(id), strings.NewReader(`{"contact":{"email":"dropped@example.com"}}`))
 	req.Header.Set("Api-Token", testKey)
 	if res, err := e.ts.Client().Do(req); err == nil {
 		res.Body.Close()
@@ -68,7 +69,7 @@ func TestFaultInjectionThroughControlAPI(t *testing.T) {
 	put(`[]`)
 	m := e.api("GET", "/contacts?email=dropped@example.com", nil, 200)
 	if get(m, "meta", "total") != "1" {
-		t.Fatalf("the dropped request must still have created the contact: %v", m)
+		t.Fatalf("the dropped request must still have changed the contact: %v", m)
 	}
 	if r := e.doKey("PUT", "/_sandbox/faults", `{"rules":[{"endpoint":"*","error_rate":2}]}`, ""); r.status != 400 {
 		t.Fatalf("invalid rule: %d", r.status)

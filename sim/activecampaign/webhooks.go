@@ -14,7 +14,10 @@ import (
 	"time"
 )
 
-// The 25 events GET /webhook/events documents (spec §4).
+// The 25 events the real API's GET /webhook/events lists (spec §4): a
+// webhook may subscribe to any of them, though the sandbox fires only the
+// contact events below. The sandbox does not serve that route: autocred
+// never calls it.
 var webhookEvents = []string{
 	"bounce", "click", "contact_tag_added", "contact_tag_removed", "deal_add", "deal_note_add",
 	"deal_pipeline_add", "deal_stage_add", "deal_task_add", "deal_task_complete", "deal_tasktype_add",
@@ -123,7 +126,7 @@ func (b webhookBody) apply(h *webhook) *apiError {
 	}
 	for _, e := range h.events {
 		if !slices.Contains(webhookEvents, e) {
-			return invalid("events", "Unknown webhook event "+strconv.Quote(e)+"; GET /api/3/webhook/events lists them.")
+			return invalid("events", "Unknown webhook event "+strconv.Quote(e)+"; ActiveCampaign's GET /api/3/webhook/events lists the known ones.")
 		}
 	}
 	for _, src := range h.sources {
@@ -216,32 +219,6 @@ func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, a *account) 
 	writeJSON(w, http.StatusOK, map[string]any{"webhook": a.renderWebhook(apiBase(r, a), h)})
 }
 
-func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request, a *account) {
-	id, _ := parseID(r.PathValue("id"))
-	var in webhookBody
-	if !decodeBody(w, r, &in) {
-		return
-	}
-	if in.Webhook == nil {
-		writeAttrError(w, http.StatusUnprocessableEntity, "The webhook was not provided.", "field_missing", "webhook")
-		return
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	i, h := a.webhookByID(id)
-	if h == nil {
-		writeNoResult(w, "Webhook", r.PathValue("id"))
-		return
-	}
-	updated := *h
-	if e := in.apply(&updated); e != nil {
-		writeErrors(w, http.StatusUnprocessableEntity, *e)
-		return
-	}
-	a.webhooks[i] = &updated
-	writeJSON(w, http.StatusOK, map[string]any{"webhook": a.renderWebhook(apiBase(r, a), &updated)})
-}
-
 func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, a *account) {
 	id, _ := parseID(r.PathValue("id"))
 	a.mu.Lock()
@@ -253,12 +230,6 @@ func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, a *accoun
 	}
 	a.webhooks = slices.Delete(a.webhooks, i, i+1)
 	writeJSON(w, http.StatusOK, map[string]any{})
-}
-
-// listWebhookEvents is GET /webhook/events. Its meta.total is a number, as
-// the spec's example shows, unlike the string totals of v3 collections.
-func (s *Server) listWebhookEvents(w http.ResponseWriter, r *http.Request, a *account) {
-	writeJSON(w, http.StatusOK, map[string]any{"webhookEvents": webhookEvents, "meta": map[string]int{"total": len(webhookEvents)}})
 }
 
 // contactEvents builds the deliveries of one contact event for every
