@@ -2,7 +2,6 @@ package autocred
 
 import (
 	"fmt"
-	"strconv"
 	"time"
 )
 
@@ -243,7 +242,7 @@ func (c Circuit) Notice(waiting int) string {
 	case waiting == 1:
 		count = "; 1 run waiting"
 	case waiting >= 0:
-		count = "; " + thousands(waiting) + " runs waiting"
+		count = "; " + Thousands(waiting) + " runs waiting"
 	}
 	next := c.NextProbe.UTC().Format(noticeTime)
 	switch c.Reason {
@@ -272,13 +271,4 @@ func everyInWords(d time.Duration) string {
 		return fmt.Sprintf("%d seconds", int(d.Round(time.Second)/time.Second))
 	}
 	return d.String()
-}
-
-// thousands writes n with a comma every three digits: 1,000.
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }

@@ -130,16 +130,7 @@ func heldBackMessage(listed, known int, v absenceVerdict) string {
 	return fmt.Sprintf("ActiveCampaign's answer for this segment looked wrong: it listed %s of the %s members autocred has in it, "+
 		"and %d of the %d left out that autocred checked one by one are still in. Nothing was changed (nobody marked as left, "+
 		"no credential issued); autocred reads the segment again at the next sync.",
-		thousands(listed), thousands(known), v.in, v.checked)
-}
-
-// thousands formats n with commas: 1,203.
-func thousands(n int) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
+		autocred.Thousands(listed), autocred.Thousands(known), v.in, v.checked)
 }
 
 // ledgerDiff is the differences between one read and the ledger of each

@@ -126,14 +126,6 @@ func TestAbsenceCheckFails(t *testing.T) {
 	}
 }
 
-func TestThousands(t *testing.T) {
-	for n, want := range map[int]string{0: "0", 999: "999", 1203: "1,203", 1000000: "1,000,000", -1203: "-1,203"} {
-		if got := thousands(n); got != want {
-			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
 // Where nothing can be checked one by one, no absence counts at all.
 func TestUnconfirmableAbsencesCountNothing(t *testing.T) {
 	v := absenceVerdict{stillIn: map[autocred.ContactID]bool{}, unconfirmable: true}

@@ -405,7 +405,7 @@ func (e *Engine) baselineHeldBack(ctx context.Context, connID int64, segmentID s
 	e.metrics.Syncs.WithLabelValues("held_back").Inc()
 	msg := fmt.Sprintf("ActiveCampaign's answer for this segment looked wrong: it listed %s members, but contact %d, which it left out, "+
 		"is in the segment when asked about alone. The baseline was not taken (nobody is issued anything); autocred reads the segment "+
-		"again at the next sync.", thousands(listed), missed)
+		"again at the next sync.", autocred.Thousands(listed), missed)
 	for _, a := range autos {
 		if a.Status != autocred.AutomationBaselining {
 			continue

@@ -307,11 +307,11 @@ func (h *handler) preview(w http.ResponseWriter, r *http.Request) error {
 func (s automationSummary) ProgressLabel() string {
 	switch {
 	case s.Status == autocred.AutomationBaselining && s.Baseline.Total > 0:
-		return "Reading who is in the segment now: " + commas(s.Baseline.Done) + " of " + commas(s.Baseline.Total) + " contacts (they will get nothing)"
+		return "Reading who is in the segment now: " + autocred.Thousands(s.Baseline.Done) + " of " + autocred.Thousands(s.Baseline.Total) + " contacts (they will get nothing)"
 	case s.Status == autocred.AutomationBaselining:
 		return "Reading who is in the segment now (they will get nothing)…"
 	case s.Batch.Total > 0:
-		return "Issuing " + commas(s.Batch.Done) + " of " + commas(s.Batch.Total)
+		return "Issuing " + autocred.Thousands(s.Batch.Done) + " of " + autocred.Thousands(s.Batch.Total)
 	}
 	return ""
 }
@@ -342,7 +342,7 @@ func (s automationSummary) BaselineLabel() string {
 	case 1:
 		return "1 contact was already in this segment when autocred started watching it and gets nothing; only contacts who newly enter get a credential."
 	default:
-		return commas(n) + " contacts were already in this segment when autocred started watching it and get nothing; only contacts who newly enter get a credential."
+		return autocred.Thousands(n) + " contacts were already in this segment when autocred started watching it and get nothing; only contacts who newly enter get a credential."
 	}
 }
 

@@ -130,7 +130,7 @@ func chart(days []autocred.DayCount, zone string, top int, size string) template
 		}
 		fmt.Fprintf(&b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="%s" stroke-width="1"/>`, sz.left, sz.left+plotW, y(t), y(t), stroke)
 		fmt.Fprintf(&b, `<text class="axis y" x="%.1f" y="%.1f" text-anchor="end" font-size="%.0f" fill="#5b6575">%s</text>`,
-			sz.left-3, y(t)+sz.font*0.35, sz.font, commas(t))
+			sz.left-3, y(t)+sz.font*0.35, sz.font, autocred.Thousands(t))
 	}
 	slot := plotW / float64(len(days))
 	bar := max(slot*0.7, 1)
@@ -188,7 +188,7 @@ func dayWords(d autocred.DayCount, shown []chartSeries) string {
 	var parts []string
 	for _, s := range shown {
 		if n := s.count(d); n > 0 {
-			parts = append(parts, commas(n)+" "+s.name)
+			parts = append(parts, autocred.Thousands(n)+" "+s.name)
 		}
 	}
 	if len(parts) == 0 {

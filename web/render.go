@@ -21,7 +21,7 @@ import (
 type pageTemplate struct{ *template.Template }
 
 var funcs = template.FuncMap{
-	"commas":     commas,
+	"commas":     autocred.Thousands,
 	"ago":        ago,
 	"when":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 	"at":         at,
@@ -269,24 +269,6 @@ func seeOther(w http.ResponseWriter, r *http.Request, url string) error {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
-
-// commas writes 20000 as 20,000.
-func commas(n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
 
 // ago says how long ago t was, in the words a list shows.
 func ago(t time.Time) string {
