@@ -56,6 +56,9 @@ type DB struct {
 	damage   *damage // SQLite: the first sign of a damaged file a query met
 	file     string  // SQLite: the file's path, for messages
 	jobs     Jobs    // the engine's jobs, enqueued in the store's transactions
+
+	bcryptCost int    // 0: bcrypt.DefaultCost (SetPasswordCost)
+	dummyHash  []byte // nil: the package's, at the default cost
 }
 
 // IsPostgres tells whether a --database value is a PostgreSQL URL.

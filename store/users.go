@@ -57,7 +57,7 @@ func (db *DB) createUser(ctx context.Context, email, password string, onlyFirst 
 	if errs := CheckNewUser(email, password); len(errs) > 0 {
 		return autocred.User{}, errs[0]
 	}
-	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcrypt.DefaultCost)
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), db.passwordCost())
 	if err != nil {
 		return autocred.User{}, fmt.Errorf("hashing password: %w", err)
 	}
@@ -93,6 +93,23 @@ func (db *DB) HasUsers(ctx context.Context) (bool, error) {
 // time a sign-in takes does not tell which emails have an account.
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("autocred-no-such-user"), bcrypt.DefaultCost)
 
+// SetPasswordCost makes new password hashes, and the comparison of an
+// unknown email, use bcrypt cost cost instead of bcrypt.DefaultCost. For
+// tests only: the sign-in limit tests make about a hundred comparisons,
+// which at the default cost under the race detector took minutes. Call it
+// before the store is used.
+func (db *DB) SetPasswordCost(cost int) {
+	db.bcryptCost = cost
+	db.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("autocred-no-such-user"), cost)
+}
+
+func (db *DB) passwordCost() int {
+	if db.bcryptCost == 0 {
+		return bcrypt.DefaultCost
+	}
+	return db.bcryptCost
+}
+
 // errBadCredentials says nothing about which of the two was wrong.
 var errBadCredentials = &autocred.Error{Code: autocred.EUNAUTHORIZED, Field: "password", Message: "wrong email or password"}
 
@@ -104,7 +121,11 @@ func (db *DB) Authenticate(ctx context.Context, email, password string) (autocre
 	err := db.pool().QueryRowContext(ctx, `SELECT id, email, password_hash, created_at FROM users WHERE email = ?`,
 		strings.ToLower(strings.TrimSpace(email))).Scan(&u.ID, &u.Email, &hash, &created)
 	if errors.Is(err, sql.ErrNoRows) {
-		_ = bcrypt.CompareHashAndPassword(dummyHash, []byte(password))
+		dummy := dummyHash
+		if db.dummyHash != nil {
+			dummy = db.dummyHash
+		}
+		_ = bcrypt.CompareHashAndPassword(dummy, []byte(password))
 		return autocred.User{}, errBadCredentials
 	}
 	if err != nil {

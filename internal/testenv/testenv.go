@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/autocred/autocred/engine"
 	"github.com/autocred/autocred/internal/accounts"
 	"github.com/autocred/autocred/internal/metrics"
@@ -108,6 +110,9 @@ func New(t testing.TB, opts Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Passwords are hashed at bcrypt's lowest cost: the sign-in tests
+	// check limits over a hundred attempts, not bcrypt.
+	st.SetPasswordCost(bcrypt.MinCost)
 	t.Cleanup(func() { st.Close() })
 	ctx := context.Background()
 	if err := st.Migrate(ctx); err != nil {
