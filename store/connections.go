@@ -36,20 +36,34 @@ func (db *DB) CreateConnection(ctx context.Context, c *autocred.Connection, seal
 }
 
 // ReplaceConnection saves a connection's new name, URL and key (a user
-// reconnecting it): it works again, so its status is ok.
+// reconnecting it): it works again, so its status is ok. The automations it
+// stopped stay stopped (resuming asks what to do with the contacts who
+// entered meanwhile), but what they said about the refused key is stale:
+// their sync error is cleared, and their reason says to resume them, once
+// none of their connections is broken any more.
 func (db *DB) ReplaceConnection(ctx context.Context, c *autocred.Connection, sealed []byte) error {
 	c.UpdatedAt = db.now().UTC()
 	c.Status, c.StatusReason = autocred.ConnectionOK, ""
-	res, err := db.pool().ExecContext(ctx, `UPDATE connections SET name = ?, api_url = ?, secret = ?, secret_hint = ?,
-		status = ?, status_reason = '', updated_at = ? WHERE id = ? AND app = ?`,
-		c.Name, c.APIURL, sealed, c.SecretHint, c.Status, ms(c.UpdatedAt), c.ID, c.App)
-	if err != nil {
-		return fmt.Errorf("saving connection %d: %w", c.ID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return autocred.Errorf(autocred.ENOTFOUND, "connection %d does not exist", c.ID)
-	}
-	return nil
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := db.in(tx).ExecContext(ctx, `UPDATE connections SET name = ?, api_url = ?, secret = ?, secret_hint = ?,
+			status = ?, status_reason = '', updated_at = ? WHERE id = ? AND app = ?`,
+			c.Name, c.APIURL, sealed, c.SecretHint, c.Status, ms(c.UpdatedAt), c.ID, c.App)
+		if err != nil {
+			return fmt.Errorf("saving connection %d: %w", c.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return autocred.Errorf(autocred.ENOTFOUND, "connection %d does not exist", c.ID)
+		}
+		_, err = db.in(tx).ExecContext(ctx, `UPDATE automations SET last_sync_error = '', status_reason = ?, updated_at = ?
+			WHERE status = ? AND (trigger_connection_id = ? OR action_connection_id = ?)
+			AND NOT EXISTS (SELECT 1 FROM connections k WHERE k.status = ?
+				AND (k.id = automations.trigger_connection_id OR k.id = automations.action_connection_id))`,
+			autocred.ReconnectedReason, ms(c.UpdatedAt), autocred.AutomationBroken, c.ID, c.ID, autocred.ConnectionBroken)
+		if err != nil {
+			return fmt.Errorf("clearing what the automations of connection %d said about its old key: %w", c.ID, err)
+		}
+		return nil
+	})
 }
 
 // Connection reads one connection.
