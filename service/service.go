@@ -71,6 +71,20 @@ func New(cfg Config) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Store != nil && cfg.Box != nil {
+		// A key refused for one connection is refused for every other
+		// connection of the same account with that key (made before such
+		// duplicates were refused): the store marks them all broken at
+		// once, asking the box whether two sealed keys are one.
+		cfg.Store.SetSameKey(func(a, b []byte) bool {
+			ka, err := cfg.Box.Open(a)
+			if err != nil {
+				return false
+			}
+			kb, err := cfg.Box.Open(b)
+			return err == nil && subtle.ConstantTimeCompare([]byte(ka), []byte(kb)) == 1
+		})
+	}
 	return &Service{store: cfg.Store, engine: cfg.Engine, clients: cfg.Clients, box: cfg.Box,
 		allowPrivateUpstreams: cfg.AllowPrivateUpstreams, log: log}
 }

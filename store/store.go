@@ -31,6 +31,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the database/sql driver "pgx"
@@ -56,6 +57,9 @@ type DB struct {
 	damage   *damage // SQLite: the first sign of a damaged file a query met
 	file     string  // SQLite: the file's path, for messages
 	jobs     Jobs    // the engine's jobs, enqueued in the store's transactions
+
+	// sameKey tells whether two sealed keys are one: see SetSameKey.
+	sameKey atomic.Pointer[func(a, b []byte) bool]
 }
 
 // IsPostgres tells whether a --database value is a PostgreSQL URL.
