@@ -23,6 +23,11 @@ const (
 	ConnectionBroken ConnectionStatus = "broken" // the service refused the key; automations using it are paused
 )
 
+// ReconnectedReason is the status reason of an automation stopped by a
+// refused key once its connections work again: what it said about the key
+// is stale, and resuming it is what is left to do.
+const ReconnectedReason = "Its connections were reconnected and work again. Resume the automation to start again: resuming asks what to do with the contacts who entered the segment while it was stopped."
+
 // Connection is an account of an outside service with the key to reach it.
 // The key itself is stored sealed and never leaves the process; SecretHint
 // is what may be shown of it.

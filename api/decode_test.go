@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/autocred/autocred"
-	"github.com/autocred/autocred/internal/testenv"
 )
 
 // Bad input is refused with a message that says what is wrong, and stores
@@ -16,7 +15,14 @@ import (
 func TestBadInput(t *testing.T) {
 	a := newAPITest(t)
 	f := a.fixture()
-	conn := fmt.Sprintf(`{"app":"certifier","name":"Another","api_url":%q,"access_token":%q}`, a.env.CertifierURL, testenv.CertifierToken)
+	// Another workspace: the fixture's token is connected already, and a
+	// second connection of one workspace is refused.
+	const otherToken = "another-workspace-token-0001"
+	if err := a.env.Certifier.AddWorkspace("another", otherToken); err != nil {
+		t.Fatal(err)
+	}
+	a.secrets = append(a.secrets, otherToken)
+	conn := fmt.Sprintf(`{"app":"certifier","name":"Another","api_url":%q,"access_token":%q}`, a.env.CertifierURL, otherToken)
 	auto := string(mustJSON(t, f.automation()))
 	huge := `{"app":"certifier","name":"` + strings.Repeat("x", 2<<20) + `"}`
 

@@ -20,6 +20,7 @@ package service
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -70,6 +71,20 @@ func New(cfg Config) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	if cfg.Store != nil && cfg.Box != nil {
+		// A key refused for one connection is refused for every other
+		// connection of the same account with that key (made before such
+		// duplicates were refused): the store marks them all broken at
+		// once, asking the box whether two sealed keys are one.
+		cfg.Store.SetSameKey(func(a, b []byte) bool {
+			ka, err := cfg.Box.Open(a)
+			if err != nil {
+				return false
+			}
+			kb, err := cfg.Box.Open(b)
+			return err == nil && subtle.ConstantTimeCompare([]byte(ka), []byte(kb)) == 1
+		})
+	}
 	return &Service{store: cfg.Store, engine: cfg.Engine, clients: cfg.Clients, box: cfg.Box,
 		allowPrivateUpstreams: cfg.AllowPrivateUpstreams, log: log}
 }
@@ -88,6 +103,9 @@ type NewConnection struct {
 func (s *Service) CreateConnection(ctx context.Context, in NewConnection) (autocred.Connection, error) {
 	c, key, err := s.checkNewConnection(ctx, in)
 	if err != nil {
+		return c, err
+	}
+	if err := s.alreadyConnected(ctx, c, key, 0); err != nil {
 		return c, err
 	}
 	if err := s.store.CreateConnection(ctx, &c, s.box.Seal(key)); err != nil {
@@ -117,11 +135,51 @@ func (s *Service) ReconnectConnection(ctx context.Context, id int64, in NewConne
 	if err != nil {
 		return c, err
 	}
+	if err := s.alreadyConnected(ctx, c, key, id); err != nil {
+		return c, err
+	}
 	c.ID, c.CreatedAt = id, cur.CreatedAt
 	if err := s.store.ReplaceConnection(ctx, &c, s.box.Seal(key)); err != nil {
 		return c, err
 	}
 	return c, nil
+}
+
+// alreadyConnected refuses a second connection of an account that is
+// connected already (other than the one being reconnected, except): an
+// ActiveCampaign account is its API URL, a Certifier workspace its access
+// token. Two connections of one account would each have their own status
+// (one broken, the other still "OK" with the same dead key), their own
+// webhook and automations split between them; the way to give an account
+// a new key is to change the key of its connection. The error names that
+// connection, and never shows a key.
+func (s *Service) alreadyConnected(ctx context.Context, c autocred.Connection, key string, except int64) error {
+	conns, err := s.store.Connections(ctx)
+	if err != nil {
+		return err
+	}
+	for _, o := range conns {
+		if o.ID == except || o.App != c.App || o.APIURL != c.APIURL {
+			continue
+		}
+		if c.App == autocred.AppActiveCampaign {
+			return &autocred.Error{Code: autocred.ECONFLICT, Field: "api_url", Message: fmt.Sprintf(
+				"This ActiveCampaign account is already connected as %q (connection %d). Use that connection; to give it a new key, use \"Change key\" beside it.", o.Name, o.ID)}
+		}
+		sealed, err := s.store.ConnectionSecret(ctx, o.ID)
+		if err != nil {
+			return err
+		}
+		other, err := s.box.Open(sealed)
+		if err != nil {
+			continue // a key that cannot be opened is not this one
+		}
+		if subtle.ConstantTimeCompare([]byte(other), []byte(key)) == 1 {
+			return &autocred.Error{Code: autocred.ECONFLICT, Field: "access_token", Message: fmt.Sprintf(
+				"This access token is already connected as %q (connection %d). Use that connection; to give it a new token, use \"Change key\" beside it.", o.Name, o.ID)}
+		}
+	}
+	return nil
 }
 
 // checkNewConnection validates what a user gave and checks the key with a
@@ -205,7 +263,11 @@ func (s *Service) checkUpstream(base string, allowed func(host string) bool, fie
 	}
 	u, err := url.Parse(base)
 	if err != nil || u.Scheme != "https" || !allowed(strings.ToLower(u.Hostname())) || u.Port() != "" {
-		return autocred.FieldErrorf(field, "must be %s over https; %q is not", want, base)
+		// The sandboxes (sim/) listen on plain http on localhost: whoever
+		// tries them first meets this message, so it names the switch.
+		return autocred.FieldErrorf(field, "must be %s over https; %q is not. "+
+			"To test against the sandboxes (or another local server), start autocred with --allow-private-upstreams "+
+			"(or AUTOCRED_ALLOW_PRIVATE_UPSTREAMS=true); it is for testing only.", want, base)
 	}
 	return nil
 }

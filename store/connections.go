@@ -36,20 +36,34 @@ func (db *DB) CreateConnection(ctx context.Context, c *autocred.Connection, seal
 }
 
 // ReplaceConnection saves a connection's new name, URL and key (a user
-// reconnecting it): it works again, so its status is ok.
+// reconnecting it): it works again, so its status is ok. The automations it
+// stopped stay stopped (resuming asks what to do with the contacts who
+// entered meanwhile), but what they said about the refused key is stale:
+// their sync error is cleared, and their reason says to resume them, once
+// none of their connections is broken any more.
 func (db *DB) ReplaceConnection(ctx context.Context, c *autocred.Connection, sealed []byte) error {
 	c.UpdatedAt = db.now().UTC()
 	c.Status, c.StatusReason = autocred.ConnectionOK, ""
-	res, err := db.pool().ExecContext(ctx, `UPDATE connections SET name = ?, api_url = ?, secret = ?, secret_hint = ?,
-		status = ?, status_reason = '', updated_at = ? WHERE id = ? AND app = ?`,
-		c.Name, c.APIURL, sealed, c.SecretHint, c.Status, ms(c.UpdatedAt), c.ID, c.App)
-	if err != nil {
-		return fmt.Errorf("saving connection %d: %w", c.ID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return autocred.Errorf(autocred.ENOTFOUND, "connection %d does not exist", c.ID)
-	}
-	return nil
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := db.in(tx).ExecContext(ctx, `UPDATE connections SET name = ?, api_url = ?, secret = ?, secret_hint = ?,
+			status = ?, status_reason = '', updated_at = ? WHERE id = ? AND app = ?`,
+			c.Name, c.APIURL, sealed, c.SecretHint, c.Status, ms(c.UpdatedAt), c.ID, c.App)
+		if err != nil {
+			return fmt.Errorf("saving connection %d: %w", c.ID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return autocred.Errorf(autocred.ENOTFOUND, "connection %d does not exist", c.ID)
+		}
+		_, err = db.in(tx).ExecContext(ctx, `UPDATE automations SET last_sync_error = '', status_reason = ?, updated_at = ?
+			WHERE status = ? AND (trigger_connection_id = ? OR action_connection_id = ?)
+			AND NOT EXISTS (SELECT 1 FROM connections k WHERE k.status = ?
+				AND (k.id = automations.trigger_connection_id OR k.id = automations.action_connection_id))`,
+			autocred.ReconnectedReason, ms(c.UpdatedAt), autocred.AutomationBroken, c.ID, c.ID, autocred.ConnectionBroken)
+		if err != nil {
+			return fmt.Errorf("clearing what the automations of connection %d said about its old key: %w", c.ID, err)
+		}
+		return nil
+	})
 }
 
 // Connection reads one connection.
@@ -104,19 +118,76 @@ func (db *DB) DeleteConnection(ctx context.Context, id int64) error {
 
 // SetConnectionStatus records whether a connection's key works. Marking it
 // broken also stops every watching automation that uses it, in the same
-// transaction, so no job keeps calling with a refused key.
+// transaction, so no job keeps calling with a refused key; and it marks
+// broken as well every other connection of the same account with the same
+// key (see SetSameKey), which that refusal also concerns.
 func (db *DB) SetConnectionStatus(ctx context.Context, id int64, status autocred.ConnectionStatus, reason string) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		now := ms(db.now())
-		if _, err := db.in(tx).ExecContext(ctx, `UPDATE connections SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?`, status, reason, now, id); err != nil {
-			return err
+		ids := []int64{id}
+		if status == autocred.ConnectionBroken {
+			same, err := db.sameKeyAs(ctx, tx, id)
+			if err != nil {
+				return err
+			}
+			ids = append(ids, same...)
 		}
-		if status != autocred.ConnectionBroken {
-			return nil
+		for _, id := range ids {
+			if _, err := db.in(tx).ExecContext(ctx, `UPDATE connections SET status = ?, status_reason = ?, updated_at = ? WHERE id = ?`, status, reason, now, id); err != nil {
+				return err
+			}
+			if status != autocred.ConnectionBroken {
+				continue
+			}
+			_, err := db.in(tx).ExecContext(ctx, `UPDATE automations SET status = ?, status_reason = ?, updated_at = ?
+				WHERE status IN `+sqlWatching+` AND (trigger_connection_id = ? OR action_connection_id = ?)`,
+				autocred.AutomationBroken, "connection stopped working: "+reason, now, id, id)
+			if err != nil {
+				return err
+			}
 		}
-		_, err := db.in(tx).ExecContext(ctx, `UPDATE automations SET status = ?, status_reason = ?, updated_at = ?
-			WHERE status IN `+sqlWatching+` AND (trigger_connection_id = ? OR action_connection_id = ?)`,
-			autocred.AutomationBroken, "connection stopped working: "+reason, now, id, id)
-		return err
+		return nil
 	})
+}
+
+// SetSameKey gives the store the way to tell whether two sealed keys are
+// the same key: the store never opens one itself. Without it (a store used
+// with no service), a refused key marks only its own connection broken.
+// It may be set after the engine started, hence atomic.
+func (db *DB) SetSameKey(same func(a, b []byte) bool) { db.sameKey.Store(&same) }
+
+// sameKeyAs lists the other working connections of connection id's app and
+// API URL whose key is the same as its key.
+func (db *DB) sameKeyAs(ctx context.Context, tx *sql.Tx, id int64) ([]int64, error) {
+	sameKey := db.sameKey.Load()
+	if sameKey == nil {
+		return nil, nil
+	}
+	var app, apiURL string
+	var sealed []byte
+	err := db.in(tx).QueryRowContext(ctx, `SELECT app, api_url, secret FROM connections WHERE id = ?`, id).Scan(&app, &apiURL, &sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	type keyed struct {
+		id     int64
+		sealed []byte
+	}
+	others, err := queryAll(ctx, db.in(tx), func(row rowScanner) (keyed, error) {
+		var k keyed
+		return k, row.Scan(&k.id, &k.sealed)
+	}, `SELECT id, secret FROM connections WHERE app = ? AND api_url = ? AND id <> ? AND status = ?`, app, apiURL, id, autocred.ConnectionOK)
+	if err != nil {
+		return nil, err
+	}
+	var same []int64
+	for _, o := range others {
+		if (*sameKey)(sealed, o.sealed) {
+			same = append(same, o.id)
+		}
+	}
+	return same, nil
 }

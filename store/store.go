@@ -31,6 +31,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the database/sql driver "pgx"
@@ -59,6 +60,9 @@ type DB struct {
 
 	bcryptCost int    // 0: bcrypt.DefaultCost (SetPasswordCost)
 	dummyHash  []byte // nil: the package's, at the default cost
+
+	// sameKey tells whether two sealed keys are one: see SetSameKey.
+	sameKey atomic.Pointer[func(a, b []byte) bool]
 }
 
 // IsPostgres tells whether a --database value is a PostgreSQL URL.

@@ -19,6 +19,9 @@ type automationSummary struct {
 	Days  []autocred.DayCount // runs finished per day, oldest first, today last
 	Zone  string              // the time zone the days are cut in
 	Scale int                 // the top of the chart's count scale
+	// Broken are the automation's connections whose key was refused: the
+	// page says so once, with the way to reconnect each.
+	Broken []autocred.Connection
 }
 
 func (h *handler) summarize(ctx context.Context, a service.AutomationView) (automationSummary, error) {
@@ -31,6 +34,20 @@ func (h *handler) summarize(ctx context.Context, a service.AutomationView) (auto
 		return s, err
 	}
 	s.Scale = chartTop(chartPeak(s.Days))
+	if !s.Archived() {
+		for _, id := range []int64{a.Trigger.ConnectionID, a.Action.ConnectionID} {
+			c, err := h.svc.Connection(ctx, id)
+			if autocred.ErrorCode(err) == autocred.ENOTFOUND {
+				continue
+			}
+			if err != nil {
+				return s, err
+			}
+			if c.Status == autocred.ConnectionBroken {
+				s.Broken = append(s.Broken, c)
+			}
+		}
+	}
 	return s, nil
 }
 
@@ -376,6 +393,10 @@ func (s automationSummary) RunTotal() int {
 	}
 	return n
 }
+
+// ReconnectedReason is what a broken automation says once none of its
+// connections is broken any more: resuming it is what is left to do.
+func (s automationSummary) ReconnectedReason() string { return autocred.ReconnectedReason }
 
 // Archived tells whether the automation is archived.
 func (s automationSummary) Archived() bool { return s.Status == autocred.AutomationArchived }

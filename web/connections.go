@@ -10,9 +10,11 @@ import (
 
 // connectForm is one of the two connect forms, with what was typed (never
 // the key) and the errors to show beside its inputs. With an ID, it
-// reconnects that connection (a new key for a broken one) instead.
+// reconnects that connection instead: a new key for a broken one
+// ("Reconnect"), or for a healthy one ("Change key").
 type connectForm struct {
 	ID           int64
+	Broken       bool // the connection being reconnected is broken
 	Name, APIURL string
 	Errors       formErrors
 }
@@ -21,6 +23,23 @@ type connectionsData struct {
 	Connections    []autocred.Connection
 	ActiveCampaign connectForm
 	Certifier      connectForm
+	// ReadyToAutomate: both apps have a working connection and there is
+	// no automation yet (archived ones count), so the page leads on to
+	// creating one.
+	ReadyToAutomate bool
+}
+
+// bothConnected tells whether each app has a connection that works.
+func bothConnected(conns []autocred.Connection) bool {
+	var ac, cert bool
+	for _, c := range conns {
+		if c.Status != autocred.ConnectionOK {
+			continue
+		}
+		ac = ac || c.App == autocred.AppActiveCampaign
+		cert = cert || c.App == autocred.AppCertifier
+	}
+	return ac && cert
 }
 
 func (h *handler) connectionsPage(w http.ResponseWriter, r *http.Request) error {
@@ -34,7 +53,7 @@ func (h *handler) connectionsPage(w http.ResponseWriter, r *http.Request) error 
 		if err != nil {
 			return err
 		}
-		form := connectForm{ID: c.ID, Name: c.Name, APIURL: c.APIURL}
+		form := connectForm{ID: c.ID, Broken: c.Status == autocred.ConnectionBroken, Name: c.Name, APIURL: c.APIURL}
 		if c.App == autocred.AppCertifier {
 			d.Certifier = form
 		} else {
@@ -50,6 +69,17 @@ func (h *handler) renderConnections(w http.ResponseWriter, r *http.Request, stat
 		return err
 	}
 	d.Connections = conns
+	if bothConnected(conns) {
+		autos, err := h.svc.Automations(r.Context())
+		if err != nil {
+			return err
+		}
+		archived, err := h.svc.ArchivedAutomations(r.Context())
+		if err != nil {
+			return err
+		}
+		d.ReadyToAutomate = len(autos)+len(archived) == 0
+	}
 	return h.render(w, r, status, "connections", view{Title: "Connections", Nav: "connections", Error: topErr, Data: d})
 }
 
@@ -69,15 +99,26 @@ func (h *handler) createConnection(w http.ResponseWriter, r *http.Request) error
 		}
 	}
 	var err error
+	broken := false
 	if id != 0 {
+		// A healthy connection's key changed is said apart from a broken
+		// one repaired: only the latter has automations to resume.
+		cur, cerr := h.svc.Connection(r.Context(), id)
+		if cerr != nil {
+			return cerr
+		}
+		broken = cur.Status == autocred.ConnectionBroken
 		_, err = h.svc.ReconnectConnection(r.Context(), id, in)
 	} else {
 		_, err = h.svc.CreateConnection(r.Context(), in)
 	}
 	if err == nil {
 		done := "connected"
-		if id != 0 {
+		switch {
+		case id != 0 && broken:
 			done = "reconnected"
+		case id != 0:
+			done = "key-changed"
 		}
 		return seeOther(w, r, "/connections?done="+done)
 	}
@@ -92,7 +133,7 @@ func (h *handler) createConnection(w http.ResponseWriter, r *http.Request) error
 		}
 		return false
 	})
-	form := connectForm{ID: id, Name: in.Name, APIURL: in.APIURL, Errors: fe}
+	form := connectForm{ID: id, Broken: broken, Name: in.Name, APIURL: in.APIURL, Errors: fe}
 	var d connectionsData
 	if in.App == autocred.AppCertifier {
 		d.Certifier = form

@@ -130,7 +130,8 @@ func (h *handler) fragment(name string, data any) (string, error) {
 // ?done=, so that a reload does not post again.
 var flashes = map[string]string{
 	"connected":       "Connected. The key was checked with a live call.",
-	"reconnected":     "Reconnected. The new key was checked with a live call; resume the automations it stopped.",
+	"reconnected":     "Reconnected. The new key was checked with a live call. The automations it stopped stay stopped until you resume them: open each one and press Resume.",
+	"key-changed":     "Key changed. The new key was checked with a live call.",
 	"removed":         "Connection removed.",
 	"created":         "Automation saved as a draft. Activate it to start watching the segment.",
 	"saved":           "Changes saved.",
