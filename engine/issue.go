@@ -532,6 +532,10 @@ func (e *Engine) stepFailed(ctx context.Context, run *autocred.Run, a autocred.A
 			run.Step = autocred.StepNone
 		}
 	}
+	if (k == stepCreate || k == stepCreateIssueSend) && (errors.Is(err, certifier.ErrValidation) || errors.Is(err, certifier.ErrNotFound)) && e.groupGone(ctx, a) {
+		// Not this credential's fault: the automation's group is gone.
+		return e.waitForGroup(ctx, run, a, mark)
+	}
 	switch {
 	case errors.Is(err, certifier.ErrValidation):
 		return e.finish(ctx, run, autocred.RunFailed, autocred.RunCodeCertifierValidation, "Certifier refused the credential: "+certMessage(err)+" Fix the mapping or the contact's data, then retry this run.")
