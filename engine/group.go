@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"sync"
@@ -33,14 +34,20 @@ type groupChecks struct {
 }
 
 // due tells whether automation id's group should be checked now, and if so
-// records the check.
+// records the check. The first sync this process sees of an automation
+// only starts the count: its group was checked when it was saved, and a
+// run that needs it checks it anyway.
 func (g *groupChecks) due(id int64, now time.Time) bool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.last == nil {
 		g.last = map[int64]time.Time{}
 	}
-	if t, ok := g.last[id]; ok && now.Sub(t) < g.every {
+	t, ok := g.last[id]
+	if !ok || now.Sub(t) < g.every {
+		if !ok {
+			g.last[id] = now
+		}
 		return false
 	}
 	g.last[id] = now
@@ -65,6 +72,10 @@ func (e *Engine) groupGone(ctx context.Context, a autocred.Automation) bool {
 // reason users see on it and in Health. Done already (by another run, or a
 // sync) is not an error.
 func (e *Engine) pauseForGroup(ctx context.Context, a autocred.Automation) error {
+	if now, err := e.store.Automation(ctx, a.ID); err != nil || now.Action.GroupID != a.Action.GroupID {
+		// Edited meanwhile: its new group is not known to be gone.
+		return cmp.Or(err, errGroupChanged)
+	}
 	err := e.store.SetAutomationStatus(context.WithoutCancel(ctx), a.ID, autocred.AutomationPaused, autocred.GroupMissingReason(a.Action.GroupName),
 		autocred.AutomationActive, autocred.AutomationBaselining)
 	if autocred.ErrorCode(err) == autocred.ECONFLICT {
@@ -76,6 +87,10 @@ func (e *Engine) pauseForGroup(ctx context.Context, a autocred.Automation) error
 	return err
 }
 
+// errGroupChanged: the automation was edited to another group while a job
+// used the old one. The job is retried, with the new group.
+var errGroupChanged = errors.New("the automation's group changed during this attempt; trying again with the new one")
+
 // msgGroupMissing begins what a run says while it waits for its
 // automation's group.
 const msgGroupMissing = "Waiting for a group"
@@ -84,11 +99,18 @@ const msgGroupMissing = "Waiting for a group"
 // not an attempt, not a failure. Resuming the automation (editing it to
 // another group) enqueues it again.
 func (e *Engine) waitForGroup(ctx context.Context, run *autocred.Run, a autocred.Automation, mark *stepMark) error {
-	if err := e.pauseForGroup(ctx, a); err != nil {
-		return err
-	}
+	err := e.pauseForGroup(ctx, a)
 	if mark != nil {
 		run.Step, run.StepStartedAt, run.Attempts = mark.step, mark.startedAt, mark.attempts
+	}
+	if errors.Is(err, errGroupChanged) {
+		if err := e.save(ctx, run); err != nil {
+			return err
+		}
+		return err // River tries again, with the automation as it is now
+	}
+	if err != nil {
+		return err
 	}
 	run.ErrorCode = autocred.RunCodeGroupMissing
 	run.LastError = msgGroupMissing + ": the group '" + a.Action.GroupName + "' no longer exists in this Certifier workspace. Choose another under Edit on the automation; this run is issued then, without a retry."
@@ -106,7 +128,9 @@ func (e *Engine) checkGroups(ctx context.Context, autos []autocred.Automation) [
 	now := time.Now()
 	for _, a := range autos {
 		if a.Action.GroupID != "" && e.groups.due(a.ID, now) && e.groupGone(ctx, a) {
-			if err := e.pauseForGroup(ctx, a); err != nil {
+			if err := e.pauseForGroup(ctx, a); errors.Is(err, errGroupChanged) {
+				continue // edited meanwhile: the next sync has it
+			} else if err != nil {
 				e.log.Error("pausing an automation whose group is gone", "automation", a.ID, "err", err)
 				out = append(out, a)
 			}
