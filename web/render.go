@@ -22,6 +22,7 @@ type pageTemplate struct{ *template.Template }
 
 var funcs = template.FuncMap{
 	"commas":     commas,
+	"count":      count,
 	"ago":        ago,
 	"when":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 	"at":         at,
@@ -271,6 +272,15 @@ func seeOther(w http.ResponseWriter, r *http.Request, url string) error {
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 // commas writes 20000 as 20,000.
+// count says n of a thing in words, with commas: "1 request", "1,204
+// requests".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return commas(n) + " " + many
+}
+
 func commas(n int) string {
 	s := strconv.Itoa(n)
 	neg := strings.HasPrefix(s, "-")
