@@ -102,6 +102,24 @@ type Automation struct {
 	UpdatedAt   time.Time `json:"updated_at"`
 }
 
+// groupMissingPrefix begins the reason of an automation paused because
+// its group is gone; GroupMissing recognises it by it.
+const groupMissingPrefix = "Paused: the group "
+
+// GroupMissingReason is the status reason of an automation paused because
+// its Certifier group was deleted: said once on the automation, not once
+// per run, with what to do.
+func GroupMissingReason(groupName string) string {
+	return fmt.Sprintf("%s'%s' no longer exists in this workspace: choose another under Edit. Its runs wait and are issued once it has a group.", groupMissingPrefix, groupName)
+}
+
+// GroupMissing tells whether the automation was paused by autocred because
+// its group is gone (GroupMissingReason): editing it to another group
+// resumes it.
+func (a Automation) GroupMissing() bool {
+	return a.Status == AutomationPaused && strings.HasPrefix(a.StatusReason, groupMissingPrefix)
+}
+
 // HistoryDeletion records that an automation's runs were deleted: when,
 // and how many. The ledger (who was in the segment, and how many times
 // each entered) is kept.

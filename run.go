@@ -140,6 +140,12 @@ const (
 	RunCodeWaitingOutage  RunErrorCode = "waiting_outage"  // Certifier fails or cannot be reached
 	RunCodeWaitingPlan    RunErrorCode = "waiting_plan"    // 402: the workspace's plan does not allow issuing
 	RunCodeWaitingVersion RunErrorCode = "waiting_version" // Certifier refuses autocred's API version
+
+	// Pending: the automation's group was deleted in Certifier. The
+	// automation is paused with a reason that says so (GroupMissingReason)
+	// and its runs wait, without attempts, until the user picks another
+	// group under Edit, which resumes it.
+	RunCodeGroupMissing RunErrorCode = "group_missing"
 )
 
 // RunErrorCodes lists every run error code, in the order a filter shows
@@ -149,7 +155,7 @@ var RunErrorCodes = []RunErrorCode{
 	RunCodeInvalidMapping, RunCodeInvalidDate,
 	RunCodeCertifierValidation, RunCodeCertifierNotFound,
 	RunCodeUnconfirmed, RunCodePermissionDenied, RunCodeRetrying, RunCodeGaveUp,
-	RunCodeWaitingOutage, RunCodeWaitingPlan, RunCodeWaitingVersion,
+	RunCodeWaitingOutage, RunCodeWaitingPlan, RunCodeWaitingVersion, RunCodeGroupMissing,
 }
 
 // Valid tells whether c is one of RunErrorCodes.

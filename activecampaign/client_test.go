@@ -370,23 +370,23 @@ func TestThrottledAnswersAreWaitedOut(t *testing.T) {
 	}
 }
 
-func TestFirstMemberCostsOneRunOfOnePage(t *testing.T) {
+func TestFirstMembersCostOneRunOfOnePage(t *testing.T) {
 	s := newSandbox(t, simac.Options{}, Config{})
 	ids := s.importContacts(t, 30_000, 25_000)
 	seg := s.segment(t, false)
-	id, ok, err := s.client.FirstMember(context.Background(), seg.ID)
-	if err != nil || !ok || id != autocred.ContactID(ids[0]) {
-		t.Fatalf("FirstMember = %d, %v, %v; want %d", id, ok, err, ids[0])
+	got, err := s.client.FirstMembers(context.Background(), seg.ID, 10)
+	if err != nil || len(got) != 10 || got[0] != autocred.ContactID(ids[0]) {
+		t.Fatalf("FirstMembers = %v, %v; want 10 from %d", got, err, ids[0])
 	}
 	if st := s.sim.Gate().Stats(); st.Requests != 1 {
-		t.Errorf("%d requests to find one member, want 1", st.Requests)
+		t.Errorf("%d requests to find ten members, want 1", st.Requests)
 	}
 	empty, err := s.sim.DefineSegment("acme", simac.SegmentDef{Name: "Nobody", Conditions: []simac.Condition{{Type: "tag", Op: "has", Value: "Nope"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ok, err := s.client.FirstMember(context.Background(), empty.ID); ok || err != nil {
-		t.Errorf("empty segment: ok %v, err %v", ok, err)
+	if got, err := s.client.FirstMembers(context.Background(), empty.ID, 10); len(got) != 0 || err != nil {
+		t.Errorf("empty segment: %v, err %v", got, err)
 	}
 }
 

@@ -232,28 +232,26 @@ func (c *Client) matchCall(ctx context.Context, endpoint, path string, page, pag
 	return items[0].Attributes, nil
 }
 
-// FirstMember returns one member of a segment, asking a segment-match run
-// for a page of one: the cheapest way to find a sample contact (one call,
-// and polls while the run is not ready). ok is false for an empty segment.
-func (c *Client) FirstMember(ctx context.Context, segmentID string) (id autocred.ContactID, ok bool, err error) {
+// FirstMembers returns up to n members of a segment, asking a
+// segment-match run for one page of n: the cheapest way to find sample
+// contacts (one call, and polls while the run is not ready). It is empty
+// for an empty segment.
+func (c *Client) FirstMembers(ctx context.Context, segmentID string, n int) ([]autocred.ContactID, error) {
 	for attempt := 1; attempt <= c.runs; attempt++ {
-		run, err := c.matchCall(ctx, "GET /segmentMatchAll", "/segmentMatchAll/"+url.PathEscape(segmentID), 1, 1)
+		run, err := c.matchCall(ctx, "GET /segmentMatchAll", "/segmentMatchAll/"+url.PathEscape(segmentID), 1, n)
 		if err != nil {
-			return 0, false, err
+			return nil, err
 		}
-		run, err = c.waitReady(ctx, segmentID, run, 1)
+		run, err = c.waitReady(ctx, segmentID, run, n)
 		if errors.Is(err, errRunGone) {
 			continue
 		}
 		if err != nil {
-			return 0, false, err
+			return nil, err
 		}
-		if len(run.Matches) == 0 {
-			return 0, false, nil
-		}
-		return run.Matches[0], true, nil
+		return run.Matches[:min(len(run.Matches), n)], nil
 	}
-	return 0, false, fmt.Errorf("%w: %d segment-match runs of segment %s failed or expired", ErrIncomplete, c.runs, segmentID)
+	return nil, fmt.Errorf("%w: %d segment-match runs of segment %s failed or expired", ErrIncomplete, c.runs, segmentID)
 }
 
 // LegacySnapshot reads a segment through contacts?segmentid. The

@@ -31,6 +31,15 @@ func (c *Client) CheckToken(ctx context.Context) error {
 	return c.call(ctx, "GET", "GET /groups", "/groups", url.Values{"limit": {"1"}}, nil, &resp)
 }
 
+// Group reads one group: the cheapest way to learn that a group still
+// exists. A group deleted in the dashboard answers 404 (errors.Is
+// ErrNotFound).
+func (c *Client) Group(ctx context.Context, id string) (Group, error) {
+	var g Group
+	err := c.call(ctx, "GET", "GET /groups/{id}", "/groups/"+url.PathEscape(id), nil, nil, &g)
+	return g, err
+}
+
 // Groups lists every group, following pagination.next.
 func (c *Client) Groups(ctx context.Context) ([]Group, error) {
 	var out []Group

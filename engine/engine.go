@@ -105,6 +105,8 @@ type Engine struct {
 		sync.Mutex
 		n map[int64]int
 	}
+	// groups: when each automation's group was last checked (group.go).
+	groups groupChecks
 	// lastSchedule is when this process last ran the schedule (UnixNano).
 	lastSchedule atomic.Int64
 }
@@ -124,6 +126,7 @@ const (
 func New(cfg Config) (*Engine, error) {
 	cfg = cfg.withDefaults()
 	e := &Engine{cfg: cfg, store: cfg.Store, clients: cfg.Clients, metrics: cfg.Metrics, log: cfg.Logger, holder: cfg.Holder}
+	e.groups.every = groupCheckEvery
 	client, err := river.NewClient(cfg.Store.RiverDriver(), e.riverConfig())
 	if err != nil {
 		return nil, fmt.Errorf("starting the job queue: %w", err)

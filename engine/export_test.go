@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
@@ -68,4 +69,11 @@ func (e *Engine) Jobs(ctx context.Context, kind string, states ...rivertype.JobS
 		return nil, err
 	}
 	return res.Jobs, nil
+}
+
+// CheckGroupsEvery sets how often a sync checks its automations' groups.
+func (e *Engine) CheckGroupsEvery(d time.Duration) {
+	e.groups.mu.Lock()
+	defer e.groups.mu.Unlock()
+	e.groups.every = d
 }

@@ -79,7 +79,7 @@ func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automa
 	if run.CredentialID == "" {
 		mapping, err := autocred.ParseMapping(a.Action)
 		if err != nil {
-			return e.finish(ctx, run, autocred.RunFailed, autocred.RunCodeInvalidMapping, "The automation's mapping is invalid: "+autocred.ErrorMessage(err)+" Edit the automation, then retry this run.")
+			return e.finish(ctx, run, autocred.RunFailed, autocred.RunCodeInvalidMapping, "The automation's mapping is invalid: "+sentence(autocred.ErrorMessage(err))+" Edit the automation, then retry this run.")
 		}
 		contact, err := e.contactNow(ctx, run, a, mapping, entryFresh)
 		if err != nil {
@@ -480,6 +480,17 @@ func (e *Engine) event(ctx context.Context, run *autocred.Run, message string) {
 	}
 }
 
+// sentence ends an upstream message with a full stop, so that autocred's
+// advice after it reads as a sentence of its own ("… is too long. Fix the
+// mapping …", not "… is too long Fix the mapping …").
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.ContainsAny(s[len(s)-1:], ".!?") {
+		return s
+	}
+	return s + "."
+}
+
 func certMessage(err error) string {
 	var ce *certifier.Error
 	if errors.As(err, &ce) {
@@ -532,9 +543,13 @@ func (e *Engine) stepFailed(ctx context.Context, run *autocred.Run, a autocred.A
 			run.Step = autocred.StepNone
 		}
 	}
+	if (k == stepCreate || k == stepCreateIssueSend) && (errors.Is(err, certifier.ErrValidation) || errors.Is(err, certifier.ErrNotFound)) && e.groupGone(ctx, a) {
+		// Not this credential's fault: the automation's group is gone.
+		return e.waitForGroup(ctx, run, a, mark)
+	}
 	switch {
 	case errors.Is(err, certifier.ErrValidation):
-		return e.finish(ctx, run, autocred.RunFailed, autocred.RunCodeCertifierValidation, "Certifier refused the credential: "+certMessage(err)+" Fix the mapping or the contact's data, then retry this run.")
+		return e.finish(ctx, run, autocred.RunFailed, autocred.RunCodeCertifierValidation, "Certifier refused the credential: "+sentence(certMessage(err))+" Fix the mapping or the contact's data, then retry this run.")
 	case errors.Is(err, certifier.ErrNotFound):
 		return e.finish(ctx, run, autocred.RunFailed, autocred.RunCodeCertifierNotFound, "Certifier does not know the credential or its group any more ("+certMessage(err)+"). Check the automation's group, then retry this run.")
 	}
@@ -599,7 +614,7 @@ func (e *Engine) upstreamFailed(ctx context.Context, run *autocred.Run, a autocr
 // it (or the automation's failed runs) after the grant issues it.
 func (e *Engine) permissionDenied(ctx context.Context, run *autocred.Run, denied string, lastAttempt bool) error {
 	if lastAttempt {
-		return e.finish(ctx, run, autocred.RunFailed, autocred.RunCodePermissionDenied, "Reading the contact was refused for hours. "+denied+" Once it is granted, retry this run.")
+		return e.finish(ctx, run, autocred.RunFailed, autocred.RunCodePermissionDenied, "Reading the contact was refused for hours. "+sentence(denied)+" Once it is granted, retry this run.")
 	}
 	return e.retryLater(ctx, run, autocred.RunCodePermissionDenied, errors.New(denied+" autocred retries by itself (at most 10 minutes apart) until it is granted"), false)
 }

@@ -52,8 +52,10 @@ func (e *Engine) ResendEmail(ctx context.Context, runID int64, by string) error 
 			return err
 		}
 		if last, who := lastResend(events); !last.IsZero() && time.Since(last) < ResendWindow {
-			return autocred.Errorf(autocred.ECONFLICT, "The email was resent %s ago (requested by %s). To keep the recipient from getting it twice by accident, another resend is possible from %s UTC.",
-				time.Since(last).Round(time.Second), who, last.Add(ResendWindow).UTC().Format("15:04:05"))
+			// "In N minutes", not a clock time: the page shows times in
+			// the browser's zone, and a UTC time would read as wrong.
+			return autocred.Errorf(autocred.ECONFLICT, "The email was resent %s ago (requested by %s). To keep the recipient from getting it twice by accident, another resend is possible in %s.",
+				minutesAgo(time.Since(last)), who, minutes(ResendWindow-time.Since(last)))
 		}
 		a, err := e.store.Automation(ctx, run.AutomationID)
 		if err != nil {
@@ -111,9 +113,9 @@ func (e *Engine) resendFailed(ctx context.Context, run *autocred.Run, err error)
 	case errors.Is(err, certifier.ErrUnknownOutcome) || !certifier.Refused(err):
 		e.event(ctx, run, "Resending the email got no answer from Certifier ("+certMessage(err)+"); it may have gone out.")
 		return autocred.Errorf(autocred.EUPSTREAM, "Certifier did not answer (%s), so the email may have gone out. Ask the recipient before resending; another resend is possible in %s.",
-			certMessage(err), ResendWindow)
+			certMessage(err), minutes(ResendWindow))
 	}
-	e.event(ctx, run, resendRefused+" by Certifier: "+certMessage(err)+" Nothing was sent.")
+	e.event(ctx, run, resendRefused+" by Certifier: "+sentence(certMessage(err))+" Nothing was sent.")
 	switch {
 	case errors.Is(err, certifier.ErrAuth):
 		return autocred.Errorf(autocred.ECONNECTION, "Certifier refused the access token (%s). Nothing was sent. Reconnect Certifier, then resend.", certMessage(err))
@@ -123,4 +125,13 @@ func (e *Engine) resendFailed(ctx context.Context, run *autocred.Run, err error)
 		return autocred.Errorf(autocred.EUPSTREAM, "Certifier does not know credential %s any more (%s). Nothing was sent.", run.CredentialID, certMessage(err))
 	}
 	return autocred.Errorf(autocred.EUPSTREAM, "Certifier refused to send the email: %s Nothing was sent.", certMessage(err))
+}
+
+// minutesAgo says a time passed in whole minutes for people: "4 minutes",
+// "1 minute", "less than a minute".
+func minutesAgo(d time.Duration) string {
+	if d < time.Minute {
+		return "less than a minute"
+	}
+	return minutes(d.Truncate(time.Minute))
 }

@@ -180,8 +180,8 @@ func (e *Engine) renewWebhook(ctx context.Context, ac *activecampaign.Client, h 
 		return err
 	}
 	now := time.Now()
-	notice := fmt.Sprintf("ActiveCampaign stopped sending webhook deliveries (last delivery: %s), while %d contact(s) who changed since then entered a segment and were found by polling only; autocred deleted the webhook and registered it again at %s.",
-		lastDelivery(h), h.Missed, stamp(now))
+	notice := fmt.Sprintf("ActiveCampaign stopped sending webhook deliveries (last delivery: %s), while %d contacts who changed since then entered a segment and were found by polling only; autocred deleted the webhook and registered it again at %s.",
+		lastDelivery(h), h.Missed, stamp(now)) // h.Missed ≥ minMissed: never one
 	e.metrics.WebhookRenewals.WithLabelValues("silent").Inc()
 	e.log.Warn("hint webhook silent: registered it again", "connection", h.ConnectionID,
 		"last_delivery", lastDelivery(h), "missed", h.Missed, "old", h.ID, "webhook", wh.ID.String())

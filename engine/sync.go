@@ -74,6 +74,11 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 	if err != nil || len(autos) == 0 {
 		return err
 	}
+	// An automation whose group is gone is paused, and not synced: it
+	// could issue nothing (group.go).
+	if autos = e.checkGroups(ctx, autos); len(autos) == 0 {
+		return nil
+	}
 	ac, err := e.clients.ActiveCampaign(ctx, e.store, connID)
 	if err != nil {
 		return err

@@ -64,6 +64,15 @@ func (s *Service) UpdateAutomation(ctx context.Context, id int64, in AutomationI
 	if err := s.store.UpdateAutomation(ctx, &a); err != nil {
 		return AutomationView{}, err
 	}
+	if cur.GroupMissing() {
+		// autocred paused it because its group was deleted; prepare has
+		// checked that the group it has now exists. Resume it on its
+		// ledger: whoever entered meanwhile gets a credential, and the
+		// runs that waited for a group are issued.
+		if err := s.Resume(ctx, id, true); err != nil {
+			return AutomationView{}, err
+		}
+	}
 	return s.Automation(ctx, id)
 }
 

@@ -189,26 +189,44 @@ func (s *Service) previewContact(ctx context.Context, ac *activecampaign.Client,
 	return s.pickedContact(ctx, ac, connID, segmentID, pick)
 }
 
-// sampleContact is a member of the segment (sampleMember), with its
-// details; nil and a note when the segment has none.
+// sampleCandidates is how many members of the segment a preview looks at
+// to find one with an email: a preview for a contact without one shows
+// little of what a credential would be.
+const sampleCandidates = 10
+
+// sampleContact is a member of the segment (sampleMembers), with its
+// details: the first with an email, else the first; nil and a note when
+// the segment has none.
 func (s *Service) sampleContact(ctx context.Context, ac *activecampaign.Client, connID int64, segmentID string) (*activecampaign.Contact, string, error) {
-	id, found, err := s.sampleMember(ctx, ac, connID, segmentID)
+	ids, err := s.sampleMembers(ctx, ac, connID, segmentID)
 	if err != nil {
 		return nil, "", s.upstreamError(ctx, connID, "ActiveCampaign", err)
 	}
-	if !found {
+	if len(ids) == 0 {
 		return nil, "The segment has no members yet, so there is no contact to preview with. Type a contact's name or email to preview with them.", nil
 	}
-	details, err := ac.Contacts(ctx, []autocred.ContactID{id})
+	details, err := ac.Contacts(ctx, ids)
 	if err != nil {
 		return nil, "", s.upstreamError(ctx, connID, "ActiveCampaign", err)
 	}
-	c, ok := details[id]
-	if !ok {
+	var pick *activecampaign.Contact
+	for _, id := range ids {
+		c, ok := details[id]
+		if !ok {
+			continue
+		}
+		if pick == nil || (pick.Email == "" && c.Email != "") {
+			pick = &c
+		}
+		if pick.Email != "" {
+			break
+		}
+	}
+	if pick == nil {
 		s.samples.Delete(sampleKey{connID, segmentID})
 		return nil, "The sample contact was just deleted from ActiveCampaign; preview again.", nil
 	}
-	return &c, "", nil
+	return pick, "", nil
 }
 
 // pickedContact is the first contact matching what the user typed (pick)
@@ -275,27 +293,27 @@ type sampleKey struct {
 }
 
 type sample struct {
-	contactID autocred.ContactID
-	at        time.Time
+	contactIDs []autocred.ContactID
+	at         time.Time
 }
 
-func (m *samples) Load(k sampleKey) (autocred.ContactID, bool) {
+func (m *samples) Load(k sampleKey) ([]autocred.ContactID, bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	v, ok := m.found[k]
 	if !ok || time.Since(v.at) > sampleTTL {
-		return 0, false
+		return nil, false
 	}
-	return v.contactID, true
+	return v.contactIDs, true
 }
 
-func (m *samples) Store(k sampleKey, contactID autocred.ContactID) {
+func (m *samples) Store(k sampleKey, contactIDs []autocred.ContactID) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.found == nil {
 		m.found = map[sampleKey]sample{}
 	}
-	m.found[k] = sample{contactID: contactID, at: time.Now()}
+	m.found[k] = sample{contactIDs: contactIDs, at: time.Now()}
 }
 
 func (m *samples) Delete(k sampleKey) {
@@ -304,21 +322,22 @@ func (m *samples) Delete(k sampleKey) {
 	delete(m.found, k)
 }
 
-// sampleMember finds a member of the segment: from a ledger when one knows
-// the segment, else from ActiveCampaign (remembered for sampleTTL).
-func (s *Service) sampleMember(ctx context.Context, ac *activecampaign.Client, connID int64, segmentID string) (autocred.ContactID, bool, error) {
-	if id, ok, err := s.store.SegmentMember(ctx, connID, segmentID); err != nil || ok {
-		return id, ok, err
+// sampleMembers finds up to sampleCandidates members of the segment: from
+// a ledger when one knows the segment, else from ActiveCampaign
+// (remembered for sampleTTL).
+func (s *Service) sampleMembers(ctx context.Context, ac *activecampaign.Client, connID int64, segmentID string) ([]autocred.ContactID, error) {
+	if ids, err := s.store.SegmentMembers(ctx, connID, segmentID, sampleCandidates); err != nil || len(ids) > 0 {
+		return ids, err
 	}
 	key := sampleKey{connID, segmentID}
-	if id, ok := s.samples.Load(key); ok {
-		return id, true, nil
+	if ids, ok := s.samples.Load(key); ok {
+		return ids, nil
 	}
-	id, ok, err := ac.FirstMember(ctx, segmentID)
-	if err != nil || !ok {
+	ids, err := ac.FirstMembers(ctx, segmentID, sampleCandidates)
+	if err != nil || len(ids) == 0 {
 		// An empty segment is not remembered: members may arrive any time.
-		return 0, false, err
+		return nil, err
 	}
-	s.samples.Store(key, id)
-	return id, true, nil
+	s.samples.Store(key, ids)
+	return ids, nil
 }

@@ -211,3 +211,31 @@ func TestPreviewTellsTheTruth(t *testing.T) {
 		})
 	}
 }
+
+// The preview's sample is a member with an email when the segment has one:
+// a member without one shows little of what a credential would carry.
+func TestPreviewPrefersAMemberWithAnEmail(t *testing.T) {
+	env := testenv.New(t, testenv.Options{})
+	ctx := context.Background()
+	if _, err := env.AC.Import(testenv.ACAccount, []simac.ContactInput{
+		{FirstName: "Sam", LastName: "Smith", Phone: "+15550100", Tags: []string{"done"}},
+		{Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace", Tags: []string{"done"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	seg, err := env.AC.DefineSegment(testenv.ACAccount, simac.SegmentDef{Name: "Completers", Conditions: []simac.Condition{{Type: "tag", Op: "has", Value: "done"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ac, err := env.Service.CreateConnection(ctx, service.NewConnection{App: autocred.AppActiveCampaign, Name: "AC", APIURL: env.ACURL, APIKey: testenv.ACKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := env.Service.Preview(ctx, ac.ID, seg.ID, autocred.Action{RecipientName: "{{contact.firstName}}", RecipientEmail: "{{contact.email}}"}, "Certificates", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ContactEmail != "ada@example.com" || res.ContactName != "Ada Lovelace" {
+		t.Errorf("sample contact %q <%s>, want Ada Lovelace <ada@example.com>", res.ContactName, res.ContactEmail)
+	}
+}

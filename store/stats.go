@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -72,17 +71,26 @@ func (db *DB) BatchProgress(ctx context.Context, automationID int64) (autocred.P
 	return p, err
 }
 
-// SegmentMember returns a contact that the ledger of some automation has
-// in the segment now, for a preview that needs no call to read the
-// segment. ok is false when no automation knows a member.
-func (db *DB) SegmentMember(ctx context.Context, connID int64, segmentID string) (contactID autocred.ContactID, ok bool, err error) {
-	err = db.pool().QueryRowContext(ctx, `SELECT m.contact_id FROM memberships m JOIN automations a ON a.id = m.automation_id
-		WHERE a.trigger_connection_id = ? AND a.segment_id = ? AND m.in_segment = 1 ORDER BY m.contact_id LIMIT 1`,
-		connID, segmentID).Scan(&contactID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, false, nil
+// SegmentMembers returns up to n contacts that the ledger of some
+// automation has in the segment now, for a preview that needs no call to
+// read the segment. It is empty when no automation knows a member.
+func (db *DB) SegmentMembers(ctx context.Context, connID int64, segmentID string, n int) ([]autocred.ContactID, error) {
+	rows, err := db.pool().QueryContext(ctx, `SELECT DISTINCT m.contact_id FROM memberships m JOIN automations a ON a.id = m.automation_id
+		WHERE a.trigger_connection_id = ? AND a.segment_id = ? AND m.in_segment = 1 ORDER BY m.contact_id LIMIT ?`,
+		connID, segmentID, n)
+	if err != nil {
+		return nil, err
 	}
-	return contactID, err == nil, err
+	defer rows.Close()
+	var out []autocred.ContactID
+	for rows.Next() {
+		var id autocred.ContactID
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
 }
 
 // RecentFailures lists the newest failed runs of all automations, for the

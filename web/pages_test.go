@@ -263,6 +263,21 @@ func TestHealthSaysIntervalAndRefusedKeys(t *testing.T) {
 	if strings.Contains(body, "without an answer or with a server error") {
 		t.Errorf("a refused key is counted as an API that did not answer")
 	}
+	// One call, said as one: not "1 request(s)".
+	if !strings.Contains(body, "ActiveCampaign:</strong> 1 request,") || strings.Contains(body, "(s)") {
+		t.Errorf("the health page does not count in words:\n%s", body)
+	}
+}
+
+func TestCount(t *testing.T) {
+	for _, tc := range []struct {
+		n    int
+		want string
+	}{{0, "0 credentials"}, {1, "1 credential"}, {2, "2 credentials"}, {1204, "1,204 credentials"}} {
+		if got := count(tc.n, "credential", "credentials"); got != tc.want {
+			t.Errorf("count(%d) = %q, want %q", tc.n, got, tc.want)
+		}
+	}
 }
 
 // Step 2 of the form before a segment is picked: the preview says what to

@@ -204,3 +204,41 @@ func TestBrowserShowsLocalTimes(t *testing.T) {
 	b.expectText("[data-region=total]", "1 run matches the filter.")
 	b.expectText("[data-region=runs]", "Grace Hopper")
 }
+
+// At a phone's width, a run's details (a wait, its cause and its code) read
+// as one text beside the label, not as narrow columns of a few letters.
+func TestPhoneRunDetailsAreReadable(t *testing.T) {
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("%s is missing: the browser tests need Debian's Chromium; run apt-get install -y chromium", chromium)
+	}
+	u := newUITest(t)
+	f := u.fixture()
+	ctx := context.Background()
+	if _, err := u.env.Store.CreateUser(ctx, adminEmail, adminPassword); err != nil {
+		t.Fatal(err)
+	}
+	r := autocred.Run{AutomationID: f.automation, ContactID: 8, Entry: 1, Email: "rosa@example.com", Status: autocred.RunPending,
+		Contact:   autocred.Contact{Email: "rosa@example.com", FirstName: "Rosa", LastName: "Kim"},
+		LastError: "Still waiting to confirm with Certifier whether the credential was created: the search for it failed (Certifier answered 503 Service Unavailable).",
+		ErrorCode: autocred.RunCodeUnconfirmed}
+	if err := u.env.Store.InsertRun(ctx, &r); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, u.url)
+	b.run("sign in",
+		chromedp.Navigate(b.url+"/signin"),
+		chromedp.SetValue(chromedp.CSS("#email"), adminEmail),
+		chromedp.SetValue(chromedp.CSS("#password"), adminPassword),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("a.button.primary[href='/automations/new']")))
+	b.run("open the runs on a phone", chromedp.EmulateViewport(390, 900),
+		chromedp.Navigate(b.url+"/automations/"+itoa(f.automation)+"?q=rosa"), chromedp.WaitVisible(chromedp.CSS("td[data-label=Details] .wait-text")))
+	b.expectJS(`(() => {
+		const td = document.querySelector("td[data-label=Details]");
+		return [...td.children].every(c => c.getBoundingClientRect().width >= 150);
+	})()`, "the details at 390 px are one block at least 150 px wide")
+	b.expectJS(`(() => {
+		const code = document.querySelector("td[data-label=Details] code");
+		return code.getBoundingClientRect().height < 2 * code.getBoundingClientRect().width / code.textContent.length + 30;
+	})()`, "the error code on one line")
+}

@@ -22,6 +22,7 @@ type pageTemplate struct{ *template.Template }
 
 var funcs = template.FuncMap{
 	"commas":     autocred.Thousands,
+	"count":      count,
 	"ago":        ago,
 	"when":       func(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 UTC") },
 	"at":         at,
@@ -270,6 +271,15 @@ func seeOther(w http.ResponseWriter, r *http.Request, url string) error {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// count says n of a thing in words, with commas: "1 request", "1,204
+// requests".
+func count(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return autocred.Thousands(n) + " " + many
+}
 
 // ago says how long ago t was, in the words a list shows.
 func ago(t time.Time) string {

@@ -100,8 +100,14 @@ func TestRunPageTellsTheStory(t *testing.T) {
 		t.Errorf("the log does not say who resent the email")
 	}
 	p = u.do("POST", runPath+"/resend", nil)
-	if p.status != http.StatusConflict || !strings.Contains(p.body, "The email was resent") {
+	if p.status != http.StatusConflict || !strings.Contains(p.body, "The email was resent less than a minute ago") {
 		t.Errorf("a second resend: %d, want 409 saying it was just resent", p.status)
+	}
+	// The page shows times in the browser's zone: the refusal says how
+	// long to wait, not a UTC clock time.
+	refusal, _, _ := strings.Cut(p.body[max(0, strings.Index(p.body, "The email was resent")):], "</p>")
+	if !strings.HasSuffix(refusal, "another resend is possible in 5 minutes.") || strings.Contains(refusal, "UTC") {
+		t.Errorf("the refusal does not say how long to wait: %s", refusal)
 	}
 	if n := emails(); n != before+1 {
 		t.Errorf("%d emails sent by two resends, want 1", n-before)

@@ -235,7 +235,8 @@
           return;
         }
         var p = res.j;
-        var who = p.contact_id ? (p.contact_name ? p.contact_name + " <" + p.contact_email + ">" : (p.contact_email || "contact " + p.contact_id)) : "";
+        var email = p.contact_email ? "<" + p.contact_email + ">" : "(no email)";
+        var who = p.contact_id ? (p.contact_name ? p.contact_name + " " + email : (p.contact_email || "contact " + p.contact_id + " (no email)")) : "";
         var zone = " Dates are taken in " + p.time_zone + ".";
         if (who) {
           status.textContent = "Preview for " + who + (p.note ? ". " + p.note : ", a member of the segment:") + zone;

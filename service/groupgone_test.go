@@ -1,0 +1,96 @@
+package service_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/internal/testenv"
+	"github.com/autocred/autocred/service"
+	simac "github.com/autocred/autocred/sim/activecampaign"
+	simcert "github.com/autocred/autocred/sim/certifier"
+)
+
+// A group deleted in Certifier is said once, on the automation (and so in
+// Health), not once per run with advice to fix the mapping; the runs wait.
+// Editing the automation to another group issues them, without a retry.
+func TestDeletedGroupIsShownOnceAndEditResumes(t *testing.T) {
+	env := testenv.New(t, testenv.Options{})
+	ctx := context.Background()
+	svc := env.Service
+	ac, err := svc.CreateConnection(ctx, service.NewConnection{App: autocred.AppActiveCampaign, Name: "AC", APIURL: env.ACURL, APIKey: testenv.ACKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, err := svc.CreateConnection(ctx, service.NewConnection{App: autocred.AppCertifier, Name: "C", APIURL: env.CertifierURL, AccessToken: testenv.CertifierToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seg, _ := env.AC.DefineSegment(testenv.ACAccount, simac.SegmentDef{Name: "Done", Conditions: []simac.Condition{{Type: "tag", Op: "has", Value: "Done"}}})
+	group, _ := env.Certifier.AddGroup(testenv.CertWorkspace, simcert.GroupInput{Name: "VIP Member Badge"})
+	ids, _ := env.AC.Import(testenv.ACAccount, []simac.ContactInput{{Email: "ana@example.com", FirstName: "Ana"}, {Email: "bo@example.com", FirstName: "Bo"}})
+	in := service.AutomationInput{Name: "Badges", Trigger: autocred.Trigger{ConnectionID: ac.ID, SegmentID: seg.ID},
+		Action: autocred.Action{ConnectionID: cert.ID, GroupID: group.ID, RecipientName: "{{contact.firstName}}", RecipientEmail: "{{contact.email}}", Issue: true, Send: true}}
+	a, err := svc.CreateAutomation(ctx, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Activate(ctx, a.ID); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "active", func() bool { v, _ := svc.Automation(ctx, a.ID); return v.Status == autocred.AutomationActive })
+
+	req, _ := http.NewRequest("DELETE", env.CertifierURL+"/groups/"+group.ID, nil)
+	req.Header.Set("Authorization", "Bearer "+testenv.CertifierToken)
+	req.Header.Set("Certifier-Version", "2022-10-26")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("deleting the group: %s", resp.Status)
+	}
+	if err := env.AC.BulkTag(testenv.ACAccount, ids, "Done", false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the automation to stop", func() bool { v, _ := svc.Automation(ctx, a.ID); return v.Status == autocred.AutomationPaused })
+	waitFor(t, "two runs", func() bool { v, _ := svc.Automation(ctx, a.ID); return v.Runs[autocred.RunPending] == 2 })
+	v, _ := svc.Automation(ctx, a.ID)
+	if want := "the group 'VIP Member Badge' no longer exists in this workspace: choose another under Edit"; !strings.Contains(v.StatusReason, want) {
+		t.Errorf("automation reason %q, want it to say %q", v.StatusReason, want)
+	}
+	// The run that found the group gone says so; a run whose job came
+	// after the pause just waits with the automation.
+	runs, _, _ := env.Store.Runs(ctx, autocred.RunFilter{AutomationID: a.ID})
+	said := 0
+	for _, r := range runs {
+		if r.Status != autocred.RunPending || strings.Contains(r.LastError, "mapping") {
+			t.Errorf("run %d: %s, %q, %q; want it waiting, not told to fix the mapping", r.ID, r.Status, r.ErrorCode, r.LastError)
+		}
+		if r.ErrorCode == autocred.RunCodeGroupMissing {
+			said++
+		}
+	}
+	if said == 0 {
+		t.Errorf("no run says why it waits (%s)", autocred.RunCodeGroupMissing)
+	}
+
+	other, _ := env.Certifier.AddGroup(testenv.CertWorkspace, simcert.GroupInput{Name: "VIP Badge 2025"})
+	in.Action.GroupID = other.ID
+	if _, err := svc.UpdateAutomation(ctx, a.ID, in); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "both runs issued", func() bool { v, _ := svc.Automation(ctx, a.ID); return v.Runs[autocred.RunIssued] == 2 })
+	v, _ = svc.Automation(ctx, a.ID)
+	if v.Status != autocred.AutomationActive || v.StatusReason != "" {
+		t.Errorf("after the edit: %s, %q; want active, no reason", v.Status, v.StatusReason)
+	}
+	for _, c := range env.Certifier.Credentials(testenv.CertWorkspace) {
+		if c.GroupID != other.ID {
+			t.Errorf("credential in group %s, want %s", c.GroupID, other.ID)
+		}
+	}
+}
