@@ -152,49 +152,40 @@ func runFilter(q url.Values) (autocred.RunFilter, error) {
 }
 
 func (h *handler) getRun(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	run, err := h.svc.Run(r.Context(), id)
-	if err != nil {
-		return err
-	}
-	body, err := h.runDetail(r.Context(), run)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusOK, body)
+	return h.answerRun(w, r, http.StatusOK, func(ctx context.Context, id int64) (service.RunView, error) { return h.svc.Run(ctx, id) })
 }
 
 func (h *handler) retryRun(w http.ResponseWriter, r *http.Request) error {
-	id, err := pathID(r)
-	if err != nil {
-		return err
-	}
-	run, err := h.svc.RetryRun(r.Context(), id, actor(r))
-	if err != nil {
-		return err
-	}
-	body, err := h.runDetail(r.Context(), run)
-	if err != nil {
-		return err
-	}
-	return writeJSON(w, http.StatusAccepted, body)
+	return h.answerRun(w, r, http.StatusAccepted, func(ctx context.Context, id int64) (service.RunView, error) {
+		return h.svc.RetryRun(ctx, id, actor(r))
+	})
 }
 
 // resendEmail sends the email of a run's credential again, once: a repeat
 // within a few minutes is refused with 409 (service.ResendEmail).
 func (h *handler) resendEmail(w http.ResponseWriter, r *http.Request) error {
+	return h.answerRun(w, r, http.StatusOK, func(ctx context.Context, id int64) (service.RunView, error) {
+		return h.svc.ResendEmail(ctx, id, actor(r))
+	})
+}
+
+// answerRun does what a run's route asks with the run of the path's id,
+// and answers with the run as its detail shows it (names, contact link,
+// log, what was sent).
+func (h *handler) answerRun(w http.ResponseWriter, r *http.Request, status int, do func(ctx context.Context, id int64) (service.RunView, error)) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	run, err := h.svc.ResendEmail(r.Context(), id, actor(r))
+	run, err := do(r.Context(), id)
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, run)
+	body, err := h.runDetail(r.Context(), run)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, status, body)
 }
 
 // exportRuns streams the runs a listing's filter selects as CSV: all of
