@@ -20,14 +20,7 @@ func TestRevokedTokenBreaksThenReconnectRepairs(t *testing.T) {
 	env := testenv.New(t, testenv.Options{})
 	ctx := context.Background()
 	svc := env.Service
-	ac, err := svc.CreateConnection(ctx, service.NewConnection{App: autocred.AppActiveCampaign, Name: "AC", APIURL: env.ACURL, APIKey: testenv.ACKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := svc.CreateConnection(ctx, service.NewConnection{App: autocred.AppCertifier, Name: "C", APIURL: env.CertifierURL, AccessToken: testenv.CertifierToken})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ac, cert := connectBoth(t, env)
 	seg, _ := env.AC.DefineSegment(testenv.ACAccount, simac.SegmentDef{Name: "Done", Conditions: []simac.Condition{{Type: "tag", Op: "has", Value: "Done"}}})
 	group, _ := env.Certifier.AddGroup(testenv.CertWorkspace, simcert.GroupInput{Name: "Course"})
 	ids, _ := env.AC.Import(testenv.ACAccount, []simac.ContactInput{{Email: "ana@example.com", FirstName: "Ana"}})
