@@ -131,7 +131,7 @@ func newWebhookFixture(t *testing.T, rewrite func(r *http.Request, status int, b
 	if err := f.store.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	key, _ := secret.LoadKey("", filepath.Join(t.TempDir(), "key"))
+	key, _ := secret.CreateKeyFile(filepath.Join(t.TempDir(), "key"))
 	box, _ := secret.NewBox(key)
 	ac := autocred.Connection{App: autocred.AppActiveCampaign, Name: "AC", APIURL: acSrv.URL + "/acme", SecretHint: "…0001"}
 	crt := autocred.Connection{App: autocred.AppCertifier, Name: "Certifier", APIURL: "http://certifier.invalid/v1", SecretHint: "…0001"}

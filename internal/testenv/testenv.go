@@ -28,6 +28,7 @@ import (
 	simac "github.com/autocred/autocred/sim/activecampaign"
 	simcert "github.com/autocred/autocred/sim/certifier"
 	"github.com/autocred/autocred/store"
+	"github.com/autocred/autocred/store/storetest"
 )
 
 // The sandbox accounts every Env has.
@@ -112,13 +113,13 @@ func New(t testing.TB, opts Options) *Env {
 	}
 	// Passwords are hashed at bcrypt's lowest cost: the sign-in tests
 	// check limits over a hundred attempts, not bcrypt.
-	st.SetPasswordCost(bcrypt.MinCost)
+	storetest.SetPasswordCost(st, bcrypt.MinCost)
 	t.Cleanup(func() { st.Close() })
 	ctx := context.Background()
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	key, err := secret.LoadKey("", filepath.Join(dir, "autocred.key"))
+	key, err := secret.CreateKeyFile(filepath.Join(dir, "autocred.key"))
 	if err != nil {
 		t.Fatal(err)
 	}
