@@ -15,6 +15,9 @@
 // losing a committed transaction. PostgreSQL serves several autocred nodes
 // at once. The queries are written once, with ? placeholders, in SQL both
 // understand; the schema has one migration folder per database.
+//
+// What only tests need (runs stored as given, cheap password hashes) is in
+// store/storetest, not on DB.
 package store
 
 import (

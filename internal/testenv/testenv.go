@@ -1,6 +1,7 @@
 // Package testenv builds, for tests, a complete autocred over both
-// sandboxes: the sandboxes behind real HTTP listeners, a SQLite store in a
-// temporary folder, the engine running, and the service on top.
+// sandboxes: the sandboxes behind real HTTP listeners, a store (SQLite in a
+// temporary folder, or PostgreSQL, see Options.Database) hashing passwords
+// cheaply (store/storetest), the engine running, and the service on top.
 //
 // It is the one way tests build autocred in-process: the engine's own
 // tests too (package engine_test, reaching inside through
