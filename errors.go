@@ -1,9 +1,10 @@
 // Package autocred holds the domain of autocred: connections to the outside
 // accounts, automations (a segment watched, a credential mapped), the
 // ledger of who is in a segment, the runs that issue one credential per
-// entry, and the pure rules over them. It depends on nothing but the
-// standard library; storage, the outside APIs and the engine live in their
-// own packages and speak these types.
+// entry, and the pure rules over them. It depends on the standard library
+// alone, but for golang.org/x/text's character names (clean.go says which
+// hidden character it removed); storage, the outside APIs and the engine
+// live in their own packages and speak these types.
 package autocred
 
 import (

@@ -140,9 +140,6 @@ func NormalizeURL(raw string) (string, error) {
 	return u.Scheme + "://" + u.Host + strings.TrimSuffix(p, "/"), nil
 }
 
-// BaseURL is the account's API URL as normalised by New.
-func (c *Client) BaseURL() string { return c.base }
-
 // Error is an answer of ActiveCampaign that is not a success.
 type Error struct {
 	Status int

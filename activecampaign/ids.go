@@ -8,11 +8,12 @@ import (
 	"github.com/autocred/autocred"
 )
 
-// ID is the numeric id of an ActiveCampaign object other than a contact (a
-// field, a webhook, a legacy segment); a contact's is an
-// autocred.ContactID. The API sends ids as strings ("42") in most places
-// and as numbers in a few (segment-match results); both types read both,
-// and ID writes a string, as the API expects.
+// ID is the numeric id of an ActiveCampaign object other than a contact or
+// a webhook (a field, a legacy segment); a contact's is an
+// autocred.ContactID, a webhook's an autocred.WebhookID. The API sends ids
+// as strings ("42") in most places and as numbers in a few (segment-match
+// results); all three types read both, and ID writes a string, as the API
+// expects.
 type ID int64
 
 // UnmarshalJSON accepts "42", 42 and null (as 0), as autocred.ContactID

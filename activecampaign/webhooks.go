@@ -4,15 +4,17 @@ import (
 	"context"
 	"net/url"
 	"strconv"
+
+	"github.com/autocred/autocred"
 )
 
 // Webhook is a webhook registered on the account.
 type Webhook struct {
-	ID      ID       `json:"id,omitempty"`
-	Name    string   `json:"name"`
-	URL     string   `json:"url"`
-	Events  []string `json:"events"`
-	Sources []string `json:"sources"`
+	ID      autocred.WebhookID `json:"id,omitempty"`
+	Name    string             `json:"name"`
+	URL     string             `json:"url"`
+	Events  []string           `json:"events"`
+	Sources []string           `json:"sources"`
 }
 
 // HintEvents are the webhook events that can move a contact into or out of
@@ -58,7 +60,7 @@ func (c *Client) Webhooks(ctx context.Context) ([]Webhook, error) {
 }
 
 // Webhook reads one webhook; a removed one matches ErrNotFound.
-func (c *Client) Webhook(ctx context.Context, id ID) (Webhook, error) {
+func (c *Client) Webhook(ctx context.Context, id autocred.WebhookID) (Webhook, error) {
 	var resp struct {
 		Webhook Webhook `json:"webhook"`
 	}
@@ -67,6 +69,6 @@ func (c *Client) Webhook(ctx context.Context, id ID) (Webhook, error) {
 }
 
 // DeleteWebhook removes a webhook (DELETE /webhooks/{id}).
-func (c *Client) DeleteWebhook(ctx context.Context, id ID) error {
+func (c *Client) DeleteWebhook(ctx context.Context, id autocred.WebhookID) error {
 	return c.call(ctx, "DELETE", "DELETE /webhooks/{id}", "/webhooks/"+id.String(), nil, nil, nil)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/testenv"
 	simac "github.com/autocred/autocred/sim/activecampaign"
+	"github.com/autocred/autocred/store/storetest"
 )
 
 func (a *apiTest) automations() []automationJSON {
@@ -226,7 +227,7 @@ func TestPendingRunsFinishAfterAFreshStart(t *testing.T) {
 	id := autocred.ContactID(ids[0])
 	run := autocred.Run{AutomationID: auto.ID, ContactID: id, Entry: 1, Email: "owed@example.com",
 		Contact: autocred.Contact{ID: id, Email: "owed@example.com", FirstName: "Owed"}}
-	if err := a.env.Store.InsertRun(context.Background(), &run); err != nil {
+	if err := storetest.InsertRun(context.Background(), a.env.Store, &run); err != nil {
 		t.Fatal(err)
 	}
 	// The new baseline's first reads fail, so that the jobs enqueued at

@@ -97,9 +97,6 @@ func NormalizeURL(raw string) (string, error) {
 	return u.Scheme + "://" + u.Host + strings.TrimSuffix(u.Path, "/"), nil
 }
 
-// BaseURL is the API base in use.
-func (c *Client) BaseURL() string { return c.base }
-
 // call sends one request and decodes a 2xx answer into out. A request that
 // changes something (anything but a read or a search) has an unknown
 // outcome when it gets no answer or a 5xx: the change may have been made.

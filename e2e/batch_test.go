@@ -41,8 +41,7 @@ func TestR8LargeBatchAtTheRealRateLimit(t *testing.T) {
 	start := time.Now()
 	w.tag("Completed", ids...) // a mass tag change
 	w.waitFor("20,000 credentials", 15*time.Minute, func() bool {
-		var got automation
-		w.mustCall("GET", fmt.Sprintf("/api/v1/automations/%d", a.ID), nil, &got, 200)
+		got := w.automationNow(a.ID)
 		return got.Runs["issued"] == n
 	})
 	took := time.Since(start)
@@ -151,8 +150,7 @@ func TestR9CrashesAndFaultsNeverDuplicateOrLose(t *testing.T) {
 	t.Logf("R9: %d entries, %d SIGKILLs at (time since the tag change, progress of the batch) %s", n, kills, strings.Join(moments, ", "))
 
 	done := func() bool {
-		var got automation
-		w.mustCall("GET", fmt.Sprintf("/api/v1/automations/%d", a.ID), nil, &got, 200)
+		got := w.automationNow(a.ID)
 		return got.Runs["issued"]+got.Runs["send_unconfirmed"] == n
 	}
 	w.waitFor("every entry's credential", 4*time.Minute, done)

@@ -52,8 +52,7 @@ func TestNULInAContactSkipsOnlyThatContact(t *testing.T) {
 			if name := creds["zoe.ray@example.com"][0].Recipient.Name; name != "Zoe Ray" {
 				t.Errorf("Zoe's credential is for %q, want %q", name, "Zoe Ray")
 			}
-			var got automation
-			w.mustCall("GET", fmt.Sprintf("/api/v1/automations/%d", a.ID), nil, &got, 200)
+			got := w.automationNow(a.ID)
 			if got.LastSyncError != "" {
 				t.Errorf("the segment's syncs fail: %q", got.LastSyncError)
 			}
@@ -125,8 +124,7 @@ func TestNULInInputIsRefusedNamingTheField(t *testing.T) {
 					}
 				})
 			}
-			var got automation
-			w.mustCall("GET", fmt.Sprintf("/api/v1/automations/%d", a.ID), nil, &got, 200)
+			got := w.automationNow(a.ID)
 			if strings.ContainsRune(got.Name, 0) {
 				t.Errorf("the automation's name was changed to %q", got.Name)
 			}

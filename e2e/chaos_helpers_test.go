@@ -16,8 +16,7 @@ import (
 // (the issue jobs), so that the kills of the R9 test can fall in either.
 func chaosProgress(w *world, automationID int64, n int) float64 {
 	w.t.Helper()
-	var a automation
-	w.mustCall("GET", fmt.Sprintf("/api/v1/automations/%d", automationID), nil, &a, 200)
+	a := w.automationNow(automationID)
 	created := 0
 	for _, k := range a.Runs {
 		created += k

@@ -25,24 +25,6 @@ var circuitArgs = []string{"--certifier-probe-interval", "1s", "--certifier-prob
 // calls that can be in flight when Certifier goes down.
 const issueWorkers = 20
 
-// automationCircuit is what the API says of an automation's Certifier
-// circuit.
-type automationCircuit struct {
-	CertifierCircuit *struct {
-		Reason      string `json:"reason"`
-		WaitingRuns int    `json:"waiting_runs"`
-		Notice      string `json:"notice"`
-	} `json:"certifier_circuit"`
-	Runs map[string]int `json:"runs"`
-}
-
-func (w *world) automationCircuit(id int64) automationCircuit {
-	w.t.Helper()
-	var a automationCircuit
-	w.mustCall("GET", fmt.Sprintf("/api/v1/automations/%d", id), nil, &a, 200)
-	return a
-}
-
 // pendingRuns starts n contacts into the segment of tag and waits until
 // each has its run.
 func (w *world) pendingRuns(automationID int64, tag string, n int) {
@@ -54,7 +36,7 @@ func (w *world) pendingRuns(automationID int64, tag string, n int) {
 	w.tag(tag, w.importContacts(in...)...)
 	w.waitFor(fmt.Sprint(n, " runs"), time.Minute, func() bool {
 		total := 0
-		for _, c := range w.automationCircuit(automationID).Runs {
+		for _, c := range w.automationNow(automationID).Runs {
 			total += c
 		}
 		return total == n
@@ -129,12 +111,12 @@ func TestCertifierOutageIsMetOnce(t *testing.T) {
 	w.pendingRuns(a.ID, "outage", n)
 
 	w.waitFor("the automation to say Certifier is failing", time.Minute, func() bool {
-		c := w.automationCircuit(a.ID).CertifierCircuit
+		c := w.automationNow(a.ID).CertifierCircuit
 		return c != nil && c.Reason == "outage"
 	})
 	// The outage goes on: ten seconds of probes 1 then 2 s apart.
 	time.Sleep(10 * time.Second)
-	c := w.automationCircuit(a.ID).CertifierCircuit
+	c := w.automationNow(a.ID).CertifierCircuit
 	pages := w.uiPages(fmt.Sprintf("/automations/%d", a.ID), "/health")
 	during := w.cert.Gate().Stats().Requests - before
 	probes := metricSum(w.metric("autocred_certifier_circuit_probes_total"))
@@ -161,10 +143,10 @@ func TestCertifierOutageIsMetOnce(t *testing.T) {
 	}
 
 	w.waitFor("every run to be issued once Certifier is back", 2*time.Minute, func() bool {
-		return w.automationCircuit(a.ID).Runs["issued"] == n
+		return w.automationNow(a.ID).Runs["issued"] == n
 	})
 	w.exactlyOnce(a.ID, n)
-	if c := w.automationCircuit(a.ID).CertifierCircuit; c != nil {
+	if c := w.automationNow(a.ID).CertifierCircuit; c != nil {
 		t.Errorf("the circuit is still open after recovery: %+v", c)
 	}
 }
@@ -237,11 +219,11 @@ func TestAccountLevelRefusalsWait(t *testing.T) {
 			before := w.cert.Gate().Stats().ByStatus[tc.status]
 			w.pendingRuns(a.ID, "refused", n)
 			w.waitFor("the automation to say why its runs wait", time.Minute, func() bool {
-				c := w.automationCircuit(a.ID).CertifierCircuit
+				c := w.automationNow(a.ID).CertifierCircuit
 				return c != nil && c.Reason == tc.reason
 			})
 			time.Sleep(5 * time.Second) // two more probe intervals
-			ac := w.automationCircuit(a.ID)
+			ac := w.automationNow(a.ID)
 			notice := w.certifierNotice(certConn)
 			pages := w.uiPages(fmt.Sprintf("/automations/%d", a.ID), "/connections")
 			refused := w.cert.Gate().Stats().ByStatus[tc.status] - before
@@ -286,7 +268,7 @@ func TestAccountLevelRefusalsWait(t *testing.T) {
 			}
 
 			w.waitFor("every run to be issued once the workspace is fixed", time.Minute, func() bool {
-				return w.automationCircuit(a.ID).Runs["issued"] == n
+				return w.automationNow(a.ID).Runs["issued"] == n
 			})
 			w.exactlyOnce(a.ID, n)
 			if notice := w.certifierNotice(certConn); notice != "" {

@@ -65,8 +65,7 @@ func TestClusterOfThreeNodesSurvivesAKilledNode(t *testing.T) {
 	// send_unconfirmed: Certifier made and emailed the credential, the
 	// answer was lost, and the run adopts it without sending again (R9).
 	doneRuns := func(id int64) int {
-		var got automation
-		w.mustCall("GET", fmt.Sprintf("/api/v1/automations/%d", id), nil, &got, 200)
+		got := w.automationNow(id)
 		return got.Runs["issued"] + got.Runs["send_unconfirmed"]
 	}
 	w.waitFor("half the credentials", 10*time.Minute, func() bool { return doneRuns(a.ID) >= n/2 })

@@ -5,7 +5,9 @@
 // A process of its own is what lets the crash tests kill it with SIGKILL.
 //
 // Each test has its own sandboxes, database and process, so the tests that
-// mostly wait run in parallel; the batch, crash and storm tests, which
-// measure, run alone. AUTOCRED_E2E_DATABASE=postgres runs the suite with
-// autocred on PostgreSQL.
+// mostly wait run in parallel, the large batch (R8) and the cluster among
+// them (they wait on their sandboxes' rate limits); the crash test (R9)
+// and the Certifier outage tests, which time what they see, run alone.
+// AUTOCRED_E2E_DATABASE=postgres runs the suite with autocred on
+// PostgreSQL.
 package e2e

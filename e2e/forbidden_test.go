@@ -10,22 +10,6 @@ import (
 	simac "github.com/autocred/autocred/sim/activecampaign"
 )
 
-// automationState is what an automation's page shows about its syncs.
-type automationState struct {
-	Status        string         `json:"status"`
-	StatusReason  string         `json:"status_reason"`
-	LastSyncAt    time.Time      `json:"last_sync_at"`
-	LastSyncError string         `json:"last_sync_error"`
-	Runs          map[string]int `json:"runs"`
-}
-
-func (w *world) automationState(id int64) automationState {
-	w.t.Helper()
-	var a automationState
-	w.mustCall("GET", fmt.Sprintf("/api/v1/automations/%d", id), nil, &a, 200)
-	return a
-}
-
 // connectionStatus is a connection's status and its reason.
 func (w *world) connectionStatus(id int64) (status, reason string) {
 	w.t.Helper()
@@ -63,7 +47,7 @@ func TestPermissionDeniedKeepsTheConnection(t *testing.T) {
 	w.tag("Completed", ids[1])
 	const said = "'You do not have permission to view segments'"
 	w.waitFor("the automation to say which permission is missing", 30*time.Second, func() bool {
-		st := w.automationState(a.ID)
+		st := w.automationNow(a.ID)
 		if st.Status != "active" {
 			t.Fatalf("the automation is %s: %q; a missing permission must not stop it", st.Status, st.StatusReason)
 		}
@@ -71,10 +55,10 @@ func TestPermissionDeniedKeepsTheConnection(t *testing.T) {
 	})
 	// Two more syncs while it is denied: retried at the automation's pace.
 	for range 2 {
-		last := w.automationState(a.ID).LastSyncAt
-		w.waitFor("another sync while denied", 30*time.Second, func() bool { return w.automationState(a.ID).LastSyncAt.After(last) })
+		last := w.automationNow(a.ID).LastSyncAt
+		w.waitFor("another sync while denied", 30*time.Second, func() bool { return w.automationNow(a.ID).LastSyncAt.After(last) })
 	}
-	st := w.automationState(a.ID)
+	st := w.automationNow(a.ID)
 	if status, reason := w.connectionStatus(acConn); status != "ok" || st.Status != "active" {
 		t.Fatalf("connection %s (%q), automation %s: want both still working", status, reason, st.Status)
 	}
@@ -89,7 +73,7 @@ func TestPermissionDeniedKeepsTheConnection(t *testing.T) {
 	w.waitFor("Bo's credential once the permission is granted", 30*time.Second, func() bool {
 		return len(byStatus(w.runs(a.ID, ""))["issued"]) == 1
 	})
-	w.waitFor("the message to go", 30*time.Second, func() bool { return w.automationState(a.ID).LastSyncError == "" })
+	w.waitFor("the message to go", 30*time.Second, func() bool { return w.automationNow(a.ID).LastSyncError == "" })
 	if creds := w.credentials(); len(creds) != 1 || len(creds["bo.diaz@example.com"]) != 1 {
 		t.Errorf("credentials = %v, want one for Bo", creds)
 	}
@@ -104,9 +88,9 @@ func TestRefusedKeyBreaksTheConnection(t *testing.T) {
 	a := w.automation(acConn, certConn, w.segment("Completers", "Completed"), w.group("Course"), nil)
 
 	must(t, w.ac.SetAPIKey(acAccount, "regenerated-key-0123456789"))
-	w.waitFor("the automation to break", 30*time.Second, func() bool { return w.automationState(a.ID).Status == "broken" })
+	w.waitFor("the automation to break", 30*time.Second, func() bool { return w.automationNow(a.ID).Status == "broken" })
 	status, reason := w.connectionStatus(acConn)
-	if st := w.automationState(a.ID); status != "broken" || !strings.Contains(reason, "Reconnect") || !strings.Contains(st.StatusReason, "Reconnect") {
+	if st := w.automationNow(a.ID); status != "broken" || !strings.Contains(reason, "Reconnect") || !strings.Contains(st.StatusReason, "Reconnect") {
 		t.Errorf("connection %s (%q), automation reason %q: want broken, saying to reconnect", status, reason, st.StatusReason)
 	}
 }
@@ -132,7 +116,7 @@ func TestPermissionDeniedRunsWaitAndMissingContactIsSkipped(t *testing.T) {
 	must(t, w.ac.Deny(acAccount, simac.PermFields, false))
 	w.tag("Completed", ids...)
 	w.waitFor("both runs to say which permission is missing", 30*time.Second, func() bool {
-		if st := w.automationState(a.ID); st.Status != "active" {
+		if st := w.automationNow(a.ID); st.Status != "active" {
 			t.Fatalf("the automation is %s: %q; a missing permission must not stop it", st.Status, st.StatusReason)
 		}
 		runs := w.runs(a.ID, "")

@@ -416,6 +416,9 @@ type connection struct {
 	SecretHint string `json:"secret_hint"`
 }
 
+// automation is what the API says of an automation, as far as the tests
+// look: its status and why, how its segment is read (its syncs, a notice),
+// its runs by status, its baseline and its Certifier circuit.
 type automation struct {
 	ID            int64          `json:"id"`
 	LastSyncAt    time.Time      `json:"last_sync_at"`
@@ -423,10 +426,24 @@ type automation struct {
 	SyncNotice    string         `json:"sync_notice"`
 	Name          string         `json:"name"`
 	Status        string         `json:"status"`
+	StatusReason  string         `json:"status_reason"`
 	Runs          map[string]int `json:"runs"`
 	Baseline      struct {
 		Done, Total int
 	} `json:"baseline"`
+	CertifierCircuit *struct {
+		Reason      string `json:"reason"`
+		WaitingRuns int    `json:"waiting_runs"`
+		Notice      string `json:"notice"`
+	} `json:"certifier_circuit"`
+}
+
+// automationNow reads an automation through the API.
+func (w *world) automationNow(id int64) automation {
+	w.t.Helper()
+	var a automation
+	w.mustCall("GET", fmt.Sprintf("/api/v1/automations/%d", id), nil, &a, 200)
+	return a
 }
 
 type run struct {
@@ -496,7 +513,7 @@ func (w *world) automation(acConn, certConn int64, seg simac.Segment, group simc
 	}
 	w.mustCall("POST", fmt.Sprintf("/api/v1/automations/%d/activate", a.ID), nil, nil, 202)
 	w.waitFor("baseline of "+a.Name, 60*time.Second, func() bool {
-		w.mustCall("GET", fmt.Sprintf("/api/v1/automations/%d", a.ID), nil, &a, 200)
+		a = w.automationNow(a.ID)
 		return a.Status == "active"
 	})
 	return a
@@ -567,18 +584,13 @@ func (w *world) waitFor(what string, timeout time.Duration, cond func() bool) {
 // confirmed by two snapshots, a late entry) has happened.
 func (w *world) settle(automationIDs ...int64) {
 	w.t.Helper()
-	get := func(id int64) automation {
-		var a automation
-		w.mustCall("GET", fmt.Sprintf("/api/v1/automations/%d", id), nil, &a, 200)
-		return a
-	}
 	for _, id := range automationIDs {
-		w.waitFor("pending runs to finish", 3*time.Minute, func() bool { return get(id).Runs["pending"] == 0 })
+		w.waitFor("pending runs to finish", 3*time.Minute, func() bool { return w.automationNow(id).Runs["pending"] == 0 })
 		for range 3 {
-			last := get(id).LastSyncAt
-			w.waitFor("a sync", time.Minute, func() bool { return get(id).LastSyncAt.After(last) })
+			last := w.automationNow(id).LastSyncAt
+			w.waitFor("a sync", time.Minute, func() bool { return w.automationNow(id).LastSyncAt.After(last) })
 		}
-		w.waitFor("pending runs to finish", 3*time.Minute, func() bool { return get(id).Runs["pending"] == 0 })
+		w.waitFor("pending runs to finish", 3*time.Minute, func() bool { return w.automationNow(id).Runs["pending"] == 0 })
 	}
 }
 

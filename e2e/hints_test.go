@@ -100,8 +100,7 @@ func TestHintStormIsFoldedIntoSyncs(t *testing.T) {
 	start := time.Now()
 	w.tag("Completed", ids...) // fires 10,000 webhooks
 	w.waitFor("10,000 credentials", 6*time.Minute, func() bool {
-		var got automation
-		w.mustCall("GET", fmt.Sprintf("/api/v1/automations/%d", a.ID), nil, &got, 200)
+		got := w.automationNow(a.ID)
 		return got.Runs["issued"] == n
 	})
 	took := time.Since(start)

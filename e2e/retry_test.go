@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -30,6 +31,19 @@ func (w *world) fixContact(id int64, fields map[string]string) {
 	}
 }
 
+// firstRun connects both accounts, starts the usual automation (a
+// credential in the group Course for each contact tagged Completed),
+// imports the one contact c and tags it, and returns the automation's id,
+// c's id and its run once final.
+func (w *world) firstRun(c simac.ContactInput) (automationID, contactID int64, r run) {
+	w.t.Helper()
+	acConn, certConn := w.connect()
+	ids := w.importContacts(c)
+	a := w.automation(acConn, certConn, w.segment("Completers", "Completed"), w.group("Course"), nil)
+	w.tag("Completed", ids...)
+	return a.ID, ids[0], w.finishedRun(a.ID, "the run of "+cmp.Or(c.Email, c.FirstName, "the contact"))
+}
+
 // finishedRun waits for an automation's one run to be final and returns it.
 func (w *world) finishedRun(automationID int64, what string) run {
 	w.t.Helper()
@@ -53,18 +67,14 @@ func (w *world) finishedRun(automationID int64, what string) run {
 func TestRetryAfterTheEmailIsFixed(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, worldOptions{})
-	acConn, certConn := w.connect()
-	ids := w.importContacts(simac.ContactInput{Email: "ana.lee@example", FirstName: "Ana", LastName: "Lee"})
-	a := w.automation(acConn, certConn, w.segment("Completers", "Completed"), w.group("Course"), nil)
-	w.tag("Completed", ids...)
-	r := w.finishedRun(a.ID, "the run of the invalid email")
+	a, id, r := w.firstRun(simac.ContactInput{Email: "ana.lee@example", FirstName: "Ana", LastName: "Lee"})
 	if r.Status != "skipped" || !strings.Contains(r.Error, "email") || r.ErrorCode != "invalid_email" {
 		t.Fatalf("run of an invalid email: %s %q (%s), want skipped for its email (invalid_email)", r.Status, r.Error, r.ErrorCode)
 	}
 
-	w.fixContact(ids[0], map[string]string{"email": "ana.lee@example.com"})
+	w.fixContact(id, map[string]string{"email": "ana.lee@example.com"})
 	w.mustCall("POST", fmt.Sprintf("/api/v1/runs/%d/retry", r.ID), nil, nil, 202)
-	r = w.finishedRun(a.ID, "the retried run")
+	r = w.finishedRun(a, "the retried run")
 	if r.Status != "issued" || r.Email != "ana.lee@example.com" {
 		t.Fatalf("retried run: %s, email %q, error %q; want issued to the fixed address", r.Status, r.Email, r.Error)
 	}
@@ -84,18 +94,14 @@ func TestRetryAfterTheEmailIsFixed(t *testing.T) {
 func TestRetryAfterTheNameIsFixed(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, worldOptions{})
-	acConn, certConn := w.connect()
-	ids := w.importContacts(simac.ContactInput{Email: "bea.kim@example.com"})
-	a := w.automation(acConn, certConn, w.segment("Completers", "Completed"), w.group("Course"), nil)
-	w.tag("Completed", ids...)
-	r := w.finishedRun(a.ID, "the run of the nameless contact")
+	a, id, r := w.firstRun(simac.ContactInput{Email: "bea.kim@example.com"})
 	if r.Status != "skipped" || !strings.Contains(r.Error, "empty name") || r.ErrorCode != "no_recipient_name" {
 		t.Fatalf("run of a contact without a name: %s %q (%s), want skipped for its name (no_recipient_name)", r.Status, r.Error, r.ErrorCode)
 	}
 
-	w.fixContact(ids[0], map[string]string{"firstName": "Bea", "lastName": "Kim"})
+	w.fixContact(id, map[string]string{"firstName": "Bea", "lastName": "Kim"})
 	w.mustCall("POST", fmt.Sprintf("/api/v1/runs/%d/retry", r.ID), nil, nil, 202)
-	r = w.finishedRun(a.ID, "the retried run")
+	r = w.finishedRun(a, "the retried run")
 	if r.Status != "issued" {
 		t.Fatalf("retried run: %s %q, want issued", r.Status, r.Error)
 	}
@@ -110,11 +116,7 @@ func TestRetryAfterTheNameIsFixed(t *testing.T) {
 func TestHiddenCharacterLeavesTheEmail(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, worldOptions{})
-	acConn, certConn := w.connect()
-	ids := w.importContacts(simac.ContactInput{Email: "zoe.ng@example.com\u200b", FirstName: "Zoe", LastName: "Ng"})
-	a := w.automation(acConn, certConn, w.segment("Completers", "Completed"), w.group("Course"), nil)
-	w.tag("Completed", ids...)
-	r := w.finishedRun(a.ID, "the run")
+	_, _, r := w.firstRun(simac.ContactInput{Email: "zoe.ng@example.com\u200b", FirstName: "Zoe", LastName: "Ng"})
 	if r.Status != "issued" || r.Email != "zoe.ng@example.com" {
 		t.Fatalf("run: %s, email %+q, error %q; want issued to zoe.ng@example.com", r.Status, r.Email, r.Error)
 	}

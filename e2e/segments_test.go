@@ -18,20 +18,6 @@ var (
 	pipedreamReading = simac.LegacyReading{ForcedQuery: simac.ForcedQueryReturnsMembers, AudienceIDs: true}
 )
 
-// syncState is the part of an automation that says how its segment is read.
-type syncState struct {
-	Status        string `json:"status"`
-	SyncNotice    string `json:"sync_notice"`
-	LastSyncError string `json:"last_sync_error"`
-}
-
-func (w *world) syncState(id int64) syncState {
-	w.t.Helper()
-	var s syncState
-	w.mustCall("GET", fmt.Sprintf("/api/v1/automations/%d", id), nil, &s, 200)
-	return s
-}
-
 // pickerCount counts how often the segment picker lists an id.
 func (w *world) pickerCount(acConn int64) map[string]int {
 	w.t.Helper()
@@ -97,7 +83,7 @@ func TestNumericAudienceSegmentIssuesOnEntry(t *testing.T) {
 			if len(creds["hinted.entrant@example.com"]) != 1 || len(creds["synced.entrant@example.com"]) != 1 || len(creds["base.member@example.com"]) != 0 {
 				t.Fatalf("credentials by email: %v", creds)
 			}
-			if st := w.syncState(a.ID); (st.SyncNotice != "") != tt.notice || st.Status != "active" {
+			if st := w.automationNow(a.ID); (st.SyncNotice != "") != tt.notice || st.Status != "active" {
 				t.Fatalf("automation %+v; want a notice: %v", st, tt.notice)
 			}
 		})
@@ -134,7 +120,7 @@ func TestSegmentMatchUnavailableFallsBack(t *testing.T) {
 				seg.ID = strconv.FormatInt(seg.LegacyID, 10)
 			}
 			a := w.automation(acConn, certConn, seg, w.group("Course"), nil)
-			if st := w.syncState(a.ID); !strings.Contains(st.SyncNotice, tt.notice) || !strings.Contains(st.SyncNotice, "contacts?segmentid instead") {
+			if st := w.automationNow(a.ID); !strings.Contains(st.SyncNotice, tt.notice) || !strings.Contains(st.SyncNotice, "contacts?segmentid instead") {
 				t.Fatalf("sync notice %q; want it to say %q and which way is used", st.SyncNotice, tt.notice)
 			}
 
@@ -152,7 +138,7 @@ func TestSegmentMatchUnavailableFallsBack(t *testing.T) {
 			if len(creds) != 2 {
 				t.Errorf("credentials by email: %v", creds)
 			}
-			if st := w.syncState(a.ID); st.Status != "active" || st.LastSyncError != "" || st.SyncNotice == "" {
+			if st := w.automationNow(a.ID); st.Status != "active" || st.LastSyncError != "" || st.SyncNotice == "" {
 				t.Errorf("automation after settling: %+v", st)
 			}
 		})

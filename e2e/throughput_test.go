@@ -52,8 +52,7 @@ func measureThroughput(b *testing.B, entries int, database string, nodes int) {
 	start := time.Now()
 	w.tag("Completed", ids...)
 	w.waitFor("every credential", 20*time.Minute, func() bool {
-		var got automation
-		w.mustCall("GET", fmt.Sprintf("/api/v1/automations/%d", a.ID), nil, &got, 200)
+		got := w.automationNow(a.ID)
 		return got.Runs["issued"] == entries
 	})
 	took := time.Since(start)

@@ -64,11 +64,9 @@ func TestRedirectToAnotherHostNeverGetsTheKey(t *testing.T) {
 	acConn, certConn := w.connect()
 	a := w.automation(acConn, certConn, w.segment("Completers", "Completed"), w.group("Course"), nil)
 	must(t, w.ac.SetRedirect(acAccount, catcher.URL, http.StatusTemporaryRedirect))
-	var got struct {
-		LastSyncError string `json:"last_sync_error"`
-	}
+	var got automation
 	w.waitFor("the sync to fail on the redirect", 30*time.Second, func() bool {
-		w.mustCall("GET", fmt.Sprintf("/api/v1/automations/%d", a.ID), nil, &got, 200)
+		got = w.automationNow(a.ID)
 		return strings.Contains(got.LastSyncError, want)
 	})
 	if strings.Contains(got.LastSyncError, acKey) || strings.Contains(got.LastSyncError, "/api/3/") {

@@ -48,8 +48,7 @@ func TestWrongReadsChangeNothing(t *testing.T) {
 			w.tag("Completed", ids...)
 			a := w.automation(acConn, certConn, w.segment("Completers", "Completed"), w.group("Course"), nil)
 			get := func() automation {
-				var cur automation
-				w.mustCall("GET", fmt.Sprintf("/api/v1/automations/%d", a.ID), nil, &cur, 200)
+				cur := w.automationNow(a.ID)
 				return cur
 			}
 

@@ -79,11 +79,14 @@ func (v absenceVerdict) sampleDecides() bool { return v.in*10 <= v.checked }
 // memberChecker asks whether one contact is in a segment now.
 type memberChecker func(ctx context.Context, contactID autocred.ContactID) (bool, error)
 
-// checkAbsences checks the members a read left out for the first time
-// (fresh, across every automation watching the segment).
-func checkAbsences(ctx context.Context, check memberChecker, fresh []autocred.ContactID, rnd *rand.Rand) (absenceVerdict, error) {
+// sampleMissing picks which of the members a read left out for the first
+// time (firstMissing, across every automation watching the segment) to
+// check: all of them up to absenceChecks, else a random absenceChecks. It
+// checks each with check, stops early when the first earlyWrongChecks are
+// all still in, and gives the verdict on the read.
+func sampleMissing(ctx context.Context, check memberChecker, firstMissing []autocred.ContactID, rnd *rand.Rand) (absenceVerdict, error) {
 	v := absenceVerdict{stillIn: map[autocred.ContactID]bool{}}
-	order := slices.Clone(fresh)
+	order := slices.Clone(firstMissing)
 	rnd.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 	for _, id := range order[:min(len(order), absenceChecks)] {
 		in, err := check(ctx, id)
@@ -103,11 +106,11 @@ func checkAbsences(ctx context.Context, check memberChecker, fresh []autocred.Co
 	return v, nil
 }
 
-// absences splits one automation's absences by the verdict: left are
+// leftAndAbsent splits one automation's absences by the verdict: left are
 // marked out now, absent are remembered as missing from this read. leavers
 // (missing from the previous applied read too) and missing (everyone
 // absent, leavers included) are sorted.
-func (v absenceVerdict) absences(leavers, missing []autocred.ContactID) (left, absent []autocred.ContactID) {
+func (v absenceVerdict) leftAndAbsent(leavers, missing []autocred.ContactID) (left, absent []autocred.ContactID) {
 	if v.unconfirmable {
 		return nil, nil
 	}
@@ -146,39 +149,39 @@ type ledgerDiff struct {
 // diffLedgers compares each active automation's ledger with a read: the
 // entries and the absences of one read, found together.
 func (e *Engine) diffLedgers(ctx context.Context, autos []autocred.Automation, ids []autocred.ContactID) (ledgerDiff, error) {
-	s := ledgerDiff{entered: map[int64][]autocred.ContactID{}, leavers: map[int64][]autocred.ContactID{}, missing: map[int64][]autocred.ContactID{}}
+	diff := ledgerDiff{entered: map[int64][]autocred.ContactID{}, leavers: map[int64][]autocred.ContactID{}, missing: map[int64][]autocred.ContactID{}}
 	for _, a := range autos {
 		if a.Status != autocred.AutomationActive {
 			continue
 		}
 		in, err := e.store.InSegment(ctx, a.ID)
 		if err != nil {
-			return s, err
+			return diff, err
 		}
-		s.known = max(s.known, len(in))
+		diff.known = max(diff.known, len(in))
 		entered, missing := autocred.Diff(in, ids)
 		if len(entered) > 0 {
-			s.entered[a.ID] = entered
+			diff.entered[a.ID] = entered
 		}
 		if len(missing) == 0 {
 			continue
 		}
 		leavers, err := e.store.PreviouslyMissing(ctx, a.ID, missing)
 		if err != nil {
-			return s, err
+			return diff, err
 		}
-		s.missing[a.ID], s.leavers[a.ID] = missing, leavers
+		diff.missing[a.ID], diff.leavers[a.ID] = missing, leavers
 	}
-	return s, nil
+	return diff, nil
 }
 
-// fresh is the members missing for the first time from the read, for
-// any automation, sorted.
-func (s ledgerDiff) fresh() []autocred.ContactID {
+// firstMissing is the members missing for the first time from the read,
+// for any automation, sorted.
+func (diff ledgerDiff) firstMissing() []autocred.ContactID {
 	var all []autocred.ContactID
-	for id, missing := range s.missing {
+	for id, missing := range diff.missing {
 		for _, c := range missing {
-			if _, leaving := slices.BinarySearch(s.leavers[id], c); !leaving {
+			if _, leaving := slices.BinarySearch(diff.leavers[id], c); !leaving {
 				all = append(all, c)
 			}
 		}
@@ -186,8 +189,12 @@ func (s ledgerDiff) fresh() []autocred.ContactID {
 	return autocred.SortIDs(all)
 }
 
-// verifyAbsences checks a read's absences against single-contact answers.
-func (e *Engine) verifyAbsences(ctx context.Context, ac *activecampaign.Client, segmentID string, s ledgerDiff) (absenceVerdict, error) {
+// askAboutMissing asks ActiveCampaign, one contact at a time
+// (GET /segmentMatch/{segment}/{contact}), about the members a read left
+// out for the first time, as many as sampleMissing picks. A segment whose
+// segment matching refuses single-contact checks gets an unconfirmable
+// verdict.
+func (e *Engine) askAboutMissing(ctx context.Context, ac *activecampaign.Client, segmentID string, diff ledgerDiff) (absenceVerdict, error) {
 	check := func(ctx context.Context, id autocred.ContactID) (bool, error) {
 		in, err := ac.IsMember(ctx, segmentID, id)
 		answer := "out"
@@ -199,7 +206,7 @@ func (e *Engine) verifyAbsences(ctx context.Context, ac *activecampaign.Client, 
 		}
 		return in, err
 	}
-	v, err := checkAbsences(ctx, check, s.fresh(), rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())))
+	v, err := sampleMissing(ctx, check, diff.firstMissing(), rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())))
 	if errors.Is(err, activecampaign.ErrMatchUnavailable) {
 		// The segment-match API refuses this segment, single-contact checks
 		// included: nothing can confirm an absence (see unconfirmable).

@@ -57,13 +57,13 @@ func TestAbsenceVerdicts(t *testing.T) {
 				_, in := slices.BinarySearch(tt.stillIn, id)
 				return in, nil
 			}
-			var fresh []autocred.ContactID
+			var firstMissing []autocred.ContactID
 			for _, id := range tt.missing {
 				if !slices.Contains(tt.leavers, id) {
-					fresh = append(fresh, id)
+					firstMissing = append(firstMissing, id)
 				}
 			}
-			v, err := checkAbsences(context.Background(), check, fresh, rand.New(rand.NewPCG(1, 2)))
+			v, err := sampleMissing(context.Background(), check, firstMissing, rand.New(rand.NewPCG(1, 2)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -76,7 +76,7 @@ func TestAbsenceVerdicts(t *testing.T) {
 			if v.wrong {
 				return
 			}
-			left, absent := v.absences(tt.leavers, tt.missing)
+			left, absent := v.leftAndAbsent(tt.leavers, tt.missing)
 			if !slices.Equal(left, tt.wantLeft) {
 				t.Errorf("left = %v, want %v", left, tt.wantLeft)
 			}
@@ -104,7 +104,7 @@ func TestChurnIsNotAWrongRead(t *testing.T) {
 	}
 	held := 0
 	for s := range uint64(5000) {
-		v, err := checkAbsences(context.Background(), check, seq(1, 40), rand.New(rand.NewPCG(s, s)))
+		v, err := sampleMissing(context.Background(), check, seq(1, 40), rand.New(rand.NewPCG(s, s)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -121,7 +121,7 @@ func TestChurnIsNotAWrongRead(t *testing.T) {
 func TestAbsenceCheckFails(t *testing.T) {
 	boom := errors.New("503")
 	check := func(context.Context, autocred.ContactID) (bool, error) { return false, boom }
-	if _, err := checkAbsences(context.Background(), check, []autocred.ContactID{1, 2}, rand.New(rand.NewPCG(1, 2))); !errors.Is(err, boom) {
+	if _, err := sampleMissing(context.Background(), check, []autocred.ContactID{1, 2}, rand.New(rand.NewPCG(1, 2))); !errors.Is(err, boom) {
 		t.Fatalf("err = %v, want the check's error", err)
 	}
 }
@@ -129,7 +129,7 @@ func TestAbsenceCheckFails(t *testing.T) {
 // Where nothing can be checked one by one, no absence counts at all.
 func TestUnconfirmableAbsencesCountNothing(t *testing.T) {
 	v := absenceVerdict{stillIn: map[autocred.ContactID]bool{}, unconfirmable: true}
-	if left, absent := v.absences([]autocred.ContactID{1, 2}, seq(1, 10)); len(left) != 0 || len(absent) != 0 {
+	if left, absent := v.leftAndAbsent([]autocred.ContactID{1, 2}, seq(1, 10)); len(left) != 0 || len(absent) != 0 {
 		t.Fatalf("left %v, absent %v; want nothing from a read that cannot be checked", left, absent)
 	}
 }

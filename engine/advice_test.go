@@ -8,6 +8,7 @@ import (
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/certifier"
 	"github.com/autocred/autocred/internal/testenv"
+	"github.com/autocred/autocred/store/storetest"
 )
 
 // Certifier's message and autocred's advice after it are two sentences.
@@ -17,7 +18,7 @@ func TestRefusalAndAdviceAreTwoSentences(t *testing.T) {
 	ctx := context.Background()
 	run := autocred.Run{AutomationID: a.ID, ContactID: 900_001, Entry: 1, Email: "ana@example.com",
 		Contact: autocred.Contact{ID: 1, Email: "ana@example.com", FirstName: "Ana"}}
-	if err := h.store.InsertRun(ctx, &run); err != nil {
+	if err := storetest.InsertRun(ctx, h.store, &run); err != nil {
 		t.Fatal(err)
 	}
 	run.Status = autocred.RunPending

@@ -63,9 +63,6 @@ func NewCircuits(st *store.DB, policy autocred.CircuitPolicy, m *metrics.Metrics
 	return &Circuits{store: st, policy: autocred.DefaultCircuitPolicy(policy), m: m, log: log, cache: map[int64]cachedCircuit{}}
 }
 
-// Policy is the policy in force.
-func (cs *Circuits) Policy() autocred.CircuitPolicy { return cs.policy }
-
 // Breaker is the certifier.Breaker of one connection (accounts.Breakers).
 func (cs *Circuits) Breaker(connID int64) certifier.Breaker {
 	return &breaker{cs: cs, connID: connID}

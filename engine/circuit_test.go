@@ -12,6 +12,7 @@ import (
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/engine"
 	"github.com/autocred/autocred/internal/testenv"
+	"github.com/autocred/autocred/store/storetest"
 )
 
 // A call the open circuit refuses is not made, is no attempt and changes
@@ -39,11 +40,11 @@ func TestOpenCircuitIsNoAttempt(t *testing.T) {
 	fresh := autocred.Run{AutomationID: a.ID, ContactID: 2, Entry: 1, Email: "bo@example.com",
 		Contact: autocred.Contact{ID: 2, Email: "bo@example.com", FirstName: "Bo"}}
 	for _, r := range []*autocred.Run{&unknown, &fresh} {
-		if err := h.store.InsertRun(ctx, r); err != nil {
+		if err := storetest.InsertRun(ctx, h.store, r); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// InsertRun writes only what a new run has.
+	// storetest.InsertRun writes only what a new run has.
 	unknown.Status = autocred.RunPending
 	if err := h.store.SaveRun(ctx, &unknown); err != nil {
 		t.Fatal(err)

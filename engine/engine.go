@@ -3,17 +3,24 @@
 // jobs in the same database as the ledger so that an entry, its run and its
 // job are committed together or not at all.
 //
-// Three kinds of job do the work:
+// Five kinds of job do the work:
 //   - schedule (periodic, on the leader only): enqueues a sync for every
 //     segment whose automations are due;
 //   - sync: reads one segment once and applies the snapshot to every
 //     watching automation on it (baseline, entries, absences);
 //   - issue: makes the credential of one run, reconciling any earlier
-//     attempt whose outcome is unknown before calling Certifier again.
+//     attempt whose outcome is unknown before calling Certifier again;
+//   - hint: checks one contact that an ActiveCampaign webhook delivery
+//     named (Hint, called by package hooks), so that an entry is issued
+//     within seconds rather than at the next sync;
+//   - webhooks (periodic, on the leader only, and when an automation
+//     starts or stops): keeps one hint webhook on each watched
+//     ActiveCampaign account, registering, renewing or removing it.
 //
-// The controls a user has (control.go: Activate, Pause, Resume, SyncNow,
-// RetryRun, RetryFailed) change an automation or a run and enqueue its
-// jobs in one transaction; the service is their only caller. The clients
+// The engine has no use case of its own: a user's controls (activate,
+// pause, retry…) are the service's, each one store method that changes an
+// automation or a run and enqueues its jobs in the same transaction,
+// through the queue the engine gives the store (store.Jobs). The clients
 // of the accounts come from internal/accounts, shared with the service.
 package engine
 

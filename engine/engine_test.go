@@ -12,6 +12,7 @@ import (
 	"github.com/autocred/autocred/internal/testenv"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 	simcert "github.com/autocred/autocred/sim/certifier"
+	"github.com/autocred/autocred/store/storetest"
 )
 
 func TestEntryGetsOneCredentialAndBaselineNone(t *testing.T) {
@@ -143,7 +144,7 @@ func TestTwoJobsForOneRunIssueOnce(t *testing.T) {
 		id := h.importContacts(simac.ContactInput{Email: "ana@example.com", FirstName: "Ana"})[0]
 		run := autocred.Run{AutomationID: a.ID, ContactID: autocred.ContactID(id), Entry: 1, Email: "ana@example.com",
 			Contact: autocred.Contact{ID: autocred.ContactID(id), Email: "ana@example.com", FirstName: "Ana"}}
-		if err := h.store.InsertRun(ctx, &run); err != nil {
+		if err := storetest.InsertRun(ctx, h.store, &run); err != nil {
 			t.Fatal(err)
 		}
 		// Three jobs at once, in one transaction.
@@ -177,7 +178,7 @@ func TestCreateIssueSendIsNotFollowedBySend(t *testing.T) {
 		}
 		run := autocred.Run{AutomationID: a.ID, ContactID: 42, Entry: 1, Email: "ana@example.com",
 			Contact: autocred.Contact{ID: 42, Email: "ana@example.com", FirstName: "Ana"}}
-		if err := h.store.InsertRun(ctx, &run); err != nil {
+		if err := storetest.InsertRun(ctx, h.store, &run); err != nil {
 			t.Fatal(err)
 		}
 		run.CredentialID = cred.ID // saved by the crashed job
@@ -257,7 +258,7 @@ func TestLostCreateIsSearchedAtTheAddressItWentTo(t *testing.T) {
 				}
 				run := autocred.Run{AutomationID: a.ID, ContactID: autocred.ContactID(id), Entry: 1, Email: "ana@example.com",
 					Contact: autocred.Contact{ID: autocred.ContactID(id), Email: "ana@example.com", FirstName: "Ana"}}
-				if err := h.store.InsertRun(ctx, &run); err != nil {
+				if err := storetest.InsertRun(ctx, h.store, &run); err != nil {
 					t.Fatal(err)
 				}
 				run.Step, run.StepStartedAt, run.Attempts = autocred.StepCreate, started, 1 // its answer was lost

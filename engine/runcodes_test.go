@@ -9,6 +9,7 @@ import (
 	"github.com/autocred/autocred/engine"
 	"github.com/autocred/autocred/internal/metrics"
 	"github.com/autocred/autocred/internal/testenv"
+	"github.com/autocred/autocred/store/storetest"
 )
 
 // Each way a run fails, or waits after a failed attempt, gives it the code
@@ -65,7 +66,7 @@ func TestRunErrorCodes(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			run := autocred.Run{AutomationID: a.ID, ContactID: autocred.ContactID(900_000 + i), Entry: 1, Email: "ana@example.com", // contacts the account does not have
 				Contact: autocred.Contact{ID: 1, Email: "ana@example.com", FirstName: "Ana"}}
-			if err := h.store.InsertRun(ctx, &run); err != nil {
+			if err := storetest.InsertRun(ctx, h.store, &run); err != nil {
 				t.Fatal(err)
 			}
 			run.Status = autocred.RunPending

@@ -87,7 +87,7 @@ func (e *Engine) hintedConnections(ctx context.Context) (map[int64]bool, error) 
 		return nil, err
 	}
 	for _, h := range hooks {
-		out[h.ConnectionID] = h.ID != "" && time.Since(h.CheckedAt) < 3*time.Minute
+		out[h.ConnectionID] = h.ID != 0 && time.Since(h.CheckedAt) < 3*time.Minute
 	}
 	return out, nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -99,14 +98,14 @@ func (e *Engine) noteDelivery(ctx context.Context, connID int64, now time.Time) 
 // a segment, found by a sync, should have been announced by a delivery
 // that never came (see the rule above).
 func missedDelivery(h store.Webhook, udate time.Time) bool {
-	return h.ID != "" && !h.RegisteredAt.IsZero() && udate.After(h.RegisteredAt) &&
+	return h.ID != 0 && !h.RegisteredAt.IsZero() && udate.After(h.RegisteredAt) &&
 		udate.After(h.DeliveryAt.Add(deliveryRecordEvery))
 }
 
 // silentWebhook tells whether a connection's webhook is silent at now, by
 // the rule above, and may be registered again.
 func silentWebhook(h store.Webhook, now time.Time, grace, renewEvery time.Duration) bool {
-	return h.ID != "" && h.Missed >= minMissed &&
+	return h.ID != 0 && h.Missed >= minMissed &&
 		h.MissedLast.Sub(h.MissedFirst) >= grace && now.Sub(h.MissedLast) >= grace &&
 		(h.RenewedAt.IsZero() || now.Sub(h.RenewedAt) >= renewEvery)
 }
@@ -119,7 +118,7 @@ func (e *Engine) noteEntries(ctx context.Context, connID int64, contacts []activ
 		return
 	}
 	h, ok, err := e.store.WebhookOf(ctx, connID)
-	if err != nil || !ok || h.ID == "" {
+	if err != nil || !ok || h.ID == 0 {
 		if err != nil {
 			e.log.Warn("reading the webhook state", "connection", connID, "err", err)
 		}
@@ -184,17 +183,16 @@ func (e *Engine) renewWebhook(ctx context.Context, ac *activecampaign.Client, h 
 		lastDelivery(h), h.Missed, stamp(now)) // h.Missed ≥ minMissed: never one
 	e.metrics.WebhookRenewals.WithLabelValues("silent").Inc()
 	e.log.Warn("hint webhook silent: registered it again", "connection", h.ConnectionID,
-		"last_delivery", lastDelivery(h), "missed", h.Missed, "old", h.ID, "webhook", wh.ID.String())
-	return e.store.RegisterWebhook(ctx, h.ConnectionID, wh.ID.String(), now, notice)
+		"last_delivery", lastDelivery(h), "missed", h.Missed, "old", h.ID, "webhook", wh.ID)
+	return e.store.RegisterWebhook(ctx, h.ConnectionID, wh.ID, now, notice)
 }
 
 // deleteWebhook removes a webhook; one already gone is fine.
-func (e *Engine) deleteWebhook(ctx context.Context, ac *activecampaign.Client, id string) error {
-	n, err := strconv.ParseInt(id, 10, 64)
-	if err != nil || n <= 0 {
+func (e *Engine) deleteWebhook(ctx context.Context, ac *activecampaign.Client, id autocred.WebhookID) error {
+	if id <= 0 {
 		return nil // nothing that ActiveCampaign could have
 	}
-	if err := ac.DeleteWebhook(ctx, activecampaign.ID(n)); err != nil && !webhookGone(err) {
+	if err := ac.DeleteWebhook(ctx, id); err != nil && !webhookGone(err) {
 		return err
 	}
 	return nil

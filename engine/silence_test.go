@@ -26,7 +26,7 @@ import (
 
 func TestMissedDelivery(t *testing.T) {
 	reg := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	hook := store.Webhook{ID: "7", RegisteredAt: reg}
+	hook := store.Webhook{ID: 7, RegisteredAt: reg}
 	delivered := hook
 	delivered.DeliveryAt = reg.Add(time.Hour)
 	for _, tc := range []struct {
@@ -38,7 +38,7 @@ func TestMissedDelivery(t *testing.T) {
 		{"changed after registration, nothing delivered", hook, reg.Add(time.Minute), true},
 		{"changed before registration", hook, reg.Add(-time.Minute), false},
 		{"no webhook", store.Webhook{}, reg.Add(time.Minute), false},
-		{"registered before the time was recorded", store.Webhook{ID: "7"}, reg, false},
+		{"registered before the time was recorded", store.Webhook{ID: 7}, reg, false},
 		{"changed before the last delivery", delivered, reg.Add(30 * time.Minute), false},
 		{"changed within the recording slack of the last delivery", delivered, delivered.DeliveryAt.Add(deliveryRecordEvery), false},
 		{"changed after the last delivery", delivered, delivered.DeliveryAt.Add(2 * deliveryRecordEvery), true},
@@ -52,7 +52,7 @@ func TestMissedDelivery(t *testing.T) {
 func TestSilentWebhook(t *testing.T) {
 	const grace, every = 2 * time.Minute, time.Hour
 	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
-	silent := store.Webhook{ID: "7", Missed: 2, MissedFirst: now.Add(-10 * time.Minute), MissedLast: now.Add(-5 * time.Minute)}
+	silent := store.Webhook{ID: 7, Missed: 2, MissedFirst: now.Add(-10 * time.Minute), MissedLast: now.Add(-5 * time.Minute)}
 	with := func(f func(*store.Webhook)) store.Webhook { h := silent; f(&h); return h }
 	for _, tc := range []struct {
 		name string
@@ -65,7 +65,7 @@ func TestSilentWebhook(t *testing.T) {
 		{"the last change's delivery may still come", with(func(h *store.Webhook) { h.MissedLast = now.Add(-time.Minute) }), false},
 		{"registered again 30 min ago", with(func(h *store.Webhook) { h.RenewedAt = now.Add(-30 * time.Minute) }), false},
 		{"registered again 2 h ago", with(func(h *store.Webhook) { h.RenewedAt = now.Add(-2 * time.Hour) }), true},
-		{"no webhook", with(func(h *store.Webhook) { h.ID = "" }), false},
+		{"no webhook", with(func(h *store.Webhook) { h.ID = 0 }), false},
 	} {
 		if got := silentWebhook(tc.h, now, grace, every); got != tc.want {
 			t.Errorf("%s: silentWebhook = %v, want %v", tc.name, got, tc.want)
@@ -131,7 +131,7 @@ func newWebhookFixture(t *testing.T, rewrite func(r *http.Request, status int, b
 	if err := f.store.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	key, _ := secret.LoadKey("", filepath.Join(t.TempDir(), "key"))
+	key, _ := secret.CreateKeyFile(filepath.Join(t.TempDir(), "key"))
 	box, _ := secret.NewBox(key)
 	ac := autocred.Connection{App: autocred.AppActiveCampaign, Name: "AC", APIURL: acSrv.URL + "/acme", SecretHint: "…0001"}
 	crt := autocred.Connection{App: autocred.AppCertifier, Name: "Certifier", APIURL: "http://certifier.invalid/v1", SecretHint: "…0001"}
@@ -199,13 +199,12 @@ func TestGoneWebhookIsRegisteredAgain(t *testing.T) {
 				return got, body
 			})
 			first := f.reconcile(t)
-			if first.ID == "" || first.RegisteredAt.IsZero() || first.Notice != "" {
+			if first.ID == 0 || first.RegisteredAt.IsZero() || first.Notice != "" {
 				t.Fatalf("first registration: %+v", first)
 			}
-			old, _ := strconv.ParseInt(first.ID, 10, 64)
-			f.deleteInApp(t, old)
+			f.deleteInApp(t, int64(first.ID))
 			again := f.reconcile(t)
-			if again.ID == "" || again.ID == first.ID {
+			if again.ID == 0 || again.ID == first.ID {
 				t.Fatalf("not registered again: %+v", again)
 			}
 			if !strings.Contains(again.Notice, "deleted on ActiveCampaign's side") || !strings.Contains(again.Notice, strconv.Itoa(status)) {
@@ -225,8 +224,7 @@ func TestSilentWebhookIsRegisteredAgain(t *testing.T) {
 	ctx := context.Background()
 	f := newWebhookFixture(t, nil)
 	first := f.reconcile(t)
-	old, _ := strconv.ParseInt(first.ID, 10, 64)
-	if err := f.ac.DisableWebhook("acme", old); err != nil {
+	if err := f.ac.DisableWebhook("acme", int64(first.ID)); err != nil {
 		t.Fatal(err)
 	}
 	// A check sees nothing wrong: the webhook is listed as before.
@@ -254,7 +252,7 @@ func TestSilentWebhookIsRegisteredAgain(t *testing.T) {
 		t.Fatalf("after the renewal: %+v", again)
 	}
 	hooks, _ := f.ac.Webhooks("acme")
-	if len(hooks) != 1 || hooks[0].Disabled || strconv.FormatInt(hooks[0].ID, 10) != again.ID {
+	if len(hooks) != 1 || hooks[0].Disabled || autocred.WebhookID(hooks[0].ID) != again.ID {
 		t.Fatalf("sandbox webhooks: %+v", hooks)
 	}
 	t.Logf("notice: %s", again.Notice)

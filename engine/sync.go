@@ -96,7 +96,7 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 	if err != nil {
 		return err
 	}
-	verdict, err := e.judgeAbsences(ctx, ac, segmentID, diff, snap.Unconfirmed)
+	verdict, err := e.trustAbsences(ctx, ac, segmentID, diff, snap.Unconfirmed)
 	if err != nil {
 		return e.segmentReadFailed(ctx, connID, autos, err)
 	}
@@ -138,14 +138,16 @@ func sortedMembers(snap *activecampaign.Snapshot) []autocred.ContactID {
 	return autocred.SortIDs(ids)
 }
 
-// judgeAbsences checks the absences of a read one by one (absences.go),
-// when it has any and is confirmed: an unconfirmed read (an empty
-// contacts?segmentid answer) marks nobody as left anyway.
-func (e *Engine) judgeAbsences(ctx context.Context, ac *activecampaign.Client, segmentID string, diff ledgerDiff, unconfirmed bool) (absenceVerdict, error) {
+// trustAbsences decides whether a read can be trusted to say who left: its
+// verdict is wrong when single-contact checks of the members it left out
+// show it is not (absences.go). A read that leaves nobody out has nothing
+// to check, and an unconfirmed one (an empty contacts?segmentid answer)
+// marks nobody as left anyway: neither is checked.
+func (e *Engine) trustAbsences(ctx context.Context, ac *activecampaign.Client, segmentID string, diff ledgerDiff, unconfirmed bool) (absenceVerdict, error) {
 	if len(diff.missing) == 0 || unconfirmed {
 		return absenceVerdict{}, nil
 	}
-	verdict, err := e.verifyAbsences(ctx, ac, segmentID, diff)
+	verdict, err := e.askAboutMissing(ctx, ac, segmentID, diff)
 	if err == nil && !verdict.wrong && verdict.unconfirmable {
 		// Said on the automation by the read's notice (Via.Refused).
 		e.log.Warn("members missing from a segment read cannot be checked one by one: nobody is marked as left", "segment", segmentID)
@@ -444,7 +446,7 @@ func (e *Engine) recordBaseline(ctx context.Context, a autocred.Automation, ids 
 // recordAbsences records one automation's absences from a verified read:
 // those confirmed out leave, the others are remembered as missing.
 func (e *Engine) recordAbsences(ctx context.Context, a autocred.Automation, diff ledgerDiff, v absenceVerdict) error {
-	leaving, absent := v.absences(diff.leavers[a.ID], diff.missing[a.ID])
+	leaving, absent := v.leftAndAbsent(diff.leavers[a.ID], diff.missing[a.ID])
 	left, err := e.store.RecordAbsences(ctx, a.ID, leaving, absent, time.Now())
 	if err != nil {
 		return err

@@ -86,7 +86,7 @@ func (e *Engine) reconcileWebhooks(ctx context.Context) error {
 
 func (e *Engine) reconcileWebhook(ctx context.Context, h store.Webhook) error {
 	want := h.Watching && e.hintsEnabled()
-	if !want && h.ID == "" {
+	if !want && h.ID == 0 {
 		return nil
 	}
 	ac, err := e.clients.ActiveCampaign(ctx, e.store, h.ConnectionID)
@@ -98,23 +98,22 @@ func (e *Engine) reconcileWebhook(ctx context.Context, h store.Webhook) error {
 			return err
 		}
 		e.log.Info("hint webhook removed: no automation watches this account", "connection", h.ConnectionID)
-		return e.store.SetWebhook(ctx, h.ConnectionID, "", time.Now())
+		return e.store.SetWebhook(ctx, h.ConnectionID, 0, time.Now())
 	}
 	url := e.webhookURL(h.ConnectionID)
 	notice := ""
-	if h.ID != "" {
+	if h.ID != 0 {
 		// Still listed, yet ActiveCampaign stopped sending (silence.go).
 		if silentWebhook(h, time.Now(), e.cfg.WebhookSilence, e.cfg.WebhookRenewEvery) {
 			return e.renewWebhook(ctx, ac, h, url)
 		}
-		id, _ := strconv.ParseInt(h.ID, 10, 64)
-		wh, err := ac.Webhook(ctx, activecampaign.ID(id))
+		wh, err := ac.Webhook(ctx, h.ID)
 		switch {
 		case err == nil && wh.URL == url:
 			return e.store.SetWebhook(ctx, h.ConnectionID, h.ID, time.Now())
 		case err == nil:
 			e.log.Warn("hint webhook points elsewhere (public URL changed?); registering a new one", "connection", h.ConnectionID)
-			if err := e.deleteWebhook(ctx, ac, wh.ID.String()); err != nil {
+			if err := e.deleteWebhook(ctx, ac, wh.ID); err != nil {
 				return err
 			}
 		case webhookGone(err):
@@ -135,7 +134,7 @@ func (e *Engine) reconcileWebhook(ctx context.Context, h store.Webhook) error {
 	}
 	for _, wh := range all {
 		if wh.URL == url {
-			return e.store.RegisterWebhook(ctx, h.ConnectionID, wh.ID.String(), time.Now(), notice)
+			return e.store.RegisterWebhook(ctx, h.ConnectionID, wh.ID, time.Now(), notice)
 		}
 	}
 	wh, err := ac.CreateWebhook(ctx, activecampaign.Webhook{Name: webhookName, URL: url,
@@ -143,8 +142,8 @@ func (e *Engine) reconcileWebhook(ctx context.Context, h store.Webhook) error {
 	if err != nil {
 		return err
 	}
-	e.log.Info("hint webhook registered", "connection", h.ConnectionID, "webhook", wh.ID.String())
-	return e.store.RegisterWebhook(ctx, h.ConnectionID, wh.ID.String(), time.Now(), notice)
+	e.log.Info("hint webhook registered", "connection", h.ConnectionID, "webhook", wh.ID)
+	return e.store.RegisterWebhook(ctx, h.ConnectionID, wh.ID, time.Now(), notice)
 }
 
 // WebhooksChanged asks for the webhooks to be reconciled now, after an

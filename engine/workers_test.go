@@ -17,6 +17,7 @@ import (
 	"github.com/autocred/autocred/internal/testdb"
 	"github.com/autocred/autocred/internal/testlog"
 	"github.com/autocred/autocred/store"
+	"github.com/autocred/autocred/store/storetest"
 )
 
 // workerFixture works one job of the engine's workers with rivertest, in
@@ -51,7 +52,7 @@ func newWorkerFixture(t *testing.T) *workerFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, _ := secret.LoadKey("", filepath.Join(t.TempDir(), "key"))
+	key, _ := secret.CreateKeyFile(filepath.Join(t.TempDir(), "key"))
 	box, _ := secret.NewBox(key)
 	ac := autocred.Connection{App: autocred.AppActiveCampaign, Name: "AC", APIURL: "http://ac.invalid/acme", SecretHint: "…0001"}
 	crt := autocred.Connection{App: autocred.AppCertifier, Name: "Certifier", APIURL: "http://certifier.invalid/v1", SecretHint: "…0001"}
@@ -90,7 +91,7 @@ func (f *workerFixture) run(t *testing.T) autocred.Run {
 	t.Helper()
 	r := autocred.Run{AutomationID: f.auto.ID, ContactID: 42, Entry: 1, Email: "ana@example.com",
 		Contact: autocred.Contact{ID: 42, Email: "ana@example.com", FirstName: "Ana"}}
-	if err := f.store.InsertRun(context.Background(), &r); err != nil {
+	if err := storetest.InsertRun(context.Background(), f.store, &r); err != nil {
 		t.Fatal(err)
 	}
 	got, err := f.store.Run(context.Background(), r.ID)

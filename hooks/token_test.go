@@ -37,8 +37,9 @@ func (j *tokenJudge) Hint(context.Context, int64, autocred.ContactID) (bool, err
 
 // The receiver does not judge the token itself: it hands the path's token,
 // exactly as sent (decoded, case kept), to Engine.CheckWebhookToken, whose
-// comparison is made in constant time (engine/webhooks.go; the engine's
-// tokens are checked end to end in TestWrongTokenLooksLikeUnknownConnection),
+// comparison is made in constant time (engine/webhooks.go; which tokens
+// the engine accepts is engine's TestWebhookTokenCheck, and its tokens are
+// checked end to end in TestWrongTokenLooksLikeUnknownConnection),
 // and follows its verdict alone. So no token is ever compared in the
 // receiver, in constant time or not: an engine that accepts any token lets
 // every one through, and one that accepts none lets none through.

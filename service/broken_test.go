@@ -4,13 +4,11 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/testenv"
 	"github.com/autocred/autocred/service"
 	simac "github.com/autocred/autocred/sim/activecampaign"
-	simcert "github.com/autocred/autocred/sim/certifier"
 )
 
 // A token revoked in Certifier breaks its connection and stops its
@@ -20,26 +18,13 @@ func TestRevokedTokenBreaksThenReconnectRepairs(t *testing.T) {
 	env := testenv.New(t, testenv.Options{})
 	ctx := context.Background()
 	svc := env.Service
-	ac, cert := connectBoth(t, env)
-	seg, _ := env.AC.DefineSegment(testenv.ACAccount, simac.SegmentDef{Name: "Done", Conditions: []simac.Condition{{Type: "tag", Op: "has", Value: "Done"}}})
-	group, _ := env.Certifier.AddGroup(testenv.CertWorkspace, simcert.GroupInput{Name: "Course"})
-	ids, _ := env.AC.Import(testenv.ACAccount, []simac.ContactInput{{Email: "ana@example.com", FirstName: "Ana"}})
-	a, err := svc.CreateAutomation(ctx, service.AutomationInput{Name: "Certs", Trigger: autocred.Trigger{ConnectionID: ac.ID, SegmentID: seg.ID},
-		Action: autocred.Action{ConnectionID: cert.ID, GroupID: group.ID, RecipientName: "{{contact.firstName}}", RecipientEmail: "{{contact.email}}", Issue: true, Send: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Activate(ctx, a.ID); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "active", func() bool { v, _ := svc.Automation(ctx, a.ID); return v.Status == autocred.AutomationActive })
+	is := startIssuing(t, env, "Course", simac.ContactInput{Email: "ana@example.com", FirstName: "Ana"})
+	a, cert := is.automation, is.cert
 
 	if err := env.Certifier.RevokeToken(testenv.CertifierToken); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.AC.BulkTag(testenv.ACAccount, ids, "Done", false); err != nil {
-		t.Fatal(err)
-	}
+	is.tagDone(t, env)
 	waitFor(t, "the automation to break", func() bool { v, _ := svc.Automation(ctx, a.ID); return v.Status == autocred.AutomationBroken })
 	v, _ := svc.Automation(ctx, a.ID)
 	c, _ := env.Store.Connection(ctx, cert.ID)
@@ -66,16 +51,5 @@ func TestRevokedTokenBreaksThenReconnectRepairs(t *testing.T) {
 	runs, _, _ := env.Store.Runs(ctx, autocred.RunFilter{AutomationID: a.ID})
 	if len(runs) != 1 || runs[0].Attempts > 2 {
 		t.Errorf("runs = %+v", runs)
-	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -6,7 +6,6 @@ import (
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/testenv"
-	"github.com/autocred/autocred/service"
 )
 
 // A connection of an account that was connected twice with one key (before
@@ -15,10 +14,7 @@ import (
 func TestRefusedKeyBreaksTheDuplicateToo(t *testing.T) {
 	env := testenv.New(t, testenv.Options{})
 	ctx := context.Background()
-	ac, err := env.Service.CreateConnection(ctx, service.NewConnection{App: autocred.AppActiveCampaign, Name: "AC", APIURL: env.ACURL, APIKey: testenv.ACKey})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ac := connectAC(t, env)
 	dup := autocred.Connection{App: autocred.AppActiveCampaign, Name: "AC again", APIURL: ac.APIURL, SecretHint: ac.SecretHint}
 	if err := env.Store.CreateConnection(ctx, &dup, env.Box.Seal(testenv.ACKey)); err != nil {
 		t.Fatal(err)

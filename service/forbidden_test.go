@@ -7,7 +7,6 @@ import (
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/testenv"
-	"github.com/autocred/autocred/service"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 )
 
@@ -18,14 +17,11 @@ func TestSegmentPickerSaysWhichPermissionIsMissing(t *testing.T) {
 	env := testenv.New(t, testenv.Options{})
 	ctx := context.Background()
 	svc := env.Service
-	ac, err := svc.CreateConnection(ctx, service.NewConnection{App: autocred.AppActiveCampaign, Name: "AC", APIURL: env.ACURL, APIKey: testenv.ACKey})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ac := connectAC(t, env)
 	if err := env.AC.Deny(testenv.ACAccount, simac.PermSegments, false); err != nil {
 		t.Fatal(err)
 	}
-	_, err = svc.Segments(ctx, ac.ID)
+	_, err := svc.Segments(ctx, ac.ID)
 	if autocred.ErrorCode(err) != autocred.EUPSTREAM || !strings.Contains(autocred.ErrorMessage(err), "'You do not have permission to view segments'") {
 		t.Errorf("segments with the permission denied: %v", err)
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/testenv"
-	"github.com/autocred/autocred/service"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 	simcert "github.com/autocred/autocred/sim/certifier"
 )
@@ -20,20 +19,8 @@ func TestDeletedGroupIsShownOnceAndEditResumes(t *testing.T) {
 	env := testenv.New(t, testenv.Options{})
 	ctx := context.Background()
 	svc := env.Service
-	ac, cert := connectBoth(t, env)
-	seg, _ := env.AC.DefineSegment(testenv.ACAccount, simac.SegmentDef{Name: "Done", Conditions: []simac.Condition{{Type: "tag", Op: "has", Value: "Done"}}})
-	group, _ := env.Certifier.AddGroup(testenv.CertWorkspace, simcert.GroupInput{Name: "VIP Member Badge"})
-	ids, _ := env.AC.Import(testenv.ACAccount, []simac.ContactInput{{Email: "ana@example.com", FirstName: "Ana"}, {Email: "bo@example.com", FirstName: "Bo"}})
-	in := service.AutomationInput{Name: "Badges", Trigger: autocred.Trigger{ConnectionID: ac.ID, SegmentID: seg.ID},
-		Action: autocred.Action{ConnectionID: cert.ID, GroupID: group.ID, RecipientName: "{{contact.firstName}}", RecipientEmail: "{{contact.email}}", Issue: true, Send: true}}
-	a, err := svc.CreateAutomation(ctx, in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := svc.Activate(ctx, a.ID); err != nil {
-		t.Fatal(err)
-	}
-	waitFor(t, "active", func() bool { v, _ := svc.Automation(ctx, a.ID); return v.Status == autocred.AutomationActive })
+	is := startIssuing(t, env, "VIP Member Badge", simac.ContactInput{Email: "ana@example.com", FirstName: "Ana"}, simac.ContactInput{Email: "bo@example.com", FirstName: "Bo"})
+	a, group, in := is.automation, is.group, is.input
 
 	req, _ := http.NewRequest("DELETE", env.CertifierURL+"/groups/"+group.ID, nil)
 	req.Header.Set("Authorization", "Bearer "+testenv.CertifierToken)
@@ -46,9 +33,7 @@ func TestDeletedGroupIsShownOnceAndEditResumes(t *testing.T) {
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("deleting the group: %s", resp.Status)
 	}
-	if err := env.AC.BulkTag(testenv.ACAccount, ids, "Done", false); err != nil {
-		t.Fatal(err)
-	}
+	is.tagDone(t, env)
 	waitFor(t, "the automation to stop", func() bool { v, _ := svc.Automation(ctx, a.ID); return v.Status == autocred.AutomationPaused })
 	waitFor(t, "two runs", func() bool { v, _ := svc.Automation(ctx, a.ID); return v.Runs[autocred.RunPending] == 2 })
 	v, _ := svc.Automation(ctx, a.ID)

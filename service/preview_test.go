@@ -18,23 +18,9 @@ import (
 func TestPreview(t *testing.T) {
 	env := testenv.New(t, testenv.Options{})
 	ctx := context.Background()
-	if _, err := env.AC.Import(testenv.ACAccount, []simac.ContactInput{
-		{Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace", Tags: []string{"done"}, Fields: map[string]string{"EXPIRES": "31/12/2030", "COURSE": "Engines"}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	seg, err := env.AC.DefineSegment(testenv.ACAccount, simac.SegmentDef{Name: "Completers", Conditions: []simac.Condition{{Type: "tag", Op: "has", Value: "done"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	empty, err := env.AC.DefineSegment(testenv.ACAccount, simac.SegmentDef{Name: "Nobody", Conditions: []simac.Condition{{Type: "tag", Op: "has", Value: "none"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ac, err := env.Service.CreateConnection(ctx, service.NewConnection{App: autocred.AppActiveCampaign, Name: "AC", APIURL: env.ACURL, APIKey: testenv.ACKey})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ac, seg := completers(t, env,
+		simac.ContactInput{Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace", Tags: []string{"done"}, Fields: map[string]string{"EXPIRES": "31/12/2030", "COURSE": "Engines"}})
+	empty := tagSegment(t, env, "Nobody", "none")
 	action := autocred.Action{
 		RecipientName:    "{{contact.firstName}} {{contact.lastName}}",
 		RecipientEmail:   "{{contact.email}}",
@@ -114,24 +100,14 @@ func TestPreviewTellsTheTruth(t *testing.T) {
 	acField(t, env, "Expires at", "EXPIRES_AT", "datetime")
 	acField(t, env, "Expires (typed)", "EXPIRES_TEXT", "text")
 	acField(t, env, "Tracks", "TRACKS", "checkbox")
-	if _, err := env.AC.Import(testenv.ACAccount, []simac.ContactInput{
-		{Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace", Tags: []string{"done"},
+	ac, seg := completers(t, env,
+		simac.ContactInput{Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace", Tags: []string{"done"},
 			Fields: map[string]string{"COURSES": "||Go Basics||Go Advanced||", "EXPIRES_AT": "2027-01-20T05:30:00Z", "EXPIRES_TEXT": "2027-12-31"}},
-		{Email: "grace@example.com", FirstName: "Grace", LastName: "Hopper", Tags: []string{"done"},
+		simac.ContactInput{Email: "grace@example.com", FirstName: "Grace", LastName: "Hopper", Tags: []string{"done"},
 			Fields: map[string]string{"COURSES": "||Go Basics||", "EXPIRES_AT": "2027-06-01T12:00:00-05:00", "EXPIRES_TEXT": "next year"}},
-		{Email: "alan@example.com", FirstName: "Alan", LastName: "Turing", Fields: map[string]string{"COURSES": "||Go Advanced||"}},
-		{Email: "zoe.ng@example.com\u200b", FirstName: "Zoe", LastName: "Ng\u202e", Tags: []string{"done"}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	seg, err := env.AC.DefineSegment(testenv.ACAccount, simac.SegmentDef{Name: "Completers", Conditions: []simac.Condition{{Type: "tag", Op: "has", Value: "done"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ac, err := env.Service.CreateConnection(ctx, service.NewConnection{App: autocred.AppActiveCampaign, Name: "AC", APIURL: env.ACURL, APIKey: testenv.ACKey})
-	if err != nil {
-		t.Fatal(err)
-	}
+		simac.ContactInput{Email: "alan@example.com", FirstName: "Alan", LastName: "Turing", Fields: map[string]string{"COURSES": "||Go Advanced||"}},
+		simac.ContactInput{Email: "zoe.ng@example.com\u200b", FirstName: "Zoe", LastName: "Ng\u202e", Tags: []string{"done"}},
+	)
 	base := autocred.Action{
 		RecipientName: "{{contact.firstName}} {{contact.lastName}}", RecipientEmail: "{{contact.email}}",
 		ExpiryDate: "{{contact.fields.EXPIRES_AT}}", TimeZone: "America/Chicago",
@@ -217,20 +193,10 @@ func TestPreviewTellsTheTruth(t *testing.T) {
 func TestPreviewPrefersAMemberWithAnEmail(t *testing.T) {
 	env := testenv.New(t, testenv.Options{})
 	ctx := context.Background()
-	if _, err := env.AC.Import(testenv.ACAccount, []simac.ContactInput{
-		{FirstName: "Sam", LastName: "Smith", Phone: "+15550100", Tags: []string{"done"}},
-		{Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace", Tags: []string{"done"}},
-	}); err != nil {
-		t.Fatal(err)
-	}
-	seg, err := env.AC.DefineSegment(testenv.ACAccount, simac.SegmentDef{Name: "Completers", Conditions: []simac.Condition{{Type: "tag", Op: "has", Value: "done"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ac, err := env.Service.CreateConnection(ctx, service.NewConnection{App: autocred.AppActiveCampaign, Name: "AC", APIURL: env.ACURL, APIKey: testenv.ACKey})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ac, seg := completers(t, env,
+		simac.ContactInput{FirstName: "Sam", LastName: "Smith", Phone: "+15550100", Tags: []string{"done"}},
+		simac.ContactInput{Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace", Tags: []string{"done"}},
+	)
 	res, err := env.Service.Preview(ctx, ac.ID, seg.ID, autocred.Action{RecipientName: "{{contact.firstName}}", RecipientEmail: "{{contact.email}}"}, "Certificates", "")
 	if err != nil {
 		t.Fatal(err)

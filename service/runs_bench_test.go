@@ -12,6 +12,7 @@ import (
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/testdb"
 	"github.com/autocred/autocred/internal/testenv"
+	"github.com/autocred/autocred/store/storetest"
 )
 
 // benchRuns is how many runs the runs benchmarks store: issue 15 asks
@@ -35,7 +36,7 @@ func BenchmarkRuns100k(b *testing.B) {
 			seedRuns(b, env, benchRuns/10)
 			if kind == "postgres" {
 				// Statistics, as autovacuum takes them on a table in use.
-				if err := env.Store.Analyze(ctx); err != nil {
+				if err := storetest.Analyze(ctx, env.Store); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -120,7 +121,7 @@ func seedRuns(b testing.TB, env *testenv.Env, n int) int64 {
 				Contact:   autocred.Contact{ID: autocred.ContactID(i + 1), Email: email, FirstName: fmt.Sprintf("Person%d", i), LastName: fmt.Sprintf("Lovelace %d", i)},
 				CreatedAt: start.Add(time.Duration(i) * time.Minute)})
 		}
-		err := st.InsertRuns(ctx, runs)
+		err := storetest.InsertRuns(ctx, st, runs)
 		if err != nil {
 			b.Fatal(err)
 		}

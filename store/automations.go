@@ -249,7 +249,9 @@ func (db *DB) DeleteAutomation(ctx context.Context, id int64) error {
 
 // SetAutomationStatus changes an automation's status. from, when not
 // empty, lists the statuses the change is allowed from; otherwise the
-// change fails with a conflict naming the current status.
+// change fails with a conflict naming the current status. The engine
+// pauses with it an automation whose Certifier group is gone
+// (engine/group.go); tests use it to put an automation in a status.
 func (db *DB) SetAutomationStatus(ctx context.Context, id int64, to autocred.AutomationStatus, reason string, from ...autocred.AutomationStatus) error {
 	return db.tx(ctx, func(tx *sql.Tx) error { return db.setAutomationStatus(ctx, tx, id, to, reason, from...) })
 }

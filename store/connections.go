@@ -151,9 +151,17 @@ func (db *DB) SetConnectionStatus(ctx context.Context, id int64, status autocred
 }
 
 // SetSameKey gives the store the way to tell whether two sealed keys are
-// the same key: the store never opens one itself. Without it (a store used
-// with no service), a refused key marks only its own connection broken.
-// It may be set after the engine started, hence atomic.
+// the same key. The store never opens a key (it holds no secret.Box), and
+// sealing is randomised, so one key sealed twice gives two different byte
+// strings: only opening both tells. It is a function the service hands
+// over once, rather than a list of connections the service works out,
+// because most refusals are met by the engine (a sync or an issue), which
+// calls SetConnectionStatus directly, and the duplicates are marked in the
+// same transaction as the refused one. (A fingerprint column would need a
+// migration, for the few connections made before an account could no
+// longer be connected twice.) Without it (a store used with no service), a
+// refused key marks only its own connection broken. It may be set after
+// the engine started, hence atomic.
 func (db *DB) SetSameKey(same func(a, b []byte) bool) { db.sameKey.Store(&same) }
 
 // sameKeyAs lists the other working connections of connection id's app and

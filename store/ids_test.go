@@ -175,7 +175,7 @@ func TestUpgradeKeepsRowsAndNeverReusesIDs(t *testing.T) {
 		if err := db.markBaseline(ctx, tx, a.ID, []autocred.ContactID{1, 2, 3}, db.now()); err != nil {
 			return err
 		}
-		// Written in SQL, with the columns runs had then: InsertRun
+		// Written in SQL, with the columns runs had then: insertRunsAsGiven
 		// writes the columns of the newest schema.
 		return tx.QueryRowContext(ctx, `INSERT INTO runs (automation_id, contact_id, entry, email, status, created_at, updated_at)
 			VALUES (?, 4, 1, 'ana@example.com', 'pending', 0, 0) RETURNING id`, a.ID).Scan(&runID)

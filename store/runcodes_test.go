@@ -24,7 +24,7 @@ func TestRunErrorCodes(t *testing.T) {
 			r := &runs[i]
 			r.AutomationID, r.ContactID, r.Entry = a.ID, autocred.ContactID(i+1), 1
 			status, code, msg := r.Status, r.ErrorCode, r.LastError
-			if err := db.InsertRun(ctx, r); err != nil {
+			if err := db.insertRunsAsGiven(ctx, []*autocred.Run{r}); err != nil {
 				t.Fatal(err)
 			}
 			r.Status, r.ErrorCode, r.LastError = status, code, msg
@@ -87,7 +87,7 @@ func TestUpgradeGivesEndedRunsTheirCodes(t *testing.T) {
 		ids := make([]int64, len(tests))
 		for i, tc := range tests {
 			r := autocred.Run{AutomationID: a.ID, ContactID: autocred.ContactID(i + 1), Entry: 1}
-			if err := db.InsertRun(ctx, &r); err != nil {
+			if err := db.insertRunsAsGiven(ctx, []*autocred.Run{&r}); err != nil {
 				t.Fatal(err)
 			}
 			r.Status, r.LastError = tc.status, tc.msg

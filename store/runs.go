@@ -32,18 +32,10 @@ func scanRun(row rowScanner) (autocred.Run, error) {
 	return r, nil
 }
 
-// InsertRun stores one run as given, in its own transaction, and sets its
-// ID: a fixture for tests. It enqueues no job; entries go through
-// RecordEntries.
-func (db *DB) InsertRun(ctx context.Context, r *autocred.Run) error {
-	return db.InsertRuns(ctx, []*autocred.Run{r})
-}
-
-// InsertRuns stores runs as given, in one transaction, and sets their IDs:
-// a fixture for tests and benchmarks, which may date a run (a non-zero
-// CreatedAt is kept, for lists and filters by entry date). It enqueues no
-// job; entries go through RecordEntries.
-func (db *DB) InsertRuns(ctx context.Context, runs []*autocred.Run) error {
+// insertRunsAsGiven stores runs as given, in one transaction, and sets
+// their IDs, keeping a non-zero CreatedAt: a fixture for tests (see
+// fixtures.go), which enqueues no job; entries go through RecordEntries.
+func (db *DB) insertRunsAsGiven(ctx context.Context, runs []*autocred.Run) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		for _, r := range runs {
 			at := r.CreatedAt

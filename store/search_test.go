@@ -33,7 +33,7 @@ func searchFixture(t *testing.T, db *DB) (autocred.Automation, map[string]autocr
 		db.now = func() time.Time { return at }
 		r := autocred.Run{AutomationID: a.ID, ContactID: autocred.ContactID(100 + i), Entry: 1, Email: p.email,
 			Contact: autocred.Contact{ID: autocred.ContactID(100 + i), Email: p.email, FirstName: p.first, LastName: p.last}}
-		if err := db.InsertRun(ctx, &r); err != nil {
+		if err := db.insertRunsAsGiven(ctx, []*autocred.Run{&r}); err != nil {
 			t.Fatal(err)
 		}
 		r.Status = p.status

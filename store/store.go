@@ -15,6 +15,9 @@
 // losing a committed transaction. PostgreSQL serves several autocred nodes
 // at once. The queries are written once, with ? placeholders, in SQL both
 // understand; the schema has one migration folder per database.
+//
+// What only tests need (runs stored as given, cheap password hashes) is in
+// store/storetest, not on DB.
 package store
 
 import (
@@ -58,7 +61,7 @@ type DB struct {
 	file     string  // SQLite: the file's path, for messages
 	jobs     Jobs    // the engine's jobs, enqueued in the store's transactions
 
-	bcryptCost int    // 0: bcrypt.DefaultCost (SetPasswordCost)
+	bcryptCost int    // 0: bcrypt.DefaultCost (setPasswordCost)
 	dummyHash  []byte // nil: the package's, at the default cost
 
 	// sameKey tells whether two sealed keys are one: see SetSameKey.
@@ -519,14 +522,6 @@ func scanID(row rowScanner) (int64, error) {
 	var id int64
 	err := row.Scan(&id)
 	return id, err
-}
-
-// Analyze refreshes the query planner's statistics of the runs table, as
-// PostgreSQL's autovacuum does on a table in use and SQLite's
-// PRAGMA optimize does: for benchmarks that fill the table at once.
-func (db *DB) Analyze(ctx context.Context) error {
-	_, err := db.pool().ExecContext(ctx, `ANALYZE runs`)
-	return err
 }
 
 // scanContactID reads a single contact_id column.

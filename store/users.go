@@ -93,12 +93,10 @@ func (db *DB) HasUsers(ctx context.Context) (bool, error) {
 // time a sign-in takes does not tell which emails have an account.
 var dummyHash, _ = bcrypt.GenerateFromPassword([]byte("autocred-no-such-user"), bcrypt.DefaultCost)
 
-// SetPasswordCost makes new password hashes, and the comparison of an
-// unknown email, use bcrypt cost cost instead of bcrypt.DefaultCost. For
-// tests only: the sign-in limit tests make about a hundred comparisons,
-// which at the default cost under the race detector took minutes. Call it
-// before the store is used.
-func (db *DB) SetPasswordCost(cost int) {
+// setPasswordCost makes new password hashes, and the comparison of an
+// unknown email, use bcrypt cost cost instead of bcrypt.DefaultCost: a
+// fixture for tests (see fixtures.go).
+func (db *DB) setPasswordCost(cost int) {
 	db.bcryptCost = cost
 	db.dummyHash, _ = bcrypt.GenerateFromPassword([]byte("autocred-no-such-user"), cost)
 }

@@ -4,15 +4,18 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"time"
+
+	"github.com/autocred/autocred"
 )
 
 // Webhook is the state of the hint webhook of one ActiveCampaign connection.
 type Webhook struct {
 	ConnectionID int64
-	ID           string    // the webhook's id at ActiveCampaign; "" when none is registered
-	CheckedAt    time.Time // when it was last seen to exist
-	Watching     bool      // some automation on the connection is watching
+	ID           autocred.WebhookID // the webhook's id at ActiveCampaign; 0 when none is registered
+	CheckedAt    time.Time          // when it was last seen to exist
+	Watching     bool               // some automation on the connection is watching
 
 	RegisteredAt time.Time // when the current webhook was created or found; zero when none
 	DeliveryAt   time.Time // the last delivery recorded (see WebhookDelivered); zero when none yet
@@ -33,11 +36,33 @@ var webhookColumns = `c.id, c.webhook_id, c.webhook_checked_at,
 
 func scanWebhook(row rowScanner) (Webhook, error) {
 	var w Webhook
+	var id string
 	var checked, registered, delivery, first, last, renewed int64
-	err := row.Scan(&w.ConnectionID, &w.ID, &checked, &w.Watching, &registered, &delivery, &w.Missed, &first, &last, &renewed, &w.Notice)
+	err := row.Scan(&w.ConnectionID, &id, &checked, &w.Watching, &registered, &delivery, &w.Missed, &first, &last, &renewed, &w.Notice)
+	w.ID = webhookIDOf(id)
 	w.CheckedAt, w.RegisteredAt, w.DeliveryAt = fromMS(checked), fromMS(registered), fromMS(delivery)
 	w.MissedFirst, w.MissedLast, w.RenewedAt = fromMS(first), fromMS(last), fromMS(renewed)
 	return w, err
+}
+
+// webhookIDOf reads the column webhook_id, which holds the id as text, ""
+// for none (as it has since migration 0003); here and in webhookIDText
+// only. Only decimal ids were ever stored: anything else is no id
+// ActiveCampaign could have, so none.
+func webhookIDOf(s string) autocred.WebhookID {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	return autocred.WebhookID(n)
+}
+
+// webhookIDText is a webhook id as the column webhook_id holds it.
+func webhookIDText(id autocred.WebhookID) string {
+	if id <= 0 {
+		return ""
+	}
+	return id.String()
 }
 
 // Webhooks lists every ActiveCampaign connection's webhook state.
@@ -58,9 +83,9 @@ func (db *DB) WebhookOf(ctx context.Context, connID int64) (w Webhook, ok bool, 
 }
 
 // SetWebhook records that a connection's webhook was seen to exist at
-// checkedAt, or ("" for webhookID) that it was removed.
-func (db *DB) SetWebhook(ctx context.Context, connID int64, webhookID string, checkedAt time.Time) error {
-	_, err := db.pool().ExecContext(ctx, `UPDATE connections SET webhook_id = ?, webhook_checked_at = ? WHERE id = ?`, webhookID, ms(checkedAt), connID)
+// checkedAt, or (0 for webhookID) that it was removed.
+func (db *DB) SetWebhook(ctx context.Context, connID int64, webhookID autocred.WebhookID, checkedAt time.Time) error {
+	_, err := db.pool().ExecContext(ctx, `UPDATE connections SET webhook_id = ?, webhook_checked_at = ? WHERE id = ?`, webhookIDText(webhookID), ms(checkedAt), connID)
 	return err
 }
 
@@ -68,10 +93,10 @@ func (db *DB) SetWebhook(ctx context.Context, connID int64, webhookID string, ch
 // connection at time at, and clears the missed deliveries counted against
 // the previous one. A non-empty notice records a re-registration and why,
 // for the health page.
-func (db *DB) RegisterWebhook(ctx context.Context, connID int64, webhookID string, at time.Time, notice string) error {
+func (db *DB) RegisterWebhook(ctx context.Context, connID int64, webhookID autocred.WebhookID, at time.Time, notice string) error {
 	q := `UPDATE connections SET webhook_id = ?, webhook_checked_at = ?, webhook_registered_at = ?,
 		webhook_missed = 0, webhook_missed_first = 0, webhook_missed_last = 0`
-	args := []any{webhookID, ms(at), ms(at)}
+	args := []any{webhookIDText(webhookID), ms(at), ms(at)}
 	if notice != "" {
 		q += `, webhook_renewed_at = ?, webhook_notice = ?`
 		args = append(args, ms(at), notice)
@@ -100,7 +125,7 @@ func (db *DB) WebhookMissed(ctx context.Context, seen Webhook, n int, first, las
 		webhook_missed_first = CASE WHEN webhook_missed_first = 0 OR webhook_missed_first > ? THEN ? ELSE webhook_missed_first END,
 		webhook_missed_last = CASE WHEN webhook_missed_last < ? THEN ? ELSE webhook_missed_last END
 		WHERE id = ? AND webhook_id = ? AND webhook_registered_at = ? AND webhook_delivery_at = ?`,
-		n, ms(first), ms(first), ms(last), ms(last), seen.ConnectionID, seen.ID, ms(seen.RegisteredAt), ms(seen.DeliveryAt))
+		n, ms(first), ms(first), ms(last), ms(last), seen.ConnectionID, webhookIDText(seen.ID), ms(seen.RegisteredAt), ms(seen.DeliveryAt))
 	if err != nil {
 		return false, err
 	}

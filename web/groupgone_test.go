@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/store/storetest"
 )
 
 // An automation paused because its group was deleted says so once, on its
@@ -27,7 +28,7 @@ func TestDeletedGroupIsShownOnce(t *testing.T) {
 		Contact:   autocred.Contact{Email: "bo@example.com", FirstName: "Bo"},
 		LastError: "Waiting for a group: the group 'Course certificate' no longer exists in this Certifier workspace. Choose another under Edit on the automation; this run is issued then, without a retry.",
 		ErrorCode: autocred.RunCodeGroupMissing}
-	if err := u.env.Store.InsertRun(ctx, &r); err != nil {
+	if err := storetest.InsertRun(ctx, u.env.Store, &r); err != nil {
 		t.Fatal(err)
 	}
 	want := "the group 'Course certificate' no longer exists in this workspace: choose another under Edit"

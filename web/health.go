@@ -87,7 +87,7 @@ func (h *handler) webhookViews(ctx context.Context, conns []autocred.Connection)
 	}
 	var out []webhookView
 	for _, w := range hooks {
-		if w.ID != "" || w.Notice != "" {
+		if w.ID != 0 || w.Notice != "" {
 			out = append(out, webhookView{Connection: names[w.ConnectionID], Webhook: w})
 		}
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/testenv"
 	"github.com/autocred/autocred/service"
+	"github.com/autocred/autocred/store/storetest"
 )
 
 // addRuns gives an automation finished runs, one per status listed.
@@ -25,7 +26,7 @@ func (u *uiTest) addRuns(automationID int64, statuses ...autocred.RunStatus) {
 	ctx := context.Background()
 	for i, s := range statuses {
 		run := autocred.Run{AutomationID: automationID, ContactID: autocred.ContactID(automationID*1000 + int64(i) + 10), Entry: 1, Email: "x@example.com", Status: s}
-		if err := u.env.Store.InsertRun(ctx, &run); err != nil {
+		if err := storetest.InsertRun(ctx, u.env.Store, &run); err != nil {
 			u.t.Fatal(err)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/store/storetest"
 )
 
 // addRun stores a run of contact id with a name, entered at the given
@@ -22,7 +23,7 @@ func (u *uiTest) addRun(automation int64, contactID autocred.ContactID, first, l
 	ctx := context.Background()
 	r := autocred.Run{AutomationID: automation, ContactID: contactID, Entry: 1, Email: email, Status: status,
 		Contact: autocred.Contact{Email: email, FirstName: first, LastName: last}, CreatedAt: entered}
-	if err := u.env.Store.InsertRun(ctx, &r); err != nil {
+	if err := storetest.InsertRun(ctx, u.env.Store, &r); err != nil {
 		u.t.Fatal(err)
 	}
 	return r
@@ -221,7 +222,7 @@ func TestPhoneRunDetailsAreReadable(t *testing.T) {
 		Contact:   autocred.Contact{Email: "rosa@example.com", FirstName: "Rosa", LastName: "Kim"},
 		LastError: "Still waiting to confirm with Certifier whether the credential was created: the search for it failed (Certifier answered 503 Service Unavailable).",
 		ErrorCode: autocred.RunCodeUnconfirmed}
-	if err := u.env.Store.InsertRun(ctx, &r); err != nil {
+	if err := storetest.InsertRun(ctx, u.env.Store, &r); err != nil {
 		t.Fatal(err)
 	}
 	b := newBrowser(t, u.url)

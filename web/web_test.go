@@ -18,6 +18,7 @@ import (
 	"github.com/autocred/autocred/service"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 	simcert "github.com/autocred/autocred/sim/certifier"
+	"github.com/autocred/autocred/store/storetest"
 )
 
 // uiTest is the UI over a complete autocred over both sandboxes, with a
@@ -134,7 +135,7 @@ func (u *uiTest) fixture() fixture {
 	}
 	run := autocred.Run{AutomationID: a.ID, ContactID: 1, Entry: 1, Email: "ada@example.com", Status: autocred.RunFailed, LastError: "Certifier refused it.",
 		ErrorCode: autocred.RunCodeCertifierValidation}
-	if err := env.Store.InsertRun(ctx, &run); err != nil {
+	if err := storetest.InsertRun(ctx, env.Store, &run); err != nil {
 		u.t.Fatal(err)
 	}
 	return fixture{acConn: ac.ID, certConn: cert.ID, automation: a.ID, run: run.ID, segment: seg.ID, group: group.ID}
@@ -550,7 +551,7 @@ func TestRunLinksKeepTheirQuery(t *testing.T) {
 	ctx := context.Background()
 	for i := 2; i <= 60; i++ {
 		run := autocred.Run{AutomationID: f.automation, ContactID: autocred.ContactID(i), Entry: 1, Email: "x@example.com", Status: autocred.RunFailed}
-		if err := u.env.Store.InsertRun(ctx, &run); err != nil {
+		if err := storetest.InsertRun(ctx, u.env.Store, &run); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -1,6 +1,7 @@
 // Package metrics defines autocred's Prometheus metrics. One Metrics value
-// is made per process and handed to the engine and the API clients (as their
-// upstream.Observer).
+// is made per process and handed to the engine, to the API clients (as
+// their upstream.Observer, through internal/accounts) and to the web UI,
+// whose health page shows the same numbers in words.
 package metrics
 
 import (

@@ -89,17 +89,6 @@ func Hint(s string) string {
 	return "…" + s[len(s)-4:]
 }
 
-// LoadKey returns the key given in base64 by envValue when it is set, and
-// otherwise the key in the file at path, which is created with mode 0600
-// (and a fresh random key) when it does not exist.
-func LoadKey(envValue, path string) ([]byte, error) {
-	key, err := ReadKey(envValue, path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return CreateKeyFile(path)
-	}
-	return key, err
-}
-
 // ReadKey returns the key given in base64 by envValue when it is set, and
 // otherwise the key in the file at path. A missing file is an error that
 // wraps fs.ErrNotExist; nothing is written.

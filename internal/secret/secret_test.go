@@ -39,10 +39,13 @@ func TestSealOpen(t *testing.T) {
 	}
 }
 
-func TestLoadKey(t *testing.T) {
+// A key file is made with mode 0600 and read back; a key in the
+// environment wins over the file, a short one is refused with how to make
+// one, and a key file others can read is refused with how to fix it.
+func TestKeyFileAndEnvironmentKey(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "autocred.key")
-	first, err := LoadKey("", path)
+	first, err := CreateKeyFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,23 +53,23 @@ func TestLoadKey(t *testing.T) {
 	if err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("key file mode = %v, %v; want 0600", info.Mode().Perm(), err)
 	}
-	second, err := LoadKey("", path)
+	second, err := ReadKey("", path)
 	if err != nil || !bytes.Equal(first, second) {
-		t.Fatalf("second load gave another key (%v)", err)
+		t.Fatalf("reading the key file gave another key (%v)", err)
 	}
 
 	env := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{1}, KeySize))
-	if k, err := LoadKey(env, path); err != nil || !bytes.Equal(k, bytes.Repeat([]byte{1}, KeySize)) {
+	if k, err := ReadKey(env, path); err != nil || !bytes.Equal(k, bytes.Repeat([]byte{1}, KeySize)) {
 		t.Errorf("env key not used: %v", err)
 	}
-	if _, err := LoadKey("c2hvcnQ=", path); err == nil || !strings.Contains(err.Error(), "head -c 32") {
+	if _, err := ReadKey("c2hvcnQ=", path); err == nil || !strings.Contains(err.Error(), "head -c 32") {
 		t.Errorf("short env key: %v, want a hint how to make one", err)
 	}
 
 	if err := os.Chmod(path, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadKey("", path); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+	if _, err := ReadKey("", path); err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Errorf("world-readable key file accepted: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 // Package testenv builds, for tests, a complete autocred over both
-// sandboxes: the sandboxes behind real HTTP listeners, a SQLite store in a
-// temporary folder, the engine running, and the service on top.
+// sandboxes: the sandboxes behind real HTTP listeners, a store (SQLite in a
+// temporary folder, or PostgreSQL, see Options.Database) hashing passwords
+// cheaply (store/storetest), the engine running, and the service on top.
 //
 // It is the one way tests build autocred in-process: the engine's own
 // tests too (package engine_test, reaching inside through
@@ -28,6 +29,7 @@ import (
 	simac "github.com/autocred/autocred/sim/activecampaign"
 	simcert "github.com/autocred/autocred/sim/certifier"
 	"github.com/autocred/autocred/store"
+	"github.com/autocred/autocred/store/storetest"
 )
 
 // The sandbox accounts every Env has.
@@ -112,13 +114,13 @@ func New(t testing.TB, opts Options) *Env {
 	}
 	// Passwords are hashed at bcrypt's lowest cost: the sign-in tests
 	// check limits over a hundred attempts, not bcrypt.
-	st.SetPasswordCost(bcrypt.MinCost)
+	storetest.SetPasswordCost(st, bcrypt.MinCost)
 	t.Cleanup(func() { st.Close() })
 	ctx := context.Background()
 	if err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	key, err := secret.LoadKey("", filepath.Join(dir, "autocred.key"))
+	key, err := secret.CreateKeyFile(filepath.Join(dir, "autocred.key"))
 	if err != nil {
 		t.Fatal(err)
 	}

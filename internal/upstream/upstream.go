@@ -1,6 +1,6 @@
 // Package upstream sends requests to the outside APIs on behalf of the
-// per-service clients. It waits for the account's rate limiter before every
-// request, waits out 429 (and, where the service uses it so, 503) answers as
+// clients of each API. It waits for the account's rate limiter before every
+// request, waits out 429 (and, where the API uses it so, 503) answers as
 // Retry-After says without counting them as attempts (and pauses the
 // account's limiter, so that its other requests wait too); a caller that
 // may not wait long (see WithWaitLimit) is told until when instead, with a
@@ -10,7 +10,7 @@
 // given, so that no key or token is ever sent anywhere but the configured
 // host.
 //
-// The service packages (activecampaign, certifier) build the requests and
+// The client packages (activecampaign, certifier) build the requests and
 // decode the answers; sharing this part means both spend and count their
 // budgets the same way.
 package upstream
