@@ -152,7 +152,8 @@ func (s *FieldScan) next(ctx context.Context) error {
 
 // FieldNamed finds the custom field a mapping names (as written after
 // contact.fields.): the one whose personalization tag is the name, else
-// the one whose title is, without regard to case, from the cached
+// the one whose title is, without regard to case (as autocred.Contact's
+// SetField and a template's lookup match them), from the cached
 // GET /fields. ok is false when no field, or more than one, answers to
 // the name: then only a contact's own values (ContactFields) tell which
 // value the name stands for.
@@ -161,7 +162,6 @@ func (c *Client) FieldNamed(ctx context.Context, name string) (f Field, ok bool,
 	if err != nil {
 		return Field{}, false, fmt.Errorf("reading the custom fields: %w", err)
 	}
-	name = strings.TrimSpace(name)
 	var byTag, byTitle []Field
 	for _, d := range defs {
 		switch {
