@@ -217,6 +217,13 @@ type Contact struct {
 	// FieldCheckbox, …), under the same keys; a value without a type is
 	// rendered as text.
 	FieldTypes map[string]string `json:",omitempty"`
+	// Scanned marks the values in Fields that were read at entry by a
+	// scan of their field's values (GET /fieldValues, for a batch of
+	// entrants), under the same keys, with the pages that scan read. The
+	// entry's first attempt renders them instead of reading the contact's
+	// values again, and its log says so; a field without a mark is read
+	// for the contact alone (engine/fieldscan.go).
+	Scanned map[string]int `json:",omitempty"`
 }
 
 // SetField records a custom field value, with its field's type (the

@@ -11,6 +11,7 @@ import (
 
 	simac "github.com/autocred/autocred/sim/activecampaign"
 	simcert "github.com/autocred/autocred/sim/certifier"
+	"github.com/autocred/autocred/sim/traffic"
 )
 
 // Distributed mode: three nodes on one PostgreSQL database share a batch of
@@ -21,7 +22,9 @@ import (
 //
 // Meanwhile 150 contacts enter a second segment whose mapping reads a custom
 // field, which costs an ActiveCampaign call in each issue job, on whichever
-// node runs it. The nodes together keep within ActiveCampaign's 5 requests
+// node runs it: the scan of the field's values that a batch would use
+// instead (engine/fieldscan.go) is refused here, so that the nodes' issue
+// jobs call ActiveCampaign at once. The nodes together keep within ActiveCampaign's 5 requests
 // per second and Certifier's 200: a budget is the account's, kept in the
 // database, not each node's (with a budget per node, three nodes make 12
 // calls a second to ActiveCampaign and about 290 to Certifier).
@@ -55,6 +58,7 @@ func TestClusterOfThreeNodesSurvivesAKilledNode(t *testing.T) {
 	a := w.automation(acConn, certConn, w.segment("Completers", "Completed"), group, nil)
 	b := w.automation(acConn, certConn, w.segment("Attendees", "Attended"), group,
 		map[string]any{"custom_attributes": map[string]string{"custom.course_name": "{{contact.fields.COURSE_NAME}}"}})
+	must(t, w.ac.Gate().SetRules([]traffic.Rule{{Endpoint: "GET /api/3/fieldValues", ErrorRate: 1, ErrorStatus: 400}}))
 	w.ac.Gate().Reset()
 	w.cert.Gate().Reset()
 

@@ -114,6 +114,9 @@ type Engine struct {
 	}
 	// groups: when each automation's group was last checked (group.go).
 	groups groupChecks
+	// fieldPages: how many pages the last scan of each custom field's
+	// values announced (fieldscan.go).
+	fieldPages fieldPages
 	// lastSchedule is when this process last ran the schedule (UnixNano).
 	lastSchedule atomic.Int64
 }

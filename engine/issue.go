@@ -232,11 +232,18 @@ func entryRead(job *river.Job[issueArgs]) bool {
 // reads of the runs being issued at the same time (a bulk retry) into
 // GET /contacts?ids[]= calls of up to 100, at most one a second per
 // account; with entryFresh, the run's own contact (read at entry) serves.
-// Field values are per contact (GET /contacts/{id}/fieldValues: the API
-// has no bulk read of them), read only when the mapping uses them.
+// Field values are read only when the mapping uses them: for the entry's
+// first attempt, those a scan read for the whole batch at entry serve
+// (fieldscan.go); otherwise they are read for this contact
+// (GET /contacts/{id}/fieldValues). The run's log says which.
 func (e *Engine) contactNow(ctx context.Context, run *autocred.Run, a autocred.Automation, m autocred.Mapping, entryFresh bool) (*autocred.Contact, error) {
 	c := run.Contact
-	c.Fields = nil
+	if entryFresh && fieldsReadAtEntry(c, m) {
+		e.event(ctx, run, fieldsReadNote(m, c.Scanned))
+		c.Scanned = nil
+		return &c, nil
+	}
+	c.Fields, c.FieldTypes, c.Scanned = nil, nil, nil
 	if entryFresh && len(m.Fields()) == 0 {
 		return &c, nil
 	}
@@ -267,6 +274,7 @@ func (e *Engine) contactNow(ctx context.Context, run *autocred.Run, a autocred.A
 	for _, v := range values {
 		c.SetField(v.Field.Perstag, v.Field.Title, v.Field.Type, v.Value)
 	}
+	e.event(ctx, run, fieldsReadNote(m, nil))
 	return &c, nil
 }
 

@@ -20,8 +20,10 @@ import (
 )
 
 // Retry-After 30 s during a batch. A batch of entries is being issued, and
-// each issue job reads the contact's custom fields from ActiveCampaign,
-// when the account's budget runs out (its other integrations used it):
+// each issue job reads the contact's custom fields from ActiveCampaign
+// (the scan of the field's values that a batch would use instead is
+// refused here, fieldscan.go), when the account's budget runs out (its
+// other integrations used it):
 // ActiveCampaign answers every request 429 "Retry-After: 30" for a while.
 // Every run must end issued once, none failed, no attempt counted for the
 // waits, the wait shown once in each run's events, and no worker held
@@ -43,6 +45,10 @@ func TestRetryAfter30sDuringABatch(t *testing.T) {
 	h := newHarness(t, testenv.Options{
 		WrapAC: func(next http.Handler) http.Handler {
 			return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if strings.HasSuffix(r.URL.Path, "/api/3/fieldValues") {
+					http.Error(w, `{"message":"Bad Request"}`, http.StatusBadRequest)
+					return
+				}
 				// The throttle starts with the batch's first field read.
 				if strings.HasSuffix(r.URL.Path, "/fieldValues") {
 					throttled.Do(func() {

@@ -474,7 +474,8 @@ func (e *Engine) syncHeldBack(ctx context.Context, connID int64, segmentID strin
 
 // enter records new entries, 100 contacts at a time: one call for their
 // details, then one transaction (store.RecordEntries) that marks them in,
-// inserts their runs and enqueues their issue jobs. A crash between chunks
+// inserts their runs (with the custom field values a scan read for the
+// batch, readBatchFields) and enqueues their issue jobs. A crash between chunks
 // loses nothing: the contacts not yet entered are still out in the ledger,
 // so the next sync finds them again. onEntered, when not nil, gets the
 // details of each chunk's contacts that entered, once the chunk is
@@ -486,6 +487,12 @@ func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []a
 		all = append(all, ids...)
 	}
 	all = autocred.SortIDs(all)
+	// The custom fields the mappings use, scanned for the whole batch
+	// when that is cheaper than a read per contact (fieldscan.go).
+	fields, err := e.readBatchFields(ctx, ac, autos, entered)
+	if err != nil {
+		return err
+	}
 	const chunk = 100
 	for start := 0; start < len(all); start += chunk {
 		part := all[start:min(start+chunk, len(all))]
@@ -494,7 +501,9 @@ func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []a
 		if err != nil {
 			return fmt.Errorf("reading details of entering contacts: %w", err)
 		}
-		runs, err := e.store.RecordEntries(ctx, newRuns(autos, entered, part, details), readAt)
+		would := newRuns(autos, entered, part, details)
+		fields.fill(would)
+		runs, err := e.store.RecordEntries(ctx, would, readAt)
 		if err != nil {
 			return err
 		}

@@ -24,7 +24,7 @@ type Permission string
 const (
 	PermContacts Permission = "contacts" // /contacts, /contacts/{id}
 	PermSegments Permission = "segments" // /audiences, /segments, /segmentMatchAll, /segmentMatchSome, /segmentMatch, and contacts?segmentid
-	PermFields   Permission = "fields"   // /fields, /contacts/{id}/fieldValues
+	PermFields   Permission = "fields"   // /fields, /fieldValues, /contacts/{id}/fieldValues
 	PermLists    Permission = "lists"    // /lists, /contactLists
 	PermWebhooks Permission = "webhooks" // /webhooks
 )

@@ -52,10 +52,12 @@ type account struct {
 	failNext    int
 	short       shortReads
 	legacyEvals map[legacyKey]*legacyEval
-	// Per-account overrides of Options.LegacyReading and
-	// Options.SegmentMatch; nil uses the Options.
+	// Per-account overrides of Options.LegacyReading,
+	// Options.SegmentMatch and Options.FieldValueFilter; nil uses the
+	// Options.
 	legacyReading *LegacyReading
 	segmentMatch  *SegmentMatchAvailability
+	fieldFilter   *FieldValueFilter
 
 	webhooks    []*webhook
 	nextWebhook int64

@@ -36,6 +36,7 @@ func (s *Server) controlRoutes() {
 	s.mux.HandleFunc("POST /_sandbox/accounts/{account}/seed", s.ctlSeed)
 	s.mux.HandleFunc("PUT /_sandbox/accounts/{account}/legacy-segment-reading", ctlApply(s, s.SetLegacyReading))
 	s.mux.HandleFunc("PUT /_sandbox/accounts/{account}/segment-match", ctlApply(s, s.SetSegmentMatch))
+	s.mux.HandleFunc("PUT /_sandbox/accounts/{account}/field-value-filter", ctlApply(s, s.SetFieldValueFilter))
 	s.accessRoutes()
 	s.edgeControlRoutes()
 	s.mux.HandleFunc("POST /_sandbox/accounts/{account}/webhooks/{id}/disable", s.ctlDisableWebhook)

@@ -33,6 +33,10 @@ type Options struct {
 	// SegmentMatch makes segment matching unavailable or its runs fail;
 	// the zero value: available. SetSegmentMatch overrides it per account.
 	SegmentMatch SegmentMatchAvailability
+	// FieldValueFilter is how GET /fieldValues applies filters[fieldid]
+	// (an open question: see fieldvalues.go); the zero value matches the
+	// id exactly. SetFieldValueFilter overrides it per account.
+	FieldValueFilter FieldValueFilter
 	// ThrottleRetryAfter is the Retry-After a throttle (Server.Throttle,
 	// PUT /_sandbox/accounts/{a}/throttle) sends when none is given:
 	// default 30s, the example of ActiveCampaign's rate-limit docs.
@@ -88,6 +92,9 @@ func (o Options) withDefaults() Options {
 	}
 	if err := o.SegmentMatch.validate(); err != nil {
 		panic("activecampaign: Options.SegmentMatch: " + err.Error())
+	}
+	if err := o.FieldValueFilter.validate(); err != nil {
+		panic("activecampaign: Options.FieldValueFilter: " + err.Error())
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -230,6 +237,7 @@ func (s *Server) routes() {
 	s.handle("GET", "/contacts/{id}/fieldValues", s.contactFieldValues)
 
 	s.handle("GET", "/fields", s.listFields)
+	s.handle("GET", "/fieldValues", s.listFieldValues)
 	s.handle("POST", "/fields", s.createField)
 
 	s.handle("GET", "/lists", s.listLists)
