@@ -120,6 +120,38 @@ func (s *Server) mustAccount(name string) (*account, error) {
 	return a, nil
 }
 
+// setting is one of the sandbox's open-question switches (LegacyReading,
+// SegmentMatchAvailability, FieldValueFilter): Options gives it for every
+// account, and a Set method overrides it for one.
+type setting interface{ validate() error }
+
+// override checks v and, under the account's lock, hands it to set, which
+// stores it as the account's override (and drops what the old value
+// produced, if anything). Every setting is set this way so that an invalid
+// value or an unknown account is refused alike.
+func override[T setting](s *Server, name string, v T, set func(*account, *T)) error {
+	if err := v.validate(); err != nil {
+		return err
+	}
+	a, err := s.mustAccount(name)
+	if err != nil {
+		return err
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	set(a, &v)
+	return nil
+}
+
+// overridden is an account's value of a setting: its own override when it
+// has one, else def, the Options' value. Callers hold the account's lock.
+func overridden[T setting](own *T, def T) T {
+	if own != nil {
+		return *own
+	}
+	return def
+}
+
 // AccountInfo summarises one account for the control API.
 type AccountInfo struct {
 	Name     string `json:"name"`

@@ -57,27 +57,14 @@ func (f FieldValueFilter) matches(want string, id int32) bool {
 
 // SetFieldValueFilter sets how an account's GET /fieldValues applies
 // filters[fieldid], overriding Options.FieldValueFilter.
-func (s *Server) SetFieldValueFilter(account string, f FieldValueFilter) error {
-	if err := f.validate(); err != nil {
-		return err
-	}
-	a, err := s.mustAccount(account)
-	if err != nil {
-		return err
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.fieldFilter = &f
-	return nil
+func (s *Server) SetFieldValueFilter(name string, f FieldValueFilter) error {
+	return override(s, name, f, func(a *account, f *FieldValueFilter) { a.fieldFilter = f })
 }
 
 // fieldFilterOf is the account's reading of filters[fieldid]. Callers hold
 // a.mu.
 func (s *Server) fieldFilterOf(a *account) FieldValueFilter {
-	if a.fieldFilter != nil {
-		return *a.fieldFilter
-	}
-	return s.opts.FieldValueFilter
+	return overridden(a.fieldFilter, s.opts.FieldValueFilter)
 }
 
 // listFieldValues is GET /fieldValues. Each page walks the account's

@@ -113,43 +113,22 @@ func (m SegmentMatchAvailability) writeRefusal(w http.ResponseWriter, ref string
 
 // SetLegacyReading sets how an account's contacts?segmentid answers,
 // overriding Options.LegacyReading. Evaluations already cached are dropped.
-func (s *Server) SetLegacyReading(account string, r LegacyReading) error {
-	if err := r.validate(); err != nil {
-		return err
-	}
-	a, err := s.mustAccount(account)
-	if err != nil {
-		return err
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.legacyReading = &r
-	clear(a.legacyEvals)
-	return nil
+func (s *Server) SetLegacyReading(name string, r LegacyReading) error {
+	return override(s, name, r, func(a *account, r *LegacyReading) {
+		a.legacyReading = r
+		clear(a.legacyEvals)
+	})
 }
 
 // SetSegmentMatch sets an account's segment-match availability, overriding
 // Options.SegmentMatch.
-func (s *Server) SetSegmentMatch(account string, m SegmentMatchAvailability) error {
-	if err := m.validate(); err != nil {
-		return err
-	}
-	a, err := s.mustAccount(account)
-	if err != nil {
-		return err
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.segmentMatch = &m
-	return nil
+func (s *Server) SetSegmentMatch(name string, m SegmentMatchAvailability) error {
+	return override(s, name, m, func(a *account, m *SegmentMatchAvailability) { a.segmentMatch = m })
 }
 
 // legacyReadingOf is the account's reading. Callers hold a.mu.
 func (s *Server) legacyReadingOf(a *account) LegacyReading {
-	if a.legacyReading != nil {
-		return *a.legacyReading
-	}
-	return s.opts.LegacyReading
+	return overridden(a.legacyReading, s.opts.LegacyReading)
 }
 
 // matchAvailability is the account's segment-match availability.
@@ -160,10 +139,7 @@ func (s *Server) matchAvailability(a *account) SegmentMatchAvailability {
 }
 
 func (s *Server) matchAvailabilityLocked(a *account) SegmentMatchAvailability {
-	if a.segmentMatch != nil {
-		return *a.segmentMatch
-	}
-	return s.opts.SegmentMatch
+	return overridden(a.segmentMatch, s.opts.SegmentMatch)
 }
 
 // refusedMatch answers a refused segment-match call and reports whether
