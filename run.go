@@ -185,6 +185,16 @@ const (
 	StepSend   Step = "send"
 )
 
+// Call names a run's create call as its log and the API record it
+// (SentCredential.Call, "call"). Both are StepCreate while unanswered; the
+// engine's create steps go by these names.
+type Call string
+
+const (
+	CallCreate          Call = "create"            // POST /credentials: a draft, issued and sent by later calls
+	CallCreateIssueSend Call = "create-issue-send" // POST /credentials/create-issue-send: created, issued and emailed at once
+)
+
 // RunEvent is one line of a run's log: an attempt and its outcome, a wait,
 // or what a user asked for (a retry, a resend) and who asked.
 type RunEvent struct {

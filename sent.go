@@ -16,9 +16,9 @@ import (
 type SentCredential struct {
 	// Attempt is the run's attempt that made the call (Run.Attempts then).
 	Attempt int `json:"attempt"`
-	// Call is "create-issue-send" (create, issue and email in one call)
-	// or "create" (a draft, which later calls issue and send).
-	Call             string            `json:"call"`
+	// Call is CallCreateIssueSend (create, issue and email in one call)
+	// or CallCreate (a draft, which later calls issue and send).
+	Call             Call              `json:"call"`
 	GroupID          string            `json:"group_id"`
 	RecipientName    string            `json:"recipient_name"`
 	RecipientEmail   string            `json:"recipient_email"`
@@ -36,7 +36,7 @@ type SentValue struct {
 
 // OneCall tells whether the call created, issued and emailed the credential
 // at once (create-issue-send) rather than made a draft.
-func (s SentCredential) OneCall() bool { return s.Call == "create-issue-send" }
+func (s SentCredential) OneCall() bool { return s.Call == CallCreateIssueSend }
 
 // Values lists what was sent, input by input, in the order and with the
 // labels of the mapping table (InputDefs), then the custom attributes by
@@ -77,7 +77,7 @@ func ParseSentEvent(message string) (s SentCredential, ok bool) {
 // Summary is the log line a person reads for the call.
 func (s SentCredential) Summary() string {
 	what := "create the credential as a draft"
-	if s.Call == "create-issue-send" {
+	if s.OneCall() {
 		what = "create, issue and email the credential"
 	}
 	who := s.RecipientEmail

@@ -62,9 +62,10 @@ func credentialFor(c autocred.Contact, a autocred.Automation, m autocred.Mapping
 }
 
 // sentCredential is what a create call of the run's attempt sends, for the
-// run's log (autocred.SentCredential).
+// run's log (autocred.SentCredential). k is stepCreate or
+// stepCreateIssueSend, whose names are autocred's Call names (stepNames).
 func sentCredential(nc certifier.NewCredential, attempt int, k stepKind) autocred.SentCredential {
-	return autocred.SentCredential{Attempt: attempt, Call: k.String(), GroupID: nc.GroupID,
+	return autocred.SentCredential{Attempt: attempt, Call: autocred.Call(k.String()), GroupID: nc.GroupID,
 		RecipientName: nc.Recipient.Name, RecipientEmail: nc.Recipient.Email,
 		IssueDate: nc.IssueDate, ExpiryDate: nc.ExpiryDate, CustomAttributes: nc.CustomAttributes}
 }

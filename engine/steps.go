@@ -18,7 +18,12 @@ import (
 //   - a send of unknown outcome is never repeated: an email is never sent
 //     twice.
 
-// stepKind is what a run does next.
+// stepKind is what a run does next. It is the engine's own vocabulary,
+// wider than what a run stores: of the seven, the four that change
+// something at Certifier record an autocred.Step while unanswered (both
+// create steps record StepCreate); reconcile, read and finish record none.
+// The two create steps are named as the run's log names their call
+// (autocred.Call).
 type stepKind int
 
 const (
@@ -31,7 +36,7 @@ const (
 	stepFinish                          // the run's outcome is known
 )
 
-var stepNames = [...]string{"reconcile", "create", "create-issue-send", "read", "issue", "send", "finish"}
+var stepNames = [...]string{"reconcile", string(autocred.CallCreate), string(autocred.CallCreateIssueSend), "read", "issue", "send", "finish"}
 
 func (k stepKind) String() string { return stepNames[k] }
 
