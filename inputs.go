@@ -5,6 +5,25 @@ import (
 	"strings"
 )
 
+// The inputs every action maps, by the names errors give them; inputDefs
+// describes each.
+const (
+	InputRecipientName  = "action.recipient_name"
+	InputRecipientEmail = "action.recipient_email"
+	InputIssueDate      = "action.issue_date"
+	InputExpiryDate     = "action.expiry_date"
+)
+
+// inputKind is what an input must give for a run to send it.
+type inputKind int
+
+const (
+	inputText  inputKind = iota // anything, empty included (a custom attribute)
+	inputName                   // a name: empty skips the run (R7)
+	inputEmail                  // a valid email: otherwise the run is skipped (R7)
+	inputDate                   // empty or YYYY-MM-DD: otherwise Certifier refuses it and the run fails
+)
+
 // InputDef describes one of the inputs every action maps, custom
 // attributes aside: its name, how the form shows it, what it must give and
 // what an empty one means. inputDefs is the one list of them. The parser

@@ -8,16 +8,6 @@ import (
 	"testing"
 )
 
-// template is the parsed template of the input named field, for tests.
-func (m Mapping) template(field string) Template {
-	for _, in := range m.inputs {
-		if in.Field == field {
-			return in.Template
-		}
-	}
-	return Template{}
-}
-
 // TestInputDefsNameActionJSON: each input's name is "action." and the key
 // its template has in an Action's JSON, which is what the API reads and
 // what errors name: a row that points at another field, or a JSON tag
