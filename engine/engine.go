@@ -17,11 +17,22 @@
 //     starts or stops): keeps one hint webhook on each watched
 //     ActiveCampaign account, registering, renewing or removing it.
 //
-// The engine has no use case of its own: a user's controls (activate,
-// pause, retry…) are the service's, each one store method that changes an
-// automation or a run and enqueues its jobs in the same transaction,
-// through the queue the engine gives the store (store.Jobs). The clients
-// of the accounts come from internal/accounts, shared with the service.
+// A user's controls (activate, pause, retry…) are the service's, each one
+// store method that changes an automation or a run and enqueues its jobs
+// in the same transaction, through the queue the engine gives the store
+// (store.Jobs). The Engine's methods besides Start and Stop are what only
+// the running engine can do, for its two callers:
+//   - the service: ResendEmail, a user's resend, which takes the run's
+//     lease that an issue job holds while it works, so that the two never
+//     call Certifier for one run at once; NextAttempts, when River tries
+//     runs again (its job table); PollIntervals, its sync settings, for
+//     the health page; WebhooksChanged, which enqueues a webhooks job
+//     after an automation starts or stops;
+//   - package hooks: CheckWebhookToken (against WebhookToken, the token
+//     a delivery's URL carries) and Hint, for each webhook delivery.
+//
+// The clients of the accounts come from internal/accounts, shared with
+// the service.
 package engine
 
 import (
