@@ -77,3 +77,20 @@ func (e *Engine) CheckGroupsEvery(d time.Duration) {
 	defer e.groups.mu.Unlock()
 	e.groups.every = d
 }
+
+// IssueArgs and SyncArgs are the arguments of an issue and a sync job.
+type (
+	IssueArgs = issueArgs
+	SyncArgs  = syncArgs
+)
+
+// IssueWorker and SyncWorker are the engine's workers of those jobs, and
+// RiverConfig the configuration its River client runs them with, for a
+// test that works one job with rivertest.
+func (e *Engine) IssueWorker() river.Worker[IssueArgs] { return &issueWorker{e: e} }
+func (e *Engine) SyncWorker() river.Worker[SyncArgs]   { return &syncWorker{e: e} }
+func (e *Engine) RiverConfig() *river.Config           { return e.riverConfig() }
+
+// ReconcileWebhooks does what a webhooks job does: registers, renews or
+// removes each watched account's hint webhook.
+func (e *Engine) ReconcileWebhooks(ctx context.Context) error { return e.reconcileWebhooks(ctx) }

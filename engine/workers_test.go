@@ -1,9 +1,8 @@
-package engine
+package engine_test
 
 import (
 	"context"
 	"database/sql"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -13,23 +12,24 @@ import (
 	"github.com/riverqueue/river/rivertest"
 
 	"github.com/autocred/autocred"
-	"github.com/autocred/autocred/internal/secret"
-	"github.com/autocred/autocred/internal/testdb"
-	"github.com/autocred/autocred/internal/testlog"
+	"github.com/autocred/autocred/engine"
+	"github.com/autocred/autocred/internal/testenv"
 	"github.com/autocred/autocred/store"
 	"github.com/autocred/autocred/store/storetest"
 )
 
 // workerFixture works one job of the engine's workers with rivertest, in
-// a transaction the test rolls back: no running engine, no sandbox. The
-// engine has no account clients, so a worker that called ActiveCampaign or
-// Certifier would panic, and the job would not complete.
+// a transaction the test rolls back, on an engine that testenv builds and
+// leaves stopped, so that no job but the test's runs. Its connections
+// point at addresses that do not resolve: a worker that called
+// ActiveCampaign or Certifier would fail, and change the run or the job's
+// outcome that the tests check.
 //
 // On PostgreSQL only: the worker writes its lease and its runs through the
 // store's own connections, which SQLite's single writer would hold up
 // behind the test's transaction.
 type workerFixture struct {
-	engine *Engine
+	engine *engine.Engine
 	store  *store.DB
 	db     *sql.DB // the test's own pool, for its transaction
 	tx     *sql.Tx
@@ -39,25 +39,12 @@ type workerFixture struct {
 func newWorkerFixture(t *testing.T) *workerFixture {
 	t.Helper()
 	ctx := context.Background()
-	dsn := testdb.DSN(t, "postgres")
-	st, err := store.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	if err := st.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	e, err := New(Config{Logger: testlog.OnFailure(t), Store: st})
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _ := secret.CreateKeyFile(filepath.Join(t.TempDir(), "key"))
-	box, _ := secret.NewBox(key)
+	env := testenv.New(t, testenv.Options{Database: "postgres", Stopped: true})
+	st := env.Store
 	ac := autocred.Connection{App: autocred.AppActiveCampaign, Name: "AC", APIURL: "http://ac.invalid/acme", SecretHint: "…0001"}
 	crt := autocred.Connection{App: autocred.AppCertifier, Name: "Certifier", APIURL: "http://certifier.invalid/v1", SecretHint: "…0001"}
 	for _, c := range []*autocred.Connection{&ac, &crt} {
-		if err := st.CreateConnection(ctx, c, box.Seal("key-0001")); err != nil {
+		if err := st.CreateConnection(ctx, c, env.Box.Seal("key-0001")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -73,7 +60,7 @@ func newWorkerFixture(t *testing.T) *workerFixture {
 	if err := st.SetAutomationStatus(ctx, a.ID, autocred.AutomationActive, ""); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("pgx", dsn)
+	db, err := sql.Open("pgx", env.DSN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -83,7 +70,7 @@ func newWorkerFixture(t *testing.T) *workerFixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = tx.Rollback() })
-	return &workerFixture{engine: e, store: st, db: db, tx: tx, auto: a}
+	return &workerFixture{engine: env.Engine, store: st, db: db, tx: tx, auto: a}
 }
 
 // run inserts a pending run of the fixture's automation.
@@ -104,7 +91,7 @@ func (f *workerFixture) run(t *testing.T) autocred.Run {
 // work works one job of the worker in the fixture's transaction.
 func work[T river.JobArgs](t *testing.T, f *workerFixture, w river.Worker[T], args T) *rivertest.WorkResult {
 	t.Helper()
-	tw := rivertest.NewWorker(t, riverdatabasesql.New(f.db), f.engine.riverConfig(), w)
+	tw := rivertest.NewWorker(t, riverdatabasesql.New(f.db), f.engine.RiverConfig(), w)
 	res, err := tw.Work(context.Background(), t, f.tx, args, nil)
 	if err != nil {
 		t.Fatalf("working %s: %v", args.Kind(), err)
@@ -141,7 +128,7 @@ func TestIssueWorker(t *testing.T) {
 			f := newWorkerFixture(t)
 			run := f.run(t)
 			tt.prepare(t, f, &run)
-			res := work(t, f, river.Worker[issueArgs](&issueWorker{e: f.engine}), issueArgs{RunID: run.ID})
+			res := work(t, f, f.engine.IssueWorker(), engine.IssueArgs{RunID: run.ID})
 			if res.EventKind != tt.want {
 				t.Errorf("job %s, want %s", res.EventKind, tt.want)
 			}
@@ -164,7 +151,7 @@ func TestSyncWorker(t *testing.T) {
 		if ok, err := f.store.AcquireLease(ctx, "sync:"+itoa(f.auto.Trigger.ConnectionID)+":1", "another-job", time.Now().Add(time.Minute)); err != nil || !ok {
 			t.Fatalf("taking the segment's lease: %v, %v", ok, err)
 		}
-		res := work(t, f, river.Worker[syncArgs](&syncWorker{e: f.engine}), syncArgs{ConnectionID: f.auto.Trigger.ConnectionID, SegmentID: "1"})
+		res := work(t, f, f.engine.SyncWorker(), engine.SyncArgs{ConnectionID: f.auto.Trigger.ConnectionID, SegmentID: "1"})
 		if res.EventKind != river.EventKindJobSnoozed {
 			t.Errorf("job %s, want %s: the segment is read once at a time", res.EventKind, river.EventKindJobSnoozed)
 		}
@@ -174,7 +161,7 @@ func TestSyncWorker(t *testing.T) {
 		if err := f.store.SetAutomationStatus(ctx, f.auto.ID, autocred.AutomationPaused, ""); err != nil {
 			t.Fatal(err)
 		}
-		res := work(t, f, river.Worker[syncArgs](&syncWorker{e: f.engine}), syncArgs{ConnectionID: f.auto.Trigger.ConnectionID, SegmentID: "1"})
+		res := work(t, f, f.engine.SyncWorker(), engine.SyncArgs{ConnectionID: f.auto.Trigger.ConnectionID, SegmentID: "1"})
 		if res.EventKind != river.EventKindJobCompleted {
 			t.Errorf("job %s, want %s", res.EventKind, river.EventKindJobCompleted)
 		}

@@ -5,7 +5,9 @@
 //
 // It is the one way tests build autocred in-process: the engine's own
 // tests too (package engine_test, reaching inside through
-// engine/export_test.go). Only e2e starts the real binary.
+// engine/export_test.go), those that work one job or one step by hand on
+// an engine left stopped included (Options.Stopped). Only e2e starts the
+// real binary.
 package testenv
 
 import (
@@ -47,6 +49,7 @@ type Env struct {
 	ACURL        string // the account's API URL, as a user pastes it
 	CertifierURL string // the API base, as a user pastes it
 	Store        *store.DB
+	DSN          string // the store's database, for a test that opens its own connection to it
 	Engine       *engine.Engine
 	Clients      *accounts.Clients
 	Box          *secret.Box // seals the connections' keys
@@ -72,6 +75,10 @@ type Options struct {
 	// the clients' calls, as in cmd/autocred.
 	Engine  func(*engine.Config)
 	Clients func(*accounts.Config)
+	// Stopped leaves the engine built but not started: no job runs by
+	// itself (no schedule, no sync, no issue), for a test that works one
+	// job (rivertest) or one step by hand and checks what that alone did.
+	Stopped bool
 }
 
 // New starts an Env that stops when the test ends.
@@ -108,7 +115,8 @@ func New(t testing.TB, opts Options) *Env {
 	}
 
 	dir := t.TempDir()
-	st, err := store.Open(context.Background(), testdb.DSN(t, cmp.Or(opts.Database, "sqlite")))
+	env.DSN = testdb.DSN(t, cmp.Or(opts.Database, "sqlite"))
+	st, err := store.Open(context.Background(), env.DSN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,14 +151,16 @@ func New(t testing.TB, opts Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := eng.Start(ctx); err != nil {
-		t.Fatal(err)
+	if !opts.Stopped {
+		if err := eng.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			_ = eng.Stop(sctx)
+		})
 	}
-	t.Cleanup(func() {
-		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = eng.Stop(sctx)
-	})
 	env.Store, env.Engine, env.Clients, env.Box = st, eng, clients, box
 	env.Auth = service.NewAuth(st)
 	env.Service = service.New(service.Config{Store: st, Engine: eng, Clients: clients, Box: box, AllowPrivateUpstreams: true})
