@@ -139,11 +139,6 @@ func RestoredStatus(archivedFrom AutomationStatus) AutomationStatus {
 	return AutomationPaused
 }
 
-// Watching tells whether the automation reads its segment.
-func (a *Automation) Watching() bool {
-	return a.Status == AutomationBaselining || a.Status == AutomationActive
-}
-
 // Validate checks an automation before it is saved. It does not call the
 // outside services: that the segment, group, attributes and fields exist is
 // checked by the caller against the accounts.

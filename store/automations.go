@@ -348,7 +348,7 @@ func (db *DB) SyncAutomationSoon(ctx context.Context, id int64) error {
 		switch {
 		case a.Status == autocred.AutomationArchived:
 			return errArchived(id, "read its segment")
-		case !a.Watching():
+		case !a.Status.Watching():
 			return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s; activate or resume it first", id, a.Status)
 		}
 		return db.syncSoon(ctx, tx, a)

@@ -385,7 +385,7 @@ func sqlList[S ~string](values ...S) string {
 
 // Status lists the queries use.
 var (
-	sqlWatching   = sqlList(autocred.AutomationBaselining, autocred.AutomationActive) // as autocred.Automation.Watching
+	sqlWatching   = sqlList(autocred.AutomationBaselining, autocred.AutomationActive) // as autocred.AutomationStatus.Watching
 	sqlBaselining = sqlList(autocred.AutomationBaselining)
 	sqlPending    = sqlList(autocred.RunPending)
 	sqlFailed     = sqlList(autocred.RunFailed)
