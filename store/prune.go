@@ -188,6 +188,26 @@ func (db *DB) FoldPrunedCounts(ctx context.Context) error {
 	})
 }
 
+// PrunedRunCounts counts by status the runs pruned from an automation's
+// history: RunCounts includes them, and no list shows them any more.
+func (db *DB) PrunedRunCounts(ctx context.Context, automationID int64) (map[autocred.RunStatus]int, error) {
+	rows, err := db.pool().QueryContext(ctx, `SELECT status, CAST(sum(runs) AS BIGINT) FROM pruned_runs WHERE automation_id = ? GROUP BY status`, automationID)
+	if err != nil {
+		return nil, fmt.Errorf("counting the pruned runs of automation %d: %w", automationID, err)
+	}
+	defer rows.Close()
+	out := map[autocred.RunStatus]int{}
+	for rows.Next() {
+		var s autocred.RunStatus
+		var n int
+		if err := rows.Scan(&s, &n); err != nil {
+			return nil, err
+		}
+		out[s] = n
+	}
+	return out, rows.Err()
+}
+
 // deletePrunedCounts deletes an automation's counts of pruned runs, for
 // DeleteRunHistory, and says how many runs they counted.
 func (db *DB) deletePrunedCounts(ctx context.Context, tx *sql.Tx, automationID int64) (int, error) {

@@ -100,11 +100,10 @@ func countRows(t testing.TB, db *DB, query string, args ...any) int {
 // What a user sees of an automation: its counts by status, its runs per
 // day in two zones, and its ledger.
 type automationPage struct {
-	counts   map[autocred.RunStatus]int
-	days     map[string][]autocred.DayCount
-	ledger   []autocred.ContactID
-	entries  map[autocred.ContactID]int
-	zoneDays int
+	counts  map[autocred.RunStatus]int
+	days    map[string][]autocred.DayCount
+	ledger  []autocred.ContactID
+	entries map[autocred.ContactID]int
 }
 
 func readPage(t *testing.T, db *DB, automationID int64, contacts []autocred.ContactID, zones ...*time.Location) automationPage {
@@ -234,6 +233,9 @@ func TestPruningKeepsCountsLedgerAndRunsInProgress(t *testing.T) {
 		}
 		if d := pageB.diff(readPage(t, db, b.ID, contacts, time.UTC)); d != "" {
 			t.Errorf("automation B after pruning: %s", d)
+		}
+		if counts, err := db.PrunedRunCounts(ctx, b.ID); err != nil || !maps.Equal(counts, map[autocred.RunStatus]int{autocred.RunIssued: 1, autocred.RunFailed: 1}) {
+			t.Errorf("automation B's pruned runs: %v %v, want 1 issued and 1 failed", counts, err)
 		}
 		if again, _ := pruneAll(t, db, before, 4); again != 0 {
 			t.Errorf("a second pass pruned %d more", again)
