@@ -152,6 +152,39 @@ func (p automationPage) diff(q automationPage) string {
 	return ""
 }
 
+// pruningScenario is the runs of TestPruningKeepsCountsLedgerAndRunsInProgress:
+// all of them, those that finished more than two days before now (the
+// cut) in a status that may be pruned, and those that must be kept.
+func pruningScenario(a, b int64, now time.Time) (runs, prunable, kept []*seededRun) {
+	const day = 24 * time.Hour
+	ago := func(d time.Duration) time.Time { return now.Add(-d) }
+	add := func(list *[]*seededRun, automationID int64, status autocred.RunStatus, entered, finished time.Time, lastError string) {
+		s := &seededRun{automationID: automationID, contact: autocred.ContactID(len(runs) + 1), status: status,
+			entered: entered, finished: finished, lastError: lastError}
+		runs, *list = append(runs, s), append(*list, s)
+	}
+	// Finished on each of the chart's older days, five minutes either
+	// side of Kathmandu's midnight (18:15 UTC): in one hour of UTC, on
+	// two days there.
+	for i := 3; i < 13; i++ {
+		status := []autocred.RunStatus{autocred.RunIssued, autocred.RunFailed, autocred.RunSkipped, autocred.RunDraft}[i%4]
+		add(&prunable, a, status, ago(time.Duration(i)*day+6*time.Hour), ago(time.Duration(i)*day-6*time.Hour-10*time.Minute), "")
+		add(&prunable, a, autocred.RunIssued, ago(time.Duration(i)*day+5*time.Hour), ago(time.Duration(i)*day-6*time.Hour-20*time.Minute), "")
+	}
+	add(&prunable, a, autocred.RunIssued, ago(100*day), ago(100*day), "") // older than any chart
+	add(&prunable, a, autocred.RunIssued, ago(99*day), ago(99*day), "")
+	add(&prunable, b, autocred.RunIssued, ago(10*day), ago(10*day), "")
+	add(&prunable, b, autocred.RunFailed, ago(9*day), ago(9*day), "Certifier refused the credential.")
+
+	add(&kept, a, autocred.RunSendUnconfirmed, ago(10*day), ago(10*day), "")
+	add(&kept, a, autocred.RunPending, ago(10*day), ago(10*day), "")
+	add(&kept, a, autocred.RunPending, ago(9*day), ago(9*day), "Certifier answered 503; retrying.")
+	add(&kept, a, autocred.RunPending, ago(8*day), ago(8*day), "Still waiting to confirm with Certifier.")
+	add(&kept, a, autocred.RunFailed, ago(11*day), ago(day), "Certifier refused the credential.") // retried yesterday
+	add(&kept, a, autocred.RunIssued, ago(time.Hour), ago(30*time.Minute), "")
+	return runs, prunable, kept
+}
+
 // Pruning deletes the runs that finished before the retention, and their
 // logs, and nothing else: runs in progress (pending, retrying, waiting to
 // confirm) and runs whose email may not have gone out stay however old;
@@ -169,34 +202,7 @@ func TestPruningKeepsCountsLedgerAndRunsInProgress(t *testing.T) {
 		now := time.Date(2026, 3, 20, 12, 0, 0, 0, time.UTC)
 		db.now = func() time.Time { return now }
 		before := now.Add(-48 * time.Hour)
-		ago := func(d time.Duration) time.Time { return now.Add(-d) }
-		const day = 24 * time.Hour
-
-		var runs, prunable, kept []*seededRun
-		add := func(list *[]*seededRun, automationID int64, status autocred.RunStatus, entered, finished time.Time, lastError string) {
-			s := &seededRun{automationID: automationID, contact: autocred.ContactID(len(runs) + 1), status: status,
-				entered: entered, finished: finished, lastError: lastError}
-			runs, *list = append(runs, s), append(*list, s)
-		}
-		// Finished on each of the chart's older days, five minutes either
-		// side of Kathmandu's midnight (18:15 UTC): in one hour of UTC,
-		// on two days there.
-		for i := 3; i < 13; i++ {
-			status := []autocred.RunStatus{autocred.RunIssued, autocred.RunFailed, autocred.RunSkipped, autocred.RunDraft}[i%4]
-			add(&prunable, a.ID, status, ago(time.Duration(i)*day+6*time.Hour), ago(time.Duration(i)*day-6*time.Hour-10*time.Minute), "")
-			add(&prunable, a.ID, autocred.RunIssued, ago(time.Duration(i)*day+5*time.Hour), ago(time.Duration(i)*day-6*time.Hour-20*time.Minute), "")
-		}
-		add(&prunable, a.ID, autocred.RunIssued, ago(100*day), ago(100*day), "") // older than any chart
-		add(&prunable, a.ID, autocred.RunIssued, ago(99*day), ago(99*day), "")
-		add(&prunable, b.ID, autocred.RunIssued, ago(10*day), ago(10*day), "")
-		add(&prunable, b.ID, autocred.RunFailed, ago(9*day), ago(9*day), "Certifier refused the credential.")
-
-		add(&kept, a.ID, autocred.RunSendUnconfirmed, ago(10*day), ago(10*day), "")
-		add(&kept, a.ID, autocred.RunPending, ago(10*day), ago(10*day), "")
-		add(&kept, a.ID, autocred.RunPending, ago(9*day), ago(9*day), "Certifier answered 503; retrying.")
-		add(&kept, a.ID, autocred.RunPending, ago(8*day), ago(8*day), "Still waiting to confirm with Certifier.")
-		add(&kept, a.ID, autocred.RunFailed, ago(11*day), ago(day), "Certifier refused the credential.") // retried yesterday
-		add(&kept, a.ID, autocred.RunIssued, ago(time.Hour), ago(30*time.Minute), "")
+		runs, prunable, kept := pruningScenario(a.ID, b.ID, now)
 		seedRuns(t, db, runs)
 
 		contacts := make([]autocred.ContactID, len(runs))
@@ -242,7 +248,7 @@ func TestPruningKeepsCountsLedgerAndRunsInProgress(t *testing.T) {
 		}
 
 		// Five weeks later the quarter hours are folded; the totals stay.
-		db.now = func() time.Time { return now.Add(36 * day) }
+		db.now = func() time.Time { return now.Add(36 * 24 * time.Hour) }
 		if err := db.FoldPrunedCounts(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -316,28 +322,9 @@ func TestPruningTenThousandRunsWhileEntriesAreRecorded(t *testing.T) {
 		seedRuns(t, db, runs)
 
 		stop := make(chan struct{})
+		var rec recorder
 		var wg sync.WaitGroup
-		var recorded, failed int
-		var slowest time.Duration
-		wg.Go(func() {
-			for c := autocred.ContactID(1_000_000); ; c++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				start := time.Now()
-				got, err := db.RecordEntries(ctx, []autocred.Run{{AutomationID: a.ID, ContactID: c, Email: "new@example.com"}}, time.Now())
-				slowest = max(slowest, time.Since(start))
-				if err != nil || len(got) != 1 {
-					failed++
-					t.Errorf("recording an entry while pruning: %v (%d recorded)", err, len(got))
-					continue
-				}
-				recorded++
-				time.Sleep(time.Millisecond)
-			}
-		})
+		wg.Go(func() { rec.recordUntil(t, db, a.ID, stop) })
 		start := time.Now()
 		var after int64
 		pruned, steps := 0, 0
@@ -357,23 +344,52 @@ func TestPruningTenThousandRunsWhileEntriesAreRecorded(t *testing.T) {
 		close(stop)
 		wg.Wait()
 
-		t.Logf("pruned %d runs in %d steps, %s; meanwhile %d entries recorded, the slowest in %s",
-			pruned, steps, took.Round(time.Millisecond), recorded, slowest.Round(time.Millisecond))
-		if pruned != old || failed > 0 {
-			t.Errorf("pruned %d of %d old runs; %d entries failed", pruned, old, failed)
+		kind := map[bool]string{false: "SQLite", true: "PostgreSQL"}[db.IsPostgres()]
+		t.Logf("%s: pruned %d runs in %d steps, %s; meanwhile %d entries recorded, the slowest in %s",
+			kind, pruned, steps, took.Round(time.Millisecond), rec.recorded, rec.slowest.Round(time.Millisecond))
+		if pruned != old || rec.failed > 0 {
+			t.Errorf("pruned %d of %d old runs; %d entries failed", pruned, old, rec.failed)
 		}
-		if recorded == 0 || slowest > 2*time.Second {
-			t.Errorf("%d entries recorded while pruning, the slowest in %s: the engine was held up", recorded, slowest)
+		if rec.recorded == 0 || rec.slowest > 2*time.Second {
+			t.Errorf("%d entries recorded while pruning, the slowest in %s: the engine was held up", rec.recorded, rec.slowest)
 		}
 		counts, err := db.RunCounts(ctx, a.ID)
-		if err != nil || counts[autocred.RunIssued] != old || counts[autocred.RunPending] != recorded {
-			t.Errorf("counts after pruning: %v %v, want %d issued and %d pending", counts, err, old, recorded)
+		if err != nil || counts[autocred.RunIssued] != old || counts[autocred.RunPending] != rec.recorded {
+			t.Errorf("counts after pruning: %v %v, want %d issued and %d pending", counts, err, old, rec.recorded)
 		}
 		if n := countRows(t, db, `SELECT count(*) FROM run_events`); n != 0 {
 			t.Errorf("%d lines of pruned runs' logs left", n)
 		}
-		if n := countRows(t, db, `SELECT count(*) FROM memberships WHERE automation_id = ? AND in_segment = 1`, a.ID); n != old+recorded {
-			t.Errorf("ledger holds %d contacts in, want %d", n, old+recorded)
+		if n := countRows(t, db, `SELECT count(*) FROM memberships WHERE automation_id = ? AND in_segment = 1`, a.ID); n != old+rec.recorded {
+			t.Errorf("ledger holds %d contacts in, want %d", n, old+rec.recorded)
 		}
 	})
+}
+
+// recorder records entries one at a time, as syncs do, and keeps count.
+type recorder struct {
+	recorded, failed int
+	slowest          time.Duration // the longest RecordEntries call
+}
+
+// recordUntil records a new contact's entry into the automation, then
+// another, until stop is closed.
+func (r *recorder) recordUntil(t *testing.T, db *DB, automationID int64, stop <-chan struct{}) {
+	for c := autocred.ContactID(1_000_000); ; c++ {
+		select {
+		case <-stop:
+			return
+		default:
+		}
+		start := time.Now()
+		got, err := db.RecordEntries(context.Background(), []autocred.Run{{AutomationID: automationID, ContactID: c, Email: "new@example.com"}}, time.Now())
+		r.slowest = max(r.slowest, time.Since(start))
+		if err != nil || len(got) != 1 {
+			r.failed++
+			t.Errorf("recording an entry while pruning: %v (%d recorded)", err, len(got))
+			continue
+		}
+		r.recorded++
+		time.Sleep(time.Millisecond)
+	}
 }
