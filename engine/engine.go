@@ -16,6 +16,9 @@
 //   - webhooks (periodic, on the leader only, and when an automation
 //     starts or stops): keeps one hint webhook on each watched
 //     ActiveCampaign account, registering, renewing or removing it.
+//   - prune (periodic, on the leader only, with a retention set): deletes
+//     the runs that finished longer ago than the retention, keeping their
+//     counts and the ledger (prune.go).
 //
 // A user's controls (activate, pause, retry…) are the service's, each one
 // store method that changes an automation or a run and enqueues its jobs
@@ -102,6 +105,18 @@ type Config struct {
 	// WebhookRenewEvery is the least time between two re-registrations of
 	// a connection's silent webhook. Default 1 h.
 	WebhookRenewEvery time.Duration
+	// RunRetention is how long a finished run and its log are kept after
+	// they last changed; older ones are pruned (prune.go). 0 keeps every
+	// run.
+	RunRetention time.Duration
+	// PruneEvery is how often a pruning pass runs, with a retention.
+	// Default 1 h.
+	PruneEvery time.Duration
+	// PruneBatch is how many runs one transaction looks at, and prunes at
+	// most; PrunePause the pause between two. Defaults 500 and 100 ms:
+	// on SQLite a batch holds the one writer for tens of milliseconds.
+	PruneBatch int
+	PrunePause time.Duration
 }
 
 // Engine runs the jobs.
@@ -130,15 +145,21 @@ type Engine struct {
 	fieldPages fieldPages
 	// lastSchedule is when this process last ran the schedule (UnixNano).
 	lastSchedule atomic.Int64
+	// stopping is cancelled when Stop is called, to end the work that
+	// need not finish before the process ends (a pruning pass).
+	stopping context.Context
+	stop     context.CancelFunc
 }
 
 // The queues: syncs apart from issues, so that a long sync never keeps
 // credentials waiting, and the schedule apart from both, so that it runs on
-// time however busy they are and never takes a sync's worker.
+// time however busy they are and never takes a sync's worker. Pruning has
+// a queue of its own too, for the same reason.
 const (
-	queueIssue    = river.QueueDefault
-	queueSync     = "sync"
-	queueSchedule = "schedule"
+	queueIssue       = river.QueueDefault
+	queueSync        = "sync"
+	queueSchedule    = "schedule"
+	queueMaintenance = "maintenance"
 )
 
 // New builds an Engine; Start runs it. It gives the store the engine's jobs
@@ -147,6 +168,7 @@ const (
 func New(cfg Config) (*Engine, error) {
 	cfg = cfg.withDefaults()
 	e := &Engine{cfg: cfg, store: cfg.Store, clients: cfg.Clients, metrics: cfg.Metrics, log: cfg.Logger, holder: cfg.Holder}
+	e.stopping, e.stop = context.WithCancel(context.Background())
 	e.groups.every = groupCheckEvery
 	client, err := river.NewClient(cfg.Store.RiverDriver(), e.riverConfig())
 	if err != nil {
@@ -176,6 +198,15 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.HintedPollInterval == 0 {
 		cfg.HintedPollInterval = cfg.PollInterval
+	}
+	if cfg.PruneEvery == 0 {
+		cfg.PruneEvery = time.Hour
+	}
+	if cfg.PruneBatch == 0 {
+		cfg.PruneBatch = 500
+	}
+	if cfg.PrunePause == 0 {
+		cfg.PrunePause = 100 * time.Millisecond
 	}
 	if cfg.IssueWorkers == 0 {
 		cfg.IssueWorkers = 20
@@ -210,8 +241,9 @@ func (e *Engine) riverConfig() *river.Config {
 	river.AddWorker(workers, &issueWorker{e: e})
 	river.AddWorker(workers, &hintWorker{e: e})
 	river.AddWorker(workers, &webhooksWorker{e: e})
+	river.AddWorker(workers, &pruneWorker{e: e})
 
-	return &river.Config{
+	rc := &river.Config{
 		Logger: cfg.Logger.With("component", "river"),
 		Queues: map[string]river.QueueConfig{
 			queueIssue: {MaxWorkers: cfg.IssueWorkers},
@@ -243,6 +275,16 @@ func (e *Engine) riverConfig() *river.Config {
 		// the record users see.
 		CompletedJobRetentionPeriod: 24 * time.Hour,
 	}
+	if cfg.RunRetention > 0 {
+		// Its queue only with a retention, so that without one no
+		// producer polls for jobs that never come. A job left from a
+		// run with a retention waits until there is one again.
+		rc.Queues[queueMaintenance] = river.QueueConfig{MaxWorkers: 1, FetchPollInterval: time.Second}
+		rc.PeriodicJobs = append(rc.PeriodicJobs, river.NewPeriodicJob(river.PeriodicInterval(cfg.PruneEvery),
+			func() (river.JobArgs, *river.InsertOpts) { return pruneArgs{}, nil },
+			&river.PeriodicJobOpts{RunOnStart: true}))
+	}
+	return rc
 }
 
 // Start runs the workers and the scheduler until Stop.
@@ -256,6 +298,7 @@ func (e *Engine) Start(ctx context.Context) error {
 // Stop enqueues the hints still being debounced, lets running jobs finish
 // (up to ctx's deadline) and stops.
 func (e *Engine) Stop(ctx context.Context) error {
+	e.stop()
 	e.flushHints()
 	return e.river.Stop(ctx)
 }

@@ -23,6 +23,10 @@ type AutomationView struct {
 	autocred.Automation
 	PollInterval string                     `json:"poll_interval,omitempty"`
 	Runs         map[autocred.RunStatus]int `json:"runs"`
+	// PrunedRuns are those of Runs pruned from the history, with their
+	// logs, for being older than the run retention (serve
+	// --run-retention): counted, no longer listed, not retried.
+	PrunedRuns map[autocred.RunStatus]int `json:"pruned_runs,omitempty"`
 	// CertifierCircuit is set while the Certifier connection's circuit
 	// is open: its runs wait, and why.
 	CertifierCircuit *CircuitView `json:"certifier_circuit,omitempty"`
@@ -251,7 +255,11 @@ func (s *Service) view(ctx context.Context, a autocred.Automation) (AutomationVi
 	if err != nil {
 		return AutomationView{}, err
 	}
-	v := AutomationView{Automation: a, Runs: counts}
+	pruned, err := s.store.PrunedRunCounts(ctx, a.ID)
+	if err != nil {
+		return AutomationView{}, err
+	}
+	v := AutomationView{Automation: a, Runs: counts, PrunedRuns: pruned}
 	if v.Action.TimeZone == "" {
 		// Saved before automations had a zone: runs take the server's.
 		v.Action.TimeZone = autocred.LocalTimeZone()

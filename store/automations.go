@@ -184,6 +184,12 @@ func (db *DB) RestoreAutomation(ctx context.Context, id int64) (autocred.Automat
 // issuing again to contacts it already counted. The credentials issued
 // stay in Certifier (rule R6). It fails with a conflict when the
 // automation is not archived, so that no run in progress loses its record.
+//
+// The counts of runs already pruned (--run-retention) go too, and are
+// part of how many it records: deleting the history deletes all of it,
+// and the automation's counts start again from zero, as they did before
+// runs were ever pruned. The page then says how many runs were deleted,
+// instead of counts of runs that no list can show.
 func (db *DB) DeleteRunHistory(ctx context.Context, id int64) (autocred.HistoryDeletion, error) {
 	var d autocred.HistoryDeletion
 	err := db.tx(ctx, func(tx *sql.Tx) error {
@@ -213,7 +219,11 @@ func (db *DB) DeleteRunHistory(ctx context.Context, id int64) (autocred.HistoryD
 			return fmt.Errorf("deleting the runs of automation %d: %w", id, err)
 		}
 		n, _ := res.RowsAffected()
-		d = autocred.HistoryDeletion{At: fromMS(ms(db.now())), Runs: a.HistoryDeleted.Runs + int(n)}
+		pruned, err := db.deletePrunedCounts(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		d = autocred.HistoryDeletion{At: fromMS(ms(db.now())), Runs: a.HistoryDeleted.Runs + int(n) + pruned}
 		_, err = db.in(tx).ExecContext(ctx, `UPDATE automations SET history_deleted_at = ?, history_deleted_runs = ? WHERE id = ?`, ms(d.At), d.Runs, id)
 		return err
 	})

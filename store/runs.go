@@ -204,9 +204,12 @@ func runsWhere(f autocred.RunFilter) (string, []any) {
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
-// RunCounts counts an automation's runs by status.
+// RunCounts counts an automation's runs by status, the runs pruned from
+// its history (see PruneRuns) included.
 func (db *DB) RunCounts(ctx context.Context, automationID int64) (map[autocred.RunStatus]int, error) {
-	rows, err := db.pool().QueryContext(ctx, `SELECT status, count(*) FROM runs WHERE automation_id = ? GROUP BY status`, automationID)
+	rows, err := db.pool().QueryContext(ctx, `SELECT status, CAST(sum(n) AS BIGINT) FROM (
+		SELECT status, count(*) AS n FROM runs WHERE automation_id = ? GROUP BY status
+		UNION ALL SELECT status, runs AS n FROM pruned_runs WHERE automation_id = ?) AS c GROUP BY status`, automationID, automationID)
 	if err != nil {
 		return nil, err
 	}

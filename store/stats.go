@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -11,10 +12,11 @@ import (
 )
 
 // RunsPerDay counts an automation's runs that reached each final status
-// on each of the last days calendar days in loc, oldest first, today last.
-// A run's last update is when it reached its final status. The days are
-// cut in Go, not in SQL, so that both databases count the same days, with
-// their daylight-saving changes, in any zone.
+// on each of the last days calendar days in loc, oldest first, today last,
+// the runs pruned from its history included (see PruneRuns; for up to 35
+// days back). A run's last update is when it reached its final status. The
+// days are cut in Go, not in SQL, so that both databases count the same
+// days, with their daylight-saving changes, in any zone.
 func (db *DB) RunsPerDay(ctx context.Context, automationID int64, days int, loc *time.Location) ([]autocred.DayCount, error) {
 	out := make([]autocred.DayCount, days)
 	now := db.now().In(loc)
@@ -44,18 +46,53 @@ func (db *DB) RunsPerDay(ctx context.Context, automationID int64, days int, loc 
 		if i < 0 || i >= days {
 			continue
 		}
-		switch status {
-		case autocred.RunIssued, autocred.RunSendUnconfirmed:
-			out[i].Issued += n
-		case autocred.RunDraft:
-			out[i].Draft += n
-		case autocred.RunSkipped:
-			out[i].Skipped += n
-		case autocred.RunFailed:
-			out[i].Failed += n
+		addToDay(&out[i], status, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return out, db.addPrunedDays(ctx, automationID, out, end)
+}
+
+// addPrunedDays adds to days (as RunsPerDay cuts them, ending at end) the
+// runs pruned from the automation's history, each on the day of the
+// quarter hour in which it finished: a quarter hour falls within one day
+// in every zone.
+func (db *DB) addPrunedDays(ctx context.Context, automationID int64, days []autocred.DayCount, end time.Time) error {
+	rows, err := db.pool().QueryContext(ctx, `SELECT finished_at, status, runs FROM pruned_runs
+		WHERE automation_id = ? AND finished_at >= ? AND finished_at < ?`, automationID, ms(days[0].Day), ms(end))
+	if err != nil {
+		return fmt.Errorf("counting pruned runs per day: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var at int64
+		var status autocred.RunStatus
+		var n int
+		if err := rows.Scan(&at, &status, &n); err != nil {
+			return err
+		}
+		// The last day that starts at or before the quarter hour.
+		i := sort.Search(len(days), func(i int) bool { return ms(days[i].Day) > at }) - 1
+		if i >= 0 {
+			addToDay(&days[i], status, n)
 		}
 	}
-	return out, rows.Err()
+	return rows.Err()
+}
+
+// addToDay adds n runs that finished in status to a day's counts.
+func addToDay(d *autocred.DayCount, status autocred.RunStatus, n int) {
+	switch status {
+	case autocred.RunIssued, autocred.RunSendUnconfirmed:
+		d.Issued += n
+	case autocred.RunDraft:
+		d.Draft += n
+	case autocred.RunSkipped:
+		d.Skipped += n
+	case autocred.RunFailed:
+		d.Failed += n
+	}
 }
 
 // BatchProgress tells how far the current wave of runs has got: the runs

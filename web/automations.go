@@ -385,6 +385,22 @@ func (s automationSummary) HasDrafts() bool {
 // Count is the number of runs with a status, for the templates.
 func (s automationSummary) Count(status string) int { return s.Runs[autocred.RunStatus(status)] }
 
+// RetryableFailed is how many failed runs "Retry all failed" retries:
+// those still listed, not those pruned from the history.
+func (s automationSummary) RetryableFailed() int {
+	return s.Runs[autocred.RunFailed] - s.PrunedRuns[autocred.RunFailed]
+}
+
+// PrunedTotal is how many of the runs counted were pruned from the
+// history (serve --run-retention), and are no longer listed.
+func (s automationSummary) PrunedTotal() int {
+	n := 0
+	for _, c := range s.PrunedRuns {
+		n += c
+	}
+	return n
+}
+
 // RunTotal is how many runs the automation has, of every status.
 func (s automationSummary) RunTotal() int {
 	n := 0

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -47,6 +48,7 @@ type serveConfig struct {
 	probeAccount          time.Duration
 	trustedProxies        string
 	startupCheck          time.Duration
+	runRetention          retention
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
@@ -66,6 +68,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.DurationVar(&c.probeAccount, "certifier-account-probe-interval", 5*time.Minute, "after Certifier refuses the workspace's plan (402) or autocred's API version, how often one call tests it again")
 	fs.StringVar(&c.trustedProxies, "trusted-proxies", "", "`CIDRs`, comma-separated (10.0.0.0/8,::1): the reverse proxies whose X-Forwarded-For names the client, for the sign-in limits per client address; from any other peer the header is ignored")
 	fs.DurationVar(&c.startupCheck, "startup-check-timeout", 30*time.Second, "how long the check of a SQLite file for damage may take at start (it reads every page, about 6 s per GB when cached, up to a minute per GB from disk); a check that runs out is skipped with a warning; 0 skips it")
+	fs.Var(&c.runRetention, "run-retention", retentionUsage)
 	fs.StringVar(&c.logFormat, "log-format", "text", "log format: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 }
@@ -185,7 +188,7 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 	}
 	eng, err := engine.New(engine.Config{Store: st, Clients: clients, Circuits: circuits, Box: box, Metrics: m, Logger: log,
 		PollInterval: cfg.pollInterval, PublicURL: cfg.publicURL, HintedPollInterval: hinted, WebhookCheckEvery: cfg.webhookCheck,
-		WebhookSilence: cfg.webhookSilence, WebhookRenewEvery: cfg.webhookRenew})
+		WebhookSilence: cfg.webhookSilence, WebhookRenewEvery: cfg.webhookRenew, RunRetention: time.Duration(cfg.runRetention)})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -341,7 +344,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	log.Info("autocred serving", "addr", "http://"+ln.Addr().String(), "database", redactDatabase(cfg.database),
-		"poll_interval", cfg.pollInterval, "allow_private_upstreams", cfg.allowPrivateUpstreams, "public_url", cfg.publicURL)
+		"poll_interval", cfg.pollInterval, "allow_private_upstreams", cfg.allowPrivateUpstreams, "public_url", cfg.publicURL,
+		"run_retention", cmp.Or(cfg.runRetention.String(), "keep every run"))
 	if cfg.publicURL == "" {
 		log.Info("no --public-url: entries are found by polling only, up to one poll interval after they happen")
 	}

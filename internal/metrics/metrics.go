@@ -38,6 +38,11 @@ type Metrics struct {
 	CircuitRefused  prometheus.Counter
 	CircuitProbes   prometheus.Counter
 	CircuitOpenings *prometheus.CounterVec
+	// Pruning the run history (serve --run-retention): the runs pruned,
+	// counted as each transaction commits, and the passes, by result (ok,
+	// error). Runs per pass: the first's increase over the second's.
+	RunsPruned  prometheus.Counter
+	PrunePasses *prometheus.CounterVec
 }
 
 // New registers the metrics, plus Go runtime and process collectors, on a
@@ -95,10 +100,16 @@ func New(queueDepth func() float64) *Metrics {
 		CircuitOpenings: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "autocred_certifier_circuit_openings_total", Help: "Certifier circuits opened, by reason: outage (5xx or no answer), plan (402), version (API version refused).",
 		}, []string{"reason"}),
+		RunsPruned: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "autocred_runs_pruned_total", Help: "Finished runs deleted with their logs because they are older than --run-retention (their counts are kept).",
+		}),
+		PrunePasses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "autocred_run_prune_passes_total", Help: "Passes that pruned the run history, by result (ok, error).",
+		}, []string{"result"}),
 	}
 	reg.MustRegister(m.Syncs, m.AbsenceChecks, m.Entries, m.Exits, m.Credentials, m.RunErrors, m.APIRequests, m.APIDuration,
 		m.RateLimitWaits, m.RateLimitSecs, m.Hints, m.WebhookMissed, m.WebhookRenewals,
-		m.CircuitRefused, m.CircuitProbes, m.CircuitOpenings,
+		m.CircuitRefused, m.CircuitProbes, m.CircuitOpenings, m.RunsPruned, m.PrunePasses,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if queueDepth != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{

@@ -1,0 +1,42 @@
+package web
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/autocred/autocred"
+)
+
+// After the run retention has pruned runs, the automation's page counts
+// them still, says why the list below has fewer, and offers to retry only
+// the failed runs that are still there.
+func TestPrunedRunsAreCountedAndExplained(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture() // one failed run
+	u.addRuns(f.automation, autocred.RunIssued, autocred.RunIssued, autocred.RunFailed)
+	ctx := context.Background()
+	if step, err := u.env.Store.PruneRuns(ctx, time.Now().Add(time.Minute), 0, 500); err != nil || step.Pruned != 4 {
+		t.Fatalf("pruning: %+v %v, want 4 runs pruned", step, err)
+	}
+	run := autocred.Run{AutomationID: f.automation, ContactID: 99, Entry: 1, Email: "bo@example.com", Status: autocred.RunFailed, LastError: "Certifier refused it."}
+	if err := u.env.Store.InsertRun(ctx, &run); err != nil {
+		t.Fatal(err)
+	}
+
+	body := u.do("GET", "/automations/"+itoa(f.automation), nil).body
+	for _, want := range []string{
+		"<dt>Issued</dt><dd>2</dd>", `<dt>Failed</dt><dd class="bad">3</dd>`,
+		"These counts include 4 older runs that the run retention removed from the list below",
+		"Retry all 1 failed", `href="/runs/` + itoa(run.ID) + `"`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the automation page does not say %q", want)
+		}
+	}
+	if strings.Contains(body, `href="/runs/`+itoa(f.run)+`"`) {
+		t.Error("the automation page lists a pruned run")
+	}
+}
