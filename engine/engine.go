@@ -15,7 +15,7 @@
 //     within seconds rather than at the next sync;
 //   - webhooks (periodic, on the leader only, and when an automation
 //     starts or stops): keeps one hint webhook on each watched
-//     ActiveCampaign account, registering, renewing or removing it.
+//     ActiveCampaign account, registering, renewing or removing it;
 //   - prune (periodic, on the leader only, with a retention set): deletes
 //     the runs that finished longer ago than the retention, keeping their
 //     counts and the ledger (prune.go).
