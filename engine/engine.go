@@ -11,6 +11,9 @@
 //   - issue: makes the credential of one run, reconciling any earlier
 //     attempt whose outcome is unknown before calling Certifier again.
 //
+// A fourth, resend, sends again the email of one run whose send is
+// unconfirmed, when a user asks for all of them at once (resend.go).
+//
 // The controls a user has (control.go: Activate, Pause, Resume, SyncNow,
 // RetryRun, RetryFailed) change an automation or a run and enqueue its
 // jobs in one transaction; the service is their only caller. The clients
@@ -132,7 +135,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("starting the job queue: %w", err)
 	}
 	e.river = client
-	cfg.Store.SetJobs(store.Jobs{Queue: client, Issue: issueJob, Sync: syncJob})
+	cfg.Store.SetJobs(store.Jobs{Queue: client, Issue: issueJob, Sync: syncJob, Resend: resendJob})
 	return e, nil
 }
 
@@ -189,6 +192,7 @@ func (e *Engine) riverConfig() *river.Config {
 	river.AddWorker(workers, &issueWorker{e: e})
 	river.AddWorker(workers, &hintWorker{e: e})
 	river.AddWorker(workers, &webhooksWorker{e: e})
+	river.AddWorker(workers, &resendWorker{e: e})
 
 	return &river.Config{
 		Logger: cfg.Logger.With("component", "river"),

@@ -456,6 +456,16 @@ func (s *Service) RetryFailed(ctx context.Context, automationID int64, by string
 	return s.store.RetryFailedRuns(ctx, automationID, "Retry requested by "+by+" (Retry all failed).")
 }
 
+// ResendUnconfirmed sends again, in the background, the email of every
+// run of an automation whose send is unconfirmed (Resend email to all),
+// and says how many it queued. Each is a resend as ResendEmail makes it,
+// recorded in its run's log with who asked, under the same guards (the
+// run's lease, engine.ResendWindow), and only while the run is still
+// unconfirmed. by is who asked.
+func (s *Service) ResendUnconfirmed(ctx context.Context, automationID int64, by string) (int, error) {
+	return s.store.QueueResends(ctx, automationID, by)
+}
+
 // ResendEmail sends the email of a run's issued credential again, once:
 // a second request within engine.ResendWindow, or while the first is
 // under way, is refused (engine.Engine.ResendEmail). by is who asked.

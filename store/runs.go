@@ -276,6 +276,35 @@ func (db *DB) RetryFailedRuns(ctx context.Context, automationID int64, note stri
 	return n, err
 }
 
+// QueueResends enqueues, in one transaction, a resend job for every run of
+// an automation whose email is unconfirmed (send_unconfirmed, with a
+// credential), and says how many: Resend email to all. by is who asked;
+// each job records it in its run's log when it sends.
+func (db *DB) QueueResends(ctx context.Context, automationID int64, by string) (int, error) {
+	if db.jobs.Queue == nil || db.jobs.Resend == nil {
+		return 0, errNoJobs
+	}
+	n := 0
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := getAutomation(ctx, db.in(tx), automationID); err != nil {
+			return err
+		}
+		ids, err := queryAll(ctx, db.in(tx), scanID, `SELECT id FROM runs WHERE automation_id = ? AND status = ? AND credential_id <> '' ORDER BY id`,
+			automationID, autocred.RunSendUnconfirmed)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if _, err := db.jobs.Queue.InsertTx(ctx, tx, db.jobs.Resend(id, by), nil); err != nil {
+				return fmt.Errorf("enqueueing the resend of run %d: %w", id, err)
+			}
+		}
+		n = len(ids)
+		return nil
+	})
+	return n, err
+}
+
 func (db *DB) retryRun(ctx context.Context, tx *sql.Tx, id int64, note string) error {
 	res, err := db.in(tx).ExecContext(ctx, `UPDATE runs SET status = ?, last_error = '', error_code = '', updated_at = ?
 		WHERE id = ? AND (status IN `+sqlRetryable+` OR status IN `+sqlPending+` AND last_error <> '')

@@ -210,7 +210,11 @@ func (h *handler) automationLive(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"regions": map[string]string{"summary": summary, "runs": runs, "total": total}})
+	unconfirmed, err := h.fragment("unconfirmed", d)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"regions": map[string]string{"summary": summary, "runs": runs, "total": total, "unconfirmed": unconfirmed}})
 	return nil
 }
 
