@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"net/http"
 	"os"
@@ -241,4 +242,31 @@ func TestPhoneRunDetailsAreReadable(t *testing.T) {
 		const code = document.querySelector("td[data-label=Details] code");
 		return code.getBoundingClientRect().height < 2 * code.getBoundingClientRect().width / code.textContent.length + 30;
 	})()`, "the error code on one line")
+}
+
+// The download's times are in the zone the page shows them in: the link
+// carries it (the script sets the browser's), the file's time columns name
+// it; without one (no script), UTC, named as such.
+func TestDownloadTimesInThePagesZone(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	u.addRun(f.automation, 7, "Grace", "Hopper", "grace@example.com", autocred.RunIssued, time.Date(2026, 3, 10, 20, 0, 0, 0, time.UTC))
+	auto := "/automations/" + itoa(f.automation)
+	if p := u.do("GET", auto+"?q=grace&tz=Asia/Tokyo", nil); !strings.Contains(p.body, `runs.csv?q=grace&amp;tz=Asia%2FTokyo" download data-browser-zone-link>`) {
+		t.Errorf("the download link does not carry the page's zone")
+	}
+	for _, tc := range []struct{ query, header, entered string }{
+		{"?q=grace&tz=Asia/Tokyo", "entered_at (Asia/Tokyo)", "2026-03-11T05:00:00+09:00"},
+		{"?q=grace", "entered_at (UTC)", "2026-03-10T20:00:00Z"},
+		{"?q=grace&tz=Not/AZone", "entered_at (UTC)", "2026-03-10T20:00:00Z"},
+	} {
+		rows, err := csv.NewReader(strings.NewReader(u.do("GET", auto+"/runs.csv"+tc.query, nil).body)).ReadAll()
+		if err != nil || len(rows) != 2 {
+			t.Fatalf("%s: %d rows, %v", tc.query, len(rows), err)
+		}
+		if rows[0][1] != tc.header || rows[1][1] != tc.entered {
+			t.Errorf("%s: %q holds %q, want %q holding %q", tc.query, rows[0][1], rows[1][1], tc.header, tc.entered)
+		}
+	}
 }

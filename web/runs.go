@@ -86,11 +86,16 @@ func (f runFilter) forAutomation(automationID int64) autocred.RunFilter {
 }
 
 // ExportQuery is the filter without its page, for the CSV export of
-// every run it selects; a template.URL, so that a link keeps its & and =
-// (url.Values.Encode has escaped what needs it).
+// every run it selects, with the zone of its times when the page knows
+// it; a template.URL, so that a link keeps its & and = (url.Values.Encode
+// has escaped what needs it).
 func (f runFilter) ExportQuery() template.URL {
 	f.After = 0
-	return template.URL(f.Query())
+	v, _ := url.ParseQuery(f.Query())
+	if f.TZ != "" {
+		v.Set("tz", f.TZ)
+	}
+	return template.URL(v.Encode())
 }
 
 // LiveQuery is the filter as the live refresh asks for it, a template.URL
@@ -138,7 +143,13 @@ func (h *handler) exportRuns(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := readRunFilter(r.URL.Query())
 	out := &download.Attachment{W: w, Filename: "automation-" + itoa(id) + "-runs.csv", ContentType: "text/csv; charset=utf-8"}
-	err = h.svc.ExportRuns(r.Context(), f.forAutomation(id), out)
+	// The file's times are in the zone of the page's (the script puts the
+	// browser's in the link); UTC, named as such, without one.
+	zone := f.TZ
+	if zone == "" {
+		zone = "UTC"
+	}
+	err = h.svc.ExportRuns(r.Context(), f.forAutomation(id), zone, out)
 	if err != nil && out.Started() {
 		h.log.Error("exporting runs", "automation", id, "err", err)
 		out.Abort() // the status is sent: only a cut connection says the file is incomplete
