@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -134,7 +135,8 @@ func (db *DB) RunEvents(ctx context.Context, runID int64) ([]autocred.RunEvent, 
 }
 
 // Runs lists an automation's runs, newest first, and the cursor of the next
-// page (0 when there is none).
+// page (0 when there is none). With f.Before (and no f.After), the page is
+// the runs just newer than f.Before: the page before, going back.
 func (db *DB) Runs(ctx context.Context, f autocred.RunFilter) ([]autocred.Run, int64, error) {
 	limit := f.Limit
 	if limit <= 0 {
@@ -142,6 +144,9 @@ func (db *DB) Runs(ctx context.Context, f autocred.RunFilter) ([]autocred.Run, i
 	}
 	limit = min(limit, 500)
 	where, args := runsWhere(f)
+	if f.After <= 0 && f.Before > 0 {
+		return db.newerRuns(ctx, where, args, f.Before, limit)
+	}
 	if f.After > 0 {
 		where += ` AND id < ?`
 		args = append(args, f.After)
@@ -157,6 +162,24 @@ func (db *DB) Runs(ctx context.Context, f autocred.RunFilter) ([]autocred.Run, i
 		next = out[limit-1].ID
 	}
 	return out, next, nil
+}
+
+// newerRuns is the page of Runs with a cursor back: the limit runs of
+// where just newer than before, newest first, and the cursor of the page
+// after it (older), 0 when there is no older run.
+func (db *DB) newerRuns(ctx context.Context, where string, args []any, before int64, limit int) ([]autocred.Run, int64, error) {
+	out, err := queryAll(ctx, db.pool(), scanRun, `SELECT `+runColumns+` FROM runs WHERE `+where+` AND id > ? ORDER BY id ASC LIMIT ?`,
+		append(slices.Clone(args), before, limit)...)
+	if err != nil || len(out) == 0 {
+		return out, 0, err
+	}
+	slices.Reverse(out)
+	last := out[len(out)-1].ID
+	older, err := queryAll(ctx, db.pool(), scanID, `SELECT id FROM runs WHERE `+where+` AND id < ? ORDER BY id DESC LIMIT 1`, append(args, last)...)
+	if err != nil || len(older) == 0 {
+		return out, 0, err
+	}
+	return out, last, nil
 }
 
 // CountRuns counts the runs f selects, on every page (f.After and f.Limit

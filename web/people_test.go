@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"html"
 	"net/http"
 	"os"
 	"regexp"
@@ -147,23 +148,62 @@ func TestContactLinksToActiveCampaign(t *testing.T) {
 }
 
 // "Older runs" reaches the runs past the first 50, with and without a
-// filter (the issue saw its query escaped into the path).
-func TestOlderRunsArePaged(t *testing.T) {
+// filter (the issue saw its query escaped into the path), and "Newer
+// runs" and "Newest" come back, keeping the filter.
+func TestRunsArePagedBothWays(t *testing.T) {
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
-	for i := int64(2); i <= 60; i++ {
+	for i := int64(2); i <= 120; i++ {
 		u.addRun(f.automation, autocred.ContactID(100+i), "Person", itoa(i), "p"+itoa(i)+"@example.com", autocred.RunIssued, time.Now())
 	}
 	auto := "/automations/" + itoa(f.automation)
-	p := u.do("GET", auto, nil)
-	m := regexp.MustCompile(`href="(/automations/\d+\?after=\d+)">Older runs`).FindStringSubmatch(p.body)
-	if m == nil {
-		t.Fatalf("no link to older runs:\n%s", p.body)
+	link := func(p page, text string) string {
+		t.Helper()
+		m := regexp.MustCompile(`href="(/automations/\d+(?:\?[^"]*)?)"[^>]*>` + regexp.QuoteMeta(text)).FindStringSubmatch(p.body)
+		if m == nil {
+			return ""
+		}
+		return html.UnescapeString(m[1])
 	}
-	older := u.do("GET", m[1], nil)
-	if !strings.Contains(older.body, "Person 10") || strings.Contains(older.body, "Person 60") || !strings.Contains(older.body, `href="/runs/`+itoa(f.run)+`"`) {
-		t.Errorf("the older page does not hold the older runs")
+	shows := func(p page, first, last string) bool {
+		return strings.Contains(p.body, "Person "+first+"</strong>") && strings.Contains(p.body, "Person "+last+"</strong>")
+	}
+	p := u.do("GET", auto, nil)
+	if link(p, "← Newer runs") != "" || link(p, "« Newest") != "" {
+		t.Errorf("the first page links to newer runs")
+	}
+	older := link(p, "Older runs →")
+	if !regexp.MustCompile(`^/automations/\d+\?after=\d+$`).MatchString(older) {
+		t.Fatalf("the link to older runs is %q", older)
+	}
+	p2 := u.do("GET", older, nil)
+	if !shows(p2, "70", "21") || strings.Contains(p2.body, "Person 71<") {
+		t.Errorf("the second page does not hold runs 70 to 21")
+	}
+	p3 := u.do("GET", link(p2, "Older runs →"), nil)
+	if !shows(p3, "20", "2") || !strings.Contains(p3.body, `href="/runs/`+itoa(f.run)+`"`) || link(p3, "Older runs →") != "" {
+		t.Errorf("the last page does not hold runs 20 to 1, or links further")
+	}
+	back := u.do("GET", link(p3, "← Newer runs"), nil)
+	if !shows(back, "70", "21") || strings.Contains(back.body, "Person 20<") || link(back, "Older runs →") == "" {
+		t.Errorf("back from the last page does not show runs 70 to 21, with older runs after them")
+	}
+	if newest := link(back, "« Newest"); newest != auto {
+		t.Errorf("Newest links to %q, want %q", newest, auto)
+	}
+	top := u.do("GET", link(back, "← Newer runs"), nil)
+	if !shows(top, "120", "71") || link(top, "← Newer runs") != "" {
+		t.Errorf("back again does not reach the newest runs, or still links to newer ones")
+	}
+
+	// With a filter, every link keeps it.
+	p = u.do("GET", auto+"?q=person", nil)
+	p2 = u.do("GET", link(p, "Older runs →"), nil)
+	for _, text := range []string{"← Newer runs", "« Newest", "Older runs →"} {
+		if l := link(p2, text); !strings.Contains(l, "q=person") {
+			t.Errorf("%s on a filtered page links to %q, without the filter", text, l)
+		}
 	}
 }
 

@@ -24,7 +24,8 @@ type runFilter struct {
 	// the script puts in the form, so that the days are those of the times
 	// the page shows; UTC without it, as the page then shows UTC.
 	From, To, TZ string
-	After        int64 // the cursor of the page shown
+	After        int64 // the cursor of the page shown, going to older runs
+	Before       int64 // the cursor of the page shown, going back to newer runs
 	// Err says what is wrong with the dates, which are then not applied.
 	Err string
 	// enteredFrom and enteredBefore are From and To read.
@@ -32,7 +33,7 @@ type runFilter struct {
 }
 
 func readRunFilter(q url.Values) runFilter {
-	f := runFilter{Search: strings.TrimSpace(q.Get("q")), After: atoiOr(q.Get("after"), 0),
+	f := runFilter{Search: strings.TrimSpace(q.Get("q")), After: max(atoiOr(q.Get("after"), 0), 0), Before: max(atoiOr(q.Get("before"), 0), 0),
 		From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to")), TZ: strings.TrimSpace(q.Get("tz"))}
 	if s := autocred.RunStatus(q.Get("status")); s.Valid() {
 		f.Status = string(s)
@@ -68,8 +69,11 @@ func (f runFilter) Query() string {
 	if f.TZ != "" && (f.From != "" || f.To != "") {
 		v.Set("tz", f.TZ)
 	}
-	if f.After > 0 {
+	switch {
+	case f.After > 0:
 		v.Set("after", itoa(f.After))
+	case f.Before > 0:
+		v.Set("before", itoa(f.Before))
 	}
 	return v.Encode()
 }
@@ -82,7 +86,7 @@ func (f runFilter) Active() bool {
 // forAutomation is the filter as the store takes it.
 func (f runFilter) forAutomation(automationID int64) autocred.RunFilter {
 	return autocred.RunFilter{AutomationID: automationID, Status: autocred.RunStatus(f.Status), ErrorCode: autocred.RunErrorCode(f.Code),
-		Contact: f.Search, EnteredFrom: f.enteredFrom, EnteredBefore: f.enteredBefore, After: f.After}
+		Contact: f.Search, EnteredFrom: f.enteredFrom, EnteredBefore: f.enteredBefore, After: f.After, Before: f.Before}
 }
 
 // ExportQuery is the filter without its page, for the CSV export of
@@ -90,7 +94,7 @@ func (f runFilter) forAutomation(automationID int64) autocred.RunFilter {
 // it; a template.URL, so that a link keeps its & and = (url.Values.Encode
 // has escaped what needs it).
 func (f runFilter) ExportQuery() template.URL {
-	f.After = 0
+	f.After, f.Before = 0, 0
 	v, _ := url.ParseQuery(f.Query())
 	if f.TZ != "" {
 		v.Set("tz", f.TZ)
@@ -118,8 +122,10 @@ type automationData struct {
 	Filter  runFilter
 	RunList runList
 	// Total counts the runs the filter matches, on every page.
-	Total    int
-	Next     int64 // cursor of older runs, 0 when none
+	Total int
+	Next  int64 // cursor of older runs, 0 when none
+	// Newer is the cursor back to newer runs, 0 on the newest page.
+	Newer    int64
 	Statuses []autocred.RunStatus
 	Codes    []autocred.RunErrorCode
 }
@@ -131,7 +137,21 @@ func (d automationData) Summary() automationSummary { return d.automationSummary
 // the link keeps its = and & (html/template would escape a string's).
 func (d automationData) NextQuery() template.URL {
 	f := d.Filter
-	f.After = d.Next
+	f.After, f.Before = d.Next, 0
+	return template.URL(f.Query())
+}
+
+// NewerQuery is the query of the page before, going back to newer runs.
+func (d automationData) NewerQuery() template.URL {
+	f := d.Filter
+	f.After, f.Before = 0, d.Newer
+	return template.URL(f.Query())
+}
+
+// NewestQuery is the query of the first page: the filter alone.
+func (d automationData) NewestQuery() template.URL {
+	f := d.Filter
+	f.After, f.Before = 0, 0
 	return template.URL(f.Query())
 }
 
@@ -166,7 +186,7 @@ func (h *handler) automationData(ctx context.Context, id int64, f runFilter) (au
 	if err != nil {
 		return automationData{}, err
 	}
-	runs, next, err := h.svc.Runs(ctx, f.forAutomation(id))
+	runs, next, newer, err := h.runsPage(ctx, id, &f)
 	if err != nil {
 		return automationData{}, err
 	}
@@ -178,9 +198,42 @@ func (h *handler) automationData(ctx context.Context, id int64, f runFilter) (au
 	if err != nil {
 		return automationData{}, err
 	}
-	return automationData{automationSummary: s, Filter: f, RunList: runList{Runs: runs, Pages: pages}, Total: total, Next: next,
+	return automationData{automationSummary: s, Filter: f, RunList: runList{Runs: runs, Pages: pages}, Total: total, Next: next, Newer: newer,
 		Statuses: autocred.RunStatuses, Codes: autocred.RunErrorCodes}, nil
 }
+
+// runsPage reads the page of runs the filter's cursor asks for, with the
+// cursors to the older and the newer pages. A page back that comes short
+// of a full page has reached the newest runs: the first page is shown
+// instead (and the filter loses its cursor), so that paging back always
+// ends on the page the list starts with.
+func (h *handler) runsPage(ctx context.Context, id int64, f *runFilter) (runs []autocred.Run, next, newer int64, err error) {
+	runs, next, err = h.svc.Runs(ctx, f.forAutomation(id))
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	if f.Before > 0 && len(runs) < runsPerPage {
+		f.Before = 0
+		runs, next, err = h.svc.Runs(ctx, f.forAutomation(id))
+		if err != nil {
+			return nil, 0, 0, err
+		}
+	}
+	if (f.After > 0 || f.Before > 0) && len(runs) > 0 {
+		back := f.forAutomation(id)
+		back.After, back.Before, back.Limit = 0, runs[0].ID, 1
+		if newest, _, err := h.svc.Runs(ctx, back); err != nil {
+			return nil, 0, 0, err
+		} else if len(newest) > 0 {
+			newer = runs[0].ID
+		}
+	}
+	return runs, next, newer, nil
+}
+
+// runsPerPage is how many runs a page of the list shows: the store's
+// default page.
+const runsPerPage = 50
 
 func (h *handler) automationPage(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
