@@ -104,7 +104,7 @@ func (s *Service) prepare(ctx context.Context, a *autocred.Automation, pollInter
 	if err := s.nameGroup(ctx, &a.Action); err != nil {
 		return err
 	}
-	if err := s.checkAttributes(ctx, a.Action); err != nil {
+	if err := s.checkAttributes(ctx, &a.Action); err != nil {
 		return err
 	}
 	return s.checkFields(ctx, a.Trigger.ConnectionID, mapping)
@@ -172,8 +172,10 @@ func (s *Service) nameGroup(ctx context.Context, a *autocred.Action) error {
 }
 
 // checkAttributes checks that each custom attribute the action maps
-// exists in its Certifier workspace.
-func (s *Service) checkAttributes(ctx context.Context, a autocred.Action) error {
+// exists in its Certifier workspace, and records their names (the labels
+// the pages show).
+func (s *Service) checkAttributes(ctx context.Context, a *autocred.Action) error {
+	a.CustomAttributeNames = nil
 	if len(a.CustomAttributes) == 0 {
 		return nil
 	}
@@ -181,13 +183,20 @@ func (s *Service) checkAttributes(ctx context.Context, a autocred.Action) error 
 	if err != nil {
 		return err
 	}
-	known := map[string]bool{}
+	names := map[string]string{}
 	for _, at := range attrs {
-		known[at.Tag] = true
+		names[at.Tag] = at.Name
 	}
 	for tag := range a.CustomAttributes {
-		if !known[tag] {
+		name, ok := names[tag]
+		if !ok {
 			return autocred.FieldErrorf("action.custom_attributes."+tag, "attribute %q does not exist in this Certifier workspace; create it in Certifier first, or remove it", tag)
+		}
+		if name != "" {
+			if a.CustomAttributeNames == nil {
+				a.CustomAttributeNames = map[string]string{}
+			}
+			a.CustomAttributeNames[tag] = name
 		}
 	}
 	return nil

@@ -112,6 +112,21 @@ func (d automationData) MappingSettings() []mappingSetting {
 	return out
 }
 
+// attributeSetting is one custom attribute of an automation's mapping, as
+// its page shows it: labelled by its name in Certifier, as the form does.
+type attributeSetting struct{ Label, Tag, Value string }
+
+// AttributeSettings lists the custom attributes the automation maps, in
+// the order of their tags, with their templates.
+func (d automationData) AttributeSettings() []attributeSetting {
+	a := d.Action
+	var out []attributeSetting
+	for _, tag := range slices.Sorted(maps.Keys(a.CustomAttributes)) {
+		out = append(out, attributeSetting{Label: cmp.Or(a.CustomAttributeNames[tag], tag), Tag: tag, Value: a.CustomAttributes[tag]})
+	}
+	return out
+}
+
 // newAutomationInput is what a new form starts with: the usual mapping
 // (each input's default), issued and sent.
 func newAutomationInput() service.AutomationInput {

@@ -290,6 +290,15 @@ type runData struct {
 	ContactURL string
 }
 
+// SentValues is what the run sent, labelled as the automation's mapping
+// form labels its inputs.
+func (d runData) SentValues() []autocred.SentValue {
+	if d.Sent == nil {
+		return nil
+	}
+	return d.Sent.Values(d.Automation.Action.CustomAttributeNames)
+}
+
 func (h *handler) runData(ctx context.Context, r *http.Request) (runData, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
