@@ -39,6 +39,9 @@ type automationForm struct {
 	// automation's; Zones are the names the zone input suggests.
 	ServerZone string
 	Zones      []string
+	// Detection says how the trigger will see a contact enter: instant
+	// with webhooks (a public URL), else every poll interval.
+	Detection string
 }
 
 // storableInput refuses a request whose query or form holds a value that
@@ -220,6 +223,14 @@ func (h *handler) load(ctx context.Context, f *automationForm) error {
 	f.Tokens = autocred.Tokens()
 	f.ServerZone = autocred.LocalTimeZone()
 	f.Zones = commonZones
+	poll, hinted := h.svc.PollIntervals()
+	f.Detection = "checked every " + everyWords(poll) + ": autocred has no public address for ActiveCampaign's webhooks"
+	if h.publicURLSet {
+		f.Detection = "instant by webhook, and checked every " + everyWords(hinted)
+		if hinted != poll {
+			f.Detection += " (every " + everyWords(poll) + " while no webhook arrives)"
+		}
+	}
 	if id := f.In.Trigger.ConnectionID; id != 0 {
 		if f.Segments, err = h.svc.Segments(ctx, id); err != nil {
 			f.SegmentsError = userMessage(err)

@@ -125,9 +125,11 @@ type automationData struct {
 	Total int
 	Next  int64 // cursor of older runs, 0 when none
 	// Newer is the cursor back to newer runs, 0 on the newest page.
-	Newer    int64
-	Statuses []autocred.RunStatus
-	Codes    []autocred.RunErrorCode
+	Newer int64
+	// Detection is how the segment is watched, for the trigger's line.
+	Detection service.Detection
+	Statuses  []autocred.RunStatus
+	Codes     []autocred.RunErrorCode
 }
 
 // Summary is the part that live refresh redraws.
@@ -198,8 +200,12 @@ func (h *handler) automationData(ctx context.Context, id int64, f runFilter) (au
 	if err != nil {
 		return automationData{}, err
 	}
+	detection, err := h.svc.Detection(ctx, a.Automation)
+	if err != nil {
+		return automationData{}, err
+	}
 	return automationData{automationSummary: s, Filter: f, RunList: runList{Runs: runs, Pages: pages}, Total: total, Next: next, Newer: newer,
-		Statuses: autocred.RunStatuses, Codes: autocred.RunErrorCodes}, nil
+		Detection: detection, Statuses: autocred.RunStatuses, Codes: autocred.RunErrorCodes}, nil
 }
 
 // runsPage reads the page of runs the filter's cursor asks for, with the
@@ -229,6 +235,35 @@ func (h *handler) runsPage(ctx context.Context, id int64, f *runFilter) (runs []
 		}
 	}
 	return runs, next, newer, nil
+}
+
+// DetectionLabel says how the trigger sees a contact enter, as it is now:
+// "instant (webhook), and checked every 10 minutes" while ActiveCampaign's
+// webhook hints flow for the connection, "checked every minute" when the
+// segment is only read on a schedule; and whether it is read at all.
+func (d automationData) DetectionLabel() string {
+	how := "checked every " + everyWords(d.Detection.Every)
+	if d.Detection.Instant {
+		how = "instant (webhook), and checked every " + everyWords(d.Detection.Every)
+	}
+	switch {
+	case d.Status == autocred.AutomationArchived:
+		return "not read: archived"
+	case d.Status.Draft():
+		return how + " once active"
+	case d.Status.Stopped():
+		return "not read while " + strings.ToLower(statusLabel(d.Status)) + "; " + how + " once resumed"
+	}
+	return how
+}
+
+// everyWords is an interval after "every": "minute", "10 minutes".
+func everyWords(d time.Duration) string {
+	w := durationWords(d)
+	if rest, ok := strings.CutPrefix(w, "1 "); ok && !strings.Contains(rest, " ") {
+		return rest
+	}
+	return w
 }
 
 // runsPerPage is how many runs a page of the list shows: the store's

@@ -36,8 +36,16 @@ const (
 
 func newUITest(t *testing.T) *uiTest {
 	t.Helper()
-	env := testenv.New(t, testenv.Options{})
-	srv := httptest.NewServer(New(Config{Service: env.Service, Auth: env.Auth, Metrics: env.Metrics, Logger: slog.New(slog.NewTextHandler(tlog{t}, nil))}))
+	return newUITestWith(t, testenv.Options{}, false)
+}
+
+// newUITestWith is newUITest with the environment's options, and whether
+// the UI is told that ActiveCampaign can reach autocred (--public-url).
+func newUITestWith(t *testing.T, opts testenv.Options, publicURL bool) *uiTest {
+	t.Helper()
+	env := testenv.New(t, opts)
+	srv := httptest.NewServer(New(Config{Service: env.Service, Auth: env.Auth, Metrics: env.Metrics, PublicURLSet: publicURL,
+		Logger: slog.New(slog.NewTextHandler(tlog{t}, nil))}))
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
