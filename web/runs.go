@@ -111,6 +111,9 @@ func (f runFilter) LiveQuery() template.URL { return template.URL(f.Query()) }
 type runList struct {
 	Runs  []autocred.Run
 	Pages service.ContactPages
+	// Archived: the automation is archived, and refuses retries; the rows
+	// offer none (the page says why once).
+	Archived bool
 }
 
 // ContactURL is the address of a contact's page in ActiveCampaign, or ""
@@ -204,7 +207,7 @@ func (h *handler) automationData(ctx context.Context, id int64, f runFilter) (au
 	if err != nil {
 		return automationData{}, err
 	}
-	return automationData{automationSummary: s, Filter: f, RunList: runList{Runs: runs, Pages: pages}, Total: total, Next: next, Newer: newer,
+	return automationData{automationSummary: s, Filter: f, RunList: runList{Runs: runs, Pages: pages, Archived: s.Archived()}, Total: total, Next: next, Newer: newer,
 		Detection: detection, Statuses: autocred.RunStatuses, Codes: autocred.RunErrorCodes}, nil
 }
 

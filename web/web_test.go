@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"html"
 	"io"
 	"log/slog"
@@ -515,6 +516,18 @@ func TestDeleteArchivesAutomation(t *testing.T) {
 	}
 	if p := u.do("GET", "/runs/"+itoa(f.run), nil); p.status != http.StatusOK || !strings.Contains(p.body, "ada@example.com") {
 		t.Errorf("a run of the archived automation: %d", p.status)
+	}
+	// Its failed run offers no Retry, which the server would refuse: the
+	// pages say once why, and what to do.
+	if strings.Contains(p.body, "/retry") || !strings.Contains(p.body, "This automation is archived, so its runs cannot be retried") {
+		t.Errorf("the archived automation's runs offer Retry, or do not say why they cannot be retried")
+	}
+	if p := u.do("GET", "/runs/"+itoa(f.run), nil); strings.Contains(p.body, "/retry") || !strings.Contains(p.body, "Its automation is archived, so this run cannot be retried") {
+		t.Errorf("the run page of an archived automation offers Retry, or does not say why it cannot")
+	}
+	var live struct{ Regions map[string]string }
+	if err := json.Unmarshal([]byte(u.do("GET", auto+"/live", nil).body), &live); err != nil || strings.Contains(live.Regions["runs"], "/retry") {
+		t.Errorf("the live refresh of an archived automation's runs offers Retry (%v)", err)
 	}
 	if p := u.do("GET", auto+"/edit", nil); p.status != http.StatusConflict || !strings.Contains(p.body, "restore it before editing it") {
 		t.Errorf("the edit page of an archived automation: %d, want 409 saying to restore it first", p.status)
