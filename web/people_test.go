@@ -6,13 +6,10 @@ import (
 	"encoding/json"
 	"html"
 	"net/http"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/chromedp/chromedp"
 
 	"github.com/autocred/autocred"
 )
@@ -205,83 +202,6 @@ func TestRunsArePagedBothWays(t *testing.T) {
 			t.Errorf("%s on a filtered page links to %q, without the filter", text, l)
 		}
 	}
-}
-
-// In a browser in Tokyo, the runs list shows when a contact entered in
-// Tokyo's time, with the UTC time on hover, and its date filter takes
-// Tokyo's days.
-func TestBrowserShowsLocalTimes(t *testing.T) {
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("%s is missing: the browser tests need Debian's Chromium; run apt-get install -y chromium", chromium)
-	}
-	u := newUITest(t)
-	f := u.fixture()
-	if _, err := u.env.Store.CreateUser(context.Background(), adminEmail, adminPassword); err != nil {
-		t.Fatal(err)
-	}
-	// 20:00 UTC on 10 March is 05:00 on 11 March in Tokyo (UTC+9).
-	u.addRun(f.automation, 7, "Grace", "Hopper", "grace@example.com", autocred.RunIssued, time.Date(2026, 3, 10, 20, 0, 0, 0, time.UTC))
-	b := newBrowser(t, u.url, chromedp.Env("TZ=Asia/Tokyo"))
-	b.run("sign in",
-		chromedp.Navigate(b.url+"/signin"),
-		chromedp.SetValue(chromedp.CSS("#email"), adminEmail),
-		chromedp.SetValue(chromedp.CSS("#password"), adminPassword),
-		chromedp.Click(chromedp.CSS("button.primary")),
-		chromedp.WaitVisible(chromedp.CSS("a.button.primary[href='/automations/new']")))
-	b.run("open the runs", chromedp.Navigate(b.url+"/automations/"+itoa(f.automation)+"?q=hopper"), chromedp.WaitVisible(chromedp.CSS("td[data-label=Entered] time")))
-	b.expectText("td[data-label=Entered] time", "Mar 11, 2026")
-	b.expectText("td[data-label=Entered] time", "05:00")
-	b.expectText("td[data-label=Entered] time", "GMT+9")
-	b.waitJS(`document.querySelector("td[data-label=Entered] time").title === "2026-03-10 20:00:00 UTC"`)
-
-	b.run("filter by Tokyo's day",
-		chromedp.Navigate(b.url+"/automations/"+itoa(f.automation)),
-		chromedp.WaitVisible(chromedp.CSS("#from")),
-		chromedp.SetValue(chromedp.CSS("#from"), "2026-03-11"),
-		chromedp.SetValue(chromedp.CSS("#to"), "2026-03-11"),
-		chromedp.Click(chromedp.CSS("form.filters button[type=submit]")),
-		chromedp.WaitVisible(chromedp.CSS("a[href$='/automations/"+itoa(f.automation)+"']")))
-	b.waitJS(`location.search.indexOf("tz=Asia%2FTokyo") >= 0`)
-	b.expectText("[data-region=total]", "1 run matches the filter.")
-	b.expectText("[data-region=runs]", "Grace Hopper")
-}
-
-// At a phone's width, a run's details (a wait, its cause and its code) read
-// as one text beside the label, not as narrow columns of a few letters.
-func TestPhoneRunDetailsAreReadable(t *testing.T) {
-	if _, err := os.Stat(chromium); err != nil {
-		t.Fatalf("%s is missing: the browser tests need Debian's Chromium; run apt-get install -y chromium", chromium)
-	}
-	u := newUITest(t)
-	f := u.fixture()
-	ctx := context.Background()
-	if _, err := u.env.Store.CreateUser(ctx, adminEmail, adminPassword); err != nil {
-		t.Fatal(err)
-	}
-	r := autocred.Run{AutomationID: f.automation, ContactID: 8, Entry: 1, Email: "rosa@example.com", Status: autocred.RunPending,
-		Contact:   autocred.Contact{Email: "rosa@example.com", FirstName: "Rosa", LastName: "Kim"},
-		LastError: "Still waiting to confirm with Certifier whether the credential was created: the search for it failed (Certifier answered 503 Service Unavailable).",
-		ErrorCode: autocred.RunCodeUnconfirmed}
-	if err := u.env.Store.InsertRun(ctx, &r); err != nil {
-		t.Fatal(err)
-	}
-	b := newBrowser(t, u.url)
-	b.run("sign in",
-		chromedp.Navigate(b.url+"/signin"),
-		chromedp.SetValue(chromedp.CSS("#email"), adminEmail),
-		chromedp.SetValue(chromedp.CSS("#password"), adminPassword),
-		chromedp.Click(chromedp.CSS("button.primary")),
-		chromedp.WaitVisible(chromedp.CSS("a.button.primary[href='/automations/new']")))
-	b.run("open the runs on a phone", chromedp.EmulateViewport(390, 900),
-		chromedp.Navigate(b.url+"/automations/"+itoa(f.automation)+"?q=rosa"), chromedp.WaitVisible(chromedp.CSS("td[data-label=Details] .wait-text")))
-	b.expectJS(`(() => {
-		const td = document.querySelector("td[data-label=Details]");
-		return [...td.children].every(c => c.getBoundingClientRect().width >= 150);
-	})()`, "the details at 390 px are one block at least 150 px wide")
-	b.expectJS(`(() => {
-		const code = document.querySelector("td[data-label=Details] code");
-		return code.getBoundingClientRect().height < 2 * code.getBoundingClientRect().width / code.textContent.length + 30;
-	})()`, "the error code on one line")
 }
 
 // The download's times are in the zone the page shows them in: the link
