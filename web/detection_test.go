@@ -67,3 +67,21 @@ func TestTriggerIsInstantOnlyWithWebhooks(t *testing.T) {
 		}
 	})
 }
+
+// An interval after "every" reads as people say it: "every minute", not
+// "every 1 minute"; the health page says it so too.
+func TestEveryWords(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		time.Second: "second", time.Minute: "minute", time.Hour: "hour", 10 * time.Minute: "10 minutes",
+		90 * time.Second: "1 minute 30 seconds", 100 * time.Millisecond: "100ms",
+	} {
+		if got := everyWords(d); got != want {
+			t.Errorf("every %v: %q, want %q", d, got, want)
+		}
+	}
+	u := newUITestWith(t, testenv.Options{PollInterval: time.Minute}, false)
+	u.signIn()
+	if p := u.do("GET", "/health", nil); !strings.Contains(p.body, "every minute (<code>--poll-interval</code>)") {
+		t.Errorf("the health page does not say it reads segments every minute")
+	}
+}
