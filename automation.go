@@ -54,8 +54,13 @@ type Action struct {
 	IssueDate        string            `json:"issue_date"`
 	ExpiryDate       string            `json:"expiry_date"`
 	CustomAttributes map[string]string `json:"custom_attributes,omitempty"`
-	Issue            bool              `json:"issue"`
-	Send             bool              `json:"send"`
+	// CustomAttributeNames are the names Certifier gives the mapped custom
+	// attributes, by tag ("custom.course_name": "Course Name"), as they
+	// were when the automation was saved: the labels the mapping form
+	// shows, for the pages that show what a run sent. Filled by the save.
+	CustomAttributeNames map[string]string `json:"custom_attribute_names,omitempty"`
+	Issue                bool              `json:"issue"`
+	Send                 bool              `json:"send"`
 	// TimeZone is the IANA name of the zone in which {{today}}, date
 	// offsets and datetime fields are taken ("America/Chicago"); empty is
 	// the server's zone (LocalTimeZone).

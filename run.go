@@ -219,7 +219,11 @@ type RunFilter struct {
 	EnteredFrom, EnteredBefore time.Time
 	// After is the cursor: runs with a smaller id than this come next.
 	After int64
-	Limit int // default 50, at most 500
+	// Before is the cursor back, for a list paged with After: the page
+	// is the runs just newer than this (larger ids), still newest first.
+	// Used when After is zero.
+	Before int64
+	Limit  int // default 50, at most 500
 }
 
 // Name is the contact's name as the run read it, "First Last", or "" when

@@ -1,6 +1,7 @@
 package autocred
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -29,7 +30,8 @@ type SentCredential struct {
 
 // SentValue is one input of a SentCredential as a person reads it.
 type SentValue struct {
-	Label string // "Recipient name", or a custom attribute's tag
+	Label string // "Recipient name", or a custom attribute's name ("Course Name"), else its tag
+	Tag   string // a custom attribute's tag ("custom.course_name"); empty for the other inputs
 	Value string // as sent; empty when the input was left empty
 	Empty string // what an empty value means ("the group's setting"), from the input's row
 }
@@ -39,16 +41,17 @@ type SentValue struct {
 func (s SentCredential) OneCall() bool { return s.Call == CallCreateIssueSend }
 
 // Values lists what was sent, input by input, in the order and with the
-// labels of the mapping table (InputDefs), then the custom attributes by
-// tag.
-func (s SentCredential) Values() []SentValue {
+// labels of the mapping table (InputDefs), then the custom attributes in
+// the order of their tags, labelled as the mapping form labels them: by
+// the name in names (Action.CustomAttributeNames), else by the tag.
+func (s SentCredential) Values(names map[string]string) []SentValue {
 	a := Action{RecipientName: s.RecipientName, RecipientEmail: s.RecipientEmail, IssueDate: s.IssueDate, ExpiryDate: s.ExpiryDate}
 	var out []SentValue
 	for _, d := range inputDefs {
 		out = append(out, SentValue{Label: d.Label, Value: d.Get(a), Empty: d.Empty})
 	}
 	for _, tag := range slices.Sorted(maps.Keys(s.CustomAttributes)) {
-		out = append(out, SentValue{Label: tag, Value: s.CustomAttributes[tag]})
+		out = append(out, SentValue{Label: cmp.Or(names[tag], tag), Tag: tag, Value: s.CustomAttributes[tag]})
 	}
 	return out
 }

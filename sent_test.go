@@ -47,18 +47,20 @@ func TestDescribeEvents(t *testing.T) {
 }
 
 // The run page shows what was sent with the mapping table's labels and
-// order, and says what an empty optional input meant.
+// order, says what an empty optional input meant, and labels a custom
+// attribute by its name in Certifier, as the mapping form does (by its
+// tag when the name is not known).
 func TestSentValuesFollowTheInputTable(t *testing.T) {
 	s := SentCredential{RecipientName: "Ada Lovelace", RecipientEmail: "ada@example.com", ExpiryDate: "2030-12-31",
 		CustomAttributes: map[string]string{"custom.z": "last", "custom.a": "first"}}
-	got := s.Values()
+	got := s.Values(map[string]string{"custom.a": "Course Name", "custom.other": "Unused"})
 	want := []SentValue{
 		{Label: "Recipient name", Value: "Ada Lovelace"},
 		{Label: "Recipient email", Value: "ada@example.com"},
 		{Label: "Issue date", Empty: "the day it is issued"},
 		{Label: "Expiry date", Value: "2030-12-31", Empty: "the group's setting"},
-		{Label: "custom.a", Value: "first"},
-		{Label: "custom.z", Value: "last"},
+		{Label: "Course Name", Tag: "custom.a", Value: "first"},
+		{Label: "custom.z", Tag: "custom.z", Value: "last"},
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("Values() = %+v\nwant %+v", got, want)

@@ -45,8 +45,19 @@ func LoadTimeZone(field, name string) (string, *time.Location, error) {
 func LocalTimeZone() string { return localZone() }
 
 var localZone = sync.OnceValue(func() string {
-	return localZoneFrom(os.LookupEnv, os.Readlink, os.ReadFile)
+	return utcAlias(localZoneFrom(os.LookupEnv, os.Readlink, os.ReadFile))
 })
+
+// utcAlias names UTC "UTC" under any of its IANA aliases: a server's
+// /etc/localtime often links to Etc/UTC, and "days in Etc/UTC" on a page
+// reads as something other than UTC to most people.
+func utcAlias(name string) string {
+	switch name {
+	case "Etc/UTC", "Etc/UCT", "Etc/Universal", "Etc/Zulu", "UCT", "Universal", "Zulu":
+		return "UTC"
+	}
+	return name
+}
 
 // localZoneFrom is LocalTimeZone with the environment and files given, for
 // tests.

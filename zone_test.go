@@ -68,7 +68,8 @@ func TestTimeZoneChecked(t *testing.T) {
 }
 
 // TestLocalTimeZone: the default zone is the server's, named as IANA
-// names it, from where Go itself reads it; UTC when nothing names it.
+// names it, from where Go itself reads it (UTC as UTC, whatever alias
+// names it); UTC when nothing names it.
 func TestLocalTimeZone(t *testing.T) {
 	noFile := func(string) ([]byte, error) { return nil, errors.New("no file") }
 	noLink := func(string) (string, error) { return "", errors.New("not a link") }
@@ -91,7 +92,10 @@ func TestLocalTimeZone(t *testing.T) {
 		{"TZ a zoneinfo path", ptr("/usr/share/zoneinfo/Asia/Tokyo"), noLink, noFile, "Asia/Tokyo"},
 		{"TZ unknown falls through", ptr("Nowhere/Land"), link("/usr/share/zoneinfo/America/New_York"), noFile, "America/New_York"},
 		{"/etc/localtime link", nil, link("/usr/share/zoneinfo/America/New_York"), noFile, "America/New_York"},
-		{"/etc/localtime relative link", nil, link("../usr/share/zoneinfo/Etc/UTC"), noFile, "Etc/UTC"},
+		{"/etc/localtime relative link", nil, link("../usr/share/zoneinfo/America/Chicago"), noFile, "America/Chicago"},
+		// UTC is named UTC under its aliases: "days in Etc/UTC" puzzles.
+		{"/etc/localtime to Etc/UTC", nil, link("../usr/share/zoneinfo/Etc/UTC"), noFile, "UTC"},
+		{"TZ Zulu", ptr("Zulu"), noLink, noFile, "UTC"},
 		{"/etc/localtime a copy, /etc/timezone", nil, noLink, file("Europe/Berlin\n"), "Europe/Berlin"},
 		{"/etc/timezone unknown", nil, noLink, file("Atlantis\n"), "UTC"},
 		{"nothing", nil, noLink, noFile, "UTC"},
@@ -104,7 +108,7 @@ func TestLocalTimeZone(t *testing.T) {
 				}
 				return *tt.tz, true
 			}
-			if got := localZoneFrom(env, tt.readlink, tt.readFile); got != tt.want {
+			if got := utcAlias(localZoneFrom(env, tt.readlink, tt.readFile)); got != tt.want {
 				t.Errorf("= %q, want %q", got, tt.want)
 			}
 		})

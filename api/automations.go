@@ -239,3 +239,19 @@ func (h *handler) retryFailed(w http.ResponseWriter, r *http.Request) error {
 		Retried int `json:"retried"`
 	}{n})
 }
+
+// resendUnconfirmed queues a resend of every email of the automation that
+// is unconfirmed (Resend email to all, in the UI).
+func (h *handler) resendUnconfirmed(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	n, err := h.svc.ResendUnconfirmed(r.Context(), id, actor(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusAccepted, struct {
+		Queued int `json:"queued"`
+	}{n})
+}

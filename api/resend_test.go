@@ -9,6 +9,7 @@ import (
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/testenv"
+	"github.com/autocred/autocred/sim/traffic"
 )
 
 // sentTo counts the emails the Certifier sandbox sent to an address.
@@ -109,4 +110,70 @@ func TestResendEmail(t *testing.T) {
 		}
 		a.call("POST", "/api/v1/runs/999/resend", nil).fails(t, http.StatusNotFound, autocred.ENOTFOUND, "")
 	})
+}
+
+// Resend email to all sends again, once each, the email of every run whose
+// send is unconfirmed, recording who asked in each run's log; a run
+// resent moments ago is left out (the same window as a single resend) and
+// its log says why; issued runs are not touched.
+func TestResendUnconfirmed(t *testing.T) {
+	a := newAPITest(t)
+	f := a.fixture()
+	auto := a.createAutomation(f.automation())
+	path := fmt.Sprintf("/api/v1/automations/%d", auto.ID)
+	a.call("POST", path+"/activate", nil).ok(t, http.StatusAccepted, nil)
+	a.waitStatus(auto.ID, "active")
+	gate := a.env.Certifier.Gate()
+	a.enter("ida@example.com")
+	a.waitRuns(auto.ID, "issued", 1)
+	// Certifier makes and emails each credential, and its answer is lost.
+	if err := gate.SetRules([]traffic.Rule{{Endpoint: "POST /v1/credentials/create-issue-send", DropAfterRate: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	a.enter("amy@example.com", "ben@example.com", "cal@example.com")
+	a.waitRuns(auto.ID, "send_unconfirmed", 3)
+	// Cal's email is resent on its own, and that answer is lost too: it
+	// may have gone out, so the window stands and the run stays
+	// unconfirmed.
+	if err := gate.SetRules([]traffic.Rule{{Endpoint: "POST /v1/credentials/{id}/send", DropAfterRate: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	cal := a.runs(auto.ID, "contact=cal").Runs[0]
+	a.call("POST", fmt.Sprintf("/api/v1/runs/%d/resend", cal.ID), nil).fails(t, http.StatusBadGateway, autocred.EUPSTREAM, "")
+	if err := gate.SetRules(nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range []string{"ida@example.com", "amy@example.com", "ben@example.com"} {
+		if n := a.sentTo(e); n != 1 {
+			t.Fatalf("%d emails to %s before Resend email to all, want 1", n, e)
+		}
+	}
+
+	var queued struct {
+		Queued int `json:"queued"`
+	}
+	a.call("POST", path+"/resend-unconfirmed", nil).ok(t, http.StatusAccepted, &queued)
+	if queued.Queued != 3 {
+		t.Errorf("queued %d resends, want 3 (amy, ben, cal)", queued.Queued)
+	}
+	a.waitRuns(auto.ID, "issued", 3)
+	eventually(t, "cal's log to say why it was left out", func() bool {
+		var run runJSON
+		a.call("GET", fmt.Sprintf("/api/v1/runs/%d", cal.ID), nil).ok(t, http.StatusOK, &run)
+		return hasEvent(run, `Resend email to all, requested by API token "tests", did not send this email: The email was resent less than a minute ago`)
+	})
+	for email, want := range map[string]int{"ida@example.com": 1, "amy@example.com": 2, "ben@example.com": 2, "cal@example.com": 2} {
+		if n := a.sentTo(email); n != want {
+			t.Errorf("%d emails to %s, want %d", n, email, want)
+		}
+	}
+	var amy runJSON
+	a.call("GET", fmt.Sprintf("/api/v1/runs/%d", a.runs(auto.ID, "contact=amy").Runs[0].ID), nil).ok(t, http.StatusOK, &amy)
+	if amy.Status != "issued" || !hasEvent(amy, `Email resent by API token "tests" (Resend email to all) to amy@example.com.`) {
+		t.Errorf("amy's run is %s; its log does not say who resent it: %+v", amy.Status, amy.Events)
+	}
+	if c := a.runs(auto.ID, "contact=cal").Runs[0]; c.Status != "send_unconfirmed" {
+		t.Errorf("cal's run is %s, want still send_unconfirmed", c.Status)
+	}
+	a.call("POST", "/api/v1/automations/999/resend-unconfirmed", nil).fails(t, http.StatusNotFound, autocred.ENOTFOUND, "")
 }

@@ -201,7 +201,7 @@ func (h *handler) exportRuns(w http.ResponseWriter, r *http.Request) error {
 	}
 	f.AutomationID = id
 	out := &download.Attachment{W: w, Filename: fmt.Sprintf("automation-%d-runs.csv", id), ContentType: "text/csv; charset=utf-8"}
-	err = h.svc.ExportRuns(r.Context(), f, out)
+	err = h.svc.ExportRuns(r.Context(), f, r.URL.Query().Get("tz"), out)
 	if err != nil && out.Started() {
 		// The status is sent: only a cut connection tells the client the
 		// file is incomplete.

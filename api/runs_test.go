@@ -375,6 +375,12 @@ func TestDeletedAutomationKeepsItsHistory(t *testing.T) {
 		t.Errorf("exported emails %q; want ann@example.com and '=cmd@example.com (a formula defused)", emails)
 	}
 	a.call("GET", "/api/v1/automations/999/runs.csv", nil).fails(t, http.StatusNotFound, autocred.ENOTFOUND, "")
+	// In a zone: its times with their offset, under headers that name it.
+	rows, err = csv.NewReader(bytes.NewReader(a.call("GET", path+"/runs.csv?tz=Asia/Kolkata", nil).body)).ReadAll()
+	if err != nil || len(rows) != 3 || rows[0][1] != "entered_at (Asia/Kolkata)" || !strings.HasSuffix(rows[1][1], "+05:30") {
+		t.Errorf("export in Asia/Kolkata: %v, %v; want entered_at (Asia/Kolkata) with +05:30 times", rows, err)
+	}
+	a.call("GET", path+"/runs.csv?tz=Nowhere/Special", nil).fails(t, http.StatusBadRequest, autocred.EINVALID, "tz")
 
 	// A delete for good needs the history deleted first.
 	a.call("DELETE", path, nil).fails(t, http.StatusConflict, autocred.ECONFLICT, "")

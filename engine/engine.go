@@ -18,7 +18,9 @@
 //     ActiveCampaign account, registering, renewing or removing it;
 //   - prune (periodic, on the leader only, with a retention set): deletes
 //     the runs that finished longer ago than the retention, keeping their
-//     counts and the ledger (prune.go).
+//     counts and the ledger (prune.go);
+//   - resend: sends again the email of one run whose send is unconfirmed,
+//     when a user asks for all of them at once (resend.go).
 //
 // A user's controls (activate, pause, retry…) are the service's, each one
 // store method that changes an automation or a run and enqueues its jobs
@@ -175,7 +177,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, fmt.Errorf("starting the job queue: %w", err)
 	}
 	e.river = client
-	cfg.Store.SetJobs(store.Jobs{Queue: client, Issue: issueJob, Sync: syncJob})
+	cfg.Store.SetJobs(store.Jobs{Queue: client, Issue: issueJob, Sync: syncJob, Resend: resendJob})
 	return e, nil
 }
 
@@ -242,6 +244,7 @@ func (e *Engine) riverConfig() *river.Config {
 	river.AddWorker(workers, &hintWorker{e: e})
 	river.AddWorker(workers, &webhooksWorker{e: e})
 	river.AddWorker(workers, &pruneWorker{e: e})
+	river.AddWorker(workers, &resendWorker{e: e})
 
 	rc := &river.Config{
 		Logger: cfg.Logger.With("component", "river"),

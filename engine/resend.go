@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/certifier"
 )
@@ -38,6 +40,13 @@ const (
 // issue job, or another resend), and within ResendWindow of the last
 // resend.
 func (e *Engine) ResendEmail(ctx context.Context, runID int64, by string) error {
+	return e.resend(ctx, runID, by, false)
+}
+
+// resend is ResendEmail; onlyUnconfirmed refuses a run whose status is not
+// send_unconfirmed (Resend email to all: a run resent on its own since,
+// now issued, is not sent a third email).
+func (e *Engine) resend(ctx context.Context, runID int64, by string, onlyUnconfirmed bool) error {
 	ran, err := e.withLease(ctx, fmt.Sprintf("run:%d", runID), func(ctx context.Context) error {
 		run, err := e.store.Run(ctx, runID)
 		if err != nil {
@@ -46,6 +55,10 @@ func (e *Engine) ResendEmail(ctx context.Context, runID int64, by string) error 
 		if !run.Resendable() {
 			return autocred.Errorf(autocred.ECONFLICT, "Run %d has no issued credential whose email could be sent again (it is %s). Only an issued credential, or one whose email is unconfirmed, can be resent.",
 				runID, strings.ReplaceAll(string(run.Status), "_", " "))
+		}
+		if onlyUnconfirmed && run.Status != autocred.RunSendUnconfirmed {
+			return autocred.Errorf(autocred.ECONFLICT, "Its email is no longer unconfirmed (the run is %s): it was resent on its own since.",
+				strings.ReplaceAll(string(run.Status), "_", " "))
 		}
 		events, err := e.store.RunEvents(ctx, runID)
 		if err != nil {
@@ -69,7 +82,7 @@ func (e *Engine) ResendEmail(ctx context.Context, runID int64, by string) error 
 			return fmt.Errorf("recording the resend of run %d: %w", runID, err)
 		}
 		if _, err := cert.Send(ctx, run.CredentialID); err != nil {
-			return e.resendFailed(ctx, &run, err)
+			return recordedError{e.resendFailed(ctx, &run, err)}
 		}
 		e.event(ctx, &run, "Email resent by "+by+" to "+run.Email+".")
 		if run.Status == autocred.RunSendUnconfirmed {
@@ -134,4 +147,65 @@ func minutesAgo(d time.Duration) string {
 		return "less than a minute"
 	}
 	return minutes(d.Truncate(time.Minute))
+}
+
+// recordedError is an error of a resend that the run's log already
+// explains (resendFailed): Resend email to all adds no line of its own.
+type recordedError struct{ error }
+
+func (e recordedError) Unwrap() error { return e.error }
+
+// resendArgs sends again the email of one run whose send is unconfirmed,
+// for Resend email to all (store.DB.QueueResends). By is who asked, as the
+// run's log names them.
+type resendArgs struct {
+	RunID int64  `json:"run_id"`
+	By    string `json:"by"`
+}
+
+func (resendArgs) Kind() string { return "resend" }
+
+// One attempt only: every send is another email. A resend that failed
+// says so in its run's log, and the run stays send_unconfirmed, offered
+// again by the next Resend email to all; a job of a process that died
+// mid-send is discarded, not run again (and the window would refuse it).
+func (resendArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{Queue: queueIssue, MaxAttempts: 1}
+}
+
+// resendJob is the resend job the store enqueues (store.Jobs).
+func resendJob(runID int64, by string) river.JobArgs { return resendArgs{RunID: runID, By: by} }
+
+type resendWorker struct {
+	river.WorkerDefaults[resendArgs]
+	e *Engine
+}
+
+// leftOut begins the log line of a run that Resend email to all did not
+// send: the reason follows.
+const leftOut = "Resend email to all, requested by "
+
+// Work resends one run's email with every guard of a single resend (the
+// run's lease, ResendWindow) and only while the run is still
+// send_unconfirmed. A refusal is written in the run's log, so that each
+// run of a bulk resend says what came of it.
+func (w *resendWorker) Work(ctx context.Context, job *river.Job[resendArgs]) error {
+	e, id, by := w.e, job.Args.RunID, job.Args.By
+	err := e.resend(ctx, id, by+" (Resend email to all)", true)
+	var recorded recordedError
+	switch {
+	case err == nil, errors.As(err, &recorded), autocred.ErrorCode(err) == autocred.ENOTFOUND:
+		// Sent; or the log says why not; or the run is gone (its
+		// history was deleted).
+		if err != nil {
+			e.log.Info("resend to all: not sent", "run", id, "err", err)
+		}
+		return nil
+	case autocred.ErrorCode(err) == autocred.EINTERNAL:
+		e.log.Error("resend to all", "run", id, "err", err)
+		e.event(ctx, &autocred.Run{ID: id}, leftOut+by+", did not send this email: autocred could not prepare it (the server's log says why). Nothing was sent.")
+		return nil
+	}
+	e.event(ctx, &autocred.Run{ID: id}, leftOut+by+", did not send this email: "+autocred.ErrorMessage(err))
+	return nil
 }

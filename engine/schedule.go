@@ -75,6 +75,17 @@ func (e *Engine) PollIntervals() (poll, hinted time.Duration) {
 	return e.cfg.PollInterval, e.cfg.HintedPollInterval
 }
 
+// Detection says how an automation's segment is watched now: how often it
+// is read, and whether webhook hints flow for its connection (then a
+// contact's entry is seen in moments, and reading is the safety net).
+func (e *Engine) Detection(ctx context.Context, a autocred.Automation) (every time.Duration, hinted bool, err error) {
+	hints, err := e.hintedConnections(ctx)
+	if err != nil {
+		return 0, false, err
+	}
+	return e.interval(a, hints), hints[a.Trigger.ConnectionID], nil
+}
+
 // hintedConnections lists the connections whose webhook was seen to exist
 // recently: for them polling is only the safety net.
 func (e *Engine) hintedConnections(ctx context.Context) (map[int64]bool, error) {

@@ -108,7 +108,7 @@ func (s *Service) prepare(ctx context.Context, a *autocred.Automation, pollInter
 	if err := s.nameGroup(ctx, &a.Action); err != nil {
 		return err
 	}
-	if err := s.checkAttributes(ctx, a.Action); err != nil {
+	if err := s.checkAttributes(ctx, &a.Action); err != nil {
 		return err
 	}
 	return s.checkFields(ctx, a.Trigger.ConnectionID, mapping)
@@ -176,8 +176,10 @@ func (s *Service) nameGroup(ctx context.Context, a *autocred.Action) error {
 }
 
 // checkAttributes checks that each custom attribute the action maps
-// exists in its Certifier workspace.
-func (s *Service) checkAttributes(ctx context.Context, a autocred.Action) error {
+// exists in its Certifier workspace, and records their names (the labels
+// the pages show).
+func (s *Service) checkAttributes(ctx context.Context, a *autocred.Action) error {
+	a.CustomAttributeNames = nil
 	if len(a.CustomAttributes) == 0 {
 		return nil
 	}
@@ -185,13 +187,20 @@ func (s *Service) checkAttributes(ctx context.Context, a autocred.Action) error 
 	if err != nil {
 		return err
 	}
-	known := map[string]bool{}
+	names := map[string]string{}
 	for _, at := range attrs {
-		known[at.Tag] = true
+		names[at.Tag] = at.Name
 	}
 	for tag := range a.CustomAttributes {
-		if !known[tag] {
+		name, ok := names[tag]
+		if !ok {
 			return autocred.FieldErrorf("action.custom_attributes."+tag, "attribute %q does not exist in this Certifier workspace; create it in Certifier first, or remove it", tag)
+		}
+		if name != "" {
+			if a.CustomAttributeNames == nil {
+				a.CustomAttributeNames = map[string]string{}
+			}
+			a.CustomAttributeNames[tag] = name
 		}
 	}
 	return nil
@@ -462,6 +471,16 @@ func (s *Service) RetryFailed(ctx context.Context, automationID int64, by string
 		return 0, err
 	}
 	return s.store.RetryFailedRuns(ctx, automationID, "Retry requested by "+by+" (Retry all failed).")
+}
+
+// ResendUnconfirmed sends again, in the background, the email of every
+// run of an automation whose send is unconfirmed (Resend email to all),
+// and says how many it queued. Each is a resend as ResendEmail makes it,
+// recorded in its run's log with who asked, under the same guards (the
+// run's lease, engine.ResendWindow), and only while the run is still
+// unconfirmed. by is who asked.
+func (s *Service) ResendUnconfirmed(ctx context.Context, automationID int64, by string) (int, error) {
+	return s.store.QueueResends(ctx, automationID, by)
 }
 
 // ResendEmail sends the email of a run's issued credential again, once:

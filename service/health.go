@@ -23,6 +23,24 @@ func (s *Service) Connection(ctx context.Context, id int64) (autocred.Connection
 // hints flow for its connection (--hinted-poll-interval).
 func (s *Service) PollIntervals() (poll, hinted time.Duration) { return s.engine.PollIntervals() }
 
+// Detection is how an automation's segment is watched, as its page says
+// it.
+type Detection struct {
+	// Every is how often the segment is read: the automation's own
+	// interval, or --poll-interval, or --hinted-poll-interval while hints
+	// flow.
+	Every time.Duration
+	// Instant tells whether ActiveCampaign's webhook hints flow for the
+	// automation's connection: entries are seen in moments.
+	Instant bool
+}
+
+// Detection says how an automation's segment is watched now.
+func (s *Service) Detection(ctx context.Context, a autocred.Automation) (Detection, error) {
+	every, hinted, err := s.engine.Detection(ctx, a)
+	return Detection{Every: every, Instant: hinted}, err
+}
+
 // PendingRuns counts the runs of every automation that wait to be issued.
 func (s *Service) PendingRuns(ctx context.Context) (int, error) { return s.store.PendingRuns(ctx) }
 

@@ -73,7 +73,7 @@ func BenchmarkRuns100k(b *testing.B) {
 					w := &heapWatch{}
 					runtime.GC()
 					w.base = heapInUse()
-					if err := env.Service.ExportRuns(ctx, autocred.RunFilter{AutomationID: auto}, w); err != nil {
+					if err := env.Service.ExportRuns(ctx, autocred.RunFilter{AutomationID: auto}, "", w); err != nil {
 						b.Fatal(err)
 					}
 					if w.rows != benchRuns+1 {

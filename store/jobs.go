@@ -27,11 +27,11 @@ import (
 // The jobs themselves are the engine's: their kinds, queues and workers
 // live there, and the engine imports the store, not the other way round.
 // So the engine hands the store, once, River's client (built over
-// RiverDriver, so that it inserts in the store's transactions) and the two
+// RiverDriver, so that it inserts in the store's transactions) and the
 // jobs the store enqueues, as constructors from the ids the store knows
 // only inside the transaction (a new run's id). The other ways were
 // worse: a callback taking the *sql.Tx leaves the transaction's shape in
-// the engine, and a job maker on every call repeats the same two functions
+// the engine, and a job maker on every call repeats the same functions
 // at a dozen call sites.
 type Jobs struct {
 	// Queue inserts a job in a transaction: River's client.
@@ -42,6 +42,9 @@ type Jobs struct {
 	Issue func(runID int64, contactReadAt time.Time) river.JobArgs
 	// Sync is the job that reads one segment of one connection.
 	Sync func(connectionID int64, segmentID string) river.JobArgs
+	// Resend is the job that sends again the email of a run whose send is
+	// unconfirmed; by is who asked (Resend email to all).
+	Resend func(runID int64, by string) river.JobArgs
 }
 
 // JobQueue is River's client, as the store uses it.

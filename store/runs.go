@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -126,7 +127,8 @@ func (db *DB) RunEvents(ctx context.Context, runID int64) ([]autocred.RunEvent, 
 }
 
 // Runs lists an automation's runs, newest first, and the cursor of the next
-// page (0 when there is none).
+// page (0 when there is none). With f.Before (and no f.After), the page is
+// the runs just newer than f.Before: the page before, going back.
 func (db *DB) Runs(ctx context.Context, f autocred.RunFilter) ([]autocred.Run, int64, error) {
 	limit := f.Limit
 	if limit <= 0 {
@@ -134,6 +136,9 @@ func (db *DB) Runs(ctx context.Context, f autocred.RunFilter) ([]autocred.Run, i
 	}
 	limit = min(limit, 500)
 	where, args := runsWhere(f)
+	if f.After <= 0 && f.Before > 0 {
+		return db.newerRuns(ctx, where, args, f.Before, limit)
+	}
 	if f.After > 0 {
 		where += ` AND id < ?`
 		args = append(args, f.After)
@@ -149,6 +154,24 @@ func (db *DB) Runs(ctx context.Context, f autocred.RunFilter) ([]autocred.Run, i
 		next = out[limit-1].ID
 	}
 	return out, next, nil
+}
+
+// newerRuns is the page of Runs with a cursor back: the limit runs of
+// where just newer than before, newest first, and the cursor of the page
+// after it (older), 0 when there is no older run.
+func (db *DB) newerRuns(ctx context.Context, where string, args []any, before int64, limit int) ([]autocred.Run, int64, error) {
+	out, err := queryAll(ctx, db.pool(), scanRun, `SELECT `+runColumns+` FROM runs WHERE `+where+` AND id > ? ORDER BY id ASC LIMIT ?`,
+		append(slices.Clone(args), before, limit)...)
+	if err != nil || len(out) == 0 {
+		return out, 0, err
+	}
+	slices.Reverse(out)
+	last := out[len(out)-1].ID
+	older, err := queryAll(ctx, db.pool(), scanID, `SELECT id FROM runs WHERE `+where+` AND id < ? ORDER BY id DESC LIMIT 1`, append(args, last)...)
+	if err != nil || len(older) == 0 {
+		return out, 0, err
+	}
+	return out, last, nil
 }
 
 // CountRuns counts the runs f selects, on every page (f.After and f.Limit
@@ -263,6 +286,35 @@ func (db *DB) RetryFailedRuns(ctx context.Context, automationID int64, note stri
 		for _, id := range ids {
 			if err := db.retryRun(ctx, tx, id, note); err != nil {
 				return err
+			}
+		}
+		n = len(ids)
+		return nil
+	})
+	return n, err
+}
+
+// QueueResends enqueues, in one transaction, a resend job for every run of
+// an automation whose email is unconfirmed (send_unconfirmed, with a
+// credential), and says how many: Resend email to all. by is who asked;
+// each job records it in its run's log when it sends.
+func (db *DB) QueueResends(ctx context.Context, automationID int64, by string) (int, error) {
+	if db.jobs.Queue == nil || db.jobs.Resend == nil {
+		return 0, errNoJobs
+	}
+	n := 0
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		if _, err := getAutomation(ctx, db.in(tx), automationID); err != nil {
+			return err
+		}
+		ids, err := queryAll(ctx, db.in(tx), scanID, `SELECT id FROM runs WHERE automation_id = ? AND status = ? AND credential_id <> '' ORDER BY id`,
+			automationID, autocred.RunSendUnconfirmed)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if _, err := db.jobs.Queue.InsertTx(ctx, tx, db.jobs.Resend(id, by), nil); err != nil {
+				return fmt.Errorf("enqueueing the resend of run %d: %w", id, err)
 			}
 		}
 		n = len(ids)

@@ -142,3 +142,44 @@ func TestUpgradeMakesOldRunsSearchable(t *testing.T) {
 		}
 	})
 }
+
+// Runs pages back as well as forward: Before gives the page just newer
+// than a run, newest first, with the cursor of the page after it, and
+// keeps the filter.
+func TestRunsPageBack(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		a, runs, _ := searchFixture(t, db)
+		ctx := context.Background()
+		id := func(k string) int64 { return runs[k].ID }
+		for _, tc := range []struct {
+			name     string
+			f        autocred.RunFilter
+			want     []int64
+			wantNext int64
+		}{
+			{"back from the oldest", autocred.RunFilter{Before: id("ada"), Limit: 2}, []int64{id("grace"), id("elodie")}, id("elodie")},
+			{"back from the middle", autocred.RunFilter{Before: id("grace"), Limit: 2}, []int64{id("ada2"), id("nameless")}, id("nameless")},
+			{"back to fewer than a page", autocred.RunFilter{Before: id("nameless"), Limit: 2}, []int64{id("ada2")}, id("ada2")},
+			{"nothing newer", autocred.RunFilter{Before: id("ada2"), Limit: 2}, nil, 0},
+			{"the whole rest, no older", autocred.RunFilter{Before: id("ada") - 1, Limit: 10}, []int64{id("ada2"), id("nameless"), id("grace"), id("elodie"), id("ada")}, 0},
+			{"with a filter", autocred.RunFilter{Before: id("ada"), Contact: "ada", Limit: 2}, []int64{id("ada2")}, id("ada2")},
+			{"After wins over Before", autocred.RunFilter{After: id("grace"), Before: id("ada"), Limit: 2}, []int64{id("elodie"), id("ada")}, 0},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				f := tc.f
+				f.AutomationID = a.ID
+				page, next, err := db.Runs(ctx, f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []int64
+				for _, r := range page {
+					got = append(got, r.ID)
+				}
+				if !slices.Equal(got, tc.want) || next != tc.wantNext {
+					t.Errorf("page %v, next %d; want %v, next %d", got, next, tc.want, tc.wantNext)
+				}
+			})
+		}
+	})
+}

@@ -273,6 +273,8 @@ func (h *handler) controlAutomation(w http.ResponseWriter, r *http.Request) erro
 		err = h.svc.SyncNow(ctx, id)
 	case "retry-failed":
 		_, err = h.svc.RetryFailed(ctx, id, actor(r))
+	case "resend-unconfirmed":
+		_, err = h.svc.ResendUnconfirmed(ctx, id, actor(r))
 	case "restore":
 		_, err = h.svc.RestoreAutomation(ctx, id)
 	case "delete-history":
@@ -291,7 +293,8 @@ func (h *handler) controlAutomation(w http.ResponseWriter, r *http.Request) erro
 		return h.renderAutomation(w, r, httpStatus(autocred.ErrorCode(err)), id, userMessage(err))
 	}
 	done := map[string]string{"activate": "activated", "pause": "paused", "resume": "resumed", "sync": "synced", "retry-failed": "retry-failed",
-		"restore": "restored", "delete-history": "history-deleted"}[action]
+		"resend-unconfirmed": "resending",
+		"restore":            "restored", "delete-history": "history-deleted"}[action]
 	return seeOther(w, r, "/automations/"+itoa(id)+"?done="+done)
 }
 

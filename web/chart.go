@@ -60,12 +60,21 @@ type chartSize struct {
 }
 
 var chartSizes = map[string]chartSize{
-	// A row of the automations list.
-	"small": {class: "chart-small", w: 176, h: 60, left: 26, bottom: 13, top: 6, font: 9, fixedWidth: true},
-	// The automation's page, on a wide screen and on a phone.
+	// A row of the automations list, drawn at its own size: its labels
+	// are 11 px on any screen.
+	"small": {class: "chart-small", w: 210, h: 76, left: 32, bottom: 17, top: 8, font: 11, fixedWidth: true},
+	// The automation's page, on a wide screen and on a phone. The phone's
+	// is drawn a little narrower than a phone's card, so its 12 units
+	// stay 11 px or more.
 	"large": {class: "chart-large", w: 800, h: 190, left: 44, bottom: 22, top: 10, font: 12, dateEvery: 2, midTick: true},
-	"phone": {class: "chart-phone", w: 340, h: 180, left: 34, bottom: 18, top: 8, font: 11, dateEvery: 4, midTick: true},
+	"phone": {class: "chart-phone", w: 340, h: 180, left: 36, bottom: 19, top: 8, font: 12, dateEvery: 4, midTick: true},
 }
+
+// minBar is the least height, in the chart's units, of a day's part that
+// is not zero: on a scale shared with a busy automation, a day of one run
+// would otherwise be a fraction of a pixel, drawn as nothing. The bar's
+// tooltip gives the exact numbers.
+const minBar = 3
 
 // chartTop rounds a day's peak up to a number the scale can be read by:
 // 1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten, and a whole
@@ -139,15 +148,15 @@ func chart(days []autocred.DayCount, zone string, top int, size string) template
 		fmt.Fprintf(&b, `<g><title>%s</title>`, template.HTMLEscapeString(d.Day.Format("Mon Jan 2")+": "+dayWords(d, shown)))
 		// An empty day still gets a box for its tooltip, invisible.
 		fmt.Fprintf(&b, `<rect x="%.1f" y="%.1f" width="%.1f" height="%.1f" fill="transparent"/>`, sz.left+float64(i)*slot, sz.top, slot, plotH)
-		level := 0
-		for _, s := range shown {
-			n := s.count(d)
-			if n == 0 {
+		heights := barHeights(d, shown, top, plotH)
+		level := base
+		for j, s := range shown {
+			if heights[j] == 0 {
 				continue
 			}
-			fmt.Fprintf(&b, `<rect class="bar %s" x="%.1f" y="%.1f" width="%.1f" height="%.2f" fill="%s"/>`,
-				s.class, x, y(level+n), bar, y(level)-y(level+n), s.colour)
-			level += n
+			level -= heights[j]
+			fmt.Fprintf(&b, `<rect class="bar %s" x="%.1f" y="%.2f" width="%.1f" height="%.2f" fill="%s"/>`,
+				s.class, x, level, bar, heights[j], s.colour)
 		}
 		b.WriteString(`</g>`)
 		last := i == len(days)-1
@@ -165,6 +174,28 @@ func chart(days []autocred.DayCount, zone string, top int, size string) template
 	}
 	b.WriteString(`</svg>`)
 	return template.HTML(b.String())
+}
+
+// barHeights are the heights of a day's parts, series by series: in
+// proportion to top, each part that is not zero at least minBar high, and
+// the whole no taller than the plot (the tallest part gives up what the
+// small ones took).
+func barHeights(d autocred.DayCount, shown []chartSeries, top int, plotH float64) []float64 {
+	out := make([]float64, len(shown))
+	total, tallest := 0.0, 0
+	for j, s := range shown {
+		if n := s.count(d); n > 0 {
+			out[j] = max(float64(n)/float64(top)*plotH, minBar)
+			total += out[j]
+			if out[j] > out[tallest] {
+				tallest = j
+			}
+		}
+	}
+	if over := total - plotH; over > 0 {
+		out[tallest] = max(out[tallest]-over, minBar)
+	}
+	return out
 }
 
 // chartDateLabel is the layout of the date written under bar i, or "" for

@@ -39,6 +39,9 @@ type automationForm struct {
 	// automation's; Zones are the names the zone input suggests.
 	ServerZone string
 	Zones      []string
+	// Detection says how the trigger will see a contact enter: instant
+	// with webhooks (a public URL), else every poll interval.
+	Detection string
 }
 
 // storableInput refuses a request whose query or form holds a value that
@@ -108,6 +111,21 @@ func (d automationData) MappingSettings() []mappingSetting {
 	var out []mappingSetting
 	for _, in := range autocred.InputDefs() {
 		out = append(out, mappingSetting{Label: in.Label, Value: cmp.Or(in.Get(d.Action), in.Empty)})
+	}
+	return out
+}
+
+// attributeSetting is one custom attribute of an automation's mapping, as
+// its page shows it: labelled by its name in Certifier, as the form does.
+type attributeSetting struct{ Label, Tag, Value string }
+
+// AttributeSettings lists the custom attributes the automation maps, in
+// the order of their tags, with their templates.
+func (d automationData) AttributeSettings() []attributeSetting {
+	a := d.Action
+	var out []attributeSetting
+	for _, tag := range slices.Sorted(maps.Keys(a.CustomAttributes)) {
+		out = append(out, attributeSetting{Label: cmp.Or(a.CustomAttributeNames[tag], tag), Tag: tag, Value: a.CustomAttributes[tag]})
 	}
 	return out
 }
@@ -205,6 +223,14 @@ func (h *handler) load(ctx context.Context, f *automationForm) error {
 	f.Tokens = autocred.Tokens()
 	f.ServerZone = autocred.LocalTimeZone()
 	f.Zones = commonZones
+	poll, hinted := h.svc.PollIntervals()
+	f.Detection = "checked every " + everyWords(poll) + ": autocred has no public address for ActiveCampaign's webhooks"
+	if h.publicURLSet {
+		f.Detection = "instant by webhook, and checked every " + everyWords(hinted)
+		if hinted != poll {
+			f.Detection += " (every " + everyWords(poll) + " while no webhook arrives)"
+		}
+	}
 	if id := f.In.Trigger.ConnectionID; id != 0 {
 		if f.Segments, err = h.svc.Segments(ctx, id); err != nil {
 			f.SegmentsError = userMessage(err)

@@ -44,7 +44,7 @@ type webhookView struct {
 func (h *handler) healthData(ctx context.Context) (healthData, error) {
 	d := healthData{PublicURLSet: h.publicURLSet}
 	poll, hinted := h.svc.PollIntervals()
-	d.Poll, d.Hinted = durationWords(poll), durationWords(hinted)
+	d.Poll, d.Hinted = everyWords(poll), everyWords(hinted)
 	var err error
 	if d.Connections, err = h.svc.Connections(ctx); err != nil {
 		return d, err

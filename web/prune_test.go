@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/store/storetest"
 )
 
 // After the run retention has pruned runs, the automation's page counts
@@ -22,7 +23,7 @@ func TestPrunedRunsAreCountedAndExplained(t *testing.T) {
 		t.Fatalf("pruning: %+v %v, want 4 runs pruned", step, err)
 	}
 	run := autocred.Run{AutomationID: f.automation, ContactID: 99, Entry: 1, Email: "bo@example.com", Status: autocred.RunFailed, LastError: "Certifier refused it."}
-	if err := u.env.Store.InsertRun(ctx, &run); err != nil {
+	if err := storetest.InsertRun(ctx, u.env.Store, &run); err != nil {
 		t.Fatal(err)
 	}
 

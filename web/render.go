@@ -147,6 +147,7 @@ var flashes = map[string]string{
 	"history-deleted": "History deleted: the runs and their logs are gone. autocred keeps only which contacts were in the segment.",
 	"deleted":         "Automation deleted for good. The credentials it issued stay in Certifier.",
 	"retry-failed":    "Every failed run was queued again.",
+	"resending":       "The emails are being resent, one after another: each run becomes Issued as its email goes out, and its log says who asked and when.",
 }
 
 // formErrors splits a service error into the message beside an input, when

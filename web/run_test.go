@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/service"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 	"github.com/autocred/autocred/sim/traffic"
 )
@@ -157,5 +158,42 @@ func TestWaitingRunIsNotAFailure(t *testing.T) {
 	// A failed run keeps the red style.
 	if p := u.do("GET", "/runs/"+itoa(f.run), nil); !strings.Contains(p.body, `<p class="alert">Certifier refused it.`) || strings.Contains(p.body, `class="wait"`) {
 		t.Errorf("a failed run is not shown as an error")
+	}
+}
+
+// A custom attribute is labelled on the run page and the automation's
+// settings as the mapping form labels it: by its name in Certifier, its
+// tag beside it in grey, not by the tag alone.
+func TestCustomAttributesLabelledByName(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	ctx := context.Background()
+	if err := u.env.Certifier.AddAttribute("acme", "custom.course_name", "Course Name"); err != nil {
+		t.Fatal(err)
+	}
+	a, err := u.env.Service.Automation(ctx, f.automation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	act := a.Action
+	act.CustomAttributes = map[string]string{"custom.course_name": "{{contact.lastName}} studies"}
+	if _, err := u.env.Service.UpdateAutomation(ctx, f.automation, service.AutomationInput{Name: a.Name, Trigger: a.Trigger, Action: act}); err != nil {
+		t.Fatal(err)
+	}
+	// A run that sent the attribute (the browser story plays the whole
+	// path, through Certifier).
+	run := u.addRun(f.automation, 9, "Lin", "Tan", "lin@example.com", autocred.RunIssued, time.Now())
+	sent := autocred.SentCredential{Attempt: 1, Call: "create-issue-send", RecipientName: "Lin Tan", RecipientEmail: "lin@example.com",
+		CustomAttributes: map[string]string{"custom.course_name": "Tan studies"}}
+	if err := u.env.Store.AddRunEvent(ctx, run.ID, sent.EventMessage()); err != nil {
+		t.Fatal(err)
+	}
+	label := `<dt>Course Name <span class="hint">custom.course_name</span></dt>`
+	if p := u.do("GET", "/runs/"+itoa(run.ID), nil); !strings.Contains(p.body, label+"<dd>Tan studies</dd>") {
+		t.Errorf("the run page does not label the attribute by its name:\n%s", p.body)
+	}
+	if p := u.do("GET", "/automations/"+itoa(f.automation), nil); !strings.Contains(p.body, label+"<dd><code>{{contact.lastName}} studies</code></dd>") {
+		t.Errorf("the automation's settings do not label the attribute by its name")
 	}
 }

@@ -24,7 +24,8 @@ type runFilter struct {
 	// the script puts in the form, so that the days are those of the times
 	// the page shows; UTC without it, as the page then shows UTC.
 	From, To, TZ string
-	After        int64 // the cursor of the page shown
+	After        int64 // the cursor of the page shown, going to older runs
+	Before       int64 // the cursor of the page shown, going back to newer runs
 	// Err says what is wrong with the dates, which are then not applied.
 	Err string
 	// enteredFrom and enteredBefore are From and To read.
@@ -32,7 +33,7 @@ type runFilter struct {
 }
 
 func readRunFilter(q url.Values) runFilter {
-	f := runFilter{Search: strings.TrimSpace(q.Get("q")), After: atoiOr(q.Get("after"), 0),
+	f := runFilter{Search: strings.TrimSpace(q.Get("q")), After: max(atoiOr(q.Get("after"), 0), 0), Before: max(atoiOr(q.Get("before"), 0), 0),
 		From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to")), TZ: strings.TrimSpace(q.Get("tz"))}
 	if s := autocred.RunStatus(q.Get("status")); s.Valid() {
 		f.Status = string(s)
@@ -68,8 +69,11 @@ func (f runFilter) Query() string {
 	if f.TZ != "" && (f.From != "" || f.To != "") {
 		v.Set("tz", f.TZ)
 	}
-	if f.After > 0 {
+	switch {
+	case f.After > 0:
 		v.Set("after", itoa(f.After))
+	case f.Before > 0:
+		v.Set("before", itoa(f.Before))
 	}
 	return v.Encode()
 }
@@ -82,15 +86,20 @@ func (f runFilter) Active() bool {
 // forAutomation is the filter as the store takes it.
 func (f runFilter) forAutomation(automationID int64) autocred.RunFilter {
 	return autocred.RunFilter{AutomationID: automationID, Status: autocred.RunStatus(f.Status), ErrorCode: autocred.RunErrorCode(f.Code),
-		Contact: f.Search, EnteredFrom: f.enteredFrom, EnteredBefore: f.enteredBefore, After: f.After}
+		Contact: f.Search, EnteredFrom: f.enteredFrom, EnteredBefore: f.enteredBefore, After: f.After, Before: f.Before}
 }
 
 // ExportQuery is the filter without its page, for the CSV export of
-// every run it selects; a template.URL, so that a link keeps its & and =
-// (url.Values.Encode has escaped what needs it).
+// every run it selects, with the zone of its times when the page knows
+// it; a template.URL, so that a link keeps its & and = (url.Values.Encode
+// has escaped what needs it).
 func (f runFilter) ExportQuery() template.URL {
-	f.After = 0
-	return template.URL(f.Query())
+	f.After, f.Before = 0, 0
+	v, _ := url.ParseQuery(f.Query())
+	if f.TZ != "" {
+		v.Set("tz", f.TZ)
+	}
+	return template.URL(v.Encode())
 }
 
 // LiveQuery is the filter as the live refresh asks for it, a template.URL
@@ -102,6 +111,9 @@ func (f runFilter) LiveQuery() template.URL { return template.URL(f.Query()) }
 type runList struct {
 	Runs  []autocred.Run
 	Pages service.ContactPages
+	// Archived: the automation is archived, and refuses retries; the rows
+	// offer none (the page says why once).
+	Archived bool
 }
 
 // ContactURL is the address of a contact's page in ActiveCampaign, or ""
@@ -113,10 +125,14 @@ type automationData struct {
 	Filter  runFilter
 	RunList runList
 	// Total counts the runs the filter matches, on every page.
-	Total    int
-	Next     int64 // cursor of older runs, 0 when none
-	Statuses []autocred.RunStatus
-	Codes    []autocred.RunErrorCode
+	Total int
+	Next  int64 // cursor of older runs, 0 when none
+	// Newer is the cursor back to newer runs, 0 on the newest page.
+	Newer int64
+	// Detection is how the segment is watched, for the trigger's line.
+	Detection service.Detection
+	Statuses  []autocred.RunStatus
+	Codes     []autocred.RunErrorCode
 }
 
 // Summary is the part that live refresh redraws.
@@ -126,7 +142,21 @@ func (d automationData) Summary() automationSummary { return d.automationSummary
 // the link keeps its = and & (html/template would escape a string's).
 func (d automationData) NextQuery() template.URL {
 	f := d.Filter
-	f.After = d.Next
+	f.After, f.Before = d.Next, 0
+	return template.URL(f.Query())
+}
+
+// NewerQuery is the query of the page before, going back to newer runs.
+func (d automationData) NewerQuery() template.URL {
+	f := d.Filter
+	f.After, f.Before = 0, d.Newer
+	return template.URL(f.Query())
+}
+
+// NewestQuery is the query of the first page: the filter alone.
+func (d automationData) NewestQuery() template.URL {
+	f := d.Filter
+	f.After, f.Before = 0, 0
 	return template.URL(f.Query())
 }
 
@@ -138,7 +168,13 @@ func (h *handler) exportRuns(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := readRunFilter(r.URL.Query())
 	out := &download.Attachment{W: w, Filename: "automation-" + itoa(id) + "-runs.csv", ContentType: "text/csv; charset=utf-8"}
-	err = h.svc.ExportRuns(r.Context(), f.forAutomation(id), out)
+	// The file's times are in the zone of the page's (the script puts the
+	// browser's in the link); UTC, named as such, without one.
+	zone := f.TZ
+	if zone == "" {
+		zone = "UTC"
+	}
+	err = h.svc.ExportRuns(r.Context(), f.forAutomation(id), zone, out)
 	if err != nil && out.Started() {
 		h.log.Error("exporting runs", "automation", id, "err", err)
 		out.Abort() // the status is sent: only a cut connection says the file is incomplete
@@ -155,7 +191,7 @@ func (h *handler) automationData(ctx context.Context, id int64, f runFilter) (au
 	if err != nil {
 		return automationData{}, err
 	}
-	runs, next, err := h.svc.Runs(ctx, f.forAutomation(id))
+	runs, next, newer, err := h.runsPage(ctx, id, &f)
 	if err != nil {
 		return automationData{}, err
 	}
@@ -167,9 +203,75 @@ func (h *handler) automationData(ctx context.Context, id int64, f runFilter) (au
 	if err != nil {
 		return automationData{}, err
 	}
-	return automationData{automationSummary: s, Filter: f, RunList: runList{Runs: runs, Pages: pages}, Total: total, Next: next,
-		Statuses: autocred.RunStatuses, Codes: autocred.RunErrorCodes}, nil
+	detection, err := h.svc.Detection(ctx, a.Automation)
+	if err != nil {
+		return automationData{}, err
+	}
+	return automationData{automationSummary: s, Filter: f, RunList: runList{Runs: runs, Pages: pages, Archived: s.Archived()}, Total: total, Next: next, Newer: newer,
+		Detection: detection, Statuses: autocred.RunStatuses, Codes: autocred.RunErrorCodes}, nil
 }
+
+// runsPage reads the page of runs the filter's cursor asks for, with the
+// cursors to the older and the newer pages. A page back that comes short
+// of a full page has reached the newest runs: the first page is shown
+// instead (and the filter loses its cursor), so that paging back always
+// ends on the page the list starts with.
+func (h *handler) runsPage(ctx context.Context, id int64, f *runFilter) (runs []autocred.Run, next, newer int64, err error) {
+	runs, next, err = h.svc.Runs(ctx, f.forAutomation(id))
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	if f.Before > 0 && len(runs) < runsPerPage {
+		f.Before = 0
+		runs, next, err = h.svc.Runs(ctx, f.forAutomation(id))
+		if err != nil {
+			return nil, 0, 0, err
+		}
+	}
+	if (f.After > 0 || f.Before > 0) && len(runs) > 0 {
+		back := f.forAutomation(id)
+		back.After, back.Before, back.Limit = 0, runs[0].ID, 1
+		if newest, _, err := h.svc.Runs(ctx, back); err != nil {
+			return nil, 0, 0, err
+		} else if len(newest) > 0 {
+			newer = runs[0].ID
+		}
+	}
+	return runs, next, newer, nil
+}
+
+// DetectionLabel says how the trigger sees a contact enter, as it is now:
+// "instant (webhook), and checked every 10 minutes" while ActiveCampaign's
+// webhook hints flow for the connection, "checked every minute" when the
+// segment is only read on a schedule; and whether it is read at all.
+func (d automationData) DetectionLabel() string {
+	how := "checked every " + everyWords(d.Detection.Every)
+	if d.Detection.Instant {
+		how = "instant (webhook), and checked every " + everyWords(d.Detection.Every)
+	}
+	switch {
+	case d.Status == autocred.AutomationArchived:
+		return "not read: archived"
+	case d.Status.Draft():
+		return how + " once active"
+	case d.Status.Stopped():
+		return "not read while " + strings.ToLower(statusLabel(d.Status)) + "; " + how + " once resumed"
+	}
+	return how
+}
+
+// everyWords is an interval after "every": "minute", "10 minutes".
+func everyWords(d time.Duration) string {
+	w := durationWords(d)
+	if rest, ok := strings.CutPrefix(w, "1 "); ok && !strings.Contains(rest, " ") {
+		return rest
+	}
+	return w
+}
+
+// runsPerPage is how many runs a page of the list shows: the store's
+// default page.
+const runsPerPage = 50
 
 func (h *handler) automationPage(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
@@ -210,7 +312,11 @@ func (h *handler) automationLive(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"regions": map[string]string{"summary": summary, "runs": runs, "total": total}})
+	unconfirmed, err := h.fragment("unconfirmed", d)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"regions": map[string]string{"summary": summary, "runs": runs, "total": total, "unconfirmed": unconfirmed}})
 	return nil
 }
 
@@ -220,6 +326,15 @@ type runData struct {
 	// ContactURL is the contact's page in ActiveCampaign, "" when not
 	// known for sure.
 	ContactURL string
+}
+
+// SentValues is what the run sent, labelled as the automation's mapping
+// form labels its inputs.
+func (d runData) SentValues() []autocred.SentValue {
+	if d.Sent == nil {
+		return nil
+	}
+	return d.Sent.Values(d.Automation.Action.CustomAttributeNames)
 }
 
 func (h *handler) runData(ctx context.Context, r *http.Request) (runData, error) {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"html"
 	"io"
 	"log/slog"
@@ -37,8 +38,16 @@ const (
 
 func newUITest(t *testing.T) *uiTest {
 	t.Helper()
-	env := testenv.New(t, testenv.Options{})
-	srv := httptest.NewServer(New(Config{Service: env.Service, Auth: env.Auth, Metrics: env.Metrics, Logger: slog.New(slog.NewTextHandler(tlog{t}, nil))}))
+	return newUITestWith(t, testenv.Options{}, false)
+}
+
+// newUITestWith is newUITest with the environment's options, and whether
+// the UI is told that ActiveCampaign can reach autocred (--public-url).
+func newUITestWith(t *testing.T, opts testenv.Options, publicURL bool) *uiTest {
+	t.Helper()
+	env := testenv.New(t, opts)
+	srv := httptest.NewServer(New(Config{Service: env.Service, Auth: env.Auth, Metrics: env.Metrics, PublicURLSet: publicURL,
+		Logger: slog.New(slog.NewTextHandler(tlog{t}, nil))}))
 	t.Cleanup(srv.Close)
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -508,6 +517,18 @@ func TestDeleteArchivesAutomation(t *testing.T) {
 	}
 	if p := u.do("GET", "/runs/"+itoa(f.run), nil); p.status != http.StatusOK || !strings.Contains(p.body, "ada@example.com") {
 		t.Errorf("a run of the archived automation: %d", p.status)
+	}
+	// Its failed run offers no Retry, which the server would refuse: the
+	// pages say once why, and what to do.
+	if strings.Contains(p.body, "/retry") || !strings.Contains(p.body, "This automation is archived, so its runs cannot be retried") {
+		t.Errorf("the archived automation's runs offer Retry, or do not say why they cannot be retried")
+	}
+	if p := u.do("GET", "/runs/"+itoa(f.run), nil); strings.Contains(p.body, "/retry") || !strings.Contains(p.body, "Its automation is archived, so this run cannot be retried") {
+		t.Errorf("the run page of an archived automation offers Retry, or does not say why it cannot")
+	}
+	var live struct{ Regions map[string]string }
+	if err := json.Unmarshal([]byte(u.do("GET", auto+"/live", nil).body), &live); err != nil || strings.Contains(live.Regions["runs"], "/retry") {
+		t.Errorf("the live refresh of an archived automation's runs offers Retry (%v)", err)
 	}
 	if p := u.do("GET", auto+"/edit", nil); p.status != http.StatusConflict || !strings.Contains(p.body, "restore it before editing it") {
 		t.Errorf("the edit page of an archived automation: %d, want 409 saying to restore it first", p.status)

@@ -675,5 +675,24 @@ func (d *demo) summary(ctx context.Context, batch int) error {
 	if failed > 0 {
 		return fmt.Errorf("%d rule(s) did not hold; this is a bug, please report it with the output above", failed)
 	}
+	d.sayUnconfirmed(ctx)
 	return nil
+}
+
+// sayUnconfirmed points at the runs whose email is unconfirmed after the
+// lost answers, and at what the UI offers for them.
+func (d *demo) sayUnconfirmed(ctx context.Context) {
+	var parts []string
+	for _, id := range d.automations() {
+		a, err := d.svc.Automation(ctx, id)
+		if n := a.Runs[autocred.RunSendUnconfirmed]; err == nil && n > 0 {
+			parts = append(parts, fmt.Sprintf("%s of %q", autocred.Thousands(n), a.Name))
+		}
+	}
+	if len(parts) == 0 {
+		return
+	}
+	fmt.Fprintf(d.out, "\nRuns \"send unconfirmed\": %s. Certifier made their credentials and its answers were lost, so whether\n"+
+		"their emails went out is unknown (autocred never sends twice by itself). In the UI, the automation's page explains\n"+
+		"them and offers \"Resend email to all\".\n", strings.Join(parts, ", "))
 }

@@ -66,6 +66,13 @@ type Options struct {
 	PollInterval time.Duration
 	// Database is "sqlite" (the default) or "postgres".
 	Database string
+	// PublicURL, when set, is where ActiveCampaign reaches autocred: the
+	// engine registers webhook hints with the sandbox (checking them
+	// every 200 ms), and reads the segments of an account whose hints
+	// flow every HintedPollInterval (default: PollInterval). For packages
+	// that may not configure the engine themselves (web, api).
+	PublicURL          string
+	HintedPollInterval time.Duration
 	// WrapAC, when set, wraps the ActiveCampaign sandbox's handler, e.g.
 	// to act when a request arrives or to change an answer.
 	WrapAC func(http.Handler) http.Handler
@@ -135,7 +142,11 @@ func New(t testing.TB, opts Options) *Env {
 	box, _ := secret.NewBox(key)
 	env.Metrics = metrics.New(nil)
 	cc := accounts.Config{Box: box, Observer: env.Metrics, ACPollInterval: 10 * time.Millisecond, ACPerSecond: -1, CertifierPerSecond: -1}
-	cfg := engine.Config{Logger: testlog.OnFailure(t), Store: st, Box: box, Metrics: env.Metrics, PollInterval: opts.PollInterval, ScheduleEvery: 50 * time.Millisecond}
+	cfg := engine.Config{Logger: testlog.OnFailure(t), Store: st, Box: box, Metrics: env.Metrics, PollInterval: opts.PollInterval, ScheduleEvery: 50 * time.Millisecond,
+		PublicURL: opts.PublicURL, HintedPollInterval: opts.HintedPollInterval}
+	if opts.PublicURL != "" {
+		cfg.WebhookCheckEvery = 200 * time.Millisecond
+	}
 	if opts.Engine != nil {
 		opts.Engine(&cfg)
 	}

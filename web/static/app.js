@@ -43,6 +43,13 @@
   document.querySelectorAll("input[data-browser-zone]").forEach(function (input) {
     if (browserZone) input.value = browserZone;
   });
+  // A download's times too (Download CSV): its link asks for the zone.
+  document.querySelectorAll("a[data-browser-zone-link]").forEach(function (a) {
+    if (!browserZone) return;
+    var u = new URL(a.href, location.href);
+    u.searchParams.set("tz", browserZone);
+    a.href = u.pathname + u.search;
+  });
 
   // A filter that applies as soon as it changes; a connection that
   // reloads its lists (the "Load" button, kept for use without script).
