@@ -14,8 +14,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/autocred/autocred"
-	"github.com/autocred/autocred/store/storetest"
 	"github.com/autocred/autocred/internal/testenv"
+	"github.com/autocred/autocred/store/storetest"
 )
 
 // The flows of issue 15 that TestBrowserStory plays after its screenshots,
