@@ -214,6 +214,10 @@ func (db *DB) DeleteRunHistory(ctx context.Context, id int64) (autocred.HistoryD
 		if _, err := db.in(tx).ExecContext(ctx, `DELETE FROM run_events WHERE run_id IN (SELECT id FROM runs WHERE automation_id = ?)`, id); err != nil {
 			return fmt.Errorf("deleting the run logs of automation %d: %w", id, err)
 		}
+		if _, err := db.in(tx).ExecContext(ctx, `INSERT INTO deleted_run_credentials (credential_id)
+			SELECT DISTINCT credential_id FROM runs WHERE automation_id = ? AND credential_id <> '' ON CONFLICT DO NOTHING`, id); err != nil {
+			return fmt.Errorf("keeping the claims on the credentials of automation %d: %w", id, err)
+		}
 		res, err := db.in(tx).ExecContext(ctx, `DELETE FROM runs WHERE automation_id = ?`, id)
 		if err != nil {
 			return fmt.Errorf("deleting the runs of automation %d: %w", id, err)

@@ -70,6 +70,13 @@ func (db *DB) PruneRuns(ctx context.Context, before time.Time, after int64, limi
 			return err
 		}
 		step.Pruned = len(pruned)
+		claims := make([]string, len(pruned))
+		for i, r := range pruned {
+			claims[i] = r.credentialID
+		}
+		if err := keepClaims(ctx, db.in(tx), claims); err != nil {
+			return err
+		}
 		return db.countPruned(ctx, tx, pruned)
 	})
 	if err != nil {
@@ -110,7 +117,8 @@ func (db *DB) pruneWindow(ctx context.Context, tx *sql.Tx, before time.Time, aft
 type prunedRun struct {
 	automationID int64
 	status       autocred.RunStatus
-	finishedAt   int64 // ms
+	finishedAt   int64  // ms
+	credentialID string // "" when it made none
 }
 
 // deleteFinishedRuns deletes the runs with ids in (after, upto] that
@@ -122,10 +130,25 @@ type prunedRun struct {
 func (db *DB) deleteFinishedRuns(ctx context.Context, tx *sql.Tx, before time.Time, after, upto int64) ([]prunedRun, error) {
 	return queryAll(ctx, db.in(tx), func(row rowScanner) (prunedRun, error) {
 		var r prunedRun
-		err := row.Scan(&r.automationID, &r.status, &r.finishedAt)
+		err := row.Scan(&r.automationID, &r.status, &r.finishedAt, &r.credentialID)
 		return r, err
 	}, `DELETE FROM runs WHERE id > ? AND id <= ? AND status IN `+sqlPrunable+` AND updated_at < ?
-		RETURNING automation_id, status, updated_at`, after, upto, ms(before))
+		RETURNING automation_id, status, updated_at, credential_id`, after, upto, ms(before))
+}
+
+// keepClaims records the credentials of runs about to be deleted, or just
+// deleted, as still claimed (CredentialClaimed): a run reconciling a lost
+// answer later must not adopt one of them as its own.
+func keepClaims(ctx context.Context, q querier, credentialIDs []string) error {
+	for _, id := range credentialIDs {
+		if id == "" {
+			continue
+		}
+		if _, err := q.ExecContext(ctx, `INSERT INTO deleted_run_credentials (credential_id) VALUES (?) ON CONFLICT DO NOTHING`, id); err != nil {
+			return fmt.Errorf("keeping the claim on credential %s: %w", id, err)
+		}
+	}
+	return nil
 }
 
 // prunedKey is one row of pruned_runs.

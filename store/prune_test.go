@@ -301,6 +301,53 @@ func TestDeletingHistoryAfterPruning(t *testing.T) {
 	})
 }
 
+// A deleted run's credential stays claimed, pruned or with its
+// automation's history: a run of another automation on the same group
+// that reconciles a lost answer for the same person must not adopt it.
+func TestDeletedRunsKeepTheirCredentialsClaimed(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		a := fixture(t, db)
+		now := time.Now()
+		runs := []*seededRun{
+			{automationID: a.ID, contact: 1, status: autocred.RunIssued, entered: now.Add(-10 * 24 * time.Hour), finished: now.Add(-10 * 24 * time.Hour)},
+			{automationID: a.ID, contact: 2, status: autocred.RunIssued, entered: now.Add(-time.Hour), finished: now.Add(-time.Hour)},
+		}
+		seedRuns(t, db, runs)
+		for i, r := range runs {
+			if _, err := db.pool().ExecContext(ctx, `UPDATE runs SET credential_id = ? WHERE id = ?`, fmt.Sprint("cred-", i), r.id); err != nil {
+				t.Fatal(err)
+			}
+		}
+		claimed := func(id string) bool {
+			t.Helper()
+			ok, err := db.CredentialClaimed(ctx, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		if pruned, _ := pruneAll(t, db, now.Add(-48*time.Hour), 500); pruned != 1 {
+			t.Fatalf("pruned %d, want 1", pruned)
+		}
+		if !claimed("cred-0") {
+			t.Errorf("the pruned run's credential is no longer claimed")
+		}
+		if _, err := db.ArchiveAutomation(ctx, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.DeleteRunHistory(ctx, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if !claimed("cred-1") || !claimed("cred-0") {
+			t.Errorf("after the history was deleted, its credentials are no longer claimed")
+		}
+		if claimed("cred-other") {
+			t.Errorf("a credential no run ever held is claimed")
+		}
+	})
+}
+
 // 10,000 old runs are pruned, 500 a transaction, while the engine keeps
 // recording new entries: no write fails, every entry gets its run, none
 // waits long, and the counts stay.

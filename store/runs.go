@@ -249,12 +249,15 @@ func (db *DB) RunCounts(ctx context.Context, automationID int64) (map[autocred.R
 	return out, rows.Err()
 }
 
-// CredentialClaimed tells whether a run already holds this credential, so
-// that reconciling an unknown outcome never adopts another run's credential
-// (two automations may issue from one group to one person).
+// CredentialClaimed tells whether a run holds this credential, or held it
+// before it was pruned or its history deleted, so that reconciling an
+// unknown outcome never adopts another run's credential (two automations
+// may issue from one group to one person, and one contact may enter
+// again).
 func (db *DB) CredentialClaimed(ctx context.Context, credentialID string) (bool, error) {
 	var n int
-	err := db.pool().QueryRowContext(ctx, `SELECT count(*) FROM runs WHERE credential_id = ?`, credentialID).Scan(&n)
+	err := db.pool().QueryRowContext(ctx, `SELECT (SELECT count(*) FROM runs WHERE credential_id = ?)
+		+ (SELECT count(*) FROM deleted_run_credentials WHERE credential_id = ?)`, credentialID, credentialID).Scan(&n)
 	return n > 0, err
 }
 

@@ -20,3 +20,12 @@ CREATE TABLE pruned_runs (
     runs          INTEGER NOT NULL,
     PRIMARY KEY (automation_id, status, finished_at)
 );
+
+-- The credentials of deleted runs (pruned, or their history deleted) stay
+-- claimed: reconciling a run whose create's answer was lost adopts only a
+-- credential no run holds (store.CredentialClaimed), and a deleted run's
+-- credential must not look free to it. About 30 bytes per credential,
+-- kept like the ledger.
+CREATE TABLE deleted_run_credentials (
+    credential_id TEXT PRIMARY KEY
+);
