@@ -331,6 +331,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if _, err := web.ParseTrustedProxies(cfg.trustedProxies); err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
+	stopProfile, err := startCPUProfile(stderr)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err
