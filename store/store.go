@@ -57,9 +57,10 @@ type DB struct {
 	sql      *sql.DB
 	postgres bool
 	now      func() time.Time
-	damage   *damage // SQLite: the first sign of a damaged file a query met
-	file     string  // SQLite: the file's path, for messages
-	jobs     Jobs    // the engine's jobs, enqueued in the store's transactions
+	damage   *damage          // SQLite: the first sign of a damaged file a query met
+	file     string           // SQLite: the file's path, for messages
+	jobs     Jobs             // the engine's jobs, enqueued in the store's transactions
+	counts   *statementCounts // SQLite: the statements run (stmtcache.go)
 
 	bcryptCost int    // 0: bcrypt.DefaultCost (setPasswordCost)
 	dummyHash  []byte // nil: the package's, at the default cost
@@ -103,16 +104,15 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", path, err)
-	}
+	counts := &statementCounts{}
+	db := sql.OpenDB(sqliteConnector{dsn: "file:" + path + "?" + q.Encode(), count: counts})
 	db.SetMaxOpenConns(1)
 	db.SetConnMaxIdleTime(0)
 	db.SetConnMaxLifetime(0)
 	// Turning a new file to WAL needs it to itself, and SQLite answers
 	// "database is locked" at once, busy timeout or not, while another
 	// process (one starting beside this one) does the same: try again.
+	var err error
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		err = db.PingContext(ctx)
 		if err == nil {
@@ -131,7 +131,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("opening %s: %w", path, err)
 		}
 	}
-	return &DB{sql: db, now: time.Now, damage: &damage{}, file: path}, nil
+	return &DB{sql: db, now: time.Now, damage: &damage{}, file: path, counts: counts}, nil
 }
 
 // ExposedFiles lists the files of a SQLite database (the file, its -wal
