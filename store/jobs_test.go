@@ -65,6 +65,10 @@ func (failingQueue) InsertTx(context.Context, *sql.Tx, river.JobArgs, *river.Ins
 	return nil, errors.New("queue refused the job")
 }
 
+func (failingQueue) InsertManyTx(context.Context, *sql.Tx, []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
+	return nil, errors.New("queue refused the jobs")
+}
+
 // An entry's ledger mark, its run and its issue job commit together (R1,
 // R9): recorded entries each have one run and one job; a contact already
 // in and an automation no longer active make nothing; and when the job

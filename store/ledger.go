@@ -150,12 +150,13 @@ func (db *DB) RecordEntries(ctx context.Context, runs []autocred.Run, contactRea
 			if err := db.insertRun(ctx, tx, &r); err != nil {
 				return err
 			}
-			if err := db.enqueueIssue(ctx, tx, r.ID, contactReadAt); err != nil {
-				return err
-			}
 			recorded = append(recorded, r)
 		}
-		return nil
+		ids := make([]int64, len(recorded))
+		for i, r := range recorded {
+			ids[i] = r.ID
+		}
+		return db.enqueueIssues(ctx, tx, ids, contactReadAt)
 	})
 	if err != nil {
 		return nil, err

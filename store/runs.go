@@ -308,12 +308,7 @@ func (db *DB) requeuePending(ctx context.Context, tx *sql.Tx, automationID int64
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		if err := db.enqueueIssue(ctx, tx, id, time.Time{}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return db.enqueueIssues(ctx, tx, ids, time.Time{})
 }
 
 // runIDs lists the ids of an automation's runs with a status.
