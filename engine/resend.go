@@ -38,7 +38,7 @@ const (
 // issue job, or another resend), and within ResendWindow of the last
 // resend.
 func (e *Engine) ResendEmail(ctx context.Context, runID int64, by string) error {
-	ran, err := e.withLease(ctx, fmt.Sprintf("run:%d", runID), func(ctx context.Context) error {
+	ran, err := e.withLease(ctx, runLease(runID), func(ctx context.Context) error {
 		run, err := e.store.Run(ctx, runID)
 		if err != nil {
 			return err

@@ -84,19 +84,97 @@ func (db *DB) Run(ctx context.Context, id int64) (autocred.Run, error) {
 }
 
 // SaveRun writes a run's progress: status, credential, attempts, error and
-// step, and the email and contact its credential is made from. It is called before and after every Certifier call, so that a crash
-// at any point leaves a record of what may have happened.
+// step, and the email and contact its credential is made from. It is
+// called before and after every Certifier call, so that a crash at any
+// point leaves a record of what may have happened.
 func (db *DB) SaveRun(ctx context.Context, r *autocred.Run) error {
+	return db.SaveRunWith(ctx, r, RunSave{})
+}
+
+// RunSave is what SaveRunWith writes with a run's progress.
+type RunSave struct {
+	// Row is the run's row as the caller last read or wrote it (RowOf):
+	// only the columns that differ from it are written, and it is updated
+	// to what was. Most of them are in an index, and SQLite rewrites the
+	// entries of every index on a column a statement sets, changed or
+	// not: setting them all cost three times a save that sets none (see
+	// docs/benchmarks.md, "Where the time goes"). Nil: every column.
+	Row *RunRow
+	// Events are the lines of the run's log recorded since it was last
+	// written, each with its own time.
+	Events []autocred.RunEvent
+	// Release is the lease the caller's job holds on the run, given up
+	// with this write when the job is done with the run.
+	Release *Lease
+}
+
+// RunRow is the stored form of a run's progress (the columns SaveRun
+// writes), to compare a run with: RowOf.
+type RunRow struct {
+	known  bool
+	values [len(runProgress)]any
+}
+
+// runProgress are the columns SaveRun writes, updated_at aside.
+var runProgress = [...]string{"email", "contact", "search_text", "status", "credential_id", "public_link", "attempts",
+	"last_error", "error_code", "step", "step_started_at"}
+
+// RowOf is the stored form of a run's progress.
+func RowOf(r *autocred.Run) (RunRow, error) {
 	contact, err := json.Marshal(r.Contact)
+	if err != nil {
+		return RunRow{}, fmt.Errorf("run %d: %w", r.ID, err)
+	}
+	return RunRow{known: true, values: [...]any{r.Email, string(contact), r.SearchText(), string(r.Status), r.CredentialID, r.PublicLink, r.Attempts,
+		r.LastError, string(r.ErrorCode), string(r.Step), ms(r.StepStartedAt)}}, nil
+}
+
+// SaveRunWith writes a run's progress as SaveRun does, only the columns
+// that changed when it knows the row (with.Row), with the lines of its log
+// recorded since it was last written and, for a run whose job is done with
+// it, the release of the job's lease on it, in one transaction: one commit
+// where there were one per line, one for the run and one for the lease
+// (see docs/benchmarks.md, "Where the time goes").
+func (db *DB) SaveRunWith(ctx context.Context, r *autocred.Run, with RunSave) error {
+	row, err := RowOf(r)
 	if err != nil {
 		return fmt.Errorf("saving run %d: %w", r.ID, err)
 	}
 	r.UpdatedAt = db.now().UTC()
-	_, err = db.pool().ExecContext(ctx, `UPDATE runs SET email = ?, contact = ?, search_text = ?, status = ?, credential_id = ?, public_link = ?, attempts = ?,
-		last_error = ?, error_code = ?, step = ?, step_started_at = ?, updated_at = ? WHERE id = ?`,
-		r.Email, string(contact), r.SearchText(), r.Status, r.CredentialID, r.PublicLink, r.Attempts, r.LastError, r.ErrorCode, r.Step, ms(r.StepStartedAt), ms(r.UpdatedAt), r.ID)
+	var set strings.Builder
+	var args []any
+	for i, col := range runProgress {
+		if with.Row == nil || !with.Row.known || with.Row.values[i] != row.values[i] {
+			set.WriteString(col + " = ?, ")
+			args = append(args, row.values[i])
+		}
+	}
+	args = append(args, ms(r.UpdatedAt), r.ID)
+	save := func(q querier) error {
+		_, err := q.ExecContext(ctx, `UPDATE runs SET `+set.String()+`updated_at = ? WHERE id = ?`, args...)
+		return err
+	}
+	if len(with.Events) == 0 && with.Release == nil {
+		err = save(db.pool())
+	} else {
+		err = db.tx(ctx, func(tx *sql.Tx) error {
+			if err := save(db.in(tx)); err != nil {
+				return err
+			}
+			if err := db.addRunEvents(ctx, tx, r.ID, with.Events); err != nil {
+				return err
+			}
+			if with.Release != nil {
+				return db.releaseLease(ctx, db.in(tx), with.Release.Key, with.Release.Holder)
+			}
+			return nil
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("saving run %d: %w", r.ID, err)
+	}
+	if with.Row != nil {
+		*with.Row = row
 	}
 	return nil
 }
@@ -110,7 +188,26 @@ func (db *DB) AddRunEvent(ctx context.Context, runID int64, message string) erro
 // addRunEvent appends a line to a run's log inside tx, for a line that
 // must be written with the change it records (who asked for a retry).
 func (db *DB) addRunEvent(ctx context.Context, tx *sql.Tx, runID int64, message string) error {
-	_, err := db.in(tx).ExecContext(ctx, `INSERT INTO run_events (run_id, at, message) VALUES (?, ?, ?)`, runID, ms(db.now()), message)
+	return db.addRunEvents(ctx, tx, runID, []autocred.RunEvent{{At: db.now(), Message: message}})
+}
+
+// AddRunEvents appends lines to a run's log, each with its own time, in
+// one transaction.
+func (db *DB) AddRunEvents(ctx context.Context, runID int64, events []autocred.RunEvent) error {
+	return db.tx(ctx, func(tx *sql.Tx) error { return db.addRunEvents(ctx, tx, runID, events) })
+}
+
+// addRunEvents appends lines to a run's log inside tx, in one statement.
+func (db *DB) addRunEvents(ctx context.Context, tx *sql.Tx, runID int64, events []autocred.RunEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 3*len(events))
+	for _, e := range events {
+		args = append(args, runID, ms(e.At), e.Message)
+	}
+	values := strings.Repeat(", (?, ?, ?)", len(events))[2:]
+	_, err := db.in(tx).ExecContext(ctx, `INSERT INTO run_events (run_id, at, message) VALUES `+values, args...)
 	return err
 }
 
