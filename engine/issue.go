@@ -32,7 +32,7 @@ func (w *issueWorker) Work(ctx context.Context, job *river.Job[issueArgs]) error
 		defer e.flush(ctx, log)
 		// Read under the lease: another job of the same run may have just
 		// finished it, and a run read before would be issued again.
-		run, err := e.store.Run(ctx, job.Args.RunID)
+		run, a, err := e.store.RunAndAutomation(ctx, job.Args.RunID)
 		if autocred.ErrorCode(err) == autocred.ENOTFOUND {
 			return nil // its automation was deleted
 		}
@@ -40,10 +40,6 @@ func (w *issueWorker) Work(ctx context.Context, job *river.Job[issueArgs]) error
 			return err
 		}
 		log.read(&run)
-		a, err := e.store.Automation(ctx, run.AutomationID)
-		if err != nil {
-			return err
-		}
 		if a.Status != autocred.AutomationActive {
 			// Paused or broken: the run stays pending, and resuming the
 			// automation enqueues it again.

@@ -17,18 +17,33 @@ const runColumns = `id, automation_id, contact_id, entry, email, contact, status
 	attempts, last_error, error_code, step, step_started_at, created_at, updated_at`
 
 func scanRun(row rowScanner) (autocred.Run, error) {
-	var r autocred.Run
-	var contact string
-	var stepAt, created, updated int64
-	err := row.Scan(&r.ID, &r.AutomationID, &r.ContactID, &r.Entry, &r.Email, &contact, &r.Status, &r.CredentialID, &r.PublicLink,
-		&r.Attempts, &r.LastError, &r.ErrorCode, &r.Step, &stepAt, &created, &updated)
-	if err != nil {
-		return r, err
+	var s runScan
+	if err := row.Scan(s.dest()...); err != nil {
+		return s.r, err
 	}
-	if err := json.Unmarshal([]byte(contact), &r.Contact); err != nil {
+	return s.decode()
+}
+
+// runScan is one row of runColumns being read: dest is where Scan puts
+// it, decode makes the run of it.
+type runScan struct {
+	r                        autocred.Run
+	contact                  string
+	stepAt, created, updated int64
+}
+
+func (s *runScan) dest() []any {
+	r := &s.r
+	return []any{&r.ID, &r.AutomationID, &r.ContactID, &r.Entry, &r.Email, &s.contact, &r.Status, &r.CredentialID, &r.PublicLink,
+		&r.Attempts, &r.LastError, &r.ErrorCode, &r.Step, &s.stepAt, &s.created, &s.updated}
+}
+
+func (s *runScan) decode() (autocred.Run, error) {
+	r := s.r
+	if err := json.Unmarshal([]byte(s.contact), &r.Contact); err != nil {
 		return r, fmt.Errorf("run %d: unreadable contact: %w", r.ID, err)
 	}
-	r.StepStartedAt, r.CreatedAt, r.UpdatedAt = fromMS(stepAt), fromMS(created), fromMS(updated)
+	r.StepStartedAt, r.CreatedAt, r.UpdatedAt = fromMS(s.stepAt), fromMS(s.created), fromMS(s.updated)
 	return r, nil
 }
 
@@ -81,6 +96,36 @@ func (db *DB) Run(ctx context.Context, id int64) (autocred.Run, error) {
 		return r, autocred.Errorf(autocred.ENOTFOUND, "run %d does not exist", id)
 	}
 	return r, err
+}
+
+// RunAndAutomation reads one run and its automation, in one query: the
+// issue job needs both, and on PostgreSQL each query is a round trip.
+func (db *DB) RunAndAutomation(ctx context.Context, id int64) (autocred.Run, autocred.Automation, error) {
+	var rs runScan
+	var as automationScan
+	row := db.pool().QueryRowContext(ctx, `SELECT `+qualified("r", runColumns)+`, `+qualified("a", automationColumns)+`
+		FROM runs r JOIN automations a ON a.id = r.automation_id WHERE r.id = ?`, id)
+	if err := row.Scan(append(rs.dest(), as.dest()...)...); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			err = autocred.Errorf(autocred.ENOTFOUND, "run %d does not exist", id)
+		}
+		return rs.r, as.a, err
+	}
+	r, err := rs.decode()
+	if err != nil {
+		return r, as.a, err
+	}
+	a, err := as.decode()
+	return r, a, err
+}
+
+// qualified prefixes each of a list of columns with a table's alias.
+func qualified(alias, columns string) string {
+	list := strings.Split(columns, ",")
+	for i, c := range list {
+		list[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(list, ", ")
 }
 
 // SaveRun writes a run's progress: status, credential, attempts, error and

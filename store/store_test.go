@@ -6,6 +6,7 @@ import (
 	"errors"
 	"github.com/autocred/autocred/internal/testdb"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -476,6 +477,32 @@ func TestSaveRunWithWritesWhatChangedWithItsLogAndLease(t *testing.T) {
 		}
 		if ok, _ := db.AcquireLease(ctx, "run:2", "another job", time.Now().Add(time.Minute)); ok {
 			t.Error("the lease was released by a save that failed")
+		}
+	})
+}
+
+// TestRunAndAutomationReadsBoth: the issue job's one read gives the run
+// and its automation as the two reads of their own do.
+func TestRunAndAutomationReadsBoth(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		a := fixture(t, db)
+		ctx := context.Background()
+		r := autocred.Run{AutomationID: a.ID, ContactID: 7, Entry: 2, Email: "ana@example.com", Attempts: 3,
+			Contact: autocred.Contact{ID: 7, Email: "ana@example.com", FirstName: "Ana", Fields: map[string]string{"course": "Go"}}}
+		if err := db.tx(ctx, func(tx *sql.Tx) error { return db.insertRun(ctx, tx, &r) }); err != nil {
+			t.Fatal(err)
+		}
+		wantRun, _ := db.Run(ctx, r.ID)
+		wantAuto, _ := db.Automation(ctx, a.ID)
+		gotRun, gotAuto, err := db.RunAndAutomation(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(gotRun, wantRun) || !reflect.DeepEqual(gotAuto, wantAuto) {
+			t.Errorf("RunAndAutomation read\n%+v\n%+v\nwant\n%+v\n%+v", gotRun, gotAuto, wantRun, wantAuto)
+		}
+		if _, _, err := db.RunAndAutomation(ctx, r.ID+1000); autocred.ErrorCode(err) != autocred.ENOTFOUND {
+			t.Errorf("a run that does not exist: %v, want not found", err)
 		}
 	})
 }
