@@ -157,9 +157,15 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("opening PostgreSQL: %w", err)
 	}
 	// Jobs, the API and the UI share the pool; River's producers hold a
-	// few connections each.
+	// few connections each. As many are kept idle as may be open: with
+	// fewer, a busy engine (20 issue jobs, River's fetches and
+	// completions) closed the connections over the idle limit as it
+	// returned them and opened new ones at once, each with its TLS or
+	// authentication, and pgx's prepared statements lost with it (5% of
+	// autocred's CPU under the throughput benchmark). Idle ones still
+	// close after ConnMaxIdleTime.
 	db.SetMaxOpenConns(30)
-	db.SetMaxIdleConns(10)
+	db.SetMaxIdleConns(30)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
