@@ -71,22 +71,60 @@ func (db *DB) insertRunsAsGiven(ctx context.Context, runs []*autocred.Run) error
 // insertRun stores a new run inside tx and sets its ID. The unique key
 // (automation, contact, entry) refuses a second run for one entry.
 func (db *DB) insertRun(ctx context.Context, tx *sql.Tx, r *autocred.Run) error {
-	contact, err := json.Marshal(r.Contact)
-	if err != nil {
+	runs := []autocred.Run{*r}
+	if err := db.insertRuns(ctx, tx, runs); err != nil {
 		return err
 	}
-	now := db.now().UTC()
-	r.CreatedAt, r.UpdatedAt = now, now
-	if r.Status == "" {
-		r.Status = autocred.RunPending
-	}
-	err = db.in(tx).QueryRowContext(ctx, `INSERT INTO runs (automation_id, contact_id, entry, email, contact, search_text, status, last_error, error_code, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		r.AutomationID, r.ContactID, r.Entry, r.Email, string(contact), r.SearchText(), r.Status, r.LastError, r.ErrorCode, ms(now), ms(now)).Scan(&r.ID)
-	if err != nil {
-		return fmt.Errorf("recording run of contact %d entry %d: %w", r.ContactID, r.Entry, err)
-	}
+	*r = runs[0]
 	return nil
+}
+
+// insertRuns stores new runs inside tx, a few statements for the lot
+// (inChunks), and sets their IDs. The unique key (automation, contact,
+// entry) refuses a second run for one entry.
+func (db *DB) insertRuns(ctx context.Context, tx *sql.Tx, runs []autocred.Run) error {
+	now := db.now().UTC()
+	type key struct {
+		automation int64
+		contact    autocred.ContactID
+		entry      int
+	}
+	index := make(map[key]int, len(runs))
+	for i := range runs {
+		r := &runs[i]
+		r.CreatedAt, r.UpdatedAt = now, now
+		if r.Status == "" {
+			r.Status = autocred.RunPending
+		}
+		index[key{r.AutomationID, r.ContactID, r.Entry}] = i
+	}
+	return inChunks(len(runs), func(lo, hi int) error {
+		args := make([]any, 0, 11*(hi-lo))
+		for _, r := range runs[lo:hi] {
+			contact, err := json.Marshal(r.Contact)
+			if err != nil {
+				return err
+			}
+			args = append(args, r.AutomationID, r.ContactID, r.Entry, r.Email, string(contact), r.SearchText(), r.Status, r.LastError, r.ErrorCode, ms(now), ms(now))
+		}
+		rows, err := db.in(tx).QueryContext(ctx, `INSERT INTO runs (automation_id, contact_id, entry, email, contact, search_text, status, last_error, error_code, created_at, updated_at)
+		VALUES `+valuesList(hi-lo, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")+` RETURNING id, automation_id, contact_id, entry`, args...)
+		if err != nil {
+			return fmt.Errorf("recording the runs of contacts %d to %d: %w", runs[lo].ContactID, runs[hi-1].ContactID, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var k key
+			if err := rows.Scan(&id, &k.automation, &k.contact, &k.entry); err != nil {
+				return err
+			}
+			if i, ok := index[k]; ok {
+				runs[i].ID = id
+			}
+		}
+		return rows.Err()
+	})
 }
 
 // Run reads one run.
