@@ -104,7 +104,7 @@ func (f *workerFixture) run(t *testing.T) autocred.Run {
 // work works one job of the worker in the fixture's transaction.
 func work[T river.JobArgs](t *testing.T, f *workerFixture, w river.Worker[T], args T) *rivertest.WorkResult {
 	t.Helper()
-	tw := rivertest.NewWorker(t, riverdatabasesql.New(f.db), f.engine.riverConfig(), w)
+	tw := rivertest.NewWorker(t, riverdatabasesql.New(f.db), f.engine.riverConfig(false), w)
 	res, err := tw.Work(context.Background(), t, f.tx, args, nil)
 	if err != nil {
 		t.Fatalf("working %s: %v", args.Kind(), err)
