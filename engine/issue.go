@@ -32,14 +32,14 @@ func (w *issueWorker) Work(ctx context.Context, job *river.Job[issueArgs]) error
 		defer e.flush(ctx, log)
 		// Read under the lease: another job of the same run may have just
 		// finished it, and a run read before would be issued again.
-		run, a, err := e.store.RunAndAutomation(ctx, job.Args.RunID)
+		run, a, conn, err := e.store.RunAndAutomation(ctx, job.Args.RunID)
 		if autocred.ErrorCode(err) == autocred.ENOTFOUND {
 			return nil // its automation was deleted
 		}
 		if err != nil || run.Status.Final() {
 			return err
 		}
-		log.read(&run)
+		log.read(&run, conn)
 		if a.Status != autocred.AutomationActive {
 			// Paused or broken: the run stays pending, and resuming the
 			// automation enqueues it again.
@@ -111,7 +111,7 @@ func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automa
 			return e.finish(ctx, run, v.status, v.code, v.message)
 		}
 	}
-	cert, err := e.clients.Certifier(ctx, e.store, a.Action.ConnectionID)
+	cert, err := e.clients.Certifier(ctx, e.connections(ctx, run), a.Action.ConnectionID)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/internal/accounts"
 	"github.com/autocred/autocred/store"
 )
 
@@ -26,6 +27,9 @@ type runLog struct {
 	// row is the run's row as the job read it and last wrote it, so that
 	// a save writes only what changed (store.RunSave.Row).
 	row store.RunRow
+	// conn is the automation's Certifier connection, read with the run
+	// (connections).
+	conn autocred.Connection
 }
 
 type runLogKey struct{}
@@ -36,11 +40,37 @@ func withRunLog(ctx context.Context, runID int64) (context.Context, *runLog) {
 	return context.WithValue(ctx, runLogKey{}, l), l
 }
 
-// read notes the run as its job read it, for the job's first save.
-func (l *runLog) read(run *autocred.Run) {
+// read notes the run as its job read it, for the job's first save, and
+// its automation's Certifier connection as read with it.
+func (l *runLog) read(run *autocred.Run, conn autocred.Connection) {
 	if row, err := store.RowOf(run); err == nil {
 		l.row = row
 	}
+	l.conn = conn
+}
+
+// connections is where the clients of run's job read its connections: the
+// Certifier connection read with the run (its client is kept while the
+// connection is unchanged since, accounts.Clients), the store for any
+// other.
+func (e *Engine) connections(ctx context.Context, run *autocred.Run) accounts.Connections {
+	if l := runLogOf(ctx, run); l != nil && l.conn.ID != 0 {
+		return readConnection{e.store, l.conn}
+	}
+	return e.store
+}
+
+// readConnection answers for one connection already read.
+type readConnection struct {
+	*store.DB
+	conn autocred.Connection
+}
+
+func (r readConnection) Connection(ctx context.Context, id int64) (autocred.Connection, error) {
+	if id == r.conn.ID {
+		return r.conn, nil
+	}
+	return r.DB.Connection(ctx, id)
 }
 
 // runLogOf is the log of run in ctx, or nil when the work in ctx keeps

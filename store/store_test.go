@@ -481,8 +481,9 @@ func TestSaveRunWithWritesWhatChangedWithItsLogAndLease(t *testing.T) {
 	})
 }
 
-// TestRunAndAutomationReadsBoth: the issue job's one read gives the run
-// and its automation as the two reads of their own do.
+// TestRunAndAutomationReadsBoth: the issue job's one read gives the run,
+// its automation and its Certifier connection as the reads of their own
+// do.
 func TestRunAndAutomationReadsBoth(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
 		a := fixture(t, db)
@@ -494,14 +495,15 @@ func TestRunAndAutomationReadsBoth(t *testing.T) {
 		}
 		wantRun, _ := db.Run(ctx, r.ID)
 		wantAuto, _ := db.Automation(ctx, a.ID)
-		gotRun, gotAuto, err := db.RunAndAutomation(ctx, r.ID)
+		wantConn, _ := db.Connection(ctx, a.Action.ConnectionID)
+		gotRun, gotAuto, gotConn, err := db.RunAndAutomation(ctx, r.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !reflect.DeepEqual(gotRun, wantRun) || !reflect.DeepEqual(gotAuto, wantAuto) {
-			t.Errorf("RunAndAutomation read\n%+v\n%+v\nwant\n%+v\n%+v", gotRun, gotAuto, wantRun, wantAuto)
+		if !reflect.DeepEqual(gotRun, wantRun) || !reflect.DeepEqual(gotAuto, wantAuto) || !reflect.DeepEqual(gotConn, wantConn) || gotConn.App != autocred.AppCertifier {
+			t.Errorf("RunAndAutomation read\n%+v\n%+v\n%+v\nwant\n%+v\n%+v\n%+v", gotRun, gotAuto, gotConn, wantRun, wantAuto, wantConn)
 		}
-		if _, _, err := db.RunAndAutomation(ctx, r.ID+1000); autocred.ErrorCode(err) != autocred.ENOTFOUND {
+		if _, _, _, err := db.RunAndAutomation(ctx, r.ID+1000); autocred.ErrorCode(err) != autocred.ENOTFOUND {
 			t.Errorf("a run that does not exist: %v, want not found", err)
 		}
 	})
