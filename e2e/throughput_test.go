@@ -1,7 +1,9 @@
 package e2e
 
 import (
+	"database/sql"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +16,8 @@ import (
 // the engine (and the sandboxes beside it, on the same cores) can go. It
 // reports credentials per second from the tag change to the last
 // credential, autocred's CPU time per credential, and each node's peak
-// memory, on SQLite, PostgreSQL with one node and with three:
+// memory, on SQLite, PostgreSQL with one node and with three, and the
+// database work per credential (dbWork):
 //
 //	go test -run XXX -bench EngineThroughput -benchtime 1x -timeout 30m ./e2e/
 //
@@ -47,6 +50,7 @@ func measureThroughput(b *testing.B, entries int, database string, nodes int) {
 	for i := range nodes {
 		cpu0[i] = w.nodeCPU(i)
 	}
+	work0 := w.dbWork()
 
 	b.ResetTimer()
 	start := time.Now()
@@ -57,6 +61,7 @@ func measureThroughput(b *testing.B, entries int, database string, nodes int) {
 	})
 	took := time.Since(start)
 	b.StopTimer()
+	work := w.dbWork().minus(work0)
 
 	var cpu time.Duration
 	var peaks []string
@@ -73,4 +78,53 @@ func measureThroughput(b *testing.B, entries int, database string, nodes int) {
 	b.Logf("%s, %d node(s): %d credentials in %s, %.0f per second; autocred CPU %s (%.0f µs per credential); peak memory per node %s MiB",
 		database, nodes, entries, took.Round(time.Millisecond), rate, cpu.Round(time.Millisecond),
 		float64(cpu.Microseconds())/float64(entries), strings.Join(peaks, " / "))
+	b.Logf("database work per credential: %s", work.per(entries))
+}
+
+// dbWork is what the database has done so far, by name: on SQLite, the
+// statements, writes and transactions autocred counts
+// (autocred_database_*_total, node 0's: SQLite has one node); on
+// PostgreSQL, the database's own statistics (pg_stat_database), every
+// node's and the test's few API reads included. PostgreSQL publishes a
+// session's statistics up to a second after its transaction ends, and
+// those of a session that then stays idle up to 10 s later, so the
+// figures are read after 11 s.
+type dbWork map[string]float64
+
+func (w *world) dbWork() dbWork {
+	w.t.Helper()
+	out := dbWork{}
+	if w.database == "sqlite" {
+		for _, name := range []string{"statements", "writes", "transactions", "commits"} {
+			v, _ := strconv.ParseFloat(strings.TrimPrefix(w.metric("autocred_database_"+name+"_total"), "autocred_database_"+name+"_total "), 64)
+			out[name] = v
+		}
+		return out
+	}
+	time.Sleep(11 * time.Second)
+	db, err := sql.Open("pgx", w.dbArg)
+	must(w.t, err)
+	defer db.Close()
+	var commits, inserted, updated, deleted, returned float64
+	must(w.t, db.QueryRow(`SELECT xact_commit, tup_inserted, tup_updated, tup_deleted, tup_fetched FROM pg_stat_database WHERE datname = current_database()`).
+		Scan(&commits, &inserted, &updated, &deleted, &returned))
+	return dbWork{"transactions": commits, "rows inserted": inserted, "rows updated": updated, "rows deleted": deleted, "rows fetched": returned}
+}
+
+func (d dbWork) minus(before dbWork) dbWork {
+	out := dbWork{}
+	for k, v := range d {
+		out[k] = v - before[k]
+	}
+	return out
+}
+
+func (d dbWork) per(n int) string {
+	var parts []string
+	for _, k := range []string{"statements", "writes", "transactions", "commits", "rows inserted", "rows updated", "rows deleted", "rows fetched"} {
+		if v, ok := d[k]; ok {
+			parts = append(parts, fmt.Sprintf("%s %.2f", k, v/float64(n)))
+		}
+	}
+	return strings.Join(parts, ", ")
 }

@@ -89,7 +89,7 @@ type (
 // test that works one job with rivertest.
 func (e *Engine) IssueWorker() river.Worker[IssueArgs] { return &issueWorker{e: e} }
 func (e *Engine) SyncWorker() river.Worker[SyncArgs]   { return &syncWorker{e: e} }
-func (e *Engine) RiverConfig() *river.Config           { return e.riverConfig() }
+func (e *Engine) RiverConfig() *river.Config           { return e.riverConfig(false) }
 
 // ReconcileWebhooks does what a webhooks job does: registers, renews or
 // removes each watched account's hint webhook.

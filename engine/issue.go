@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -26,20 +27,19 @@ type issueWorker struct {
 func (w *issueWorker) Work(ctx context.Context, job *river.Job[issueArgs]) error {
 	e := w.e
 	ctx = e.waitLimited(ctx) // a long rate-limit wait snoozes the job
-	ran, err := e.withLease(ctx, fmt.Sprintf("run:%d", job.Args.RunID), func(ctx context.Context) error {
+	ran, err := e.withLease(ctx, runLease(job.Args.RunID), func(ctx context.Context) error {
+		ctx, log := withRunLog(ctx, job.Args.RunID)
+		defer e.flush(ctx, log)
 		// Read under the lease: another job of the same run may have just
 		// finished it, and a run read before would be issued again.
-		run, err := e.store.Run(ctx, job.Args.RunID)
+		run, a, conn, err := e.store.RunAndAutomation(ctx, job.Args.RunID)
 		if autocred.ErrorCode(err) == autocred.ENOTFOUND {
 			return nil // its automation was deleted
 		}
 		if err != nil || run.Status.Final() {
 			return err
 		}
-		a, err := e.store.Automation(ctx, run.AutomationID)
-		if err != nil {
-			return err
-		}
+		log.read(&run, conn)
 		if a.Status != autocred.AutomationActive {
 			// Paused or broken: the run stays pending, and resuming the
 			// automation enqueues it again.
@@ -57,6 +57,9 @@ func (w *issueWorker) Work(ctx context.Context, job *river.Job[issueArgs]) error
 	}
 	return err
 }
+
+// runLease is the key of the lease that one job at a time holds on a run.
+func runLease(runID int64) string { return "run:" + strconv.FormatInt(runID, 10) }
 
 // issue carries a run as far as it can go: until the run holds a
 // credential, the contact is read as ActiveCampaign has it now
@@ -108,7 +111,7 @@ func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automa
 			return e.finish(ctx, run, v.status, v.code, v.message)
 		}
 	}
-	cert, err := e.clients.Certifier(ctx, e.store, a.Action.ConnectionID)
+	cert, err := e.clients.Certifier(ctx, e.connections(ctx, run), a.Action.ConnectionID)
 	if err != nil {
 		return err
 	}
@@ -311,7 +314,7 @@ func (e *Engine) noteContact(ctx context.Context, run *autocred.Run, c autocred.
 	if len(notes) == 0 {
 		return
 	}
-	events, err := e.store.RunEvents(ctx, run.ID)
+	events, err := e.runEvents(ctx, run)
 	if err != nil {
 		e.log.Error("reading run events", "run", run.ID, "err", err)
 	}
@@ -414,11 +417,11 @@ type dbError struct{ err error }
 func (d *dbError) Error() string { return d.err.Error() }
 func (d *dbError) Unwrap() error { return d.err }
 
-// save is the one way a run's progress is written. It is written even if
-// the job's context has ended: what a run knows about Certifier must be
-// kept.
+// save is the one way a run's progress is written, with the lines of its
+// log recorded since (runLog). It is written even if the job's context has
+// ended: what a run knows about Certifier must be kept.
 func (e *Engine) save(ctx context.Context, run *autocred.Run) error {
-	if err := e.store.SaveRun(context.WithoutCancel(ctx), run); err != nil {
+	if err := e.saveRun(ctx, run, nil); err != nil {
 		return &dbError{fmt.Errorf("saving run %d: %w", run.ID, err)}
 	}
 	return nil
@@ -454,14 +457,20 @@ func (e *Engine) finish(ctx context.Context, run *autocred.Run, status autocred.
 	if status == autocred.RunIssued || status == autocred.RunDraft {
 		run.Step = autocred.StepNone
 	}
-	if err := e.save(ctx, run); err != nil {
-		return err
-	}
 	switch {
 	case message != "":
 		e.event(ctx, run, message)
 	case status == autocred.RunDraft:
 		e.event(ctx, run, "Left as a draft, as the automation asks.")
+	}
+	// The run is final: its job's work is done, and the lease on it is
+	// given up in the same transaction (nothing follows under it).
+	var release *heldLease
+	if l := leaseOf(ctx); l != nil && runLogOf(ctx, run) != nil && l.key == runLease(run.ID) {
+		release = l
+	}
+	if err := e.saveRun(ctx, run, release); err != nil {
+		return &dbError{fmt.Errorf("saving run %d: %w", run.ID, err)}
 	}
 	e.metrics.Credentials.WithLabelValues(string(status)).Inc()
 	if run.ErrorCode != autocred.RunCodeNone {
@@ -473,7 +482,7 @@ func (e *Engine) finish(ctx context.Context, run *autocred.Run, status autocred.
 // eventOncePerWait records message unless the run's last event already
 // holds marker: a job that wakes again into the same wait adds nothing.
 func (e *Engine) eventOncePerWait(ctx context.Context, run *autocred.Run, marker, message string) {
-	events, err := e.store.RunEvents(ctx, run.ID)
+	events, err := e.runEvents(ctx, run)
 	if err != nil {
 		e.log.Warn("reading run events", "run", run.ID, "err", err)
 	}
@@ -482,7 +491,13 @@ func (e *Engine) eventOncePerWait(ctx context.Context, run *autocred.Run, marker
 	}
 }
 
+// event records a line of a run's log: with the run's next save when its
+// job keeps the run's log (runLog), at once otherwise.
 func (e *Engine) event(ctx context.Context, run *autocred.Run, message string) {
+	if l := runLogOf(ctx, run); l != nil {
+		l.add(message)
+		return
+	}
 	if err := e.store.AddRunEvent(context.WithoutCancel(ctx), run.ID, message); err != nil {
 		e.log.Error("recording run event", "run", run.ID, "err", err)
 	}

@@ -4,12 +4,29 @@ import (
 	"context"
 	"math/rand/v2"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
 // leaseTTL is how long a lease lasts without renewal: how soon work of a
 // process that died is taken up by another.
 const leaseTTL = 30 * time.Second
+
+// heldLease is a lease this process holds, in the context of the work it
+// guards: the work may give it up with its last write (finish), which
+// saves the write of its own that withLease would otherwise make.
+type heldLease struct {
+	key, holder string
+	released    atomic.Bool
+}
+
+type heldLeaseKey struct{}
+
+// leaseOf is the lease ctx's work holds, or nil.
+func leaseOf(ctx context.Context) *heldLease {
+	l, _ := ctx.Value(heldLeaseKey{}).(*heldLease)
+	return l
+}
 
 // withLease runs fn while holding the lease on key, renewing it as fn runs;
 // fn's context is cancelled if the lease is lost. It reports false, without
@@ -22,9 +39,10 @@ func (e *Engine) withLease(ctx context.Context, key string, fn func(ctx context.
 	if err != nil || !ok {
 		return false, err
 	}
+	lease := &heldLease{key: key, holder: holder}
 	// The holder is also who calls Certifier (see Circuits): a probe's
 	// later calls in the same work go through.
-	ctx, cancel := context.WithCancel(withCallHolder(ctx, holder))
+	ctx, cancel := context.WithCancel(context.WithValue(withCallHolder(ctx, holder), heldLeaseKey{}, lease))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -35,8 +53,8 @@ func (e *Engine) withLease(ctx context.Context, key string, fn func(ctx context.
 			case <-ctx.Done():
 				return
 			case <-t.C:
-				if ok, err := e.store.AcquireLease(ctx, key, holder, time.Now().Add(leaseTTL)); err != nil || !ok {
-					if ctx.Err() == nil {
+				if ok, err := e.store.RenewLease(ctx, key, holder, time.Now().Add(leaseTTL)); err != nil || !ok {
+					if ctx.Err() == nil && !lease.released.Load() {
 						e.log.Warn("lease lost; stopping the work it guards", "lease", key, "err", err)
 					}
 					cancel()
@@ -48,6 +66,9 @@ func (e *Engine) withLease(ctx context.Context, key string, fn func(ctx context.
 	err = fn(ctx)
 	cancel()
 	<-done
+	if lease.released.Load() {
+		return true, err // given up with the work's last write
+	}
 	// Released with a fresh context: ctx may be the cancelled job's.
 	rctx, rcancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 	defer rcancel()

@@ -47,7 +47,7 @@ func (e *Engine) ResendEmail(ctx context.Context, runID int64, by string) error 
 // send_unconfirmed (Resend email to all: a run resent on its own since,
 // now issued, is not sent a third email).
 func (e *Engine) resend(ctx context.Context, runID int64, by string, onlyUnconfirmed bool) error {
-	ran, err := e.withLease(ctx, fmt.Sprintf("run:%d", runID), func(ctx context.Context) error {
+	ran, err := e.withLease(ctx, runLease(runID), func(ctx context.Context) error {
 		run, err := e.store.Run(ctx, runID)
 		if err != nil {
 			return err

@@ -80,7 +80,7 @@ func (e *Engine) noteWait(ctx context.Context, run *autocred.Run, service string
 	if te != nil {
 		asked = te.RetryAfter
 	}
-	events, err := e.store.RunEvents(ctx, run.ID)
+	events, err := e.runEvents(ctx, run)
 	if err != nil {
 		e.log.Warn("reading run events", "run", run.ID, "err", err)
 	}

@@ -17,24 +17,39 @@ const automationColumns = `id, name, status, status_reason, trigger_connection_i
 	archived_at, history_deleted_at, history_deleted_runs`
 
 func scanAutomation(row rowScanner) (autocred.Automation, error) {
-	var a autocred.Automation
-	var action string
-	var pollMS, lastSync, created, updated, archived, historyDeleted int64
-	err := row.Scan(&a.ID, &a.Name, &a.Status, &a.StatusReason, &a.Trigger.ConnectionID, &a.Trigger.SegmentID, &a.Trigger.SegmentName,
-		&a.Action.ConnectionID, &a.Action.GroupID, &a.Action.GroupName, &action, &pollMS, &a.SnapshotSeq,
-		&a.Baseline.Done, &a.Baseline.Total, &lastSync, &a.LastSyncError, &a.SyncNotice, &created, &updated,
-		&archived, &historyDeleted, &a.HistoryDeleted.Runs)
-	if err != nil {
-		return a, err
+	var s automationScan
+	if err := row.Scan(s.dest()...); err != nil {
+		return s.a, err
 	}
+	return s.decode()
+}
+
+// automationScan is one row of automationColumns being read: dest is
+// where Scan puts it, decode makes the automation of it.
+type automationScan struct {
+	a                                                     autocred.Automation
+	action                                                string
+	pollMS, lastSync, created, updated, archived, deleted int64
+}
+
+func (s *automationScan) dest() []any {
+	a := &s.a
+	return []any{&a.ID, &a.Name, &a.Status, &a.StatusReason, &a.Trigger.ConnectionID, &a.Trigger.SegmentID, &a.Trigger.SegmentName,
+		&a.Action.ConnectionID, &a.Action.GroupID, &a.Action.GroupName, &s.action, &s.pollMS, &a.SnapshotSeq,
+		&a.Baseline.Done, &a.Baseline.Total, &s.lastSync, &a.LastSyncError, &a.SyncNotice, &s.created, &s.updated,
+		&s.archived, &s.deleted, &a.HistoryDeleted.Runs}
+}
+
+func (s *automationScan) decode() (autocred.Automation, error) {
+	a := s.a
 	connID, groupID, groupName := a.Action.ConnectionID, a.Action.GroupID, a.Action.GroupName
-	if err := json.Unmarshal([]byte(action), &a.Action); err != nil {
+	if err := json.Unmarshal([]byte(s.action), &a.Action); err != nil {
 		return a, fmt.Errorf("automation %d: unreadable mapping: %w", a.ID, err)
 	}
 	a.Action.ConnectionID, a.Action.GroupID, a.Action.GroupName = connID, groupID, groupName
-	a.PollInterval = time.Duration(pollMS) * time.Millisecond
-	a.LastSyncAt, a.CreatedAt, a.UpdatedAt = fromMS(lastSync), fromMS(created), fromMS(updated)
-	a.ArchivedAt, a.HistoryDeleted.At = fromMS(archived), fromMS(historyDeleted)
+	a.PollInterval = time.Duration(s.pollMS) * time.Millisecond
+	a.LastSyncAt, a.CreatedAt, a.UpdatedAt = fromMS(s.lastSync), fromMS(s.created), fromMS(s.updated)
+	a.ArchivedAt, a.HistoryDeleted.At = fromMS(s.archived), fromMS(s.deleted)
 	return a, nil
 }
 

@@ -12,11 +12,27 @@ import (
 const connectionColumns = `id, app, name, api_url, secret_hint, status, status_reason, created_at, updated_at`
 
 func scanConnection(row rowScanner) (autocred.Connection, error) {
-	var c autocred.Connection
-	var created, updated int64
-	err := row.Scan(&c.ID, &c.App, &c.Name, &c.APIURL, &c.SecretHint, &c.Status, &c.StatusReason, &created, &updated)
-	c.CreatedAt, c.UpdatedAt = fromMS(created), fromMS(updated)
-	return c, err
+	var s connectionScan
+	err := row.Scan(s.dest()...)
+	return s.decode(), err
+}
+
+// connectionScan is one row of connectionColumns being read: dest is
+// where Scan puts it, decode makes the connection of it.
+type connectionScan struct {
+	c                autocred.Connection
+	created, updated int64
+}
+
+func (s *connectionScan) dest() []any {
+	c := &s.c
+	return []any{&c.ID, &c.App, &c.Name, &c.APIURL, &c.SecretHint, &c.Status, &c.StatusReason, &s.created, &s.updated}
+}
+
+func (s *connectionScan) decode() autocred.Connection {
+	c := s.c
+	c.CreatedAt, c.UpdatedAt = fromMS(s.created), fromMS(s.updated)
+	return c
 }
 
 // CreateConnection stores a connection with its sealed key and sets c.ID.

@@ -50,6 +50,7 @@ type Jobs struct {
 // JobQueue is River's client, as the store uses it.
 type JobQueue interface {
 	InsertTx(ctx context.Context, tx *sql.Tx, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	InsertManyTx(ctx context.Context, tx *sql.Tx, params []river.InsertManyParams) ([]*rivertype.JobInsertResult, error)
 }
 
 // SetJobs gives the store the engine's jobs. The engine calls it once, when
@@ -67,6 +68,25 @@ func (db *DB) enqueueIssue(ctx context.Context, tx *sql.Tx, runID int64, contact
 	}
 	if _, err := db.jobs.Queue.InsertTx(ctx, tx, db.jobs.Issue(runID, contactReadAt), nil); err != nil {
 		return fmt.Errorf("enqueueing run %d: %w", runID, err)
+	}
+	return nil
+}
+
+// enqueueIssues enqueues the issue jobs of runs in tx, in one insert: a
+// statement per job cost more than the rest of recording an entry.
+func (db *DB) enqueueIssues(ctx context.Context, tx *sql.Tx, runIDs []int64, contactReadAt time.Time) error {
+	if len(runIDs) == 0 {
+		return nil
+	}
+	if db.jobs.Queue == nil {
+		return errNoJobs
+	}
+	params := make([]river.InsertManyParams, len(runIDs))
+	for i, id := range runIDs {
+		params[i] = river.InsertManyParams{Args: db.jobs.Issue(id, contactReadAt)}
+	}
+	if _, err := db.jobs.Queue.InsertManyTx(ctx, tx, params); err != nil {
+		return fmt.Errorf("enqueueing runs %d to %d: %w", runIDs[0], runIDs[len(runIDs)-1], err)
 	}
 	return nil
 }

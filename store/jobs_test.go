@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -63,6 +64,10 @@ type failingQueue struct{}
 
 func (failingQueue) InsertTx(context.Context, *sql.Tx, river.JobArgs, *river.InsertOpts) (*rivertype.JobInsertResult, error) {
 	return nil, errors.New("queue refused the job")
+}
+
+func (failingQueue) InsertManyTx(context.Context, *sql.Tx, []river.InsertManyParams) ([]*rivertype.JobInsertResult, error) {
+	return nil, errors.New("queue refused the jobs")
 }
 
 // An entry's ledger mark, its run and its issue job commit together (R1,
@@ -160,6 +165,75 @@ func TestAutomationChangesEnqueueTheirJobs(t *testing.T) {
 		}
 		if s, i := jobs(t, db, "sync"), jobs(t, db, "issue"); s != 2 || i != 2 {
 			t.Errorf("after resume: %d sync and %d issue jobs, want 2 and 2 (the pending run enqueued again)", s, i)
+		}
+	})
+}
+
+// A large batch of entries, written a few rows per statement: each run
+// recorded is its own contact's, with that contact's entry number; a
+// contact already in, and a contact that comes twice, make one run at
+// most; every run has its job.
+func TestRecordEntriesInBatchesKeepsEachRunItsContact(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		withJobs(t, db)
+		a := fixture(t, db)
+		if err := db.SetAutomationStatus(ctx, a.ID, autocred.AutomationActive, ""); err != nil {
+			t.Fatal(err)
+		}
+		// Contacts 1-30 entered once and left: their next entry is the 2nd.
+		var first []autocred.Run
+		for c := 1; c <= 30; c++ {
+			first = append(first, autocred.Run{AutomationID: a.ID, ContactID: autocred.ContactID(c)})
+		}
+		if _, err := db.RecordEntries(ctx, first, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.tx(ctx, func(tx *sql.Tx) error {
+			_, err := db.in(tx).ExecContext(ctx, `UPDATE memberships SET in_segment = 0 WHERE automation_id = ? AND contact_id <= 30`, a.ID)
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+		// Contacts 31-40 are in: no new entry.
+		var in []autocred.Run
+		for c := 31; c <= 40; c++ {
+			in = append(in, autocred.Run{AutomationID: a.ID, ContactID: autocred.ContactID(c)})
+		}
+		if _, err := db.RecordEntries(ctx, in, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		var batch []autocred.Run
+		for c := 137; c >= 1; c-- { // not in order, and 77 twice
+			batch = append(batch, autocred.Run{AutomationID: a.ID, ContactID: autocred.ContactID(c), Email: fmt.Sprintf("c%d@example.com", c)})
+		}
+		batch = append(batch, autocred.Run{AutomationID: a.ID, ContactID: 77, Email: "again@example.com"})
+		got, err := db.RecordEntries(ctx, batch, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 127 {
+			t.Errorf("%d runs recorded, want 127 (137 contacts, 10 already in)", len(got))
+		}
+		for _, r := range got {
+			stored, err := db.Run(ctx, r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wantEntry := 1
+			if r.ContactID <= 30 {
+				wantEntry = 2
+			}
+			if stored.ContactID != r.ContactID || stored.Entry != wantEntry || r.Entry != wantEntry || stored.Email != fmt.Sprintf("c%d@example.com", r.ContactID) {
+				t.Errorf("run %d recorded for contact %d entry %d is stored as contact %d entry %d (%s), want entry %d",
+					r.ID, r.ContactID, r.Entry, stored.ContactID, stored.Entry, stored.Email, wantEntry)
+			}
+			if r.ContactID > 30 && r.ContactID <= 40 {
+				t.Errorf("contact %d was already in, and got a run", r.ContactID)
+			}
+		}
+		if n := jobs(t, db, "issue"); n != 30+10+127 {
+			t.Errorf("%d issue jobs, want %d", n, 30+10+127)
 		}
 	})
 }

@@ -123,44 +123,74 @@ func (db *DB) resetLedger(ctx context.Context, tx *sql.Tx, automationID int64) e
 func (db *DB) RecordEntries(ctx context.Context, runs []autocred.Run, contactReadAt time.Time) ([]autocred.Run, error) {
 	var recorded []autocred.Run
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		active := map[int64]bool{} // automation → still active, read once
-		for _, r := range runs {
-			on, read := active[r.AutomationID]
-			if !read {
-				status, err := db.lockStatus(ctx, tx, r.AutomationID)
-				if err != nil && !errors.Is(err, sql.ErrNoRows) {
-					// A failed read is no answer: the sync fails and
-					// finds the entry again, rather than skip it.
-					return fmt.Errorf("reading automation %d: %w", r.AutomationID, err)
-				}
-				on = err == nil && status == autocred.AutomationActive // deleted for good: nothing to record
-				active[r.AutomationID] = on
+		groups, err := db.activeEntries(ctx, tx, runs)
+		if err != nil {
+			return err
+		}
+		recorded = nil
+		for _, g := range groups {
+			contacts := make([]autocred.ContactID, len(g))
+			for i, r := range g {
+				contacts[i] = r.ContactID
 			}
-			if !on {
-				continue
-			}
-			entry, err := db.enter(ctx, tx, r.AutomationID, r.ContactID, db.now())
-			if errors.Is(err, errAlreadyIn) {
-				continue
-			}
+			entries, err := db.enterMany(ctx, tx, g[0].AutomationID, contacts, db.now())
 			if err != nil {
 				return err
 			}
-			r.Entry = entry
-			if err := db.insertRun(ctx, tx, &r); err != nil {
-				return err
+			for _, r := range g {
+				if entry, ok := entries[r.ContactID]; ok {
+					r.Entry = entry
+					recorded = append(recorded, r)
+				}
 			}
-			if err := db.enqueueIssue(ctx, tx, r.ID, contactReadAt); err != nil {
-				return err
-			}
-			recorded = append(recorded, r)
 		}
-		return nil
+		if err := db.insertRuns(ctx, tx, recorded); err != nil {
+			return err
+		}
+		ids := make([]int64, len(recorded))
+		for i, r := range recorded {
+			ids[i] = r.ID
+		}
+		return db.enqueueIssues(ctx, tx, ids, contactReadAt)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return recorded, nil
+}
+
+// activeEntries groups would-be runs by automation, in the order they
+// come, keeping only the automations still active (read, and on
+// PostgreSQL locked, once each: lockStatus) and the first run of a
+// contact that comes twice.
+func (db *DB) activeEntries(ctx context.Context, tx *sql.Tx, runs []autocred.Run) ([][]autocred.Run, error) {
+	var groups [][]autocred.Run
+	group := map[int64]int{} // automation → its group's index; -1: not active
+	seen := map[[2]int64]bool{}
+	for _, r := range runs {
+		i, read := group[r.AutomationID]
+		if !read {
+			status, err := db.lockStatus(ctx, tx, r.AutomationID)
+			if err != nil && !errors.Is(err, sql.ErrNoRows) {
+				// A failed read is no answer: the sync fails and finds
+				// the entry again, rather than skip it.
+				return nil, fmt.Errorf("reading automation %d: %w", r.AutomationID, err)
+			}
+			i = -1 // deleted for good, or no longer active: nothing to record
+			if err == nil && status == autocred.AutomationActive {
+				i = len(groups)
+				groups = append(groups, nil)
+			}
+			group[r.AutomationID] = i
+		}
+		key := [2]int64{r.AutomationID, int64(r.ContactID)}
+		if i < 0 || seen[key] {
+			continue
+		}
+		seen[key] = true
+		groups[i] = append(groups[i], r)
+	}
+	return groups, nil
 }
 
 // lockStatus reads an automation's status in tx and, on PostgreSQL, holds
@@ -184,24 +214,86 @@ func (db *DB) lockStatus(ctx context.Context, tx *sql.Tx, id int64) (autocred.Au
 // sync or hint recorded the entry first.
 var errAlreadyIn = errors.New("contact already in the segment")
 
-// enter records that a contact entered the segment and returns the entry's
-// number (1 for the first). It fails with errAlreadyIn when the ledger
-// already has the contact in.
+// enter records that one contact entered the segment and returns the
+// entry's number (1 for the first). It fails with errAlreadyIn when the
+// ledger already has the contact in.
 func (db *DB) enter(ctx context.Context, tx *sql.Tx, automationID int64, contactID autocred.ContactID, at time.Time) (int, error) {
-	var entry int
-	err := db.in(tx).QueryRowContext(ctx, `INSERT INTO memberships (automation_id, contact_id, in_segment, entries, first_seen, last_entered)
-		VALUES (?, ?, 1, 1, ?, ?)
+	entries, err := db.enterMany(ctx, tx, automationID, []autocred.ContactID{contactID}, at)
+	if err != nil {
+		return 0, err
+	}
+	entry, ok := entries[contactID]
+	if !ok {
+		return 0, errAlreadyIn
+	}
+	return entry, nil
+}
+
+// enterMany records that contacts (each once) entered an automation's
+// segment and returns the number of each one's entry (1 for the first),
+// a few statements for the lot (inChunks); a contact the ledger already
+// has in (another sync or a hint recorded the entry first) is left out.
+func (db *DB) enterMany(ctx context.Context, tx *sql.Tx, automationID int64, contacts []autocred.ContactID, at time.Time) (map[autocred.ContactID]int, error) {
+	entries := make(map[autocred.ContactID]int, len(contacts))
+	err := inChunks(len(contacts), func(lo, hi int) error {
+		args := make([]any, 0, 4*(hi-lo))
+		for _, c := range contacts[lo:hi] {
+			args = append(args, automationID, c, ms(at), ms(at))
+		}
+		rows, err := db.in(tx).QueryContext(ctx, `INSERT INTO memberships (automation_id, contact_id, in_segment, entries, first_seen, last_entered)
+		VALUES `+valuesList(hi-lo, "(?, ?, 1, 1, ?, ?)")+`
 		ON CONFLICT (automation_id, contact_id) DO UPDATE
 			SET in_segment = 1, entries = memberships.entries + 1, missed_snapshot = 0, last_entered = excluded.last_entered
 			WHERE memberships.in_segment = 0
-		RETURNING entries`, automationID, contactID, ms(at), ms(at)).Scan(&entry)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, errAlreadyIn
-	}
+		RETURNING contact_id, entries`, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var c autocred.ContactID
+			var entry int
+			if err := rows.Scan(&c, &entry); err != nil {
+				return err
+			}
+			entries[c] = entry
+		}
+		return rows.Err()
+	})
 	if err != nil {
-		return 0, fmt.Errorf("recording entry of contact %d: %w", contactID, err)
+		return nil, fmt.Errorf("recording the entries of %d contacts: %w", len(contacts), err)
 	}
-	return entry, nil
+	return entries, nil
+}
+
+// chunkSizes are the row counts of the statements that write many rows
+// at once (inChunks): a few fixed sizes, so that the prepared statements
+// kept (stmtcache.go; pgx's own cache) are a few per statement, not one
+// per length of batch.
+var chunkSizes = [...]int{64, 16, 4, 1}
+
+// inChunks calls fn on consecutive ranges [lo, hi) of n rows, each of one
+// of chunkSizes, largest first: 100 rows are 64 + 16 + 4 × 4.
+func inChunks(n int, fn func(lo, hi int) error) error {
+	for lo := 0; lo < n; {
+		size := 1
+		for _, s := range chunkSizes {
+			if s <= n-lo {
+				size = s
+				break
+			}
+		}
+		if err := fn(lo, lo+size); err != nil {
+			return err
+		}
+		lo += size
+	}
+	return nil
+}
+
+// valuesList repeats a row of placeholders n times, comma-separated.
+func valuesList(n int, row string) string {
+	return strings.Repeat(row+", ", n-1) + row
 }
 
 // PreviouslyMissing returns those of ids (ascending) that the ledger has

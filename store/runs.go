@@ -18,18 +18,33 @@ const runColumns = `id, automation_id, contact_id, entry, email, contact, status
 	attempts, last_error, error_code, step, step_started_at, created_at, updated_at`
 
 func scanRun(row rowScanner) (autocred.Run, error) {
-	var r autocred.Run
-	var contact string
-	var stepAt, created, updated int64
-	err := row.Scan(&r.ID, &r.AutomationID, &r.ContactID, &r.Entry, &r.Email, &contact, &r.Status, &r.CredentialID, &r.PublicLink,
-		&r.Attempts, &r.LastError, &r.ErrorCode, &r.Step, &stepAt, &created, &updated)
-	if err != nil {
-		return r, err
+	var s runScan
+	if err := row.Scan(s.dest()...); err != nil {
+		return s.r, err
 	}
-	if err := json.Unmarshal([]byte(contact), &r.Contact); err != nil {
+	return s.decode()
+}
+
+// runScan is one row of runColumns being read: dest is where Scan puts
+// it, decode makes the run of it.
+type runScan struct {
+	r                        autocred.Run
+	contact                  string
+	stepAt, created, updated int64
+}
+
+func (s *runScan) dest() []any {
+	r := &s.r
+	return []any{&r.ID, &r.AutomationID, &r.ContactID, &r.Entry, &r.Email, &s.contact, &r.Status, &r.CredentialID, &r.PublicLink,
+		&r.Attempts, &r.LastError, &r.ErrorCode, &r.Step, &s.stepAt, &s.created, &s.updated}
+}
+
+func (s *runScan) decode() (autocred.Run, error) {
+	r := s.r
+	if err := json.Unmarshal([]byte(s.contact), &r.Contact); err != nil {
 		return r, fmt.Errorf("run %d: unreadable contact: %w", r.ID, err)
 	}
-	r.StepStartedAt, r.CreatedAt, r.UpdatedAt = fromMS(stepAt), fromMS(created), fromMS(updated)
+	r.StepStartedAt, r.CreatedAt, r.UpdatedAt = fromMS(s.stepAt), fromMS(s.created), fromMS(s.updated)
 	return r, nil
 }
 
@@ -57,22 +72,60 @@ func (db *DB) insertRunsAsGiven(ctx context.Context, runs []*autocred.Run) error
 // insertRun stores a new run inside tx and sets its ID. The unique key
 // (automation, contact, entry) refuses a second run for one entry.
 func (db *DB) insertRun(ctx context.Context, tx *sql.Tx, r *autocred.Run) error {
-	contact, err := json.Marshal(r.Contact)
-	if err != nil {
+	runs := []autocred.Run{*r}
+	if err := db.insertRuns(ctx, tx, runs); err != nil {
 		return err
 	}
-	now := db.now().UTC()
-	r.CreatedAt, r.UpdatedAt = now, now
-	if r.Status == "" {
-		r.Status = autocred.RunPending
-	}
-	err = db.in(tx).QueryRowContext(ctx, `INSERT INTO runs (automation_id, contact_id, entry, email, contact, search_text, status, last_error, error_code, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		r.AutomationID, r.ContactID, r.Entry, r.Email, string(contact), r.SearchText(), r.Status, r.LastError, r.ErrorCode, ms(now), ms(now)).Scan(&r.ID)
-	if err != nil {
-		return fmt.Errorf("recording run of contact %d entry %d: %w", r.ContactID, r.Entry, err)
-	}
+	*r = runs[0]
 	return nil
+}
+
+// insertRuns stores new runs inside tx, a few statements for the lot
+// (inChunks), and sets their IDs. The unique key (automation, contact,
+// entry) refuses a second run for one entry.
+func (db *DB) insertRuns(ctx context.Context, tx *sql.Tx, runs []autocred.Run) error {
+	now := db.now().UTC()
+	type key struct {
+		automation int64
+		contact    autocred.ContactID
+		entry      int
+	}
+	index := make(map[key]int, len(runs))
+	for i := range runs {
+		r := &runs[i]
+		r.CreatedAt, r.UpdatedAt = now, now
+		if r.Status == "" {
+			r.Status = autocred.RunPending
+		}
+		index[key{r.AutomationID, r.ContactID, r.Entry}] = i
+	}
+	return inChunks(len(runs), func(lo, hi int) error {
+		args := make([]any, 0, 11*(hi-lo))
+		for _, r := range runs[lo:hi] {
+			contact, err := json.Marshal(r.Contact)
+			if err != nil {
+				return err
+			}
+			args = append(args, r.AutomationID, r.ContactID, r.Entry, r.Email, string(contact), r.SearchText(), r.Status, r.LastError, r.ErrorCode, ms(now), ms(now))
+		}
+		rows, err := db.in(tx).QueryContext(ctx, `INSERT INTO runs (automation_id, contact_id, entry, email, contact, search_text, status, last_error, error_code, created_at, updated_at)
+		VALUES `+valuesList(hi-lo, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")+` RETURNING id, automation_id, contact_id, entry`, args...)
+		if err != nil {
+			return fmt.Errorf("recording the runs of contacts %d to %d: %w", runs[lo].ContactID, runs[hi-1].ContactID, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			var k key
+			if err := rows.Scan(&id, &k.automation, &k.contact, &k.entry); err != nil {
+				return err
+			}
+			if i, ok := index[k]; ok {
+				runs[i].ID = id
+			}
+		}
+		return rows.Err()
+	})
 }
 
 // Run reads one run.
@@ -84,22 +137,156 @@ func (db *DB) Run(ctx context.Context, id int64) (autocred.Run, error) {
 	return r, err
 }
 
+// RunAndAutomation reads one run, its automation and the automation's
+// Certifier connection, in one query: the issue job needs all three, and
+// on PostgreSQL each query is a round trip.
+func (db *DB) RunAndAutomation(ctx context.Context, id int64) (autocred.Run, autocred.Automation, autocred.Connection, error) {
+	var rs runScan
+	var as automationScan
+	var cs connectionScan
+	row := db.pool().QueryRowContext(ctx, `SELECT `+qualified("r", runColumns)+`, `+qualified("a", automationColumns)+`, `+qualified("c", connectionColumns)+`
+		FROM runs r JOIN automations a ON a.id = r.automation_id JOIN connections c ON c.id = a.action_connection_id WHERE r.id = ?`, id)
+	if err := row.Scan(append(append(rs.dest(), as.dest()...), cs.dest()...)...); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			err = autocred.Errorf(autocred.ENOTFOUND, "run %d does not exist", id)
+		}
+		return rs.r, as.a, cs.c, err
+	}
+	r, err := rs.decode()
+	if err != nil {
+		return r, as.a, cs.c, err
+	}
+	a, err := as.decode()
+	return r, a, cs.decode(), err
+}
+
+// qualified prefixes each of a list of columns with a table's alias.
+func qualified(alias, columns string) string {
+	list := strings.Split(columns, ",")
+	for i, c := range list {
+		list[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(list, ", ")
+}
+
 // SaveRun writes a run's progress: status, credential, attempts, error and
-// step, and the email and contact its credential is made from. It is called before and after every Certifier call, so that a crash
-// at any point leaves a record of what may have happened.
+// step, and the email and contact its credential is made from. It is
+// called before and after every Certifier call, so that a crash at any
+// point leaves a record of what may have happened.
 func (db *DB) SaveRun(ctx context.Context, r *autocred.Run) error {
+	return db.SaveRunWith(ctx, r, RunSave{})
+}
+
+// RunSave is what SaveRunWith writes with a run's progress.
+type RunSave struct {
+	// Row is the run's row as the caller last read or wrote it (RowOf):
+	// only the columns that differ from it are written, and it is updated
+	// to what was. Most of them are in an index, and SQLite rewrites the
+	// entries of every index on a column a statement sets, changed or
+	// not: setting them all cost three times a save that sets none (see
+	// docs/benchmarks.md, "Where the time goes"). Nil: every column.
+	Row *RunRow
+	// Events are the lines of the run's log recorded since it was last
+	// written, each with its own time.
+	Events []autocred.RunEvent
+	// Release is the lease the caller's job holds on the run, given up
+	// with this write when the job is done with the run.
+	Release *Lease
+}
+
+// RunRow is the stored form of a run's progress (the columns SaveRun
+// writes), to compare a run with: RowOf.
+type RunRow struct {
+	known  bool
+	values [len(runProgress)]any
+}
+
+// runProgress are the columns SaveRun writes, updated_at aside.
+var runProgress = [...]string{"email", "contact", "search_text", "status", "credential_id", "public_link", "attempts",
+	"last_error", "error_code", "step", "step_started_at"}
+
+// RowOf is the stored form of a run's progress.
+func RowOf(r *autocred.Run) (RunRow, error) {
 	contact, err := json.Marshal(r.Contact)
+	if err != nil {
+		return RunRow{}, fmt.Errorf("run %d: %w", r.ID, err)
+	}
+	return RunRow{known: true, values: [...]any{r.Email, string(contact), r.SearchText(), string(r.Status), r.CredentialID, r.PublicLink, r.Attempts,
+		r.LastError, string(r.ErrorCode), string(r.Step), ms(r.StepStartedAt)}}, nil
+}
+
+// SaveRunWith writes a run's progress as SaveRun does, only the columns
+// that changed when it knows the row (with.Row), with the lines of its log
+// recorded since it was last written and, for a run whose job is done with
+// it, the release of the job's lease on it, in one transaction: one commit
+// where there were one per line, one for the run and one for the lease
+// (see docs/benchmarks.md, "Where the time goes").
+func (db *DB) SaveRunWith(ctx context.Context, r *autocred.Run, with RunSave) error {
+	row, err := RowOf(r)
 	if err != nil {
 		return fmt.Errorf("saving run %d: %w", r.ID, err)
 	}
 	r.UpdatedAt = db.now().UTC()
-	_, err = db.pool().ExecContext(ctx, `UPDATE runs SET email = ?, contact = ?, search_text = ?, status = ?, credential_id = ?, public_link = ?, attempts = ?,
-		last_error = ?, error_code = ?, step = ?, step_started_at = ?, updated_at = ? WHERE id = ?`,
-		r.Email, string(contact), r.SearchText(), r.Status, r.CredentialID, r.PublicLink, r.Attempts, r.LastError, r.ErrorCode, r.Step, ms(r.StepStartedAt), ms(r.UpdatedAt), r.ID)
+	var set strings.Builder
+	var args []any
+	for i, col := range runProgress {
+		if with.Row == nil || !with.Row.known || with.Row.values[i] != row.values[i] {
+			set.WriteString(col + " = ?, ")
+			args = append(args, row.values[i])
+		}
+	}
+	args = append(args, ms(r.UpdatedAt), r.ID)
+	update := `UPDATE runs SET ` + set.String() + `updated_at = ? WHERE id = ?`
+	save := func(q querier) error {
+		_, err := q.ExecContext(ctx, update, args...)
+		return err
+	}
+	switch {
+	case len(with.Events) == 0 && with.Release == nil:
+		err = save(db.pool())
+	case db.postgres:
+		err = db.saveRunInOneStatement(ctx, r.ID, update, args, with)
+	default:
+		err = db.tx(ctx, func(tx *sql.Tx) error {
+			if err := save(db.in(tx)); err != nil {
+				return err
+			}
+			if err := db.addRunEvents(ctx, tx, r.ID, with.Events); err != nil {
+				return err
+			}
+			if with.Release != nil {
+				return db.releaseLease(ctx, db.in(tx), with.Release.Key, with.Release.Holder)
+			}
+			return nil
+		})
+	}
 	if err != nil {
 		return fmt.Errorf("saving run %d: %w", r.ID, err)
 	}
+	if with.Row != nil {
+		*with.Row = row
+	}
 	return nil
+}
+
+// saveRunInOneStatement writes a run (update, with its args), the lines
+// of its log and the release of its lease as one PostgreSQL statement:
+// a statement is atomic, and where a transaction of three statements is
+// five round trips (BEGIN and COMMIT with them), this is one.
+func (db *DB) saveRunInOneStatement(ctx context.Context, runID int64, update string, args []any, with RunSave) error {
+	query := `WITH saved AS (` + update + ` RETURNING id)`
+	if len(with.Events) > 0 {
+		query += `, logged AS (INSERT INTO run_events (run_id, at, message) VALUES ` + valuesList(len(with.Events), "(?, ?, ?)") + `)`
+		for _, e := range with.Events {
+			args = append(args, runID, ms(e.At), e.Message)
+		}
+	}
+	if with.Release != nil {
+		query += `, released AS (DELETE FROM leases WHERE key = ? AND holder = ?)`
+		args = append(args, with.Release.Key, with.Release.Holder)
+	}
+	_, err := db.pool().ExecContext(ctx, query+` SELECT count(*) FROM saved`, args...)
+	return err
 }
 
 // AddRunEvent appends a line to a run's log.
@@ -111,7 +298,26 @@ func (db *DB) AddRunEvent(ctx context.Context, runID int64, message string) erro
 // addRunEvent appends a line to a run's log inside tx, for a line that
 // must be written with the change it records (who asked for a retry).
 func (db *DB) addRunEvent(ctx context.Context, tx *sql.Tx, runID int64, message string) error {
-	_, err := db.in(tx).ExecContext(ctx, `INSERT INTO run_events (run_id, at, message) VALUES (?, ?, ?)`, runID, ms(db.now()), message)
+	return db.addRunEvents(ctx, tx, runID, []autocred.RunEvent{{At: db.now(), Message: message}})
+}
+
+// AddRunEvents appends lines to a run's log, each with its own time, in
+// one transaction.
+func (db *DB) AddRunEvents(ctx context.Context, runID int64, events []autocred.RunEvent) error {
+	return db.tx(ctx, func(tx *sql.Tx) error { return db.addRunEvents(ctx, tx, runID, events) })
+}
+
+// addRunEvents appends lines to a run's log inside tx, in one statement.
+func (db *DB) addRunEvents(ctx context.Context, tx *sql.Tx, runID int64, events []autocred.RunEvent) error {
+	if len(events) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 3*len(events))
+	for _, e := range events {
+		args = append(args, runID, ms(e.At), e.Message)
+	}
+	values := strings.Repeat(", (?, ?, ?)", len(events))[2:]
+	_, err := db.in(tx).ExecContext(ctx, `INSERT INTO run_events (run_id, at, message) VALUES `+values, args...)
 	return err
 }
 
@@ -366,12 +572,7 @@ func (db *DB) requeuePending(ctx context.Context, tx *sql.Tx, automationID int64
 	if err != nil {
 		return err
 	}
-	for _, id := range ids {
-		if err := db.enqueueIssue(ctx, tx, id, time.Time{}); err != nil {
-			return err
-		}
-	}
-	return nil
+	return db.enqueueIssues(ctx, tx, ids, time.Time{})
 }
 
 // runIDs lists the ids of an automation's runs with a status.

@@ -37,6 +37,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/jackc/pgx/v5/stdlib" // the database/sql driver "pgx"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
@@ -60,6 +61,10 @@ type DB struct {
 	damage   *damage // SQLite: the first sign of a damaged file a query met
 	file     string  // SQLite: the file's path, for messages
 	jobs     Jobs    // the engine's jobs, enqueued in the store's transactions
+	// listen is PostgreSQL's pool for River's LISTEN connection (see
+	// RiverDriver); nil on SQLite.
+	listen *pgxpool.Pool
+	counts *statementCounts // SQLite: the statements run (stmtcache.go)
 
 	bcryptCost int    // 0: bcrypt.DefaultCost (setPasswordCost)
 	dummyHash  []byte // nil: the package's, at the default cost
@@ -103,16 +108,15 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
-	if err != nil {
-		return nil, fmt.Errorf("opening %s: %w", path, err)
-	}
+	counts := &statementCounts{}
+	db := sql.OpenDB(sqliteConnector{dsn: "file:" + path + "?" + q.Encode(), count: counts})
 	db.SetMaxOpenConns(1)
 	db.SetConnMaxIdleTime(0)
 	db.SetConnMaxLifetime(0)
 	// Turning a new file to WAL needs it to itself, and SQLite answers
 	// "database is locked" at once, busy timeout or not, while another
 	// process (one starting beside this one) does the same: try again.
+	var err error
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		err = db.PingContext(ctx)
 		if err == nil {
@@ -131,7 +135,7 @@ func openSQLite(ctx context.Context, path string) (*DB, error) {
 			return nil, fmt.Errorf("opening %s: %w", path, err)
 		}
 	}
-	return &DB{sql: db, now: time.Now, damage: &damage{}, file: path}, nil
+	return &DB{sql: db, now: time.Now, damage: &damage{}, file: path, counts: counts}, nil
 }
 
 // ExposedFiles lists the files of a SQLite database (the file, its -wal
@@ -157,9 +161,15 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("opening PostgreSQL: %w", err)
 	}
 	// Jobs, the API and the UI share the pool; River's producers hold a
-	// few connections each.
+	// few connections each. As many are kept idle as may be open: with
+	// fewer, a busy engine (20 issue jobs, River's fetches and
+	// completions) closed the connections over the idle limit as it
+	// returned them and opened new ones at once, each with its TLS or
+	// authentication, and pgx's prepared statements lost with it (5% of
+	// autocred's CPU under the throughput benchmark). Idle ones still
+	// close after ConnMaxIdleTime.
 	db.SetMaxOpenConns(30)
-	db.SetMaxIdleConns(10)
+	db.SetMaxIdleConns(30)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -167,11 +177,34 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 		db.Close()
 		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
 	}
-	return &DB{sql: db, postgres: true, now: time.Now, damage: &damage{}}, nil
+	listen, err := listenerPool(url)
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connecting to PostgreSQL: %w", err)
+	}
+	return &DB{sql: db, postgres: true, now: time.Now, damage: &damage{}, listen: listen}, nil
+}
+
+// listenerPool is the pool River takes its LISTEN connection from, one per
+// process, so that an insert anywhere wakes every node's workers at once
+// (NOTIFY) instead of at their next poll. It opens no connection until
+// River asks for it.
+func listenerPool(url string) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, err
+	}
+	cfg.MinConns, cfg.MaxConns = 0, 2
+	return pgxpool.NewWithConfig(context.Background(), cfg)
 }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.sql.Close() }
+func (db *DB) Close() error {
+	if db.listen != nil {
+		db.listen.Close()
+	}
+	return db.sql.Close()
+}
 
 // IsPostgres tells whether the store is on PostgreSQL.
 func (db *DB) IsPostgres() bool { return db.postgres }
@@ -325,10 +358,14 @@ func checkForeignKeys(ctx context.Context, tx *sql.Tx) error {
 }
 
 // RiverDriver is River's driver for this database, over the same pool, so
-// that jobs are inserted in the store's transactions.
+// that jobs are inserted in the store's transactions. Both tell River's
+// workers of new jobs as they commit: SQLite through a table River polls
+// (riversqlite's listener), PostgreSQL through LISTEN/NOTIFY on a
+// connection of its own (listenerPool). The workers' own polling is then
+// only a safety net (engine.riverConfig).
 func (db *DB) RiverDriver() riverdriver.Driver[*sql.Tx] {
 	if db.postgres {
-		return riverdatabasesql.New(db.sql)
+		return riverdatabasesql.NewWithPgxListener(db.sql, db.listen)
 	}
 	return riversqlite.New(db.sql)
 }

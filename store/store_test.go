@@ -6,6 +6,7 @@ import (
 	"errors"
 	"github.com/autocred/autocred/internal/testdb"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -408,6 +409,102 @@ func TestRunRecordedWithAStringContactIDReads(t *testing.T) {
 		}
 		if got.ContactID != 42 || got.Contact.ID != 42 || got.Contact.FirstName != "Ana" {
 			t.Errorf("run as read: contact id %d, contact %+v", got.ContactID, got.Contact)
+		}
+	})
+}
+
+// TestSaveRunWithWritesWhatChangedWithItsLogAndLease: a save that knows
+// the row as read writes the columns that changed and leaves the others
+// as they are; the run, the lines of its log and the release of its job's
+// lease commit together, and a failure leaves none of them.
+func TestSaveRunWithWritesWhatChangedWithItsLogAndLease(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		a := fixture(t, db)
+		ctx := context.Background()
+		r := autocred.Run{AutomationID: a.ID, ContactID: 1, Entry: 1, Email: "ana@example.com",
+			Contact: autocred.Contact{ID: 1, Email: "ana@example.com", FirstName: "Ana"}}
+		if err := db.tx(ctx, func(tx *sql.Tx) error { return db.insertRun(ctx, tx, &r) }); err != nil {
+			t.Fatal(err)
+		}
+		read, err := db.Run(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		row, err := RowOf(&read)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := db.AcquireLease(ctx, "run:1", "job", time.Now().Add(time.Minute)); err != nil || !ok {
+			t.Fatalf("lease: %v %v", ok, err)
+		}
+		// Someone else changes a column this save does not change.
+		if _, err := db.pool().ExecContext(ctx, `UPDATE runs SET public_link = 'https://elsewhere' WHERE id = ?`, r.ID); err != nil {
+			t.Fatal(err)
+		}
+		read.Status, read.CredentialID, read.Step, read.Attempts = autocred.RunIssued, "cred-1", autocred.StepNone, 1
+		at := time.Now().Add(-time.Minute).Truncate(time.Millisecond)
+		err = db.SaveRunWith(ctx, &read, RunSave{Row: &row, Events: []autocred.RunEvent{{At: at, Message: "one"}, {At: at, Message: "two"}},
+			Release: &Lease{Key: "run:1", Holder: "job"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := db.Run(ctx, r.ID)
+		if got.Status != autocred.RunIssued || got.CredentialID != "cred-1" || got.Attempts != 1 || got.Email != "ana@example.com" || got.Contact.FirstName != "Ana" {
+			t.Errorf("run as saved: %+v", got)
+		}
+		if got.PublicLink != "https://elsewhere" {
+			t.Errorf("public link %q: a column the save did not change was written", got.PublicLink)
+		}
+		events, _ := db.RunEvents(ctx, r.ID)
+		if len(events) != 2 || events[0].Message != "one" || events[1].Message != "two" || !events[0].At.Equal(at) {
+			t.Errorf("events %+v, want one and two at %s", events, at)
+		}
+		if ok, err := db.AcquireLease(ctx, "run:1", "another job", time.Now().Add(time.Minute)); err != nil || !ok {
+			t.Errorf("lease still held after the save that released it (%v, %v)", ok, err)
+		}
+		if next, _ := RowOf(&got); next.values[3] != row.values[3] || row.values[4] != "cred-1" {
+			t.Errorf("the row the save knows is not what it wrote: %v", row.values)
+		}
+
+		// A write that fails (the log of a run that does not exist breaks
+		// its foreign key) leaves the lease held.
+		if ok, err := db.AcquireLease(ctx, "run:2", "job", time.Now().Add(time.Minute)); err != nil || !ok {
+			t.Fatalf("lease: %v %v", ok, err)
+		}
+		missing := autocred.Run{ID: 99999, Status: autocred.RunFailed}
+		if err := db.SaveRunWith(ctx, &missing, RunSave{Events: []autocred.RunEvent{{At: at, Message: "lost"}}, Release: &Lease{Key: "run:2", Holder: "job"}}); err == nil {
+			t.Fatal("saved the log of a run that does not exist")
+		}
+		if ok, _ := db.AcquireLease(ctx, "run:2", "another job", time.Now().Add(time.Minute)); ok {
+			t.Error("the lease was released by a save that failed")
+		}
+	})
+}
+
+// TestRunAndAutomationReadsBoth: the issue job's one read gives the run,
+// its automation and its Certifier connection as the reads of their own
+// do.
+func TestRunAndAutomationReadsBoth(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		a := fixture(t, db)
+		ctx := context.Background()
+		r := autocred.Run{AutomationID: a.ID, ContactID: 7, Entry: 2, Email: "ana@example.com", Attempts: 3,
+			Contact: autocred.Contact{ID: 7, Email: "ana@example.com", FirstName: "Ana", Fields: map[string]string{"course": "Go"}}}
+		if err := db.tx(ctx, func(tx *sql.Tx) error { return db.insertRun(ctx, tx, &r) }); err != nil {
+			t.Fatal(err)
+		}
+		wantRun, _ := db.Run(ctx, r.ID)
+		wantAuto, _ := db.Automation(ctx, a.ID)
+		wantConn, _ := db.Connection(ctx, a.Action.ConnectionID)
+		gotRun, gotAuto, gotConn, err := db.RunAndAutomation(ctx, r.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(gotRun, wantRun) || !reflect.DeepEqual(gotAuto, wantAuto) || !reflect.DeepEqual(gotConn, wantConn) || gotConn.App != autocred.AppCertifier {
+			t.Errorf("RunAndAutomation read\n%+v\n%+v\n%+v\nwant\n%+v\n%+v\n%+v", gotRun, gotAuto, gotConn, wantRun, wantAuto, wantConn)
+		}
+		if _, _, _, err := db.RunAndAutomation(ctx, r.ID+1000); autocred.ErrorCode(err) != autocred.ENOTFOUND {
+			t.Errorf("a run that does not exist: %v, want not found", err)
 		}
 	})
 }

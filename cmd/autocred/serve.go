@@ -174,6 +174,12 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 	})
 	circuits := engine.NewCircuits(st, autocred.CircuitPolicy{FirstProbe: cfg.probeFirst, MaxProbe: cfg.probeMax, AccountProbe: cfg.probeAccount}, m, log)
 	m.WatchCircuits(func() []metrics.CircuitState { return circuitStates(st) })
+	if !st.IsPostgres() {
+		m.WatchDatabase(func() metrics.DatabaseCounts {
+			c := st.StatementCounts()
+			return metrics.DatabaseCounts{Statements: c.Statements, Writes: c.Writes, Transactions: c.Transactions, Commits: c.Commits}
+		})
+	}
 	cc := accounts.Config{Box: box, Observer: m, ACPerSecond: rateOrOff(cfg.acRate), CertifierPerSecond: rateOrOff(cfg.certifierRate),
 		Breakers: circuits}
 	if st.IsPostgres() {
@@ -334,6 +340,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if _, err := web.ParseTrustedProxies(cfg.trustedProxies); err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)
 	}
+	stopProfile, err := startCPUProfile(stderr)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	a, err := newApp(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -167,3 +167,28 @@ func (c *circuitCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.desc, prometheus.GaugeValue, v, s.Connection, s.Reason)
 	}
 }
+
+// DatabaseCounts are the statements and transactions a database has run.
+type DatabaseCounts struct {
+	Statements, Writes, Transactions, Commits int64
+}
+
+// WatchDatabase exports what read says the database has run, read at
+// every scrape: on SQLite, every statement autocred and its job queue ran
+// (store.DB.StatementCounts), for measuring the writes per credential.
+func (m *Metrics) WatchDatabase(read func() DatabaseCounts) {
+	m.Registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "autocred_database_statements_total", Help: "SQL statements run on SQLite, the job queue's included (0 on PostgreSQL: see pg_stat_database).",
+		}, func() float64 { return float64(read().Statements) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "autocred_database_writes_total", Help: "SQL statements run on SQLite that are not a SELECT or PRAGMA (each outside a transaction is a transaction of its own).",
+		}, func() float64 { return float64(read().Writes) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "autocred_database_transactions_total", Help: "Transactions begun on SQLite (not counting single statements outside one).",
+		}, func() float64 { return float64(read().Transactions) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "autocred_database_commits_total", Help: "Commits on SQLite: transactions begun, plus writes made outside one (each its own transaction).",
+		}, func() float64 { return float64(read().Commits) }),
+	)
+}
