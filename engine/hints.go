@@ -247,7 +247,7 @@ func (e *Engine) checkContact(ctx context.Context, connID int64, contactID autoc
 func (e *Engine) hintFailed(ctx context.Context, connID int64, autos []autocred.Automation, err error) error {
 	switch {
 	case errors.Is(err, activecampaign.ErrAuth):
-		return e.segmentReadFailed(ctx, connID, autos, err)
+		return e.watchFailed(ctx, connID, autos, err)
 	case errors.Is(err, activecampaign.ErrForbidden):
 		e.log.Warn("hint dropped: the API key's user lacks a permission; the next sync checks again", "connection", connID, "err", err)
 		return nil

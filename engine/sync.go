@@ -86,7 +86,7 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 	started := time.Now()
 	snap, err := e.readSegment(ctx, ac, autos, segmentID, e.baselineProgress(ctx, autos))
 	if err != nil {
-		return e.segmentReadFailed(ctx, connID, autos, err)
+		return e.watchFailed(ctx, connID, autos, err)
 	}
 	ids := sortedMembers(&snap)
 
@@ -98,7 +98,7 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 	}
 	verdict, err := e.trustAbsences(ctx, ac, segmentID, diff, snap.Unconfirmed)
 	if err != nil {
-		return e.segmentReadFailed(ctx, connID, autos, err)
+		return e.watchFailed(ctx, connID, autos, err)
 	}
 	if verdict.wrong {
 		return e.syncHeldBack(ctx, connID, segmentID, autos, started, len(ids), diff.known, verdict)
@@ -106,7 +106,7 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 	base := baseline{ids: ids, unconfirmed: snap.Unconfirmed}
 	if slices.ContainsFunc(autos, func(a autocred.Automation) bool { return a.Status == autocred.AutomationBaselining }) {
 		if base, err = e.checkBaseline(ctx, ac, autos, segmentID, base); err != nil {
-			return e.segmentReadFailed(ctx, connID, autos, err)
+			return e.watchFailed(ctx, connID, autos, err)
 		}
 		if base.missed != 0 && e.holdBaseline(autos) {
 			return e.baselineHeldBack(ctx, connID, segmentID, autos, started, len(base.ids), base.missed)
@@ -118,7 +118,7 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 	}
 	// Entries found by polling may show a silent webhook (silence.go).
 	if err := e.enter(ctx, ac, autos, entered, func(cs []activecampaign.Contact) { e.noteEntries(ctx, connID, cs) }); err != nil {
-		return e.segmentReadFailed(ctx, connID, autos, &entriesFailed{err})
+		return e.watchFailed(ctx, connID, autos, &entriesFailed{err})
 	}
 	return e.syncDone(ctx, connID, segmentID, autos, started, len(ids))
 }
@@ -226,13 +226,14 @@ func (e *Engine) syncDone(ctx context.Context, connID int64, segmentID string, a
 	return nil
 }
 
-// segmentReadFailed records, on its automations, why reading a segment
-// failed: a sync's snapshot or its checks, or a hint's single-contact
-// check refused for the key (hintFailed). A refused key (401) breaks the
+// watchFailed records, on the automations watching a segment, why
+// watching it failed this time: a sync's snapshot, its checks or the
+// writing of its entries, or a hint's single-contact check refused for the
+// key (hintFailed). A refused key (401) breaks the
 // connection (and so stops its automations) instead of being retried; a
 // missing permission (403) is said on the automations and left to the next
 // periodic sync.
-func (e *Engine) segmentReadFailed(ctx context.Context, connID int64, autos []autocred.Automation, err error) error {
+func (e *Engine) watchFailed(ctx context.Context, connID int64, autos []autocred.Automation, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err() // shutting down, or the lease was lost: not a failure of the segment
 	}
