@@ -161,15 +161,16 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 		return nil, fmt.Errorf("opening PostgreSQL: %w", err)
 	}
 	// Jobs, the API and the UI share the pool; River's producers hold a
-	// few connections each. As many are kept idle as may be open: with
-	// fewer, a busy engine (20 issue jobs, River's fetches and
-	// completions) closed the connections over the idle limit as it
-	// returned them and opened new ones at once, each with its TLS or
-	// authentication, and pgx's prepared statements lost with it (5% of
-	// autocred's CPU under the throughput benchmark). Idle ones still
-	// close after ConnMaxIdleTime.
+	// few connections each. A third is kept idle. Keeping all 30 idle
+	// saved reconnecting under the throughput benchmark (5% of
+	// autocred's CPU: a busy engine returned connections over the idle
+	// limit, which were closed and opened again at once), but every pool
+	// then held on to its busiest moment's connections, and the test
+	// suite's parallel databases ran PostgreSQL out of its 100
+	// connections ("too many clients already"); a deployment of several
+	// nodes would meet the same limit sooner.
 	db.SetMaxOpenConns(30)
-	db.SetMaxIdleConns(30)
+	db.SetMaxIdleConns(10)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
