@@ -29,13 +29,20 @@ func (scheduleArgs) InsertOpts() river.InsertOpts {
 type syncArgs struct {
 	ConnectionID int64  `json:"connection_id"`
 	SegmentID    string `json:"segment_id"`
+	// DueAt (Unix milliseconds) is when the periodic sync was due, for
+	// autocred_sync_start_lag_seconds; zero for a sync asked for.
+	DueAt int64 `json:"due_at,omitempty"`
 }
 
 func (syncArgs) Kind() string { return "sync" }
 
 // syncJob is the sync job the store enqueues (store.Jobs).
-func syncJob(connectionID int64, segmentID string) river.JobArgs {
-	return syncArgs{ConnectionID: connectionID, SegmentID: segmentID}
+func syncJob(connectionID int64, segmentID string, due time.Time) river.JobArgs {
+	args := syncArgs{ConnectionID: connectionID, SegmentID: segmentID}
+	if !due.IsZero() {
+		args.DueAt = due.UnixMilli()
+	}
+	return args
 }
 
 // A sync that fails is not retried by River beyond a few quick attempts:

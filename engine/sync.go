@@ -37,6 +37,9 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[syncArgs]) error {
 		if served, err := w.e.syncedSince(ctx, job.Args.ConnectionID, job.Args.SegmentID, job.CreatedAt); err != nil || served {
 			return err
 		}
+		if job.Args.DueAt != 0 {
+			w.e.metrics.SyncStartLag.Observe(max(time.Since(time.UnixMilli(job.Args.DueAt)), 0).Seconds())
+		}
 		return w.e.syncSegment(ctx, job.Args.ConnectionID, job.Args.SegmentID)
 	})
 	if !ran && err == nil {

@@ -14,16 +14,16 @@ import (
 const automationColumns = `id, name, status, status_reason, trigger_connection_id, segment_id, segment_name,
 	action_connection_id, group_id, group_name, action, poll_interval_ms, snapshot_seq,
 	baseline_done, baseline_total, last_sync_at, last_sync_error, sync_notice, created_at, updated_at,
-	archived_at, history_deleted_at, history_deleted_runs`
+	archived_at, history_deleted_at, history_deleted_runs, next_sync_at`
 
 func scanAutomation(row rowScanner) (autocred.Automation, error) {
 	var a autocred.Automation
 	var action string
-	var pollMS, lastSync, created, updated, archived, historyDeleted int64
+	var pollMS, lastSync, created, updated, archived, historyDeleted, nextSync int64
 	err := row.Scan(&a.ID, &a.Name, &a.Status, &a.StatusReason, &a.Trigger.ConnectionID, &a.Trigger.SegmentID, &a.Trigger.SegmentName,
 		&a.Action.ConnectionID, &a.Action.GroupID, &a.Action.GroupName, &action, &pollMS, &a.SnapshotSeq,
 		&a.Baseline.Done, &a.Baseline.Total, &lastSync, &a.LastSyncError, &a.SyncNotice, &created, &updated,
-		&archived, &historyDeleted, &a.HistoryDeleted.Runs)
+		&archived, &historyDeleted, &a.HistoryDeleted.Runs, &nextSync)
 	if err != nil {
 		return a, err
 	}
@@ -35,6 +35,7 @@ func scanAutomation(row rowScanner) (autocred.Automation, error) {
 	a.PollInterval = time.Duration(pollMS) * time.Millisecond
 	a.LastSyncAt, a.CreatedAt, a.UpdatedAt = fromMS(lastSync), fromMS(created), fromMS(updated)
 	a.ArchivedAt, a.HistoryDeleted.At = fromMS(archived), fromMS(historyDeleted)
+	a.NextSyncAt = fromMS(nextSync)
 	return a, nil
 }
 
@@ -362,7 +363,7 @@ func (db *DB) syncSoon(ctx context.Context, tx *sql.Tx, a autocred.Automation) e
 	if err != nil {
 		return err
 	}
-	return db.enqueueSync(ctx, tx, a.Trigger.ConnectionID, a.Trigger.SegmentID)
+	return db.enqueueSync(ctx, tx, a.Trigger.ConnectionID, a.Trigger.SegmentID, time.Time{})
 }
 
 // SetBaselineProgress records how much of the first snapshot has been read.

@@ -40,8 +40,10 @@ type Jobs struct {
 	// is when the run's contact was read, for the job of a new entry, and
 	// zero for any other (a retry, a resume).
 	Issue func(runID int64, contactReadAt time.Time) river.JobArgs
-	// Sync is the job that reads one segment of one connection.
-	Sync func(connectionID int64, segmentID string) river.JobArgs
+	// Sync is the job that reads one segment of one connection; due is
+	// when the periodic sync it makes was due (zero for one asked for: a
+	// user's "sync now", an activation, a hint that needs a whole read).
+	Sync func(connectionID int64, segmentID string, due time.Time) river.JobArgs
 }
 
 // JobQueue is River's client, as the store uses it.
@@ -68,12 +70,13 @@ func (db *DB) enqueueIssue(ctx context.Context, tx *sql.Tx, runID int64, contact
 	return nil
 }
 
-// enqueueSync enqueues a sync of one segment in tx.
-func (db *DB) enqueueSync(ctx context.Context, tx *sql.Tx, connectionID int64, segmentID string) error {
+// enqueueSync enqueues a sync of one segment in tx; due is when a periodic
+// sync was due (zero for one asked for).
+func (db *DB) enqueueSync(ctx context.Context, tx *sql.Tx, connectionID int64, segmentID string, due time.Time) error {
 	if db.jobs.Queue == nil {
 		return errNoJobs
 	}
-	if _, err := db.jobs.Queue.InsertTx(ctx, tx, db.jobs.Sync(connectionID, segmentID), nil); err != nil {
+	if _, err := db.jobs.Queue.InsertTx(ctx, tx, db.jobs.Sync(connectionID, segmentID, due), nil); err != nil {
 		return fmt.Errorf("enqueueing sync: %w", err)
 	}
 	return nil
@@ -81,7 +84,19 @@ func (db *DB) enqueueSync(ctx context.Context, tx *sql.Tx, connectionID int64, s
 
 // EnqueueSyncs enqueues a sync of each segment, in one transaction.
 func (db *DB) EnqueueSyncs(ctx context.Context, segments ...autocred.Trigger) error {
-	return db.ScheduleSyncs(ctx, nil, segments)
+	due := make([]DueSync, len(segments))
+	for i, s := range segments {
+		due[i] = DueSync{Trigger: s}
+	}
+	return db.ScheduleSyncs(ctx, nil, due)
+}
+
+// DueSync is a sync of one segment and when it was due: the earliest
+// next-sync time of the automations that share it (zero for a sync asked
+// for rather than scheduled).
+type DueSync struct {
+	autocred.Trigger
+	Due time.Time
 }
 
 // NextSync is when an automation's next periodic sync is due.
@@ -94,7 +109,7 @@ type NextSync struct {
 // enqueues a sync of each segment, in one transaction: the schedule's
 // guard against enqueueing a segment again before its sync has run is
 // written with the sync it guards.
-func (db *DB) ScheduleSyncs(ctx context.Context, next []NextSync, segments []autocred.Trigger) error {
+func (db *DB) ScheduleSyncs(ctx context.Context, next []NextSync, segments []DueSync) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		for _, n := range next {
 			if err := db.setNextSync(ctx, tx, n.AutomationID, n.At); err != nil {
@@ -102,7 +117,7 @@ func (db *DB) ScheduleSyncs(ctx context.Context, next []NextSync, segments []aut
 			}
 		}
 		for _, s := range segments {
-			if err := db.enqueueSync(ctx, tx, s.ConnectionID, s.SegmentID); err != nil {
+			if err := db.enqueueSync(ctx, tx, s.ConnectionID, s.SegmentID, s.Due); err != nil {
 				return err
 			}
 		}

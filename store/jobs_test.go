@@ -42,7 +42,7 @@ func withJobs(t *testing.T, db *DB) {
 		Issue: func(runID int64, readAt time.Time) river.JobArgs {
 			return testIssue{RunID: runID, ContactReadAt: readAt.UnixMilli()}
 		},
-		Sync: func(connID int64, segmentID string) river.JobArgs {
+		Sync: func(connID int64, segmentID string, _ time.Time) river.JobArgs {
 			return testSync{ConnectionID: connID, SegmentID: segmentID}
 		}})
 }
