@@ -782,3 +782,43 @@ func (w *world) reportAgency(b *testing.B, c agencyConfig, accts []*agencyAccoun
 		b.ReportMetric(lat.burst[min(len(lat.burst)-1, int(0.99*float64(len(lat.burst))))].Seconds(), "burst-entry-p99-s")
 	}
 }
+
+// Fair sharing (issue 16): one account's batch of entries never holds up
+// another account's single entry. Two accounts, each with its Certifier
+// workspace at the real limits (10 requests a second; autocred sends 8):
+// the first imports 400 contacts into its watched segment, which take 50 s
+// to issue at its workspace's pace. While they are being issued, one
+// contact enters the other account's segment, and its credential must come
+// within a poll interval and a few seconds, not after the batch (before
+// issue 16 it waited for all 400, in one first-come line of issue jobs).
+func TestBurstInOneAccountDoesNotDelayAnother(t *testing.T) {
+	t.Parallel()
+	const burst = 400
+	poll := time.Second
+	w := newWorld(t, worldOptions{ac: simac.Options{RatePerSecond: 5}, cert: simcert.Options{RatePerSecond: 10},
+		acRate: 4, crtRate: 8, poll: poll})
+	accts := planAgency(agencyConfig{accounts: 2, automations: 1, segMin: 100, segMax: 100})
+	for _, a := range accts {
+		w.fillAccount(a)
+	}
+	w.connectAgency(accts)
+	w.waitAllActive(2)
+
+	busy, quiet := accts[0], accts[1]
+	w.agencyBurst(busy, burst)
+	w.waitFor("the batch's first credentials", time.Minute, func() bool { return len(w.cert.Credentials(busy.name)) >= 20 })
+	entered := time.Now()
+	_, err := w.ac.Import(quiet.name, []simac.ContactInput{{Email: "single@" + quiet.name + ".example.com", FirstName: "Single", LastName: "Entry", Tags: []string{"S0"}}})
+	must(t, err)
+	w.waitFor("the single entry's credential", 2*time.Minute, func() bool { return len(w.cert.Credentials(quiet.name)) == 1 })
+	took := w.cert.Credentials(quiet.name)[0].CreatedAt.Sub(entered)
+	issued := len(w.cert.Credentials(busy.name))
+	t.Logf("the single entry's credential came %s after it entered, while the batch had %d of %d", took.Round(time.Millisecond), issued, burst)
+	if limit := poll + 5*time.Second; took > limit {
+		t.Errorf("the single entry waited %s for its credential behind another account's batch (%d of %d issued by then); want under %s",
+			took.Round(time.Millisecond), issued, burst, limit)
+	}
+	if issued >= burst {
+		t.Errorf("the batch was over (%d of %d) before the single entry's credential came: the test proves nothing", issued, burst)
+	}
+}

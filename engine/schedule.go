@@ -70,6 +70,18 @@ func (e *Engine) interval(a autocred.Automation, hinted map[int64]bool) time.Dur
 	return e.cfg.PollInterval
 }
 
+// segmentInterval is how often a segment is read: the shortest interval
+// of the automations watching it.
+func (e *Engine) segmentInterval(autos []autocred.Automation, hinted map[int64]bool) time.Duration {
+	var every time.Duration
+	for i, a := range autos {
+		if d := e.interval(a, hinted); i == 0 || d < every {
+			every = d
+		}
+	}
+	return every
+}
+
 // PollIntervals are the service's sync intervals, for automations that
 // set none: poll, and hinted for a connection whose webhook hints flow.
 func (e *Engine) PollIntervals() (poll, hinted time.Duration) {
