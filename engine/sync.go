@@ -507,6 +507,7 @@ func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []a
 	}
 	all = autocred.SortIDs(all)
 	const chunk = 100
+	batch := len(all) > store.BatchRuns
 	for start := 0; start < len(all); start += chunk {
 		part := all[start:min(start+chunk, len(all))]
 		readAt := time.Now()
@@ -514,7 +515,7 @@ func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []a
 		if err != nil {
 			return fmt.Errorf("reading details of entering contacts: %w", err)
 		}
-		runs, err := e.store.RecordEntries(ctx, newRuns(autos, entered, part, details), readAt)
+		runs, err := e.store.RecordEntries(ctx, newRuns(autos, entered, part, details), readAt, batch)
 		if err != nil {
 			return err
 		}

@@ -38,8 +38,12 @@ type Jobs struct {
 	Queue JobQueue
 	// Issue is the job that makes the credential of a run; contactReadAt
 	// is when the run's contact was read, for the job of a new entry, and
-	// zero for any other (a retry, a resume).
-	Issue func(runID int64, contactReadAt time.Time) river.JobArgs
+	// zero for any other (a retry, a resume). batch: the run is one of
+	// more than BatchRuns enqueued together (an import, a retry of every
+	// failed run), whose jobs are taken after those of runs that come
+	// alone, so that one account's batch never queues another's single
+	// entry behind it.
+	Issue func(runID int64, contactReadAt time.Time, batch bool) river.JobArgs
 	// Sync is the job that reads one segment of one connection; due is
 	// when the periodic sync it makes was due (zero for one asked for: a
 	// user's "sync now", an activation, a hint that needs a whole read).
@@ -59,12 +63,16 @@ func (db *DB) SetJobs(j Jobs) { db.jobs = j }
 // engine was built on.
 var errNoJobs = errors.New("no job queue: the engine is not built on this store")
 
-// enqueueIssue enqueues the issue job of a run in tx.
-func (db *DB) enqueueIssue(ctx context.Context, tx *sql.Tx, runID int64, contactReadAt time.Time) error {
+// BatchRuns is the most runs enqueued together that are not a batch (see
+// Jobs.Issue): one chunk of entries.
+const BatchRuns = 100
+
+// enqueueIssue enqueues the issue job of a run in tx; batch: see Jobs.Issue.
+func (db *DB) enqueueIssue(ctx context.Context, tx *sql.Tx, runID int64, contactReadAt time.Time, batch bool) error {
 	if db.jobs.Queue == nil {
 		return errNoJobs
 	}
-	if _, err := db.jobs.Queue.InsertTx(ctx, tx, db.jobs.Issue(runID, contactReadAt), nil); err != nil {
+	if _, err := db.jobs.Queue.InsertTx(ctx, tx, db.jobs.Issue(runID, contactReadAt, batch), nil); err != nil {
 		return fmt.Errorf("enqueueing run %d: %w", runID, err)
 	}
 	return nil

@@ -118,9 +118,10 @@ func (db *DB) resetLedger(ctx context.Context, tx *sql.Tx, automationID int64) e
 // runs are the would-be runs, one per contact and automation, made from
 // the contacts as read at contactReadAt. A run is left out when its
 // automation is no longer active (paused since the snapshot) or its
-// contact is already in. It returns the runs recorded, with their ids and
-// entry numbers.
-func (db *DB) RecordEntries(ctx context.Context, runs []autocred.Run, contactReadAt time.Time) ([]autocred.Run, error) {
+// contact is already in. batch: the runs are part of a batch of entries,
+// more than BatchRuns (see Jobs.Issue). It returns the runs recorded, with
+// their ids and entry numbers.
+func (db *DB) RecordEntries(ctx context.Context, runs []autocred.Run, contactReadAt time.Time, batch bool) ([]autocred.Run, error) {
 	var recorded []autocred.Run
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		active := map[int64]bool{} // automation → still active, read once
@@ -150,7 +151,7 @@ func (db *DB) RecordEntries(ctx context.Context, runs []autocred.Run, contactRea
 			if err := db.insertRun(ctx, tx, &r); err != nil {
 				return err
 			}
-			if err := db.enqueueIssue(ctx, tx, r.ID, contactReadAt); err != nil {
+			if err := db.enqueueIssue(ctx, tx, r.ID, contactReadAt, batch); err != nil {
 				return err
 			}
 			recorded = append(recorded, r)

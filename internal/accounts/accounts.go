@@ -249,8 +249,9 @@ func (c *Clients) Certifier(ctx context.Context, st Connections, connID int64) (
 }
 
 // CertifierPaced tells whether requests to Certifier are paced, and so
-// whether its workspaces have lines (CertifierLine).
-func (c *Clients) CertifierPaced() bool { return c.crtPaced }
+// whether its workspaces have lines (CertifierLine); a nil Clients (an
+// engine built without accounts, in tests) has none.
+func (c *Clients) CertifierPaced() bool { return c != nil && c.crtPaced }
 
 // CertifierLine takes a place in the line of a stored Certifier
 // connection's workspace for work that will make n requests, and says how
