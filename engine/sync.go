@@ -8,12 +8,14 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/activecampaign"
+	"github.com/autocred/autocred/internal/upstream"
 	"github.com/autocred/autocred/store"
 )
 
@@ -30,12 +32,21 @@ type syncWorker struct {
 func (w *syncWorker) Timeout(*river.Job[syncArgs]) time.Duration { return 2 * time.Hour }
 
 func (w *syncWorker) Work(ctx context.Context, job *river.Job[syncArgs]) error {
+	// The account's share of the workers first (fair.go): a sync that
+	// waits for it holds neither a worker nor the segment's lease.
+	if !w.e.syncSlots.take(job.Args.ConnectionID) {
+		return river.JobSnooze(accountBusySnooze())
+	}
+	defer w.e.syncSlots.give(job.Args.ConnectionID)
 	key := fmt.Sprintf("sync:%d:%s", job.Args.ConnectionID, job.Args.SegmentID)
 	ran, err := w.e.withLease(ctx, key, func(ctx context.Context) error {
 		// A sync that started after this one was asked for has answered
 		// it already: requests made during a long sync collapse into one.
 		if served, err := w.e.syncedSince(ctx, job.Args.ConnectionID, job.Args.SegmentID, job.CreatedAt); err != nil || served {
 			return err
+		}
+		if job.Args.DueAt != 0 {
+			w.e.metrics.SyncStartLag.Observe(max(time.Since(time.UnixMilli(job.Args.DueAt)), 0).Seconds())
 		}
 		return w.e.syncSegment(ctx, job.Args.ConnectionID, job.Args.SegmentID)
 	})
@@ -84,10 +95,22 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 		return err
 	}
 	started := time.Now()
-	snap, err := e.readSegment(ctx, ac, autos, segmentID, e.baselineProgress(ctx, autos))
+	hinted, err := e.hintedConnections(ctx)
+	if err != nil {
+		return err
+	}
+	// The account's budget may not allow reading all its segments at
+	// their interval: then they are read less often (budget.go).
+	every, load := e.segmentInterval(autos, hinted), e.reads.load(connID, started)
+	var requests atomic.Int64
+	snap, err := e.readSegment(upstream.WithRequestCount(ctx, &requests), ac, segmentID, e.baselineProgress(ctx, autos))
+	if err == nil {
+		err = e.tellHowRead(ctx, autos, snap.Via, budgetNotice(load, every))
+	}
 	if err != nil {
 		return e.watchFailed(ctx, connID, autos, err)
 	}
+	e.reads.note(connID, segmentID, readCost{requests: int(requests.Load()), every: every, at: started})
 	ids := sortedMembers(&snap)
 
 	// A read can be wrong even when it says it is complete: its absences
@@ -120,7 +143,7 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 	if err := e.enter(ctx, ac, autos, entered, func(cs []activecampaign.Contact) { e.noteEntries(ctx, connID, cs) }); err != nil {
 		return e.watchFailed(ctx, connID, autos, &entriesFailed{err})
 	}
-	return e.syncDone(ctx, connID, segmentID, autos, started, len(ids))
+	return e.syncDone(ctx, connID, segmentID, autos, started, len(ids), hinted, load.stretch())
 }
 
 // entriesFailed is a failure to record entries after a read was applied:
@@ -209,14 +232,13 @@ func (e *Engine) applyRead(ctx context.Context, autos []autocred.Automation, bas
 
 // syncDone records a sync that applied its read, and when each
 // automation's next one is due: an interval after this one started, so a
-// segment is read at its interval however long a read takes.
-func (e *Engine) syncDone(ctx context.Context, connID int64, segmentID string, autos []autocred.Automation, started time.Time, members int) error {
-	hinted, err := e.hintedConnections(ctx)
-	if err != nil {
-		return err
-	}
+// segment is read at its interval however long a read takes; stretch
+// times it when the account's budget cannot read its segments that often
+// (budget.go).
+func (e *Engine) syncDone(ctx context.Context, connID int64, segmentID string, autos []autocred.Automation, started time.Time, members int,
+	hinted map[int64]bool, stretch float64) error {
 	for _, a := range autos {
-		if err := e.store.RecordSync(ctx, a.ID, started, "", started.Add(e.interval(a, hinted))); err != nil {
+		if err := e.store.RecordSync(ctx, a.ID, started, "", started.Add(stretched(e.interval(a, hinted), stretch))); err != nil {
 			return err
 		}
 	}
@@ -326,7 +348,7 @@ func (e *Engine) baselineProgress(ctx context.Context, autos []autocred.Automati
 // evaluation of contacts?segmentid still running) stay unconfirmed.
 func (e *Engine) readBaselineAgain(ctx context.Context, ac *activecampaign.Client, autos []autocred.Automation, segmentID string,
 	ids []autocred.ContactID, unconfirmed bool) ([]autocred.ContactID, bool, error) {
-	again, err := e.readSegment(ctx, ac, autos, segmentID, nil)
+	again, err := e.readSegment(ctx, ac, segmentID, nil)
 	if err != nil {
 		return nil, false, fmt.Errorf("reading the segment again for the baseline: %w", err)
 	}
@@ -495,6 +517,7 @@ func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []a
 		return err
 	}
 	const chunk = 100
+	batch := len(all) > store.BatchRuns
 	for start := 0; start < len(all); start += chunk {
 		part := all[start:min(start+chunk, len(all))]
 		readAt := time.Now()
@@ -504,7 +527,7 @@ func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []a
 		}
 		would := newRuns(autos, entered, part, details)
 		fields.fill(would)
-		runs, err := e.store.RecordEntries(ctx, would, readAt)
+		runs, err := e.store.RecordEntries(ctx, would, readAt, batch)
 		if err != nil {
 			return err
 		}

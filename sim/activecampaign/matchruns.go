@@ -81,7 +81,7 @@ func (s *Server) startRun(a *account, g *segment, sortBy string) *matchRun {
 
 	now := s.now()
 	run := &matchRun{id: newUUID(), seg: g, sort: sortBy, ids: ids, started: now,
-		readyAt: now.Add(s.opts.MatchRunDelay), segTimestamp: stamp}
+		readyAt: now.Add(time.Duration(s.matchRunDelay.Load())), segTimestamp: stamp}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.failNext > 0 {
