@@ -19,9 +19,12 @@ import (
 // readSegment takes a snapshot of a segment and records, on the
 // automations watching it, what their users should know about the way it
 // was read: the notice when it was read the slower fallback way, nothing
-// otherwise. A failed read leaves the notice as it was.
-func (e *Engine) readSegment(ctx context.Context, ac *activecampaign.Client, autos []autocred.Automation, segmentID string, progress activecampaign.ReportRead) (activecampaign.Snapshot, error) {
-	snap, err := ac.Snapshot(ctx, segmentID, progress)
+// otherwise. A failed read leaves the notice as it was. listed, when not
+// nil, is given each page of a segment-match run as it is read
+// (pageentries.go).
+func (e *Engine) readSegment(ctx context.Context, ac *activecampaign.Client, autos []autocred.Automation, segmentID string,
+	progress activecampaign.ReportRead, listed activecampaign.MembersListed) (activecampaign.Snapshot, error) {
+	snap, err := ac.Snapshot(ctx, segmentID, progress, listed)
 	if err != nil {
 		return snap, err
 	}
