@@ -126,12 +126,16 @@ func (p *pageEntries) take(ctx context.Context, page []autocred.ContactID) error
 	if len(entered) == 0 {
 		return nil
 	}
-	return p.e.enter(ctx, p.ac, p.autos, entered, func(cs []activecampaign.Contact) {
+	before := p.recorded
+	err := p.e.enter(ctx, p.ac, p.autos, entered, func(cs []activecampaign.Contact) {
 		p.recorded += len(cs)
 		if p.onEntered != nil {
 			p.onEntered(cs)
 		}
 	})
+	p.e.log.Debug("entries taken from a page of a segment read", "segment", p.autos[0].Trigger.SegmentID,
+		"listed", len(ids), "recorded", p.recorded-before, "err", err)
+	return err
 }
 
 // load reads the ledgers of the automations, once.
