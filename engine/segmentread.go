@@ -18,8 +18,11 @@ import (
 // way it was read.
 
 // readSegment takes a snapshot of a segment, the way the client picks.
-func (e *Engine) readSegment(ctx context.Context, ac *activecampaign.Client, segmentID string, progress activecampaign.ReportRead) (activecampaign.Snapshot, error) {
-	snap, err := ac.Snapshot(ctx, segmentID, progress)
+// listed, when not nil, is given each page of a segment-match run as it is
+// read (pageentries.go).
+func (e *Engine) readSegment(ctx context.Context, ac *activecampaign.Client, segmentID string,
+	progress activecampaign.ReportRead, listed activecampaign.MembersListed) (activecampaign.Snapshot, error) {
+	snap, err := ac.Snapshot(ctx, segmentID, progress, listed)
 	if err == nil && snap.Via.Notice() != "" {
 		e.log.Warn("segment read through the fallback way", "segment", segmentID, "way", string(snap.Via.Way), "why", snap.Via.Fallback)
 	}
