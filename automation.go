@@ -86,6 +86,8 @@ type Automation struct {
 	StatusReason string    `json:"status_reason,omitempty"`
 	Baseline     Progress  `json:"baseline"`
 	LastSyncAt   time.Time `json:"last_sync_at,omitzero"`
+	// NextSyncAt is when the segment is next due to be read.
+	NextSyncAt time.Time `json:"-"`
 	// LastSyncError says, in a sentence for the user, why the last sync
 	// changed nothing: it failed, or its read was held back as wrong.
 	// Empty after a sync that was applied.

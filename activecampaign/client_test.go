@@ -160,7 +160,7 @@ func TestMatchSnapshotIsCompleteAcrossPages(t *testing.T) {
 	ids := s.importContacts(t, 25_000, 23_456) // three pages of 10,000
 	seg := s.segment(t, false)
 	var lastRead, lastTotal int
-	snap, err := s.client.Snapshot(context.Background(), seg.ID, func(read, total int) { lastRead, lastTotal = read, total })
+	snap, err := s.client.Snapshot(context.Background(), seg.ID, func(read, total int) { lastRead, lastTotal = read, total }, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,6 +177,66 @@ func TestMatchSnapshotIsCompleteAcrossPages(t *testing.T) {
 	}
 }
 
+// A sync takes entries from a run's pages as they come (MembersListed),
+// so the contacts that just changed must be on the first page: 25,000
+// members were tagged long ago, 300 just now, and the 300 come first,
+// listed before the other pages are read.
+func TestMatchSnapshotListsTheRecentlyChangedFirst(t *testing.T) {
+	s := newSandbox(t, simac.Options{}, Config{})
+	ids := s.importContacts(t, 25_300, 25_000)
+	seg := s.segment(t, false)
+	time.Sleep(10 * time.Millisecond) // a later udate than the import's
+	if err := s.sim.BulkTag("acme", ids[25_000:], "Done", false); err != nil {
+		t.Fatal(err)
+	}
+	var pages [][]autocred.ContactID
+	pagesRead := func() int64 { return s.sim.Gate().Stats().ByEndpoint["GET /api/3/segmentMatchSome/{segment}/{run}"] }
+	var readBeforeFirst int64 = -1
+	snap, err := s.client.Snapshot(context.Background(), seg.ID, nil, func(ids []autocred.ContactID) error {
+		if readBeforeFirst < 0 {
+			readBeforeFirst = pagesRead()
+		}
+		pages = append(pages, slices.Clone(ids))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(snap.IDs, toIDs(ids)) {
+		t.Fatalf("snapshot has %d ids, want %d", len(snap.IDs), len(ids))
+	}
+	if len(pages) != 3 {
+		t.Fatalf("%d pages listed, want 3", len(pages))
+	}
+	if readBeforeFirst != 0 {
+		t.Errorf("the first page was listed after %d more pages were read, want at once", readBeforeFirst)
+	}
+	first := slices.Sorted(slices.Values(pages[0][:300]))
+	if want := toIDs(ids[25_000:]); !slices.Equal(first, want) {
+		t.Errorf("the first page does not begin with the 300 just tagged: %v…", pages[0][:5])
+	}
+	all := slices.Sorted(slices.Values(slices.Concat(pages...)))
+	if !slices.Equal(all, snap.IDs) {
+		t.Errorf("the pages listed hold %d ids, the snapshot %d", len(all), len(snap.IDs))
+	}
+}
+
+// What a sync does with a listed page may fail (recording entries): the
+// read stops there, with that error, and reads no further page.
+func TestMatchSnapshotStopsWhenListingFails(t *testing.T) {
+	s := newSandbox(t, simac.Options{}, Config{})
+	s.importContacts(t, 25_000, 25_000)
+	seg := s.segment(t, false)
+	boom := errors.New("recording entries failed")
+	_, err := s.client.Snapshot(context.Background(), seg.ID, nil, func([]autocred.ContactID) error { return boom })
+	if !errors.Is(err, boom) {
+		t.Fatalf("err = %v, want the listing's error", err)
+	}
+	if n := s.sim.Gate().Stats().ByEndpoint["GET /api/3/segmentMatchSome/{segment}/{run}"]; n != 0 {
+		t.Errorf("%d more pages read after the listing failed, want 0", n)
+	}
+}
+
 func TestMatchSnapshotSurvivesFailedAndExpiredRuns(t *testing.T) {
 	s := newSandbox(t, simac.Options{}, Config{MaxRunAttempts: 3})
 	ids := s.importContacts(t, 30, 10)
@@ -184,7 +244,7 @@ func TestMatchSnapshotSurvivesFailedAndExpiredRuns(t *testing.T) {
 	if err := s.sim.FailNextMatchRuns("acme", 2); err != nil {
 		t.Fatal(err)
 	}
-	snap, err := s.client.Snapshot(context.Background(), seg.ID, nil)
+	snap, err := s.client.Snapshot(context.Background(), seg.ID, nil, nil)
 	if err != nil {
 		t.Fatalf("two failed runs then a good one: %v", err)
 	}
@@ -192,7 +252,7 @@ func TestMatchSnapshotSurvivesFailedAndExpiredRuns(t *testing.T) {
 		t.Errorf("snapshot = %v", snap.IDs)
 	}
 	_ = s.sim.FailNextMatchRuns("acme", 3)
-	_, err = s.client.Snapshot(context.Background(), seg.ID, nil)
+	_, err = s.client.Snapshot(context.Background(), seg.ID, nil, nil)
 	if !errors.Is(err, ErrIncomplete) {
 		t.Errorf("three failed runs: %v, want ErrIncomplete", err)
 	}
@@ -208,7 +268,7 @@ func TestSnapshotIsFixedWhileMembersChange(t *testing.T) {
 		time.Sleep(100 * time.Millisecond) // the run has started, not finished
 		_ = s.sim.BulkTag("acme", ids[10:15], "Done", false)
 	}()
-	snap, err := s.client.Snapshot(context.Background(), seg.ID, nil)
+	snap, err := s.client.Snapshot(context.Background(), seg.ID, nil, nil)
 	<-done
 	if err != nil {
 		t.Fatal(err)
@@ -410,7 +470,7 @@ func TestSegmentCountsAreUnknownUntilComputed(t *testing.T) {
 	if n := count(); n != -1 {
 		t.Errorf("members before any run = %d, want -1 (unknown)", n)
 	}
-	if _, err := s.client.Snapshot(context.Background(), seg.ID, nil); err != nil {
+	if _, err := s.client.Snapshot(context.Background(), seg.ID, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(); n != 7 {

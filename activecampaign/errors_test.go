@@ -72,7 +72,7 @@ func TestSandboxAnswersClassify(t *testing.T) {
 	}
 
 	must(s.sim.Deny("acme", simac.PermSegments, false))
-	_, err := s.client.Snapshot(ctx, seg.ID, nil)
+	_, err := s.client.Snapshot(ctx, seg.ID, nil, nil)
 	if !errors.Is(err, ErrForbidden) || errors.Is(err, ErrAuth) || !strings.Contains(PermissionDenied(err), "'You do not have permission to view segments'") {
 		t.Errorf("snapshot with segments denied: %v, %q", err, PermissionDenied(err))
 	}
@@ -83,7 +83,7 @@ func TestSandboxAnswersClassify(t *testing.T) {
 		t.Errorf("the key check needs no permission: %v", err)
 	}
 	must(s.sim.Allow("acme", simac.PermSegments))
-	if _, err := s.client.Snapshot(ctx, seg.ID, nil); err != nil {
+	if _, err := s.client.Snapshot(ctx, seg.ID, nil, nil); err != nil {
 		t.Errorf("snapshot once allowed: %v", err)
 	}
 

@@ -35,6 +35,21 @@ type Snapshot struct {
 // autocred shows is autocred.Progress; this is only the reading's.)
 type ReportRead func(read, total int)
 
+// MembersListed is called with the member ids of each page of a
+// segment-match run as the page is read, once it is known to belong to the
+// run (the same run id and total as the run's first answer). A run is one
+// fixed evaluation: every id on any of its pages was a member when the run
+// started, whatever the later pages turn out to be, so a caller may act on
+// the members listed before the read is complete. What it must not do is
+// take anyone's absence from a page: only the complete snapshot, and the
+// caller's own checks of it, can say who is not a member. ids belong to
+// the client: read them, do not keep them. An error stops the read and is
+// returned by Snapshot. A run replaced by another (failed or expired while
+// being read) lists its members again from its first page. Reads through
+// contacts?segmentid never call it: their pages are a cached result paged
+// by offset, not one fixed run, and are taken only whole.
+type MembersListed func(ids []autocred.ContactID) error
+
 // ErrIncomplete means a complete snapshot could not be taken. The caller
 // must act as if no snapshot was taken at all: a half-read segment must
 // never look like "these contacts left".
@@ -45,6 +60,19 @@ var errRunGone = errors.New("segment match run failed or expired")
 
 // matchPageSize is the largest page the segment-match API serves.
 const matchPageSize = 10000
+
+// matchSort is the order autocred asks segment-match runs for: the most
+// recently updated contacts first. A contact enters a segment because
+// something about it changed (a tag, a field, a subscription) or because
+// it is new, and either moves its udate (ActiveCampaign's "date updated"),
+// so a run's first pages hold the contacts that just entered and a sync
+// can take them (MembersListed) before it has read the rest, which is
+// mostly members who were there before. A member that entered without a
+// change of its own (a segment on dates) is found on a later page: the
+// order changes only how soon an entry is seen, never whether. The same
+// sort is asked on every call that names the run: a different one starts
+// a new run ("asking for a different sort breaks the cache", spec §2c).
+const matchSort = "-udate"
 
 // Snapshot reads the complete membership of a segment, with either id
 // form (UUID or numeric). It prefers the segment-match API (one fixed
@@ -57,8 +85,11 @@ const matchPageSize = 10000
 // complete-looking answer is believed is the caller's rule, the same for
 // both ways. Snapshot.Via says which way was used, and why.
 //
+// listed, when not nil, is given each page of a segment-match run as it is
+// read (see MembersListed).
+//
 // When both ways fail, the error wraps both answers.
-func (c *Client) Snapshot(ctx context.Context, segmentID string, progress ReportRead) (Snapshot, error) {
+func (c *Client) Snapshot(ctx context.Context, segmentID string, progress ReportRead, listed MembersListed) (Snapshot, error) {
 	if fb, ok := c.ways.current(segmentID, time.Now()); ok {
 		snap, err := c.LegacySnapshot(ctx, segmentID, progress)
 		if err == nil {
@@ -71,7 +102,7 @@ func (c *Client) Snapshot(ctx context.Context, segmentID string, progress Report
 		// The fallback stopped working: back to the preferred way.
 		c.ways.forget(segmentID)
 	}
-	snap, err := c.MatchSnapshot(ctx, segmentID, progress)
+	snap, err := c.MatchSnapshot(ctx, segmentID, progress, listed)
 	if err == nil || !errors.Is(err, ErrMatchUnavailable) && !errors.Is(err, errRunsFailing) {
 		return snap, err
 	}
@@ -102,21 +133,22 @@ type matchRun struct {
 // failed: "if is_ready is false and run_id_end is set, the run has failed".
 func (r matchRun) failed() bool { return !r.IsReady && r.RunIDEnd != nil && *r.RunIDEnd != "" }
 
-// MatchSnapshot reads a segment through one segment-match run: start it,
-// poll until it is ready, then read its pages with segmentMatchSome, which
-// never starts a new run. A run that fails or expires is replaced by a new
-// one, up to MaxRunAttempts.
-func (c *Client) MatchSnapshot(ctx context.Context, segmentID string, progress ReportRead) (Snapshot, error) {
+// MatchSnapshot reads a segment through one segment-match run, in
+// matchSort's order: start it, poll until it is ready, then read its pages
+// with segmentMatchSome, which never starts a new run. A run that fails or
+// expires is replaced by a new one, up to MaxRunAttempts. listed, when not
+// nil, is given each page as it is read.
+func (c *Client) MatchSnapshot(ctx context.Context, segmentID string, progress ReportRead, listed MembersListed) (Snapshot, error) {
 	var lastErr error
 	for attempt := 1; attempt <= c.runs; attempt++ {
-		run, err := c.matchCall(ctx, "GET /segmentMatchAll", "/segmentMatchAll/"+url.PathEscape(segmentID), 1, matchPageSize)
+		run, err := c.matchCall(ctx, "GET /segmentMatchAll", "/segmentMatchAll/"+url.PathEscape(segmentID), 1, matchPageSize, matchSort)
 		if err != nil {
 			if refusal(err) {
 				return Snapshot{}, fmt.Errorf("%w: %w", ErrMatchUnavailable, err)
 			}
 			return Snapshot{}, err
 		}
-		ids, err := c.readRun(ctx, segmentID, run, progress)
+		ids, err := c.readRun(ctx, segmentID, run, progress, listed)
 		if errors.Is(err, errRunGone) {
 			lastErr = err
 			continue
@@ -129,8 +161,9 @@ func (c *Client) MatchSnapshot(ctx context.Context, segmentID string, progress R
 	return Snapshot{}, fmt.Errorf("%w: %w: %d segment-match runs of segment %s failed or expired (last: %v)", ErrIncomplete, errRunsFailing, c.runs, segmentID, lastErr)
 }
 
-// waitReady polls a run until it is ready, asking for pages of pageSize.
-func (c *Client) waitReady(ctx context.Context, segmentID string, run matchRun, pageSize int) (matchRun, error) {
+// waitReady polls a run until it is ready, asking for pages of pageSize in
+// the order sortBy the run was started with.
+func (c *Client) waitReady(ctx context.Context, segmentID string, run matchRun, pageSize int, sortBy string) (matchRun, error) {
 	deadline := time.Now().Add(c.evalTO)
 	wait := c.poll
 	for !run.IsReady {
@@ -147,7 +180,7 @@ func (c *Client) waitReady(ctx context.Context, segmentID string, run matchRun, 
 			return run, err
 		}
 		wait = min(wait*3/2, 5*time.Second)
-		next, err := c.matchCall(ctx, "GET /segmentMatchAll/{run}", "/segmentMatchAll"+runPath(segmentID, run.RunID), 1, pageSize)
+		next, err := c.matchCall(ctx, "GET /segmentMatchAll/{run}", "/segmentMatchAll"+runPath(segmentID, run.RunID), 1, pageSize, sortBy)
 		if errors.Is(err, ErrNotFound) {
 			return run, fmt.Errorf("%w: run %s expired: %w", errRunGone, run.RunID, err)
 		}
@@ -163,9 +196,10 @@ func runPath(segmentID, runID string) string {
 	return "/" + url.PathEscape(segmentID) + "/" + url.PathEscape(runID)
 }
 
-// readRun waits for a run to be ready and reads all of its pages.
-func (c *Client) readRun(ctx context.Context, segmentID string, run matchRun, progress ReportRead) ([]autocred.ContactID, error) {
-	run, err := c.waitReady(ctx, segmentID, run, matchPageSize)
+// readRun waits for a run to be ready and reads all of its pages, giving
+// each to listed (when not nil) once it is known to be the run's.
+func (c *Client) readRun(ctx context.Context, segmentID string, run matchRun, progress ReportRead, listed MembersListed) ([]autocred.ContactID, error) {
+	run, err := c.waitReady(ctx, segmentID, run, matchPageSize, matchSort)
 	if err != nil {
 		return nil, err
 	}
@@ -176,17 +210,25 @@ func (c *Client) readRun(ctx context.Context, segmentID string, run matchRun, pr
 	// a set as they arrive: at a million members the set would be most of
 	// a sync's memory.
 	ids := make([]autocred.ContactID, 0, total)
-	add := func(page matchRun) { ids = append(ids, page.Matches...) }
+	add := func(page matchRun) error {
+		ids = append(ids, page.Matches...)
+		if listed == nil || len(page.Matches) == 0 {
+			return nil
+		}
+		return listed(page.Matches)
+	}
 	// The answer that said "ready" carries page 1 only if it was cut at
 	// our page size; otherwise page numbers would not line up.
 	first := 1
 	if int(run.Page.PerPage) == matchPageSize && int(run.Page.CurrentPage) == 1 {
-		add(run)
+		if err := add(run); err != nil {
+			return nil, err
+		}
 		first = 2
 	}
 	lastPage := int(run.Page.LastPage)
 	for p := first; p <= lastPage || (p == 1 && total > 0); p++ {
-		page, err := c.matchCall(ctx, "GET /segmentMatchSome/{run}", "/segmentMatchSome"+path, p, matchPageSize)
+		page, err := c.matchCall(ctx, "GET /segmentMatchSome/{run}", "/segmentMatchSome"+path, p, matchPageSize, "")
 		if errors.Is(err, ErrNotFound) {
 			return nil, fmt.Errorf("%w: run %s expired while being read: %w", errRunGone, run.RunID, err)
 		}
@@ -197,7 +239,9 @@ func (c *Client) readRun(ctx context.Context, segmentID string, run matchRun, pr
 			return nil, fmt.Errorf("%w: page %d of run %s belongs to another result (run %s, %d members instead of %d)",
 				ErrIncomplete, p, run.RunID, page.RunID, page.Page.Total, total)
 		}
-		add(page)
+		if err := add(page); err != nil {
+			return nil, err
+		}
 		lastPage = int(page.Page.LastPage)
 		if progress != nil {
 			progress(len(ids), total)
@@ -214,12 +258,17 @@ func (c *Client) readRun(ctx context.Context, segmentID string, run matchRun, pr
 	return ids, nil
 }
 
-// matchCall fetches one page of a segment-match answer.
-func (c *Client) matchCall(ctx context.Context, endpoint, path string, page, pageSize int) (matchRun, error) {
+// matchCall fetches one page of a segment-match answer; sortBy, when not
+// empty, is the run's order (segmentMatchSome keeps the run's own and
+// takes none).
+func (c *Client) matchCall(ctx context.Context, endpoint, path string, page, pageSize int, sortBy string) (matchRun, error) {
 	var resp struct {
 		Data json.RawMessage `json:"data"`
 	}
 	q := url.Values{"page": {strconv.Itoa(page)}, "page_size": {strconv.Itoa(pageSize)}}
+	if sortBy != "" {
+		q.Set("sort", sortBy)
+	}
 	if err := c.get(ctx, endpoint, path, q, &resp); err != nil {
 		return matchRun{}, err
 	}
@@ -238,11 +287,11 @@ func (c *Client) matchCall(ctx context.Context, endpoint, path string, page, pag
 // for an empty segment.
 func (c *Client) FirstMembers(ctx context.Context, segmentID string, n int) ([]autocred.ContactID, error) {
 	for attempt := 1; attempt <= c.runs; attempt++ {
-		run, err := c.matchCall(ctx, "GET /segmentMatchAll", "/segmentMatchAll/"+url.PathEscape(segmentID), 1, n)
+		run, err := c.matchCall(ctx, "GET /segmentMatchAll", "/segmentMatchAll/"+url.PathEscape(segmentID), 1, n, "")
 		if err != nil {
 			return nil, err
 		}
-		run, err = c.waitReady(ctx, segmentID, run, n)
+		run, err = c.waitReady(ctx, segmentID, run, n, "")
 		if errors.Is(err, errRunGone) {
 			continue
 		}

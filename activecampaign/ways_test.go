@@ -84,7 +84,7 @@ func TestBothIDFormsAreReadAndChecked(t *testing.T) {
 			def.Legacy, def.Audience = true, true
 			seg := s.define(t, def)
 			for _, ref := range []string{seg.ID, strconv.FormatInt(seg.LegacyID, 10)} {
-				snap, err := s.client.Snapshot(context.Background(), ref, nil)
+				snap, err := s.client.Snapshot(context.Background(), ref, nil, nil)
 				if err != nil || !slices.Equal(snap.IDs, toIDs(ids[:12])) || snap.Via != (Via{Way: WayMatch}) {
 					t.Fatalf("Snapshot(%s) = %d ids via %+v, %v", ref, len(snap.IDs), snap.Via, err)
 				}
@@ -127,7 +127,7 @@ func TestSnapshotFallsBackWhenSegmentMatchIsUnavailable(t *testing.T) {
 					ref = strconv.FormatInt(seg.LegacyID, 10)
 				}
 				ctx := context.Background()
-				snap, err := s.client.Snapshot(ctx, ref, nil)
+				snap, err := s.client.Snapshot(ctx, ref, nil, nil)
 				if err != nil || !slices.Equal(snap.IDs, toIDs(ids[:120])) || snap.Unconfirmed {
 					t.Fatalf("Snapshot = %d ids (unconfirmed %v), %v; want the 120 members", len(snap.IDs), snap.Unconfirmed, err)
 				}
@@ -137,7 +137,7 @@ func TestSnapshotFallsBackWhenSegmentMatchIsUnavailable(t *testing.T) {
 
 				// Remembered: the next read does not ask segment matching.
 				before := s.sim.Gate().Stats().ByEndpoint["GET /api/3/segmentMatchAll/{segment}"]
-				snap, err = s.client.Snapshot(ctx, ref, nil)
+				snap, err = s.client.Snapshot(ctx, ref, nil, nil)
 				after := s.sim.Gate().Stats().ByEndpoint["GET /api/3/segmentMatchAll/{segment}"]
 				if err != nil || snap.Via.Way != WayContacts || snap.Via.Fallback == "" || after != before {
 					t.Fatalf("second read via %+v (%d segment-match calls), %v", snap.Via, after-before, err)
@@ -151,7 +151,7 @@ func TestSnapshotFallsBackWhenSegmentMatchIsUnavailable(t *testing.T) {
 					t.Fatal(err)
 				}
 				time.Sleep(350 * time.Millisecond)
-				snap, err = s.client.Snapshot(ctx, ref, nil)
+				snap, err = s.client.Snapshot(ctx, ref, nil, nil)
 				if err != nil || snap.Via != (Via{Way: WayMatch}) || len(snap.IDs) != 120 {
 					t.Fatalf("after the period: %d ids via %+v, %v", len(snap.IDs), snap.Via, err)
 				}
@@ -165,7 +165,7 @@ func TestSnapshotFallsBackWhenSegmentMatchIsUnavailable(t *testing.T) {
 func TestSnapshotWhenNeitherWayWorks(t *testing.T) {
 	s := newSandbox(t, simac.Options{SegmentMatch: simac.SegmentMatchAvailability{Refuse: simac.MatchRefusesAll}}, Config{})
 	seg := s.segment(t, false)
-	_, err := s.client.Snapshot(context.Background(), seg.ID, nil)
+	_, err := s.client.Snapshot(context.Background(), seg.ID, nil, nil)
 	if err == nil || !strings.Contains(err.Error(), "segmentMatchAll") || !strings.Contains(err.Error(), "contacts?segmentid") {
 		t.Fatalf("err = %v; want both answers", err)
 	}
@@ -180,7 +180,7 @@ func TestFallbackToAnEmptySegmentIsUnconfirmed(t *testing.T) {
 				Config{EvaluationTimeout: 200 * time.Millisecond})
 			s.importContacts(t, 5, 0)
 			seg := s.segment(t, true)
-			snap, err := s.client.Snapshot(context.Background(), strconv.FormatInt(seg.LegacyID, 10), nil)
+			snap, err := s.client.Snapshot(context.Background(), strconv.FormatInt(seg.LegacyID, 10), nil, nil)
 			if err != nil || len(snap.IDs) != 0 || !snap.Unconfirmed || snap.Via.Way != WayContacts {
 				t.Fatalf("snapshot %+v, %v; want empty, unconfirmed, via contacts", snap, err)
 			}

@@ -128,12 +128,17 @@ func (v absenceVerdict) leftAndAbsent(leavers, missing []autocred.ContactID) (le
 	return left, absent
 }
 
-// heldBackMessage says on the automation why a read changed nothing.
-func heldBackMessage(listed, known int, v absenceVerdict) string {
+// heldBackMessage says on the automation why a read changed nothing but
+// the entries its pages listed (pageentries.go).
+func heldBackMessage(h heldBack) string {
+	changed := "Nothing was changed (nobody marked as left, no credential issued)"
+	if h.early > 0 {
+		changed = fmt.Sprintf("Nobody was marked as left; the only change is %s %s recorded for contacts it listed who were not in yet "+
+			"(a contact it lists is in the segment)", autocred.Thousands(h.early), plural(h.early, "entry", "entries"))
+	}
 	return fmt.Sprintf("ActiveCampaign's answer for this segment looked wrong: it listed %s of the %s members autocred has in it, "+
-		"and %d of the %d left out that autocred checked one by one are still in. Nothing was changed (nobody marked as left, "+
-		"no credential issued); autocred reads the segment again at the next sync.",
-		autocred.Thousands(listed), autocred.Thousands(known), v.in, v.checked)
+		"and %d of the %d left out that autocred checked one by one are still in. %s; autocred reads the segment again at the next sync.",
+		autocred.Thousands(h.listed), autocred.Thousands(h.known), h.v.in, h.v.checked, changed)
 }
 
 // ledgerDiff is the differences between one read and the ledger of each

@@ -79,11 +79,23 @@ type Config struct {
 	// automation sets no interval of its own. Default 60 s.
 	PollInterval time.Duration
 	// ScheduleEvery is how often the scheduler looks for due syncs.
-	// Default: half the poll interval, between 100 ms and 5 s.
+	// Default: half the poll interval, between 100 ms and 1 s.
 	ScheduleEvery time.Duration
 	// IssueWorkers is how many issue jobs run at once. The Certifier limiter
 	// paces them anyway; more workers only wait longer. Default 20.
 	IssueWorkers int
+	// SyncWorkers is how many segment syncs run at once in this process.
+	// A sync mostly waits (for ActiveCampaign to evaluate the segment, and
+	// for its account's pace), so many run at once; each holds its
+	// segment's member ids while it runs. Default 100.
+	SyncWorkers int
+	// SyncsPerAccount is how many of them may be syncs of one
+	// ActiveCampaign connection (fair.go). Default 4.
+	SyncsPerAccount int
+	// ACPerSecond is the requests a second autocred sends each
+	// ActiveCampaign account (--ac-rate), which bounds how often its
+	// segments can be read (budget.go); 0: no limit.
+	ACPerSecond float64
 	// JobTimeout bounds an issue job; a job of a process that died is
 	// picked up again a little after it (RescueAfter). Defaults 20 s, 25 s.
 	JobTimeout  time.Duration
@@ -151,6 +163,10 @@ type Engine struct {
 	// need not finish before the process ends (a pruning pass).
 	stopping context.Context
 	stop     context.CancelFunc
+	// syncSlots shares the sync workers between accounts (fair.go).
+	syncSlots *accountSlots
+	// reads: what reading each account's segments costs (budget.go).
+	reads *readBudget
 }
 
 // The queues: syncs apart from issues, so that a long sync never keeps
@@ -169,7 +185,8 @@ const (
 // transactions.
 func New(cfg Config) (*Engine, error) {
 	cfg = cfg.withDefaults()
-	e := &Engine{cfg: cfg, store: cfg.Store, clients: cfg.Clients, metrics: cfg.Metrics, log: cfg.Logger, holder: cfg.Holder}
+	e := &Engine{cfg: cfg, store: cfg.Store, clients: cfg.Clients, metrics: cfg.Metrics, log: cfg.Logger, holder: cfg.Holder,
+		syncSlots: newAccountSlots(cfg.SyncsPerAccount), reads: newReadBudget(cfg.ACPerSecond)}
 	e.stopping, e.stop = context.WithCancel(context.Background())
 	e.groups.every = groupCheckEvery
 	driver := cfg.Store.RiverDriver()
@@ -188,7 +205,9 @@ func (cfg Config) withDefaults() Config {
 		cfg.PollInterval = time.Minute
 	}
 	if cfg.ScheduleEvery == 0 {
-		cfg.ScheduleEvery = min(max(cfg.PollInterval/2, 100*time.Millisecond), 5*time.Second)
+		// Every second at most: the schedule's tick is part of every
+		// sync's lag (a 5 s tick alone made syncs up to 5 s late).
+		cfg.ScheduleEvery = min(max(cfg.PollInterval/2, 100*time.Millisecond), time.Second)
 	}
 	if cfg.WebhookCheckEvery == 0 {
 		cfg.WebhookCheckEvery = time.Minute
@@ -213,6 +232,12 @@ func (cfg Config) withDefaults() Config {
 	}
 	if cfg.IssueWorkers == 0 {
 		cfg.IssueWorkers = 20
+	}
+	if cfg.SyncWorkers == 0 {
+		cfg.SyncWorkers = 100
+	}
+	if cfg.SyncsPerAccount == 0 {
+		cfg.SyncsPerAccount = 4
 	}
 	if cfg.JobTimeout == 0 {
 		cfg.JobTimeout = 20 * time.Second
@@ -252,7 +277,7 @@ func (e *Engine) riverConfig(notified bool) *river.Config {
 		Logger: cfg.Logger.With("component", "river"),
 		Queues: map[string]river.QueueConfig{
 			queueIssue: {MaxWorkers: cfg.IssueWorkers},
-			queueSync:  {MaxWorkers: 4},
+			queueSync:  {MaxWorkers: cfg.SyncWorkers},
 			// One at a time: a second would only find the same due syncs.
 			// Its jobs come every ScheduleEvery, so it is polled less often
 			// than the others.

@@ -79,6 +79,24 @@ func (h *harness) segment(name, tag string) simac.Segment {
 func (h *harness) automation(seg simac.Segment, mutate func(*autocred.Automation)) autocred.Automation {
 	h.t.Helper()
 	ctx := context.Background()
+	a := h.draft(seg, mutate)
+	if err := h.store.ActivateAutomation(ctx, a.ID); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.engine.WebhooksChanged(ctx); err != nil { // as the service does on activation
+		h.t.Fatal(err)
+	}
+	h.waitFor("baseline of "+a.Name, func() bool {
+		got, _ := h.store.Automation(ctx, a.ID)
+		return got.Status == autocred.AutomationActive
+	})
+	got, _ := h.store.Automation(ctx, a.ID)
+	return got
+}
+
+// draft creates an automation on a segment, not yet activated.
+func (h *harness) draft(seg simac.Segment, mutate func(*autocred.Automation)) autocred.Automation {
+	h.t.Helper()
 	a := autocred.Automation{
 		Name:    "Certificates for " + seg.Name,
 		Trigger: autocred.Trigger{ConnectionID: h.acConn, SegmentID: seg.ID, SegmentName: seg.Name},
@@ -92,21 +110,10 @@ func (h *harness) automation(seg simac.Segment, mutate func(*autocred.Automation
 	if _, err := a.Validate(); err != nil {
 		h.t.Fatal(err)
 	}
-	if err := h.store.CreateAutomation(ctx, &a); err != nil {
+	if err := h.store.CreateAutomation(context.Background(), &a); err != nil {
 		h.t.Fatal(err)
 	}
-	if err := h.store.ActivateAutomation(ctx, a.ID); err != nil {
-		h.t.Fatal(err)
-	}
-	if err := h.engine.WebhooksChanged(ctx); err != nil { // as the service does on activation
-		h.t.Fatal(err)
-	}
-	h.waitFor("baseline of "+a.Name, func() bool {
-		got, _ := h.store.Automation(ctx, a.ID)
-		return got.Status == autocred.AutomationActive
-	})
-	got, _ := h.store.Automation(ctx, a.ID)
-	return got
+	return a
 }
 
 func (h *harness) importContacts(in ...simac.ContactInput) []int64 {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"sync"
@@ -21,9 +22,9 @@ import (
 // retried, and imports fire none.
 
 // hintArgs checks one contact of one connection against its watched
-// segments. Hints for a contact are debounced in the receiving process for
-// hintDelay before the job is enqueued; a job still waiting also absorbs
-// later hints for its contact (uniqueness by args).
+// segments. Hints for a contact are debounced in the receiving process
+// (hintDebouncer) before the job is enqueued; a job still waiting also
+// absorbs later hints for its contact (uniqueness by args).
 type hintArgs struct {
 	ConnectionID int64              `json:"connection_id"`
 	ContactID    autocred.ContactID `json:"contact_id"`
@@ -36,11 +37,26 @@ func (hintArgs) InsertOpts() river.InsertOpts {
 		UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: pendingStates}}
 }
 
-// hintDelay lets the burst of deliveries one change makes (a tag and an
-// update, say) settle into one check. It is spent in the process, not as a
-// scheduled job: River makes scheduled jobs available only every few
-// seconds, which would triple the delay users see.
-const hintDelay = time.Second
+// Debouncing. One change can make a burst of deliveries (a tag and an
+// update, say), and a contact that keeps changing makes a stream of them;
+// each check costs a call. The first hint for a contact after a quiet
+// spell is checked after hintSettle, which folds the deliveries of one
+// change that arrive together into that check; hints that come after it is
+// enqueued are held until hintDelay has passed since, and checked once
+// then, which starts another such wait. So a change that makes one
+// delivery, or a burst within hintSettle, costs one check, as it did when
+// every hint waited hintDelay, without that second's wait; a contact is
+// checked at most once per hintDelay after its first check, as before. A
+// burst spread over more than hintSettle (and less than hintDelay) costs
+// two checks where one used to do.
+//
+// The waits are spent in the process, not as scheduled jobs: River makes
+// scheduled jobs available only every few seconds, which would multiply
+// the delay users see.
+const (
+	hintSettle = 200 * time.Millisecond
+	hintDelay  = time.Second
+)
 
 // storm: when more than stormHints arrive for one connection within
 // stormWindow, checking contacts one by one would cost more calls than
@@ -50,13 +66,85 @@ const (
 	stormWindow = 10 * time.Second
 )
 
-// hintDebouncer holds the hints being debounced (a timer per contact), and
-// counts recent hints per connection to fold a storm into syncs.
+// hintDebouncer holds the hints being debounced (a window per contact),
+// and counts recent hints per connection to fold a storm into syncs.
 type hintDebouncer struct {
 	mu      sync.Mutex
 	times   map[int64][]time.Time
 	folding map[int64]bool // a storm sync of the connection will be enqueued
-	waiting map[hintArgs]*time.Timer
+	windows map[hintArgs]*hintWindow
+	// settle and quiet replace hintSettle and hintDelay when set (tests).
+	settle, quiet time.Duration
+}
+
+// hintWindow is one contact's debounce: its check is due (timer), and
+// whether a hint came after the check was enqueued.
+type hintWindow struct {
+	timer   *time.Timer
+	checked bool // the check that opened the window is enqueued
+	again   bool // a hint came since: check again when the window closes
+}
+
+func (d *hintDebouncer) waits() (settle, quiet time.Duration) {
+	return cmp.Or(d.settle, hintSettle), cmp.Or(d.quiet, hintDelay)
+}
+
+// takeLocked debounces a hint about one contact: check is called, from a
+// timer, when the contact's check is due. It reports whether the hint was
+// coalesced into a check already due. d.mu is held.
+func (d *hintDebouncer) takeLocked(args hintArgs, check func(hintArgs)) (coalesced bool) {
+	if d.windows == nil {
+		d.windows = map[hintArgs]*hintWindow{}
+	}
+	if w, open := d.windows[args]; open {
+		if w.checked {
+			w.again = true
+		}
+		return true
+	}
+	settle, _ := d.waits()
+	w := &hintWindow{}
+	w.timer = time.AfterFunc(settle, func() { d.fire(args, w, check) })
+	d.windows[args] = w
+	return false
+}
+
+// fire ends a wait of a contact's window: its check is enqueued if one is
+// due, and the window stays open for hintDelay after a check, closing when
+// no hint came meanwhile.
+func (d *hintDebouncer) fire(args hintArgs, w *hintWindow, check func(hintArgs)) {
+	d.mu.Lock()
+	if d.windows[args] != w { // flushed at shutdown
+		d.mu.Unlock()
+		return
+	}
+	if w.checked && !w.again {
+		delete(d.windows, args)
+		d.mu.Unlock()
+		return
+	}
+	w.checked, w.again = true, false
+	_, quiet := d.waits()
+	w.timer = time.AfterFunc(quiet, func() { d.fire(args, w, check) })
+	d.mu.Unlock()
+	check(args)
+}
+
+// flush stops every window and returns the contacts with a check due. A
+// timer that has fired but waits for d.mu finds its window gone and does
+// nothing: its check is among those returned.
+func (d *hintDebouncer) flush() []hintArgs {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var due []hintArgs
+	for args, w := range d.windows {
+		w.timer.Stop()
+		if !w.checked || w.again {
+			due = append(due, args)
+		}
+	}
+	clear(d.windows)
+	return due
 }
 
 // Hint takes a webhook delivery about a contact. It only enqueues (and, at
@@ -68,7 +156,7 @@ func (e *Engine) Hint(ctx context.Context, connID int64, contactID autocred.Cont
 	e.noteDelivery(ctx, connID, now) // the webhook works (silence.go)
 	e.hints.mu.Lock()
 	if e.hints.times == nil {
-		e.hints.times, e.hints.folding, e.hints.waiting = map[int64][]time.Time{}, map[int64]bool{}, map[hintArgs]*time.Timer{}
+		e.hints.times, e.hints.folding = map[int64][]time.Time{}, map[int64]bool{}
 	}
 	recent := e.hints.times[connID]
 	i := 0
@@ -90,15 +178,13 @@ func (e *Engine) Hint(ctx context.Context, connID int64, contactID autocred.Cont
 		e.metrics.Hints.WithLabelValues("folded").Inc()
 		return true, nil
 	}
-	args := hintArgs{ConnectionID: connID, ContactID: contactID}
-	if _, waiting := e.hints.waiting[args]; waiting {
-		e.hints.mu.Unlock()
-		e.metrics.Hints.WithLabelValues("coalesced").Inc()
-		return false, nil
-	}
-	e.hints.waiting[args] = time.AfterFunc(hintDelay, func() { e.enqueueHint(args) })
+	coalesced := e.hints.takeLocked(hintArgs{ConnectionID: connID, ContactID: contactID}, e.enqueueHint)
 	e.hints.mu.Unlock()
-	e.metrics.Hints.WithLabelValues("queued").Inc()
+	if coalesced {
+		e.metrics.Hints.WithLabelValues("coalesced").Inc()
+	} else {
+		e.metrics.Hints.WithLabelValues("queued").Inc()
+	}
 	return false, nil
 }
 
@@ -116,9 +202,6 @@ func (e *Engine) foldedSync(connID int64) {
 
 // enqueueHint ends a hint's debounce: its check becomes a job.
 func (e *Engine) enqueueHint(args hintArgs) {
-	e.hints.mu.Lock()
-	delete(e.hints.waiting, args)
-	e.hints.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := e.river.Insert(ctx, args, nil); err != nil {
@@ -129,15 +212,7 @@ func (e *Engine) enqueueHint(args hintArgs) {
 
 // flushHints enqueues the hints still being debounced, at shutdown.
 func (e *Engine) flushHints() {
-	e.hints.mu.Lock()
-	var pending []hintArgs
-	for args, t := range e.hints.waiting {
-		if t.Stop() {
-			pending = append(pending, args)
-		}
-	}
-	e.hints.mu.Unlock()
-	for _, args := range pending {
+	for _, args := range e.hints.flush() {
 		e.enqueueHint(args)
 	}
 }

@@ -26,6 +26,10 @@ type issueWorker struct {
 
 func (w *issueWorker) Work(ctx context.Context, job *river.Job[issueArgs]) error {
 	e := w.e
+	// Its workspace's other runs first, without holding a worker (line.go).
+	if wait := e.placeInLine(ctx, job); wait > 0 {
+		return river.JobSnooze(wait)
+	}
 	ctx = e.waitLimited(ctx) // a long rate-limit wait snoozes the job
 	ran, err := e.withLease(ctx, runLease(job.Args.RunID), func(ctx context.Context) error {
 		ctx, log := withRunLog(ctx, job.Args.RunID)

@@ -29,13 +29,20 @@ func (scheduleArgs) InsertOpts() river.InsertOpts {
 type syncArgs struct {
 	ConnectionID int64  `json:"connection_id"`
 	SegmentID    string `json:"segment_id"`
+	// DueAt (Unix milliseconds) is when the periodic sync was due, for
+	// autocred_sync_start_lag_seconds; zero for a sync asked for.
+	DueAt int64 `json:"due_at,omitempty"`
 }
 
 func (syncArgs) Kind() string { return "sync" }
 
 // syncJob is the sync job the store enqueues (store.Jobs).
-func syncJob(connectionID int64, segmentID string) river.JobArgs {
-	return syncArgs{ConnectionID: connectionID, SegmentID: segmentID}
+func syncJob(connectionID int64, segmentID string, due time.Time) river.JobArgs {
+	args := syncArgs{ConnectionID: connectionID, SegmentID: segmentID}
+	if !due.IsZero() {
+		args.DueAt = due.UnixMilli()
+	}
+	return args
 }
 
 // A sync that fails is not retried by River beyond a few quick attempts:
@@ -65,19 +72,30 @@ type issueArgs struct {
 	// to make the run); zero for every other job (a retry, a resume),
 	// whose attempts read it again (see contactNow).
 	ContactReadAt int64 `json:"contact_read_at,omitempty"`
+	// batch: the run is one of a batch (store.Jobs.Issue); kept as the
+	// job's priority, not in its arguments.
+	batch bool
 }
 
 func (issueArgs) Kind() string { return "issue" }
 
 // issueJob is the issue job the store enqueues (store.Jobs).
-func issueJob(runID int64, contactReadAt time.Time) river.JobArgs {
-	args := issueArgs{RunID: runID}
+func issueJob(runID int64, contactReadAt time.Time, batch bool) river.JobArgs {
+	args := issueArgs{RunID: runID, batch: batch}
 	if !contactReadAt.IsZero() {
 		args.ContactReadAt = contactReadAt.UnixMilli()
 	}
 	return args
 }
 
-func (issueArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: queueIssue}
+// A batch's jobs are taken after those of runs that come alone: River
+// takes jobs by priority first. With its workspace's line (line.go), a
+// batch of one account then delays no other account's single entry, even
+// while the batch's jobs are first taken to find their places.
+func (a issueArgs) InsertOpts() river.InsertOpts {
+	priority := 1
+	if a.batch {
+		priority = 2
+	}
+	return river.InsertOpts{Queue: queueIssue, Priority: priority}
 }

@@ -43,15 +43,16 @@ func (w *scheduleWorker) Work(ctx context.Context, _ *river.Job[scheduleArgs]) e
 	// queue of others. The guard lets a sync whose process died be
 	// replaced once its lease has run out.
 	next := make([]store.NextSync, len(due))
-	// Several automations on one segment share one sync: it is read once.
+	// Several automations on one segment share one sync: it is read once,
+	// and was due when the first of them was (due is in next-sync order).
 	queued := map[autocred.Trigger]bool{}
-	var segments []autocred.Trigger
+	var segments []store.DueSync
 	for i, a := range due {
 		next[i] = store.NextSync{AutomationID: a.ID, At: now.Add(max(e.interval(a, hinted), leaseTTL))}
 		segment := autocred.Trigger{ConnectionID: a.Trigger.ConnectionID, SegmentID: a.Trigger.SegmentID}
 		if !queued[segment] {
 			queued[segment] = true
-			segments = append(segments, segment)
+			segments = append(segments, store.DueSync{Trigger: segment, Due: a.NextSyncAt})
 		}
 	}
 	return e.store.ScheduleSyncs(ctx, next, segments)
@@ -67,6 +68,18 @@ func (e *Engine) interval(a autocred.Automation, hinted map[int64]bool) time.Dur
 		return e.cfg.HintedPollInterval
 	}
 	return e.cfg.PollInterval
+}
+
+// segmentInterval is how often a segment is read: the shortest interval
+// of the automations watching it.
+func (e *Engine) segmentInterval(autos []autocred.Automation, hinted map[int64]bool) time.Duration {
+	var every time.Duration
+	for i, a := range autos {
+		if d := e.interval(a, hinted); i == 0 || d < every {
+			every = d
+		}
+	}
+	return every
 }
 
 // PollIntervals are the service's sync intervals, for automations that

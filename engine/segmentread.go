@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"strings"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/activecampaign"
@@ -10,33 +11,35 @@ import (
 
 // Two ways of reading a segment. The client picks the way (segment
 // matching, or contacts?segmentid when segment matching refuses the segment
-// or its runs keep failing) and remembers it per segment; the engine tells
+// or its runs keep failing) and remembers it per segment; the sync tells
 // the automations which way their segment is read, and sends a hint that
 // cannot be checked one contact at a time to a sync of the segment. What a
 // snapshot proves (who entered, who left) is decided the same way whatever
 // way it was read.
 
-// readSegment takes a snapshot of a segment and records, on the
-// automations watching it, what their users should know about the way it
-// was read: the notice when it was read the slower fallback way, nothing
-// otherwise. A failed read leaves the notice as it was.
-func (e *Engine) readSegment(ctx context.Context, ac *activecampaign.Client, autos []autocred.Automation, segmentID string, progress activecampaign.ReportRead) (activecampaign.Snapshot, error) {
-	snap, err := ac.Snapshot(ctx, segmentID, progress)
-	if err != nil {
-		return snap, err
-	}
-	notice := snap.Via.Notice()
-	if notice != "" {
+// readSegment takes a snapshot of a segment, the way the client picks.
+// listed, when not nil, is given each page of a segment-match run as it is
+// read (pageentries.go).
+func (e *Engine) readSegment(ctx context.Context, ac *activecampaign.Client, segmentID string,
+	progress activecampaign.ReportRead, listed activecampaign.MembersListed) (activecampaign.Snapshot, error) {
+	snap, err := ac.Snapshot(ctx, segmentID, progress, listed)
+	if err == nil && snap.Via.Notice() != "" {
 		e.log.Warn("segment read through the fallback way", "segment", segmentID, "way", string(snap.Via.Way), "why", snap.Via.Fallback)
 	}
+	return snap, err
+}
+
+// tellHowRead records, on the automations watching a segment just read,
+// what their users should know about how it is read: the notice of the
+// slower fallback way, and that of an account whose budget stretches the
+// interval (budget.go); "" when neither applies.
+func (e *Engine) tellHowRead(ctx context.Context, autos []autocred.Automation, via activecampaign.Via, budget string) error {
+	notice := strings.TrimSpace(via.Notice() + " " + budget)
 	ids := make([]int64, len(autos))
 	for i, a := range autos {
 		ids[i] = a.ID
 	}
-	if err := e.store.SetSyncNotice(ctx, ids, notice); err != nil {
-		return snap, err
-	}
-	return snap, nil
+	return e.store.SetSyncNotice(ctx, ids, notice)
 }
 
 // hintNeedsSync tells whether a single-contact check failed because

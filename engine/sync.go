@@ -8,12 +8,14 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/riverqueue/river"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/activecampaign"
+	"github.com/autocred/autocred/internal/upstream"
 	"github.com/autocred/autocred/store"
 )
 
@@ -30,12 +32,21 @@ type syncWorker struct {
 func (w *syncWorker) Timeout(*river.Job[syncArgs]) time.Duration { return 2 * time.Hour }
 
 func (w *syncWorker) Work(ctx context.Context, job *river.Job[syncArgs]) error {
+	// The account's share of the workers first (fair.go): a sync that
+	// waits for it holds neither a worker nor the segment's lease.
+	if !w.e.syncSlots.take(job.Args.ConnectionID) {
+		return river.JobSnooze(accountBusySnooze())
+	}
+	defer w.e.syncSlots.give(job.Args.ConnectionID)
 	key := fmt.Sprintf("sync:%d:%s", job.Args.ConnectionID, job.Args.SegmentID)
 	ran, err := w.e.withLease(ctx, key, func(ctx context.Context) error {
 		// A sync that started after this one was asked for has answered
 		// it already: requests made during a long sync collapse into one.
 		if served, err := w.e.syncedSince(ctx, job.Args.ConnectionID, job.Args.SegmentID, job.CreatedAt); err != nil || served {
 			return err
+		}
+		if job.Args.DueAt != 0 {
+			w.e.metrics.SyncStartLag.Observe(max(time.Since(time.UnixMilli(job.Args.DueAt)), 0).Seconds())
 		}
 		return w.e.syncSegment(ctx, job.Args.ConnectionID, job.Args.SegmentID)
 	})
@@ -65,9 +76,11 @@ func (e *Engine) syncedSince(ctx context.Context, connID int64, segmentID string
 }
 
 // syncSegment reads one segment once and applies it to each automation
-// watching it. Nothing is changed unless the snapshot is complete, and a
-// complete-looking read is applied only once the single-contact checks of
-// its absences (and of a baseline's members) bear it out.
+// watching it. Entries are recorded as the read's pages list them
+// (pageentries.go); nothing else is changed unless the snapshot is
+// complete, and a complete-looking read is applied only once the
+// single-contact checks of its absences (and of a baseline's members) bear
+// it out.
 func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string) error {
 	autos, err := e.store.Automations(ctx, store.AutomationFilter{
 		Statuses: []autocred.AutomationStatus{autocred.AutomationBaselining, autocred.AutomationActive}, ConnectionID: connID, SegmentID: segmentID})
@@ -84,10 +97,26 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 		return err
 	}
 	started := time.Now()
-	snap, err := e.readSegment(ctx, ac, autos, segmentID, e.baselineProgress(ctx, autos))
+	hinted, err := e.hintedConnections(ctx)
 	if err != nil {
+		return err
+	}
+	// The account's budget may not allow reading all its segments at
+	// their interval: then they are read less often (budget.go).
+	every, load := e.segmentInterval(autos, hinted), e.reads.load(connID, started)
+	var requests atomic.Int64
+	// Entries found by polling may show a silent webhook (silence.go).
+	noted := func(cs []activecampaign.Contact) { e.noteEntries(ctx, connID, cs) }
+	pages := e.entriesByPage(ac, autos, noted)
+	snap, err := e.readSegment(upstream.WithRequestCount(ctx, &requests), ac, segmentID, e.baselineProgress(ctx, autos), pages.listed(ctx))
+	early := pages.done()
+	if err != nil {
+		return e.watchFailed(ctx, connID, autos, readFailedAfter(err, early))
+	}
+	if err := e.tellHowRead(ctx, autos, snap.Via, budgetNotice(load, every)); err != nil {
 		return e.watchFailed(ctx, connID, autos, err)
 	}
+	e.reads.note(connID, segmentID, readCost{requests: int(requests.Load()), every: every, at: started})
 	ids := sortedMembers(&snap)
 
 	// A read can be wrong even when it says it is complete: its absences
@@ -101,7 +130,7 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 		return e.watchFailed(ctx, connID, autos, err)
 	}
 	if verdict.wrong {
-		return e.syncHeldBack(ctx, connID, segmentID, autos, started, len(ids), diff.known, verdict)
+		return e.syncHeldBack(ctx, connID, segmentID, autos, started, heldBack{listed: len(ids), known: diff.known, early: early, v: verdict})
 	}
 	base := baseline{ids: ids, unconfirmed: snap.Unconfirmed}
 	if slices.ContainsFunc(autos, func(a autocred.Automation) bool { return a.Status == autocred.AutomationBaselining }) {
@@ -116,19 +145,40 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 	if err != nil {
 		return err
 	}
-	// Entries found by polling may show a silent webhook (silence.go).
-	if err := e.enter(ctx, ac, autos, entered, func(cs []activecampaign.Contact) { e.noteEntries(ctx, connID, cs) }); err != nil {
+	if err := e.enter(ctx, ac, autos, entered, noted); err != nil {
 		return e.watchFailed(ctx, connID, autos, &entriesFailed{err})
 	}
-	return e.syncDone(ctx, connID, segmentID, autos, started, len(ids))
+	return e.syncDone(ctx, connID, segmentID, autos, started, len(ids), hinted, load.stretch())
 }
 
-// entriesFailed is a failure to record entries after a read was applied:
-// unlike a failed read, it changed something already.
+// entriesFailed is a failure to record entries, from a page of a read or
+// after a read was applied: unlike a failed read, it may have changed
+// something already.
 type entriesFailed struct{ err error }
 
 func (e *entriesFailed) Error() string { return e.err.Error() }
 func (e *entriesFailed) Unwrap() error { return e.err }
+
+// enteredEarly is a read that failed after its pages' entries were
+// recorded: those stand (a contact a run listed was in the segment), and
+// nothing else of the read was applied.
+type enteredEarly struct {
+	entries int
+	err     error
+}
+
+func (e *enteredEarly) Error() string { return e.err.Error() }
+func (e *enteredEarly) Unwrap() error { return e.err }
+
+// readFailedAfter says, on a failed read, how many entries its pages had
+// recorded, if any.
+func readFailedAfter(err error, early int) error {
+	var failed *entriesFailed
+	if early == 0 || errors.As(err, &failed) {
+		return err
+	}
+	return &enteredEarly{entries: early, err: err}
+}
 
 // sortedMembers takes a snapshot's member ids, ascending: the snapshot
 // no longer holds them (a million members).
@@ -209,14 +259,13 @@ func (e *Engine) applyRead(ctx context.Context, autos []autocred.Automation, bas
 
 // syncDone records a sync that applied its read, and when each
 // automation's next one is due: an interval after this one started, so a
-// segment is read at its interval however long a read takes.
-func (e *Engine) syncDone(ctx context.Context, connID int64, segmentID string, autos []autocred.Automation, started time.Time, members int) error {
-	hinted, err := e.hintedConnections(ctx)
-	if err != nil {
-		return err
-	}
+// segment is read at its interval however long a read takes; stretch
+// times it when the account's budget cannot read its segments that often
+// (budget.go).
+func (e *Engine) syncDone(ctx context.Context, connID int64, segmentID string, autos []autocred.Automation, started time.Time, members int,
+	hinted map[int64]bool, stretch float64) error {
 	for _, a := range autos {
-		if err := e.store.RecordSync(ctx, a.ID, started, "", started.Add(e.interval(a, hinted))); err != nil {
+		if err := e.store.RecordSync(ctx, a.ID, started, "", started.Add(stretched(e.interval(a, hinted), stretch))); err != nil {
 			return err
 		}
 	}
@@ -246,14 +295,7 @@ func (e *Engine) watchFailed(ctx context.Context, connID int64, autos []autocred
 	}
 	e.metrics.Syncs.WithLabelValues(result).Inc()
 	raw := err.Error()
-	msg := "Reading the segment failed; nothing was changed and the next sync tries again: " + raw
-	var partly *entriesFailed
-	if errors.As(err, &partly) {
-		// The read was applied (who left is recorded); entries not yet
-		// recorded are still out in the ledger, so the next read finds
-		// them again.
-		msg = "Recording the contacts who entered failed; those not recorded are found again by the next sync: " + raw
-	}
+	msg, unchanged := failedSyncMessage(err)
 	if words, ok := store.DescribeError(err); ok {
 		// The database's own text (SQLSTATE 22021, "disk image is
 		// malformed") says nothing a user can act on: words on the
@@ -264,7 +306,7 @@ func (e *Engine) watchFailed(ctx context.Context, connID int64, autos []autocred
 		// The key works but its user lacks a permission: the connection
 		// stays, and the next periodic sync is the retry (the permission
 		// may be granted at any time).
-		msg = denied + " Nothing was changed; autocred tries again at every sync."
+		msg = denied + " " + unchanged + "; autocred tries again at every sync."
 		err = nil
 	}
 	if errors.Is(err, activecampaign.ErrAuth) {
@@ -286,6 +328,28 @@ func (e *Engine) watchFailed(ctx context.Context, connID int64, autos []autocred
 	}
 	e.log.Warn("segment sync failed", "connection", connID, "segment", autos[0].Trigger.SegmentID, "shown", msg, "err", raw)
 	return err
+}
+
+// failedSyncMessage says on the automations why a sync failed, and what
+// of it was changed all the same (a sentence, to follow other words).
+func failedSyncMessage(err error) (msg, unchanged string) {
+	raw := err.Error()
+	var partly *entriesFailed
+	var early *enteredEarly
+	switch {
+	case errors.As(err, &partly):
+		// Entries not yet recorded are still out in the ledger, so the
+		// next read finds them again.
+		return "Recording the contacts who entered failed; those not recorded are found again by the next sync: " + raw,
+			"Contacts who entered and are not recorded yet are found again by the next sync"
+	case errors.As(err, &early):
+		// A contact a run listed was in the segment, whatever its later
+		// pages do (pageentries.go).
+		unchanged = fmt.Sprintf("Nobody was marked as left; the only change is %s %s recorded for contacts listed on the pages read before it failed",
+			autocred.Thousands(early.entries), plural(early.entries, "entry", "entries"))
+		return "Reading the segment failed. " + unchanged + ", and the next sync reads it again: " + raw, unchanged
+	}
+	return "Reading the segment failed; nothing was changed and the next sync tries again: " + raw, "Nothing was changed"
 }
 
 // baselineProgress reports snapshot progress on the automations that are
@@ -326,7 +390,7 @@ func (e *Engine) baselineProgress(ctx context.Context, autos []autocred.Automati
 // evaluation of contacts?segmentid still running) stay unconfirmed.
 func (e *Engine) readBaselineAgain(ctx context.Context, ac *activecampaign.Client, autos []autocred.Automation, segmentID string,
 	ids []autocred.ContactID, unconfirmed bool) ([]autocred.ContactID, bool, error) {
-	again, err := e.readSegment(ctx, ac, autos, segmentID, nil)
+	again, err := e.readSegment(ctx, ac, segmentID, nil, nil)
 	if err != nil {
 		return nil, false, fmt.Errorf("reading the segment again for the baseline: %w", err)
 	}
@@ -456,20 +520,29 @@ func (e *Engine) recordAbsences(ctx context.Context, a autocred.Automation, diff
 	return nil
 }
 
+// heldBack is what a read held back showed: how many members it listed,
+// how many the ledger has in, the entries its pages recorded before it was
+// found wrong, and the checks' verdict.
+type heldBack struct {
+	listed, known, early int
+	v                    absenceVerdict
+}
+
 // syncHeldBack records a read that the single-contact checks showed to be
-// wrong: nothing of it was applied, and the automations say why until the
-// next sync, which comes at the unhinted interval.
+// wrong: nothing of it was applied but the entries its pages listed, and
+// the automations say why until the next sync, which comes at the
+// unhinted interval.
 func (e *Engine) syncHeldBack(ctx context.Context, connID int64, segmentID string, autos []autocred.Automation,
-	started time.Time, listed, known int, v absenceVerdict) error {
+	started time.Time, h heldBack) error {
 	e.metrics.Syncs.WithLabelValues("held_back").Inc()
-	msg := heldBackMessage(listed, known, v)
+	msg := heldBackMessage(h)
 	for _, a := range autos {
 		if err := e.store.RecordSync(ctx, a.ID, started, msg, started.Add(e.interval(a, nil))); err != nil {
 			return err
 		}
 	}
 	e.log.Warn("segment read held back: single-contact checks contradict it", "connection", connID, "segment", segmentID,
-		"listed", listed, "known", known, "checked", v.checked, "still_in", v.in)
+		"listed", h.listed, "known", h.known, "checked", h.v.checked, "still_in", h.v.in, "entered_from_pages", h.early)
 	return nil
 }
 
@@ -495,6 +568,7 @@ func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []a
 		return err
 	}
 	const chunk = 100
+	batch := len(all) > store.BatchRuns
 	for start := 0; start < len(all); start += chunk {
 		part := all[start:min(start+chunk, len(all))]
 		readAt := time.Now()
@@ -504,7 +578,7 @@ func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []a
 		}
 		would := newRuns(autos, entered, part, details)
 		fields.fill(would)
-		runs, err := e.store.RecordEntries(ctx, would, readAt)
+		runs, err := e.store.RecordEntries(ctx, would, readAt, batch)
 		if err != nil {
 			return err
 		}

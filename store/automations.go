@@ -14,7 +14,7 @@ import (
 const automationColumns = `id, name, status, status_reason, trigger_connection_id, segment_id, segment_name,
 	action_connection_id, group_id, group_name, action, poll_interval_ms, snapshot_seq,
 	baseline_done, baseline_total, last_sync_at, last_sync_error, sync_notice, created_at, updated_at,
-	archived_at, history_deleted_at, history_deleted_runs`
+	archived_at, history_deleted_at, history_deleted_runs, next_sync_at`
 
 func scanAutomation(row rowScanner) (autocred.Automation, error) {
 	var s automationScan
@@ -30,6 +30,7 @@ type automationScan struct {
 	a                                                     autocred.Automation
 	action                                                string
 	pollMS, lastSync, created, updated, archived, deleted int64
+	nextSync                                              int64
 }
 
 func (s *automationScan) dest() []any {
@@ -37,7 +38,7 @@ func (s *automationScan) dest() []any {
 	return []any{&a.ID, &a.Name, &a.Status, &a.StatusReason, &a.Trigger.ConnectionID, &a.Trigger.SegmentID, &a.Trigger.SegmentName,
 		&a.Action.ConnectionID, &a.Action.GroupID, &a.Action.GroupName, &s.action, &s.pollMS, &a.SnapshotSeq,
 		&a.Baseline.Done, &a.Baseline.Total, &s.lastSync, &a.LastSyncError, &a.SyncNotice, &s.created, &s.updated,
-		&s.archived, &s.deleted, &a.HistoryDeleted.Runs}
+		&s.archived, &s.deleted, &a.HistoryDeleted.Runs, &s.nextSync}
 }
 
 func (s *automationScan) decode() (autocred.Automation, error) {
@@ -50,6 +51,7 @@ func (s *automationScan) decode() (autocred.Automation, error) {
 	a.PollInterval = time.Duration(s.pollMS) * time.Millisecond
 	a.LastSyncAt, a.CreatedAt, a.UpdatedAt = fromMS(s.lastSync), fromMS(s.created), fromMS(s.updated)
 	a.ArchivedAt, a.HistoryDeleted.At = fromMS(s.archived), fromMS(s.deleted)
+	a.NextSyncAt = fromMS(s.nextSync)
 	return a, nil
 }
 
@@ -393,7 +395,7 @@ func (db *DB) syncSoon(ctx context.Context, tx *sql.Tx, a autocred.Automation) e
 	if err != nil {
 		return err
 	}
-	return db.enqueueSync(ctx, tx, a.Trigger.ConnectionID, a.Trigger.SegmentID)
+	return db.enqueueSync(ctx, tx, a.Trigger.ConnectionID, a.Trigger.SegmentID, time.Time{})
 }
 
 // SetBaselineProgress records how much of the first snapshot has been read.

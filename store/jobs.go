@@ -38,10 +38,16 @@ type Jobs struct {
 	Queue JobQueue
 	// Issue is the job that makes the credential of a run; contactReadAt
 	// is when the run's contact was read, for the job of a new entry, and
-	// zero for any other (a retry, a resume).
-	Issue func(runID int64, contactReadAt time.Time) river.JobArgs
-	// Sync is the job that reads one segment of one connection.
-	Sync func(connectionID int64, segmentID string) river.JobArgs
+	// zero for any other (a retry, a resume). batch: the run is one of
+	// more than BatchRuns enqueued together (an import, a retry of every
+	// failed run), whose jobs are taken after those of runs that come
+	// alone, so that one account's batch never queues another's single
+	// entry behind it.
+	Issue func(runID int64, contactReadAt time.Time, batch bool) river.JobArgs
+	// Sync is the job that reads one segment of one connection; due is
+	// when the periodic sync it makes was due (zero for one asked for: a
+	// user's "sync now", an activation, a hint that needs a whole read).
+	Sync func(connectionID int64, segmentID string, due time.Time) river.JobArgs
 	// Resend is the job that sends again the email of a run whose send is
 	// unconfirmed; by is who asked (Resend email to all).
 	Resend func(runID int64, by string) river.JobArgs
@@ -61,20 +67,25 @@ func (db *DB) SetJobs(j Jobs) { db.jobs = j }
 // engine was built on.
 var errNoJobs = errors.New("no job queue: the engine is not built on this store")
 
-// enqueueIssue enqueues the issue job of a run in tx.
-func (db *DB) enqueueIssue(ctx context.Context, tx *sql.Tx, runID int64, contactReadAt time.Time) error {
+// BatchRuns is the most runs enqueued together that are not a batch (see
+// Jobs.Issue): one chunk of entries.
+const BatchRuns = 100
+
+// enqueueIssue enqueues the issue job of a run in tx; batch: see Jobs.Issue.
+func (db *DB) enqueueIssue(ctx context.Context, tx *sql.Tx, runID int64, contactReadAt time.Time, batch bool) error {
 	if db.jobs.Queue == nil {
 		return errNoJobs
 	}
-	if _, err := db.jobs.Queue.InsertTx(ctx, tx, db.jobs.Issue(runID, contactReadAt), nil); err != nil {
+	if _, err := db.jobs.Queue.InsertTx(ctx, tx, db.jobs.Issue(runID, contactReadAt, batch), nil); err != nil {
 		return fmt.Errorf("enqueueing run %d: %w", runID, err)
 	}
 	return nil
 }
 
 // enqueueIssues enqueues the issue jobs of runs in tx, in one insert: a
-// statement per job cost more than the rest of recording an entry.
-func (db *DB) enqueueIssues(ctx context.Context, tx *sql.Tx, runIDs []int64, contactReadAt time.Time) error {
+// statement per job cost more than the rest of recording an entry. batch:
+// see Jobs.Issue.
+func (db *DB) enqueueIssues(ctx context.Context, tx *sql.Tx, runIDs []int64, contactReadAt time.Time, batch bool) error {
 	if len(runIDs) == 0 {
 		return nil
 	}
@@ -83,7 +94,7 @@ func (db *DB) enqueueIssues(ctx context.Context, tx *sql.Tx, runIDs []int64, con
 	}
 	params := make([]river.InsertManyParams, len(runIDs))
 	for i, id := range runIDs {
-		params[i] = river.InsertManyParams{Args: db.jobs.Issue(id, contactReadAt)}
+		params[i] = river.InsertManyParams{Args: db.jobs.Issue(id, contactReadAt, batch)}
 	}
 	if _, err := db.jobs.Queue.InsertManyTx(ctx, tx, params); err != nil {
 		return fmt.Errorf("enqueueing runs %d to %d: %w", runIDs[0], runIDs[len(runIDs)-1], err)
@@ -91,12 +102,13 @@ func (db *DB) enqueueIssues(ctx context.Context, tx *sql.Tx, runIDs []int64, con
 	return nil
 }
 
-// enqueueSync enqueues a sync of one segment in tx.
-func (db *DB) enqueueSync(ctx context.Context, tx *sql.Tx, connectionID int64, segmentID string) error {
+// enqueueSync enqueues a sync of one segment in tx; due is when a periodic
+// sync was due (zero for one asked for).
+func (db *DB) enqueueSync(ctx context.Context, tx *sql.Tx, connectionID int64, segmentID string, due time.Time) error {
 	if db.jobs.Queue == nil {
 		return errNoJobs
 	}
-	if _, err := db.jobs.Queue.InsertTx(ctx, tx, db.jobs.Sync(connectionID, segmentID), nil); err != nil {
+	if _, err := db.jobs.Queue.InsertTx(ctx, tx, db.jobs.Sync(connectionID, segmentID, due), nil); err != nil {
 		return fmt.Errorf("enqueueing sync: %w", err)
 	}
 	return nil
@@ -104,7 +116,19 @@ func (db *DB) enqueueSync(ctx context.Context, tx *sql.Tx, connectionID int64, s
 
 // EnqueueSyncs enqueues a sync of each segment, in one transaction.
 func (db *DB) EnqueueSyncs(ctx context.Context, segments ...autocred.Trigger) error {
-	return db.ScheduleSyncs(ctx, nil, segments)
+	due := make([]DueSync, len(segments))
+	for i, s := range segments {
+		due[i] = DueSync{Trigger: s}
+	}
+	return db.ScheduleSyncs(ctx, nil, due)
+}
+
+// DueSync is a sync of one segment and when it was due: the earliest
+// next-sync time of the automations that share it (zero for a sync asked
+// for rather than scheduled).
+type DueSync struct {
+	autocred.Trigger
+	Due time.Time
 }
 
 // NextSync is when an automation's next periodic sync is due.
@@ -117,7 +141,7 @@ type NextSync struct {
 // enqueues a sync of each segment, in one transaction: the schedule's
 // guard against enqueueing a segment again before its sync has run is
 // written with the sync it guards.
-func (db *DB) ScheduleSyncs(ctx context.Context, next []NextSync, segments []autocred.Trigger) error {
+func (db *DB) ScheduleSyncs(ctx context.Context, next []NextSync, segments []DueSync) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		for _, n := range next {
 			if err := db.setNextSync(ctx, tx, n.AutomationID, n.At); err != nil {
@@ -125,7 +149,7 @@ func (db *DB) ScheduleSyncs(ctx context.Context, next []NextSync, segments []aut
 			}
 		}
 		for _, s := range segments {
-			if err := db.enqueueSync(ctx, tx, s.ConnectionID, s.SegmentID); err != nil {
+			if err := db.enqueueSync(ctx, tx, s.ConnectionID, s.SegmentID, s.Due); err != nil {
 				return err
 			}
 		}

@@ -20,9 +20,18 @@ import (
 type testIssue struct {
 	RunID         int64 `json:"run_id"`
 	ContactReadAt int64 `json:"contact_read_at"`
+	batch         bool
 }
 
 func (testIssue) Kind() string { return "issue" }
+
+// A batch's jobs come after single runs', as the engine's do.
+func (j testIssue) InsertOpts() river.InsertOpts {
+	if j.batch {
+		return river.InsertOpts{Priority: 2}
+	}
+	return river.InsertOpts{}
+}
 
 type testSync struct {
 	ConnectionID int64  `json:"connection_id"`
@@ -40,10 +49,10 @@ func withJobs(t *testing.T, db *DB) {
 		t.Fatal(err)
 	}
 	db.SetJobs(Jobs{Queue: client,
-		Issue: func(runID int64, readAt time.Time) river.JobArgs {
-			return testIssue{RunID: runID, ContactReadAt: readAt.UnixMilli()}
+		Issue: func(runID int64, readAt time.Time, batch bool) river.JobArgs {
+			return testIssue{RunID: runID, ContactReadAt: readAt.UnixMilli(), batch: batch}
 		},
-		Sync: func(connID int64, segmentID string) river.JobArgs {
+		Sync: func(connID int64, segmentID string, _ time.Time) river.JobArgs {
 			return testSync{ConnectionID: connID, SegmentID: segmentID}
 		}})
 }
@@ -93,8 +102,8 @@ func TestRecordEntriesCommitsLedgerRunAndJobTogether(t *testing.T) {
 			return runs
 		}
 
-		db.SetJobs(Jobs{Queue: failingQueue{}, Issue: func(int64, time.Time) river.JobArgs { return testIssue{} }})
-		if _, err := db.RecordEntries(ctx, entering(a.ID, 1, 2), time.Now()); err == nil {
+		db.SetJobs(Jobs{Queue: failingQueue{}, Issue: func(int64, time.Time, bool) river.JobArgs { return testIssue{} }})
+		if _, err := db.RecordEntries(ctx, entering(a.ID, 1, 2), time.Now(), false); err == nil {
 			t.Fatal("entries recorded although their jobs could not be enqueued")
 		}
 		if in, _ := db.InSegment(ctx, a.ID); len(in) != 0 {
@@ -105,7 +114,7 @@ func TestRecordEntriesCommitsLedgerRunAndJobTogether(t *testing.T) {
 		}
 
 		withJobs(t, db)
-		got, err := db.RecordEntries(ctx, append(entering(a.ID, 1, 2), entering(paused.ID, 1)...), time.Now())
+		got, err := db.RecordEntries(ctx, append(entering(a.ID, 1, 2), entering(paused.ID, 1)...), time.Now(), false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -116,7 +125,7 @@ func TestRecordEntriesCommitsLedgerRunAndJobTogether(t *testing.T) {
 			t.Errorf("%d issue jobs, want one per recorded run", n)
 		}
 		// A second detection of the same entries (a hint beside the sync).
-		if again, err := db.RecordEntries(ctx, entering(a.ID, 1, 2), time.Now()); err != nil || len(again) != 0 {
+		if again, err := db.RecordEntries(ctx, entering(a.ID, 1, 2), time.Now(), false); err != nil || len(again) != 0 {
 			t.Errorf("second detection recorded %d runs (%v), want none", len(again), err)
 		}
 		if n := jobs(t, db, "issue"); n != 2 {
@@ -150,7 +159,7 @@ func TestAutomationChangesEnqueueTheirJobs(t *testing.T) {
 		if err := db.RecordBaseline(ctx, a.ID, []autocred.ContactID{1}, time.Now(), false); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.RecordEntries(ctx, []autocred.Run{{AutomationID: a.ID, ContactID: 2}}, time.Now()); err != nil {
+		if _, err := db.RecordEntries(ctx, []autocred.Run{{AutomationID: a.ID, ContactID: 2}}, time.Now(), false); err != nil {
 			t.Fatal(err)
 		}
 		if err := db.SetAutomationStatus(ctx, a.ID, autocred.AutomationPaused, "", autocred.AutomationActive); err != nil {
@@ -186,7 +195,7 @@ func TestRecordEntriesInBatchesKeepsEachRunItsContact(t *testing.T) {
 		for c := 1; c <= 30; c++ {
 			first = append(first, autocred.Run{AutomationID: a.ID, ContactID: autocred.ContactID(c)})
 		}
-		if _, err := db.RecordEntries(ctx, first, time.Now()); err != nil {
+		if _, err := db.RecordEntries(ctx, first, time.Now(), false); err != nil {
 			t.Fatal(err)
 		}
 		if err := db.tx(ctx, func(tx *sql.Tx) error {
@@ -200,7 +209,7 @@ func TestRecordEntriesInBatchesKeepsEachRunItsContact(t *testing.T) {
 		for c := 31; c <= 40; c++ {
 			in = append(in, autocred.Run{AutomationID: a.ID, ContactID: autocred.ContactID(c)})
 		}
-		if _, err := db.RecordEntries(ctx, in, time.Now()); err != nil {
+		if _, err := db.RecordEntries(ctx, in, time.Now(), false); err != nil {
 			t.Fatal(err)
 		}
 		var batch []autocred.Run
@@ -208,7 +217,7 @@ func TestRecordEntriesInBatchesKeepsEachRunItsContact(t *testing.T) {
 			batch = append(batch, autocred.Run{AutomationID: a.ID, ContactID: autocred.ContactID(c), Email: fmt.Sprintf("c%d@example.com", c)})
 		}
 		batch = append(batch, autocred.Run{AutomationID: a.ID, ContactID: 77, Email: "again@example.com"})
-		got, err := db.RecordEntries(ctx, batch, time.Now())
+		got, err := db.RecordEntries(ctx, batch, time.Now(), false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -234,6 +243,41 @@ func TestRecordEntriesInBatchesKeepsEachRunItsContact(t *testing.T) {
 		}
 		if n := jobs(t, db, "issue"); n != 30+10+127 {
 			t.Errorf("%d issue jobs, want %d", n, 30+10+127)
+		}
+	})
+}
+
+// The issue jobs of a batch of entries are taken after those of entries
+// that come alone (River takes jobs by priority first), so that one
+// account's import never queues another account's single entry behind it.
+func TestBatchEntriesAreTakenAfterSingleOnes(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		withJobs(t, db)
+		a := fixture(t, db)
+		if err := db.SetAutomationStatus(ctx, a.ID, autocred.AutomationActive, ""); err != nil {
+			t.Fatal(err)
+		}
+		for contact, batch := range map[autocred.ContactID]bool{1: true, 2: false} {
+			if _, err := db.RecordEntries(ctx, []autocred.Run{{AutomationID: a.ID, ContactID: contact}}, time.Now(), batch); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows, err := db.pool().QueryContext(ctx, `SELECT priority FROM river_job WHERE kind = 'issue' ORDER BY priority, id`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var got []int
+		for rows.Next() {
+			var p int
+			if err := rows.Scan(&p); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, p)
+		}
+		if !slices.Equal(got, []int{1, 2}) {
+			t.Errorf("issue jobs' priorities %v, want the single entry's 1 before the batch's 2", got)
 		}
 	})
 }

@@ -118,9 +118,10 @@ func (db *DB) resetLedger(ctx context.Context, tx *sql.Tx, automationID int64) e
 // runs are the would-be runs, one per contact and automation, made from
 // the contacts as read at contactReadAt. A run is left out when its
 // automation is no longer active (paused since the snapshot) or its
-// contact is already in. It returns the runs recorded, with their ids and
-// entry numbers.
-func (db *DB) RecordEntries(ctx context.Context, runs []autocred.Run, contactReadAt time.Time) ([]autocred.Run, error) {
+// contact is already in. batch: the runs are part of a batch of entries,
+// more than BatchRuns (see Jobs.Issue). It returns the runs recorded, with
+// their ids and entry numbers.
+func (db *DB) RecordEntries(ctx context.Context, runs []autocred.Run, contactReadAt time.Time, batch bool) ([]autocred.Run, error) {
 	var recorded []autocred.Run
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		groups, err := db.activeEntries(ctx, tx, runs)
@@ -151,7 +152,7 @@ func (db *DB) RecordEntries(ctx context.Context, runs []autocred.Run, contactRea
 		for i, r := range recorded {
 			ids[i] = r.ID
 		}
-		return db.enqueueIssues(ctx, tx, ids, contactReadAt)
+		return db.enqueueIssues(ctx, tx, ids, contactReadAt, batch)
 	})
 	if err != nil {
 		return nil, err

@@ -473,7 +473,7 @@ func (db *DB) CredentialClaimed(ctx context.Context, credentialID string) (bool,
 // cleared, and is enqueued at once. A run of an archived automation is
 // refused: nothing would work it until the automation is restored.
 func (db *DB) RetryRun(ctx context.Context, id int64, note string) error {
-	return db.tx(ctx, func(tx *sql.Tx) error { return db.retryRun(ctx, tx, id, note) })
+	return db.tx(ctx, func(tx *sql.Tx) error { return db.retryRun(ctx, tx, id, note, false) })
 }
 
 // RetryFailedRuns retries every failed run of an automation, in one
@@ -493,7 +493,7 @@ func (db *DB) RetryFailedRuns(ctx context.Context, automationID int64, note stri
 			return err
 		}
 		for _, id := range ids {
-			if err := db.retryRun(ctx, tx, id, note); err != nil {
+			if err := db.retryRun(ctx, tx, id, note, len(ids) > BatchRuns); err != nil {
 				return err
 			}
 		}
@@ -532,7 +532,7 @@ func (db *DB) QueueResends(ctx context.Context, automationID int64, by string) (
 	return n, err
 }
 
-func (db *DB) retryRun(ctx context.Context, tx *sql.Tx, id int64, note string) error {
+func (db *DB) retryRun(ctx context.Context, tx *sql.Tx, id int64, note string, batch bool) error {
 	res, err := db.in(tx).ExecContext(ctx, `UPDATE runs SET status = ?, last_error = '', error_code = '', updated_at = ?
 		WHERE id = ? AND (status IN `+sqlRetryable+` OR status IN `+sqlPending+` AND last_error <> '')
 		AND automation_id NOT IN (SELECT id FROM automations WHERE status = ?)`,
@@ -561,7 +561,7 @@ func (db *DB) retryRun(ctx context.Context, tx *sql.Tx, id int64, note string) e
 			return fmt.Errorf("recording the retry of run %d: %w", id, err)
 		}
 	}
-	return db.enqueueIssue(ctx, tx, id, time.Time{})
+	return db.enqueueIssue(ctx, tx, id, time.Time{}, batch)
 }
 
 // requeuePending enqueues the issue jobs of an automation's pending runs.
@@ -572,7 +572,7 @@ func (db *DB) requeuePending(ctx context.Context, tx *sql.Tx, automationID int64
 	if err != nil {
 		return err
 	}
-	return db.enqueueIssues(ctx, tx, ids, time.Time{})
+	return db.enqueueIssues(ctx, tx, ids, time.Time{}, len(ids) > BatchRuns)
 }
 
 // runIDs lists the ids of an automation's runs with a status.

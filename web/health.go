@@ -30,7 +30,7 @@ type healthData struct {
 	Connections  []autocred.Connection
 	Pending      int
 	Systems      []systemStats
-	Problems     []service.AutomationView // broken, paused by the system, or with a failing sync
+	Problems     []service.AutomationView // broken, paused by the system, with a failing sync, or read more slowly than asked
 	Failures     []autocred.Run
 }
 
@@ -60,7 +60,10 @@ func (h *handler) healthData(ctx context.Context) (healthData, error) {
 		return d, err
 	}
 	for _, a := range autos {
-		if a.Status == autocred.AutomationBroken || a.StatusReason != "" || a.LastSyncError != "" {
+		// A notice says the segment is read more slowly than asked (the
+		// fallback way, or an account whose budget stretches the
+		// interval): something to act on too.
+		if a.Status == autocred.AutomationBroken || a.StatusReason != "" || a.LastSyncError != "" || a.SyncNotice != "" {
 			d.Problems = append(d.Problems, a)
 		}
 	}

@@ -304,3 +304,25 @@ func TestPreviewWithoutSegmentSaysPickOne(t *testing.T) {
 		t.Errorf("preview on a Certifier connection says %q, want a sentence that starts with %q", res.Error.Message, "No preview: ActiveCampaign connection")
 	}
 }
+
+// An automation read more slowly than asked (an account whose budget
+// cannot read all its segments at their interval, or the fallback way) is
+// among the automations that need you on the health page, with its notice
+// (issue 16).
+func TestHealthListsAnAutomationReadMoreSlowly(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	if p := u.do("GET", "/health", nil); !strings.Contains(p.body, "None: every automation is fine.") {
+		t.Fatalf("a fresh automation is listed as needing you:\n%s", p.body)
+	}
+	notice := "Reading the 5 segments watched on this ActiveCampaign account every minute takes about 500 requests a minute; " +
+		"autocred may spend 180 a minute of the account's budget on reading segments."
+	if err := u.env.Store.SetSyncNotice(context.Background(), []int64{f.automation}, notice); err != nil {
+		t.Fatal(err)
+	}
+	body := html.UnescapeString(u.do("GET", "/health", nil).body)
+	if !strings.Contains(body, "Certificates</a>: "+notice) {
+		t.Errorf("the health page does not list the automation with its notice:\n%s", body)
+	}
+}

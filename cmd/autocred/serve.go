@@ -49,6 +49,8 @@ type serveConfig struct {
 	trustedProxies        string
 	startupCheck          time.Duration
 	runRetention          retention
+	syncWorkers           int
+	syncsPerAccount       int
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
@@ -58,6 +60,8 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.BoolVar(&c.allowPrivateUpstreams, "allow-private-upstreams", false, "accept API URLs outside ActiveCampaign's and Certifier's domains (for the sandboxes and tests)")
 	fs.Float64Var(&c.acRate, "ac-rate", 4, "requests per second to each ActiveCampaign account (it allows 5, shared with its other integrations)")
 	fs.Float64Var(&c.certifierRate, "certifier-rate", 8, "requests per second to each Certifier workspace")
+	fs.IntVar(&c.syncWorkers, "sync-workers", 100, "how many segment reads run at once in this process (each mostly waits for ActiveCampaign, and holds its segment's member ids)")
+	fs.IntVar(&c.syncsPerAccount, "syncs-per-account", 4, "how many of them may read segments of one ActiveCampaign account at once, so that one account never takes the others' turns")
 	fs.StringVar(&c.publicURL, "public-url", "", "`URL` where ActiveCampaign can reach this service (https://…); when set, webhooks make entries show up within seconds")
 	fs.DurationVar(&c.hintedPollInterval, "hinted-poll-interval", 10*time.Minute, "how often segments are read when webhook hints flow (polling is then the safety net)")
 	fs.DurationVar(&c.webhookCheck, "webhook-check-interval", time.Minute, "how often the webhooks are checked, and re-created if ActiveCampaign removed one")
@@ -194,7 +198,8 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 	}
 	eng, err := engine.New(engine.Config{Store: st, Clients: clients, Circuits: circuits, Box: box, Metrics: m, Logger: log,
 		PollInterval: cfg.pollInterval, PublicURL: cfg.publicURL, HintedPollInterval: hinted, WebhookCheckEvery: cfg.webhookCheck,
-		WebhookSilence: cfg.webhookSilence, WebhookRenewEvery: cfg.webhookRenew, RunRetention: time.Duration(cfg.runRetention)})
+		WebhookSilence: cfg.webhookSilence, WebhookRenewEvery: cfg.webhookRenew, RunRetention: time.Duration(cfg.runRetention),
+		SyncWorkers: cfg.syncWorkers, SyncsPerAccount: cfg.syncsPerAccount, ACPerSecond: max(cfg.acRate, 0)})
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -336,6 +341,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if err := cfg.checkPublicURL(); err != nil {
 		return err
+	}
+	if cfg.syncWorkers < 1 || cfg.syncsPerAccount < 1 {
+		return fmt.Errorf("--sync-workers %d and --syncs-per-account %d: both must be at least 1", cfg.syncWorkers, cfg.syncsPerAccount)
 	}
 	if _, err := web.ParseTrustedProxies(cfg.trustedProxies); err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)

@@ -41,6 +41,7 @@ type Clients struct {
 	publicBase     string
 	waitScale      float64
 	breakers       Breakers
+	crtPaced       bool
 
 	mu    sync.Mutex
 	ac    map[int64]cachedAC
@@ -55,6 +56,7 @@ type cachedAC struct {
 type cachedCert struct {
 	updated time.Time
 	client  *certifier.Client
+	limiter *ratelimit.Limiter
 }
 
 // Connections is where the stored connections are: the store.
@@ -120,6 +122,7 @@ func New(cfg Config) *Clients {
 		ACPollInterval: cfg.ACPollInterval,
 		waitScale:      cfg.RetryAfterScale,
 		breakers:       cfg.Breakers,
+		crtPaced:       cfg.CertifierPerSecond > 0,
 		publicBase:     strings.TrimSuffix(cmp.Or(cfg.PublicBase, DefaultPublicBase), "/"),
 		ac:             map[int64]cachedAC{}, certs: map[int64]cachedCert{},
 	}
@@ -157,13 +160,21 @@ func (c *Clients) NewCertifier(apiURL, token string) (*certifier.Client, error) 
 }
 
 func (c *Clients) newCertifier(apiURL, token string, breaker certifier.Breaker) (*certifier.Client, error) {
+	client, _, err := c.newCertifierLimited(apiURL, token, breaker)
+	return client, err
+}
+
+// newCertifierLimited is newCertifier, and the workspace's limiter.
+func (c *Clients) newCertifierLimited(apiURL, token string, breaker certifier.Breaker) (*certifier.Client, *ratelimit.Limiter, error) {
 	sum := sha256.Sum256([]byte(token))
-	return certifier.New(certifier.Config{
+	// A token belongs to one workspace: its budget is keyed by it.
+	limiter := c.crtLimits.For(apiURL + "#" + hex.EncodeToString(sum[:8]))
+	client, err := certifier.New(certifier.Config{
 		URL: apiURL, Token: token, HTTPClient: c.http, Observer: c.observer,
-		// A token belongs to one workspace: its budget is keyed by it.
-		Limiter: c.crtLimits.For(apiURL + "#" + hex.EncodeToString(sum[:8])),
+		Limiter: limiter,
 		Breaker: breaker,
 	})
+	return client, limiter, err
 }
 
 // secretOf opens a stored connection's key.
@@ -227,12 +238,33 @@ func (c *Clients) Certifier(ctx context.Context, st Connections, connID int64) (
 	if c.breakers != nil {
 		breaker = c.breakers.Breaker(connID)
 	}
-	client, err := c.newCertifier(conn.APIURL, token, breaker)
+	client, limiter, err := c.newCertifierLimited(conn.APIURL, token, breaker)
 	if err != nil {
 		return nil, fmt.Errorf("connection %d: %w", connID, err)
 	}
 	c.mu.Lock()
-	c.certs[connID] = cachedCert{updated: conn.UpdatedAt, client: client}
+	c.certs[connID] = cachedCert{updated: conn.UpdatedAt, client: client, limiter: limiter}
 	c.mu.Unlock()
 	return client, nil
+}
+
+// CertifierPaced tells whether requests to Certifier are paced, and so
+// whether its workspaces have lines (CertifierLine); a nil Clients (an
+// engine built without accounts, in tests) has none.
+func (c *Clients) CertifierPaced() bool { return c != nil && c.crtPaced }
+
+// CertifierLine takes a place in the line of a stored Certifier
+// connection's workspace for work that will make n requests, and says how
+// long until its place comes (ratelimit.Limiter.Line).
+func (c *Clients) CertifierLine(ctx context.Context, st Connections, connID int64, n int) (time.Duration, error) {
+	if _, err := c.Certifier(ctx, st, connID); err != nil {
+		return 0, err
+	}
+	c.mu.Lock()
+	limiter := c.certs[connID].limiter
+	c.mu.Unlock()
+	if limiter == nil {
+		return 0, nil
+	}
+	return limiter.Line(ctx, n)
 }

@@ -17,6 +17,7 @@ type Metrics struct {
 	Registry *prometheus.Registry
 
 	Syncs          *prometheus.CounterVec   // by result: ok, held_back, incomplete, error
+	SyncStartLag   prometheus.Histogram     // from a periodic sync being due to its start
 	AbsenceChecks  *prometheus.CounterVec   // single-contact checks of members a read left out, by answer: in, out
 	Entries        prometheus.Counter       // new entries recorded
 	Exits          prometheus.Counter       // contacts confirmed as left
@@ -54,6 +55,11 @@ func New(queueDepth func() float64) *Metrics {
 		Syncs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "autocred_syncs_total", Help: "Segment syncs, by result (ok; held_back: the read was contradicted by single-contact checks and changed nothing; incomplete; forbidden; error).",
 		}, []string{"result"}),
+		SyncStartLag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "autocred_sync_start_lag_seconds",
+			Help:    "Time from a periodic segment sync being due to its start: waiting for the schedule, a free worker and the account's turn. Syncs asked for (sync now, activation) are not counted.",
+			Buckets: []float64{0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1800, 3600},
+		}),
 		AbsenceChecks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "autocred_absence_checks_total", Help: "Single-contact checks of members a segment read left out, by answer (in: the read was wrong about them; out).",
 		}, []string{"answer"}),
@@ -107,7 +113,7 @@ func New(queueDepth func() float64) *Metrics {
 			Name: "autocred_run_prune_passes_total", Help: "Passes that pruned the run history, by result (ok, error).",
 		}, []string{"result"}),
 	}
-	reg.MustRegister(m.Syncs, m.AbsenceChecks, m.Entries, m.Exits, m.Credentials, m.RunErrors, m.APIRequests, m.APIDuration,
+	reg.MustRegister(m.Syncs, m.SyncStartLag, m.AbsenceChecks, m.Entries, m.Exits, m.Credentials, m.RunErrors, m.APIRequests, m.APIDuration,
 		m.RateLimitWaits, m.RateLimitSecs, m.Hints, m.WebhookMissed, m.WebhookRenewals,
 		m.CircuitRefused, m.CircuitProbes, m.CircuitOpenings, m.RunsPruned, m.PrunePasses,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))

@@ -51,6 +51,9 @@ type budget struct {
 	// service asked one of them to wait (Retry-After). A shared budget
 	// keeps its pause in the Reserver too, for the other processes.
 	pausedUntil time.Time
+	// lineNext is when the next place in the account's line comes (see
+	// Line); a shared budget keeps it in the Reserver.
+	lineNext time.Time
 }
 
 // NewRegistry returns a Registry of limiters local to this process, each
@@ -209,4 +212,37 @@ func (l *Limiter) takeSlot(ctx context.Context) error {
 		return err
 	}
 	return upstream.Sleep(ctx, wait)
+}
+
+// Line takes a place in the account's line for a piece of work that will
+// make n requests, and says how long until its place comes (0: now).
+//
+// The requests themselves wait in Wait, one at a time, holding whatever
+// runs them. Work that knows its place in advance can wait for it without
+// holding anything: a job of a batch of 10,000 is put back in the queue
+// until its place comes, so that the workers it would have held serve the
+// other accounts meanwhile, and another account's single job, whose place
+// comes at once, is not queued behind the batch. The line is paced like the
+// requests but kept apart from them: taking a place spends no request
+// slot, and the work's requests still wait for their own. A place whose
+// work never comes is not handed back: the line errs on the side of less
+// work at once. With no pace there is no line.
+func (l *Limiter) Line(ctx context.Context, n int) (time.Duration, error) {
+	if l.budget == nil || l.interval == 0 || n <= 0 {
+		return 0, nil
+	}
+	step := time.Duration(n) * l.interval
+	if l.shared != nil {
+		return l.shared.ReserveRequest(ctx, l.key+"#line", step)
+	}
+	b := l.budget
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	now := time.Now()
+	start := now
+	if b.lineNext.After(now) {
+		start = b.lineNext
+	}
+	b.lineNext = start.Add(step)
+	return start.Sub(now), nil
 }

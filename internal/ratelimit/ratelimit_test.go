@@ -232,3 +232,41 @@ func TestPauseHoldsARequestWaitingForItsSlot(t *testing.T) {
 		t.Errorf("the waiting request went out after %s, before the pause (100ms + 1s) ended", took)
 	}
 }
+
+// A line hands out places at the account's pace, n requests' worth each,
+// apart from the requests' own slots; in every process sharing the budget,
+// when it is shared. Without a pace there is no line.
+func TestLineHandsOutPlacesAtThePace(t *testing.T) {
+	near := func(got, want time.Duration) bool {
+		return got >= want-20*time.Millisecond && got <= want+20*time.Millisecond
+	}
+	f := &fakeReserver{}
+	for name, l := range map[string]*Limiter{
+		"local":  NewRegistry(10).For("acct"),
+		"shared": NewSharedRegistry("certifier", 10, f).For("acct"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			for i, tc := range []struct {
+				n    int
+				want time.Duration
+			}{{1, 0}, {3, 100 * time.Millisecond}, {1, 400 * time.Millisecond}, {1, 500 * time.Millisecond}} {
+				got, err := l.Line(ctx, tc.n)
+				if err != nil || !near(got, tc.want) {
+					t.Errorf("place %d (%d requests): %v, %v; want %v", i, tc.n, got, err, tc.want)
+				}
+			}
+			// The line spends no request slot: a request goes at once.
+			start := time.Now()
+			if err := l.Wait(ctx); err != nil || time.Since(start) > 50*time.Millisecond {
+				t.Errorf("a request after the line's places waited %v (%v)", time.Since(start), err)
+			}
+		})
+	}
+	if f.keys[0] != "certifier:acct#line" {
+		t.Errorf("the shared line is kept as %q", f.keys[0])
+	}
+	if got, err := NewRegistry(-1).For("acct").Line(context.Background(), 5); got != 0 || err != nil {
+		t.Errorf("an unpaced account's line: %v, %v; want none", got, err)
+	}
+}

@@ -23,6 +23,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/autocred/autocred"
@@ -66,6 +67,15 @@ func WithWaitLimit(ctx context.Context, d time.Duration) context.Context {
 func WaitLimit(ctx context.Context) (d time.Duration, ok bool) {
 	d, ok = ctx.Value(waitLimitKey{}).(time.Duration)
 	return d, ok
+}
+
+type requestCountKey struct{}
+
+// WithRequestCount returns a context in which every request sent (every
+// try, answered or not) adds one to n: what a piece of work cost its
+// account.
+func WithRequestCount(ctx context.Context, n *atomic.Int64) context.Context {
+	return context.WithValue(ctx, requestCountKey{}, n)
 }
 
 // ThrottledError means the service asked to wait longer than the caller's
@@ -216,6 +226,9 @@ func (d *Doer) send(ctx context.Context, endpoint string, build func(ctx context
 	req, err := build(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: building request: %w", d.System, endpoint, err)
+	}
+	if n, ok := ctx.Value(requestCountKey{}).(*atomic.Int64); ok {
+		n.Add(1)
 	}
 	start := time.Now()
 	resp, err := d.client().Do(req)

@@ -2,6 +2,7 @@ package activecampaign_test
 
 import (
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 
@@ -79,6 +80,31 @@ func TestMatchAllAsyncSnapshot(t *testing.T) {
 	})
 	if got := matches(now); len(got) != 20 || got[0] != 6 {
 		t.Fatalf("second run: %v", got)
+	}
+}
+
+// autocred asks every run for -udate: the contacts changed last come
+// first, ties by id, and udate and cdate sort both ways.
+func TestMatchAllSortsByDate(t *testing.T) {
+	e := newEnv(t, simac.Options{MatchRunDelay: 30 * time.Millisecond})
+	ids := e.importContacts(memberIDs(5)...)
+	seg := e.segment(simac.SegmentDef{Name: "In", Conditions: []simac.Condition{tagCond("has", "In")}})
+	for _, id := range []int64{ids[1], ids[3]} { // 2, then 4, changed after the import
+		time.Sleep(2 * time.Millisecond)
+		if err := e.srv.BulkTag("acme", []int64{id}, "Later", false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for sort, want := range map[string][]int64{
+		"-udate": {4, 2, 1, 3, 5},
+		"udate":  {1, 3, 5, 2, 4},
+		"cdate":  {1, 2, 3, 4, 5},
+		"-cdate": {1, 2, 3, 4, 5}, // one import: every cdate ties
+	} {
+		got := matches(runOf(t, e.api("GET", "/segmentMatchAll/"+seg.ID+"?sort="+sort, nil, 200)))
+		if !slices.Equal(got, want) {
+			t.Errorf("sort=%s: %v, want %v", sort, got, want)
+		}
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	_ "time/tzdata" // the accounts' time zone must load on machines without zoneinfo
 
@@ -131,6 +132,10 @@ type Server struct {
 	loc   *time.Location // the accounts' time zone, for dates with an offset
 	now   func() time.Time
 
+	// matchRunDelay is Options.MatchRunDelay, changed by SetMatchRunDelay
+	// while the server runs.
+	matchRunDelay atomic.Int64
+
 	mu       sync.RWMutex
 	accounts map[string]*account
 }
@@ -157,6 +162,7 @@ func New(opts Options) *Server {
 		WriteError:    writeGateError,
 		Seed:          opts.Seed,
 	})
+	s.matchRunDelay.Store(int64(opts.MatchRunDelay))
 	s.hooks = newDispatcher(s)
 	s.routes()
 	s.controlRoutes()
@@ -184,6 +190,12 @@ func (s *Server) Throttle(account string, retryAfter, d time.Duration) error {
 	}
 	return nil
 }
+
+// SetMatchRunDelay changes how long the segment-match runs started from
+// now on stay not ready (Options.MatchRunDelay; 0 makes them ready at
+// once). A benchmark takes many baselines quickly, then measures at the
+// default delay.
+func (s *Server) SetMatchRunDelay(d time.Duration) { s.matchRunDelay.Store(int64(max(d, 0))) }
 
 // Close stops the webhook delivery workers; queued deliveries are dropped.
 func (s *Server) Close() { s.hooks.close() }

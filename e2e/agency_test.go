@@ -1,0 +1,826 @@
+package e2e
+
+import (
+	"bytes"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	simac "github.com/autocred/autocred/sim/activecampaign"
+	simcert "github.com/autocred/autocred/sim/certifier"
+	"github.com/autocred/autocred/sim/traffic"
+)
+
+// BenchmarkAccounts measures autocred as an agency runs it (issue 16): many
+// ActiveCampaign accounts and Certifier workspaces, each with its own real
+// limits (5 and 10 requests a second; autocred at its defaults, 4 and 8), a
+// few automations per account on segments of 1,000 to 20,000 members (in
+// every other account two automations share a segment), the default poll
+// interval of 60 s, a steady trickle of single entries in every account,
+// and then a burst: one account imports 10,000 contacts into a segment.
+//
+// After the baselines (taken with segment-match runs ready at once, so that
+// a thousand of them take minutes, not an hour), the sandbox's runs take
+// their default 2 s again, and the benchmark waits two poll intervals,
+// measures the steady state, then the burst. It reports the lag from a sync being
+// due to its start (autocred_sync_start_lag_seconds), autocred's CPU per
+// sync and in all, its memory, the database's size, the requests each
+// account and workspace received a minute against its budget, whether any
+// was answered 429, and the time from entry to credential of the trickle,
+// in steady state and, in the other accounts, during the burst:
+//
+//	go test -run XXX -bench Accounts -benchtime 1x -timeout 40m ./e2e/
+//
+// Sizes and phases come from the environment (defaults in parentheses):
+// AUTOCRED_AGENCY_ACCOUNTS (200), AUTOCRED_AGENCY_AUTOMATIONS per account
+// (5), AUTOCRED_AGENCY_SEGMENT_MIN and _MAX (1000, 20000: sizes are drawn
+// log-uniformly between them), AUTOCRED_AGENCY_POLL (60s),
+// AUTOCRED_AGENCY_ENTRY_EVERY (30s: how often each account has an entry),
+// AUTOCRED_AGENCY_WARMUP (two poll intervals), AUTOCRED_AGENCY_STEADY (3m),
+// AUTOCRED_AGENCY_BURST (10000; 0 for none), AUTOCRED_AGENCY_BURST_FOR
+// (3m), AUTOCRED_AGENCY_DRAIN (how long to wait for the last trickle
+// credentials; the poll interval plus 2m), AUTOCRED_AGENCY_MATCH_DELAY (2s),
+// AUTOCRED_AGENCY_DATABASE (sqlite or postgres), AUTOCRED_AGENCY_NODES (1;
+// more runs on PostgreSQL) and AUTOCRED_AGENCY_ARGS (more flags for
+// "serve", e.g. "--sync-workers 4").
+func BenchmarkAccounts(b *testing.B) {
+	cfg := agencyConfigFromEnv(b)
+	b.Run(cfg.name(), func(b *testing.B) {
+		for range b.N {
+			measureAgency(b, cfg)
+		}
+	})
+}
+
+// agencyConfig is one run's size and phases.
+type agencyConfig struct {
+	accounts, automations int
+	segMin, segMax        int
+	poll, entryEvery      time.Duration
+	warmup, steady        time.Duration
+	burst                 int
+	burstFor, drain       time.Duration
+	matchDelay            time.Duration
+	database              string
+	nodes                 int
+	args                  []string
+}
+
+func agencyConfigFromEnv(b *testing.B) agencyConfig {
+	c := agencyConfig{
+		accounts:    envInt("AUTOCRED_AGENCY_ACCOUNTS", 200),
+		automations: envInt("AUTOCRED_AGENCY_AUTOMATIONS", 5),
+		segMin:      envInt("AUTOCRED_AGENCY_SEGMENT_MIN", 1000),
+		segMax:      envInt("AUTOCRED_AGENCY_SEGMENT_MAX", 20_000),
+		poll:        envDuration("AUTOCRED_AGENCY_POLL", time.Minute),
+		entryEvery:  envDuration("AUTOCRED_AGENCY_ENTRY_EVERY", 30*time.Second),
+		steady:      envDuration("AUTOCRED_AGENCY_STEADY", 3*time.Minute),
+		burstFor:    envDuration("AUTOCRED_AGENCY_BURST_FOR", 3*time.Minute),
+		matchDelay:  envDuration("AUTOCRED_AGENCY_MATCH_DELAY", 2*time.Second),
+		database:    os.Getenv("AUTOCRED_AGENCY_DATABASE"),
+		nodes:       envInt("AUTOCRED_AGENCY_NODES", 1),
+		args:        strings.Fields(os.Getenv("AUTOCRED_AGENCY_ARGS")),
+	}
+	// Two intervals: the baselines end together, so the first syncs are
+	// all due at once, and the first interval measures that herd.
+	c.warmup = envDuration("AUTOCRED_AGENCY_WARMUP", 2*c.poll)
+	c.drain = envDuration("AUTOCRED_AGENCY_DRAIN", c.poll+2*time.Minute)
+	c.burst = 10_000
+	if v := os.Getenv("AUTOCRED_AGENCY_BURST"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			b.Fatalf("AUTOCRED_AGENCY_BURST=%q: want a number of contacts, 0 for no burst", v)
+		}
+		c.burst = n
+	}
+	if c.database == "" {
+		c.database = "sqlite"
+	}
+	if c.nodes > 1 {
+		c.database = "postgres"
+	}
+	if c.segMin > c.segMax || c.segMin < 100 {
+		b.Fatalf("AUTOCRED_AGENCY_SEGMENT_MIN=%d and _MAX=%d: want 100 <= min <= max", c.segMin, c.segMax)
+	}
+	return c
+}
+
+func (c agencyConfig) name() string {
+	return fmt.Sprintf("%s-%dnode-%dx%d", c.database, c.nodes, c.accounts, c.automations)
+}
+
+// agencyAccount is one customer: an ActiveCampaign account and a Certifier
+// workspace of the same name, its segments (their tags and sizes) and which
+// segment each automation watches.
+type agencyAccount struct {
+	name, acKey, certToken string
+	sizes                  []int // members of each segment at the start
+	watches                []int // automation → segment
+	acConn, certConn       int64
+	group                  simcert.Group
+	segments               []simac.Segment
+}
+
+// watchers counts the automations on segment k.
+func (a *agencyAccount) watchers(k int) int {
+	n := 0
+	for _, s := range a.watches {
+		if s == k {
+			n++
+		}
+	}
+	return n
+}
+
+// planAgency draws each account's segments: sizes log-uniform between min
+// and max, the same for every run (a fixed seed); in every other account
+// the last two automations share a segment.
+func planAgency(c agencyConfig) []*agencyAccount {
+	rng := rand.New(rand.NewPCG(16, 2026))
+	accts := make([]*agencyAccount, c.accounts)
+	for i := range accts {
+		a := &agencyAccount{name: fmt.Sprintf("agency%03d", i),
+			acKey: fmt.Sprintf("ac-key-agency-%03d-0123456789", i), certToken: fmt.Sprintf("cert-token-agency-%03d-0123456789", i)}
+		segs := c.automations
+		if i%2 == 0 && c.automations >= 2 {
+			segs--
+		}
+		for range segs {
+			u := rng.Float64()
+			a.sizes = append(a.sizes, int(float64(c.segMin)*math.Pow(float64(c.segMax)/float64(c.segMin), u)))
+		}
+		for k := range c.automations {
+			a.watches = append(a.watches, min(k, segs-1))
+		}
+		accts[i] = a
+	}
+	return accts
+}
+
+// fillAccount creates the account's sandboxes and contacts. The contacts
+// are shared by its segments (contact j of n is in segment k when j >= n -
+// size k), so an account holds as many contacts as its largest segment, and
+// its newest contacts are in every segment: a baseline's check of the
+// newest contacts outside it then has nobody to check.
+func (w *world) fillAccount(a *agencyAccount) {
+	w.t.Helper()
+	must(w.t, w.ac.AddAccount(a.name, a.acKey))
+	must(w.t, w.cert.AddWorkspace(a.name, a.certToken))
+	n := slices.Max(a.sizes)
+	in := make([]simac.ContactInput, n)
+	for j := range in {
+		in[j] = simac.ContactInput{Email: fmt.Sprintf("m%d@%s.example.com", j, a.name), FirstName: "Member", LastName: strconv.Itoa(j)}
+		for k, size := range a.sizes {
+			if j >= n-size {
+				in[j].Tags = append(in[j].Tags, "S"+strconv.Itoa(k))
+			}
+		}
+	}
+	_, err := w.ac.Import(a.name, in)
+	must(w.t, err)
+	for k := range a.sizes {
+		seg, err := w.ac.DefineSegment(a.name, simac.SegmentDef{Name: "Segment " + strconv.Itoa(k),
+			Conditions: []simac.Condition{{Type: "tag", Op: "has", Value: "S" + strconv.Itoa(k)}}})
+		must(w.t, err)
+		a.segments = append(a.segments, seg)
+	}
+	a.group, err = w.cert.AddGroup(a.name, simcert.GroupInput{Name: "Course"})
+	must(w.t, err)
+}
+
+// parallel runs fn(i) for i in [0, n) on a few goroutines and fails the
+// benchmark with the first error.
+func parallel(t testing.TB, n, workers int, fn func(i int) error) {
+	t.Helper()
+	var mu sync.Mutex
+	var first error
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				if err := fn(i); err != nil {
+					mu.Lock()
+					first = cmpErr(first, err)
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range n {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if first != nil {
+		t.Fatal(first)
+	}
+}
+
+func cmpErr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// apiCall is world.call for goroutines: it returns an error instead of
+// failing the test.
+func (w *world) apiCall(method, path string, body, out any, want int) error {
+	data, err := json.Marshal(body)
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	addr := w.addr
+	w.mu.Unlock()
+	req, err := http.NewRequest(method, "http://"+addr+path, bytes.NewReader(data))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+w.token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		return fmt.Errorf("%s %s: status %d, want %d: %s", method, path, resp.StatusCode, want, raw)
+	}
+	if out != nil {
+		return json.Unmarshal(raw, out)
+	}
+	return nil
+}
+
+// connectAgency connects every account's two connections and creates and
+// activates its automations through the API.
+func (w *world) connectAgency(accts []*agencyAccount) {
+	w.t.Helper()
+	acBase := strings.TrimSuffix(w.acURL, "/"+acAccount)
+	parallel(w.t, len(accts), 8, func(i int) error {
+		a := accts[i]
+		var ac, cert connection
+		if err := w.apiCall("POST", "/api/v1/connections", map[string]string{"app": "activecampaign", "name": "AC " + a.name,
+			"api_url": acBase + "/" + a.name, "api_key": a.acKey}, &ac, 201); err != nil {
+			return err
+		}
+		if err := w.apiCall("POST", "/api/v1/connections", map[string]string{"app": "certifier", "name": "Certifier " + a.name,
+			"api_url": w.certURL, "access_token": a.certToken}, &cert, 201); err != nil {
+			return err
+		}
+		a.acConn, a.certConn = ac.ID, cert.ID
+		for n, k := range a.watches {
+			var created automation
+			err := w.apiCall("POST", "/api/v1/automations", map[string]any{"name": fmt.Sprintf("%s %d", a.name, n),
+				"trigger": map[string]any{"connection_id": a.acConn, "segment_id": a.segments[k].ID},
+				"action": map[string]any{"connection_id": a.certConn, "group_id": a.group.ID,
+					"recipient_name": "{{contact.firstName}} {{contact.lastName}}", "recipient_email": "{{contact.email}}",
+					"issue_date": "{{today}}", "issue": true, "send": true}}, &created, 201)
+			if err == nil {
+				err = w.apiCall("POST", fmt.Sprintf("/api/v1/automations/%d/activate", created.ID), nil, nil, 202)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// automationsByStatus counts the automations by status.
+func (w *world) automationsByStatus() map[string]int {
+	w.t.Helper()
+	var list struct {
+		Automations []automation `json:"automations"`
+	}
+	w.mustCall("GET", "/api/v1/automations", nil, &list, 200)
+	out := map[string]int{}
+	for _, a := range list.Automations {
+		out[a.Status]++
+	}
+	return out
+}
+
+// agencyEntry is one contact of the trickle (or the burst).
+type agencyEntry struct {
+	account int
+	at      time.Time
+	want    int // credentials expected: one per automation on the segment
+}
+
+// trickle makes one contact enter a segment of some account every
+// entryEvery/accounts, accounts and segments in turn, until stop is closed.
+// Each is a new contact imported with the segment's tag (an import fires
+// no webhook: autocred finds it by polling).
+func (w *world) trickle(accts []*agencyAccount, every time.Duration, stop <-chan struct{}, entries map[string]agencyEntry, mu *sync.Mutex) {
+	tick := time.NewTicker(every / time.Duration(len(accts)))
+	defer tick.Stop()
+	for step := 0; ; step++ {
+		select {
+		case <-stop:
+			return
+		case <-tick.C:
+		}
+		i := step % len(accts)
+		a := accts[i]
+		k := (step / len(accts)) % len(a.sizes)
+		email := fmt.Sprintf("trickle%d@%s.example.com", step, a.name)
+		at := time.Now()
+		if _, err := w.ac.Import(a.name, []simac.ContactInput{{Email: email, FirstName: "Trickle", LastName: strconv.Itoa(step),
+			Tags: []string{"S" + strconv.Itoa(k)}}}); err != nil {
+			w.t.Error(err)
+			return
+		}
+		mu.Lock()
+		entries[email] = agencyEntry{account: i, at: at, want: a.watchers(k)}
+		mu.Unlock()
+	}
+}
+
+// agencySample is what is read at the start and end of a measured phase.
+type agencySample struct {
+	at       time.Time
+	cpu      time.Duration
+	syncs    int64
+	lag      histogram
+	ac, cert traffic.Stats
+}
+
+func (w *world) agencySample() agencySample {
+	s := agencySample{at: time.Now(), ac: w.ac.Gate().Stats(), cert: w.cert.Gate().Stats()}
+	for i := range w.nodes {
+		s.cpu += w.nodeCPU(i)
+		addr := w.nodes[i].addr
+		s.syncs += int64(sumMetric(metricAt(addr, "autocred_syncs_total")))
+		s.lag = s.lag.add(parseHistogram(metricAt(addr, "autocred_sync_start_lag_seconds_bucket")))
+	}
+	return s
+}
+
+// sumMetric adds the values of metricAt's lines.
+func sumMetric(lines string) float64 {
+	var n float64
+	for l := range strings.SplitSeq(lines, "; ") {
+		if f := strings.Fields(l); len(f) == 2 {
+			v, _ := strconv.ParseFloat(f[1], 64)
+			n += v
+		}
+	}
+	return n
+}
+
+// histogram is a Prometheus histogram's cumulative buckets: upper bound →
+// count of observations at most it.
+type histogram map[float64]float64
+
+func parseHistogram(lines string) histogram {
+	h := histogram{}
+	for l := range strings.SplitSeq(lines, "; ") {
+		f := strings.Fields(l)
+		_, rest, ok := strings.Cut(l, `le="`)
+		if !ok || len(f) != 2 {
+			continue
+		}
+		bound, _, _ := strings.Cut(rest, `"`)
+		le, err := strconv.ParseFloat(bound, 64)
+		if err != nil {
+			continue
+		}
+		v, _ := strconv.ParseFloat(f[1], 64)
+		h[le] = v
+	}
+	return h
+}
+
+func (h histogram) add(o histogram) histogram {
+	out := histogram{}
+	for k, v := range h {
+		out[k] += v
+	}
+	for k, v := range o {
+		out[k] += v
+	}
+	return out
+}
+
+func (h histogram) sub(o histogram) histogram {
+	out := histogram{}
+	for k, v := range h {
+		out[k] = v - o[k]
+	}
+	return out
+}
+
+// count is the number of observations.
+func (h histogram) count() float64 { return h[math.Inf(1)] }
+
+// within is the share of observations at most le (a bucket bound).
+func (h histogram) within(le float64) float64 {
+	if h.count() == 0 {
+		return 0
+	}
+	return h[le] / h.count()
+}
+
+// quantile interpolates within the bucket that holds the q-th observation,
+// as Prometheus's histogram_quantile does; +Inf when it is past the last
+// finite bound.
+func (h histogram) quantile(q float64) float64 {
+	bounds := make([]float64, 0, len(h))
+	for k := range h {
+		bounds = append(bounds, k)
+	}
+	slices.Sort(bounds)
+	rank := q * h.count()
+	lo, below := 0.0, 0.0
+	for _, le := range bounds {
+		if h[le] >= rank && h[le] > below {
+			if math.IsInf(le, 1) {
+				return le
+			}
+			return lo + (le-lo)*(rank-below)/(h[le]-below)
+		}
+		lo, below = le, h[le]
+	}
+	return math.NaN()
+}
+
+// maxBound is the upper bound of the highest bucket holding an observation.
+func (h histogram) maxBound() float64 {
+	bounds := make([]float64, 0, len(h))
+	for k := range h {
+		bounds = append(bounds, k)
+	}
+	slices.Sort(bounds)
+	for i := len(bounds) - 1; i > 0; i-- {
+		if h[bounds[i]] > h[bounds[i-1]] {
+			return bounds[i]
+		}
+	}
+	if len(bounds) > 0 && h[bounds[0]] > 0 {
+		return bounds[0]
+	}
+	return 0
+}
+
+// memoryWatch samples each node's resident memory every two seconds.
+type memoryWatch struct {
+	mu        sync.Mutex
+	peak, sum float64
+	n         int
+}
+
+func (w *world) watchMemory(stop <-chan struct{}) *memoryWatch {
+	m := &memoryWatch{}
+	go func() {
+		t := time.NewTicker(2 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+			}
+			var rss float64
+			for i := range w.nodes {
+				rss = max(rss, w.nodeMemory(i, "VmRSS"))
+			}
+			m.mu.Lock()
+			m.peak, m.sum, m.n = max(m.peak, rss), m.sum+rss, m.n+1
+			m.mu.Unlock()
+		}
+	}()
+	return m
+}
+
+func (m *memoryWatch) mean() float64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.n == 0 {
+		return 0
+	}
+	return m.sum / float64(m.n)
+}
+
+// databaseSize is the SQLite file with its WAL, or the PostgreSQL
+// database, in MiB.
+func (w *world) databaseSize() float64 {
+	if w.database != "sqlite" {
+		return postgresSize(w.t, w.dbArg)
+	}
+	var n int64
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if st, err := os.Stat(filepath.Join(w.dir, "autocred.db"+suffix)); err == nil {
+			n += st.Size()
+		}
+	}
+	return float64(n) / (1 << 20)
+}
+
+// postgresSize is pg_database_size of the database at dsn, in MiB.
+func postgresSize(t testing.TB, dsn string) float64 {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int64
+	must(t, db.QueryRow(`SELECT pg_database_size(current_database())`).Scan(&n))
+	return float64(n) / (1 << 20)
+}
+
+func measureAgency(b *testing.B, c agencyConfig) {
+	// Info logs: the harness keeps each node's log in memory, and debug
+	// at this size is hundreds of megabytes.
+	w := newWorld(b, worldOptions{database: c.database, nodes: c.nodes,
+		ac: simac.Options{RatePerSecond: 5}, cert: simcert.Options{RatePerSecond: 10},
+		acRate: 4, crtRate: 8, poll: c.poll, args: append([]string{"--log-level", "info"}, c.args...)})
+	accts := planAgency(c)
+	setup := time.Now()
+	for _, a := range accts {
+		w.fillAccount(a)
+	}
+	w.connectAgency(accts)
+	w.waitAllActive(c.accounts * c.automations)
+	b.Logf("setup: %d accounts, %d automations on %d segments of %d members in all, baselines taken in %s",
+		c.accounts, c.accounts*c.automations, countSegments(accts), countMembers(accts), time.Since(setup).Round(time.Second))
+
+	w.ac.SetMatchRunDelay(c.matchDelay)
+	var mu sync.Mutex
+	entries := map[string]agencyEntry{}
+	stop := make(chan struct{})
+	trickled := make(chan struct{})
+	go func() { defer close(trickled); w.trickle(accts, c.entryEvery, stop, entries, &mu) }()
+	time.Sleep(c.warmup)
+
+	b.ResetTimer()
+	mem := w.watchMemory(stop)
+	s0 := w.agencySample()
+	time.Sleep(c.steady)
+	s1 := w.agencySample()
+	if c.burst > 0 {
+		w.agencyBurst(accts[0], c.burst)
+	}
+	time.Sleep(c.burstFor)
+	s2 := w.agencySample()
+	close(stop)
+	<-trickled
+	b.StopTimer()
+
+	mu.Lock()
+	defer mu.Unlock()
+	lat := w.drainAgency(accts, entries, s0.at, s1.at, s2.at, c.drain)
+	w.reportAgency(b, c, accts, []agencySample{s0, s1, s2}, lat, mem)
+}
+
+// waitAllActive waits for every baseline, reading the list every 2 s.
+func (w *world) waitAllActive(n int) {
+	w.t.Helper()
+	deadline := time.Now().Add(40 * time.Minute)
+	for {
+		st := w.automationsByStatus()
+		if st["active"] == n {
+			return
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("baselines: %v after 40 minutes, want %d active", st, n)
+		}
+		time.Sleep(2 * time.Second)
+	}
+}
+
+func countSegments(accts []*agencyAccount) (n int) {
+	for _, a := range accts {
+		n += len(a.sizes)
+	}
+	return n
+}
+
+func countMembers(accts []*agencyAccount) (n int) {
+	for _, a := range accts {
+		for _, s := range a.sizes {
+			n += s
+		}
+	}
+	return n
+}
+
+// agencyBurst imports n contacts into the account's first segment at
+// once, as a CSV import of a whole course's completers would.
+func (w *world) agencyBurst(a *agencyAccount, n int) {
+	w.t.Helper()
+	in := make([]simac.ContactInput, n)
+	for j := range in {
+		in[j] = simac.ContactInput{Email: fmt.Sprintf("burst%d@%s.example.com", j, a.name), FirstName: "Burst", LastName: strconv.Itoa(j), Tags: []string{"S0"}}
+	}
+	_, err := w.ac.Import(a.name, in)
+	must(w.t, err)
+}
+
+// agencyLatency is entry to credential of the trickle: in steady state,
+// and during the burst in the accounts other than the burst's; a
+// credential still missing at the end counts as +Inf.
+type agencyLatency struct {
+	steady, burst               []time.Duration
+	missingSteady, missingBurst int
+	burstIssued                 int
+	burstIssuedTime             time.Duration
+}
+
+// drainAgency waits up to drain for the credentials of the measured
+// entries, then reads every workspace's credentials.
+func (w *world) drainAgency(accts []*agencyAccount, entries map[string]agencyEntry, from, burstAt, to time.Time, drain time.Duration) agencyLatency {
+	measured := func(e agencyEntry) bool {
+		return !e.at.Before(from) && e.at.Before(to) && (e.account != 0 || e.at.Before(burstAt))
+	}
+	wantSteady, wantBurst := 0, 0
+	for _, e := range entries {
+		switch {
+		case !measured(e):
+		case e.at.Before(burstAt):
+			wantSteady += e.want
+		default:
+			wantBurst += e.want
+		}
+	}
+	deadline := time.Now().Add(drain)
+	for {
+		out := w.agencyCredentials(accts, entries, measured, burstAt)
+		out.missingSteady, out.missingBurst = wantSteady-len(out.steady), wantBurst-len(out.burst)
+		if out.missingSteady+out.missingBurst <= 0 || time.Now().After(deadline) {
+			slices.Sort(out.steady)
+			slices.Sort(out.burst)
+			return out
+		}
+		time.Sleep(2 * time.Second)
+	}
+}
+
+// agencyCredentials reads every workspace's credentials: the latencies of
+// the measured entries, and how far the burst has got.
+func (w *world) agencyCredentials(accts []*agencyAccount, entries map[string]agencyEntry, measured func(agencyEntry) bool, burstAt time.Time) agencyLatency {
+	var out agencyLatency
+	for _, a := range accts {
+		for _, cr := range w.cert.Credentials(a.name) {
+			if strings.HasPrefix(cr.Recipient.Email, "burst") {
+				out.burstIssued++
+				out.burstIssuedTime = max(out.burstIssuedTime, cr.CreatedAt.Sub(burstAt))
+				continue
+			}
+			e, ok := entries[cr.Recipient.Email]
+			if !ok || !measured(e) {
+				continue
+			}
+			if d := cr.CreatedAt.Sub(e.at); e.at.Before(burstAt) {
+				out.steady = append(out.steady, d)
+			} else {
+				out.burst = append(out.burst, d)
+			}
+		}
+	}
+	return out
+}
+
+// pct is the p-th percentile of sorted latencies, with missing more
+// counted as +Inf (they sort last).
+func pct(sorted []time.Duration, missing int, p float64) string {
+	n := len(sorted) + max(missing, 0)
+	if n == 0 {
+		return "-"
+	}
+	i := min(n-1, int(p*float64(n)))
+	if i >= len(sorted) {
+		return "not issued"
+	}
+	return sorted[i].Round(100 * time.Millisecond).String()
+}
+
+// agencyPhase is what autocred and the accounts did between two samples.
+type agencyPhase struct {
+	name                 string
+	took                 time.Duration
+	syncs                int64
+	lag                  histogram
+	cpu                  time.Duration
+	acMean, acMax        float64 // requests per account per minute
+	certMean, certMax    float64 // per workspace
+	ac429, cert429       int64
+	acPeak, certPeak     int // most requests of one account in one second (since the start)
+	acPeak10, certPeak10 int // in ten seconds
+}
+
+func newAgencyPhase(name string, accts []*agencyAccount, a, b agencySample) agencyPhase {
+	p := agencyPhase{name: name, took: b.at.Sub(a.at), syncs: b.syncs - a.syncs, lag: b.lag.sub(a.lag), cpu: b.cpu - a.cpu,
+		ac429: b.ac.RateLimited - a.ac.RateLimited, cert429: b.cert.RateLimited - a.cert.RateLimited}
+	minutes := p.took.Minutes()
+	for _, acct := range accts {
+		ac := float64(b.ac.Accounts[acct.name].Requests-a.ac.Accounts[acct.name].Requests) / minutes
+		cert := float64(b.cert.Accounts[acct.name].Requests-a.cert.Accounts[acct.name].Requests) / minutes
+		p.acMean += ac / float64(len(accts))
+		p.certMean += cert / float64(len(accts))
+		p.acMax, p.certMax = max(p.acMax, ac), max(p.certMax, cert)
+		p.acPeak, p.acPeak10 = max(p.acPeak, b.ac.Accounts[acct.name].PeakPerSecond), max(p.acPeak10, b.ac.Accounts[acct.name].PeakPer10Seconds)
+		p.certPeak, p.certPeak10 = max(p.certPeak, b.cert.Accounts[acct.name].PeakPerSecond), max(p.certPeak10, b.cert.Accounts[acct.name].PeakPer10Seconds)
+	}
+	return p
+}
+
+func (p agencyPhase) log(b *testing.B, segments int, poll time.Duration) {
+	b.Logf("%s (%s): %d syncs, %.1f a second (%.1f due: %d segments every %s); start lag p50 %.1f s, p99 %.1f s, max <= %g s, %.1f%% within 5 s; "+
+		"autocred CPU %s, %.2f of a core, %.1f ms per sync",
+		p.name, p.took.Round(time.Second), p.syncs, float64(p.syncs)/p.took.Seconds(), float64(segments)/poll.Seconds(), segments, poll,
+		p.lag.quantile(0.5), p.lag.quantile(0.99), p.lag.maxBound(), 100*p.lag.within(5),
+		p.cpu.Round(10*time.Millisecond), p.cpu.Seconds()/p.took.Seconds(), float64(p.cpu.Milliseconds())/max(float64(p.syncs), 1))
+	b.Logf("%s: requests a minute per ActiveCampaign account: mean %.1f, max %.1f (budget 300, autocred's 240), 429s %d, peak %d in a second and %d in ten; "+
+		"per Certifier workspace: mean %.1f, max %.1f (budget 600, autocred's 480), 429s %d, peak %d and %d",
+		p.name, p.acMean, p.acMax, p.ac429, p.acPeak, p.acPeak10, p.certMean, p.certMax, p.cert429, p.certPeak, p.certPeak10)
+}
+
+func (w *world) reportAgency(b *testing.B, c agencyConfig, accts []*agencyAccount, s []agencySample, lat agencyLatency, mem *memoryWatch) {
+	segments := countSegments(accts)
+	steady := newAgencyPhase("steady", accts, s[0], s[1])
+	burst := newAgencyPhase("burst", accts, s[1], s[2])
+	steady.log(b, segments, c.poll)
+	burst.log(b, segments, c.poll)
+	var hwm []string
+	for i := range w.nodes {
+		hwm = append(hwm, fmt.Sprintf("%.0f", w.nodePeakRSS(i)))
+	}
+	db := w.databaseSize()
+	b.Logf("memory: RSS mean %.0f MiB, peak %.0f MiB (largest node, sampled every 2 s); VmHWM per node %s MiB; database %.0f MiB",
+		mem.mean(), mem.peak, strings.Join(hwm, " / "), db)
+	b.Logf("entry to credential, steady: p50 %s, p99 %s, max %s (%d credentials, %d not issued)",
+		pct(lat.steady, lat.missingSteady, 0.5), pct(lat.steady, lat.missingSteady, 0.99), pct(lat.steady, lat.missingSteady, 1), len(lat.steady), max(lat.missingSteady, 0))
+	b.Logf("entry to credential during the burst, other accounts: p50 %s, p99 %s, max %s (%d credentials, %d not issued)",
+		pct(lat.burst, lat.missingBurst, 0.5), pct(lat.burst, lat.missingBurst, 0.99), pct(lat.burst, lat.missingBurst, 1), len(lat.burst), max(lat.missingBurst, 0))
+	b.Logf("burst: %d of %d credentials issued, the last %s after the import", lat.burstIssued, c.burst, lat.burstIssuedTime.Round(time.Second))
+
+	b.ReportMetric(steady.lag.quantile(0.99), "lag-p99-s")
+	b.ReportMetric(100*steady.lag.within(5), "lag-within-5s-%")
+	b.ReportMetric(steady.cpu.Seconds()/steady.took.Seconds(), "cpu-cores")
+	b.ReportMetric(float64(steady.cpu.Milliseconds())/max(float64(steady.syncs), 1), "cpu-ms/sync")
+	b.ReportMetric(mem.peak, "rss-peak-MiB")
+	b.ReportMetric(db, "db-MiB")
+	b.ReportMetric(float64(steady.ac429+burst.ac429), "ac-429s")
+	if len(lat.steady) > 0 {
+		b.ReportMetric(lat.steady[min(len(lat.steady)-1, int(0.99*float64(len(lat.steady))))].Seconds(), "entry-p99-s")
+	}
+	if len(lat.burst) > 0 {
+		b.ReportMetric(lat.burst[min(len(lat.burst)-1, int(0.99*float64(len(lat.burst))))].Seconds(), "burst-entry-p99-s")
+	}
+}
+
+// Fair sharing (issue 16): one account's batch of entries never holds up
+// another account's single entry. Two accounts, each with its Certifier
+// workspace at the real limits (10 requests a second; autocred sends 8):
+// the first imports 400 contacts into its watched segment, which take 50 s
+// to issue at its workspace's pace. While they are being issued, one
+// contact enters the other account's segment, and its credential must come
+// within a poll interval and a few seconds, not after the batch (before
+// issue 16 it waited for all 400, in one first-come line of issue jobs).
+func TestBurstInOneAccountDoesNotDelayAnother(t *testing.T) {
+	t.Parallel()
+	const burst = 400
+	poll := time.Second
+	w := newWorld(t, worldOptions{ac: simac.Options{RatePerSecond: 5}, cert: simcert.Options{RatePerSecond: 10},
+		acRate: 4, crtRate: 8, poll: poll})
+	accts := planAgency(agencyConfig{accounts: 2, automations: 1, segMin: 100, segMax: 100})
+	for _, a := range accts {
+		w.fillAccount(a)
+	}
+	w.connectAgency(accts)
+	w.waitAllActive(2)
+
+	busy, quiet := accts[0], accts[1]
+	w.agencyBurst(busy, burst)
+	w.waitFor("the batch's first credentials", time.Minute, func() bool { return len(w.cert.Credentials(busy.name)) >= 20 })
+	entered := time.Now()
+	_, err := w.ac.Import(quiet.name, []simac.ContactInput{{Email: "single@" + quiet.name + ".example.com", FirstName: "Single", LastName: "Entry", Tags: []string{"S0"}}})
+	must(t, err)
+	w.waitFor("the single entry's credential", 2*time.Minute, func() bool { return len(w.cert.Credentials(quiet.name)) == 1 })
+	took := w.cert.Credentials(quiet.name)[0].CreatedAt.Sub(entered)
+	issued := len(w.cert.Credentials(busy.name))
+	t.Logf("the single entry's credential came %s after it entered, while the batch had %d of %d", took.Round(time.Millisecond), issued, burst)
+	if limit := poll + 5*time.Second; took > limit {
+		t.Errorf("the single entry waited %s for its credential behind another account's batch (%d of %d issued by then); want under %s",
+			took.Round(time.Millisecond), issued, burst, limit)
+	}
+	if issued >= burst {
+		t.Errorf("the batch was over (%d of %d) before the single entry's credential came: the test proves nothing", issued, burst)
+	}
+}
