@@ -89,6 +89,7 @@ func TestR8LargeBatchAtTheRealRateLimit(t *testing.T) {
 // during the stall; the next waits for progress again. The faults stay on
 // until the last restart.
 func TestR9CrashesAndFaultsNeverDuplicateOrLose(t *testing.T) {
+	t.Parallel()
 	n := envInt("AUTOCRED_CHAOS_ENTRIES", 300)
 	kills := envInt("AUTOCRED_CHAOS_KILLS", 6)
 	w := newWorld(t, worldOptions{poll: time.Second})

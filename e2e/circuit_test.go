@@ -101,6 +101,7 @@ func statusCounts(runs []run) map[string]int {
 // it, the automation and health pages say so, and once Certifier is back
 // every run is issued exactly once, with no one doing anything.
 func TestCertifierOutageIsMetOnce(t *testing.T) {
+	t.Parallel()
 	const n = 150
 	w := newWorld(t, worldOptions{args: circuitArgs})
 	acConn, certConn := w.connect()
@@ -192,6 +193,7 @@ func (w *world) certifierNotice(id int64) string {
 // once, in words, what to do; one call per probe interval tests it; and
 // once the workspace is fixed every run is issued, by itself.
 func TestAccountLevelRefusalsWait(t *testing.T) {
+	t.Parallel()
 	const n = 20
 	for _, tc := range []struct {
 		name   string

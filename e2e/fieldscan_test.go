@@ -19,6 +19,7 @@ import (
 // "contains" (field 10's values come too), or not at all (every field's
 // values come).
 func TestBatchReadsACustomFieldByScanningIt(t *testing.T) {
+	t.Parallel()
 	for _, filter := range []string{simac.FieldFilterExact, simac.FieldFilterContains, simac.FieldFilterIgnored} {
 		t.Run("filter="+cmp.Or(filter, "exact"), func(t *testing.T) {
 			t.Parallel()

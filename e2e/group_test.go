@@ -13,6 +13,7 @@ import (
 // choosing another group through the API (as Edit does) issues them, each
 // once, without a retry.
 func TestDeletedGroupWaitsForAnotherGroup(t *testing.T) {
+	t.Parallel()
 	const n = 5
 	w := newWorld(t, worldOptions{})
 	acConn, certConn := w.connect()
