@@ -204,14 +204,16 @@ type RunEvent struct {
 	Sent *SentCredential `json:"sent,omitempty"`
 }
 
-// RunFilter selects an automation's runs, a page at a time, as the runs
-// list, the API and the CSV export ask for them.
+// RunFilter selects runs, a page at a time, as the runs lists, the API
+// and the CSV export ask for them: an automation's, or every
+// automation's (the search for a person across automations).
 type RunFilter struct {
-	AutomationID int64
+	AutomationID int64        // zero: every automation's runs
 	Status       RunStatus    // empty: all
 	ErrorCode    RunErrorCode // empty: all
-	// Contact matches a contact id exactly, or a name or email by
-	// substring, ignoring case ("ada", "Lovelace", "Ada Lovelace",
+	// Contact matches a contact id exactly, or else is taken word by word
+	// (SearchWords), each word part of a name or of the email, in any
+	// order, ignoring case ("ada", "Lovelace", "Lovelace Ada",
 	// "@example.com").
 	Contact string
 	// EnteredFrom and EnteredBefore bound when the contact entered (the

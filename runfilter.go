@@ -1,6 +1,8 @@
 package autocred
 
 import (
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -40,4 +42,39 @@ func parseBound(v string, loc *time.Location, field string) (first, after time.T
 		return t, t.Truncate(time.Millisecond).Add(time.Millisecond), nil
 	}
 	return first, after, FieldErrorf(field, "%q is not a date: write a day as YYYY-MM-DD (2026-03-01) or a time as RFC 3339 (2026-03-01T14:00:00Z)", truncate(v, 40))
+}
+
+// MaxSearchWords is how many words of a runs search are matched: a
+// person's names and email are a few words, and each word is one more
+// condition over every run the search reads.
+const MaxSearchWords = 8
+
+// ContactID is the contact id the filter's Contact names, when it is one
+// (a whole number), which matches that contact exactly.
+func (f RunFilter) ContactID() (ContactID, bool) {
+	id, err := strconv.ParseInt(strings.TrimSpace(f.Contact), 10, 64)
+	return ContactID(id), err == nil
+}
+
+// SearchWords are the words of the filter's Contact, lower-cased as
+// Run.SearchText is, that a run's names or email must each contain for
+// the run to match: "kim rosa" finds Rosa Kim, as "rosa kim" and
+// "rosa@ex" do. A word already inside another is dropped (it adds
+// nothing), and only the first MaxSearchWords are kept. None when
+// Contact is empty or a contact id.
+func (f RunFilter) SearchWords() []string {
+	if _, ok := f.ContactID(); ok {
+		return nil
+	}
+	var words []string
+	for w := range strings.FieldsSeq(strings.ToLower(f.Contact)) {
+		if !slices.ContainsFunc(words, func(k string) bool { return strings.Contains(k, w) }) {
+			words = slices.DeleteFunc(words, func(k string) bool { return strings.Contains(w, k) })
+			words = append(words, w)
+		}
+		if len(words) == MaxSearchWords {
+			break
+		}
+	}
+	return words
 }

@@ -1,6 +1,7 @@
 package autocred
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -34,6 +35,40 @@ func TestEnteredRange(t *testing.T) {
 		}
 		if err != nil || !start.Equal(tc.start) || !before.Equal(tc.before) {
 			t.Errorf("%s: [%v, %v) %v; want [%v, %v)", tc.name, start, before, err, tc.start, tc.before)
+		}
+	}
+}
+
+// A runs search is taken word by word, whatever the order, case or
+// spacing; a whole number is a contact id, not words.
+func TestRunFilterSearchWords(t *testing.T) {
+	tests := []struct {
+		contact string
+		words   []string
+		id      ContactID
+		isID    bool
+	}{
+		{"", nil, 0, false},
+		{"   ", nil, 0, false},
+		{"Kim", []string{"kim"}, 0, false},
+		{"  Rosa   KIM ", []string{"rosa", "kim"}, 0, false},
+		{"kim rosa", []string{"kim", "rosa"}, 0, false},
+		{"ÉLODIE Durand", []string{"élodie", "durand"}, 0, false},
+		{"ada ada", []string{"ada"}, 0, false},
+		{"ada adams", []string{"adams"}, 0, false},
+		{"adams ada", []string{"adams"}, 0, false},
+		{"@example.com", []string{"@example.com"}, 0, false},
+		{"a b c d e f g h i j", []string{"a", "b", "c", "d", "e", "f", "g", "h"}, 0, false},
+		{" 42 ", nil, 42, true},
+		{"42 43", []string{"42", "43"}, 0, false},
+	}
+	for _, tc := range tests {
+		f := RunFilter{Contact: tc.contact}
+		if got := f.SearchWords(); !slices.Equal(got, tc.words) {
+			t.Errorf("%q: words %q, want %q", tc.contact, got, tc.words)
+		}
+		if id, ok := f.ContactID(); ok != tc.isID || id != tc.id {
+			t.Errorf("%q: contact id %d, %v; want %d, %v", tc.contact, id, ok, tc.id, tc.isID)
 		}
 	}
 }

@@ -96,6 +96,7 @@ func (h *handler) routes() []route {
 		{"DELETE", "/automations/{id}/runs", h.deleteRunHistory},
 		{"GET", "/automations/{id}/runs.csv", h.exportRuns},
 
+		{"GET", "/runs", h.listAllRuns},
 		{"GET", "/runs/{id}", h.getRun},
 		{"POST", "/runs/{id}/retry", h.retryRun},
 		{"POST", "/runs/{id}/resend", h.resendEmail},

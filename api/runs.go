@@ -22,11 +22,23 @@ func (h *handler) listRuns(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	return h.answerRuns(w, r, id)
+}
+
+// listAllRuns lists the runs of every automation, as listRuns lists an
+// automation's: the search for a person across automations.
+func (h *handler) listAllRuns(w http.ResponseWriter, r *http.Request) error {
+	return h.answerRuns(w, r, 0)
+}
+
+// answerRuns answers with the page of runs the query's filter selects,
+// of an automation, or of every automation when automationID is 0.
+func (h *handler) answerRuns(w http.ResponseWriter, r *http.Request, automationID int64) error {
 	f, err := runFilter(r.URL.Query())
 	if err != nil {
 		return err
 	}
-	f.AutomationID = id
+	f.AutomationID = automationID
 	runs, next, err := h.svc.Runs(r.Context(), f)
 	if err != nil {
 		return err
@@ -35,7 +47,7 @@ func (h *handler) listRuns(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	pages, err := h.svc.ContactPages(r.Context(), id)
+	owners, err := h.svc.RunOwners(r.Context())
 	if err != nil {
 		return err
 	}
@@ -47,7 +59,7 @@ func (h *handler) listRuns(w http.ResponseWriter, r *http.Request) error {
 		NextCursor *string `json:"next_cursor"`
 	}{Runs: make([]runBody, len(runs)), Total: total}
 	for i, run := range runs {
-		resp.Runs[i] = newRunBody(run, pages)
+		resp.Runs[i] = newRunBody(run, owners[run.AutomationID])
 	}
 	if next > 0 {
 		cursor := strconv.FormatInt(next, 10)
@@ -56,35 +68,40 @@ func (h *handler) listRuns(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, resp)
 }
 
-// runBody is a run as the API gives it: with the contact's names as the
-// run read them, and the address of the contact's page in ActiveCampaign
-// where it is known for sure (service.ContactPages).
+// runBody is a run as the API gives it: with the name of its
+// automation, the contact's names as the run read them, and the address
+// of the contact's page in ActiveCampaign where it is known for sure
+// (service.ContactPages).
 type runBody struct {
 	autocred.Run
-	FirstName  string `json:"first_name"`
-	LastName   string `json:"last_name"`
-	ContactURL string `json:"contact_url,omitempty"`
+	AutomationName string `json:"automation_name"`
+	FirstName      string `json:"first_name"`
+	LastName       string `json:"last_name"`
+	ContactURL     string `json:"contact_url,omitempty"`
 }
 
-func newRunBody(r autocred.Run, pages service.ContactPages) runBody {
-	return runBody{Run: r, FirstName: r.Contact.FirstName, LastName: r.Contact.LastName, ContactURL: pages.URL(r.ContactID)}
+func newRunBody(r autocred.Run, owner service.RunOwner) runBody {
+	return runBody{Run: r, AutomationName: owner.Name, FirstName: r.Contact.FirstName, LastName: r.Contact.LastName, ContactURL: owner.Pages.URL(r.ContactID)}
 }
 
 // runDetailBody is a run with its log, as runBody gives a run.
 type runDetailBody struct {
 	service.RunView
-	FirstName  string `json:"first_name"`
-	LastName   string `json:"last_name"`
-	ContactURL string `json:"contact_url,omitempty"`
+	AutomationName string `json:"automation_name"`
+	FirstName      string `json:"first_name"`
+	LastName       string `json:"last_name"`
+	ContactURL     string `json:"contact_url,omitempty"`
 }
 
 // runDetail adds to a run with its log what runBody adds to a run.
 func (h *handler) runDetail(ctx context.Context, v service.RunView) (runDetailBody, error) {
-	pages, err := h.svc.ContactPages(ctx, v.AutomationID)
+	owners, err := h.svc.RunOwners(ctx)
 	if err != nil {
 		return runDetailBody{}, err
 	}
-	return runDetailBody{RunView: v, FirstName: v.Contact.FirstName, LastName: v.Contact.LastName, ContactURL: pages.URL(v.ContactID)}, nil
+	owner := owners[v.AutomationID]
+	return runDetailBody{RunView: v, AutomationName: owner.Name, FirstName: v.Contact.FirstName, LastName: v.Contact.LastName,
+		ContactURL: owner.Pages.URL(v.ContactID)}, nil
 }
 
 // runFilter reads the query of a runs listing.

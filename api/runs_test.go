@@ -17,6 +17,7 @@ import (
 type runJSON struct {
 	ID           int64     `json:"id"`
 	AutomationID int64     `json:"automation_id"`
+	Automation   *string   `json:"automation_name"`
 	ContactID    int64     `json:"contact_id"`
 	Entry        int       `json:"entry"`
 	Email        string    `json:"email"`

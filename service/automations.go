@@ -400,10 +400,11 @@ type RunView struct {
 	Sent *autocred.SentCredential `json:"sent,omitempty"`
 }
 
-// Runs lists an automation's runs, newest first, with the next cursor.
+// Runs lists the runs of an automation, or of every automation when f
+// names none, newest first, with the next cursor.
 // Each pending run that waits says when it is tried again.
 func (s *Service) Runs(ctx context.Context, f autocred.RunFilter) ([]autocred.Run, int64, error) {
-	if _, err := s.store.Automation(ctx, f.AutomationID); err != nil {
+	if err := s.checkRunOwner(ctx, f); err != nil {
 		return nil, 0, err
 	}
 	runs, next, err := s.store.Runs(ctx, f)

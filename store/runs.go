@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -332,8 +331,9 @@ func (db *DB) RunEvents(ctx context.Context, runID int64) ([]autocred.RunEvent, 
 	}, `SELECT at, message FROM run_events WHERE run_id = ? ORDER BY id`, runID)
 }
 
-// Runs lists an automation's runs, newest first, and the cursor of the next
-// page (0 when there is none). With f.Before (and no f.After), the page is
+// Runs lists the runs of an automation, or of all automations when f
+// names none, newest first, and the cursor of the next page (0 when there
+// is none). With f.Before (and no f.After), the page is
 // the runs just newer than f.Before: the page before, going back.
 func (db *DB) Runs(ctx context.Context, f autocred.RunFilter) ([]autocred.Run, int64, error) {
 	limit := f.Limit
@@ -341,16 +341,15 @@ func (db *DB) Runs(ctx context.Context, f autocred.RunFilter) ([]autocred.Run, i
 		limit = 50
 	}
 	limit = min(limit, 500)
-	where, args := runsWhere(f)
 	if f.After <= 0 && f.Before > 0 {
-		return db.newerRuns(ctx, where, args, f.Before, limit)
+		return db.newerRuns(ctx, f, limit)
 	}
+	cursor := ""
 	if f.After > 0 {
-		where += ` AND id < ?`
-		args = append(args, f.After)
+		cursor = `id < ?`
 	}
-	args = append(args, limit+1)
-	out, err := queryAll(ctx, db.pool(), scanRun, `SELECT `+runColumns+` FROM runs WHERE `+where+` ORDER BY id DESC LIMIT ?`, args...)
+	query, args := runsPageQuery(f, cursor, f.After, "DESC", limit+1)
+	out, err := queryAll(ctx, db.pool(), scanRun, query, args...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -362,17 +361,48 @@ func (db *DB) Runs(ctx context.Context, f autocred.RunFilter) ([]autocred.Run, i
 	return out, next, nil
 }
 
-// newerRuns is the page of Runs with a cursor back: the limit runs of
-// where just newer than before, newest first, and the cursor of the page
+// runsPageQuery is the query of a page of Runs: the limit runs of f
+// beyond a cursor (cursor, "id < ?" or "id > ?", with cursorArg; "" for
+// none), in the order of their ids (order, "DESC" or "ASC"). A search by
+// name or email across automations first finds the page's ids in the
+// narrow (id, search_text) index (migration 0019), which it may read
+// whole for a person with few runs, and then reads only their rows;
+// within one automation the (automation_id, id) index narrows the rows
+// read, as before.
+func runsPageQuery(f autocred.RunFilter, cursor string, cursorArg int64, order string, limit int) (string, []any) {
+	where, args := runsWhere(f)
+	if f.AutomationID == 0 && len(f.SearchWords()) > 0 {
+		// The cursor is a filter (+id), not a range: given a range of
+		// ids, SQLite reads it by the primary key, every row of it,
+		// instead of the narrow index. The index's entries past the
+		// cursor are read for nothing, at most all of them: what one
+		// search without a cursor reads anyway.
+		if cursor != "" {
+			where += ` AND +` + cursor
+			args = append(args, cursorArg)
+		}
+		args = append(args, limit)
+		return `SELECT ` + runColumns + ` FROM runs WHERE id IN (SELECT id FROM runs WHERE ` + where + ` ORDER BY id ` + order + ` LIMIT ?) ORDER BY id ` + order, args
+	}
+	if cursor != "" {
+		where += ` AND ` + cursor
+		args = append(args, cursorArg)
+	}
+	return `SELECT ` + runColumns + ` FROM runs WHERE ` + where + ` ORDER BY id ` + order + ` LIMIT ?`, append(args, limit)
+}
+
+// newerRuns is the page of Runs with a cursor back: the limit runs of f
+// just newer than f.Before, newest first, and the cursor of the page
 // after it (older), 0 when there is no older run.
-func (db *DB) newerRuns(ctx context.Context, where string, args []any, before int64, limit int) ([]autocred.Run, int64, error) {
-	out, err := queryAll(ctx, db.pool(), scanRun, `SELECT `+runColumns+` FROM runs WHERE `+where+` AND id > ? ORDER BY id ASC LIMIT ?`,
-		append(slices.Clone(args), before, limit)...)
+func (db *DB) newerRuns(ctx context.Context, f autocred.RunFilter, limit int) ([]autocred.Run, int64, error) {
+	query, args := runsPageQuery(f, `id > ?`, f.Before, "ASC", limit)
+	out, err := queryAll(ctx, db.pool(), scanRun, query, args...)
 	if err != nil || len(out) == 0 {
 		return out, 0, err
 	}
 	slices.Reverse(out)
 	last := out[len(out)-1].ID
+	where, args := runsWhere(f)
 	older, err := queryAll(ctx, db.pool(), scanID, `SELECT id FROM runs WHERE `+where+` AND id < ? ORDER BY id DESC LIMIT 1`, append(args, last)...)
 	if err != nil || len(older) == 0 {
 		return out, 0, err
@@ -385,50 +415,64 @@ func (db *DB) newerRuns(ctx context.Context, where string, args []any, before in
 // only where it can (see migration 0017), as it runs on each page load and
 // live refresh.
 func (db *DB) CountRuns(ctx context.Context, f autocred.RunFilter) (int, error) {
-	where, args := runsWhere(f)
+	query, args := countRunsQuery(f)
 	var n int
-	err := db.pool().QueryRowContext(ctx, `SELECT count(*) FROM runs WHERE `+where, args...).Scan(&n)
+	err := db.pool().QueryRowContext(ctx, query, args...).Scan(&n)
 	if err != nil {
+		if f.AutomationID == 0 {
+			return 0, fmt.Errorf("counting the runs of every automation: %w", err)
+		}
 		return 0, fmt.Errorf("counting the runs of automation %d: %w", f.AutomationID, err)
 	}
 	return n, nil
 }
 
+// countRunsQuery is the query of CountRuns.
+func countRunsQuery(f autocred.RunFilter) (string, []any) {
+	where, args := runsWhere(f)
+	return `SELECT count(*) FROM runs WHERE ` + where, args
+}
+
 // runsWhere is the condition of the runs f selects, without its cursor,
-// in the same SQL for both databases: a contact id matches exactly, any
-// other text by substring of the search_text column (names and email),
-// lower-cased in Go on both sides, so that case never depends on the
-// database's lower() or LIKE.
+// in the same SQL for both databases: those of one automation, or of
+// every automation when f names none; a contact id matches exactly; any
+// other text is taken word by word (SearchWords), each word a substring
+// of the search_text column (names and email), in any order, lower-cased
+// in Go on both sides, so that case never depends on the database's
+// lower() or LIKE.
 func runsWhere(f autocred.RunFilter) (string, []any) {
-	where := `automation_id = ?`
-	args := []any{f.AutomationID}
+	var conds []string
+	var args []any
+	add := func(cond string, arg any) {
+		conds = append(conds, cond)
+		args = append(args, arg)
+	}
+	if f.AutomationID != 0 {
+		add(`automation_id = ?`, f.AutomationID)
+	}
 	if f.Status != "" {
-		where += ` AND status = ?`
-		args = append(args, f.Status)
+		add(`status = ?`, f.Status)
 	}
 	if f.ErrorCode != "" {
-		where += ` AND error_code = ?`
-		args = append(args, f.ErrorCode)
+		add(`error_code = ?`, f.ErrorCode)
 	}
-	if c := strings.TrimSpace(f.Contact); c != "" {
-		if id, err := strconv.ParseInt(c, 10, 64); err == nil {
-			where += ` AND contact_id = ?`
-			args = append(args, id)
-		} else {
-			q := strings.ToLower(strings.Join(strings.Fields(c), " "))
-			where += ` AND search_text LIKE ? ESCAPE '\'`
-			args = append(args, "%"+likeEscaper.Replace(q)+"%")
+	if id, ok := f.ContactID(); ok {
+		add(`contact_id = ?`, id)
+	} else {
+		for _, w := range f.SearchWords() {
+			add(`search_text LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(w)+"%")
 		}
 	}
 	if !f.EnteredFrom.IsZero() {
-		where += ` AND created_at >= ?`
-		args = append(args, ms(f.EnteredFrom))
+		add(`created_at >= ?`, ms(f.EnteredFrom))
 	}
 	if !f.EnteredBefore.IsZero() {
-		where += ` AND created_at < ?`
-		args = append(args, ms(f.EnteredBefore))
+		add(`created_at < ?`, ms(f.EnteredBefore))
 	}
-	return where, args
+	if len(conds) == 0 {
+		return `1 = 1`, nil
+	}
+	return strings.Join(conds, ` AND `), args
 }
 
 var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)

@@ -71,6 +71,13 @@ func TestRunsSearchByNameAndCount(t *testing.T) {
 			{"first name, any case", autocred.RunFilter{Contact: "aDA"}, ids("ada", "ada2")},
 			{"last name", autocred.RunFilter{Contact: "lovelace"}, ids("ada")},
 			{"full name, extra spaces", autocred.RunFilter{Contact: "  Ada   Lovelace "}, ids("ada")},
+			{"last name, then first", autocred.RunFilter{Contact: "lovelace ada"}, ids("ada")},
+			{"last then first, another person", autocred.RunFilter{Contact: "Hopper Grace"}, ids("grace")},
+			{"last then first, an email of the last name", autocred.RunFilter{Contact: "byron ada"}, ids("ada2")},
+			{"a first name and part of the email", autocred.RunFilter{Contact: "grace navy"}, ids("grace")},
+			{"accents and capitals, in any order", autocred.RunFilter{Contact: "DURAND élodie"}, ids("elodie")},
+			{"every word must match", autocred.RunFilter{Contact: "ada hopper"}, nil},
+			{"a word repeated, or inside another", autocred.RunFilter{Contact: "ada ada byron by"}, ids("ada2")},
 			{"a name with an accent, in capitals", autocred.RunFilter{Contact: "ÉLODIE"}, ids("elodie")},
 			{"email stored in capitals", autocred.RunFilter{Contact: "grace@navy"}, ids("grace")},
 			{"email domain", autocred.RunFilter{Contact: "@example.com"}, ids("ada", "nameless", "ada2")},
@@ -125,7 +132,7 @@ func TestUpgradeMakesOldRunsSearchable(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
 		a, runs, _ := searchFixture(t, db)
 		ctx := context.Background()
-		for _, q := range []string{`DROP INDEX runs_by_search`, `DROP INDEX runs_by_entered`, `DROP INDEX runs_by_automation`, `ALTER TABLE runs DROP COLUMN search_text`,
+		for _, q := range []string{`DROP INDEX runs_by_id_search`, `DELETE FROM schema_migrations WHERE version = 19`, `DROP INDEX runs_by_search`, `DROP INDEX runs_by_entered`, `DROP INDEX runs_by_automation`, `ALTER TABLE runs DROP COLUMN search_text`,
 			`DELETE FROM schema_migrations WHERE version = 17`} {
 			if _, err := db.sql.ExecContext(ctx, q); err != nil {
 				t.Fatalf("%s: %v", q, err)
@@ -180,6 +187,70 @@ func TestRunsPageBack(t *testing.T) {
 					t.Errorf("page %v, next %d; want %v, next %d", got, next, tc.want, tc.wantNext)
 				}
 			})
+		}
+	})
+}
+
+// Without an automation, the filter selects the runs of every automation:
+// the search for a person across automations, newest first, counted,
+// paged both ways, with the other filters.
+func TestRunsOfEveryAutomation(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		a, runs, _ := searchFixture(t, db)
+		other := fixture(t, db)
+		ctx := context.Background()
+		kim := autocred.Run{AutomationID: other.ID, ContactID: 900, Entry: 1, Email: "rkim@example.com",
+			Contact: autocred.Contact{ID: 900, Email: "rkim@example.com", FirstName: "Rosa", LastName: "Kim"}}
+		ada := autocred.Run{AutomationID: other.ID, ContactID: 100, Entry: 1, Email: "ada@example.com",
+			Contact: autocred.Contact{ID: 100, Email: "ada@example.com", FirstName: "Ada", LastName: "Lovelace"}, Status: autocred.RunFailed}
+		if err := db.insertRunsAsGiven(ctx, []*autocred.Run{&kim, &ada}); err != nil {
+			t.Fatal(err)
+		}
+		listed := func(f autocred.RunFilter) ([]int64, int64) {
+			t.Helper()
+			page, next, err := db.Runs(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []int64
+			for _, r := range page {
+				got = append(got, r.ID)
+			}
+			return got, next
+		}
+		for _, tc := range []struct {
+			name string
+			f    autocred.RunFilter
+			want []int64
+		}{
+			{"a name in both automations", autocred.RunFilter{Contact: "ada lovelace"}, []int64{ada.ID, runs["ada"].ID}},
+			{"last name then first", autocred.RunFilter{Contact: "kim rosa"}, []int64{kim.ID}},
+			{"a contact id in both", autocred.RunFilter{Contact: "100"}, []int64{ada.ID, runs["ada"].ID}},
+			{"with a status", autocred.RunFilter{Contact: "ada", Status: autocred.RunFailed}, []int64{ada.ID, runs["ada2"].ID}},
+			{"one automation still", autocred.RunFilter{AutomationID: a.ID, Contact: "ada lovelace"}, []int64{runs["ada"].ID}},
+			{"nobody", autocred.RunFilter{Contact: "grace kim"}, nil},
+		} {
+			got, _ := listed(tc.f)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("%s: runs %v, want %v", tc.name, got, tc.want)
+			}
+			if n, err := db.CountRuns(ctx, tc.f); err != nil || n != len(tc.want) {
+				t.Errorf("%s: count %d, want %d (%v)", tc.name, n, len(tc.want), err)
+			}
+		}
+
+		// Paged a run at a time, older then back, across both automations.
+		all, _ := listed(autocred.RunFilter{Limit: 10})
+		if len(all) != 7 || all[0] != ada.ID || all[1] != kim.ID {
+			t.Fatalf("every run: %v, want the 7 runs of both, the other automation's newest", all)
+		}
+		page, next := listed(autocred.RunFilter{Limit: 2, After: all[1]})
+		if !slices.Equal(page, all[2:4]) || next != all[3] {
+			t.Errorf("older page: %v next %d, want %v next %d", page, next, all[2:4], all[3])
+		}
+		page, _ = listed(autocred.RunFilter{Limit: 2, Before: all[2]})
+		if !slices.Equal(page, all[:2]) {
+			t.Errorf("page back: %v, want %v", page, all[:2])
 		}
 	})
 }

@@ -126,6 +126,53 @@ func (s *story) findAPerson() {
 	b.expectText("[data-region=total]", strconv.Itoa(pagedRuns-35)+" runs match the filter.")
 }
 
+// findAcrossAutomations searches every automation from the box at the
+// top of a page: Rosa Kim, last name first, is found in the paged
+// automation and in a third one she also entered, each row naming its
+// automation with its time in the browser's zone; her row leads to her
+// run. The page is saved as a screenshot, at both widths.
+func (s *story) findAcrossAutomations() {
+	b, ctx := s.b, context.Background()
+	first, err := s.env.Store.Automation(ctx, s.first)
+	must(s.t, err)
+	workshop := autocred.Automation{Name: "Workshop badges", Trigger: first.Trigger, Action: first.Action}
+	must(s.t, s.env.Store.CreateAutomation(ctx, &workshop))
+	badge := &autocred.Run{AutomationID: workshop.ID, ContactID: 1000 + rosa, Entry: 1, Status: autocred.RunIssued, CreatedAt: pagedEntered(rosa).Add(24 * time.Hour),
+		Email: "rosa@example.com", Contact: autocred.Contact{ID: 1000 + rosa, Email: "rosa@example.com", FirstName: "Rosa", LastName: "Kim"}}
+	must(s.t, storetest.InsertRuns(ctx, s.env.Store, []*autocred.Run{badge}))
+
+	b.run("search every automation from the top",
+		chromedp.Navigate(b.url+"/automations/"+itoa(s.first)),
+		chromedp.WaitVisible(chromedp.CSS("header form.find #find")),
+		chromedp.SendKeys(chromedp.CSS("#find"), "kim rosa\n"),
+		chromedp.WaitVisible(chromedp.CSS("td[data-label=Automation]")))
+	b.waitJS(`location.pathname === "/runs" && new URLSearchParams(location.search).get("q") === "kim rosa"`)
+	b.expectText("[data-region=total]", "2 runs match the filter, in every automation.")
+	b.expectValue("#q", "kim rosa")
+	b.expectJS(`(() => {
+		const rows = [...document.querySelectorAll("[data-region=runs] tr")];
+		return rows.length === 2 && rows.every(r => r.querySelector("td[data-label=Contact]").innerText.includes("Rosa Kim"))
+			&& rows[0].querySelector("td[data-label=Automation]").innerText === "Workshop badges"
+			&& rows[1].querySelector("td[data-label=Automation]").innerText === "Webinar certificates";
+	})()`, "her two runs, newest first, each naming its automation")
+	// 20:00 UTC on 10 March, her webinar run, is 05:00 on 11 March in Tokyo.
+	b.expectJS(`(() => {
+		const t = document.querySelectorAll("[data-region=runs] td[data-label=Entered] time")[1];
+		return t.innerText.includes("Mar 11, 2026") && t.innerText.includes("05:00") && t.title === "2026-03-10 20:00:00 UTC";
+	})()`, "the webinar run's time in the browser's zone, UTC on hover")
+	b.run("her webinar run", chromedp.Click(`//tr[td[@data-label="Automation"][contains(., "Webinar")]]//a[starts-with(@href, "/runs/")]`),
+		chromedp.WaitVisible(chromedp.CSS("[data-region=run]")))
+	b.expectText("main", "Rosa Kim")
+	b.expectText(".crumbs", "Webinar certificates")
+
+	// The search in the browser's zone would put Tokyo's days in the
+	// screenshot: it is taken in the server's.
+	b.inZone("UTC")
+	b.run("the search again", chromedp.Navigate(b.url+"/runs?q=kim+rosa"), chromedp.WaitVisible(chromedp.CSS("td[data-label=Automation]")))
+	b.shot(s.shots, "search", 1280)
+	b.shot(s.shots, "search", 390)
+}
+
 // exportWhatTheFilterShows downloads the CSV of the filter on screen (the
 // Tokyo day of findAPerson): a file of exactly the runs that match, its
 // times in the browser's zone, named in the header.
@@ -193,6 +240,7 @@ func (s *story) phonePass() {
 	for _, p := range []struct{ path, ready string }{
 		{"/automations", "svg.chart"},
 		{"/automations/" + itoa(s.first), "[data-region=runs]"},
+		{"/runs?q=kim", "[data-region=runs]"},
 		{"/automations/" + itoa(s.paged) + "?after=" + strconv.Itoa(int(s.firstPagedID())+pagedRuns-50), "nav.pager"},
 		{"/runs/" + strconv.Itoa(int(s.firstPagedID())+rosa-1), "[data-region=run]"},
 		{"/connections", "#ac-name"},

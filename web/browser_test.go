@@ -30,7 +30,8 @@ const chromium = "/usr/bin/chromium"
 // sandbox, retry it from the UI and see it issued, resend its email. It
 // saves a screenshot of each main page to docs/screenshots, at 1280 and
 // 390 pixels. Then the flows of issue 15, each a step below: paging past
-// 50 runs and back, finding a person, downloading what a filter shows,
+// 50 runs and back, finding a person (in an automation, then in every
+// automation from the box at the top), downloading what a filter shows,
 // resending every unconfirmed email, a phone-width pass over the main
 // pages, and reconnecting a broken automation. For the search and the
 // download the browser is moved to Tokyo, so that times and days in the
@@ -52,6 +53,7 @@ func TestBrowserStory(t *testing.T) {
 	s.pagingBothWays()
 	s.findAPerson()
 	s.exportWhatTheFilterShows()
+	s.findAcrossAutomations()
 	s.b.inZone("UTC")
 	s.resendEveryUnconfirmedEmail()
 	s.phonePass()

@@ -83,7 +83,8 @@ func (f runFilter) Active() bool {
 	return f.Status != "" || f.Code != "" || f.Search != "" || !f.enteredFrom.IsZero() || !f.enteredBefore.IsZero()
 }
 
-// forAutomation is the filter as the store takes it.
+// forAutomation is the filter as the store takes it, for the runs of an
+// automation, or of every automation when automationID is 0.
 func (f runFilter) forAutomation(automationID int64) autocred.RunFilter {
 	return autocred.RunFilter{AutomationID: automationID, Status: autocred.RunStatus(f.Status), ErrorCode: autocred.RunErrorCode(f.Code),
 		Contact: f.Search, EnteredFrom: f.enteredFrom, EnteredBefore: f.enteredBefore, After: f.After, Before: f.Before}
@@ -114,51 +115,151 @@ type runList struct {
 	// Archived: the automation is archived, and refuses retries; the rows
 	// offer none (the page says why once).
 	Archived bool
+	// Owners, in a list of every automation's runs, are their
+	// automations: each row names its own, and links its contact and
+	// offers a retry as its own automation allows. Nil in an
+	// automation's list.
+	Owners map[int64]service.RunOwner
+	// BackQuery is the filter of a list of every automation's runs, where
+	// a row's Retry comes back to.
+	BackQuery string
+	// Empty is what the table says when it has no row.
+	Empty emptyRuns
 }
 
-// ContactURL is the address of a contact's page in ActiveCampaign, or ""
-// when it is not known for sure.
-func (l runList) ContactURL(contactID autocred.ContactID) string { return l.Pages.URL(contactID) }
+// AllAutomations tells whether the list holds the runs of every
+// automation, each row naming its own.
+func (l runList) AllAutomations() bool { return l.Owners != nil }
 
-type automationData struct {
-	automationSummary
+// Owner is the automation of a run of a list of every automation's runs.
+func (l runList) Owner(r autocred.Run) service.RunOwner { return l.Owners[r.AutomationID] }
+
+// Columns is how many columns the table has, for its empty row.
+func (l runList) Columns() int {
+	if l.AllAutomations() {
+		return 7
+	}
+	return 6
+}
+
+// ContactURL is the address of a run's contact's page in
+// ActiveCampaign, or "" when it is not known for sure.
+func (l runList) ContactURL(r autocred.Run) string {
+	if l.AllAutomations() {
+		return l.Owner(r).Pages.URL(r.ContactID)
+	}
+	return l.Pages.URL(r.ContactID)
+}
+
+// CanRetry tells whether a row offers Retry: the run can be retried and
+// its automation is not archived.
+func (l runList) CanRetry(r autocred.Run) bool {
+	if l.AllAutomations() {
+		return r.Retryable() && !l.Owner(r).Archived
+	}
+	return r.Retryable() && !l.Archived
+}
+
+// emptyRuns is what a table of runs says when it has no row: why, and
+// where to go from there.
+type emptyRuns struct {
+	Text     string
+	Link     string // "" when there is nowhere to go
+	LinkText string
+}
+
+// emptyRunsFor says why a table of runs is empty: a filter that matches
+// nothing is not an automation without runs. path is the page's own
+// address, without a query; a is the automation, nil for the list of
+// every automation's runs.
+func emptyRunsFor(f runFilter, path string, a *automationSummary) emptyRuns {
+	switch {
+	case f.Active() && f.Search != "":
+		where := "No run of this automation"
+		if a == nil {
+			where = "No run of any automation"
+		}
+		return emptyRuns{Text: where + " matches this filter. Every word you search for must be part of the name or the email, in any order; a contact id must be whole.",
+			Link: path, LinkText: "Clear the filter"}
+	case f.Active():
+		return emptyRuns{Text: "No run matches this filter.", Link: path, LinkText: "Clear the filter"}
+	case f.After > 0 || f.Before > 0:
+		return emptyRuns{Text: "No runs on this page: the runs it listed are gone.", Link: path, LinkText: "Show the newest runs"}
+	case a == nil:
+		return emptyRuns{Text: "No runs yet. A run appears when a contact enters the segment of an active automation.", Link: "/automations", LinkText: "See the automations"}
+	case a.Archived() && a.HistoryDeleted.Runs > 0:
+		return emptyRuns{Text: "No runs: the history of this automation was deleted."}
+	case a.PrunedTotal() > 0:
+		return emptyRuns{Text: "No runs to list: the run retention removed the older runs and their logs (the counts above include them)."}
+	case a.Archived():
+		return emptyRuns{Text: "No runs: nobody entered the segment before this automation was deleted."}
+	}
+	return emptyRuns{Text: "No runs yet. A run appears when a contact enters the segment after activation."}
+}
+
+// runsView is a table of runs as a page shows it, with its filter form,
+// its total and its pages: an automation's runs, or every automation's.
+type runsView struct {
+	// Path is the page's address, without a query: the filter form, the
+	// pages and Clear go there.
+	Path    string
 	Filter  runFilter
 	RunList runList
 	// Total counts the runs the filter matches, on every page.
 	Total int
 	Next  int64 // cursor of older runs, 0 when none
 	// Newer is the cursor back to newer runs, 0 on the newest page.
-	Newer int64
-	// Detection is how the segment is watched, for the trigger's line.
-	Detection service.Detection
-	Statuses  []autocred.RunStatus
-	Codes     []autocred.RunErrorCode
+	Newer    int64
+	Statuses []autocred.RunStatus
+	Codes    []autocred.RunErrorCode
 }
-
-// Summary is the part that live refresh redraws.
-func (d automationData) Summary() automationSummary { return d.automationSummary }
 
 // NextQuery is the query of the next page of runs, a template.URL so that
 // the link keeps its = and & (html/template would escape a string's).
-func (d automationData) NextQuery() template.URL {
-	f := d.Filter
-	f.After, f.Before = d.Next, 0
+func (v runsView) NextQuery() template.URL {
+	f := v.Filter
+	f.After, f.Before = v.Next, 0
 	return template.URL(f.Query())
 }
 
 // NewerQuery is the query of the page before, going back to newer runs.
-func (d automationData) NewerQuery() template.URL {
-	f := d.Filter
-	f.After, f.Before = 0, d.Newer
+func (v runsView) NewerQuery() template.URL {
+	f := v.Filter
+	f.After, f.Before = 0, v.Newer
 	return template.URL(f.Query())
 }
 
 // NewestQuery is the query of the first page: the filter alone.
-func (d automationData) NewestQuery() template.URL {
-	f := d.Filter
+func (v runsView) NewestQuery() template.URL {
+	f := v.Filter
 	f.After, f.Before = 0, 0
 	return template.URL(f.Query())
 }
+
+// readRunsView reads the page of runs f asks for, of an automation or of
+// every automation (automationID 0), with its total and its cursors.
+func (h *handler) readRunsView(ctx context.Context, automationID int64, path string, f runFilter) (runsView, error) {
+	runs, next, newer, err := h.runsPage(ctx, automationID, &f)
+	if err != nil {
+		return runsView{}, err
+	}
+	total, err := h.svc.CountRuns(ctx, f.forAutomation(automationID))
+	if err != nil {
+		return runsView{}, err
+	}
+	return runsView{Path: path, Filter: f, RunList: runList{Runs: runs}, Total: total, Next: next, Newer: newer,
+		Statuses: autocred.RunStatuses, Codes: autocred.RunErrorCodes}, nil
+}
+
+type automationData struct {
+	automationSummary
+	runsView
+	// Detection is how the segment is watched, for the trigger's line.
+	Detection service.Detection
+}
+
+// Summary is the part that live refresh redraws.
+func (d automationData) Summary() automationSummary { return d.automationSummary }
 
 // exportRuns downloads every run the page's filter selects as CSV.
 func (h *handler) exportRuns(w http.ResponseWriter, r *http.Request) error {
@@ -191,24 +292,41 @@ func (h *handler) automationData(ctx context.Context, id int64, f runFilter) (au
 	if err != nil {
 		return automationData{}, err
 	}
-	runs, next, newer, err := h.runsPage(ctx, id, &f)
+	runs, err := h.readRunsView(ctx, id, "/automations/"+itoa(id), f)
 	if err != nil {
 		return automationData{}, err
 	}
-	total, err := h.svc.CountRuns(ctx, f.forAutomation(id))
-	if err != nil {
+	if runs.RunList.Pages, err = h.svc.ContactPages(ctx, id); err != nil {
 		return automationData{}, err
 	}
-	pages, err := h.svc.ContactPages(ctx, id)
-	if err != nil {
-		return automationData{}, err
-	}
+	runs.RunList.Archived = s.Archived()
+	runs.RunList.Empty = emptyRunsFor(runs.Filter, runs.Path, &s)
 	detection, err := h.svc.Detection(ctx, a.Automation)
 	if err != nil {
 		return automationData{}, err
 	}
-	return automationData{automationSummary: s, Filter: f, RunList: runList{Runs: runs, Pages: pages, Archived: s.Archived()}, Total: total, Next: next, Newer: newer,
-		Detection: detection, Statuses: autocred.RunStatuses, Codes: autocred.RunErrorCodes}, nil
+	return automationData{automationSummary: s, runsView: runs, Detection: detection}, nil
+}
+
+// searchPage lists the runs of every automation that the filter
+// selects: the search for a person, from the box at the top of every
+// page, when the operator does not know (or care) which automation gave
+// the credential.
+func (h *handler) searchPage(w http.ResponseWriter, r *http.Request) error {
+	d, err := h.readRunsView(r.Context(), 0, "/runs", readRunFilter(r.URL.Query()))
+	if err != nil {
+		return err
+	}
+	if d.RunList.Owners, err = h.svc.RunOwners(r.Context()); err != nil {
+		return err
+	}
+	d.RunList.BackQuery = d.Filter.Query()
+	d.RunList.Empty = emptyRunsFor(d.Filter, d.Path, nil)
+	title := "Find a person"
+	if d.Filter.Search != "" {
+		title = d.Filter.Search + " · " + title
+	}
+	return h.render(w, r, http.StatusOK, "runs", view{Title: title, Nav: "runs", Data: d})
 }
 
 // runsPage reads the page of runs the filter's cursor asks for, with the
@@ -402,11 +520,24 @@ func (h *handler) retryRun(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	back := "/runs/" + itoa(id)
-	if r.PostFormValue("back") == "automation" {
-		back = "/automations/" + itoa(run.AutomationID)
+	return seeOther(w, r, retryBack(r, id, run.AutomationID))
+}
+
+// retryBack is where a retry returns, with "Retry queued." at the top:
+// the automation's runs, the search across automations it was pressed
+// in (its filter read again, so that the address stays one of ours), or
+// the run's page.
+func retryBack(r *http.Request, runID, automationID int64) string {
+	switch r.PostFormValue("back") {
+	case "automation":
+		return "/automations/" + itoa(automationID) + "?done=retried"
+	case "runs":
+		q, _ := url.ParseQuery(r.PostFormValue("back_query"))
+		v, _ := url.ParseQuery(readRunFilter(q).Query())
+		v.Set("done", "retried")
+		return "/runs?" + v.Encode()
 	}
-	return seeOther(w, r, back+"?done=retried")
+	return "/runs/" + itoa(runID) + "?done=retried"
 }
 
 // resendEmail sends the email of the run's credential again. A refusal

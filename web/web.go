@@ -96,6 +96,7 @@ func (h *handler) routes() []route {
 		{"GET", "/automations/{id}/runs.csv", false, h.exportRuns},
 		{"POST", "/automations/{id}/{action}", false, h.controlAutomation},
 
+		{"GET", "/runs", false, h.searchPage},
 		{"GET", "/runs/{id}", false, h.runPage},
 		{"GET", "/runs/{id}/live", true, h.runLive},
 		{"POST", "/runs/{id}/retry", false, h.retryRun},

@@ -602,7 +602,7 @@ func TestRunErrorCodeIsShownAndFiltered(t *testing.T) {
 	if !strings.Contains(p.body, `runs.csv?error_code=certifier_validation"`) {
 		t.Errorf("the download link does not keep the code filter")
 	}
-	if p := u.do("GET", auto+"?error_code=invalid_email", nil); strings.Contains(p.body, `href="/runs/`+itoa(f.run)+`"`) || !strings.Contains(p.body, "No runs match") {
+	if p := u.do("GET", auto+"?error_code=invalid_email", nil); strings.Contains(p.body, `href="/runs/`+itoa(f.run)+`"`) || !strings.Contains(p.body, "No run matches this filter.") {
 		t.Errorf("filtered by another code, the run is listed")
 	}
 	if p := u.do("GET", auto+"/runs.csv?error_code=invalid_email", nil); strings.Contains(p.body, "ada@example.com") {
