@@ -178,6 +178,26 @@ func TestAutomationChangesEnqueueTheirJobs(t *testing.T) {
 	})
 }
 
+// activeFixture is fixture's automation, active, with the engine's jobs.
+func activeFixture(t *testing.T, db *DB) autocred.Automation {
+	t.Helper()
+	withJobs(t, db)
+	a := fixture(t, db)
+	if err := db.SetAutomationStatus(context.Background(), a.ID, autocred.AutomationActive, ""); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// contactRuns are would-be runs of an automation for contacts from to to.
+func contactRuns(automationID int64, from, to int) []autocred.Run {
+	var runs []autocred.Run
+	for c := from; c <= to; c++ {
+		runs = append(runs, autocred.Run{AutomationID: automationID, ContactID: autocred.ContactID(c)})
+	}
+	return runs
+}
+
 // A large batch of entries, written a few rows per statement: each run
 // recorded is its own contact's, with that contact's entry number; a
 // contact already in, and a contact that comes twice, make one run at
@@ -185,17 +205,9 @@ func TestAutomationChangesEnqueueTheirJobs(t *testing.T) {
 func TestRecordEntriesInBatchesKeepsEachRunItsContact(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
-		withJobs(t, db)
-		a := fixture(t, db)
-		if err := db.SetAutomationStatus(ctx, a.ID, autocred.AutomationActive, ""); err != nil {
-			t.Fatal(err)
-		}
+		a := activeFixture(t, db)
 		// Contacts 1-30 entered once and left: their next entry is the 2nd.
-		var first []autocred.Run
-		for c := 1; c <= 30; c++ {
-			first = append(first, autocred.Run{AutomationID: a.ID, ContactID: autocred.ContactID(c)})
-		}
-		if _, err := db.RecordEntries(ctx, first, time.Now(), false); err != nil {
+		if _, err := db.RecordEntries(ctx, contactRuns(a.ID, 1, 30), time.Now(), false); err != nil {
 			t.Fatal(err)
 		}
 		if err := db.tx(ctx, func(tx *sql.Tx) error {
@@ -205,11 +217,7 @@ func TestRecordEntriesInBatchesKeepsEachRunItsContact(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Contacts 31-40 are in: no new entry.
-		var in []autocred.Run
-		for c := 31; c <= 40; c++ {
-			in = append(in, autocred.Run{AutomationID: a.ID, ContactID: autocred.ContactID(c)})
-		}
-		if _, err := db.RecordEntries(ctx, in, time.Now(), false); err != nil {
+		if _, err := db.RecordEntries(ctx, contactRuns(a.ID, 31, 40), time.Now(), false); err != nil {
 			t.Fatal(err)
 		}
 		var batch []autocred.Run
@@ -253,11 +261,7 @@ func TestRecordEntriesInBatchesKeepsEachRunItsContact(t *testing.T) {
 func TestBatchEntriesAreTakenAfterSingleOnes(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
-		withJobs(t, db)
-		a := fixture(t, db)
-		if err := db.SetAutomationStatus(ctx, a.ID, autocred.AutomationActive, ""); err != nil {
-			t.Fatal(err)
-		}
+		a := activeFixture(t, db)
 		for contact, batch := range map[autocred.ContactID]bool{1: true, 2: false} {
 			if _, err := db.RecordEntries(ctx, []autocred.Run{{AutomationID: a.ID, ContactID: contact}}, time.Now(), batch); err != nil {
 				t.Fatal(err)

@@ -354,11 +354,7 @@ func TestDeletedRunsKeepTheirCredentialsClaimed(t *testing.T) {
 func TestPruningTenThousandRunsWhileEntriesAreRecorded(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
-		withJobs(t, db)
-		a := fixture(t, db)
-		if err := db.SetAutomationStatus(ctx, a.ID, autocred.AutomationActive, ""); err != nil {
-			t.Fatal(err)
-		}
+		a := activeFixture(t, db)
 		now := time.Now()
 		const old = 10_000
 		runs := make([]*seededRun, old)
