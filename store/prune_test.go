@@ -425,7 +425,7 @@ func (r *recorder) recordUntil(t *testing.T, db *DB, automationID int64, stop <-
 		default:
 		}
 		start := time.Now()
-		got, err := db.RecordEntries(context.Background(), []autocred.Run{{AutomationID: automationID, ContactID: c, Email: "new@example.com"}}, time.Now(), false)
+		got, err := db.RecordEntries(context.Background(), []autocred.Run{{AutomationID: automationID, ContactID: c, Email: "new@example.com"}}, time.Now(), time.Now(), false)
 		r.slowest = max(r.slowest, time.Since(start))
 		if err != nil || len(got) != 1 {
 			r.failed++
