@@ -103,7 +103,11 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 	}
 	// The account's budget may not allow reading all its segments at
 	// their interval: then they are read less often (budget.go).
-	every, load := e.segmentInterval(autos, hinted), e.reads.load(connID, started)
+	watched, err := e.watchedSegments(ctx, connID)
+	if err != nil {
+		return err
+	}
+	every, load := e.segmentInterval(autos, hinted), e.reads.load(connID, started, watched)
 	var requests atomic.Int64
 	// Entries found by polling may show a silent webhook (silence.go).
 	noted := func(cs []activecampaign.Contact) { e.noteEntries(ctx, connID, cs) }
@@ -116,7 +120,7 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 	if err := e.tellHowRead(ctx, autos, snap.Via, budgetNotice(load, every)); err != nil {
 		return e.watchFailed(ctx, connID, autos, err)
 	}
-	e.reads.note(connID, segmentID, readCost{requests: int(requests.Load()), every: every, at: started})
+	e.reads.note(connID, segmentID, readCost{requests: int(requests.Load()), every: every, next: stretched(every, load.stretch()), at: started})
 	ids := sortedMembers(&snap)
 
 	// A read can be wrong even when it says it is complete: its absences
