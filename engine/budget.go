@@ -1,12 +1,14 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sync"
 	"time"
 
 	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/store"
 )
 
 // Reading an account's segments within its budget. ActiveCampaign allows
@@ -36,12 +38,32 @@ import (
 // single-contact checks of absences, and webhook hints.
 const readShare = 0.75
 
-// readCost is what reading one segment cost last, and how often it is due.
+// readCost is what reading one segment cost last, how often it is due
+// (every: its interval, what the budget is asked for), and how long until
+// it was read again after that read (next: the interval as the budget
+// stretched it then).
 type readCost struct {
 	requests int
 	every    time.Duration
+	next     time.Duration
 	at       time.Time
 }
+
+// stale tells whether a segment's cost is too old to count at now: it has
+// not been read here for three of its intervals and ten minutes more
+// (read by the cluster's other nodes, or no longer watched). An interval
+// stretched by the budget counts as such: a segment read every 20 minutes
+// because its account cannot afford every minute is still read, and
+// forgetting it between two reads would lift the stretch its cost is the
+// cause of.
+func (c readCost) stale(now time.Time) bool {
+	return now.Sub(c.at) > 3*max(c.every, c.next)+10*time.Minute
+}
+
+// sweepEvery is how often note forgets the costs of every account that
+// are stale: those of an account no longer read (its connection deleted,
+// its automations paused) are never met by its own load again.
+const sweepEvery = 10 * time.Minute
 
 // readBudget remembers, per ActiveCampaign connection, the cost of reading
 // each watched segment.
@@ -50,20 +72,41 @@ type readBudget struct {
 
 	mu    sync.Mutex
 	costs map[int64]map[string]readCost
+	swept time.Time // when note last forgot every stale cost
 }
 
 func newReadBudget(perSecond float64) *readBudget {
 	return &readBudget{perSecond: perSecond, costs: map[int64]map[string]readCost{}}
 }
 
-// note records what a read of a segment cost.
+// note records what a read of a segment cost (at c.at), and every
+// sweepEvery forgets the stale costs of every account.
 func (b *readBudget) note(connID int64, segmentID string, c readCost) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	if c.at.Sub(b.swept) > sweepEvery {
+		b.swept = c.at
+		for conn := range b.costs {
+			b.forgetStaleLocked(conn, c.at)
+		}
+	}
 	if b.costs[connID] == nil {
 		b.costs[connID] = map[string]readCost{}
 	}
 	b.costs[connID][segmentID] = c
+}
+
+// forgetStaleLocked forgets an account's stale costs, and the account
+// when none is left. b.mu is held.
+func (b *readBudget) forgetStaleLocked(connID int64, now time.Time) {
+	for segment, c := range b.costs[connID] {
+		if c.stale(now) {
+			delete(b.costs[connID], segment)
+		}
+	}
+	if len(b.costs[connID]) == 0 {
+		delete(b.costs, connID)
+	}
 }
 
 // readLoad is what reading an account's watched segments at their
@@ -83,17 +126,22 @@ func (l readLoad) stretch() float64 {
 	return l.perMinute / l.allowed
 }
 
-// load sums what the connection's segments read lately cost a minute. A
-// segment not read for a while (paused, deleted) is forgotten.
-func (b *readBudget) load(connID int64, now time.Time) readLoad {
+// load sums what the connection's segments read lately cost a minute.
+// Only the segments still watched count (watched): one whose automations
+// were paused, archived or moved to another segment is forgotten at once,
+// so that doing what the notice advises (fewer segments) brings the
+// interval back at the next read. A segment not read for a while is
+// forgotten too (stale).
+func (b *readBudget) load(connID int64, now time.Time, watched map[string]bool) readLoad {
 	if b.perSecond <= 0 {
 		return readLoad{}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.forgetStaleLocked(connID, now)
 	l := readLoad{allowed: b.perSecond * 60 * readShare}
 	for segment, c := range b.costs[connID] {
-		if now.Sub(c.at) > 3*c.every+10*time.Minute {
+		if !watched[segment] {
 			delete(b.costs[connID], segment)
 			continue
 		}
@@ -101,6 +149,21 @@ func (b *readBudget) load(connID int64, now time.Time) readLoad {
 		l.perMinute += float64(c.requests) * float64(time.Minute) / float64(c.every)
 	}
 	return l
+}
+
+// watchedSegments are the segments that the automations watching a
+// connection's segments (active or taking their baseline) watch.
+func (e *Engine) watchedSegments(ctx context.Context, connID int64) (map[string]bool, error) {
+	autos, err := e.store.Automations(ctx, store.AutomationFilter{
+		Statuses: []autocred.AutomationStatus{autocred.AutomationBaselining, autocred.AutomationActive}, ConnectionID: connID})
+	if err != nil {
+		return nil, fmt.Errorf("listing the segments watched on connection %d: %w", connID, err)
+	}
+	watched := make(map[string]bool, len(autos))
+	for _, a := range autos {
+		watched[a.Trigger.SegmentID] = true
+	}
+	return watched, nil
 }
 
 // budgetNotice tells the users of an account's automations, when its

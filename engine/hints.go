@@ -265,6 +265,9 @@ func (e *Engine) checkContact(ctx context.Context, connID int64, contactID autoc
 	if err != nil {
 		return err
 	}
+	// The checks' answers hold from before the first was asked: a contact
+	// marked as left since (by a sync) is no entry of theirs.
+	checked := time.Now()
 	member := map[string]bool{} // by segment: each is checked once
 	synced := map[string]bool{} // segments that cannot be checked one contact at a time
 	entered := map[int64][]autocred.ContactID{}
@@ -307,7 +310,7 @@ func (e *Engine) checkContact(ctx context.Context, connID int64, contactID autoc
 		return nil
 	}
 	e.log.Debug("hint found an entry", "connection", connID, "contact", contactID.String(), "automations", len(entered))
-	if err := e.enter(ctx, ac, autos, entered, nil); err != nil {
+	if err := e.enter(ctx, ac, autos, entered, checked, nil); err != nil {
 		return e.hintFailed(ctx, connID, autos, err)
 	}
 	return nil

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"slices"
+	"time"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/activecampaign"
@@ -51,7 +52,11 @@ import (
 // mid-read loses nothing: what was recorded is in, the rest is still out
 // and the next sync finds it. After the read, the complete snapshot is
 // compared with the ledger as before, and finds whatever a page did not
-// (entries of the other automations, a contact a hint marked out meanwhile).
+// (entries of the other automations). A contact that a hint's check marked
+// out while the read went on is listed by it all the same (the run
+// predates the leaving) and is out in the ledger: it is no entry of this
+// read's, from a page or from the complete snapshot, and store.RecordEntries
+// keeps it out (the sync's start is the read's seenAt).
 
 // pageEntries takes the entries of one sync's read, page by page, for the
 // automations that may take them early.
@@ -59,6 +64,7 @@ type pageEntries struct {
 	e         *Engine
 	ac        *activecampaign.Client
 	autos     []autocred.Automation // active, with no custom field in the mapping
+	started   time.Time             // when the sync began, before the read's run
 	onEntered func([]activecampaign.Contact)
 	// in is each automation's ledger as the first page found it (loaded
 	// then): a contact entered since (by a hint) only costs a details
@@ -72,7 +78,7 @@ type pageEntries struct {
 
 // entriesByPage returns what takes a sync's entries page by page, or nil
 // when none of autos may take any early (see above).
-func (e *Engine) entriesByPage(ac *activecampaign.Client, autos []autocred.Automation, onEntered func([]activecampaign.Contact)) *pageEntries {
+func (e *Engine) entriesByPage(ac *activecampaign.Client, autos []autocred.Automation, started time.Time, onEntered func([]activecampaign.Contact)) *pageEntries {
 	var early []autocred.Automation
 	for _, a := range autos {
 		if a.Status == autocred.AutomationActive && !readsCustomFields(a) {
@@ -82,7 +88,7 @@ func (e *Engine) entriesByPage(ac *activecampaign.Client, autos []autocred.Autom
 	if len(early) == 0 {
 		return nil
 	}
-	return &pageEntries{e: e, ac: ac, autos: early, onEntered: onEntered}
+	return &pageEntries{e: e, ac: ac, autos: early, started: started, onEntered: onEntered}
 }
 
 // readsCustomFields tells whether an automation's mapping uses a custom
@@ -127,7 +133,7 @@ func (p *pageEntries) take(ctx context.Context, page []autocred.ContactID) error
 		return nil
 	}
 	before := p.recorded
-	err := p.e.enter(ctx, p.ac, p.autos, entered, func(cs []activecampaign.Contact) {
+	err := p.e.enter(ctx, p.ac, p.autos, entered, p.started, func(cs []activecampaign.Contact) {
 		p.recorded += len(cs)
 		if p.onEntered != nil {
 			p.onEntered(cs)

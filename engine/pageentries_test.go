@@ -288,3 +288,69 @@ func TestWrongReadKeepsOnlyTheEntriesItListed(t *testing.T) {
 		}
 	})
 }
+
+// A contact that leaves while a read is under way, and whose leaving a
+// hint's check records, is listed by that read all the same (its run was
+// evaluated before): it is no entry. A member from before the automation
+// gets no credential for leaving, and a contact whose entry a page of the
+// read recorded gets one credential, not a second when the complete read
+// is compared with the ledger that now has it out. Before, the complete
+// read entered both again: a credential for the member, a second for the
+// entrant.
+func TestLeavingDuringAReadIsNoEntry(t *testing.T) {
+	forEachDB(t, func(t *testing.T, kind string) {
+		gate := &pageGate{}
+		h := newHarness(t, testenv.Options{Database: kind, PollInterval: time.Hour, WrapAC: gate.wrap})
+		ctx := context.Background()
+		seg := h.segment("Done", "Done")
+		members := h.members(10_000, "member", "Done") // with the entrant, two pages
+		entrant := h.members(1, "entrant", "")[0]
+		a := h.automation(seg, nil)
+
+		h.tag("Done", entrant)
+		gate.holdPages()
+		since := time.Now()
+		if err := h.store.EnqueueSyncs(ctx, a.Trigger); err != nil {
+			t.Fatal(err)
+		}
+		h.waitFor("the entrant's entry, from the first page", func() bool {
+			m, _ := h.store.Membership(ctx, a.ID, autocred.ContactID(entrant))
+			return m.InSegment && gate.waiting.Load() > 0
+		})
+		// Both leave while the second page is held, and a hint's check
+		// records it.
+		leaving := []int64{members[0], entrant}
+		h.untag("Done", leaving...)
+		for _, id := range leaving {
+			if _, err := h.engine.Hint(ctx, h.acConn, autocred.ContactID(id)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h.waitFor("the hints' checks to mark both out", func() bool {
+			for _, id := range leaving {
+				if m, _ := h.store.Membership(ctx, a.ID, autocred.ContactID(id)); m.InSegment {
+					return false
+				}
+			}
+			return true
+		})
+		gate.release()
+		h.waitFor("the held read to end", func() bool {
+			got, _ := h.store.Automation(ctx, a.ID)
+			return got.LastSyncAt.After(since)
+		})
+		h.settleNow(a)
+
+		if n := h.credentialsFor("member0@example.com"); n != 0 {
+			t.Errorf("the member who left during the read has %d credentials, want none: leaving is no entry", n)
+		}
+		if n := h.credentialsFor("entrant0@example.com"); n != 1 {
+			t.Errorf("the entrant who left during the read has %d credentials, want 1", n)
+		}
+		for _, id := range leaving {
+			if m, _ := h.store.Membership(ctx, a.ID, autocred.ContactID(id)); m.InSegment {
+				t.Errorf("contact %d is in the ledger after leaving", id)
+			}
+		}
+	})
+}

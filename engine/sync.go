@@ -103,11 +103,15 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 	}
 	// The account's budget may not allow reading all its segments at
 	// their interval: then they are read less often (budget.go).
-	every, load := e.segmentInterval(autos, hinted), e.reads.load(connID, started)
+	watched, err := e.watchedSegments(ctx, connID)
+	if err != nil {
+		return err
+	}
+	every, load := e.segmentInterval(autos, hinted), e.reads.load(connID, started, watched)
 	var requests atomic.Int64
 	// Entries found by polling may show a silent webhook (silence.go).
 	noted := func(cs []activecampaign.Contact) { e.noteEntries(ctx, connID, cs) }
-	pages := e.entriesByPage(ac, autos, noted)
+	pages := e.entriesByPage(ac, autos, started, noted)
 	snap, err := e.readSegment(upstream.WithRequestCount(ctx, &requests), ac, segmentID, e.baselineProgress(ctx, autos), pages.listed(ctx))
 	early := pages.done()
 	if err != nil {
@@ -116,7 +120,7 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 	if err := e.tellHowRead(ctx, autos, snap.Via, budgetNotice(load, every)); err != nil {
 		return e.watchFailed(ctx, connID, autos, err)
 	}
-	e.reads.note(connID, segmentID, readCost{requests: int(requests.Load()), every: every, at: started})
+	e.reads.note(connID, segmentID, readCost{requests: int(requests.Load()), every: every, next: stretched(every, load.stretch()), at: started})
 	ids := sortedMembers(&snap)
 
 	// A read can be wrong even when it says it is complete: its absences
@@ -145,7 +149,7 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 	if err != nil {
 		return err
 	}
-	if err := e.enter(ctx, ac, autos, entered, noted); err != nil {
+	if err := e.enter(ctx, ac, autos, entered, started, noted); err != nil {
 		return e.watchFailed(ctx, connID, autos, &entriesFailed{err})
 	}
 	return e.syncDone(ctx, connID, segmentID, autos, started, len(ids), hinted, load.stretch())
@@ -551,11 +555,14 @@ func (e *Engine) syncHeldBack(ctx context.Context, connID int64, segmentID strin
 // inserts their runs (with the custom field values a scan read for the
 // batch, readBatchFields) and enqueues their issue jobs. A crash between chunks
 // loses nothing: the contacts not yet entered are still out in the ledger,
-// so the next sync finds them again. onEntered, when not nil, gets the
-// details of each chunk's contacts that entered, once the chunk is
-// committed (a contact entering several automations comes once per
-// automation).
-func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []autocred.Automation, entered map[int64][]autocred.ContactID, onEntered func([]activecampaign.Contact)) error {
+// so the next sync finds them again. seenAt is when the answer that found
+// them began (a sync's start, a hint's check): a contact marked as left
+// since is no entry of that answer's (store.RecordEntries). onEntered, when
+// not nil, gets the details of each chunk's contacts that entered, once
+// the chunk is committed (a contact entering several automations comes
+// once per automation).
+func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []autocred.Automation, entered map[int64][]autocred.ContactID,
+	seenAt time.Time, onEntered func([]activecampaign.Contact)) error {
 	var all []autocred.ContactID
 	for _, ids := range entered {
 		all = append(all, ids...)
@@ -578,7 +585,7 @@ func (e *Engine) enter(ctx context.Context, ac *activecampaign.Client, autos []a
 		}
 		would := newRuns(autos, entered, part, details)
 		fields.fill(would)
-		runs, err := e.store.RecordEntries(ctx, would, readAt, batch)
+		runs, err := e.store.RecordEntries(ctx, would, seenAt, readAt, batch)
 		if err != nil {
 			return err
 		}

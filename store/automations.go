@@ -52,6 +52,15 @@ func (s *automationScan) decode() (autocred.Automation, error) {
 	a.LastSyncAt, a.CreatedAt, a.UpdatedAt = fromMS(s.lastSync), fromMS(s.created), fromMS(s.updated)
 	a.ArchivedAt, a.HistoryDeleted.At = fromMS(s.archived), fromMS(s.deleted)
 	a.NextSyncAt = fromMS(s.nextSync)
+	if a.Status.Stopped() || a.Status == autocred.AutomationArchived {
+		// The notice says how the segment is read (an account over its
+		// budget, the slower fallback way); a stopped automation's is not
+		// read at all. Kept, it would outlive what it describes: only a
+		// read sets it again, and a sync under way when the automation
+		// stopped may set it after. Resumed, the automation shows it again
+		// until its first read says how it is read now.
+		a.SyncNotice = ""
+	}
 	return a, nil
 }
 

@@ -103,7 +103,7 @@ func TestRecordEntriesCommitsLedgerRunAndJobTogether(t *testing.T) {
 		}
 
 		db.SetJobs(Jobs{Queue: failingQueue{}, Issue: func(int64, time.Time, bool) river.JobArgs { return testIssue{} }})
-		if _, err := db.RecordEntries(ctx, entering(a.ID, 1, 2), time.Now(), false); err == nil {
+		if _, err := db.RecordEntries(ctx, entering(a.ID, 1, 2), time.Now(), time.Now(), false); err == nil {
 			t.Fatal("entries recorded although their jobs could not be enqueued")
 		}
 		if in, _ := db.InSegment(ctx, a.ID); len(in) != 0 {
@@ -114,7 +114,7 @@ func TestRecordEntriesCommitsLedgerRunAndJobTogether(t *testing.T) {
 		}
 
 		withJobs(t, db)
-		got, err := db.RecordEntries(ctx, append(entering(a.ID, 1, 2), entering(paused.ID, 1)...), time.Now(), false)
+		got, err := db.RecordEntries(ctx, append(entering(a.ID, 1, 2), entering(paused.ID, 1)...), time.Now(), time.Now(), false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -125,7 +125,7 @@ func TestRecordEntriesCommitsLedgerRunAndJobTogether(t *testing.T) {
 			t.Errorf("%d issue jobs, want one per recorded run", n)
 		}
 		// A second detection of the same entries (a hint beside the sync).
-		if again, err := db.RecordEntries(ctx, entering(a.ID, 1, 2), time.Now(), false); err != nil || len(again) != 0 {
+		if again, err := db.RecordEntries(ctx, entering(a.ID, 1, 2), time.Now(), time.Now(), false); err != nil || len(again) != 0 {
 			t.Errorf("second detection recorded %d runs (%v), want none", len(again), err)
 		}
 		if n := jobs(t, db, "issue"); n != 2 {
@@ -159,7 +159,7 @@ func TestAutomationChangesEnqueueTheirJobs(t *testing.T) {
 		if err := db.RecordBaseline(ctx, a.ID, []autocred.ContactID{1}, time.Now(), false); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.RecordEntries(ctx, []autocred.Run{{AutomationID: a.ID, ContactID: 2}}, time.Now(), false); err != nil {
+		if _, err := db.RecordEntries(ctx, []autocred.Run{{AutomationID: a.ID, ContactID: 2}}, time.Now(), time.Now(), false); err != nil {
 			t.Fatal(err)
 		}
 		if err := db.SetAutomationStatus(ctx, a.ID, autocred.AutomationPaused, "", autocred.AutomationActive); err != nil {
@@ -178,6 +178,69 @@ func TestAutomationChangesEnqueueTheirJobs(t *testing.T) {
 	})
 }
 
+// activeFixture is fixture's automation, active, with the engine's jobs.
+func activeFixture(t *testing.T, db *DB) autocred.Automation {
+	t.Helper()
+	withJobs(t, db)
+	a := fixture(t, db)
+	if err := db.SetAutomationStatus(context.Background(), a.ID, autocred.AutomationActive, ""); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+// contactRuns are would-be runs of an automation for contacts from to to.
+func contactRuns(automationID int64, from, to int) []autocred.Run {
+	var runs []autocred.Run
+	for c := from; c <= to; c++ {
+		runs = append(runs, autocred.Run{AutomationID: automationID, ContactID: autocred.ContactID(c)})
+	}
+	return runs
+}
+
+// An answer that lists a contact holds from when it began (seenAt): a
+// contact the ledger marked as left at or after that time (a hint's check
+// while a read went on) is no entry of that answer's, and one that left
+// before it is (a return). A zero seenAt keeps nobody out.
+func TestRecordEntriesKeepsOutContactsThatLeftSinceTheAnswer(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		a := activeFixture(t, db)
+		read := time.Now().Add(-time.Minute) // when the answer began
+		for _, tc := range []struct {
+			name    string
+			contact autocred.ContactID
+			left    time.Time
+			seenAt  time.Time
+			entered bool
+		}{
+			{"left before the answer began: a return", 1, read.Add(-time.Second), read, true},
+			{"left as the answer began", 2, read, read, false},
+			{"left while the answer went on", 3, read.Add(time.Second), read, false},
+			{"no time for the answer", 4, read.Add(time.Second), time.Time{}, true},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				if _, err := db.RecordEntries(ctx, contactRuns(a.ID, int(tc.contact), int(tc.contact)), read.Add(-time.Hour), read, false); err != nil {
+					t.Fatal(err)
+				}
+				if left, err := db.MarkLeft(ctx, a.ID, tc.contact, tc.left); err != nil || !left {
+					t.Fatalf("marking contact %d left: %v %v", tc.contact, left, err)
+				}
+				got, err := db.RecordEntries(ctx, contactRuns(a.ID, int(tc.contact), int(tc.contact)), tc.seenAt, time.Now(), false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if entered := len(got) == 1; entered != tc.entered {
+					t.Errorf("entered again: %v, want %v (%d runs)", entered, tc.entered, len(got))
+				}
+				if m, _ := db.Membership(ctx, a.ID, tc.contact); m.InSegment != tc.entered {
+					t.Errorf("ledger has contact %d in: %v, want %v", tc.contact, m.InSegment, tc.entered)
+				}
+			})
+		}
+	})
+}
+
 // A large batch of entries, written a few rows per statement: each run
 // recorded is its own contact's, with that contact's entry number; a
 // contact already in, and a contact that comes twice, make one run at
@@ -185,17 +248,9 @@ func TestAutomationChangesEnqueueTheirJobs(t *testing.T) {
 func TestRecordEntriesInBatchesKeepsEachRunItsContact(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
-		withJobs(t, db)
-		a := fixture(t, db)
-		if err := db.SetAutomationStatus(ctx, a.ID, autocred.AutomationActive, ""); err != nil {
-			t.Fatal(err)
-		}
+		a := activeFixture(t, db)
 		// Contacts 1-30 entered once and left: their next entry is the 2nd.
-		var first []autocred.Run
-		for c := 1; c <= 30; c++ {
-			first = append(first, autocred.Run{AutomationID: a.ID, ContactID: autocred.ContactID(c)})
-		}
-		if _, err := db.RecordEntries(ctx, first, time.Now(), false); err != nil {
+		if _, err := db.RecordEntries(ctx, contactRuns(a.ID, 1, 30), time.Now(), time.Now(), false); err != nil {
 			t.Fatal(err)
 		}
 		if err := db.tx(ctx, func(tx *sql.Tx) error {
@@ -205,11 +260,7 @@ func TestRecordEntriesInBatchesKeepsEachRunItsContact(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Contacts 31-40 are in: no new entry.
-		var in []autocred.Run
-		for c := 31; c <= 40; c++ {
-			in = append(in, autocred.Run{AutomationID: a.ID, ContactID: autocred.ContactID(c)})
-		}
-		if _, err := db.RecordEntries(ctx, in, time.Now(), false); err != nil {
+		if _, err := db.RecordEntries(ctx, contactRuns(a.ID, 31, 40), time.Now(), time.Now(), false); err != nil {
 			t.Fatal(err)
 		}
 		var batch []autocred.Run
@@ -217,7 +268,7 @@ func TestRecordEntriesInBatchesKeepsEachRunItsContact(t *testing.T) {
 			batch = append(batch, autocred.Run{AutomationID: a.ID, ContactID: autocred.ContactID(c), Email: fmt.Sprintf("c%d@example.com", c)})
 		}
 		batch = append(batch, autocred.Run{AutomationID: a.ID, ContactID: 77, Email: "again@example.com"})
-		got, err := db.RecordEntries(ctx, batch, time.Now(), false)
+		got, err := db.RecordEntries(ctx, batch, time.Now(), time.Now(), false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -253,13 +304,9 @@ func TestRecordEntriesInBatchesKeepsEachRunItsContact(t *testing.T) {
 func TestBatchEntriesAreTakenAfterSingleOnes(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
-		withJobs(t, db)
-		a := fixture(t, db)
-		if err := db.SetAutomationStatus(ctx, a.ID, autocred.AutomationActive, ""); err != nil {
-			t.Fatal(err)
-		}
+		a := activeFixture(t, db)
 		for contact, batch := range map[autocred.ContactID]bool{1: true, 2: false} {
-			if _, err := db.RecordEntries(ctx, []autocred.Run{{AutomationID: a.ID, ContactID: contact}}, time.Now(), batch); err != nil {
+			if _, err := db.RecordEntries(ctx, []autocred.Run{{AutomationID: a.ID, ContactID: contact}}, time.Now(), time.Now(), batch); err != nil {
 				t.Fatal(err)
 			}
 		}

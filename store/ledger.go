@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -116,12 +117,14 @@ func (db *DB) resetLedger(ctx context.Context, tx *sql.Tx, automationID int64) e
 // detections of one entry (a sync and a hint at once) make one run.
 //
 // runs are the would-be runs, one per contact and automation, made from
-// the contacts as read at contactReadAt. A run is left out when its
+// the contacts as read at contactReadAt. seenAt is when the answer that
+// found them in began (a segment read's start, a single-contact check's):
+// see enterMany for the contacts it keeps out. A run is left out when its
 // automation is no longer active (paused since the snapshot) or its
 // contact is already in. batch: the runs are part of a batch of entries,
 // more than BatchRuns (see Jobs.Issue). It returns the runs recorded, with
 // their ids and entry numbers.
-func (db *DB) RecordEntries(ctx context.Context, runs []autocred.Run, contactReadAt time.Time, batch bool) ([]autocred.Run, error) {
+func (db *DB) RecordEntries(ctx context.Context, runs []autocred.Run, seenAt, contactReadAt time.Time, batch bool) ([]autocred.Run, error) {
 	var recorded []autocred.Run
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		groups, err := db.activeEntries(ctx, tx, runs)
@@ -134,7 +137,7 @@ func (db *DB) RecordEntries(ctx context.Context, runs []autocred.Run, contactRea
 			for i, r := range g {
 				contacts[i] = r.ContactID
 			}
-			entries, err := db.enterMany(ctx, tx, g[0].AutomationID, contacts, db.now())
+			entries, err := db.enterMany(ctx, tx, g[0].AutomationID, contacts, seenAt, db.now())
 			if err != nil {
 				return err
 			}
@@ -219,7 +222,7 @@ var errAlreadyIn = errors.New("contact already in the segment")
 // entry's number (1 for the first). It fails with errAlreadyIn when the
 // ledger already has the contact in.
 func (db *DB) enter(ctx context.Context, tx *sql.Tx, automationID int64, contactID autocred.ContactID, at time.Time) (int, error) {
-	entries, err := db.enterMany(ctx, tx, automationID, []autocred.ContactID{contactID}, at)
+	entries, err := db.enterMany(ctx, tx, automationID, []autocred.ContactID{contactID}, time.Time{}, at)
 	if err != nil {
 		return 0, err
 	}
@@ -232,12 +235,22 @@ func (db *DB) enter(ctx context.Context, tx *sql.Tx, automationID int64, contact
 
 // enterMany records that contacts (each once) entered an automation's
 // segment and returns the number of each one's entry (1 for the first),
-// a few statements for the lot (inChunks); a contact the ledger already
-// has in (another sync or a hint recorded the entry first) is left out.
-func (db *DB) enterMany(ctx context.Context, tx *sql.Tx, automationID int64, contacts []autocred.ContactID, at time.Time) (map[autocred.ContactID]int, error) {
+// a few statements for the lot (inChunks). Left out are a contact the
+// ledger already has in (another sync or a hint recorded the entry first)
+// and one it marked as left at or after seenAt: the answer that listed it
+// may have been given before it left (a segment read takes minutes, and a
+// hint's check can mark a contact out meanwhile), so it says nothing of a
+// return since, and taken as an entry it would issue a second credential
+// to a contact that only left (R1); if it is back, the next read, begun
+// after, finds it. A zero seenAt keeps nobody out (an entry known now).
+func (db *DB) enterMany(ctx context.Context, tx *sql.Tx, automationID int64, contacts []autocred.ContactID, seenAt, at time.Time) (map[autocred.ContactID]int, error) {
+	leftBefore := int64(math.MaxInt64)
+	if !seenAt.IsZero() {
+		leftBefore = ms(seenAt)
+	}
 	entries := make(map[autocred.ContactID]int, len(contacts))
 	err := inChunks(len(contacts), func(lo, hi int) error {
-		args := make([]any, 0, 4*(hi-lo))
+		args := make([]any, 0, 4*(hi-lo)+1)
 		for _, c := range contacts[lo:hi] {
 			args = append(args, automationID, c, ms(at), ms(at))
 		}
@@ -245,8 +258,8 @@ func (db *DB) enterMany(ctx context.Context, tx *sql.Tx, automationID int64, con
 		VALUES `+valuesList(hi-lo, "(?, ?, 1, 1, ?, ?)")+`
 		ON CONFLICT (automation_id, contact_id) DO UPDATE
 			SET in_segment = 1, entries = memberships.entries + 1, missed_snapshot = 0, last_entered = excluded.last_entered
-			WHERE memberships.in_segment = 0
-		RETURNING contact_id, entries`, args...)
+			WHERE memberships.in_segment = 0 AND memberships.last_left < ?
+		RETURNING contact_id, entries`, append(args, leftBefore)...)
 		if err != nil {
 			return err
 		}

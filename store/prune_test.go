@@ -354,11 +354,7 @@ func TestDeletedRunsKeepTheirCredentialsClaimed(t *testing.T) {
 func TestPruningTenThousandRunsWhileEntriesAreRecorded(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
-		withJobs(t, db)
-		a := fixture(t, db)
-		if err := db.SetAutomationStatus(ctx, a.ID, autocred.AutomationActive, ""); err != nil {
-			t.Fatal(err)
-		}
+		a := activeFixture(t, db)
 		now := time.Now()
 		const old = 10_000
 		runs := make([]*seededRun, old)
@@ -429,7 +425,7 @@ func (r *recorder) recordUntil(t *testing.T, db *DB, automationID int64, stop <-
 		default:
 		}
 		start := time.Now()
-		got, err := db.RecordEntries(context.Background(), []autocred.Run{{AutomationID: automationID, ContactID: c, Email: "new@example.com"}}, time.Now(), false)
+		got, err := db.RecordEntries(context.Background(), []autocred.Run{{AutomationID: automationID, ContactID: c, Email: "new@example.com"}}, time.Now(), time.Now(), false)
 		r.slowest = max(r.slowest, time.Since(start))
 		if err != nil || len(got) != 1 {
 			r.failed++

@@ -326,3 +326,29 @@ func TestHealthListsAnAutomationReadMoreSlowly(t *testing.T) {
 		t.Errorf("the health page does not list the automation with its notice:\n%s", body)
 	}
 }
+
+// A paused automation is not read, so how its segment is read says
+// nothing: a notice from its last read (an account over its budget, the
+// slower fallback way) neither stays on its page nor lists it in Health
+// as needing you. Before, a paused automation stayed in Health's list
+// with "this segment is read about every 2.8 minutes" until resumed.
+func TestPausedAutomationDropsItsReadNotice(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	ctx := context.Background()
+	notice := "Reading the 5 segments watched on this ActiveCampaign account every minute takes about 500 requests a minute; " +
+		"autocred may spend 180 a minute of the account's budget on reading segments."
+	if err := u.env.Store.SetSyncNotice(ctx, []int64{f.automation}, notice); err != nil {
+		t.Fatal(err)
+	}
+	if err := u.env.Store.SetAutomationStatus(ctx, f.automation, autocred.AutomationPaused, ""); err != nil {
+		t.Fatal(err)
+	}
+	if body := html.UnescapeString(u.do("GET", "/health", nil).body); !strings.Contains(body, "None: every automation is fine.") {
+		t.Errorf("the health page lists the paused automation as needing you:\n%s", body)
+	}
+	if body := html.UnescapeString(u.do("GET", "/automations/"+itoa(f.automation), nil).body); strings.Contains(body, notice) {
+		t.Errorf("the paused automation's page still says how its segment is read: %q", notice)
+	}
+}
