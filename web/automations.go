@@ -170,13 +170,14 @@ func (h *handler) renderForm(w http.ResponseWriter, r *http.Request, status int,
 	return h.render(w, r, status, "automation_form", view{Title: title, Nav: "automations", Data: f})
 }
 
-// formFailed shows the form again with the service's error beside its
-// input, on the step that holds it, and everything typed kept.
+// formFailed shows the form again with each of the service's errors
+// beside its input, and everything typed kept: on step 1 when it has any
+// (it comes first), else on step 2; each step's tab counts its own.
 func (h *handler) formFailed(w http.ResponseWriter, r *http.Request, f automationForm, err error) error {
 	fe, status := h.formErrors(r, err, isAutomationInput)
 	f.Errors, f.Step = fe, "action"
-	for field := range fe.Fields {
-		f.Step = stepOf(field)
+	if f.ToFix("trigger") > 0 {
+		f.Step = "trigger"
 	}
 	return h.renderForm(w, r, status, f)
 }

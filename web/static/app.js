@@ -201,20 +201,39 @@
   // A message from the last save about an input stays until the input is
   // edited; then the live preview speaks for it. While it stays, the
   // preview does not repeat it: each mistake is said once. The message
-  // follows the input's preview line (templates: "mapping", time zone).
+  // follows the input's preview line (templates: "mapping", time zone),
+  // or the input itself (name, group, sync interval).
   function serverError(previewEl) {
     var el = previewEl.nextElementSibling;
-    return el && el.classList.contains("field-error") ? el : null;
+    return el && el.hasAttribute("data-save-error") ? el : null;
   }
   function clearServerError(input) {
-    if (!input.name) return;
+    if (!input.name || input.type === "radio") return;
     var pv = form.querySelector("[data-preview-for='" + CSS.escape(input.name) + "']");
-    var err = pv && serverError(pv);
+    var err = pv ? serverError(pv) : serverError(input);
     if (!err) return;
     input.removeAttribute("aria-invalid");
     err.remove();
+    countToFix();
   }
-  if (form) form.addEventListener("input", function (e) { clearServerError(e.target); });
+  // Each step's tab counts the save's messages still shown in it; the
+  // alert that both steps have some goes once one has none.
+  function countToFix() {
+    form.querySelectorAll("[data-step-panel]").forEach(function (panel) {
+      var step = panel.getAttribute("data-step-panel");
+      var mark = document.querySelector(".steps [data-tab='" + step + "'] .to-fix");
+      if (!mark) return;
+      var n = panel.querySelectorAll("[data-save-error]").length;
+      if (n) mark.textContent = n + " to fix";
+      else mark.remove();
+    });
+    var both = document.querySelector("[data-both-steps]");
+    if (both && document.querySelectorAll(".steps .to-fix").length < 2) both.remove();
+  }
+  if (form) {
+    form.addEventListener("input", function (e) { clearServerError(e.target); });
+    form.addEventListener("change", function (e) { clearServerError(e.target); });
+  }
 
   // --- Live preview of the mapping for a real contact of the segment.
   var previewTimer = null, previewSeq = 0;
