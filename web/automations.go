@@ -6,7 +6,6 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/service"
@@ -309,8 +308,10 @@ func (h *handler) preview(w http.ResponseWriter, r *http.Request) error {
 	in := parseAutomationInput(r.PostForm)
 	// The script shows the message as it comes, above the mapping, away
 	// from the input it may name: a whole sentence, in a person's words.
-	if strings.TrimSpace(in.Trigger.SegmentID) == "" {
-		return autocred.FieldErrorf("trigger.segment_id", "Pick a segment first to see a preview.")
+	// Without a segment the service still checks the mapping, and its
+	// note says to pick one.
+	if in.Trigger.ConnectionID == 0 {
+		return autocred.FieldErrorf("trigger.connection_id", "Connect ActiveCampaign first to see a preview.")
 	}
 	res, err := h.svc.Preview(r.Context(), in.Trigger.ConnectionID, in.Trigger.SegmentID, in.Action, in.Name, r.PostForm.Get("preview_contact"))
 	if err != nil {

@@ -184,6 +184,9 @@ func (s *story) createAutomation() {
 	for _, msg := range []string{"is not a date", "Write {{contact.firstName}} instead", `"Mars/Olympus" is not a time zone`} {
 		b.expectCount("#step-action", msg, 1)
 	}
+	// The preview line has no stray colon before the time zone.
+	b.expectJS(`/a member of the segment\. Dates are taken in /.test(document.querySelector("[data-preview-status]").textContent)`,
+		"the preview line to say \"…, a member of the segment. Dates are taken in …\"")
 	// Fixed as typed: each message goes with its edit.
 	for id, v := range map[string]string{"mapping-recipient-name": "{{contact.firstName}} {{contact.lastName}}", "time-zone": "UTC"} {
 		b.eval(`(el => { el.value = ` + strconv.Quote(v) + `; el.dispatchEvent(new Event("input", {bubbles: true})); })(document.getElementById("` + id + `"))`)

@@ -84,3 +84,20 @@ func TestAutomationSaveSaysEveryMistakeAtOnce(t *testing.T) {
 		t.Errorf("%d messages, want one per mistake, 6", n)
 	}
 }
+
+// Before a segment is picked, the preview has nobody to render for, but
+// says what it can: an unknown token, a custom field the account lacks.
+func TestPreviewWithoutASegmentSaysWhatItCan(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	p := u.do("POST", "/automations/preview", url.Values{
+		"trigger.connection_id": {itoa(f.acConn)}, "trigger.segment_id": {""},
+		"action.recipient_name": {"{{contact.nope}}"}, "action.recipient_email": {"{{contact.email}}"},
+		"action.expiry_date": {"{{contact.fields.NOPE}}"},
+	})
+	if p.status != http.StatusOK || !strings.Contains(p.body, "Pick a segment in step 1") ||
+		!strings.Contains(p.body, "is not a known token") || !strings.Contains(p.body, "names no custom field") {
+		t.Errorf("preview without a segment: %d %s", p.status, p.body)
+	}
+}

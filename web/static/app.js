@@ -264,11 +264,13 @@
         var email = p.contact_email ? "<" + p.contact_email + ">" : "(no email)";
         var who = p.contact_id ? (p.contact_name ? p.contact_name + " " + email : (p.contact_email || "contact " + p.contact_id + " (no email)")) : "";
         var zone = " Dates are taken in " + p.time_zone + ".";
+        var note = p.note ? " " + p.note : "";
         if (who) {
-          status.textContent = "Preview for " + who + (p.note ? ". " + p.note : ", a member of the segment:") + zone;
+          status.textContent = "Preview for " + who + (p.in_segment ? ", a member of the segment." : ".") + note + zone;
         } else {
           status.textContent = (p.note || "No contact to preview with.") + zone;
         }
+        offerMatches(p.matches || []);
         (p.fields || []).forEach(function (f) {
           var el = form.querySelector("[data-preview-for='" + f.field + "']");
           if (!el) return;
@@ -290,6 +292,23 @@
       .catch(function () {
         if (seq === previewSeq) status.textContent = "No preview: the server could not be reached.";
       });
+  }
+  // The contacts that match what was typed in Preview for, when several
+  // do, are offered as its suggestions: picking one (its email) previews
+  // for that contact.
+  function offerMatches(matches) {
+    var input = document.getElementById("preview-contact");
+    var list = document.getElementById("preview-matches");
+    if (!input || !list) return;
+    list.innerHTML = "";
+    matches.forEach(function (m) {
+      if (!m.email) return;
+      var o = document.createElement("option");
+      o.value = m.email;
+      o.label = m.name ? m.name + " <" + m.email + ">" : m.email;
+      o.textContent = o.label;
+      list.appendChild(o);
+    });
   }
   if (form) {
     form.addEventListener("input", function () { schedulePreview(400); });
