@@ -147,3 +147,50 @@ func TestBothConnectedLeadsToCreateAnAutomation(t *testing.T) {
 		t.Errorf("both apps are connected, and the page does not lead on to creating an automation:\n%s", p.body)
 	}
 }
+
+// The same account is known at another spelling of its address, and a
+// Certifier workspace by another of its tokens: each refused beside the
+// input concerned, naming the connection that has it.
+func TestSameAccountAtAnotherAddressIsRefused(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	alias := strings.Replace(u.env.ACURL, "127.0.0.1", "localhost", 1) + "/"
+	p := u.do("POST", "/connections", url.Values{"app": {"activecampaign"}, "name": {"AC again"}, "api_url": {alias}, "api_key": {testenv.ACKey}})
+	if p.status != http.StatusConflict || !fieldError(html.UnescapeString(p.body), "ac-url",
+		`already connected as "AC" (connection `+itoa(f.acConn)+`), whose API URL `+u.env.ACURL+` reaches the same account as `+strings.TrimSuffix(alias, "/")) {
+		t.Errorf("the same ActiveCampaign account at %s: %d\n%s", alias, p.status, p.body)
+	}
+	const second = "cert-token-second-0123456789"
+	if err := u.env.Certifier.AddWorkspace(testenv.CertWorkspace, second); err != nil {
+		t.Fatal(err)
+	}
+	p = u.do("POST", "/connections", url.Values{"app": {"certifier"}, "name": {"Cert again"}, "api_url": {u.env.CertifierURL}, "access_token": {second}})
+	if p.status != http.StatusConflict || !fieldError(html.UnescapeString(p.body), "cert-token", `Certifier workspace that is already connected as "Cert"`) {
+		t.Errorf("another token of the same workspace: %d\n%s", p.status, p.body)
+	}
+	if conns, _ := u.env.Store.Connections(context.Background()); len(conns) != 2 {
+		t.Errorf("%d connections stored, want the fixture's 2", len(conns))
+	}
+}
+
+// A connect form with several mistakes says each beside its input at
+// once, before any key is tried.
+func TestConnectFormSaysEveryMistakeAtOnce(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	p := u.do("POST", "/connections", url.Values{"app": {"activecampaign"}, "name": {" "}, "api_url": {"acme.api-us1.com"}, "api_key": {""}})
+	for _, c := range []struct{ id, says string }{
+		{"ac-name", "is required: a name"},
+		{"ac-url", "is not an API URL"},
+		{"ac-key", "is required: copy it from ActiveCampaign"},
+	} {
+		if !fieldError(html.UnescapeString(p.body), c.id, c.says) {
+			t.Errorf("no message %q beside #%s: %d", c.says, c.id, p.status)
+		}
+	}
+	p = u.do("POST", "/connections", url.Values{"app": {"certifier"}, "name": {""}, "api_url": {u.env.CertifierURL}, "access_token": {" "}})
+	if !fieldError(p.body, "cert-name", "is required") || !fieldError(p.body, "cert-token", "is required: create one in Certifier") {
+		t.Errorf("Certifier without a name or a token: %d\n%s", p.status, p.body)
+	}
+}
