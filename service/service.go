@@ -328,7 +328,11 @@ func (s *Service) upstreamError(ctx context.Context, connID int64, app string, e
 		return err
 	}
 	if errors.Is(err, activecampaign.ErrAuth) || errors.Is(err, certifier.ErrAuth) {
-		reason := app + " refused the stored key; reconnect the account."
+		reason := autocred.KeyRefused(autocred.AppActiveCampaign, "resume its automations")
+		if errors.Is(err, certifier.ErrAuth) {
+			reason = autocred.KeyRefused(autocred.AppCertifier, "resume its automations")
+		}
+		s.log.WarnContext(ctx, "key refused: connection broken", "connection", connID, "err", err)
 		_ = s.store.SetConnectionStatus(ctx, connID, autocred.ConnectionBroken, reason)
 		return autocred.Errorf(autocred.ECONNECTION, "%s", reason)
 	}

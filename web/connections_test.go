@@ -5,6 +5,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -171,6 +172,34 @@ func TestSameAccountAtAnotherAddressIsRefused(t *testing.T) {
 	}
 	if conns, _ := u.env.Store.Connections(context.Background()); len(conns) != 2 {
 		t.Errorf("%d connections stored, want the fixture's 2", len(conns))
+	}
+}
+
+// A connection whose key was refused says so in words, with where to find
+// a new key and a Reconnect button, on a row of its own below the
+// connection's: no status code, and the columns keep their width.
+func TestBrokenConnectionSaysWhatToDo(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	if err := u.env.AC.SetAPIKey(testenv.ACAccount, "ac-key-regenerated-000000"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.env.Service.Segments(context.Background(), f.acConn); autocred.ErrorCode(err) != autocred.ECONNECTION {
+		t.Fatalf("reading segments with a refused key: %v", err)
+	}
+	body := html.UnescapeString(u.do("GET", "/connections", nil).body)
+	detail := regexp.MustCompile(`(?s)<tr class="detail">.*?</tr>`).FindString(body)
+	for _, want := range []string{"ActiveCampaign refused the API key", "Settings → Developer → API Access", "Reconnect", "resume"} {
+		if !strings.Contains(detail, want) {
+			t.Errorf("the broken connection's row does not say %q:\n%s", want, detail)
+		}
+	}
+	if regexp.MustCompile(`\b40[13]\b|Unauthorized|answered`).MatchString(detail) {
+		t.Errorf("the broken connection's row speaks HTTP:\n%s", detail)
+	}
+	if !strings.Contains(body, `<a class="button small primary" href="/connections?reconnect=`+itoa(f.acConn)+`#connect-activecampaign">Reconnect</a>`) {
+		t.Errorf("no Reconnect button on the broken connection's row:\n%s", body)
 	}
 }
 
