@@ -1,7 +1,6 @@
 package autocred
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -180,5 +179,5 @@ func (a *Automation) Validate() (Mapping, error) {
 		errs = append(errs, FieldErrorf("poll_interval", "must be between 10s and 24h"))
 	}
 	m, err := CheckMapping(a.Action)
-	return m, errors.Join(append(errs, err)...)
+	return m, JoinErrors(append(errs, err)...)
 }

@@ -155,3 +155,23 @@ func Errors(err error) []*Error {
 	}
 	return nil
 }
+
+// JoinErrors joins the mistakes of one check (errors.Join), but returns a
+// lone one as it is, so that a caller that asserts an *Error, written when
+// checks returned their first mistake, still sees it; nil when there is
+// none.
+func JoinErrors(errs ...error) error {
+	var found []error
+	for _, err := range errs {
+		if err != nil {
+			found = append(found, err)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil
+	case 1:
+		return found[0]
+	}
+	return errors.Join(found...)
+}

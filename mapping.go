@@ -1,7 +1,6 @@
 package autocred
 
 import (
-	"errors"
 	"fmt"
 	"maps"
 	"regexp"
@@ -129,7 +128,7 @@ func CheckMapping(a Action) (Mapping, error) {
 	for _, in := range inputs {
 		errs = append(errs, in.Err)
 	}
-	return Mapping{inputs: inputs, TimeZone: zone}, errors.Join(errs...)
+	return Mapping{inputs: inputs, TimeZone: zone}, JoinErrors(errs...)
 }
 
 // personalizationTagRE matches an ActiveCampaign personalization tag:
@@ -215,7 +214,7 @@ func (m Mapping) CheckFields(defs []FieldDef) ([]Warning, error) {
 		}
 	}
 	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+		return nil, JoinErrors(errs...)
 	}
 	return warnings, nil
 }

@@ -3,7 +3,6 @@ package service
 import (
 	"cmp"
 	"context"
-	"errors"
 	"maps"
 	"slices"
 	"strings"
@@ -160,7 +159,7 @@ func (p *problems) err() error {
 	for i, e := range p.errs {
 		errs[i] = e
 	}
-	return errors.Join(errs...)
+	return autocred.JoinErrors(errs...)
 }
 
 // parsePollInterval reads a sync interval as typed ("5m"); empty is 0,
@@ -254,7 +253,7 @@ func (s *Service) checkAttributes(ctx context.Context, a *autocred.Action) error
 			a.CustomAttributeNames[tag] = name
 		}
 	}
-	return errors.Join(errs...)
+	return autocred.JoinErrors(errs...)
 }
 
 // checkFields checks the custom fields the mapping uses against the

@@ -170,7 +170,7 @@ func (s *Service) checkKey(ctx context.Context, in NewConnection) (c autocred.Co
 		return c, "", "", c.Validate()
 	}
 	base, key, err := s.checkGiven(c.App, in)
-	if err = errors.Join(c.Validate(), err); err != nil {
+	if err = autocred.JoinErrors(c.Validate(), err); err != nil {
 		return c, "", "", err
 	}
 	c.APIURL = base
@@ -219,7 +219,7 @@ func (s *Service) checkGiven(app autocred.App, in NewConnection) (base, key stri
 	} else {
 		errs = append(errs, s.checkUpstream(base, allowed, "api_url", want))
 	}
-	return base, key, errors.Join(errs...)
+	return base, key, autocred.JoinErrors(errs...)
 }
 
 // connectionCheckFailed turns a failed live check into an error that says
