@@ -255,8 +255,8 @@
           el.className = "preview";
         });
         if (!res.ok) {
-          // A whole sentence from the server ("Pick a segment first to
-          // see a preview.", "No preview: …").
+          // A whole sentence from the server ("Connect ActiveCampaign
+          // first to see a preview.", "No preview: …").
           status.textContent = res.j.error.message;
           return;
         }
