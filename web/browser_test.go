@@ -214,6 +214,14 @@ func (s *story) createAutomation() {
 	// The preview is rendered for a real member of the segment.
 	b.waitJS(`document.querySelector("[data-preview-for='action.recipient_name']").textContent.includes("Turing") || document.querySelector("[data-preview-for='action.recipient_name']").textContent.includes("Hopper")`)
 	b.waitJS(`document.querySelector("[data-preview-for='action.expiry_date']").textContent.includes("2031-06-30")`)
+	// Several contacts match what is typed in Preview for: the line says
+	// how many, and the input offers them to pick another.
+	b.run("preview for several", chromedp.SendKeys(chromedp.CSS("#preview-contact"), "example.com"))
+	b.waitJS(`document.querySelector("[data-preview-status]").textContent.includes('2 contacts match "example.com"')`)
+	b.expectJS(`[...document.querySelectorAll("#preview-matches option")].map(o => o.value).sort().join() === "alan@example.com,grace@example.com"`,
+		"the two matching contacts offered under Preview for")
+	b.eval(`(el => { el.value = ""; el.dispatchEvent(new Event("input", {bubbles: true})); })(document.getElementById("preview-contact"))`)
+	b.waitJS(`!document.querySelector("[data-preview-status]").textContent.includes("contacts match") && !document.querySelector("#preview-matches option")`)
 	b.run("open the picker for the screenshot",
 		chromedp.Click(chromedp.CSS(`[data-token-for="mapping-recipient-name"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#token-list li")))
