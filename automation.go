@@ -148,32 +148,36 @@ func RestoredStatus(archivedFrom AutomationStatus) AutomationStatus {
 
 // Validate checks an automation before it is saved. It does not call the
 // outside services: that the segment, group, attributes and fields exist is
-// checked by the caller against the accounts.
+// checked by the caller against the accounts. Every mistake is returned at
+// once, joined in the form's order (Errors lists them), so that a form can
+// show each beside its input; the Mapping holds the inputs that parsed
+// (CheckMapping), whose custom fields the caller can still check.
 func (a *Automation) Validate() (Mapping, error) {
+	var errs []error
 	a.Name = strings.TrimSpace(a.Name)
 	if a.Name == "" {
-		return Mapping{}, FieldErrorf("name", "is required, e.g. \"Course completion certificates\"")
-	}
-	if len(a.Name) > 200 {
-		return Mapping{}, FieldErrorf("name", "is longer than 200 characters")
+		errs = append(errs, FieldErrorf("name", "is required, e.g. \"Course completion certificates\""))
+	} else if len(a.Name) > 200 {
+		errs = append(errs, FieldErrorf("name", "is longer than 200 characters"))
 	}
 	if a.Trigger.ConnectionID == 0 {
-		return Mapping{}, FieldErrorf("trigger.connection_id", "is required: the ActiveCampaign connection to watch")
+		errs = append(errs, FieldErrorf("trigger.connection_id", "is required: the ActiveCampaign connection to watch"))
 	}
 	if strings.TrimSpace(a.Trigger.SegmentID) == "" {
-		return Mapping{}, FieldErrorf("trigger.segment_id", "is required: the segment whose new members get a credential")
+		errs = append(errs, FieldErrorf("trigger.segment_id", "is required: the segment whose new members get a credential"))
 	}
 	if a.Action.ConnectionID == 0 {
-		return Mapping{}, FieldErrorf("action.connection_id", "is required: the Certifier connection that issues")
+		errs = append(errs, FieldErrorf("action.connection_id", "is required: the Certifier connection that issues"))
 	}
 	if strings.TrimSpace(a.Action.GroupID) == "" {
-		return Mapping{}, FieldErrorf("action.group_id", "is required: the Certifier group (credential template) to issue from")
+		errs = append(errs, FieldErrorf("action.group_id", "is required: the Certifier group (credential template) to issue from"))
 	}
 	if a.Action.Send && !a.Action.Issue {
-		return Mapping{}, FieldErrorf("action.send", "needs issue on: Certifier sends only issued credentials")
+		errs = append(errs, FieldErrorf("action.send", "needs issue on: Certifier sends only issued credentials"))
 	}
 	if a.PollInterval != 0 && (a.PollInterval < 10*time.Second || a.PollInterval > 24*time.Hour) {
-		return Mapping{}, FieldErrorf("poll_interval", "must be between 10s and 24h")
+		errs = append(errs, FieldErrorf("poll_interval", "must be between 10s and 24h"))
 	}
-	return ParseMapping(a.Action)
+	m, err := CheckMapping(a.Action)
+	return m, JoinErrors(append(errs, err)...)
 }

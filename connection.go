@@ -28,6 +28,21 @@ const (
 // is stale, and resuming it is what is left to do.
 const ReconnectedReason = "Its connections were reconnected and work again. Resume the automation to start again: resuming asks what to do with the contacts who entered the segment while it was stopped."
 
+// KeyRefused is what a connection whose key or token its app refused
+// (401) says, and its automations and runs with it: what happened and what
+// to do, in the user's words and the app's menus, ending with what is left
+// to do once reconnected (then: "resume the automation"). The app's own
+// answer is for the server's log: "401 Unauthorized" says nothing to a
+// course business.
+func KeyRefused(app App, then string) string {
+	if app == AppCertifier {
+		return "Certifier refused the access token: it was deleted or revoked in Certifier. " +
+			"Create a new token in Certifier (Settings → Developers → Access Tokens), paste it with Reconnect on the Connections page, then " + then + "."
+	}
+	return "ActiveCampaign refused the API key: it was changed or deleted in ActiveCampaign, or its user lost access. " +
+		"Copy the current key in ActiveCampaign (Settings → Developer → API Access), paste it with Reconnect on the Connections page, then " + then + "."
+}
+
 // Connection is an account of an outside service with the key to reach it.
 // The key itself is stored sealed and never leaves the process; SecretHint
 // is what may be shown of it.

@@ -132,3 +132,46 @@ func ErrorMessage(err error) string {
 	}
 	return "Internal error."
 }
+
+// Errors returns every *Error in err, in order: err's own, or each of a
+// joined error's (errors.Join), however deeply joined. A save that checks
+// a whole form returns all its mistakes joined, so that each can be shown
+// beside its input at once; errors.As, ErrorCode and ErrorMessage still
+// see the first, which is what a caller that shows one message shows.
+func Errors(err error) []*Error {
+	switch e := err.(type) {
+	case nil:
+		return nil
+	case *Error:
+		return []*Error{e}
+	case interface{ Unwrap() []error }:
+		var out []*Error
+		for _, inner := range e.Unwrap() {
+			out = append(out, Errors(inner)...)
+		}
+		return out
+	case interface{ Unwrap() error }:
+		return Errors(e.Unwrap())
+	}
+	return nil
+}
+
+// JoinErrors joins the mistakes of one check (errors.Join), but returns a
+// lone one as it is, so that a caller that asserts an *Error, written when
+// checks returned their first mistake, still sees it; nil when there is
+// none.
+func JoinErrors(errs ...error) error {
+	var found []error
+	for _, err := range errs {
+		if err != nil {
+			found = append(found, err)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil
+	case 1:
+		return found[0]
+	}
+	return errors.Join(found...)
+}

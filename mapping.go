@@ -3,6 +3,7 @@ package autocred
 import (
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -87,17 +88,79 @@ func (in Input) parse(loc *time.Location) (Template, error) {
 }
 
 // ParseInputs parses each input of an action on its own, as ParseMapping
-// does, so that a preview can show every input's own problem at once where
-// a save gives the first. Each Input has its Template or its Err. The
-// time zone comes first: its name, or the error of an unknown one (the
-// inputs are then rendered in UTC).
+// does, so that a preview and a save can show every input's own problem at
+// once. Each Input has its Template or its Err. The time zone comes first:
+// its name, or the error of an unknown one (the inputs are then rendered
+// in UTC).
+//
+// It also refuses what a run would send as typed though the user surely
+// meant something else: an ActiveCampaign personalization tag
+// (personalizationTag). ParseMapping, which runs read a saved mapping
+// with, does not: a mapping saved before this check keeps working.
 func ParseInputs(a Action) (inputs []Input, zone string, zoneErr error) {
 	zone, loc, zoneErr := LoadTimeZone("action.time_zone", a.TimeZone)
 	inputs = actionInputs(a)
 	for i := range inputs {
-		inputs[i].Template, inputs[i].Err = inputs[i].parse(loc)
+		in := &inputs[i]
+		src := in.Template.src
+		if in.Template, in.Err = in.parse(loc); in.Err == nil {
+			if in.Err = personalizationTag(in.Field, src); in.Err != nil {
+				in.Template = Template{src: src}
+			}
+		}
 	}
 	return inputs, zone, zoneErr
+}
+
+// CheckMapping is ParseMapping as a save checks a mapping: every input's
+// own mistake at once, joined in the form's order (Errors lists them),
+// with what ParseInputs refuses besides. The Mapping holds the inputs, each
+// with its Template or its Err, so that the custom fields of those that
+// parsed can still be checked against the account (CheckFields skips the
+// others).
+func CheckMapping(a Action) (Mapping, error) {
+	var errs []error
+	if len(a.CustomAttributes) > maxCustomAttributes {
+		errs = append(errs, FieldErrorf("action.custom_attributes", "maps %d attributes; the most is %d", len(a.CustomAttributes), maxCustomAttributes))
+	}
+	inputs, zone, zoneErr := ParseInputs(a)
+	errs = append(errs, zoneErr)
+	for _, in := range inputs {
+		errs = append(errs, in.Err)
+	}
+	return Mapping{inputs: inputs, TimeZone: zone}, JoinErrors(errs...)
+}
+
+// personalizationTagRE matches an ActiveCampaign personalization tag:
+// %FIRSTNAME%, %CONTACT.NOPE%, a custom field's %COURSE_NAME%. A percent
+// sign in prose ("100% online", "10%-20%") does not match: a tag starts
+// with a letter right after the % and has no space.
+var personalizationTagRE = regexp.MustCompile(`%[A-Za-z][A-Za-z0-9_.-]*%`)
+
+// standardTags are ActiveCampaign's personalization tags of a contact's
+// own details, with the token that gives the same value here.
+var standardTags = map[string]string{
+	"FIRSTNAME": "contact.firstName", "LASTNAME": "contact.lastName", "FULLNAME": "contact.firstName}} {{contact.lastName",
+	"EMAIL": "contact.email", "PHONE": "contact.phone", "SUBSCRIBERID": "contact.id", "CONTACTID": "contact.id",
+}
+
+// personalizationTag refuses an ActiveCampaign personalization tag typed
+// into an input: ActiveCampaign's own emails fill %FIRSTNAME%, but here a
+// credential would carry "%FIRSTNAME%" as typed, to every recipient. The
+// message gives the token to write instead.
+func personalizationTag(field, src string) error {
+	tag := personalizationTagRE.FindString(src)
+	if tag == "" {
+		return nil
+	}
+	name := strings.ToUpper(strings.Trim(tag, "%"))
+	instead := "{{contact.fields." + name + "}} for the custom field with that personalization tag"
+	if token, ok := standardTags[name]; ok {
+		instead = "{{" + token + "}}"
+	} else if strings.Contains(name, ".") {
+		instead = "a token such as {{contact.firstName}} or {{contact.fields.PERSTAG}} (type {{ to pick one)"
+	}
+	return FieldErrorf(field, "has %s, which is how ActiveCampaign's emails write a personalization tag; autocred does not fill it, and every credential would show it as typed. Write %s instead", tag, instead)
 }
 
 // ParseMapping parses and checks an action's templates: every token known,
@@ -134,16 +197,24 @@ type Warning struct {
 // field must be able to give a date. A list field (checkbox, multiselect,
 // listbox) in a date input never can and is refused; a text or one-option
 // field may and is allowed with a warning.
+//
+// Every input's error is returned at once, joined in the form's order
+// (Errors lists them).
 func (m Mapping) CheckFields(defs []FieldDef) ([]Warning, error) {
 	var warnings []Warning
+	var errs []error
 	for _, in := range m.Inputs() {
 		w, err := in.CheckFields(defs)
 		if err != nil {
-			return nil, err
+			errs = append(errs, err)
+			continue
 		}
 		if w != "" {
 			warnings = append(warnings, Warning{Field: in.Field, Message: w})
 		}
+	}
+	if len(errs) > 0 {
+		return nil, JoinErrors(errs...)
 	}
 	return warnings, nil
 }

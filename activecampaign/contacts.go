@@ -96,8 +96,9 @@ func (c *Client) Contacts(ctx context.Context, ids []autocred.ContactID) (map[au
 	return out, nil
 }
 
-// maxFound bounds the contacts FindContacts returns: a user picks one.
-const maxFound = 10
+// MaxFound bounds the contacts FindContacts returns: a user picks one.
+// FindContacts returning MaxFound means that more may match.
+const MaxFound = 10
 
 // FindContacts returns up to 10 contacts that match what a user typed to
 // pick one: by exact email when the text has an @ (GET /contacts?email=),
@@ -112,7 +113,7 @@ func (c *Client) FindContacts(ctx context.Context, text string) ([]Contact, erro
 	if text == "" {
 		return nil, nil
 	}
-	q := url.Values{"limit": {strconv.Itoa(maxFound)}}
+	q := url.Values{"limit": {strconv.Itoa(MaxFound)}}
 	if strings.Contains(text, "@") {
 		q.Set("email", text)
 	} else {

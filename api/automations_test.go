@@ -242,3 +242,32 @@ func TestPendingRunsFinishAfterAFreshStart(t *testing.T) {
 		t.Errorf("issued %s, want owed@example.com", got[0].Email)
 	}
 }
+
+// An automation with several mistakes is refused with every one listed,
+// the first also being the error's own, so that a client fixes them all
+// before sending again.
+func TestCreateAutomationListsEveryMistake(t *testing.T) {
+	a := newAPITest(t)
+	f := a.fixture()
+	body := f.automation()
+	delete(body, "name")
+	action(body)["group_id"] = "no-such-group"
+	action(body)["recipient_email"] = "%EMAIL%"
+	action(body)["expiry_date"] = "{{contact.fields.NOPE}}"
+	action(body)["custom_attributes"] = map[string]any{"custom.nope": "x"}
+	e := a.call("POST", "/api/v1/automations", body).fails(t, http.StatusBadRequest, autocred.EINVALID, "name")
+	var got []string
+	for _, item := range e.Errors {
+		got = append(got, item.Field)
+		if item.Code != autocred.EINVALID || item.Message == "" {
+			t.Errorf("%s: code %q message %q", item.Field, item.Code, item.Message)
+		}
+	}
+	want := "name action.recipient_email action.expiry_date action.group_id action.custom_attributes.custom.nope"
+	if strings.Join(got, " ") != want {
+		t.Errorf("errors on %v, want %s", got, want)
+	}
+	if len(e.Errors) > 0 && e.Errors[0].Message != e.Message {
+		t.Errorf("the first of errors is not the error: %q, %q", e.Errors[0].Message, e.Message)
+	}
+}

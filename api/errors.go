@@ -8,12 +8,23 @@ import (
 	"github.com/autocred/autocred"
 )
 
-// errorResponse is the body of every error: {"error":{"code","message","field"}}.
+// errorResponse is the body of every error: {"error":{"code","message","field"}},
+// with "errors" listing every mistake when a request has several.
 type errorResponse struct {
 	Error errorBody `json:"error"`
 }
 
 type errorBody struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	Field   string `json:"field,omitempty"`
+	// Errors is every mistake, the first being the one above, when a save
+	// found several at once (autocred.Errors): a client fixes them all
+	// before sending again.
+	Errors []errorItem `json:"errors,omitempty"`
+}
+
+type errorItem struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
@@ -33,6 +44,11 @@ func (h *handler) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	var e *autocred.Error
 	if errors.As(err, &e) {
 		body.Field = e.Field
+	}
+	if all := autocred.Errors(err); len(all) > 1 && code != autocred.EINTERNAL {
+		for _, e := range all {
+			body.Errors = append(body.Errors, errorItem{Code: e.Code, Message: e.Message, Field: e.Field})
+		}
 	}
 	if status == http.StatusInternalServerError {
 		h.log.LogAttrs(r.Context(), slog.LevelError, "api internal error",

@@ -25,10 +25,28 @@ type pagination struct {
 // CheckToken proves that the token works with the cheapest call, as
 // Certifier's integrations do: GET /groups?limit=1.
 func (c *Client) CheckToken(ctx context.Context) error {
+	_, err := c.FirstGroupID(ctx)
+	return err
+}
+
+// FirstGroupID proves that the token works, as CheckToken does with the
+// same call, and returns the id of the first group its workspace lists;
+// "" for a workspace without groups. Group ids are ULID-like (a time and
+// 80 random bits; docs/api-notes/certifier.md), so two tokens that list
+// the same first group reach one workspace: how autocred tells that a
+// workspace is connected twice, since no call it makes names the
+// workspace.
+func (c *Client) FirstGroupID(ctx context.Context) (string, error) {
 	var resp struct {
 		Data []Group `json:"data"`
 	}
-	return c.call(ctx, "GET", "GET /groups", "/groups", url.Values{"limit": {"1"}}, nil, &resp)
+	if err := c.call(ctx, "GET", "GET /groups", "/groups", url.Values{"limit": {"1"}}, nil, &resp); err != nil {
+		return "", err
+	}
+	if len(resp.Data) == 0 {
+		return "", nil
+	}
+	return resp.Data[0].ID, nil
 }
 
 // Group reads one group: the cheapest way to learn that a group still

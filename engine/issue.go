@@ -552,7 +552,7 @@ func (e *Engine) stepFailed(ctx context.Context, run *autocred.Run, a autocred.A
 	if errors.Is(err, certifier.ErrAuth) {
 		// The run keeps its step: once reconnected, a create of unknown
 		// outcome is searched for first.
-		return e.breakConnection(ctx, run, a.Action.ConnectionID, "Certifier refused the access token ("+certMessage(err)+"). Reconnect Certifier with a valid token, then resume the automation.")
+		return e.breakConnection(ctx, run, a.Action.ConnectionID, autocred.AppCertifier, err)
 	}
 	switch k {
 	case stepReconcile:
@@ -622,7 +622,7 @@ func searchFailure(err error) string {
 // upstreamFailed handles a failure to read the contact from ActiveCampaign.
 func (e *Engine) upstreamFailed(ctx context.Context, run *autocred.Run, a autocred.Automation, err error, lastAttempt bool) error {
 	if errors.Is(err, activecampaign.ErrAuth) {
-		return e.breakConnection(ctx, run, a.Trigger.ConnectionID, "ActiveCampaign refused the API key ("+err.Error()+"). Reconnect the account with a valid key, then resume the automation.")
+		return e.breakConnection(ctx, run, a.Trigger.ConnectionID, autocred.AppActiveCampaign, err)
 	}
 	if te, ok := throttled(err); ok {
 		return e.waitThrottled(ctx, run, "ActiveCampaign", te) // before any Certifier call: the run is as it was
@@ -647,11 +647,15 @@ func (e *Engine) permissionDenied(ctx context.Context, run *autocred.Run, denied
 }
 
 // breakConnection marks a connection broken (which stops its automations)
-// and leaves the run pending for when the automation is resumed.
-func (e *Engine) breakConnection(ctx context.Context, run *autocred.Run, connID int64, reason string) error {
+// because app refused its key (cause), and leaves the run pending for when
+// the automation is resumed. The run and the connection say it in words
+// (autocred.KeyRefused); the app's answer goes to the log.
+func (e *Engine) breakConnection(ctx context.Context, run *autocred.Run, connID int64, app autocred.App, cause error) error {
 	if err := e.save(ctx, run); err != nil {
 		return err
 	}
+	reason := autocred.KeyRefused(app, "resume the automation")
+	e.log.Warn("key refused: connection broken", "connection", connID, "run", run.ID, "err", cause)
 	e.event(ctx, run, reason)
 	return e.store.SetConnectionStatus(context.WithoutCancel(ctx), connID, autocred.ConnectionBroken, reason)
 }

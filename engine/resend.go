@@ -131,7 +131,7 @@ func (e *Engine) resendFailed(ctx context.Context, run *autocred.Run, err error)
 	e.event(ctx, run, resendRefused+" by Certifier: "+sentence(certMessage(err))+" Nothing was sent.")
 	switch {
 	case errors.Is(err, certifier.ErrAuth):
-		return autocred.Errorf(autocred.ECONNECTION, "Certifier refused the access token (%s). Nothing was sent. Reconnect Certifier, then resend.", certMessage(err))
+		return autocred.Errorf(autocred.ECONNECTION, "Nothing was sent. %s", autocred.KeyRefused(autocred.AppCertifier, "resend"))
 	case errors.Is(err, certifier.ErrRateLimited):
 		return autocred.Errorf(autocred.EUPSTREAM, "Certifier asked autocred to slow down. Nothing was sent; resend in a minute.")
 	case errors.Is(err, certifier.ErrNotFound):

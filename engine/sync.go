@@ -314,7 +314,7 @@ func (e *Engine) watchFailed(ctx context.Context, connID int64, autos []autocred
 		err = nil
 	}
 	if errors.Is(err, activecampaign.ErrAuth) {
-		reason := "ActiveCampaign refused the API key (" + err.Error() + "). Reconnect the account with a valid key, then resume its automations."
+		reason := autocred.KeyRefused(autocred.AppActiveCampaign, "resume its automations") // the log below has ActiveCampaign's answer
 		if serr := e.store.SetConnectionStatus(ctx, connID, autocred.ConnectionBroken, reason); serr != nil {
 			return serr
 		}

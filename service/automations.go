@@ -1,7 +1,10 @@
 package service
 
 import (
+	"cmp"
 	"context"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -83,35 +86,80 @@ func (s *Service) UpdateAutomation(ctx context.Context, id int64, in AutomationI
 // prepare validates an automation and checks it against the accounts: the
 // connections are of the right apps, and the segment, group, custom
 // attributes and custom fields exist. It fills the names shown in lists.
+//
+// Every mistake is returned at once (autocred.Errors lists them), so that
+// a form shows each beside its input on the first save: the automation's
+// own checks, and whatever each account can tell without the inputs that
+// are missing or wrong (the mapping's custom fields need the ActiveCampaign
+// connection, not the segment). An internal error is returned alone.
 func (s *Service) prepare(ctx context.Context, a *autocred.Automation, pollInterval string) error {
+	var p problems
 	d, err := parsePollInterval(pollInterval)
-	if err != nil {
-		return err
-	}
+	p.add(err)
 	a.PollInterval = d
 	mapping, err := a.Validate()
-	if err != nil {
-		return err
+	p.add(err)
+	if mapping.TimeZone != "" {
+		// The zone is stored by name, the server's when none was given,
+		// so that moving the server to another zone later moves no dates.
+		a.Action.TimeZone = mapping.TimeZone
 	}
-	// The zone is stored by name, the server's when none was given, so
-	// that moving the server to another zone later moves no dates.
-	a.Action.TimeZone = mapping.TimeZone
-	if err := s.checkConnection(ctx, a.Trigger.ConnectionID, autocred.AppActiveCampaign, "trigger.connection_id"); err != nil {
-		return err
+	if a.Trigger.ConnectionID != 0 && p.add(s.checkConnection(ctx, a.Trigger.ConnectionID, autocred.AppActiveCampaign, "trigger.connection_id")) {
+		if strings.TrimSpace(a.Trigger.SegmentID) != "" {
+			p.add(s.nameSegment(ctx, &a.Trigger))
+		}
+		p.add(s.checkFields(ctx, a.Trigger.ConnectionID, mapping))
 	}
-	if err := s.checkConnection(ctx, a.Action.ConnectionID, autocred.AppCertifier, "action.connection_id"); err != nil {
-		return err
+	if p.internal != nil {
+		return p.internal
 	}
-	if err := s.nameSegment(ctx, &a.Trigger); err != nil {
-		return err
+	if a.Action.ConnectionID != 0 && p.add(s.checkConnection(ctx, a.Action.ConnectionID, autocred.AppCertifier, "action.connection_id")) {
+		if strings.TrimSpace(a.Action.GroupID) != "" {
+			p.add(s.nameGroup(ctx, &a.Action))
+		}
+		p.add(s.checkAttributes(ctx, &a.Action))
 	}
-	if err := s.nameGroup(ctx, &a.Action); err != nil {
-		return err
+	return p.err()
+}
+
+// problems collects the mistakes of one save.
+type problems struct {
+	errs     []*autocred.Error
+	internal error
+}
+
+// add records err's mistakes: an input's first only (an attribute whose
+// tag is refused is not also said to be missing from the workspace), and
+// one about no input once (an account that cannot be read says so once,
+// not once per list read from it). It tells whether err was nil.
+func (p *problems) add(err error) bool {
+	if err == nil {
+		return true
 	}
-	if err := s.checkAttributes(ctx, &a.Action); err != nil {
-		return err
+	found := autocred.Errors(err)
+	if len(found) == 0 || autocred.ErrorCode(err) == autocred.EINTERNAL {
+		p.internal = cmp.Or(p.internal, err)
+		return false
 	}
-	return s.checkFields(ctx, a.Trigger.ConnectionID, mapping)
+	for _, e := range found {
+		if !slices.ContainsFunc(p.errs, func(o *autocred.Error) bool { return o.Field == e.Field && (e.Field != "" || o.Message == e.Message) }) {
+			p.errs = append(p.errs, e)
+		}
+	}
+	return false
+}
+
+// err is every mistake joined, in the order found; the internal error
+// alone if there was one.
+func (p *problems) err() error {
+	if p.internal != nil {
+		return p.internal
+	}
+	errs := make([]error, len(p.errs))
+	for i, e := range p.errs {
+		errs[i] = e
+	}
+	return autocred.JoinErrors(errs...)
 }
 
 // parsePollInterval reads a sync interval as typed ("5m"); empty is 0,
@@ -191,10 +239,12 @@ func (s *Service) checkAttributes(ctx context.Context, a *autocred.Action) error
 	for _, at := range attrs {
 		names[at.Tag] = at.Name
 	}
-	for tag := range a.CustomAttributes {
+	var errs []error
+	for _, tag := range slices.Sorted(maps.Keys(a.CustomAttributes)) {
 		name, ok := names[tag]
 		if !ok {
-			return autocred.FieldErrorf("action.custom_attributes."+tag, "attribute %q does not exist in this Certifier workspace; create it in Certifier first, or remove it", tag)
+			errs = append(errs, autocred.FieldErrorf("action.custom_attributes."+tag, "attribute %q does not exist in this Certifier workspace; create it in Certifier first, or remove it", tag))
+			continue
 		}
 		if name != "" {
 			if a.CustomAttributeNames == nil {
@@ -203,7 +253,7 @@ func (s *Service) checkAttributes(ctx context.Context, a *autocred.Action) error
 			a.CustomAttributeNames[tag] = name
 		}
 	}
-	return nil
+	return autocred.JoinErrors(errs...)
 }
 
 // checkFields checks the custom fields the mapping uses against the

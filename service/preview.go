@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -39,9 +40,21 @@ type PreviewResult struct {
 	ContactName  string             `json:"contact_name,omitempty"`
 	// TimeZone is the zone the dates are taken in (the action's, or the
 	// server's when it names none).
-	TimeZone string         `json:"time_zone"`
-	Note     string         `json:"note,omitempty"`
-	Fields   []PreviewField `json:"fields"`
+	TimeZone string `json:"time_zone"`
+	// InSegment: the contact is a member of the segment, as checked.
+	InSegment bool           `json:"in_segment,omitempty"`
+	Note      string         `json:"note,omitempty"`
+	Fields    []PreviewField `json:"fields"`
+	// Matches are the contacts that match what the user typed, when more
+	// than one does, so that the form can offer them to pick from.
+	Matches []PreviewMatch `json:"matches,omitempty"`
+}
+
+// PreviewMatch is one contact that matches what the user typed.
+type PreviewMatch struct {
+	ContactID autocred.ContactID `json:"contact_id"`
+	Email     string             `json:"email,omitempty"`
+	Name      string             `json:"name,omitempty"`
 }
 
 // maxMemberChecks bounds the single-contact segment checks one preview
@@ -57,37 +70,46 @@ const maxMemberChecks = 3
 //
 // The contact is the one the user picked by name or email (pick): the
 // first of the matches that is in the segment, or the first match with a
-// note saying it is not in it. Without a pick it is the first member
-// found: a ledger row of any automation on the same segment costs
-// nothing; otherwise a segment-match run is asked for a page of one
-// member, which is remembered for a few minutes, since a user previews
-// many times while editing.
+// note saying it is not in it; when several match, they are listed to
+// pick from. Without a pick it is the first member found: a ledger row of
+// any automation on the same segment costs nothing; otherwise a
+// segment-match run is asked for a page of one member, which is
+// remembered for a few minutes, since a user previews many times while
+// editing.
+//
+// Without a segment there is nobody to render for, but every mistake that
+// needs none is still said: unknown tokens, and custom fields the account
+// does not have.
 func (s *Service) Preview(ctx context.Context, connID int64, segmentID string, action autocred.Action, automationName, pick string) (PreviewResult, error) {
 	if err := s.checkConnection(ctx, connID, autocred.AppActiveCampaign, "trigger.connection_id"); err != nil {
 		return PreviewResult{}, err
 	}
-	if strings.TrimSpace(segmentID) == "" {
-		return PreviewResult{}, autocred.FieldErrorf("trigger.segment_id", "is required: pick the segment first")
-	}
 	inputs, res := parsePreview(action)
-	ac, err := s.clients.ActiveCampaign(ctx, s.store, connID)
-	if err != nil {
-		return PreviewResult{}, err
-	}
 	var defs []autocred.FieldDef
 	if usesFields(inputs) {
+		var err error
 		if defs, err = s.FieldDefs(ctx, connID); err != nil {
 			return PreviewResult{}, err
 		}
 	}
 	res.Fields = append(res.Fields, checkInputs(inputs, defs)...)
-	c, note, err := s.previewContact(ctx, ac, connID, segmentID, pick)
+	if strings.TrimSpace(segmentID) == "" {
+		res.Note = strings.TrimSpace("Pick a segment in step 1 to see each value for one of its members. " + res.Note)
+		return res, nil
+	}
+	ac, err := s.clients.ActiveCampaign(ctx, s.store, connID)
 	if err != nil {
 		return PreviewResult{}, err
 	}
-	if note != "" {
-		res.Note = strings.TrimSpace(note + " " + res.Note)
+	found, err := s.previewContact(ctx, ac, connID, segmentID, pick)
+	if err != nil {
+		return PreviewResult{}, err
 	}
+	if found.note != "" {
+		res.Note = strings.TrimSpace(found.note + " " + res.Note)
+	}
+	res.Matches, res.InSegment = found.matches, found.inSegment
+	c := found.contact
 	if c == nil {
 		return res, nil
 	}
@@ -97,7 +119,7 @@ func (s *Service) Preview(ctx context.Context, connID int64, segmentID string, a
 	}
 	data.Automation = automationName
 	res.ContactID, res.ContactEmail = c.ID, c.Email
-	res.ContactName = strings.TrimSpace(c.FirstName + " " + c.LastName)
+	res.ContactName = contactName(*c)
 	renderInputs(res.Fields[len(res.Fields)-len(inputs):], inputs, data)
 	return res, nil
 }
@@ -179,12 +201,22 @@ func renderInputs(fields []PreviewField, inputs []autocred.Input, data autocred.
 	}
 }
 
-// previewContact finds the contact a preview is rendered for, with a note
-// for the user when it is not a member found as asked; nil and a note
-// when there is none.
-func (s *Service) previewContact(ctx context.Context, ac *activecampaign.Client, connID int64, segmentID, pick string) (*activecampaign.Contact, string, error) {
+// previewPick is the contact a preview is rendered for, nil when there is
+// none; whether it is in the segment; a note for the user when it is not a
+// member found as asked, or when several contacts match what they typed
+// (matches).
+type previewPick struct {
+	contact   *activecampaign.Contact
+	inSegment bool
+	note      string
+	matches   []PreviewMatch
+}
+
+// previewContact finds the contact a preview is rendered for.
+func (s *Service) previewContact(ctx context.Context, ac *activecampaign.Client, connID int64, segmentID, pick string) (previewPick, error) {
 	if pick = strings.TrimSpace(pick); pick == "" {
-		return s.sampleContact(ctx, ac, connID, segmentID)
+		c, note, err := s.sampleContact(ctx, ac, connID, segmentID)
+		return previewPick{contact: c, inSegment: c != nil, note: note}, err
 	}
 	return s.pickedContact(ctx, ac, connID, segmentID, pick)
 }
@@ -231,31 +263,66 @@ func (s *Service) sampleContact(ctx context.Context, ac *activecampaign.Client, 
 
 // pickedContact is the first contact matching what the user typed (pick)
 // that is in the segment, or the first match with a note saying it is not
-// in it; nil and a note when nobody matches.
-func (s *Service) pickedContact(ctx context.Context, ac *activecampaign.Client, connID int64, segmentID, pick string) (*activecampaign.Contact, string, error) {
+// in it; none and a note when nobody matches. When several match, the
+// note says how many and they are listed, so that the user sees that
+// another was meant and can pick it.
+func (s *Service) pickedContact(ctx context.Context, ac *activecampaign.Client, connID int64, segmentID, pick string) (previewPick, error) {
 	if len(pick) > 200 {
-		return nil, "", autocred.FieldErrorf("preview_contact", "is longer than 200 characters; type a name or an email")
+		return previewPick{}, autocred.FieldErrorf("preview_contact", "is longer than 200 characters; type a name or an email")
 	}
 	found, err := ac.FindContacts(ctx, pick)
 	if err != nil {
-		return nil, "", s.upstreamError(ctx, connID, "ActiveCampaign", err)
+		return previewPick{}, s.upstreamError(ctx, connID, "ActiveCampaign", err)
 	}
 	if len(found) == 0 {
-		return nil, fmt.Sprintf("No contact of this ActiveCampaign account has a name or email matching %q.", pick), nil
+		return previewPick{note: fmt.Sprintf("No contact of this ActiveCampaign account has a name or email matching %q.", pick)}, nil
 	}
+	p := previewPick{contact: &found[0]}
 	for i := range found[:min(len(found), maxMemberChecks)] {
 		in, err := ac.IsMember(ctx, segmentID, found[i].ID)
 		if errors.Is(err, activecampaign.ErrMatchUnavailable) {
-			return &found[i], "ActiveCampaign cannot check this segment's members one by one, so this contact may not be in it.", nil
+			p = previewPick{contact: &found[i], note: "ActiveCampaign cannot check this segment's members one by one, so this contact may not be in it."}
+			break
 		}
 		if err != nil {
-			return nil, "", s.upstreamError(ctx, connID, "ActiveCampaign", err)
+			return previewPick{}, s.upstreamError(ctx, connID, "ActiveCampaign", err)
 		}
 		if in {
-			return &found[i], "", nil
+			p = previewPick{contact: &found[i], inSegment: true}
+			break
 		}
 	}
-	return &found[0], fmt.Sprintf("%s is not in the segment now: this is what they would get on entering it.", found[0].Email), nil
+	if p.contact == &found[0] && !p.inSegment && p.note == "" {
+		p.note = fmt.Sprintf("%s is not in the segment now: this is what they would get on entering it.", cmp.Or(found[0].Email, contactName(found[0])))
+	}
+	if len(found) > 1 {
+		p.matches = previewMatches(found)
+		p.note = strings.TrimSpace(p.note + " " + manyMatch(len(found), pick))
+	}
+	return p, nil
+}
+
+// manyMatch says that n contacts match what the user typed, and how to
+// preview another of them.
+func manyMatch(n int, pick string) string {
+	count := fmt.Sprintf("%d contacts match", n)
+	if n >= activecampaign.MaxFound {
+		count = fmt.Sprintf("%d or more contacts match", n)
+	}
+	return fmt.Sprintf("%s %q: pick another from the list under Preview for, or type more of the name or email.", count, pick)
+}
+
+// previewMatches lists the contacts found, to pick from.
+func previewMatches(found []activecampaign.Contact) []PreviewMatch {
+	out := make([]PreviewMatch, len(found))
+	for i, c := range found {
+		out[i] = PreviewMatch{ContactID: c.ID, Email: c.Email, Name: contactName(c)}
+	}
+	return out
+}
+
+func contactName(c activecampaign.Contact) string {
+	return strings.TrimSpace(c.FirstName + " " + c.LastName)
 }
 
 func usesFields(inputs []autocred.Input) bool {

@@ -56,8 +56,21 @@ func TestPreview(t *testing.T) {
 	if res, err := env.Service.Preview(ctx, ac.ID, empty.ID, action, "x", ""); err != nil || res.Note == "" || res.ContactID != 0 {
 		t.Errorf("empty segment: %+v %v", res, err)
 	}
-	if _, err := env.Service.Preview(ctx, ac.ID, "", action, "x", ""); autocred.ErrorCode(err) != autocred.EINVALID {
-		t.Errorf("no segment: %v", err)
+	// Without a segment nobody is rendered for, and what needs nobody is
+	// still said: an unknown token, a custom field the account lacks.
+	noSegment := action
+	noSegment.ExpiryDate = "{{contact.fields.NO_SUCH_FIELD}}"
+	res, err = env.Service.Preview(ctx, ac.ID, "", noSegment, "x", "")
+	if err != nil || res.ContactID != 0 || !strings.Contains(res.Note, "Pick a segment") {
+		t.Errorf("no segment: %+v %v", res, err)
+	}
+	said := map[string]string{}
+	for _, f := range res.Fields {
+		said[f.Field] = f.Error
+	}
+	if !strings.Contains(said["action.custom_attributes.custom.bad"], "not a known token") ||
+		!strings.Contains(said["action.expiry_date"], "names no custom field") || said["action.recipient_name"] != "" {
+		t.Errorf("no segment: the mapping's mistakes are not said: %+v", res.Fields)
 	}
 	if _, err := env.Service.Preview(ctx, ac.ID+100, seg.ID, action, "x", ""); autocred.ErrorCode(err) != autocred.EINVALID {
 		t.Errorf("unknown connection: %v", err)
@@ -203,5 +216,41 @@ func TestPreviewPrefersAMemberWithAnEmail(t *testing.T) {
 	}
 	if res.ContactEmail != "ada@example.com" || res.ContactName != "Ada Lovelace" {
 		t.Errorf("sample contact %q <%s>, want Ada Lovelace <ada@example.com>", res.ContactName, res.ContactEmail)
+	}
+}
+
+// Several contacts match what the user typed: the preview is for one of
+// them, a member when one is, and says how many match, listing them to
+// pick another; typing more picks one.
+func TestPreviewListsEveryMatch(t *testing.T) {
+	env := testenv.New(t, testenv.Options{})
+	ctx := context.Background()
+	ac, seg := completers(t, env,
+		simac.ContactInput{Email: "chloe.adams@example.com", FirstName: "Chloe", LastName: "Adams"},
+		simac.ContactInput{Email: "chloe.brown@example.com", FirstName: "Chloe", LastName: "Brown", Tags: []string{"done"}},
+		simac.ContactInput{Email: "chloe.chen@example.com", FirstName: "Chloe", LastName: "Chen"},
+		simac.ContactInput{Email: "dan@example.com", FirstName: "Dan", LastName: "Dare", Tags: []string{"done"}},
+	)
+	action := autocred.Action{RecipientName: "{{contact.firstName}} {{contact.lastName}}", RecipientEmail: "{{contact.email}}"}
+	res, err := env.Service.Preview(ctx, ac.ID, seg.ID, action, "x", "chloe")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.ContactEmail != "chloe.brown@example.com" || !res.InSegment {
+		t.Errorf("previewed for %q (in the segment: %v), want the member chloe.brown@example.com", res.ContactEmail, res.InSegment)
+	}
+	if !strings.Contains(res.Note, `3 contacts match "chloe"`) || !strings.Contains(res.Note, "pick another") {
+		t.Errorf("note %q does not say that 3 match and how to pick another", res.Note)
+	}
+	var listed []string
+	for _, m := range res.Matches {
+		listed = append(listed, m.Name+" <"+m.Email+">")
+	}
+	if got := strings.Join(listed, ", "); got != "Chloe Adams <chloe.adams@example.com>, Chloe Brown <chloe.brown@example.com>, Chloe Chen <chloe.chen@example.com>" {
+		t.Errorf("matches listed: %s", got)
+	}
+	res, err = env.Service.Preview(ctx, ac.ID, seg.ID, action, "x", "chloe chen")
+	if err != nil || res.ContactEmail != "chloe.chen@example.com" || len(res.Matches) != 0 || strings.Contains(res.Note, "match") || res.InSegment {
+		t.Errorf("typing more picks one: %+v %v", res, err)
 	}
 }

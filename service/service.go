@@ -101,14 +101,15 @@ type NewConnection struct {
 // CreateConnection checks the key with a real call, then stores the
 // connection with its key sealed.
 func (s *Service) CreateConnection(ctx context.Context, in NewConnection) (autocred.Connection, error) {
-	c, key, err := s.checkNewConnection(ctx, in)
+	n, err := s.checkNewConnection(ctx, in)
 	if err != nil {
-		return c, err
+		return n.conn, err
 	}
-	if err := s.alreadyConnected(ctx, c, key, 0); err != nil {
-		return c, err
+	if err := s.alreadyConnected(ctx, n, 0); err != nil {
+		return n.conn, err
 	}
-	if err := s.store.CreateConnection(ctx, &c, s.box.Seal(key)); err != nil {
+	c := n.conn
+	if err := s.store.CreateConnection(ctx, &c, s.box.Seal(n.key)); err != nil {
 		return c, err
 	}
 	return c, nil
@@ -131,114 +132,94 @@ func (s *Service) ReconnectConnection(ctx context.Context, id int64, in NewConne
 	if strings.TrimSpace(in.Name) == "" {
 		in.Name = cur.Name
 	}
-	c, key, err := s.checkNewConnection(ctx, in)
+	n, err := s.checkNewConnection(ctx, in)
 	if err != nil {
-		return c, err
+		return n.conn, err
 	}
-	if err := s.alreadyConnected(ctx, c, key, id); err != nil {
-		return c, err
+	if err := s.alreadyConnected(ctx, n, id); err != nil {
+		return n.conn, err
 	}
+	c := n.conn
 	c.ID, c.CreatedAt = id, cur.CreatedAt
-	if err := s.store.ReplaceConnection(ctx, &c, s.box.Seal(key)); err != nil {
+	if err := s.store.ReplaceConnection(ctx, &c, s.box.Seal(n.key)); err != nil {
 		return c, err
 	}
 	return c, nil
 }
 
-// alreadyConnected refuses a second connection of an account that is
-// connected already (other than the one being reconnected, except): an
-// ActiveCampaign account is its API URL, a Certifier workspace its access
-// token. Two connections of one account would each have their own status
-// (one broken, the other still "OK" with the same dead key), their own
-// webhook and automations split between them; the way to give an account
-// a new key is to change the key of its connection. The error names that
-// connection, and never shows a key.
-func (s *Service) alreadyConnected(ctx context.Context, c autocred.Connection, key string, except int64) error {
-	conns, err := s.store.Connections(ctx)
+// checkNewConnection validates what a user gave and checks the key with a
+// real call. It returns the connection to store, its key, and what the
+// call told of the account.
+func (s *Service) checkNewConnection(ctx context.Context, in NewConnection) (newAccount, error) {
+	c, key, firstGroup, err := s.checkKey(ctx, in)
 	if err != nil {
-		return err
+		return newAccount{conn: c}, err
 	}
-	for _, o := range conns {
-		if o.ID == except || o.App != c.App || o.APIURL != c.APIURL {
-			continue
-		}
-		if c.App == autocred.AppActiveCampaign {
-			return &autocred.Error{Code: autocred.ECONFLICT, Field: "api_url", Message: fmt.Sprintf(
-				"This ActiveCampaign account is already connected as %q (connection %d). Use that connection; to give it a new key, use \"Change key\" beside it.", o.Name, o.ID)}
-		}
-		sealed, err := s.store.ConnectionSecret(ctx, o.ID)
-		if err != nil {
-			return err
-		}
-		other, err := s.box.Open(sealed)
-		if err != nil {
-			continue // a key that cannot be opened is not this one
-		}
-		if subtle.ConstantTimeCompare([]byte(other), []byte(key)) == 1 {
-			return &autocred.Error{Code: autocred.ECONFLICT, Field: "access_token", Message: fmt.Sprintf(
-				"This access token is already connected as %q (connection %d). Use that connection; to give it a new token, use \"Change key\" beside it.", o.Name, o.ID)}
-		}
-	}
-	return nil
+	c.SecretHint = secret.Hint(key)
+	return newAccount{conn: c, key: key, firstGroup: firstGroup}, nil
 }
 
-// checkNewConnection validates what a user gave and checks the key with a
-// real call. It returns the connection to store and its key.
-func (s *Service) checkNewConnection(ctx context.Context, in NewConnection) (autocred.Connection, string, error) {
-	c := autocred.Connection{App: in.App, Name: in.Name}
-	if err := c.Validate(); err != nil {
-		return c, "", err
+// checkKey is checkNewConnection's check of what was given: the
+// connection without its hint, the key, and a Certifier workspace's
+// first group. What can be told without a call is told all at once (a
+// missing name and a missing key are two messages, not one per try);
+// only then is the key tried.
+func (s *Service) checkKey(ctx context.Context, in NewConnection) (c autocred.Connection, key, firstGroup string, err error) {
+	c = autocred.Connection{App: in.App, Name: in.Name}
+	if c.App != autocred.AppActiveCampaign && c.App != autocred.AppCertifier {
+		return c, "", "", c.Validate()
 	}
-	var key string
+	base, key, err := s.checkGiven(c.App, in)
+	if err = autocred.JoinErrors(c.Validate(), err); err != nil {
+		return c, "", "", err
+	}
+	c.APIURL = base
 	switch c.App {
 	case autocred.AppActiveCampaign:
-		key = strings.TrimSpace(in.APIKey)
-		if key == "" {
-			return c, "", autocred.FieldErrorf("api_key", "is required: copy it from ActiveCampaign, Settings → Developer → API Access")
-		}
-		base, err := activecampaign.NormalizeURL(in.APIURL)
-		if err != nil {
-			return c, "", autocred.FieldErrorf("api_url", "%s", err.Error())
-		}
-		if err := s.checkUpstream(base, isActiveCampaignHost, "api_url", "an ActiveCampaign API URL such as https://youraccount.api-us1.com"); err != nil {
-			return c, "", err
-		}
 		client, err := s.clients.NewActiveCampaign(base, key)
 		if err != nil {
-			return c, "", autocred.FieldErrorf("api_url", "%s", err.Error())
+			return c, "", "", autocred.FieldErrorf("api_url", "%s", err.Error())
 		}
 		if _, err := client.CheckKey(ctx); err != nil {
 			if denied := activecampaign.PermissionDenied(err); denied != "" {
-				return c, "", &autocred.Error{Code: autocred.ECONNECTION, Field: "api_key", Message: denied}
+				return c, "", "", &autocred.Error{Code: autocred.ECONNECTION, Field: "api_key", Message: denied}
 			}
-			return c, "", connectionCheckFailed("ActiveCampaign", "api_key", err, errors.Is(err, activecampaign.ErrAuth),
+			return c, "", "", connectionCheckFailed("ActiveCampaign", "api_key", err, errors.Is(err, activecampaign.ErrAuth),
 				"ActiveCampaign refused this API key. Copy the key again from Settings → Developer → API Access, and check that the API URL belongs to the same account.")
 		}
-		c.APIURL = base
 	case autocred.AppCertifier:
-		key = strings.TrimSpace(in.AccessToken)
-		if key == "" {
-			return c, "", autocred.FieldErrorf("access_token", "is required: create one in Certifier, Settings → Developers → Access Tokens")
-		}
-		base, err := certifier.NormalizeURL(in.APIURL)
-		if err != nil {
-			return c, "", autocred.FieldErrorf("api_url", "%s", err.Error())
-		}
-		if err := s.checkUpstream(base, isCertifierHost, "api_url", "Certifier's API, "+certifier.DefaultURL+" (leave it empty)"); err != nil {
-			return c, "", err
-		}
 		client, err := s.clients.NewCertifier(base, key)
 		if err != nil {
-			return c, "", autocred.FieldErrorf("access_token", "%s", err.Error())
+			return c, "", "", autocred.FieldErrorf("access_token", "%s", err.Error())
 		}
-		if err := client.CheckToken(ctx); err != nil {
-			return c, "", connectionCheckFailed("Certifier", "access_token", err, errors.Is(err, certifier.ErrAuth),
+		if firstGroup, err = client.FirstGroupID(ctx); err != nil {
+			return c, "", "", connectionCheckFailed("Certifier", "access_token", err, errors.Is(err, certifier.ErrAuth),
 				"Certifier refused this access token. Create a new one under Settings → Developers → Access Tokens and paste it whole.")
 		}
-		c.APIURL = base
 	}
-	c.SecretHint = secret.Hint(key)
-	return c, key, nil
+	return c, key, firstGroup, nil
+}
+
+// checkGiven checks the API URL and the key of a new connection as given,
+// without a call: every mistake, joined. It returns the URL to use and the
+// key.
+func (s *Service) checkGiven(app autocred.App, in NewConnection) (base, key string, err error) {
+	var errs []error
+	given, required := in.APIKey, autocred.FieldErrorf("api_key", "is required: copy it from ActiveCampaign, Settings → Developer → API Access")
+	normalize, allowed, want := activecampaign.NormalizeURL, isActiveCampaignHost, "an ActiveCampaign API URL such as https://youraccount.api-us1.com"
+	if app == autocred.AppCertifier {
+		given, required = in.AccessToken, autocred.FieldErrorf("access_token", "is required: create one in Certifier, Settings → Developers → Access Tokens")
+		normalize, allowed, want = certifier.NormalizeURL, isCertifierHost, "Certifier's API, "+certifier.DefaultURL+" (leave it empty)"
+	}
+	if key = strings.TrimSpace(given); key == "" {
+		errs = append(errs, required)
+	}
+	if base, err = normalize(in.APIURL); err != nil {
+		errs = append(errs, autocred.FieldErrorf("api_url", "%s", err.Error()))
+	} else {
+		errs = append(errs, s.checkUpstream(base, allowed, "api_url", want))
+	}
+	return base, key, autocred.JoinErrors(errs...)
 }
 
 // connectionCheckFailed turns a failed live check into an error that says
@@ -276,7 +257,7 @@ func isActiveCampaignHost(host string) bool {
 	if net.ParseIP(host) != nil {
 		return false
 	}
-	for _, suffix := range []string{".api-us1.com", ".activehosted.com", ".api-us2.com", ".api-eu1.com"} {
+	for _, suffix := range activeCampaignDomains {
 		if strings.HasSuffix(host, suffix) && len(host) > len(suffix) {
 			return true
 		}
@@ -347,7 +328,11 @@ func (s *Service) upstreamError(ctx context.Context, connID int64, app string, e
 		return err
 	}
 	if errors.Is(err, activecampaign.ErrAuth) || errors.Is(err, certifier.ErrAuth) {
-		reason := app + " refused the stored key; reconnect the account."
+		reason := autocred.KeyRefused(autocred.AppActiveCampaign, "resume its automations")
+		if errors.Is(err, certifier.ErrAuth) {
+			reason = autocred.KeyRefused(autocred.AppCertifier, "resume its automations")
+		}
+		s.log.WarnContext(ctx, "key refused: connection broken", "connection", connID, "err", err)
 		_ = s.store.SetConnectionStatus(ctx, connID, autocred.ConnectionBroken, reason)
 		return autocred.Errorf(autocred.ECONNECTION, "%s", reason)
 	}

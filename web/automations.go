@@ -6,7 +6,6 @@ import (
 	"html/template"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/service"
@@ -170,13 +169,14 @@ func (h *handler) renderForm(w http.ResponseWriter, r *http.Request, status int,
 	return h.render(w, r, status, "automation_form", view{Title: title, Nav: "automations", Data: f})
 }
 
-// formFailed shows the form again with the service's error beside its
-// input, on the step that holds it, and everything typed kept.
+// formFailed shows the form again with each of the service's errors
+// beside its input, and everything typed kept: on step 1 when it has any
+// (it comes first), else on step 2; each step's tab counts its own.
 func (h *handler) formFailed(w http.ResponseWriter, r *http.Request, f automationForm, err error) error {
 	fe, status := h.formErrors(r, err, isAutomationInput)
 	f.Errors, f.Step = fe, "action"
-	for field := range fe.Fields {
-		f.Step = stepOf(field)
+	if f.ToFix("trigger") > 0 {
+		f.Step = "trigger"
 	}
 	return h.renderForm(w, r, status, f)
 }
@@ -308,8 +308,10 @@ func (h *handler) preview(w http.ResponseWriter, r *http.Request) error {
 	in := parseAutomationInput(r.PostForm)
 	// The script shows the message as it comes, above the mapping, away
 	// from the input it may name: a whole sentence, in a person's words.
-	if strings.TrimSpace(in.Trigger.SegmentID) == "" {
-		return autocred.FieldErrorf("trigger.segment_id", "Pick a segment first to see a preview.")
+	// Without a segment the service still checks the mapping, and its
+	// note says to pick one.
+	if in.Trigger.ConnectionID == 0 {
+		return autocred.FieldErrorf("trigger.connection_id", "Connect ActiveCampaign first to see a preview.")
 	}
 	res, err := h.svc.Preview(r.Context(), in.Trigger.ConnectionID, in.Trigger.SegmentID, in.Action, in.Name, r.PostForm.Get("preview_contact"))
 	if err != nil {

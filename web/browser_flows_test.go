@@ -271,6 +271,8 @@ func (s *story) reconnect() {
 	auto := b.url + "/automations/" + itoa(s.first)
 	b.waitReload(auto, `document.querySelector("[data-region=summary] a.button.primary[href^='/connections?reconnect=']")`)
 	b.expectText("[data-region=summary]", "Reconnect Acme ActiveCampaign")
+	s.brokenConnectionReads()
+	b.run("back to the automation", chromedp.Navigate(auto), chromedp.WaitVisible(chromedp.CSS("[data-region=summary] a.button.primary")))
 	b.run("follow Reconnect", chromedp.Click(chromedp.CSS("[data-region=summary] a.button.primary")), chromedp.WaitVisible(chromedp.CSS("#ac-key")))
 	b.expectText("#connect-activecampaign h2", "Reconnect Acme ActiveCampaign")
 	b.run("reconnect",
@@ -285,6 +287,34 @@ func (s *story) reconnect() {
 		chromedp.WaitVisible(chromedp.CSS(".flash")))
 	b.waitReload(auto, `document.querySelector(".summary .badge").textContent === "Active"`)
 	b.expectJS(`!document.querySelector("[data-region=summary]").innerText.includes("stopped working")`, "the automation no longer says its key was refused")
+}
+
+// brokenConnectionReads checks the Connections page with a broken
+// connection, at a desk and on a phone: the refused key said in words with
+// where to find a new one, a Reconnect button, and the API URL on one line
+// at a desk (the reason is a row of its own, not a cell that squeezes the
+// URL to a few letters a line), within the screen on a phone.
+func (s *story) brokenConnectionReads() {
+	// urlLines is the most lines an API URL takes: the distinct tops of
+	// its text's boxes.
+	const urlLines = `Math.max(...[...document.querySelectorAll("td.url .cell")].map(c => {
+		const r = document.createRange();
+		r.selectNodeContents(c);
+		return new Set([...r.getClientRects()].map(x => Math.round(x.top))).size;
+	}))`
+	b := s.b
+	b.run("connections with a broken one", chromedp.Navigate(b.url+"/connections"), chromedp.WaitVisible(chromedp.CSS("tr.detail")))
+	b.expectText("tr.detail", "ActiveCampaign refused the API key")
+	b.expectText("tr.detail", "Settings → Developer → API Access")
+	b.expectJS(`!/\b40[13]\b|Unauthorized/.test(document.querySelector("table").innerText)`, "no status code in the words about the key")
+	b.expectJS(`[...document.querySelectorAll("tr.has-detail a.button")].some(a => a.textContent === "Reconnect")`, "a Reconnect button on the broken connection's row")
+	b.expectJS(urlLines+` <= 1`, "each API URL on one line at 1280 px")
+	b.expectJS(`[...document.querySelectorAll(".table-wrap")].every(w => w.scrollWidth <= w.clientWidth)`, "the connections' table within its card at 1280 px")
+	b.run("on a phone", chromedp.EmulateViewport(390, 900), chromedp.Navigate(b.url+"/connections"), chromedp.WaitVisible(chromedp.CSS("tr.detail")))
+	b.expectJS(`document.documentElement.scrollWidth <= 390`, "the Connections page no wider than the phone's 390 px")
+	b.expectJS(`[...document.querySelectorAll(".table-wrap")].every(w => w.scrollWidth <= w.clientWidth)`, "the connections' table within its card, nothing cut off on its right")
+	b.expectJS(urlLines+` <= 2`, "each API URL on at most two lines at 390 px")
+	b.run("back to a desk", chromedp.EmulateViewport(1280, 900))
 }
 
 // inZone moves the browser to a time zone (IANA name), as if its computer

@@ -152,20 +152,48 @@ func (s *story) createAutomation() {
 	b.waitJS(`[...document.querySelectorAll(".segment")].filter(e => !e.hidden).length === 1`)
 	b.shot(s.shots, "new-automation-trigger", 1280)
 
-	// Step 2: the action. The expiry date first gets a literal that is no
-	// date, which the save refuses beside the input.
+	// Step 2: the action, saved with four mistakes at once: the name
+	// emptied on step 1, an expiry date that is no date, ActiveCampaign's
+	// %FIRSTNAME% for the recipient's name, a time zone that is none. All
+	// four are said on the first save, each beside its input; the form
+	// opens on step 1, and the Action tab says that it has three to fix.
 	b.run("action step",
 		chromedp.Click(chromedp.CSS(`[data-goto="action"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#group")),
 		chromedp.SetValue(chromedp.CSS("#group"), s.groupID),
 		chromedp.SetValue(chromedp.CSS("#mapping-expiry-date"), "31/12/2030"),
+		chromedp.SetValue(chromedp.CSS("#mapping-recipient-name"), "%FIRSTNAME%"),
+		chromedp.SetValue(chromedp.CSS("#time-zone"), "Mars/Olympus"))
+	b.eval(`document.getElementById("name").value = ""`)
+	b.run("save with every mistake",
 		chromedp.Click(chromedp.CSS("#step-action .step-nav button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS("#name[aria-invalid=true]")))
+	b.expectText("#step-trigger", "is required")
+	b.expectText(".steps [data-tab=action]", "3 to fix")
+	b.run("to the action's mistakes",
+		chromedp.SendKeys(chromedp.CSS("#name"), "Course completion certificates"),
+		chromedp.Click(chromedp.CSS(`[data-goto="action"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#mapping-expiry-date[aria-invalid=true]")))
-	b.expectText("#step-action", "is not a date")
-	// Said once: the preview, which finds the same mistake once it has
-	// run, does not repeat the save's message under the input (issue 15).
+	b.expectJS(`!document.querySelector(".steps [data-tab=trigger] .to-fix") && !document.querySelector("[data-both-steps]")`,
+		"the Trigger tab to have nothing left to fix once the name is typed, and no alert that both steps have")
+	for _, sel := range []string{"#mapping-recipient-name", "#time-zone"} {
+		b.expectJS(`document.querySelector("`+sel+`").getAttribute("aria-invalid") === "true"`, sel+" marked as a mistake")
+	}
+	// Said once each: the preview, which finds the same mistakes once it
+	// has run, does not repeat the save's messages under the inputs
+	// (issue 15).
 	b.waitJS(`document.querySelector("[data-preview-status]").textContent.startsWith("Preview for")`)
-	b.expectCount("#step-action", "is not a date", 1)
+	for _, msg := range []string{"is not a date", "Write {{contact.firstName}} instead", `"Mars/Olympus" is not a time zone`} {
+		b.expectCount("#step-action", msg, 1)
+	}
+	// The preview line has no stray colon before the time zone.
+	b.expectJS(`/a member of the segment\. Dates are taken in /.test(document.querySelector("[data-preview-status]").textContent)`,
+		"the preview line to say \"…, a member of the segment. Dates are taken in …\"")
+	// Fixed as typed: each message goes with its edit.
+	for id, v := range map[string]string{"mapping-recipient-name": "{{contact.firstName}} {{contact.lastName}}", "time-zone": "UTC"} {
+		b.eval(`(el => { el.value = ` + strconv.Quote(v) + `; el.dispatchEvent(new Event("input", {bubbles: true})); })(document.getElementById("` + id + `"))`)
+		b.expectJS(`!document.getElementById("`+id+`").hasAttribute("aria-invalid")`, "#"+id+" no longer marked once edited")
+	}
 
 	// Fixed with the token picker: typing {{ lists the tokens, the
 	// account's fields among them; Enter inserts the one highlighted.
@@ -188,6 +216,14 @@ func (s *story) createAutomation() {
 	// The preview is rendered for a real member of the segment.
 	b.waitJS(`document.querySelector("[data-preview-for='action.recipient_name']").textContent.includes("Turing") || document.querySelector("[data-preview-for='action.recipient_name']").textContent.includes("Hopper")`)
 	b.waitJS(`document.querySelector("[data-preview-for='action.expiry_date']").textContent.includes("2031-06-30")`)
+	// Several contacts match what is typed in Preview for: the line says
+	// how many, and the input offers them to pick another.
+	b.run("preview for several", chromedp.SendKeys(chromedp.CSS("#preview-contact"), "example.com"))
+	b.waitJS(`document.querySelector("[data-preview-status]").textContent.includes('2 contacts match "example.com"')`)
+	b.expectJS(`[...document.querySelectorAll("#preview-matches option")].map(o => o.value).sort().join() === "alan@example.com,grace@example.com"`,
+		"the two matching contacts offered under Preview for")
+	b.eval(`(el => { el.value = ""; el.dispatchEvent(new Event("input", {bubbles: true})); })(document.getElementById("preview-contact"))`)
+	b.waitJS(`!document.querySelector("[data-preview-status]").textContent.includes("contacts match") && !document.querySelector("#preview-matches option")`)
 	b.run("open the picker for the screenshot",
 		chromedp.Click(chromedp.CSS(`[data-token-for="mapping-recipient-name"]`)),
 		chromedp.WaitVisible(chromedp.CSS("#token-list li")))

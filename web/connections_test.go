@@ -5,6 +5,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -145,5 +146,80 @@ func TestBothConnectedLeadsToCreateAnAutomation(t *testing.T) {
 	cert := u.do("POST", "/connections", url.Values{"app": {"certifier"}, "name": {"Cert"}, "api_url": {u.env.CertifierURL}, "access_token": {testenv.CertifierToken}})
 	if p := u.do("GET", cert.location, nil); !strings.Contains(p.body, cta) || !strings.Contains(p.body, "Create an automation") {
 		t.Errorf("both apps are connected, and the page does not lead on to creating an automation:\n%s", p.body)
+	}
+}
+
+// The same account is known at another spelling of its address, and a
+// Certifier workspace by another of its tokens: each refused beside the
+// input concerned, naming the connection that has it.
+func TestSameAccountAtAnotherAddressIsRefused(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	alias := strings.Replace(u.env.ACURL, "127.0.0.1", "localhost", 1) + "/"
+	p := u.do("POST", "/connections", url.Values{"app": {"activecampaign"}, "name": {"AC again"}, "api_url": {alias}, "api_key": {testenv.ACKey}})
+	if p.status != http.StatusConflict || !fieldError(html.UnescapeString(p.body), "ac-url",
+		`already connected as "AC" (connection `+itoa(f.acConn)+`), whose API URL `+u.env.ACURL+` reaches the same account as `+strings.TrimSuffix(alias, "/")) {
+		t.Errorf("the same ActiveCampaign account at %s: %d\n%s", alias, p.status, p.body)
+	}
+	const second = "cert-token-second-0123456789"
+	if err := u.env.Certifier.AddWorkspace(testenv.CertWorkspace, second); err != nil {
+		t.Fatal(err)
+	}
+	p = u.do("POST", "/connections", url.Values{"app": {"certifier"}, "name": {"Cert again"}, "api_url": {u.env.CertifierURL}, "access_token": {second}})
+	if p.status != http.StatusConflict || !fieldError(html.UnescapeString(p.body), "cert-token", `Certifier workspace that is already connected as "Cert"`) {
+		t.Errorf("another token of the same workspace: %d\n%s", p.status, p.body)
+	}
+	if conns, _ := u.env.Store.Connections(context.Background()); len(conns) != 2 {
+		t.Errorf("%d connections stored, want the fixture's 2", len(conns))
+	}
+}
+
+// A connection whose key was refused says so in words, with where to find
+// a new key and a Reconnect button, on a row of its own below the
+// connection's: no status code, and the columns keep their width.
+func TestBrokenConnectionSaysWhatToDo(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	if err := u.env.AC.SetAPIKey(testenv.ACAccount, "ac-key-regenerated-000000"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.env.Service.Segments(context.Background(), f.acConn); autocred.ErrorCode(err) != autocred.ECONNECTION {
+		t.Fatalf("reading segments with a refused key: %v", err)
+	}
+	body := html.UnescapeString(u.do("GET", "/connections", nil).body)
+	detail := regexp.MustCompile(`(?s)<tr class="detail">.*?</tr>`).FindString(body)
+	for _, want := range []string{"ActiveCampaign refused the API key", "Settings → Developer → API Access", "Reconnect", "resume"} {
+		if !strings.Contains(detail, want) {
+			t.Errorf("the broken connection's row does not say %q:\n%s", want, detail)
+		}
+	}
+	if regexp.MustCompile(`\b40[13]\b|Unauthorized|answered`).MatchString(detail) {
+		t.Errorf("the broken connection's row speaks HTTP:\n%s", detail)
+	}
+	if !strings.Contains(body, `<a class="button small primary" href="/connections?reconnect=`+itoa(f.acConn)+`#connect-activecampaign">Reconnect</a>`) {
+		t.Errorf("no Reconnect button on the broken connection's row:\n%s", body)
+	}
+}
+
+// A connect form with several mistakes says each beside its input at
+// once, before any key is tried.
+func TestConnectFormSaysEveryMistakeAtOnce(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	p := u.do("POST", "/connections", url.Values{"app": {"activecampaign"}, "name": {" "}, "api_url": {"acme.api-us1.com"}, "api_key": {""}})
+	for _, c := range []struct{ id, says string }{
+		{"ac-name", "is required: a name"},
+		{"ac-url", "is not an API URL"},
+		{"ac-key", "is required: copy it from ActiveCampaign"},
+	} {
+		if !fieldError(html.UnescapeString(p.body), c.id, c.says) {
+			t.Errorf("no message %q beside #%s: %d", c.says, c.id, p.status)
+		}
+	}
+	p = u.do("POST", "/connections", url.Values{"app": {"certifier"}, "name": {""}, "api_url": {u.env.CertifierURL}, "access_token": {" "}})
+	if !fieldError(p.body, "cert-name", "is required") || !fieldError(p.body, "cert-token", "is required: create one in Certifier") {
+		t.Errorf("Certifier without a name or a token: %d\n%s", p.status, p.body)
 	}
 }

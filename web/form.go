@@ -190,12 +190,26 @@ func isAutomationInput(field string) bool {
 	return mapped || strings.HasPrefix(field, customPrefix)
 }
 
-// stepOf is the step that holds an input.
+// stepOf is the step that holds an input: the action's, and the sync
+// interval under Advanced at the end of step 2; the others are step 1's.
 func stepOf(field string) string {
-	if strings.HasPrefix(field, "action") {
+	if strings.HasPrefix(field, "action") || field == "poll_interval" {
 		return "action"
 	}
 	return "trigger"
+}
+
+// ToFix counts the inputs of a step ("trigger" or "action") that a save
+// refused, for its tab: with every mistake shown at once, the step not
+// shown says that it has some too.
+func (f automationForm) ToFix(step string) int {
+	n := 0
+	for field := range f.Errors.Fields {
+		if stepOf(field) == step {
+			n++
+		}
+	}
+	return n
 }
 
 // load fills the lists the form picks from, read live from the accounts:

@@ -280,20 +280,23 @@ func TestCount(t *testing.T) {
 
 // Step 2 of the form before a segment is picked: the preview says what to
 // do in words a person would write, whole, as the form shows it (the
-// script shows the message as it comes).
+// script shows the note as it comes), and still checks the mapping
+// (TestPreviewWithoutASegmentSaysWhatItCan).
 func TestPreviewWithoutSegmentSaysPickOne(t *testing.T) {
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
 	p := u.do("POST", "/automations/preview", url.Values{"trigger.connection_id": {itoa(f.acConn)}, "action.recipient_name": {"{{contact.firstName}}"}})
 	var res struct {
+		Note  string
 		Error struct{ Message, Field string }
 	}
 	if err := json.Unmarshal([]byte(p.body), &res); err != nil {
 		t.Fatalf("%d %s: %v", p.status, p.body, err)
 	}
-	if res.Error.Message != "Pick a segment first to see a preview." || res.Error.Field != "trigger.segment_id" {
-		t.Errorf("preview without a segment says %q (field %q), want %q", res.Error.Message, res.Error.Field, "Pick a segment first to see a preview.")
+	const pick = "Pick a segment in step 1 to see each value for one of its members."
+	if p.status != http.StatusOK || res.Note != pick {
+		t.Errorf("preview without a segment: %d, says %q, want %q", p.status, res.Note, pick)
 	}
 	// Any other refusal is a whole sentence too, naming what failed.
 	p = u.do("POST", "/automations/preview", url.Values{"trigger.connection_id": {itoa(f.certConn)}, "trigger.segment_id": {f.segment}})

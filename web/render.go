@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -160,14 +161,29 @@ type formErrors struct {
 // Field is the message for one input, for templates.
 func (e formErrors) Field(name string) string { return e.Fields[name] }
 
+// formErrors places every mistake of err (autocred.Errors: a save returns
+// them all at once): each beside its input, the first for an input that
+// has several; the others at the top, each once.
 func (h *handler) formErrors(r *http.Request, err error, inputs func(field string) bool) (formErrors, int) {
 	fe := formErrors{Fields: map[string]string{}}
 	code := autocred.ErrorCode(err)
-	var e *autocred.Error
-	if errors.As(err, &e) && e.Field != "" && inputs(e.Field) {
-		fe.Fields[e.Field] = e.Message
-	} else {
-		fe.Top = userMessage(err)
+	all := autocred.Errors(err)
+	if code == autocred.EINTERNAL || len(all) == 0 {
+		fe.Top, all = userMessage(err), nil
+	}
+	var top []string
+	for _, e := range all {
+		switch {
+		case e.Field != "" && inputs(e.Field):
+			if _, ok := fe.Fields[e.Field]; !ok {
+				fe.Fields[e.Field] = e.Message
+			}
+		case !slices.Contains(top, userMessage(e)):
+			top = append(top, userMessage(e))
+		}
+	}
+	if len(top) > 0 {
+		fe.Top = strings.Join(top, " ")
 	}
 	if code == autocred.EINTERNAL {
 		h.log.LogAttrs(r.Context(), slog.LevelError, "ui internal error", slog.String("path", r.URL.Path), slog.Any("err", err))

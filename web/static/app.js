@@ -201,20 +201,39 @@
   // A message from the last save about an input stays until the input is
   // edited; then the live preview speaks for it. While it stays, the
   // preview does not repeat it: each mistake is said once. The message
-  // follows the input's preview line (templates: "mapping", time zone).
+  // follows the input's preview line (templates: "mapping", time zone),
+  // or the input itself (name, group, sync interval).
   function serverError(previewEl) {
     var el = previewEl.nextElementSibling;
-    return el && el.classList.contains("field-error") ? el : null;
+    return el && el.hasAttribute("data-save-error") ? el : null;
   }
   function clearServerError(input) {
-    if (!input.name) return;
+    if (!input.name || input.type === "radio") return;
     var pv = form.querySelector("[data-preview-for='" + CSS.escape(input.name) + "']");
-    var err = pv && serverError(pv);
+    var err = pv ? serverError(pv) : serverError(input);
     if (!err) return;
     input.removeAttribute("aria-invalid");
     err.remove();
+    countToFix();
   }
-  if (form) form.addEventListener("input", function (e) { clearServerError(e.target); });
+  // Each step's tab counts the save's messages still shown in it; the
+  // alert that both steps have some goes once one has none.
+  function countToFix() {
+    form.querySelectorAll("[data-step-panel]").forEach(function (panel) {
+      var step = panel.getAttribute("data-step-panel");
+      var mark = document.querySelector(".steps [data-tab='" + step + "'] .to-fix");
+      if (!mark) return;
+      var n = panel.querySelectorAll("[data-save-error]").length;
+      if (n) mark.textContent = n + " to fix";
+      else mark.remove();
+    });
+    var both = document.querySelector("[data-both-steps]");
+    if (both && document.querySelectorAll(".steps .to-fix").length < 2) both.remove();
+  }
+  if (form) {
+    form.addEventListener("input", function (e) { clearServerError(e.target); });
+    form.addEventListener("change", function (e) { clearServerError(e.target); });
+  }
 
   // --- Live preview of the mapping for a real contact of the segment.
   var previewTimer = null, previewSeq = 0;
@@ -236,8 +255,8 @@
           el.className = "preview";
         });
         if (!res.ok) {
-          // A whole sentence from the server ("Pick a segment first to
-          // see a preview.", "No preview: …").
+          // A whole sentence from the server ("Connect ActiveCampaign
+          // first to see a preview.", "No preview: …").
           status.textContent = res.j.error.message;
           return;
         }
@@ -245,11 +264,13 @@
         var email = p.contact_email ? "<" + p.contact_email + ">" : "(no email)";
         var who = p.contact_id ? (p.contact_name ? p.contact_name + " " + email : (p.contact_email || "contact " + p.contact_id + " (no email)")) : "";
         var zone = " Dates are taken in " + p.time_zone + ".";
+        var note = p.note ? " " + p.note : "";
         if (who) {
-          status.textContent = "Preview for " + who + (p.note ? ". " + p.note : ", a member of the segment:") + zone;
+          status.textContent = "Preview for " + who + (p.in_segment ? ", a member of the segment." : ".") + note + zone;
         } else {
           status.textContent = (p.note || "No contact to preview with.") + zone;
         }
+        offerMatches(p.matches || []);
         (p.fields || []).forEach(function (f) {
           var el = form.querySelector("[data-preview-for='" + f.field + "']");
           if (!el) return;
@@ -271,6 +292,23 @@
       .catch(function () {
         if (seq === previewSeq) status.textContent = "No preview: the server could not be reached.";
       });
+  }
+  // The contacts that match what was typed in Preview for, when several
+  // do, are offered as its suggestions: picking one (its email) previews
+  // for that contact.
+  function offerMatches(matches) {
+    var input = document.getElementById("preview-contact");
+    var list = document.getElementById("preview-matches");
+    if (!input || !list) return;
+    list.innerHTML = "";
+    matches.forEach(function (m) {
+      if (!m.email) return;
+      var o = document.createElement("option");
+      o.value = m.email;
+      o.label = m.name ? m.name + " <" + m.email + ">" : m.email;
+      o.textContent = o.label;
+      list.appendChild(o);
+    });
   }
   if (form) {
     form.addEventListener("input", function () { schedulePreview(400); });
