@@ -268,7 +268,7 @@ func (h *handler) controlAutomation(w http.ResponseWriter, r *http.Request) erro
 	case "pause":
 		err = h.svc.Pause(ctx, id)
 	case "resume":
-		err = h.svc.Resume(ctx, id, r.PostFormValue("catch_up") == "yes")
+		err = h.svc.Resume(ctx, id, catchUpChoice(r.PostFormValue("catch_up")))
 	case "sync":
 		err = h.svc.SyncNow(ctx, id)
 	case "retry-failed":
@@ -296,6 +296,19 @@ func (h *handler) controlAutomation(w http.ResponseWriter, r *http.Request) erro
 		"resend-unconfirmed": "resending",
 		"restore":            "restored", "delete-history": "history-deleted"}[action]
 	return seeOther(w, r, "/automations/"+itoa(id)+"?done="+done)
+}
+
+// catchUpChoice reads the Resume form's choice: "yes" catches up, "no"
+// starts fresh, anything else (no choice posted) leaves it to the
+// automation's default (autocred.Automation.ResumeCatchesUp).
+func catchUpChoice(v string) *bool {
+	switch v {
+	case "yes":
+		return new(true)
+	case "no":
+		return new(false)
+	}
+	return nil
 }
 
 // preview renders the mapping, as a run would send it, for the contact
