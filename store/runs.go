@@ -485,8 +485,8 @@ func (db *DB) RetryFailedRuns(ctx context.Context, automationID int64, note stri
 		if err != nil {
 			return err
 		}
-		if a.Status == autocred.AutomationArchived {
-			return errArchived(automationID, "retry its runs")
+		if why := a.RetryBlocked(); why != "" {
+			return autocred.Errorf(autocred.ECONFLICT, "%s", why)
 		}
 		ids, err := db.runIDs(ctx, tx, automationID, autocred.RunFailed)
 		if err != nil {
@@ -532,27 +532,36 @@ func (db *DB) QueueResends(ctx context.Context, automationID int64, by string) (
 	return n, err
 }
 
+// retryRun makes a run pending again and enqueues its job, noting note in
+// its log. It is refused while the run's automation does not watch its
+// segment (autocred.Automation.RetryBlocked): nothing would work the run,
+// and "Retry queued" would be a promise nobody keeps.
 func (db *DB) retryRun(ctx context.Context, tx *sql.Tx, id int64, note string, batch bool) error {
+	var automationID int64
+	err := db.in(tx).QueryRowContext(ctx, `SELECT automation_id FROM runs WHERE id = ?`, id).Scan(&automationID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return autocred.Errorf(autocred.ENOTFOUND, "run %d does not exist", id)
+	}
+	if err != nil {
+		return err
+	}
+	a, err := getAutomation(ctx, db.in(tx), automationID)
+	if err != nil {
+		return err
+	}
+	if why := a.RetryBlocked(); why != "" {
+		return autocred.Errorf(autocred.ECONFLICT, "%s", why)
+	}
 	res, err := db.in(tx).ExecContext(ctx, `UPDATE runs SET status = ?, last_error = '', error_code = '', updated_at = ?
-		WHERE id = ? AND (status IN `+sqlRetryable+` OR status IN `+sqlPending+` AND last_error <> '')
-		AND automation_id NOT IN (SELECT id FROM automations WHERE status = ?)`,
-		autocred.RunPending, ms(db.now()), id, autocred.AutomationArchived)
+		WHERE id = ? AND (status IN `+sqlRetryable+` OR status IN `+sqlPending+` AND last_error <> '')`,
+		autocred.RunPending, ms(db.now()), id)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		var status autocred.RunStatus
-		var automation autocred.AutomationStatus
-		var automationID int64
-		err := db.in(tx).QueryRowContext(ctx, `SELECT r.status, a.status, a.id FROM runs r JOIN automations a ON a.id = r.automation_id WHERE r.id = ?`, id).
-			Scan(&status, &automation, &automationID)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return autocred.Errorf(autocred.ENOTFOUND, "run %d does not exist", id)
-		case err != nil:
+		if err := db.in(tx).QueryRowContext(ctx, `SELECT status FROM runs WHERE id = ?`, id).Scan(&status); err != nil {
 			return err
-		case automation == autocred.AutomationArchived:
-			return errArchived(automationID, "retry its runs")
 		}
 		return autocred.Errorf(autocred.ECONFLICT, "run %d is %s; only failed and skipped runs, and pending runs waiting after a failed attempt, can be retried", id, status)
 	}
