@@ -25,11 +25,14 @@ type runJSON struct {
 	ContactURL   *string   `json:"contact_url"`
 	Status       string    `json:"status"`
 	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+	Attempts     int       `json:"attempts"`
 	CredentialID string    `json:"credential_id"`
 	PublicLink   string    `json:"public_link"`
 	Error        string    `json:"error"`
 	ErrorCode    string    `json:"error_code"`
 	Events       []struct {
+		At      time.Time `json:"at"`
 		Message string    `json:"message"`
 		Sent    *sentJSON `json:"sent"`
 	} `json:"events"`

@@ -291,8 +291,7 @@ func (db *DB) saveRunInOneStatement(ctx context.Context, runID int64, update str
 
 // AddRunEvent appends a line to a run's log.
 func (db *DB) AddRunEvent(ctx context.Context, runID int64, message string) error {
-	_, err := db.pool().ExecContext(ctx, `INSERT INTO run_events (run_id, at, message) VALUES (?, ?, ?)`, runID, ms(db.now()), message)
-	return err
+	return db.AddRunEvents(ctx, runID, []autocred.RunEvent{{At: db.now(), Message: message}})
 }
 
 // addRunEvent appends a line to a run's log inside tx, for a line that
@@ -302,9 +301,26 @@ func (db *DB) addRunEvent(ctx context.Context, tx *sql.Tx, runID int64, message 
 }
 
 // AddRunEvents appends lines to a run's log, each with its own time, in
-// one transaction.
+// one transaction. A line in a run's log records a change to the run (a
+// resend of its email, who asked for it), so the run's updated_at becomes
+// the last line's time if it is earlier: the run's Updated never says
+// that nothing happened since an earlier time than its log shows.
+// (SaveRunWith writes lines with the run, whose updated_at it sets.)
 func (db *DB) AddRunEvents(ctx context.Context, runID int64, events []autocred.RunEvent) error {
-	return db.tx(ctx, func(tx *sql.Tx) error { return db.addRunEvents(ctx, tx, runID, events) })
+	if len(events) == 0 {
+		return nil
+	}
+	last := ms(events[0].At)
+	for _, e := range events[1:] {
+		last = max(last, ms(e.At))
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if err := db.addRunEvents(ctx, tx, runID, events); err != nil {
+			return err
+		}
+		_, err := db.in(tx).ExecContext(ctx, `UPDATE runs SET updated_at = ? WHERE id = ? AND updated_at < ?`, last, runID, last)
+		return err
+	})
 }
 
 // addRunEvents appends lines to a run's log inside tx, in one statement.

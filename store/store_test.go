@@ -321,6 +321,34 @@ func TestRetryIsRefusedWhileTheAutomationIsStopped(t *testing.T) {
 	})
 }
 
+// A line added to a run's log (a resend of its email, who asked) is a
+// change to the run: its updated_at moves to the line's time, never back.
+func TestALogLineUpdatesTheRun(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		a := fixture(t, db)
+		ctx := context.Background()
+		defer func(now func() time.Time) { db.now = now }(db.now)
+		issued := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+		db.now = func() time.Time { return issued }
+		r := autocred.Run{AutomationID: a.ID, ContactID: 1, Entry: 1, Status: autocred.RunIssued, CredentialID: "cred-1"}
+		_ = db.tx(ctx, func(tx *sql.Tx) error { return db.insertRun(ctx, tx, &r) })
+		resent := issued.Add(3 * time.Hour)
+		db.now = func() time.Time { return resent }
+		if err := db.AddRunEvent(ctx, r.ID, "Email resent by ada@example.com to bo@example.com."); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.Run(ctx, r.ID); !got.UpdatedAt.Equal(resent) {
+			t.Errorf("after a resend line, updated_at is %s, want %s", got.UpdatedAt, resent)
+		}
+		if err := db.AddRunEvents(ctx, r.ID, []autocred.RunEvent{{At: issued.Add(time.Hour), Message: "an older line"}}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.Run(ctx, r.ID); !got.UpdatedAt.Equal(resent) {
+			t.Errorf("a line older than the last change moved updated_at to %s", got.UpdatedAt)
+		}
+	})
+}
+
 func TestConnectionDeleteAndBroken(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
 		a := fixture(t, db)
