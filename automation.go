@@ -17,7 +17,7 @@ const (
 	AutomationDraft      AutomationStatus = "draft"      // saved, not watching
 	AutomationBaselining AutomationStatus = "baselining" // taking the first snapshot; its members get nothing
 	AutomationActive     AutomationStatus = "active"     // every new entry gets a credential
-	AutomationPaused     AutomationStatus = "paused"     // stopped by a user
+	AutomationPaused     AutomationStatus = "paused"     // stopped by a user, or by autocred for the StatusReason it gives (GroupMissing, Reconnected)
 	AutomationBroken     AutomationStatus = "broken"     // stopped because a connection's key was refused
 	// AutomationArchived: deleted by a user. It watches nothing and leaves the
 	// lists; its runs stay readable until its history is deleted, and its
@@ -123,6 +123,50 @@ func GroupMissingReason(groupName string) string {
 // resumes it.
 func (a Automation) GroupMissing() bool {
 	return a.Status == AutomationPaused && strings.HasPrefix(a.StatusReason, groupMissingPrefix)
+}
+
+// Reconnected tells whether the automation was stopped by a refused key
+// and its connections have been reconnected since: it is paused, and
+// resuming it is what is left to do (ReconnectedReason).
+func (a Automation) Reconnected() bool {
+	return a.Status == AutomationPaused && a.StatusReason == ReconnectedReason
+}
+
+// StoppedByAutocred tells whether autocred stopped the automation, not a
+// user: a refused key (broken, or reconnected since) or a deleted group.
+// Resuming it catches up by default (ResumeCatchesUp).
+func (a Automation) StoppedByAutocred() bool {
+	return a.Status == AutomationBroken || a.Reconnected() || a.GroupMissing()
+}
+
+// ResumeCatchesUp is what resuming the automation does, unless the user
+// says otherwise, with the contacts who entered its segment while it was
+// stopped. When autocred stopped it (a refused key, a deleted group), they
+// get their credentials: nobody chose to skip them, and an API error must
+// never lose an entry (rule R9). When a user paused it, a new baseline is
+// taken and they get nothing (design §3: catching up is then an explicit
+// choice), as at activation.
+func (a Automation) ResumeCatchesUp() bool { return a.StoppedByAutocred() }
+
+// RetryBlocked says why no run of the automation can be retried now, or
+// "" when they can: a retried run would wait, unworked, until the
+// automation watches its segment again, so retrying is refused instead of
+// accepted for nothing. It says what to do first, without repeating why
+// the automation stopped (its page says that once).
+func (a Automation) RetryBlocked() string {
+	switch {
+	case a.Status.Watching(), a.Status == AutomationDraft:
+		// A draft has no runs of its own: runs come from the syncs of an
+		// activated automation.
+		return ""
+	case a.Status == AutomationArchived:
+		return "This automation is archived, so its runs cannot be retried and its pending runs wait: restore it (it comes back paused) to retry them or resume it."
+	case a.GroupMissing():
+		return "Runs are not retried while the automation waits for a group: once another group is chosen under Edit, the waiting runs are issued without a retry, and failed or skipped ones can be retried."
+	case a.Status == AutomationBroken:
+		return "Runs cannot be retried while the automation is stopped by a refused key: reconnect the connection, resume the automation, then retry them."
+	}
+	return "This automation is paused, so nothing would work a retried run: resume it first, then retry."
 }
 
 // HistoryDeletion records that an automation's runs were deleted: when,

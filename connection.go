@@ -20,13 +20,14 @@ type ConnectionStatus string
 // The connection statuses.
 const (
 	ConnectionOK     ConnectionStatus = "ok"
-	ConnectionBroken ConnectionStatus = "broken" // the service refused the key; automations using it are paused
+	ConnectionBroken ConnectionStatus = "broken" // the service refused the key; automations using it are stopped (AutomationBroken)
 )
 
 // ReconnectedReason is the status reason of an automation stopped by a
-// refused key once its connections work again: what it said about the key
-// is stale, and resuming it is what is left to do.
-const ReconnectedReason = "Its connections were reconnected and work again. Resume the automation to start again: resuming asks what to do with the contacts who entered the segment while it was stopped."
+// refused key once its connections work again: it is paused, not broken,
+// what it said about the key is stale, and resuming it is what is left to
+// do (Automation.Reconnected).
+const ReconnectedReason = "Its connections were reconnected and work again: resume it to start again. Resuming catches up unless you choose otherwise: everyone who entered the segment while it was stopped gets a credential."
 
 // KeyRefused is what a connection whose key or token its app refused
 // (401) says, and its automations and runs with it: what happened and what

@@ -198,7 +198,9 @@ func (h *handler) syncAutomation(w http.ResponseWriter, r *http.Request) error {
 
 func (h *handler) resumeAutomation(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
-		CatchUp bool `json:"catch_up"`
+		// CatchUp is nil when not given: the automation's default
+		// (service.Service.Resume).
+		CatchUp *bool `json:"catch_up"`
 	}
 	if err := decode(w, r, &in, true); err != nil {
 		return err

@@ -63,6 +63,10 @@ func TestResendEmail(t *testing.T) {
 		if run.Status != "issued" {
 			t.Errorf("status %q after a resend", run.Status)
 		}
+		// A resend is a recorded change to the run: updated_at says when.
+		if last := run.Events[len(run.Events)-1]; run.UpdatedAt.Before(last.At) || !run.UpdatedAt.After(ivy.UpdatedAt) {
+			t.Errorf("updated_at %s after a resend at %s (before it: %s): want the resend's time", run.UpdatedAt, last.At, ivy.UpdatedAt)
+		}
 	})
 
 	t.Run("a second request is refused", func(t *testing.T) {

@@ -26,11 +26,14 @@ type runJSON struct {
 	ContactURL   *string   `json:"contact_url"`
 	Status       string    `json:"status"`
 	CreatedAt    time.Time `json:"created_at"`
+	UpdatedAt    time.Time `json:"updated_at"`
+	Attempts     int       `json:"attempts"`
 	CredentialID string    `json:"credential_id"`
 	PublicLink   string    `json:"public_link"`
 	Error        string    `json:"error"`
 	ErrorCode    string    `json:"error_code"`
 	Events       []struct {
+		At      time.Time `json:"at"`
 		Message string    `json:"message"`
 		Sent    *sentJSON `json:"sent"`
 	} `json:"events"`
@@ -236,6 +239,33 @@ func TestRuns(t *testing.T) {
 		}
 		a.call("POST", "/api/v1/runs/999/retry", nil).fails(t, http.StatusNotFound, autocred.ENOTFOUND, "")
 	})
+}
+
+// While its automation is paused, a run cannot be retried, alone or with
+// every failed run: nothing would work it. The API refuses with 409 and
+// says what to do first, and accepts once the automation is resumed.
+func TestRetryIsRefusedWhilePaused(t *testing.T) {
+	a := newAPITest(t)
+	f := a.fixture()
+	auto := a.createAutomation(f.automation())
+	path := fmt.Sprintf("/api/v1/automations/%d", auto.ID)
+	a.call("PATCH", path, `{"action":{"expiry_date":"2020-01-01"}}`).ok(t, http.StatusOK, nil)
+	a.call("POST", path+"/activate", nil).ok(t, http.StatusAccepted, nil)
+	a.waitStatus(auto.ID, "active")
+	a.enter("fay@example.com")
+	a.waitRuns(auto.ID, "failed", 1)
+	failed := a.runs(auto.ID, "status=failed").Runs[0]
+
+	a.call("POST", path+"/pause", nil).ok(t, http.StatusAccepted, nil)
+	retry := fmt.Sprintf("/api/v1/runs/%d/retry", failed.ID)
+	if e := a.call("POST", retry, nil).fails(t, http.StatusConflict, autocred.ECONFLICT, ""); !strings.Contains(e.Message, "paused") || !strings.Contains(e.Message, "resume it first") {
+		t.Errorf("retrying a paused automation's run: %q, want it to say to resume first", e.Message)
+	}
+	if e := a.call("POST", path+"/retry-failed", nil).fails(t, http.StatusConflict, autocred.ECONFLICT, ""); !strings.Contains(e.Message, "resume it first") {
+		t.Errorf("retrying a paused automation's failed runs: %q", e.Message)
+	}
+	a.call("POST", path+"/resume", `{"catch_up":true}`).ok(t, http.StatusAccepted, nil)
+	a.call("POST", retry, nil).ok(t, http.StatusAccepted, nil)
 }
 
 // A run Certifier refuses fails with its reason; after the mapping is

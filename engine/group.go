@@ -17,10 +17,11 @@ import (
 // contact's or the mapping's fault, and retrying a run changes nothing:
 // the automation needs another group. So autocred says it once, on the
 // automation, which it pauses (GroupMissingReason), and the runs wait for
-// it without attempts. Editing the automation to another group resumes it
-// and issues them (service.UpdateAutomation). A sync checks the group too,
-// at most every groupCheckEvery, so that the notice comes before a run
-// needs the group.
+// it: the create that found it gone is their only attempt, and neither a
+// retry nor a resume is accepted meanwhile. Editing the automation to
+// another group resumes it and issues them (service.UpdateAutomation). A
+// sync checks the group too, at most every groupCheckEvery, so that the
+// notice comes before a run needs the group.
 
 // groupCheckEvery is how often a sync checks that each automation's group
 // still exists: one cheap GET per automation.
@@ -96,12 +97,14 @@ var errGroupChanged = errors.New("the automation's group changed during this att
 const msgGroupMissing = "Waiting for a group"
 
 // waitForGroup leaves a run pending while its automation's group is gone:
-// not an attempt, not a failure. Resuming the automation (editing it to
-// another group) enqueues it again.
+// not a failure. The create that found the group gone was sent, and
+// Certifier answered it: it counts as an attempt, as the log's "Attempt N"
+// line for it says. Resuming the automation (editing it to another group)
+// enqueues the run again.
 func (e *Engine) waitForGroup(ctx context.Context, run *autocred.Run, a autocred.Automation, mark *stepMark) error {
 	err := e.pauseForGroup(ctx, a)
 	if mark != nil {
-		run.Step, run.StepStartedAt, run.Attempts = mark.step, mark.startedAt, mark.attempts
+		run.Step, run.StepStartedAt = mark.step, mark.startedAt
 	}
 	if errors.Is(err, errGroupChanged) {
 		if err := e.save(ctx, run); err != nil {

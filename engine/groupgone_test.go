@@ -45,6 +45,9 @@ func TestDeletedGroupPausesTheAutomationOnce(t *testing.T) {
 		if strings.Contains(r.LastError, "Fix the mapping") {
 			t.Errorf("run %d says %q", r.ID, r.LastError)
 		}
+		// The create that found the group gone was sent: the run's count
+		// and its log's "Attempt N" lines agree.
+		h.expectAttemptsAsLogged(r)
 	}
 
 	// Edit: another group, then the automation goes on by itself.
@@ -78,6 +81,41 @@ func TestSyncNoticesADeletedGroup(t *testing.T) {
 	})
 	if n := len(h.runs(a.ID)[autocred.RunFailed]); n != 0 {
 		t.Errorf("%d runs failed", n)
+	}
+}
+
+// An attempt is a create sent to Certifier: a draft's issue and send are
+// steps of the attempt that created it, so a run issued by create, then
+// issue, counts one attempt, as its log numbers one.
+func TestAnAttemptIsACreate(t *testing.T) {
+	h := newHarness(t, testenv.Options{})
+	ids := h.importContacts(simac.ContactInput{Email: "ana@example.com", FirstName: "Ana", LastName: "Lee"})
+	a := h.automation(h.segment("Done", "Done"), func(a *autocred.Automation) { a.Action.Send = false })
+	h.tag("Done", ids...)
+	h.waitFor("the credential", func() bool { return len(h.runs(a.ID)[autocred.RunIssued]) == 1 })
+	r := h.runs(a.ID)[autocred.RunIssued][0]
+	if r.Attempts != 1 {
+		t.Errorf("a run created, then issued, counts %d attempts, want 1", r.Attempts)
+	}
+	h.expectAttemptsAsLogged(r)
+}
+
+// expectAttemptsAsLogged checks that a run counts as many attempts as its
+// log has create calls, numbered 1 to Attempts.
+func (h *harness) expectAttemptsAsLogged(r autocred.Run) {
+	h.t.Helper()
+	events, err := h.store.RunEvents(context.Background(), r.ID)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	var numbers []int
+	for _, e := range events {
+		if sent, ok := autocred.ParseSentEvent(e.Message); ok {
+			numbers = append(numbers, sent.Attempt)
+		}
+	}
+	if len(numbers) != r.Attempts || len(numbers) > 0 && numbers[len(numbers)-1] != r.Attempts {
+		h.t.Errorf("run %d counts %d attempts, and its log numbers the creates it sent %v", r.ID, r.Attempts, numbers)
 	}
 }
 

@@ -440,11 +440,15 @@ type stepMark struct {
 }
 
 // beginStep records a Certifier call before it is made, and keeps in p
-// what the run knew before.
+// what the run knew before. A create is an attempt (Run.Attempts), the
+// one its log line "Attempt N: asked Certifier to …" numbers; the issue
+// and send that follow a draft's create are steps of the same attempt.
 func (e *Engine) beginStep(ctx context.Context, run *autocred.Run, step autocred.Step, p *progress) error {
 	p.mark = &stepMark{step: run.Step, startedAt: run.StepStartedAt, attempts: run.Attempts}
 	run.Step, run.StepStartedAt = step, time.Now()
-	run.Attempts++
+	if step == autocred.StepCreate {
+		run.Attempts++
+	}
 	return e.save(ctx, run)
 }
 
@@ -667,7 +671,7 @@ func (e *Engine) breakConnection(ctx context.Context, run *autocred.Run, connID 
 func (e *Engine) retryLater(ctx context.Context, run *autocred.Run, code autocred.RunErrorCode, err error, lastAttempt bool) error {
 	msg := err.Error()
 	if lastAttempt {
-		return e.finish(ctx, run, autocred.RunFailed, autocred.RunCodeGaveUp, "Gave up after "+fmt.Sprint(run.Attempts)+" attempts over several hours: "+msg+". Retry this run when the service is back.")
+		return e.finish(ctx, run, autocred.RunFailed, autocred.RunCodeGaveUp, "Gave up after trying again for several hours: "+msg+". Retry this run when the service is back.")
 	}
 	run.LastError, run.ErrorCode = msg, code
 	if err := e.save(ctx, run); err != nil {

@@ -76,7 +76,7 @@ func (s *Service) UpdateAutomation(ctx context.Context, id int64, in AutomationI
 		// checked that the group it has now exists. Resume it on its
 		// ledger: whoever entered meanwhile gets a credential, and the
 		// runs that waited for a group are issued.
-		if err := s.Resume(ctx, id, true); err != nil {
+		if err := s.resume(ctx, id, true); err != nil {
 			return AutomationView{}, err
 		}
 	}
@@ -415,14 +415,61 @@ func (s *Service) Pause(ctx context.Context, id int64) error {
 	return s.store.PauseAutomation(ctx, id)
 }
 
-// Resume restarts a paused or broken automation. By default it takes a new
-// baseline: contacts who entered while it was stopped get nothing, as if it
-// were activated anew. With catchUp, the ledger is kept, so the first sync
-// issues credentials to everyone who entered in the meantime. Pending runs
-// are enqueued again either way (and once more when a new baseline ends).
-func (s *Service) Resume(ctx context.Context, id int64, catchUp bool) error {
+// Resume restarts a paused or broken automation. catchUp says what to do
+// with the contacts who entered its segment while it was stopped: true
+// keeps the ledger, so that the first sync issues credentials to everyone
+// who entered in the meantime; false takes a new baseline, so that they
+// get nothing, as if it were activated anew; nil does what
+// autocred.Automation.ResumeCatchesUp says: catch up when autocred stopped
+// it (a refused key, a deleted group), a new baseline when a user paused
+// it. Pending runs are enqueued again either way (and once more when a
+// new baseline ends).
+//
+// It is refused while resuming cannot work (resumeBlocked): a connection
+// whose key is still refused, or a group that no longer exists.
+func (s *Service) Resume(ctx context.Context, id int64, catchUp *bool) error {
+	a, err := s.store.Automation(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.resumeBlocked(ctx, a); err != nil {
+		return err
+	}
+	if catchUp == nil {
+		return s.resume(ctx, id, a.ResumeCatchesUp())
+	}
+	return s.resume(ctx, id, *catchUp)
+}
+
+func (s *Service) resume(ctx context.Context, id int64, catchUp bool) error {
 	defer s.webhooksChanged(ctx)
 	return s.store.ResumeAutomation(ctx, id, catchUp)
+}
+
+// resumeBlocked refuses to resume an automation that would stop again at
+// once, with what to do first: one whose group was deleted (choosing
+// another under Edit resumes it), or one with a connection whose key is
+// still refused (reconnecting it comes first).
+func (s *Service) resumeBlocked(ctx context.Context, a autocred.Automation) error {
+	if a.GroupMissing() {
+		return autocred.Errorf(autocred.ECONFLICT, "The group '%s' no longer exists in this Certifier workspace, so resuming would issue nothing: choose another group under Edit, and saving it resumes the automation.", a.Action.GroupName)
+	}
+	if !a.Status.Stopped() {
+		return nil // the store says what is wrong with resuming it
+	}
+	for _, id := range []int64{a.Trigger.ConnectionID, a.Action.ConnectionID} {
+		c, err := s.store.Connection(ctx, id)
+		if autocred.ErrorCode(err) == autocred.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if c.Status == autocred.ConnectionBroken {
+			return autocred.Errorf(autocred.ECONFLICT, "The connection %q still has a refused key, so resuming would stop again at once: reconnect it with a new key first (Connections → Reconnect), then resume.", c.Name)
+		}
+	}
+	return nil
 }
 
 // SyncNow reads an automation's segment now instead of at its next turn.

@@ -55,6 +55,15 @@ func TestDeletedGroupIsShownOnceAndEditResumes(t *testing.T) {
 	if said == 0 {
 		t.Errorf("no run says why it waits (%s)", autocred.RunCodeGroupMissing)
 	}
+	// Resuming cannot work until another group is chosen: refused, saying so.
+	if err := svc.Resume(ctx, a.ID, nil); autocred.ErrorCode(err) != autocred.ECONFLICT || !strings.Contains(autocred.ErrorMessage(err), "choose another group under Edit") {
+		t.Errorf("resuming without a group: %v, want a conflict saying to choose another group under Edit", err)
+	}
+	for _, r := range runs {
+		if _, err := svc.RetryRun(ctx, r.ID, "ada@example.com"); r.Retryable() && autocred.ErrorCode(err) != autocred.ECONFLICT {
+			t.Errorf("retrying waiting run %d: %v, want a conflict", r.ID, err)
+		}
+	}
 
 	other, _ := env.Certifier.AddGroup(testenv.CertWorkspace, simcert.GroupInput{Name: "VIP Badge 2025"})
 	in.Action.GroupID = other.ID

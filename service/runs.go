@@ -33,8 +33,11 @@ func (s *Service) checkRunOwner(ctx context.Context, f autocred.RunFilter) error
 // automation's runs shows it beside the run.
 type RunOwner struct {
 	Name string
-	// Archived: the automation is archived, and refuses retries.
+	// Archived: the automation is archived.
 	Archived bool
+	// RetryBlocked says why the automation refuses retries now, or ""
+	// (autocred.Automation.RetryBlocked).
+	RetryBlocked string
 	// Pages links the run's contact to ActiveCampaign (ContactPages).
 	Pages ContactPages
 }
@@ -58,7 +61,7 @@ func (s *Service) RunOwners(ctx context.Context) (map[int64]RunOwner, error) {
 	for _, a := range autos {
 		// A trigger connection that is gone gives no links, as in
 		// ContactPages.
-		out[a.ID] = RunOwner{Name: a.Name, Archived: a.Status == autocred.AutomationArchived, Pages: ContactPages{apiURL: apiURLs[a.Trigger.ConnectionID]}}
+		out[a.ID] = RunOwner{Name: a.Name, Archived: a.Status == autocred.AutomationArchived, RetryBlocked: a.RetryBlocked(), Pages: ContactPages{apiURL: apiURLs[a.Trigger.ConnectionID]}}
 	}
 	return out, nil
 }

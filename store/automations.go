@@ -177,7 +177,9 @@ func (db *DB) ArchiveAutomation(ctx context.Context, id int64) (autocred.Automat
 
 // RestoreAutomation brings an archived automation back to the lists, in
 // the status autocred.RestoredStatus gives for the one it was archived
-// from. It fails with a conflict when the automation is not archived.
+// from, except that a broken one whose connections were reconnected since
+// comes back paused (settleReconnected). It fails with a conflict when the
+// automation is not archived.
 func (db *DB) RestoreAutomation(ctx context.Context, id int64) (autocred.Automation, error) {
 	var a autocred.Automation
 	err := db.tx(ctx, func(tx *sql.Tx) error {
@@ -195,6 +197,11 @@ func (db *DB) RestoreAutomation(ctx context.Context, id int64) (autocred.Automat
 		_, err = db.in(tx).ExecContext(ctx, `UPDATE automations SET status = ?, archived_from = '', archived_at = 0, updated_at = ? WHERE id = ?`,
 			autocred.RestoredStatus(from), ms(db.now()), id)
 		if err != nil {
+			return fmt.Errorf("restoring automation %d: %w", id, err)
+		}
+		// Broken when archived, its connections may have been reconnected
+		// since.
+		if err := db.settleReconnected(ctx, tx, `id = ?`, id); err != nil {
 			return fmt.Errorf("restoring automation %d: %w", id, err)
 		}
 		a, err = getAutomation(ctx, db.in(tx), id)

@@ -53,10 +53,10 @@ func (db *DB) CreateConnection(ctx context.Context, c *autocred.Connection, seal
 
 // ReplaceConnection saves a connection's new name, URL and key (a user
 // reconnecting it): it works again, so its status is ok. The automations it
-// stopped stay stopped (resuming asks what to do with the contacts who
-// entered meanwhile), but what they said about the refused key is stale:
-// their sync error is cleared, and their reason says to resume them, once
-// none of their connections is broken any more.
+// stopped stay stopped until a user resumes them, but once none of their
+// connections is broken they are no longer broken: they become paused,
+// what they said about the refused key is cleared, and their reason says
+// that resuming is what is left (settleReconnected).
 func (db *DB) ReplaceConnection(ctx context.Context, c *autocred.Connection, sealed []byte) error {
 	c.UpdatedAt = db.now().UTC()
 	c.Status, c.StatusReason = autocred.ConnectionOK, ""
@@ -70,16 +70,27 @@ func (db *DB) ReplaceConnection(ctx context.Context, c *autocred.Connection, sea
 		if n, _ := res.RowsAffected(); n == 0 {
 			return autocred.Errorf(autocred.ENOTFOUND, "connection %d does not exist", c.ID)
 		}
-		_, err = db.in(tx).ExecContext(ctx, `UPDATE automations SET last_sync_error = '', status_reason = ?, updated_at = ?
-			WHERE status = ? AND (trigger_connection_id = ? OR action_connection_id = ?)
-			AND NOT EXISTS (SELECT 1 FROM connections k WHERE k.status = ?
-				AND (k.id = automations.trigger_connection_id OR k.id = automations.action_connection_id))`,
-			autocred.ReconnectedReason, ms(c.UpdatedAt), autocred.AutomationBroken, c.ID, c.ID, autocred.ConnectionBroken)
+		err = db.settleReconnected(ctx, tx, `(trigger_connection_id = ? OR action_connection_id = ?)`, c.ID, c.ID)
 		if err != nil {
 			return fmt.Errorf("clearing what the automations of connection %d said about its old key: %w", c.ID, err)
 		}
 		return nil
 	})
+}
+
+// settleReconnected pauses the broken automations (of those where selects,
+// with its args) whose connections all work again: a badge that says
+// "Broken" when nothing is broken any more would send the user looking for
+// a fault. Their reason says that resuming is what is left
+// (autocred.ReconnectedReason), and their sync error, about the refused
+// key, is cleared.
+func (db *DB) settleReconnected(ctx context.Context, tx *sql.Tx, where string, args ...any) error {
+	_, err := db.in(tx).ExecContext(ctx, `UPDATE automations SET status = ?, status_reason = ?, last_sync_error = '', updated_at = ?
+		WHERE status = ? AND `+where+`
+		AND NOT EXISTS (SELECT 1 FROM connections k WHERE k.status = ?
+			AND (k.id = automations.trigger_connection_id OR k.id = automations.action_connection_id))`,
+		append([]any{autocred.AutomationPaused, autocred.ReconnectedReason, ms(db.now()), autocred.AutomationBroken}, append(args, autocred.ConnectionBroken)...)...)
+	return err
 }
 
 // Connection reads one connection.
@@ -134,7 +145,9 @@ func (db *DB) DeleteConnection(ctx context.Context, id int64) error {
 
 // SetConnectionStatus records whether a connection's key works. Marking it
 // broken also stops every watching automation that uses it, in the same
-// transaction, so no job keeps calling with a refused key; and it marks
+// transaction, so no job keeps calling with a refused key (and makes broken
+// again those paused only for a user to resume them since the last
+// reconnect, whose reason would otherwise say that their keys work); and it marks
 // broken as well every other connection of the same account with the same
 // key (see SetSameKey), which that refusal also concerns.
 func (db *DB) SetConnectionStatus(ctx context.Context, id int64, status autocred.ConnectionStatus, reason string) error {
@@ -156,8 +169,8 @@ func (db *DB) SetConnectionStatus(ctx context.Context, id int64, status autocred
 				continue
 			}
 			_, err := db.in(tx).ExecContext(ctx, `UPDATE automations SET status = ?, status_reason = ?, updated_at = ?
-				WHERE status IN `+sqlWatching+` AND (trigger_connection_id = ? OR action_connection_id = ?)`,
-				autocred.AutomationBroken, "connection stopped working: "+reason, now, id, id)
+				WHERE (status IN `+sqlWatching+` OR status = ? AND status_reason = ?) AND (trigger_connection_id = ? OR action_connection_id = ?)`,
+				autocred.AutomationBroken, "connection stopped working: "+reason, now, autocred.AutomationPaused, autocred.ReconnectedReason, id, id)
 			if err != nil {
 				return err
 			}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"strings"
 	"testing"
 
 	"github.com/autocred/autocred"
@@ -55,7 +56,10 @@ func TestRefusedKeyBreaksItsDuplicates(t *testing.T) {
 }
 
 // Reconnecting clears what the automations it stopped said about the old
-// key, and says to resume, only once none of their connections is broken.
+// key, and once none of their connections is broken they are no longer
+// broken: paused, saying to resume. A key refused again breaks them again;
+// one archived while broken and restored after the reconnect comes back
+// paused.
 func TestReconnectClearsWhatTheAutomationsSaid(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
@@ -85,10 +89,28 @@ func TestReconnectClearsWhatTheAutomationsSaid(t *testing.T) {
 		if got, _ := db.Automation(ctx, a.ID); got.StatusReason == autocred.ReconnectedReason {
 			t.Error("the automation says to resume while its Certifier connection is still broken")
 		}
+		if got, _ := db.Automation(ctx, a.ID); got.Status != autocred.AutomationBroken {
+			t.Errorf("with its Certifier connection still broken, the automation is %s", got.Status)
+		}
 		reconnect(a.Action.ConnectionID)
 		got, _ := db.Automation(ctx, a.ID)
-		if got.Status != autocred.AutomationBroken || got.StatusReason != autocred.ReconnectedReason || got.LastSyncError != "" {
-			t.Errorf("after reconnecting both: %s, reason %q, sync error %q", got.Status, got.StatusReason, got.LastSyncError)
+		if got.Status != autocred.AutomationPaused || got.StatusReason != autocred.ReconnectedReason || got.LastSyncError != "" || !got.Reconnected() {
+			t.Errorf("after reconnecting both: %s, reason %q, sync error %q; want paused, saying to resume", got.Status, got.StatusReason, got.LastSyncError)
+		}
+
+		if err := db.SetConnectionStatus(ctx, a.Trigger.ConnectionID, autocred.ConnectionBroken, "refused again"); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.Automation(ctx, a.ID); got.Status != autocred.AutomationBroken || !strings.Contains(got.StatusReason, "refused again") {
+			t.Errorf("a key refused again while it waits to be resumed: %s, %q; want broken again", got.Status, got.StatusReason)
+		}
+		if _, err := db.ArchiveAutomation(ctx, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		reconnect(a.Trigger.ConnectionID)
+		restored, err := db.RestoreAutomation(ctx, a.ID)
+		if err != nil || restored.Status != autocred.AutomationPaused || restored.StatusReason != autocred.ReconnectedReason {
+			t.Errorf("restored after its connection was reconnected: %s, %q, %v; want paused, saying to resume", restored.Status, restored.StatusReason, err)
 		}
 	})
 }

@@ -290,8 +290,7 @@ func (db *DB) saveRunInOneStatement(ctx context.Context, runID int64, update str
 
 // AddRunEvent appends a line to a run's log.
 func (db *DB) AddRunEvent(ctx context.Context, runID int64, message string) error {
-	_, err := db.pool().ExecContext(ctx, `INSERT INTO run_events (run_id, at, message) VALUES (?, ?, ?)`, runID, ms(db.now()), message)
-	return err
+	return db.AddRunEvents(ctx, runID, []autocred.RunEvent{{At: db.now(), Message: message}})
 }
 
 // addRunEvent appends a line to a run's log inside tx, for a line that
@@ -301,9 +300,26 @@ func (db *DB) addRunEvent(ctx context.Context, tx *sql.Tx, runID int64, message 
 }
 
 // AddRunEvents appends lines to a run's log, each with its own time, in
-// one transaction.
+// one transaction. A line in a run's log records a change to the run (a
+// resend of its email, who asked for it), so the run's updated_at becomes
+// the last line's time if it is earlier: the run's Updated never says
+// that nothing happened since an earlier time than its log shows.
+// (SaveRunWith writes lines with the run, whose updated_at it sets.)
 func (db *DB) AddRunEvents(ctx context.Context, runID int64, events []autocred.RunEvent) error {
-	return db.tx(ctx, func(tx *sql.Tx) error { return db.addRunEvents(ctx, tx, runID, events) })
+	if len(events) == 0 {
+		return nil
+	}
+	last := ms(events[0].At)
+	for _, e := range events[1:] {
+		last = max(last, ms(e.At))
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if err := db.addRunEvents(ctx, tx, runID, events); err != nil {
+			return err
+		}
+		_, err := db.in(tx).ExecContext(ctx, `UPDATE runs SET updated_at = ? WHERE id = ? AND updated_at < ?`, last, runID, last)
+		return err
+	})
 }
 
 // addRunEvents appends lines to a run's log inside tx, in one statement.
@@ -529,8 +545,8 @@ func (db *DB) RetryFailedRuns(ctx context.Context, automationID int64, note stri
 		if err != nil {
 			return err
 		}
-		if a.Status == autocred.AutomationArchived {
-			return errArchived(automationID, "retry its runs")
+		if why := a.RetryBlocked(); why != "" {
+			return autocred.Errorf(autocred.ECONFLICT, "%s", why)
 		}
 		ids, err := db.runIDs(ctx, tx, automationID, autocred.RunFailed)
 		if err != nil {
@@ -576,27 +592,36 @@ func (db *DB) QueueResends(ctx context.Context, automationID int64, by string) (
 	return n, err
 }
 
+// retryRun makes a run pending again and enqueues its job, noting note in
+// its log. It is refused while the run's automation does not watch its
+// segment (autocred.Automation.RetryBlocked): nothing would work the run,
+// and "Retry queued" would be a promise nobody keeps.
 func (db *DB) retryRun(ctx context.Context, tx *sql.Tx, id int64, note string, batch bool) error {
+	var automationID int64
+	err := db.in(tx).QueryRowContext(ctx, `SELECT automation_id FROM runs WHERE id = ?`, id).Scan(&automationID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return autocred.Errorf(autocred.ENOTFOUND, "run %d does not exist", id)
+	}
+	if err != nil {
+		return err
+	}
+	a, err := getAutomation(ctx, db.in(tx), automationID)
+	if err != nil {
+		return err
+	}
+	if why := a.RetryBlocked(); why != "" {
+		return autocred.Errorf(autocred.ECONFLICT, "%s", why)
+	}
 	res, err := db.in(tx).ExecContext(ctx, `UPDATE runs SET status = ?, last_error = '', error_code = '', updated_at = ?
-		WHERE id = ? AND (status IN `+sqlRetryable+` OR status IN `+sqlPending+` AND last_error <> '')
-		AND automation_id NOT IN (SELECT id FROM automations WHERE status = ?)`,
-		autocred.RunPending, ms(db.now()), id, autocred.AutomationArchived)
+		WHERE id = ? AND (status IN `+sqlRetryable+` OR status IN `+sqlPending+` AND last_error <> '')`,
+		autocred.RunPending, ms(db.now()), id)
 	if err != nil {
 		return err
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		var status autocred.RunStatus
-		var automation autocred.AutomationStatus
-		var automationID int64
-		err := db.in(tx).QueryRowContext(ctx, `SELECT r.status, a.status, a.id FROM runs r JOIN automations a ON a.id = r.automation_id WHERE r.id = ?`, id).
-			Scan(&status, &automation, &automationID)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return autocred.Errorf(autocred.ENOTFOUND, "run %d does not exist", id)
-		case err != nil:
+		if err := db.in(tx).QueryRowContext(ctx, `SELECT status FROM runs WHERE id = ?`, id).Scan(&status); err != nil {
 			return err
-		case automation == autocred.AutomationArchived:
-			return errArchived(automationID, "retry its runs")
 		}
 		return autocred.Errorf(autocred.ECONFLICT, "run %d is %s; only failed and skipped runs, and pending runs waiting after a failed attempt, can be retried", id, status)
 	}

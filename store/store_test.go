@@ -279,6 +279,76 @@ func TestRetryOnlyFailedOrSkipped(t *testing.T) {
 	})
 }
 
+// While its automation does not watch its segment, a run cannot be
+// retried, alone or with every failed run: nothing would work it. The
+// refusal says what to do first; once resumed, the retry is accepted.
+func TestRetryIsRefusedWhileTheAutomationIsStopped(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		withJobs(t, db)
+		a := fixture(t, db)
+		ctx := context.Background()
+		r := autocred.Run{AutomationID: a.ID, ContactID: 1, Entry: 1, Status: autocred.RunFailed, LastError: "bad date"}
+		_ = db.tx(ctx, func(tx *sql.Tx) error { return db.insertRun(ctx, tx, &r) })
+		for _, tt := range []struct {
+			status autocred.AutomationStatus
+			reason string
+			says   string
+		}{
+			{autocred.AutomationPaused, "", "resume it first"},
+			{autocred.AutomationPaused, autocred.GroupMissingReason("Course"), "once another group is chosen under Edit"},
+			{autocred.AutomationBroken, "connection stopped working: 401", "reconnect the connection, resume the automation"},
+		} {
+			if err := db.SetAutomationStatus(ctx, a.ID, tt.status, tt.reason); err != nil {
+				t.Fatal(err)
+			}
+			err := db.RetryRun(ctx, r.ID, "")
+			if autocred.ErrorCode(err) != autocred.ECONFLICT || !strings.Contains(err.Error(), tt.says) {
+				t.Errorf("retry while %s (%q): %v, want a conflict saying %q", tt.status, tt.reason, err, tt.says)
+			}
+			if _, err := db.RetryFailedRuns(ctx, a.ID, ""); autocred.ErrorCode(err) != autocred.ECONFLICT || !strings.Contains(err.Error(), tt.says) {
+				t.Errorf("retry all failed while %s (%q): %v, want a conflict saying %q", tt.status, tt.reason, err, tt.says)
+			}
+		}
+		if got, _ := db.Run(ctx, r.ID); got.Status != autocred.RunFailed || jobs(t, db, "issue") != 0 {
+			t.Errorf("after refused retries: %s, %d issue jobs; want failed, none", got.Status, jobs(t, db, "issue"))
+		}
+		if err := db.SetAutomationStatus(ctx, a.ID, autocred.AutomationActive, ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.RetryRun(ctx, r.ID, ""); err != nil {
+			t.Errorf("retry of an active automation's failed run: %v", err)
+		}
+	})
+}
+
+// A line added to a run's log (a resend of its email, who asked) is a
+// change to the run: its updated_at moves to the line's time, never back.
+func TestALogLineUpdatesTheRun(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		a := fixture(t, db)
+		ctx := context.Background()
+		defer func(now func() time.Time) { db.now = now }(db.now)
+		issued := time.Date(2026, 3, 10, 12, 0, 0, 0, time.UTC)
+		db.now = func() time.Time { return issued }
+		r := autocred.Run{AutomationID: a.ID, ContactID: 1, Entry: 1, Status: autocred.RunIssued, CredentialID: "cred-1"}
+		_ = db.tx(ctx, func(tx *sql.Tx) error { return db.insertRun(ctx, tx, &r) })
+		resent := issued.Add(3 * time.Hour)
+		db.now = func() time.Time { return resent }
+		if err := db.AddRunEvent(ctx, r.ID, "Email resent by ada@example.com to bo@example.com."); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.Run(ctx, r.ID); !got.UpdatedAt.Equal(resent) {
+			t.Errorf("after a resend line, updated_at is %s, want %s", got.UpdatedAt, resent)
+		}
+		if err := db.AddRunEvents(ctx, r.ID, []autocred.RunEvent{{At: issued.Add(time.Hour), Message: "an older line"}}); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.Run(ctx, r.ID); !got.UpdatedAt.Equal(resent) {
+			t.Errorf("a line older than the last change moved updated_at to %s", got.UpdatedAt)
+		}
+	})
+}
+
 func TestConnectionDeleteAndBroken(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
 		a := fixture(t, db)

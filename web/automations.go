@@ -268,7 +268,7 @@ func (h *handler) controlAutomation(w http.ResponseWriter, r *http.Request) erro
 	case "pause":
 		err = h.svc.Pause(ctx, id)
 	case "resume":
-		err = h.svc.Resume(ctx, id, r.PostFormValue("catch_up") == "yes")
+		err = h.svc.Resume(ctx, id, catchUpChoice(r.PostFormValue("catch_up")))
 	case "sync":
 		err = h.svc.SyncNow(ctx, id)
 	case "retry-failed":
@@ -296,6 +296,19 @@ func (h *handler) controlAutomation(w http.ResponseWriter, r *http.Request) erro
 		"resend-unconfirmed": "resending",
 		"restore":            "restored", "delete-history": "history-deleted"}[action]
 	return seeOther(w, r, "/automations/"+itoa(id)+"?done="+done)
+}
+
+// catchUpChoice reads the Resume form's choice: "yes" catches up, "no"
+// starts fresh, anything else (no choice posted) leaves it to the
+// automation's default (autocred.Automation.ResumeCatchesUp).
+func catchUpChoice(v string) *bool {
+	switch v {
+	case "yes":
+		return new(true)
+	case "no":
+		return new(false)
+	}
+	return nil
 }
 
 // preview renders the mapping, as a run would send it, for the contact
@@ -332,8 +345,23 @@ func (s automationSummary) ProgressLabel() string {
 		return "Reading who is in the segment now: " + autocred.Thousands(s.Baseline.Done) + " of " + autocred.Thousands(s.Baseline.Total) + " contacts (they will get nothing)"
 	case s.Status == autocred.AutomationBaselining:
 		return "Reading who is in the segment now (they will get nothing)…"
+	case s.Batch.Total > 0 && !s.Status.Watching():
+		// Nothing is being issued while it is stopped: "Issuing" would
+		// say that something is under way.
+		return autocred.Thousands(s.Batch.Done) + " of " + autocred.Thousands(s.Batch.Total) + " issued; the others wait until it runs again"
 	case s.Batch.Total > 0:
 		return "Issuing " + autocred.Thousands(s.Batch.Done) + " of " + autocred.Thousands(s.Batch.Total)
+	}
+	return ""
+}
+
+// RetryNote says, once above the runs, why they offer no Retry, when some
+// would otherwise: failed or skipped runs, or pending ones of an
+// automation that is not waiting for a group (whose waiting runs say what
+// they wait for, and are issued without a retry once it has one).
+func (s automationSummary) RetryNote() string {
+	if s.Count("failed") > 0 || s.Count("skipped") > 0 || s.Count("pending") > 0 && !s.GroupMissing() {
+		return s.RetryBlocked()
 	}
 	return ""
 }
@@ -415,9 +443,19 @@ func (s automationSummary) RunTotal() int {
 	return n
 }
 
-// ReconnectedReason is what a broken automation says once none of its
-// connections is broken any more: resuming it is what is left to do.
+// ReconnectedReason is what an automation stopped by a refused key says
+// once none of its connections is broken any more: resuming it is what is
+// left to do. (The store makes it paused with this reason; one left
+// broken by an earlier version says it too.)
 func (s automationSummary) ReconnectedReason() string { return autocred.ReconnectedReason }
+
+// Resumable tells whether the page offers Resume: the automation is
+// stopped, and resuming can work. While a key is still refused the page
+// offers Reconnect instead; while its group is gone, Edit to choose
+// another (saving that resumes it).
+func (s automationSummary) Resumable() bool {
+	return s.Status.Stopped() && len(s.Broken) == 0 && !s.GroupMissing()
+}
 
 // Archived tells whether the automation is archived.
 func (s automationSummary) Archived() bool { return s.Status == autocred.AutomationArchived }

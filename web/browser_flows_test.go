@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/csv"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -15,6 +16,8 @@ import (
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/testenv"
+	simac "github.com/autocred/autocred/sim/activecampaign"
+	simcert "github.com/autocred/autocred/sim/certifier"
 	"github.com/autocred/autocred/store/storetest"
 )
 
@@ -262,8 +265,10 @@ func (s *story) firstPagedID() int64 {
 }
 
 // reconnect breaks the ActiveCampaign key: the automation says so once and
-// links to Reconnect; reconnecting there with the new key and resuming
-// makes it active again.
+// links to Reconnect. A contact enters while it is stopped. Reconnecting
+// there with the new key leaves it paused, no longer "Broken", with Resume
+// set to catch up; resuming so makes it active again, and the contact who
+// entered meanwhile gets a credential.
 func (s *story) reconnect() {
 	b, env := s.b, s.env
 	const newKey = "ac-key-regenerated-000000"
@@ -273,6 +278,8 @@ func (s *story) reconnect() {
 	b.expectText("[data-region=summary]", "Reconnect Acme ActiveCampaign")
 	s.brokenConnectionReads()
 	b.run("back to the automation", chromedp.Navigate(auto), chromedp.WaitVisible(chromedp.CSS("[data-region=summary] a.button.primary")))
+	must(s.t, importContacts(env, []simac.ContactInput{{Email: "lin@example.com", FirstName: "Lin", LastName: "Meyer", Tags: []string{"course-done"},
+		Fields: map[string]string{"EXPIRES": "2030-12-31", "COURSE": "Type Theory"}}}))
 	b.run("follow Reconnect", chromedp.Click(chromedp.CSS("[data-region=summary] a.button.primary")), chromedp.WaitVisible(chromedp.CSS("#ac-key")))
 	b.expectText("#connect-activecampaign h2", "Reconnect Acme ActiveCampaign")
 	b.run("reconnect",
@@ -280,13 +287,47 @@ func (s *story) reconnect() {
 		chromedp.Click(chromedp.CSS("#connect-activecampaign button[type=submit]")),
 		chromedp.WaitVisible(chromedp.CSS(".flash")))
 	b.expectText(".flash", "Reconnected")
-	b.run("resume",
-		chromedp.Navigate(auto),
-		chromedp.WaitVisible(chromedp.CSS(`form[action$="/resume"] button`)),
-		chromedp.Click(chromedp.CSS(`form[action$="/resume"] button`)),
-		chromedp.WaitVisible(chromedp.CSS(".flash")))
+	b.run("the reconnected automation", chromedp.Navigate(auto), chromedp.WaitVisible(chromedp.CSS(`form[action$="/resume"] button`)))
+	b.expectText(".summary .badge", "Paused")
+	b.expectJS(`document.querySelector("input[name=catch_up][value=yes]").checked`, "Resume set to catch up after a reconnect")
+	b.run("resume", chromedp.Click(chromedp.CSS(`form[action$="/resume"] button`)), chromedp.WaitVisible(chromedp.CSS(".flash")))
 	b.waitReload(auto, `document.querySelector(".summary .badge").textContent === "Active"`)
 	b.expectJS(`!document.querySelector("[data-region=summary]").innerText.includes("stopped working")`, "the automation no longer says its key was refused")
+	b.waitReload(auto, `[...document.querySelectorAll("[data-region=runs] tr")].some(tr => tr.innerText.includes("lin@example.com") && tr.querySelector(".run-issued"))`)
+}
+
+// groupGone deletes the automation's group in Certifier while a contact
+// enters: the automation says so once, its run just says that it waits for
+// the group, and neither Retry nor Resume is offered, only the fix.
+// Choosing another group under Edit issues the waiting run.
+func (s *story) groupGone() {
+	b, env := s.b, s.env
+	other, err := env.Certifier.AddGroup(testenv.CertWorkspace, simcert.GroupInput{Name: "Course certificate 2027"})
+	must(s.t, err)
+	req, err := http.NewRequest("DELETE", env.CertifierURL+"/groups/"+s.groupID, nil)
+	must(s.t, err)
+	req.Header.Set("Authorization", "Bearer "+testenv.CertifierToken)
+	req.Header.Set("Certifier-Version", "2022-10-26")
+	resp, err := http.DefaultClient.Do(req)
+	must(s.t, err)
+	resp.Body.Close()
+	must(s.t, importContacts(env, []simac.ContactInput{{Email: "kay@example.com", FirstName: "Kay", LastName: "Ito", Tags: []string{"course-done"},
+		Fields: map[string]string{"EXPIRES": "2030-12-31", "COURSE": "Logic"}}}))
+	auto := b.url + "/automations/" + itoa(s.first)
+	b.waitReload(auto, `document.querySelector("[data-region=summary]").innerText.includes("no longer exists")`)
+	b.expectText(".summary .badge", "Paused")
+	b.expectCount("main", "no longer exists", 1)
+	b.expectCount("main", "Paused", 1)
+	kay := `[...document.querySelectorAll("[data-region=runs] tr")].find(tr => tr.innerText.includes("kay@example.com"))`
+	b.waitReload(auto, kay+` && `+kay+`.innerText.includes("Waiting for the automation's group")`)
+	b.expectJS(`!document.querySelector("[data-region=runs] form[action$='/retry']") && !document.querySelector("form[action$='/resume']")`,
+		"no Retry and no Resume while the automation has no group")
+	b.run("choose another group", chromedp.Click(`//a[contains(., "Choose another group")]`), chromedp.WaitVisible(chromedp.CSS("#group")))
+	b.run("save with it",
+		chromedp.SetValue(chromedp.CSS("#group"), other.ID),
+		chromedp.Click(chromedp.CSS("#step-action .step-nav button[type=submit]")),
+		chromedp.WaitVisible(chromedp.CSS(".flash")))
+	b.waitReload(auto, `document.querySelector(".summary .badge").textContent === "Active" && `+kay+`.querySelector(".run-issued")`)
 }
 
 // brokenConnectionReads checks the Connections page with a broken

@@ -33,9 +33,10 @@ const chromium = "/usr/bin/chromium"
 // 50 runs and back, finding a person (in an automation, then in every
 // automation from the box at the top), downloading what a filter shows,
 // resending every unconfirmed email, a phone-width pass over the main
-// pages, and reconnecting a broken automation. For the search and the
-// download the browser is moved to Tokyo, so that times and days in the
-// browser's zone differ from the server's (UTC); the screenshots are taken
+// pages, reconnecting a broken automation (and catching up on who entered
+// meanwhile), and choosing another group for one whose group was deleted.
+// For the search and the download the browser is moved to Tokyo, so that
+// times and days in the browser's zone differ from the server's (UTC); the screenshots are taken
 // in the server's zone, where the chart's days and the runs' times agree.
 func TestBrowserStory(t *testing.T) {
 	if _, err := os.Stat(chromium); err != nil {
@@ -58,6 +59,7 @@ func TestBrowserStory(t *testing.T) {
 	s.resendEveryUnconfirmedEmail()
 	s.phonePass()
 	s.reconnect()
+	s.groupGone()
 }
 
 // story is the browser session of TestBrowserStory and what it made.

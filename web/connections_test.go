@@ -106,6 +106,25 @@ func TestBrokenAutomationLeadsToReconnect(t *testing.T) {
 	if a.LastSyncError != "" || a.StatusReason != autocred.ReconnectedReason {
 		t.Errorf("the automation keeps what it said about the old key: reason %q, sync error %q", a.StatusReason, a.LastSyncError)
 	}
+	// Nothing is broken any more: the badge says what is left (paused,
+	// to resume), here and in Health, and Resume catches up by default,
+	// since autocred stopped it, not the user.
+	if strings.Contains(p, "badge-broken") || !strings.Contains(p, `<span class="badge badge-paused">Paused</span>`) {
+		t.Errorf("after reconnecting, the automation's badge is not Paused:\n%s", p)
+	}
+	if !regexp.MustCompile(`name="catch_up" value="yes" checked`).MatchString(p) || strings.Contains(p, `value="no" checked`) {
+		t.Errorf("after reconnecting, Resume does not catch up by default:\n%s", p)
+	}
+	health := u.do("GET", "/health", nil).body
+	if row := regexp.MustCompile(`(?s)<li>[^<]*<span class="badge [^"]*">[^<]*</span> <a href="` + path + `">`).FindString(health); !strings.Contains(row, "badge-paused") {
+		t.Errorf("Health lists the reconnected automation as %q, want Paused", row)
+	}
+	if r := u.do("POST", path+"/resume", url.Values{}); r.status != http.StatusSeeOther {
+		t.Fatalf("resume: %d", r.status)
+	}
+	if a, _ := u.env.Store.Automation(ctx, f.automation); a.Status != autocred.AutomationActive {
+		t.Errorf("resumed without a choice after a reconnect: %s, want active (caught up), not a new baseline", a.Status)
+	}
 }
 
 // The same account connected twice is refused, naming the connection that

@@ -3,6 +3,8 @@ package web
 import (
 	"context"
 	"html"
+	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -31,16 +33,59 @@ func TestDeletedGroupIsShownOnce(t *testing.T) {
 	if err := storetest.InsertRun(ctx, u.env.Store, &r); err != nil {
 		t.Fatal(err)
 	}
-	want := "the group 'Course certificate' no longer exists in this workspace: choose another under Edit"
-	for _, path := range []string{"/health", "/automations/" + itoa(f.automation)} {
+	// The fixture's failed run, issued since: the waiting run is the only
+	// one that is not done.
+	done, err := u.env.Store.Run(ctx, f.run)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done.Status, done.LastError, done.ErrorCode = autocred.RunIssued, "", ""
+	if err := u.env.Store.SaveRun(ctx, &done); err != nil {
+		t.Fatal(err)
+	}
+	want := "group 'Course certificate' no longer exists in this workspace: choose another under Edit"
+	auto := "/automations/" + itoa(f.automation)
+	for _, path := range []string{"/health", auto} {
 		body := html.UnescapeString(u.do("GET", path, nil).body)
 		if n := strings.Count(body, want); n != 1 {
 			t.Errorf("%s says %q %d times, want once", path, want, n)
 		}
+		// Beside its "Paused" badge, the reason does not say "Paused" again.
+		if n := strings.Count(pageText(body), "Paused"); n != 1 {
+			t.Errorf("%s says Paused %d times, want once (its badge):\n%s", path, n, pageText(body))
+		}
 	}
-	body := html.UnescapeString(u.do("GET", "/automations/"+itoa(f.automation), nil).body)
+	body := html.UnescapeString(u.do("GET", auto, nil).body)
 	row := regexp.MustCompile(`(?s)<a href="/runs/` + itoa(r.ID) + `">.*?</tr>`).FindString(body)
-	if !strings.Contains(row, "Waiting for a group: choose another under Edit") || strings.Contains(row, "tries again by itself") {
-		t.Errorf("the waiting run's row says: %s", row)
+	if !strings.Contains(row, "Waiting for the automation's group") || strings.Contains(row, "no longer exists") || strings.Contains(row, "tries again by itself") {
+		t.Errorf("the waiting run's row does not just say it waits for the group: %s", row)
 	}
+	// Nothing can happen until another group is chosen: nothing says it
+	// is issuing, and neither Retry nor Resume is offered, nor a note on
+	// retrying (the waiting runs need none): the fix is offered instead.
+	if strings.Contains(body, "Issuing") || strings.Contains(body, "Watching") || strings.Contains(body, "not retried") {
+		t.Errorf("the page says it is issuing, or why runs are not retried, while the automation has no group:\n%s", pageText(body))
+	}
+	if strings.Contains(body, "/retry") || strings.Contains(body, auto+"/resume") {
+		t.Errorf("the page offers Retry or Resume while the automation has no group:\n%s", body)
+	}
+	if !strings.Contains(body, `<a class="button primary" href="`+auto+`/edit">Choose another group</a>`) {
+		t.Errorf("the page does not offer to choose another group:\n%s", body)
+	}
+	if p := u.do("POST", "/runs/"+itoa(r.ID)+"/retry", url.Values{}); p.status != http.StatusConflict || !strings.Contains(html.UnescapeString(p.body), "once another group is chosen under Edit") {
+		t.Errorf("retrying a run that waits for a group: %d, want a refusal saying what to do", p.status)
+	}
+	if p := u.do("POST", auto+"/resume", url.Values{}); p.status != http.StatusConflict || !strings.Contains(html.UnescapeString(p.body), "choose another group under Edit") {
+		t.Errorf("resuming an automation without a group: %d, want a refusal saying what to do", p.status)
+	}
+	if p := u.do("GET", "/runs/"+itoa(r.ID), nil); strings.Contains(p.body, "/retry") {
+		t.Errorf("the waiting run's page offers Retry")
+	}
+}
+
+// pageText is a page's text without its tags and its scripts, with runs of
+// spaces made one, to count what a reader reads.
+func pageText(page string) string {
+	page = regexp.MustCompile(`(?s)<script.*?</script>|<[^>]*>`).ReplaceAllString(page, " ")
+	return strings.Join(strings.Fields(page), " ")
 }

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/autocred/autocred"
 )
@@ -39,6 +41,7 @@ var funcs = template.FuncMap{
 	},
 	"runLabel":    runLabel,
 	"statusLabel": statusLabel,
+	"besideBadge": besideBadge,
 	"field": func(id, name, label, hint, value, err string) mappingInput {
 		return mappingInput{ID: id, Name: name, Label: label, Hint: hint, Value: value, Error: err}
 	},
@@ -132,7 +135,7 @@ func (h *handler) fragment(name string, data any) (string, error) {
 // ?done=, so that a reload does not post again.
 var flashes = map[string]string{
 	"connected":       "Connected. The key was checked with a live call.",
-	"reconnected":     "Reconnected. The new key was checked with a live call. The automations it stopped stay stopped until you resume them: open each one and press Resume.",
+	"reconnected":     "Reconnected. The new key was checked with a live call. The automations it stopped are paused until you resume them: open each one and press Resume (it catches up on the contacts who entered meanwhile).",
 	"key-changed":     "Key changed. The new key was checked with a live call.",
 	"removed":         "Connection removed.",
 	"created":         "Automation saved as a draft. Activate it to start watching the segment.",
@@ -347,6 +350,20 @@ func runLabel(s autocred.RunStatus) string {
 		return "Failed"
 	}
 	return "Pending"
+}
+
+// besideBadge is a message as it reads beside the badge that says label:
+// without the label again at its start. A message written to be read on
+// its own begins with the status ("Paused: the group 'VIP' no longer
+// exists…", "Skipped: no email."), as the API and the CSV give it; beside
+// a "Paused" or "Skipped" badge that would say the word twice.
+func besideBadge(msg, label string) string {
+	rest, ok := strings.CutPrefix(msg, label+": ")
+	if !ok || rest == "" {
+		return msg
+	}
+	r, n := utf8.DecodeRuneInString(rest)
+	return string(unicode.ToUpper(r)) + rest[n:]
 }
 
 // clockTime says at what time t is (in UTC, which the page says): the hour

@@ -112,9 +112,11 @@ func (f runFilter) LiveQuery() template.URL { return template.URL(f.Query()) }
 type runList struct {
 	Runs  []autocred.Run
 	Pages service.ContactPages
-	// Archived: the automation is archived, and refuses retries; the rows
-	// offer none (the page says why once).
-	Archived bool
+	// RetryBlocked says why the automation refuses retries now
+	// (autocred.Automation.RetryBlocked); the rows then offer none, and
+	// the page says why once. In a list of every automation's runs, each
+	// row's owner says it instead.
+	RetryBlocked string
 	// Owners, in a list of every automation's runs, are their
 	// automations: each row names its own, and links its contact and
 	// offers a retry as its own automation allows. Nil in an
@@ -152,12 +154,12 @@ func (l runList) ContactURL(r autocred.Run) string {
 }
 
 // CanRetry tells whether a row offers Retry: the run can be retried and
-// its automation is not archived.
+// its automation takes retries now.
 func (l runList) CanRetry(r autocred.Run) bool {
 	if l.AllAutomations() {
-		return r.Retryable() && !l.Owner(r).Archived
+		return r.Retryable() && l.Owner(r).RetryBlocked == ""
 	}
-	return r.Retryable() && !l.Archived
+	return r.Retryable() && l.RetryBlocked == ""
 }
 
 // emptyRuns is what a table of runs says when it has no row: why, and
@@ -299,7 +301,7 @@ func (h *handler) automationData(ctx context.Context, id int64, f runFilter) (au
 	if runs.RunList.Pages, err = h.svc.ContactPages(ctx, id); err != nil {
 		return automationData{}, err
 	}
-	runs.RunList.Archived = s.Archived()
+	runs.RunList.RetryBlocked = s.RetryBlocked()
 	runs.RunList.Empty = emptyRunsFor(runs.Filter, runs.Path, &s)
 	detection, err := h.svc.Detection(ctx, a.Automation)
 	if err != nil {
@@ -455,6 +457,24 @@ func (d runData) SentValues() []autocred.SentValue {
 	return d.Sent.Values(d.Automation.Action.CustomAttributeNames)
 }
 
+// NothingSent says, of a run that ended without a credential (skipped or
+// failed), that no email went out, and whether anything reached Certifier
+// at all: what a learner asking "did you send me something?" needs
+// answered. "" for any other run. A run that made no attempt sent
+// nothing; a skipped one that did (a create whose answer was lost, then
+// found to have made nothing) made no credential.
+func (d runData) NothingSent() string {
+	switch {
+	case !d.Status.Final() || d.CredentialID != "":
+		return ""
+	case d.Attempts == 0 && d.Sent == nil:
+		return "Nothing was sent to Certifier: no credential was made and no email went out."
+	case d.Status == autocred.RunSkipped:
+		return "No credential was made and no email went out."
+	}
+	return ""
+}
+
 func (h *handler) runData(ctx context.Context, r *http.Request) (runData, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -510,13 +530,18 @@ func actor(r *http.Request) string {
 }
 
 // retryRun queues a failed or skipped run again and returns to where the
-// button was: the run's page or the automation's runs.
+// button was: the run's page or the automation's runs. A refusal (the
+// automation is stopped, the run is not retryable) is shown at the top of
+// the run's page, which says what to do.
 func (h *handler) retryRun(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return err
 	}
 	run, err := h.svc.RetryRun(r.Context(), id, actor(r))
+	if code := autocred.ErrorCode(err); err != nil && code != autocred.EINTERNAL && code != autocred.ENOTFOUND {
+		return h.renderRun(w, r, httpStatus(code), userMessage(err))
+	}
 	if err != nil {
 		return err
 	}
