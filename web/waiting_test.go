@@ -51,6 +51,12 @@ func TestCertifierOutageReadsAsWaiting(t *testing.T) {
 			t.Errorf("the automation page shows %q: a raw upstream error or the old notice", raw)
 		}
 	}
+	// Health's connection says it too, its times in the browser's zone,
+	// without the raw error.
+	health := u.do("GET", "/health", nil).body
+	if !strings.Contains(health, "Certifier has been failing since <time ") || strings.Contains(health, rawError) || strings.Contains(health, "certifier POST") {
+		t.Errorf("Health does not say Certifier is failing in words, its times in the browser's zone:\n%s", health)
+	}
 	row := regexp.MustCompile(`(?s)<tr>\s*<td data-label="Run"><a href="/runs/` + itoa(run.ID) + `">.*?</tr>`).FindString(auto)
 	if !strings.Contains(row, `<span class="muted">Certifier is not answering: this run waits without calling it.</span> <code class="muted">waiting_outage</code>`) ||
 		strings.Contains(row, "since") || strings.Contains(row, "unconfirmed") {
