@@ -232,7 +232,12 @@ func (s *story) tapABar() {
 	b := s.b
 	b.expectText(".chart-key", "Tap a bar")
 	b.eval(`document.querySelector("svg.chart g:last-of-type rect").dispatchEvent(new MouseEvent("click", {bubbles: true}))`)
-	b.waitJS(`document.querySelector(".chart-tip") && /: \d+ issued/.test(document.querySelector(".chart-tip").textContent)`)
+	tip := `document.querySelector(".chart-tip") && /: \d+ issued/.test(document.querySelector(".chart-tip").textContent)`
+	b.waitJS(tip)
+	// The live refresh redraws the rows (at once for a page it had not
+	// drawn yet, 2 s after loading): the numbers stay.
+	b.run("a live refresh", chromedp.Sleep(3*time.Second))
+	b.expectJS(tip, "the tapped bar's numbers still shown after the live refresh")
 	b.expectJS(`document.querySelector("td[data-label='Last sync'] time[data-ago]").title.endsWith(" UTC")`, "Last sync's time in UTC on hover")
 }
 

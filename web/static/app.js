@@ -315,6 +315,7 @@
             if (el && last[name] !== html) {
               el.innerHTML = html;
               localTimes(el);
+              showTapped();
               last[name] = html;
             }
           });
@@ -326,10 +327,10 @@
   });
 
   // A chart's bar says its day's numbers when tapped (a phone has no
-  // hover for its tooltip) or clicked, in the line under the chart.
-  document.addEventListener("click", function (e) {
-    var bar = e.target.closest && e.target.closest("svg.chart g");
-    if (!bar || !bar.querySelector("title")) return;
+  // hover for its tooltip) or clicked, in the line under the chart. The
+  // live refresh redraws the charts: the bar tapped is shown again.
+  var tapped = null; // {chart, bar}: indexes of the svg.chart and of its bar
+  function showTip(bar) {
     var svg = bar.closest("svg.chart");
     var tip = svg.nextElementSibling;
     if (!tip || !tip.classList.contains("chart-tip")) {
@@ -339,5 +340,21 @@
       svg.parentNode.insertBefore(tip, svg.nextSibling);
     }
     tip.textContent = bar.querySelector("title").textContent;
+  }
+  function showTapped() {
+    if (!tapped) return;
+    var svg = document.querySelectorAll("svg.chart")[tapped.chart];
+    var bar = svg && svg.querySelectorAll("g")[tapped.bar];
+    if (bar && bar.querySelector("title")) showTip(bar);
+  }
+  document.addEventListener("click", function (e) {
+    var bar = e.target.closest && e.target.closest("svg.chart g");
+    if (!bar || !bar.querySelector("title")) return;
+    var svg = bar.closest("svg.chart");
+    tapped = {
+      chart: Array.prototype.indexOf.call(document.querySelectorAll("svg.chart"), svg),
+      bar: Array.prototype.indexOf.call(svg.querySelectorAll("g"), bar)
+    };
+    showTip(bar);
   });
 })();
