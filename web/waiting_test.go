@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/autocred/autocred"
-	"github.com/autocred/autocred/engine"
 	"github.com/autocred/autocred/internal/testenv"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 	"github.com/autocred/autocred/sim/traffic"
@@ -24,9 +23,7 @@ import (
 // it a success, and its log says what happened in words, on one line per
 // kind of wait, the last with its next attempt.
 func TestCertifierOutageReadsAsWaiting(t *testing.T) {
-	u := newUITestWith(t, testenv.Options{Engine: func(cfg *engine.Config) {
-		cfg.Circuits = engine.NewCircuits(cfg.Store, autocred.CircuitPolicy{Threshold: 1, FirstProbe: time.Hour}, nil, nil)
-	}}, false)
+	u := newUITestWith(t, testenv.Options{Circuits: &autocred.CircuitPolicy{Threshold: 1, FirstProbe: time.Hour}}, false)
 	u.signIn()
 	f := u.fixture()
 	u.activate(f)
