@@ -253,8 +253,11 @@ func (c Circuit) Notice(waiting int) string {
 		return fmt.Sprintf("Certifier no longer accepts the API version autocred uses (%s): update autocred. autocred tries again every %s and issues the waiting runs by itself%s; next try at %s.",
 			c.Message, everyInWords(c.Interval), count, next)
 	}
-	return fmt.Sprintf("Certifier has been failing since %s (%s)%s; next try at %s. autocred waits without calling it, then one call tests it, and the runs continue by themselves once it answers.",
-		c.FailingSince.UTC().Format(noticeTime), c.Message, count, next)
+	// The failure itself (a transport's or a proxy's text) is not said:
+	// the notice is shown to people (Health), and the server's log and
+	// the API's last_error keep it.
+	return fmt.Sprintf("Certifier has been failing since %s (no answer, or a server error)%s; next try at %s. autocred waits without calling it, then one call tests it, and the runs continue by themselves once it answers.",
+		c.FailingSince.UTC().Format(noticeTime), count, next)
 }
 
 // noticeTime is how the UI tells a moment.

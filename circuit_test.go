@@ -146,8 +146,8 @@ func TestCircuitNotice(t *testing.T) {
 		want    string
 	}{
 		{Circuit{Failures: 2}, 10, ""},
-		{outage, 1000, "Certifier has been failing since 2026-05-01 14:02:00 UTC (" + outage.Message + "); 1,000 runs waiting; next try at 2026-05-01 14:07:00 UTC. autocred waits without calling it, then one call tests it, and the runs continue by themselves once it answers."},
-		{outage, -1, "Certifier has been failing since 2026-05-01 14:02:00 UTC (" + outage.Message + "); next try at 2026-05-01 14:07:00 UTC. autocred waits without calling it, then one call tests it, and the runs continue by themselves once it answers."},
+		{outage, 1000, "Certifier has been failing since 2026-05-01 14:02:00 UTC (no answer, or a server error); 1,000 runs waiting; next try at 2026-05-01 14:07:00 UTC. autocred waits without calling it, then one call tests it, and the runs continue by themselves once it answers."},
+		{outage, -1, "Certifier has been failing since 2026-05-01 14:02:00 UTC (no answer, or a server error); next try at 2026-05-01 14:07:00 UTC. autocred waits without calling it, then one call tests it, and the runs continue by themselves once it answers."},
 		{plan, 1, "Certifier says the workspace's plan does not include issuing credentials (402: This feature requires a premium plan): upgrade the plan in Certifier. autocred tries again every 5 minutes and issues the waiting runs by itself; 1 run waiting; next try at 2026-05-01 14:07:00 UTC."},
 		{version, 0, "Certifier no longer accepts the API version autocred uses (" + version.Message + "): update autocred. autocred tries again every 5 minutes and issues the waiting runs by itself; 0 runs waiting; next try at 2026-05-01 14:07:00 UTC."},
 	}

@@ -198,6 +198,9 @@ const (
 // RunEvent is one line of a run's log: an attempt and its outcome, a wait,
 // or what a user asked for (a retry, a resend) and who asked.
 type RunEvent struct {
+	// ID is the line's id in the store (0 for a line not yet written):
+	// a repeated wait rewrites its line (WaitLine) instead of adding one.
+	ID      int64     `json:"-"`
 	At      time.Time `json:"at"`
 	Message string    `json:"message"`
 	// Sent is what a create call sent, on its line (DescribeEvents).

@@ -261,24 +261,48 @@ func (e *Engine) circuitPolicy() autocred.CircuitPolicy {
 	return autocred.DefaultCircuitPolicy(autocred.CircuitPolicy{})
 }
 
+// circuitWaits says, by the circuit's reason, why a run waits without
+// calling Certifier: the run's message and its log's line (waitEvent,
+// which counts the wake-ups that find it still open). The automation's
+// page says the rest once, for all its runs: since when, how many wait,
+// when the next try is.
+var circuitWaits = map[autocred.CircuitReason]string{
+	autocred.CircuitOutage:  "Certifier is not answering, so this run waited without calling it",
+	autocred.CircuitPlan:    "Certifier says the workspace's plan does not include issuing credentials, so this run waited without calling it: upgrade the plan in Certifier",
+	autocred.CircuitVersion: "Certifier no longer accepts the API version autocred uses, so this run waited without calling it: update autocred",
+}
+
+// circuitReasons is the same, as the run's message says it while it waits.
+var circuitReasons = map[autocred.CircuitReason]string{
+	autocred.CircuitOutage:  "Certifier is not answering: this run waits without calling it.",
+	autocred.CircuitPlan:    "Certifier says the workspace's plan does not include issuing credentials: upgrade the plan in Certifier.",
+	autocred.CircuitVersion: "Certifier no longer accepts the API version autocred uses: update autocred.",
+}
+
 // circuitNote marks the event of a run that waits for its circuit.
-const circuitNote = "This run waits without calling Certifier"
+const circuitNote = "so this run waited without calling it"
 
 // waitCircuit puts back what the run knew before the call (none was made,
 // or it was refused for the whole workspace: not an attempt), says why it
-// waits, once per wait, and snoozes its job until the circuit's next
-// probe, or a short step while the probe is under way.
+// waits, on one line however often it wakes, and snoozes its job until
+// the circuit's next probe, or a short step while the probe is under way.
 func (e *Engine) waitCircuit(ctx context.Context, run *autocred.Run, mark *stepMark, w *CircuitOpenError) error {
 	if mark != nil {
 		run.Step, run.StepStartedAt, run.Attempts = mark.step, mark.startedAt, mark.attempts
 	}
-	// The runs list shows why the run waits (a tester saw waiting runs
-	// with no word of it); the outcome clears it.
-	run.LastError, run.ErrorCode = w.Circuit.Notice(-1), w.Circuit.Reason.WaitingCode()
+	// The runs list shows why the run waits, in a few words (a tester saw
+	// waiting runs with no word of it, then every row repeating the
+	// automation's notice); the outcome clears it.
+	reason := w.Circuit.Reason
+	if circuitWaits[reason] == "" {
+		reason = autocred.CircuitOutage
+	}
+	why := circuitWaits[reason]
+	run.LastError, run.ErrorCode = circuitReasons[reason], w.Circuit.Reason.WaitingCode()
 	if err := e.save(ctx, run); err != nil {
 		return err
 	}
-	e.eventOncePerWait(ctx, run, circuitNote, w.Circuit.Notice(-1)+" "+circuitNote+", and continues by itself; waiting is not a failed attempt.")
+	e.waitEvent(ctx, run, why)
 	wait := max(time.Until(w.Until), 0)
 	// Spread the wake-ups of the runs that wait together, a little.
 	return river.JobSnooze(wait + rand.N(min(wait/10, time.Second)+1))

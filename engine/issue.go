@@ -381,20 +381,24 @@ func (e *Engine) reconcile(ctx context.Context, cert *certifier.Client, run *aut
 		}
 		return cmp.Or(x.CreatedAt.Compare(y.CreatedAt), strings.Compare(x.ID, y.ID))
 	})
-	attempt := run.StepStartedAt.UTC().Format(time.RFC3339)
+	// The attempt as the run's log names it, with its time in RFC 3339,
+	// which the UI shows in the reader's zone. Whether its answer was a
+	// 5xx or none at all, it did not confirm a credential: the words say
+	// that much, and no more.
+	attempt := fmt.Sprintf("attempt %d (%s)", run.Attempts, run.StepStartedAt.UTC().Format(time.RFC3339))
 	if len(found) == 0 {
-		e.event(ctx, run, "Certifier has no credential from the attempt of "+attempt+" whose answer was lost (searched by recipient email); creating it now.")
+		e.event(ctx, run, "Asked Certifier whether "+attempt+" made the credential after all (searched by recipient email): it has none, so nothing was made; creating it now.")
 		return nil, nil
 	}
 	if len(found) == 1 {
-		e.event(ctx, run, fmt.Sprintf("Found credential %s, made by the attempt of %s whose answer was lost; not creating another.", found[0].ID, attempt))
+		e.event(ctx, run, fmt.Sprintf("Found credential %s, made by %s although Certifier's answer did not confirm it; not creating another.", found[0].ID, attempt))
 		return &found[0], nil
 	}
 	var list []string
 	for _, c := range found {
 		list = append(list, fmt.Sprintf("%s (created %s)", c.ID, c.CreatedAt.UTC().Format(time.RFC3339)))
 	}
-	e.event(ctx, run, fmt.Sprintf("Found %d credentials for this recipient, with this name and group, made around the attempt of %s whose answer was lost: %s. "+
+	e.event(ctx, run, fmt.Sprintf("Found %d credentials for this recipient, with this name and group, made around %s, whose answer did not confirm any: %s. "+
 		"Adopting %s, the first made since the attempt began; not creating another. If the others are duplicates, delete them in Certifier.",
 		len(found), attempt, strings.Join(list, ", "), found[0].ID))
 	return &found[0], nil
@@ -574,6 +578,13 @@ func (e *Engine) stepFailed(ctx context.Context, run *autocred.Run, a autocred.A
 			run.Step = autocred.StepNone
 		}
 	}
+	if (k == stepCreate || k == stepCreateIssueSend) && run.Step == autocred.StepCreate && !lastAttempt && answerLost(err) {
+		// Sent, and no answer says what came of it: the credential may
+		// exist. That, and only that, is an unconfirmed create. (A 5xx
+		// is Certifier saying it failed: a passing failure, below,
+		// though the next attempt asks before creating all the same.)
+		return e.createUnconfirmed(ctx, run, err)
+	}
 	if (k == stepCreate || k == stepCreateIssueSend) && (errors.Is(err, certifier.ErrValidation) || errors.Is(err, certifier.ErrNotFound)) && e.groupGone(ctx, a) {
 		// Not this credential's fault: the automation's group is gone.
 		return e.waitForGroup(ctx, run, a, mark)
@@ -587,27 +598,74 @@ func (e *Engine) stepFailed(ctx context.Context, run *autocred.Run, a autocred.A
 	return e.retryLater(ctx, run, autocred.RunCodeRetrying, err, lastAttempt)
 }
 
+// createUnconfirmed handles a create whose answer was lost (none came, or
+// none that could be read): the run keeps its step, so that its next
+// attempt asks Certifier for the credential before creating one, and it
+// says so. River retries the job with backoff.
+func (e *Engine) createUnconfirmed(ctx context.Context, run *autocred.Run, err error) error {
+	run.ErrorCode = autocred.RunCodeUnconfirmed
+	run.LastError = fmt.Sprintf(msgAnswerLost+" %d was lost (%s): the credential may have been created. "+
+		"autocred asks Certifier before creating it again, by itself.", run.Attempts, certMessage(err))
+	if err := e.save(ctx, run); err != nil {
+		return err
+	}
+	e.event(ctx, run, run.LastError)
+	return err
+}
+
+// msgAnswerLost begins the line of a run's log that says its create got
+// no answer (createUnconfirmed).
+const msgAnswerLost = "Certifier's answer to attempt"
+
+// createAnswerLost tells whether the run's last create got no answer, as
+// its log says (the line createUnconfirmed writes after the create's
+// line), rather than a 5xx: what a failed search then means differs.
+func (e *Engine) createAnswerLost(ctx context.Context, run *autocred.Run) bool {
+	events, err := e.runEvents(ctx, run)
+	if err != nil {
+		e.log.Warn("reading run events", "run", run.ID, "err", err)
+	}
+	for i := len(events) - 1; i >= 0; i-- {
+		if strings.HasPrefix(events[i].Message, msgAnswerLost) {
+			return true
+		}
+		if _, sent := autocred.ParseSentEvent(events[i].Message); sent {
+			return false
+		}
+	}
+	return false
+}
+
 // msgUnconfirmed begins what a run says while the outcome of its create is
 // unknown and no search has answered.
 const msgUnconfirmed = "Still waiting to confirm with Certifier whether the credential was created"
 
-// unconfirmed handles a reconcile search that gave no answer: refused
-// (4xx), failed (5xx), timed out, or incomplete. That is not "nothing was
-// made": the run keeps its step, so that the next attempt, or a user's
-// retry, searches again, and nothing is created on this basis. The job
-// retries with River's backoff; the run says so once per wait.
+// unconfirmed handles a reconcile search that gave no answer. After a
+// create that Certifier answered with a 5xx, a search that fails as any
+// call fails while Certifier is down (a 5xx, no answer) is a passing
+// failure like the create's, said as such: the run waits for Certifier
+// (a tester saw a plain 503 called "unconfirmed"). After a create whose
+// answer was lost, or a search refused (4xx) or incomplete, the create
+// stays unconfirmed. Either way that is not "nothing was made": the run
+// keeps its step, so that the next attempt, or a user's retry, searches
+// again, and nothing is created on this basis. The job retries with
+// River's backoff; the run's log counts the failed searches on one line.
 func (e *Engine) unconfirmed(ctx context.Context, run *autocred.Run, err error, lastAttempt bool) error {
+	if errors.Is(err, certifier.ErrServer) && !e.createAnswerLost(ctx, run) {
+		return e.retryLater(ctx, run, autocred.RunCodeRetrying, err, lastAttempt)
+	}
 	why := searchFailure(err)
 	if lastAttempt {
 		return e.finish(ctx, run, autocred.RunFailed, autocred.RunCodeUnconfirmed, "Could not confirm with Certifier whether the credential was created: its search kept failing ("+why+"). "+
 			"Nothing was created again. Retry this run: it searches first, and creates the credential only if Certifier finds none.")
 	}
+	what := msgUnconfirmed + ": the search for it failed (" + why + ")"
 	run.ErrorCode = autocred.RunCodeUnconfirmed
-	run.LastError = msgUnconfirmed + ": the search for it failed (" + why + "). autocred creates nothing until a search answers, and searches again by itself."
+	run.LastError = what + ". autocred creates nothing until a search answers, and searches again by itself."
 	if err := e.save(ctx, run); err != nil {
 		return err
 	}
-	e.eventOncePerWait(ctx, run, msgUnconfirmed, run.LastError)
+	e.waitEvent(ctx, run, what)
 	return err
 }
 
@@ -617,6 +675,8 @@ func searchFailure(err error) string {
 	switch {
 	case errors.Is(err, certifier.ErrSearchIncomplete), errors.As(err, &ce) && ce.Status == 0:
 		return certMessage(err)
+	case ce != nil && ce.Status >= 500:
+		return failureWords(err) // a proxy's or server's text is no message for people
 	case ce != nil:
 		return "Certifier answered " + upstream.StatusText(ce.Status) + ": " + ce.Message
 	}
@@ -647,7 +707,8 @@ func (e *Engine) permissionDenied(ctx context.Context, run *autocred.Run, denied
 	if lastAttempt {
 		return e.finish(ctx, run, autocred.RunFailed, autocred.RunCodePermissionDenied, "Reading the contact was refused for hours. "+sentence(denied)+" Once it is granted, retry this run.")
 	}
-	return e.retryLater(ctx, run, autocred.RunCodePermissionDenied, errors.New(denied+" autocred retries by itself (at most 10 minutes apart) until it is granted"), false)
+	return e.waitAndRetry(ctx, run, autocred.RunCodePermissionDenied, sentence(denied)+" autocred retries by itself (at most 10 minutes apart) until it is granted",
+		errors.New(denied), false)
 }
 
 // breakConnection marks a connection broken (which stops its automations)
@@ -669,14 +730,21 @@ func (e *Engine) breakConnection(ctx context.Context, run *autocred.Run, connID 
 // fails (RunCodeGaveUp), keeping its step, so that a retry by the user
 // still reconciles first.
 func (e *Engine) retryLater(ctx context.Context, run *autocred.Run, code autocred.RunErrorCode, err error, lastAttempt bool) error {
-	msg := err.Error()
+	return e.waitAndRetry(ctx, run, code, failureWords(err), err, lastAttempt)
+}
+
+// waitAndRetry is retryLater with the failure said in words (what): the
+// run's message, and the line of its log that counts the same failure
+// however often it repeats (waitEvent).
+func (e *Engine) waitAndRetry(ctx context.Context, run *autocred.Run, code autocred.RunErrorCode, what string, err error, lastAttempt bool) error {
+	what = strings.TrimRight(what, ".")
 	if lastAttempt {
-		return e.finish(ctx, run, autocred.RunFailed, autocred.RunCodeGaveUp, "Gave up after trying again for several hours: "+msg+". Retry this run when the service is back.")
+		return e.finish(ctx, run, autocred.RunFailed, autocred.RunCodeGaveUp, "Gave up after trying again for several hours: "+what+". Retry this run when the service is back.")
 	}
-	run.LastError, run.ErrorCode = msg, code
+	run.LastError, run.ErrorCode = what+".", code
 	if err := e.save(ctx, run); err != nil {
 		return err
 	}
-	e.event(ctx, run, "Attempt failed, will retry: "+msg)
+	e.waitEvent(ctx, run, what)
 	return err
 }

@@ -41,11 +41,32 @@ func TestRunErrorCodes(t *testing.T) {
 		{"a passing failure on the last attempt", func(e *engine.Engine, run *autocred.Run) error {
 			return e.CreateFailed(ctx, run, a, refused(503), true)
 		}, autocred.RunFailed, autocred.RunCodeGaveUp},
-		{"a search that does not answer", func(e *engine.Engine, run *autocred.Run) error {
-			return e.ReconcileFailed(ctx, run, a, refused(500), false)
+		{"a create answered 503", func(e *engine.Engine, run *autocred.Run) error {
+			// Certifier said it failed: a passing failure, not an
+			// unconfirmed create (though the next attempt asks first).
+			run.Step = autocred.StepCreate
+			return e.CreateFailed(ctx, run, a, refused(503), false)
+		}, autocred.RunPending, autocred.RunCodeRetrying},
+		{"a create whose answer was lost", func(e *engine.Engine, run *autocred.Run) error {
+			run.Step = autocred.StepCreate
+			return e.CreateFailed(ctx, run, a, &certifier.Error{Message: "it did not answer in time"}, false)
 		}, autocred.RunPending, autocred.RunCodeUnconfirmed},
-		{"a search that does not answer on the last attempt", func(e *engine.Engine, run *autocred.Run) error {
+		{"a search that Certifier fails while it is down", func(e *engine.Engine, run *autocred.Run) error {
+			return e.ReconcileFailed(ctx, run, a, refused(503), false)
+		}, autocred.RunPending, autocred.RunCodeRetrying},
+		{"a search that Certifier fails after a create whose answer was lost", func(e *engine.Engine, run *autocred.Run) error {
+			run.Step = autocred.StepCreate
+			_ = e.CreateFailed(ctx, run, a, &certifier.Error{Message: "the connection was reset before an answer came"}, false)
+			return e.ReconcileFailed(ctx, run, a, refused(503), false)
+		}, autocred.RunPending, autocred.RunCodeUnconfirmed},
+		{"a search that Certifier fails on the last attempt", func(e *engine.Engine, run *autocred.Run) error {
 			return e.ReconcileFailed(ctx, run, a, refused(500), true)
+		}, autocred.RunFailed, autocred.RunCodeGaveUp},
+		{"a search that Certifier refuses", func(e *engine.Engine, run *autocred.Run) error {
+			return e.ReconcileFailed(ctx, run, a, refused(400), false)
+		}, autocred.RunPending, autocred.RunCodeUnconfirmed},
+		{"a search that Certifier refuses on the last attempt", func(e *engine.Engine, run *autocred.Run) error {
+			return e.ReconcileFailed(ctx, run, a, refused(400), true)
 		}, autocred.RunFailed, autocred.RunCodeUnconfirmed},
 		{"a missing permission", func(e *engine.Engine, run *autocred.Run) error {
 			return e.PermissionDenied(ctx, run, "You do not have permission to view contacts.", false)

@@ -114,6 +114,19 @@ func (l *runLog) putBack(lines []autocred.RunEvent) {
 	l.mu.Unlock()
 }
 
+// replace rewrites the i-th line not yet written (a repeated wait,
+// waitEvent).
+func (l *runLog) replace(i int, message string) {
+	if l == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if i >= 0 && i < len(l.lines) {
+		l.lines[i].Message = message
+	}
+}
+
 // pending returns the lines not yet written, for reading a run's log as it
 // stands (runEvents).
 func (l *runLog) pending() []autocred.RunEvent {

@@ -59,10 +59,16 @@ func (s *Service) BatchProgress(ctx context.Context, automationID int64) (autocr
 }
 
 // RunsPerDay counts the runs an automation finished on each of the last
-// days calendar days in its time zone (its action's, else the server's),
-// oldest first, today last, with the zone's name for the label.
-func (s *Service) RunsPerDay(ctx context.Context, a autocred.Automation, days int) (string, []autocred.DayCount, error) {
-	zone, loc, err := autocred.LoadTimeZone("action.time_zone", a.Action.TimeZone)
+// days calendar days in zone (an IANA name: the UI gives the browser's,
+// so that a chart's days are those of the times beside it), or, when zone
+// is empty, in the automation's time zone (its action's, else the
+// server's); oldest first, today last, with the zone's name for the
+// label.
+func (s *Service) RunsPerDay(ctx context.Context, a autocred.Automation, days int, zone string) (string, []autocred.DayCount, error) {
+	if zone == "" {
+		zone = a.Action.TimeZone
+	}
+	zone, loc, err := autocred.LoadTimeZone("action.time_zone", zone)
 	if err != nil {
 		zone, loc = "UTC", time.UTC // a zone that no longer loads: the save refuses it, the chart need not
 	}

@@ -341,10 +341,20 @@ func (db *DB) RunEvents(ctx context.Context, runID int64) ([]autocred.RunEvent, 
 	return queryAll(ctx, db.pool(), func(row rowScanner) (autocred.RunEvent, error) {
 		var e autocred.RunEvent
 		var at int64
-		err := row.Scan(&at, &e.Message)
+		err := row.Scan(&e.ID, &at, &e.Message)
 		e.At = fromMS(at)
 		return e, err
-	}, `SELECT at, message FROM run_events WHERE run_id = ? ORDER BY id`, runID)
+	}, `SELECT id, at, message FROM run_events WHERE run_id = ? ORDER BY id`, runID)
+}
+
+// SetRunEventMessage rewrites one line of a run's log: a wait that
+// repeats counts itself on its line (autocred.WaitLine) instead of adding
+// one line per try, so that a long outage does not grow the log.
+func (db *DB) SetRunEventMessage(ctx context.Context, runID, eventID int64, message string) error {
+	if _, err := db.pool().ExecContext(ctx, `UPDATE run_events SET message = ? WHERE id = ? AND run_id = ?`, message, eventID, runID); err != nil {
+		return fmt.Errorf("rewriting line %d of run %d's log: %w", eventID, runID, err)
+	}
+	return nil
 }
 
 // Runs lists the runs of an automation, or of all automations when f

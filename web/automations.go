@@ -16,7 +16,7 @@ type automationSummary struct {
 	service.AutomationView
 	Batch autocred.Progress   // the wave of runs being issued, when one is
 	Days  []autocred.DayCount // runs finished per day, oldest first, today last
-	Zone  string              // the time zone the days are cut in
+	Zone  string              // the time zone the days are cut in: the browser's (viewerZone)
 	Scale int                 // the top of the chart's count scale
 	// Broken are the automation's connections whose key was refused: the
 	// page says so once, with the way to reconnect each.
@@ -29,7 +29,7 @@ func (h *handler) summarize(ctx context.Context, a service.AutomationView) (auto
 	if s.Batch, err = h.svc.BatchProgress(ctx, a.ID); err != nil {
 		return s, err
 	}
-	if s.Zone, s.Days, err = h.svc.RunsPerDay(ctx, a.Automation, chartDays); err != nil {
+	if s.Zone, s.Days, err = h.svc.RunsPerDay(ctx, a.Automation, chartDays, viewerZone(ctx)); err != nil {
 		return s, err
 	}
 	s.Scale = chartTop(chartPeak(s.Days))

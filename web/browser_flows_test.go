@@ -54,13 +54,17 @@ func (s *story) seedPaged() {
 		r := &autocred.Run{AutomationID: a.ID, ContactID: autocred.ContactID(1000 + i), Entry: 1, Status: autocred.RunIssued, CreatedAt: pagedEntered(i)}
 		if i == rosa {
 			first, last, email = "Rosa", "Kim", "rosa@example.com"
-			r.Status, r.ErrorCode = autocred.RunPending, autocred.RunCodeUnconfirmed
-			r.LastError = "Still waiting to confirm with Certifier whether the credential was created: the search for it failed (Certifier answered 503 Service Unavailable)."
+			r.Status, r.ErrorCode = autocred.RunPending, autocred.RunCodeRetrying
+			r.LastError = "Certifier did not answer (503 Service Unavailable)."
 		}
 		r.Email, r.Contact = email, autocred.Contact{ID: r.ContactID, Email: email, FirstName: first, LastName: last}
 		runs = append(runs, r)
 	}
 	must(s.t, storetest.InsertRuns(ctx, s.env.Store, runs))
+	// Her log: Certifier did not answer three times, from 20:00 to 20:10
+	// UTC (05:00 to 05:10 on 11 March in Tokyo).
+	wait := autocred.WaitLine{What: "Certifier did not answer (503 Service Unavailable)", Times: 3, First: pagedEntered(rosa), Last: pagedEntered(rosa).Add(10 * time.Minute)}
+	must(s.t, s.env.Store.AddRunEvent(ctx, runs[rosa-1].ID, wait.Message()))
 }
 
 // pagingBothWays goes past the first 50 runs and back, by the links.
@@ -117,6 +121,16 @@ func (s *story) findAPerson() {
 	})()`, "the error code on one line")
 	b.run("back to a desk", chromedp.EmulateViewport(1280, 900))
 
+	// Her run's log: the times inside a line are Tokyo's too (the
+	// server writes them in UTC), UTC on hover.
+	b.run("her run", chromedp.Click(chromedp.CSS("td[data-label=Run] a")), chromedp.WaitVisible(chromedp.CSS(".log")))
+	b.expectJS(`(() => {
+		const ts = [...document.querySelectorAll(".log li time[data-clock]")];
+		return ts.length === 2 && ts[0].textContent.includes("Mar 11") && ts[0].textContent.includes("05:00") &&
+			ts[1].textContent.includes("05:10") && ts[0].title === "2026-03-10 20:00:00 UTC";
+	})()`, "the times inside her log line in Tokyo (Mar 11, 05:00 and 05:10), UTC on hover")
+	b.expectText(".log", "Certifier did not answer (503 Service Unavailable), 3 times between")
+
 	// The entry days of the filter are Tokyo's.
 	b.run("filter by Tokyo's day",
 		chromedp.Navigate(b.url+"/automations/"+itoa(s.paged)),
@@ -127,6 +141,8 @@ func (s *story) findAPerson() {
 		chromedp.WaitVisible(chromedp.CSS("form.filters a[href$='/automations/"+itoa(s.paged)+"']")))
 	b.waitJS(`location.search.indexOf("tz=Asia%2FTokyo") >= 0`)
 	b.expectText("[data-region=total]", strconv.Itoa(pagedRuns-35)+" runs match the filter.")
+	// And so are the chart's days, as it says.
+	b.waitJS(`document.querySelector(".runs-chart figcaption").innerText.includes("days in Asia/Tokyo, as the times on this page")`)
 }
 
 // findAcrossAutomations searches every automation from the box at the
@@ -253,8 +269,27 @@ func (s *story) phonePass() {
 		b.run(p.path+" on a phone", chromedp.EmulateViewport(390, 900), chromedp.Navigate(b.url+p.path), chromedp.WaitVisible(p.ready))
 		b.expectJS(`document.documentElement.scrollWidth <= 390`, p.path+" no wider than the phone's 390 px")
 		b.expectReadableCharts(390)
+		if p.path == "/automations" {
+			s.tapABar()
+		}
 	}
 	b.run("back to a desk", chromedp.EmulateViewport(1280, 900))
+}
+
+// tapABar taps today's bar of the first chart of the list, on a phone
+// where nothing hovers: its numbers are written under the chart, as the
+// list's key says. Last sync has its time in UTC on hover.
+func (s *story) tapABar() {
+	b := s.b
+	b.expectText(".chart-key", "Tap a bar")
+	b.eval(`document.querySelector("svg.chart g:last-of-type rect").dispatchEvent(new MouseEvent("click", {bubbles: true}))`)
+	tip := `document.querySelector(".chart-tip") && /: \d+ issued/.test(document.querySelector(".chart-tip").textContent)`
+	b.waitJS(tip)
+	// The live refresh redraws the rows (at once for a page it had not
+	// drawn yet, 2 s after loading): the numbers stay.
+	b.run("a live refresh", chromedp.Sleep(3*time.Second))
+	b.expectJS(tip, "the tapped bar's numbers still shown after the live refresh")
+	b.expectJS(`document.querySelector("td[data-label='Last sync'] time[data-ago]").title.endsWith(" UTC")`, "Last sync's time in UTC on hover")
 }
 
 // firstPagedID is the id of the paged automation's oldest run.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -33,6 +34,8 @@ var funcs = template.FuncMap{
 	"chart":      chart,
 	"legend":     chartLegend,
 	"clock":      clockTime,
+	"says":       says,
+	"agoAt":      agoAt,
 	"percent": func(p autocred.Progress) int {
 		if p.Total <= 0 {
 			return 0
@@ -60,6 +63,48 @@ func at(t time.Time) template.HTML {
 	// to escape.
 	return template.HTML(`<time datetime="` + t.Format(time.RFC3339) + `" title="` + t.Format("2006-01-02 15:04:05 UTC") + `">` +
 		t.Format("2006-01-02 15:04 UTC") + `</time>`)
+}
+
+// textTime finds a moment written inside a message: in RFC 3339 UTC, as
+// the engine writes them ("2026-11-30T14:02:03Z"), or as older messages
+// and notices write them ("2026-11-30 14:02:03 UTC").
+var textTime = regexp.MustCompile(`\b\d{4}-\d\d-\d\d(?:T\d\d:\d\d:\d\d(?:\.\d+)?Z| \d\d:\d\d(?::\d\d)? UTC)`)
+
+// says shows a message (a run's log line, its error, a notice) with each
+// moment in it as a <time> element, which the script shows in the
+// browser's time zone as every other time of the page, UTC on hover: a
+// sentence does not mix a UTC text time with a time in the reader's zone.
+// The rest of the message is escaped.
+func says(message string) template.HTML {
+	escaped := template.HTMLEscapeString(message) // digits, dashes and colons stay as they are
+	return template.HTML(textTime.ReplaceAllStringFunc(escaped, func(m string) string {
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05 UTC", "2006-01-02 15:04 UTC"} {
+			if t, err := time.Parse(layout, m); err == nil {
+				return string(clockAt(t))
+			}
+		}
+		return m
+	}))
+}
+
+// clockAt is a moment inside a sentence: a <time> element the script
+// writes as a clock time in the browser's zone ("14:02", with the day
+// when it is not today), UTC on hover; without the script, UTC.
+func clockAt(t time.Time) template.HTML {
+	t = t.UTC()
+	return template.HTML(`<time datetime="` + t.Format(time.RFC3339) + `" title="` + t.Format("2006-01-02 15:04:05 UTC") + `" data-clock>` +
+		clockTime(t) + `</time>`)
+}
+
+// agoAt says how long ago t was ("3 min ago"), with the moment in UTC on
+// hover, as every time of the page has it; "never" for the zero time.
+func agoAt(t time.Time) template.HTML {
+	if t.IsZero() {
+		return "never"
+	}
+	t = t.UTC()
+	return template.HTML(`<time datetime="` + t.Format(time.RFC3339) + `" title="` + t.Format("2006-01-02 15:04:05 UTC") + `" data-ago>` +
+		template.HTMLEscapeString(ago(t)) + `</time>`)
 }
 
 // contactRef is a contact id with the address of its page in

@@ -141,7 +141,7 @@ func TestWaitingRunIsNotAFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := u.enterRun(f, simac.ContactInput{Email: "max@example.com", FirstName: "Max"}, autocred.RunPending)
-	notice := regexp.MustCompile(`<p class="wait" role="status"><span class="wait-text">Retrying automatically; next attempt at <time datetime="[^"]+" title="[^"]+">\d\d:\d\d UTC</time>.</span>`)
+	notice := regexp.MustCompile(`<p class="wait" role="status"><span class="wait-text">Retrying automatically; next attempt at <time datetime="[^"]+" title="[^"]+" data-clock>\d\d:\d\d UTC</time>.</span>`)
 	var p page
 	eventually(t, "the run page to say when it is tried next", func() bool {
 		p = u.do("GET", "/runs/"+itoa(run.ID), nil)

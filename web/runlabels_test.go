@@ -31,7 +31,7 @@ func TestSkippedRunSaysItOnceAndThatNothingWasSent(t *testing.T) {
 		t.Errorf("the skipped run's row says Skipped %d times, want once (its badge): %s", n, row)
 	}
 	page := pageText(html.UnescapeString(u.do("GET", "/runs/"+itoa(r.ID), nil).body))
-	if !strings.Contains(page, "Nothing was sent to Certifier: no credential was made and no email went out.") {
+	if !strings.Contains(page, "Nothing was sent to Certifier: no credential was made and no email went out") {
 		t.Errorf("the skipped run's page does not say that nothing was sent:\n%s", page)
 	}
 }

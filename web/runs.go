@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -457,22 +458,75 @@ func (d runData) SentValues() []autocred.SentValue {
 	return d.Sent.Values(d.Automation.Action.CustomAttributeNames)
 }
 
-// NothingSent says, of a run that ended without a credential (skipped or
-// failed), that no email went out, and whether anything reached Certifier
-// at all: what a learner asking "did you send me something?" needs
-// answered. "" for any other run. A run that made no attempt sent
-// nothing; a skipped one that did (a create whose answer was lost, then
-// found to have made nothing) made no credential.
-func (d runData) NothingSent() string {
-	switch {
-	case !d.Status.Final() || d.CredentialID != "":
-		return ""
-	case d.Attempts == 0 && d.Sent == nil:
-		return "Nothing was sent to Certifier: no credential was made and no email went out."
-	case d.Status == autocred.RunSkipped:
-		return "No credential was made and no email went out."
+// SentHeading and SentNote say what the run sent to Certifier, truthfully
+// for its state: a credential made from it, a call Certifier did not
+// confirm and that is tried again, a run that stopped. An empty note: the
+// section is not shown (a run finished before runs kept what they sent).
+func (d runData) SentHeading() string {
+	if d.Sent == nil && d.Status == autocred.RunPending {
+		return "What will be sent"
 	}
-	return ""
+	if d.Sent == nil {
+		return "What was sent"
+	}
+	if d.Status == autocred.RunIssued || d.Status == autocred.RunDraft || d.Status == autocred.RunSendUnconfirmed {
+		return "What was sent"
+	}
+	return fmt.Sprintf("What attempt %d sent", d.Sent.Attempt)
+}
+
+func (d runData) SentNote() string {
+	inDoubt := d.Step == autocred.StepCreate // sent, and what came of it is to be asked first
+	if d.Sent == nil {
+		switch d.Status {
+		case autocred.RunPending:
+			return "Nothing was sent to Certifier yet. The next attempt sends the contact as ActiveCampaign has it then, through the automation's mapping."
+		case autocred.RunFailed, autocred.RunSkipped:
+			return "Nothing was sent to Certifier: no credential was made and no email went out (the message above says why the run stopped)."
+		}
+		return ""
+	}
+	how := " (created as a draft)"
+	if d.Sent.OneCall() {
+		how = " (created, issued and emailed in one call)"
+	}
+	switch d.Status {
+	case autocred.RunIssued, autocred.RunDraft, autocred.RunSendUnconfirmed:
+		return fmt.Sprintf("As attempt %d sent it to Certifier, which made the credential from it%s: later changes to the contact or the mapping do not change it.", d.Sent.Attempt, how)
+	case autocred.RunPending:
+		if inDoubt {
+			return "Certifier did not confirm a credential from it (the message above says why). The run goes on by itself: it first asks Certifier whether this attempt made the credential after all, and sends again only if not, with the contact and the mapping as they are then."
+		}
+		return "Certifier made no credential from it. The next attempt sends the contact and the mapping as they are then."
+	case autocred.RunSkipped:
+		return "No credential was made from it and no email went out: the run was skipped (the message above says why)."
+	}
+	if inDoubt {
+		return "Certifier did not confirm a credential from it (the message above says why). Retrying this run first asks Certifier whether it was made, and sends again only if not."
+	}
+	return "Certifier made no credential from it (the message above says why). Retrying this run sends the contact and the mapping as they are then."
+}
+
+// logLine is a line of the run's event log as the page shows it.
+type logLine struct {
+	At      time.Time
+	Text    template.HTML // the message, its times in the browser's zone (says)
+	Attempt bool          // a create call: highlighted
+}
+
+// LogLines is the run's log as the page shows it. The last line, when it
+// says why the run waits, ends with when it is tried next: the time its
+// job is scheduled for, read when the page is drawn, so never stale.
+func (d runData) LogLines() []logLine {
+	out := make([]logLine, 0, len(d.Events))
+	for i, ev := range d.Events {
+		text := says(ev.Message)
+		if _, wait := autocred.ParseWaitLine(ev.Message, ev.At); wait && i == len(d.Events)-1 && d.Waiting() && !d.NextAttemptAt.IsZero() {
+			text += " Next attempt at " + clockAt(d.NextAttemptAt) + "."
+		}
+		out = append(out, logLine{At: ev.At, Text: text, Attempt: ev.Sent != nil})
+	}
+	return out
 }
 
 func (h *handler) runData(ctx context.Context, r *http.Request) (runData, error) {

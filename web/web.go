@@ -137,7 +137,7 @@ func New(cfg Config) http.Handler {
 	}
 	// Forms post to the same origin; a cross-origin POST (a page of
 	// another site submitting a form here) is refused with 403.
-	return securityHeaders(http.NewCrossOriginProtection().Handler(mux))
+	return securityHeaders(withViewerZone(http.NewCrossOriginProtection().Handler(mux)))
 }
 
 // securityHeaders keeps the pages from being framed or fed scripts from

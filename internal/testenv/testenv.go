@@ -21,6 +21,7 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/engine"
 	"github.com/autocred/autocred/internal/accounts"
 	"github.com/autocred/autocred/internal/metrics"
@@ -82,6 +83,10 @@ type Options struct {
 	// the clients' calls, as in cmd/autocred.
 	Engine  func(*engine.Config)
 	Clients func(*accounts.Config)
+	// Circuits, when set, puts the engine's Certifier calls behind
+	// circuit breakers of this policy, as cmd/autocred does: for packages
+	// that may not configure the engine themselves (web, api).
+	Circuits *autocred.CircuitPolicy
 	// Stopped leaves the engine built but not started: no job runs by
 	// itself (no schedule, no sync, no issue), for a test that works one
 	// job (rivertest) or one step by hand and checks what that alone did.
@@ -146,6 +151,9 @@ func New(t testing.TB, opts Options) *Env {
 		PublicURL: opts.PublicURL, HintedPollInterval: opts.HintedPollInterval}
 	if opts.PublicURL != "" {
 		cfg.WebhookCheckEvery = 200 * time.Millisecond
+	}
+	if opts.Circuits != nil {
+		cfg.Circuits = engine.NewCircuits(st, *opts.Circuits, env.Metrics, nil)
 	}
 	if opts.Engine != nil {
 		opts.Engine(&cfg)

@@ -21,13 +21,19 @@
   // --- Times in the browser's time zone. The server writes each time as
   // <time datetime="…Z" title="… UTC">… UTC</time>; here its text becomes
   // the same instant in the browser's zone, the UTC time staying on hover.
+  // A time inside a sentence (data-clock) is a clock time, with its day
+  // when it is not today; "3 min ago" (data-ago) stays as it is, its UTC
+  // time on hover.
   var browserZone = "";
-  var localFormat = null;
+  var localFormat = null, clockFormat = null, dayClockFormat = null, dayKey = null;
   try {
     browserZone = Intl.DateTimeFormat().resolvedOptions().timeZone || "";
     localFormat = new Intl.DateTimeFormat(undefined, {
       year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short"
     });
+    clockFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
+    dayClockFormat = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+    dayKey = new Intl.DateTimeFormat("en-CA", { year: "numeric", month: "2-digit", day: "2-digit" });
   } catch (e) { /* an old browser: the UTC times stay */ }
   function localTimes(root) {
     if (!localFormat) return;
@@ -35,10 +41,25 @@
       var d = new Date(el.getAttribute("datetime"));
       if (isNaN(d.getTime())) return;
       if (!el.title) el.title = el.textContent;
+      if (el.hasAttribute("data-ago")) return;
+      if (el.hasAttribute("data-clock")) {
+        el.textContent = (dayKey.format(d) === dayKey.format(new Date()) ? clockFormat : dayClockFormat).format(d);
+        return;
+      }
       el.textContent = localFormat.format(d);
     });
   }
   localTimes(document);
+  // The server cuts the charts' days in the browser's zone too (it reads
+  // it from this cookie), so that a run's day in a chart is the day of
+  // its time on the page. A page drawn before the server knew the zone,
+  // or with another, is redrawn at once by its live refresh.
+  var zoneChanged = false;
+  if (browserZone) {
+    var had = (document.cookie.match(/(?:^|; )tz=([^;]*)/) || [])[1];
+    zoneChanged = had !== encodeURIComponent(browserZone);
+    if (zoneChanged) document.cookie = "tz=" + encodeURIComponent(browserZone) + "; path=/; max-age=31536000; SameSite=Lax";
+  }
   // Date filters are days of the browser's zone, as the times shown.
   document.querySelectorAll("input[data-browser-zone]").forEach(function (input) {
     if (browserZone) input.value = browserZone;
@@ -332,6 +353,7 @@
             if (el && last[name] !== html) {
               el.innerHTML = html;
               localTimes(el);
+              showTapped();
               last[name] = html;
             }
           });
@@ -339,6 +361,38 @@
         .catch(function () {})
         .then(function () { setTimeout(poll, 2000); });
     }
-    setTimeout(poll, 2000);
+    setTimeout(poll, zoneChanged ? 0 : 2000);
+  });
+
+  // A chart's bar says its day's numbers when tapped (a phone has no
+  // hover for its tooltip) or clicked, in the line under the chart. The
+  // live refresh redraws the charts: the bar tapped is shown again.
+  var tapped = null; // {chart, bar}: indexes of the svg.chart and of its bar
+  function showTip(bar) {
+    var svg = bar.closest("svg.chart");
+    var tip = svg.nextElementSibling;
+    if (!tip || !tip.classList.contains("chart-tip")) {
+      tip = document.createElement("p");
+      tip.className = "chart-tip";
+      tip.setAttribute("role", "status");
+      svg.parentNode.insertBefore(tip, svg.nextSibling);
+    }
+    tip.textContent = bar.querySelector("title").textContent;
+  }
+  function showTapped() {
+    if (!tapped) return;
+    var svg = document.querySelectorAll("svg.chart")[tapped.chart];
+    var bar = svg && svg.querySelectorAll("g")[tapped.bar];
+    if (bar && bar.querySelector("title")) showTip(bar);
+  }
+  document.addEventListener("click", function (e) {
+    var bar = e.target.closest && e.target.closest("svg.chart g");
+    if (!bar || !bar.querySelector("title")) return;
+    var svg = bar.closest("svg.chart");
+    tapped = {
+      chart: Array.prototype.indexOf.call(document.querySelectorAll("svg.chart"), svg),
+      bar: Array.prototype.indexOf.call(svg.querySelectorAll("g"), bar)
+    };
+    showTip(bar);
   });
 })();
