@@ -13,6 +13,7 @@ import (
 	simac "github.com/autocred/autocred/sim/activecampaign"
 	simcert "github.com/autocred/autocred/sim/certifier"
 	"github.com/autocred/autocred/store"
+	"github.com/autocred/autocred/store/storetest"
 )
 
 // harness runs the engine, built by internal/testenv as every package's
@@ -196,4 +197,18 @@ func (h *harness) settle(a autocred.Automation) {
 		})
 	}
 	h.waitFor("runs to finish", func() bool { return len(h.runs(a.ID)[autocred.RunPending]) == 0 })
+}
+
+// anasRun stores a new active automation and a run of it, with no
+// attempt yet, for Ana (contact 900001): for tests that work one run's
+// issue job by hand.
+func (h *harness) anasRun() (autocred.Automation, autocred.Run) {
+	h.t.Helper()
+	a := h.automation(h.segment("Done", "Done"), nil)
+	run := autocred.Run{AutomationID: a.ID, ContactID: 900_001, Entry: 1, Email: "ana@example.com",
+		Contact: autocred.Contact{ID: 1, Email: "ana@example.com", FirstName: "Ana"}}
+	if err := storetest.InsertRun(context.Background(), h.store, &run); err != nil {
+		h.t.Fatal(err)
+	}
+	return a, run
 }

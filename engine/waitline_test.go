@@ -8,7 +8,6 @@ import (
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/certifier"
 	"github.com/autocred/autocred/internal/testenv"
-	"github.com/autocred/autocred/store/storetest"
 )
 
 // A wait that repeats (a Certifier that answers 503 all day) keeps one
@@ -19,13 +18,8 @@ import (
 // did not answer, not "unconfirmed", and no raw upstream error.
 func TestRepeatedWaitIsOneLine(t *testing.T) {
 	h := newHarness(t, testenv.Options{})
-	a := h.automation(h.segment("Done", "Done"), nil)
 	ctx := context.Background()
-	run := autocred.Run{AutomationID: a.ID, ContactID: 900_001, Entry: 1, Email: "ana@example.com",
-		Contact: autocred.Contact{ID: 1, Email: "ana@example.com", FirstName: "Ana"}}
-	if err := storetest.InsertRun(ctx, h.store, &run); err != nil {
-		t.Fatal(err)
-	}
+	a, run := h.anasRun()
 	run.Status, run.Step, run.Attempts = autocred.RunPending, autocred.StepCreate, 1
 	unavailable := &certifier.Error{Endpoint: "GET /credentials", Status: 503, Message: "upstream connect error or disconnect/reset before headers"}
 	for range 14 {
