@@ -292,15 +292,16 @@ func (e *Engine) riverConfig(notified bool) *river.Config {
 				func() (river.JobArgs, *river.InsertOpts) { return webhooksArgs{}, nil },
 				&river.PeriodicJobOpts{RunOnStart: true}),
 		},
-		// A fetch as soon as a worker is free, at most every 10 ms: what
-		// lets 20 issue workers keep up with short jobs (DESIGN §6; River's
-		// default, 100 ms, would cap them at 200 a second). A fetch costs
-		// about 1 ms of CPU on SQLite (River prepares its query again at
-		// each use, as it binds its LIMIT), so idle queues poll less often
-		// where new jobs are announced (notified: SQLite's listener,
-		// PostgreSQL's LISTEN): every 50 ms, the polls of an idle SQLite
-		// node took 5.6% of a core, every 200 ms 2.7%.
-		FetchCooldown:        10 * time.Millisecond,
+		// A fetch as soon as a worker is free, at most every
+		// fetchCooldown: what lets 20 issue workers keep up with short
+		// jobs (DESIGN §6; River's default, 100 ms, would cap them at 200
+		// a second). A fetch costs about 1 ms of CPU on SQLite (River
+		// prepares its query again at each use, as it binds its LIMIT),
+		// so idle queues poll less often where new jobs are announced
+		// (notified: SQLite's listener, PostgreSQL's LISTEN): every 50 ms,
+		// the polls of an idle SQLite node took 5.6% of a core, every
+		// 200 ms 2.7%.
+		FetchCooldown:        fetchCooldown(cfg.Store.IsPostgres()),
 		FetchPollInterval:    fetchPollInterval(notified),
 		JobTimeout:           cfg.JobTimeout,
 		RescueStuckJobsAfter: cfg.RescueAfter,
@@ -320,6 +321,20 @@ func (e *Engine) riverConfig(notified bool) *river.Config {
 			&river.PeriodicJobOpts{RunOnStart: true}))
 	}
 	return rc
+}
+
+// fetchCooldown is the shortest time between two fetches of a queue's
+// jobs. On SQLite, 5 ms: with 10 ms the 20 issue workers of a large batch
+// stood idle between fetches, and 5 ms issued it about 30% faster for the
+// same CPU per credential (the fetches are smaller and more frequent; the
+// process's fixed costs are spread over more credentials a second; see
+// docs/benchmarks.md, "Engine overhead"). On PostgreSQL, whose fetch is a
+// round trip to a server on the same machine, 5 ms gained nothing: 10 ms.
+func fetchCooldown(postgres bool) time.Duration {
+	if postgres {
+		return 10 * time.Millisecond
+	}
+	return 5 * time.Millisecond
 }
 
 // fetchPollInterval is how often an idle queue looks for jobs: a safety

@@ -84,6 +84,12 @@ type (
 	SyncArgs  = syncArgs
 )
 
+// PlaceInLine takes an issue job's place in its workspace's line, as the
+// job does before it runs, and says how long it waits.
+func (e *Engine) PlaceInLine(ctx context.Context, job *river.Job[IssueArgs]) time.Duration {
+	return e.placeInLine(ctx, job)
+}
+
 // IssueWorker and SyncWorker are the engine's workers of those jobs, and
 // RiverConfig the configuration its River client runs them with, for a
 // test that works one job with rivertest.

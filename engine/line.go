@@ -37,15 +37,15 @@ func (e *Engine) placeInLine(ctx context.Context, job *river.Job[issueArgs]) tim
 	if !e.clients.CertifierPaced() || job.ScheduledAt.Sub(job.CreatedAt) > 100*time.Millisecond {
 		return 0
 	}
-	run, err := e.store.Run(ctx, job.Args.RunID)
-	if err != nil || run.Status.Final() {
+	// The run, its automation and the automation's Certifier connection
+	// (whose client is kept while it is unchanged) in one query, as the
+	// job reads them under its lease: read one by one, they cost two
+	// queries more per new issue job.
+	run, a, conn, err := e.store.RunAndAutomation(ctx, job.Args.RunID)
+	if err != nil || run.Status.Final() || a.Status != autocred.AutomationActive {
 		return 0
 	}
-	a, err := e.store.Automation(ctx, run.AutomationID)
-	if err != nil || a.Status != autocred.AutomationActive {
-		return 0
-	}
-	wait, err := e.clients.CertifierLine(ctx, e.store, a.Action.ConnectionID, requestsPerRun(a.Action))
+	wait, err := e.clients.CertifierLine(ctx, readConnection{e.store, conn}, a.Action.ConnectionID, requestsPerRun(a.Action))
 	if err != nil {
 		e.log.Warn("taking a place in the workspace's line; the run goes on without it", "run", run.ID, "err", err)
 		return 0

@@ -108,7 +108,7 @@ func New(cfg Config) *Clients {
 		cfg.CertifierPerSecond = 8
 	}
 	if cfg.HTTPClient == nil {
-		cfg.HTTPClient = &http.Client{Timeout: 60 * time.Second}
+		cfg.HTTPClient = newHTTPClient()
 	}
 	acLimits, crtLimits := ratelimit.NewRegistry(cfg.ACPerSecond), ratelimit.NewRegistry(cfg.CertifierPerSecond)
 	if cfg.SharedLimits != nil {
@@ -126,6 +126,23 @@ func New(cfg Config) *Clients {
 		publicBase:     strings.TrimSuffix(cmp.Or(cfg.PublicBase, DefaultPublicBase), "/"),
 		ac:             map[int64]cachedAC{}, certs: map[int64]cachedCert{},
 	}
+}
+
+// idleConnsPerHost is how many idle connections to one host the upstream
+// client keeps for the next calls: more than the engine's 20 issue workers,
+// which call one Certifier host at once.
+const idleConnsPerHost = 32
+
+// newHTTPClient is the client of every upstream call. Go's default
+// transport keeps 2 idle connections per host: with 20 issue workers
+// calling Certifier at once, most calls found none free, opened a new
+// connection (over HTTPS, a new TLS handshake too) and closed it after, and
+// dialling alone took 7% of autocred's CPU at full speed
+// (docs/benchmarks.md, "Engine overhead").
+func newHTTPClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConnsPerHost = idleConnsPerHost
+	return &http.Client{Timeout: 60 * time.Second, Transport: t}
 }
 
 // PublicLink is the public page of a credential.
