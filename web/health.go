@@ -13,10 +13,14 @@ import (
 
 // systemStats is what the process saw of one outside API since it started.
 type systemStats struct {
-	System       string // "ActiveCampaign" or "Certifier"
-	Requests     int
-	Failed       int // no answer, or a 5xx
-	Refused      int // 401 or 403: the key or token was refused
+	System   string // "ActiveCampaign" or "Certifier"
+	Requests int
+	Failed   int // no answer, or a 5xx
+	// Refused counts the connections of the app whose key it refuses now
+	// (Broken). It is their state, not the 401s answered since the start:
+	// a wrong key typed while connecting is refused at once and saves
+	// nothing, and a connection reconnected since is fine.
+	Refused      int
 	Waits        int // rate-limit answers waited out
 	WaitedSecond float64
 }
@@ -70,8 +74,24 @@ func (h *handler) healthData(ctx context.Context) (healthData, error) {
 	if d.Failures, err = h.svc.RecentFailures(ctx, 10); err != nil {
 		return d, err
 	}
-	d.Systems, err = h.systemStats()
-	return d, err
+	if d.Systems, err = h.systemStats(); err != nil {
+		return d, err
+	}
+	countRefused(d.Systems, d.Connections)
+	return d, nil
+}
+
+// countRefused sets each system's Refused from the connections whose key
+// it refuses now.
+func countRefused(systems []systemStats, conns []autocred.Connection) {
+	names := map[autocred.App]string{autocred.AppActiveCampaign: "ActiveCampaign", autocred.AppCertifier: "Certifier"}
+	for i := range systems {
+		for _, c := range conns {
+			if c.Status == autocred.ConnectionBroken && names[c.App] == systems[i].System {
+				systems[i].Refused++
+			}
+		}
+	}
 }
 
 // webhookViews lists the hint webhooks registered, or registered again
@@ -125,11 +145,8 @@ func (h *handler) systemStats() ([]systemStats, error) {
 			switch fam.GetName() {
 			case "autocred_api_requests_total":
 				s.Requests += int(v)
-				switch code, _ := strconv.Atoi(labels["status"]); {
-				case labels["status"] == "error" || code >= 500:
+				if code, _ := strconv.Atoi(labels["status"]); labels["status"] == "error" || code >= 500 {
 					s.Failed += int(v)
-				case code == http.StatusUnauthorized || code == http.StatusForbidden:
-					s.Refused += int(v)
 				}
 			case "autocred_rate_limit_waits_total":
 				s.Waits += int(v)
