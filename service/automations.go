@@ -35,6 +35,17 @@ type AutomationView struct {
 	CertifierCircuit *CircuitView `json:"certifier_circuit,omitempty"`
 }
 
+// WaitingOnCertifier tells whether the automation's runs wait out a
+// Certifier outage (its connection's circuit is open for an outage):
+// nothing for its user to fix, and not "OK" either.
+func (v AutomationView) WaitingOnCertifier() bool {
+	return v.CertifierCircuit != nil && v.CertifierCircuit.Reason == autocred.CircuitOutage
+}
+
+// PendingRuns counts the automation's runs not finished yet: during an
+// outage, the ones that wait for Certifier.
+func (v AutomationView) PendingRuns() int { return v.Runs[autocred.RunPending] }
+
 // CreateAutomation checks an automation against both accounts and saves it
 // as a draft.
 func (s *Service) CreateAutomation(ctx context.Context, in AutomationInput) (AutomationView, error) {

@@ -48,11 +48,11 @@ func TestCertifierOutageReadsAsWaiting(t *testing.T) {
 			t.Errorf("the automation page shows %q: a raw upstream error or the old notice", raw)
 		}
 	}
-	// Health's connection says it too, its times in the browser's zone,
-	// without the raw error.
+	// Health's connection says it too, the same words, its times in the
+	// browser's zone, without the raw error.
 	health := u.do("GET", "/health", nil).body
-	if !strings.Contains(health, "Certifier has been failing since <time ") || strings.Contains(health, rawError) || strings.Contains(health, "certifier POST") {
-		t.Errorf("Health does not say Certifier is failing in words, its times in the browser's zone:\n%s", health)
+	if !notice.MatchString(health) || strings.Contains(health, rawError) || strings.Contains(health, "certifier POST") {
+		t.Errorf("Health does not say Certifier is not answering as the automation does, its times in the browser's zone:\n%s", health)
 	}
 	row := regexp.MustCompile(`(?s)<tr>\s*<td data-label="Run"><a href="/runs/` + itoa(run.ID) + `">.*?</tr>`).FindString(auto)
 	if !strings.Contains(row, `<span class="muted">Certifier is not answering: this run waits without calling it.</span> <code class="muted">waiting_outage</code>`) ||
@@ -75,6 +75,42 @@ func TestCertifierOutageReadsAsWaiting(t *testing.T) {
 		if strings.Contains(p, wrong) {
 			t.Errorf("the run page of a waiting run says %q", wrong)
 		}
+	}
+}
+
+// During a Certifier outage nothing says "OK" or "fine" about it: Health
+// shows the Certifier connection "Waiting on Certifier" (not Broken:
+// nothing to fix), lists the automation as waiting with how many of its
+// runs wait, and the Automations list's row says so in place of "Active".
+func TestCertifierOutageIsWaitingEverywhere(t *testing.T) {
+	u := newUITestWith(t, testenv.Options{Circuits: &autocred.CircuitPolicy{Threshold: 1, FirstProbe: time.Hour}}, false)
+	u.signIn()
+	f := u.fixture()
+	u.activate(f)
+	if err := u.env.Certifier.Gate().SetRules([]traffic.Rule{{Endpoint: "*", ErrorRate: 1, ErrorStatus: 503}}); err != nil {
+		t.Fatal(err)
+	}
+	run := u.enterRun(f, simac.ContactInput{Email: "max@example.com", FirstName: "Max"}, autocred.RunPending)
+	eventually(t, "the run to wait for the open circuit", func() bool {
+		r, err := u.env.Service.Run(context.Background(), run.ID)
+		return err == nil && r.ErrorCode == autocred.RunCodeWaitingOutage
+	})
+	waiting := `<span class="badge badge-waiting" title="[^"]+">Waiting on Certifier</span> <span class="muted">· 1 run waits</span>`
+
+	health := u.do("GET", "/health", nil).body
+	if regexp.MustCompile(`<span class="badge badge-active">OK</span> <strong>[^<]+</strong> \(Certifier\)`).MatchString(health) ||
+		!regexp.MustCompile(`<span class="badge badge-waiting">Waiting on Certifier</span> <strong>[^<]+</strong> \(Certifier\)`).MatchString(health) {
+		t.Errorf("Health does not show the Certifier connection waiting on Certifier:\n%s", health)
+	}
+	if strings.Contains(health, "every automation is fine") ||
+		!regexp.MustCompile(`(?s)<h3>Waiting on Certifier</h3>\s*<ul class="plain">\s*<li>`+waiting+` <a href="/automations/`+itoa(f.automation)+`">[^<]+</a>: retrying automatically; next attempt at <time `).MatchString(health) {
+		t.Errorf("Health does not list the automation as waiting on Certifier with its runs waiting:\n%s", health)
+	}
+
+	list := u.do("GET", "/automations", nil).body
+	row := regexp.MustCompile(`(?s)<tr>\s*<td data-label="Automation"><a href="/automations/` + itoa(f.automation) + `">.*?</tr>`).FindString(list)
+	if !regexp.MustCompile(`<td data-label="Status">` + waiting + `</td>`).MatchString(row) {
+		t.Errorf("the Automations list's row does not say it waits on Certifier:\n%s", row)
 	}
 }
 
