@@ -81,7 +81,8 @@ func TestCertifierOutageReadsAsWaiting(t *testing.T) {
 // During a Certifier outage nothing says "OK" or "fine" about it: Health
 // shows the Certifier connection "Waiting on Certifier" (not Broken:
 // nothing to fix), lists the automation as waiting with how many of its
-// runs wait, and the Automations list's row says so in place of "Active".
+// runs wait, and the Automations list's row says so in place of "Active";
+// Connections shows the connection so too, the outage in the same words.
 func TestCertifierOutageIsWaitingEverywhere(t *testing.T) {
 	u := newUITestWith(t, testenv.Options{Circuits: &autocred.CircuitPolicy{Threshold: 1, FirstProbe: time.Hour}}, false)
 	u.signIn()
@@ -105,6 +106,13 @@ func TestCertifierOutageIsWaitingEverywhere(t *testing.T) {
 	if strings.Contains(health, "every automation is fine") ||
 		!regexp.MustCompile(`(?s)<h3>Waiting on Certifier</h3>\s*<ul class="plain">\s*<li>`+waiting+` <a href="/automations/`+itoa(f.automation)+`">[^<]+</a>: retrying automatically; next attempt at <time `).MatchString(health) {
 		t.Errorf("Health does not list the automation as waiting on Certifier with its runs waiting:\n%s", health)
+	}
+
+	conns := u.do("GET", "/connections", nil).body
+	certRow := regexp.MustCompile(`(?s)<td data-label="App">Certifier</td>.*?</tr>\s*<tr class="detail">.*?</tr>`).FindString(conns)
+	if !strings.Contains(certRow, `<td data-label="Status"><span class="badge badge-waiting">Waiting on Certifier</span></td>`) ||
+		!strings.Contains(certRow, "<strong>Certifier is not answering</strong>") || strings.Contains(certRow, "err-text") {
+		t.Errorf("Connections does not show the Certifier connection calmly waiting on Certifier:\n%s", certRow)
 	}
 
 	list := u.do("GET", "/automations", nil).body
