@@ -3,6 +3,7 @@ package service
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -539,6 +540,38 @@ func (s *Service) nextAttempts(ctx context.Context, runs []autocred.Run) error {
 	}
 	for i := range runs {
 		runs[i].NextAttemptAt = at[runs[i].ID]
+	}
+	return s.circuitAttempts(ctx, runs)
+}
+
+// circuitAttempts fills in, for a run that waits for an open circuit and
+// has no job time of its own (its job is under way, or was just put back),
+// the circuit's next probe: when it is tried again is known, and said.
+func (s *Service) circuitAttempts(ctx context.Context, runs []autocred.Run) error {
+	probes := map[int64]time.Time{} // by automation
+	for i, r := range runs {
+		switch {
+		case r.Status != autocred.RunPending || !r.NextAttemptAt.IsZero():
+			continue
+		case r.ErrorCode != autocred.RunCodeWaitingOutage && r.ErrorCode != autocred.RunCodeWaitingPlan && r.ErrorCode != autocred.RunCodeWaitingVersion:
+			continue
+		}
+		next, ok := probes[r.AutomationID]
+		if !ok {
+			a, err := s.store.Automation(ctx, r.AutomationID)
+			if err != nil {
+				return fmt.Errorf("reading run %d's automation: %w", r.ID, err)
+			}
+			c, err := s.store.Circuit(ctx, a.Action.ConnectionID)
+			if err != nil {
+				return fmt.Errorf("reading the circuit of connection %d: %w", a.Action.ConnectionID, err)
+			}
+			if c.Open {
+				next = c.NextProbe
+			}
+			probes[r.AutomationID] = next
+		}
+		runs[i].NextAttemptAt = next
 	}
 	return nil
 }
