@@ -158,6 +158,35 @@ var RunErrorCodes = []RunErrorCode{
 	RunCodeWaitingOutage, RunCodeWaitingPlan, RunCodeWaitingVersion, RunCodeGroupMissing,
 }
 
+// runErrorLabels name the codes for people: the Error code filter lists
+// them, and a code shown beside a run says it on hover.
+var runErrorLabels = map[RunErrorCode]string{
+	RunCodeNoRecipientName:     "No recipient name",
+	RunCodeInvalidEmail:        "No valid email",
+	RunCodeContactDeleted:      "Contact deleted in ActiveCampaign",
+	RunCodeInvalidMapping:      "Mapping cannot be read",
+	RunCodeInvalidDate:         "Date not in YYYY-MM-DD form",
+	RunCodeCertifierValidation: "Certifier refused a value",
+	RunCodeCertifierNotFound:   "Group or credential gone from Certifier",
+	RunCodeUnconfirmed:         "Credential not confirmed by Certifier",
+	RunCodePermissionDenied:    "ActiveCampaign permission missing",
+	RunCodeRetrying:            "Retrying after a failed attempt",
+	RunCodeGaveUp:              "Gave up after many attempts",
+	RunCodeWaitingOutage:       "Waiting: Certifier not answering",
+	RunCodeWaitingPlan:         "Waiting: Certifier plan does not issue",
+	RunCodeWaitingVersion:      "Waiting: autocred needs an update",
+	RunCodeGroupMissing:        "Group deleted in Certifier",
+}
+
+// Label names the code for people: "Retrying after a failed attempt" for
+// retrying. A code it does not know is its own label.
+func (c RunErrorCode) Label() string {
+	if l, ok := runErrorLabels[c]; ok {
+		return l
+	}
+	return string(c)
+}
+
 // Valid tells whether c is one of RunErrorCodes.
 func (c RunErrorCode) Valid() bool { return slices.Contains(RunErrorCodes, c) }
 

@@ -3,6 +3,7 @@ package service
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -34,6 +35,17 @@ type AutomationView struct {
 	// is open: its runs wait, and why.
 	CertifierCircuit *CircuitView `json:"certifier_circuit,omitempty"`
 }
+
+// WaitingOnCertifier tells whether the automation's runs wait out a
+// Certifier outage (its connection's circuit is open for an outage):
+// nothing for its user to fix, and not "OK" either.
+func (v AutomationView) WaitingOnCertifier() bool {
+	return v.CertifierCircuit != nil && v.CertifierCircuit.Reason == autocred.CircuitOutage
+}
+
+// PendingRuns counts the automation's runs not finished yet: during an
+// outage, the ones that wait for Certifier.
+func (v AutomationView) PendingRuns() int { return v.Runs[autocred.RunPending] }
 
 // CreateAutomation checks an automation against both accounts and saves it
 // as a draft.
@@ -528,6 +540,38 @@ func (s *Service) nextAttempts(ctx context.Context, runs []autocred.Run) error {
 	}
 	for i := range runs {
 		runs[i].NextAttemptAt = at[runs[i].ID]
+	}
+	return s.circuitAttempts(ctx, runs)
+}
+
+// circuitAttempts fills in, for a run that waits for an open circuit and
+// has no job time of its own (its job is under way, or was just put back),
+// the circuit's next probe: when it is tried again is known, and said.
+func (s *Service) circuitAttempts(ctx context.Context, runs []autocred.Run) error {
+	probes := map[int64]time.Time{} // by automation
+	for i, r := range runs {
+		switch {
+		case r.Status != autocred.RunPending || !r.NextAttemptAt.IsZero():
+			continue
+		case r.ErrorCode != autocred.RunCodeWaitingOutage && r.ErrorCode != autocred.RunCodeWaitingPlan && r.ErrorCode != autocred.RunCodeWaitingVersion:
+			continue
+		}
+		next, ok := probes[r.AutomationID]
+		if !ok {
+			a, err := s.store.Automation(ctx, r.AutomationID)
+			if err != nil {
+				return fmt.Errorf("reading run %d's automation: %w", r.ID, err)
+			}
+			c, err := s.store.Circuit(ctx, a.Action.ConnectionID)
+			if err != nil {
+				return fmt.Errorf("reading the circuit of connection %d: %w", a.Action.ConnectionID, err)
+			}
+			if c.Open {
+				next = c.NextProbe
+			}
+			probes[r.AutomationID] = next
+		}
+		runs[i].NextAttemptAt = next
 	}
 	return nil
 }

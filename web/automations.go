@@ -338,6 +338,14 @@ func (h *handler) preview(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// WaitingInsteadOfActive tells whether the list's row says "Waiting on
+// Certifier" in place of "Active": watching, but nothing gets issued
+// until Certifier answers again. A paused or broken one keeps its badge,
+// the wait beside it.
+func (s automationSummary) WaitingInsteadOfActive() bool {
+	return s.WaitingOnCertifier() && s.Status == autocred.AutomationActive
+}
+
 // ProgressLabel says what the progress bar shows, if anything.
 func (s automationSummary) ProgressLabel() string {
 	switch {

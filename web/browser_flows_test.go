@@ -127,8 +127,8 @@ func (s *story) findAPerson() {
 	b.expectJS(`(() => {
 		const ts = [...document.querySelectorAll(".log li time[data-clock]")];
 		return ts.length === 2 && ts[0].textContent.includes("Mar 11") && ts[0].textContent.includes("05:00") &&
-			ts[1].textContent.includes("05:10") && ts[0].title === "2026-03-10 20:00:00 UTC";
-	})()`, "the times inside her log line in Tokyo (Mar 11, 05:00 and 05:10), UTC on hover")
+			ts[1].textContent.includes("05:10") && ts.every(t => t.textContent.includes("GMT+9")) && ts[0].title === "2026-03-10 20:00:00 UTC";
+	})()`, "the times inside her log line in Tokyo (Mar 11, 05:00 and 05:10), its zone said as the tables say it, UTC on hover")
 	b.expectText(".log", "Certifier did not answer (503 Service Unavailable), 3 times between")
 
 	// The entry days of the filter are Tokyo's.

@@ -20,7 +20,7 @@ type connectForm struct {
 }
 
 type connectionsData struct {
-	Connections    []autocred.Connection
+	Connections    []connectionHealth
 	ActiveCampaign connectForm
 	Certifier      connectForm
 	// ReadyToAutomate: both apps have a working connection and there is
@@ -68,7 +68,9 @@ func (h *handler) renderConnections(w http.ResponseWriter, r *http.Request, stat
 	if err != nil {
 		return err
 	}
-	d.Connections = conns
+	if d.Connections, err = h.connectionsHealth(r.Context(), conns); err != nil {
+		return err
+	}
 	if bothConnected(conns) {
 		autos, err := h.svc.Automations(r.Context())
 		if err != nil {

@@ -13,10 +13,14 @@ import (
 
 // systemStats is what the process saw of one outside API since it started.
 type systemStats struct {
-	System       string // "ActiveCampaign" or "Certifier"
-	Requests     int
-	Failed       int // no answer, or a 5xx
-	Refused      int // 401 or 403: the key or token was refused
+	System   string // "ActiveCampaign" or "Certifier"
+	Requests int
+	Failed   int // no answer, or a 5xx
+	// Refused counts the connections of the app whose key it refuses now
+	// (Broken). It is their state, not the 401s answered since the start:
+	// a wrong key typed while connecting is refused at once and saves
+	// nothing, and a connection reconnected since is fine.
+	Refused      int
 	Waits        int // rate-limit answers waited out
 	WaitedSecond float64
 }
@@ -27,11 +31,40 @@ type healthData struct {
 	// sets no interval: Poll without webhook hints, Hinted with them.
 	Poll, Hinted string
 	Webhooks     []webhookView // with a public URL: each ActiveCampaign account's hint webhook
-	Connections  []autocred.Connection
+	Connections  []connectionHealth
 	Pending      int
 	Systems      []systemStats
-	Problems     []service.AutomationView // broken, paused by the system, with a failing sync, or read more slowly than asked
-	Failures     []autocred.Run
+	Problems     []service.AutomationView // broken, paused by the system, with a failing sync, read more slowly than asked, or refused by Certifier's plan or version
+	// Waiting are the automations whose runs wait out a Certifier outage:
+	// not broken (nothing to fix), not fine either.
+	Waiting  []service.AutomationView
+	Failures []autocred.Run
+}
+
+// connectionHealth is a connection as Health shows it: with its circuit
+// while open (Certifier failing, or refusing the plan or autocred's API
+// version), which says more about it than its key being fine.
+type connectionHealth struct {
+	autocred.Connection
+	Circuit *service.CircuitView
+}
+
+// badge is a state in a word or three, and its badge's class.
+type badge struct{ Label, Class string }
+
+// Badge says the connection's state: Broken (its key refused: reconnect
+// it), Waiting on Certifier (an outage: nothing to fix), Needs you (a plan
+// or an API version Certifier refuses), or OK.
+func (c connectionHealth) Badge() badge {
+	switch {
+	case c.Status == autocred.ConnectionBroken:
+		return badge{"Broken", "badge-broken"}
+	case c.Circuit != nil && c.Circuit.Reason == autocred.CircuitOutage:
+		return badge{"Waiting on Certifier", "badge-waiting"}
+	case c.Circuit != nil:
+		return badge{"Needs you", "badge-broken"}
+	}
+	return badge{"OK", "badge-active"}
 }
 
 // webhookView is one ActiveCampaign account's hint webhook, as the health
@@ -45,11 +78,14 @@ func (h *handler) healthData(ctx context.Context) (healthData, error) {
 	d := healthData{PublicURLSet: h.publicURLSet}
 	poll, hinted := h.svc.PollIntervals()
 	d.Poll, d.Hinted = everyWords(poll), everyWords(hinted)
-	var err error
-	if d.Connections, err = h.svc.Connections(ctx); err != nil {
+	conns, err := h.svc.Connections(ctx)
+	if err != nil {
 		return d, err
 	}
-	if d.Webhooks, err = h.webhookViews(ctx, d.Connections); err != nil {
+	if d.Connections, err = h.connectionsHealth(ctx, conns); err != nil {
+		return d, err
+	}
+	if d.Webhooks, err = h.webhookViews(ctx, conns); err != nil {
 		return d, err
 	}
 	if d.Pending, err = h.svc.PendingRuns(ctx); err != nil {
@@ -63,15 +99,55 @@ func (h *handler) healthData(ctx context.Context) (healthData, error) {
 		// A notice says the segment is read more slowly than asked (the
 		// fallback way, or an account whose budget stretches the
 		// interval): something to act on too.
-		if a.Status == autocred.AutomationBroken || a.StatusReason != "" || a.LastSyncError != "" || a.SyncNotice != "" {
+		// An open circuit for the plan or the API version waits for
+		// someone to act; an outage, for Certifier only.
+		switch {
+		case a.Status == autocred.AutomationBroken || a.StatusReason != "" || a.LastSyncError != "" || a.SyncNotice != "" ||
+			a.CertifierCircuit != nil && !a.WaitingOnCertifier():
 			d.Problems = append(d.Problems, a)
+		case a.WaitingOnCertifier() && a.Status != autocred.AutomationDraft:
+			d.Waiting = append(d.Waiting, a)
 		}
 	}
 	if d.Failures, err = h.svc.RecentFailures(ctx, 10); err != nil {
 		return d, err
 	}
-	d.Systems, err = h.systemStats()
-	return d, err
+	if d.Systems, err = h.systemStats(); err != nil {
+		return d, err
+	}
+	countRefused(d.Systems, conns)
+	return d, nil
+}
+
+// connectionsHealth adds to each Certifier connection its circuit while
+// open.
+func (h *handler) connectionsHealth(ctx context.Context, conns []autocred.Connection) ([]connectionHealth, error) {
+	out := make([]connectionHealth, len(conns))
+	for i, c := range conns {
+		out[i].Connection = c
+		if c.App != autocred.AppCertifier {
+			continue
+		}
+		v, err := h.svc.Circuit(ctx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		out[i].Circuit = v
+	}
+	return out, nil
+}
+
+// countRefused sets each system's Refused from the connections whose key
+// it refuses now.
+func countRefused(systems []systemStats, conns []autocred.Connection) {
+	names := map[autocred.App]string{autocred.AppActiveCampaign: "ActiveCampaign", autocred.AppCertifier: "Certifier"}
+	for i := range systems {
+		for _, c := range conns {
+			if c.Status == autocred.ConnectionBroken && names[c.App] == systems[i].System {
+				systems[i].Refused++
+			}
+		}
+	}
 }
 
 // webhookViews lists the hint webhooks registered, or registered again
@@ -125,11 +201,8 @@ func (h *handler) systemStats() ([]systemStats, error) {
 			switch fam.GetName() {
 			case "autocred_api_requests_total":
 				s.Requests += int(v)
-				switch code, _ := strconv.Atoi(labels["status"]); {
-				case labels["status"] == "error" || code >= 500:
+				if code, _ := strconv.Atoi(labels["status"]); labels["status"] == "error" || code >= 500 {
 					s.Failed += int(v)
-				case code == http.StatusUnauthorized || code == http.StatusForbidden:
-					s.Refused += int(v)
 				}
 			case "autocred_rate_limit_waits_total":
 				s.Waits += int(v)

@@ -238,7 +238,10 @@ func TestSetupShowsEveryError(t *testing.T) {
 
 // The health page says the poll interval the server runs with, not a
 // default it may not have, and tells a refused key apart from an API that
-// did not answer, with what to do about it (issue 15).
+// did not answer, with what to do about it (issue 15). A refused key is a
+// connection's state, not a count of answers: a wrong key typed while
+// connecting (refused at once, nothing saved) is not a connection failing,
+// and the line goes once the connection works again.
 func TestHealthSaysIntervalAndRefusedKeys(t *testing.T) {
 	env := testenv.New(t, testenv.Options{PollInterval: 5 * time.Minute})
 	srv := httptest.NewServer(New(Config{Service: env.Service, Auth: env.Auth, Metrics: env.Metrics}))
@@ -251,10 +254,9 @@ func TestHealthSaysIntervalAndRefusedKeys(t *testing.T) {
 		t.Errorf("the health page does not say the interval of 5 minutes:\n%s", body)
 	}
 	u.do("POST", "/connections", url.Values{"app": {"activecampaign"}, "name": {"Acme"}, "api_url": {env.ACURL}, "api_key": {"wrong-key-0000000000"}})
-	p = u.do("GET", "/health", nil)
-	body := html.UnescapeString(p.body)
-	if !strings.Contains(body, "1 refused the key") || !strings.Contains(body, "reconnect") {
-		t.Errorf("a refused key is not its own line with what to do:\n%s", body)
+	body := html.UnescapeString(u.do("GET", "/health", nil).body)
+	if strings.Contains(body, "refused the key") || strings.Contains(body, "key refused") {
+		t.Errorf("a wrong key typed while connecting counts as a connection whose key is refused:\n%s", body)
 	}
 	if strings.Contains(body, "without an answer or with a server error") {
 		t.Errorf("a refused key is counted as an API that did not answer")
@@ -262,6 +264,23 @@ func TestHealthSaysIntervalAndRefusedKeys(t *testing.T) {
 	// One call, said as one: not "1 request(s)".
 	if !strings.Contains(body, "ActiveCampaign:</strong> 1 request,") || strings.Contains(body, "(s)") {
 		t.Errorf("the health page does not count in words:\n%s", body)
+	}
+
+	f := u.fixture()
+	ctx := context.Background()
+	if err := env.Store.SetConnectionStatus(ctx, f.acConn, autocred.ConnectionBroken, autocred.KeyRefused(autocred.AppActiveCampaign, "resume its automations")); err != nil {
+		t.Fatal(err)
+	}
+	body = html.UnescapeString(u.do("GET", "/health", nil).body)
+	if !strings.Contains(body, "1 connection whose key ActiveCampaign refuses") || !strings.Contains(body, "reconnect") {
+		t.Errorf("a connection whose key is refused is not its own line with what to do:\n%s", body)
+	}
+	if err := env.Store.SetConnectionStatus(ctx, f.acConn, autocred.ConnectionOK, ""); err != nil {
+		t.Fatal(err)
+	}
+	body = html.UnescapeString(u.do("GET", "/health", nil).body)
+	if strings.Contains(body, "key ActiveCampaign refuses") || strings.Contains(body, "refused the key") {
+		t.Errorf("the refused key is still said once the connection works again:\n%s", body)
 	}
 }
 

@@ -35,6 +35,7 @@ var funcs = template.FuncMap{
 	"legend":     chartLegend,
 	"clock":      clockTime,
 	"says":       says,
+	"waitReason": waitReason,
 	"agoAt":      agoAt,
 	"percent": func(p autocred.Progress) int {
 		if p.Total <= 0 {
@@ -419,4 +420,13 @@ func clockTime(t time.Time) string {
 		return t.Format("15:04") + " UTC"
 	}
 	return t.Format("2 Jan 15:04") + " UTC"
+}
+
+// waitReason is why a waiting run waits, as a clause for "Waiting: …. ":
+// its last error without the final full stop.
+func waitReason(lastError string) string {
+	if why := strings.TrimRight(strings.TrimSpace(lastError), "."); why != "" {
+		return why
+	}
+	return "not issued yet"
 }

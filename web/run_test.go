@@ -141,7 +141,7 @@ func TestWaitingRunIsNotAFailure(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := u.enterRun(f, simac.ContactInput{Email: "max@example.com", FirstName: "Max"}, autocred.RunPending)
-	notice := regexp.MustCompile(`<p class="wait" role="status"><span class="wait-text">Retrying automatically; next attempt at <time datetime="[^"]+" title="[^"]+" data-clock>\d\d:\d\d UTC</time>.</span>`)
+	notice := regexp.MustCompile(`<p class="wait" role="status"><span class="wait-text">Waiting: [^<]+\. Retrying automatically; next attempt at <time datetime="[^"]+" title="[^"]+" data-clock>\d\d:\d\d UTC</time>.</span>`)
 	var p page
 	eventually(t, "the run page to say when it is tried next", func() bool {
 		p = u.do("GET", "/runs/"+itoa(run.ID), nil)
@@ -153,7 +153,7 @@ func TestWaitingRunIsNotAFailure(t *testing.T) {
 	row := regexp.MustCompile(`(?s)<tr>\s*<td data-label="Run"><a href="/runs/` + itoa(run.ID) + `">.*?</tr>`)
 	eventually(t, "the runs table to say when it is tried next", func() bool {
 		m := row.FindString(u.do("GET", "/automations/"+itoa(f.automation), nil).body)
-		return strings.Contains(m, `<span class="wait-text">Retrying automatically; next attempt at <time`) && !strings.Contains(m, "err-text")
+		return regexp.MustCompile(`<span class="wait-text">Waiting: [^<]+\. Retrying automatically; next attempt at <time`).MatchString(m) && !strings.Contains(m, "err-text")
 	})
 	// A failed run keeps the red style.
 	if p := u.do("GET", "/runs/"+itoa(f.run), nil); !strings.Contains(p.body, `<p class="alert">Certifier refused it.`) || strings.Contains(p.body, `class="wait"`) {

@@ -48,14 +48,14 @@ func TestCertifierOutageReadsAsWaiting(t *testing.T) {
 			t.Errorf("the automation page shows %q: a raw upstream error or the old notice", raw)
 		}
 	}
-	// Health's connection says it too, its times in the browser's zone,
-	// without the raw error.
+	// Health's connection says it too, the same words, its times in the
+	// browser's zone, without the raw error.
 	health := u.do("GET", "/health", nil).body
-	if !strings.Contains(health, "Certifier has been failing since <time ") || strings.Contains(health, rawError) || strings.Contains(health, "certifier POST") {
-		t.Errorf("Health does not say Certifier is failing in words, its times in the browser's zone:\n%s", health)
+	if !notice.MatchString(health) || strings.Contains(health, rawError) || strings.Contains(health, "certifier POST") {
+		t.Errorf("Health does not say Certifier is not answering as the automation does, its times in the browser's zone:\n%s", health)
 	}
 	row := regexp.MustCompile(`(?s)<tr>\s*<td data-label="Run"><a href="/runs/` + itoa(run.ID) + `">.*?</tr>`).FindString(auto)
-	if !strings.Contains(row, `<span class="muted">Certifier is not answering: this run waits without calling it.</span> <code class="muted">waiting_outage</code>`) ||
+	if !regexp.MustCompile(`<span class="wait-text">Waiting: Certifier is not answering: this run waits without calling it\. Retrying automatically; next attempt at <time [^>]*data-clock>[^<]+</time>\.</span> <code class="muted" title="[^"]+">waiting_outage</code>`).MatchString(row) ||
 		strings.Contains(row, "since") || strings.Contains(row, "unconfirmed") {
 		t.Errorf("the waiting run's row does not say in a few words why it waits:\n%s", row)
 	}
@@ -75,6 +75,50 @@ func TestCertifierOutageReadsAsWaiting(t *testing.T) {
 		if strings.Contains(p, wrong) {
 			t.Errorf("the run page of a waiting run says %q", wrong)
 		}
+	}
+}
+
+// During a Certifier outage nothing says "OK" or "fine" about it: Health
+// shows the Certifier connection "Waiting on Certifier" (not Broken:
+// nothing to fix), lists the automation as waiting with how many of its
+// runs wait, and the Automations list's row says so in place of "Active";
+// Connections shows the connection so too, the outage in the same words.
+func TestCertifierOutageIsWaitingEverywhere(t *testing.T) {
+	u := newUITestWith(t, testenv.Options{Circuits: &autocred.CircuitPolicy{Threshold: 1, FirstProbe: time.Hour}}, false)
+	u.signIn()
+	f := u.fixture()
+	u.activate(f)
+	if err := u.env.Certifier.Gate().SetRules([]traffic.Rule{{Endpoint: "*", ErrorRate: 1, ErrorStatus: 503}}); err != nil {
+		t.Fatal(err)
+	}
+	run := u.enterRun(f, simac.ContactInput{Email: "max@example.com", FirstName: "Max"}, autocred.RunPending)
+	eventually(t, "the run to wait for the open circuit", func() bool {
+		r, err := u.env.Service.Run(context.Background(), run.ID)
+		return err == nil && r.ErrorCode == autocred.RunCodeWaitingOutage
+	})
+	waiting := `<span class="badge badge-waiting" title="[^"]+">Waiting on Certifier</span> <span class="muted">· 1 run waits</span>`
+
+	health := u.do("GET", "/health", nil).body
+	if regexp.MustCompile(`<span class="badge badge-active">OK</span> <strong>[^<]+</strong> \(Certifier\)`).MatchString(health) ||
+		!regexp.MustCompile(`<span class="badge badge-waiting">Waiting on Certifier</span> <strong>[^<]+</strong> \(Certifier\)`).MatchString(health) {
+		t.Errorf("Health does not show the Certifier connection waiting on Certifier:\n%s", health)
+	}
+	if strings.Contains(health, "every automation is fine") ||
+		!regexp.MustCompile(`(?s)<h3>Waiting on Certifier</h3>\s*<ul class="plain">\s*<li>`+waiting+` <a href="/automations/`+itoa(f.automation)+`">[^<]+</a>: retrying automatically; next attempt at <time `).MatchString(health) {
+		t.Errorf("Health does not list the automation as waiting on Certifier with its runs waiting:\n%s", health)
+	}
+
+	conns := u.do("GET", "/connections", nil).body
+	certRow := regexp.MustCompile(`(?s)<td data-label="App">Certifier</td>.*?</tr>\s*<tr class="detail">.*?</tr>`).FindString(conns)
+	if !strings.Contains(certRow, `<td data-label="Status"><span class="badge badge-waiting">Waiting on Certifier</span></td>`) ||
+		!strings.Contains(certRow, "<strong>Certifier is not answering</strong>") || strings.Contains(certRow, "err-text") {
+		t.Errorf("Connections does not show the Certifier connection calmly waiting on Certifier:\n%s", certRow)
+	}
+
+	list := u.do("GET", "/automations", nil).body
+	row := regexp.MustCompile(`(?s)<tr>\s*<td data-label="Automation"><a href="/automations/` + itoa(f.automation) + `">.*?</tr>`).FindString(list)
+	if !regexp.MustCompile(`<td data-label="Status">` + waiting + `</td>`).MatchString(row) {
+		t.Errorf("the Automations list's row does not say it waits on Certifier:\n%s", row)
 	}
 }
 
@@ -176,5 +220,61 @@ func TestChartDaysInTheBrowsersZone(t *testing.T) {
 		if !strings.Contains(list.body, "(days in "+tt.zone+", as the times on these pages)") {
 			t.Errorf("with cookie %q the list does not say its days are %s's", tt.cookie, tt.zone)
 		}
+	}
+}
+
+// A waiting run is said one way wherever a row or its page shows it:
+// "Waiting: <why>. Retrying automatically; next attempt at <time>.",
+// whatever made it wait; its code is kept, quiet, its meaning on hover;
+// the Error code filter lists the codes by their meaning.
+func TestWaitingRunSaidOneWay(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	ctx := context.Background()
+	// The next attempt is the circuit's next probe for a run that waits
+	// for it (these runs have no job of their own here); for the other it
+	// is not known.
+	next := time.Now().UTC().Add(10 * time.Minute).Truncate(time.Second)
+	if _, err := u.env.Store.UpdateCircuit(ctx, f.certConn, func(c *autocred.Circuit) bool {
+		c.Open, c.Reason, c.FailingSince, c.NextProbe, c.Interval = true, autocred.CircuitOutage, time.Now(), next, time.Minute
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for i, tt := range []struct {
+		code      autocred.RunErrorCode
+		lastError string
+		want      string
+	}{
+		{autocred.RunCodeWaitingOutage, "Certifier is not answering: this run waits without calling it.",
+			`Waiting: Certifier is not answering: this run waits without calling it. Retrying automatically; next attempt at <time datetime="` + next.Format(time.RFC3339) + `"`},
+		{autocred.RunCodeRetrying, "Certifier did not answer (503 Service Unavailable).",
+			`Waiting: Certifier did not answer (503 Service Unavailable). Retrying automatically.</span>`},
+	} {
+		r := u.addRun(f.automation, autocred.ContactID(100+i), "Max", "Wait", "max@example.com", autocred.RunPending, time.Now())
+		r.LastError, r.ErrorCode = tt.lastError, tt.code
+		if err := u.env.Store.SaveRun(ctx, &r); err != nil {
+			t.Fatal(err)
+		}
+		code := `<code class="muted" title="` + html.EscapeString(tt.code.Label()) + ` (error code: filter the runs by it, or count it in an alert)">` + string(tt.code) + `</code>`
+		row := regexp.MustCompile(`(?s)<tr>\s*<td data-label="Run"><a href="/runs/` + itoa(r.ID) + `">.*?</tr>`).
+			FindString(u.do("GET", "/automations/"+itoa(f.automation), nil).body)
+		page := u.do("GET", "/runs/"+itoa(r.ID), nil).body
+		for where, body := range map[string]string{"row": row, "run page": page} {
+			if !strings.Contains(html.UnescapeString(body), tt.want) || !strings.Contains(body, code) {
+				t.Errorf("%s, %s: the %s does not say %q with its code quiet, its meaning on hover:\n%s", tt.code, tt.lastError, where, tt.want, body)
+			}
+			for _, other := range []string{"Waiting, not failed", "autocred tries again by itself"} {
+				if strings.Contains(body, other) {
+					t.Errorf("%s: the %s says the wait another way too: %q", tt.code, where, other)
+				}
+			}
+		}
+	}
+	p := u.do("GET", "/automations/"+itoa(f.automation)+"?error_code=waiting_outage", nil).body
+	if !strings.Contains(p, `<option value="waiting_outage" selected>Waiting: Certifier not answering</option>`) ||
+		!strings.Contains(p, `<option value="certifier_validation">Certifier refused a value</option>`) {
+		t.Errorf("the Error code filter does not list the codes by their meaning, the code as the value:\n%s", p)
 	}
 }

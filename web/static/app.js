@@ -21,8 +21,8 @@
   // --- Times in the browser's time zone. The server writes each time as
   // <time datetime="…Z" title="… UTC">… UTC</time>; here its text becomes
   // the same instant in the browser's zone, the UTC time staying on hover.
-  // A time inside a sentence (data-clock) is a clock time, with its day
-  // when it is not today; "3 min ago" (data-ago) stays as it is, its UTC
+  // A time inside a sentence (data-clock) is a clock time and its zone,
+  // with its day when it is not today; "3 min ago" (data-ago) stays as it is, its UTC
   // time on hover.
   var browserZone = "";
   var localFormat = null, clockFormat = null, dayClockFormat = null, dayKey = null;
@@ -31,8 +31,10 @@
     localFormat = new Intl.DateTimeFormat(undefined, {
       year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short"
     });
-    clockFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" });
-    dayClockFormat = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
+    // With the zone, as the tables say it ("GMT+9"): a time in a sentence
+    // ("since 05:23 AM") read alone gives no hint whose 05:23 it is.
+    clockFormat = new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
+    dayClockFormat = new Intl.DateTimeFormat(undefined, { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
     dayKey = new Intl.DateTimeFormat("en-CA", { year: "numeric", month: "2-digit", day: "2-digit" });
   } catch (e) { /* an old browser: the UTC times stay */ }
   function localTimes(root) {
