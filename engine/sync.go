@@ -498,7 +498,7 @@ func (e *Engine) baselineHeldBack(ctx context.Context, connID int64, segmentID s
 // recordBaseline records the first snapshot's members as in, with no runs
 // (rule R5), and starts watching.
 func (e *Engine) recordBaseline(ctx context.Context, a autocred.Automation, ids []autocred.ContactID, unconfirmed bool) error {
-	err := e.store.RecordBaseline(ctx, a.ID, ids, time.Now(), unconfirmed)
+	err := e.store.RecordBaseline(ctx, a.ID, ids, time.Now(), unconfirmed, nil)
 	if autocred.ErrorCode(err) == autocred.ECONFLICT {
 		return nil // paused meanwhile: its baseline is taken again on resume
 	}
