@@ -109,6 +109,20 @@ func (db *DB) RecordBaseline(ctx context.Context, automationID int64, ids []auto
 	})
 }
 
+// PausedEntrants returns those of a snapshot's ids that would enter while
+// paused if it were recorded now as the automation's baseline
+// (RecordBaseline, which works them out again in its transaction): the
+// engine reads their names and emails first, for their runs. Ascending.
+func (db *DB) PausedEntrants(ctx context.Context, automationID int64, ids []autocred.ContactID) ([]autocred.ContactID, error) {
+	var entrants []autocred.ContactID
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		entrants, err = db.pausedEntrants(ctx, tx, automationID, ids)
+		return err
+	})
+	return entrants, err
+}
+
 // pausedEntrants returns those of a snapshot's ids that the ledger of an
 // automation which has had a baseline has out (or has never seen):
 // taken as its new baseline, the snapshot would have them in without a
