@@ -114,6 +114,11 @@ const (
 	RunCodeNoRecipientName RunErrorCode = "no_recipient_name" // the name mapping renders empty
 	RunCodeInvalidEmail    RunErrorCode = "invalid_email"     // no email, or one that is not valid or cannot be cleaned safely
 	RunCodeContactDeleted  RunErrorCode = "contact_deleted"   // deleted from ActiveCampaign before its credential was issued
+	// RunCodeEnteredWhilePaused: the contact entered while a user had
+	// paused the automation, and it was resumed with Start fresh, which
+	// issues them nothing (design §3). The run is a trace, never issued by
+	// itself: a retry issues their credential on purpose.
+	RunCodeEnteredWhilePaused RunErrorCode = "entered_while_paused"
 
 	// Failed before calling Certifier: what the mapping gives cannot be
 	// sent. Fix the mapping (or the contact's field), then retry.
@@ -151,7 +156,7 @@ const (
 // RunErrorCodes lists every run error code, in the order a filter shows
 // them.
 var RunErrorCodes = []RunErrorCode{
-	RunCodeNoRecipientName, RunCodeInvalidEmail, RunCodeContactDeleted,
+	RunCodeNoRecipientName, RunCodeInvalidEmail, RunCodeContactDeleted, RunCodeEnteredWhilePaused,
 	RunCodeInvalidMapping, RunCodeInvalidDate,
 	RunCodeCertifierValidation, RunCodeCertifierNotFound,
 	RunCodeUnconfirmed, RunCodePermissionDenied, RunCodeRetrying, RunCodeGaveUp,
@@ -176,6 +181,7 @@ var runErrorLabels = map[RunErrorCode]string{
 	RunCodeWaitingPlan:         "Waiting: Certifier plan does not issue",
 	RunCodeWaitingVersion:      "Waiting: autocred needs an update",
 	RunCodeGroupMissing:        "Group deleted in Certifier",
+	RunCodeEnteredWhilePaused:  "Entered while paused (Start fresh)",
 }
 
 // Label names the code for people: "Retrying after a failed attempt" for
@@ -186,6 +192,10 @@ func (c RunErrorCode) Label() string {
 	}
 	return string(c)
 }
+
+// EnteredWhilePausedReason is the error of a run skipped because its
+// contact entered while the automation was paused (RunCodeEnteredWhilePaused).
+const EnteredWhilePausedReason = "Entered while the automation was paused; it was resumed with Start fresh, so no credential was issued. Retry issues one."
 
 // Valid tells whether c is one of RunErrorCodes.
 func (c RunErrorCode) Valid() bool { return slices.Contains(RunErrorCodes, c) }

@@ -152,6 +152,62 @@ func TestR5BaselineGetsNothingUntilReentry(t *testing.T) {
 	}
 }
 
+// R5 after a pause: resumed with Start fresh (a user's pause, by default),
+// the automation issues nothing to who entered while it was paused (a
+// newcomer, and a baseline member who had left and came back), but each
+// has a skipped run saying why, counted on the automation; retrying one
+// issues exactly one credential (R1), and the old baseline gets nothing.
+func TestR5StartFreshAfterAPauseLeavesASkippedRunToRetry(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, worldOptions{})
+	acConn, certConn := w.connect()
+	old := []simac.ContactInput{contact("Old", "One"), contact("Old", "Two")}
+	for i := range old {
+		old[i].Tags = []string{"Completed"}
+	}
+	ids := w.importContacts(old...)
+	a := w.automation(acConn, certConn, w.segment("Completers", "Completed"), w.group("Course"), nil)
+	w.untag("Completed", ids[0])
+	w.settle(a.ID) // two snapshots without her: Old One has left
+
+	w.mustCall("POST", fmt.Sprintf("/api/v1/automations/%d/pause", a.ID), nil, nil, 202)
+	w.tag("Completed", ids[0])
+	newcomer := contact("Zoe", "Kim")
+	newcomer.Tags = []string{"Completed"}
+	w.importContacts(newcomer)
+	w.mustCall("POST", fmt.Sprintf("/api/v1/automations/%d/resume", a.ID), nil, nil, 202)
+	w.waitFor("the new baseline", time.Minute, func() bool { return w.automationNow(a.ID).Status == "active" })
+	w.settle(a.ID)
+	if n := len(w.cert.Credentials(workspace)); n != 0 {
+		t.Fatalf("%d credentials after Start fresh, want 0", n)
+	}
+	skipped := w.runs(a.ID, "error_code=entered_while_paused")
+	emails := map[string]run{}
+	for _, r := range skipped {
+		emails[r.Email] = r
+		if r.Status != "skipped" || !strings.Contains(r.Error, "Retry issues one") {
+			t.Errorf("run of %s: %s, %q", r.Email, r.Status, r.Error)
+		}
+	}
+	if _, ok := emails[newcomer.Email]; len(skipped) != 2 || !ok || emails[old[0].Email].ID == 0 {
+		t.Fatalf("skipped runs = %+v, want the newcomer's and Old One's", skipped)
+	}
+	var counted struct {
+		PausedEntrants int `json:"paused_entrants"`
+	}
+	w.mustCall("GET", fmt.Sprintf("/api/v1/automations/%d", a.ID), nil, &counted, 200)
+	if counted.PausedEntrants != 2 {
+		t.Errorf("paused_entrants = %d, want 2", counted.PausedEntrants)
+	}
+
+	w.mustCall("POST", fmt.Sprintf("/api/v1/runs/%d/retry", emails[newcomer.Email].ID), nil, nil, 202)
+	w.waitFor("the retried credential", time.Minute, func() bool { return len(byStatus(w.runs(a.ID, ""))["issued"]) == 1 })
+	w.settle(a.ID)
+	if creds := w.cert.Credentials(workspace); len(creds) != 1 || creds[0].Recipient.Email != newcomer.Email {
+		t.Errorf("credentials = %+v, want one, the newcomer's", creds)
+	}
+}
+
 // R6: leaving a segment never revokes or deletes a credential.
 func TestR6LeavingRevokesNothing(t *testing.T) {
 	t.Parallel()

@@ -145,7 +145,7 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 			return e.baselineHeldBack(ctx, connID, segmentID, autos, started, len(base.ids), base.missed)
 		}
 	}
-	entered, err := e.applyRead(ctx, autos, base, diff, verdict, snap.Unconfirmed)
+	entered, err := e.applyRead(ctx, ac, autos, base, diff, verdict, snap.Unconfirmed)
 	if err != nil {
 		return err
 	}
@@ -236,13 +236,13 @@ func (e *Engine) checkBaseline(ctx context.Context, ac *activecampaign.Client, a
 // applyRead records a verified read on each automation: the baseline of
 // those taking it, the absences of the active ones. It returns the
 // contacts that entered each active automation, for enter.
-func (e *Engine) applyRead(ctx context.Context, autos []autocred.Automation, base baseline, diff ledgerDiff, verdict absenceVerdict,
+func (e *Engine) applyRead(ctx context.Context, ac *activecampaign.Client, autos []autocred.Automation, base baseline, diff ledgerDiff, verdict absenceVerdict,
 	unconfirmed bool) (map[int64][]autocred.ContactID, error) {
 	entered := map[int64][]autocred.ContactID{} // automation → contacts that entered
 	for _, a := range autos {
 		switch a.Status {
 		case autocred.AutomationBaselining:
-			if err := e.recordBaseline(ctx, a, base.ids, base.unconfirmed); err != nil {
+			if err := e.recordBaseline(ctx, ac, a, base.ids, base.unconfirmed); err != nil {
 				return nil, err
 			}
 		case autocred.AutomationActive:
@@ -495,10 +495,18 @@ func (e *Engine) baselineHeldBack(ctx context.Context, connID int64, segmentID s
 	return nil
 }
 
-// recordBaseline records the first snapshot's members as in, with no runs
-// (rule R5), and starts watching.
-func (e *Engine) recordBaseline(ctx context.Context, a autocred.Automation, ids []autocred.ContactID, unconfirmed bool) error {
-	err := e.store.RecordBaseline(ctx, a.ID, ids, time.Now(), unconfirmed)
+// recordBaseline records the snapshot's members as in, with no runs (rule
+// R5), and starts watching. A new baseline taken when a user resumed with
+// Start fresh also gives a skipped run to each contact who entered while
+// the automation was paused (store.RecordBaseline), with their names and
+// emails read first (pausedContacts) so that the runs can be searched by
+// them.
+func (e *Engine) recordBaseline(ctx context.Context, ac *activecampaign.Client, a autocred.Automation, ids []autocred.ContactID, unconfirmed bool) error {
+	contacts, err := e.pausedContacts(ctx, ac, a, ids)
+	if err != nil {
+		return err
+	}
+	err = e.store.RecordBaseline(ctx, a.ID, ids, time.Now(), unconfirmed, contacts)
 	if autocred.ErrorCode(err) == autocred.ECONFLICT {
 		return nil // paused meanwhile: its baseline is taken again on resume
 	}
@@ -510,6 +518,30 @@ func (e *Engine) recordBaseline(ctx context.Context, a autocred.Automation, ids 
 	e.heldBaselines.Unlock()
 	e.log.Info("baseline recorded", "automation", a.ID, "members", len(ids))
 	return nil
+}
+
+// pausedContacts reads the details of the contacts who entered while the
+// automation was paused (store.PausedEntrants), none when it takes its
+// first baseline. Their runs are skipped, never issued by themselves, so
+// the details serve only to find them: when they cannot be read, the runs
+// are recorded with the contact ids alone (the issue job of a retry reads
+// the contact anyway) rather than hold back the baseline.
+func (e *Engine) pausedContacts(ctx context.Context, ac *activecampaign.Client, a autocred.Automation, ids []autocred.ContactID) (map[autocred.ContactID]autocred.Contact, error) {
+	entrants, err := e.store.PausedEntrants(ctx, a.ID, ids)
+	if err != nil || len(entrants) == 0 {
+		return nil, err
+	}
+	details, err := ac.Contacts(ctx, entrants)
+	if err != nil {
+		e.log.Warn("could not read the contacts who entered while paused; their runs have ids only", "automation", a.ID,
+			"contacts", len(entrants), "error", err)
+		return nil, nil
+	}
+	contacts := make(map[autocred.ContactID]autocred.Contact, len(details))
+	for id, c := range details {
+		contacts[id] = autocred.Contact{ID: c.ID, Email: strings.TrimSpace(c.Email), FirstName: c.FirstName, LastName: c.LastName, Phone: c.Phone}
+	}
+	return contacts, nil
 }
 
 // recordAbsences records one automation's absences from a verified read:

@@ -14,7 +14,7 @@ import (
 const automationColumns = `id, name, status, status_reason, trigger_connection_id, segment_id, segment_name,
 	action_connection_id, group_id, group_name, action, poll_interval_ms, snapshot_seq,
 	baseline_done, baseline_total, last_sync_at, last_sync_error, sync_notice, created_at, updated_at,
-	archived_at, history_deleted_at, history_deleted_runs, next_sync_at`
+	archived_at, history_deleted_at, history_deleted_runs, next_sync_at, paused_entrants`
 
 func scanAutomation(row rowScanner) (autocred.Automation, error) {
 	var s automationScan
@@ -38,7 +38,7 @@ func (s *automationScan) dest() []any {
 	return []any{&a.ID, &a.Name, &a.Status, &a.StatusReason, &a.Trigger.ConnectionID, &a.Trigger.SegmentID, &a.Trigger.SegmentName,
 		&a.Action.ConnectionID, &a.Action.GroupID, &a.Action.GroupName, &s.action, &s.pollMS, &a.SnapshotSeq,
 		&a.Baseline.Done, &a.Baseline.Total, &s.lastSync, &a.LastSyncError, &a.SyncNotice, &s.created, &s.updated,
-		&s.archived, &s.deleted, &a.HistoryDeleted.Runs, &s.nextSync}
+		&s.archived, &s.deleted, &a.HistoryDeleted.Runs, &s.nextSync, &a.PausedEntrants}
 }
 
 func (s *automationScan) decode() (autocred.Automation, error) {
@@ -346,8 +346,10 @@ func (db *DB) ActivateAutomation(ctx context.Context, id int64) error {
 }
 
 // ResumeAutomation restarts a paused or broken automation. By default it
-// becomes baselining and its ledger is reset, so that its first sync takes
-// a new baseline. With catchUp it becomes active on the ledger it has, so
+// becomes baselining, so that its first sync takes a new baseline; its
+// ledger is kept until then, for the baseline to tell who entered while it
+// was stopped (RecordBaseline), and for a catch up if it is paused and
+// resumed again before. With catchUp it becomes active on the ledger it has, so
 // that its first sync makes an entry of everyone who entered meanwhile; an
 // automation stopped before its baseline was recorded has no ledger to
 // catch up on and takes a baseline anyway. Its first sync and the issue
@@ -363,13 +365,8 @@ func (db *DB) ResumeAutomation(ctx context.Context, id int64, catchUp bool) erro
 			if err := db.setAutomationStatus(ctx, tx, id, autocred.AutomationActive, "", from...); err != nil {
 				return err
 			}
-		} else {
-			if err := db.setAutomationStatus(ctx, tx, id, autocred.AutomationBaselining, "", from...); err != nil {
-				return err
-			}
-			if err := db.resetLedger(ctx, tx, id); err != nil {
-				return err
-			}
+		} else if err := db.setAutomationStatus(ctx, tx, id, autocred.AutomationBaselining, "", from...); err != nil {
+			return err
 		}
 		if err := db.syncSoon(ctx, tx, a); err != nil {
 			return err

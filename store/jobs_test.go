@@ -156,7 +156,7 @@ func TestAutomationChangesEnqueueTheirJobs(t *testing.T) {
 		if n := jobs(t, db, "sync"); n != 1 {
 			t.Errorf("%d sync jobs after activation, want 1", n)
 		}
-		if err := db.RecordBaseline(ctx, a.ID, []autocred.ContactID{1}, time.Now(), false); err != nil {
+		if err := db.RecordBaseline(ctx, a.ID, []autocred.ContactID{1}, time.Now(), false, nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := db.RecordEntries(ctx, []autocred.Run{{AutomationID: a.ID, ContactID: 2}}, time.Now(), time.Now(), false); err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -43,23 +44,48 @@ func (db *DB) Membership(ctx context.Context, automationID int64, contactID auto
 // 32,766 variables, and small enough to keep statements cheap to prepare.
 const batch = 500
 
-// RecordBaseline records the first complete snapshot of a baselining
-// automation, in one transaction: the automation becomes active, the
-// snapshot's members are in the segment without entries and without runs
-// (they were there before the automation started: rule R5), and its
-// baseline progress shows the snapshot read in full. A confirmed snapshot
-// is numbered, like every applied read (see RecordAbsences); an
+// RecordBaseline records a complete snapshot as a baselining
+// automation's baseline, in one transaction: the automation becomes
+// active, the snapshot's members are in the segment and everyone else
+// out, and its baseline progress shows the snapshot read. A confirmed
+// snapshot is numbered, like every applied read (see RecordAbsences); an
 // unconfirmed one (an empty contacts?segmentid answer, which may be an
-// evaluation still running) is not. Contacts the ledger already has keep
-// their row, marked in. It fails with a conflict when the automation is no
-// longer baselining (paused meanwhile).
-func (db *DB) RecordBaseline(ctx context.Context, automationID int64, ids []autocred.ContactID, at time.Time, unconfirmed bool) error {
+// evaluation still running) is not. It fails with a conflict when the
+// automation is no longer baselining (paused meanwhile).
+//
+// The first baseline (at activation) gives nobody a run: they were there
+// before the automation started (rule R5). A later one, taken when a user
+// resumes with Start fresh, is compared with the ledger it replaces
+// (kept until now for this): a member the ledger had out entered while
+// the automation was paused (or left before and came back), and gets a
+// skipped run (autocred.RunCodeEnteredWhilePaused) with the next entry
+// number and no issue job, so that they can be found and retried on
+// purpose instead of lost without a trace; the automation counts them
+// (PausedEntrants), apart from the baseline's members. contacts holds
+// what is known of them (name, email) by id; it may be nil.
+func (db *DB) RecordBaseline(ctx context.Context, automationID int64, ids []autocred.ContactID, at time.Time, unconfirmed bool,
+	contacts map[autocred.ContactID]autocred.Contact) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		if err := db.setAutomationStatus(ctx, tx, automationID, autocred.AutomationActive, "", autocred.AutomationBaselining); err != nil {
 			return err
 		}
+		entrants, err := db.pausedEntrants(ctx, tx, automationID, ids)
+		if err != nil {
+			return err
+		}
+		if err := db.resetLedger(ctx, tx, automationID); err != nil {
+			return err
+		}
+		if err := db.recordPausedEntrants(ctx, tx, automationID, entrants, contacts, at); err != nil {
+			return err
+		}
 		if err := db.markBaseline(ctx, tx, automationID, ids, at); err != nil {
 			return err
+		}
+		_, err = db.in(tx).ExecContext(ctx, `UPDATE automations SET paused_entrants = ?,
+			baselined_at = CASE WHEN baselined_at = 0 THEN ? ELSE baselined_at END WHERE id = ?`, len(entrants), ms(at), automationID)
+		if err != nil {
+			return fmt.Errorf("counting who entered automation %d while it was paused: %w", automationID, err)
 		}
 		// Runs left pending when the automation was paused or archived
 		// were enqueued again when it resumed, but their jobs found it
@@ -68,16 +94,78 @@ func (db *DB) RecordBaseline(ctx context.Context, automationID int64, ids []auto
 			return err
 		}
 		// With the status, so that an active automation never shows the
-		// progress of a baseline still being read.
-		if err := db.setBaselineProgress(ctx, tx, automationID, autocred.Progress{Done: len(ids), Total: len(ids)}); err != nil {
+		// progress of a baseline still being read. Those who entered
+		// while it was paused are counted apart: they are not "already in
+		// the segment when autocred started watching it".
+		members := len(ids) - len(entrants)
+		if err := db.setBaselineProgress(ctx, tx, automationID, autocred.Progress{Done: members, Total: members}); err != nil {
 			return err
 		}
 		if unconfirmed {
 			return nil
 		}
-		_, err := db.nextSnapshotSeq(ctx, tx, automationID)
+		_, err = db.nextSnapshotSeq(ctx, tx, automationID)
 		return err
 	})
+}
+
+// PausedEntrants returns those of a snapshot's ids that would enter while
+// paused if it were recorded now as the automation's baseline
+// (RecordBaseline, which works them out again in its transaction): the
+// engine reads their names and emails first, for their runs. Ascending.
+func (db *DB) PausedEntrants(ctx context.Context, automationID int64, ids []autocred.ContactID) ([]autocred.ContactID, error) {
+	var entrants []autocred.ContactID
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		var err error
+		entrants, err = db.pausedEntrants(ctx, tx, automationID, ids)
+		return err
+	})
+	return entrants, err
+}
+
+// pausedEntrants returns those of a snapshot's ids that the ledger of an
+// automation which has had a baseline has out (or has never seen):
+// taken as its new baseline, the snapshot would have them in without a
+// run. None for an automation taking its first baseline. Ascending.
+func (db *DB) pausedEntrants(ctx context.Context, tx *sql.Tx, automationID int64, ids []autocred.ContactID) ([]autocred.ContactID, error) {
+	var baselinedAt int64
+	if err := db.in(tx).QueryRowContext(ctx, `SELECT baselined_at FROM automations WHERE id = ?`, automationID).Scan(&baselinedAt); err != nil {
+		return nil, fmt.Errorf("reading automation %d: %w", automationID, err)
+	}
+	if baselinedAt == 0 {
+		return nil, nil
+	}
+	in, err := queryAll(ctx, db.in(tx), scanContactID, `SELECT contact_id FROM memberships WHERE automation_id = ? AND in_segment = 1 ORDER BY contact_id`, automationID)
+	if err != nil {
+		return nil, fmt.Errorf("reading ledger of automation %d: %w", automationID, err)
+	}
+	entered, _ := autocred.Diff(in, autocred.SortIDs(slices.Clone(ids)))
+	return entered, nil
+}
+
+// recordPausedEntrants records the entries of contacts who entered while
+// the automation was paused (pausedEntrants), each with a skipped run and
+// no issue job: the ledger, just reset, has them out.
+func (db *DB) recordPausedEntrants(ctx context.Context, tx *sql.Tx, automationID int64, entrants []autocred.ContactID,
+	contacts map[autocred.ContactID]autocred.Contact, at time.Time) error {
+	if len(entrants) == 0 {
+		return nil
+	}
+	entries, err := db.enterMany(ctx, tx, automationID, entrants, time.Time{}, at)
+	if err != nil {
+		return err
+	}
+	runs := make([]autocred.Run, 0, len(entrants))
+	for _, c := range entrants {
+		entry, ok := entries[c]
+		if !ok {
+			continue // cannot happen: the ledger has everyone out
+		}
+		contact := contacts[c]
+		runs = append(runs, autocred.Run{AutomationID: automationID, ContactID: c, Entry: entry, Email: contact.Email, Contact: contact,
+			Status: autocred.RunSkipped, LastError: autocred.EnteredWhilePausedReason, ErrorCode: autocred.RunCodeEnteredWhilePaused})
+	}
+	return db.insertRuns(ctx, tx, runs)
 }
 
 // markBaseline marks contacts as in the segment without entries.
@@ -99,7 +187,8 @@ func (db *DB) markBaseline(ctx context.Context, tx *sql.Tx, automationID int64, 
 	return nil
 }
 
-// resetLedger forgets who is in the segment, before a new baseline. Entry
+// resetLedger forgets who is in the segment, as a new baseline is
+// recorded (not before: RecordBaseline compares it with the ledger). Entry
 // counts stay, so a later entry gets the next number and never collides
 // with an earlier run.
 func (db *DB) resetLedger(ctx context.Context, tx *sql.Tx, automationID int64) error {

@@ -404,6 +404,20 @@ func (s automationSummary) BaselineLabel() string {
 	}
 }
 
+// PausedEntrantsLabel counts the contacts who entered while the automation
+// was paused and got nothing because it resumed with Start fresh, apart
+// from the baseline's members: each has a skipped run to retry.
+func (s automationSummary) PausedEntrantsLabel() string {
+	switch n := s.PausedEntrants; n {
+	case 0:
+		return ""
+	case 1:
+		return "1 contact entered while it was paused and got nothing, because it was resumed with Start fresh."
+	default:
+		return autocred.Thousands(n) + " contacts entered while it was paused and got nothing, because it was resumed with Start fresh."
+	}
+}
+
 // Progress is the bar's fill: the baseline's, or the batch's.
 func (s automationSummary) Progress() autocred.Progress {
 	if s.Status == autocred.AutomationBaselining {
