@@ -27,6 +27,10 @@ type connectionsData struct {
 	// no automation yet (archived ones count), so the page leads on to
 	// creating one.
 	ReadyToAutomate bool
+	// ToResume are the automations a refused key stopped whose
+	// connections work again: each waits for a user to resume it, so the
+	// page where keys are repaired links to each.
+	ToResume []service.AutomationView
 }
 
 // bothConnected tells whether each app has a connection that works.
@@ -69,11 +73,16 @@ func (h *handler) renderConnections(w http.ResponseWriter, r *http.Request, stat
 		return err
 	}
 	d.Connections = conns
-	if bothConnected(conns) {
-		autos, err := h.svc.Automations(r.Context())
-		if err != nil {
-			return err
+	autos, err := h.svc.Automations(r.Context())
+	if err != nil {
+		return err
+	}
+	for _, a := range autos {
+		if a.Reconnected() {
+			d.ToResume = append(d.ToResume, a)
 		}
+	}
+	if bothConnected(conns) {
 		archived, err := h.svc.ArchivedAutomations(r.Context())
 		if err != nil {
 			return err
