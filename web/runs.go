@@ -259,6 +259,11 @@ type automationData struct {
 	runsView
 	// Detection is how the segment is watched, for the trigger's line.
 	Detection service.Detection
+	// ConfirmTwin: activating was refused because another automation
+	// issues from the same group to the same segment; the Activate
+	// button then comes with the box that confirms two credentials per
+	// entry.
+	ConfirmTwin bool
 }
 
 // Summary is the part that live refresh redraws.
@@ -403,10 +408,17 @@ func (h *handler) automationPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) renderAutomation(w http.ResponseWriter, r *http.Request, status int, id int64, topErr string) error {
+	return h.renderAutomationData(w, r, status, id, topErr, func(*automationData) {})
+}
+
+// renderAutomationData is renderAutomation with the page's data adjusted
+// by set first.
+func (h *handler) renderAutomationData(w http.ResponseWriter, r *http.Request, status int, id int64, topErr string, set func(*automationData)) error {
 	d, err := h.automationData(r.Context(), id, readRunFilter(r.URL.Query()))
 	if err != nil {
 		return err
 	}
+	set(&d)
 	return h.render(w, r, status, "automation", view{Title: d.Name, Nav: "automations", Error: topErr, Data: d})
 }
 

@@ -2,6 +2,9 @@ package web
 
 import (
 	"context"
+	"html"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -59,5 +62,43 @@ func TestListSaysWhoStoppedIt(t *testing.T) {
 				t.Errorf("Connections links the automation to resume: %v, want %v:\n%s", waits, want, conns)
 			}
 		})
+	}
+}
+
+// Saving or activating a second automation on the same segment and group
+// is refused, the other named beside a box to tick; ticked, it goes on.
+func TestSecondAutomationAsksForTwoCredentials(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	form := url.Values{
+		"name": {"Certificates again"}, "trigger.connection_id": {itoa(f.acConn)}, "trigger.segment_id": {f.segment},
+		"action.connection_id": {itoa(f.certConn)}, "action.group_id": {f.group},
+		"action.recipient_name": {"{{contact.firstName}}"}, "action.recipient_email": {"{{contact.email}}"},
+		"action.issue": {"on"}, "action.send": {"on"},
+	}
+	p := u.do("POST", "/automations", form)
+	body := html.UnescapeString(p.body)
+	if p.status != http.StatusConflict || !fieldError(body, "allow-duplicate", `The automation "Certificates" already issues from the group 'Course certificate'`) ||
+		!strings.Contains(body, "I want two credentials per entry") || !strings.Contains(body, `data-step="action"`) {
+		t.Fatalf("a second automation on the same segment and group: %d, not refused beside the box on step 2:\n%s", p.status, body)
+	}
+	form.Set("allow_duplicate", "on")
+	saved := u.do("POST", "/automations", form)
+	if saved.status != http.StatusSeeOther {
+		t.Fatalf("confirmed: %d\n%s", saved.status, saved.body)
+	}
+	second := strings.TrimSuffix(saved.location, "?done=created")
+
+	if err := u.env.Service.Activate(context.Background(), f.automation, false); err != nil {
+		t.Fatal(err)
+	}
+	refused := u.do("POST", second+"/activate", url.Values{})
+	if refused.status != http.StatusConflict || !strings.Contains(html.UnescapeString(refused.body), `The automation "Certificates" already issues`) ||
+		!strings.Contains(refused.body, `name="allow_duplicate"`) {
+		t.Fatalf("activating the second: %d, not refused with the box to tick:\n%s", refused.status, refused.body)
+	}
+	if ok := u.do("POST", second+"/activate", url.Values{"allow_duplicate": {"on"}}); ok.status != http.StatusSeeOther {
+		t.Errorf("activating, confirmed: %d\n%s", ok.status, ok.body)
 	}
 }
