@@ -102,3 +102,22 @@ func TestSecondAutomationAsksForTwoCredentials(t *testing.T) {
 		t.Errorf("activating, confirmed: %d\n%s", ok.status, ok.body)
 	}
 }
+
+// While an automation's group is gone, its Certifier connection, whose key
+// works, says so on Connections and on Health, with the way to fix it.
+func TestConnectionSaysItsGroupIsGone(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	if err := u.env.Store.SetAutomationStatus(context.Background(), f.automation, autocred.AutomationPaused, autocred.GroupMissingReason("Course certificate")); err != nil {
+		t.Fatal(err)
+	}
+	says := `The group 'Course certificate' used by the automation "Certificates" no longer exists in this workspace`
+	edit := `href="/automations/` + itoa(f.automation) + `/edit"`
+	for _, path := range []string{"/connections", "/health"} {
+		body := html.UnescapeString(u.do("GET", path, nil).body)
+		if !strings.Contains(body, says) || !strings.Contains(body, edit) {
+			t.Errorf("%s does not say the group is gone, with a link to Edit:\n%s", path, body)
+		}
+	}
+}
