@@ -340,8 +340,18 @@ func (s *Service) Circuit(ctx context.Context, connID int64) (*CircuitView, erro
 		WaitingRuns: n, Notice: c.Notice(n)}, nil
 }
 
-// DeleteConnection removes a connection no automation uses.
+// DeleteConnection removes a connection no automation uses. One in use is
+// refused with who uses it, by name, and what to do first
+// (ConnectionUse.Message); the store refuses it too, should an automation
+// take it up meanwhile.
 func (s *Service) DeleteConnection(ctx context.Context, id int64) error {
+	u, err := s.ConnectionUse(ctx, id)
+	if err != nil {
+		return err
+	}
+	if u.InUse() {
+		return autocred.Errorf(autocred.ECONFLICT, "%s", u.Message())
+	}
 	return s.store.DeleteConnection(ctx, id)
 }
 

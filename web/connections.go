@@ -31,6 +31,9 @@ type connectionsData struct {
 	// connections work again: each waits for a user to resume it, so the
 	// page where keys are repaired links to each.
 	ToResume []service.AutomationView
+	// InUse: removing a connection was refused because automations use
+	// it; the page links to each, beside the message that names them.
+	InUse *service.ConnectionUse
 }
 
 // bothConnected tells whether each app has a connection that works.
@@ -161,7 +164,15 @@ func (h *handler) deleteConnection(w http.ResponseWriter, r *http.Request) error
 		if autocred.ErrorCode(err) == autocred.EINTERNAL {
 			return err
 		}
-		return h.renderConnections(w, r, httpStatus(autocred.ErrorCode(err)), connectionsData{}, userMessage(err))
+		var d connectionsData
+		if autocred.ErrorCode(err) == autocred.ECONFLICT {
+			u, uerr := h.svc.ConnectionUse(r.Context(), id)
+			if uerr != nil {
+				return uerr
+			}
+			d.InUse = &u
+		}
+		return h.renderConnections(w, r, httpStatus(autocred.ErrorCode(err)), d, userMessage(err))
 	}
 	return seeOther(w, r, "/connections?done=removed")
 }

@@ -121,3 +121,17 @@ func TestConnectionSaysItsGroupIsGone(t *testing.T) {
 		}
 	}
 }
+
+// Removing a connection in use names it, and its automations, each linked.
+func TestRemovingAConnectionInUseNamesItsAutomations(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	p := u.do("POST", "/connections/"+itoa(f.certConn)+"/delete", url.Values{})
+	body := html.UnescapeString(p.body)
+	if p.status != http.StatusConflict || !strings.Contains(body, `Cert is used by 1 automation: "Certificates".`) ||
+		!strings.Contains(body, `<a href="/automations/`+itoa(f.automation)+`">Certificates</a>`) ||
+		!strings.Contains(body, `href="/automations/`+itoa(f.automation)+`/edit"`) || strings.Contains(body, "connection "+itoa(f.certConn)) {
+		t.Errorf("removing a connection in use: %d, not said by name with links:\n%s", p.status, body)
+	}
+}
