@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/autocred/autocred"
 )
@@ -133,5 +134,28 @@ func TestRemovingAConnectionInUseNamesItsAutomations(t *testing.T) {
 		!strings.Contains(body, `<a href="/automations/`+itoa(f.automation)+`">Certificates</a>`) ||
 		!strings.Contains(body, `href="/automations/`+itoa(f.automation)+`/edit"`) || strings.Contains(body, "connection "+itoa(f.certConn)) {
 		t.Errorf("removing a connection in use: %d, not said by name with links:\n%s", p.status, body)
+	}
+}
+
+// "Resend email to all" says that most of those emails most probably went
+// out, that a resend is a second copy, and to resend one at a time when a
+// learner asks, before it is pressed.
+func TestResendToAllSaysMostProbablyWentOut(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	for i, name := range []string{"Amy", "Ben", "Cy"} {
+		u.addRun(f.automation, autocred.ContactID(50+i), name, "Lee", strings.ToLower(name)+"@example.com", autocred.RunSendUnconfirmed, time.Now())
+	}
+	body := html.UnescapeString(u.do("GET", "/automations/"+itoa(f.automation), nil).body)
+	for _, want := range []string{
+		"Certifier most probably sent most of them",
+		"gives everyone who got one a second copy",
+		"resend just theirs from its run's page",
+		`data-confirm="Send the credential email again to all 3 recipients? Certifier most probably sent most of them already: anyone who got it gets a second copy.`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the automation page does not say %q", want)
+		}
 	}
 }
