@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -283,12 +284,44 @@ func (h *handler) exportRuns(w http.ResponseWriter, r *http.Request) error {
 	if zone == "" {
 		zone = "UTC"
 	}
-	err = h.svc.ExportRuns(r.Context(), f.forAutomation(id), zone, out)
+	err = h.svc.ExportRuns(r.Context(), f.forAutomation(id), zone, &withBOM{w: out})
 	if err != nil && out.Started() {
 		h.log.Error("exporting runs", "automation", id, "err", err)
 		out.Abort() // the status is sent: only a cut connection says the file is incomplete
 	}
 	return err
+}
+
+// utf8BOM is the byte order mark that tells a spreadsheet a file is UTF-8.
+const utf8BOM = "\ufeff"
+
+// withBOM writes utf8BOM before the first bytes written to w: without it,
+// Excel reads a CSV in the computer's legacy code page, and "Zoë" comes
+// out as "ZoÃ«". Only the browser's download has it: the file is for a
+// spreadsheet there, while the API's runs.csv is read by scripts, which
+// would take the mark for part of the first column's name. Nothing is
+// written until the export writes (a refused filter still gets its error
+// page), and Flush is passed on, so a long export still streams.
+type withBOM struct {
+	w       io.Writer
+	started bool
+}
+
+func (b *withBOM) Write(p []byte) (int, error) {
+	if !b.started {
+		b.started = true
+		if _, err := io.WriteString(b.w, utf8BOM); err != nil {
+			return 0, err
+		}
+	}
+	return b.w.Write(p)
+}
+
+// Flush sends what was written so far, when w can.
+func (b *withBOM) Flush() {
+	if f, ok := b.w.(interface{ Flush() }); ok {
+		f.Flush()
+	}
 }
 
 func (h *handler) automationData(ctx context.Context, id int64, f runFilter) (automationData, error) {

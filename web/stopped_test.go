@@ -159,3 +159,18 @@ func TestResendToAllSaysMostProbablyWentOut(t *testing.T) {
 		}
 	}
 }
+
+// A person is found however the name is pasted: "last, first", or with
+// the email in parentheses as a mail client writes it.
+func TestSearchFindsAPastedName(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	u.addRun(f.automation, 77, "Kim", "Grace", "kim.grace@example.com", autocred.RunIssued, time.Now())
+	for _, q := range []string{"grace, kim", "Kim Grace (kim.grace@example.com)"} {
+		body := u.do("GET", "/runs?q="+url.QueryEscape(q), nil).body
+		if !strings.Contains(body, "kim.grace@example.com") || !strings.Contains(body, "1 run matches") {
+			t.Errorf("searching %q does not find Kim Grace:\n%s", q, body)
+		}
+	}
+}

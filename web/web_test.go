@@ -543,7 +543,7 @@ func TestDeleteArchivesAutomation(t *testing.T) {
 		t.Errorf("retrying a run of an archived automation: %d, want a refusal saying to restore it first", p.status)
 	}
 	p = u.do("GET", auto+"/runs.csv?status=failed", nil)
-	if p.status != http.StatusOK || !strings.Contains(p.body, "ada@example.com") || !strings.HasPrefix(p.body, "run_id,") {
+	if p.status != http.StatusOK || !strings.Contains(p.body, "ada@example.com") || !strings.HasPrefix(p.body, utf8BOM+"run_id,") {
 		t.Errorf("download: %d %q", p.status, p.body)
 	}
 	if p := u.do("GET", auto+"/runs.csv?status=issued", nil); strings.Contains(p.body, "ada@example.com") {
