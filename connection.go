@@ -1,6 +1,7 @@
 package autocred
 
 import (
+	"fmt"
 	"strings"
 	"time"
 )
@@ -58,9 +59,28 @@ type Connection struct {
 	// Notice is what its circuit says while open (see Circuit.Notice):
 	// Certifier failing, or refusing the workspace's plan or autocred's
 	// API version, and its runs waiting. Filled when listed, not stored.
-	Notice    string    `json:"notice,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	UpdatedAt time.Time `json:"updated_at"`
+	Notice string `json:"notice,omitempty"`
+	// MissingGroups are the groups that automations issue from with this
+	// Certifier connection and that no longer exist in its workspace: the
+	// key works (the status says OK), yet those automations wait for
+	// another group. Filled when listed, not stored.
+	MissingGroups []MissingGroup `json:"missing_groups,omitempty"`
+	CreatedAt     time.Time      `json:"created_at"`
+	UpdatedAt     time.Time      `json:"updated_at"`
+}
+
+// MissingGroup is a Certifier group an automation issues from that was
+// deleted from the workspace (Automation.GroupMissing).
+type MissingGroup struct {
+	GroupName      string `json:"group_name"`
+	AutomationID   int64  `json:"automation_id"`
+	AutomationName string `json:"automation_name"`
+}
+
+// Sentence says it in words for a connection's line: what is gone, who
+// used it, and what to do.
+func (m MissingGroup) Sentence() string {
+	return fmt.Sprintf("The group '%s' used by the automation %q no longer exists in this workspace: choose another group under that automation's Edit.", m.GroupName, m.AutomationName)
 }
 
 // Validate checks what can be checked without calling the service.

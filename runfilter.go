@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // EnteredRange reads the "entered" bounds of a runs filter as a user
@@ -59,7 +60,9 @@ func (f RunFilter) ContactID() (ContactID, bool) {
 // SearchWords are the words of the filter's Contact, lower-cased as
 // Run.SearchText is, that a run's names or email must each contain for
 // the run to match: "kim rosa" finds Rosa Kim, as "rosa kim" and
-// "rosa@ex" do. A word already inside another is dropped (it adds
+// "rosa@ex" do. Words are split on spaces and on punctuation
+// (splitsSearch), so that "grace, kim" and a pasted "Kim Grace
+// (kim.grace@example.com)" find her too. A word already inside another is dropped (it adds
 // nothing), and only the first MaxSearchWords are kept. None when
 // Contact is empty or a contact id.
 func (f RunFilter) SearchWords() []string {
@@ -67,7 +70,10 @@ func (f RunFilter) SearchWords() []string {
 		return nil
 	}
 	var words []string
-	for w := range strings.FieldsSeq(strings.ToLower(f.Contact)) {
+	for w := range strings.FieldsFuncSeq(strings.ToLower(f.Contact), splitsSearch) {
+		if w = strings.Trim(w, ".-'"); w == "" {
+			continue // a full stop or a dash alone
+		}
 		if !slices.ContainsFunc(words, func(k string) bool { return strings.Contains(k, w) }) {
 			words = slices.DeleteFunc(words, func(k string) bool { return strings.Contains(w, k) })
 			words = append(words, w)
@@ -77,4 +83,18 @@ func (f RunFilter) SearchWords() []string {
 		}
 	}
 	return words
+}
+
+// splitsSearch tells whether r separates the words of a search: a space,
+// or punctuation that is in no name or email (a comma, parentheses,
+// angle brackets, quotes, a semicolon). Letters, digits and accents stay
+// in a word, and so do the signs of names and emails (. @ _ + - '), so
+// that an email or "O'Brien" is matched whole; a full stop or a dash at a
+// word's ends is trimmed by SearchWords ("Grace." is "grace").
+func splitsSearch(r rune) bool {
+	switch r {
+	case '.', '@', '_', '+', '-', '\'':
+		return false
+	}
+	return !unicode.IsLetter(r) && !unicode.IsDigit(r) && !unicode.IsMark(r)
 }

@@ -61,6 +61,13 @@ func TestRunFilterSearchWords(t *testing.T) {
 		{"a b c d e f g h i j", []string{"a", "b", "c", "d", "e", "f", "g", "h"}, 0, false},
 		{" 42 ", nil, 42, true},
 		{"42 43", []string{"42", "43"}, 0, false},
+		// Punctuation between words splits them too: a name written
+		// "last, first", or pasted with its email from a mail client.
+		{"grace, kim", []string{"grace", "kim"}, 0, false},
+		{"Kim Grace (kim.grace@example.com)", []string{"kim.grace@example.com"}, 0, false},
+		{"Kim Grace <kim.grace@example.com>;", []string{"kim.grace@example.com"}, 0, false},
+		{`"O'Brien", Zoë.`, []string{"o'brien", "zoë"}, 0, false},
+		{"kim - grace", []string{"kim", "grace"}, 0, false},
 	}
 	for _, tc := range tests {
 		f := RunFilter{Contact: tc.contact}

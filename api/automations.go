@@ -184,8 +184,19 @@ func (h *handler) deleteRunHistory(w http.ResponseWriter, r *http.Request) error
 	}{d})
 }
 
+// activateAutomation activates a draft. An optional body
+// {"allow_duplicate": true} confirms activating it beside another
+// automation on the same segment and group (409 without it).
 func (h *handler) activateAutomation(w http.ResponseWriter, r *http.Request) error {
-	return h.drive(w, r, h.svc.Activate)
+	var in struct {
+		AllowDuplicate bool `json:"allow_duplicate"`
+	}
+	if err := decode(w, r, &in, true); err != nil {
+		return err
+	}
+	return h.drive(w, r, func(ctx context.Context, id int64) error {
+		return h.svc.Activate(ctx, id, in.AllowDuplicate)
+	})
 }
 
 func (h *handler) pauseAutomation(w http.ResponseWriter, r *http.Request) error {

@@ -20,6 +20,11 @@ type AutomationInput struct {
 	Action  autocred.Action  `json:"action"`
 	// PollInterval overrides the default sync interval ("5m"); empty uses it.
 	PollInterval string `json:"poll_interval,omitempty"`
+	// AllowDuplicate confirms that the automation may issue from the same
+	// group to the same segment as another: every contact who enters then
+	// gets two credentials. Without it, such a save is refused
+	// (refuseTwin).
+	AllowDuplicate bool `json:"allow_duplicate,omitempty"`
 }
 
 // AutomationView is an automation with the counts the user watches.
@@ -54,6 +59,9 @@ func (s *Service) CreateAutomation(ctx context.Context, in AutomationInput) (Aut
 	if err := s.prepare(ctx, &a, in.PollInterval); err != nil {
 		return AutomationView{}, err
 	}
+	if err := s.refuseTwin(ctx, a, true, in.AllowDuplicate); err != nil {
+		return AutomationView{}, err
+	}
 	if err := s.store.CreateAutomation(ctx, &a); err != nil {
 		return AutomationView{}, err
 	}
@@ -79,6 +87,13 @@ func (s *Service) UpdateAutomation(ctx context.Context, id int64, in AutomationI
 	a.Name, a.Trigger, a.Action = in.Name, in.Trigger, in.Action
 	if err := s.prepare(ctx, &a, in.PollInterval); err != nil {
 		return AutomationView{}, err
+	}
+	if !sameEntries(cur, a) {
+		// Moved to another segment or group: the same question as a new
+		// automation. Otherwise it was asked when that pair was chosen.
+		if err := s.refuseTwin(ctx, a, true, in.AllowDuplicate); err != nil {
+			return AutomationView{}, err
+		}
 	}
 	if err := s.store.UpdateAutomation(ctx, &a); err != nil {
 		return AutomationView{}, err
@@ -415,7 +430,20 @@ func (s *Service) DeleteAutomation(ctx context.Context, id int64) error {
 
 // Activate starts watching a draft automation: its first sync takes the
 // baseline (whoever is in the segment now gets nothing), then it is active.
-func (s *Service) Activate(ctx context.Context, id int64) error {
+// It is refused while another automation (not a draft) issues from the
+// same group to the same segment, unless allowDuplicate confirms that two
+// credentials per entry is wanted.
+func (s *Service) Activate(ctx context.Context, id int64, allowDuplicate bool) error {
+	a, err := s.store.Automation(ctx, id)
+	if err != nil {
+		return err
+	}
+	if a.Status.Draft() {
+		// Otherwise the store says why it cannot be activated.
+		if err := s.refuseTwin(ctx, a, false, allowDuplicate); err != nil {
+			return err
+		}
+	}
 	defer s.webhooksChanged(ctx)
 	return s.store.ActivateAutomation(ctx, id)
 }

@@ -88,7 +88,7 @@ func startIssuing(t *testing.T, env *testenv.Env, group string, contacts ...sima
 	if is.automation, err = env.Service.CreateAutomation(ctx, is.input); err != nil {
 		t.Fatal(err)
 	}
-	if err := env.Service.Activate(ctx, is.automation.ID); err != nil {
+	if err := env.Service.Activate(ctx, is.automation.ID, false); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "active", func() bool {

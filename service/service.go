@@ -268,10 +268,14 @@ func isActiveCampaignHost(host string) bool {
 func isCertifierHost(host string) bool { return host == "api.certifier.io" }
 
 // Connections lists every connection, each Certifier one with what its
-// circuit says while it is open.
+// circuit says while it is open, and the groups its automations issue
+// from that were deleted.
 func (s *Service) Connections(ctx context.Context) ([]autocred.Connection, error) {
 	conns, err := s.store.Connections(ctx)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.missingGroups(ctx, conns); err != nil {
 		return nil, err
 	}
 	for i, c := range conns {
@@ -287,6 +291,27 @@ func (s *Service) Connections(ctx context.Context) ([]autocred.Connection, error
 		}
 	}
 	return conns, nil
+}
+
+// missingGroups fills each Certifier connection's MissingGroups from the
+// automations paused because their group was deleted: the connection's
+// key works, so its status alone would say all is well.
+func (s *Service) missingGroups(ctx context.Context, conns []autocred.Connection) error {
+	autos, err := s.store.Automations(ctx, store.AutomationFilter{})
+	if err != nil {
+		return fmt.Errorf("listing automations for their missing groups: %w", err)
+	}
+	for _, a := range autos {
+		if !a.GroupMissing() {
+			continue
+		}
+		for i := range conns {
+			if conns[i].ID == a.Action.ConnectionID {
+				conns[i].MissingGroups = append(conns[i].MissingGroups, autocred.MissingGroup{GroupName: a.Action.GroupName, AutomationID: a.ID, AutomationName: a.Name})
+			}
+		}
+	}
+	return nil
 }
 
 // CircuitView is an open circuit of a Certifier connection as users see
@@ -315,8 +340,18 @@ func (s *Service) Circuit(ctx context.Context, connID int64) (*CircuitView, erro
 		WaitingRuns: n, Notice: c.Notice(n)}, nil
 }
 
-// DeleteConnection removes a connection no automation uses.
+// DeleteConnection removes a connection no automation uses. One in use is
+// refused with who uses it, by name, and what to do first
+// (ConnectionUse.Message); the store refuses it too, should an automation
+// take it up meanwhile.
 func (s *Service) DeleteConnection(ctx context.Context, id int64) error {
+	u, err := s.ConnectionUse(ctx, id)
+	if err != nil {
+		return err
+	}
+	if u.InUse() {
+		return autocred.Errorf(autocred.ECONFLICT, "%s", u.Message())
+	}
 	return s.store.DeleteConnection(ctx, id)
 }
 

@@ -82,7 +82,8 @@ func TestRunsSearchByNameAndCount(t *testing.T) {
 			{"email stored in capitals", autocred.RunFilter{Contact: "grace@navy"}, ids("grace")},
 			{"email domain", autocred.RunFilter{Contact: "@example.com"}, ids("ada", "nameless", "ada2")},
 			{"contact id is exact", autocred.RunFilter{Contact: "101"}, ids("elodie")},
-			{"a LIKE wildcard is a plain character", autocred.RunFilter{Contact: "a%a"}, nil},
+			// % now splits words (SearchWords); _ stays in a word, for emails.
+			{"a LIKE wildcard is a plain character", autocred.RunFilter{Contact: "a_a"}, nil},
 			{"name and status", autocred.RunFilter{Contact: "ada", Status: autocred.RunFailed}, ids("ada2")},
 			{"entered from (inclusive)", autocred.RunFilter{EnteredFrom: day0.Add(48 * time.Hour)}, ids("grace", "nameless", "ada2")},
 			{"entered before (exclusive)", autocred.RunFilter{EnteredBefore: day0.Add(48 * time.Hour)}, ids("ada", "elodie")},

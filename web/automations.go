@@ -5,6 +5,7 @@ import (
 	"errors"
 	"html/template"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/autocred/autocred"
@@ -264,7 +265,7 @@ func (h *handler) controlAutomation(w http.ResponseWriter, r *http.Request) erro
 	action := r.PathValue("action")
 	switch action {
 	case "activate":
-		err = h.svc.Activate(ctx, id)
+		err = h.svc.Activate(ctx, id, r.PostFormValue(service.AllowDuplicateField) != "")
 	case "pause":
 		err = h.svc.Pause(ctx, id)
 	case "resume":
@@ -290,7 +291,8 @@ func (h *handler) controlAutomation(w http.ResponseWriter, r *http.Request) erro
 		if autocred.ErrorCode(err) == autocred.EINTERNAL || autocred.ErrorCode(err) == autocred.ENOTFOUND {
 			return err
 		}
-		return h.renderAutomation(w, r, httpStatus(autocred.ErrorCode(err)), id, userMessage(err))
+		twin := action == "activate" && slices.ContainsFunc(autocred.Errors(err), func(e *autocred.Error) bool { return e.Field == service.AllowDuplicateField })
+		return h.renderAutomationData(w, r, httpStatus(autocred.ErrorCode(err)), id, userMessage(err), func(d *automationData) { d.ConfirmTwin = twin })
 	}
 	done := map[string]string{"activate": "activated", "pause": "paused", "resume": "resumed", "sync": "synced", "retry-failed": "retry-failed",
 		"resend-unconfirmed": "resending",

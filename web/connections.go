@@ -27,6 +27,13 @@ type connectionsData struct {
 	// no automation yet (archived ones count), so the page leads on to
 	// creating one.
 	ReadyToAutomate bool
+	// ToResume are the automations a refused key stopped whose
+	// connections work again: each waits for a user to resume it, so the
+	// page where keys are repaired links to each.
+	ToResume []service.AutomationView
+	// InUse: removing a connection was refused because automations use
+	// it; the page links to each, beside the message that names them.
+	InUse *service.ConnectionUse
 }
 
 // bothConnected tells whether each app has a connection that works.
@@ -71,11 +78,16 @@ func (h *handler) renderConnections(w http.ResponseWriter, r *http.Request, stat
 	if d.Connections, err = h.connectionsHealth(r.Context(), conns); err != nil {
 		return err
 	}
-	if bothConnected(conns) {
-		autos, err := h.svc.Automations(r.Context())
-		if err != nil {
-			return err
+	autos, err := h.svc.Automations(r.Context())
+	if err != nil {
+		return err
+	}
+	for _, a := range autos {
+		if a.Reconnected() {
+			d.ToResume = append(d.ToResume, a)
 		}
+	}
+	if bothConnected(conns) {
 		archived, err := h.svc.ArchivedAutomations(r.Context())
 		if err != nil {
 			return err
@@ -154,7 +166,15 @@ func (h *handler) deleteConnection(w http.ResponseWriter, r *http.Request) error
 		if autocred.ErrorCode(err) == autocred.EINTERNAL {
 			return err
 		}
-		return h.renderConnections(w, r, httpStatus(autocred.ErrorCode(err)), connectionsData{}, userMessage(err))
+		var d connectionsData
+		if autocred.ErrorCode(err) == autocred.ECONFLICT {
+			u, uerr := h.svc.ConnectionUse(r.Context(), id)
+			if uerr != nil {
+				return uerr
+			}
+			d.InUse = &u
+		}
+		return h.renderConnections(w, r, httpStatus(autocred.ErrorCode(err)), d, userMessage(err))
 	}
 	return seeOther(w, r, "/connections?done=removed")
 }

@@ -59,7 +59,7 @@ func TestBrokenAutomationLeadsToReconnect(t *testing.T) {
 	u.signIn()
 	f := u.fixture()
 	ctx := context.Background()
-	if err := u.env.Service.Activate(ctx, f.automation); err != nil {
+	if err := u.env.Service.Activate(ctx, f.automation, false); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the baseline", func() bool {

@@ -157,6 +157,7 @@ func parseAutomationInput(v url.Values) service.AutomationInput {
 			Issue:        v.Get("action.issue") != "",
 			Send:         v.Get("action.send") != "",
 		},
+		AllowDuplicate: v.Get(service.AllowDuplicateField) != "",
 	}
 	for _, d := range autocred.InputDefs() {
 		d.Set(&in.Action, v.Get(d.Field))
@@ -183,17 +184,18 @@ func formID(s string) int64 {
 func isAutomationInput(field string) bool {
 	switch field {
 	case "name", "poll_interval", "trigger.connection_id", "trigger.segment_id", "action.connection_id", "action.group_id",
-		"action.send", "action.time_zone":
+		"action.send", "action.time_zone", service.AllowDuplicateField:
 		return true
 	}
 	_, mapped := autocred.InputDefFor(field)
 	return mapped || strings.HasPrefix(field, customPrefix)
 }
 
-// stepOf is the step that holds an input: the action's, and the sync
-// interval under Advanced at the end of step 2; the others are step 1's.
+// stepOf is the step that holds an input: the action's, the sync
+// interval under Advanced and the confirmation of a duplicate at the end
+// of step 2; the others are step 1's.
 func stepOf(field string) string {
-	if strings.HasPrefix(field, "action") || field == "poll_interval" {
+	if strings.HasPrefix(field, "action") || field == "poll_interval" || field == service.AllowDuplicateField {
 		return "action"
 	}
 	return "trigger"

@@ -74,7 +74,7 @@ func TestListChartsShareOneScale(t *testing.T) {
 	u.signIn()
 	f := u.fixture()
 	ctx := context.Background()
-	other, err := u.env.Service.CreateAutomation(ctx, service.AutomationInput{Name: "Diplomas",
+	other, err := u.env.Service.CreateAutomation(ctx, service.AutomationInput{Name: "Diplomas", AllowDuplicate: true,
 		Trigger: autocred.Trigger{ConnectionID: f.acConn, SegmentID: f.segment},
 		Action:  autocred.Action{ConnectionID: f.certConn, GroupID: f.group, RecipientName: "{{contact.firstName}}", RecipientEmail: "{{contact.email}}", Issue: true, Send: true}})
 	if err != nil {
@@ -168,7 +168,7 @@ func TestBaselineExplained(t *testing.T) {
 	if got := reading.BaselineLabel(); got != "" {
 		t.Errorf("while the baseline reads, the page says %q, as if it were done", got)
 	}
-	if err := u.env.Service.Activate(ctx, f.automation); err != nil {
+	if err := u.env.Service.Activate(ctx, f.automation, false); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(20 * time.Second)

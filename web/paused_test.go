@@ -23,7 +23,7 @@ func TestPauseAndStartFreshSayWhatBecomesOfWhoEntersMeanwhile(t *testing.T) {
 	f := u.fixture()
 	ctx := context.Background()
 	auto := "/automations/" + itoa(f.automation)
-	if err := u.env.Service.Activate(ctx, f.automation); err != nil {
+	if err := u.env.Service.Activate(ctx, f.automation, false); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the baseline", func() bool {

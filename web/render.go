@@ -181,7 +181,7 @@ func (h *handler) fragment(name string, data any) (string, error) {
 // ?done=, so that a reload does not post again.
 var flashes = map[string]string{
 	"connected":       "Connected. The key was checked with a live call.",
-	"reconnected":     "Reconnected. The new key was checked with a live call. The automations it stopped are paused until you resume them: open each one and press Resume (it catches up on the contacts who entered meanwhile).",
+	"reconnected":     "Reconnected. The new key was checked with a live call. Any automation it stopped is paused until you resume it: each is linked below.",
 	"key-changed":     "Key changed. The new key was checked with a live call.",
 	"removed":         "Connection removed.",
 	"created":         "Automation saved as a draft. Activate it to start watching the segment.",

@@ -49,7 +49,7 @@ func (u *uiTest) enterRun(f fixture, c simac.ContactInput, status autocred.RunSt
 func (u *uiTest) activate(f fixture) {
 	u.t.Helper()
 	ctx := context.Background()
-	if err := u.env.Service.Activate(ctx, f.automation); err != nil {
+	if err := u.env.Service.Activate(ctx, f.automation, false); err != nil {
 		u.t.Fatal(err)
 	}
 	eventually(u.t, "the automation active", func() bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"html/template"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -259,6 +260,11 @@ type automationData struct {
 	runsView
 	// Detection is how the segment is watched, for the trigger's line.
 	Detection service.Detection
+	// ConfirmTwin: activating was refused because another automation
+	// issues from the same group to the same segment; the Activate
+	// button then comes with the box that confirms two credentials per
+	// entry.
+	ConfirmTwin bool
 }
 
 // Summary is the part that live refresh redraws.
@@ -278,12 +284,44 @@ func (h *handler) exportRuns(w http.ResponseWriter, r *http.Request) error {
 	if zone == "" {
 		zone = "UTC"
 	}
-	err = h.svc.ExportRuns(r.Context(), f.forAutomation(id), zone, out)
+	err = h.svc.ExportRuns(r.Context(), f.forAutomation(id), zone, &withBOM{w: out})
 	if err != nil && out.Started() {
 		h.log.Error("exporting runs", "automation", id, "err", err)
 		out.Abort() // the status is sent: only a cut connection says the file is incomplete
 	}
 	return err
+}
+
+// utf8BOM is the byte order mark that tells a spreadsheet a file is UTF-8.
+const utf8BOM = "\ufeff"
+
+// withBOM writes utf8BOM before the first bytes written to w: without it,
+// Excel reads a CSV in the computer's legacy code page, and "Zoë" comes
+// out as "ZoÃ«". Only the browser's download has it: the file is for a
+// spreadsheet there, while the API's runs.csv is read by scripts, which
+// would take the mark for part of the first column's name. Nothing is
+// written until the export writes (a refused filter still gets its error
+// page), and Flush is passed on, so a long export still streams.
+type withBOM struct {
+	w       io.Writer
+	started bool
+}
+
+func (b *withBOM) Write(p []byte) (int, error) {
+	if !b.started {
+		b.started = true
+		if _, err := io.WriteString(b.w, utf8BOM); err != nil {
+			return 0, err
+		}
+	}
+	return b.w.Write(p)
+}
+
+// Flush sends what was written so far, when w can.
+func (b *withBOM) Flush() {
+	if f, ok := b.w.(interface{ Flush() }); ok {
+		f.Flush()
+	}
 }
 
 func (h *handler) automationData(ctx context.Context, id int64, f runFilter) (automationData, error) {
@@ -403,10 +441,17 @@ func (h *handler) automationPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) renderAutomation(w http.ResponseWriter, r *http.Request, status int, id int64, topErr string) error {
+	return h.renderAutomationData(w, r, status, id, topErr, func(*automationData) {})
+}
+
+// renderAutomationData is renderAutomation with the page's data adjusted
+// by set first.
+func (h *handler) renderAutomationData(w http.ResponseWriter, r *http.Request, status int, id int64, topErr string, set func(*automationData)) error {
 	d, err := h.automationData(r.Context(), id, readRunFilter(r.URL.Query()))
 	if err != nil {
 		return err
 	}
+	set(&d)
 	return h.render(w, r, status, "automation", view{Title: d.Name, Nav: "automations", Error: topErr, Data: d})
 }
 

@@ -338,9 +338,15 @@ func TestAutomationErrorsBesideTheirInput(t *testing.T) {
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
+	// Another group than the fixture's automation: the same segment and
+	// group would be refused as a duplicate.
+	diploma, err := u.env.Certifier.AddGroup(testenv.CertWorkspace, simcert.GroupInput{Name: "Diploma"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	form := url.Values{
 		"name": {"Diplomas"}, "trigger.connection_id": {itoa(f.acConn)}, "trigger.segment_id": {f.segment},
-		"action.connection_id": {itoa(f.certConn)}, "action.group_id": {f.group},
+		"action.connection_id": {itoa(f.certConn)}, "action.group_id": {diploma.ID},
 		"action.recipient_name": {"{{contact.firstName}}"}, "action.recipient_email": {"{{contact.email}}"},
 		"action.issue_date": {"{{today}}"}, "action.expiry_date": {"31/12/2030"}, "action.issue": {"on"}, "action.send": {"on"},
 	}
@@ -537,7 +543,7 @@ func TestDeleteArchivesAutomation(t *testing.T) {
 		t.Errorf("retrying a run of an archived automation: %d, want a refusal saying to restore it first", p.status)
 	}
 	p = u.do("GET", auto+"/runs.csv?status=failed", nil)
-	if p.status != http.StatusOK || !strings.Contains(p.body, "ada@example.com") || !strings.HasPrefix(p.body, "run_id,") {
+	if p.status != http.StatusOK || !strings.Contains(p.body, "ada@example.com") || !strings.HasPrefix(p.body, utf8BOM+"run_id,") {
 		t.Errorf("download: %d %q", p.status, p.body)
 	}
 	if p := u.do("GET", auto+"/runs.csv?status=issued", nil); strings.Contains(p.body, "ada@example.com") {

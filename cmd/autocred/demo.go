@@ -350,7 +350,7 @@ func (d *demo) connect(ctx context.Context) (int64, func(group string, attrs map
 // activate activates the three automations and waits for their baselines.
 func (d *demo) activate(ctx context.Context) error {
 	for _, id := range d.automations() {
-		if err := d.svc.Activate(ctx, id); err != nil {
+		if err := d.svc.Activate(ctx, id, false); err != nil {
 			return err
 		}
 	}
