@@ -129,14 +129,9 @@ func TestCertifierOutageIsMetOnce(t *testing.T) {
 		t.Errorf("the API's automation does not say Certifier is failing, how many runs wait and when the next try is: %+v", c)
 	}
 	for path, page := range pages {
-		// The automation says it in plain words (since when, how many
-		// wait, when the next try is); Health's connection carries the
-		// API's notice.
-		says := []string{"Certifier has been failing since", "runs waiting; next try at"}
-		if path != "/health" {
-			says = []string{"<strong>Certifier is not answering</strong>, since <time", "runs wait for it: waiting is not failing.", "Next attempt at <time"}
-		}
-		for _, want := range says {
+		// The automation and Health's connection say it alike, in plain
+		// words: since when, how many wait, when the next try is.
+		for _, want := range []string{"<strong>Certifier is not answering</strong>, since <time", "runs wait for it: waiting is not failing.", "Next attempt at <time"} {
 			if !strings.Contains(page, want) {
 				t.Errorf("%s does not say %q:\n%s", path, want, page)
 			}
