@@ -285,14 +285,18 @@ func (w *world) connectAgency(accts []*agencyAccount) {
 		}
 		a.acConn, a.certConn = ac.ID, cert.ID
 		for n, k := range a.watches {
+			// Two automations of an account may watch one segment, both
+			// issuing from the account's one group: two credentials per
+			// entry, confirmed as autocred asks (allow_duplicate).
 			var created automation
 			err := w.apiCall("POST", "/api/v1/automations", map[string]any{"name": fmt.Sprintf("%s %d", a.name, n),
 				"trigger": map[string]any{"connection_id": a.acConn, "segment_id": a.segments[k].ID},
 				"action": map[string]any{"connection_id": a.certConn, "group_id": a.group.ID,
 					"recipient_name": "{{contact.firstName}} {{contact.lastName}}", "recipient_email": "{{contact.email}}",
-					"issue_date": "{{today}}", "issue": true, "send": true}}, &created, 201)
+					"issue_date": "{{today}}", "issue": true, "send": true},
+				"allow_duplicate": true}, &created, 201)
 			if err == nil {
-				err = w.apiCall("POST", fmt.Sprintf("/api/v1/automations/%d/activate", created.ID), nil, nil, 202)
+				err = w.apiCall("POST", fmt.Sprintf("/api/v1/automations/%d/activate", created.ID), map[string]any{"allow_duplicate": true}, nil, 202)
 			}
 			if err != nil {
 				return err
