@@ -189,7 +189,37 @@ func freeAddr(t testing.TB) string {
 func (w *world) start() { w.t.Helper(); w.startNode(0) }
 
 // startNode runs node i's "autocred serve" and waits until it is ready.
+// Its address was free when freeAddr picked it, but another test's server
+// may take it before autocred binds it (16 tests start servers at once):
+// autocred then exits saying so, and starts again on another address. A
+// 200 from /readyz counts only with autocred's own body, so that whoever
+// took the address is never taken for autocred.
 func (w *world) startNode(i int) {
+	w.t.Helper()
+	for attempt := 1; ; attempt++ {
+		if w.startNodeOnce(i) {
+			w.pickAPINode()
+			return
+		}
+		if attempt == 3 {
+			w.t.Fatalf("autocred could not bind a free address three times:\n%s", w.nodes[i].logs)
+		}
+		w.mu.Lock()
+		w.nodes[i].proc.Wait()
+		old := w.nodes[i].addr
+		w.nodes[i].proc, w.nodes[i].addr = nil, freeAddr(w.t)
+		for j, arg := range w.serveArgs { // --public-url at the old address
+			if arg == "http://"+old {
+				w.serveArgs[j] = "http://" + w.nodes[i].addr
+			}
+		}
+		w.mu.Unlock()
+	}
+}
+
+// startNodeOnce starts node i and waits until it is ready (true), or
+// until it exits because its address was taken (false).
+func (w *world) startNodeOnce(i int) bool {
 	w.t.Helper()
 	w.mu.Lock()
 	n := w.nodes[i]
@@ -204,11 +234,14 @@ func (w *world) startNode(i int) {
 	for {
 		resp, err := http.Get("http://" + n.addr + "/readyz")
 		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				w.pickAPINode()
-				return
+			if resp.StatusCode == 200 && string(body) == "ready\n" {
+				return true
 			}
+		}
+		if strings.Contains(n.logs.String(), "address already in use") {
+			return false
 		}
 		if time.Now().After(deadline) {
 			w.t.Fatalf("autocred did not become ready:\n%s", n.logs)
