@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -45,9 +46,25 @@ func TestDeletedGroupPausesTheAutomationOnce(t *testing.T) {
 		if strings.Contains(r.LastError, "Fix the mapping") {
 			t.Errorf("run %d says %q", r.ID, r.LastError)
 		}
-		// The create that found the group gone was sent: the run's count
-		// and its log's "Attempt N" lines agree.
-		h.expectAttemptsAsLogged(r)
+	}
+	// The create that found the group gone was sent: the run's count and
+	// its log's "Attempt N" lines agree. A run still in its create (the
+	// second may be: the automation stopped on the first's answer) counts
+	// the attempt before its answer is logged, so each run is read again
+	// until its create has come back.
+	for _, r := range runs[autocred.RunPending] {
+		var mismatch string
+		h.waitFor(fmt.Sprintf("run %d's attempts to agree with its log", r.ID), func() bool {
+			r, err := h.store.Run(ctx, r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mismatch = h.attemptsAsLogged(r)
+			return mismatch == "" || r.Step != autocred.StepCreate
+		})
+		if mismatch != "" {
+			t.Error(mismatch)
+		}
 	}
 
 	// Edit: another group, then the automation goes on by itself.
@@ -104,6 +121,15 @@ func TestAnAttemptIsACreate(t *testing.T) {
 // log has create calls, numbered 1 to Attempts.
 func (h *harness) expectAttemptsAsLogged(r autocred.Run) {
 	h.t.Helper()
+	if mismatch := h.attemptsAsLogged(r); mismatch != "" {
+		h.t.Error(mismatch)
+	}
+}
+
+// attemptsAsLogged says how a run's count of attempts and its log's
+// numbered creates disagree, or "" if they agree.
+func (h *harness) attemptsAsLogged(r autocred.Run) string {
+	h.t.Helper()
 	events, err := h.store.RunEvents(context.Background(), r.ID)
 	if err != nil {
 		h.t.Fatal(err)
@@ -115,8 +141,9 @@ func (h *harness) expectAttemptsAsLogged(r autocred.Run) {
 		}
 	}
 	if len(numbers) != r.Attempts || len(numbers) > 0 && numbers[len(numbers)-1] != r.Attempts {
-		h.t.Errorf("run %d counts %d attempts, and its log numbers the creates it sent %v", r.ID, r.Attempts, numbers)
+		return fmt.Sprintf("run %d counts %d attempts, and its log numbers the creates it sent %v", r.ID, r.Attempts, numbers)
 	}
+	return ""
 }
 
 // deleteGroup deletes a group through Certifier's API, as a user would in

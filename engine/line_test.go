@@ -24,22 +24,7 @@ func TestPlaceInLineReadsOnce(t *testing.T) {
 	ctx := context.Background()
 	env := testenv.New(t, testenv.Options{Stopped: true, Clients: func(cc *accounts.Config) { cc.CertifierPerSecond = 1000 }})
 	st := env.Store
-	ac := autocred.Connection{App: autocred.AppActiveCampaign, Name: "AC", APIURL: "http://ac.invalid/acme", SecretHint: "…0001"}
-	crt := autocred.Connection{App: autocred.AppCertifier, Name: "Certifier", APIURL: "http://certifier.invalid/v1", SecretHint: "…0001"}
-	for _, c := range []*autocred.Connection{&ac, &crt} {
-		if err := st.CreateConnection(ctx, c, env.Box.Seal("key-0001")); err != nil {
-			t.Fatal(err)
-		}
-	}
-	a := autocred.Automation{Name: "Graduates", Trigger: autocred.Trigger{ConnectionID: ac.ID, SegmentID: "1", SegmentName: "Graduates"},
-		Action: autocred.Action{ConnectionID: crt.ID, GroupID: "g", GroupName: "G", RecipientName: "{{contact.firstName}}",
-			RecipientEmail: "{{contact.email}}", IssueDate: "{{today}}", Issue: true, Send: true}}
-	if err := st.CreateAutomation(ctx, &a); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.SetAutomationStatus(ctx, a.ID, autocred.AutomationActive, ""); err != nil {
-		t.Fatal(err)
-	}
+	a := unreachableAutomation(t, env)
 	run := autocred.Run{AutomationID: a.ID, ContactID: 42, Entry: 1, Email: "ana@example.com",
 		Contact: autocred.Contact{ID: 42, Email: "ana@example.com", FirstName: "Ana"}}
 	if err := storetest.InsertRun(ctx, st, &run); err != nil {

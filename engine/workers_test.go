@@ -41,6 +41,27 @@ func newWorkerFixture(t *testing.T) *workerFixture {
 	ctx := context.Background()
 	env := testenv.New(t, testenv.Options{Database: "postgres", Stopped: true})
 	st := env.Store
+	a := unreachableAutomation(t, env)
+	db, err := sql.Open("pgx", env.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = tx.Rollback() })
+	return &workerFixture{engine: env.Engine, store: st, db: db, tx: tx, auto: a}
+}
+
+// unreachableAutomation stores an active automation on two connections
+// whose addresses do not resolve (so that a job which called either app
+// would fail, and show it), for tests that work jobs by hand.
+func unreachableAutomation(t *testing.T, env *testenv.Env) autocred.Automation {
+	t.Helper()
+	ctx := context.Background()
+	st := env.Store
 	ac := autocred.Connection{App: autocred.AppActiveCampaign, Name: "AC", APIURL: "http://ac.invalid/acme", SecretHint: "…0001"}
 	crt := autocred.Connection{App: autocred.AppCertifier, Name: "Certifier", APIURL: "http://certifier.invalid/v1", SecretHint: "…0001"}
 	for _, c := range []*autocred.Connection{&ac, &crt} {
@@ -60,17 +81,7 @@ func newWorkerFixture(t *testing.T) *workerFixture {
 	if err := st.SetAutomationStatus(ctx, a.ID, autocred.AutomationActive, ""); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sql.Open("pgx", env.DSN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = tx.Rollback() })
-	return &workerFixture{engine: env.Engine, store: st, db: db, tx: tx, auto: a}
+	return a
 }
 
 // run inserts a pending run of the fixture's automation.
