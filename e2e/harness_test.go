@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sync/semaphore"
+
 	"github.com/autocred/autocred/internal/testdb"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 	simcert "github.com/autocred/autocred/sim/certifier"
@@ -102,6 +104,9 @@ type worldOptions struct {
 	// own address); args are more flags for "serve".
 	publicURL string
 	args      []string
+	// maxConns is each node's --db-max-conns on PostgreSQL (default
+	// maxConns): a test that issues thousands asks for more.
+	maxConns int
 }
 
 func newWorld(t testing.TB, o worldOptions) *world {
@@ -137,6 +142,11 @@ func newWorld(t testing.TB, o worldOptions) *world {
 	if o.nodes > 1 {
 		w.database = "postgres"
 	}
+	conns := cmp.Or(o.maxConns, maxConns(t, max(o.nodes, 1)))
+	if w.database == "postgres" {
+		// Released last (cleanups run last first): after the nodes stop.
+		holdConnections(t, max(o.nodes, 1)*(conns+2))
+	}
 	db := testdb.DSN(t, w.database)
 	t.Cleanup(w.stop) // before the database is dropped (cleanups run last first)
 	if w.database == "sqlite" {
@@ -162,6 +172,7 @@ func newWorld(t testing.TB, o worldOptions) *world {
 	if o.hints {
 		w.serveArgs = append(w.serveArgs, "--public-url", cmp.Or(o.publicURL, "http://"+w.addr), "--hinted-poll-interval", o.poll.String(), "--webhook-check-interval", "2s")
 	}
+	w.serveArgs = append(w.serveArgs, "--db-max-conns", fmt.Sprint(conns))
 	w.serveArgs = append(w.serveArgs, o.args...)
 	for i := range w.nodes {
 		w.startNode(i)
@@ -369,6 +380,37 @@ func (w *world) killNode(i int) {
 	w.pickAPINode()
 }
 
+// maxConns is each node's --db-max-conns, unless a test says otherwise.
+// Tests run eight at once and share PostgreSQL's 100 connections: at the
+// default 30 a node each, a busy moment ran it out ("too many clients
+// already", an API answering 500), so a test's nodes take 12 each. A
+// benchmark runs alone and keeps the default, but its nodes together (and
+// River's listener, 2 each) must stay under 100 with room for the harness.
+func maxConns(t testing.TB, nodes int) int {
+	if _, test := t.(*testing.T); test {
+		return 12
+	}
+	return min(30, 90/nodes-2)
+}
+
+// pgConnections is the PostgreSQL connections the tests running at once
+// may hold between them: the server's 100, less a few for the harness's
+// own (creating and dropping databases, token create) and for superusers.
+var pgConnections = semaphore.NewWeighted(88)
+
+// holdConnections waits until a test's nodes can open n connections
+// without running PostgreSQL out of them, and gives them back when the
+// test ends. Benchmarks run alone and take none.
+func holdConnections(t testing.TB, n int) {
+	if _, test := t.(*testing.T); !test {
+		return
+	}
+	if err := pgConnections.Acquire(context.Background(), int64(n)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pgConnections.Release(int64(n)) })
+}
+
 // stop ends every node gracefully.
 func (w *world) stop() {
 	w.mu.Lock()
@@ -387,10 +429,26 @@ func (w *world) stop() {
 			<-done
 		}
 		if w.t.Failed() {
-			w.t.Logf("autocred log of node %d (tail):\n%s", i, tail(n.logs.String(), 60))
+			logs := n.logs.String()
+			w.t.Logf("autocred log of node %d (tail):\n%s", i, tail(logs, 60))
+			if errs := errorLines(logs, 40); errs != "" {
+				w.t.Logf("autocred log of node %d (its errors, which the tail may have pushed out):\n%s", i, errs)
+			}
 		}
 		n.proc = nil
 	}
+}
+
+// errorLines is the first n lines of the log at level ERROR: the cause of
+// a failed request is often minutes before the shutdown lines of the tail.
+func errorLines(s string, n int) string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		if strings.Contains(line, "level=ERROR") && len(out) < n {
+			out = append(out, line)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func tail(s string, n int) string {

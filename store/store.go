@@ -160,8 +160,9 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening PostgreSQL: %w", err)
 	}
-	// Jobs, the API and the UI share the pool; River's producers hold a
-	// few connections each. A third is kept idle. Keeping all 30 idle
+	// Jobs, the API and the UI share the pool (at most DefaultMaxConns,
+	// or SetMaxConns); River's producers hold a few connections each. A
+	// third is kept idle. Keeping all 30 idle
 	// saved reconnecting under the throughput benchmark (5% of
 	// autocred's CPU: a busy engine returned connections over the idle
 	// limit, which were closed and opened again at once), but every pool
@@ -169,8 +170,8 @@ func openPostgres(ctx context.Context, url string) (*DB, error) {
 	// suite's parallel databases ran PostgreSQL out of its 100
 	// connections ("too many clients already"); a deployment of several
 	// nodes would meet the same limit sooner.
-	db.SetMaxOpenConns(30)
-	db.SetMaxIdleConns(10)
+	db.SetMaxOpenConns(DefaultMaxConns)
+	db.SetMaxIdleConns(DefaultMaxConns / 3)
 	db.SetConnMaxIdleTime(5 * time.Minute)
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -197,6 +198,32 @@ func listenerPool(url string) (*pgxpool.Pool, error) {
 	}
 	cfg.MinConns, cfg.MaxConns = 0, 2
 	return pgxpool.NewWithConfig(context.Background(), cfg)
+}
+
+// DefaultMaxConns is how many connections a process opens to PostgreSQL
+// at most, unless told otherwise (SetMaxConns).
+const DefaultMaxConns = 30
+
+// MinMaxConns is the fewest SetMaxConns accepts: River's producers (one
+// per queue) and its completer each take a connection for a moment, and
+// the API and the jobs must still get one between them.
+const MinMaxConns = 4
+
+// SetMaxConns sets how many connections this process opens to PostgreSQL
+// at most (n, at least MinMaxConns); a third of them are kept idle. River's
+// listener takes up to 2 more. PostgreSQL refuses connections past its
+// max_connections (100 by default) with "too many clients already", so the
+// sum over every node, plus whatever else uses the server, must stay under
+// it. SQLite has one connection whatever n is.
+func (db *DB) SetMaxConns(n int) error {
+	if n < MinMaxConns {
+		return fmt.Errorf("%d connections are too few: give at least %d", n, MinMaxConns)
+	}
+	if db.postgres {
+		db.sql.SetMaxOpenConns(n)
+		db.sql.SetMaxIdleConns(max(n/3, 1))
+	}
+	return nil
 }
 
 // Close closes the database.

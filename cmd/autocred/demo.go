@@ -50,6 +50,7 @@ func parseDemoFlags(args []string, stderr io.Writer) (demoConfig, error) {
 	}
 	cfg.serve.logFormat = "text"
 	cfg.serve.allowPrivateUpstreams = true
+	cfg.serve.dbMaxConns = store.DefaultMaxConns // SQLite's one connection, whatever it says
 	// ActiveCampaign at its real limit; Certifier's is unpublished, and at
 	// its sandbox default of 10/s the batch would take minutes.
 	cfg.sandbox.acRate, cfg.sandbox.certifierRate = 5, 100

@@ -51,6 +51,7 @@ type serveConfig struct {
 	runRetention          retention
 	syncWorkers           int
 	syncsPerAccount       int
+	dbMaxConns            int
 }
 
 func (c *serveConfig) register(fs *flag.FlagSet) {
@@ -62,6 +63,7 @@ func (c *serveConfig) register(fs *flag.FlagSet) {
 	fs.Float64Var(&c.certifierRate, "certifier-rate", 8, "requests per second to each Certifier workspace")
 	fs.IntVar(&c.syncWorkers, "sync-workers", 100, "how many segment reads run at once in this process (each mostly waits for ActiveCampaign, and holds its segment's member ids)")
 	fs.IntVar(&c.syncsPerAccount, "syncs-per-account", 4, "how many of them may read segments of one ActiveCampaign account at once, so that one account never takes the others' turns")
+	fs.IntVar(&c.dbMaxConns, "db-max-conns", store.DefaultMaxConns, "PostgreSQL: the most connections this process opens (2 more for River's listener); keep the sum over every node under the server's max_connections (100 by default)")
 	fs.StringVar(&c.publicURL, "public-url", "", "`URL` where ActiveCampaign can reach this service (https://…); when set, webhooks make entries show up within seconds")
 	fs.DurationVar(&c.hintedPollInterval, "hinted-poll-interval", 10*time.Minute, "how often segments are read when webhook hints flow (polling is then the safety net)")
 	fs.DurationVar(&c.webhookCheck, "webhook-check-interval", time.Minute, "how often the webhooks are checked, and re-created if ActiveCampaign removed one")
@@ -151,6 +153,10 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 	st, err := store.Open(ctx, cfg.database)
 	if err != nil {
 		return nil, err
+	}
+	if err := st.SetMaxConns(cfg.dbMaxConns); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("--db-max-conns: %w", err)
 	}
 	if err := checkDamage(ctx, st, cfg, log); err != nil {
 		st.Close()
@@ -344,6 +350,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if cfg.syncWorkers < 1 || cfg.syncsPerAccount < 1 {
 		return fmt.Errorf("--sync-workers %d and --syncs-per-account %d: both must be at least 1", cfg.syncWorkers, cfg.syncsPerAccount)
+	}
+	if cfg.dbMaxConns < store.MinMaxConns {
+		return fmt.Errorf("--db-max-conns %d: give at least %d (River's queues and the API each need a connection now and then)", cfg.dbMaxConns, store.MinMaxConns)
 	}
 	if _, err := web.ParseTrustedProxies(cfg.trustedProxies); err != nil {
 		return fmt.Errorf("--trusted-proxies: %w", err)

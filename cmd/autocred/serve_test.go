@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"io"
 	"net/url"
 	"strings"
 	"testing"
@@ -36,5 +37,15 @@ func TestMigrateDoesNotPrintThePassword(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "is up to date") || strings.Contains(out.String()+errOut.String(), "hunter2-secret") {
 		t.Errorf("migrate printed %q", out.String()+errOut.String())
+	}
+}
+
+// Too few PostgreSQL connections stops serve before it opens anything, with
+// the least it takes.
+func TestServeRefusesTooFewConnections(t *testing.T) {
+	var stderr strings.Builder
+	code := run(context.Background(), []string{"serve", "--db-max-conns", "2"}, io.Discard, &stderr)
+	if code == 0 || !strings.Contains(stderr.String(), "--db-max-conns 2") || !strings.Contains(stderr.String(), "at least 4") {
+		t.Errorf("--db-max-conns 2: exit %d, %q", code, stderr.String())
 	}
 }
