@@ -26,7 +26,7 @@ func TestStartFreshLeavesWhoEnteredWhilePausedARunToRetry(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.tag("Done", ids[1])
-		if err := h.env.Service.Resume(ctx, a.ID, nil); err != nil { // a user's pause: Start fresh
+		if err := h.env.Service.Resume(ctx, a.ID, nil, false); err != nil { // a user's pause: Start fresh
 			t.Fatal(err)
 		}
 		h.waitFor("the new baseline", func() bool {
