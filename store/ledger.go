@@ -57,7 +57,8 @@ const batch = 500
 // before the automation started (rule R5). A later one, taken when a user
 // resumes with Start fresh, is compared with the ledger it replaces
 // (kept until now for this): a member the ledger had out entered while
-// the automation was paused (or left before and came back), and gets a
+// the automation was stopped, paused by a user or by autocred (or left
+// before and came back), and gets a
 // skipped run (autocred.RunCodeEnteredWhilePaused) with the next entry
 // number and no issue job, so that they can be found and retried on
 // purpose instead of lost without a trace; the automation counts them
@@ -144,7 +145,7 @@ func (db *DB) pausedEntrants(ctx context.Context, tx *sql.Tx, automationID int64
 }
 
 // recordPausedEntrants records the entries of contacts who entered while
-// the automation was paused (pausedEntrants), each with a skipped run and
+// the automation was stopped (pausedEntrants), each with a skipped run and
 // no issue job: the ledger, just reset, has them out.
 func (db *DB) recordPausedEntrants(ctx context.Context, tx *sql.Tx, automationID int64, entrants []autocred.ContactID,
 	contacts map[autocred.ContactID]autocred.Contact, at time.Time) error {

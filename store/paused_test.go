@@ -142,3 +142,42 @@ func allRuns(t *testing.T, db *DB, automationID int64) []autocred.Run {
 	}
 	return runs
 }
+
+// A database from before migration 0021 has the runs of who entered while
+// an automation was stopped say "paused", which is untrue when autocred
+// stopped it: upgraded, they say "stopped", and keep their code; another
+// run's message is left alone.
+func TestUpgradeSaysStoppedForWhoEnteredMeanwhile(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		a := fixture(t, db)
+		const old = "Entered while the automation was paused; it was resumed with Start fresh, so no credential was issued. Retry issues one."
+		runs := []autocred.Run{
+			{Status: autocred.RunSkipped, ErrorCode: autocred.RunCodeEnteredWhilePaused, LastError: old},
+			{Status: autocred.RunSkipped, ErrorCode: autocred.RunCodeInvalidEmail, LastError: "Skipped: no email, while the automation was paused; it was resumed."},
+		}
+		for i := range runs {
+			r := &runs[i]
+			r.AutomationID, r.ContactID, r.Entry = a.ID, autocred.ContactID(i+1), 1
+			status, code, msg := r.Status, r.ErrorCode, r.LastError
+			if err := db.insertRunsAsGiven(ctx, []*autocred.Run{r}); err != nil {
+				t.Fatal(err)
+			}
+			r.Status, r.ErrorCode, r.LastError = status, code, msg
+			if err := db.SaveRun(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := db.sql.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version = 21`); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []string{autocred.EnteredWhilePausedReason, runs[1].LastError} {
+			if got, err := db.Run(ctx, runs[i].ID); err != nil || got.LastError != want || got.ErrorCode != runs[i].ErrorCode {
+				t.Errorf("run %d after the upgrade: %q %q, want %q %q (%v)", i, got.ErrorCode, got.LastError, runs[i].ErrorCode, want, err)
+			}
+		}
+	})
+}

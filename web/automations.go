@@ -412,16 +412,17 @@ func (s automationSummary) BaselineLabel() string {
 }
 
 // PausedEntrantsLabel counts the contacts who entered while the automation
-// was paused and got nothing because it resumed with Start fresh, apart
-// from the baseline's members: each has a skipped run to retry.
+// was stopped (by a user's pause, or by autocred) and got nothing because
+// it resumed with Start fresh, apart from the baseline's members: each has
+// a skipped run to retry.
 func (s automationSummary) PausedEntrantsLabel() string {
 	switch n := s.PausedEntrants; n {
 	case 0:
 		return ""
 	case 1:
-		return "1 contact entered while it was paused and got nothing, because it was resumed with Start fresh."
+		return "1 contact entered while the automation was stopped and got nothing, because it was resumed with Start fresh."
 	default:
-		return autocred.Thousands(n) + " contacts entered while it was paused and got nothing, because it was resumed with Start fresh."
+		return autocred.Thousands(n) + " contacts entered while the automation was stopped and got nothing, because it was resumed with Start fresh."
 	}
 }
 
