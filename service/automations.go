@@ -39,6 +39,12 @@ type AutomationView struct {
 	// CertifierCircuit is set while the Certifier connection's circuit
 	// is open: its runs wait, and why.
 	CertifierCircuit *CircuitView `json:"certifier_circuit,omitempty"`
+	// PausedEntrants counts the contacts who entered the segment while
+	// the automation was stopped (paused by a user, or by autocred) and
+	// got nothing because it was resumed with Start fresh, whose skipped
+	// run (autocred.RunCodeEnteredWhilePaused) is still there to retry:
+	// one retried and issued no longer counts (store.SkippedEntrants).
+	PausedEntrants int `json:"paused_entrants"`
 }
 
 // WaitingOnCertifier tells whether the automation's runs wait out a
@@ -345,7 +351,11 @@ func (s *Service) view(ctx context.Context, a autocred.Automation) (AutomationVi
 	if err != nil {
 		return AutomationView{}, err
 	}
-	v := AutomationView{Automation: a, Runs: counts, PrunedRuns: pruned}
+	entrants, err := s.store.SkippedEntrants(ctx, a.ID)
+	if err != nil {
+		return AutomationView{}, err
+	}
+	v := AutomationView{Automation: a, Runs: counts, PrunedRuns: pruned, PausedEntrants: entrants}
 	if v.Action.TimeZone == "" {
 		// Saved before automations had a zone: runs take the server's.
 		v.Action.TimeZone = autocred.LocalTimeZone()

@@ -51,9 +51,10 @@ func TestStartFreshRecordsWhoEnteredWhilePaused(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, _ := db.Automation(ctx, a.ID)
-		if got.Status != autocred.AutomationActive || got.PausedEntrants != 3 || got.Baseline.Total != 3 {
-			t.Errorf("after the new baseline: %s, %d entered while paused, baseline of %d; want active, 3, 3",
-				got.Status, got.PausedEntrants, got.Baseline.Total)
+		entrants, err := db.SkippedEntrants(ctx, a.ID)
+		if got.Status != autocred.AutomationActive || entrants != 3 || got.Baseline.Total != 3 || err != nil {
+			t.Errorf("after the new baseline: %s, %d entered while paused, baseline of %d; want active, 3, 3 (%v)",
+				got.Status, entrants, got.Baseline.Total, err)
 		}
 		skipped, _, err := db.Runs(ctx, autocred.RunFilter{AutomationID: a.ID, ErrorCode: autocred.RunCodeEnteredWhilePaused})
 		if err != nil {
@@ -96,6 +97,10 @@ func TestStartFreshRecordsWhoEnteredWhilePaused(t *testing.T) {
 		}
 		if r, _ := db.Run(ctx, found[0].ID); r.Status != autocred.RunPending || r.ErrorCode != "" {
 			t.Errorf("retried run: %s %q, want pending without a code", r.Status, r.ErrorCode)
+		}
+		// Retried, it is no longer one to retry.
+		if n, err := db.SkippedEntrants(ctx, a.ID); n != 2 || err != nil {
+			t.Errorf("after one was retried, %d entered while stopped are counted, want 2 (%v)", n, err)
 		}
 	})
 }
@@ -168,8 +173,11 @@ func TestUpgradeSaysStoppedForWhoEnteredMeanwhile(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if _, err := db.sql.ExecContext(ctx, `DELETE FROM schema_migrations WHERE version = 21`); err != nil {
-			t.Fatal(err)
+		// Back to the schema before 0021, then up again.
+		for _, q := range []string{`ALTER TABLE automations ADD COLUMN paused_entrants BIGINT NOT NULL DEFAULT 0`, `DELETE FROM schema_migrations WHERE version = 21`} {
+			if _, err := db.sql.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
 		}
 		if err := db.Migrate(ctx); err != nil {
 			t.Fatal(err)

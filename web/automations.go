@@ -413,8 +413,9 @@ func (s automationSummary) BaselineLabel() string {
 
 // PausedEntrantsLabel counts the contacts who entered while the automation
 // was stopped (by a user's pause, or by autocred) and got nothing because
-// it resumed with Start fresh, apart from the baseline's members: each has
-// a skipped run to retry.
+// it resumed with Start fresh, apart from the baseline's members: those
+// whose skipped run is still there to retry (service.AutomationView's
+// PausedEntrants), as the link beside it lists them.
 func (s automationSummary) PausedEntrantsLabel() string {
 	switch n := s.PausedEntrants; n {
 	case 0:

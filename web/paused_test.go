@@ -70,6 +70,28 @@ func TestPauseAndStartFreshSayWhatBecomesOfWhoEntersMeanwhile(t *testing.T) {
 	if !strings.Contains(runs, "zoe@example.com") || !strings.Contains(runs, "sam@example.com") {
 		t.Errorf("the skipped runs of who entered while paused are not listed")
 	}
+
+	// Zoë's run is retried and issued: the count says the one left, as
+	// the list of skipped runs it links to shows.
+	zoe, _, err := u.env.Service.Runs(ctx, autocred.RunFilter{AutomationID: f.automation, Contact: "zoe@example.com"})
+	if err != nil || len(zoe) != 1 {
+		t.Fatalf("Zoë's runs: %v %v", zoe, err)
+	}
+	if p := u.do("POST", "/runs/"+itoa(zoe[0].ID)+"/retry", url.Values{}); p.status != http.StatusSeeOther {
+		t.Fatalf("retry: %d", p.status)
+	}
+	eventually(t, "Zoë's credential", func() bool {
+		r, err := u.env.Service.Run(ctx, zoe[0].ID)
+		return err == nil && r.Status == autocred.RunIssued
+	})
+	page = html.UnescapeString(u.do("GET", auto, nil).body)
+	if want := "1 contact entered while the automation was stopped and got nothing"; !strings.Contains(page, want) {
+		t.Errorf("after Zoë's run was retried and issued, the automation does not say %q", want)
+	}
+	runs = html.UnescapeString(u.do("GET", auto+"?status=skipped&error_code=entered_while_paused", nil).body)
+	if strings.Contains(runs, "zoe@example.com") || !strings.Contains(runs, "sam@example.com") {
+		t.Errorf("the skipped runs are not Sam's alone after Zoë's was issued")
+	}
 }
 
 // An automation autocred stopped (here a refused ActiveCampaign key), not

@@ -6,3 +6,10 @@
 UPDATE runs SET last_error = 'Entered while the automation was stopped; it was resumed with Start fresh, so no credential was issued. Retry issues one.'
 WHERE error_code = 'entered_while_paused'
     AND last_error = 'Entered while the automation was paused; it was resumed with Start fresh, so no credential was issued. Retry issues one.';
+
+-- paused_entrants (0020) counted who a new baseline found had entered
+-- meanwhile, and kept that count when one of their runs was retried and
+-- issued (issue 15): it said more were left to retry than were. The count
+-- is now taken from the runs themselves (store.SkippedEntrants), so the
+-- column goes.
+ALTER TABLE automations DROP COLUMN paused_entrants;
