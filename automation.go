@@ -101,12 +101,6 @@ type Automation struct {
 	// HistoryDeleted says when the runs of an archived automation were
 	// deleted, and how many; zero when they never were.
 	HistoryDeleted HistoryDeletion `json:"history_deleted,omitzero"`
-	// PausedEntrants is how many contacts entered the segment while the
-	// automation was paused and got nothing, because it was resumed with
-	// Start fresh: the new baseline found them in, where the ledger had
-	// them out. Each has a skipped run (RunCodeEnteredWhilePaused) that a
-	// user can retry. Set by each new baseline taken on resume.
-	PausedEntrants int `json:"paused_entrants"`
 	// SnapshotSeq numbers the complete snapshots applied to the ledger.
 	SnapshotSeq int64     `json:"-"`
 	CreatedAt   time.Time `json:"created_at"`

@@ -2,6 +2,7 @@ package autocred
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -232,8 +233,21 @@ func minTime(a, b time.Time) time.Time {
 
 // Notice says in words what an open circuit means and what to do, with
 // how many runs wait on it (waiting < 0 leaves the count out); "" when the
-// circuit is closed. Times are told as the UI tells them (UTC).
+// circuit is closed. Times are told as the UI tells them (UTC). It is
+// Advice, then Said when Certifier gave a reason of its own.
 func (c Circuit) Notice(waiting int) string {
+	advice, said := c.Advice(waiting), c.Said()
+	if said == "" {
+		return advice
+	}
+	return advice + " " + said
+}
+
+// Advice is the notice in autocred's words alone: what happened, what to
+// do, and that the runs go on by themselves. A refusal of the workspace
+// (402, or the API version) is said in the words of the people who read
+// it, not in Certifier's, whose message Said keeps as a detail.
+func (c Circuit) Advice(waiting int) string {
 	if !c.Open {
 		return ""
 	}
@@ -247,17 +261,29 @@ func (c Circuit) Notice(waiting int) string {
 	next := c.NextProbe.UTC().Format(noticeTime)
 	switch c.Reason {
 	case CircuitPlan:
-		return fmt.Sprintf("Certifier says the workspace's plan does not include issuing credentials (402: %s): upgrade the plan in Certifier. autocred tries again every %s and issues the waiting runs by itself%s; next try at %s.",
-			c.Message, everyInWords(c.Interval), count, next)
+		return fmt.Sprintf("Nothing can be issued: this Certifier workspace's plan does not include issuing credentials. Upgrade the plan in Certifier; autocred tries again every %s and issues the waiting runs by itself%s; next try at %s.",
+			everyInWords(c.Interval), count, next)
 	case CircuitVersion:
-		return fmt.Sprintf("Certifier no longer accepts the API version autocred uses (%s): update autocred. autocred tries again every %s and issues the waiting runs by itself%s; next try at %s.",
-			c.Message, everyInWords(c.Interval), count, next)
+		return fmt.Sprintf("Nothing can be issued: Certifier no longer accepts the API version this autocred uses. Update autocred to its latest release; autocred tries again every %s and issues the waiting runs by itself%s; next try at %s.",
+			everyInWords(c.Interval), count, next)
 	}
 	// The failure itself (a transport's or a proxy's text) is not said:
 	// the notice is shown to people (Health), and the server's log and
 	// the API's last_error keep it.
 	return fmt.Sprintf("Certifier has been failing since %s (no answer, or a server error)%s; next try at %s. autocred waits without calling it, then one call tests it, and the runs continue by themselves once it answers.",
 		c.FailingSince.UTC().Format(noticeTime), count, next)
+}
+
+// Said is Certifier's own reason for refusing the workspace, quoted as a
+// detail after Advice ("Certifier said: …"), for whoever asks Certifier's
+// support or searches its documentation; "" for an outage (whose
+// transport errors no reader needs) and when Certifier gave no text.
+func (c Circuit) Said() string {
+	msg := strings.TrimSpace(c.Message)
+	if !c.Open || msg == "" || (c.Reason != CircuitPlan && c.Reason != CircuitVersion) {
+		return ""
+	}
+	return `Certifier said: "` + msg + `".`
 }
 
 // noticeTime is how the UI tells a moment.

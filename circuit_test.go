@@ -139,7 +139,9 @@ func TestCircuitNotice(t *testing.T) {
 	plan := openCircuit(CircuitPlan, 5*time.Minute)
 	plan.Message = "This feature requires a premium plan"
 	version := openCircuit(CircuitVersion, 5*time.Minute)
-	version.Message = `autocred sends Certifier-Version 2022-10-26; Certifier answered: Certifier-Version "2022-10-26" is not a recognised version`
+	version.Message = `Certifier-Version "2022-10-26" is not a recognised version`
+	silent := openCircuit(CircuitPlan, 5*time.Minute)
+	silent.Message = "" // Certifier gave no text
 	tests := []struct {
 		c       Circuit
 		waiting int
@@ -148,8 +150,9 @@ func TestCircuitNotice(t *testing.T) {
 		{Circuit{Failures: 2}, 10, ""},
 		{outage, 1000, "Certifier has been failing since 2026-05-01 14:02:00 UTC (no answer, or a server error); 1,000 runs waiting; next try at 2026-05-01 14:07:00 UTC. autocred waits without calling it, then one call tests it, and the runs continue by themselves once it answers."},
 		{outage, -1, "Certifier has been failing since 2026-05-01 14:02:00 UTC (no answer, or a server error); next try at 2026-05-01 14:07:00 UTC. autocred waits without calling it, then one call tests it, and the runs continue by themselves once it answers."},
-		{plan, 1, "Certifier says the workspace's plan does not include issuing credentials (402: This feature requires a premium plan): upgrade the plan in Certifier. autocred tries again every 5 minutes and issues the waiting runs by itself; 1 run waiting; next try at 2026-05-01 14:07:00 UTC."},
-		{version, 0, "Certifier no longer accepts the API version autocred uses (" + version.Message + "): update autocred. autocred tries again every 5 minutes and issues the waiting runs by itself; 0 runs waiting; next try at 2026-05-01 14:07:00 UTC."},
+		{plan, 1, "Nothing can be issued: this Certifier workspace's plan does not include issuing credentials. Upgrade the plan in Certifier; autocred tries again every 5 minutes and issues the waiting runs by itself; 1 run waiting; next try at 2026-05-01 14:07:00 UTC. Certifier said: \"This feature requires a premium plan\"."},
+		{version, 0, "Nothing can be issued: Certifier no longer accepts the API version this autocred uses. Update autocred to its latest release; autocred tries again every 5 minutes and issues the waiting runs by itself; 0 runs waiting; next try at 2026-05-01 14:07:00 UTC. Certifier said: \"" + version.Message + "\"."},
+		{silent, -1, "Nothing can be issued: this Certifier workspace's plan does not include issuing credentials. Upgrade the plan in Certifier; autocred tries again every 5 minutes and issues the waiting runs by itself; next try at 2026-05-01 14:07:00 UTC."},
 	}
 	for _, tt := range tests {
 		if got := tt.c.Notice(tt.waiting); got != tt.want {

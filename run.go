@@ -114,10 +114,13 @@ const (
 	RunCodeNoRecipientName RunErrorCode = "no_recipient_name" // the name mapping renders empty
 	RunCodeInvalidEmail    RunErrorCode = "invalid_email"     // no email, or one that is not valid or cannot be cleaned safely
 	RunCodeContactDeleted  RunErrorCode = "contact_deleted"   // deleted from ActiveCampaign before its credential was issued
-	// RunCodeEnteredWhilePaused: the contact entered while a user had
-	// paused the automation, and it was resumed with Start fresh, which
-	// issues them nothing (design §3). The run is a trace, never issued by
-	// itself: a retry issues their credential on purpose.
+	// RunCodeEnteredWhilePaused: the contact entered while the automation
+	// was stopped (paused by a user, or stopped by autocred for a refused
+	// key), and it was resumed with Start fresh, which issues them nothing
+	// (design §3). The run is a trace, never issued by itself: a retry
+	// issues their credential on purpose. The code keeps the word
+	// "paused" (it is an API value); what users read says "stopped",
+	// true whoever stopped it.
 	RunCodeEnteredWhilePaused RunErrorCode = "entered_while_paused"
 
 	// Failed before calling Certifier: what the mapping gives cannot be
@@ -181,7 +184,7 @@ var runErrorLabels = map[RunErrorCode]string{
 	RunCodeWaitingPlan:         "Waiting: Certifier plan does not issue",
 	RunCodeWaitingVersion:      "Waiting: autocred needs an update",
 	RunCodeGroupMissing:        "Group deleted in Certifier",
-	RunCodeEnteredWhilePaused:  "Entered while paused (Start fresh)",
+	RunCodeEnteredWhilePaused:  "Entered while stopped (Start fresh)",
 }
 
 // Label names the code for people: "Retrying after a failed attempt" for
@@ -194,8 +197,9 @@ func (c RunErrorCode) Label() string {
 }
 
 // EnteredWhilePausedReason is the error of a run skipped because its
-// contact entered while the automation was paused (RunCodeEnteredWhilePaused).
-const EnteredWhilePausedReason = "Entered while the automation was paused; it was resumed with Start fresh, so no credential was issued. Retry issues one."
+// contact entered while the automation was stopped, by a user's pause or
+// by autocred (RunCodeEnteredWhilePaused): "stopped" is true of both.
+const EnteredWhilePausedReason = "Entered while the automation was stopped; it was resumed with Start fresh, so no credential was issued. Retry issues one."
 
 // Valid tells whether c is one of RunErrorCodes.
 func (c RunErrorCode) Valid() bool { return slices.Contains(RunErrorCodes, c) }

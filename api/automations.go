@@ -158,12 +158,22 @@ func (h *handler) deleteAutomation(w http.ResponseWriter, r *http.Request) error
 	return nil
 }
 
+// restoreAutomation brings an archived automation back. An optional body
+// {"allow_duplicate": true} confirms restoring it beside another
+// automation on the same segment and group (409 without it), as when
+// activating.
 func (h *handler) restoreAutomation(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	a, err := h.svc.RestoreAutomation(r.Context(), id)
+	var in struct {
+		AllowDuplicate bool `json:"allow_duplicate"`
+	}
+	if err := decode(w, r, &in, true); err != nil {
+		return err
+	}
+	a, err := h.svc.RestoreAutomation(r.Context(), id, in.AllowDuplicate)
 	if err != nil {
 		return err
 	}
@@ -207,17 +217,21 @@ func (h *handler) syncAutomation(w http.ResponseWriter, r *http.Request) error {
 	return h.drive(w, r, h.svc.SyncNow)
 }
 
+// resumeAutomation resumes a stopped automation. {"allow_duplicate": true}
+// confirms resuming it beside another automation on the same segment and
+// group (409 without it), as when activating.
 func (h *handler) resumeAutomation(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		// CatchUp is nil when not given: the automation's default
 		// (service.Service.Resume).
-		CatchUp *bool `json:"catch_up"`
+		CatchUp        *bool `json:"catch_up"`
+		AllowDuplicate bool  `json:"allow_duplicate"`
 	}
 	if err := decode(w, r, &in, true); err != nil {
 		return err
 	}
 	return h.drive(w, r, func(ctx context.Context, id int64) error {
-		return h.svc.Resume(ctx, id, in.CatchUp)
+		return h.svc.Resume(ctx, id, in.CatchUp, in.AllowDuplicate)
 	})
 }
 

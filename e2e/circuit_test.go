@@ -207,14 +207,14 @@ func TestAccountLevelRefusalsWait(t *testing.T) {
 		notice string
 	}{
 		{"plan lacks issuing (402)", func(w *world, on bool) { must(w.t, w.cert.SetPaymentRequired(workspace, on)) }, "402", "plan",
-			"Certifier says the workspace's plan does not include issuing credentials (402: "},
+			"Nothing can be issued: this Certifier workspace's plan does not include issuing credentials. Upgrade the plan in Certifier;"},
 		{"API version refused (invalid_version)", func(w *world, on bool) {
 			var retired []string
 			if on {
 				retired = []string{"2022-10-26"}
 			}
 			must(w.t, w.cert.SetRetiredVersions(retired))
-		}, "400", "version", "Certifier no longer accepts the API version autocred uses (autocred sends Certifier-Version 2022-10-26"},
+		}, "400", "version", "Nothing can be issued: Certifier no longer accepts the API version this autocred uses. Update autocred to its latest release;"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t, worldOptions{args: circuitArgs})

@@ -206,6 +206,11 @@ func TestR5StartFreshAfterAPauseLeavesASkippedRunToRetry(t *testing.T) {
 	if creds := w.cert.Credentials(workspace); len(creds) != 1 || creds[0].Recipient.Email != newcomer.Email {
 		t.Errorf("credentials = %+v, want one, the newcomer's", creds)
 	}
+	// The newcomer's run retried and issued, one is left to retry.
+	w.mustCall("GET", fmt.Sprintf("/api/v1/automations/%d", a.ID), nil, &counted, 200)
+	if counted.PausedEntrants != 1 {
+		t.Errorf("paused_entrants = %d after one of the two was retried and issued, want 1", counted.PausedEntrants)
+	}
 }
 
 // R6: leaving a segment never revokes or deletes a credential.

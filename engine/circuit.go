@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"strings"
@@ -181,7 +180,7 @@ func (b *breaker) Done(ctx context.Context, endpoint string, callErr error) {
 	case !before.Open && c.Open:
 		cs.m.CircuitOpenings.WithLabelValues(string(c.Reason)).Inc()
 		cs.log.Warn("Certifier circuit open: its jobs wait without calling", "connection", b.connID, "reason", c.Reason,
-			"failures", c.Failures, "next_probe", c.NextProbe, "last_error", c.Message)
+			"failures", c.Failures, "next_probe", c.NextProbe, "last_error", c.Message, "certifier_version", certifier.DefaultVersion)
 	case before.Open && !c.Open:
 		cs.log.Info("Certifier circuit closed: it answers again", "connection", b.connID, "probes", before.Probes,
 			"open_for", now.Sub(before.FailingSince).Round(time.Second))
@@ -219,10 +218,10 @@ func circuitMessage(o autocred.CircuitOutcome, err error) string {
 	switch o {
 	case autocred.OutcomeDown:
 		return err.Error()
-	case autocred.OutcomePlan:
+	case autocred.OutcomePlan, autocred.OutcomeVersion:
+		// Certifier's own words, which the notice quotes as a detail
+		// after autocred's (autocred.Circuit.Said).
 		return certMessage(err)
-	case autocred.OutcomeVersion:
-		return fmt.Sprintf("autocred sends Certifier-Version %s; Certifier answered: %s", certifier.DefaultVersion, certMessage(err))
 	}
 	return ""
 }
@@ -268,15 +267,15 @@ func (e *Engine) circuitPolicy() autocred.CircuitPolicy {
 // when the next try is.
 var circuitWaits = map[autocred.CircuitReason]string{
 	autocred.CircuitOutage:  "Certifier is not answering, so this run waited without calling it",
-	autocred.CircuitPlan:    "Certifier says the workspace's plan does not include issuing credentials, so this run waited without calling it: upgrade the plan in Certifier",
-	autocred.CircuitVersion: "Certifier no longer accepts the API version autocred uses, so this run waited without calling it: update autocred",
+	autocred.CircuitPlan:    "This Certifier workspace's plan does not include issuing credentials, so this run waited without calling it: upgrade the plan in Certifier",
+	autocred.CircuitVersion: "Certifier no longer accepts the API version this autocred uses, so this run waited without calling it: update autocred to its latest release",
 }
 
 // circuitReasons is the same, as the run's message says it while it waits.
 var circuitReasons = map[autocred.CircuitReason]string{
 	autocred.CircuitOutage:  "Certifier is not answering: this run waits without calling it.",
-	autocred.CircuitPlan:    "Certifier says the workspace's plan does not include issuing credentials: upgrade the plan in Certifier.",
-	autocred.CircuitVersion: "Certifier no longer accepts the API version autocred uses: update autocred.",
+	autocred.CircuitPlan:    "This Certifier workspace's plan does not include issuing credentials: upgrade the plan in Certifier.",
+	autocred.CircuitVersion: "Certifier no longer accepts the API version this autocred uses: update autocred to its latest release.",
 }
 
 // circuitNote marks the event of a run that waits for its circuit.

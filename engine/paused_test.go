@@ -26,7 +26,7 @@ func TestStartFreshLeavesWhoEnteredWhilePausedARunToRetry(t *testing.T) {
 			t.Fatal(err)
 		}
 		h.tag("Done", ids[1])
-		if err := h.env.Service.Resume(ctx, a.ID, nil); err != nil { // a user's pause: Start fresh
+		if err := h.env.Service.Resume(ctx, a.ID, nil, false); err != nil { // a user's pause: Start fresh
 			t.Fatal(err)
 		}
 		h.waitFor("the new baseline", func() bool {
@@ -39,7 +39,7 @@ func TestStartFreshLeavesWhoEnteredWhilePausedARunToRetry(t *testing.T) {
 			skipped[0].ErrorCode != autocred.RunCodeEnteredWhilePaused {
 			t.Fatalf("skipped runs = %+v, want Zoë's, entered while paused", skipped)
 		}
-		if got, _ := h.store.Automation(ctx, a.ID); got.PausedEntrants != 1 || got.Baseline.Total != 1 {
+		if got, _ := h.env.Service.Automation(ctx, a.ID); got.PausedEntrants != 1 || got.Baseline.Total != 1 {
 			t.Errorf("automation counts %d entered while paused and a baseline of %d, want 1 and 1", got.PausedEntrants, got.Baseline.Total)
 		}
 		if n := h.credentialsFor("zoe@example.com") + h.credentialsFor("old@example.com"); n != 0 {
@@ -56,6 +56,11 @@ func TestStartFreshLeavesWhoEnteredWhilePausedARunToRetry(t *testing.T) {
 		}
 		if n := len(h.runs(a.ID)[autocred.RunSkipped]); n != 0 {
 			t.Errorf("%d skipped runs left", n)
+		}
+		// Retried and issued, Zoë is no longer one to retry: the count
+		// says what is left.
+		if got, _ := h.env.Service.Automation(ctx, a.ID); got.PausedEntrants != 0 {
+			t.Errorf("the automation still counts %d entered while stopped with nothing, after the only one was retried and issued", got.PausedEntrants)
 		}
 	})
 }

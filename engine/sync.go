@@ -498,7 +498,7 @@ func (e *Engine) baselineHeldBack(ctx context.Context, connID int64, segmentID s
 // recordBaseline records the snapshot's members as in, with no runs (rule
 // R5), and starts watching. A new baseline taken when a user resumed with
 // Start fresh also gives a skipped run to each contact who entered while
-// the automation was paused (store.RecordBaseline), with their names and
+// the automation was stopped (store.RecordBaseline), with their names and
 // emails read first (pausedContacts) so that the runs can be searched by
 // them.
 func (e *Engine) recordBaseline(ctx context.Context, ac *activecampaign.Client, a autocred.Automation, ids []autocred.ContactID, unconfirmed bool) error {
@@ -521,7 +521,7 @@ func (e *Engine) recordBaseline(ctx context.Context, ac *activecampaign.Client, 
 }
 
 // pausedContacts reads the details of the contacts who entered while the
-// automation was paused (store.PausedEntrants), none when it takes its
+// automation was stopped (store.PausedEntrants), none when it takes its
 // first baseline. Their runs are skipped, never issued by themselves, so
 // the details serve only to find them: when they cannot be read, the runs
 // are recorded with the contact ids alone (the issue job of a retry reads
@@ -533,7 +533,7 @@ func (e *Engine) pausedContacts(ctx context.Context, ac *activecampaign.Client, 
 	}
 	details, err := ac.Contacts(ctx, entrants)
 	if err != nil {
-		e.log.Warn("could not read the contacts who entered while paused; their runs have ids only", "automation", a.ID,
+		e.log.Warn("could not read the contacts who entered while the automation was stopped; their runs have ids only", "automation", a.ID,
 			"contacts", len(entrants), "error", err)
 		return nil, nil
 	}

@@ -39,6 +39,12 @@ type AutomationView struct {
 	// CertifierCircuit is set while the Certifier connection's circuit
 	// is open: its runs wait, and why.
 	CertifierCircuit *CircuitView `json:"certifier_circuit,omitempty"`
+	// PausedEntrants counts the contacts who entered the segment while
+	// the automation was stopped (paused by a user, or by autocred) and
+	// got nothing because it was resumed with Start fresh, whose skipped
+	// run (autocred.RunCodeEnteredWhilePaused) is still there to retry:
+	// one retried and issued no longer counts (store.SkippedEntrants).
+	PausedEntrants int `json:"paused_entrants"`
 }
 
 // WaitingOnCertifier tells whether the automation's runs wait out a
@@ -345,7 +351,11 @@ func (s *Service) view(ctx context.Context, a autocred.Automation) (AutomationVi
 	if err != nil {
 		return AutomationView{}, err
 	}
-	v := AutomationView{Automation: a, Runs: counts, PrunedRuns: pruned}
+	entrants, err := s.store.SkippedEntrants(ctx, a.ID)
+	if err != nil {
+		return AutomationView{}, err
+	}
+	v := AutomationView{Automation: a, Runs: counts, PrunedRuns: pruned, PausedEntrants: entrants}
 	if v.Action.TimeZone == "" {
 		// Saved before automations had a zone: runs take the server's.
 		v.Action.TimeZone = autocred.LocalTimeZone()
@@ -406,8 +416,22 @@ func (s *Service) ArchiveAutomation(ctx context.Context, id int64) (AutomationVi
 
 // RestoreAutomation brings an archived automation back: a draft as a draft,
 // a broken one broken, any other paused (resume it to watch its segment
-// again).
-func (s *Service) RestoreAutomation(ctx context.Context, id int64) (AutomationView, error) {
+// again). Like activating, it is refused while another automation (not a
+// draft, not archived) issues from the same group to the same segment,
+// unless allowDuplicate confirms that two credentials per entry is
+// wanted: restoring is the step that brings a second one back into play,
+// and resuming it then asks again, as activating does after a save.
+func (s *Service) RestoreAutomation(ctx context.Context, id int64, allowDuplicate bool) (AutomationView, error) {
+	cur, err := s.store.Automation(ctx, id)
+	if err != nil {
+		return AutomationView{}, err
+	}
+	if cur.Status == autocred.AutomationArchived {
+		// Otherwise the store says there is nothing to restore.
+		if err := s.refuseTwin(ctx, cur, false, allowDuplicate); err != nil {
+			return AutomationView{}, err
+		}
+	}
 	a, err := s.store.RestoreAutomation(ctx, id)
 	if err != nil {
 		return AutomationView{}, err
@@ -466,14 +490,23 @@ func (s *Service) Pause(ctx context.Context, id int64) error {
 // new baseline ends).
 //
 // It is refused while resuming cannot work (resumeBlocked): a connection
-// whose key is still refused, or a group that no longer exists.
-func (s *Service) Resume(ctx context.Context, id int64, catchUp *bool) error {
+// whose key is still refused, or a group that no longer exists. Like
+// activating, it is refused while another automation (not a draft, not
+// archived) issues from the same group to the same segment, unless
+// allowDuplicate confirms that two credentials per entry is wanted.
+func (s *Service) Resume(ctx context.Context, id int64, catchUp *bool, allowDuplicate bool) error {
 	a, err := s.store.Automation(ctx, id)
 	if err != nil {
 		return err
 	}
 	if err := s.resumeBlocked(ctx, a); err != nil {
 		return err
+	}
+	if a.Status.Stopped() {
+		// Otherwise the store says why it cannot be resumed.
+		if err := s.refuseTwin(ctx, a, false, allowDuplicate); err != nil {
+			return err
+		}
 	}
 	if catchUp == nil {
 		return s.resume(ctx, id, a.ResumeCatchesUp())

@@ -41,7 +41,7 @@ func TestRevokedTokenBreaksThenReconnectRepairs(t *testing.T) {
 	if _, err := svc.ReconnectConnection(ctx, cert.ID, service.NewConnection{App: autocred.AppCertifier, Name: "C", APIURL: env.CertifierURL, AccessToken: "a-new-token-0123456789"}); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.Resume(ctx, a.ID, new(true)); err != nil {
+	if err := svc.Resume(ctx, a.ID, new(true), false); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the waiting run to be issued", func() bool { v, _ := svc.Automation(ctx, a.ID); return v.Runs[autocred.RunIssued] == 1 })
@@ -73,7 +73,7 @@ func TestResumeAfterReconnectCatchesUpByDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the automation to break", func() bool { v, _ := svc.Automation(ctx, a.ID); return v.Status == autocred.AutomationBroken })
-	if err := svc.Resume(ctx, a.ID, nil); autocred.ErrorCode(err) != autocred.ECONFLICT || !strings.Contains(autocred.ErrorMessage(err), "reconnect it with a new key first") {
+	if err := svc.Resume(ctx, a.ID, nil, false); autocred.ErrorCode(err) != autocred.ECONFLICT || !strings.Contains(autocred.ErrorMessage(err), "reconnect it with a new key first") {
 		t.Errorf("resuming while the key is refused: %v, want a conflict saying to reconnect first", err)
 	}
 	// Bo enters while the automation is stopped.
@@ -90,7 +90,7 @@ func TestResumeAfterReconnectCatchesUpByDefault(t *testing.T) {
 	if v, _ := svc.Automation(ctx, a.ID); v.Status != autocred.AutomationPaused || !v.Reconnected() {
 		t.Errorf("after reconnecting: %s, %q; want paused, saying to resume", v.Status, v.StatusReason)
 	}
-	if err := svc.Resume(ctx, a.ID, nil); err != nil {
+	if err := svc.Resume(ctx, a.ID, nil, false); err != nil {
 		t.Fatal(err)
 	}
 	if v, _ := svc.Automation(ctx, a.ID); v.Status != autocred.AutomationActive {
@@ -101,7 +101,7 @@ func TestResumeAfterReconnectCatchesUpByDefault(t *testing.T) {
 	if err := svc.Pause(ctx, a.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.Resume(ctx, a.ID, nil); err != nil {
+	if err := svc.Resume(ctx, a.ID, nil, false); err != nil {
 		t.Fatal(err)
 	}
 	if v, _ := svc.Automation(ctx, a.ID); v.Status != autocred.AutomationBaselining {

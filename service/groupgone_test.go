@@ -56,7 +56,7 @@ func TestDeletedGroupIsShownOnceAndEditResumes(t *testing.T) {
 		t.Errorf("no run says why it waits (%s)", autocred.RunCodeGroupMissing)
 	}
 	// Resuming cannot work until another group is chosen: refused, saying so.
-	if err := svc.Resume(ctx, a.ID, nil); autocred.ErrorCode(err) != autocred.ECONFLICT || !strings.Contains(autocred.ErrorMessage(err), "choose another group under Edit") {
+	if err := svc.Resume(ctx, a.ID, nil, false); autocred.ErrorCode(err) != autocred.ECONFLICT || !strings.Contains(autocred.ErrorMessage(err), "choose another group under Edit") {
 		t.Errorf("resuming without a group: %v, want a conflict saying to choose another group under Edit", err)
 	}
 	for _, r := range runs {

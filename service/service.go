@@ -323,6 +323,11 @@ type CircuitView struct {
 	Message      string                 `json:"last_error"`
 	WaitingRuns  int                    `json:"waiting_runs"`
 	Notice       string                 `json:"notice"`
+	// Advice and Said are Notice in two parts, for a page that shows
+	// Certifier's own text (Said) quieter than autocred's words
+	// (autocred.Circuit.Advice).
+	Advice string `json:"-"`
+	Said   string `json:"-"`
 }
 
 // Circuit returns the circuit of a Certifier connection while it is open;
@@ -337,7 +342,7 @@ func (s *Service) Circuit(ctx context.Context, connID int64) (*CircuitView, erro
 		return nil, err
 	}
 	return &CircuitView{Reason: c.Reason, FailingSince: c.FailingSince, NextTry: c.NextProbe, Message: c.Message,
-		WaitingRuns: n, Notice: c.Notice(n)}, nil
+		WaitingRuns: n, Notice: c.Notice(n), Advice: c.Advice(n), Said: c.Said()}, nil
 }
 
 // DeleteConnection removes a connection no automation uses. One in use is

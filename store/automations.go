@@ -14,7 +14,7 @@ import (
 const automationColumns = `id, name, status, status_reason, trigger_connection_id, segment_id, segment_name,
 	action_connection_id, group_id, group_name, action, poll_interval_ms, snapshot_seq,
 	baseline_done, baseline_total, last_sync_at, last_sync_error, sync_notice, created_at, updated_at,
-	archived_at, history_deleted_at, history_deleted_runs, next_sync_at, paused_entrants`
+	archived_at, history_deleted_at, history_deleted_runs, next_sync_at`
 
 func scanAutomation(row rowScanner) (autocred.Automation, error) {
 	var s automationScan
@@ -38,7 +38,7 @@ func (s *automationScan) dest() []any {
 	return []any{&a.ID, &a.Name, &a.Status, &a.StatusReason, &a.Trigger.ConnectionID, &a.Trigger.SegmentID, &a.Trigger.SegmentName,
 		&a.Action.ConnectionID, &a.Action.GroupID, &a.Action.GroupName, &s.action, &s.pollMS, &a.SnapshotSeq,
 		&a.Baseline.Done, &a.Baseline.Total, &s.lastSync, &a.LastSyncError, &a.SyncNotice, &s.created, &s.updated,
-		&s.archived, &s.deleted, &a.HistoryDeleted.Runs, &s.nextSync, &a.PausedEntrants}
+		&s.archived, &s.deleted, &a.HistoryDeleted.Runs, &s.nextSync}
 }
 
 func (s *automationScan) decode() (autocred.Automation, error) {

@@ -57,11 +57,12 @@ const batch = 500
 // before the automation started (rule R5). A later one, taken when a user
 // resumes with Start fresh, is compared with the ledger it replaces
 // (kept until now for this): a member the ledger had out entered while
-// the automation was paused (or left before and came back), and gets a
+// the automation was stopped, paused by a user or by autocred (or left
+// before and came back), and gets a
 // skipped run (autocred.RunCodeEnteredWhilePaused) with the next entry
 // number and no issue job, so that they can be found and retried on
-// purpose instead of lost without a trace; the automation counts them
-// (PausedEntrants), apart from the baseline's members. contacts holds
+// purpose instead of lost without a trace (SkippedEntrants counts those
+// left to retry), apart from the baseline's members. contacts holds
 // what is known of them (name, email) by id; it may be nil.
 func (db *DB) RecordBaseline(ctx context.Context, automationID int64, ids []autocred.ContactID, at time.Time, unconfirmed bool,
 	contacts map[autocred.ContactID]autocred.Contact) error {
@@ -82,10 +83,10 @@ func (db *DB) RecordBaseline(ctx context.Context, automationID int64, ids []auto
 		if err := db.markBaseline(ctx, tx, automationID, ids, at); err != nil {
 			return err
 		}
-		_, err = db.in(tx).ExecContext(ctx, `UPDATE automations SET paused_entrants = ?,
-			baselined_at = CASE WHEN baselined_at = 0 THEN ? ELSE baselined_at END WHERE id = ?`, len(entrants), ms(at), automationID)
+		_, err = db.in(tx).ExecContext(ctx, `UPDATE automations SET
+			baselined_at = CASE WHEN baselined_at = 0 THEN ? ELSE baselined_at END WHERE id = ?`, ms(at), automationID)
 		if err != nil {
-			return fmt.Errorf("counting who entered automation %d while it was paused: %w", automationID, err)
+			return fmt.Errorf("recording when automation %d took its baseline: %w", automationID, err)
 		}
 		// Runs left pending when the automation was paused or archived
 		// were enqueued again when it resumed, but their jobs found it
@@ -107,6 +108,26 @@ func (db *DB) RecordBaseline(ctx context.Context, automationID int64, ids []auto
 		_, err = db.nextSnapshotSeq(ctx, tx, automationID)
 		return err
 	})
+}
+
+// SkippedEntrants counts the contacts who entered while the automation
+// was stopped, and got nothing because it resumed with Start fresh, whose
+// skipped run is still there to retry: what the automation's page and the
+// API's paused_entrants say, and what the runs filtered by status skipped
+// and RunCodeEnteredWhilePaused list. It is counted from the runs, not
+// kept, so that a run retried (issued, or failed for its own reason),
+// pruned or deleted with the history leaves the count by itself.
+func (db *DB) SkippedEntrants(ctx context.Context, automationID int64) (int, error) {
+	var n int
+	// error_code <> '' lets the partial index runs_by_error_code serve
+	// the count: SQLite uses it only for a query that says so.
+	err := db.pool().QueryRowContext(ctx, `SELECT count(*) FROM runs
+		WHERE automation_id = ? AND error_code = ? AND error_code <> '' AND status = ?`,
+		automationID, autocred.RunCodeEnteredWhilePaused, autocred.RunSkipped).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("counting the skipped runs of who entered automation %d while it was stopped: %w", automationID, err)
+	}
+	return n, nil
 }
 
 // PausedEntrants returns those of a snapshot's ids that would enter while
@@ -144,7 +165,7 @@ func (db *DB) pausedEntrants(ctx context.Context, tx *sql.Tx, automationID int64
 }
 
 // recordPausedEntrants records the entries of contacts who entered while
-// the automation was paused (pausedEntrants), each with a skipped run and
+// the automation was stopped (pausedEntrants), each with a skipped run and
 // no issue job: the ledger, just reset, has them out.
 func (db *DB) recordPausedEntrants(ctx context.Context, tx *sql.Tx, automationID int64, entrants []autocred.ContactID,
 	contacts map[autocred.ContactID]autocred.Contact, at time.Time) error {

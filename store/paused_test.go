@@ -51,9 +51,10 @@ func TestStartFreshRecordsWhoEnteredWhilePaused(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, _ := db.Automation(ctx, a.ID)
-		if got.Status != autocred.AutomationActive || got.PausedEntrants != 3 || got.Baseline.Total != 3 {
-			t.Errorf("after the new baseline: %s, %d entered while paused, baseline of %d; want active, 3, 3",
-				got.Status, got.PausedEntrants, got.Baseline.Total)
+		entrants, err := db.SkippedEntrants(ctx, a.ID)
+		if got.Status != autocred.AutomationActive || entrants != 3 || got.Baseline.Total != 3 || err != nil {
+			t.Errorf("after the new baseline: %s, %d entered while paused, baseline of %d; want active, 3, 3 (%v)",
+				got.Status, entrants, got.Baseline.Total, err)
 		}
 		skipped, _, err := db.Runs(ctx, autocred.RunFilter{AutomationID: a.ID, ErrorCode: autocred.RunCodeEnteredWhilePaused})
 		if err != nil {
@@ -96,6 +97,10 @@ func TestStartFreshRecordsWhoEnteredWhilePaused(t *testing.T) {
 		}
 		if r, _ := db.Run(ctx, found[0].ID); r.Status != autocred.RunPending || r.ErrorCode != "" {
 			t.Errorf("retried run: %s %q, want pending without a code", r.Status, r.ErrorCode)
+		}
+		// Retried, it is no longer one to retry.
+		if n, err := db.SkippedEntrants(ctx, a.ID); n != 2 || err != nil {
+			t.Errorf("after one was retried, %d entered while stopped are counted, want 2 (%v)", n, err)
 		}
 	})
 }
@@ -141,4 +146,46 @@ func allRuns(t *testing.T, db *DB, automationID int64) []autocred.Run {
 		t.Fatal(err)
 	}
 	return runs
+}
+
+// A database from before migration 0021 has the runs of who entered while
+// an automation was stopped say "paused", which is untrue when autocred
+// stopped it: upgraded, they say "stopped", and keep their code; another
+// run's message is left alone.
+func TestUpgradeSaysStoppedForWhoEnteredMeanwhile(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		a := fixture(t, db)
+		const old = "Entered while the automation was paused; it was resumed with Start fresh, so no credential was issued. Retry issues one."
+		runs := []autocred.Run{
+			{Status: autocred.RunSkipped, ErrorCode: autocred.RunCodeEnteredWhilePaused, LastError: old},
+			{Status: autocred.RunSkipped, ErrorCode: autocred.RunCodeInvalidEmail, LastError: "Skipped: no email, while the automation was paused; it was resumed."},
+		}
+		for i := range runs {
+			r := &runs[i]
+			r.AutomationID, r.ContactID, r.Entry = a.ID, autocred.ContactID(i+1), 1
+			status, code, msg := r.Status, r.ErrorCode, r.LastError
+			if err := db.insertRunsAsGiven(ctx, []*autocred.Run{r}); err != nil {
+				t.Fatal(err)
+			}
+			r.Status, r.ErrorCode, r.LastError = status, code, msg
+			if err := db.SaveRun(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Back to the schema before 0021, then up again.
+		for _, q := range []string{`ALTER TABLE automations ADD COLUMN paused_entrants BIGINT NOT NULL DEFAULT 0`, `DELETE FROM schema_migrations WHERE version = 21`} {
+			if _, err := db.sql.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []string{autocred.EnteredWhilePausedReason, runs[1].LastError} {
+			if got, err := db.Run(ctx, runs[i].ID); err != nil || got.LastError != want || got.ErrorCode != runs[i].ErrorCode {
+				t.Errorf("run %d after the upgrade: %q %q, want %q %q (%v)", i, got.ErrorCode, got.LastError, runs[i].ErrorCode, want, err)
+			}
+		}
+	})
 }

@@ -269,7 +269,7 @@ func (h *handler) controlAutomation(w http.ResponseWriter, r *http.Request) erro
 	case "pause":
 		err = h.svc.Pause(ctx, id)
 	case "resume":
-		err = h.svc.Resume(ctx, id, catchUpChoice(r.PostFormValue("catch_up")))
+		err = h.svc.Resume(ctx, id, catchUpChoice(r.PostFormValue("catch_up")), r.PostFormValue(service.AllowDuplicateField) != "")
 	case "sync":
 		err = h.svc.SyncNow(ctx, id)
 	case "retry-failed":
@@ -277,7 +277,7 @@ func (h *handler) controlAutomation(w http.ResponseWriter, r *http.Request) erro
 	case "resend-unconfirmed":
 		_, err = h.svc.ResendUnconfirmed(ctx, id, actor(r))
 	case "restore":
-		_, err = h.svc.RestoreAutomation(ctx, id)
+		_, err = h.svc.RestoreAutomation(ctx, id, r.PostFormValue(service.AllowDuplicateField) != "")
 	case "delete-history":
 		_, err = h.svc.DeleteRunHistory(ctx, id)
 	case "delete-for-good":
@@ -291,8 +291,13 @@ func (h *handler) controlAutomation(w http.ResponseWriter, r *http.Request) erro
 		if autocred.ErrorCode(err) == autocred.EINTERNAL || autocred.ErrorCode(err) == autocred.ENOTFOUND {
 			return err
 		}
-		twin := action == "activate" && slices.ContainsFunc(autocred.Errors(err), func(e *autocred.Error) bool { return e.Field == service.AllowDuplicateField })
-		return h.renderAutomationData(w, r, httpStatus(autocred.ErrorCode(err)), id, userMessage(err), func(d *automationData) { d.ConfirmTwin = twin })
+		twin := slices.ContainsFunc(autocred.Errors(err), func(e *autocred.Error) bool { return e.Field == service.AllowDuplicateField })
+		return h.renderAutomationData(w, r, httpStatus(autocred.ErrorCode(err)), id, userMessage(err), func(d *automationData) {
+			d.ConfirmTwin = twin
+			if action == "resume" {
+				d.CatchUp = catchUpChoice(r.PostFormValue("catch_up"))
+			}
+		})
 	}
 	done := map[string]string{"activate": "activated", "pause": "paused", "resume": "resumed", "sync": "synced", "retry-failed": "retry-failed",
 		"resend-unconfirmed": "resending",
@@ -407,16 +412,18 @@ func (s automationSummary) BaselineLabel() string {
 }
 
 // PausedEntrantsLabel counts the contacts who entered while the automation
-// was paused and got nothing because it resumed with Start fresh, apart
-// from the baseline's members: each has a skipped run to retry.
+// was stopped (by a user's pause, or by autocred) and got nothing because
+// it resumed with Start fresh, apart from the baseline's members: those
+// whose skipped run is still there to retry (service.AutomationView's
+// PausedEntrants), as the link beside it lists them.
 func (s automationSummary) PausedEntrantsLabel() string {
 	switch n := s.PausedEntrants; n {
 	case 0:
 		return ""
 	case 1:
-		return "1 contact entered while it was paused and got nothing, because it was resumed with Start fresh."
+		return "1 contact entered while the automation was stopped and got nothing, because it was resumed with Start fresh."
 	default:
-		return autocred.Thousands(n) + " contacts entered while it was paused and got nothing, because it was resumed with Start fresh."
+		return autocred.Thousands(n) + " contacts entered while the automation was stopped and got nothing, because it was resumed with Start fresh."
 	}
 }
 

@@ -5,11 +5,13 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/service"
 )
 
 // The automations list tells an automation autocred stopped from one a
@@ -101,6 +103,67 @@ func TestSecondAutomationAsksForTwoCredentials(t *testing.T) {
 	}
 	if ok := u.do("POST", second+"/activate", url.Values{"allow_duplicate": {"on"}}); ok.status != http.StatusSeeOther {
 		t.Errorf("activating, confirmed: %d\n%s", ok.status, ok.body)
+	}
+}
+
+// Resuming or restoring an automation beside another on the same segment
+// and group is refused as activating is: the same words at the top, and
+// the box to tick beside the button that was refused (the Resume form
+// keeps the choice made in it); ticked, it goes on.
+func TestResumeAndRestoreAskForTwoCredentials(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	ctx := context.Background()
+	second, err := u.env.Service.CreateAutomation(ctx, service.AutomationInput{Name: "Certificates again",
+		Trigger:        autocred.Trigger{ConnectionID: f.acConn, SegmentID: f.segment},
+		Action:         autocred.Action{ConnectionID: f.certConn, GroupID: f.group, RecipientName: "{{contact.firstName}}", RecipientEmail: "{{contact.email}}", Issue: true, Send: true},
+		AllowDuplicate: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := u.env.Service.Activate(ctx, f.automation, false); err != nil {
+		t.Fatal(err)
+	}
+	auto := "/automations/" + itoa(second.ID)
+	activating := html.UnescapeString(u.do("POST", auto+"/activate", url.Values{}).body)
+	const says = `The automation "Certificates" already issues from the group 'Course certificate' to the contacts who enter the segment 'Course Completers'`
+	if !strings.Contains(activating, says) {
+		t.Fatalf("activating the second is not refused naming the first:\n%s", activating)
+	}
+	if p := u.do("POST", auto+"/activate", url.Values{"allow_duplicate": {"on"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("activating, confirmed: %d", p.status)
+	}
+	if p := u.do("POST", auto+"/pause", url.Values{}); p.status != http.StatusSeeOther {
+		t.Fatalf("pause: %d", p.status)
+	}
+	box := regexp.MustCompile(`(?s)<form method="post" action="` + auto + `/(\w+)">.*?name="allow_duplicate".*?</form>`)
+
+	refused := u.do("POST", auto+"/resume", url.Values{"catch_up": {"yes"}})
+	body := html.UnescapeString(refused.body)
+	if m := box.FindStringSubmatch(refused.body); refused.status != http.StatusConflict || !strings.Contains(body, says) || m == nil || m[1] != "resume" {
+		t.Fatalf("resuming beside the first: %d, not refused with the words activating uses and the box in the Resume form:\n%s", refused.status, body)
+	}
+	if !strings.Contains(refused.body, `value="yes" checked`) {
+		t.Errorf("the Resume form forgot the choice made (Catch up) when it came back refused")
+	}
+	if p := u.do("POST", auto+"/resume", url.Values{"catch_up": {"no"}, "allow_duplicate": {"on"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("resuming, confirmed: %d\n%s", p.status, p.body)
+	}
+
+	if p := u.do("POST", auto+"/delete", url.Values{}); p.status != http.StatusSeeOther {
+		t.Fatalf("delete: %d", p.status)
+	}
+	refused = u.do("POST", auto+"/restore", url.Values{})
+	body = html.UnescapeString(refused.body)
+	if m := box.FindStringSubmatch(refused.body); refused.status != http.StatusConflict || !strings.Contains(body, says) || m == nil || m[1] != "restore" {
+		t.Fatalf("restoring beside the first: %d, not refused with the words activating uses and the box beside Restore:\n%s", refused.status, body)
+	}
+	if p := u.do("POST", auto+"/restore", url.Values{"allow_duplicate": {"on"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("restoring, confirmed: %d\n%s", p.status, p.body)
+	}
+	if a, _ := u.env.Service.Automation(ctx, second.ID); a.Status != autocred.AutomationPaused {
+		t.Errorf("restored, confirmed: %s, want paused", a.Status)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/testenv"
+	"github.com/autocred/autocred/service"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 )
 
@@ -57,7 +58,7 @@ func TestPauseAndStartFreshSayWhatBecomesOfWhoEntersMeanwhile(t *testing.T) {
 	})
 	page = html.UnescapeString(u.do("GET", auto, nil).body)
 	for _, want := range []string{
-		"2 contacts entered while it was paused and got nothing, because it was resumed with Start fresh.",
+		"2 contacts entered while the automation was stopped and got nothing, because it was resumed with Start fresh.",
 		`href="` + auto + `?status=skipped&error_code=entered_while_paused">See the skipped runs</a>`,
 		"1 contact was already in this segment", // Ada: the two are not folded into the baseline
 	} {
@@ -68,5 +69,91 @@ func TestPauseAndStartFreshSayWhatBecomesOfWhoEntersMeanwhile(t *testing.T) {
 	runs := html.UnescapeString(u.do("GET", auto+"?status=skipped&error_code=entered_while_paused", nil).body)
 	if !strings.Contains(runs, "zoe@example.com") || !strings.Contains(runs, "sam@example.com") {
 		t.Errorf("the skipped runs of who entered while paused are not listed")
+	}
+
+	// Zoë's run is retried and issued: the count says the one left, as
+	// the list of skipped runs it links to shows.
+	zoe, _, err := u.env.Service.Runs(ctx, autocred.RunFilter{AutomationID: f.automation, Contact: "zoe@example.com"})
+	if err != nil || len(zoe) != 1 {
+		t.Fatalf("Zoë's runs: %v %v", zoe, err)
+	}
+	if p := u.do("POST", "/runs/"+itoa(zoe[0].ID)+"/retry", url.Values{}); p.status != http.StatusSeeOther {
+		t.Fatalf("retry: %d", p.status)
+	}
+	eventually(t, "Zoë's credential", func() bool {
+		r, err := u.env.Service.Run(ctx, zoe[0].ID)
+		return err == nil && r.Status == autocred.RunIssued
+	})
+	page = html.UnescapeString(u.do("GET", auto, nil).body)
+	if want := "1 contact entered while the automation was stopped and got nothing"; !strings.Contains(page, want) {
+		t.Errorf("after Zoë's run was retried and issued, the automation does not say %q", want)
+	}
+	runs = html.UnescapeString(u.do("GET", auto+"?status=skipped&error_code=entered_while_paused", nil).body)
+	if strings.Contains(runs, "zoe@example.com") || !strings.Contains(runs, "sam@example.com") {
+		t.Errorf("the skipped runs are not Sam's alone after Zoë's was issued")
+	}
+}
+
+// An automation autocred stopped (here a refused ActiveCampaign key), not
+// a user, and resumed with Start fresh once reconnected: who entered
+// meanwhile is described in words that are true for it too, "while the
+// automation was stopped", and nowhere as having entered while it was
+// paused, which nobody did. The code stays entered_while_paused.
+func TestStartFreshAfterAutocredStoppedItSaysStopped(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	ctx := context.Background()
+	u.activate(f)
+	auto := "/automations/" + itoa(f.automation)
+	const newKey = "ac-key-regenerated-000000"
+	if err := u.env.AC.SetAPIKey(testenv.ACAccount, newKey); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the refused key to stop the automation", func() bool {
+		_ = u.env.Service.SyncNow(ctx, f.automation)
+		a, _ := u.env.Service.Automation(ctx, f.automation)
+		return a.Status == autocred.AutomationBroken
+	})
+	if _, err := u.env.AC.Import(testenv.ACAccount, []simac.ContactInput{{Email: "zoe@example.com", FirstName: "Zoë", LastName: "Kim", Tags: []string{"done"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.env.Service.ReconnectConnection(ctx, f.acConn, service.NewConnection{App: autocred.AppActiveCampaign, Name: "AC", APIURL: u.env.ACURL, APIKey: newKey}); err != nil {
+		t.Fatal(err)
+	}
+	if p := u.do("POST", auto+"/resume", url.Values{"catch_up": {"no"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("resume with Start fresh: %d\n%s", p.status, p.body)
+	}
+	var run autocred.Run
+	eventually(t, "Zoë's skipped run", func() bool {
+		runs, _, err := u.env.Service.Runs(ctx, autocred.RunFilter{AutomationID: f.automation, Contact: "zoe@example.com"})
+		if err != nil || len(runs) == 0 {
+			return false
+		}
+		run = runs[0]
+		return run.Status == autocred.RunSkipped
+	})
+	if run.ErrorCode != autocred.RunCodeEnteredWhilePaused {
+		t.Errorf("Zoë's run has the code %q, want %q kept", run.ErrorCode, autocred.RunCodeEnteredWhilePaused)
+	}
+	pages := map[string]string{
+		"the automation":   auto,
+		"its skipped runs": auto + "?status=skipped&error_code=entered_while_paused",
+		"the run":          "/runs/" + itoa(run.ID),
+		"Health":           "/health",
+	}
+	for name, path := range pages {
+		page := html.UnescapeString(u.do("GET", path, nil).body)
+		if strings.Contains(strings.ToLower(page), "while paused") || strings.Contains(page, "while it was paused") ||
+			strings.Contains(page, "while the automation was paused") {
+			t.Errorf("%s says Zoë entered while it was paused, which nobody did:\n%s", name, page)
+		}
+		if name != "Health" && !strings.Contains(page, "while the automation was stopped") && !strings.Contains(page, "Entered while stopped") {
+			t.Errorf("%s does not say Zoë entered while the automation was stopped", name)
+		}
+	}
+	page := html.UnescapeString(u.do("GET", auto, nil).body)
+	if want := "1 contact entered while the automation was stopped and got nothing, because it was resumed with Start fresh."; !strings.Contains(page, want) {
+		t.Errorf("the automation does not count Zoë as %q", want)
 	}
 }

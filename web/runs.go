@@ -260,11 +260,25 @@ type automationData struct {
 	runsView
 	// Detection is how the segment is watched, for the trigger's line.
 	Detection service.Detection
-	// ConfirmTwin: activating was refused because another automation
-	// issues from the same group to the same segment; the Activate
-	// button then comes with the box that confirms two credentials per
-	// entry.
+	// ConfirmTwin: activating, resuming or restoring was refused because
+	// another automation issues from the same group to the same segment;
+	// the button that was refused (Activate, Resume or Restore: the page
+	// offers one of them) then comes with the box that confirms two
+	// credentials per entry.
 	ConfirmTwin bool
+	// CatchUp is the Resume form's choice as it was posted, kept when the
+	// page comes back with a refusal; nil leaves the automation's default.
+	CatchUp *bool
+}
+
+// CatchUpChecked tells whether the Resume form has Catch up chosen: as
+// the user chose it, when the page answers their Resume, or else the
+// automation's default (autocred.Automation.ResumeCatchesUp).
+func (d automationData) CatchUpChecked() bool {
+	if d.CatchUp != nil {
+		return *d.CatchUp
+	}
+	return d.ResumeCatchesUp()
 }
 
 // Summary is the part that live refresh redraws.
