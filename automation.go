@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // AutomationStatus is where an automation is in its life.
@@ -201,7 +202,7 @@ func (a *Automation) Validate() (Mapping, error) {
 	a.Name = strings.TrimSpace(a.Name)
 	if a.Name == "" {
 		errs = append(errs, FieldErrorf("name", "is required, e.g. \"Course completion certificates\""))
-	} else if len(a.Name) > 200 {
+	} else if utf8.RuneCountInString(a.Name) > 200 {
 		errs = append(errs, FieldErrorf("name", "is longer than 200 characters"))
 	}
 	if a.Trigger.ConnectionID == 0 {

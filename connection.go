@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // App is an outside service autocred connects to.
@@ -94,7 +95,7 @@ func (c *Connection) Validate() error {
 	if c.Name == "" {
 		return FieldErrorf("name", "is required: a name to tell this account from others, e.g. \"Acme ActiveCampaign\"")
 	}
-	if len(c.Name) > 100 {
+	if utf8.RuneCountInString(c.Name) > 100 {
 		return FieldErrorf("name", "is longer than 100 characters")
 	}
 	return nil

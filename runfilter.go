@@ -14,13 +14,10 @@ import (
 // 3339 time; both ends are inclusive, so that a "to" day takes in the
 // whole day. fromField and toField name the inputs in errors.
 func EnteredRange(from, to string, loc *time.Location, fromField, toField string) (start, before time.Time, err error) {
-	start, _, err = parseBound(from, loc, fromField)
-	if err != nil {
-		return start, before, err
-	}
-	_, before, err = parseBound(to, loc, toField)
-	if err != nil {
-		return start, before, err
+	start, _, fromErr := parseBound(from, loc, fromField)
+	_, before, toErr := parseBound(to, loc, toField)
+	if fromErr != nil || toErr != nil {
+		return start, before, JoinErrors(fromErr, toErr)
 	}
 	if !start.IsZero() && !before.IsZero() && !before.After(start) {
 		return start, before, FieldErrorf(toField, "is before %s: give a range that ends after it starts", fromField)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // A Template is a mapping value: text with {{tokens}}, such as
@@ -64,8 +65,8 @@ const maxTemplate = 1000
 
 // ParseTemplate parses a mapping value. field names the input for errors.
 func ParseTemplate(field, src string) (Template, error) {
-	if len(src) > maxTemplate {
-		return Template{}, FieldErrorf(field, "is %d characters long; the most is %d", len(src), maxTemplate)
+	if n := utf8.RuneCountInString(src); n > maxTemplate {
+		return Template{}, FieldErrorf(field, "is %d characters long; the most is %d", n, maxTemplate)
 	}
 	t := Template{src: src}
 	rest := src

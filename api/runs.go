@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/download"
@@ -104,7 +105,8 @@ func (h *handler) runDetail(ctx context.Context, v service.RunView) (runDetailBo
 		ContactURL: owner.Pages.URL(v.ContactID)}, nil
 }
 
-// runFilter reads the query of a runs listing.
+// runFilter reads the query of a runs listing. Every mistake is said at
+// once, each on its parameter, as a save says them.
 func runFilter(q url.Values) (autocred.RunFilter, error) {
 	var f autocred.RunFilter
 	for name, vs := range q {
@@ -114,6 +116,7 @@ func runFilter(q url.Values) (autocred.RunFilter, error) {
 			}
 		}
 	}
+	var errs []error
 	if s := q.Get("status"); s != "" {
 		f.Status = autocred.RunStatus(s)
 		if !f.Status.Valid() {
@@ -121,7 +124,7 @@ func runFilter(q url.Values) (autocred.RunFilter, error) {
 			for i, st := range autocred.RunStatuses {
 				names[i] = string(st)
 			}
-			return f, autocred.FieldErrorf("status", "%q is not a run status; use one of %s", s, strings.Join(names, ", "))
+			errs = append(errs, autocred.FieldErrorf("status", "%q is not a run status; use one of %s", s, strings.Join(names, ", ")))
 		}
 	}
 	if s := q.Get("error_code"); s != "" {
@@ -131,41 +134,40 @@ func runFilter(q url.Values) (autocred.RunFilter, error) {
 			for i, c := range autocred.RunErrorCodes {
 				names[i] = string(c)
 			}
-			return f, autocred.FieldErrorf("error_code", "%q is not a run error code; use one of %s", s, strings.Join(names, ", "))
+			errs = append(errs, autocred.FieldErrorf("error_code", "%q is not a run error code; use one of %s", s, strings.Join(names, ", ")))
 		}
 	}
 	f.Contact = strings.TrimSpace(q.Get("contact"))
-	if len(f.Contact) > maxContactFilter {
-		return f, autocred.FieldErrorf("contact", "is longer than %d characters; give a contact id, or part of a name or an email", maxContactFilter)
+	if utf8.RuneCountInString(f.Contact) > maxContactFilter {
+		errs = append(errs, autocred.FieldErrorf("contact", "is longer than %d characters; give a contact id, or part of a name or an email", maxContactFilter))
 	}
 	loc := time.UTC
 	if tz := q.Get("tz"); tz != "" {
-		_, l, err := autocred.LoadTimeZone("tz", tz)
-		if err != nil {
-			return f, err
+		if _, l, err := autocred.LoadTimeZone("tz", tz); err != nil {
+			errs = append(errs, err)
+		} else {
+			loc = l
 		}
-		loc = l
 	}
 	var err error
-	f.EnteredFrom, f.EnteredBefore, err = autocred.EnteredRange(q.Get("entered_from"), q.Get("entered_to"), loc, "entered_from", "entered_to")
-	if err != nil {
-		return f, err
+	if f.EnteredFrom, f.EnteredBefore, err = autocred.EnteredRange(q.Get("entered_from"), q.Get("entered_to"), loc, "entered_from", "entered_to"); err != nil {
+		errs = append(errs, err)
 	}
 	if s := q.Get("cursor"); s != "" {
 		after, err := strconv.ParseInt(s, 10, 64)
 		if err != nil || after <= 0 {
-			return f, autocred.FieldErrorf("cursor", "%q is not a cursor; pass the next_cursor of the previous page", s)
+			errs = append(errs, autocred.FieldErrorf("cursor", "%q is not a cursor; pass the next_cursor of the previous page", s))
 		}
 		f.After = after
 	}
 	if s := q.Get("limit"); s != "" {
 		limit, err := strconv.Atoi(s)
 		if err != nil || limit < 1 || limit > 500 {
-			return f, autocred.FieldErrorf("limit", "%q is not a limit; use a number from 1 to 500", s)
+			errs = append(errs, autocred.FieldErrorf("limit", "%q is not a limit; use a number from 1 to 500", s))
 		}
 		f.Limit = limit
 	}
-	return f, nil
+	return f, autocred.JoinErrors(errs...)
 }
 
 func (h *handler) getRun(w http.ResponseWriter, r *http.Request) error {

@@ -443,3 +443,18 @@ func TestDeletedAutomationKeepsItsHistory(t *testing.T) {
 		t.Errorf("%d credentials in Certifier, want 3 (none issued twice)", n)
 	}
 }
+
+// A runs listing with several wrong parameters is refused with every one
+// listed, as a save is, so that a client fixes them all at once.
+func TestRunsFilterListsEveryMistake(t *testing.T) {
+	a := newAPITest(t)
+	e := a.call("GET", "/api/v1/runs?status=nope&error_code=zzz&tz=Mars&entered_from=2026-13-01&entered_to=soon&limit=0&cursor=x", nil).
+		fails(t, http.StatusBadRequest, autocred.EINVALID, "status")
+	var got []string
+	for _, item := range e.Errors {
+		got = append(got, item.Field)
+	}
+	if want := "status error_code tz entered_from entered_to cursor limit"; strings.Join(got, " ") != want {
+		t.Errorf("errors on %v, want %s", got, want)
+	}
+}

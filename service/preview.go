@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/activecampaign"
@@ -267,7 +268,7 @@ func (s *Service) sampleContact(ctx context.Context, ac *activecampaign.Client, 
 // note says how many and they are listed, so that the user sees that
 // another was meant and can pick it.
 func (s *Service) pickedContact(ctx context.Context, ac *activecampaign.Client, connID int64, segmentID, pick string) (previewPick, error) {
-	if len(pick) > 200 {
+	if utf8.RuneCountInString(pick) > 200 {
 		return previewPick{}, autocred.FieldErrorf("preview_contact", "is longer than 200 characters; type a name or an email")
 	}
 	found, err := ac.FindContacts(ctx, pick)

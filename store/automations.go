@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -324,9 +325,36 @@ func (db *DB) setAutomationStatus(ctx context.Context, tx *sql.Tx, id int64, to 
 		if a.Status == autocred.AutomationArchived {
 			return errArchived(id, "make it "+string(to))
 		}
-		return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s; it cannot become %s from there", id, a.Status, to)
+		return transitionRefused(id, a.Status, to)
 	}
 	return nil
+}
+
+// becoming says what a user asked for when an automation was to become a
+// status: the words of the button or the API route, not the status.
+var becoming = map[autocred.AutomationStatus]string{
+	autocred.AutomationBaselining: "activated or resumed",
+	autocred.AutomationActive:     "resumed",
+	autocred.AutomationPaused:     "paused",
+	autocred.AutomationBroken:     "stopped for its connection",
+	autocred.AutomationDraft:      "made a draft again",
+}
+
+// transitionRefused is the conflict of an automation asked to become to
+// from a status that cannot go there, in the words of what was asked
+// (a client read "it cannot become baselining from there" on a resume).
+func transitionRefused(id int64, from, to autocred.AutomationStatus) error {
+	switch {
+	case from.Watching() && to.Watching():
+		return autocred.Errorf(autocred.ECONFLICT, "automation %d is already %s, watching its segment: there is nothing to resume", id, from)
+	case from == to:
+		return autocred.Errorf(autocred.ECONFLICT, "automation %d is already %s", id, from)
+	}
+	is := string(from)
+	if from == autocred.AutomationDraft {
+		is = "a draft"
+	}
+	return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s, so it cannot be %s now", id, is, cmp.Or(becoming[to], "changed to "+string(to)))
 }
 
 // ActivateAutomation starts watching a draft automation: it becomes
