@@ -161,18 +161,7 @@ func TestUpgradeSaysStoppedForWhoEnteredMeanwhile(t *testing.T) {
 			{Status: autocred.RunSkipped, ErrorCode: autocred.RunCodeEnteredWhilePaused, LastError: old},
 			{Status: autocred.RunSkipped, ErrorCode: autocred.RunCodeInvalidEmail, LastError: "Skipped: no email, while the automation was paused; it was resumed."},
 		}
-		for i := range runs {
-			r := &runs[i]
-			r.AutomationID, r.ContactID, r.Entry = a.ID, autocred.ContactID(i+1), 1
-			status, code, msg := r.Status, r.ErrorCode, r.LastError
-			if err := db.insertRunsAsGiven(ctx, []*autocred.Run{r}); err != nil {
-				t.Fatal(err)
-			}
-			r.Status, r.ErrorCode, r.LastError = status, code, msg
-			if err := db.SaveRun(ctx, r); err != nil {
-				t.Fatal(err)
-			}
-		}
+		storeRuns(t, db, a.ID, runs)
 		// Back to the schema before 0021, then up again.
 		for _, q := range []string{`ALTER TABLE automations ADD COLUMN paused_entrants BIGINT NOT NULL DEFAULT 0`, `DELETE FROM schema_migrations WHERE version = 21`} {
 			if _, err := db.sql.ExecContext(ctx, q); err != nil {

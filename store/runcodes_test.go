@@ -20,18 +20,7 @@ func TestRunErrorCodes(t *testing.T) {
 			{Status: autocred.RunPending, ErrorCode: autocred.RunCodeWaitingOutage, LastError: "Certifier is failing."},
 			{Status: autocred.RunIssued},
 		}
-		for i := range runs {
-			r := &runs[i]
-			r.AutomationID, r.ContactID, r.Entry = a.ID, autocred.ContactID(i+1), 1
-			status, code, msg := r.Status, r.ErrorCode, r.LastError
-			if err := db.insertRunsAsGiven(ctx, []*autocred.Run{r}); err != nil {
-				t.Fatal(err)
-			}
-			r.Status, r.ErrorCode, r.LastError = status, code, msg
-			if err := db.SaveRun(ctx, r); err != nil {
-				t.Fatal(err)
-			}
-		}
+		storeRuns(t, db, a.ID, runs)
 		got, err := db.Run(ctx, runs[0].ID)
 		if err != nil || got.ErrorCode != autocred.RunCodeInvalidEmail || got.LastError != "Skipped: no email." {
 			t.Errorf("read back: %q %q, %v", got.ErrorCode, got.LastError, err)
@@ -111,4 +100,23 @@ func TestUpgradeGivesEndedRunsTheirCodes(t *testing.T) {
 			}
 		}
 	})
+}
+
+// storeRuns stores runs of an automation as given (status, code, message),
+// one contact each, and sets their ids.
+func storeRuns(t *testing.T, db *DB, automationID int64, runs []autocred.Run) {
+	t.Helper()
+	ctx := context.Background()
+	for i := range runs {
+		r := &runs[i]
+		r.AutomationID, r.ContactID, r.Entry = automationID, autocred.ContactID(i+1), 1
+		status, code, msg := r.Status, r.ErrorCode, r.LastError
+		if err := db.insertRunsAsGiven(ctx, []*autocred.Run{r}); err != nil {
+			t.Fatal(err)
+		}
+		r.Status, r.ErrorCode, r.LastError = status, code, msg
+		if err := db.SaveRun(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
