@@ -91,6 +91,7 @@ func (h *handler) routes() []route {
 		{"POST", "/automations/{id}/resume", h.resumeAutomation},
 		{"POST", "/automations/{id}/sync", h.syncAutomation},
 		{"POST", "/automations/{id}/retry-failed", h.retryFailed},
+		{"POST", "/automations/{id}/retry-stopped-entrants", h.retryStoppedEntrants},
 		{"POST", "/automations/{id}/resend-unconfirmed", h.resendUnconfirmed},
 		{"GET", "/automations/{id}/runs", h.listRuns},
 		{"DELETE", "/automations/{id}/runs", h.deleteRunHistory},

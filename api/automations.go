@@ -267,6 +267,22 @@ func (h *handler) retryFailed(w http.ResponseWriter, r *http.Request) error {
 	}{n})
 }
 
+// retryStoppedEntrants issues to everyone who entered while the automation
+// was stopped and got nothing because it was resumed with Start fresh.
+func (h *handler) retryStoppedEntrants(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	n, err := h.svc.RetryStoppedEntrants(r.Context(), id, actor(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusAccepted, struct {
+		Retried int `json:"retried"`
+	}{n})
+}
+
 // resendUnconfirmed queues a resend of every email of the automation that
 // is unconfirmed (Resend email to all, in the UI).
 func (h *handler) resendUnconfirmed(w http.ResponseWriter, r *http.Request) error {

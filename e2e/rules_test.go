@@ -211,6 +211,32 @@ func TestR5StartFreshAfterAPauseLeavesASkippedRunToRetry(t *testing.T) {
 	if counted.PausedEntrants != 1 {
 		t.Errorf("paused_entrants = %d after one of the two was retried and issued, want 1", counted.PausedEntrants)
 	}
+
+	// Issuing to everyone left, on purpose, in one call: Old One gets hers,
+	// the newcomer no second, and a second call has no one left to retry.
+	var retried struct {
+		Retried int `json:"retried"`
+	}
+	path := fmt.Sprintf("/api/v1/automations/%d/retry-stopped-entrants", a.ID)
+	w.mustCall("POST", path, nil, &retried, 202)
+	if retried.Retried != 1 {
+		t.Errorf("retry-stopped-entrants retried %d runs, want 1 (Old One's)", retried.Retried)
+	}
+	w.waitFor("Old One's credential", time.Minute, func() bool { return len(byStatus(w.runs(a.ID, ""))["issued"]) == 2 })
+	w.mustCall("POST", path, nil, &retried, 202)
+	w.settle(a.ID)
+	got := map[string]int{}
+	for _, c := range w.cert.Credentials(workspace) {
+		got[c.Recipient.Email]++
+	}
+	if retried.Retried != 0 || len(got) != 2 || got[newcomer.Email] != 1 || got[old[0].Email] != 1 {
+		t.Errorf("after issuing to everyone who entered while stopped (then again, retrying %d): credentials %v, want one each for %s and %s",
+			retried.Retried, got, newcomer.Email, old[0].Email)
+	}
+	w.mustCall("GET", fmt.Sprintf("/api/v1/automations/%d", a.ID), nil, &counted, 200)
+	if counted.PausedEntrants != 0 {
+		t.Errorf("paused_entrants = %d after everyone was issued, want 0", counted.PausedEntrants)
+	}
 }
 
 // R6: leaving a segment never revokes or deletes a credential.

@@ -676,6 +676,16 @@ func (s *Service) RetryFailed(ctx context.Context, automationID int64, by string
 	return s.store.RetryFailedRuns(ctx, automationID, "Retry requested by "+by+" (Retry all failed).")
 }
 
+// RetryStoppedEntrants issues, after all, to everyone who entered the
+// segment while the automation was stopped and got nothing because it was
+// resumed with Start fresh (their skipped runs, AutomationView's
+// PausedEntrants), and says how many; by is who asked. Refused (conflict)
+// while the automation cannot work the runs (autocred.Automation's
+// RetryBlocked).
+func (s *Service) RetryStoppedEntrants(ctx context.Context, automationID int64, by string) (int, error) {
+	return s.store.RetryStoppedEntrants(ctx, automationID, "Retry requested by "+by+" (Issue to everyone who entered while stopped).")
+}
+
 // ResendUnconfirmed sends again, in the background, the email of every
 // run of an automation whose send is unconfirmed (Resend email to all),
 // and says how many it queued. Each is a resend as ResendEmail makes it,

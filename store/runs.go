@@ -549,6 +549,21 @@ func (db *DB) RetryRun(ctx context.Context, id int64, note string) error {
 // RetryFailedRuns retries every failed run of an automation, in one
 // transaction, noting note in each run's log, and says how many.
 func (db *DB) RetryFailedRuns(ctx context.Context, automationID int64, note string) (int, error) {
+	return db.retryAll(ctx, automationID, note, autocred.RunFailed, "")
+}
+
+// RetryStoppedEntrants retries, in one transaction, the skipped run of
+// everyone who entered the segment while the automation was stopped and
+// got nothing because it was resumed with Start fresh
+// (autocred.RunCodeEnteredWhilePaused): issuing to them after all, on
+// purpose. It notes note in each run's log and says how many.
+func (db *DB) RetryStoppedEntrants(ctx context.Context, automationID int64, note string) (int, error) {
+	return db.retryAll(ctx, automationID, note, autocred.RunSkipped, autocred.RunCodeEnteredWhilePaused)
+}
+
+// retryAll retries every run of an automation with a status (and, unless
+// "", an error code) in one transaction.
+func (db *DB) retryAll(ctx context.Context, automationID int64, note string, status autocred.RunStatus, code autocred.RunErrorCode) (int, error) {
 	n := 0
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		a, err := getAutomation(ctx, db.in(tx), automationID)
@@ -558,7 +573,7 @@ func (db *DB) RetryFailedRuns(ctx context.Context, automationID int64, note stri
 		if why := a.RetryBlocked(); why != "" {
 			return autocred.Errorf(autocred.ECONFLICT, "%s", why)
 		}
-		ids, err := db.runIDs(ctx, tx, automationID, autocred.RunFailed)
+		ids, err := db.runIDs(ctx, tx, automationID, status, code)
 		if err != nil {
 			return err
 		}
@@ -647,7 +662,7 @@ func (db *DB) retryRun(ctx context.Context, tx *sql.Tx, id int64, note string, b
 // A run whose job still waits gets a second one, which finds the run final
 // (or its lease taken) and does nothing.
 func (db *DB) requeuePending(ctx context.Context, tx *sql.Tx, automationID int64) error {
-	ids, err := db.runIDs(ctx, tx, automationID, autocred.RunPending)
+	ids, err := db.runIDs(ctx, tx, automationID, autocred.RunPending, "")
 	if err != nil {
 		return err
 	}
@@ -655,7 +670,13 @@ func (db *DB) requeuePending(ctx context.Context, tx *sql.Tx, automationID int64
 }
 
 // runIDs lists the ids of an automation's runs with a status.
-func (db *DB) runIDs(ctx context.Context, tx *sql.Tx, automationID int64, status autocred.RunStatus) ([]int64, error) {
+func (db *DB) runIDs(ctx context.Context, tx *sql.Tx, automationID int64, status autocred.RunStatus, code autocred.RunErrorCode) ([]int64, error) {
+	if code != "" {
+		// error_code <> '' lets the partial index runs_by_error_code serve
+		// it (SQLite uses it only for a query that says so).
+		return queryAll(ctx, db.in(tx), scanID, `SELECT id FROM runs WHERE automation_id = ? AND error_code = ? AND error_code <> '' AND status = ? ORDER BY id`,
+			automationID, code, status)
+	}
 	return queryAll(ctx, db.in(tx), scanID, `SELECT id FROM runs WHERE automation_id = ? AND status = ? ORDER BY id`, automationID, status)
 }
 
