@@ -275,10 +275,20 @@ type RunFilter struct {
 }
 
 // Name is the contact's name as the run read it, "First Last", or "" when
-// the contact has none.
+// the contact has none, cleaned as a mapping cleans a recipient name
+// (CleanName): a name with a line break or a control in ActiveCampaign
+// reached Certifier as "Line Break", and the runs list and the run's page
+// show it so, not raw (issue 15).
 func (r Run) Name() string {
-	return strings.TrimSpace(strings.TrimSpace(r.Contact.FirstName) + " " + strings.TrimSpace(r.Contact.LastName))
+	first, last := r.FirstName(), r.LastName()
+	return strings.TrimSpace(first + " " + last)
 }
+
+// FirstName and LastName are the contact's names as the run read them,
+// cleaned as Name is (the CSV export's columns).
+func (r Run) FirstName() string { n, _ := CleanName(r.Contact.FirstName); return n }
+
+func (r Run) LastName() string { n, _ := CleanName(r.Contact.LastName); return n }
 
 // SearchText is what the runs search matches a name or an email against:
 // the contact's names and email, lower-cased (Unicode-aware, so that

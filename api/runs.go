@@ -70,7 +70,9 @@ func (h *handler) answerRuns(w http.ResponseWriter, r *http.Request, automationI
 }
 
 // runBody is a run as the API gives it: with the name of its
-// automation, the contact's names as the run read them, and the address
+// automation, the contact's names as the run read them (cleaned as the
+// recipient name sent to Certifier is, autocred.Run.Name; "contact" keeps
+// them as read), and the address
 // of the contact's page in ActiveCampaign where it is known for sure
 // (service.ContactPages).
 type runBody struct {
@@ -82,7 +84,7 @@ type runBody struct {
 }
 
 func newRunBody(r autocred.Run, owner service.RunOwner) runBody {
-	return runBody{Run: r, AutomationName: owner.Name, FirstName: r.Contact.FirstName, LastName: r.Contact.LastName, ContactURL: owner.Pages.URL(r.ContactID)}
+	return runBody{Run: r, AutomationName: owner.Name, FirstName: r.FirstName(), LastName: r.LastName(), ContactURL: owner.Pages.URL(r.ContactID)}
 }
 
 // runDetailBody is a run with its log, as runBody gives a run.
@@ -101,7 +103,7 @@ func (h *handler) runDetail(ctx context.Context, v service.RunView) (runDetailBo
 		return runDetailBody{}, err
 	}
 	owner := owners[v.AutomationID]
-	return runDetailBody{RunView: v, AutomationName: owner.Name, FirstName: v.Contact.FirstName, LastName: v.Contact.LastName,
+	return runDetailBody{RunView: v, AutomationName: owner.Name, FirstName: v.FirstName(), LastName: v.LastName(),
 		ContactURL: owner.Pages.URL(v.ContactID)}, nil
 }
 

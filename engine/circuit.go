@@ -157,6 +157,33 @@ func (b *breaker) Allow(ctx context.Context, endpoint string) error {
 	return nil
 }
 
+// Waiting returns why the calls of holder to connection connID would be
+// refused now (its circuit open and the probe time not come, or another
+// caller probing), nil when they would go through. Unlike Allow it claims
+// no probe: an issue job asks it before it reads the contact from
+// ActiveCampaign, which is no use while Certifier cannot be called (a
+// tester saw every wake-up of every waiting run read its contact and
+// custom fields again).
+func (cs *Circuits) Waiting(ctx context.Context, connID int64, holder string) (*CircuitOpenError, error) {
+	if holder == "" {
+		return nil, nil // a user's call goes through (see Circuits)
+	}
+	now := time.Now()
+	c, fresh := cs.cached(connID, now)
+	if !fresh {
+		var err error
+		if c, err = cs.store.Circuit(ctx, connID); err != nil {
+			return nil, err
+		}
+		cs.remember(c, now)
+	}
+	ok, until, _ := cs.policy.Allow(&c, holder, now) // on a copy: nothing is claimed
+	if ok {
+		return nil, nil
+	}
+	return &CircuitOpenError{Circuit: c, Until: until}, nil
+}
+
 func (b *breaker) Done(ctx context.Context, endpoint string, callErr error) {
 	o := outcomeOf(endpoint, callErr)
 	cs, now, holder := b.cs, time.Now(), callHolder(ctx)
@@ -251,6 +278,15 @@ func (e *Engine) circuitWait(ctx context.Context, connID int64, err error) (*Cir
 			FailingSince: now, Interval: policy.AccountProbe, NextProbe: now.Add(policy.AccountProbe)}
 	}
 	return &CircuitOpenError{Circuit: c, Until: c.NextProbe}, true
+}
+
+// circuitOpen is Circuits.Waiting for the calls of the job in ctx; nil
+// when the engine keeps no circuits.
+func (e *Engine) circuitOpen(ctx context.Context, connID int64) (*CircuitOpenError, error) {
+	if e.cfg.Circuits == nil {
+		return nil, nil
+	}
+	return e.cfg.Circuits.Waiting(ctx, connID, callHolder(ctx))
 }
 
 func (e *Engine) circuitPolicy() autocred.CircuitPolicy {

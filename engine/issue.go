@@ -84,6 +84,14 @@ func (e *Engine) issue(ctx context.Context, run *autocred.Run, a autocred.Automa
 		v *verdict
 	)
 	if run.CredentialID == "" {
+		// While Certifier's circuit is open, reading the contact would be
+		// an ActiveCampaign request per waiting run per wake-up for
+		// nothing: the run waits first, and reads it when it can call.
+		if w, err := e.circuitOpen(ctx, a.Action.ConnectionID); err != nil {
+			return fmt.Errorf("reading the circuit of connection %d: %w", a.Action.ConnectionID, err)
+		} else if w != nil {
+			return e.waitCircuit(ctx, run, nil, w)
+		}
 		mapping, err := autocred.ParseMapping(a.Action)
 		if err != nil {
 			return e.finish(ctx, run, autocred.RunFailed, autocred.RunCodeInvalidMapping, "The automation's mapping is invalid: "+sentence(autocred.ErrorMessage(err))+" Edit the automation, then retry this run.")
@@ -281,7 +289,7 @@ func (e *Engine) contactNow(ctx context.Context, run *autocred.Run, a autocred.A
 	for _, v := range values {
 		c.SetField(v.Field.Perstag, v.Field.Title, v.Field.Type, v.Value)
 	}
-	e.event(ctx, run, fieldsReadNote(m, nil))
+	e.noteFieldsRead(ctx, run, fieldsReadNote(m, nil))
 	return &c, nil
 }
 

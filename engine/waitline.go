@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"github.com/autocred/autocred"
@@ -25,6 +26,9 @@ func (e *Engine) waitEvent(ctx context.Context, run *autocred.Run, what string) 
 	now := time.Now()
 	written := len(events) - len(runLogOf(ctx, run).pending())
 	for i := len(events) - 1; i >= 0; i-- {
+		if isFieldsReadNote(events[i].Message) {
+			continue // read again for the attempt that then waited (noteFieldsRead)
+		}
 		w, ok := autocred.ParseWaitLine(events[i].Message, events[i].At)
 		if !ok {
 			break
@@ -43,6 +47,33 @@ func (e *Engine) waitEvent(ctx context.Context, run *autocred.Run, what string) 
 		return
 	}
 	e.event(ctx, run, autocred.WaitLine{What: what, Times: 1}.Message())
+}
+
+// noteFieldsRead records how the run's custom fields were read (note,
+// fieldsReadNote), unless the run's log says so already since its last
+// attempt or outcome: an attempt that reads them and then waits, again and
+// again through an outage, says it once, and the wait's counted line
+// (waitEvent) is not broken by it.
+func (e *Engine) noteFieldsRead(ctx context.Context, run *autocred.Run, note string) {
+	events, err := e.runEvents(ctx, run)
+	if err != nil {
+		e.log.Warn("reading run events", "run", run.ID, "err", err)
+	}
+	for i := len(events) - 1; i >= 0; i-- {
+		m := events[i].Message
+		if m == note {
+			return
+		}
+		if _, wait := autocred.ParseWaitLine(m, events[i].At); !wait && !isFieldsReadNote(m) {
+			break
+		}
+	}
+	e.event(ctx, run, note)
+}
+
+// isFieldsReadNote tells a line of fieldsReadNote.
+func isFieldsReadNote(message string) bool {
+	return strings.HasPrefix(message, "Custom field \"")
 }
 
 // failureWords says in words why a call failed, for a run that waits

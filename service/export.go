@@ -105,7 +105,7 @@ func zonedHeader(zone string) []string {
 
 func runRecord(r autocred.Run, loc *time.Location) []string {
 	rec := []string{strconv.FormatInt(r.ID, 10), csvTime(r.CreatedAt, loc), r.ContactID.String(), strconv.Itoa(r.Entry),
-		r.Contact.FirstName, r.Contact.LastName, r.Email, string(r.Status), r.CredentialID, r.PublicLink,
+		r.FirstName(), r.LastName(), r.Email, string(r.Status), r.CredentialID, r.PublicLink,
 		strconv.Itoa(r.Attempts), string(r.ErrorCode), r.LastError, csvTime(r.UpdatedAt, loc)}
 	for i, v := range rec {
 		rec[i] = defuseFormula(v)

@@ -133,7 +133,7 @@ func (db *DB) deleteFinishedRuns(ctx context.Context, tx *sql.Tx, before time.Ti
 		err := row.Scan(&r.automationID, &r.status, &r.finishedAt, &r.credentialID)
 		return r, err
 	}, `DELETE FROM runs WHERE id > ? AND id <= ? AND status IN `+sqlPrunable+` AND updated_at < ?
-		RETURNING automation_id, status, updated_at, credential_id`, after, upto, ms(before))
+		RETURNING automation_id, status, CASE WHEN finished_at > 0 THEN finished_at ELSE updated_at END, credential_id`, after, upto, ms(before))
 }
 
 // keepClaims records the credentials of runs about to be deleted, or just

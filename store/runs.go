@@ -53,9 +53,17 @@ func (s *runScan) decode() (autocred.Run, error) {
 func (db *DB) insertRunsAsGiven(ctx context.Context, runs []*autocred.Run) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		for _, r := range runs {
-			at := r.CreatedAt
+			at, updated := r.CreatedAt, r.UpdatedAt
 			if err := db.insertRun(ctx, tx, r); err != nil {
 				return err
+			}
+			if !updated.IsZero() {
+				// A final run finished then, too.
+				if _, err := db.in(tx).ExecContext(ctx, `UPDATE runs SET updated_at = ?, finished_at = CASE WHEN finished_at > 0 THEN ? ELSE finished_at END WHERE id = ?`,
+					ms(updated), ms(updated), r.ID); err != nil {
+					return err
+				}
+				r.UpdatedAt = updated
 			}
 			if !at.IsZero() {
 				if _, err := db.in(tx).ExecContext(ctx, `UPDATE runs SET created_at = ? WHERE id = ?`, ms(at), r.ID); err != nil {
@@ -99,16 +107,20 @@ func (db *DB) insertRuns(ctx context.Context, tx *sql.Tx, runs []autocred.Run) e
 		index[key{r.AutomationID, r.ContactID, r.Entry}] = i
 	}
 	return inChunks(len(runs), func(lo, hi int) error {
-		args := make([]any, 0, 11*(hi-lo))
+		args := make([]any, 0, 12*(hi-lo))
 		for _, r := range runs[lo:hi] {
 			contact, err := json.Marshal(r.Contact)
 			if err != nil {
 				return err
 			}
-			args = append(args, r.AutomationID, r.ContactID, r.Entry, r.Email, string(contact), r.SearchText(), r.Status, r.LastError, r.ErrorCode, ms(now), ms(now))
+			var finished int64 // a run recorded final (skipped at entry) finished as it entered
+			if r.Status.Final() {
+				finished = ms(now)
+			}
+			args = append(args, r.AutomationID, r.ContactID, r.Entry, r.Email, string(contact), r.SearchText(), r.Status, r.LastError, r.ErrorCode, ms(now), ms(now), finished)
 		}
-		rows, err := db.in(tx).QueryContext(ctx, `INSERT INTO runs (automation_id, contact_id, entry, email, contact, search_text, status, last_error, error_code, created_at, updated_at)
-		VALUES `+valuesList(hi-lo, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")+` RETURNING id, automation_id, contact_id, entry`, args...)
+		rows, err := db.in(tx).QueryContext(ctx, `INSERT INTO runs (automation_id, contact_id, entry, email, contact, search_text, status, last_error, error_code, created_at, updated_at, finished_at)
+		VALUES `+valuesList(hi-lo, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")+` RETURNING id, automation_id, contact_id, entry`, args...)
 		if err != nil {
 			return fmt.Errorf("recording the runs of contacts %d to %d: %w", runs[lo].ContactID, runs[hi-1].ContactID, err)
 		}
@@ -234,8 +246,15 @@ func (db *DB) SaveRunWith(ctx context.Context, r *autocred.Run, with RunSave) er
 			args = append(args, row.values[i])
 		}
 	}
-	args = append(args, ms(r.UpdatedAt), r.ID)
-	update := `UPDATE runs SET ` + set.String() + `updated_at = ? WHERE id = ?`
+	// finished_at: when the run became final, kept while it stays final
+	// (a later save, a resend, does not move it), 0 while it is pending.
+	// The chart of runs finished per day counts by it (RunsPerDay).
+	var final int64
+	if r.Status.Final() {
+		final = 1
+	}
+	args = append(args, final, ms(r.UpdatedAt), ms(r.UpdatedAt), r.ID)
+	update := `UPDATE runs SET ` + set.String() + `finished_at = CASE WHEN ? = 0 THEN 0 WHEN finished_at = 0 THEN ? ELSE finished_at END, updated_at = ? WHERE id = ?`
 	save := func(q querier) error {
 		_, err := q.ExecContext(ctx, update, args...)
 		return err
@@ -637,7 +656,7 @@ func (db *DB) retryRun(ctx context.Context, tx *sql.Tx, id int64, note string, b
 	if why := a.RetryBlocked(); why != "" {
 		return autocred.Errorf(autocred.ECONFLICT, "%s", why)
 	}
-	res, err := db.in(tx).ExecContext(ctx, `UPDATE runs SET status = ?, last_error = '', error_code = '', updated_at = ?
+	res, err := db.in(tx).ExecContext(ctx, `UPDATE runs SET status = ?, last_error = '', error_code = '', finished_at = 0, updated_at = ?
 		WHERE id = ? AND (status IN `+sqlRetryable+` OR status IN `+sqlPending+` AND last_error <> '')`,
 		autocred.RunPending, ms(db.now()), id)
 	if err != nil {

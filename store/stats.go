@@ -14,7 +14,9 @@ import (
 // RunsPerDay counts an automation's runs that reached each final status
 // on each of the last days calendar days in loc, oldest first, today last,
 // the runs pruned from its history included (see PruneRuns; for up to 35
-// days back). A run's last update is when it reached its final status. The
+// days back). A run counts on the day it last became final (finished_at,
+// migration 0022), not on the day of its last update, which a later line
+// of its log moves (a resend of its email). The
 // days are cut in Go, not in SQL, so that both databases count the same
 // days, with their daylight-saving changes, in any zone.
 func (db *DB) RunsPerDay(ctx context.Context, automationID int64, days int, loc *time.Location) ([]autocred.DayCount, error) {
@@ -25,14 +27,14 @@ func (db *DB) RunsPerDay(ctx context.Context, automationID int64, days int, loc 
 	day.WriteString("CASE")
 	for i := range out {
 		out[i].Day = time.Date(now.Year(), now.Month(), now.Day()-(days-1-i), 0, 0, 0, 0, loc)
-		fmt.Fprintf(&day, " WHEN updated_at < ? THEN %d", i-1) // -1: before the first day, which WHERE leaves out
+		fmt.Fprintf(&day, " WHEN finished_at < ? THEN %d", i-1) // -1: before the first day, which WHERE leaves out
 		args = append(args, ms(out[i].Day))
 	}
 	fmt.Fprintf(&day, " ELSE %d END", days-1)
 	end := time.Date(now.Year(), now.Month(), now.Day()+1, 0, 0, 0, 0, loc)
 	args = append(args, automationID, ms(out[0].Day), ms(end))
 	rows, err := db.pool().QueryContext(ctx, `SELECT `+day.String()+`, status, count(*) FROM runs
-		WHERE automation_id = ? AND updated_at >= ? AND updated_at < ? AND status NOT IN `+sqlPending+` GROUP BY 1, 2`, args...)
+		WHERE automation_id = ? AND finished_at >= ? AND finished_at < ? AND status NOT IN `+sqlPending+` GROUP BY 1, 2`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("counting runs per day: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -153,3 +154,109 @@ func TestRunsPerDayAndBatchProgress(t *testing.T) {
 }
 
 func asError(err error, target **autocred.Error) bool { return errors.As(err, target) }
+
+// A run counts on the day it finished, not on the day of a later line of
+// its log: a tester saw "Resend email" move an issued run to the day of
+// the resend in the chart "Runs finished per day". A run retried counts on
+// the day its retry finished.
+func TestRunsPerDayCountsTheDayARunFinished(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		a := fixture(t, db)
+		day1 := time.Date(2025, 6, 2, 15, 0, 0, 0, time.UTC)
+		day2 := day1.AddDate(0, 0, 1)
+		db.now = func() time.Time { return day1.Add(-time.Hour) }
+		issued := autocred.Run{AutomationID: a.ID, ContactID: 1, Entry: 1, Status: autocred.RunPending}
+		failed := autocred.Run{AutomationID: a.ID, ContactID: 2, Entry: 1, Status: autocred.RunPending}
+		for _, r := range []*autocred.Run{&issued, &failed} {
+			if err := db.tx(ctx, func(tx *sql.Tx) error { return db.insertRun(ctx, tx, r) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		db.now = func() time.Time { return day1 }
+		issued.Status, failed.Status = autocred.RunIssued, autocred.RunFailed
+		for _, r := range []*autocred.Run{&issued, &failed} {
+			if err := db.SaveRun(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Day 2: the issued run's email is resent (a line of its log),
+		// and the failed one is retried and issued.
+		db.now = func() time.Time { return day2 }
+		if err := db.AddRunEvent(ctx, issued.ID, "Email resent by ada@example.com to ana@example.com."); err != nil {
+			t.Fatal(err)
+		}
+		failed.Status = autocred.RunPending
+		if err := db.SaveRun(ctx, &failed); err != nil {
+			t.Fatal(err)
+		}
+		failed.Status = autocred.RunIssued
+		if err := db.SaveRun(ctx, &failed); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.RunsPerDay(ctx, a.ID, 2, time.UTC)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[0].Issued != 1 || got[0].Failed != 0 || got[1].Issued != 1 {
+			t.Errorf("day 1: %+v, day 2: %+v; want the resent run issued on day 1, the retried one on day 2 (and no failure left)", got[0], got[1])
+		}
+	})
+}
+
+// Upgraded, a final run from before migration 0022 counts on the day of
+// the last line of its log that is not about a resend (its outcome), or of
+// its last update without one; a pending run has not finished.
+func TestUpgradeFinishesRunsOnTheirOutcomesDay(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		a := fixture(t, db)
+		day1 := time.Date(2025, 6, 2, 15, 0, 0, 0, time.UTC)
+		day2 := day1.AddDate(0, 0, 1)
+		db.now = func() time.Time { return day1 }
+		runs := []*autocred.Run{
+			{AutomationID: a.ID, ContactID: 1, Entry: 1, Status: autocred.RunPending},
+			{AutomationID: a.ID, ContactID: 2, Entry: 1, Status: autocred.RunPending},
+			{AutomationID: a.ID, ContactID: 3, Entry: 1, Status: autocred.RunPending},
+		}
+		for _, r := range runs {
+			if err := db.tx(ctx, func(tx *sql.Tx) error { return db.insertRun(ctx, tx, r) }); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runs[0].Status, runs[1].Status = autocred.RunIssued, autocred.RunFailed
+		for _, r := range runs[:2] {
+			if err := db.SaveRun(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := db.AddRunEvent(ctx, runs[0].ID, "Created, issued and sent in one call (credential 01abc)."); err != nil {
+			t.Fatal(err)
+		}
+		db.now = func() time.Time { return day2 }
+		if err := db.AddRunEvent(ctx, runs[0].ID, "Email resent by ada@example.com to ana@example.com."); err != nil {
+			t.Fatal(err)
+		}
+		// Back to the schema before 0022 (each run's updated_at as it
+		// was: the failed run's a day later), then up again.
+		for _, q := range []string{`DROP INDEX runs_by_finished`, `ALTER TABLE runs DROP COLUMN finished_at`,
+			`UPDATE runs SET updated_at = ` + fmt.Sprint(ms(day2)) + ` WHERE id = ` + fmt.Sprint(runs[1].ID),
+			`DELETE FROM schema_migrations WHERE version = 22`} {
+			if _, err := db.sql.ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		if err := db.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range []time.Time{day1, day2, {}} {
+			var got int64
+			if err := db.sql.QueryRowContext(ctx, `SELECT finished_at FROM runs WHERE id = `+fmt.Sprint(runs[i].ID)).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if w := ms(want); want.IsZero() && got != 0 || !want.IsZero() && got != w {
+				t.Errorf("run %d (%s) finished at %d after the upgrade, want %d", i, runs[i].Status, got, w)
+			}
+		}
+	})
+}

@@ -21,8 +21,9 @@ func InsertRun(ctx context.Context, db *store.DB, r *autocred.Run) error {
 }
 
 // InsertRuns stores runs as given, in one transaction, and sets their IDs.
-// A non-zero CreatedAt is kept, for lists and filters by entry date. It
-// enqueues no job.
+// A non-zero CreatedAt is kept, for lists and filters by entry date; a
+// non-zero UpdatedAt too, and a final run finished then (the chart of runs
+// finished per day). It enqueues no job.
 func InsertRuns(ctx context.Context, db *store.DB, runs []*autocred.Run) error {
 	return testfixtures.InsertRuns(ctx, db, runs)
 }

@@ -1,0 +1,46 @@
+package service_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/internal/testdb"
+	"github.com/autocred/autocred/internal/testenv"
+	"github.com/autocred/autocred/store/storetest"
+)
+
+// The chart "Runs finished per day" counts a run issued yesterday on
+// yesterday, though its email was resent today (a line of its log, which
+// moves the run's last update): a tester saw the resend move it to today.
+func TestRunsPerDayKeepsAResentRunOnItsDay(t *testing.T) {
+	for _, kind := range testdb.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			env := testenv.New(t, testenv.Options{Database: kind})
+			ctx := context.Background()
+			is := startIssuing(t, env, "Course certificate")
+			a, err := env.Store.Automation(ctx, is.automation.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			yesterday := time.Now().UTC().Truncate(24 * time.Hour).Add(-12 * time.Hour) // noon
+			run := autocred.Run{AutomationID: a.ID, ContactID: 1, Entry: 1, Email: "ana@example.com", Status: autocred.RunIssued,
+				CredentialID: "01cred", CreatedAt: yesterday.Add(-time.Minute), UpdatedAt: yesterday}
+			if err := storetest.InsertRun(ctx, env.Store, &run); err != nil {
+				t.Fatal(err)
+			}
+			// What "Resend email" writes in the run's log, today.
+			if err := env.Store.AddRunEvent(ctx, run.ID, "Email resent by ada@example.com to ana@example.com."); err != nil {
+				t.Fatal(err)
+			}
+			_, days, err := env.Service.RunsPerDay(ctx, a, 2, "UTC")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if days[0].Issued != 1 || days[1].Issued != 0 {
+				t.Errorf("yesterday %+v, today %+v; want the run issued yesterday counted yesterday", days[0], days[1])
+			}
+		})
+	}
+}
