@@ -348,7 +348,7 @@ func (h *handler) preview(w http.ResponseWriter, r *http.Request) error {
 // WaitingInsteadOfActive tells whether the list's row says "Waiting on
 // Certifier" in place of "Active": watching, but nothing gets issued
 // until Certifier answers again. A paused or broken one keeps its badge,
-// the wait beside it.
+// the wait said under it in words (one badge a row).
 func (s automationSummary) WaitingInsteadOfActive() bool {
 	return s.WaitingOnCertifier() && s.Status == autocred.AutomationActive
 }

@@ -32,7 +32,7 @@ func TestListSaysWhoStoppedIt(t *testing.T) {
 	}{
 		{"paused by a user", autocred.AutomationPaused, "", false, "", ""},
 		{"refused key", autocred.AutomationBroken, "Certifier refused the access token.", true,
-			"Broken:", "/connections?reconnect=" + itoa(f.certConn) + "#connect-certifier\">reconnect Cert"},
+			"<div class=\"stopped-note\"><a href=\"/connections?reconnect=", "/connections?reconnect=" + itoa(f.certConn) + "#connect-certifier\">Reconnect Cert"},
 		{"reconnected, not resumed", autocred.AutomationPaused, autocred.ReconnectedReason, false,
 			"Needs you:", auto + "#resume\">resume to catch up"},
 		{"deleted group", autocred.AutomationPaused, autocred.GroupMissingReason("Course certificate"), false,
