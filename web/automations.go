@@ -254,8 +254,8 @@ func (h *handler) deleteAutomation(w http.ResponseWriter, r *http.Request) error
 }
 
 // controlAutomation runs one of the automation page's buttons. A refusal
-// (say, activating an automation that is already active) is shown at the
-// top of the page.
+// (say, activating an automation that is already active) is shown, after
+// a redirect, at the top of the page, which a reload does not post again.
 func (h *handler) controlAutomation(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -291,13 +291,16 @@ func (h *handler) controlAutomation(w http.ResponseWriter, r *http.Request) erro
 		if autocred.ErrorCode(err) == autocred.EINTERNAL || autocred.ErrorCode(err) == autocred.ENOTFOUND {
 			return err
 		}
-		twin := slices.ContainsFunc(autocred.Errors(err), func(e *autocred.Error) bool { return e.Field == service.AllowDuplicateField })
-		return h.renderAutomationData(w, r, httpStatus(autocred.ErrorCode(err)), id, userMessage(err), func(d *automationData) {
-			d.ConfirmTwin = twin
-			if action == "resume" {
-				d.CatchUp = catchUpChoice(r.PostFormValue("catch_up"))
-			}
-		})
+		f := refusal{Error: userMessage(err),
+			Twin: slices.ContainsFunc(autocred.Errors(err), func(e *autocred.Error) bool { return e.Field == service.AllowDuplicateField })}
+		if action == "resume" {
+			f.CatchUp = r.PostFormValue("catch_up")
+		}
+		to := "/automations/" + itoa(id)
+		if action == "resume" {
+			to += "#resume"
+		}
+		return h.refuse(w, r, to, f)
 	}
 	done := map[string]string{"activate": "activated", "pause": "paused", "resume": "resumed", "sync": "synced", "retry-failed": "retry-failed",
 		"resend-unconfirmed": "resending",

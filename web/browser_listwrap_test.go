@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -95,4 +96,45 @@ func TestBrowserListWraps(t *testing.T) {
 	b.expectCount("tbody[data-region=automations] tr td[data-label=Status]", "Broken", 1)
 	b.expectJS(`(() => { const a = `+row+`.querySelector(".stopped-note a"), badge = `+row+`.querySelector(".badge");
 		return a && a.getBoundingClientRect().top >= badge.getBoundingClientRect().bottom - 1 })()`, "the fix link on a line below the badge")
+}
+
+// TestBrowserRetryDoubleClick double-clicks Retry in an automation's runs
+// filtered to the failed ones: the run is queued once, and the page comes
+// back to the same filtered list saying "Retry queued.", no refusal.
+func TestBrowserRetryDoubleClick(t *testing.T) {
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("%s is missing: the browser tests need Debian's Chromium; run apt-get install -y chromium", chromium)
+	}
+	u := newUITest(t)
+	f := u.fixture()
+	ctx := context.Background()
+	u.activate(f)
+	if _, err := u.env.Store.CreateUser(ctx, adminEmail, adminPassword); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, u.url, chromedp.Env("TZ=UTC"))
+	b.run("sign in",
+		chromedp.Navigate(b.url+"/signin"),
+		chromedp.SetValue(chromedp.CSS("#email"), adminEmail),
+		chromedp.SetValue(chromedp.CSS("#password"), adminPassword),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("a.button.primary[href='/automations/new']")))
+	auto := "/automations/" + itoa(f.automation)
+	retry := `form[action="/runs/` + itoa(f.run) + `/retry"] button`
+	b.run("the failed runs", chromedp.Navigate(b.url+auto+"?status=failed"), chromedp.WaitVisible(chromedp.CSS(retry)))
+	b.run("double-click Retry", chromedp.DoubleClick(chromedp.CSS(retry)), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	b.expectText(".flash", "Retry queued.")
+	b.expectJS(`!document.querySelector(".alert")`, "no refusal after a double click")
+	b.expectJS(`location.pathname === "`+auto+`" && new URLSearchParams(location.search).get("status") === "failed"`, "back to the list filtered as it was")
+	r, err := u.env.Service.Run(ctx, f.run)
+	must(t, err)
+	n := 0
+	for _, e := range r.Events {
+		if strings.HasPrefix(e.Message, "Retry requested by") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("a double click logged %d retries, want 1", n)
+	}
 }
