@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -266,7 +267,11 @@ type automationData struct {
 	// the button that was refused (Activate, Resume or Restore: the page
 	// offers one of them) then comes with the box that confirms two
 	// credentials per entry.
+	// It is set too, from the start, while such an automation exists
+	// (Twins): the page says two credentials per entry before the click.
 	ConfirmTwin bool
+	// Twins are the other automations on the same segment and group.
+	Twins []autocred.Automation
 	// CatchUp is the Resume form's choice as it was posted, kept when the
 	// page comes back with a refusal; nil leaves the automation's default.
 	CatchUp *bool
@@ -362,7 +367,26 @@ func (h *handler) automationData(ctx context.Context, id int64, f runFilter) (au
 	if err != nil {
 		return automationData{}, err
 	}
-	return automationData{automationSummary: s, runsView: runs, Detection: detection}, nil
+	d := automationData{automationSummary: s, runsView: runs, Detection: detection}
+	if a.Status.Draft() || a.Status.Stopped() || a.Status == autocred.AutomationArchived {
+		if d.Twins, err = h.svc.Twins(ctx, id); err != nil {
+			return automationData{}, err
+		}
+		d.ConfirmTwin = len(d.Twins) > 0
+	}
+	return d, nil
+}
+
+// TwinNames names the Twins for a sentence: "X", or "X" and "Y".
+func (d automationData) TwinNames() string {
+	names := make([]string, len(d.Twins))
+	for i, t := range d.Twins {
+		names[i] = strconv.Quote(t.Name)
+	}
+	if len(names) > 1 {
+		return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+	}
+	return strings.Join(names, "")
 }
 
 // searchPage lists the runs of every automation that the filter
@@ -469,7 +493,7 @@ func (h *handler) renderAutomationData(w http.ResponseWriter, r *http.Request, s
 	}
 	set(&d)
 	if f, ok := h.takeRefusal(w, r); ok && topErr == "" {
-		topErr, d.ConfirmTwin = f.Error, f.Twin
+		topErr, d.ConfirmTwin = f.Error, d.ConfirmTwin || f.Twin
 		if d.CatchUp == nil {
 			d.CatchUp = catchUpChoice(f.CatchUp)
 		}
