@@ -366,7 +366,17 @@ func (s automationSummary) ProgressLabel() string {
 	case s.Batch.Total > 0 && !s.Status.Watching():
 		// Nothing is being issued while it is stopped: "Issuing" would
 		// say that something is under way.
-		return autocred.Thousands(s.Batch.Done) + " of " + autocred.Thousands(s.Batch.Total) + " issued; the others wait until it runs again"
+		// The rest waits for the user: say for what.
+		until := "you resume it"
+		switch {
+		case s.GroupMissing():
+			until = "you choose another group under Edit"
+		case s.Status == autocred.AutomationBroken:
+			until = "you reconnect and resume it"
+		case s.Archived():
+			until = "you restore it"
+		}
+		return autocred.Thousands(s.Batch.Done) + " of " + autocred.Thousands(s.Batch.Total) + " issued; the others wait until " + until
 	case s.Batch.Total > 0:
 		return "Issuing " + autocred.Thousands(s.Batch.Done) + " of " + autocred.Thousands(s.Batch.Total)
 	}

@@ -44,6 +44,25 @@ type automationForm struct {
 	Detection string
 }
 
+// LostGroup names the automation's group when its workspace no longer
+// has it (deleted in Certifier): Edit says which one is gone, above the
+// list to choose another from. "" while the groups could not be read.
+func (f automationForm) LostGroup() string {
+	id := f.In.Action.GroupID
+	if id == "" || f.GroupsError != "" || f.In.Action.ConnectionID == 0 {
+		return ""
+	}
+	for _, g := range f.Groups {
+		if g.ID == id {
+			return ""
+		}
+	}
+	if f.In.Action.GroupName != "" {
+		return f.In.Action.GroupName
+	}
+	return id
+}
+
 // storableInput refuses a request whose query or form holds a value that
 // cannot be stored (autocred.CheckStorable: a NUL, or bytes that are not
 // UTF-8) with a 400 naming the input, before serve sees any of it. The
