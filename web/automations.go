@@ -150,6 +150,11 @@ func (h *handler) automationsLive(w http.ResponseWriter, r *http.Request) error 
 
 func (h *handler) newAutomationPage(w http.ResponseWriter, r *http.Request) error {
 	f := automationForm{Post: "/automations", Reload: "/automations/new", Step: "trigger", In: newAutomationInput()}
+	// Dates are issued in the zone of the people who set it up: the
+	// browser's, when the page knows it; the server's stays suggested.
+	if z, ok := browserZone(r.Context()); ok {
+		f.In.Action.TimeZone, f.BrowserZone = z, z
+	}
 	if q := r.URL.Query(); q.Has("loaded") {
 		f.In, f.Step = parseAutomationInput(q), q.Get("step")
 	}

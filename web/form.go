@@ -39,6 +39,9 @@ type automationForm struct {
 	// automation's; Zones are the names the zone input suggests.
 	ServerZone string
 	Zones      []string
+	// BrowserZone is the browser's zone, which a new automation starts
+	// with; "" when the page does not know it.
+	BrowserZone string
 	// Detection says how the trigger will see a contact enter: instant
 	// with webhooks (a public URL), else every poll interval.
 	Detection string
