@@ -28,6 +28,13 @@ func TestBrowserListWraps(t *testing.T) {
 	u.activate(f)
 	long := u.secondAutomation(f, "Course completion certificate for the spring cohort")
 	must(t, u.env.Store.SetAutomationStatus(ctx, long, autocred.AutomationActive, ""))
+	// Long names, as a course business writes them.
+	wordy := autocred.Automation{Name: "Advanced bookkeeping for small practices: completion certificate", Trigger: autocred.Trigger{ConnectionID: f.acConn, SegmentID: "3",
+		SegmentName: "Completed every module of Advanced Bookkeeping (2026 cohort, paid)"},
+		Action: autocred.Action{ConnectionID: f.certConn, GroupID: f.group, GroupName: "Advanced Bookkeeping Certificate of Completion 2026",
+			RecipientName: "{{contact.firstName}}", RecipientEmail: "{{contact.email}}", Issue: true}}
+	must(t, u.env.Store.CreateAutomation(ctx, &wordy))
+	must(t, u.env.Store.SetAutomationStatus(ctx, wordy.ID, autocred.AutomationActive, ""))
 	gone := u.secondAutomation(f, "Workshop attendance badge")
 	must(t, u.env.Store.SetAutomationStatus(ctx, gone, autocred.AutomationPaused, autocred.GroupMissingReason("Workshop badge 2025")))
 	if _, err := u.env.Store.CreateUser(ctx, adminEmail, adminPassword); err != nil {
@@ -81,13 +88,13 @@ func TestBrowserListWraps(t *testing.T) {
 		t.Fatal(err)
 	}
 	check("outage")
-	b.expectCount("tbody[data-region=automations]", "Waiting on Certifier", 2)
+	b.expectCount("tbody[data-region=automations]", "Waiting on Certifier", 3)
 	gonerow := `[...document.querySelectorAll("tbody[data-region=automations] tr")].find(r => r.innerText.includes("Workshop attendance"))`
 	b.expectJS(gonerow+`.querySelectorAll(".badge").length === 1`, "one badge on the row of the deleted group")
 
 	// A refused key: every automation on the connection is broken.
 	must(t, u.env.Store.SetConnectionStatus(ctx, f.acConn, autocred.ConnectionBroken, "ActiveCampaign refused the API key."))
-	for _, id := range []int64{f.automation, long} {
+	for _, id := range []int64{f.automation, long, wordy.ID} {
 		must(t, u.env.Store.SetAutomationStatus(ctx, id, autocred.AutomationBroken, "ActiveCampaign refused the API key."))
 	}
 	check("broken")
