@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"strings"
 )
 
 // A refusal is shown once, on the page the form belongs to, after a
@@ -30,7 +31,10 @@ func (h *handler) refuse(w http.ResponseWriter, r *http.Request, to string, f re
 	if err != nil {
 		return err
 	}
-	http.SetCookie(w, &http.Cookie{Name: refusalCookie, Value: base64.RawURLEncoding.EncodeToString(b), Path: "/",
+	// Sent to that page only: another page opened meanwhile does not show it.
+	path, _, _ := strings.Cut(to, "#")
+	path, _, _ = strings.Cut(path, "?")
+	http.SetCookie(w, &http.Cookie{Name: refusalCookie, Value: base64.RawURLEncoding.EncodeToString(b), Path: path,
 		MaxAge: 60, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
 	return seeOther(w, r, to)
 }
@@ -42,7 +46,7 @@ func (h *handler) takeRefusal(w http.ResponseWriter, r *http.Request) (refusal, 
 	if err != nil {
 		return refusal{}, false
 	}
-	http.SetCookie(w, &http.Cookie{Name: refusalCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: refusalCookie, Value: "", Path: r.URL.Path, MaxAge: -1, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
 	var f refusal
 	b, err := base64.RawURLEncoding.DecodeString(c.Value)
 	if err != nil || json.Unmarshal(b, &f) != nil || f.Error == "" {

@@ -99,3 +99,21 @@ func TestRetryTwiceIsRetryQueued(t *testing.T) {
 		t.Errorf("two Retries of one run logged %d retries, want 1", n)
 	}
 }
+
+// A refusal is shown by the page it belongs to only: another page opened
+// before it does not show it, nor take it away.
+func TestRefusalShownOnItsPageOnly(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	u.activate(f)
+	auto := "/automations/" + itoa(f.automation)
+	refused := u.do("POST", auto+"/activate", url.Values{})
+	top := `<p class="alert" role="alert">`
+	if p := u.do("GET", "/runs/"+itoa(f.run), nil); strings.Contains(p.body, top) {
+		t.Errorf("a run's page shows the automation's refusal")
+	}
+	if p := u.follow(refused); !strings.Contains(p.body, top) {
+		t.Errorf("the automation's page does not show its refusal after another page was opened")
+	}
+}
