@@ -9,7 +9,7 @@ import (
 
 // A refusal is shown once, on the page the form belongs to, after a
 // redirect (Post/Redirect/Get, as a success's ?done= is): reloading that
-// page shows it again or not, but never posts the form again. Where a
+// page no longer shows it, and never posts the form again. Where a
 // success names its message in the address, a refusal's own words travel
 // in a short-lived cookie, read and cleared by the next page rendered.
 
