@@ -84,3 +84,18 @@ func segmentLabel(a autocred.Automation) string {
 	}
 	return a.Trigger.SegmentID
 }
+
+// Twins lists the automations, not archived and not drafts, that issue
+// from the group of the automation id to its segment: activating,
+// resuming or restoring it asks to confirm two credentials per entry, and
+// its page says so before anyone presses the button.
+func (s *Service) Twins(ctx context.Context, id int64) ([]autocred.Automation, error) {
+	a, err := s.store.Automation(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if a.Trigger.SegmentID == "" || a.Action.GroupID == "" {
+		return nil, nil
+	}
+	return s.twins(ctx, a, false)
+}

@@ -150,6 +150,11 @@ func (h *handler) automationsLive(w http.ResponseWriter, r *http.Request) error 
 
 func (h *handler) newAutomationPage(w http.ResponseWriter, r *http.Request) error {
 	f := automationForm{Post: "/automations", Reload: "/automations/new", Step: "trigger", In: newAutomationInput()}
+	// Dates are issued in the zone of the people who set it up: the
+	// browser's, when the page knows it; the server's stays suggested.
+	if z, ok := browserZone(r.Context()); ok {
+		f.In.Action.TimeZone, f.BrowserZone = z, z
+	}
 	if q := r.URL.Query(); q.Has("loaded") {
 		f.In, f.Step = parseAutomationInput(q), q.Get("step")
 	}
@@ -254,8 +259,8 @@ func (h *handler) deleteAutomation(w http.ResponseWriter, r *http.Request) error
 }
 
 // controlAutomation runs one of the automation page's buttons. A refusal
-// (say, activating an automation that is already active) is shown at the
-// top of the page.
+// (say, activating an automation that is already active) is shown, after
+// a redirect, at the top of the page, which a reload does not post again.
 func (h *handler) controlAutomation(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -291,13 +296,16 @@ func (h *handler) controlAutomation(w http.ResponseWriter, r *http.Request) erro
 		if autocred.ErrorCode(err) == autocred.EINTERNAL || autocred.ErrorCode(err) == autocred.ENOTFOUND {
 			return err
 		}
-		twin := slices.ContainsFunc(autocred.Errors(err), func(e *autocred.Error) bool { return e.Field == service.AllowDuplicateField })
-		return h.renderAutomationData(w, r, httpStatus(autocred.ErrorCode(err)), id, userMessage(err), func(d *automationData) {
-			d.ConfirmTwin = twin
-			if action == "resume" {
-				d.CatchUp = catchUpChoice(r.PostFormValue("catch_up"))
-			}
-		})
+		f := refusal{Error: userMessage(err),
+			Twin: slices.ContainsFunc(autocred.Errors(err), func(e *autocred.Error) bool { return e.Field == service.AllowDuplicateField })}
+		if action == "resume" {
+			f.CatchUp = r.PostFormValue("catch_up")
+		}
+		to := "/automations/" + itoa(id)
+		if action == "resume" {
+			to += "#resume"
+		}
+		return h.refuse(w, r, to, f)
 	}
 	done := map[string]string{"activate": "activated", "pause": "paused", "resume": "resumed", "sync": "synced", "retry-failed": "retry-failed",
 		"resend-unconfirmed": "resending",
@@ -348,7 +356,7 @@ func (h *handler) preview(w http.ResponseWriter, r *http.Request) error {
 // WaitingInsteadOfActive tells whether the list's row says "Waiting on
 // Certifier" in place of "Active": watching, but nothing gets issued
 // until Certifier answers again. A paused or broken one keeps its badge,
-// the wait beside it.
+// the wait said under it in words (one badge a row).
 func (s automationSummary) WaitingInsteadOfActive() bool {
 	return s.WaitingOnCertifier() && s.Status == autocred.AutomationActive
 }
@@ -363,7 +371,17 @@ func (s automationSummary) ProgressLabel() string {
 	case s.Batch.Total > 0 && !s.Status.Watching():
 		// Nothing is being issued while it is stopped: "Issuing" would
 		// say that something is under way.
-		return autocred.Thousands(s.Batch.Done) + " of " + autocred.Thousands(s.Batch.Total) + " issued; the others wait until it runs again"
+		// The rest waits for the user: say for what.
+		until := "you resume it"
+		switch {
+		case s.GroupMissing():
+			until = "you choose another group under Edit"
+		case s.Status == autocred.AutomationBroken:
+			until = "you reconnect and resume it"
+		case s.Archived():
+			until = "you restore it"
+		}
+		return autocred.Thousands(s.Batch.Done) + " of " + autocred.Thousands(s.Batch.Total) + " issued; the others wait until " + until
 	case s.Batch.Total > 0:
 		return "Issuing " + autocred.Thousands(s.Batch.Done) + " of " + autocred.Thousands(s.Batch.Total)
 	}

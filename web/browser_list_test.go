@@ -17,7 +17,7 @@ import (
 // TestBrowserListLinksTheFix follows, in headless Chromium, the link the
 // Automations list puts beside an automation that autocred stopped, to
 // the page that fixes it, and fixes it there: a refused ActiveCampaign key
-// ("Broken: reconnect AC") leads to the Reconnect form of that
+// (the Broken badge, "Reconnect AC" under it) leads to the Reconnect form of that
 // connection; reconnected, the row says "Needs you: resume to catch up",
 // whose link leads to the automation's Resume form with Catch up chosen;
 // a deleted Certifier group ("Group gone: choose another group") leads
@@ -59,8 +59,8 @@ func TestBrowserListLinksTheFix(t *testing.T) {
 		_ = u.env.Service.SyncNow(ctx, f.automation)
 		return status(autocred.AutomationBroken)()
 	})
-	b.waitReload(list, note+` && `+note+`.innerText.includes("Broken:")`)
-	b.expectText("tbody[data-region=automations] .stopped-note a", "reconnect AC")
+	b.waitReload(list, note+` && `+note+`.innerText.includes("Reconnect AC")`)
+	b.expectText("tbody[data-region=automations] .stopped-note a", "Reconnect AC")
 	b.run("follow reconnect", chromedp.Click(chromedp.CSS("tbody[data-region=automations] .stopped-note a")), chromedp.WaitVisible(chromedp.CSS("#ac-key")))
 	b.expectJS(`location.pathname === "/connections" && location.search === "?reconnect=`+itoa(f.acConn)+`" && location.hash === "#connect-activecampaign"`,
 		"the link leads to the Reconnect form of the ActiveCampaign connection")

@@ -39,9 +39,31 @@ type automationForm struct {
 	// automation's; Zones are the names the zone input suggests.
 	ServerZone string
 	Zones      []string
+	// BrowserZone is the browser's zone, which a new automation starts
+	// with; "" when the page does not know it.
+	BrowserZone string
 	// Detection says how the trigger will see a contact enter: instant
 	// with webhooks (a public URL), else every poll interval.
 	Detection string
+}
+
+// LostGroup names the automation's group when its workspace no longer
+// has it (deleted in Certifier): Edit says which one is gone, above the
+// list to choose another from. "" while the groups could not be read.
+func (f automationForm) LostGroup() string {
+	id := f.In.Action.GroupID
+	if id == "" || f.GroupsError != "" || f.In.Action.ConnectionID == 0 {
+		return ""
+	}
+	for _, g := range f.Groups {
+		if g.ID == id {
+			return ""
+		}
+	}
+	if f.In.Action.GroupName != "" {
+		return f.In.Action.GroupName
+	}
+	return id
 }
 
 // storableInput refuses a request whose query or form holds a value that

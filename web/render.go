@@ -77,7 +77,7 @@ var textTime = regexp.MustCompile(`\b\d{4}-\d\d-\d\d(?:T\d\d:\d\d:\d\d(?:\.\d+)?
 // sentence does not mix a UTC text time with a time in the reader's zone.
 // The rest of the message is escaped.
 func says(message string) template.HTML {
-	escaped := template.HTMLEscapeString(message) // digits, dashes and colons stay as they are
+	escaped := template.HTMLEscapeString(plainWords(message)) // digits, dashes and colons stay as they are
 	return template.HTML(textTime.ReplaceAllStringFunc(escaped, func(m string) string {
 		for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05 UTC", "2006-01-02 15:04 UTC"} {
 			if t, err := time.Parse(layout, m); err == nil {
@@ -246,7 +246,7 @@ func userMessage(err error) string {
 	if autocred.ErrorCode(err) == autocred.EINTERNAL {
 		return "Something went wrong on our side. Try again; if it keeps happening, the server's log says why."
 	}
-	msg := autocred.ErrorMessage(err)
+	msg := plainWords(autocred.ErrorMessage(err))
 	var e *autocred.Error
 	if errors.As(err, &e) && e.Field != "" && !strings.HasPrefix(msg, strings.ToUpper(msg[:1])) {
 		return fieldLabel(e.Field) + " " + msg

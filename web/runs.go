@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -265,7 +267,11 @@ type automationData struct {
 	// the button that was refused (Activate, Resume or Restore: the page
 	// offers one of them) then comes with the box that confirms two
 	// credentials per entry.
+	// It is set too, from the start, while such an automation exists
+	// (Twins): the page says two credentials per entry before the click.
 	ConfirmTwin bool
+	// Twins are the other automations on the same segment and group.
+	Twins []autocred.Automation
 	// CatchUp is the Resume form's choice as it was posted, kept when the
 	// page comes back with a refusal; nil leaves the automation's default.
 	CatchUp *bool
@@ -355,12 +361,32 @@ func (h *handler) automationData(ctx context.Context, id int64, f runFilter) (au
 		return automationData{}, err
 	}
 	runs.RunList.RetryBlocked = s.RetryBlocked()
+	runs.RunList.BackQuery = f.Query()
 	runs.RunList.Empty = emptyRunsFor(runs.Filter, runs.Path, &s)
 	detection, err := h.svc.Detection(ctx, a.Automation)
 	if err != nil {
 		return automationData{}, err
 	}
-	return automationData{automationSummary: s, runsView: runs, Detection: detection}, nil
+	d := automationData{automationSummary: s, runsView: runs, Detection: detection}
+	if a.Status.Draft() || a.Status.Stopped() || a.Status == autocred.AutomationArchived {
+		if d.Twins, err = h.svc.Twins(ctx, id); err != nil {
+			return automationData{}, err
+		}
+		d.ConfirmTwin = len(d.Twins) > 0
+	}
+	return d, nil
+}
+
+// TwinNames names the Twins for a sentence: "X", or "X" and "Y".
+func (d automationData) TwinNames() string {
+	names := make([]string, len(d.Twins))
+	for i, t := range d.Twins {
+		names[i] = strconv.Quote(t.Name)
+	}
+	if len(names) > 1 {
+		return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
+	}
+	return strings.Join(names, "")
 }
 
 // searchPage lists the runs of every automation that the filter
@@ -466,6 +492,12 @@ func (h *handler) renderAutomationData(w http.ResponseWriter, r *http.Request, s
 		return err
 	}
 	set(&d)
+	if f, ok := h.takeRefusal(w, r); ok && topErr == "" {
+		topErr, d.ConfirmTwin = f.Error, d.ConfirmTwin || f.Twin
+		if d.CatchUp == nil {
+			d.CatchUp = catchUpChoice(f.CatchUp)
+		}
+	}
 	return h.render(w, r, status, "automation", view{Title: d.Name, Nav: "automations", Error: topErr, Data: d})
 }
 
@@ -616,6 +648,9 @@ func (h *handler) renderRun(w http.ResponseWriter, r *http.Request, status int, 
 	if err != nil {
 		return err
 	}
+	if f, ok := h.takeRefusal(w, r); ok && topErr == "" {
+		topErr = f.Error
+	}
 	return h.render(w, r, status, "run", view{Title: "Run " + itoa(d.ID), Nav: "automations", Error: topErr, Data: d})
 }
 
@@ -643,9 +678,12 @@ func actor(r *http.Request) string {
 }
 
 // retryRun queues a failed or skipped run again and returns to where the
-// button was: the run's page or the automation's runs. A refusal (the
-// automation is stopped, the run is not retryable) is shown at the top of
-// the run's page, which says what to do.
+// button was: the run's page or the automation's runs, with their filter.
+// A refusal (the automation is stopped, the run is not retryable) is
+// shown, after a redirect, at the top of the run's page, which says what
+// to do. A second Retry of a run the first one already queued (a double
+// click, or two tabs) finds it pending or issued by that retry: it did
+// what was asked, and says so as the first did.
 func (h *handler) retryRun(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -653,7 +691,10 @@ func (h *handler) retryRun(w http.ResponseWriter, r *http.Request) error {
 	}
 	run, err := h.svc.RetryRun(r.Context(), id, actor(r))
 	if code := autocred.ErrorCode(err); err != nil && code != autocred.EINTERNAL && code != autocred.ENOTFOUND {
-		return h.renderRun(w, r, httpStatus(code), userMessage(err))
+		if again, aerr := h.svc.Run(r.Context(), id); aerr == nil && retriedAlready(again) {
+			return seeOther(w, r, retryBack(r, id, again.AutomationID))
+		}
+		return h.refuse(w, r, "/runs/"+itoa(id), refusal{Error: userMessage(err)})
 	}
 	if err != nil {
 		return err
@@ -661,26 +702,39 @@ func (h *handler) retryRun(w http.ResponseWriter, r *http.Request) error {
 	return seeOther(w, r, retryBack(r, id, run.AutomationID))
 }
 
+// retriedAlready tells whether a run a retry was refused for is one that
+// a retry already queued: pending or issued since a line of its log that
+// says who asked for a retry.
+func retriedAlready(run service.RunView) bool {
+	switch run.Status {
+	case autocred.RunPending, autocred.RunIssued, autocred.RunSendUnconfirmed:
+	default:
+		return false
+	}
+	return slices.ContainsFunc(run.Events, func(e autocred.RunEvent) bool { return strings.HasPrefix(e.Message, "Retry requested by ") })
+}
+
 // retryBack is where a retry returns, with "Retry queued." at the top:
-// the automation's runs, the search across automations it was pressed
-// in (its filter read again, so that the address stays one of ours), or
-// the run's page.
+// the automation's runs or the search across automations it was pressed
+// in, with their filter (read again, so that the address stays one of
+// ours), or the run's page.
 func retryBack(r *http.Request, runID, automationID int64) string {
+	q, _ := url.ParseQuery(r.PostFormValue("back_query"))
+	v, _ := url.ParseQuery(readRunFilter(q).Query())
+	v.Set("done", "retried")
 	switch r.PostFormValue("back") {
 	case "automation":
-		return "/automations/" + itoa(automationID) + "?done=retried"
+		return "/automations/" + itoa(automationID) + "?" + v.Encode()
 	case "runs":
-		q, _ := url.ParseQuery(r.PostFormValue("back_query"))
-		v, _ := url.ParseQuery(readRunFilter(q).Query())
-		v.Set("done", "retried")
 		return "/runs?" + v.Encode()
 	}
 	return "/runs/" + itoa(runID) + "?done=retried"
 }
 
 // resendEmail sends the email of the run's credential again. A refusal
-// (no credential, resent moments ago, Certifier's answer) is shown at the
-// top of the run's page, which says what happened in its log.
+// (no credential, resent moments ago, Certifier's answer) is shown, after
+// a redirect, at the top of the run's page, which says what happened in
+// its log: reloading that page never sends the email again.
 func (h *handler) resendEmail(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r, "id")
 	if err != nil {
@@ -691,8 +745,8 @@ func (h *handler) resendEmail(w http.ResponseWriter, r *http.Request) error {
 		if code == autocred.EINTERNAL || code == autocred.ENOTFOUND {
 			return err
 		}
-		fe, status := h.formErrors(r, err, func(string) bool { return false })
-		return h.renderRun(w, r, status, fe.Top)
+		fe, _ := h.formErrors(r, err, func(string) bool { return false })
+		return h.refuse(w, r, "/runs/"+itoa(id), refusal{Error: fe.Top})
 	}
 	return seeOther(w, r, "/runs/"+itoa(id)+"?done=resent")
 }

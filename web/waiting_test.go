@@ -116,8 +116,8 @@ func TestCertifierOutageIsWaitingEverywhere(t *testing.T) {
 	}
 
 	list := u.do("GET", "/automations", nil).body
-	row := regexp.MustCompile(`(?s)<tr>\s*<td data-label="Automation"><a href="/automations/` + itoa(f.automation) + `">.*?</tr>`).FindString(list)
-	if !regexp.MustCompile(`<td data-label="Status">` + waiting + `</td>`).MatchString(row) {
+	row := regexp.MustCompile(`(?s)<tr>\s*<td data-label="Automation"><div class="cell"><a href="/automations/` + itoa(f.automation) + `">.*?</tr>`).FindString(list)
+	if !regexp.MustCompile(`<td data-label="Status"><div class="cell">` + waiting + `</div></td>`).MatchString(row) {
 		t.Errorf("the Automations list's row does not say it waits on Certifier:\n%s", row)
 	}
 }

@@ -38,8 +38,14 @@ func withViewerZone(next http.Handler) http.Handler {
 // viewerZone is the zone the request's page shows its times in: the
 // browser's, or UTC when the page does not know it.
 func viewerZone(ctx context.Context) string {
-	if z, _ := ctx.Value(zoneKey{}).(string); z != "" {
+	if z, ok := browserZone(ctx); ok {
 		return z
 	}
 	return "UTC"
+}
+
+// browserZone is the browser's zone, when its cookie said one.
+func browserZone(ctx context.Context) (string, bool) {
+	z, _ := ctx.Value(zoneKey{}).(string)
+	return z, z != ""
 }

@@ -9,7 +9,7 @@
   document.addEventListener("submit", function (e) {
     var msg = e.target.getAttribute("data-confirm");
     if (msg && !window.confirm(msg)) e.preventDefault();
-    // A form that must not post twice (Resend email) ignores a second
+    // A form that must not post twice (Resend email, Retry) ignores a second
     // submit for a while; the server refuses a repeat too.
     var f = e.target;
     if (e.defaultPrevented || !f.hasAttribute("data-once")) return;

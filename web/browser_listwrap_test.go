@@ -1,0 +1,147 @@
+package web
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/autocred/autocred"
+)
+
+// TestBrowserListWraps shows the Automations list, in headless Chromium at
+// 390 and 1280 pixels, with a row in each state that says more than its
+// badge (Certifier not answering, a refused key, a deleted group) beside a
+// healthy one with a long name: the page never scrolls sideways, no cell
+// is cut, and a stopped row shows one badge, its word once, and the link
+// that fixes it on a line of its own.
+func TestBrowserListWraps(t *testing.T) {
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("%s is missing: the browser tests need Debian's Chromium; run apt-get install -y chromium", chromium)
+	}
+	u := newUITest(t)
+	f := u.fixture()
+	ctx := context.Background()
+	u.activate(f)
+	long := u.secondAutomation(f, "Course completion certificate for the spring cohort")
+	must(t, u.env.Store.SetAutomationStatus(ctx, long, autocred.AutomationActive, ""))
+	// Long names, as a course business writes them.
+	wordy := autocred.Automation{Name: "Advanced bookkeeping for small practices: completion certificate", Trigger: autocred.Trigger{ConnectionID: f.acConn, SegmentID: "3",
+		SegmentName: "Completed every module of Advanced Bookkeeping (2026 cohort, paid)"},
+		Action: autocred.Action{ConnectionID: f.certConn, GroupID: f.group, GroupName: "Advanced Bookkeeping Certificate of Completion 2026",
+			RecipientName: "{{contact.firstName}}", RecipientEmail: "{{contact.email}}", Issue: true}}
+	must(t, u.env.Store.CreateAutomation(ctx, &wordy))
+	must(t, u.env.Store.SetAutomationStatus(ctx, wordy.ID, autocred.AutomationActive, ""))
+	gone := u.secondAutomation(f, "Workshop attendance badge")
+	must(t, u.env.Store.SetAutomationStatus(ctx, gone, autocred.AutomationPaused, autocred.GroupMissingReason("Workshop badge 2025")))
+	if _, err := u.env.Store.CreateUser(ctx, adminEmail, adminPassword); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, u.url, chromedp.Env("TZ=UTC"))
+	b.run("sign in",
+		chromedp.Navigate(b.url+"/signin"),
+		chromedp.SetValue(chromedp.CSS("#email"), adminEmail),
+		chromedp.SetValue(chromedp.CSS("#password"), adminPassword),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("a.button.primary[href='/automations/new']")))
+	// The screenshots are for looking at: AUTOCRED_SHOTS=dir keeps them.
+	dir := t.TempDir()
+	if d := os.Getenv("AUTOCRED_SHOTS"); d != "" {
+		dir = d
+	}
+	// check looks at the list at both widths: nothing wider than the
+	// page, no cell whose content is cut by its row or by the table.
+	check := func(state string) {
+		t.Helper()
+		for _, width := range []int64{390, 1280} {
+			b.run(state+" at "+itoa(width), chromedp.EmulateViewport(width, 900), chromedp.Navigate(b.url+"/automations"),
+				chromedp.WaitVisible(chromedp.CSS("tbody[data-region=automations] tr")), chromedp.Sleep(100*time.Millisecond))
+			b.shot(dir, "list-"+state, width)
+			b.run("resize to "+itoa(width), chromedp.EmulateViewport(width, 900))
+			b.eval(`window.__wide = [...document.querySelectorAll("tbody[data-region=automations] td, tbody[data-region=automations] td *")].filter(e => {
+				const r = e.getBoundingClientRect(), card = document.querySelector("section.card").getBoundingClientRect();
+				return !((r.width === 0 && r.height === 0) || (!(e instanceof HTMLElement) || e.scrollWidth <= e.clientWidth + 1) && r.right <= card.right + 1 && r.left >= card.left - 1) }).slice(0, 5).map(e => e.tagName + " " + e.innerHTML.slice(0, 60) + " " + e.scrollWidth + "/" + e.clientWidth).join("; ")`)
+			if w, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string](`window.__wide`)); w != "" {
+				t.Logf("cut or wider than the card at %d: %s", width, w)
+			}
+			b.expectJS(`document.documentElement.scrollWidth <= document.documentElement.clientWidth`,
+				state+": the page does not scroll sideways at "+itoa(width)+"px")
+			b.expectJS(`[...document.querySelectorAll(".table-wrap")].every(w => w.scrollWidth <= w.clientWidth)`,
+				state+": the table fits its card at "+itoa(width)+"px")
+			b.expectJS(`[...document.querySelectorAll("tbody[data-region=automations] td, tbody[data-region=automations] td *")].every(e => {
+				const r = e.getBoundingClientRect(), card = document.querySelector("section.card").getBoundingClientRect();
+				return (r.width === 0 && r.height === 0) || (!(e instanceof HTMLElement) || e.scrollWidth <= e.clientWidth + 1) && r.right <= card.right + 1 && r.left >= card.left - 1 })`,
+				state+": no cell or text cut at "+itoa(width)+"px")
+		}
+		b.run("back to a desk", chromedp.EmulateViewport(1280, 900))
+	}
+
+	// Certifier not answering, and a deleted group.
+	next := time.Now().UTC().Add(10 * time.Minute)
+	if _, err := u.env.Store.UpdateCircuit(ctx, f.certConn, func(c *autocred.Circuit) bool {
+		c.Open, c.Reason, c.FailingSince, c.NextProbe, c.Interval = true, autocred.CircuitOutage, time.Now(), next, time.Minute
+		return true
+	}); err != nil {
+		t.Fatal(err)
+	}
+	check("outage")
+	b.expectCount("tbody[data-region=automations]", "Waiting on Certifier", 3)
+	gonerow := `[...document.querySelectorAll("tbody[data-region=automations] tr")].find(r => r.innerText.includes("Workshop attendance"))`
+	b.expectJS(gonerow+`.querySelectorAll(".badge").length === 1`, "one badge on the row of the deleted group")
+
+	// A refused key: every automation on the connection is broken.
+	must(t, u.env.Store.SetConnectionStatus(ctx, f.acConn, autocred.ConnectionBroken, "ActiveCampaign refused the API key."))
+	for _, id := range []int64{f.automation, long, wordy.ID} {
+		must(t, u.env.Store.SetAutomationStatus(ctx, id, autocred.AutomationBroken, "ActiveCampaign refused the API key."))
+	}
+	check("broken")
+	row := `document.querySelector("tbody[data-region=automations] tr")`
+	b.expectJS(row+`.querySelectorAll("td[data-label=Status] .badge").length === 1`, "one badge on a broken row")
+	b.expectCount("tbody[data-region=automations] tr td[data-label=Status]", "Broken", 1)
+	b.expectJS(`(() => { const a = `+row+`.querySelector(".stopped-note a"), badge = `+row+`.querySelector(".badge");
+		return a && a.getBoundingClientRect().top >= badge.getBoundingClientRect().bottom - 1 })()`, "the fix link on a line below the badge")
+}
+
+// TestBrowserRetryDoubleClick double-clicks Retry in an automation's runs
+// filtered to the failed ones: the run is queued once, and the page comes
+// back to the same filtered list saying "Retry queued.", no refusal.
+func TestBrowserRetryDoubleClick(t *testing.T) {
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("%s is missing: the browser tests need Debian's Chromium; run apt-get install -y chromium", chromium)
+	}
+	u := newUITest(t)
+	f := u.fixture()
+	ctx := context.Background()
+	u.activate(f)
+	if _, err := u.env.Store.CreateUser(ctx, adminEmail, adminPassword); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowser(t, u.url, chromedp.Env("TZ=UTC"))
+	b.run("sign in",
+		chromedp.Navigate(b.url+"/signin"),
+		chromedp.SetValue(chromedp.CSS("#email"), adminEmail),
+		chromedp.SetValue(chromedp.CSS("#password"), adminPassword),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("a.button.primary[href='/automations/new']")))
+	auto := "/automations/" + itoa(f.automation)
+	retry := `form[action="/runs/` + itoa(f.run) + `/retry"] button`
+	b.run("the failed runs", chromedp.Navigate(b.url+auto+"?status=failed"), chromedp.WaitVisible(chromedp.CSS(retry)))
+	b.run("double-click Retry", chromedp.DoubleClick(chromedp.CSS(retry)), chromedp.WaitVisible(chromedp.CSS(".flash")))
+	b.expectText(".flash", "Retry queued.")
+	b.expectJS(`!document.querySelector(".alert")`, "no refusal after a double click")
+	b.expectJS(`location.pathname === "`+auto+`" && new URLSearchParams(location.search).get("status") === "failed"`, "back to the list filtered as it was")
+	r, err := u.env.Service.Run(ctx, f.run)
+	must(t, err)
+	n := 0
+	for _, e := range r.Events {
+		if strings.HasPrefix(e.Message, "Retry requested by") {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("a double click logged %d retries, want 1", n)
+	}
+}

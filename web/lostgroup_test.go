@@ -1,0 +1,54 @@
+package web
+
+import (
+	"html"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/internal/testenv"
+	"github.com/autocred/autocred/service"
+)
+
+// Stopped halfway through a wave of runs, the progress says what the rest
+// waits for: the user's choice of another group, a reconnect, a resume.
+func TestStoppedProgressSaysWhatTheRestWaitFor(t *testing.T) {
+	for _, tt := range []struct {
+		status autocred.AutomationStatus
+		reason string
+		want   string
+	}{
+		{autocred.AutomationPaused, autocred.GroupMissingReason("Course certificate"), "0 of 2 issued; the others wait until you choose another group under Edit"},
+		{autocred.AutomationPaused, "", "0 of 2 issued; the others wait until you resume it"},
+		{autocred.AutomationBroken, "ActiveCampaign refused the API key.", "0 of 2 issued; the others wait until you reconnect and resume it"},
+	} {
+		s := automationSummary{AutomationView: service.AutomationView{Automation: autocred.Automation{Status: tt.status, StatusReason: tt.reason}},
+			Batch: autocred.Progress{Done: 0, Total: 2}}
+		if got := s.ProgressLabel(); got != tt.want {
+			t.Errorf("%s (%q): %q, want %q", tt.status, tt.reason, got, tt.want)
+		}
+	}
+}
+
+// Edit, after the automation's group was deleted in Certifier, names the
+// group that is gone above the list to choose another from.
+func TestEditNamesTheLostGroup(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	req, err := http.NewRequest("DELETE", u.env.CertifierURL+"/groups/"+f.group, nil)
+	must(t, err)
+	req.Header.Set("Authorization", "Bearer "+testenv.CertifierToken)
+	req.Header.Set("Certifier-Version", "2022-10-26")
+	resp, err := http.DefaultClient.Do(req)
+	must(t, err)
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		t.Fatalf("deleting the group in the sandbox: %s", resp.Status)
+	}
+	body := html.UnescapeString(u.do("GET", "/automations/"+itoa(f.automation)+"/edit", nil).body)
+	if !strings.Contains(body, "The group 'Course certificate' no longer exists: choose another.") {
+		t.Errorf("Edit does not name the lost group:\n%s", body)
+	}
+}
