@@ -281,6 +281,8 @@ func (h *handler) controlAutomation(w http.ResponseWriter, r *http.Request) erro
 		_, err = h.svc.RetryFailed(ctx, id, actor(r))
 	case "resend-unconfirmed":
 		_, err = h.svc.ResendUnconfirmed(ctx, id, actor(r))
+	case "retry-stopped-entrants":
+		_, err = h.svc.RetryStoppedEntrants(ctx, id, actor(r))
 	case "restore":
 		_, err = h.svc.RestoreAutomation(ctx, id, r.PostFormValue(service.AllowDuplicateField) != "")
 	case "delete-history":
@@ -308,7 +310,7 @@ func (h *handler) controlAutomation(w http.ResponseWriter, r *http.Request) erro
 		return h.refuse(w, r, to, f)
 	}
 	done := map[string]string{"activate": "activated", "pause": "paused", "resume": "resumed", "sync": "synced", "retry-failed": "retry-failed",
-		"resend-unconfirmed": "resending",
+		"resend-unconfirmed": "resending", "retry-stopped-entrants": "stopped-entrants-retried",
 		"restore":            "restored", "delete-history": "history-deleted"}[action]
 	return seeOther(w, r, "/automations/"+itoa(id)+"?done="+done)
 }

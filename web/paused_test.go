@@ -92,6 +92,24 @@ func TestPauseAndStartFreshSayWhatBecomesOfWhoEntersMeanwhile(t *testing.T) {
 	if strings.Contains(runs, "zoe@example.com") || !strings.Contains(runs, "sam@example.com") {
 		t.Errorf("the skipped runs are not Sam's alone after Zoë's was issued")
 	}
+
+	// The rest at once, on purpose, with a confirmation first: Sam gets
+	// one, and the line goes.
+	if !strings.Contains(page, `action="`+auto+`/retry-stopped-entrants" data-confirm="Issue a credential to 1 contact who entered`) || !strings.Contains(page, ">Issue to them</button>") {
+		t.Errorf("the automation page offers no way to issue to who is left, with a confirmation")
+	}
+	p := u.do("POST", auto+"/retry-stopped-entrants", url.Values{})
+	if p.status != http.StatusSeeOther || !strings.Contains(p.location, "done=stopped-entrants-retried") {
+		t.Fatalf("issue to them: %d %s", p.status, p.location)
+	}
+	eventually(t, "Sam's credential", func() bool {
+		r, _, err := u.env.Service.Runs(ctx, autocred.RunFilter{AutomationID: f.automation, Contact: "sam@example.com"})
+		return err == nil && len(r) == 1 && r[0].Status == autocred.RunIssued
+	})
+	page = html.UnescapeString(u.do("GET", auto+"?done=stopped-entrants-retried", nil).body)
+	if strings.Contains(page, "entered while the automation was stopped and got nothing") || !strings.Contains(page, "Everyone who entered while the automation was stopped was queued") {
+		t.Errorf("after issuing to everyone left, the page still counts them, or does not say it was done")
+	}
 }
 
 // An automation autocred stopped (here a refused ActiveCampaign key), not

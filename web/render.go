@@ -197,6 +197,7 @@ var flashes = map[string]string{
 	"history-deleted": "History deleted: the runs and their logs are gone. autocred keeps only which contacts were in the segment.",
 	"deleted":         "Automation deleted for good. The credentials it issued stay in Certifier.",
 	"retry-failed":    "Every failed run was queued again.",
+	"stopped-entrants-retried": "Everyone who entered while the automation was stopped was queued: each gets one credential, and each run's log says who asked.",
 	"resending":       "The emails are being resent, one after another: each run becomes Issued as its email goes out, and its log says who asked and when.",
 }
 
