@@ -38,8 +38,9 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[syncArgs]) error {
 		return river.JobSnooze(accountBusySnooze())
 	}
 	defer w.e.syncSlots.give(job.Args.ConnectionID)
-	key := fmt.Sprintf("sync:%d:%s", job.Args.ConnectionID, job.Args.SegmentID)
-	ran, err := w.e.withLease(ctx, key, func(ctx context.Context) error {
+	// While the lease is held, the schedule does not enqueue the segment
+	// again (store.ScheduleSyncs).
+	ran, err := w.e.withLease(ctx, store.SyncLease(job.Args.ConnectionID, job.Args.SegmentID), func(ctx context.Context) error {
 		// A sync that started after this one was asked for has answered
 		// it already: requests made during a long sync collapse into one.
 		if served, err := w.e.syncedSince(ctx, job.Args.ConnectionID, job.Args.SegmentID, job.CreatedAt); err != nil || served {
