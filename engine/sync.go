@@ -49,6 +49,7 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[syncArgs]) error {
 		if job.Args.DueAt != 0 {
 			w.e.metrics.SyncStartLag.Observe(max(time.Since(time.UnixMilli(job.Args.DueAt)), 0).Seconds())
 		}
+		defer func(start time.Time) { w.e.metrics.SyncDuration.Observe(time.Since(start).Seconds()) }(time.Now())
 		return w.e.syncSegment(ctx, job.Args.ConnectionID, job.Args.SegmentID)
 	})
 	if !ran && err == nil {
