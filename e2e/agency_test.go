@@ -9,6 +9,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -720,9 +721,54 @@ func (w *world) drainAgency(accts []*agencyAccount, entries map[string]agencyEnt
 		if out.missingSteady+out.missingBurst <= 0 || time.Now().After(deadline) {
 			slices.Sort(out.steady)
 			slices.Sort(out.burst)
+			if out.missingSteady+out.missingBurst > 0 {
+				w.explainMissing(accts, entries, measured)
+			}
 			return out
 		}
 		time.Sleep(2 * time.Second)
+	}
+}
+
+// explainMissing logs, for each measured entry (up to ten) that has fewer
+// credentials than automations on its segment, when it entered and what
+// autocred's runs of the contact say: no run at all is an entry never
+// seen; a run is an entry seen, and its status and last events say where
+// it stopped.
+func (w *world) explainMissing(accts []*agencyAccount, entries map[string]agencyEntry, measured func(agencyEntry) bool) {
+	issued := map[string]int{}
+	for _, a := range accts {
+		for _, cr := range w.cert.Credentials(a.name) {
+			issued[cr.Recipient.Email]++
+		}
+	}
+	shown := 0
+	for email, e := range entries {
+		if !measured(e) || issued[email] >= e.want || shown == 10 {
+			continue
+		}
+		shown++
+		var list struct {
+			Runs []struct {
+				run
+				AutomationID int64     `json:"automation_id"`
+				CreatedAt    time.Time `json:"created_at"`
+			} `json:"runs"`
+		}
+		if err := w.apiCall("GET", "/api/v1/runs?contact="+url.QueryEscape(email), nil, &list, 200); err != nil {
+			w.t.Logf("missing: %s: %v", email, err)
+			continue
+		}
+		w.t.Logf("missing: %s entered %s (%s ago) in account %d: %d of %d credentials, %d runs",
+			email, e.at.Format("15:04:05.000"), time.Since(e.at).Round(time.Second), e.account, issued[email], e.want, len(list.Runs))
+		for _, r := range list.Runs {
+			v := w.run(r.ID)
+			w.t.Logf("  run %d of automation %d, created %s: %s, %d attempts, credential %q, error %q",
+				r.ID, r.AutomationID, r.CreatedAt.Format("15:04:05.000"), v.Status, v.Attempts, v.CredentialID, v.Error)
+			for _, ev := range v.Events[max(len(v.Events)-4, 0):] {
+				w.t.Logf("    %s %s", ev.At.Format("15:04:05.000"), ev.Message)
+			}
+		}
 	}
 }
 
