@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -272,7 +273,7 @@ func (w *world) apiCall(method, path string, body, out any, want int) error {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return errNoAnswer{fmt.Errorf("%s %s: %w", method, path, err)}
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
@@ -285,6 +286,38 @@ func (w *world) apiCall(method, path string, body, out any, want int) error {
 	return nil
 }
 
+// errNoAnswer is a call that got no answer: autocred may have done it or
+// not. During the setup, a thousand baselines share SQLite's one
+// connection with the calls, and a call can wait past the server's write
+// timeout (2 minutes), which closes the connection unanswered.
+type errNoAnswer struct{ err error }
+
+func (e errNoAnswer) Error() string { return e.err.Error() }
+
+// apiCreate is apiCall for a POST that creates something named name: when
+// it gets no answer, it looks for it in list (a GET answering {key: [{id,
+// name}…]}) before trying once more.
+func (w *world) apiCreate(path string, body any, out any, want int, name, list, key string) error {
+	err := w.apiCall("POST", path, body, out, want)
+	var lost errNoAnswer
+	if !errors.As(err, &lost) {
+		return err
+	}
+	var all map[string][]json.RawMessage
+	if lerr := w.apiCall("GET", list, nil, &all, 200); lerr != nil {
+		return fmt.Errorf("%w; then listing %s: %v", err, list, lerr)
+	}
+	for _, raw := range all[key] {
+		var named struct {
+			Name string `json:"name"`
+		}
+		if json.Unmarshal(raw, &named) == nil && named.Name == name {
+			return json.Unmarshal(raw, out)
+		}
+	}
+	return w.apiCall("POST", path, body, out, want)
+}
+
 // connectAgency connects every account's two connections and creates and
 // activates its automations through the API.
 func (w *world) connectAgency(accts []*agencyAccount) {
@@ -293,12 +326,12 @@ func (w *world) connectAgency(accts []*agencyAccount) {
 	parallel(w.t, len(accts), 8, func(i int) error {
 		a := accts[i]
 		var ac, cert connection
-		if err := w.apiCall("POST", "/api/v1/connections", map[string]string{"app": "activecampaign", "name": "AC " + a.name,
-			"api_url": acBase + "/" + a.name, "api_key": a.acKey}, &ac, 201); err != nil {
+		if err := w.apiCreate("/api/v1/connections", map[string]string{"app": "activecampaign", "name": "AC " + a.name,
+			"api_url": acBase + "/" + a.name, "api_key": a.acKey}, &ac, 201, "AC "+a.name, "/api/v1/connections", "connections"); err != nil {
 			return err
 		}
-		if err := w.apiCall("POST", "/api/v1/connections", map[string]string{"app": "certifier", "name": "Certifier " + a.name,
-			"api_url": w.certURL, "access_token": a.certToken}, &cert, 201); err != nil {
+		if err := w.apiCreate("/api/v1/connections", map[string]string{"app": "certifier", "name": "Certifier " + a.name,
+			"api_url": w.certURL, "access_token": a.certToken}, &cert, 201, "Certifier "+a.name, "/api/v1/connections", "connections"); err != nil {
 			return err
 		}
 		a.acConn, a.certConn = ac.ID, cert.ID
@@ -307,14 +340,25 @@ func (w *world) connectAgency(accts []*agencyAccount) {
 			// issuing from the account's one group: two credentials per
 			// entry, confirmed as autocred asks (allow_duplicate).
 			var created automation
-			err := w.apiCall("POST", "/api/v1/automations", map[string]any{"name": fmt.Sprintf("%s %d", a.name, n),
+			name := fmt.Sprintf("%s %d", a.name, n)
+			err := w.apiCreate("/api/v1/automations", map[string]any{"name": name,
 				"trigger": map[string]any{"connection_id": a.acConn, "segment_id": a.segments[k].ID},
 				"action": map[string]any{"connection_id": a.certConn, "group_id": a.group.ID,
 					"recipient_name": "{{contact.firstName}} {{contact.lastName}}", "recipient_email": "{{contact.email}}",
 					"issue_date": "{{today}}", "issue": true, "send": true},
-				"allow_duplicate": true}, &created, 201)
+				"allow_duplicate": true}, &created, 201, name, "/api/v1/automations", "automations")
 			if err == nil {
-				err = w.apiCall("POST", fmt.Sprintf("/api/v1/automations/%d/activate", created.ID), map[string]any{"allow_duplicate": true}, nil, 202)
+				activate := fmt.Sprintf("/api/v1/automations/%d/activate", created.ID)
+				err = w.apiCall("POST", activate, map[string]any{"allow_duplicate": true}, nil, 202)
+				var lost errNoAnswer
+				if errors.As(err, &lost) {
+					// Activated already, or not: a second activation of an
+					// automation already watching is refused (409).
+					var now automation
+					if err = w.apiCall("GET", fmt.Sprintf("/api/v1/automations/%d", created.ID), nil, &now, 200); err == nil && now.Status == "draft" {
+						err = w.apiCall("POST", activate, map[string]any{"allow_duplicate": true}, nil, 202)
+					}
+				}
 			}
 			if err != nil {
 				return err
