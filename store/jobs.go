@@ -191,13 +191,22 @@ func (db *DB) ScheduleSyncs(ctx context.Context, segments []DueSync) error {
 				lost[c.AutomationID] = true
 			}
 		}
+		// One insert for every sync of this pass.
+		var params []river.InsertManyParams
 		for _, s := range segments {
 			if slices.ContainsFunc(s.Claims, func(c NextSync) bool { return lost[c.AutomationID] }) {
 				continue
 			}
-			if err := db.enqueueSync(ctx, tx, s.ConnectionID, s.SegmentID, s.Due); err != nil {
-				return err
-			}
+			params = append(params, river.InsertManyParams{Args: db.jobs.Sync(s.ConnectionID, s.SegmentID, s.Due)})
+		}
+		if len(params) == 0 {
+			return nil
+		}
+		if db.jobs.Queue == nil {
+			return errNoJobs
+		}
+		if _, err := db.jobs.Queue.InsertManyTx(ctx, tx, params); err != nil {
+			return fmt.Errorf("enqueueing %d syncs: %w", len(params), err)
 		}
 		return nil
 	})
