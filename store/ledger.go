@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"errors"
@@ -14,13 +15,69 @@ import (
 )
 
 // InSegment returns the contacts the ledger has in an automation's segment,
-// ascending.
-func (db *DB) InSegment(ctx context.Context, automationID int64) ([]autocred.ContactID, error) {
-	ids, err := queryAll(ctx, db.pool(), scanContactID, `SELECT contact_id FROM memberships WHERE automation_id = ? AND in_segment = 1 ORDER BY contact_id`, automationID)
+// ascending. They come in one row, as one list (group_concat, string_agg):
+// every sync reads the ledger of each automation it applies to, on
+// SQLite's one connection, and a row per contact cost SQLite's driver three
+// times as much (2.7 ms against 0.9 ms for 6,000 contacts; see
+// docs/benchmarks.md, "Many accounts").
+func (db *DB) InSegment(ctx context.Context, automationID int64) (ids []autocred.ContactID, err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("reading ledger of automation %d: %w", automationID, db.damage.note(err))
+		}
+	}()
+	list := `group_concat(contact_id)`
+	if db.postgres {
+		list = `string_agg(contact_id::text, ',')`
+	}
+	rows, err := db.pool().QueryContext(ctx, `SELECT `+list+` FROM memberships WHERE automation_id = ? AND in_segment = 1`, automationID)
 	if err != nil {
-		return nil, fmt.Errorf("reading ledger of automation %d: %w", automationID, err)
+		return nil, err
+	}
+	defer rows.Close()
+	if rows.Next() {
+		var raw sql.RawBytes // valid until Close: parsed before
+		if err := rows.Scan(&raw); err != nil {
+			return nil, err
+		}
+		if ids, err = parseIDList(raw); err != nil {
+			return nil, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if !slices.IsSorted(ids) { // as the index gives them, mostly
+		ids = autocred.SortIDs(ids)
 	}
 	return ids, nil
+}
+
+// parseIDList reads a comma-separated list of contact ids; an empty one (no
+// member: SQL's NULL) is none.
+func parseIDList(raw []byte) ([]autocred.ContactID, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	ids := make([]autocred.ContactID, 0, bytes.Count(raw, []byte{','})+1)
+	var n autocred.ContactID
+	digits := 0
+	for i, c := range raw {
+		switch {
+		case c >= '0' && c <= '9' && digits < 18:
+			n = n*10 + autocred.ContactID(c-'0')
+			digits++
+		case c == ',' && digits > 0:
+			ids = append(ids, n)
+			n, digits = 0, 0
+		default:
+			return nil, fmt.Errorf("unexpected %q at byte %d of a list of contact ids", c, i)
+		}
+	}
+	if digits == 0 {
+		return nil, errors.New("a list of contact ids ends with a comma")
+	}
+	return append(ids, n), nil
 }
 
 // Membership reads one ledger row; a contact never seen is returned with
