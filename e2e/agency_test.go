@@ -4,17 +4,20 @@ import (
 	"bytes"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -54,7 +57,9 @@ import (
 // credentials; the poll interval plus 2m), AUTOCRED_AGENCY_MATCH_DELAY (2s),
 // AUTOCRED_AGENCY_DATABASE (sqlite or postgres), AUTOCRED_AGENCY_NODES (1;
 // more runs on PostgreSQL) and AUTOCRED_AGENCY_ARGS (more flags for
-// "serve", e.g. "--sync-workers 4").
+// "serve", e.g. "--sync-workers 4"). With AUTOCRED_CPU_PROFILE set, each
+// node's profile is cut at the start of each phase: file.1 is the steady
+// phase's, file.2 the burst's.
 func BenchmarkAccounts(b *testing.B) {
 	cfg := agencyConfigFromEnv(b)
 	b.Run(cfg.name(), func(b *testing.B) {
@@ -115,6 +120,20 @@ func agencyConfigFromEnv(b *testing.B) agencyConfig {
 		b.Fatalf("AUTOCRED_AGENCY_SEGMENT_MIN=%d and _MAX=%d: want 100 <= min <= max", c.segMin, c.segMax)
 	}
 	return c
+}
+
+// syncWorkers is each node's --sync-workers: AUTOCRED_AGENCY_ARGS's, or
+// serve's default.
+func (c agencyConfig) syncWorkers() int {
+	n := 100
+	for i, a := range c.args {
+		if a == "--sync-workers" && i+1 < len(c.args) {
+			n, _ = strconv.Atoi(c.args[i+1])
+		} else if v, ok := strings.CutPrefix(a, "--sync-workers="); ok {
+			n, _ = strconv.Atoi(v)
+		}
+	}
+	return n
 }
 
 func (c agencyConfig) name() string {
@@ -254,7 +273,7 @@ func (w *world) apiCall(method, path string, body, out any, want int) error {
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s %s: %w", method, path, err)
+		return errNoAnswer{fmt.Errorf("%s %s: %w", method, path, err)}
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
@@ -267,6 +286,38 @@ func (w *world) apiCall(method, path string, body, out any, want int) error {
 	return nil
 }
 
+// errNoAnswer is a call that got no answer: autocred may have done it or
+// not. During the setup, a thousand baselines share SQLite's one
+// connection with the calls, and a call can wait past the server's write
+// timeout (2 minutes), which closes the connection unanswered.
+type errNoAnswer struct{ err error }
+
+func (e errNoAnswer) Error() string { return e.err.Error() }
+
+// apiCreate is apiCall for a POST that creates something named name: when
+// it gets no answer, it looks for it in list (a GET answering {key: [{id,
+// name}…]}) before trying once more.
+func (w *world) apiCreate(path string, body any, out any, want int, name, list, key string) error {
+	err := w.apiCall("POST", path, body, out, want)
+	var lost errNoAnswer
+	if !errors.As(err, &lost) {
+		return err
+	}
+	var all map[string][]json.RawMessage
+	if lerr := w.apiCall("GET", list, nil, &all, 200); lerr != nil {
+		return fmt.Errorf("%w; then listing %s: %v", err, list, lerr)
+	}
+	for _, raw := range all[key] {
+		var named struct {
+			Name string `json:"name"`
+		}
+		if json.Unmarshal(raw, &named) == nil && named.Name == name {
+			return json.Unmarshal(raw, out)
+		}
+	}
+	return w.apiCall("POST", path, body, out, want)
+}
+
 // connectAgency connects every account's two connections and creates and
 // activates its automations through the API.
 func (w *world) connectAgency(accts []*agencyAccount) {
@@ -275,12 +326,12 @@ func (w *world) connectAgency(accts []*agencyAccount) {
 	parallel(w.t, len(accts), 8, func(i int) error {
 		a := accts[i]
 		var ac, cert connection
-		if err := w.apiCall("POST", "/api/v1/connections", map[string]string{"app": "activecampaign", "name": "AC " + a.name,
-			"api_url": acBase + "/" + a.name, "api_key": a.acKey}, &ac, 201); err != nil {
+		if err := w.apiCreate("/api/v1/connections", map[string]string{"app": "activecampaign", "name": "AC " + a.name,
+			"api_url": acBase + "/" + a.name, "api_key": a.acKey}, &ac, 201, "AC "+a.name, "/api/v1/connections", "connections"); err != nil {
 			return err
 		}
-		if err := w.apiCall("POST", "/api/v1/connections", map[string]string{"app": "certifier", "name": "Certifier " + a.name,
-			"api_url": w.certURL, "access_token": a.certToken}, &cert, 201); err != nil {
+		if err := w.apiCreate("/api/v1/connections", map[string]string{"app": "certifier", "name": "Certifier " + a.name,
+			"api_url": w.certURL, "access_token": a.certToken}, &cert, 201, "Certifier "+a.name, "/api/v1/connections", "connections"); err != nil {
 			return err
 		}
 		a.acConn, a.certConn = ac.ID, cert.ID
@@ -289,14 +340,25 @@ func (w *world) connectAgency(accts []*agencyAccount) {
 			// issuing from the account's one group: two credentials per
 			// entry, confirmed as autocred asks (allow_duplicate).
 			var created automation
-			err := w.apiCall("POST", "/api/v1/automations", map[string]any{"name": fmt.Sprintf("%s %d", a.name, n),
+			name := fmt.Sprintf("%s %d", a.name, n)
+			err := w.apiCreate("/api/v1/automations", map[string]any{"name": name,
 				"trigger": map[string]any{"connection_id": a.acConn, "segment_id": a.segments[k].ID},
 				"action": map[string]any{"connection_id": a.certConn, "group_id": a.group.ID,
 					"recipient_name": "{{contact.firstName}} {{contact.lastName}}", "recipient_email": "{{contact.email}}",
 					"issue_date": "{{today}}", "issue": true, "send": true},
-				"allow_duplicate": true}, &created, 201)
+				"allow_duplicate": true}, &created, 201, name, "/api/v1/automations", "automations")
 			if err == nil {
-				err = w.apiCall("POST", fmt.Sprintf("/api/v1/automations/%d/activate", created.ID), map[string]any{"allow_duplicate": true}, nil, 202)
+				activate := fmt.Sprintf("/api/v1/automations/%d/activate", created.ID)
+				err = w.apiCall("POST", activate, map[string]any{"allow_duplicate": true}, nil, 202)
+				var lost errNoAnswer
+				if errors.As(err, &lost) {
+					// Activated already, or not: a second activation of an
+					// automation already watching is refused (409).
+					var now automation
+					if err = w.apiCall("GET", fmt.Sprintf("/api/v1/automations/%d", created.ID), nil, &now, 200); err == nil && now.Status == "draft" {
+						err = w.apiCall("POST", activate, map[string]any{"allow_duplicate": true}, nil, 202)
+					}
+				}
 			}
 			if err != nil {
 				return err
@@ -362,18 +424,52 @@ type agencySample struct {
 	cpu      time.Duration
 	syncs    int64
 	lag      histogram
+	dur      histogram // autocred_sync_seconds
+	durSum   float64
+	db       map[string]float64 // SQLite's counters, by metric name
 	ac, cert traffic.Stats
 }
 
+// agencyDatabaseCounters are the SQLite counters the benchmark reports,
+// per second and per sync.
+var agencyDatabaseCounters = []string{"autocred_database_statements_total", "autocred_database_writes_total",
+	"autocred_database_commits_total", "autocred_database_connection_waits_total", "autocred_database_connection_wait_seconds_total"}
+
 func (w *world) agencySample() agencySample {
+	w.cutProfiles()
 	s := agencySample{at: time.Now(), ac: w.ac.Gate().Stats(), cert: w.cert.Gate().Stats()}
 	for i := range w.nodes {
 		s.cpu += w.nodeCPU(i)
 		addr := w.nodes[i].addr
 		s.syncs += int64(sumMetric(metricAt(addr, "autocred_syncs_total")))
 		s.lag = s.lag.add(parseHistogram(metricAt(addr, "autocred_sync_start_lag_seconds_bucket")))
+		s.dur = s.dur.add(parseHistogram(metricAt(addr, "autocred_sync_seconds_bucket")))
+		s.durSum += sumMetric(metricAt(addr, "autocred_sync_seconds_sum"))
+		if s.db == nil {
+			s.db = map[string]float64{}
+		}
+		for _, name := range agencyDatabaseCounters {
+			s.db[name] += sumMetric(metricAt(addr, name+" "))
+		}
 	}
 	return s
+}
+
+// cutProfiles ends each node's CPU profile and starts the next, when
+// AUTOCRED_CPU_PROFILE asks for them (cmd/autocred/profile.go): so each
+// phase has its own, apart from the setup's. Without a profile SIGUSR1
+// would end the process.
+func (w *world) cutProfiles() {
+	if os.Getenv("AUTOCRED_CPU_PROFILE") == "" {
+		return
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, n := range w.nodes {
+		if n.proc != nil {
+			_ = n.proc.Process.Signal(syscall.SIGUSR1)
+		}
+	}
 }
 
 // sumMetric adds the values of metricAt's lines.
@@ -669,9 +765,54 @@ func (w *world) drainAgency(accts []*agencyAccount, entries map[string]agencyEnt
 		if out.missingSteady+out.missingBurst <= 0 || time.Now().After(deadline) {
 			slices.Sort(out.steady)
 			slices.Sort(out.burst)
+			if out.missingSteady+out.missingBurst > 0 {
+				w.explainMissing(accts, entries, measured)
+			}
 			return out
 		}
 		time.Sleep(2 * time.Second)
+	}
+}
+
+// explainMissing logs, for each measured entry (up to ten) that has fewer
+// credentials than automations on its segment, when it entered and what
+// autocred's runs of the contact say: no run at all is an entry never
+// seen; a run is an entry seen, and its status and last events say where
+// it stopped.
+func (w *world) explainMissing(accts []*agencyAccount, entries map[string]agencyEntry, measured func(agencyEntry) bool) {
+	issued := map[string]int{}
+	for _, a := range accts {
+		for _, cr := range w.cert.Credentials(a.name) {
+			issued[cr.Recipient.Email]++
+		}
+	}
+	shown := 0
+	for email, e := range entries {
+		if !measured(e) || issued[email] >= e.want || shown == 10 {
+			continue
+		}
+		shown++
+		var list struct {
+			Runs []struct {
+				run
+				AutomationID int64     `json:"automation_id"`
+				CreatedAt    time.Time `json:"created_at"`
+			} `json:"runs"`
+		}
+		if err := w.apiCall("GET", "/api/v1/runs?contact="+url.QueryEscape(email), nil, &list, 200); err != nil {
+			w.t.Logf("missing: %s: %v", email, err)
+			continue
+		}
+		w.t.Logf("missing: %s entered %s (%s ago) in account %d: %d of %d credentials, %d runs",
+			email, e.at.Format("15:04:05.000"), time.Since(e.at).Round(time.Second), e.account, issued[email], e.want, len(list.Runs))
+		for _, r := range list.Runs {
+			v := w.run(r.ID)
+			w.t.Logf("  run %d of automation %d, created %s: %s, %d attempts, credential %q, error %q",
+				r.ID, r.AutomationID, r.CreatedAt.Format("15:04:05.000"), v.Status, v.Attempts, v.CredentialID, v.Error)
+			for _, ev := range v.Events[max(len(v.Events)-4, 0):] {
+				w.t.Logf("    %s %s", ev.At.Format("15:04:05.000"), ev.Message)
+			}
+		}
 	}
 }
 
@@ -720,6 +861,9 @@ type agencyPhase struct {
 	took                 time.Duration
 	syncs                int64
 	lag                  histogram
+	dur                  histogram // how long syncs took
+	durSum               float64
+	db                   map[string]float64
 	cpu                  time.Duration
 	acMean, acMax        float64 // requests per account per minute
 	certMean, certMax    float64 // per workspace
@@ -730,7 +874,11 @@ type agencyPhase struct {
 
 func newAgencyPhase(name string, accts []*agencyAccount, a, b agencySample) agencyPhase {
 	p := agencyPhase{name: name, took: b.at.Sub(a.at), syncs: b.syncs - a.syncs, lag: b.lag.sub(a.lag), cpu: b.cpu - a.cpu,
-		ac429: b.ac.RateLimited - a.ac.RateLimited, cert429: b.cert.RateLimited - a.cert.RateLimited}
+		ac429: b.ac.RateLimited - a.ac.RateLimited, cert429: b.cert.RateLimited - a.cert.RateLimited,
+		dur: b.dur.sub(a.dur), durSum: b.durSum - a.durSum, db: map[string]float64{}}
+	for name, v := range b.db {
+		p.db[name] = v - a.db[name]
+	}
 	minutes := p.took.Minutes()
 	for _, acct := range accts {
 		ac := float64(b.ac.Accounts[acct.name].Requests-a.ac.Accounts[acct.name].Requests) / minutes
@@ -744,12 +892,25 @@ func newAgencyPhase(name string, accts []*agencyAccount, a, b agencySample) agen
 	return p
 }
 
-func (p agencyPhase) log(b *testing.B, segments int, poll time.Duration) {
+func (p agencyPhase) log(b *testing.B, segments int, poll time.Duration, workers, nodes int) {
 	b.Logf("%s (%s): %d syncs, %.1f a second (%.1f due: %d segments every %s); start lag p50 %.1f s, p99 %.1f s, max <= %g s, %.1f%% within 5 s; "+
 		"autocred CPU %s, %.2f of a core, %.1f ms per sync",
 		p.name, p.took.Round(time.Second), p.syncs, float64(p.syncs)/p.took.Seconds(), float64(segments)/poll.Seconds(), segments, poll,
 		p.lag.quantile(0.5), p.lag.quantile(0.99), p.lag.maxBound(), 100*p.lag.within(5),
 		p.cpu.Round(10*time.Millisecond), p.cpu.Seconds()/p.took.Seconds(), float64(p.cpu.Milliseconds())/max(float64(p.syncs), 1))
+	// A sync holds a worker for its whole length: syncs a second times
+	// the mean length is how many workers are busy on average.
+	mean := p.durSum / max(p.dur.count(), 1)
+	b.Logf("%s: a sync takes p50 %.2f s, p99 %.1f s, mean %.2f s; %.0f of %d sync workers busy on average (per node)",
+		p.name, p.dur.quantile(0.5), p.dur.quantile(0.99), mean, float64(p.syncs)/p.took.Seconds()*mean/float64(nodes), workers)
+	if st := p.db["autocred_database_statements_total"]; st > 0 {
+		secs, syncs := p.took.Seconds(), max(float64(p.syncs), 1)
+		b.Logf("%s: SQLite: %.0f statements a second (%.1f a sync), %.0f writes (%.1f a sync), %.0f commits (%.1f a sync); "+
+			"%.0f waits a second for the connection, %.2f s waited a second in all",
+			p.name, st/secs, st/syncs, p.db["autocred_database_writes_total"]/secs, p.db["autocred_database_writes_total"]/syncs,
+			p.db["autocred_database_commits_total"]/secs, p.db["autocred_database_commits_total"]/syncs,
+			p.db["autocred_database_connection_waits_total"]/secs, p.db["autocred_database_connection_wait_seconds_total"]/secs)
+	}
 	b.Logf("%s: requests a minute per ActiveCampaign account: mean %.1f, max %.1f (budget 300, autocred's 240), 429s %d, peak %d in a second and %d in ten; "+
 		"per Certifier workspace: mean %.1f, max %.1f (budget 600, autocred's 480), 429s %d, peak %d and %d",
 		p.name, p.acMean, p.acMax, p.ac429, p.acPeak, p.acPeak10, p.certMean, p.certMax, p.cert429, p.certPeak, p.certPeak10)
@@ -759,8 +920,8 @@ func (w *world) reportAgency(b *testing.B, c agencyConfig, accts []*agencyAccoun
 	segments := countSegments(accts)
 	steady := newAgencyPhase("steady", accts, s[0], s[1])
 	burst := newAgencyPhase("burst", accts, s[1], s[2])
-	steady.log(b, segments, c.poll)
-	burst.log(b, segments, c.poll)
+	steady.log(b, segments, c.poll, c.syncWorkers(), c.nodes)
+	burst.log(b, segments, c.poll, c.syncWorkers(), c.nodes)
 	var hwm []string
 	for i := range w.nodes {
 		hwm = append(hwm, fmt.Sprintf("%.0f", w.nodePeakRSS(i)))

@@ -152,16 +152,21 @@ type ledgerDiff struct {
 }
 
 // diffLedgers compares each active automation's ledger with a read: the
-// entries and the absences of one read, found together.
-func (e *Engine) diffLedgers(ctx context.Context, autos []autocred.Automation, ids []autocred.ContactID) (ledgerDiff, error) {
+// entries and the absences of one read, found together. known holds the
+// ledgers the read's pages were compared with (pageEntries.done); the
+// others are read.
+func (e *Engine) diffLedgers(ctx context.Context, autos []autocred.Automation, ids []autocred.ContactID, known map[int64][]autocred.ContactID) (ledgerDiff, error) {
 	diff := ledgerDiff{entered: map[int64][]autocred.ContactID{}, leavers: map[int64][]autocred.ContactID{}, missing: map[int64][]autocred.ContactID{}}
 	for _, a := range autos {
 		if a.Status != autocred.AutomationActive {
 			continue
 		}
-		in, err := e.store.InSegment(ctx, a.ID)
-		if err != nil {
-			return diff, err
+		in, ok := known[a.ID]
+		if !ok {
+			var err error
+			if in, err = e.store.InSegment(ctx, a.ID); err != nil {
+				return diff, err
+			}
 		}
 		diff.known = max(diff.known, len(in))
 		entered, missing := autocred.Diff(in, ids)

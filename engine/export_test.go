@@ -100,3 +100,10 @@ func (e *Engine) RiverConfig() *river.Config           { return e.riverConfig(fa
 // ReconcileWebhooks does what a webhooks job does: registers, renews or
 // removes each watched account's hint webhook.
 func (e *Engine) ReconcileWebhooks(ctx context.Context) error { return e.reconcileWebhooks(ctx) }
+
+// WorkSync works one sync of a segment by hand, as its job does (on an
+// engine left stopped, testenv.Options.Stopped).
+func (e *Engine) WorkSync(ctx context.Context, connID int64, segmentID string) error {
+	return (&syncWorker{e: e}).Work(ctx, &river.Job[syncArgs]{JobRow: &rivertype.JobRow{CreatedAt: time.Now()},
+		Args: syncArgs{ConnectionID: connID, SegmentID: segmentID}})
+}

@@ -22,7 +22,9 @@ import (
 // until their place comes (a snooze, which is no attempt), holding no
 // worker meanwhile. River takes jobs in the order of the time they are
 // due, so a batch's jobs come back one by one at the workspace's pace,
-// and another workspace's job, due now, runs now.
+// and another workspace's job, due now, runs now. In its own workspace, a
+// run that came alone goes ahead of a batch's places: a contact who
+// entered alone while an import is being issued is not issued after it.
 
 // lineSlack is how soon a job's place must come for it to run at once:
 // it then waits for its request slot in the worker, up to about this long.
@@ -45,7 +47,13 @@ func (e *Engine) placeInLine(ctx context.Context, job *river.Job[issueArgs]) tim
 	if err != nil || run.Status.Final() || a.Status != autocred.AutomationActive {
 		return 0
 	}
-	wait, err := e.clients.CertifierLine(ctx, readConnection{e.store, conn}, a.Action.ConnectionID, requestsPerRun(a.Action))
+	// A run of a batch (store.Jobs.Issue: its job's lower priority) takes
+	// the line's last place; a run that came alone goes ahead of the
+	// batch's places (ratelimit.Limiter.Line), so that a contact entering
+	// while an import of the same account is issued is not issued after
+	// the import.
+	batch := job.Priority > issueArgs{}.InsertOpts().Priority
+	wait, err := e.clients.CertifierLine(ctx, readConnection{e.store, conn}, a.Action.ConnectionID, requestsPerRun(a.Action), batch)
 	if err != nil {
 		e.log.Warn("taking a place in the workspace's line; the run goes on without it", "run", run.ID, "err", err)
 		return 0

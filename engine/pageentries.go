@@ -164,12 +164,28 @@ func (p *pageEntries) load(ctx context.Context) error {
 	return nil
 }
 
-// done lets the ledgers go (the complete read compares its own) and
-// returns how many runs the pages recorded.
-func (p *pageEntries) done() int {
+// done returns how many runs the pages recorded, and the ledgers they
+// were compared with, each with the contacts given to enter since: for
+// the complete read to be compared with (diffLedgers), instead of reading
+// every ledger a second time. A contact given to enter is in the ledger
+// now, or was kept out by store.RecordEntries for a reason that holds for
+// the complete read as much (already in; marked as left since the read
+// began; deleted, no details); one that a hint's check marked as left or
+// entered meanwhile only costs the complete read a check or a details
+// call, and is recorded no differently. Nil when no page came.
+func (p *pageEntries) done() (recorded int, ledgers map[int64][]autocred.ContactID) {
 	if p == nil {
-		return 0
+		return 0, nil
+	}
+	if p.in != nil {
+		ledgers = make(map[int64][]autocred.ContactID, len(p.in))
+		for id, in := range p.in {
+			for c := range p.tried[id] {
+				in = append(in, c)
+			}
+			ledgers[id] = autocred.SortIDs(in)
+		}
 	}
 	p.in, p.tried = nil, nil
-	return p.recorded
+	return p.recorded, ledgers
 }

@@ -40,22 +40,26 @@ func (w *scheduleWorker) Work(ctx context.Context, _ *river.Job[scheduleArgs]) e
 	}
 	// Until the sync records when the next one is due, no other is
 	// enqueued: one a little slower than its interval is not joined by a
-	// queue of others. The guard lets a sync whose process died be
-	// replaced once its lease has run out.
-	next := make([]store.NextSync, len(due))
+	// queue of others. The claim (store.ScheduleSyncs) holds only if no
+	// other node's schedule claimed the automation first and its segment's
+	// sync is not running; a sync whose process died is replaced once its
+	// lease has run out.
 	// Several automations on one segment share one sync: it is read once,
 	// and was due when the first of them was (due is in next-sync order).
-	queued := map[autocred.Trigger]bool{}
+	bySegment := map[autocred.Trigger]int{}
 	var segments []store.DueSync
-	for i, a := range due {
-		next[i] = store.NextSync{AutomationID: a.ID, At: now.Add(max(e.interval(a, hinted), leaseTTL))}
+	for _, a := range due {
 		segment := autocred.Trigger{ConnectionID: a.Trigger.ConnectionID, SegmentID: a.Trigger.SegmentID}
-		if !queued[segment] {
-			queued[segment] = true
+		i, ok := bySegment[segment]
+		if !ok {
+			i = len(segments)
+			bySegment[segment] = i
 			segments = append(segments, store.DueSync{Trigger: segment, Due: a.NextSyncAt})
 		}
+		segments[i].Claims = append(segments[i].Claims,
+			store.NextSync{AutomationID: a.ID, Was: a.NextSyncAt, At: now.Add(max(e.interval(a, hinted), leaseTTL))})
 	}
-	return e.store.ScheduleSyncs(ctx, next, segments)
+	return e.store.ScheduleSyncs(ctx, segments)
 }
 
 // interval is how often an automation's segment is read: its own setting,

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 
 	"github.com/autocred/autocred"
@@ -35,6 +36,9 @@ func (e *Engine) readSegment(ctx context.Context, ac *activecampaign.Client, seg
 // interval (budget.go); "" when neither applies.
 func (e *Engine) tellHowRead(ctx context.Context, autos []autocred.Automation, via activecampaign.Via, budget string) error {
 	notice := strings.TrimSpace(via.Notice() + " " + budget)
+	if !slices.ContainsFunc(autos, func(a autocred.Automation) bool { return a.SyncNotice != notice }) {
+		return nil // as the automations say already (read at the sync's start): no write
+	}
 	ids := make([]int64, len(autos))
 	for i, a := range autos {
 		ids[i] = a.ID

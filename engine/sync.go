@@ -38,17 +38,20 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[syncArgs]) error {
 		return river.JobSnooze(accountBusySnooze())
 	}
 	defer w.e.syncSlots.give(job.Args.ConnectionID)
-	key := fmt.Sprintf("sync:%d:%s", job.Args.ConnectionID, job.Args.SegmentID)
-	ran, err := w.e.withLease(ctx, key, func(ctx context.Context) error {
+	// While the lease is held, the schedule does not enqueue the segment
+	// again (store.ScheduleSyncs).
+	ran, err := w.e.withLease(ctx, store.SyncLease(job.Args.ConnectionID, job.Args.SegmentID), func(ctx context.Context) error {
+		autos, err := w.e.watching(ctx, job.Args.ConnectionID, job.Args.SegmentID)
 		// A sync that started after this one was asked for has answered
 		// it already: requests made during a long sync collapse into one.
-		if served, err := w.e.syncedSince(ctx, job.Args.ConnectionID, job.Args.SegmentID, job.CreatedAt); err != nil || served {
+		if err != nil || syncedSince(autos, job.CreatedAt) {
 			return err
 		}
 		if job.Args.DueAt != 0 {
 			w.e.metrics.SyncStartLag.Observe(max(time.Since(time.UnixMilli(job.Args.DueAt)), 0).Seconds())
 		}
-		return w.e.syncSegment(ctx, job.Args.ConnectionID, job.Args.SegmentID)
+		defer func(start time.Time) { w.e.metrics.SyncDuration.Observe(time.Since(start).Seconds()) }(time.Now())
+		return w.e.syncSegment(ctx, job.Args.ConnectionID, job.Args.SegmentID, autos)
 	})
 	if !ran && err == nil {
 		// Another process, or another job, is reading this segment; it may
@@ -59,33 +62,33 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[syncArgs]) error {
 	return err
 }
 
-// syncedSince tells whether every watching automation on a segment has had
-// a sync that started after t.
-func (e *Engine) syncedSince(ctx context.Context, connID int64, segmentID string, t time.Time) (bool, error) {
-	autos, err := e.store.Automations(ctx, store.AutomationFilter{
+// watching lists the automations watching a segment: active, or taking
+// their baseline.
+func (e *Engine) watching(ctx context.Context, connID int64, segmentID string) ([]autocred.Automation, error) {
+	return e.store.Automations(ctx, store.AutomationFilter{
 		Statuses: []autocred.AutomationStatus{autocred.AutomationBaselining, autocred.AutomationActive}, ConnectionID: connID, SegmentID: segmentID})
-	if err != nil {
-		return false, err
-	}
+}
+
+// syncedSince tells whether every automation watching a segment (autos)
+// has had a sync that started after t.
+func syncedSince(autos []autocred.Automation, t time.Time) bool {
 	for _, a := range autos {
 		if a.Status == autocred.AutomationBaselining || !a.LastSyncAt.After(t) {
-			return false, nil
+			return false
 		}
 	}
-	return len(autos) > 0, nil
+	return len(autos) > 0
 }
 
 // syncSegment reads one segment once and applies it to each automation
-// watching it. Entries are recorded as the read's pages list them
+// watching it (autos). Entries are recorded as the read's pages list them
 // (pageentries.go); nothing else is changed unless the snapshot is
 // complete, and a complete-looking read is applied only once the
 // single-contact checks of its absences (and of a baseline's members) bear
 // it out.
-func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string) error {
-	autos, err := e.store.Automations(ctx, store.AutomationFilter{
-		Statuses: []autocred.AutomationStatus{autocred.AutomationBaselining, autocred.AutomationActive}, ConnectionID: connID, SegmentID: segmentID})
-	if err != nil || len(autos) == 0 {
-		return err
+func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string, autos []autocred.Automation) error {
+	if len(autos) == 0 {
+		return nil
 	}
 	// An automation whose group is gone is paused, and not synced: it
 	// could issue nothing (group.go).
@@ -113,7 +116,7 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 	noted := func(cs []activecampaign.Contact) { e.noteEntries(ctx, connID, cs) }
 	pages := e.entriesByPage(ac, autos, started, noted)
 	snap, err := e.readSegment(upstream.WithRequestCount(ctx, &requests), ac, segmentID, e.baselineProgress(ctx, autos), pages.listed(ctx))
-	early := pages.done()
+	early, ledgers := pages.done()
 	if err != nil {
 		return e.watchFailed(ctx, connID, autos, readFailedAfter(err, early))
 	}
@@ -125,7 +128,7 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 
 	// A read can be wrong even when it says it is complete: its absences
 	// count only once single-contact checks bear them out (absences.go).
-	diff, err := e.diffLedgers(ctx, autos, ids)
+	diff, err := e.diffLedgers(ctx, autos, ids, ledgers)
 	if err != nil {
 		return err
 	}
@@ -145,14 +148,14 @@ func (e *Engine) syncSegment(ctx context.Context, connID int64, segmentID string
 			return e.baselineHeldBack(ctx, connID, segmentID, autos, started, len(base.ids), base.missed)
 		}
 	}
-	entered, err := e.applyRead(ctx, ac, autos, base, diff, verdict, snap.Unconfirmed)
+	read, err := e.applyRead(ctx, ac, autos, base, diff, verdict, snap.Unconfirmed)
 	if err != nil {
 		return err
 	}
-	if err := e.enter(ctx, ac, autos, entered, started, noted); err != nil {
+	if err := e.enter(ctx, ac, autos, read.entered, started, noted); err != nil {
 		return e.watchFailed(ctx, connID, autos, &entriesFailed{err})
 	}
-	return e.syncDone(ctx, connID, segmentID, autos, started, len(ids), hinted, load.stretch())
+	return e.syncDone(ctx, connID, segmentID, autos, started, len(ids), hinted, load.stretch(), read)
 }
 
 // entriesFailed is a failure to record entries, from a page of a read or
@@ -233,49 +236,81 @@ func (e *Engine) checkBaseline(ctx context.Context, ac *activecampaign.Client, a
 	return baseline{ids: ids, unconfirmed: unconfirmed, missed: missed}, nil
 }
 
-// applyRead records a verified read on each automation: the baseline of
-// those taking it, the absences of the active ones. It returns the
-// contacts that entered each active automation, for enter.
+// appliedRead is what a verified read changes on the active automations:
+// who entered (recorded by enter), and the absences (recorded with the
+// sync's end, syncDone) of those it counts as a complete snapshot of.
+type appliedRead struct {
+	entered  map[int64][]autocred.ContactID // automation → contacts that entered
+	absences map[int64]store.SyncEnd        // automation → its absences, Applied
+}
+
+// applyRead records a verified read on each automation taking its
+// baseline, and returns what it changes on the active ones: entries and
+// absences.
 func (e *Engine) applyRead(ctx context.Context, ac *activecampaign.Client, autos []autocred.Automation, base baseline, diff ledgerDiff, verdict absenceVerdict,
-	unconfirmed bool) (map[int64][]autocred.ContactID, error) {
-	entered := map[int64][]autocred.ContactID{} // automation → contacts that entered
+	unconfirmed bool) (appliedRead, error) {
+	read := appliedRead{entered: map[int64][]autocred.ContactID{}, absences: map[int64]store.SyncEnd{}}
 	for _, a := range autos {
 		switch a.Status {
 		case autocred.AutomationBaselining:
 			if err := e.recordBaseline(ctx, ac, a, base.ids, base.unconfirmed); err != nil {
-				return nil, err
+				return read, err
 			}
 		case autocred.AutomationActive:
 			if !unconfirmed {
 				// An empty legacy answer may be an evaluation still
-				// running: it proves nobody left.
-				if err := e.recordAbsences(ctx, a, diff, verdict); err != nil {
-					return nil, err
-				}
+				// running: it proves nobody left, and is no snapshot.
+				left, missing := verdict.leftAndAbsent(diff.leavers[a.ID], diff.missing[a.ID])
+				read.absences[a.ID] = store.SyncEnd{AutomationID: a.ID, Applied: true, Left: left, Missing: missing}
 			}
 			if ent := diff.entered[a.ID]; len(ent) > 0 {
-				entered[a.ID] = ent
+				read.entered[a.ID] = ent
 			}
 		}
 	}
-	return entered, nil
+	return read, nil
 }
 
-// syncDone records a sync that applied its read, and when each
-// automation's next one is due: an interval after this one started, so a
-// segment is read at its interval however long a read takes; stretch
-// times it when the account's budget cannot read its segments that often
-// (budget.go).
+// syncDone records a sync that applied its read, with its absences, and
+// when each automation's next one is due: an interval after this one
+// started, so a segment is read at its interval however long a read takes;
+// stretch times it when the account's budget cannot read its segments that
+// often (budget.go).
 func (e *Engine) syncDone(ctx context.Context, connID int64, segmentID string, autos []autocred.Automation, started time.Time, members int,
-	hinted map[int64]bool, stretch float64) error {
-	for _, a := range autos {
-		if err := e.store.RecordSync(ctx, a.ID, started, "", started.Add(stretched(e.interval(a, hinted), stretch))); err != nil {
-			return err
-		}
+	hinted map[int64]bool, stretch float64, read appliedRead) error {
+	ends := make([]store.SyncEnd, len(autos))
+	for i, a := range autos {
+		ends[i] = read.absences[a.ID]
+		ends[i].AutomationID, ends[i].Next = a.ID, started.Add(stretched(e.interval(a, hinted), stretch))
+	}
+	if err := e.recordSyncs(ctx, connID, segmentID, started, "", ends); err != nil {
+		return err
 	}
 	e.metrics.Syncs.WithLabelValues("ok").Inc()
 	e.log.Info("segment synced", "connection", connID, "segment", segmentID, "members", members,
 		"automations", len(autos), "took", time.Since(started).Round(time.Millisecond))
+	return nil
+}
+
+// recordSyncs records the end of a sync on its automations (store.RecordSyncs)
+// and gives up the sync's lease with it when ctx's work holds it: the last
+// write of a sync is one commit. syncErr is "" for a sync that worked.
+func (e *Engine) recordSyncs(ctx context.Context, connID int64, segmentID string, at time.Time, syncErr string, ends []store.SyncEnd) error {
+	var release *store.Lease
+	held := leaseOf(ctx)
+	if held != nil && held.key == store.SyncLease(connID, segmentID) {
+		release = &store.Lease{Key: held.key, Holder: held.holder}
+	}
+	left, err := e.store.RecordSyncs(context.WithoutCancel(ctx), at, syncErr, ends, release)
+	if err != nil {
+		return err
+	}
+	if release != nil {
+		held.released.Store(true)
+	}
+	for _, out := range left {
+		e.metrics.Exits.Add(float64(len(out)))
+	}
 	return nil
 }
 
@@ -325,10 +360,10 @@ func (e *Engine) watchFailed(ctx context.Context, connID int64, autos []autocred
 	// automation's own or the service's poll interval (not the longer
 	// hinted one: a segment that cannot be read is worth trying again).
 	now := time.Now()
-	for _, a := range autos {
-		if rerr := e.store.RecordSync(context.WithoutCancel(ctx), a.ID, now, msg, now.Add(e.interval(a, nil))); rerr != nil {
-			return rerr
-		}
+	if rerr := e.recordSyncs(ctx, connID, autos[0].Trigger.SegmentID, now, msg, nextSyncs(autos, now, func(a autocred.Automation) time.Duration {
+		return e.interval(a, nil)
+	})); rerr != nil {
+		return rerr
 	}
 	e.log.Warn("segment sync failed", "connection", connID, "segment", autos[0].Trigger.SegmentID, "shown", msg, "err", raw)
 	return err
@@ -482,13 +517,16 @@ func (e *Engine) baselineHeldBack(ctx context.Context, connID int64, segmentID s
 	msg := fmt.Sprintf("ActiveCampaign's answer for this segment looked wrong: it listed %s members, but contact %d, which it left out, "+
 		"is in the segment when asked about alone. The baseline was not taken (nobody is issued anything); autocred reads the segment "+
 		"again at the next sync.", autocred.Thousands(listed), missed)
+	var baselining []autocred.Automation
 	for _, a := range autos {
-		if a.Status != autocred.AutomationBaselining {
-			continue
+		if a.Status == autocred.AutomationBaselining {
+			baselining = append(baselining, a)
 		}
-		if err := e.store.RecordSync(ctx, a.ID, started, msg, started.Add(e.interval(a, nil))); err != nil {
-			return err
-		}
+	}
+	if err := e.recordSyncs(ctx, connID, segmentID, started, msg, nextSyncs(baselining, started, func(a autocred.Automation) time.Duration {
+		return e.interval(a, nil)
+	})); err != nil {
+		return err
 	}
 	e.log.Warn("baseline held back: a contact it left out is in the segment", "connection", connID, "segment", segmentID,
 		"listed", listed, "contact", missed)
@@ -544,16 +582,14 @@ func (e *Engine) pausedContacts(ctx context.Context, ac *activecampaign.Client, 
 	return contacts, nil
 }
 
-// recordAbsences records one automation's absences from a verified read:
-// those confirmed out leave, the others are remembered as missing.
-func (e *Engine) recordAbsences(ctx context.Context, a autocred.Automation, diff ledgerDiff, v absenceVerdict) error {
-	leaving, absent := v.leftAndAbsent(diff.leavers[a.ID], diff.missing[a.ID])
-	left, err := e.store.RecordAbsences(ctx, a.ID, leaving, absent, time.Now())
-	if err != nil {
-		return err
+// nextSyncs are the ends of a sync that applied no read: each
+// automation's next sync an interval after at.
+func nextSyncs(autos []autocred.Automation, at time.Time, interval func(autocred.Automation) time.Duration) []store.SyncEnd {
+	ends := make([]store.SyncEnd, len(autos))
+	for i, a := range autos {
+		ends[i] = store.SyncEnd{AutomationID: a.ID, Next: at.Add(interval(a))}
 	}
-	e.metrics.Exits.Add(float64(len(left)))
-	return nil
+	return ends
 }
 
 // heldBack is what a read held back showed: how many members it listed,
@@ -572,10 +608,10 @@ func (e *Engine) syncHeldBack(ctx context.Context, connID int64, segmentID strin
 	started time.Time, h heldBack) error {
 	e.metrics.Syncs.WithLabelValues("held_back").Inc()
 	msg := heldBackMessage(h)
-	for _, a := range autos {
-		if err := e.store.RecordSync(ctx, a.ID, started, msg, started.Add(e.interval(a, nil))); err != nil {
-			return err
-		}
+	if err := e.recordSyncs(ctx, connID, segmentID, started, msg, nextSyncs(autos, started, func(a autocred.Automation) time.Duration {
+		return e.interval(a, nil)
+	})); err != nil {
+		return err
 	}
 	e.log.Warn("segment read held back: single-contact checks contradict it", "connection", connID, "segment", segmentID,
 		"listed", h.listed, "known", h.known, "checked", h.v.checked, "still_in", h.v.in, "entered_from_pages", h.early)

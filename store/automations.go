@@ -494,14 +494,9 @@ func placeholders(n int) string {
 	return string(b)
 }
 
-// DueForSync lists the watching automations whose next sync time has come.
+// DueForSync lists the watching automations whose next sync time has come,
+// but for those whose segment's sync is running (ScheduleSyncs).
 func (db *DB) DueForSync(ctx context.Context, now time.Time) ([]autocred.Automation, error) {
 	return queryAll(ctx, db.pool(), scanAutomation, `SELECT `+automationColumns+` FROM automations
-		WHERE status IN `+sqlWatching+` AND next_sync_at <= ? ORDER BY next_sync_at`, ms(now))
-}
-
-// setNextSync schedules an automation's next periodic sync, in tx.
-func (db *DB) setNextSync(ctx context.Context, tx *sql.Tx, id int64, at time.Time) error {
-	_, err := db.in(tx).ExecContext(ctx, `UPDATE automations SET next_sync_at = ? WHERE id = ?`, ms(at), id)
-	return err
+		WHERE status IN `+sqlWatching+` AND next_sync_at <= ? AND NOT `+sqlSyncRunning+` ORDER BY next_sync_at`, ms(now), ms(now))
 }

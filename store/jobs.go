@@ -1,10 +1,13 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -114,44 +117,96 @@ func (db *DB) enqueueSync(ctx context.Context, tx *sql.Tx, connectionID int64, s
 	return nil
 }
 
-// EnqueueSyncs enqueues a sync of each segment, in one transaction.
+// EnqueueSyncs enqueues a sync of each segment, in one transaction: syncs
+// asked for (an activation, a user's "sync now", a hint that needs a whole
+// read), whatever the schedule says.
 func (db *DB) EnqueueSyncs(ctx context.Context, segments ...autocred.Trigger) error {
-	due := make([]DueSync, len(segments))
-	for i, s := range segments {
-		due[i] = DueSync{Trigger: s}
-	}
-	return db.ScheduleSyncs(ctx, nil, due)
-}
-
-// DueSync is a sync of one segment and when it was due: the earliest
-// next-sync time of the automations that share it (zero for a sync asked
-// for rather than scheduled).
-type DueSync struct {
-	autocred.Trigger
-	Due time.Time
-}
-
-// NextSync is when an automation's next periodic sync is due.
-type NextSync struct {
-	AutomationID int64
-	At           time.Time
-}
-
-// ScheduleSyncs moves the next sync of automations to the times given and
-// enqueues a sync of each segment, in one transaction: the schedule's
-// guard against enqueueing a segment again before its sync has run is
-// written with the sync it guards.
-func (db *DB) ScheduleSyncs(ctx context.Context, next []NextSync, segments []DueSync) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		for _, n := range next {
-			if err := db.setNextSync(ctx, tx, n.AutomationID, n.At); err != nil {
+		for _, s := range segments {
+			if err := db.enqueueSync(ctx, tx, s.ConnectionID, s.SegmentID, time.Time{}); err != nil {
 				return err
 			}
 		}
-		for _, s := range segments {
-			if err := db.enqueueSync(ctx, tx, s.ConnectionID, s.SegmentID, s.Due); err != nil {
-				return err
+		return nil
+	})
+}
+
+// DueSync is a periodic sync of one segment that the schedule found due:
+// when it was due (the earliest next-sync time of its automations), and
+// the schedule's claim on each of its due automations.
+type DueSync struct {
+	autocred.Trigger
+	Due    time.Time
+	Claims []NextSync
+}
+
+// NextSync is the schedule's claim on an automation's periodic sync: the
+// next-sync time it read (Was), and the one it moves it to (At) when it
+// enqueues the sync, which holds until the sync records its own.
+type NextSync struct {
+	AutomationID int64
+	Was, At      time.Time
+}
+
+// SyncLease names the lease that a sync of one segment holds while it
+// runs (the engine takes it): while it is live, the segment's sync is not
+// enqueued again.
+func SyncLease(connectionID int64, segmentID string) string {
+	return "sync:" + strconv.FormatInt(connectionID, 10) + ":" + segmentID
+}
+
+// sqlSyncRunning is true for an automation whose segment's sync holds its
+// lease (SyncLease) at the time of the query's one parameter.
+const sqlSyncRunning = `EXISTS (SELECT 1 FROM leases
+	WHERE leases.key = 'sync:' || automations.trigger_connection_id || ':' || automations.segment_id AND leases.until >= ?)`
+
+// ScheduleSyncs enqueues the periodic syncs the schedule found due, in one
+// transaction with its claims. A sync is enqueued only when every claim on
+// its automations holds: the automation's next sync is still the time the
+// schedule read, and its segment's sync is not running. Otherwise someone
+// else has answered it since the schedule read it: another node's schedule
+// running at the same moment (it enqueued the sync), or a sync that has
+// started or recorded its next time. Enqueueing it again would read the
+// segment twice in a row: the second job, created after the first sync
+// started, is not answered by it. A sync whose node died is replaced once
+// its lease has run out.
+func (db *DB) ScheduleSyncs(ctx context.Context, segments []DueSync) error {
+	var claims []NextSync
+	for _, s := range segments {
+		claims = append(claims, s.Claims...)
+	}
+	// In the order of the automations, so that two schedules' transactions
+	// on PostgreSQL wait for each other's row locks, never in a circle.
+	slices.SortFunc(claims, func(a, b NextSync) int { return cmp.Compare(a.AutomationID, b.AutomationID) })
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		lost := map[int64]bool{}
+		now := ms(db.now())
+		for _, c := range claims {
+			res, err := db.in(tx).ExecContext(ctx, `UPDATE automations SET next_sync_at = ?
+				WHERE id = ? AND next_sync_at = ? AND NOT `+sqlSyncRunning, ms(c.At), c.AutomationID, ms(c.Was), now)
+			if err != nil {
+				return fmt.Errorf("claiming the sync of automation %d: %w", c.AutomationID, err)
 			}
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				lost[c.AutomationID] = true
+			}
+		}
+		// One insert for every sync of this pass.
+		var params []river.InsertManyParams
+		for _, s := range segments {
+			if slices.ContainsFunc(s.Claims, func(c NextSync) bool { return lost[c.AutomationID] }) {
+				continue
+			}
+			params = append(params, river.InsertManyParams{Args: db.jobs.Sync(s.ConnectionID, s.SegmentID, s.Due)})
+		}
+		if len(params) == 0 {
+			return nil
+		}
+		if db.jobs.Queue == nil {
+			return errNoJobs
+		}
+		if _, err := db.jobs.Queue.InsertManyTx(ctx, tx, params); err != nil {
+			return fmt.Errorf("enqueueing %d syncs: %w", len(params), err)
 		}
 		return nil
 	})

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"modernc.org/sqlite"
 )
@@ -60,8 +61,12 @@ type statementCounts struct {
 // PostgreSQL, zero (its own statistics, pg_stat_database, count them).
 // Commits are the transactions begun plus the writes made outside one
 // (each of which SQLite commits on its own): what the log is appended to.
+// Waits and Waited are how often, and how long in all, the store and the
+// job queue waited for SQLite's one connection while another held it.
 type StatementCounts struct {
 	Statements, Writes, Transactions, Commits int64
+	Waits                                     int64
+	Waited                                    time.Duration
 }
 
 // StatementCounts reports the statements and transactions run so far.
@@ -70,7 +75,9 @@ func (db *DB) StatementCounts() StatementCounts {
 		return StatementCounts{}
 	}
 	c := db.counts
-	return StatementCounts{c.statements.Load(), c.writes.Load(), c.transactions.Load(), c.transactions.Load() + c.alone.Load()}
+	pool := db.sql.Stats()
+	return StatementCounts{c.statements.Load(), c.writes.Load(), c.transactions.Load(), c.transactions.Load() + c.alone.Load(),
+		pool.WaitCount, pool.WaitDuration}
 }
 
 // The driver's connection as database/sql uses it.

@@ -124,7 +124,8 @@ func TestStatementCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	after := db.StatementCounts()
-	got := StatementCounts{after.Statements - before.Statements, after.Writes - before.Writes, after.Transactions - before.Transactions, after.Commits - before.Commits}
+	got := StatementCounts{Statements: after.Statements - before.Statements, Writes: after.Writes - before.Writes,
+		Transactions: after.Transactions - before.Transactions, Commits: after.Commits - before.Commits}
 	if want := (StatementCounts{Statements: 3, Writes: 2, Transactions: 1, Commits: 2}); got != want {
 		t.Errorf("counted %+v, want %+v", got, want)
 	}

@@ -187,7 +187,7 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 	if !st.IsPostgres() {
 		m.WatchDatabase(func() metrics.DatabaseCounts {
 			c := st.StatementCounts()
-			return metrics.DatabaseCounts{Statements: c.Statements, Writes: c.Writes, Transactions: c.Transactions, Commits: c.Commits}
+			return metrics.DatabaseCounts{Statements: c.Statements, Writes: c.Writes, Transactions: c.Transactions, Commits: c.Commits, Waits: c.Waits, Waited: c.Waited}
 		})
 	}
 	cc := accounts.Config{Box: box, Observer: m, ACPerSecond: rateOrOff(cfg.acRate), CertifierPerSecond: rateOrOff(cfg.certifierRate),

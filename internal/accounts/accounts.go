@@ -271,9 +271,10 @@ func (c *Clients) Certifier(ctx context.Context, st Connections, connID int64) (
 func (c *Clients) CertifierPaced() bool { return c != nil && c.crtPaced }
 
 // CertifierLine takes a place in the line of a stored Certifier
-// connection's workspace for work that will make n requests, and says how
-// long until its place comes (ratelimit.Limiter.Line).
-func (c *Clients) CertifierLine(ctx context.Context, st Connections, connID int64, n int) (time.Duration, error) {
+// connection's workspace for work that will make n requests, one of a
+// batch or single, and says how long until its place comes
+// (ratelimit.Limiter.Line).
+func (c *Clients) CertifierLine(ctx context.Context, st Connections, connID int64, n int, batch bool) (time.Duration, error) {
 	if _, err := c.Certifier(ctx, st, connID); err != nil {
 		return 0, err
 	}
@@ -283,5 +284,5 @@ func (c *Clients) CertifierLine(ctx context.Context, st Connections, connID int6
 	if limiter == nil {
 		return 0, nil
 	}
-	return limiter.Line(ctx, n)
+	return limiter.Line(ctx, n, batch)
 }

@@ -18,6 +18,7 @@ type Metrics struct {
 
 	Syncs          *prometheus.CounterVec   // by result: ok, held_back, incomplete, error
 	SyncStartLag   prometheus.Histogram     // from a periodic sync being due to its start
+	SyncDuration   prometheus.Histogram     // from a sync's start to its end: how long it holds a sync worker
 	AbsenceChecks  *prometheus.CounterVec   // single-contact checks of members a read left out, by answer: in, out
 	Entries        prometheus.Counter       // new entries recorded
 	Exits          prometheus.Counter       // contacts confirmed as left
@@ -59,6 +60,11 @@ func New(queueDepth func() float64) *Metrics {
 			Name:    "autocred_sync_start_lag_seconds",
 			Help:    "Time from a periodic segment sync being due to its start: waiting for the schedule, a free worker and the account's turn. Syncs asked for (sync now, activation) are not counted.",
 			Buckets: []float64{0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 900, 1800, 3600},
+		}),
+		SyncDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "autocred_sync_seconds",
+			Help:    "Time a segment sync takes, from its start to its end (reading the segment, checking, recording): how long it holds one of --sync-workers. Syncs a second times the mean, over the workers, is the share of them busy.",
+			Buckets: []float64{0.1, 0.25, 0.5, 1, 2, 3, 5, 7.5, 10, 15, 20, 30, 45, 60, 90, 120, 180, 300, 600, 1800, 3600},
 		}),
 		AbsenceChecks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "autocred_absence_checks_total", Help: "Single-contact checks of members a segment read left out, by answer (in: the read was wrong about them; out).",
@@ -113,7 +119,7 @@ func New(queueDepth func() float64) *Metrics {
 			Name: "autocred_run_prune_passes_total", Help: "Passes that pruned the run history, by result (ok, error).",
 		}, []string{"result"}),
 	}
-	reg.MustRegister(m.Syncs, m.SyncStartLag, m.AbsenceChecks, m.Entries, m.Exits, m.Credentials, m.RunErrors, m.APIRequests, m.APIDuration,
+	reg.MustRegister(m.Syncs, m.SyncStartLag, m.SyncDuration, m.AbsenceChecks, m.Entries, m.Exits, m.Credentials, m.RunErrors, m.APIRequests, m.APIDuration,
 		m.RateLimitWaits, m.RateLimitSecs, m.Hints, m.WebhookMissed, m.WebhookRenewals,
 		m.CircuitRefused, m.CircuitProbes, m.CircuitOpenings, m.RunsPruned, m.PrunePasses,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
@@ -177,6 +183,10 @@ func (c *circuitCollector) Collect(ch chan<- prometheus.Metric) {
 // DatabaseCounts are the statements and transactions a database has run.
 type DatabaseCounts struct {
 	Statements, Writes, Transactions, Commits int64
+	// Waits and Waited: how often, and how long in all, work waited for
+	// SQLite's one connection.
+	Waits  int64
+	Waited time.Duration
 }
 
 // WatchDatabase exports what read says the database has run, read at
@@ -193,6 +203,12 @@ func (m *Metrics) WatchDatabase(read func() DatabaseCounts) {
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "autocred_database_transactions_total", Help: "Transactions begun on SQLite (not counting single statements outside one).",
 		}, func() float64 { return float64(read().Transactions) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "autocred_database_connection_waits_total", Help: "Times a statement or transaction on SQLite waited for its one connection, held by another.",
+		}, func() float64 { return float64(read().Waits) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "autocred_database_connection_wait_seconds_total", Help: "Time spent waiting for SQLite's one connection, added over everything that waited (it can grow faster than the clock).",
+		}, func() float64 { return read().Waited.Seconds() }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "autocred_database_commits_total", Help: "Commits on SQLite: transactions begun, plus writes made outside one (each its own transaction).",
 		}, func() float64 { return float64(read().Commits) }),

@@ -51,9 +51,10 @@ type budget struct {
 	// service asked one of them to wait (Retry-After). A shared budget
 	// keeps its pause in the Reserver too, for the other processes.
 	pausedUntil time.Time
-	// lineNext is when the next place in the account's line comes (see
-	// Line); a shared budget keeps it in the Reserver.
-	lineNext time.Time
+	// lineNext is when the next place in the account's line comes, and
+	// firstNext the next place for a single piece of work, ahead of a
+	// batch's (see Line); a shared budget keeps them in the Reserver.
+	lineNext, firstNext time.Time
 }
 
 // NewRegistry returns a Registry of limiters local to this process, each
@@ -227,22 +228,45 @@ func (l *Limiter) takeSlot(ctx context.Context) error {
 // slot, and the work's requests still wait for their own. A place whose
 // work never comes is not handed back: the line errs on the side of less
 // work at once. With no pace there is no line.
-func (l *Limiter) Line(ctx context.Context, n int) (time.Duration, error) {
+//
+// The work of a batch takes the line's last place. Single work (a contact
+// entering alone) does not wait for a batch that came before it: it takes
+// the first place after the other single work's, ahead of the batch's
+// places, and the batch's places still to be taken move back by as much,
+// so that the line keeps the account's pace. A batch's work already given
+// a place may then wait for its requests a little longer, holding its
+// worker; one single entry costs it one request's interval.
+func (l *Limiter) Line(ctx context.Context, n int, batch bool) (time.Duration, error) {
 	if l.budget == nil || l.interval == 0 || n <= 0 {
 		return 0, nil
 	}
 	step := time.Duration(n) * l.interval
 	if l.shared != nil {
-		return l.shared.ReserveRequest(ctx, l.key+"#line", step)
+		if batch {
+			return l.shared.ReserveRequest(ctx, l.key+"#line", step)
+		}
+		wait, err := l.shared.ReserveRequest(ctx, l.key+"#line-first", step)
+		if err != nil {
+			return 0, err
+		}
+		_, err = l.shared.ReserveRequest(ctx, l.key+"#line", step) // the batch's places move back
+		return wait, err
 	}
 	b := l.budget
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := time.Now()
-	start := now
-	if b.lineNext.After(now) {
-		start = b.lineNext
+	take := func(next *time.Time) time.Duration {
+		start := now
+		if next.After(now) {
+			start = *next
+		}
+		*next = start.Add(step)
+		return start.Sub(now)
 	}
-	b.lineNext = start.Add(step)
-	return start.Sub(now), nil
+	if batch {
+		return take(&b.lineNext), nil
+	}
+	take(&b.lineNext)
+	return take(&b.firstNext), nil
 }

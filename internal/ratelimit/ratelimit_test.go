@@ -251,7 +251,7 @@ func TestLineHandsOutPlacesAtThePace(t *testing.T) {
 				n    int
 				want time.Duration
 			}{{1, 0}, {3, 100 * time.Millisecond}, {1, 400 * time.Millisecond}, {1, 500 * time.Millisecond}} {
-				got, err := l.Line(ctx, tc.n)
+				got, err := l.Line(ctx, tc.n, true)
 				if err != nil || !near(got, tc.want) {
 					t.Errorf("place %d (%d requests): %v, %v; want %v", i, tc.n, got, err, tc.want)
 				}
@@ -266,7 +266,40 @@ func TestLineHandsOutPlacesAtThePace(t *testing.T) {
 	if f.keys[0] != "certifier:acct#line" {
 		t.Errorf("the shared line is kept as %q", f.keys[0])
 	}
-	if got, err := NewRegistry(-1).For("acct").Line(context.Background(), 5); got != 0 || err != nil {
+	if got, err := NewRegistry(-1).For("acct").Line(context.Background(), 5, false); got != 0 || err != nil {
 		t.Errorf("an unpaced account's line: %v, %v; want none", got, err)
+	}
+}
+
+// Single work goes ahead of a batch's places in the line, one after the
+// other at the pace, and moves the batch's places still to come back by
+// its own: the line keeps the account's pace.
+func TestSingleWorkGoesAheadOfABatchInLine(t *testing.T) {
+	near := func(got, want time.Duration) bool {
+		return got >= want-20*time.Millisecond && got <= want+20*time.Millisecond
+	}
+	for name, l := range map[string]*Limiter{
+		"local":  NewRegistry(10).For("acct"),
+		"shared": NewSharedRegistry("certifier", 10, &fakeReserver{}).For("acct"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			for i, tc := range []struct {
+				batch bool
+				want  time.Duration
+			}{
+				{true, 0}, {true, 100 * time.Millisecond}, {true, 200 * time.Millisecond}, // a batch's first places
+				{false, 0},                      // a single: at once, ahead of the batch
+				{false, 100 * time.Millisecond}, // the next single: after it
+				{true, 500 * time.Millisecond},  // the batch's next place: after both singles' steps
+				{false, 200 * time.Millisecond}, // a third single
+				{true, 700 * time.Millisecond},  // and the batch again
+			} {
+				got, err := l.Line(ctx, 1, tc.batch)
+				if err != nil || !near(got, tc.want) {
+					t.Errorf("place %d (batch %v): %v, %v; want %v", i, tc.batch, got, err, tc.want)
+				}
+			}
+		})
 	}
 }

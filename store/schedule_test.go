@@ -1,0 +1,166 @@
+package store
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/autocred/autocred"
+)
+
+// schedulePass does what the engine's schedule does with the automations
+// it found due: moves each one's next sync an interval on, and enqueues
+// one sync of each segment.
+func schedulePass(t *testing.T, db *DB, due []autocred.Automation, now time.Time) {
+	t.Helper()
+	var segments []DueSync
+	seen := map[autocred.Trigger]int{}
+	for _, a := range due {
+		seg := autocred.Trigger{ConnectionID: a.Trigger.ConnectionID, SegmentID: a.Trigger.SegmentID}
+		i, ok := seen[seg]
+		if !ok {
+			i = len(segments)
+			seen[seg] = i
+			segments = append(segments, DueSync{Trigger: seg, Due: a.NextSyncAt})
+		}
+		segments[i].Claims = append(segments[i].Claims, NextSync{AutomationID: a.ID, Was: a.NextSyncAt, At: now.Add(time.Minute)})
+	}
+	if err := db.ScheduleSyncs(context.Background(), segments); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// dueNow makes an automation's next sync due a second ago.
+func dueNow(t *testing.T, db *DB, id int64) {
+	t.Helper()
+	if err := db.RecordSync(context.Background(), id, time.Now().Add(-time.Minute), "", time.Now().Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Two nodes' schedules that run at once both find a segment due before
+// either has moved its next sync on. Only one may enqueue its sync: the
+// other's job would be created after the first sync started, so the
+// first would not answer it (a sync answers only the jobs created before
+// it started), and the segment would be read twice in a row. On three
+// nodes at 3,000 automations, 15% more syncs ran than were due.
+func TestTwoSchedulesAtOnceEnqueueASegmentOnce(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		a := activeFixture(t, db)
+		dueNow(t, db, a.ID)
+		now := time.Now()
+		first, err := db.DueForSync(ctx, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, err := db.DueForSync(ctx, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(first) != 1 || len(second) != 1 {
+			t.Fatalf("due: %d and %d automations, want the one", len(first), len(second))
+		}
+		schedulePass(t, db, first, now)
+		schedulePass(t, db, second, now)
+		if n := jobs(t, db, "sync"); n != 1 {
+			t.Errorf("%d syncs of the segment enqueued by two schedules that found it due together, want 1", n)
+		}
+	})
+}
+
+// A segment whose sync is still running when its automations come due
+// again (a sync that takes longer than the interval) is not enqueued
+// again: the second job would wait for the first, then read the segment
+// again at once. A sync whose node died is replaced once its lease has
+// run out.
+func TestRunningSyncIsNotEnqueuedAgain(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		a := activeFixture(t, db)
+		key := SyncLease(a.Trigger.ConnectionID, a.Trigger.SegmentID)
+		if ok, err := db.AcquireLease(ctx, key, "node-1/job-1", time.Now().Add(30*time.Second)); err != nil || !ok {
+			t.Fatalf("taking the sync's lease: %v %v", ok, err)
+		}
+		dueNow(t, db, a.ID)
+		now := time.Now()
+		due, err := db.DueForSync(ctx, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		schedulePass(t, db, due, now)
+		if n := jobs(t, db, "sync"); n != 0 {
+			t.Errorf("%d syncs enqueued of a segment whose sync is running, want none", n)
+		}
+
+		// The node died: its lease runs out.
+		if ok, err := db.AcquireLease(ctx, key, "node-1/job-1", time.Now().Add(-time.Second)); err != nil || !ok {
+			t.Fatalf("letting the sync's lease run out: %v %v", ok, err)
+		}
+		dueNow(t, db, a.ID)
+		now = time.Now()
+		if due, err = db.DueForSync(ctx, now); err != nil {
+			t.Fatal(err)
+		}
+		schedulePass(t, db, due, now)
+		if n := jobs(t, db, "sync"); n != 1 {
+			t.Errorf("%d syncs enqueued once the dead node's lease ran out, want 1", n)
+		}
+	})
+}
+
+// Two automations on one segment share one sync, also when two schedules
+// find them due at once, and when one schedule found only the first due
+// and the other both (the second came due in between).
+func TestAutomationsOnOneSegmentShareOneSync(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// which of the two automations each schedule finds due
+		first, second []int
+	}{
+		{"one schedule", []int{0, 1}, nil},
+		{"two at once", []int{0, 1}, []int{0, 1}},
+		{"the second came due in between", []int{0}, []int{0, 1}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			forEachDB(t, func(t *testing.T, db *DB) {
+				ctx := context.Background()
+				a := activeFixture(t, db)
+				b := a
+				b.ID, b.Name = 0, "Certificates, second group"
+				b.Action.GroupID = "grp-2"
+				if err := db.CreateAutomation(ctx, &b); err != nil {
+					t.Fatal(err)
+				}
+				if err := db.SetAutomationStatus(ctx, b.ID, autocred.AutomationActive, ""); err != nil {
+					t.Fatal(err)
+				}
+				dueNow(t, db, a.ID)
+				dueNow(t, db, b.ID)
+				now := time.Now()
+				due, err := db.DueForSync(ctx, now)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(due) != 2 {
+					t.Fatalf("%d automations due, want 2", len(due))
+				}
+				pick := func(which []int) []autocred.Automation {
+					var out []autocred.Automation
+					for _, i := range which {
+						out = append(out, due[i])
+					}
+					return out
+				}
+				first, second := pick(tc.first), pick(tc.second)
+				schedulePass(t, db, first, now)
+				if len(second) > 0 {
+					schedulePass(t, db, second, now)
+				}
+				if n := jobs(t, db, "sync"); n != 1 {
+					t.Errorf("%d syncs of the shared segment enqueued, want 1", n)
+				}
+			})
+		})
+	}
+}
