@@ -13,14 +13,39 @@ import (
 	"github.com/autocred/autocred"
 )
 
+// ledgerChunk is how many contacts one statement of InSegment reads. On
+// SQLite the store has one connection, which a statement holds until its
+// last row is read: a ledger of 200,000 read in one statement held it for
+// a tenth of a second on an idle machine and up to a second on a loaded
+// one, twice a sync, and every issue job of a batch stood waiting for it
+// (docs/benchmarks.md, "Batch"). 10,000 rows hold it for a few
+// milliseconds, and the jobs' statements go in between.
+const ledgerChunk = 10_000
+
 // InSegment returns the contacts the ledger has in an automation's segment,
-// ascending.
+// ascending. It reads them ledgerChunk at a time, in contact order, each
+// chunk after the last one's highest id, so each contact is read once.
+// The chunks are read moments apart, not as one snapshot: a contact that a
+// hint's check enters or marks out meanwhile is read as before or as after
+// that change, as a single statement run a moment earlier or later would
+// have read it; every use of the ledger already takes such a change as
+// coming at any moment (store.RecordEntries skips a contact already in,
+// and an entry is never taken from an absence).
 func (db *DB) InSegment(ctx context.Context, automationID int64) ([]autocred.ContactID, error) {
-	ids, err := queryAll(ctx, db.pool(), scanContactID, `SELECT contact_id FROM memberships WHERE automation_id = ? AND in_segment = 1 ORDER BY contact_id`, automationID)
-	if err != nil {
-		return nil, fmt.Errorf("reading ledger of automation %d: %w", automationID, err)
+	var ids []autocred.ContactID
+	after := autocred.ContactID(math.MinInt64)
+	for {
+		chunk, err := queryAll(ctx, db.pool(), scanContactID, `SELECT contact_id FROM memberships
+			WHERE automation_id = ? AND in_segment = 1 AND contact_id > ? ORDER BY contact_id LIMIT ?`, automationID, after, ledgerChunk)
+		if err != nil {
+			return nil, fmt.Errorf("reading ledger of automation %d: %w", automationID, err)
+		}
+		ids = append(ids, chunk...)
+		if len(chunk) < ledgerChunk {
+			return ids, nil
+		}
+		after = chunk[len(chunk)-1]
 	}
-	return ids, nil
 }
 
 // Membership reads one ledger row; a contact never seen is returned with
