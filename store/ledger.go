@@ -16,7 +16,7 @@ import (
 // ledgerChunk is how many contacts one statement of InSegment reads. On
 // SQLite the store has one connection, which a statement holds until its
 // last row is read: a ledger of 200,000 read in one statement held it for
-// a tenth of a second on an idle machine and up to a second on a loaded
+// about 0.1 s on a lightly loaded machine and up to a second on a busy
 // one, twice a sync, and every issue job of a batch stood waiting for it
 // (docs/benchmarks.md, "Batch"). 10,000 rows hold it for a few
 // milliseconds, and the jobs' statements go in between.

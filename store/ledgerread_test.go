@@ -15,8 +15,8 @@ import (
 // On SQLite the store has one connection, and a statement holds it until
 // its last row is read. A sync reads its automation's whole ledger twice
 // (for the entries of a read's pages, and to compare the complete read);
-// read in one statement, a ledger of 200,000 held the connection for a
-// tenth of a second on an idle machine and for up to a second on a loaded
+// read in one statement, a ledger of 200,000 held the connection for
+// about 0.1 s on a lightly loaded machine and for up to a second on a busy
 // one, and every issue job of a batch stood waiting meanwhile
 // (docs/benchmarks.md, "Batch"). Other statements must get in while a
 // large ledger is read, and the ledger must still come back whole and in
