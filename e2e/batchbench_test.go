@@ -132,6 +132,7 @@ func measureBatch(b *testing.B, n, members int, csvDir string, field bool) {
 	timeout := time.Duration(10*bound.seconds()*float64(time.Second)) + 5*time.Minute
 	b.ResetTimer()
 	start := time.Now()
+	w.mark("tag change")
 	w.tag("Completed", ids[members:]...) // the mass tag change
 	// Copying the sandbox's credentials takes tens of milliseconds at
 	// 100,000 and holds the lock create-issue-send needs, so they are only

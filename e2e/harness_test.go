@@ -78,6 +78,8 @@ type world struct {
 
 	mu    sync.Mutex
 	nodes []*node
+
+	trace *trace // nil unless AUTOCRED_E2E_TRACE_DIR is set (trace_test.go)
 }
 
 // node is one autocred process ("serve"); a world has one, or several on
@@ -126,9 +128,10 @@ func newWorld(t testing.TB, o worldOptions) *world {
 	if o.poll == 0 {
 		o.poll = 500 * time.Millisecond
 	}
-	w := &world{t: t, ac: simac.New(o.ac), cert: simcert.New(o.cert), dir: t.TempDir()}
-	acSrv, certSrv := httptest.NewServer(w.ac), httptest.NewServer(w.cert)
+	w := &world{t: t, ac: simac.New(o.ac), cert: simcert.New(o.cert), dir: t.TempDir(), trace: newTrace()}
+	acSrv, certSrv := httptest.NewServer(w.trace.wrap("activecampaign", w.ac)), httptest.NewServer(w.trace.wrap("certifier", w.cert))
 	t.Cleanup(func() { w.stop(); acSrv.Close(); certSrv.Close(); w.ac.Close() })
+	t.Cleanup(func() { w.writeTrace(t) }) // after the w.stop below: the nodes' logs are whole
 	w.acURL, w.certURL = acSrv.URL+"/"+acAccount, certSrv.URL+"/v1"
 	must(t, w.ac.AddAccount(acAccount, acKey))
 	must(t, w.cert.AddWorkspace(workspace, certToken))

@@ -56,6 +56,7 @@ func measureLatency(b *testing.B, entries int, gap time.Duration, hints bool, po
 	b.ResetTimer()
 	for i, id := range ids {
 		entered[in[i].Email] = time.Now()
+		w.mark(fmt.Sprintf("tag contact %d", id))
 		w.tag("Completed", id)
 		time.Sleep(gap)
 	}
