@@ -14,12 +14,28 @@ import (
 	"github.com/autocred/autocred"
 )
 
+// ledgerChunk is how many contacts one statement of InSegment lists. On
+// SQLite the store has one connection, which a statement holds until it is
+// done: a ledger of 200,000 read in one statement held it for a tenth of a
+// second and more on a busy machine, and every issue job of a batch stood
+// waiting (docs/benchmarks.md, "Batch"). A list of 10,000 holds it for a
+// millisecond or two, and the jobs' statements go in between.
+const ledgerChunk = 10_000
+
 // InSegment returns the contacts the ledger has in an automation's segment,
-// ascending. They come in one row, as one list (group_concat, string_agg):
-// every sync reads the ledger of each automation it applies to, on
-// SQLite's one connection, and a row per contact cost SQLite's driver three
-// times as much (2.7 ms against 0.9 ms for 6,000 contacts; see
-// docs/benchmarks.md, "Many accounts").
+// ascending. They come as lists (group_concat, string_agg), one row per
+// ledgerChunk contacts: every sync reads the ledger of each automation it
+// applies to, on SQLite's one connection, and a row per contact cost
+// SQLite's driver three times as much (2.7 ms against 0.9 ms for 6,000
+// contacts; see docs/benchmarks.md, "Many accounts").
+//
+// Each list starts after the last one's highest id, so each contact is
+// read once; the lists are read moments apart, not as one snapshot. A
+// contact that a hint's check enters or marks out meanwhile is read as
+// before or as after that change, as one statement run a moment earlier
+// or later would have read it; every use of the ledger already takes such
+// a change as coming at any moment (store.RecordEntries skips a contact
+// already in, and an entry is never taken from an absence).
 func (db *DB) InSegment(ctx context.Context, automationID int64) (ids []autocred.ContactID, err error) {
 	defer func() {
 		if err != nil {
@@ -30,11 +46,33 @@ func (db *DB) InSegment(ctx context.Context, automationID int64) (ids []autocred
 	if db.postgres {
 		list = `string_agg(contact_id::text, ',')`
 	}
-	rows, err := db.pool().QueryContext(ctx, `SELECT `+list+` FROM memberships WHERE automation_id = ? AND in_segment = 1`, automationID)
+	query := `SELECT ` + list + ` FROM (SELECT contact_id FROM memberships
+		WHERE automation_id = ? AND in_segment = 1 AND contact_id > ? ORDER BY contact_id LIMIT ?) AS chunk`
+	var after autocred.ContactID // ids are positive (parseIDList)
+	for {
+		chunk, err := db.ledgerList(ctx, query, automationID, after)
+		if err != nil {
+			return nil, err
+		}
+		if !slices.IsSorted(chunk) { // as the subquery gives them, mostly
+			chunk = autocred.SortIDs(chunk)
+		}
+		ids = append(ids, chunk...)
+		if len(chunk) < ledgerChunk {
+			return ids, nil
+		}
+		after = chunk[len(chunk)-1]
+	}
+}
+
+// ledgerList reads one list of InSegment.
+func (db *DB) ledgerList(ctx context.Context, query string, automationID int64, after autocred.ContactID) ([]autocred.ContactID, error) {
+	rows, err := db.pool().QueryContext(ctx, query, automationID, after, ledgerChunk)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
+	var ids []autocred.ContactID
 	if rows.Next() {
 		var raw sql.RawBytes // valid until Close: parsed before
 		if err := rows.Scan(&raw); err != nil {
@@ -44,13 +82,7 @@ func (db *DB) InSegment(ctx context.Context, automationID int64) (ids []autocred
 			return nil, err
 		}
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	if !slices.IsSorted(ids) { // as the index gives them, mostly
-		ids = autocred.SortIDs(ids)
-	}
-	return ids, nil
+	return ids, rows.Err()
 }
 
 // parseIDList reads a comma-separated list of contact ids; an empty one (no
