@@ -140,6 +140,25 @@ func (s *Server) startRun(a *account, g *segment, sortBy string) *matchRun {
 	return run
 }
 
+// MatchRunStarts returns when each segment-match run the account still
+// keeps was started (its snapshot taken), oldest first: a benchmark tells
+// from it how long a change waited for a read that could list it. A
+// segment keeps its last maxRunsPerSegment runs.
+func (s *Server) MatchRunStarts(account string) ([]time.Time, error) {
+	a, err := s.mustAccount(account)
+	if err != nil {
+		return nil, err
+	}
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	starts := make([]time.Time, 0, len(a.runs))
+	for _, run := range a.runs {
+		starts = append(starts, run.started)
+	}
+	slices.SortFunc(starts, time.Time.Compare)
+	return starts, nil
+}
+
 // FailNextMatchRuns makes the account's next n runs fail: they never become
 // ready and report run_id_end once their delay has passed.
 func (s *Server) FailNextMatchRuns(account string, n int) error {

@@ -305,3 +305,29 @@ func TestShortMatchRuns(t *testing.T) {
 	ctl(`{"keep":0.5}`, 400)
 	ctl(`{"runs":1,"keep":-0.5}`, 400)
 }
+
+// MatchRunStarts lists when each kept run took its snapshot, oldest
+// first, for benchmarks that tell the wait for a read from the read.
+func TestMatchRunStarts(t *testing.T) {
+	e := newEnv(t, simac.Options{MatchRunDelay: -1})
+	e.importContacts(memberIDs(3)...)
+	seg := e.segment(simac.SegmentDef{Name: "In", Conditions: []simac.Condition{tagCond("has", "In")}})
+	if starts, err := e.srv.MatchRunStarts("acme"); err != nil || len(starts) != 0 {
+		t.Fatalf("before any run: %v, %v", starts, err)
+	}
+	before := time.Now()
+	e.api("GET", "/segmentMatchAll/"+seg.ID, nil, 200)
+	between := time.Now()
+	e.api("GET", "/segmentMatchAll/"+seg.ID, nil, 200)
+	after := time.Now()
+	starts, err := e.srv.MatchRunStarts("acme")
+	if err != nil || len(starts) != 2 {
+		t.Fatalf("after two runs: %v, %v", starts, err)
+	}
+	if starts[0].Before(before) || starts[0].After(between) || starts[1].Before(between) || starts[1].After(after) {
+		t.Errorf("starts %v, want one in [%v, %v] and one in [%v, %v]", starts, before, between, between, after)
+	}
+	if _, err := e.srv.MatchRunStarts("nobody"); err == nil {
+		t.Error("an unknown account gave no error")
+	}
+}
