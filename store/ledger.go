@@ -14,27 +14,28 @@ import (
 	"github.com/autocred/autocred"
 )
 
-// ledgerChunk is how many contacts one statement of InSegment reads. On
-// SQLite the store has one connection, which a statement holds until its
-// last row is read: a ledger of 200,000 read in one statement held it for
-// about 0.1 s on a lightly loaded machine and up to a second on a busy
-// one, twice a sync, and every issue job of a batch stood waiting for it
-// (docs/benchmarks.md, "Batch"). 10,000 rows hold it for a few
-// milliseconds, and the jobs' statements go in between.
+// ledgerChunk is how many contacts one statement of InSegment lists. On
+// SQLite the store has one connection, which a statement holds until it is
+// done: a ledger of 200,000 read in one statement held it for a tenth of a
+// second and more on a busy machine, and every issue job of a batch stood
+// waiting (docs/benchmarks.md, "Batch"). A list of 10,000 holds it for a
+// millisecond or two, and the jobs' statements go in between.
 const ledgerChunk = 10_000
 
 // InSegment returns the contacts the ledger has in an automation's segment,
-// ascending. It reads them ledgerChunk at a time, in contact order, each
-// chunk after the last one's highest id, so each contact is read once; a
-// chunk comes in one row, as one list (group_concat, string_agg), because a
-// row per contact cost SQLite's driver three times as much (2.7 ms against
-// 0.9 ms for 6,000 contacts; see docs/benchmarks.md, "Many accounts").
-// The chunks are read moments apart, not as one snapshot: a contact that a
-// hint's check enters or marks out meanwhile is read as before or as after
-// that change, as a single statement run a moment earlier or later would
-// have read it; every use of the ledger already takes such a change as
-// coming at any moment (store.RecordEntries skips a contact already in,
-// and an entry is never taken from an absence).
+// ascending. They come as lists (group_concat, string_agg), one row per
+// ledgerChunk contacts: every sync reads the ledger of each automation it
+// applies to, on SQLite's one connection, and a row per contact cost
+// SQLite's driver three times as much (2.7 ms against 0.9 ms for 6,000
+// contacts; see docs/benchmarks.md, "Many accounts").
+//
+// Each list starts after the last one's highest id, so each contact is
+// read once; the lists are read moments apart, not as one snapshot. A
+// contact that a hint's check enters or marks out meanwhile is read as
+// before or as after that change, as one statement run a moment earlier
+// or later would have read it; every use of the ledger already takes such
+// a change as coming at any moment (store.RecordEntries skips a contact
+// already in, and an entry is never taken from an absence).
 func (db *DB) InSegment(ctx context.Context, automationID int64) (ids []autocred.ContactID, err error) {
 	defer func() {
 		if err != nil {
@@ -43,17 +44,17 @@ func (db *DB) InSegment(ctx context.Context, automationID int64) (ids []autocred
 	}()
 	list := `group_concat(contact_id)`
 	if db.postgres {
-		list = `string_agg(contact_id::text, ',' ORDER BY contact_id)`
+		list = `string_agg(contact_id::text, ',')`
 	}
 	query := `SELECT ` + list + ` FROM (SELECT contact_id FROM memberships
 		WHERE automation_id = ? AND in_segment = 1 AND contact_id > ? ORDER BY contact_id LIMIT ?) AS chunk`
-	after := autocred.ContactID(math.MinInt64)
+	var after autocred.ContactID // ids are positive (parseIDList)
 	for {
-		chunk, err := db.readLedgerChunk(ctx, query, automationID, after)
+		chunk, err := db.ledgerList(ctx, query, automationID, after)
 		if err != nil {
 			return nil, err
 		}
-		if !slices.IsSorted(chunk) { // as the subquery orders them, mostly
+		if !slices.IsSorted(chunk) { // as the subquery gives them, mostly
 			chunk = autocred.SortIDs(chunk)
 		}
 		ids = append(ids, chunk...)
@@ -64,8 +65,8 @@ func (db *DB) InSegment(ctx context.Context, automationID int64) (ids []autocred
 	}
 }
 
-// readLedgerChunk reads one chunk of InSegment: one row, one list.
-func (db *DB) readLedgerChunk(ctx context.Context, query string, automationID int64, after autocred.ContactID) ([]autocred.ContactID, error) {
+// ledgerList reads one list of InSegment.
+func (db *DB) ledgerList(ctx context.Context, query string, automationID int64, after autocred.ContactID) ([]autocred.ContactID, error) {
 	rows, err := db.pool().QueryContext(ctx, query, automationID, after, ledgerChunk)
 	if err != nil {
 		return nil, err
