@@ -311,7 +311,7 @@ func (h *handler) controlAutomation(w http.ResponseWriter, r *http.Request) erro
 	}
 	done := map[string]string{"activate": "activated", "pause": "paused", "resume": "resumed", "sync": "synced", "retry-failed": "retry-failed",
 		"resend-unconfirmed": "resending", "retry-stopped-entrants": "stopped-entrants-retried",
-		"restore":            "restored", "delete-history": "history-deleted"}[action]
+		"restore": "restored", "delete-history": "history-deleted"}[action]
 	return seeOther(w, r, "/automations/"+itoa(id)+"?done="+done)
 }
 
