@@ -31,16 +31,7 @@ func TestBrowserListLinksTheFix(t *testing.T) {
 	f := u.fixture()
 	ctx := context.Background()
 	u.activate(f)
-	if _, err := u.env.Store.CreateUser(ctx, adminEmail, adminPassword); err != nil {
-		t.Fatal(err)
-	}
-	b := newBrowser(t, u.url, chromedp.Env("TZ=UTC"))
-	b.run("sign in",
-		chromedp.Navigate(b.url+"/signin"),
-		chromedp.SetValue(chromedp.CSS("#email"), adminEmail),
-		chromedp.SetValue(chromedp.CSS("#password"), adminPassword),
-		chromedp.Click(chromedp.CSS("button.primary")),
-		chromedp.WaitVisible(chromedp.CSS("a.button.primary[href='/automations/new']")))
+	b := u.adminBrowser()
 	list := b.url + "/automations"
 	auto := "/automations/" + itoa(f.automation)
 	note := `document.querySelector("tbody[data-region=automations] .stopped-note")`
@@ -111,4 +102,21 @@ func TestBrowserListLinksTheFix(t *testing.T) {
 		chromedp.WaitVisible(chromedp.CSS(".flash")))
 	eventually(t, "the automation active on its new group", status(autocred.AutomationActive))
 	b.waitReload(list, `!`+note+` && document.querySelector("tbody[data-region=automations]").innerText.includes("Course certificate 2027")`)
+}
+
+// adminBrowser signs a new admin in, in headless Chromium (in UTC), on
+// the list of automations.
+func (u *uiTest) adminBrowser() *browser {
+	u.t.Helper()
+	if _, err := u.env.Store.CreateUser(context.Background(), adminEmail, adminPassword); err != nil {
+		u.t.Fatal(err)
+	}
+	b := newBrowser(u.t, u.url, chromedp.Env("TZ=UTC"))
+	b.run("sign in",
+		chromedp.Navigate(b.url+"/signin"),
+		chromedp.SetValue(chromedp.CSS("#email"), adminEmail),
+		chromedp.SetValue(chromedp.CSS("#password"), adminPassword),
+		chromedp.Click(chromedp.CSS("button.primary")),
+		chromedp.WaitVisible(chromedp.CSS("a.button.primary[href='/automations/new']")))
+	return b
 }

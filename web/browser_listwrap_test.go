@@ -37,16 +37,7 @@ func TestBrowserListWraps(t *testing.T) {
 	must(t, u.env.Store.SetAutomationStatus(ctx, wordy.ID, autocred.AutomationActive, ""))
 	gone := u.secondAutomation(f, "Workshop attendance badge")
 	must(t, u.env.Store.SetAutomationStatus(ctx, gone, autocred.AutomationPaused, autocred.GroupMissingReason("Workshop badge 2025")))
-	if _, err := u.env.Store.CreateUser(ctx, adminEmail, adminPassword); err != nil {
-		t.Fatal(err)
-	}
-	b := newBrowser(t, u.url, chromedp.Env("TZ=UTC"))
-	b.run("sign in",
-		chromedp.Navigate(b.url+"/signin"),
-		chromedp.SetValue(chromedp.CSS("#email"), adminEmail),
-		chromedp.SetValue(chromedp.CSS("#password"), adminPassword),
-		chromedp.Click(chromedp.CSS("button.primary")),
-		chromedp.WaitVisible(chromedp.CSS("a.button.primary[href='/automations/new']")))
+	b := u.adminBrowser()
 	// The screenshots are for looking at: AUTOCRED_SHOTS=dir keeps them.
 	dir := t.TempDir()
 	if d := os.Getenv("AUTOCRED_SHOTS"); d != "" {
@@ -116,16 +107,7 @@ func TestBrowserRetryDoubleClick(t *testing.T) {
 	f := u.fixture()
 	ctx := context.Background()
 	u.activate(f)
-	if _, err := u.env.Store.CreateUser(ctx, adminEmail, adminPassword); err != nil {
-		t.Fatal(err)
-	}
-	b := newBrowser(t, u.url, chromedp.Env("TZ=UTC"))
-	b.run("sign in",
-		chromedp.Navigate(b.url+"/signin"),
-		chromedp.SetValue(chromedp.CSS("#email"), adminEmail),
-		chromedp.SetValue(chromedp.CSS("#password"), adminPassword),
-		chromedp.Click(chromedp.CSS("button.primary")),
-		chromedp.WaitVisible(chromedp.CSS("a.button.primary[href='/automations/new']")))
+	b := u.adminBrowser()
 	auto := "/automations/" + itoa(f.automation)
 	retry := `form[action="/runs/` + itoa(f.run) + `/retry"] button`
 	b.run("the failed runs", chromedp.Navigate(b.url+auto+"?status=failed"), chromedp.WaitVisible(chromedp.CSS(retry)))
