@@ -24,6 +24,9 @@ func TestRunsPerDayKeepsAResentRunOnItsDay(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// The chart's days are read from the clock when asked: a test
+			// that straddled UTC midnight would see "yesterday" move.
+			waitPastMidnight(time.Now().UTC(), time.Minute)
 			yesterday := time.Now().UTC().Truncate(24 * time.Hour).Add(-12 * time.Hour) // noon
 			run := autocred.Run{AutomationID: a.ID, ContactID: 1, Entry: 1, Email: "ana@example.com", Status: autocred.RunIssued,
 				CredentialID: "01cred", CreatedAt: yesterday.Add(-time.Minute), UpdatedAt: yesterday}
@@ -42,5 +45,14 @@ func TestRunsPerDayKeepsAResentRunOnItsDay(t *testing.T) {
 				t.Errorf("yesterday %+v, today %+v; want the run issued yesterday counted yesterday", days[0], days[1])
 			}
 		})
+	}
+}
+
+// waitPastMidnight sleeps past the next UTC midnight when it is less than
+// margin away from now, so that a test of "today" and "yesterday" shorter
+// than margin runs within one UTC day.
+func waitPastMidnight(now time.Time, margin time.Duration) {
+	if left := now.Truncate(24 * time.Hour).Add(24 * time.Hour).Sub(now); left < margin {
+		time.Sleep(left + time.Second)
 	}
 }
