@@ -1,0 +1,15 @@
+-- After a Resume with Start fresh, the automation's page said that every
+-- contact of the new baseline "was already in this segment when autocred
+-- started watching it and gets nothing" (issue 15), which is false for
+-- those who got their credential from it before the pause. A new baseline
+-- now keeps what is true of it:
+--
+--   fresh_baseline_at      when the last baseline taken on a resume with
+--                          Start fresh was recorded (ms); 0 when the only
+--                          baseline is the first one
+--   fresh_baseline_issued  how many of that baseline's contacts
+--                          (baseline_total) had already got a credential
+--                          from this automation (a run issued, sent
+--                          unconfirmed or made a draft)
+ALTER TABLE automations ADD COLUMN fresh_baseline_at BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE automations ADD COLUMN fresh_baseline_issued BIGINT NOT NULL DEFAULT 0;
