@@ -78,11 +78,11 @@ type Progress struct {
 // resumed with Start fresh (rule R5 applied again): when it was recorded,
 // and how many of the contacts in the segment then (Automation's
 // Baseline.Total, which leaves out those who entered while it was stopped)
-// had already got a credential from it (a run issued, sent unconfirmed,
-// or made a draft). The others got nothing.
+// already had a credential from it, or one on its way (a run issued, sent
+// unconfirmed, made a draft, or pending). The others got nothing.
 type FreshStart struct {
-	At            time.Time `json:"at"`
-	AlreadyIssued int       `json:"already_issued"`
+	At       time.Time `json:"at"`
+	Credited int       `json:"credited"`
 }
 
 // Automation watches one segment and issues one credential per entry.

@@ -15,7 +15,7 @@ import (
 const automationColumns = `id, name, status, status_reason, trigger_connection_id, segment_id, segment_name,
 	action_connection_id, group_id, group_name, action, poll_interval_ms, snapshot_seq,
 	baseline_done, baseline_total, last_sync_at, last_sync_error, sync_notice, created_at, updated_at,
-	archived_at, history_deleted_at, history_deleted_runs, next_sync_at, fresh_baseline_at, fresh_baseline_issued`
+	archived_at, history_deleted_at, history_deleted_runs, next_sync_at, fresh_baseline_at, fresh_baseline_credited`
 
 func scanAutomation(row rowScanner) (autocred.Automation, error) {
 	var s automationScan
@@ -32,7 +32,7 @@ type automationScan struct {
 	action                                                string
 	pollMS, lastSync, created, updated, archived, deleted int64
 	nextSync, freshAt                                     int64
-	freshIssued                                           int
+	freshCredited                                         int
 }
 
 func (s *automationScan) dest() []any {
@@ -40,7 +40,7 @@ func (s *automationScan) dest() []any {
 	return []any{&a.ID, &a.Name, &a.Status, &a.StatusReason, &a.Trigger.ConnectionID, &a.Trigger.SegmentID, &a.Trigger.SegmentName,
 		&a.Action.ConnectionID, &a.Action.GroupID, &a.Action.GroupName, &s.action, &s.pollMS, &a.SnapshotSeq,
 		&a.Baseline.Done, &a.Baseline.Total, &s.lastSync, &a.LastSyncError, &a.SyncNotice, &s.created, &s.updated,
-		&s.archived, &s.deleted, &a.HistoryDeleted.Runs, &s.nextSync, &s.freshAt, &s.freshIssued}
+		&s.archived, &s.deleted, &a.HistoryDeleted.Runs, &s.nextSync, &s.freshAt, &s.freshCredited}
 }
 
 func (s *automationScan) decode() (autocred.Automation, error) {
@@ -55,7 +55,7 @@ func (s *automationScan) decode() (autocred.Automation, error) {
 	a.ArchivedAt, a.HistoryDeleted.At = fromMS(s.archived), fromMS(s.deleted)
 	a.NextSyncAt = fromMS(s.nextSync)
 	if s.freshAt != 0 {
-		a.FreshStart = &autocred.FreshStart{At: fromMS(s.freshAt), AlreadyIssued: s.freshIssued}
+		a.FreshStart = &autocred.FreshStart{At: fromMS(s.freshAt), Credited: s.freshCredited}
 	}
 	if a.Status.Stopped() || a.Status == autocred.AutomationArchived {
 		// The notice says how the segment is read (an account over its

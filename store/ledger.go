@@ -276,11 +276,12 @@ func (db *DB) baselinedBefore(ctx context.Context, tx *sql.Tx, automationID int6
 // recordFreshStart keeps what is true of a baseline taken on a resume
 // with Start fresh (autocred.FreshStart): when, and how many of its
 // contacts (ids less the entrants, who entered while it was stopped)
-// already have a credential from this automation, from a run issued,
-// sent unconfirmed or made a draft.
+// already have a credential from this automation, or one on its way: a
+// run issued, sent unconfirmed, made a draft, or pending (it goes on
+// after the resume).
 func (db *DB) recordFreshStart(ctx context.Context, tx *sql.Tx, automationID int64, ids, entrants []autocred.ContactID, at time.Time) error {
 	credited, err := queryAll(ctx, db.in(tx), scanContactID, `SELECT DISTINCT contact_id FROM runs WHERE automation_id = ? AND status IN `+
-		sqlList(autocred.RunIssued, autocred.RunSendUnconfirmed, autocred.RunDraft), automationID)
+		sqlList(autocred.RunIssued, autocred.RunSendUnconfirmed, autocred.RunDraft, autocred.RunPending), automationID)
 	if err != nil {
 		return fmt.Errorf("counting who already got a credential from automation %d: %w", automationID, err)
 	}
@@ -298,7 +299,7 @@ func (db *DB) recordFreshStart(ctx context.Context, tx *sql.Tx, automationID int
 			delete(had, c) // a snapshot lists a contact once, but count once anyway
 		}
 	}
-	_, err = db.in(tx).ExecContext(ctx, `UPDATE automations SET fresh_baseline_at = ?, fresh_baseline_issued = ? WHERE id = ?`, ms(at), issued, automationID)
+	_, err = db.in(tx).ExecContext(ctx, `UPDATE automations SET fresh_baseline_at = ?, fresh_baseline_credited = ? WHERE id = ?`, ms(at), issued, automationID)
 	if err != nil {
 		return fmt.Errorf("recording the new baseline of automation %d: %w", automationID, err)
 	}

@@ -180,11 +180,12 @@ func TestUpgradeSaysStoppedForWhoEnteredMeanwhile(t *testing.T) {
 }
 
 // A baseline taken on a resume with Start fresh keeps what is true of it
-// (autocred.FreshStart): when, and how many of its contacts had already
-// got a credential from the automation. Contact 3 was issued one; contact
-// 4's is still pending and contact 1 is of the first baseline: neither is
-// counted; contact 5, who entered while it was paused, is not one of the
-// baseline's contacts. The first baseline has none.
+// (autocred.FreshStart): when, and how many of its contacts already had a
+// credential from the automation, or one on its way. Contact 3 was issued
+// one, contact 4's is still pending (it goes on after the resume): both
+// count; contact 1, of the first baseline, does not; contact 5, who
+// entered while it was paused, is not one of the baseline's contacts. The
+// first baseline has none.
 func TestStartFreshCountsWhoHadACredential(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
@@ -222,8 +223,8 @@ func TestStartFreshCountsWhoHadACredential(t *testing.T) {
 			t.Fatal(err)
 		}
 		got, _ := db.Automation(ctx, a.ID)
-		if got.FreshStart == nil || got.FreshStart.AlreadyIssued != 1 || !got.FreshStart.At.Equal(fromMS(ms(at))) || got.Baseline.Total != 4 {
-			t.Errorf("after Start fresh: baseline %+v, FreshStart %+v; want 4 contacts, 1 already issued, at %v", got.Baseline, got.FreshStart, at)
+		if got.FreshStart == nil || got.FreshStart.Credited != 2 || !got.FreshStart.At.Equal(fromMS(ms(at))) || got.Baseline.Total != 4 {
+			t.Errorf("after Start fresh: baseline %+v, FreshStart %+v; want 4 contacts, 2 credited, at %v", got.Baseline, got.FreshStart, at)
 		}
 	})
 }

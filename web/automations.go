@@ -419,8 +419,8 @@ func (s automationSummary) BaselineTaken() bool {
 // get nothing, and nothing in autocred can issue to them yet. After a
 // resume with Start fresh (FreshStart), what is true of the new one: when
 // it was taken, how many contacts were in the segment then, how many of
-// them had already got their credential from this automation before, and
-// that only the others got nothing. The moment is written in UTC for the
+// them already had their credential from this automation (or one on its
+// way), and that only the others got nothing. The moment is written in UTC for the
 // template's says, which shows it in the reader's zone.
 func (s automationSummary) BaselineLabel() string {
 	if !s.BaselineTaken() {
@@ -429,19 +429,19 @@ func (s automationSummary) BaselineLabel() string {
 	n := s.Baseline.Total
 	if f := s.FreshStart; f != nil {
 		when := "When autocred started fresh (" + f.At.UTC().Format("2006-01-02 15:04:05 UTC") + "), "
-		issued := min(f.AlreadyIssued, n)
+		issued := min(f.Credited, n)
 		switch {
 		case n == 0:
 			return when + "the segment was empty: every contact who enters it gets a credential."
 		case issued == 0:
 			return when + count(n, "contact was", "contacts were") + " in this segment and got nothing; only contacts who newly enter get a credential."
 		case issued == n && n == 1:
-			return when + "1 contact was in this segment, and had already got a credential from this automation before: nobody was left out. Only contacts who newly enter get a credential."
+			return when + "1 contact was in this segment, and already had a credential from this automation, or one on its way: nobody was left out. Only contacts who newly enter get a credential."
 		case issued == n:
-			return when + autocred.Thousands(n) + " contacts were in this segment, and all of them had already got a credential from this automation before: nobody was left out. Only contacts who newly enter get a credential."
+			return when + autocred.Thousands(n) + " contacts were in this segment, and all of them already had a credential from this automation, or one on its way: nobody was left out. Only contacts who newly enter get a credential."
 		default:
-			return when + count(n, "contact was", "contacts were") + " in this segment: " + count(issued, "had", "had") +
-				" already got a credential from this automation before; the other " + autocred.Thousands(n-issued) +
+			return when + count(n, "contact was", "contacts were") + " in this segment: " + autocred.Thousands(issued) +
+				" already had a credential from this automation, or one on its way; the other " + autocred.Thousands(n-issued) +
 				" got nothing. Only contacts who newly enter get a credential."
 		}
 	}
@@ -456,10 +456,11 @@ func (s automationSummary) BaselineLabel() string {
 }
 
 // LeftOut counts the contacts of the baseline who got nothing: all of
-// them, less, after a Start fresh, those who had got a credential before.
+// them, less, after a Start fresh, those who had a credential (or one on
+// its way) already.
 func (s automationSummary) LeftOut() int {
 	if f := s.FreshStart; f != nil {
-		return max(0, s.Baseline.Total-f.AlreadyIssued)
+		return max(0, s.Baseline.Total-f.Credited)
 	}
 	return s.Baseline.Total
 }

@@ -218,7 +218,7 @@ func TestStartFreshCountsWhoHadTheirCredentialAlready(t *testing.T) {
 	page := html.UnescapeString(u.do("GET", auto, nil).body)
 	for _, want := range []string{
 		"When autocred started fresh (<time datetime=",
-		"2 contacts were in this segment: 1 had already got a credential from this automation before; the other 1 got nothing. Only contacts who newly enter get a credential.",
+		"2 contacts were in this segment: 1 already had a credential from this automation, or one on its way; the other 1 got nothing. Only contacts who newly enter get a credential.",
 		"1 contact entered while the automation was stopped and got nothing", // Carl, apart
 	} {
 		if !strings.Contains(page, want) {
@@ -237,14 +237,14 @@ func TestStartFreshCountsWhoHadTheirCredentialAlready(t *testing.T) {
 	var got struct {
 		Baseline   autocred.Progress `json:"baseline"`
 		FreshStart *struct {
-			At            string `json:"at"`
-			AlreadyIssued int    `json:"already_issued"`
+			At       string `json:"at"`
+			Credited int    `json:"credited"`
 		} `json:"fresh_start"`
 	}
 	if err := json.Unmarshal(body, &got); err != nil {
 		t.Fatal(err)
 	}
-	if got.FreshStart == nil || got.FreshStart.AlreadyIssued != 1 || got.FreshStart.At == "" || got.Baseline.Total != 2 {
+	if got.FreshStart == nil || got.FreshStart.Credited != 1 || got.FreshStart.At == "" || got.Baseline.Total != 2 {
 		t.Errorf("the automation's JSON says baseline %+v, fresh_start %+v; want a total of 2, of whom 1 already issued, and when", got.Baseline, got.FreshStart)
 	}
 }

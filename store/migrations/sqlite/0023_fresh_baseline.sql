@@ -7,9 +7,10 @@
 --   fresh_baseline_at      when the last baseline taken on a resume with
 --                          Start fresh was recorded (ms); 0 when the only
 --                          baseline is the first one
---   fresh_baseline_issued  how many of that baseline's contacts
---                          (baseline_total) had already got a credential
---                          from this automation (a run issued, sent
---                          unconfirmed or made a draft)
+--   fresh_baseline_credited  how many of that baseline's contacts
+--                          (baseline_total) already had a credential from
+--                          this automation, or one on its way (a run
+--                          issued, sent unconfirmed, made a draft, or
+--                          pending)
 ALTER TABLE automations ADD COLUMN fresh_baseline_at INTEGER NOT NULL DEFAULT 0;
-ALTER TABLE automations ADD COLUMN fresh_baseline_issued INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE automations ADD COLUMN fresh_baseline_credited INTEGER NOT NULL DEFAULT 0;
