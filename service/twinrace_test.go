@@ -16,7 +16,8 @@ import (
 // must not both pass the duplicate check: each would then give every
 // contact who enters a credential, two in all. Many at once, on each
 // database, exactly one goes on; the others get the confirmation that
-// activating a twin asks, and stay drafts or archived. Saving twin drafts
+// activating a twin asks, and stay drafts or archived (a paused twin
+// resumed at the same time is the one that goes on: it counted already). Saving twin drafts
 // at once is the same: one is saved.
 func TestTwinsActivatedAtOnceOnlyOnePasses(t *testing.T) {
 	for _, kind := range testdb.Kinds {
@@ -82,6 +83,23 @@ func TestTwinsActivatedAtOnceOnlyOnePasses(t *testing.T) {
 					}
 					drafts = append(drafts, v.ID)
 				}
+				// The last round resumes a paused twin at the same time. A
+				// stopped automation already counts as a twin of the others,
+				// so it is the one that goes on, whatever the order.
+				var paused int64
+				if round == 2 {
+					v, err := env.Service.CreateAutomation(ctx, in)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if err := env.Service.Activate(ctx, v.ID, true); err != nil {
+						t.Fatal(err)
+					}
+					if err := env.Service.Pause(ctx, v.ID); err != nil {
+						t.Fatal(err)
+					}
+					paused = v.ID
+				}
 				var (
 					wg     sync.WaitGroup
 					mu     sync.Mutex
@@ -108,10 +126,16 @@ func TestTwinsActivatedAtOnceOnlyOnePasses(t *testing.T) {
 						done(id, err)
 					})
 				}
+				if paused != 0 {
+					wg.Go(func() { <-start; done(paused, env.Service.Resume(ctx, paused, nil, false)) })
+				}
 				close(start)
 				wg.Wait()
 				if len(passed) != 1 {
 					t.Fatalf("round %d: %d of %d twins activated or restored at once went on (%v), want exactly one", round, len(passed), len(drafts)+len(archived), passed)
+				}
+				if paused != 0 && passed[0] != paused {
+					t.Errorf("round %d: automation %d went on, want the paused twin %d resumed", round, passed[0], paused)
 				}
 				archiveAll(t, env) // for the next round to start alone
 			}
