@@ -74,6 +74,17 @@ type Progress struct {
 	Total int `json:"total"`
 }
 
+// FreshStart describes the last baseline an automation took when it was
+// resumed with Start fresh (rule R5 applied again): when it was recorded,
+// and how many of the contacts in the segment then (Automation's
+// Baseline.Total, which leaves out those who entered while it was stopped)
+// already had a credential from it, or one on its way (a run issued, sent
+// unconfirmed, made a draft, or pending). The others got nothing.
+type FreshStart struct {
+	At       time.Time `json:"at"`
+	Credited int       `json:"credited"`
+}
+
 // Automation watches one segment and issues one credential per entry.
 type Automation struct {
 	ID      int64            `json:"id"`
@@ -102,6 +113,12 @@ type Automation struct {
 	// HistoryDeleted says when the runs of an archived automation were
 	// deleted, and how many; zero when they never were.
 	HistoryDeleted HistoryDeletion `json:"history_deleted,omitzero"`
+	// FreshStart is set once the automation was resumed with Start fresh
+	// and its new baseline recorded: Baseline.Total then counts the
+	// contacts in the segment at that moment, some of whom may have got
+	// their credential before the pause. Nil while its only baseline is
+	// the first one, whose contacts all got nothing.
+	FreshStart *FreshStart `json:"fresh_start,omitempty"`
 	// SnapshotSeq numbers the complete snapshots applied to the ledger.
 	SnapshotSeq int64     `json:"-"`
 	CreatedAt   time.Time `json:"created_at"`

@@ -72,6 +72,7 @@ type route struct {
 func (h *handler) routes() []route {
 	return []route{
 		{"POST", "/connections", h.createConnection},
+		{"POST", "/connections/{id}/resume-automations", h.resumeAutomationsOf},
 		{"GET", "/connections", h.listConnections},
 		{"PUT", "/connections/{id}", h.reconnectConnection},
 		{"DELETE", "/connections/{id}", h.deleteConnection},

@@ -45,6 +45,22 @@ func (h *handler) reconnectConnection(w http.ResponseWriter, r *http.Request) er
 	return writeJSON(w, http.StatusOK, c)
 }
 
+// resumeAutomationsOf resumes, each with its default (catch up), the
+// automations of a connection that a refused key stopped, after it was
+// reconnected: 200 with which resumed and which did not, and why
+// (service.ResumeAllResult); 404 for a connection that does not exist.
+func (h *handler) resumeAutomationsOf(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	res, err := h.svc.ResumeStoppedBy(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, res)
+}
+
 func (h *handler) deleteConnection(w http.ResponseWriter, r *http.Request) error {
 	id, err := pathID(r)
 	if err != nil {

@@ -65,10 +65,7 @@ func (s *Service) CreateAutomation(ctx context.Context, in AutomationInput) (Aut
 	if err := s.prepare(ctx, &a, in.PollInterval); err != nil {
 		return AutomationView{}, err
 	}
-	if err := s.refuseTwin(ctx, a, true, in.AllowDuplicate); err != nil {
-		return AutomationView{}, err
-	}
-	if err := s.store.CreateAutomation(ctx, &a); err != nil {
+	if err := s.store.CreateAutomation(ctx, &a, refuseTwin(in.AllowDuplicate)); err != nil {
 		return AutomationView{}, err
 	}
 	return s.Automation(ctx, a.ID)
@@ -94,14 +91,10 @@ func (s *Service) UpdateAutomation(ctx context.Context, id int64, in AutomationI
 	if err := s.prepare(ctx, &a, in.PollInterval); err != nil {
 		return AutomationView{}, err
 	}
-	if !sameEntries(cur, a) {
-		// Moved to another segment or group: the same question as a new
-		// automation. Otherwise it was asked when that pair was chosen.
-		if err := s.refuseTwin(ctx, a, true, in.AllowDuplicate); err != nil {
-			return AutomationView{}, err
-		}
-	}
-	if err := s.store.UpdateAutomation(ctx, &a); err != nil {
+	// Moved to another segment or group, the store asks the same question
+	// as of a new automation. Otherwise it was asked when that pair was
+	// chosen.
+	if err := s.store.UpdateAutomation(ctx, &a, refuseTwin(in.AllowDuplicate)); err != nil {
 		return AutomationView{}, err
 	}
 	if cur.GroupMissing() {
@@ -422,17 +415,7 @@ func (s *Service) ArchiveAutomation(ctx context.Context, id int64) (AutomationVi
 // wanted: restoring is the step that brings a second one back into play,
 // and resuming it then asks again, as activating does after a save.
 func (s *Service) RestoreAutomation(ctx context.Context, id int64, allowDuplicate bool) (AutomationView, error) {
-	cur, err := s.store.Automation(ctx, id)
-	if err != nil {
-		return AutomationView{}, err
-	}
-	if cur.Status == autocred.AutomationArchived {
-		// Otherwise the store says there is nothing to restore.
-		if err := s.refuseTwin(ctx, cur, false, allowDuplicate); err != nil {
-			return AutomationView{}, err
-		}
-	}
-	a, err := s.store.RestoreAutomation(ctx, id)
+	a, err := s.store.RestoreAutomation(ctx, id, refuseTwin(allowDuplicate))
 	if err != nil {
 		return AutomationView{}, err
 	}
@@ -458,18 +441,8 @@ func (s *Service) DeleteAutomation(ctx context.Context, id int64) error {
 // same group to the same segment, unless allowDuplicate confirms that two
 // credentials per entry is wanted.
 func (s *Service) Activate(ctx context.Context, id int64, allowDuplicate bool) error {
-	a, err := s.store.Automation(ctx, id)
-	if err != nil {
-		return err
-	}
-	if a.Status.Draft() {
-		// Otherwise the store says why it cannot be activated.
-		if err := s.refuseTwin(ctx, a, false, allowDuplicate); err != nil {
-			return err
-		}
-	}
 	defer s.webhooksChanged(ctx)
-	return s.store.ActivateAutomation(ctx, id)
+	return s.store.ActivateAutomation(ctx, id, refuseTwin(allowDuplicate))
 }
 
 // Pause stops an automation: no syncs, no credentials. Runs already
@@ -502,21 +475,18 @@ func (s *Service) Resume(ctx context.Context, id int64, catchUp *bool, allowDupl
 	if err := s.resumeBlocked(ctx, a); err != nil {
 		return err
 	}
-	if a.Status.Stopped() {
-		// Otherwise the store says why it cannot be resumed.
-		if err := s.refuseTwin(ctx, a, false, allowDuplicate); err != nil {
-			return err
-		}
-	}
+	check := refuseTwin(allowDuplicate)
 	if catchUp == nil {
-		return s.resume(ctx, id, a.ResumeCatchesUp())
+		return s.resume(ctx, id, a.ResumeCatchesUp(), check)
 	}
-	return s.resume(ctx, id, *catchUp)
+	return s.resume(ctx, id, *catchUp, check)
 }
 
-func (s *Service) resume(ctx context.Context, id int64, catchUp bool) error {
+// resume resumes automation id; check, when given, is the store's twin
+// check (refuseTwin), made in the same transaction.
+func (s *Service) resume(ctx context.Context, id int64, catchUp bool, check ...store.TwinCheck) error {
 	defer s.webhooksChanged(ctx)
-	return s.store.ResumeAutomation(ctx, id, catchUp)
+	return s.store.ResumeAutomation(ctx, id, catchUp, check...)
 }
 
 // resumeBlocked refuses to resume an automation that would stop again at

@@ -15,48 +15,35 @@ import (
 // shows it beside its checkbox.
 const AllowDuplicateField = "allow_duplicate"
 
-// sameEntries tells whether two automations issue from the same Certifier
-// group to the contacts entering the same segment: each would give every
-// new member a credential of its own. (An account can be connected once,
-// so the same connection ids are the same accounts.)
-func sameEntries(a, b autocred.Automation) bool {
-	return a.Trigger.ConnectionID == b.Trigger.ConnectionID && a.Trigger.SegmentID == b.Trigger.SegmentID &&
-		a.Action.ConnectionID == b.Action.ConnectionID && a.Action.GroupID == b.Action.GroupID
-}
-
 // twins lists the other automations that issue from a's group to a's
 // segment. Archived ones issue nothing and are left out; so are drafts
 // when activating (countDrafts false): a draft issues nothing until it is
 // activated, and activating it asks in turn. When saving, drafts count:
 // they are made to be activated.
 func (s *Service) twins(ctx context.Context, a autocred.Automation, countDrafts bool) ([]autocred.Automation, error) {
-	all, err := s.store.Automations(ctx, store.AutomationFilter{})
+	out, err := s.store.Twins(ctx, a, countDrafts)
 	if err != nil {
-		return nil, fmt.Errorf("listing automations to find one on the same segment and group: %w", err)
-	}
-	var out []autocred.Automation
-	for _, o := range all {
-		if o.ID == a.ID || o.Status == autocred.AutomationArchived || (!countDrafts && o.Status.Draft()) {
-			continue
-		}
-		if sameEntries(a, o) {
-			out = append(out, o)
-		}
+		return nil, fmt.Errorf("finding automations on the same segment and group: %w", err)
 	}
 	return out, nil
 }
 
-// refuseTwin refuses a (being saved, or activated) when another automation
-// already issues from its group to its segment, unless the user confirmed
-// that two credentials per entry is what they want (allow). The error
-// names the others, says what would happen, and how to go on either way.
-func (s *Service) refuseTwin(ctx context.Context, a autocred.Automation, countDrafts, allow bool) error {
-	if allow || a.Trigger.SegmentID == "" || a.Action.GroupID == "" {
+// refuseTwin is the check the store makes, in the transaction that saves,
+// activates, resumes or restores an automation, against the automations
+// that already issue from its group to its segment (store.TwinCheck): it
+// refuses unless the user confirmed that two credentials per entry is
+// what they want (allow; then there is no check at all). The error names
+// the others, says what would happen, and how to go on either way.
+func refuseTwin(allow bool) store.TwinCheck {
+	if allow {
 		return nil
 	}
-	others, err := s.twins(ctx, a, countDrafts)
-	if err != nil || len(others) == 0 {
-		return err
+	return twinError
+}
+
+func twinError(a autocred.Automation, others []autocred.Automation) error {
+	if a.Trigger.SegmentID == "" || a.Action.GroupID == "" || len(others) == 0 {
+		return nil
 	}
 	names := make([]string, len(others))
 	for i, o := range others {

@@ -15,7 +15,7 @@ import (
 const automationColumns = `id, name, status, status_reason, trigger_connection_id, segment_id, segment_name,
 	action_connection_id, group_id, group_name, action, poll_interval_ms, snapshot_seq,
 	baseline_done, baseline_total, last_sync_at, last_sync_error, sync_notice, created_at, updated_at,
-	archived_at, history_deleted_at, history_deleted_runs, next_sync_at`
+	archived_at, history_deleted_at, history_deleted_runs, next_sync_at, fresh_baseline_at, fresh_baseline_credited`
 
 func scanAutomation(row rowScanner) (autocred.Automation, error) {
 	var s automationScan
@@ -31,7 +31,8 @@ type automationScan struct {
 	a                                                     autocred.Automation
 	action                                                string
 	pollMS, lastSync, created, updated, archived, deleted int64
-	nextSync                                              int64
+	nextSync, freshAt                                     int64
+	freshCredited                                         int
 }
 
 func (s *automationScan) dest() []any {
@@ -39,7 +40,7 @@ func (s *automationScan) dest() []any {
 	return []any{&a.ID, &a.Name, &a.Status, &a.StatusReason, &a.Trigger.ConnectionID, &a.Trigger.SegmentID, &a.Trigger.SegmentName,
 		&a.Action.ConnectionID, &a.Action.GroupID, &a.Action.GroupName, &s.action, &s.pollMS, &a.SnapshotSeq,
 		&a.Baseline.Done, &a.Baseline.Total, &s.lastSync, &a.LastSyncError, &a.SyncNotice, &s.created, &s.updated,
-		&s.archived, &s.deleted, &a.HistoryDeleted.Runs, &s.nextSync}
+		&s.archived, &s.deleted, &a.HistoryDeleted.Runs, &s.nextSync, &s.freshAt, &s.freshCredited}
 }
 
 func (s *automationScan) decode() (autocred.Automation, error) {
@@ -53,6 +54,9 @@ func (s *automationScan) decode() (autocred.Automation, error) {
 	a.LastSyncAt, a.CreatedAt, a.UpdatedAt = fromMS(s.lastSync), fromMS(s.created), fromMS(s.updated)
 	a.ArchivedAt, a.HistoryDeleted.At = fromMS(s.archived), fromMS(s.deleted)
 	a.NextSyncAt = fromMS(s.nextSync)
+	if s.freshAt != 0 {
+		a.FreshStart = &autocred.FreshStart{At: fromMS(s.freshAt), Credited: s.freshCredited}
+	}
 	if a.Status.Stopped() || a.Status == autocred.AutomationArchived {
 		// The notice says how the segment is read (an account over its
 		// budget, the slower fallback way); a stopped automation's is not
@@ -66,43 +70,70 @@ func (s *automationScan) decode() (autocred.Automation, error) {
 }
 
 // CreateAutomation stores a new automation as a draft and sets its ID.
-func (db *DB) CreateAutomation(ctx context.Context, a *autocred.Automation) error {
+// check, when given, is asked about the automations already issuing from
+// its group to its segment, drafts included, in the same transaction as
+// the insert (TwinCheck).
+func (db *DB) CreateAutomation(ctx context.Context, a *autocred.Automation, check ...TwinCheck) error {
 	action, err := json.Marshal(a.Action)
 	if err != nil {
 		return err
 	}
 	now := db.now().UTC()
 	a.Status, a.CreatedAt, a.UpdatedAt = autocred.AutomationDraft, now, now
-	err = db.pool().QueryRowContext(ctx, `INSERT INTO automations (name, status, trigger_connection_id, segment_id, segment_name,
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		if err := db.checkTwins(ctx, tx, *a, true, check); err != nil {
+			return err
+		}
+		err := db.in(tx).QueryRowContext(ctx, `INSERT INTO automations (name, status, trigger_connection_id, segment_id, segment_name,
 		action_connection_id, group_id, group_name, action, poll_interval_ms, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		a.Name, a.Status, a.Trigger.ConnectionID, a.Trigger.SegmentID, a.Trigger.SegmentName,
-		a.Action.ConnectionID, a.Action.GroupID, a.Action.GroupName, string(action), a.PollInterval.Milliseconds(), ms(now), ms(now)).Scan(&a.ID)
-	if err != nil {
-		return fmt.Errorf("storing automation: %w", err)
-	}
-	return nil
+			a.Name, a.Status, a.Trigger.ConnectionID, a.Trigger.SegmentID, a.Trigger.SegmentName,
+			a.Action.ConnectionID, a.Action.GroupID, a.Action.GroupName, string(action), a.PollInterval.Milliseconds(), ms(now), ms(now)).Scan(&a.ID)
+		if err != nil {
+			return fmt.Errorf("storing automation: %w", err)
+		}
+		return nil
+	})
 }
 
 // UpdateAutomation saves a user's edit: name, trigger, action, interval.
-// Status and sync state are changed only by the engine.
-func (db *DB) UpdateAutomation(ctx context.Context, a *autocred.Automation) error {
+// Status and sync state are changed only by the engine. check, when
+// given, is asked in the same transaction about the automations (drafts
+// included) already issuing from the new group to the new segment, only
+// when the edit moves it to another segment or group: otherwise it was
+// asked when that pair was chosen (TwinCheck).
+func (db *DB) UpdateAutomation(ctx context.Context, a *autocred.Automation, check ...TwinCheck) error {
 	action, err := json.Marshal(a.Action)
 	if err != nil {
 		return err
 	}
 	a.UpdatedAt = db.now().UTC()
-	res, err := db.pool().ExecContext(ctx, `UPDATE automations SET name = ?, trigger_connection_id = ?, segment_id = ?, segment_name = ?,
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		cur, err := db.lockAutomation(ctx, tx, a.ID)
+		if err != nil {
+			return err
+		}
+		if !samePair(cur, *a) {
+			if err := db.checkTwins(ctx, tx, *a, true, check); err != nil {
+				return err
+			}
+		}
+		_, err = db.in(tx).ExecContext(ctx, `UPDATE automations SET name = ?, trigger_connection_id = ?, segment_id = ?, segment_name = ?,
 		action_connection_id = ?, group_id = ?, group_name = ?, action = ?, poll_interval_ms = ?, updated_at = ? WHERE id = ?`,
-		a.Name, a.Trigger.ConnectionID, a.Trigger.SegmentID, a.Trigger.SegmentName,
-		a.Action.ConnectionID, a.Action.GroupID, a.Action.GroupName, string(action), a.PollInterval.Milliseconds(), ms(a.UpdatedAt), a.ID)
-	if err != nil {
-		return fmt.Errorf("saving automation %d: %w", a.ID, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return autocred.Errorf(autocred.ENOTFOUND, "automation %d does not exist", a.ID)
-	}
-	return nil
+			a.Name, a.Trigger.ConnectionID, a.Trigger.SegmentID, a.Trigger.SegmentName,
+			a.Action.ConnectionID, a.Action.GroupID, a.Action.GroupName, string(action), a.PollInterval.Milliseconds(), ms(a.UpdatedAt), a.ID)
+		if err != nil {
+			return fmt.Errorf("saving automation %d: %w", a.ID, err)
+		}
+		return nil
+	})
+}
+
+// samePair tells whether two automations watch the same segment and issue
+// from the same group (same connections, same ids).
+func samePair(a, b autocred.Automation) bool {
+	return a.Trigger.ConnectionID == b.Trigger.ConnectionID && a.Trigger.SegmentID == b.Trigger.SegmentID &&
+		a.Action.ConnectionID == b.Action.ConnectionID && a.Action.GroupID == b.Action.GroupID
 }
 
 // Automation reads one automation.
@@ -180,20 +211,25 @@ func (db *DB) ArchiveAutomation(ctx context.Context, id int64) (autocred.Automat
 // the status autocred.RestoredStatus gives for the one it was archived
 // from, except that a broken one whose connections were reconnected since
 // comes back paused (settleReconnected). It fails with a conflict when the
-// automation is not archived.
-func (db *DB) RestoreAutomation(ctx context.Context, id int64) (autocred.Automation, error) {
+// automation is not archived. check, when given, is asked in the same
+// transaction about the automations (not drafts) already issuing from its
+// group to its segment (TwinCheck).
+func (db *DB) RestoreAutomation(ctx context.Context, id int64, check ...TwinCheck) (autocred.Automation, error) {
 	var a autocred.Automation
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		var from autocred.AutomationStatus
-		err := db.in(tx).QueryRowContext(ctx, `SELECT status, archived_from FROM automations WHERE id = ?`, id).Scan(&a.Status, &from)
-		if errors.Is(err, sql.ErrNoRows) {
-			return autocred.Errorf(autocred.ENOTFOUND, "automation %d does not exist", id)
+		var err error
+		if a, err = db.lockAutomation(ctx, tx, id); err != nil {
+			return err
 		}
-		if err != nil {
+		var from autocred.AutomationStatus
+		if err := db.in(tx).QueryRowContext(ctx, `SELECT archived_from FROM automations WHERE id = ?`, id).Scan(&from); err != nil {
 			return err
 		}
 		if a.Status != autocred.AutomationArchived {
 			return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s, not archived: there is nothing to restore", id, a.Status)
+		}
+		if err := db.checkTwins(ctx, tx, a, false, check); err != nil {
+			return err
 		}
 		_, err = db.in(tx).ExecContext(ctx, `UPDATE automations SET status = ?, archived_from = '', archived_at = 0, updated_at = ? WHERE id = ?`,
 			autocred.RestoredStatus(from), ms(db.now()), id)
@@ -359,12 +395,20 @@ func transitionRefused(id int64, from, to autocred.AutomationStatus) error {
 
 // ActivateAutomation starts watching a draft automation: it becomes
 // baselining, and the sync that takes its baseline is enqueued with the
-// change.
-func (db *DB) ActivateAutomation(ctx context.Context, id int64) error {
+// change. check, when given, is asked in the same transaction about the
+// automations (not drafts) already issuing from its group to its segment
+// (TwinCheck).
+func (db *DB) ActivateAutomation(ctx context.Context, id int64, check ...TwinCheck) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		a, err := getAutomation(ctx, db.in(tx), id)
+		a, err := db.lockAutomation(ctx, tx, id)
 		if err != nil {
 			return err
+		}
+		if a.Status.Draft() {
+			// Otherwise the status change says why it cannot be activated.
+			if err := db.checkTwins(ctx, tx, a, false, check); err != nil {
+				return err
+			}
 		}
 		if err := db.setAutomationStatus(ctx, tx, id, autocred.AutomationBaselining, "", autocred.AutomationDraft); err != nil {
 			return err
@@ -381,12 +425,20 @@ func (db *DB) ActivateAutomation(ctx context.Context, id int64) error {
 // that its first sync makes an entry of everyone who entered meanwhile; an
 // automation stopped before its baseline was recorded has no ledger to
 // catch up on and takes a baseline anyway. Its first sync and the issue
-// jobs of its pending runs are enqueued with the change.
-func (db *DB) ResumeAutomation(ctx context.Context, id int64, catchUp bool) error {
+// jobs of its pending runs are enqueued with the change. check, when
+// given, is asked in the same transaction about the automations (not
+// drafts) already issuing from its group to its segment (TwinCheck).
+func (db *DB) ResumeAutomation(ctx context.Context, id int64, catchUp bool, check ...TwinCheck) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		a, err := getAutomation(ctx, db.in(tx), id)
+		a, err := db.lockAutomation(ctx, tx, id)
 		if err != nil {
 			return err
+		}
+		if a.Status.Stopped() {
+			// Otherwise the status change says why it cannot be resumed.
+			if err := db.checkTwins(ctx, tx, a, false, check); err != nil {
+				return err
+			}
 		}
 		from := []autocred.AutomationStatus{autocred.AutomationPaused, autocred.AutomationBroken}
 		if catchUp && a.SnapshotSeq > 0 {

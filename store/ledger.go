@@ -159,6 +159,10 @@ func (db *DB) RecordBaseline(ctx context.Context, automationID int64, ids []auto
 		if err := db.setAutomationStatus(ctx, tx, automationID, autocred.AutomationActive, "", autocred.AutomationBaselining); err != nil {
 			return err
 		}
+		fresh, err := db.baselinedBefore(ctx, tx, automationID)
+		if err != nil {
+			return err
+		}
 		entrants, err := db.pausedEntrants(ctx, tx, automationID, ids)
 		if err != nil {
 			return err
@@ -190,6 +194,11 @@ func (db *DB) RecordBaseline(ctx context.Context, automationID int64, ids []auto
 		members := len(ids) - len(entrants)
 		if err := db.setBaselineProgress(ctx, tx, automationID, autocred.Progress{Done: members, Total: members}); err != nil {
 			return err
+		}
+		if fresh {
+			if err := db.recordFreshStart(ctx, tx, automationID, ids, entrants, at); err != nil {
+				return err
+			}
 		}
 		if unconfirmed {
 			return nil
@@ -251,6 +260,50 @@ func (db *DB) pausedEntrants(ctx context.Context, tx *sql.Tx, automationID int64
 	}
 	entered, _ := autocred.Diff(in, autocred.SortIDs(slices.Clone(ids)))
 	return entered, nil
+}
+
+// baselinedBefore tells whether the automation has recorded a baseline
+// before: one recorded now is a new one, taken on a resume with Start
+// fresh.
+func (db *DB) baselinedBefore(ctx context.Context, tx *sql.Tx, automationID int64) (bool, error) {
+	var baselinedAt int64
+	if err := db.in(tx).QueryRowContext(ctx, `SELECT baselined_at FROM automations WHERE id = ?`, automationID).Scan(&baselinedAt); err != nil {
+		return false, fmt.Errorf("reading automation %d: %w", automationID, err)
+	}
+	return baselinedAt != 0, nil
+}
+
+// recordFreshStart keeps what is true of a baseline taken on a resume
+// with Start fresh (autocred.FreshStart): when, and how many of its
+// contacts (ids less the entrants, who entered while it was stopped)
+// already have a credential from this automation, or one on its way: a
+// run issued, sent unconfirmed, made a draft, or pending (it goes on
+// after the resume).
+func (db *DB) recordFreshStart(ctx context.Context, tx *sql.Tx, automationID int64, ids, entrants []autocred.ContactID, at time.Time) error {
+	credited, err := queryAll(ctx, db.in(tx), scanContactID, `SELECT DISTINCT contact_id FROM runs WHERE automation_id = ? AND status IN `+
+		sqlList(autocred.RunIssued, autocred.RunSendUnconfirmed, autocred.RunDraft, autocred.RunPending), automationID)
+	if err != nil {
+		return fmt.Errorf("counting who already got a credential from automation %d: %w", automationID, err)
+	}
+	had := make(map[autocred.ContactID]bool, len(credited))
+	for _, c := range credited {
+		had[c] = true
+	}
+	for _, c := range entrants {
+		delete(had, c)
+	}
+	issued := 0
+	for _, c := range ids {
+		if had[c] {
+			issued++
+			delete(had, c) // a snapshot lists a contact once, but count once anyway
+		}
+	}
+	_, err = db.in(tx).ExecContext(ctx, `UPDATE automations SET fresh_baseline_at = ?, fresh_baseline_credited = ? WHERE id = ?`, ms(at), issued, automationID)
+	if err != nil {
+		return fmt.Errorf("recording the new baseline of automation %d: %w", automationID, err)
+	}
+	return nil
 }
 
 // recordPausedEntrants records the entries of contacts who entered while

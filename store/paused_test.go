@@ -178,3 +178,53 @@ func TestUpgradeSaysStoppedForWhoEnteredMeanwhile(t *testing.T) {
 		}
 	})
 }
+
+// A baseline taken on a resume with Start fresh keeps what is true of it
+// (autocred.FreshStart): when, and how many of its contacts already had a
+// credential from the automation, or one on its way. Contact 3 was issued
+// one, contact 4's is still pending (it goes on after the resume): both
+// count; contact 1, of the first baseline, does not; contact 5, who
+// entered while it was paused, is not one of the baseline's contacts. The
+// first baseline has none.
+func TestStartFreshCountsWhoHadACredential(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		withJobs(t, db)
+		a := fixture(t, db)
+		now := time.Now()
+		if err := db.ActivateAutomation(ctx, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.RecordBaseline(ctx, a.ID, []autocred.ContactID{1, 2}, now, false, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := db.Automation(ctx, a.ID); got.FreshStart != nil {
+			t.Errorf("after the first baseline, FreshStart is %+v, want none", got.FreshStart)
+		}
+		if _, err := db.RecordEntries(ctx, []autocred.Run{{AutomationID: a.ID, ContactID: 3}, {AutomationID: a.ID, ContactID: 4}}, now, now, false); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range allRuns(t, db, a.ID) {
+			if r.ContactID == 3 {
+				r.Status, r.CredentialID = autocred.RunIssued, "cred-3"
+				if err := db.SaveRun(ctx, &r); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		if err := db.PauseAutomation(ctx, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.ResumeAutomation(ctx, a.ID, false); err != nil {
+			t.Fatal(err)
+		}
+		at := now.Add(time.Hour)
+		if err := db.RecordBaseline(ctx, a.ID, []autocred.ContactID{5, 4, 3, 2, 1}, at, false, nil); err != nil {
+			t.Fatal(err)
+		}
+		got, _ := db.Automation(ctx, a.ID)
+		if got.FreshStart == nil || got.FreshStart.Credited != 2 || !got.FreshStart.At.Equal(fromMS(ms(at))) || got.Baseline.Total != 4 {
+			t.Errorf("after Start fresh: baseline %+v, FreshStart %+v; want 4 contacts, 2 credited, at %v", got.Baseline, got.FreshStart, at)
+		}
+	})
+}

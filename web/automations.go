@@ -416,12 +416,36 @@ func (s automationSummary) BaselineTaken() bool {
 }
 
 // BaselineLabel says what the baseline meant for the contacts in it: they
-// get nothing, and nothing in autocred can issue to them yet.
+// get nothing, and nothing in autocred can issue to them yet. After a
+// resume with Start fresh (FreshStart), what is true of the new one: when
+// it was taken, how many contacts were in the segment then, how many of
+// them already had their credential from this automation (or one on its
+// way), and that only the others got nothing. The moment is written in UTC for the
+// template's says, which shows it in the reader's zone.
 func (s automationSummary) BaselineLabel() string {
 	if !s.BaselineTaken() {
 		return ""
 	}
-	switch n := s.Baseline.Total; n {
+	n := s.Baseline.Total
+	if f := s.FreshStart; f != nil {
+		when := "When autocred started fresh (" + f.At.UTC().Format("2006-01-02 15:04:05 UTC") + "), "
+		issued := min(f.Credited, n)
+		switch {
+		case n == 0:
+			return when + "the segment was empty: every contact who enters it gets a credential."
+		case issued == 0:
+			return when + count(n, "contact was", "contacts were") + " in this segment and got nothing; only contacts who newly enter get a credential."
+		case issued == n && n == 1:
+			return when + "1 contact was in this segment, and already had a credential from this automation, or one on its way: nobody was left out. Only contacts who newly enter get a credential."
+		case issued == n:
+			return when + autocred.Thousands(n) + " contacts were in this segment, and all of them already had a credential from this automation, or one on its way: nobody was left out. Only contacts who newly enter get a credential."
+		default:
+			return when + count(n, "contact was", "contacts were") + " in this segment: " + autocred.Thousands(issued) +
+				" already had a credential from this automation, or one on its way; the other " + autocred.Thousands(n-issued) +
+				" got nothing. Only contacts who newly enter get a credential."
+		}
+	}
+	switch n {
 	case 0:
 		return "The segment was empty when autocred started watching it: every contact who enters it gets a credential."
 	case 1:
@@ -429,6 +453,16 @@ func (s automationSummary) BaselineLabel() string {
 	default:
 		return autocred.Thousands(n) + " contacts were already in this segment when autocred started watching it and get nothing; only contacts who newly enter get a credential."
 	}
+}
+
+// LeftOut counts the contacts of the baseline who got nothing: all of
+// them, less, after a Start fresh, those who had a credential (or one on
+// its way) already.
+func (s automationSummary) LeftOut() int {
+	if f := s.FreshStart; f != nil {
+		return max(0, s.Baseline.Total-f.Credited)
+	}
+	return s.Baseline.Total
 }
 
 // PausedEntrantsLabel counts the contacts who entered while the automation

@@ -34,6 +34,18 @@ type connectionsData struct {
 	// InUse: removing a connection was refused because automations use
 	// it; the page links to each, beside the message that names them.
 	InUse *service.ConnectionUse
+	// Resume: after a connection was reconnected or its key changed
+	// (?connection= on the redirect), the automations using it that a
+	// refused key stopped, with one button that resumes them all.
+	Resume *resumeOffer
+	// Resumed is what that button did, shown once after its redirect.
+	Resumed *service.ResumeAllResult
+}
+
+// resumeOffer is the "Resume all N" of one reconnected connection.
+type resumeOffer struct {
+	Connection  autocred.Connection
+	Automations []autocred.Automation
 }
 
 // bothConnected tells whether each app has a connection that works.
@@ -67,7 +79,43 @@ func (h *handler) connectionsPage(w http.ResponseWriter, r *http.Request) error 
 			d.ActiveCampaign = form
 		}
 	}
+	if raw := r.URL.Query().Get("connection"); raw != "" {
+		id, err := strconv.ParseInt(raw, 10, 64)
+		if err != nil {
+			return autocred.Errorf(autocred.EINVALID, "connection=%q is not a connection id", raw)
+		}
+		c, err := h.svc.Connection(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		stopped, err := h.svc.StoppedByKey(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		if c.Status == autocred.ConnectionOK && len(stopped) > 0 {
+			d.Resume = &resumeOffer{Connection: c, Automations: stopped}
+		}
+	}
+	if res, ok := h.takeResumed(w, r); ok {
+		d.Resumed = &res
+	}
 	return h.renderConnections(w, r, http.StatusOK, d, "")
+}
+
+// resumeAutomations is "Resume all N": it resumes, each with its default
+// (catch up), the automations of a reconnected connection that a refused
+// key stopped, and shows which resumed and which did not, and why, on the
+// connections page after a redirect (Post/Redirect/Get).
+func (h *handler) resumeAutomations(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	res, err := h.svc.ResumeStoppedBy(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	return h.leaveResumed(w, r, "/connections?done=resumed-all#resumed", res)
 }
 
 func (h *handler) renderConnections(w http.ResponseWriter, r *http.Request, status int, d connectionsData, topErr string) error {
@@ -134,7 +182,12 @@ func (h *handler) createConnection(w http.ResponseWriter, r *http.Request) error
 		case id != 0:
 			done = "key-changed"
 		}
-		return seeOther(w, r, "/connections?done="+done)
+		to := "/connections?done=" + done
+		if id != 0 {
+			// The automations its refused key stopped, offered to resume.
+			to += "&connection=" + itoa(id) + "#to-resume"
+		}
+		return seeOther(w, r, to)
 	}
 	fe, status := h.formErrors(r, err, func(f string) bool {
 		switch f {

@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"html"
 	"net/http"
 	"net/url"
@@ -60,7 +61,7 @@ func TestPauseAndStartFreshSayWhatBecomesOfWhoEntersMeanwhile(t *testing.T) {
 	for _, want := range []string{
 		"2 contacts entered while the automation was stopped and got nothing, because it was resumed with Start fresh.",
 		`href="` + auto + `?status=skipped&error_code=entered_while_paused">See the skipped runs</a>`,
-		"1 contact was already in this segment", // Ada: the two are not folded into the baseline
+		"1 contact was in this segment and got nothing", // Ada: the two are not folded into the baseline
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the automation page does not say %q", want)
@@ -173,5 +174,77 @@ func TestStartFreshAfterAutocredStoppedItSaysStopped(t *testing.T) {
 	page := html.UnescapeString(u.do("GET", auto, nil).body)
 	if want := "1 contact entered while the automation was stopped and got nothing, because it was resumed with Start fresh."; !strings.Contains(page, want) {
 		t.Errorf("the automation does not count Zoë as %q", want)
+	}
+}
+
+// After a Start fresh, the baseline's sentence says what is true of the
+// new one: when it was taken, how many contacts were in the segment then,
+// how many of them had got their credential from this automation before
+// (Bob, who entered while it was active), and that only the others (Ada,
+// of the first baseline) got nothing. The API says the same numbers. The
+// first baseline's sentence stays as it was.
+func TestStartFreshCountsWhoHadTheirCredentialAlready(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	ctx := context.Background()
+	auto := "/automations/" + itoa(f.automation)
+	u.activate(f)
+	first := "1 contact was already in this segment when autocred started watching it and gets nothing; only contacts who newly enter get a credential."
+	if page := html.UnescapeString(u.do("GET", auto, nil).body); !strings.Contains(page, first) {
+		t.Errorf("after the first baseline, the page does not say %q", first)
+	}
+	if _, err := u.env.AC.Import(testenv.ACAccount, []simac.ContactInput{{Email: "bob@example.com", FirstName: "Bob", Tags: []string{"done"}}}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "Bob's credential", func() bool {
+		_ = u.env.Service.SyncNow(ctx, f.automation)
+		r, _, err := u.env.Service.Runs(ctx, autocred.RunFilter{AutomationID: f.automation, Contact: "bob@example.com"})
+		return err == nil && len(r) == 1 && r[0].Status == autocred.RunIssued
+	})
+	if p := u.do("POST", auto+"/pause", url.Values{}); p.status != http.StatusSeeOther {
+		t.Fatalf("pause: %d", p.status)
+	}
+	if _, err := u.env.AC.Import(testenv.ACAccount, []simac.ContactInput{{Email: "carl@example.com", FirstName: "Carl", Tags: []string{"done"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if p := u.do("POST", auto+"/resume", url.Values{"catch_up": {"no"}}); p.status != http.StatusSeeOther {
+		t.Fatalf("resume with Start fresh: %d", p.status)
+	}
+	eventually(t, "the new baseline", func() bool {
+		a, _ := u.env.Store.Automation(ctx, f.automation)
+		return a.Status == autocred.AutomationActive
+	})
+	page := html.UnescapeString(u.do("GET", auto, nil).body)
+	for _, want := range []string{
+		"When autocred started fresh (<time datetime=",
+		"2 contacts were in this segment: 1 already had a credential from this automation, or one on its way; the other 1 got nothing. Only contacts who newly enter get a credential.",
+		"1 contact entered while the automation was stopped and got nothing", // Carl, apart
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("after Start fresh, the automation page does not say %q", want)
+		}
+	}
+	if strings.Contains(page, "already in this segment when autocred started watching it") {
+		t.Errorf("after Start fresh, the page still says everyone in the segment got nothing")
+	}
+
+	v, err := u.env.Service.Automation(ctx, f.automation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(v)
+	var got struct {
+		Baseline   autocred.Progress `json:"baseline"`
+		FreshStart *struct {
+			At       string `json:"at"`
+			Credited int    `json:"credited"`
+		} `json:"fresh_start"`
+	}
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.FreshStart == nil || got.FreshStart.Credited != 1 || got.FreshStart.At == "" || got.Baseline.Total != 2 {
+		t.Errorf("the automation's JSON says baseline %+v, fresh_start %+v; want a total of 2, of whom 1 already issued, and when", got.Baseline, got.FreshStart)
 	}
 }

@@ -181,9 +181,10 @@ func (h *handler) fragment(name string, data any) (string, error) {
 // ?done=, so that a reload does not post again.
 var flashes = map[string]string{
 	"connected":                "Connected. The key was checked with a live call.",
-	"reconnected":              "Reconnected. The new key was checked with a live call. Any automation it stopped is paused until you resume it: each is linked below.",
+	"reconnected":              "Reconnected. The new key was checked with a live call. Any automation it stopped is paused until you resume it: resume them all at once below, or each from its page.",
 	"key-changed":              "Key changed. The new key was checked with a live call.",
 	"removed":                  "Connection removed.",
+	"resumed-all":              "Done: what was resumed, and what was not and why, is said below.",
 	"created":                  "Automation saved as a draft. Activate it to start watching the segment.",
 	"saved":                    "Changes saved.",
 	"activated":                "Activated. autocred is reading the segment's current members (they get nothing); everyone who enters from now on gets a credential.",

@@ -82,6 +82,7 @@ func (h *handler) routes() []route {
 		{"GET", "/connections", false, h.connectionsPage},
 		{"POST", "/connections", false, h.createConnection},
 		{"POST", "/connections/{id}/delete", false, h.deleteConnection},
+		{"POST", "/connections/{id}/resume-automations", false, h.resumeAutomations},
 
 		{"GET", "/automations", false, h.automationsPage},
 		{"GET", "/automations/live", true, h.automationsLive},
