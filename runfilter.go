@@ -82,6 +82,21 @@ func (f RunFilter) SearchWords() []string {
 	return words
 }
 
+// SearchesNothing tells whether the filter's Contact is text with no
+// word to look for: no letter, digit or sign of an email ("😀", "…",
+// "!!"). Such a search matches no run (the runs list and the API say
+// that a search needs letters, digits or an email), rather than every
+// run, as a filter without words would.
+func (f RunFilter) SearchesNothing() bool {
+	if strings.TrimSpace(f.Contact) == "" {
+		return false
+	}
+	if _, ok := f.ContactID(); ok {
+		return false
+	}
+	return len(f.SearchWords()) == 0
+}
+
 // splitsSearch tells whether r separates the words of a search: a space,
 // or punctuation that is in no name or email (a comma, parentheses,
 // angle brackets, quotes, a semicolon). Letters, digits and accents stay

@@ -68,9 +68,16 @@ func TestRunFilterSearchWords(t *testing.T) {
 		{"Kim Grace <kim.grace@example.com>;", []string{"kim.grace@example.com"}, 0, false},
 		{`"O'Brien", Zoë.`, []string{"o'brien", "zoë"}, 0, false},
 		{"kim - grace", []string{"kim", "grace"}, 0, false},
+		// No letter, digit or sign of an email: nothing to look for.
+		{"😀", nil, 0, false},
+		{" ... !! ", nil, 0, false},
+		{"😀 kim", []string{"kim"}, 0, false},
 	}
 	for _, tc := range tests {
 		f := RunFilter{Contact: tc.contact}
+		if got, want := f.SearchesNothing(), tc.words == nil && !tc.isID && strings.TrimSpace(tc.contact) != ""; got != want {
+			t.Errorf("%q: searches nothing %v, want %v", tc.contact, got, want)
+		}
 		if got := f.SearchWords(); !slices.Equal(got, tc.words) {
 			t.Errorf("%q: words %q, want %q", tc.contact, got, tc.words)
 		}

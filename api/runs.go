@@ -35,7 +35,7 @@ func (h *handler) listAllRuns(w http.ResponseWriter, r *http.Request) error {
 // answerRuns answers with the page of runs the query's filter selects,
 // of an automation, or of every automation when automationID is 0.
 func (h *handler) answerRuns(w http.ResponseWriter, r *http.Request, automationID int64) error {
-	f, err := runFilter(r.URL.Query())
+	f, zone, err := runFilter(r.URL.Query())
 	if err != nil {
 		return err
 	}
@@ -58,7 +58,17 @@ func (h *handler) answerRuns(w http.ResponseWriter, r *http.Request, automationI
 		Total int `json:"total"`
 		// NextCursor is null on the last page.
 		NextCursor *string `json:"next_cursor"`
-	}{Runs: make([]runBody, len(runs)), Total: total}
+		// EnteredZone is the IANA zone entered_from and entered_to were
+		// read in, when the query has either: tz, or "UTC" without it,
+		// said so that a script's days are not silently another zone's.
+		EnteredZone string `json:"entered_zone,omitempty"`
+		// Note says why a search matches nothing when no run can match
+		// it: contact holds no letter, digit or email ("😀").
+		Note string `json:"note,omitempty"`
+	}{Runs: make([]runBody, len(runs)), Total: total, EnteredZone: zone}
+	if f.SearchesNothing() {
+		resp.Note = searchesNothing
+	}
 	for i, run := range runs {
 		resp.Runs[i] = newRunBody(run, owners[run.AutomationID])
 	}
@@ -107,14 +117,19 @@ func (h *handler) runDetail(ctx context.Context, v service.RunView) (runDetailBo
 		ContactURL: owner.Pages.URL(v.ContactID)}, nil
 }
 
+// searchesNothing is the note of a listing whose contact search has no
+// word in it.
+const searchesNothing = "No run matches: contact has no letter, digit or email in it. Give part of a name or an email, or a contact id."
+
 // runFilter reads the query of a runs listing. Every mistake is said at
-// once, each on its parameter, as a save says them.
-func runFilter(q url.Values) (autocred.RunFilter, error) {
-	var f autocred.RunFilter
+// once, each on its parameter, as a save says them. zone is the IANA
+// name of the zone the entered_from and entered_to days are read in (tz,
+// else UTC), "" when the query has neither.
+func runFilter(q url.Values) (f autocred.RunFilter, zone string, err error) {
 	for name, vs := range q {
 		for _, v := range vs {
 			if err := autocred.CheckStorable(v); err != nil {
-				return f, autocred.FieldErrorf(name, "%s", err)
+				return f, "", autocred.FieldErrorf(name, "%s", err)
 			}
 		}
 	}
@@ -143,15 +158,17 @@ func runFilter(q url.Values) (autocred.RunFilter, error) {
 	if utf8.RuneCountInString(f.Contact) > maxContactFilter {
 		errs = append(errs, autocred.FieldErrorf("contact", "is longer than %d characters; give a contact id, or part of a name or an email", maxContactFilter))
 	}
-	loc := time.UTC
+	loc, zoneName := time.UTC, "UTC"
 	if tz := q.Get("tz"); tz != "" {
-		if _, l, err := autocred.LoadTimeZone("tz", tz); err != nil {
+		if name, l, err := autocred.LoadTimeZone("tz", tz); err != nil {
 			errs = append(errs, err)
 		} else {
-			loc = l
+			loc, zoneName = l, name
 		}
 	}
-	var err error
+	if strings.TrimSpace(q.Get("entered_from")) != "" || strings.TrimSpace(q.Get("entered_to")) != "" {
+		zone = zoneName
+	}
 	if f.EnteredFrom, f.EnteredBefore, err = autocred.EnteredRange(q.Get("entered_from"), q.Get("entered_to"), loc, "entered_from", "entered_to"); err != nil {
 		errs = append(errs, err)
 	}
@@ -169,7 +186,7 @@ func runFilter(q url.Values) (autocred.RunFilter, error) {
 		}
 		f.Limit = limit
 	}
-	return f, autocred.JoinErrors(errs...)
+	return f, zone, autocred.JoinErrors(errs...)
 }
 
 func (h *handler) getRun(w http.ResponseWriter, r *http.Request) error {
@@ -216,11 +233,15 @@ func (h *handler) exportRuns(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f, err := runFilter(r.URL.Query())
+	f, zone, err := runFilter(r.URL.Query())
 	if err != nil {
 		return err
 	}
 	f.AutomationID = id
+	if zone != "" {
+		// The zone the days were read in, as the listing's entered_zone.
+		w.Header().Set("X-Entered-Zone", zone)
+	}
 	out := &download.Attachment{W: w, Filename: fmt.Sprintf("automation-%d-runs.csv", id), ContentType: "text/csv; charset=utf-8"}
 	err = h.svc.ExportRuns(r.Context(), f, r.URL.Query().Get("tz"), out)
 	if err != nil && out.Started() {

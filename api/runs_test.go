@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -152,6 +153,8 @@ func TestRuns(t *testing.T) {
 			{"entered_to=" + today, 5},   // inclusive
 			{"entered_from=" + tomorrow, 0},
 			{"entered_from=2020-01-01&entered_to=2020-12-31", 0},
+			{"contact=" + url.QueryEscape("😀"), 0}, // no word: nobody, not everybody
+			{"contact=" + url.QueryEscape(" ... "), 0},
 		}
 		for _, tc := range tests {
 			page := a.runs(auto.ID, tc.query)
@@ -169,6 +172,32 @@ func TestRuns(t *testing.T) {
 			if got := a.runs(auto.ID, q).Runs; len(got) != want {
 				t.Errorf("%s: %d runs, want %d", q, len(got), want)
 			}
+		}
+		// The answer says the zone its days were read in, UTC when the
+		// query names none, and why a search without a word finds nobody.
+		for _, tc := range []struct{ query, zone, note string }{
+			{"entered_from=" + today, "UTC", ""},
+			{"entered_to=" + today + "&tz=Europe/Paris", "Europe/Paris", ""},
+			{"contact=bob", "", ""},
+			{"contact=" + url.QueryEscape("😀"), "", "no letter, digit or email"},
+		} {
+			var page struct {
+				EnteredZone *string `json:"entered_zone"`
+				Note        string  `json:"note"`
+			}
+			a.call("GET", fmt.Sprintf("/api/v1/automations/%d/runs?%s", auto.ID, tc.query), nil).ok(t, http.StatusOK, &page)
+			if got := ""; page.EnteredZone != nil && *page.EnteredZone != tc.zone || page.EnteredZone == nil && tc.zone != "" {
+				if page.EnteredZone != nil {
+					got = *page.EnteredZone
+				}
+				t.Errorf("%s: entered_zone %q, want %q", tc.query, got, tc.zone)
+			}
+			if tc.note == "" && page.Note != "" || !strings.Contains(page.Note, tc.note) {
+				t.Errorf("%s: note %q, want one saying %q", tc.query, page.Note, tc.note)
+			}
+		}
+		if r := a.call("GET", fmt.Sprintf("/api/v1/automations/%d/runs.csv?entered_from=%s", auto.ID, today), nil); r.header.Get("X-Entered-Zone") != "UTC" {
+			t.Errorf("runs.csv from a day without tz: X-Entered-Zone %q, want UTC", r.header.Get("X-Entered-Zone"))
 		}
 		if page := a.runs(auto.ID, "limit=2"); len(page.Runs) != 2 || page.Total == nil || *page.Total != 5 {
 			t.Errorf("a page of 2: %d runs, total %v; want 2 of 5", len(page.Runs), page.Total)

@@ -503,6 +503,8 @@ func runsWhere(f autocred.RunFilter) (string, []any) {
 	}
 	if id, ok := f.ContactID(); ok {
 		add(`contact_id = ?`, id)
+	} else if f.SearchesNothing() {
+		conds = append(conds, `1 = 0`) // a search with no word in it finds nobody
 	} else {
 		for _, w := range f.SearchWords() {
 			add(`search_text LIKE ? ESCAPE '\'`, "%"+likeEscaper.Replace(w)+"%")

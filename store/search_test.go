@@ -89,6 +89,10 @@ func TestRunsSearchByNameAndCount(t *testing.T) {
 			{"entered before (exclusive)", autocred.RunFilter{EnteredBefore: day0.Add(48 * time.Hour)}, ids("ada", "elodie")},
 			{"one day", autocred.RunFilter{EnteredFrom: day0.Add(24 * time.Hour), EnteredBefore: day0.Add(48 * time.Hour)}, ids("elodie")},
 			{"nobody", autocred.RunFilter{Contact: "turing"}, nil},
+			// A search with no word in it finds nobody, not everybody.
+			{"an emoji alone", autocred.RunFilter{Contact: "😀"}, nil},
+			{"punctuation alone", autocred.RunFilter{Contact: " ... !! "}, nil},
+			{"an emoji and a name", autocred.RunFilter{Contact: "😀 grace"}, ids("grace")},
 		}
 		for _, tc := range tests {
 			f := tc.f

@@ -231,3 +231,55 @@ func TestDownloadTimesInThePagesZone(t *testing.T) {
 		}
 	}
 }
+
+// A link with entered days but no tz (bookmarked, shared) reads its days
+// in the browser's zone, the one the page shows its times in, when the
+// browser's cookie says it, and says which zone it used; without the
+// cookie (no script) it reads them in UTC and says so. The CSV follows
+// (tester 4, finding 7: "0 runs match" beside runs the page showed on
+// that very day).
+func TestDaysWithoutAZoneAreTheBrowsers(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	// 02:20 UTC on 11 March is 19:20 on 10 March in Los Angeles.
+	u.addRun(f.automation, 7, "Grace", "Hopper", "grace@navy.example", autocred.RunIssued, time.Date(2026, 3, 11, 2, 20, 0, 0, time.UTC))
+	auto := "/automations/" + itoa(f.automation)
+	const la = "tz=America%2FLos_Angeles"
+	for _, tc := range []struct {
+		name, query, cookie, total, says string
+		grace                            bool
+	}{
+		{"the browser's zone from its cookie", "from=2026-03-10&to=2026-03-10", la, "1 run matches the filter.",
+			"Entered days are read in America/Los_Angeles, your browser's time zone.", true},
+		{"no zone known: UTC, said", "from=2026-03-10&to=2026-03-10", "", "0 runs match the filter.",
+			"Entered days are read in UTC: this address names no time zone.", false},
+		{"the link's own zone wins", "from=2026-03-11&to=2026-03-11&tz=UTC", la, "1 run matches the filter.",
+			"Entered days are read in UTC.", true},
+	} {
+		var header []string
+		if tc.cookie != "" {
+			header = []string{"Cookie", tc.cookie}
+		}
+		p := u.do("GET", auto+"?"+tc.query, nil, header...)
+		if !strings.Contains(p.body, tc.total) || !strings.Contains(p.body, tc.says) {
+			t.Errorf("%s: the page does not say %q and %q", tc.name, tc.total, tc.says)
+		}
+		if got := strings.Contains(p.body, "Grace Hopper"); got != tc.grace {
+			t.Errorf("%s: Grace listed %v, want %v", tc.name, got, tc.grace)
+		}
+		csv := u.do("GET", auto+"/runs.csv?"+tc.query, nil, header...)
+		if got := strings.Contains(csv.body, "Grace,Hopper"); got != tc.grace {
+			t.Errorf("%s: Grace in the CSV %v, want %v", tc.name, got, tc.grace)
+		}
+	}
+	// Links the page makes keep the zone it read the days in.
+	p := u.do("GET", auto+"?from=2026-03-10", nil, "Cookie", la)
+	if !strings.Contains(p.body, `runs.csv?from=2026-03-10&amp;tz=America%2FLos_Angeles"`) {
+		t.Errorf("the download link does not name the zone the days were read in")
+	}
+	// No days, no line about them.
+	if p := u.do("GET", auto+"?q=grace", nil, "Cookie", la); strings.Contains(p.body, "Entered days are read in") {
+		t.Errorf("a filter without days speaks of their zone")
+	}
+}

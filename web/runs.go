@@ -24,19 +24,28 @@ type runFilter struct {
 	// Search is a contact id, or part of a name or an email.
 	Search string
 	// From and To are the days the contact entered, as typed
-	// (YYYY-MM-DD, both inclusive), in the zone TZ: the browser's, which
-	// the script puts in the form, so that the days are those of the times
-	// the page shows; UTC without it, as the page then shows UTC.
+	// (YYYY-MM-DD, both inclusive), in the zone TZ: the query's tz, which
+	// the script puts in the form, else the browser's zone from its
+	// cookie (a link or bookmark without tz), so that the days are those
+	// of the times the page shows; "" (UTC) when neither says one, as the
+	// page then shows UTC.
 	From, To, TZ string
-	After        int64 // the cursor of the page shown, going to older runs
-	Before       int64 // the cursor of the page shown, going back to newer runs
+	// ZoneFromBrowser says TZ came from the browser's cookie, the query
+	// naming no zone.
+	ZoneFromBrowser bool
+	After           int64 // the cursor of the page shown, going to older runs
+	Before          int64 // the cursor of the page shown, going back to newer runs
 	// Err says what is wrong with the dates, which are then not applied.
 	Err string
 	// enteredFrom and enteredBefore are From and To read.
 	enteredFrom, enteredBefore time.Time
 }
 
-func readRunFilter(q url.Values) runFilter {
+// readRunFilter reads the runs filter of a query; browser is the
+// browser's zone (browserZone), "" when the page does not know it, which
+// reads the days of a query without tz (tester 4, finding 7: a shared
+// link read in UTC disagreed with the times the page showed).
+func readRunFilter(q url.Values, browser string) runFilter {
 	f := runFilter{Search: strings.TrimSpace(q.Get("q")), After: max(atoiOr(q.Get("after"), 0), 0), Before: max(atoiOr(q.Get("before"), 0), 0),
 		From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to")), TZ: strings.TrimSpace(q.Get("tz"))}
 	if s := autocred.RunStatus(q.Get("status")); s.Valid() {
@@ -51,6 +60,10 @@ func readRunFilter(q url.Values) runFilter {
 			loc = l
 		} else {
 			f.TZ = "" // the script's own value: a browser with a zone Go lacks gets UTC
+		}
+	} else if browser != "" {
+		if _, l, err := autocred.LoadTimeZone("tz", browser); err == nil {
+			f.TZ, f.ZoneFromBrowser, loc = browser, true, l
 		}
 	}
 	from, before, err := autocred.EnteredRange(f.From, f.To, loc, "from", "to")
@@ -80,6 +93,17 @@ func (f runFilter) Query() string {
 		v.Set("before", itoa(f.Before))
 	}
 	return v.Encode()
+}
+
+// HasDays tells whether the filter has entered days.
+func (f runFilter) HasDays() bool { return f.From != "" || f.To != "" }
+
+// DaysZone is the zone the entered days are read in: TZ, or UTC.
+func (f runFilter) DaysZone() string {
+	if f.TZ == "" {
+		return "UTC"
+	}
+	return f.TZ
 }
 
 // Active tells whether the filter selects fewer than all runs.
@@ -180,6 +204,9 @@ type emptyRuns struct {
 // every automation's runs.
 func emptyRunsFor(f runFilter, path string, a *automationSummary) emptyRuns {
 	switch {
+	case (autocred.RunFilter{Contact: f.Search}).SearchesNothing():
+		return emptyRuns{Text: "No run matches: the search has no letter, digit or email in it. Type part of a name or an email, or a contact id.",
+			Link: path, LinkText: "Clear the filter"}
 	case f.Active() && f.Search != "":
 		where := "No run of this automation"
 		if a == nil {
@@ -296,7 +323,7 @@ func (h *handler) exportRuns(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	f := readRunFilter(r.URL.Query())
+	f := readRunFilter(r.URL.Query(), requestZone(r))
 	out := &download.Attachment{W: w, Filename: "automation-" + itoa(id) + "-runs.csv", ContentType: "text/csv; charset=utf-8"}
 	// The file's times are in the zone of the page's (the script puts the
 	// browser's in the link); UTC, named as such, without one.
@@ -394,7 +421,7 @@ func (d automationData) TwinNames() string {
 // page, when the operator does not know (or care) which automation gave
 // the credential.
 func (h *handler) searchPage(w http.ResponseWriter, r *http.Request) error {
-	d, err := h.readRunsView(r.Context(), 0, "/runs", readRunFilter(r.URL.Query()))
+	d, err := h.readRunsView(r.Context(), 0, "/runs", readRunFilter(r.URL.Query(), requestZone(r)))
 	if err != nil {
 		return err
 	}
@@ -487,7 +514,7 @@ func (h *handler) renderAutomation(w http.ResponseWriter, r *http.Request, statu
 // renderAutomationData is renderAutomation with the page's data adjusted
 // by set first.
 func (h *handler) renderAutomationData(w http.ResponseWriter, r *http.Request, status int, id int64, topErr string, set func(*automationData)) error {
-	d, err := h.automationData(r.Context(), id, readRunFilter(r.URL.Query()))
+	d, err := h.automationData(r.Context(), id, readRunFilter(r.URL.Query(), requestZone(r)))
 	if err != nil {
 		return err
 	}
@@ -508,7 +535,7 @@ func (h *handler) automationLive(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d, err := h.automationData(r.Context(), id, readRunFilter(r.URL.Query()))
+	d, err := h.automationData(r.Context(), id, readRunFilter(r.URL.Query(), requestZone(r)))
 	if err != nil {
 		return err
 	}
@@ -720,7 +747,7 @@ func retriedAlready(run service.RunView) bool {
 // ours), or the run's page.
 func retryBack(r *http.Request, runID, automationID int64) string {
 	q, _ := url.ParseQuery(r.PostFormValue("back_query"))
-	v, _ := url.ParseQuery(readRunFilter(q).Query())
+	v, _ := url.ParseQuery(readRunFilter(q, requestZone(r)).Query())
 	v.Set("done", "retried")
 	switch r.PostFormValue("back") {
 	case "automation":

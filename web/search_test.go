@@ -206,3 +206,29 @@ func TestEmptyRunsFor(t *testing.T) {
 		}
 	}
 }
+
+// A search with no letter, digit or email in it ("😀", "!!") finds
+// nobody and says what to type, in the top box and an automation's
+// filter alike, and its CSV holds no run (tester 4, finding 8): it once
+// matched every run.
+func TestASearchWithoutWordsFindsNobody(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	u.addRun(f.automation, 7, "Rosa", "Kim", "rkim@example.com", autocred.RunIssued, time.Date(2026, 3, 10, 9, 30, 0, 0, time.UTC))
+	auto := "/automations/" + itoa(f.automation)
+	for _, path := range []string{"/runs?q=" + url.QueryEscape("😀"), auto + "?q=" + url.QueryEscape(" !! ")} {
+		p := u.do("GET", path, nil)
+		for _, want := range []string{"No run matches: the search has no letter, digit or email in it. Type part of a name or an email, or a contact id.", "0 runs match"} {
+			if !strings.Contains(p.body, want) {
+				t.Errorf("%s does not say %q", path, want)
+			}
+		}
+		if strings.Contains(p.body, "Rosa Kim") {
+			t.Errorf("%s lists Rosa Kim", path)
+		}
+	}
+	if p := u.do("GET", auto+"/runs.csv?q="+url.QueryEscape("😀"), nil); p.status != http.StatusOK || strings.Contains(p.body, "Rosa") {
+		t.Errorf("the CSV of an emoji search: %d, %q", p.status, p.body)
+	}
+}

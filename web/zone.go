@@ -49,3 +49,9 @@ func browserZone(ctx context.Context) (string, bool) {
 	z, _ := ctx.Value(zoneKey{}).(string)
 	return z, z != ""
 }
+
+// requestZone is the browser's zone of r, "" when its cookie said none.
+func requestZone(r *http.Request) string {
+	z, _ := browserZone(r.Context())
+	return z
+}

@@ -66,6 +66,17 @@
   document.querySelectorAll("input[data-browser-zone]").forEach(function (input) {
     if (browserZone) input.value = browserZone;
   });
+  // A link with entered days but no zone (shared, bookmarked) was read in
+  // UTC or in the zone of an older visit: read it again in the browser's
+  // zone, the one the page shows its times in.
+  var daysZone = document.querySelector("[data-days-zone]");
+  if (browserZone && daysZone && daysZone.getAttribute("data-days-zone") !== browserZone) {
+    var here = new URL(location.href);
+    if (!here.searchParams.get("tz")) {
+      here.searchParams.set("tz", browserZone);
+      location.replace(here.pathname + here.search + here.hash);
+    }
+  }
   // A download's times too (Download CSV): its link asks for the zone.
   document.querySelectorAll("a[data-browser-zone-link]").forEach(function (a) {
     if (!browserZone) return;
