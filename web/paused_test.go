@@ -107,7 +107,7 @@ func TestPauseAndStartFreshSayWhatBecomesOfWhoEntersMeanwhile(t *testing.T) {
 		r, _, err := u.env.Service.Runs(ctx, autocred.RunFilter{AutomationID: f.automation, Contact: "sam@example.com"})
 		return err == nil && len(r) == 1 && r[0].Status == autocred.RunIssued
 	})
-	page = html.UnescapeString(u.do("GET", auto+"?done=stopped-entrants-retried", nil).body)
+	page = html.UnescapeString(u.do("GET", p.location, nil).body)
 	if strings.Contains(page, "entered while the automation was stopped and got nothing") || !strings.Contains(page, "Everyone who entered while the automation was stopped was queued") {
 		t.Errorf("after issuing to everyone left, the page still counts them, or does not say it was done")
 	}

@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"path"
 	"regexp"
 	"slices"
@@ -155,7 +156,7 @@ type view struct {
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, page string, v view) error {
 	v.User = userFrom(r.Context())
 	if v.Flash == "" {
-		v.Flash = flashes[r.URL.Query().Get("done")]
+		v.Flash = flashFor(r.URL.Query(), time.Now())
 	}
 	var buf bytes.Buffer
 	if err := h.pages[page].ExecuteTemplate(&buf, "layout", v); err != nil {
@@ -333,9 +334,42 @@ func pathID(r *http.Request, name string) (int64, error) {
 
 // seeOther answers a successful POST: the browser loads the next page
 // with GET, so a reload does not post again.
-func seeOther(w http.ResponseWriter, r *http.Request, url string) error {
-	http.Redirect(w, r, url, http.StatusSeeOther)
+//
+// A confirmation asked for with ?done= gets the time it was given
+// (&at=, Unix seconds), so that the page shows it for flashFor's moment
+// only: reloaded later, or opened from history or a bookmark, the page
+// no longer says "Retry queued." over a run that was skipped again since
+// (tester 4, finding 9). The script also drops done= and at= from the
+// address once shown.
+func seeOther(w http.ResponseWriter, r *http.Request, to string) error {
+	if u, err := url.Parse(to); err == nil && u.Query().Get("done") != "" && !u.Query().Has("at") {
+		path, fragment, hasFragment := strings.Cut(to, "#")
+		to = path + "&at=" + strconv.FormatInt(time.Now().Unix(), 10)
+		if hasFragment {
+			to += "#" + fragment
+		}
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
 	return nil
+}
+
+// flashMoment is how long after a redirect its ?done= confirmation is
+// still shown: long enough for a slow page load, short enough that a
+// later reload does not report it as news.
+const flashMoment = time.Minute
+
+// flashFor is the confirmation the request's ?done= asks for, "" when
+// there is none or its moment (&at=, seeOther) has passed.
+func flashFor(q url.Values, now time.Time) string {
+	msg := flashes[q.Get("done")]
+	at, err := strconv.ParseInt(q.Get("at"), 10, 64)
+	if msg == "" || err != nil {
+		return ""
+	}
+	if age := now.Sub(time.Unix(at, 0)); age < -flashMoment || age > flashMoment {
+		return ""
+	}
+	return msg
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -66,6 +66,16 @@
   document.querySelectorAll("input[data-browser-zone]").forEach(function (input) {
     if (browserZone) input.value = browserZone;
   });
+  // A confirmation (?done=, "Retry queued.") is news once: shown, it
+  // leaves the address, so that a reload or a copied link does not say it
+  // again over what happened since.
+  (function () {
+    var u = new URL(location.href);
+    if (!u.searchParams.has("done") || !window.history || !history.replaceState) return;
+    u.searchParams.delete("done");
+    u.searchParams.delete("at");
+    history.replaceState(history.state, "", u.pathname + (u.search === "?" ? "" : u.search) + u.hash);
+  })();
   // A link with entered days but no zone (shared, bookmarked) was read in
   // UTC or in the zone of an older visit: read it again in the browser's
   // zone, the one the page shows its times in.
