@@ -80,7 +80,7 @@ func (s *Service) UpdateAutomation(ctx context.Context, id int64, in AutomationI
 		return AutomationView{}, err
 	}
 	if cur.Status == autocred.AutomationArchived {
-		return AutomationView{}, autocred.Errorf(autocred.ECONFLICT, "automation %d is archived: restore it before editing it", id)
+		return AutomationView{}, autocred.Errorf(autocred.ECONFLICT, "%q is deleted (archived): restore it before editing it", cur.Name)
 	}
 	if cur.Status != autocred.AutomationDraft && (in.Trigger.ConnectionID != cur.Trigger.ConnectionID || in.Trigger.SegmentID != cur.Trigger.SegmentID) {
 		return AutomationView{}, &autocred.Error{Code: autocred.ECONFLICT, Field: "trigger.segment_id",

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/autocred/autocred"
@@ -179,8 +180,34 @@ func (db *DB) Automations(ctx context.Context, f AutomationFilter) ([]autocred.A
 
 // errArchived refuses to do to an archived automation what only a restored
 // one can have done.
-func errArchived(id int64, what string) error {
-	return autocred.Errorf(autocred.ECONFLICT, "automation %d is archived: restore it first to %s", id, what)
+func errArchived(a autocred.Automation, what string) error {
+	return autocred.Errorf(autocred.ECONFLICT, "%s is deleted (archived): restore it first to %s", named(a), what)
+}
+
+// named is how a refusal names an automation: by the name the pages and
+// lists show, which a user knows, rather than its id (a Resume refused
+// in a second tab said "automation 2 is already active").
+func named(a autocred.Automation) string {
+	if strings.TrimSpace(a.Name) == "" {
+		return fmt.Sprintf("automation %d", a.ID)
+	}
+	return `"` + a.Name + `"`
+}
+
+// statusWords says a status in a refusal's words: "a draft", "starting"
+// rather than "draft", "baselining".
+func statusWords(s autocred.AutomationStatus) string {
+	switch s {
+	case autocred.AutomationDraft:
+		return "a draft"
+	case autocred.AutomationBaselining:
+		return "starting (reading who is in its segment)"
+	case autocred.AutomationBroken:
+		return "stopped for its connection"
+	case autocred.AutomationArchived:
+		return "deleted (archived)"
+	}
+	return string(s)
 }
 
 // ArchiveAutomation archives an automation (what deleting one does): it
@@ -226,7 +253,7 @@ func (db *DB) RestoreAutomation(ctx context.Context, id int64, check ...TwinChec
 			return err
 		}
 		if a.Status != autocred.AutomationArchived {
-			return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s, not archived: there is nothing to restore", id, a.Status)
+			return autocred.Errorf(autocred.ECONFLICT, "%s is %s, not deleted: there is nothing to restore", named(a), statusWords(a.Status))
 		}
 		if err := db.checkTwins(ctx, tx, a, false, check); err != nil {
 			return err
@@ -268,7 +295,7 @@ func (db *DB) DeleteRunHistory(ctx context.Context, id int64) (autocred.HistoryD
 			return err
 		}
 		if a.Status != autocred.AutomationArchived {
-			return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s: archive it first, then delete its history", id, a.Status)
+			return autocred.Errorf(autocred.ECONFLICT, "%s is %s: delete it first, then delete its history", named(a), statusWords(a.Status))
 		}
 		// A pending run is a contact who entered and has no credential
 		// yet; the ledger, which stays, counts the entry, so deleting the
@@ -278,8 +305,8 @@ func (db *DB) DeleteRunHistory(ctx context.Context, id int64) (autocred.HistoryD
 			return err
 		}
 		if pending > 0 {
-			return autocred.Errorf(autocred.ECONFLICT, "automation %d has %d pending run(s): contacts who entered and have no credential yet. "+
-				"Deleting its history now would leave them without one for good. Restore it and resume it with catch-up so that they finish, then archive it again and delete its history", id, pending)
+			return autocred.Errorf(autocred.ECONFLICT, "%s has %d pending run(s): contacts who entered and have no credential yet. "+
+				"Deleting its history now would leave them without one for good. Restore it and resume it with catch-up so that they finish, then delete it again and delete its history", named(a), pending)
 		}
 		if _, err := db.in(tx).ExecContext(ctx, `DELETE FROM run_events WHERE run_id IN (SELECT id FROM runs WHERE automation_id = ?)`, id); err != nil {
 			return fmt.Errorf("deleting the run logs of automation %d: %w", id, err)
@@ -315,14 +342,14 @@ func (db *DB) DeleteAutomation(ctx context.Context, id int64) error {
 			return err
 		}
 		if a.Status != autocred.AutomationArchived {
-			return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s: archive it first; only an archived automation whose history is deleted can be deleted for good", id, a.Status)
+			return autocred.Errorf(autocred.ECONFLICT, "%s is %s: delete it first; only a deleted automation whose history is deleted can be deleted for good", named(a), statusWords(a.Status))
 		}
 		var runs int
 		if err := db.in(tx).QueryRowContext(ctx, `SELECT count(*) FROM runs WHERE automation_id = ?`, id).Scan(&runs); err != nil {
 			return err
 		}
 		if runs > 0 {
-			return autocred.Errorf(autocred.ECONFLICT, "automation %d still has %d run(s): delete its history first", id, runs)
+			return autocred.Errorf(autocred.ECONFLICT, "%s still has %d run(s): delete its history first", named(a), runs)
 		}
 		if _, err := db.in(tx).ExecContext(ctx, `DELETE FROM automations WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("deleting automation %d: %w", id, err)
@@ -359,9 +386,9 @@ func (db *DB) setAutomationStatus(ctx context.Context, tx *sql.Tx, id int64, to 
 			return err
 		}
 		if a.Status == autocred.AutomationArchived {
-			return errArchived(id, "make it "+string(to))
+			return errArchived(a, "make it "+string(to))
 		}
-		return transitionRefused(id, a.Status, to)
+		return transitionRefused(a, to)
 	}
 	return nil
 }
@@ -379,18 +406,15 @@ var becoming = map[autocred.AutomationStatus]string{
 // transitionRefused is the conflict of an automation asked to become to
 // from a status that cannot go there, in the words of what was asked
 // (a client read "it cannot become baselining from there" on a resume).
-func transitionRefused(id int64, from, to autocred.AutomationStatus) error {
+func transitionRefused(a autocred.Automation, to autocred.AutomationStatus) error {
+	from := a.Status
 	switch {
 	case from.Watching() && to.Watching():
-		return autocred.Errorf(autocred.ECONFLICT, "automation %d is already %s, watching its segment: there is nothing to resume", id, from)
+		return autocred.Errorf(autocred.ECONFLICT, "%s is already %s, watching its segment: there is nothing to resume", named(a), statusWords(from))
 	case from == to:
-		return autocred.Errorf(autocred.ECONFLICT, "automation %d is already %s", id, from)
+		return autocred.Errorf(autocred.ECONFLICT, "%s is already %s", named(a), statusWords(from))
 	}
-	is := string(from)
-	if from == autocred.AutomationDraft {
-		is = "a draft"
-	}
-	return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s, so it cannot be %s now", id, is, cmp.Or(becoming[to], "changed to "+string(to)))
+	return autocred.Errorf(autocred.ECONFLICT, "%s is %s, so it cannot be %s now", named(a), statusWords(from), cmp.Or(becoming[to], "changed to "+string(to)))
 }
 
 // ActivateAutomation starts watching a draft automation: it becomes
@@ -471,9 +495,9 @@ func (db *DB) SyncAutomationSoon(ctx context.Context, id int64) error {
 		}
 		switch {
 		case a.Status == autocred.AutomationArchived:
-			return errArchived(id, "read its segment")
+			return errArchived(a, "read its segment")
 		case !a.Status.Watching():
-			return autocred.Errorf(autocred.ECONFLICT, "automation %d is %s; activate or resume it first", id, a.Status)
+			return autocred.Errorf(autocred.ECONFLICT, "%s is %s; activate or resume it first", named(a), statusWords(a.Status))
 		}
 		return db.syncSoon(ctx, tx, a)
 	})

@@ -383,7 +383,21 @@ func (s automationSummary) ProgressLabel() string {
 		case s.Archived():
 			until = "you restore it"
 		}
-		return autocred.Thousands(s.Batch.Done) + " of " + autocred.Thousands(s.Batch.Total) + " issued; the others wait until " + until
+		done := autocred.Thousands(s.Batch.Done) + " of " + autocred.Thousands(s.Batch.Total) + " issued"
+		// "the others" only when there are others: one run waiting alone
+		// is "it", the last of several "the last one".
+		switch left := s.Batch.Total - s.Batch.Done; {
+		case left <= 0:
+			return done
+		case s.Batch.Total == 1:
+			return done + "; it waits until " + until
+		case left == 1 && s.Batch.Done > 0:
+			return done + "; the last one waits until " + until
+		case s.Batch.Done == 0:
+			return done + "; all " + autocred.Thousands(left) + " wait until " + until
+		default:
+			return done + "; the other " + autocred.Thousands(left) + " wait until " + until
+		}
 	case s.Batch.Total > 0:
 		return "Issuing " + autocred.Thousands(s.Batch.Done) + " of " + autocred.Thousands(s.Batch.Total)
 	}

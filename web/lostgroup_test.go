@@ -15,16 +15,22 @@ import (
 // waits for: the user's choice of another group, a reconnect, a resume.
 func TestStoppedProgressSaysWhatTheRestWaitFor(t *testing.T) {
 	for _, tt := range []struct {
-		status autocred.AutomationStatus
-		reason string
-		want   string
+		status      autocred.AutomationStatus
+		reason      string
+		done, total int
+		want        string
 	}{
-		{autocred.AutomationPaused, autocred.GroupMissingReason("Course certificate"), "0 of 2 issued; the others wait until you choose another group under Edit"},
-		{autocred.AutomationPaused, "", "0 of 2 issued; the others wait until you resume it"},
-		{autocred.AutomationBroken, "ActiveCampaign refused the API key.", "0 of 2 issued; the others wait until you reconnect and resume it"},
+		{autocred.AutomationPaused, autocred.GroupMissingReason("Course certificate"), 0, 2, "0 of 2 issued; all 2 wait until you choose another group under Edit"},
+		{autocred.AutomationPaused, "", 0, 2, "0 of 2 issued; all 2 wait until you resume it"},
+		{autocred.AutomationBroken, "ActiveCampaign refused the API key.", 0, 2, "0 of 2 issued; all 2 wait until you reconnect and resume it"},
+		// "the others" only when there are others (tester 4, finding 10).
+		{autocred.AutomationPaused, autocred.GroupMissingReason("Course certificate"), 0, 1, "0 of 1 issued; it waits until you choose another group under Edit"},
+		{autocred.AutomationPaused, "", 4, 5, "4 of 5 issued; the last one waits until you resume it"},
+		{autocred.AutomationPaused, "", 3, 1200, "3 of 1,200 issued; the other 1,197 wait until you resume it"},
+		{autocred.AutomationPaused, "", 2, 2, "2 of 2 issued"},
 	} {
 		s := automationSummary{AutomationView: service.AutomationView{Automation: autocred.Automation{Status: tt.status, StatusReason: tt.reason}},
-			Batch: autocred.Progress{Done: 0, Total: 2}}
+			Batch: autocred.Progress{Done: tt.done, Total: tt.total}}
 		if got := s.ProgressLabel(); got != tt.want {
 			t.Errorf("%s (%q): %q, want %q", tt.status, tt.reason, got, tt.want)
 		}
