@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/service"
 )
 
 // TestBrowserListWraps shows the Automations list, in headless Chromium at
@@ -125,5 +126,43 @@ func TestBrowserRetryDoubleClick(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("a double click logged %d retries, want 1", n)
+	}
+}
+
+// TestBrowserTwinActivateKeepsItsPlace opens a draft with a very long name
+// that needs "I want two credentials per entry" beside Activate, at 390
+// and 1280 pixels: Activate stays in the row of Edit and Delete, and the
+// box is on a line of its own under them (tester 4, finding 11: the box
+// pushed Activate below it, away from Edit and Delete).
+func TestBrowserTwinActivateKeepsItsPlace(t *testing.T) {
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("%s is missing: the browser tests need Debian's Chromium; run apt-get install -y chromium", chromium)
+	}
+	u := newUITest(t)
+	f := u.fixture()
+	ctx := context.Background()
+	u.activate(f)
+	twin, err := u.env.Service.CreateAutomation(ctx, service.AutomationInput{Name: "VIP " + strings.Repeat("very long name ", 12),
+		Trigger:        autocred.Trigger{ConnectionID: f.acConn, SegmentID: f.segment},
+		Action:         autocred.Action{ConnectionID: f.certConn, GroupID: f.group, RecipientName: "{{contact.firstName}}", RecipientEmail: "{{contact.email}}", Issue: true, Send: true},
+		AllowDuplicate: true})
+	must(t, err)
+	b := u.adminBrowser()
+	dir := t.TempDir()
+	if d := os.Getenv("AUTOCRED_SHOTS"); d != "" {
+		dir = d
+	}
+	for _, width := range []int64{390, 1280} {
+		b.run("the twin draft at "+itoa(width), chromedp.EmulateViewport(width, 900), chromedp.Navigate(b.url+"/automations/"+itoa(twin.ID)),
+			chromedp.WaitVisible(chromedp.CSS(".page-head .actions button.primary")))
+		b.shot(dir, "twin-activate", width)
+		b.run("back to "+itoa(width), chromedp.EmulateViewport(width, 900), chromedp.Sleep(100*time.Millisecond))
+		// The middle of each button, to the pixel or two a border makes.
+		mid := `(sel => { const r = document.querySelector(".page-head .actions " + sel).getBoundingClientRect(); return (r.top + r.bottom) / 2 })`
+		b.expectJS(`Math.abs(`+mid+`("button.primary") - `+mid+`("a.button")) <= 3 && Math.abs(`+mid+`("a.button") - `+mid+`("button.danger")) <= 3`,
+			"Activate, Edit and Delete on one row at "+itoa(width)+"px")
+		b.expectJS(`document.querySelector(".page-head .actions .switch").getBoundingClientRect().top >= document.querySelector(".page-head .actions button.primary").getBoundingClientRect().bottom - 1`,
+			"the two-credentials box under the buttons at "+itoa(width)+"px")
+		b.expectJS(`document.documentElement.scrollWidth <= document.documentElement.clientWidth`, "no sideways scroll at "+itoa(width)+"px")
 	}
 }

@@ -101,6 +101,23 @@ func chartPeak(days []autocred.DayCount) int {
 	return peak
 }
 
+// labelWidth is how wide text of digits and commas is drawn at font
+// units, a little generously: a digit of the UI's sans-serif fonts is at
+// most 0.64 em wide (DejaVu Sans, Linux's usual system-ui, the widest; the
+// tester's phone-sized view cut "2,500" in it), a comma or a full stop
+// 0.32 em.
+func labelWidth(text string, font float64) float64 {
+	w := 0.0
+	for _, r := range text {
+		if r == ',' || r == '.' {
+			w += 0.33 * font
+		} else {
+			w += 0.65 * font
+		}
+	}
+	return w
+}
+
 // chart draws runs finished per day as stacked bars, on a scale from 0 to
 // top (shared by every row of a list, so that rows compare), with the
 // dates along the bottom and the counts up the side. It is an inline SVG
@@ -113,6 +130,10 @@ func chart(days []autocred.DayCount, zone string, top int, size string) template
 		return ""
 	}
 	top = max(top, 1)
+	// The count labels sit left of the plot, right-aligned: the plot moves
+	// right as far as its top label needs, so that "2,500" is not cut to
+	// ",500" where the chart's box clips it (a phone's list).
+	sz.left = max(sz.left, labelWidth(autocred.Thousands(top), sz.font)+5)
 	shown := chartShown(days)
 	plotW, plotH := sz.w-sz.left-4, sz.h-sz.bottom-sz.top
 	base := sz.top + plotH

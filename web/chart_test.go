@@ -73,3 +73,31 @@ func TestChartLabelsAreReadable(t *testing.T) {
 		}
 	}
 }
+
+// The count labels fit left of the plot, whatever the top of the scale:
+// on a phone, the list's chart cut "2,500" to ",500" (tester 4, finding
+// 11). Each label's left end, as wide as labelWidth says, is inside the
+// chart.
+func TestChartCountLabelsFit(t *testing.T) {
+	days := []autocred.DayCount{{Day: time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC), Issued: 3}}
+	label := regexp.MustCompile(`<text class="axis y" x="([0-9.]+)" y="[0-9.]+" text-anchor="end" font-size="(\d+)" fill="#5b6575">([0-9,]+)</text>`)
+	for name := range chartSizes {
+		for _, top := range []int{3, 96, 2500, 125000, 3000000} {
+			svg := string(chart(days, "UTC", top, name))
+			found := label.FindAllStringSubmatch(svg, -1)
+			if len(found) == 0 {
+				t.Fatalf("%s chart to %d has no count label", name, top)
+			}
+			for _, m := range found {
+				x, _ := strconv.ParseFloat(m[1], 64)
+				font, _ := strconv.ParseFloat(m[2], 64)
+				// DejaVu Sans, the widest usual system-ui: a digit is
+				// 0.636 em, a comma 0.318 em.
+				commas := float64(strings.Count(m[3], ","))
+				if w := font * (0.636*(float64(len(m[3]))-commas) + 0.318*commas); x-w < 0 {
+					t.Errorf("%s chart to %d: the label %q ends at x=%.1f and needs %.1f: it is cut", name, top, m[3], x, w)
+				}
+			}
+		}
+	}
+}

@@ -30,7 +30,7 @@ func TestTwinDraftSaysTwoCredentials(t *testing.T) {
 	}
 	p := u.do("GET", "/automations/"+itoa(second.ID), nil)
 	body := html.UnescapeString(p.body)
-	if !regexp.MustCompile(`(?s)<form method="post" action="/automations/` + itoa(second.ID) + `/activate">.*?name="allow_duplicate".*?</form>`).MatchString(p.body) {
+	if !regexp.MustCompile(`(?s)<form method="post" action="/automations/` + itoa(second.ID) + `/activate" class="twin-choice">.*?name="allow_duplicate".*?</form>`).MatchString(p.body) {
 		t.Errorf("Activate comes without the box to confirm two credentials per entry:\n%s", p.body)
 	}
 	if strings.Contains(body, "gets one credential") || !strings.Contains(body, `every contact that enters the segment gets two credentials: one from this automation and one from "Certificates"`) {

@@ -125,6 +125,11 @@ func New(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	static, _ := fs.Sub(staticFS, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", cacheFor(time.Hour, http.FileServerFS(static))))
+	// Browsers ask for /favicon.ico whatever the page says (a bookmark, a
+	// feed reader): it is the same small icon, not a 404 in every log.
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/static/favicon.svg", http.StatusMovedPermanently)
+	})
 	mux.HandleFunc("GET /signin", h.page(h.signinPage))
 	mux.HandleFunc("POST /signin", h.page(storableInput(h.signin)))
 	mux.HandleFunc("GET /setup", h.page(h.setupPage))
