@@ -442,21 +442,26 @@ func (s automationSummary) BaselineLabel() string {
 	}
 	n := s.Baseline.Total
 	if f := s.FreshStart; f != nil {
+		// The new baseline leaves out who entered while it was stopped:
+		// they are told apart, by PausedEntrantsLabel, so that nobody is
+		// counted in both sentences (tester 4, finding 4).
 		when := "When autocred started fresh (" + f.At.UTC().Format("2006-01-02 15:04:05 UTC") + "), "
+		before := " in this segment from before it stopped"
+		apart := " Whoever entered while it was stopped is counted apart."
 		issued := min(f.Credited, n)
 		switch {
 		case n == 0:
-			return when + "the segment was empty: every contact who enters it gets a credential."
+			return when + "no contact was" + before + ": every contact who enters it from now on gets a credential." + apart
 		case issued == 0:
-			return when + count(n, "contact was", "contacts were") + " in this segment and got nothing; only contacts who newly enter get a credential."
+			return when + count(n, "contact was", "contacts were") + before + " and got nothing; only contacts who newly enter get a credential." + apart
 		case issued == n && n == 1:
-			return when + "1 contact was in this segment, and already had a credential from this automation, or one on its way: nobody was left out. Only contacts who newly enter get a credential."
+			return when + "1 contact was" + before + ", and already had a credential from this automation, or one on its way: nobody was left out. Only contacts who newly enter get a credential." + apart
 		case issued == n:
-			return when + autocred.Thousands(n) + " contacts were in this segment, and all of them already had a credential from this automation, or one on its way: nobody was left out. Only contacts who newly enter get a credential."
+			return when + autocred.Thousands(n) + " contacts were" + before + ", and all of them already had a credential from this automation, or one on its way: nobody was left out. Only contacts who newly enter get a credential." + apart
 		default:
-			return when + count(n, "contact was", "contacts were") + " in this segment: " + autocred.Thousands(issued) +
+			return when + count(n, "contact was", "contacts were") + before + ": " + autocred.Thousands(issued) +
 				" already had a credential from this automation, or one on its way; the other " + autocred.Thousands(n-issued) +
-				" got nothing. Only contacts who newly enter get a credential."
+				" got nothing. Only contacts who newly enter get a credential." + apart
 		}
 	}
 	switch n {
