@@ -166,3 +166,38 @@ func TestBrowserTwinActivateKeepsItsPlace(t *testing.T) {
 		b.expectJS(`document.documentElement.scrollWidth <= document.documentElement.clientWidth`, "no sideways scroll at "+itoa(width)+"px")
 	}
 }
+
+// TestBrowserDaysAndBannersTellTheTruth opens, in a Los Angeles browser
+// that has never been here, a shared link with entered days and no zone:
+// the page reloads itself once with the browser's zone, finds the run of
+// that Los Angeles day and says the zone (tester 4, finding 7). Then a
+// Retry's "Retry queued." is shown, and leaves the address, so that a
+// reload does not say it again (finding 9).
+func TestBrowserDaysAndBannersTellTheTruth(t *testing.T) {
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("%s is missing: the browser tests need Debian's Chromium; run apt-get install -y chromium", chromium)
+	}
+	u := newUITest(t)
+	f := u.fixture()
+	// 02:20 UTC on 11 March is 19:20 on 10 March in Los Angeles.
+	u.addRun(f.automation, 7, "Grace", "Hopper", "grace@navy.example", autocred.RunIssued, time.Date(2026, 3, 11, 2, 20, 0, 0, time.UTC))
+	b := u.adminBrowser()
+	b.inZone("America/Los_Angeles")
+	auto := b.url + "/automations/" + itoa(f.automation)
+	b.run("a shared link without a zone", chromedp.Navigate(auto+"?from=2026-03-10&to=2026-03-10"))
+	b.waitJS(`location.search.indexOf("tz=America%2FLos_Angeles") >= 0 && document.querySelector(".days-zone") !== null`)
+	b.expectText(".days-zone", "Entered days are read in America/Los_Angeles")
+	b.expectText("[data-region=total]", "1 run matches the filter.")
+	dir := t.TempDir()
+	if d := os.Getenv("AUTOCRED_SHOTS"); d != "" {
+		dir = d
+	}
+	b.shot(dir, "days-zone", 1280)
+
+	b.run("retry the failed run", chromedp.Navigate(auto), chromedp.WaitVisible(chromedp.CSS("form[action$='/retry'] button")),
+		chromedp.Click(chromedp.CSS("form[action$='/retry'] button")))
+	b.waitJS(`document.querySelector(".flash") && document.querySelector(".flash").innerText.includes("Retry queued.")`)
+	b.waitJS(`location.search.indexOf("done=") < 0 && location.search.indexOf("at=") < 0`)
+	b.run("reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.CSS("h1")))
+	b.expectJS(`document.querySelector(".flash") === null`, "no Retry queued. after a reload")
+}
