@@ -137,7 +137,7 @@ func TestResumeAndRestoreAskForTwoCredentials(t *testing.T) {
 	if p := u.do("POST", auto+"/pause", url.Values{}); p.status != http.StatusSeeOther {
 		t.Fatalf("pause: %d", p.status)
 	}
-	box := regexp.MustCompile(`(?s)<form method="post" action="` + auto + `/(\w+)">.*?name="allow_duplicate".*?</form>`)
+	box := regexp.MustCompile(`(?s)<form method="post" action="` + auto + `/(\w+)"(?: class="twin-choice")?>.*?name="allow_duplicate".*?</form>`)
 
 	refused := u.follow(u.do("POST", auto+"/resume", url.Values{"catch_up": {"yes"}}))
 	body := html.UnescapeString(refused.body)
