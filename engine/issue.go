@@ -560,10 +560,19 @@ func (e *Engine) stepFailed(ctx context.Context, run *autocred.Run, a autocred.A
 		if mark != nil {
 			run.Step, run.StepStartedAt, run.Attempts = mark.step, mark.startedAt, mark.attempts
 		}
-		if err := e.save(ctx, run); err != nil {
-			return err
-		}
 		return e.waitThrottled(ctx, run, "Certifier", te)
+	}
+	if errors.Is(err, certifier.ErrNotSent) {
+		// Never sent (the job's time ran out, or autocred is stopping,
+		// while it waited for its turn): the run knows what it knew
+		// before, and River runs the job again.
+		if mark != nil {
+			run.Step, run.StepStartedAt, run.Attempts = mark.step, mark.startedAt, mark.attempts
+		}
+		if serr := e.save(ctx, run); serr != nil {
+			return serr
+		}
+		return err
 	}
 	if errors.Is(err, certifier.ErrAuth) {
 		// The run keeps its step: once reconnected, a create of unknown

@@ -101,6 +101,9 @@ func failureWords(err error) string {
 // proxy's 5xx may follow a create that was made, the run still asks
 // before creating again).
 func answerLost(err error) bool {
+	if _, ok := throttled(err); ok || errors.Is(err, certifier.ErrNotSent) || errors.Is(err, certifier.ErrRateLimited) {
+		return false // not processed, or never sent: nothing to lose
+	}
 	var ce *certifier.Error
 	return !errors.As(err, &ce) || ce.Status < 500
 }
