@@ -11,6 +11,7 @@ import (
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/certifier"
+	"github.com/autocred/autocred/internal/upstream"
 )
 
 // ResendWindow is how long after a resend of a run's email another is
@@ -124,9 +125,16 @@ func (e *Engine) resendFailed(ctx context.Context, run *autocred.Run, err error)
 		e.event(ctx, run, resendRefused+": Certifier is not called while it fails. Nothing was sent.")
 		return autocred.Errorf(autocred.EUPSTREAM, "Nothing was sent: %s Resend once Certifier answers again.", open.Circuit.Notice(-1))
 	case errors.Is(err, certifier.ErrUnknownOutcome) || !certifier.Refused(err):
-		e.event(ctx, run, "Resending the email got no answer from Certifier ("+certMessage(err)+"); it may have gone out.")
-		return autocred.Errorf(autocred.EUPSTREAM, "Certifier did not answer (%s), so the email may have gone out. Ask the recipient before resending; another resend is possible in %s.",
-			certMessage(err), minutes(ResendWindow))
+		// No answer, or a 5xx (an answer, but one a proxy may give
+		// after the email went out): either way the outcome is unknown.
+		what := "got no answer from Certifier (" + certMessage(err) + ")"
+		var ce *certifier.Error
+		if errors.As(err, &ce) && ce.Status >= 500 {
+			what = "was answered by Certifier with an error (" + upstream.StatusText(ce.Status) + ")"
+		}
+		e.event(ctx, run, "Resending the email "+what+"; it may have gone out.")
+		return autocred.Errorf(autocred.EUPSTREAM, "Resending the email %s, so the email may have gone out. Ask the recipient before resending; another resend is possible in %s.",
+			what, minutes(ResendWindow))
 	}
 	e.event(ctx, run, resendRefused+" by Certifier: "+sentence(certMessage(err))+" Nothing was sent.")
 	switch {
