@@ -179,7 +179,10 @@ func (e *Engine) take(ctx context.Context, cert *certifier.Client, run *autocred
 			// What the call sent, once per call that reached Certifier, so
 			// that the run shows what its credential was made from
 			// whatever happens to the contact or the mapping later.
-			e.event(ctx, run, sentCredential(nc, run.Attempts, k).EventMessage())
+			// Stamped with the attempt's start, when it was sent, not
+			// when its answer came: the time every later line that
+			// names the attempt gives ("attempt 2 (02:25:46Z)").
+			e.eventAt(ctx, run, run.StepStartedAt, sentCredential(nc, run.Attempts, k).EventMessage())
 		}
 		if err != nil {
 			return err
@@ -519,6 +522,20 @@ func (e *Engine) event(ctx context.Context, run *autocred.Run, message string) {
 		return
 	}
 	if err := e.store.AddRunEvent(context.WithoutCancel(ctx), run.ID, message); err != nil {
+		e.log.Error("recording run event", "run", run.ID, "err", err)
+	}
+}
+
+// eventAt is event for a line that says what happened at a time of its own
+// (the line of a call, stamped when the call was sent); the log keeps its
+// lines in the order they are recorded.
+func (e *Engine) eventAt(ctx context.Context, run *autocred.Run, at time.Time, message string) {
+	if l := runLogOf(ctx, run); l != nil {
+		l.addAt(at, message)
+		return
+	}
+	ev := []autocred.RunEvent{{At: at, Message: message}}
+	if err := e.store.AddRunEvents(context.WithoutCancel(ctx), run.ID, ev); err != nil {
 		e.log.Error("recording run event", "run", run.ID, "err", err)
 	}
 }
