@@ -29,6 +29,24 @@ const ResendWindow = 5 * time.Minute
 const (
 	resendAsked   = "Resend of the email requested by "
 	resendRefused = "Resending the email was refused"
+	// resendUnknown begins the line of a resend that Certifier did not
+	// answer (or answered with an error), resendCut that of one
+	// that autocred stopped during (the line is written by the next
+	// resend, or the rescued job of a bulk resend): either may have sent
+	// the email.
+	resendUnknown = "Resending the email "
+	resendCut     = "The resend requested by "
+	resendDone    = "Email resent by "
+)
+
+// resendState is what came of the last resend of a run's email.
+type resendState int
+
+const (
+	resendNone    resendState = iota // none, or the last was refused: nothing went out
+	resendSent                       // Certifier confirmed it
+	resendMaybe                      // no answer, or an error: it may have gone out
+	resendStopped                    // asked, and no outcome written: autocred stopped during it
 )
 
 // ResendEmail sends the email of a run's issued credential again, at a
@@ -65,9 +83,29 @@ func (e *Engine) resend(ctx context.Context, runID int64, by string, onlyUnconfi
 		if err != nil {
 			return err
 		}
-		if last, who := lastResend(events); !last.IsZero() && time.Since(last) < ResendWindow {
+		last, who, state := lastResend(events)
+		if state == resendStopped {
+			// A resend was asked for and nothing says what came of it:
+			// autocred stopped during it (the lease, held now, rules out
+			// one under way). Certifier may have sent the email: say so,
+			// once, so that the log does not end on "sending".
+			if err := e.store.AddRunEvent(ctx, runID, resendCut+who+" was interrupted before Certifier answered (autocred stopped during it), so the email may have gone out."); err != nil {
+				return fmt.Errorf("recording an interrupted resend of run %d: %w", runID, err)
+			}
+			state = resendMaybe
+		}
+		if onlyUnconfirmed && state == resendMaybe {
+			// Sending again could be the recipient's third email (a
+			// tester saw one): the user decides, run by run.
+			return autocred.Errorf(autocred.ECONFLICT, "A resend of its email requested by %s may have gone out already (Certifier's answer never came), so Resend email to all does not send it again. If the recipient did not get it, use Resend email on this run.", who)
+		}
+		if !last.IsZero() && time.Since(last) < ResendWindow {
 			// "In N minutes", not a clock time: the page shows times in
 			// the browser's zone, and a UTC time would read as wrong.
+			if state == resendMaybe {
+				return autocred.Errorf(autocred.ECONFLICT, "A resend of the email was requested %s ago (by %s) and Certifier's answer never came, so it may have gone out. Ask the recipient; to keep them from getting it twice by accident, another resend is possible in %s.",
+					minutesAgo(time.Since(last)), who, minutes(ResendWindow-time.Since(last)))
+			}
 			return autocred.Errorf(autocred.ECONFLICT, "The email was resent %s ago (requested by %s). To keep the recipient from getting it twice by accident, another resend is possible in %s.",
 				minutesAgo(time.Since(last)), who, minutes(ResendWindow-time.Since(last)))
 		}
@@ -85,7 +123,7 @@ func (e *Engine) resend(ctx context.Context, runID int64, by string, onlyUnconfi
 		if _, err := cert.Send(ctx, run.CredentialID); err != nil {
 			return recordedError{e.resendFailed(ctx, &run, err)}
 		}
-		e.event(ctx, &run, "Email resent by "+by+" to "+run.Email+".")
+		e.event(ctx, &run, resendDone+by+" to "+run.Email+".")
 		if run.Status == autocred.RunSendUnconfirmed {
 			run.Status, run.Step = autocred.RunIssued, autocred.StepNone
 			return e.save(ctx, &run)
@@ -99,20 +137,32 @@ func (e *Engine) resend(ctx context.Context, runID int64, by string, onlyUnconfi
 }
 
 // lastResend is when the last resend that may have sent an email was
-// asked for, and by whom; zero when none was, or when the last one was
-// refused.
-func lastResend(events []autocred.RunEvent) (time.Time, string) {
+// asked for, by whom, and what came of it; a zero time and resendNone when
+// none was, or when the last one was refused. A resend whose request is
+// the last line about resends (no outcome after it) is
+// resendStopped: only the holder of the run's lease may read it so.
+func lastResend(events []autocred.RunEvent) (time.Time, string, resendState) {
+	state := resendStopped
 	for i := len(events) - 1; i >= 0; i-- {
 		msg := events[i].Message
-		if strings.HasPrefix(msg, resendRefused) {
-			return time.Time{}, ""
+		switch {
+		case strings.HasPrefix(msg, resendRefused):
+			return time.Time{}, "", resendNone
+		case strings.HasPrefix(msg, resendDone):
+			if state == resendStopped {
+				state = resendSent
+			}
+		case strings.HasPrefix(msg, resendUnknown), strings.HasPrefix(msg, resendCut):
+			if state == resendStopped {
+				state = resendMaybe
+			}
 		}
 		if who, ok := strings.CutPrefix(msg, resendAsked); ok {
 			who, _, _ = strings.Cut(who, ": ")
-			return events[i].At, who
+			return events[i].At, who, state
 		}
 	}
-	return time.Time{}, ""
+	return time.Time{}, "", resendNone
 }
 
 // resendFailed records and explains a failed resend. A definite refusal
@@ -173,12 +223,17 @@ type resendArgs struct {
 
 func (resendArgs) Kind() string { return "resend" }
 
-// One attempt only: every send is another email. A resend that failed
-// says so in its run's log, and the run stays send_unconfirmed, offered
-// again by the next Resend email to all; a job of a process that died
-// mid-send is discarded, not run again (and the window would refuse it).
+// Every send is another email, so a job that ran sends at most once: Work
+// always returns nil, and a resend that failed says so in its run's log.
+// The second attempt is for a job of a process that died (River rescues it
+// after RescueAfter): it goes on where that process stopped. If the dead
+// process had asked Certifier, the email may have gone out: the run's log
+// says so (resend), and the run is left out of this Resend email to all,
+// with a line that says how to resend it by hand. If it had not, the email
+// is sent now. (With one attempt, River discarded such jobs, and a tester
+// saw the runs' logs end on "sending the email to …" for good.)
 func (resendArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: queueIssue, MaxAttempts: 1}
+	return river.InsertOpts{Queue: queueIssue, MaxAttempts: 2}
 }
 
 // resendJob is the resend job the store enqueues (store.Jobs).
