@@ -118,3 +118,10 @@ func (e *Engine) ResendJob(ctx context.Context, runID int64, by string, attempt 
 // ResendMaxAttempts is how often a resend job may run: more than once, so
 // that River runs again the job of a process that died.
 var ResendMaxAttempts = resendArgs{}.InsertOpts().MaxAttempts
+
+// NoteInterruptedResends does what the engine does once, a little after it
+// starts: it says in their logs which resends a dead process left without
+// an outcome.
+func (e *Engine) NoteInterruptedResends(ctx context.Context) error {
+	return e.noteInterruptedResends(ctx)
+}

@@ -89,7 +89,7 @@ func (e *Engine) resend(ctx context.Context, runID int64, by string, onlyUnconfi
 			// autocred stopped during it (the lease, held now, rules out
 			// one under way). Certifier may have sent the email: say so,
 			// once, so that the log does not end on "sending".
-			if err := e.store.AddRunEvent(ctx, runID, resendCut+who+" was interrupted before Certifier answered (autocred stopped during it), so the email may have gone out."); err != nil {
+			if err := e.store.AddRunEvent(ctx, runID, interruptedLine(who)); err != nil {
 				return fmt.Errorf("recording an interrupted resend of run %d: %w", runID, err)
 			}
 			state = resendMaybe
@@ -163,6 +163,48 @@ func lastResend(events []autocred.RunEvent) (time.Time, string, resendState) {
 		}
 	}
 	return time.Time{}, "", resendNone
+}
+
+// interruptedLine is the log line of a resend asked for by who that
+// autocred stopped during.
+func interruptedLine(who string) string {
+	return resendCut + who + " was interrupted before Certifier answered (autocred stopped during it), so the email may have gone out."
+}
+
+// interruptedResendsAfter is how long after the engine starts it looks for
+// resends that a process which died left without an outcome: past the
+// lease of any resend still under way then (leaseTTL), so that only a
+// dead process's are found. The rescued jobs of Resend email to all do
+// the same for their own runs, whichever comes first.
+const interruptedResendsAfter = leaseTTL + 5*time.Second
+
+// noteInterruptedResends says, in the log of each run whose log ends on a
+// resend's request (of the last week, a thousand runs at most), that the
+// resend was interrupted and may have gone out: a single resend (from the
+// page or the API) has no job that River would run again, and its log
+// would otherwise end on "sending the email to …" for good. A run whose
+// lease is held (a resend under way) is left alone.
+func (e *Engine) noteInterruptedResends(ctx context.Context) error {
+	ids, err := e.store.RunsEndingWith(ctx, resendAsked, time.Now().Add(-7*24*time.Hour), 1000)
+	if err != nil {
+		return fmt.Errorf("looking for interrupted resends: %w", err)
+	}
+	for _, id := range ids {
+		_, err := e.withLease(ctx, runLease(id), func(ctx context.Context) error {
+			events, err := e.store.RunEvents(ctx, id)
+			if err != nil {
+				return err
+			}
+			if _, who, state := lastResend(events); state == resendStopped {
+				return e.store.AddRunEvent(ctx, id, interruptedLine(who))
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("recording the interrupted resend of run %d: %w", id, err)
+		}
+	}
+	return nil
 }
 
 // resendFailed records and explains a failed resend. A definite refusal

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,11 @@ import (
 // and it is not sent again by the bulk resend; a resend of unknown outcome
 // is never called done.
 func TestResendInterruptedByACrash(t *testing.T) {
-	h := newHarness(t, testenv.Options{})
+	forEachDB(t, testResendInterruptedByACrash)
+}
+
+func testResendInterruptedByACrash(t *testing.T, kind string) {
+	h := newHarness(t, testenv.Options{Database: kind})
 	ctx := context.Background()
 	a := h.automation(h.segment("Done", "Done"), nil)
 	cert, err := certifier.New(certifier.Config{URL: h.env.CertifierURL, Token: testenv.CertifierToken})
@@ -117,6 +122,26 @@ func TestResendInterruptedByACrash(t *testing.T) {
 	}
 	if l := log(recent); !strings.Contains(l, "was interrupted before Certifier answered") {
 		t.Errorf("the log after a resend asked for and never answered:\n%s\nwant it to say so", l)
+	}
+	// A single resend (the page's, the API's: no job) cut by the crash:
+	// a little after the start, its log says so; one under way (its
+	// lease held) is left alone.
+	single, busy := unconfirmed("single@example.com"), unconfirmed("busy@example.com")
+	for _, run := range []autocred.Run{single, busy} {
+		if err := h.store.AddRunEvent(ctx, run.ID, "Resend of the email requested by ana@example.com: sending the email to "+run.Email+"."); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := h.engine.WithLease(ctx, fmt.Sprintf("run:%d", busy.ID), func(ctx context.Context) error {
+		return h.engine.NoteInterruptedResends(ctx)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if l := log(single); !strings.HasSuffix(l, "The resend requested by ana@example.com was interrupted before Certifier answered (autocred stopped during it), so the email may have gone out.") {
+		t.Errorf("the log of a single resend cut by a crash, after the start:\n%s\nwant it to end saying so", l)
+	}
+	if l := log(busy); strings.Contains(l, "interrupted") {
+		t.Errorf("a resend under way was called interrupted:\n%s", l)
 	}
 	if engine.ResendMaxAttempts < 2 {
 		t.Errorf("a resend job may run %d time(s): River discards the job of a process that died instead of running it again", engine.ResendMaxAttempts)
