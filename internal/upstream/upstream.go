@@ -192,6 +192,13 @@ func (e *NetworkError) Unwrap() error { return e.Err }
 // Do sends the request that build makes (once per try, since a body can be
 // read only once) and returns the first answer that is not throttled.
 // endpoint names the call for metrics and errors, e.g. "GET /contacts".
+//
+// A throttled wait never ends as a lost answer: a wait that would outlast
+// ctx's deadline is not begun, and one that ctx cuts short ends the call,
+// both with a *ThrottledError (until when; its Err is ctx's error when it
+// was cut). A request whose ctx ends before its first try is sent (while
+// it waits for the Limiter) ends with a *NotSentError. Only a request
+// sent and left without an answer is a *NetworkError.
 func (d *Doer) Do(ctx context.Context, endpoint string, build func(ctx context.Context) (*http.Request, error)) (*Response, error) {
 	throttled := d.Throttled
 	if throttled == nil {
