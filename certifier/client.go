@@ -143,6 +143,7 @@ func (c *Client) send(ctx context.Context, method, endpoint, path string, query 
 	if err != nil {
 		var netErr *upstream.NetworkError
 		var re *upstream.RedirectError
+		var notSent *upstream.NotSentError
 		switch {
 		case errors.As(err, &re):
 			// The host sent us elsewhere instead of answering. Not a
@@ -152,6 +153,9 @@ func (c *Client) send(ctx context.Context, method, endpoint, path string, query 
 			return redirectError(re)
 		case errors.As(err, &netErr):
 			return &Error{Endpoint: endpoint, Message: upstream.DescribeNetwork(netErr.Err), unknownOutcome: mutates, network: true, cause: netErr.Err}
+		case errors.As(err, &notSent):
+			// Never sent: nothing to reconcile, and no answer lost.
+			return &Error{Endpoint: endpoint, Message: "not sent: autocred stopped waiting for its turn to call Certifier", notSent: true, described: true, cause: err}
 		case errors.Is(err, upstream.ErrThrottled):
 			// Not processed. The cause keeps how long to wait
 			// (*upstream.ThrottledError), for a caller that snoozes.

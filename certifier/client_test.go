@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/autocred/autocred/internal/upstream"
 	simcert "github.com/autocred/autocred/sim/certifier"
 	"github.com/autocred/autocred/sim/traffic"
 )
@@ -359,5 +360,27 @@ func TestCancelledWaitIsAnUnknownOutcome(t *testing.T) {
 	_, err = s.client.CreateIssueSend(context.Background(), NewCredential{GroupID: s.group.ID, Recipient: Recipient{Name: "X", Email: "bad"}})
 	if !Refused(err) || errors.Is(err, ErrUnknownOutcome) {
 		t.Errorf("validation error: %v; want a refusal", err)
+	}
+}
+
+// A create that Certifier keeps answering 429 (rate_limit_rate 1, no
+// Retry-After, as Certifier) while the caller's time runs out was rate
+// limited: a refusal that made nothing, with the time to try again, never
+// an unknown outcome (a tester saw such runs say "the credential may have
+// been created"). Nothing was made in the sandbox either.
+func TestRateLimitOutlivingTheCallerIsNotAnUnknownOutcome(t *testing.T) {
+	s := newSandbox(t, simcert.Options{})
+	if err := s.sim.Gate().SetRules([]traffic.Rule{{Endpoint: "POST /v1/credentials/create-issue-send", RateLimitRate: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err := s.client.CreateIssueSend(ctx, s.newCredential("ada@example.org"))
+	var te *upstream.ThrottledError
+	if !errors.Is(err, ErrRateLimited) || errors.Is(err, ErrUnknownOutcome) || !Refused(err) || !errors.As(err, &te) || te.Until.IsZero() {
+		t.Fatalf("create rate limited past the caller's deadline: %v; want ErrRateLimited with a time to try again, not an unknown outcome", err)
+	}
+	if got, _ := s.client.SearchRecipient(context.Background(), "ada@example.org", time.Time{}); len(got) != 0 {
+		t.Errorf("the sandbox made %d credentials from 429s", len(got))
 	}
 }

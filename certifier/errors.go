@@ -25,6 +25,7 @@ type Error struct {
 	// status itself.
 	described bool
 	redirect  bool // a redirect that was not followed
+	notSent   bool // never sent: the caller stopped waiting for its turn
 }
 
 // Unwrap gives the transport's error, so that errors.Is finds a
@@ -76,6 +77,10 @@ var (
 	// host, port or scheme (or redirect after redirect), which autocred
 	// does not follow: nothing was sent to its target.
 	ErrRedirect = errors.New("certifier: redirect not followed")
+	// ErrNotSent: the request was never sent (the caller's context ended
+	// while it waited for the account's rate limiter): nothing was
+	// processed, and no answer was lost. Try again later.
+	ErrNotSent = errors.New("certifier: request not sent")
 )
 
 // Refused tells whether err is Certifier's definite refusal (a 4xx answer,
@@ -110,6 +115,8 @@ func (e *Error) Is(target error) bool {
 		return e.Status == http.StatusConflict
 	case ErrRedirect:
 		return e.redirect
+	case ErrNotSent:
+		return e.notSent
 	}
 	return false
 }

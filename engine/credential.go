@@ -77,6 +77,6 @@ func sentCredential(nc certifier.NewCredential, attempt int, k stepKind) autocre
 func notAnAttempt(err error) bool {
 	var open *CircuitOpenError
 	_, limited := throttled(err)
-	return errors.As(err, &open) || limited || errors.Is(err, certifier.ErrRateLimited) ||
+	return errors.As(err, &open) || limited || errors.Is(err, certifier.ErrRateLimited) || errors.Is(err, certifier.ErrNotSent) ||
 		errors.Is(err, certifier.ErrPlan) || errors.Is(err, certifier.ErrVersion)
 }

@@ -354,6 +354,16 @@ func (e *Engine) Start(ctx context.Context) error {
 	if err := e.river.Start(ctx); err != nil {
 		return fmt.Errorf("starting the job queue: %w", err)
 	}
+	go func() {
+		select {
+		case <-time.After(interruptedResendsAfter):
+		case <-e.stopping.Done():
+			return
+		}
+		if err := e.noteInterruptedResends(e.stopping); err != nil && e.stopping.Err() == nil {
+			e.log.Error("interrupted resends", "err", err)
+		}
+	}()
 	return nil
 }
 

@@ -107,3 +107,21 @@ func (e *Engine) WorkSync(ctx context.Context, connID int64, segmentID string) e
 	return (&syncWorker{e: e}).Work(ctx, &river.Job[syncArgs]{JobRow: &rivertype.JobRow{CreatedAt: time.Now()},
 		Args: syncArgs{ConnectionID: connID, SegmentID: segmentID}})
 }
+
+// ResendJob works one job of Resend email to all for a run, as its worker
+// does; attempt is the job's attempt (2: rescued from a process that died).
+func (e *Engine) ResendJob(ctx context.Context, runID int64, by string, attempt int) error {
+	w := &resendWorker{e: e}
+	return w.Work(ctx, &river.Job[resendArgs]{JobRow: &rivertype.JobRow{Attempt: attempt}, Args: resendArgs{RunID: runID, By: by}})
+}
+
+// ResendMaxAttempts is how often a resend job may run: more than once, so
+// that River runs again the job of a process that died.
+var ResendMaxAttempts = resendArgs{}.InsertOpts().MaxAttempts
+
+// NoteInterruptedResends does what the engine does once, a little after it
+// starts: it says in their logs which resends a dead process left without
+// an outcome.
+func (e *Engine) NoteInterruptedResends(ctx context.Context) error {
+	return e.noteInterruptedResends(ctx)
+}

@@ -179,7 +179,10 @@ func (e *Engine) take(ctx context.Context, cert *certifier.Client, run *autocred
 			// What the call sent, once per call that reached Certifier, so
 			// that the run shows what its credential was made from
 			// whatever happens to the contact or the mapping later.
-			e.event(ctx, run, sentCredential(nc, run.Attempts, k).EventMessage())
+			// Stamped with the attempt's start, when it was sent, not
+			// when its answer came: the time every later line that
+			// names the attempt gives ("attempt 2 (02:25:46Z)").
+			e.eventAt(ctx, run, run.StepStartedAt, sentCredential(nc, run.Attempts, k).EventMessage())
 		}
 		if err != nil {
 			return err
@@ -523,6 +526,20 @@ func (e *Engine) event(ctx context.Context, run *autocred.Run, message string) {
 	}
 }
 
+// eventAt is event for a line that says what happened at a time of its own
+// (the line of a call, stamped when the call was sent); the log keeps its
+// lines in the order they are recorded.
+func (e *Engine) eventAt(ctx context.Context, run *autocred.Run, at time.Time, message string) {
+	if l := runLogOf(ctx, run); l != nil {
+		l.addAt(at, message)
+		return
+	}
+	ev := []autocred.RunEvent{{At: at, Message: message}}
+	if err := e.store.AddRunEvents(context.WithoutCancel(ctx), run.ID, ev); err != nil {
+		e.log.Error("recording run event", "run", run.ID, "err", err)
+	}
+}
+
 // sentence ends an upstream message with a full stop, so that autocred's
 // advice after it reads as a sentence of its own ("… is too long. Fix the
 // mapping …", not "… is too long Fix the mapping …").
@@ -560,10 +577,19 @@ func (e *Engine) stepFailed(ctx context.Context, run *autocred.Run, a autocred.A
 		if mark != nil {
 			run.Step, run.StepStartedAt, run.Attempts = mark.step, mark.startedAt, mark.attempts
 		}
-		if err := e.save(ctx, run); err != nil {
-			return err
-		}
 		return e.waitThrottled(ctx, run, "Certifier", te)
+	}
+	if errors.Is(err, certifier.ErrNotSent) {
+		// Never sent (the job's time ran out, or autocred is stopping,
+		// while it waited for its turn): the run knows what it knew
+		// before, and River runs the job again.
+		if mark != nil {
+			run.Step, run.StepStartedAt, run.Attempts = mark.step, mark.startedAt, mark.attempts
+		}
+		if serr := e.save(ctx, run); serr != nil {
+			return serr
+		}
+		return err
 	}
 	if errors.Is(err, certifier.ErrAuth) {
 		// The run keeps its step: once reconnected, a create of unknown

@@ -11,6 +11,7 @@ import (
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/certifier"
+	"github.com/autocred/autocred/internal/upstream"
 )
 
 // ResendWindow is how long after a resend of a run's email another is
@@ -28,6 +29,24 @@ const ResendWindow = 5 * time.Minute
 const (
 	resendAsked   = "Resend of the email requested by "
 	resendRefused = "Resending the email was refused"
+	// resendUnknown begins the line of a resend that Certifier did not
+	// answer (or answered with an error), resendCut that of one
+	// that autocred stopped during (the line is written by the next
+	// resend, or the rescued job of a bulk resend): either may have sent
+	// the email.
+	resendUnknown = "Resending the email "
+	resendCut     = "The resend requested by "
+	resendDone    = "Email resent by "
+)
+
+// resendState is what came of the last resend of a run's email.
+type resendState int
+
+const (
+	resendNone    resendState = iota // none, or the last was refused: nothing went out
+	resendSent                       // Certifier confirmed it
+	resendMaybe                      // no answer, or an error: it may have gone out
+	resendStopped                    // asked, and no outcome written: autocred stopped during it
 )
 
 // ResendEmail sends the email of a run's issued credential again, at a
@@ -64,9 +83,29 @@ func (e *Engine) resend(ctx context.Context, runID int64, by string, onlyUnconfi
 		if err != nil {
 			return err
 		}
-		if last, who := lastResend(events); !last.IsZero() && time.Since(last) < ResendWindow {
+		last, who, state := lastResend(events)
+		if state == resendStopped {
+			// A resend was asked for and nothing says what came of it:
+			// autocred stopped during it (the lease, held now, rules out
+			// one under way). Certifier may have sent the email: say so,
+			// once, so that the log does not end on "sending".
+			if err := e.store.AddRunEvent(ctx, runID, interruptedLine(who)); err != nil {
+				return fmt.Errorf("recording an interrupted resend of run %d: %w", runID, err)
+			}
+			state = resendMaybe
+		}
+		if onlyUnconfirmed && state == resendMaybe {
+			// Sending again could be the recipient's third email (a
+			// tester saw one): the user decides, run by run.
+			return autocred.Errorf(autocred.ECONFLICT, "A resend of its email requested by %s may have gone out already (Certifier's answer never came), so Resend email to all does not send it again. If the recipient did not get it, use Resend email on this run.", who)
+		}
+		if !last.IsZero() && time.Since(last) < ResendWindow {
 			// "In N minutes", not a clock time: the page shows times in
 			// the browser's zone, and a UTC time would read as wrong.
+			if state == resendMaybe {
+				return autocred.Errorf(autocred.ECONFLICT, "A resend of the email was requested %s ago (by %s) and Certifier's answer never came, so it may have gone out. Ask the recipient; to keep them from getting it twice by accident, another resend is possible in %s.",
+					minutesAgo(time.Since(last)), who, minutes(ResendWindow-time.Since(last)))
+			}
 			return autocred.Errorf(autocred.ECONFLICT, "The email was resent %s ago (requested by %s). To keep the recipient from getting it twice by accident, another resend is possible in %s.",
 				minutesAgo(time.Since(last)), who, minutes(ResendWindow-time.Since(last)))
 		}
@@ -84,7 +123,7 @@ func (e *Engine) resend(ctx context.Context, runID int64, by string, onlyUnconfi
 		if _, err := cert.Send(ctx, run.CredentialID); err != nil {
 			return recordedError{e.resendFailed(ctx, &run, err)}
 		}
-		e.event(ctx, &run, "Email resent by "+by+" to "+run.Email+".")
+		e.event(ctx, &run, resendDone+by+" to "+run.Email+".")
 		if run.Status == autocred.RunSendUnconfirmed {
 			run.Status, run.Step = autocred.RunIssued, autocred.StepNone
 			return e.save(ctx, &run)
@@ -98,20 +137,74 @@ func (e *Engine) resend(ctx context.Context, runID int64, by string, onlyUnconfi
 }
 
 // lastResend is when the last resend that may have sent an email was
-// asked for, and by whom; zero when none was, or when the last one was
-// refused.
-func lastResend(events []autocred.RunEvent) (time.Time, string) {
+// asked for, by whom, and what came of it; a zero time and resendNone when
+// none was, or when the last one was refused. A resend whose request is
+// the last line about resends (no outcome after it) is
+// resendStopped: only the holder of the run's lease may read it so.
+func lastResend(events []autocred.RunEvent) (time.Time, string, resendState) {
+	state := resendStopped
 	for i := len(events) - 1; i >= 0; i-- {
 		msg := events[i].Message
-		if strings.HasPrefix(msg, resendRefused) {
-			return time.Time{}, ""
+		switch {
+		case strings.HasPrefix(msg, resendRefused):
+			return time.Time{}, "", resendNone
+		case strings.HasPrefix(msg, resendDone):
+			if state == resendStopped {
+				state = resendSent
+			}
+		case strings.HasPrefix(msg, resendUnknown), strings.HasPrefix(msg, resendCut):
+			if state == resendStopped {
+				state = resendMaybe
+			}
 		}
 		if who, ok := strings.CutPrefix(msg, resendAsked); ok {
 			who, _, _ = strings.Cut(who, ": ")
-			return events[i].At, who
+			return events[i].At, who, state
 		}
 	}
-	return time.Time{}, ""
+	return time.Time{}, "", resendNone
+}
+
+// interruptedLine is the log line of a resend asked for by who that
+// autocred stopped during.
+func interruptedLine(who string) string {
+	return resendCut + who + " was interrupted before Certifier answered (autocred stopped during it), so the email may have gone out."
+}
+
+// interruptedResendsAfter is how long after the engine starts it looks for
+// resends that a process which died left without an outcome: past the
+// lease of any resend still under way then (leaseTTL), so that only a
+// dead process's are found. The rescued jobs of Resend email to all do
+// the same for their own runs, whichever comes first.
+const interruptedResendsAfter = leaseTTL + 5*time.Second
+
+// noteInterruptedResends says, in the log of each run whose log ends on a
+// resend's request (of the last week, a thousand runs at most), that the
+// resend was interrupted and may have gone out: a single resend (from the
+// page or the API) has no job that River would run again, and its log
+// would otherwise end on "sending the email to …" for good. A run whose
+// lease is held (a resend under way) is left alone.
+func (e *Engine) noteInterruptedResends(ctx context.Context) error {
+	ids, err := e.store.RunsEndingWith(ctx, resendAsked, time.Now().Add(-7*24*time.Hour), 1000)
+	if err != nil {
+		return fmt.Errorf("looking for interrupted resends: %w", err)
+	}
+	for _, id := range ids {
+		_, err := e.withLease(ctx, runLease(id), func(ctx context.Context) error {
+			events, err := e.store.RunEvents(ctx, id)
+			if err != nil {
+				return err
+			}
+			if _, who, state := lastResend(events); state == resendStopped {
+				return e.store.AddRunEvent(ctx, id, interruptedLine(who))
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("recording the interrupted resend of run %d: %w", id, err)
+		}
+	}
+	return nil
 }
 
 // resendFailed records and explains a failed resend. A definite refusal
@@ -124,9 +217,16 @@ func (e *Engine) resendFailed(ctx context.Context, run *autocred.Run, err error)
 		e.event(ctx, run, resendRefused+": Certifier is not called while it fails. Nothing was sent.")
 		return autocred.Errorf(autocred.EUPSTREAM, "Nothing was sent: %s Resend once Certifier answers again.", open.Circuit.Notice(-1))
 	case errors.Is(err, certifier.ErrUnknownOutcome) || !certifier.Refused(err):
-		e.event(ctx, run, "Resending the email got no answer from Certifier ("+certMessage(err)+"); it may have gone out.")
-		return autocred.Errorf(autocred.EUPSTREAM, "Certifier did not answer (%s), so the email may have gone out. Ask the recipient before resending; another resend is possible in %s.",
-			certMessage(err), minutes(ResendWindow))
+		// No answer, or a 5xx (an answer, but one a proxy may give
+		// after the email went out): either way the outcome is unknown.
+		what := "got no answer from Certifier (" + certMessage(err) + ")"
+		var ce *certifier.Error
+		if errors.As(err, &ce) && ce.Status >= 500 {
+			what = "was answered by Certifier with an error (" + upstream.StatusText(ce.Status) + ")"
+		}
+		e.event(ctx, run, "Resending the email "+what+"; it may have gone out.")
+		return autocred.Errorf(autocred.EUPSTREAM, "Resending the email %s, so the email may have gone out. Ask the recipient before resending; another resend is possible in %s.",
+			what, minutes(ResendWindow))
 	}
 	e.event(ctx, run, resendRefused+" by Certifier: "+sentence(certMessage(err))+" Nothing was sent.")
 	switch {
@@ -165,12 +265,17 @@ type resendArgs struct {
 
 func (resendArgs) Kind() string { return "resend" }
 
-// One attempt only: every send is another email. A resend that failed
-// says so in its run's log, and the run stays send_unconfirmed, offered
-// again by the next Resend email to all; a job of a process that died
-// mid-send is discarded, not run again (and the window would refuse it).
+// Every send is another email, so a job that ran sends at most once: Work
+// always returns nil, and a resend that failed says so in its run's log.
+// The second attempt is for a job of a process that died (River rescues it
+// after RescueAfter): it goes on where that process stopped. If the dead
+// process had asked Certifier, the email may have gone out: the run's log
+// says so (resend), and the run is left out of this Resend email to all,
+// with a line that says how to resend it by hand. If it had not, the email
+// is sent now. (With one attempt, River discarded such jobs, and a tester
+// saw the runs' logs end on "sending the email to …" for good.)
 func (resendArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{Queue: queueIssue, MaxAttempts: 1}
+	return river.InsertOpts{Queue: queueIssue, MaxAttempts: 2}
 }
 
 // resendJob is the resend job the store enqueues (store.Jobs).

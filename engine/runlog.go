@@ -83,12 +83,15 @@ func runLogOf(ctx context.Context, run *autocred.Run) *runLog {
 	return l
 }
 
-func (l *runLog) add(message string) {
+func (l *runLog) add(message string) { l.addAt(time.Now(), message) }
+
+// addAt records a line stamped at.
+func (l *runLog) addAt(at time.Time, message string) {
 	if l == nil {
 		return
 	}
 	l.mu.Lock()
-	l.lines = append(l.lines, autocred.RunEvent{At: time.Now(), Message: message})
+	l.lines = append(l.lines, autocred.RunEvent{At: at, Message: message})
 	l.mu.Unlock()
 }
 

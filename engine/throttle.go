@@ -64,12 +64,26 @@ func snoozeFor(te *upstream.ThrottledError) time.Duration {
 	return wait + rand.N(min(wait/10, time.Second)+1)
 }
 
-// waitThrottled snoozes the job of a run that a service rate limited, and
-// says so in the run's events once per wait.
+// waitThrottled snoozes the job of a run that a service rate limited, says
+// so in the run's events once per wait, and saves the run with a message
+// that says why it waits ("… asked autocred to slow down"), which the page
+// follows with the snoozed job's time ("next attempt at …"). A run whose
+// create is unconfirmed keeps that message: it is still true, and says
+// more. The run is saved even if the job's context has ended.
 func (e *Engine) waitThrottled(ctx context.Context, run *autocred.Run, service string, te *upstream.ThrottledError) error {
+	if run.ErrorCode != autocred.RunCodeUnconfirmed {
+		run.ErrorCode, run.LastError = autocred.RunCodeRetrying, fmt.Sprintf(msgSlowDown, service)
+	}
 	e.noteWait(ctx, run, service, te)
+	if err := e.save(ctx, run); err != nil {
+		return err
+	}
 	return river.JobSnooze(snoozeFor(te))
 }
+
+// msgSlowDown is the message of a run that a service (%s) rate limited: a
+// 429 is an answer that changed nothing, never an answer lost.
+const msgSlowDown = "%s asked autocred to slow down (rate limit); the call changed nothing, and the wait is not a failed attempt."
 
 // noteWait records a wait in the run's events: once when it starts, and
 // once more if, with the waits that follow it without anything else

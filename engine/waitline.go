@@ -77,7 +77,8 @@ func isFieldsReadNote(message string) bool {
 }
 
 // failureWords says in words why a call failed, for a run that waits
-// after it: "Certifier did not answer (503 Service Unavailable)", "No
+// after it: "Certifier answered with an error (503 Service Unavailable)"
+// (it did answer: a tester read "did not answer" as false), "No
 // answer from Certifier (it did not answer in time)". ActiveCampaign's
 // errors say themselves already ("ActiveCampaign answered 502 Bad
 // Gateway: …").
@@ -88,7 +89,7 @@ func failureWords(err error) string {
 	}
 	switch {
 	case ce.Status >= 500:
-		return "Certifier did not answer (" + upstream.StatusText(ce.Status) + ")"
+		return "Certifier answered with an error (" + upstream.StatusText(ce.Status) + ")"
 	case ce.Status == 0:
 		return "No answer from Certifier (" + ce.Message + ")"
 	}
@@ -101,6 +102,9 @@ func failureWords(err error) string {
 // proxy's 5xx may follow a create that was made, the run still asks
 // before creating again).
 func answerLost(err error) bool {
+	if _, ok := throttled(err); ok || errors.Is(err, certifier.ErrNotSent) || errors.Is(err, certifier.ErrRateLimited) {
+		return false // not processed, or never sent: nothing to lose
+	}
 	var ce *certifier.Error
 	return !errors.As(err, &ce) || ce.Status < 500
 }

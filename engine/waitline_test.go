@@ -37,13 +37,13 @@ func TestRepeatedWaitIsOneLine(t *testing.T) {
 		}
 		return out
 	}
-	const didNotAnswer = "Waiting: Certifier did not answer (503 Service Unavailable)"
+	const didNotAnswer = "Waiting: Certifier answered with an error (503 Service Unavailable)"
 	got := lines()
 	if len(got) != 1 || !strings.HasPrefix(got[0], didNotAnswer+", 14 times between ") || strings.Contains(got[0], "upstream connect") {
 		t.Fatalf("the log after 14 failed tries: %q; want one line counting them, in words", got)
 	}
-	if r, _ := h.store.Run(ctx, run.ID); r.ErrorCode != autocred.RunCodeRetrying || r.LastError != "Certifier did not answer (503 Service Unavailable)." {
-		t.Errorf("the run says %q (%s); want that Certifier did not answer, code retrying", r.LastError, r.ErrorCode)
+	if r, _ := h.store.Run(ctx, run.ID); r.ErrorCode != autocred.RunCodeRetrying || r.LastError != "Certifier answered with an error (503 Service Unavailable)." {
+		t.Errorf("the run says %q (%s); want that Certifier answered with an error, code retrying", r.LastError, r.ErrorCode)
 	}
 
 	// Alternating with another wait: a line each, each counting itself.

@@ -355,6 +355,20 @@ func (db *DB) addRunEvents(ctx context.Context, tx *sql.Tx, runID int64, events 
 	return err
 }
 
+// RunsEndingWith returns the ids of the runs whose log's last line begins
+// with prefix (which must hold no % or _) and was written at or after
+// since, at most limit, lowest first: the runs that an interrupted piece of
+// work (a resend when the process died) left without its outcome. It
+// reads the lines since since, so since bounds its cost.
+func (db *DB) RunsEndingWith(ctx context.Context, prefix string, since time.Time, limit int) ([]int64, error) {
+	return queryAll(ctx, db.pool(), func(row rowScanner) (int64, error) {
+		var id int64
+		return id, row.Scan(&id)
+	}, `SELECT e.run_id FROM run_events e WHERE e.at >= ? AND e.message LIKE ?
+		AND e.id = (SELECT max(f.id) FROM run_events f WHERE f.run_id = e.run_id)
+		ORDER BY e.run_id LIMIT ?`, ms(since), prefix+"%", limit)
+}
+
 // RunEvents reads a run's log, oldest first.
 func (db *DB) RunEvents(ctx context.Context, runID int64) ([]autocred.RunEvent, error) {
 	return queryAll(ctx, db.pool(), func(row rowScanner) (autocred.RunEvent, error) {

@@ -64,7 +64,7 @@ func TestCertifierOutageReadsAsWaiting(t *testing.T) {
 	for _, want := range []string{
 		`<h2 class="section">What attempt 1 sent</h2>`,
 		"Certifier did not confirm a credential from it",
-		"Waiting: Certifier did not answer (503 Service Unavailable).</li>",
+		"Waiting: Certifier answered with an error (503 Service Unavailable).</li>",
 		"Waiting: Certifier is not answering, so this run waited without calling it. Next attempt at <time ",
 	} {
 		if !strings.Contains(html.UnescapeString(p), want) {

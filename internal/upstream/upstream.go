@@ -88,6 +88,10 @@ type ThrottledError struct {
 	RetryAfter time.Duration
 	// Until is when to try again.
 	Until time.Time
+	// Err is the caller's context error when the caller stopped waiting
+	// (its deadline came first, or it was cancelled) before Until: the
+	// wait was cut short, but still nothing was processed. Nil otherwise.
+	Err error
 }
 
 func (e *ThrottledError) Error() string {
@@ -96,6 +100,25 @@ func (e *ThrottledError) Error() string {
 
 // Is makes errors.Is(err, ErrThrottled) true.
 func (e *ThrottledError) Is(target error) bool { return target == ErrThrottled }
+
+// Unwrap gives Err, so that errors.Is still finds the context's error
+// behind a wait that was cut short.
+func (e *ThrottledError) Unwrap() error { return e.Err }
+
+// NotSentError means the request was never sent: the caller's context
+// ended while it waited for the account's limiter, before its first try.
+// Nothing was processed, and nothing is unknown about it. Err is the
+// context's error.
+type NotSentError struct {
+	System, Endpoint string
+	Err              error
+}
+
+func (e *NotSentError) Error() string {
+	return fmt.Sprintf("%s %s: not sent: autocred stopped waiting for its turn (%v)", e.System, e.Endpoint, e.Err)
+}
+
+func (e *NotSentError) Unwrap() error { return e.Err }
 
 // Observer is told about every request, for metrics. Implementations must
 // be safe for concurrent use.
@@ -169,6 +192,13 @@ func (e *NetworkError) Unwrap() error { return e.Err }
 // Do sends the request that build makes (once per try, since a body can be
 // read only once) and returns the first answer that is not throttled.
 // endpoint names the call for metrics and errors, e.g. "GET /contacts".
+//
+// A throttled wait never ends as a lost answer: a wait that would outlast
+// ctx's deadline is not begun, and one that ctx cuts short ends the call,
+// both with a *ThrottledError (until when; its Err is ctx's error when it
+// was cut). A request whose ctx ends before its first try is sent (while
+// it waits for the Limiter) ends with a *NotSentError. Only a request
+// sent and left without an answer is a *NetworkError.
 func (d *Doer) Do(ctx context.Context, endpoint string, build func(ctx context.Context) (*http.Request, error)) (*Response, error) {
 	throttled := d.Throttled
 	if throttled == nil {
@@ -178,9 +208,23 @@ func (d *Doer) Do(ctx context.Context, endpoint string, build func(ctx context.C
 	if maxWait == 0 {
 		maxWait = 15 * time.Minute
 	}
-	var waited time.Duration
+	var (
+		waited time.Duration
+		last   *ThrottledError // the last throttled answer's wait, after the first try
+	)
 	for try := 0; ; try++ {
 		if err := d.waitTurn(ctx, endpoint); err != nil {
+			var te *ThrottledError
+			switch {
+			case errors.As(err, &te):
+			case last != nil:
+				// Cut short while still waiting out a 429: that is
+				// what the caller is told, not a lost answer.
+				last.Err = err
+				return nil, last
+			default:
+				return nil, &NotSentError{System: d.System, Endpoint: endpoint, Err: err}
+			}
 			return nil, err
 		}
 		resp, err := d.send(ctx, endpoint, build)
@@ -190,16 +234,24 @@ func (d *Doer) Do(ctx context.Context, endpoint string, build func(ctx context.C
 		if !throttled(resp.Status) {
 			return resp, nil
 		}
-		wait, err := d.backOff(ctx, endpoint, resp, try)
+		asked, wait, err := d.backOff(ctx, endpoint, resp, try)
 		if err != nil {
 			return nil, err
 		}
 		if waited+wait > maxWait {
 			return nil, fmt.Errorf("%s %s: %w (%s)", d.System, endpoint, ErrThrottled, waited.Round(time.Second))
 		}
+		last = &ThrottledError{System: d.System, Endpoint: endpoint, RetryAfter: asked, Until: time.Now().Add(wait)}
+		if deadline, ok := ctx.Deadline(); ok && last.Until.After(deadline) {
+			// The caller cannot wait that long: it is told until when,
+			// rather than sleeping into its deadline and ending with
+			// an error that reads as an answer lost.
+			return nil, last
+		}
 		waited += wait
 		if err := d.sleep(ctx, wait); err != nil {
-			return nil, err
+			last.Err = err
+			return nil, last
 		}
 	}
 }
@@ -262,14 +314,15 @@ func (d *Doer) send(ctx context.Context, endpoint string, build func(ctx context
 
 // backOff takes a throttled answer: it returns how long to wait before the
 // next try (what the service asked, else a backoff), after pausing the
-// account's other requests for as long. It returns a *ThrottledError when
-// the caller's WaitLimit is shorter than that.
-func (d *Doer) backOff(ctx context.Context, endpoint string, resp *Response, try int) (time.Duration, error) {
-	asked := min(RetryAfter(resp.Header, time.Now()), MaxPause)
+// account's other requests for as long; asked is the wait as the service
+// asked for it (unscaled). It returns a *ThrottledError when the caller's
+// WaitLimit is shorter than that.
+func (d *Doer) backOff(ctx context.Context, endpoint string, resp *Response, try int) (asked, wait time.Duration, err error) {
+	asked = min(RetryAfter(resp.Header, time.Now()), MaxPause)
 	if asked <= 0 {
 		asked = Backoff(try, time.Second, 30*time.Second)
 	}
-	wait := d.scale(asked)
+	wait = d.scale(asked)
 	if d.Observer != nil {
 		d.Observer.RateLimited(d.System, wait)
 	}
@@ -278,9 +331,9 @@ func (d *Doer) backOff(ctx context.Context, endpoint string, resp *Response, try
 		_ = p.Pause(ctx, wait) // at worst they are told again
 	}
 	if limit, ok := WaitLimit(ctx); ok && wait > limit {
-		return 0, &ThrottledError{System: d.System, Endpoint: endpoint, RetryAfter: asked, Until: time.Now().Add(wait)}
+		return asked, 0, &ThrottledError{System: d.System, Endpoint: endpoint, RetryAfter: asked, Until: time.Now().Add(wait)}
 	}
-	return wait, nil
+	return asked, wait, nil
 }
 
 // scale applies WaitScale to a wait.
