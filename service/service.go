@@ -363,7 +363,10 @@ func (s *Service) DeleteConnection(ctx context.Context, id int64) error {
 // upstreamError wraps a failed read from an account so that the user sees
 // what happened; a refused key (401) also marks the connection broken, a
 // missing permission (403) says which and leaves it.
-func (s *Service) upstreamError(ctx context.Context, connID int64, app string, err error) error {
+//
+// what names the listing for the user's words ("the groups"); the request
+// itself (method, path, status code) goes to the log only (readFailed).
+func (s *Service) upstreamError(ctx context.Context, connID int64, app, what string, err error) error {
 	if autocred.ErrorCode(err) != autocred.EINTERNAL {
 		return err
 	}
@@ -379,7 +382,8 @@ func (s *Service) upstreamError(ctx context.Context, connID int64, app string, e
 	if denied := activecampaign.PermissionDenied(err); denied != "" {
 		return autocred.Errorf(autocred.EUPSTREAM, "%s", denied) // the key works: the connection stays
 	}
-	return autocred.Errorf(autocred.EUPSTREAM, "Could not read from %s: %v", app, err)
+	s.log.WarnContext(ctx, "reading from an account failed", "connection", connID, "app", app, "what", what, "err", err)
+	return autocred.Errorf(autocred.EUPSTREAM, "%s", readFailed(app, what, err))
 }
 
 // Segments lists the segments of an ActiveCampaign connection.
@@ -390,7 +394,7 @@ func (s *Service) Segments(ctx context.Context, connID int64) ([]activecampaign.
 	}
 	segs, err := ac.Segments(ctx)
 	if err != nil {
-		return nil, s.upstreamError(ctx, connID, "ActiveCampaign", err)
+		return nil, s.upstreamError(ctx, connID, "ActiveCampaign", "the segments", err)
 	}
 	return segs, nil
 }
@@ -403,7 +407,7 @@ func (s *Service) Fields(ctx context.Context, connID int64) ([]activecampaign.Fi
 	}
 	fields, err := ac.Fields(ctx)
 	if err != nil {
-		return nil, s.upstreamError(ctx, connID, "ActiveCampaign", err)
+		return nil, s.upstreamError(ctx, connID, "ActiveCampaign", "the custom fields", err)
 	}
 	return fields, nil
 }
@@ -416,7 +420,7 @@ func (s *Service) Groups(ctx context.Context, connID int64) ([]certifier.Group, 
 	}
 	groups, err := c.Groups(ctx)
 	if err != nil {
-		return nil, s.upstreamError(ctx, connID, "Certifier", err)
+		return nil, s.upstreamError(ctx, connID, "Certifier", "the groups", err)
 	}
 	return groups, nil
 }
@@ -429,7 +433,7 @@ func (s *Service) Attributes(ctx context.Context, connID int64) ([]certifier.Att
 	}
 	attrs, err := c.CustomAttributes(ctx)
 	if err != nil {
-		return nil, s.upstreamError(ctx, connID, "Certifier", err)
+		return nil, s.upstreamError(ctx, connID, "Certifier", "the custom attributes", err)
 	}
 	return attrs, nil
 }
