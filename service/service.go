@@ -117,7 +117,10 @@ func (s *Service) CreateConnection(ctx context.Context, in NewConnection) (autoc
 
 // ReconnectConnection replaces a connection's name, URL and key, checked
 // with a real call like a new one: how a broken connection is repaired. Its
-// automations stay stopped until the user resumes them.
+// automations stay stopped until the user resumes them. A key that cannot
+// see the groups or segments its automations use is refused
+// (keySeesAutomations); automations paused for a group that the new key
+// sees are resumed (resumeVisibleGroups).
 func (s *Service) ReconnectConnection(ctx context.Context, id int64, in NewConnection) (autocred.Connection, error) {
 	cur, err := s.store.Connection(ctx, id)
 	if err != nil {
@@ -139,10 +142,16 @@ func (s *Service) ReconnectConnection(ctx context.Context, id int64, in NewConne
 	if err := s.alreadyConnected(ctx, n, id); err != nil {
 		return n.conn, err
 	}
+	if err := s.keySeesAutomations(ctx, id, n); err != nil {
+		return n.conn, err
+	}
 	c := n.conn
 	c.ID, c.CreatedAt = id, cur.CreatedAt
 	if err := s.store.ReplaceConnection(ctx, &c, s.box.Seal(n.key)); err != nil {
 		return c, err
+	}
+	if c.App == autocred.AppCertifier {
+		s.resumeVisibleGroups(ctx, id)
 	}
 	return c, nil
 }
