@@ -83,7 +83,10 @@ func TestGroupVisibleAgainResumes(t *testing.T) {
 	}
 	active := func(how string) {
 		t.Helper()
-		waitFor(t, how, func() bool { v, _ := svc.Automation(ctx, a.ID); return v.Status == autocred.AutomationActive && v.StatusReason == "" })
+		waitFor(t, how, func() bool {
+			v, _ := svc.Automation(ctx, a.ID)
+			return v.Status == autocred.AutomationActive && v.StatusReason == ""
+		})
 	}
 
 	pause()
