@@ -278,7 +278,8 @@ func isCertifierHost(host string) bool { return host == "api.certifier.io" }
 
 // Connections lists every connection, each Certifier one with what its
 // circuit says while it is open, and the groups its automations issue
-// from that were deleted.
+// from that were deleted; each ActiveCampaign one whose segments cannot
+// be read now with a notice saying so (ReadOutages).
 func (s *Service) Connections(ctx context.Context) ([]autocred.Connection, error) {
 	conns, err := s.store.Connections(ctx)
 	if err != nil {
@@ -287,7 +288,14 @@ func (s *Service) Connections(ctx context.Context) ([]autocred.Connection, error
 	if err := s.missingGroups(ctx, conns); err != nil {
 		return nil, err
 	}
+	outages, err := s.ReadOutages(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for i, c := range conns {
+		if o := outages[c.ID]; o != nil && c.App == autocred.AppActiveCampaign {
+			conns[i].Notice = o.Notice()
+		}
 		if c.App != autocred.AppCertifier {
 			continue
 		}
