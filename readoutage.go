@@ -20,6 +20,25 @@ func (a Automation) SyncOutage() bool {
 	return a.LastSyncError != "" && strings.HasPrefix(a.LastSyncError, SyncOutagePrefix)
 }
 
+// SyncOutageCause is why ActiveCampaign did not answer, as the outage's
+// message says it between parentheses ("the connection was refused:
+// nothing is listening at that address"); "" when the last sync did not
+// fail for an outage.
+func (a Automation) SyncOutageCause() string {
+	if !a.SyncOutage() {
+		return ""
+	}
+	rest := strings.TrimPrefix(a.LastSyncError, SyncOutagePrefix+" (")
+	if rest == a.LastSyncError {
+		return ""
+	}
+	cause, _, ok := strings.Cut(rest, "): ")
+	if !ok {
+		return ""
+	}
+	return cause
+}
+
 // ReadOutage is an ActiveCampaign connection whose segments cannot be read
 // now, as its automations' last syncs tell: since when, when a read last
 // worked, when the next is due, and how many automations wait.

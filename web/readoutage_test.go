@@ -63,6 +63,9 @@ func TestActiveCampaignOutageIsShownCalmly(t *testing.T) {
 	if !regexp.MustCompile(`(?s)<div class="wait circuit" role="status"><p><strong>ActiveCampaign is not answering</strong>, since .*?The last read of the segment failed at .*?retrying automatically, next attempt at .*?Last successful read at`).MatchString(auto) {
 		t.Errorf("the automation's page does not say the outage calmly, with its times:\n%s", pageText(auto))
 	}
+	if !strings.Contains(auto, `<p class="muted">Cause: the connection closed before an answer came.</p>`) || strings.Count(auto, "Nothing was changed") != 1 {
+		t.Errorf("the automation's page does not give the cause quietly, once:\n%s", pageText(auto))
+	}
 	if strings.Contains(auto, `<p class="alert">ActiveCampaign`) || strings.Contains(auto, "Reading the segment failed") {
 		t.Errorf("the automation's page says the outage as an alert:\n%s", pageText(auto))
 	}
