@@ -1,11 +1,15 @@
 package web
 
 import (
+	"context"
 	"html"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 
+	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/internal/testenv"
 	simcert "github.com/autocred/autocred/sim/certifier"
 )
 
@@ -33,5 +37,29 @@ func TestChangeKeyToAnotherWorkspaceIsRefusedOnTheForm(t *testing.T) {
 	}
 	if p := u.do("GET", "/connections", nil); p.status != http.StatusOK {
 		t.Fatalf("connections: %d", p.status)
+	}
+}
+
+// An automation paused because its group seemed deleted is resumed when
+// the key changed sees the group, and the confirmation says so (issue 15,
+// round 5, #3): no Edit and Save needed.
+func TestChangeKeyThatSeesTheGroupResumes(t *testing.T) {
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture()
+	u.activate(f)
+	ctx := context.Background()
+	if err := u.env.Store.SetAutomationStatus(ctx, f.automation, autocred.AutomationPaused, autocred.GroupMissingReason("Course certificate"), autocred.AutomationActive); err != nil {
+		t.Fatal(err)
+	}
+	p := u.do("POST", "/connections", url.Values{"app": {"certifier"}, "id": {itoa(f.certConn)}, "name": {"Cert"}, "api_url": {u.env.CertifierURL}, "access_token": {testenv.CertifierToken}})
+	if p.status != http.StatusSeeOther || !strings.Contains(p.location, "done=key-changed-groups") {
+		t.Fatalf("change key: %d %s", p.status, p.location)
+	}
+	if body := html.UnescapeString(u.do("GET", p.location, nil).body); !strings.Contains(body, "the automations paused for a missing group were resumed") {
+		t.Errorf("the confirmation does not say the automations were resumed:\n%s", pageText(body))
+	}
+	if a, _ := u.env.Service.Automation(ctx, f.automation); a.Status != autocred.AutomationActive || a.StatusReason != "" {
+		t.Errorf("after the key changed: %s %q, want active", a.Status, a.StatusReason)
 	}
 }
