@@ -69,7 +69,7 @@ func (c connectionHealth) Badge() badge {
 	case c.Circuit != nil && c.Circuit.Reason == autocred.CircuitOutage:
 		return badge{"Waiting on Certifier", "badge-waiting"}
 	case c.ReadOutage != nil:
-		return badge{"Waiting on ActiveCampaign", "badge-waiting"}
+		return badge{"Waiting on ActiveCampaign", "badge-waiting badge-long"}
 	case c.Circuit != nil:
 		return badge{"Needs you", "badge-broken"}
 	}

@@ -4,10 +4,14 @@ import (
 	"context"
 	"html"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/autocred/autocred/internal/testenv"
 )
@@ -50,7 +54,7 @@ func TestActiveCampaignOutageIsShownCalmly(t *testing.T) {
 
 	list := html.UnescapeString(u.do("GET", "/automations", nil).body)
 	row := regexp.MustCompile(`(?s)<a href="/automations/` + itoa(f.automation) + `">.*?</tr>`).FindString(list)
-	for _, want := range []string{"Waiting on ActiveCampaign", "Last read failed", "retrying automatically", "last successful read"} {
+	for _, want := range []string{"Waiting on ActiveCampaign", "The last read of the segment failed; retrying automatically", "Failed ", "· retrying", "The last successful read of the segment", "last OK: "} {
 		if !strings.Contains(row, want) {
 			t.Errorf("the list's row does not say %q:\n%s", want, pageText(row))
 		}
@@ -93,5 +97,55 @@ func TestActiveCampaignOutageIsShownCalmly(t *testing.T) {
 	})
 	if body := u.do("GET", "/connections", nil).body; strings.Contains(body, "Waiting on ActiveCampaign") {
 		t.Errorf("/connections still says Waiting on ActiveCampaign after a read worked")
+	}
+}
+
+// TestBrowserListActiveCampaignOutage shows the Automations list in
+// headless Chromium at 390 and 1280 pixels while ActiveCampaign does not
+// answer: the row says "Waiting on ActiveCampaign" and when the read
+// failed, and the page does not scroll sideways (issue 15, round 5, #5).
+func TestBrowserListActiveCampaignOutage(t *testing.T) {
+	if _, err := os.Stat(chromium); err != nil {
+		t.Fatalf("%s is missing: the browser tests need Debian's Chromium; run apt-get install -y chromium", chromium)
+	}
+	var down atomic.Bool
+	u := newUITestWith(t, testenv.Options{WrapAC: func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if down.Load() {
+				if hj, ok := w.(http.Hijacker); ok {
+					if c, _, err := hj.Hijack(); err == nil {
+						c.Close()
+						return
+					}
+				}
+			}
+			next.ServeHTTP(w, r)
+		})
+	}}, false)
+	f := u.fixture()
+	u.activate(f)
+	ctx := context.Background()
+	eventually(t, "a read that works", func() bool {
+		a, err := u.env.Service.Automation(ctx, f.automation)
+		return err == nil && !a.LastSyncOKAt.IsZero()
+	})
+	down.Store(true)
+	eventually(t, "a read that fails for the outage", func() bool {
+		a, err := u.env.Service.Automation(ctx, f.automation)
+		return err == nil && a.SyncOutage()
+	})
+	b := u.adminBrowser()
+	dir := t.TempDir()
+	if d := os.Getenv("AUTOCRED_SHOTS"); d != "" {
+		dir = d
+	}
+	for _, width := range []int64{390, 1280} {
+		b.run("the list at "+itoa(width), chromedp.EmulateViewport(width, 900), chromedp.Navigate(b.url+"/automations"),
+			chromedp.WaitVisible(chromedp.CSS("tbody[data-region=automations] tr")), chromedp.Sleep(100*time.Millisecond))
+		b.shot(dir, "list-acoutage", width)
+		b.expectCount("tbody[data-region=automations]", "Waiting on ActiveCampaign", 1)
+		b.expectCount("tbody[data-region=automations]", "Certifier", 0)
+		b.expectJS(`document.documentElement.scrollWidth <= document.documentElement.clientWidth`, "the page does not scroll sideways at "+itoa(width)+"px")
+		b.expectJS(`[...document.querySelectorAll(".table-wrap")].every(w => w.scrollWidth <= w.clientWidth)`, "the table fits its card at "+itoa(width)+"px")
 	}
 }
