@@ -104,6 +104,13 @@ type Automation struct {
 	// changed nothing: it failed, or its read was held back as wrong.
 	// Empty after a sync that was applied.
 	LastSyncError string `json:"last_sync_error,omitempty"`
+	// LastSyncOKAt is when the last sync that read the segment without an
+	// error started; zero before the first. LastSyncAt is the last one
+	// tried, failed or not.
+	LastSyncOKAt time.Time `json:"last_sync_ok_at,omitzero"`
+	// SyncFailingSince is when the first of the syncs failing in a row
+	// (LastSyncError) started; zero while the last sync worked.
+	SyncFailingSince time.Time `json:"sync_failing_since,omitzero"`
 	// SyncNotice is what users should know about how the segment is read
 	// when nothing failed (e.g. a slower fallback way), or "".
 	SyncNotice string `json:"sync_notice,omitempty"`

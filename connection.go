@@ -59,7 +59,9 @@ type Connection struct {
 	StatusReason string           `json:"status_reason,omitempty"`
 	// Notice is what its circuit says while open (see Circuit.Notice):
 	// Certifier failing, or refusing the workspace's plan or autocred's
-	// API version, and its runs waiting. Filled when listed, not stored.
+	// API version, and its runs waiting; for ActiveCampaign, that its
+	// segments cannot be read now (ReadOutage.Notice). Filled when
+	// listed, not stored.
 	Notice string `json:"notice,omitempty"`
 	// MissingGroups are the groups that automations issue from with this
 	// Certifier connection and that no longer exist in its workspace: the

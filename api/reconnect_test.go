@@ -138,3 +138,21 @@ func TestResumeAutomationsOfAReconnectedConnection(t *testing.T) {
 	}
 	a.call("POST", "/api/v1/connections/999/resume-automations", nil).fails(t, http.StatusNotFound, "not_found", "")
 }
+
+// A token of another Certifier workspace is refused (409 on access_token),
+// naming the group the automations use, and the key stays (issue 15,
+// round 5, #3).
+func TestReconnectRefusesAnotherWorkspace(t *testing.T) {
+	a := newAPITest(t)
+	f := a.fixture()
+	a.call("POST", "/api/v1/automations", f.automation()).ok(t, http.StatusCreated, nil)
+	const other = "cert-token-other-0123456789"
+	if err := a.env.Certifier.AddWorkspace("other", other); err != nil {
+		t.Fatal(err)
+	}
+	e := a.call("PUT", fmt.Sprintf("/api/v1/connections/%d", f.cert), map[string]any{"app": "certifier", "api_url": a.env.CertifierURL, "access_token": other}).
+		fails(t, http.StatusConflict, "conflict", "access_token")
+	if !strings.Contains(e.Message, "cannot see the group 'Course certificate'") || !strings.Contains(e.Message, "another Certifier workspace") {
+		t.Errorf("refusal %q does not name the group or say it is another workspace", e.Message)
+	}
+}

@@ -388,7 +388,33 @@ func failedSyncMessage(err error) (msg, unchanged string) {
 			autocred.Thousands(early.entries), plural(early.entries, "entry", "entries"))
 		return "Reading the segment failed. " + unchanged + ", and the next sync reads it again: " + raw, unchanged
 	}
+	if why, ok := activeCampaignOutage(err); ok {
+		// Nothing to fix: said calmly, as a Certifier outage is
+		// (autocred.Automation.SyncOutage); the log has raw.
+		return autocred.SyncOutagePrefix + " (" + why + "): the segment could not be read. Nothing was changed; autocred reads it again at the next sync, by itself.",
+			"Nothing was changed"
+	}
 	return "Reading the segment failed; nothing was changed and the next sync tries again: " + raw, "Nothing was changed"
+}
+
+// activeCampaignOutage tells whether err is ActiveCampaign unreachable or
+// failing on its end (no answer, a 5xx, or still asking to slow down after
+// the waits), and why in words.
+func activeCampaignOutage(err error) (why string, ok bool) {
+	var (
+		netErr *upstream.NetworkError
+		thr    *upstream.ThrottledError
+		acErr  *activecampaign.Error
+	)
+	switch {
+	case errors.As(err, &netErr) && netErr.System == "activecampaign":
+		return upstream.DescribeNetwork(netErr.Err), true
+	case errors.As(err, &thr) && thr.System == "activecampaign":
+		return "it kept asking autocred to slow down", true
+	case errors.As(err, &acErr) && acErr.Status >= 500:
+		return "it answered with a server error, " + upstream.StatusText(acErr.Status), true
+	}
+	return "", false
 }
 
 // baselineProgress reports snapshot progress on the automations that are

@@ -490,11 +490,14 @@ func (s *Service) resume(ctx context.Context, id int64, catchUp bool, check ...s
 }
 
 // resumeBlocked refuses to resume an automation that would stop again at
-// once, with what to do first: one whose group was deleted (choosing
-// another under Edit resumes it), or one with a connection whose key is
+// once, with what to do first: one whose group was deleted and is still
+// not there (choosing another under Edit resumes it), or one with a connection whose key is
 // still refused (reconnecting it comes first).
 func (s *Service) resumeBlocked(ctx context.Context, a autocred.Automation) error {
-	if a.GroupMissing() {
+	if a.GroupMissing() && !s.groupVisible(ctx, a) {
+		// A group the workspace shows again (the key was another
+		// workspace's, or the group was restored) is not missing: resuming
+		// issues from it.
 		return autocred.Errorf(autocred.ECONFLICT, "The group '%s' no longer exists in this Certifier workspace, so resuming would issue nothing: choose another group under Edit, and saving it resumes the automation.", a.Action.GroupName)
 	}
 	if !a.Status.Stopped() {

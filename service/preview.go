@@ -173,7 +173,7 @@ func (s *Service) renderData(ctx context.Context, ac *activecampaign.Client, con
 	if withFields {
 		values, err := ac.ContactFields(ctx, c.ID)
 		if err != nil {
-			return data, s.upstreamError(ctx, connID, "ActiveCampaign", err)
+			return data, s.upstreamError(ctx, connID, "ActiveCampaign", "the contact's custom fields", err)
 		}
 		for _, v := range values {
 			data.Contact.SetField(v.Field.Perstag, v.Field.Title, v.Field.Type, v.Value)
@@ -233,14 +233,14 @@ const sampleCandidates = 10
 func (s *Service) sampleContact(ctx context.Context, ac *activecampaign.Client, connID int64, segmentID string) (*activecampaign.Contact, string, error) {
 	ids, err := s.sampleMembers(ctx, ac, connID, segmentID)
 	if err != nil {
-		return nil, "", s.upstreamError(ctx, connID, "ActiveCampaign", err)
+		return nil, "", s.upstreamError(ctx, connID, "ActiveCampaign", "a contact of the segment", err)
 	}
 	if len(ids) == 0 {
 		return nil, "The segment has no members yet, so there is no contact to preview with. Type a contact's name or email to preview with them.", nil
 	}
 	details, err := ac.Contacts(ctx, ids)
 	if err != nil {
-		return nil, "", s.upstreamError(ctx, connID, "ActiveCampaign", err)
+		return nil, "", s.upstreamError(ctx, connID, "ActiveCampaign", "the segment's contacts", err)
 	}
 	var pick *activecampaign.Contact
 	for _, id := range ids {
@@ -273,7 +273,7 @@ func (s *Service) pickedContact(ctx context.Context, ac *activecampaign.Client, 
 	}
 	found, err := ac.FindContacts(ctx, pick)
 	if err != nil {
-		return previewPick{}, s.upstreamError(ctx, connID, "ActiveCampaign", err)
+		return previewPick{}, s.upstreamError(ctx, connID, "ActiveCampaign", "the contacts that match", err)
 	}
 	if len(found) == 0 {
 		return previewPick{note: fmt.Sprintf("No contact of this ActiveCampaign account has a name or email matching %q.", pick)}, nil
@@ -286,7 +286,7 @@ func (s *Service) pickedContact(ctx context.Context, ac *activecampaign.Client, 
 			break
 		}
 		if err != nil {
-			return previewPick{}, s.upstreamError(ctx, connID, "ActiveCampaign", err)
+			return previewPick{}, s.upstreamError(ctx, connID, "ActiveCampaign", "the segment's membership", err)
 		}
 		if in {
 			p = previewPick{contact: &found[i], inSegment: true}

@@ -117,7 +117,10 @@ func (s *Service) CreateConnection(ctx context.Context, in NewConnection) (autoc
 
 // ReconnectConnection replaces a connection's name, URL and key, checked
 // with a real call like a new one: how a broken connection is repaired. Its
-// automations stay stopped until the user resumes them.
+// automations stay stopped until the user resumes them. A key that cannot
+// see the groups or segments its automations use is refused
+// (keySeesAutomations); automations paused for a group that the new key
+// sees are resumed (resumeVisibleGroups).
 func (s *Service) ReconnectConnection(ctx context.Context, id int64, in NewConnection) (autocred.Connection, error) {
 	cur, err := s.store.Connection(ctx, id)
 	if err != nil {
@@ -139,10 +142,16 @@ func (s *Service) ReconnectConnection(ctx context.Context, id int64, in NewConne
 	if err := s.alreadyConnected(ctx, n, id); err != nil {
 		return n.conn, err
 	}
+	if err := s.keySeesAutomations(ctx, id, n); err != nil {
+		return n.conn, err
+	}
 	c := n.conn
 	c.ID, c.CreatedAt = id, cur.CreatedAt
 	if err := s.store.ReplaceConnection(ctx, &c, s.box.Seal(n.key)); err != nil {
 		return c, err
+	}
+	if c.App == autocred.AppCertifier {
+		s.resumeVisibleGroups(ctx, id)
 	}
 	return c, nil
 }
@@ -269,7 +278,8 @@ func isCertifierHost(host string) bool { return host == "api.certifier.io" }
 
 // Connections lists every connection, each Certifier one with what its
 // circuit says while it is open, and the groups its automations issue
-// from that were deleted.
+// from that were deleted; each ActiveCampaign one whose segments cannot
+// be read now with a notice saying so (ReadOutages).
 func (s *Service) Connections(ctx context.Context) ([]autocred.Connection, error) {
 	conns, err := s.store.Connections(ctx)
 	if err != nil {
@@ -278,7 +288,14 @@ func (s *Service) Connections(ctx context.Context) ([]autocred.Connection, error
 	if err := s.missingGroups(ctx, conns); err != nil {
 		return nil, err
 	}
+	outages, err := s.ReadOutages(ctx)
+	if err != nil {
+		return nil, err
+	}
 	for i, c := range conns {
+		if o := outages[c.ID]; o != nil && c.App == autocred.AppActiveCampaign {
+			conns[i].Notice = o.Notice()
+		}
 		if c.App != autocred.AppCertifier {
 			continue
 		}
@@ -363,7 +380,10 @@ func (s *Service) DeleteConnection(ctx context.Context, id int64) error {
 // upstreamError wraps a failed read from an account so that the user sees
 // what happened; a refused key (401) also marks the connection broken, a
 // missing permission (403) says which and leaves it.
-func (s *Service) upstreamError(ctx context.Context, connID int64, app string, err error) error {
+//
+// what names the listing for the user's words ("the groups"); the request
+// itself (method, path, status code) goes to the log only (readFailed).
+func (s *Service) upstreamError(ctx context.Context, connID int64, app, what string, err error) error {
 	if autocred.ErrorCode(err) != autocred.EINTERNAL {
 		return err
 	}
@@ -379,7 +399,8 @@ func (s *Service) upstreamError(ctx context.Context, connID int64, app string, e
 	if denied := activecampaign.PermissionDenied(err); denied != "" {
 		return autocred.Errorf(autocred.EUPSTREAM, "%s", denied) // the key works: the connection stays
 	}
-	return autocred.Errorf(autocred.EUPSTREAM, "Could not read from %s: %v", app, err)
+	s.log.WarnContext(ctx, "reading from an account failed", "connection", connID, "app", app, "what", what, "err", err)
+	return autocred.Errorf(autocred.EUPSTREAM, "%s", readFailed(app, what, err))
 }
 
 // Segments lists the segments of an ActiveCampaign connection.
@@ -390,7 +411,7 @@ func (s *Service) Segments(ctx context.Context, connID int64) ([]activecampaign.
 	}
 	segs, err := ac.Segments(ctx)
 	if err != nil {
-		return nil, s.upstreamError(ctx, connID, "ActiveCampaign", err)
+		return nil, s.upstreamError(ctx, connID, "ActiveCampaign", "the segments", err)
 	}
 	return segs, nil
 }
@@ -403,7 +424,7 @@ func (s *Service) Fields(ctx context.Context, connID int64) ([]activecampaign.Fi
 	}
 	fields, err := ac.Fields(ctx)
 	if err != nil {
-		return nil, s.upstreamError(ctx, connID, "ActiveCampaign", err)
+		return nil, s.upstreamError(ctx, connID, "ActiveCampaign", "the custom fields", err)
 	}
 	return fields, nil
 }
@@ -416,7 +437,7 @@ func (s *Service) Groups(ctx context.Context, connID int64) ([]certifier.Group, 
 	}
 	groups, err := c.Groups(ctx)
 	if err != nil {
-		return nil, s.upstreamError(ctx, connID, "Certifier", err)
+		return nil, s.upstreamError(ctx, connID, "Certifier", "the groups", err)
 	}
 	return groups, nil
 }
@@ -429,7 +450,7 @@ func (s *Service) Attributes(ctx context.Context, connID int64) ([]certifier.Att
 	}
 	attrs, err := c.CustomAttributes(ctx)
 	if err != nil {
-		return nil, s.upstreamError(ctx, connID, "Certifier", err)
+		return nil, s.upstreamError(ctx, connID, "Certifier", "the custom attributes", err)
 	}
 	return attrs, nil
 }

@@ -16,7 +16,7 @@ import (
 const automationColumns = `id, name, status, status_reason, trigger_connection_id, segment_id, segment_name,
 	action_connection_id, group_id, group_name, action, poll_interval_ms, snapshot_seq,
 	baseline_done, baseline_total, last_sync_at, last_sync_error, sync_notice, created_at, updated_at,
-	archived_at, history_deleted_at, history_deleted_runs, next_sync_at, fresh_baseline_at, fresh_baseline_credited`
+	archived_at, history_deleted_at, history_deleted_runs, next_sync_at, fresh_baseline_at, fresh_baseline_credited, sync_ok_at, sync_failing_since`
 
 func scanAutomation(row rowScanner) (autocred.Automation, error) {
 	var s automationScan
@@ -32,7 +32,7 @@ type automationScan struct {
 	a                                                     autocred.Automation
 	action                                                string
 	pollMS, lastSync, created, updated, archived, deleted int64
-	nextSync, freshAt                                     int64
+	nextSync, freshAt, syncOK, failingSince               int64
 	freshCredited                                         int
 }
 
@@ -41,7 +41,7 @@ func (s *automationScan) dest() []any {
 	return []any{&a.ID, &a.Name, &a.Status, &a.StatusReason, &a.Trigger.ConnectionID, &a.Trigger.SegmentID, &a.Trigger.SegmentName,
 		&a.Action.ConnectionID, &a.Action.GroupID, &a.Action.GroupName, &s.action, &s.pollMS, &a.SnapshotSeq,
 		&a.Baseline.Done, &a.Baseline.Total, &s.lastSync, &a.LastSyncError, &a.SyncNotice, &s.created, &s.updated,
-		&s.archived, &s.deleted, &a.HistoryDeleted.Runs, &s.nextSync, &s.freshAt, &s.freshCredited}
+		&s.archived, &s.deleted, &a.HistoryDeleted.Runs, &s.nextSync, &s.freshAt, &s.freshCredited, &s.syncOK, &s.failingSince}
 }
 
 func (s *automationScan) decode() (autocred.Automation, error) {
@@ -55,6 +55,7 @@ func (s *automationScan) decode() (autocred.Automation, error) {
 	a.LastSyncAt, a.CreatedAt, a.UpdatedAt = fromMS(s.lastSync), fromMS(s.created), fromMS(s.updated)
 	a.ArchivedAt, a.HistoryDeleted.At = fromMS(s.archived), fromMS(s.deleted)
 	a.NextSyncAt = fromMS(s.nextSync)
+	a.LastSyncOKAt, a.SyncFailingSince = fromMS(s.syncOK), fromMS(s.failingSince)
 	if s.freshAt != 0 {
 		a.FreshStart = &autocred.FreshStart{At: fromMS(s.freshAt), Credited: s.freshCredited}
 	}
@@ -528,9 +529,21 @@ func (db *DB) setBaselineProgress(ctx context.Context, tx *sql.Tx, id int64, p a
 // RecordSync records the end of a sync of an automation: when it started,
 // its error, and when the next periodic sync is due.
 func (db *DB) RecordSync(ctx context.Context, id int64, at time.Time, syncErr string, next time.Time) error {
-	_, err := db.pool().ExecContext(ctx, `UPDATE automations SET last_sync_at = ?, last_sync_error = ?, next_sync_at = ? WHERE id = ?`,
-		ms(at), syncErr, ms(next), id)
+	_, err := db.pool().ExecContext(ctx, `UPDATE automations SET last_sync_at = ?, last_sync_error = ?, next_sync_at = ?, `+syncOutcome(syncErr)+` WHERE id = ?`,
+		ms(at), syncErr, ms(next), ms(at), id)
 	return err
+}
+
+// syncOutcome is the SET clause, with one placeholder for the sync's start
+// (ms), that records how a sync ended besides its error: a sync without
+// one is the last that worked (sync_ok_at) and ends a failure
+// (sync_failing_since 0); one with an error keeps the start of the
+// failures, or starts them.
+func syncOutcome(syncErr string) string {
+	if syncErr == "" {
+		return `sync_ok_at = ?, sync_failing_since = 0`
+	}
+	return `sync_failing_since = CASE WHEN sync_failing_since = 0 THEN ? ELSE sync_failing_since END`
 }
 
 // SetSyncNotice records, on each automation, what its users should know

@@ -611,15 +611,15 @@ func (db *DB) RecordSyncs(ctx context.Context, at time.Time, syncErr string, end
 		clear(left)
 		for _, e := range ends {
 			if !e.Applied {
-				if _, err := db.in(tx).ExecContext(ctx, `UPDATE automations SET last_sync_at = ?, last_sync_error = ?, next_sync_at = ? WHERE id = ?`,
-					ms(at), syncErr, ms(e.Next), e.AutomationID); err != nil {
+				if _, err := db.in(tx).ExecContext(ctx, `UPDATE automations SET last_sync_at = ?, last_sync_error = ?, next_sync_at = ?, `+syncOutcome(syncErr)+` WHERE id = ?`,
+					ms(at), syncErr, ms(e.Next), ms(at), e.AutomationID); err != nil {
 					return fmt.Errorf("recording the sync of automation %d: %w", e.AutomationID, err)
 				}
 				continue
 			}
 			var seq int64
-			if err := db.in(tx).QueryRowContext(ctx, `UPDATE automations SET last_sync_at = ?, last_sync_error = ?, next_sync_at = ?,
-				snapshot_seq = snapshot_seq + 1 WHERE id = ? RETURNING snapshot_seq`, ms(at), syncErr, ms(e.Next), e.AutomationID).Scan(&seq); err != nil {
+			if err := db.in(tx).QueryRowContext(ctx, `UPDATE automations SET last_sync_at = ?, last_sync_error = ?, next_sync_at = ?, `+syncOutcome(syncErr)+`,
+				snapshot_seq = snapshot_seq + 1 WHERE id = ? RETURNING snapshot_seq`, ms(at), syncErr, ms(e.Next), ms(at), e.AutomationID).Scan(&seq); err != nil {
 				if errors.Is(err, sql.ErrNoRows) {
 					continue // deleted meanwhile
 				}

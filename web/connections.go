@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 
@@ -161,7 +162,7 @@ func (h *handler) createConnection(w http.ResponseWriter, r *http.Request) error
 		}
 	}
 	var err error
-	broken := false
+	broken, groupsBack := false, false
 	if id != 0 {
 		// A healthy connection's key changed is said apart from a broken
 		// one repaired: only the latter has automations to resume.
@@ -170,7 +171,10 @@ func (h *handler) createConnection(w http.ResponseWriter, r *http.Request) error
 			return cerr
 		}
 		broken = cur.Status == autocred.ConnectionBroken
-		_, err = h.svc.ReconnectConnection(r.Context(), id, in)
+		lost := h.pausedForGroup(r.Context(), id)
+		if _, err = h.svc.ReconnectConnection(r.Context(), id, in); err == nil && len(lost) > 0 && len(h.pausedForGroup(r.Context(), id)) < len(lost) {
+			groupsBack = true
+		}
 	} else {
 		_, err = h.svc.CreateConnection(r.Context(), in)
 	}
@@ -181,6 +185,12 @@ func (h *handler) createConnection(w http.ResponseWriter, r *http.Request) error
 			done = "reconnected"
 		case id != 0:
 			done = "key-changed"
+		}
+		if groupsBack {
+			// The new key sees groups the old one did not: the
+			// automations paused for them were resumed
+			// (service.ReconnectConnection).
+			done += "-groups"
 		}
 		to := "/connections?done=" + done
 		if id != 0 {
@@ -230,4 +240,21 @@ func (h *handler) deleteConnection(w http.ResponseWriter, r *http.Request) error
 		return h.renderConnections(w, r, httpStatus(autocred.ErrorCode(err)), d, userMessage(err))
 	}
 	return seeOther(w, r, "/connections?done=removed")
+}
+
+// pausedForGroup lists the automations of connection id that autocred
+// paused because their group seemed deleted (autocred.Automation.GroupMissing);
+// nil when it cannot tell.
+func (h *handler) pausedForGroup(ctx context.Context, id int64) []int64 {
+	u, err := h.svc.ConnectionUse(ctx, id)
+	if err != nil {
+		return nil
+	}
+	var ids []int64
+	for _, a := range u.Automations {
+		if a.GroupMissing() {
+			ids = append(ids, a.ID)
+		}
+	}
+	return ids
 }

@@ -3,12 +3,14 @@ package web
 import (
 	"context"
 	"html"
+	"net/http"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/internal/testenv"
 	"github.com/autocred/autocred/store/storetest"
 )
 
@@ -21,6 +23,14 @@ func TestDeletedGroupIsShownOnce(t *testing.T) {
 	f := u.fixture()
 	u.activate(f)
 	ctx := context.Background()
+	// The group is gone from the workspace: resuming re-checks it, and a
+	// group still there is not missing (service.resumeBlocked).
+	req, _ := http.NewRequest("DELETE", u.env.CertifierURL+"/groups/"+f.group, nil)
+	req.Header.Set("Authorization", "Bearer "+testenv.CertifierToken)
+	req.Header.Set("Certifier-Version", "2022-10-26")
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("deleting the group: %v %v", resp, err)
+	}
 	reason := autocred.GroupMissingReason("Course certificate")
 	if err := u.env.Store.SetAutomationStatus(ctx, f.automation, autocred.AutomationPaused, reason); err != nil {
 		t.Fatal(err)

@@ -37,8 +37,11 @@ type healthData struct {
 	Problems     []service.AutomationView // broken, paused by the system, with a failing sync, read more slowly than asked, or refused by Certifier's plan or version
 	// Waiting are the automations whose runs wait out a Certifier outage:
 	// not broken (nothing to fix), not fine either.
-	Waiting  []service.AutomationView
-	Failures []autocred.Run
+	Waiting []service.AutomationView
+	// ReadWaiting are the automations whose segment cannot be read
+	// because ActiveCampaign does not answer: nothing to fix either.
+	ReadWaiting []service.AutomationView
+	Failures    []autocred.Run
 }
 
 // connectionHealth is a connection as Health shows it: with its circuit
@@ -47,13 +50,17 @@ type healthData struct {
 type connectionHealth struct {
 	autocred.Connection
 	Circuit *service.CircuitView
+	// ReadOutage: an ActiveCampaign connection whose segments cannot be
+	// read now (it does not answer, or fails on its end); nil otherwise.
+	ReadOutage *autocred.ReadOutage
 }
 
 // badge is a state in a word or three, and its badge's class.
 type badge struct{ Label, Class string }
 
 // Badge says the connection's state: Broken (its key refused: reconnect
-// it), Waiting on Certifier (an outage: nothing to fix), Needs you (a plan
+// it), Waiting on Certifier or on ActiveCampaign (an outage: nothing to
+// fix), Needs you (a plan
 // or an API version Certifier refuses), or OK.
 func (c connectionHealth) Badge() badge {
 	switch {
@@ -61,6 +68,8 @@ func (c connectionHealth) Badge() badge {
 		return badge{"Broken", "badge-broken"}
 	case c.Circuit != nil && c.Circuit.Reason == autocred.CircuitOutage:
 		return badge{"Waiting on Certifier", "badge-waiting"}
+	case c.ReadOutage != nil:
+		return badge{"Waiting on ActiveCampaign", "badge-waiting badge-long"}
 	case c.Circuit != nil:
 		return badge{"Needs you", "badge-broken"}
 	}
@@ -102,6 +111,8 @@ func (h *handler) healthData(ctx context.Context) (healthData, error) {
 		// An open circuit for the plan or the API version waits for
 		// someone to act; an outage, for Certifier only.
 		switch {
+		case a.SyncOutage() && a.StatusReason == "" && a.Status.Watching():
+			d.ReadWaiting = append(d.ReadWaiting, a)
 		case a.Status == autocred.AutomationBroken || a.StatusReason != "" || a.LastSyncError != "" || a.SyncNotice != "" ||
 			a.CertifierCircuit != nil && !a.WaitingOnCertifier():
 			d.Problems = append(d.Problems, a)
@@ -120,12 +131,18 @@ func (h *handler) healthData(ctx context.Context) (healthData, error) {
 }
 
 // connectionsHealth adds to each Certifier connection its circuit while
-// open.
+// open, and to each ActiveCampaign one its outage while its segments
+// cannot be read.
 func (h *handler) connectionsHealth(ctx context.Context, conns []autocred.Connection) ([]connectionHealth, error) {
+	outages, err := h.svc.ReadOutages(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]connectionHealth, len(conns))
 	for i, c := range conns {
 		out[i].Connection = c
 		if c.App != autocred.AppCertifier {
+			out[i].ReadOutage = outages[c.ID]
 			continue
 		}
 		v, err := h.svc.Circuit(ctx, c.ID)

@@ -184,6 +184,8 @@ var flashes = map[string]string{
 	"connected":                "Connected. The key was checked with a live call.",
 	"reconnected":              "Reconnected. The new key was checked with a live call. Any automation it stopped is paused until you resume it: resume them all at once below, or each from its page.",
 	"key-changed":              "Key changed. The new key was checked with a live call.",
+	"key-changed-groups":       "Key changed. The new key was checked with a live call, and it sees the groups the old one could not: the automations paused for a missing group were resumed, catching up.",
+	"reconnected-groups":       "Reconnected. The new key was checked with a live call, and it sees the groups the old one could not: the automations paused for a missing group were resumed, catching up. Any automation the refused key stopped is paused until you resume it: resume them all at once below, or each from its page.",
 	"removed":                  "Connection removed.",
 	"resumed-all":              "Done: what was resumed, and what was not and why, is said below.",
 	"created":                  "Automation saved as a draft. Activate it to start watching the segment.",

@@ -65,7 +65,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	if cfg.serve.database == "" {
+	temporary := cfg.serve.database == ""
+	if temporary {
 		dir, err := os.MkdirTemp("", "autocred-demo-")
 		if err != nil {
 			return err
@@ -102,6 +103,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return fmt.Errorf("demo: %w", err)
 	}
 	fmt.Fprintf(stdout, "\nautocred keeps running at http://%s with the sandboxes: open it in a browser and sign in as %s (password %s), or use the API token above. Ctrl-C stops.\n", srv.addr, login.user, login.password)
+	fmt.Fprint(stdout, startAgain(cfg.serve.database, temporary, srv.addr))
 	return srv.wait()
 }
 
@@ -696,4 +698,29 @@ func (d *demo) sayUnconfirmed(ctx context.Context) {
 	fmt.Fprintf(d.out, "\nRuns \"send unconfirmed\": %s. Certifier made their credentials and its answers were lost, so whether\n"+
 		"their emails went out is unknown (autocred never sends twice by itself). In the UI, the automation's page explains\n"+
 		"them and offers \"Resend email to all\".\n", strings.Join(parts, ", "))
+}
+
+// startAgain is what the demo says, once it stays up, about its end: the
+// sandboxes live in this process and end with it, with all they recorded;
+// how to start again; and where its database is (and whether a Ctrl-C
+// deletes it), with how to serve it after a kill, and what that serve
+// meets (issue 15, round 5, #12: after kill -9 nothing said how, and serve
+// waited on sandboxes that were gone).
+func startAgain(database string, temporary bool, addr string) string {
+	kept := "kept when the demo stops"
+	if temporary {
+		kept = "a temporary file: Ctrl-C deletes it, a kill leaves it; give --database FILE to keep it"
+	}
+	return fmt.Sprintf(`
+The sandboxes live in this process: when it ends (Ctrl-C, or killed), they end with it,
+with everything they recorded (contacts, segments, groups, credentials, emails).
+  To start again:  autocred demo   (new sandboxes and a new database)
+  Its database:    %s (with its secret key in %s.key; %s)
+  After a kill, to read its history again:
+                   autocred serve --database %s --allow-private-upstreams --addr %s
+                   Its connections then point at sandboxes that are gone: the pages say that
+                   ActiveCampaign and Certifier are not answering, and retry by themselves.
+                   "autocred sim" at the same addresses answers again, but with new keys and
+                   its own sample data: the demo's automations cannot go on there.
+`, database, database, kept, database, addr)
 }

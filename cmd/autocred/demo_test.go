@@ -100,3 +100,27 @@ func TestDemoHelpShowsEachDefaultOnce(t *testing.T) {
 		}
 	}
 }
+
+// After the demo, its closing text says how to start again and how to
+// serve its database after a kill, and that the sandboxes die with it
+// (issue 15, round 5, #12).
+func TestDemoSaysHowToStartAgain(t *testing.T) {
+	for _, tt := range []struct {
+		temporary bool
+		want      string
+	}{
+		{true, "Ctrl-C deletes it, a kill leaves it; give --database FILE to keep it"},
+		{false, "kept when the demo stops"},
+	} {
+		got := startAgain("/tmp/d/autocred.db", tt.temporary, "127.0.0.1:8080")
+		for _, want := range []string{
+			"The sandboxes live in this process", "autocred demo", tt.want, "/tmp/d/autocred.db.key",
+			"autocred serve --database /tmp/d/autocred.db --allow-private-upstreams --addr 127.0.0.1:8080",
+			"not answering", "autocred sim",
+		} {
+			if !strings.Contains(got, want) {
+				t.Errorf("startAgain(temporary %v) does not say %q:\n%s", tt.temporary, want, got)
+			}
+		}
+	}
+}
