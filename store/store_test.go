@@ -369,7 +369,8 @@ func TestConnectionDeleteAndBroken(t *testing.T) {
 		err := db.tx(ctx, func(tx *sql.Tx) error {
 			return db.setAutomationStatus(ctx, tx, a.ID, autocred.AutomationPaused, "", autocred.AutomationActive)
 		})
-		if autocred.ErrorCode(err) != autocred.ECONFLICT || !strings.Contains(err.Error(), "broken") {
+		// The refusal says the status in words, with the automation's name.
+		if autocred.ErrorCode(err) != autocred.ECONFLICT || !strings.Contains(err.Error(), `"Certificates" is stopped for its connection`) {
 			t.Errorf("pausing a broken automation: %v", err)
 		}
 	})
