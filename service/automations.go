@@ -646,7 +646,28 @@ func (s *Service) Run(ctx context.Context, id int64) (RunView, error) {
 	}
 	v := RunView{Run: runs[0]}
 	v.Events, v.Sent = autocred.DescribeEvents(events)
+	v.Attempts = attemptsLogged(v.Run, v.Events)
 	return v, nil
+}
+
+// attemptsLogged is a run's attempts as its log shows them, each an
+// "Attempt N" line. The engine records an attempt (Run.Attempts, the step)
+// before its create call, so that a call sent and never answered is known;
+// until the call returns, that attempt has no line, and while Certifier
+// rate limits, the call waits for its turn there, unsent, for as long as
+// the limit lasts (a tester saw "Attempts: 1" beside a log with no
+// "Attempt 1" and nothing sent). The attempt of a pending run whose
+// create is under way, or waiting, counts once its line is written.
+func attemptsLogged(r autocred.Run, events []autocred.RunEvent) int {
+	if r.Status != autocred.RunPending || r.Step != autocred.StepCreate || r.Attempts == 0 {
+		return r.Attempts
+	}
+	for _, ev := range events {
+		if ev.Sent != nil && ev.Sent.Attempt == r.Attempts {
+			return r.Attempts
+		}
+	}
+	return r.Attempts - 1
 }
 
 // RetryRun retries a failed or skipped run, or a waiting one at once; by is
