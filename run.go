@@ -154,6 +154,13 @@ const (
 	// and its runs wait, without attempts, until the user picks another
 	// group under Edit, which resumes it.
 	RunCodeGroupMissing RunErrorCode = "group_missing"
+
+	// RunCodeResendUnconfirmed: a send_unconfirmed run (the status stays)
+	// whose own resend may have gone out: Certifier did not answer it,
+	// or autocred stopped during it. Resend email to all leaves it out,
+	// so that nobody gets a third copy; a resend from its run, once the
+	// recipient says nothing came, sends it (and clears the code).
+	RunCodeResendUnconfirmed RunErrorCode = "resend_unconfirmed"
 )
 
 // RunErrorCodes lists every run error code, in the order a filter shows
@@ -164,6 +171,7 @@ var RunErrorCodes = []RunErrorCode{
 	RunCodeCertifierValidation, RunCodeCertifierNotFound,
 	RunCodeUnconfirmed, RunCodePermissionDenied, RunCodeRetrying, RunCodeGaveUp,
 	RunCodeWaitingOutage, RunCodeWaitingPlan, RunCodeWaitingVersion, RunCodeGroupMissing,
+	RunCodeResendUnconfirmed,
 }
 
 // runErrorLabels name the codes for people: the Error code filter lists
@@ -185,6 +193,7 @@ var runErrorLabels = map[RunErrorCode]string{
 	RunCodeWaitingVersion:      "Waiting: autocred needs an update",
 	RunCodeGroupMissing:        "Group deleted in Certifier",
 	RunCodeEnteredWhilePaused:  "Entered while stopped (Start fresh)",
+	RunCodeResendUnconfirmed:   "Resend may have gone out",
 }
 
 // Label names the code for people: "Retrying after a failed attempt" for

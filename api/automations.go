@@ -290,11 +290,14 @@ func (h *handler) resendUnconfirmed(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	n, err := h.svc.ResendUnconfirmed(r.Context(), id, actor(r))
+	n, left, err := h.svc.ResendUnconfirmed(r.Context(), id, actor(r))
 	if err != nil {
 		return err
 	}
+	// left_out: runs whose own resend may have gone out already
+	// (error_code resend_unconfirmed), not queued: resend each on its own.
 	return writeJSON(w, http.StatusAccepted, struct {
-		Queued int `json:"queued"`
-	}{n})
+		Queued  int `json:"queued"`
+		LeftOut int `json:"left_out"`
+	}{n, left})
 }

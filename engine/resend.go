@@ -94,6 +94,13 @@ func (e *Engine) resend(ctx context.Context, runID int64, by string, onlyUnconfi
 			}
 			state = resendMaybe
 		}
+		if state == resendMaybe {
+			// Also for a run whose log said so before the code existed:
+			// Resend email to all stops counting it from now on.
+			if err := e.markResendUnconfirmed(ctx, &run); err != nil {
+				return err
+			}
+		}
 		if onlyUnconfirmed && state == resendMaybe {
 			// Sending again could be the recipient's third email (a
 			// tester saw one): the user decides, run by run.
@@ -125,7 +132,10 @@ func (e *Engine) resend(ctx context.Context, runID int64, by string, onlyUnconfi
 		}
 		e.event(ctx, &run, resendDone+by+" to "+run.Email+".")
 		if run.Status == autocred.RunSendUnconfirmed {
+			// Sent, and known to be: an earlier resend that may have
+			// gone out (RunCodeResendUnconfirmed) no longer matters.
 			run.Status, run.Step = autocred.RunIssued, autocred.StepNone
+			run.LastError, run.ErrorCode = "", autocred.RunCodeNone
 			return e.save(ctx, &run)
 		}
 		return nil
@@ -165,6 +175,24 @@ func lastResend(events []autocred.RunEvent) (time.Time, string, resendState) {
 	return time.Time{}, "", resendNone
 }
 
+// resendMaybeSent is the error of a send_unconfirmed run whose own resend
+// may have gone out (RunCodeResendUnconfirmed): the run's page shows it.
+const resendMaybeSent = "A resend of its email may have gone out already (Certifier's answer never came, or autocred stopped during it), so Resend email to all leaves it out. Ask the recipient; if it did not arrive, use Resend email on this run."
+
+// markResendUnconfirmed gives a send_unconfirmed run whose own resend may
+// have gone out the code RunCodeResendUnconfirmed (the status stays), so
+// that Resend email to all neither counts nor queues it
+// (store.DB.QueueResends): it would not send it, and must not say it
+// would. The caller holds the run's lease. Other runs are left as they
+// are: an issued run has no code.
+func (e *Engine) markResendUnconfirmed(ctx context.Context, run *autocred.Run) error {
+	if run.Status != autocred.RunSendUnconfirmed || run.ErrorCode == autocred.RunCodeResendUnconfirmed {
+		return nil
+	}
+	run.LastError, run.ErrorCode = resendMaybeSent, autocred.RunCodeResendUnconfirmed
+	return e.save(ctx, run)
+}
+
 // interruptedLine is the log line of a resend asked for by who that
 // autocred stopped during.
 func interruptedLine(who string) string {
@@ -196,7 +224,14 @@ func (e *Engine) noteInterruptedResends(ctx context.Context) error {
 				return err
 			}
 			if _, who, state := lastResend(events); state == resendStopped {
-				return e.store.AddRunEvent(ctx, id, interruptedLine(who))
+				if err := e.store.AddRunEvent(ctx, id, interruptedLine(who)); err != nil {
+					return err
+				}
+				run, err := e.store.Run(ctx, id)
+				if err != nil {
+					return err
+				}
+				return e.markResendUnconfirmed(ctx, &run)
 			}
 			return nil
 		})
@@ -225,6 +260,9 @@ func (e *Engine) resendFailed(ctx context.Context, run *autocred.Run, err error)
 			what = "was answered by Certifier with an error (" + upstream.StatusText(ce.Status) + ")"
 		}
 		e.event(ctx, run, "Resending the email "+what+"; it may have gone out.")
+		if err := e.markResendUnconfirmed(ctx, run); err != nil {
+			e.log.Error("marking a resend that may have gone out", "run", run.ID, "err", err)
+		}
 		return autocred.Errorf(autocred.EUPSTREAM, "Resending the email %s, so the email may have gone out. Ask the recipient before resending; another resend is possible in %s.",
 			what, minutes(ResendWindow))
 	}

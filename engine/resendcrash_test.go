@@ -101,8 +101,8 @@ func testResendInterruptedByACrash(t *testing.T, kind string) {
 		!strings.Contains(l, "Resend email to all does not send it again") || !strings.Contains(l, "use Resend email on this run") {
 		t.Errorf("the interrupted run's log:\n%s\nwant it to say the email may have gone out, that the bulk resend left it out, and how to resend", l)
 	}
-	if r, _ := h.store.Run(ctx, cut.ID); r.Status != autocred.RunSendUnconfirmed {
-		t.Errorf("the interrupted run is %s, want still send_unconfirmed", r.Status)
+	if r, _ := h.store.Run(ctx, cut.ID); r.Status != autocred.RunSendUnconfirmed || r.ErrorCode != autocred.RunCodeResendUnconfirmed {
+		t.Errorf("the interrupted run is %s (code %q), want still send_unconfirmed, with code resend_unconfirmed (Resend email to all leaves it out)", r.Status, r.ErrorCode)
 	}
 	if n := sent("waiting@example.com"); n != 2 {
 		t.Errorf("the resend not yet asked for: %d emails, want it sent (2)", n)
@@ -142,6 +142,24 @@ func testResendInterruptedByACrash(t *testing.T, kind string) {
 	}
 	if l := log(busy); strings.Contains(l, "interrupted") {
 		t.Errorf("a resend under way was called interrupted:\n%s", l)
+	}
+	if r, _ := h.store.Run(ctx, single.ID); r.ErrorCode != autocred.RunCodeResendUnconfirmed {
+		t.Errorf("a single resend cut by a crash leaves the run with code %q, want resend_unconfirmed", r.ErrorCode)
+	}
+	if r, _ := h.store.Run(ctx, busy.ID); r.ErrorCode != autocred.RunCodeNone {
+		t.Errorf("a resend under way gave the run code %q, want none", r.ErrorCode)
+	}
+	// The recipient of the cut resend says nothing came: a resend from
+	// its run (the window is past) sends it, and the run is issued, its
+	// code gone.
+	if err := h.engine.ResendEmail(ctx, cut.ID, "ana@example.com"); err != nil {
+		t.Fatalf("resending the cut run by hand: %v", err)
+	}
+	if r, _ := h.store.Run(ctx, cut.ID); r.Status != autocred.RunIssued || r.ErrorCode != autocred.RunCodeNone || r.LastError != "" {
+		t.Errorf("after a resend by hand, the run is %s, code %q, error %q; want issued, without code or error", r.Status, r.ErrorCode, r.LastError)
+	}
+	if n := sent("cut@example.com"); n != 2 {
+		t.Errorf("the resend by hand: %d emails, want 2", n)
 	}
 	if engine.ResendMaxAttempts < 2 {
 		t.Errorf("a resend job may run %d time(s): River discards the job of a process that died instead of running it again", engine.ResendMaxAttempts)

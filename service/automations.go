@@ -45,6 +45,18 @@ type AutomationView struct {
 	// run (autocred.RunCodeEnteredWhilePaused) is still there to retry:
 	// one retried and issued no longer counts (store.SkippedEntrants).
 	PausedEntrants int `json:"paused_entrants"`
+	// ResendLeftOut counts the automation's send_unconfirmed runs whose
+	// own resend may have gone out already
+	// (autocred.RunCodeResendUnconfirmed): Resend email to all leaves them
+	// out, so the send_unconfirmed runs it resends are
+	// Runs[send_unconfirmed] minus these. Each is resent from its run.
+	ResendLeftOut int `json:"resend_left_out"`
+}
+
+// ResendableToAll counts the runs Resend email to all would queue: those
+// whose send is unconfirmed, but for ResendLeftOut.
+func (v AutomationView) ResendableToAll() int {
+	return max(0, v.Runs[autocred.RunSendUnconfirmed]-v.ResendLeftOut)
 }
 
 // WaitingOnCertifier tells whether the automation's runs wait out a
@@ -349,6 +361,13 @@ func (s *Service) view(ctx context.Context, a autocred.Automation) (AutomationVi
 		return AutomationView{}, err
 	}
 	v := AutomationView{Automation: a, Runs: counts, PrunedRuns: pruned, PausedEntrants: entrants}
+	if counts[autocred.RunSendUnconfirmed] > 0 {
+		v.ResendLeftOut, err = s.store.CountRuns(ctx, autocred.RunFilter{AutomationID: a.ID,
+			Status: autocred.RunSendUnconfirmed, ErrorCode: autocred.RunCodeResendUnconfirmed})
+		if err != nil {
+			return AutomationView{}, err
+		}
+	}
 	if v.Action.TimeZone == "" {
 		// Saved before automations had a zone: runs take the server's.
 		v.Action.TimeZone = autocred.LocalTimeZone()
@@ -627,7 +646,28 @@ func (s *Service) Run(ctx context.Context, id int64) (RunView, error) {
 	}
 	v := RunView{Run: runs[0]}
 	v.Events, v.Sent = autocred.DescribeEvents(events)
+	v.Attempts = attemptsLogged(v.Run, v.Events)
 	return v, nil
+}
+
+// attemptsLogged is a run's attempts as its log shows them, each an
+// "Attempt N" line. The engine records an attempt (Run.Attempts, the step)
+// before its create call, so that a call sent and never answered is known;
+// until the call returns, that attempt has no line, and while Certifier
+// rate limits, the call waits for its turn there, unsent, for as long as
+// the limit lasts (a tester saw "Attempts: 1" beside a log with no
+// "Attempt 1" and nothing sent). The attempt of a pending run whose
+// create is under way, or waiting, counts once its line is written.
+func attemptsLogged(r autocred.Run, events []autocred.RunEvent) int {
+	if r.Status != autocred.RunPending || r.Step != autocred.StepCreate || r.Attempts == 0 {
+		return r.Attempts
+	}
+	for _, ev := range events {
+		if ev.Sent != nil && ev.Sent.Attempt == r.Attempts {
+			return r.Attempts
+		}
+	}
+	return r.Attempts - 1
 }
 
 // RetryRun retries a failed or skipped run, or a waiting one at once; by is
@@ -661,11 +701,13 @@ func (s *Service) RetryStoppedEntrants(ctx context.Context, automationID int64, 
 
 // ResendUnconfirmed sends again, in the background, the email of every
 // run of an automation whose send is unconfirmed (Resend email to all),
-// and says how many it queued. Each is a resend as ResendEmail makes it,
-// recorded in its run's log with who asked, under the same guards (the
-// run's lease, engine.ResendWindow), and only while the run is still
-// unconfirmed. by is who asked.
-func (s *Service) ResendUnconfirmed(ctx context.Context, automationID int64, by string) (int, error) {
+// and says how many it queued, and how many it left out: runs whose own
+// resend may have gone out already (autocred.RunCodeResendUnconfirmed),
+// resent one by one from their runs. Each queued one is a resend as
+// ResendEmail makes it, recorded in its run's log with who asked, under
+// the same guards (the run's lease, engine.ResendWindow), and only while
+// the run is still unconfirmed. by is who asked.
+func (s *Service) ResendUnconfirmed(ctx context.Context, automationID int64, by string) (queued, leftOut int, err error) {
 	return s.store.QueueResends(ctx, automationID, by)
 }
 

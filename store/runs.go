@@ -625,19 +625,21 @@ func (db *DB) retryAll(ctx context.Context, automationID int64, note string, sta
 
 // QueueResends enqueues, in one transaction, a resend job for every run of
 // an automation whose email is unconfirmed (send_unconfirmed, with a
-// credential), and says how many: Resend email to all. by is who asked;
-// each job records it in its run's log when it sends.
-func (db *DB) QueueResends(ctx context.Context, automationID int64, by string) (int, error) {
+// credential), and says how many (queued), and how many such runs it left
+// out: those whose own resend may have gone out already
+// (autocred.RunCodeResendUnconfirmed), which Resend email to all would
+// not send, and which are resent one by one from their runs. by is who
+// asked; each job records it in its run's log when it sends.
+func (db *DB) QueueResends(ctx context.Context, automationID int64, by string) (queued, leftOut int, err error) {
 	if db.jobs.Queue == nil || db.jobs.Resend == nil {
-		return 0, errNoJobs
+		return 0, 0, errNoJobs
 	}
-	n := 0
-	err := db.tx(ctx, func(tx *sql.Tx) error {
+	err = db.tx(ctx, func(tx *sql.Tx) error {
 		if _, err := getAutomation(ctx, db.in(tx), automationID); err != nil {
 			return err
 		}
-		ids, err := queryAll(ctx, db.in(tx), scanID, `SELECT id FROM runs WHERE automation_id = ? AND status = ? AND credential_id <> '' ORDER BY id`,
-			automationID, autocred.RunSendUnconfirmed)
+		ids, err := queryAll(ctx, db.in(tx), scanID, `SELECT id FROM runs WHERE automation_id = ? AND status = ? AND credential_id <> '' AND error_code <> ? ORDER BY id`,
+			automationID, autocred.RunSendUnconfirmed, autocred.RunCodeResendUnconfirmed)
 		if err != nil {
 			return err
 		}
@@ -646,10 +648,17 @@ func (db *DB) QueueResends(ctx context.Context, automationID int64, by string) (
 				return fmt.Errorf("enqueueing the resend of run %d: %w", id, err)
 			}
 		}
-		n = len(ids)
+		if err := db.in(tx).QueryRowContext(ctx, `SELECT count(*) FROM runs WHERE automation_id = ? AND status = ? AND error_code = ?`,
+			automationID, autocred.RunSendUnconfirmed, autocred.RunCodeResendUnconfirmed).Scan(&leftOut); err != nil {
+			return fmt.Errorf("counting the runs left out of Resend email to all: %w", err)
+		}
+		queued = len(ids)
 		return nil
 	})
-	return n, err
+	if err != nil {
+		return 0, 0, err
+	}
+	return queued, leftOut, nil
 }
 
 // retryRun makes a run pending again and enqueues its job, noting note in

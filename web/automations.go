@@ -280,7 +280,12 @@ func (h *handler) controlAutomation(w http.ResponseWriter, r *http.Request) erro
 	case "retry-failed":
 		_, err = h.svc.RetryFailed(ctx, id, actor(r))
 	case "resend-unconfirmed":
-		_, err = h.svc.ResendUnconfirmed(ctx, id, actor(r))
+		var queued int
+		if queued, _, err = h.svc.ResendUnconfirmed(ctx, id, actor(r)); err == nil && queued == 0 {
+			// A page older than the runs' last resends: say that
+			// nothing is on its way rather than "being resent".
+			return seeOther(w, r, "/automations/"+itoa(id)+"?done=resent-none")
+		}
 	case "retry-stopped-entrants":
 		_, err = h.svc.RetryStoppedEntrants(ctx, id, actor(r))
 	case "restore":

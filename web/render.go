@@ -203,6 +203,7 @@ var flashes = map[string]string{
 	"retry-failed":             "Every failed run was queued again.",
 	"stopped-entrants-retried": "Everyone who entered while the automation was stopped was queued: each gets one credential, and each run's log says who asked.",
 	"resending":                "The emails are being resent, one after another: each run becomes Issued as its email goes out, and its log says who asked and when.",
+	"resent-none":              "No email was resent: a resend of each unconfirmed email may have gone out already (Certifier's answer never came). Ask the recipient, and resend each from its run.",
 }
 
 // formErrors splits a service error into the message beside an input, when
