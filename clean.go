@@ -103,6 +103,12 @@ func ListRemovals(rs []Removal) string {
 		}
 		parts = append(parts, r.String())
 	}
+	return AndList(parts)
+}
+
+// AndList joins parts as a sentence lists them: "", "A", "A and B",
+// "A, B and C".
+func AndList(parts []string) string {
 	if len(parts) < 2 {
 		return strings.Join(parts, "")
 	}

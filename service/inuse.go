@@ -72,10 +72,7 @@ func names(as []autocred.Automation) string {
 	for i, a := range as {
 		q[i] = fmt.Sprintf("%q", a.Name)
 	}
-	if len(q) == 1 {
-		return q[0]
-	}
-	return strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1]
+	return autocred.AndList(q)
 }
 
 func allDrafts(as []autocred.Automation) bool {

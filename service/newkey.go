@@ -28,8 +28,27 @@ import (
 // unseen is a group or segment the connection's automations use that a new
 // key cannot see, and who uses it.
 type unseen struct {
-	name  string
-	users []autocred.Automation
+	id, name string
+	users    []autocred.Automation
+}
+
+// usedBy lists, in the order of their first use, the groups or segments
+// that automations use (of gives one's id and name; an empty id leaves it
+// out), each with the automations that use it.
+func usedBy(automations []autocred.Automation, of func(autocred.Automation) (id, name string)) []unseen {
+	var out []unseen
+	for _, a := range automations {
+		id, name := of(a)
+		if id == "" {
+			continue
+		}
+		if i := slices.IndexFunc(out, func(u unseen) bool { return u.id == id }); i >= 0 {
+			out[i].users = append(out[i].users, a)
+			continue
+		}
+		out = append(out, unseen{id: id, name: cmp.Or(name, id), users: []autocred.Automation{a}})
+	}
+	return out
 }
 
 // keySeesAutomations refuses a new key for connection id whose account
@@ -49,43 +68,29 @@ func (s *Service) keySeesAutomations(ctx context.Context, id int64, n newAccount
 		if err != nil {
 			return autocred.FieldErrorf("access_token", "%s", err.Error())
 		}
-		byGroup := map[string]*unseen{}
-		var order []string
-		for _, a := range u.Automations {
-			if a.Action.ConnectionID != id || a.Action.GroupID == "" || a.GroupMissing() {
-				continue
+		groups := usedBy(u.Automations, func(a autocred.Automation) (string, string) {
+			if a.Action.ConnectionID != id || a.GroupMissing() {
+				return "", ""
 			}
-			if g, ok := byGroup[a.Action.GroupID]; ok {
-				g.users = append(g.users, a)
-				continue
-			}
-			byGroup[a.Action.GroupID] = &unseen{name: cmp.Or(a.Action.GroupName, a.Action.GroupID), users: []autocred.Automation{a}}
-			order = append(order, a.Action.GroupID)
-		}
-		for _, gid := range order {
-			if _, err := client.Group(ctx, gid); errors.Is(err, certifier.ErrNotFound) {
-				missing = append(missing, *byGroup[gid])
+			return a.Action.GroupID, a.Action.GroupName
+		})
+		for _, g := range groups {
+			if _, err := client.Group(ctx, g.id); errors.Is(err, certifier.ErrNotFound) {
+				missing = append(missing, g)
 			} else if err != nil {
-				s.log.WarnContext(ctx, "checking that a new token sees a group: no answer, not refused", "connection", id, "group", gid, "err", err)
+				s.log.WarnContext(ctx, "checking that a new token sees a group: no answer, not refused", "connection", id, "group", g.id, "err", err)
 			}
 		}
 		if len(missing) > 0 {
 			return &autocred.Error{Code: autocred.ECONFLICT, Field: "access_token", Message: otherAccount(autocred.AppCertifier, missing)}
 		}
 	case autocred.AppActiveCampaign:
-		var segs []unseen
-		idx := map[string]int{}
-		for _, a := range u.Automations {
-			if a.Trigger.ConnectionID != id || a.Trigger.SegmentID == "" {
-				continue
+		segs := usedBy(u.Automations, func(a autocred.Automation) (string, string) {
+			if a.Trigger.ConnectionID != id {
+				return "", ""
 			}
-			if i, ok := idx[a.Trigger.SegmentID]; ok {
-				segs[i].users = append(segs[i].users, a)
-				continue
-			}
-			idx[a.Trigger.SegmentID] = len(segs)
-			segs = append(segs, unseen{name: cmp.Or(a.Trigger.SegmentName, a.Trigger.SegmentID), users: []autocred.Automation{a}})
-		}
+			return a.Trigger.SegmentID, a.Trigger.SegmentName
+		})
 		if len(segs) == 0 {
 			return nil
 		}
@@ -98,9 +103,9 @@ func (s *Service) keySeesAutomations(ctx context.Context, id int64, n newAccount
 			s.log.WarnContext(ctx, "checking that a new key sees the segments: no answer, not refused", "connection", id, "err", err)
 			return nil
 		}
-		for sid, i := range idx {
-			if !slices.ContainsFunc(visible, func(v activecampaign.Segment) bool { return v.ID == sid }) {
-				missing = append(missing, segs[i])
+		for _, seg := range segs {
+			if !slices.ContainsFunc(visible, func(v activecampaign.Segment) bool { return v.ID == seg.id }) {
+				missing = append(missing, seg)
 			}
 		}
 		slices.SortFunc(missing, func(a, b unseen) int { return strings.Compare(a.name, b.name) })
@@ -114,7 +119,7 @@ func (s *Service) keySeesAutomations(ctx context.Context, id int64, n newAccount
 // otherAccount says that a new key cannot see what the automations use,
 // which, that it seems to be another account's, and what to do.
 func otherAccount(app autocred.App, missing []unseen) string {
-	var what, by []string
+	var what []string
 	var users []autocred.Automation
 	for _, m := range missing {
 		what = append(what, "'"+m.name+"'")
@@ -124,18 +129,17 @@ func otherAccount(app autocred.App, missing []unseen) string {
 			}
 		}
 	}
-	by = append(by, names(users))
-	list := andList(what)
+	by, list := names(users), autocred.AndList(what)
 	if app == autocred.AppCertifier {
 		return fmt.Sprintf("This token cannot see the %s %s that %s %s from: it seems to belong to another Certifier workspace, so the key was not changed. "+
 			"In Certifier, open the workspace that holds %s, create a token there (Settings → Developers → Access Tokens) and paste it here. "+
 			"If you deleted %s in Certifier, choose another group under Edit on %s first.",
-			plural(len(missing), "group", "groups"), list, by[0], plural(len(users), "issues", "issue"), plural(len(missing), "this group", "these groups"),
+			plural(len(missing), "group", "groups"), list, by, plural(len(users), "issues", "issue"), plural(len(missing), "this group", "these groups"),
 			plural(len(missing), "it", "them"), plural(len(users), "that automation", "those automations"))
 	}
 	return fmt.Sprintf("This API key cannot see the %s %s that %s %s: it seems to belong to another ActiveCampaign account, so the key was not changed. "+
 		"Copy the key of the account that holds %s (Settings → Developer → API Access), check that the API URL is that account's, and paste it here.",
-		plural(len(missing), "segment", "segments"), list, by[0], plural(len(users), "watches", "watch"), plural(len(missing), "this segment", "these segments"))
+		plural(len(missing), "segment", "segments"), list, by, plural(len(users), "watches", "watch"), plural(len(missing), "this segment", "these segments"))
 }
 
 // resumeVisibleGroups resumes, after connection id got a new key, its
@@ -177,13 +181,6 @@ func (s *Service) groupVisible(ctx context.Context, a autocred.Automation) bool 
 	}
 	_, err = client.Group(ctx, a.Action.GroupID)
 	return err == nil
-}
-
-func andList(q []string) string {
-	if len(q) == 1 {
-		return q[0]
-	}
-	return strings.Join(q[:len(q)-1], ", ") + " and " + q[len(q)-1]
 }
 
 // plural is one when n is 1, else many.

@@ -410,10 +410,7 @@ func (d automationData) TwinNames() string {
 	for i, t := range d.Twins {
 		names[i] = strconv.Quote(t.Name)
 	}
-	if len(names) > 1 {
-		return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
-	}
-	return strings.Join(names, "")
+	return autocred.AndList(names)
 }
 
 // searchPage lists the runs of every automation that the filter
