@@ -17,7 +17,7 @@ const SyncOutagePrefix = "ActiveCampaign is not answering"
 // SyncOutage tells whether the automation's last sync failed because
 // ActiveCampaign was unreachable or failing (SyncOutagePrefix).
 func (a Automation) SyncOutage() bool {
-	return a.LastSyncError != "" && strings.HasPrefix(a.LastSyncError, SyncOutagePrefix)
+	return strings.HasPrefix(a.LastSyncError, SyncOutagePrefix)
 }
 
 // SyncOutageCause is why ActiveCampaign did not answer, as the outage's

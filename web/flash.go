@@ -33,25 +33,38 @@ func (h *handler) refuse(w http.ResponseWriter, r *http.Request, to string, f re
 	if err != nil {
 		return err
 	}
-	// Sent to that page only: another page opened meanwhile does not show it.
+	return h.leaveOnce(w, r, refusalCookie, to, b)
+}
+
+// leaveOnce redirects to the page at to, with value (JSON) in the cookie
+// name for that page only (another page opened meanwhile does not see it),
+// for a minute at most: takeOnce reads and clears it.
+func (h *handler) leaveOnce(w http.ResponseWriter, r *http.Request, name, to string, value []byte) error {
 	path, _, _ := strings.Cut(to, "#")
 	path, _, _ = strings.Cut(path, "?")
-	http.SetCookie(w, &http.Cookie{Name: refusalCookie, Value: base64.RawURLEncoding.EncodeToString(b), Path: path,
+	http.SetCookie(w, &http.Cookie{Name: name, Value: base64.RawURLEncoding.EncodeToString(value), Path: path,
 		MaxAge: 60, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
 	return seeOther(w, r, to)
+}
+
+// takeOnce reads into v what leaveOnce left in the cookie name, and clears
+// it so that it is shown once; false when there is none, or it does not
+// decode.
+func (h *handler) takeOnce(w http.ResponseWriter, r *http.Request, name string, v any) bool {
+	c, err := r.Cookie(name)
+	if err != nil {
+		return false
+	}
+	http.SetCookie(w, &http.Cookie{Name: name, Value: "", Path: r.URL.Path, MaxAge: -1, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
+	b, err := base64.RawURLEncoding.DecodeString(c.Value)
+	return err == nil && json.Unmarshal(b, v) == nil
 }
 
 // takeRefusal reads the refusal a redirect left, and clears it so that it
 // is shown once.
 func (h *handler) takeRefusal(w http.ResponseWriter, r *http.Request) (refusal, bool) {
-	c, err := r.Cookie(refusalCookie)
-	if err != nil {
-		return refusal{}, false
-	}
-	http.SetCookie(w, &http.Cookie{Name: refusalCookie, Value: "", Path: r.URL.Path, MaxAge: -1, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
 	var f refusal
-	b, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil || json.Unmarshal(b, &f) != nil || f.Error == "" {
+	if !h.takeOnce(w, r, refusalCookie, &f) || f.Error == "" {
 		return refusal{}, false
 	}
 	return f, true
@@ -84,24 +97,14 @@ func (h *handler) leaveResumed(w http.ResponseWriter, r *http.Request, to string
 			}
 		}
 	}
-	path, _, _ := strings.Cut(to, "#")
-	path, _, _ = strings.Cut(path, "?")
-	http.SetCookie(w, &http.Cookie{Name: resumedCookie, Value: base64.RawURLEncoding.EncodeToString(b), Path: path,
-		MaxAge: 60, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
-	return seeOther(w, r, to)
+	return h.leaveOnce(w, r, resumedCookie, to, b)
 }
 
 // takeResumed reads the result leaveResumed left, and clears it so that
 // it is shown once.
 func (h *handler) takeResumed(w http.ResponseWriter, r *http.Request) (service.ResumeAllResult, bool) {
-	c, err := r.Cookie(resumedCookie)
-	if err != nil {
-		return service.ResumeAllResult{}, false
-	}
-	http.SetCookie(w, &http.Cookie{Name: resumedCookie, Value: "", Path: r.URL.Path, MaxAge: -1, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode})
 	var res service.ResumeAllResult
-	b, err := base64.RawURLEncoding.DecodeString(c.Value)
-	if err != nil || json.Unmarshal(b, &res) != nil {
+	if !h.takeOnce(w, r, resumedCookie, &res) {
 		return service.ResumeAllResult{}, false
 	}
 	return res, true
