@@ -72,8 +72,9 @@ func (h *handler) takeRefusal(w http.ResponseWriter, r *http.Request) (refusal, 
 
 const resumedCookie = "autocred_resumed"
 
-// maxResumedCookie bounds the cookie that carries a "Resume all" result
-// to its page: browsers keep cookies of up to 4096 bytes.
+// maxResumedCookie bounds the value (base64, a third longer than the JSON
+// it holds) of the cookie that carries a "Resume all" result to its page:
+// browsers keep cookies of up to 4096 bytes, name and attributes included.
 const maxResumedCookie = 3500
 
 // leaveResumed redirects to the page at to, which shows res once (as a
@@ -85,11 +86,12 @@ func (h *handler) leaveResumed(w http.ResponseWriter, r *http.Request, to string
 	if err != nil {
 		return err
 	}
-	if len(b) > maxResumedCookie {
+	fits := func(b []byte) bool { return base64.RawURLEncoding.EncodedLen(len(b)) <= maxResumedCookie }
+	if !fits(b) {
 		for i := range res.NotResumed {
 			res.NotResumed[i].Reason = ""
 		}
-		for b, _ = json.Marshal(res); len(b) > maxResumedCookie && len(res.NotResumed)+len(res.Resumed) > 0; b, _ = json.Marshal(res) {
+		for b, _ = json.Marshal(res); !fits(b) && len(res.NotResumed)+len(res.Resumed) > 0; b, _ = json.Marshal(res) {
 			if n := len(res.NotResumed); n > 0 {
 				res.NotResumed = res.NotResumed[:n-1]
 			} else {
