@@ -7,6 +7,7 @@ package ratelimit
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
 
@@ -35,6 +36,10 @@ type Registry struct {
 	perSecond float64
 	shared    Reserver
 
+	// sleep waits for a slot; tests replace it to make this process
+	// late, as a starved CPU or a long GC does. Default: upstream.Sleep.
+	sleep func(ctx context.Context, d time.Duration) error
+
 	mu      sync.Mutex
 	budgets map[string]*budget
 }
@@ -45,6 +50,10 @@ type budget struct {
 	turn chan struct{}
 	// local paces the requests; nil when the budget is shared or unlimited.
 	local *rate.Limiter
+	// left holds when the last requests of the account left this process,
+	// at most one second's worth of the budget (see leave); nil when the
+	// budget is unlimited. Only the holder of turn touches it.
+	left *departures
 
 	mu sync.Mutex
 	// pausedUntil holds every request of the account until then: the
@@ -86,13 +95,20 @@ func (r *Registry) For(key string) *Limiter {
 		if r.shared == nil && r.perSecond > 0 {
 			b.local = rate.NewLimiter(rate.Limit(r.perSecond), 1)
 		}
+		if r.perSecond > 0 {
+			b.left = newDepartures(int(math.Ceil(r.perSecond)))
+		}
 		r.budgets[key] = b
 	}
 	var interval time.Duration
 	if r.perSecond > 0 {
 		interval = time.Duration(float64(time.Second) / r.perSecond)
 	}
-	return &Limiter{budget: b, shared: r.shared, key: r.name + ":" + key, interval: interval}
+	sleep := r.sleep
+	if sleep == nil {
+		sleep = upstream.Sleep
+	}
+	return &Limiter{budget: b, shared: r.shared, key: r.name + ":" + key, interval: interval, sleep: sleep}
 }
 
 // Limiter paces requests and holds them while the account is paused; the
@@ -103,6 +119,7 @@ type Limiter struct {
 	shared   Reserver
 	key      string
 	interval time.Duration // 0: no pacing
+	sleep    func(ctx context.Context, d time.Duration) error
 }
 
 // Pause holds every request of the account for d from now, in this process
@@ -197,7 +214,7 @@ func (l *Limiter) Wait(ctx context.Context) error {
 }
 
 // takeSlot waits, one request of the account at a time, for the next slot
-// of its pace.
+// of its pace, and then for leave.
 func (l *Limiter) takeSlot(ctx context.Context) error {
 	select {
 	case l.budget.turn <- struct{}{}:
@@ -205,14 +222,96 @@ func (l *Limiter) takeSlot(ctx context.Context) error {
 		return ctx.Err()
 	}
 	defer func() { <-l.budget.turn }()
+	var err error
 	if l.budget.local != nil {
-		return l.budget.local.Wait(ctx)
+		err = l.localSlot(ctx)
+	} else {
+		err = l.sharedSlot(ctx)
 	}
-	wait, err := l.shared.ReserveRequest(ctx, l.key, l.interval)
-	if err != nil || wait <= 0 {
+	if err != nil {
 		return err
 	}
-	return upstream.Sleep(ctx, wait)
+	return l.budget.left.leave(ctx, l.sleep)
+}
+
+// localSlot waits for the next slot of this process's pace.
+func (l *Limiter) localSlot(ctx context.Context) error {
+	r := l.budget.local.Reserve()
+	if d := r.Delay(); d > 0 {
+		if err := l.sleep(ctx, d); err != nil {
+			r.Cancel() // the slot goes to the next request
+			return err
+		}
+	}
+	return nil
+}
+
+// maxLateSlots is how many slots in a row a request of a shared budget
+// gives up for coming too late, before it goes with the next one anyway.
+const maxLateSlots = 3
+
+// sharedSlot waits for the next slot of the budget shared with the other
+// nodes.
+//
+// A slot is a moment, not a right: the other nodes send theirs on time,
+// so a request that comes to its slot late (this process starved of CPU,
+// paused by a long GC) would land next to theirs, and a few such in one
+// second would exceed the account's limit although every slot was handed
+// out one interval apart. A request more than half an interval late
+// gives its slot up and takes the next free one. A slot given up is lost
+// to everyone: the budget errs on the side of fewer requests.
+func (l *Limiter) sharedSlot(ctx context.Context) error {
+	for try := 1; ; try++ {
+		wait, err := l.shared.ReserveRequest(ctx, l.key, l.interval)
+		if err != nil {
+			return err
+		}
+		due := time.Now().Add(max(wait, 0))
+		if wait > 0 {
+			if err := l.sleep(ctx, wait); err != nil {
+				return err
+			}
+		}
+		if time.Since(due) <= l.interval/2 || try == maxLateSlots {
+			return nil
+		}
+	}
+}
+
+// departures remembers when the last requests of an account left this
+// process: as many as its budget allows in one second.
+//
+// The pace alone does not keep "n in any one second": a request that comes
+// to its slot late (a starved CPU, a long GC) leaves when the next one's
+// slot comes, and the two leave together; a token bucket forgives the
+// lateness and lets one more through. Counting the requests as they
+// leave keeps the budget at the moment that matters to the service.
+type departures struct {
+	at   []time.Time // a ring of the last len(at) departures
+	next int         // the oldest of them, overwritten by the next
+}
+
+func newDepartures(perSecond int) *departures {
+	return &departures{at: make([]time.Time, max(perSecond, 1))}
+}
+
+// leave waits until fewer than the budget's requests left in the last
+// second, and records this one as leaving now. A nil *departures (no
+// budget) lets every request go. Its caller holds the account's turn.
+func (d *departures) leave(ctx context.Context, sleep func(context.Context, time.Duration) error) error {
+	if d == nil {
+		return nil
+	}
+	// The oldest of the last len(at) departures must be a second old:
+	// then this one makes at most len(at) in any one second.
+	if wait := time.Until(d.at[d.next].Add(time.Second)); wait > 0 {
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+	d.at[d.next] = time.Now()
+	d.next = (d.next + 1) % len(d.at)
+	return nil
 }
 
 // Line takes a place in the account's line for a piece of work that will

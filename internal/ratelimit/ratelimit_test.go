@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -301,5 +302,134 @@ func TestSingleWorkGoesAheadOfABatchInLine(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// lateSleeper stands for a process that comes late to some of its slots:
+// every every-th wait oversleeps by late, as on a starved CPU or during a
+// long GC.
+type lateSleeper struct {
+	mu    sync.Mutex
+	n     int
+	every int
+	late  time.Duration
+}
+
+func (s *lateSleeper) sleep(ctx context.Context, d time.Duration) error {
+	s.mu.Lock()
+	s.n++
+	if s.every > 0 && s.n%s.every == 0 {
+		d += s.late
+	}
+	s.mu.Unlock()
+	return upstream.Sleep(ctx, d)
+}
+
+// sent records when each request of a test was let go.
+type sent struct {
+	mu sync.Mutex
+	at []time.Time
+}
+
+func (d *sent) add(t time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.at = append(d.at, t)
+}
+
+// sorted returns the departures in order.
+func (d *sent) sorted() []time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	at := slices.Clone(d.at)
+	slices.SortFunc(at, func(a, b time.Time) int { return a.Compare(b) })
+	return at
+}
+
+// mostInASecond is the most departures in any one second, the service's
+// window: any interval [t, t+1s) that starts at a departure.
+func mostInASecond(at []time.Time) int {
+	most := 0
+	for i := range at {
+		n := 0
+		for j := i; j < len(at) && at[j].Sub(at[i]) < time.Second; j++ {
+			n++
+		}
+		most = max(most, n)
+	}
+	return most
+}
+
+// An account's requests never leave faster than its budget in any one
+// second, even when this process comes late to some of its slots. A token
+// bucket alone lets the late request and the next one go together, one
+// more than the budget in the second after.
+func TestLateSlotsKeepTheBudgetInAnySecond(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		registry func() *Registry
+	}{
+		{"local", func() *Registry { return NewRegistry(20) }},
+		{"shared", func() *Registry { return NewSharedRegistry("certifier", 20, &fakeReserver{}) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := tc.registry()
+			// 20 a second, 50 ms apart; every fifth slot is come to 60 ms late.
+			r.sleep = (&lateSleeper{every: 5, late: 60 * time.Millisecond}).sleep
+			l := r.For("acme")
+			var d sent
+			var wg sync.WaitGroup
+			for range 4 {
+				wg.Go(func() {
+					for range 15 {
+						if err := l.Wait(context.Background()); err != nil {
+							t.Error(err)
+							return
+						}
+						d.add(time.Now())
+					}
+				})
+			}
+			wg.Wait()
+			if most := mostInASecond(d.sorted()); most > 20 {
+				t.Errorf("%d requests left in one second, budget 20", most)
+			}
+		})
+	}
+}
+
+// Two nodes share a budget: one of them comes late to its slots. A slot
+// come to late is given up, so that its request does not leave next to
+// the other node's, sent on time.
+func TestLateSharedSlotIsGivenUp(t *testing.T) {
+	f := &fakeReserver{}
+	late := NewSharedRegistry("certifier", 10, f) // 100 ms apart
+	// Just over an interval late: without giving the slot up, the request
+	// leaves about 5 ms after the other node's next one.
+	late.sleep = (&lateSleeper{every: 2, late: 105 * time.Millisecond}).sleep
+	onTime := NewSharedRegistry("certifier", 10, f)
+	var d sent
+	var wg sync.WaitGroup
+	for _, r := range []*Registry{late, onTime} {
+		l := r.For("acme")
+		wg.Go(func() {
+			for range 12 {
+				if err := l.Wait(context.Background()); err != nil {
+					t.Error(err)
+					return
+				}
+				d.add(time.Now())
+			}
+		})
+	}
+	wg.Wait()
+	at := d.sorted()
+	for i := 1; i < len(at); i++ {
+		// Slots are 100 ms apart and a request may be up to 50 ms late to
+		// its own: two never leave less than 50 ms apart, 25 ms with
+		// the timers' own lateness on a busy machine.
+		if gap := at[i].Sub(at[i-1]); gap < 25*time.Millisecond {
+			t.Errorf("requests %d and %d left %s apart, slots are 100 ms apart", i, i+1, gap)
+		}
 	}
 }
