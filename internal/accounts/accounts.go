@@ -96,6 +96,12 @@ type Config struct {
 	Breakers Breakers
 }
 
+// departures is an Observer that also counts the requests of each account
+// as they leave (metrics.Metrics does).
+type departures interface {
+	Departed(system string, inLastSecond int)
+}
+
 // DefaultPublicBase is the digital wallet that shows Certifier credentials.
 const DefaultPublicBase = "https://credsverse.com/credentials"
 
@@ -114,6 +120,10 @@ func New(cfg Config) *Clients {
 	if cfg.SharedLimits != nil {
 		acLimits = ratelimit.NewSharedRegistry("activecampaign", cfg.ACPerSecond, cfg.SharedLimits)
 		crtLimits = ratelimit.NewSharedRegistry("certifier", cfg.CertifierPerSecond, cfg.SharedLimits)
+	}
+	if o, ok := cfg.Observer.(departures); ok {
+		acLimits.OnLeave(func(n int) { o.Departed("activecampaign", n) })
+		crtLimits.OnLeave(func(n int) { o.Departed("certifier", n) })
 	}
 	return &Clients{
 		box: cfg.Box, http: cfg.HTTPClient, observer: cfg.Observer,

@@ -45,6 +45,11 @@ type Metrics struct {
 	// error). Runs per pass: the first's increase over the second's.
 	RunsPruned  prometheus.Counter
 	PrunePasses *prometheus.CounterVec
+	// RequestsInASecond is, as each paced request leaves, how many
+	// requests of its account (an ActiveCampaign account, a Certifier
+	// workspace) this process sent in the second up to it: how close
+	// autocred comes to the budget, as the service counts it.
+	RequestsInASecond *prometheus.HistogramVec
 }
 
 // New registers the metrics, plus Go runtime and process collectors, on a
@@ -119,9 +124,16 @@ func New(queueDepth func() float64) *Metrics {
 			Name: "autocred_run_prune_passes_total", Help: "Passes that pruned the run history, by result (ok, error).",
 		}, []string{"result"}),
 	}
+	m.RequestsInASecond = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "autocred_account_requests_in_one_second",
+		Help: "As each request to ActiveCampaign or Certifier leaves, how many requests of its account this process sent in the second up to it (this one included), by system: against the account's budget (5 and 10 a second; autocred's own 4 and 8 by default).",
+		// One bucket per request up to a dozen, to tell 8 from 9 and 10
+		// from 11; coarser above, for the limits a deployment raises.
+		Buckets: []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 16, 20, 50, 100, 200, 500},
+	}, []string{"system"})
 	reg.MustRegister(m.Syncs, m.SyncStartLag, m.SyncDuration, m.AbsenceChecks, m.Entries, m.Exits, m.Credentials, m.RunErrors, m.APIRequests, m.APIDuration,
 		m.RateLimitWaits, m.RateLimitSecs, m.Hints, m.WebhookMissed, m.WebhookRenewals,
-		m.CircuitRefused, m.CircuitProbes, m.CircuitOpenings, m.RunsPruned, m.PrunePasses,
+		m.CircuitRefused, m.CircuitProbes, m.CircuitOpenings, m.RunsPruned, m.PrunePasses, m.RequestsInASecond,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if queueDepth != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
@@ -139,6 +151,13 @@ func (m *Metrics) Request(system, endpoint string, status int, took time.Duratio
 	}
 	m.APIRequests.WithLabelValues(system, endpoint, code).Inc()
 	m.APIDuration.WithLabelValues(system).Observe(took.Seconds())
+}
+
+// Departed records a request of system ("activecampaign", "certifier")
+// leaving, with inLastSecond requests of its account in the second up to
+// it (ratelimit.Registry.OnLeave).
+func (m *Metrics) Departed(system string, inLastSecond int) {
+	m.RequestsInASecond.WithLabelValues(system).Observe(float64(inLastSecond))
 }
 
 // RateLimited implements upstream.Observer.

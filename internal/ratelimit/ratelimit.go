@@ -39,6 +39,9 @@ type Registry struct {
 	// sleep waits for a slot; tests replace it to make this process
 	// late, as a starved CPU or a long GC does. Default: upstream.Sleep.
 	sleep func(ctx context.Context, d time.Duration) error
+	// onLeave, when set, is told of every paced request as it leaves (see
+	// OnLeave).
+	onLeave func(inLastSecond int)
 
 	mu      sync.Mutex
 	budgets map[string]*budget
@@ -81,6 +84,15 @@ func NewSharedRegistry(name string, perSecond float64, r Reserver) *Registry {
 	return &Registry{name: name, perSecond: perSecond, shared: r, budgets: map[string]*budget{}}
 }
 
+// OnLeave has f told, as each paced request of any account leaves, how
+// many requests of that account left this process in the second up to
+// it, this one included: what the service counts against the account's
+// budget, as far as this process can see (a cluster's other nodes send
+// their own). Call it before the first For.
+func (r *Registry) OnLeave(f func(inLastSecond int)) {
+	r.onLeave = f
+}
+
 // For returns the limiter of one account (e.g. its API host).
 //
 // The burst is 1: a token bucket that lets a burst through on top of its
@@ -108,7 +120,7 @@ func (r *Registry) For(key string) *Limiter {
 	if sleep == nil {
 		sleep = upstream.Sleep
 	}
-	return &Limiter{budget: b, shared: r.shared, key: r.name + ":" + key, interval: interval, sleep: sleep}
+	return &Limiter{budget: b, shared: r.shared, key: r.name + ":" + key, interval: interval, sleep: sleep, onLeave: r.onLeave}
 }
 
 // Limiter paces requests and holds them while the account is paused; the
@@ -120,6 +132,7 @@ type Limiter struct {
 	key      string
 	interval time.Duration // 0: no pacing
 	sleep    func(ctx context.Context, d time.Duration) error
+	onLeave  func(inLastSecond int) // nil: nobody is told
 }
 
 // Pause holds every request of the account for d from now, in this process
@@ -231,7 +244,11 @@ func (l *Limiter) takeSlot(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return l.budget.left.leave(ctx, l.sleep)
+	n, err := l.budget.left.leave(ctx, l.sleep)
+	if err == nil && l.onLeave != nil {
+		l.onLeave(n)
+	}
+	return err
 }
 
 // localSlot waits for the next slot of this process's pace.
@@ -304,22 +321,30 @@ func newDepartures(perSecond int) *departures {
 }
 
 // leave waits until fewer than the budget's requests left in the last
-// second, and records this one as leaving now. A nil *departures (no
-// budget) lets every request go. Its caller holds the account's turn.
-func (d *departures) leave(ctx context.Context, sleep func(context.Context, time.Duration) error) error {
+// second, records this one as leaving now, and says how many left in the
+// second up to it, this one included. A nil *departures (no budget) lets
+// every request go. Its caller holds the account's turn.
+func (d *departures) leave(ctx context.Context, sleep func(context.Context, time.Duration) error) (int, error) {
 	if d == nil {
-		return nil
+		return 0, nil
 	}
 	// The oldest of the last len(at) departures must be a second old:
 	// then this one makes at most len(at) in any one second.
 	if wait := time.Until(d.at[d.next].Add(time.Second)); wait > 0 {
 		if err := sleep(ctx, wait); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	d.at[d.next] = time.Now()
+	now := time.Now()
+	d.at[d.next] = now
 	d.next = (d.next + 1) % len(d.at)
-	return nil
+	n := 0
+	for _, t := range d.at {
+		if now.Sub(t) < time.Second {
+			n++
+		}
+	}
+	return n, nil
 }
 
 // Line takes a place in the account's line for a piece of work that will

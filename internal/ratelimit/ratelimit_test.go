@@ -442,3 +442,24 @@ func TestLateSharedSlotIsGivenUp(t *testing.T) {
 		}
 	}
 }
+
+// OnLeave is told, as each request leaves, how many of its account left in
+// the second up to it: from 1, never more than the budget.
+func TestOnLeaveCountsTheAccountsSecond(t *testing.T) {
+	r := NewRegistry(10)
+	var counts []int
+	r.OnLeave(func(n int) { counts = append(counts, n) }) // one request at a time: no lock needed
+	l := r.For("acme")
+	for range 15 {
+		if err := l.Wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(counts) != 15 || counts[0] != 1 {
+		t.Fatalf("told %v for 15 requests, want 15 counts from 1", counts)
+	}
+	// 100 ms apart: ten in a second, fewer when the timers are late.
+	if most := slices.Max(counts); most > 10 || most < 8 {
+		t.Errorf("told %v: at most %d in a second, want 8 to 10 (budget 10)", counts, most)
+	}
+}
