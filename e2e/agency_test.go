@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -428,6 +429,7 @@ type agencySample struct {
 	durSum   float64
 	db       map[string]float64 // SQLite's counters, by metric name
 	ac, cert traffic.Stats
+	machine  machineCPU
 	// sent is, per system, autocred's own count of each account's
 	// requests in the second up to each request (every node's).
 	sent map[string]histogram
@@ -440,7 +442,7 @@ var agencyDatabaseCounters = []string{"autocred_database_statements_total", "aut
 
 func (w *world) agencySample() agencySample {
 	w.cutProfiles()
-	s := agencySample{at: time.Now(), ac: w.ac.Gate().Stats(), cert: w.cert.Gate().Stats()}
+	s := agencySample{at: time.Now(), ac: w.ac.Gate().Stats(), cert: w.cert.Gate().Stats(), machine: readMachineCPU()}
 	for i := range w.nodes {
 		s.cpu += w.nodeCPU(i)
 		addr := w.nodes[i].addr
@@ -462,6 +464,44 @@ func (w *world) agencySample() agencySample {
 		}
 	}
 	return s
+}
+
+// machineCPU is where the machine's CPU time went, from Linux's /proc: in
+// all (busy and niced from /proc/stat, every core summed), in this process
+// (the sandboxes and the benchmark), and in PostgreSQL's processes (those
+// alive when read: a backend that ended meanwhile is not counted).
+type machineCPU struct {
+	busy, niced, self, postgres time.Duration
+}
+
+func readMachineCPU() machineCPU {
+	var m machineCPU
+	if data, err := os.ReadFile("/proc/self/stat"); err == nil {
+		m.self = statCPU(data)
+	}
+	if data, err := os.ReadFile("/proc/stat"); err == nil {
+		// cpu user nice system idle iowait irq softirq steal, in ticks
+		// of 1/100 s.
+		line, _, _ := strings.Cut(string(data), "\n")
+		f := strings.Fields(line)
+		tick := func(i int) time.Duration {
+			if i >= len(f) {
+				return 0
+			}
+			v, _ := strconv.ParseInt(f[i], 10, 64)
+			return time.Duration(v) * 10 * time.Millisecond
+		}
+		m.niced = tick(2)
+		m.busy = tick(1) + m.niced + tick(3) + tick(6) + tick(7) + tick(8)
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/stat")
+	for _, p := range procs {
+		data, err := os.ReadFile(p)
+		if err == nil && bytes.Contains(data, []byte("(postgres)")) {
+			m.postgres += statCPU(data)
+		}
+	}
+	return m
 }
 
 // cutProfiles ends each node's CPU profile and starts the next, when
@@ -877,8 +917,9 @@ type agencyPhase struct {
 	acMean, acMax        float64 // requests per account per minute
 	certMean, certMax    float64 // per workspace
 	ac429, cert429       int64
-	acPeak, certPeak     int // most requests of one account in one second (since the start)
-	acPeak10, certPeak10 int // in ten seconds
+	acPeak, certPeak     int        // most requests of one account in one second (since the start)
+	acPeak10, certPeak10 int        // in ten seconds
+	machine              machineCPU // b's less a's
 	// acSent, certSent: the most requests of one account autocred sent in
 	// one second, by its own count (a bucket bound; per node on a cluster).
 	acSent, certSent float64
@@ -891,6 +932,8 @@ func newAgencyPhase(name string, accts []*agencyAccount, a, b agencySample) agen
 	for name, v := range b.db {
 		p.db[name] = v - a.db[name]
 	}
+	p.machine = machineCPU{busy: b.machine.busy - a.machine.busy, niced: b.machine.niced - a.machine.niced,
+		self: b.machine.self - a.machine.self, postgres: b.machine.postgres - a.machine.postgres}
 	p.acSent, p.certSent = b.sent["activecampaign"].sub(a.sent["activecampaign"]).maxBound(), b.sent["certifier"].sub(a.sent["certifier"]).maxBound()
 	minutes := p.took.Minutes()
 	for _, acct := range accts {
@@ -933,6 +976,13 @@ func (p agencyPhase) log(b *testing.B, segments int, poll time.Duration, workers
 	// sandboxes' process starved of CPU, handling several late at once).
 	b.Logf("%s: the most requests of one account in one second as autocred sent them (per node): ActiveCampaign %g, Certifier %g",
 		p.name, p.acSent, p.certSent)
+	// Where the machine's cores went: on one machine autocred shares them
+	// with the sandboxes (this process) and PostgreSQL, and a lag that
+	// autocred's own CPU does not explain is theirs.
+	secs := p.took.Seconds()
+	b.Logf("%s: the machine's %d cores: %.2f busy on average (%.2f of it by processes at lowered priority, nice); the sandboxes and the benchmark %.2f, PostgreSQL %.2f, autocred %.2f",
+		p.name, runtime.NumCPU(), p.machine.busy.Seconds()/secs, p.machine.niced.Seconds()/secs,
+		p.machine.self.Seconds()/secs, p.machine.postgres.Seconds()/secs, p.cpu.Seconds()/secs)
 }
 
 func (w *world) reportAgency(b *testing.B, c agencyConfig, accts []*agencyAccount, s []agencySample, lat agencyLatency, mem *memoryWatch) {

@@ -299,7 +299,12 @@ func (w *world) nodeMemory(i int, field string) float64 {
 // nodeCPU is the CPU time (user and system) node i has used so far; 0
 // while it is down.
 func (w *world) nodeCPU(i int) time.Duration {
-	data := w.procFile(i, "stat")
+	return statCPU(w.procFile(i, "stat"))
+}
+
+// statCPU reads a process's CPU time (user + system) from its
+// /proc/<pid>/stat; 0 when data is empty.
+func statCPU(data []byte) time.Duration {
 	// The fields after the command name (which may hold spaces, so it is
 	// skipped up to its closing parenthesis): utime and stime are the
 	// 12th and 13th, in clock ticks of 1/100 s on Linux.
