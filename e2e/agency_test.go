@@ -468,8 +468,9 @@ func (w *world) agencySample() agencySample {
 
 // machineCPU is where the machine's CPU time went, from Linux's /proc: in
 // all (busy and niced from /proc/stat, every core summed), in this process
-// (the sandboxes and the benchmark), and in PostgreSQL's processes (those
-// alive when read: a backend that ended meanwhile is not counted).
+// (the sandboxes and the benchmark), and in PostgreSQL's processes (a
+// backend's own while it runs, its server process's children's once it
+// has ended; all of the server's work, for whatever database).
 type machineCPU struct {
 	busy, niced, self, postgres time.Duration
 }
@@ -498,7 +499,7 @@ func readMachineCPU() machineCPU {
 	for _, p := range procs {
 		data, err := os.ReadFile(p)
 		if err == nil && bytes.Contains(data, []byte("(postgres)")) {
-			m.postgres += statCPU(data)
+			m.postgres += statCPUWithChildren(data)
 		}
 	}
 	return m

@@ -304,18 +304,29 @@ func (w *world) nodeCPU(i int) time.Duration {
 
 // statCPU reads a process's CPU time (user + system) from its
 // /proc/<pid>/stat; 0 when data is empty.
-func statCPU(data []byte) time.Duration {
-	// The fields after the command name (which may hold spaces, so it is
-	// skipped up to its closing parenthesis): utime and stime are the
-	// 12th and 13th, in clock ticks of 1/100 s on Linux.
+func statCPU(data []byte) time.Duration { return statTicks(data, 11, 12) }
+
+// statCPUWithChildren is statCPU plus that of the process's children that
+// ended and were waited for: PostgreSQL's server process gathers its
+// backends' so.
+func statCPUWithChildren(data []byte) time.Duration { return statTicks(data, 11, 14) }
+
+// statTicks adds the fields from first to last of a /proc/<pid>/stat after
+// the command name (which may hold spaces, so it is skipped up to its
+// closing parenthesis), counted from 0: utime and stime are 11 and 12,
+// cutime and cstime 13 and 14, in clock ticks of 1/100 s on Linux.
+func statTicks(data []byte, first, last int) time.Duration {
 	f := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
-	if len(f) < 13 {
+	if len(f) <= last {
 		return 0
 	}
-	var utime, stime int64
-	fmt.Sscan(f[11], &utime)
-	fmt.Sscan(f[12], &stime)
-	return time.Duration(utime+stime) * 10 * time.Millisecond
+	var ticks int64
+	for _, v := range f[first : last+1] {
+		var n int64
+		fmt.Sscan(v, &n)
+		ticks += n
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond
 }
 
 // procFile reads /proc/<pid>/<name> of node i; nil while it is down.

@@ -280,18 +280,25 @@ const minLateness = 25 * time.Millisecond
 // so a request that comes to its slot late (this process starved of CPU,
 // paused by a long GC) would land next to theirs, and a few such in one
 // second would exceed the account's limit although every slot was handed
-// out one interval apart. A request more than half an interval late
+// out one interval apart; so would a request whose slot's answer came
+// back late from the database. A request more than half an interval late
 // (minLateness at least) gives its slot up and takes the next free one. A
 // slot given up is lost to everyone: the budget errs on the side of fewer
 // requests.
 func (l *Limiter) sharedSlot(ctx context.Context) error {
 	tolerance := max(l.interval/2, minLateness)
 	for try := 1; ; try++ {
+		// The database says how long from when it answered; the answer
+		// may have taken a while to come back (a busy database, a
+		// starved process), so the slot is reckoned from when it was
+		// asked for: as early as it can have been.
+		asked := time.Now()
 		wait, err := l.shared.ReserveRequest(ctx, l.key, l.interval)
 		if err != nil {
 			return err
 		}
-		due := time.Now().Add(max(wait, 0))
+		due := asked.Add(max(wait, 0))
+		wait = time.Until(due)
 		if wait > 0 {
 			if err := l.sleep(ctx, wait); err != nil {
 				return err

@@ -463,3 +463,53 @@ func TestOnLeaveCountsTheAccountsSecond(t *testing.T) {
 		t.Errorf("told %v: at most %d in a second, want 8 to 10 (budget 10)", counts, most)
 	}
 }
+
+// slowReserver answers some reservations late, as a busy database does:
+// the wait it says is from when it took the slot, and part of it has gone
+// by when the answer arrives.
+type slowReserver struct {
+	fakeReserver
+	n     int
+	every int
+	slow  time.Duration
+}
+
+func (s *slowReserver) ReserveRequest(ctx context.Context, key string, interval time.Duration) (time.Duration, error) {
+	wait, err := s.fakeReserver.ReserveRequest(ctx, key, interval)
+	s.mu.Lock()
+	s.n++
+	slow := s.n%s.every == 0
+	s.mu.Unlock()
+	if slow {
+		time.Sleep(s.slow)
+	}
+	return wait, err
+}
+
+// A slot whose answer comes back from the database late is given up too:
+// reckoned from when the answer arrived, the request would leave after
+// its slot, next to the other node's.
+func TestSlotAnsweredLateIsGivenUp(t *testing.T) {
+	f := &slowReserver{every: 3, slow: 105 * time.Millisecond}
+	var d sent
+	var wg sync.WaitGroup
+	for range 2 { // two nodes
+		l := NewSharedRegistry("certifier", 10, f).For("acme") // 100 ms apart
+		wg.Go(func() {
+			for range 12 {
+				if err := l.Wait(context.Background()); err != nil {
+					t.Error(err)
+					return
+				}
+				d.add(time.Now())
+			}
+		})
+	}
+	wg.Wait()
+	at := d.sorted()
+	for i := 1; i < len(at); i++ {
+		if gap := at[i].Sub(at[i-1]); gap < 25*time.Millisecond {
+			t.Errorf("requests %d and %d left %s apart, slots are 100 ms apart", i, i+1, gap)
+		}
+	}
+}
