@@ -417,10 +417,19 @@ func TestLateSharedSlotIsGivenUp(t *testing.T) {
 	// leaves about 5 ms after the other node's next one.
 	late.sleep = (&lateSleeper{every: 2, late: 105 * time.Millisecond}).sleep
 	onTime := NewSharedRegistry("certifier", 10, f)
+	checkNodesKeepApart(t, late.For("acme"), onTime.For("acme"))
+}
+
+// checkNodesKeepApart has each node, one limiter of one shared budget
+// whose slots are 100 ms apart, send 12 requests at once, and checks that
+// no two requests of all of them left less than 25 ms apart: a request
+// may be up to 50 ms late to its slot, and the timers on a busy machine a
+// little later still.
+func checkNodesKeepApart(t *testing.T, nodes ...*Limiter) {
+	t.Helper()
 	var d sent
 	var wg sync.WaitGroup
-	for _, r := range []*Registry{late, onTime} {
-		l := r.For("acme")
+	for _, l := range nodes {
 		wg.Go(func() {
 			for range 12 {
 				if err := l.Wait(context.Background()); err != nil {
@@ -434,33 +443,9 @@ func TestLateSharedSlotIsGivenUp(t *testing.T) {
 	wg.Wait()
 	at := d.sorted()
 	for i := 1; i < len(at); i++ {
-		// Slots are 100 ms apart and a request may be up to 50 ms late to
-		// its own: two never leave less than 50 ms apart, 25 ms with
-		// the timers' own lateness on a busy machine.
 		if gap := at[i].Sub(at[i-1]); gap < 25*time.Millisecond {
 			t.Errorf("requests %d and %d left %s apart, slots are 100 ms apart", i, i+1, gap)
 		}
-	}
-}
-
-// OnLeave is told, as each request leaves, how many of its account left in
-// the second up to it: from 1, never more than the budget.
-func TestOnLeaveCountsTheAccountsSecond(t *testing.T) {
-	r := NewRegistry(10)
-	var counts []int
-	r.OnLeave(func(n int) { counts = append(counts, n) }) // one request at a time: no lock needed
-	l := r.For("acme")
-	for range 15 {
-		if err := l.Wait(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if len(counts) != 15 || counts[0] != 1 {
-		t.Fatalf("told %v for 15 requests, want 15 counts from 1", counts)
-	}
-	// 100 ms apart: ten in a second, fewer when the timers are late.
-	if most := slices.Max(counts); most > 10 || most < 8 {
-		t.Errorf("told %v: at most %d in a second, want 8 to 10 (budget 10)", counts, most)
 	}
 }
 
@@ -491,25 +476,6 @@ func (s *slowReserver) ReserveRequest(ctx context.Context, key string, interval 
 // its slot, next to the other node's.
 func TestSlotAnsweredLateIsGivenUp(t *testing.T) {
 	f := &slowReserver{every: 3, slow: 105 * time.Millisecond}
-	var d sent
-	var wg sync.WaitGroup
-	for range 2 { // two nodes
-		l := NewSharedRegistry("certifier", 10, f).For("acme") // 100 ms apart
-		wg.Go(func() {
-			for range 12 {
-				if err := l.Wait(context.Background()); err != nil {
-					t.Error(err)
-					return
-				}
-				d.add(time.Now())
-			}
-		})
-	}
-	wg.Wait()
-	at := d.sorted()
-	for i := 1; i < len(at); i++ {
-		if gap := at[i].Sub(at[i-1]); gap < 25*time.Millisecond {
-			t.Errorf("requests %d and %d left %s apart, slots are 100 ms apart", i, i+1, gap)
-		}
-	}
+	// Two nodes, slots 100 ms apart.
+	checkNodesKeepApart(t, NewSharedRegistry("certifier", 10, f).For("acme"), NewSharedRegistry("certifier", 10, f).For("acme"))
 }
