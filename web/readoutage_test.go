@@ -23,6 +23,7 @@ import (
 // automation's page says it in a calm notice, not raw red text; and
 // nothing says Certifier for an ActiveCampaign problem.
 func TestActiveCampaignOutageIsShownCalmly(t *testing.T) {
+	t.Parallel()
 	var down atomic.Bool
 	u := newUITestWith(t, testenv.Options{WrapAC: func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -105,6 +106,8 @@ func TestActiveCampaignOutageIsShownCalmly(t *testing.T) {
 // answer: the row says "Waiting on ActiveCampaign" and when the read
 // failed, and the page does not scroll sideways (issue 15, round 5, #5).
 func TestBrowserListActiveCampaignOutage(t *testing.T) {
+	t.Parallel()
+	browserSlot(t)
 	if _, err := os.Stat(chromium); err != nil {
 		t.Fatalf("%s is missing: the browser tests need Debian's Chromium; run apt-get install -y chromium", chromium)
 	}
