@@ -24,8 +24,6 @@ import (
 // to the automation's Edit form at its group. Each fix brings the row back
 // to Active.
 func TestBrowserListLinksTheFix(t *testing.T) {
-	t.Parallel()
-	browserSlot(t)
 	if _, err := os.Stat(chromium); err != nil {
 		t.Fatalf("%s is missing: the browser tests need Debian's Chromium; run apt-get install -y chromium", chromium)
 	}

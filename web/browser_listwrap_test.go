@@ -20,8 +20,6 @@ import (
 // is cut, and a stopped row shows one badge, its word once, and the link
 // that fixes it on a line of its own.
 func TestBrowserListWraps(t *testing.T) {
-	t.Parallel()
-	browserSlot(t)
 	if _, err := os.Stat(chromium); err != nil {
 		t.Fatalf("%s is missing: the browser tests need Debian's Chromium; run apt-get install -y chromium", chromium)
 	}
@@ -103,8 +101,6 @@ func TestBrowserListWraps(t *testing.T) {
 // filtered to the failed ones: the run is queued once, and the page comes
 // back to the same filtered list saying "Retry queued.", no refusal.
 func TestBrowserRetryDoubleClick(t *testing.T) {
-	t.Parallel()
-	browserSlot(t)
 	if _, err := os.Stat(chromium); err != nil {
 		t.Fatalf("%s is missing: the browser tests need Debian's Chromium; run apt-get install -y chromium", chromium)
 	}
@@ -139,8 +135,6 @@ func TestBrowserRetryDoubleClick(t *testing.T) {
 // box is on a line of its own under them (tester 4, finding 11: the box
 // pushed Activate below it, away from Edit and Delete).
 func TestBrowserTwinActivateKeepsItsPlace(t *testing.T) {
-	t.Parallel()
-	browserSlot(t)
 	if _, err := os.Stat(chromium); err != nil {
 		t.Fatalf("%s is missing: the browser tests need Debian's Chromium; run apt-get install -y chromium", chromium)
 	}
@@ -180,8 +174,6 @@ func TestBrowserTwinActivateKeepsItsPlace(t *testing.T) {
 // Retry's "Retry queued." is shown, and leaves the address, so that a
 // reload does not say it again (finding 9).
 func TestBrowserDaysAndBannersTellTheTruth(t *testing.T) {
-	t.Parallel()
-	browserSlot(t)
 	if _, err := os.Stat(chromium); err != nil {
 		t.Fatalf("%s is missing: the browser tests need Debian's Chromium; run apt-get install -y chromium", chromium)
 	}

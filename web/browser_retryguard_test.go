@@ -23,8 +23,6 @@ import (
 // server would also queue the run once (TestRetryTwiceIsRetryQueued): this
 // checks the browser's guard on its own.
 func TestBrowserRetryGuardSendsOnePost(t *testing.T) {
-	t.Parallel()
-	browserSlot(t)
 	if _, err := os.Stat(chromium); err != nil {
 		t.Fatalf("%s is missing: the browser tests need Debian's Chromium; run apt-get install -y chromium", chromium)
 	}

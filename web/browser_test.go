@@ -39,8 +39,6 @@ const chromium = "/usr/bin/chromium"
 // times and days in the browser's zone differ from the server's (UTC); the screenshots are taken
 // in the server's zone, where the chart's days and the runs' times agree.
 func TestBrowserStory(t *testing.T) {
-	t.Parallel()
-	browserSlot(t)
 	if _, err := os.Stat(chromium); err != nil {
 		t.Fatalf("%s is missing: the browser tests need Debian's Chromium; run apt-get install -y chromium", chromium)
 	}
@@ -332,22 +330,15 @@ func must(t *testing.T, err error) {
 	}
 }
 
-// browsers holds one slot per Chromium that may run at once. The browser
-// tests run in parallel with the package's other tests, but each Chromium
-// takes most of a core while it renders: with more than two at once on
-// two cores, a step of TestBrowserStory can miss its chromedp deadline.
-var browsers = make(chan struct{}, 2)
-
-// browserSlot waits for a free slot in browsers and holds it until the
-// test ends. A browser test calls it right after t.Parallel, before it
-// builds its environment, so that no engine runs while it waits.
-func browserSlot(t *testing.T) {
-	t.Helper()
-	browsers <- struct{}{}
-	t.Cleanup(func() { <-browsers })
-}
-
 // browser is a headless Chromium driven through one tab.
+//
+// The browser tests (TestBrowser*) do not call t.Parallel: they run one
+// after another, before the package's parallel tests start, as they did
+// when every test ran alone. A Chromium takes most of a core while it
+// renders, and their steps have deadlines (15 s each, 4 minutes for a
+// test): beside other tests on two cores shared with other work, steps
+// of TestBrowserStory and TestBrowserListWraps missed them (seen once
+// each with two at once beside the package's other tests).
 type browser struct {
 	t   *testing.T
 	ctx context.Context

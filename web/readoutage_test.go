@@ -106,8 +106,6 @@ func TestActiveCampaignOutageIsShownCalmly(t *testing.T) {
 // answer: the row says "Waiting on ActiveCampaign" and when the read
 // failed, and the page does not scroll sideways (issue 15, round 5, #5).
 func TestBrowserListActiveCampaignOutage(t *testing.T) {
-	t.Parallel()
-	browserSlot(t)
 	if _, err := os.Stat(chromium); err != nil {
 		t.Fatalf("%s is missing: the browser tests need Debian's Chromium; run apt-get install -y chromium", chromium)
 	}
