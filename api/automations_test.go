@@ -23,6 +23,7 @@ func (a *apiTest) automations() []automationJSON {
 }
 
 func TestCreateAutomation(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	f := a.fixture()
 
@@ -78,6 +79,7 @@ func TestCreateAutomation(t *testing.T) {
 func action(body map[string]any) map[string]any { return body["action"].(map[string]any) }
 
 func TestPatchAutomation(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	f := a.fixture()
 	auto := a.createAutomation(f.automation())
@@ -137,6 +139,7 @@ func TestPatchAutomation(t *testing.T) {
 }
 
 func TestAutomationLifecycle(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	f := a.fixture()
 	auto := a.createAutomation(f.automation())
@@ -210,6 +213,7 @@ func TestAutomationLifecycle(t *testing.T) {
 // be, so the end of the baseline must enqueue it again (the tester's runs
 // stayed pending for ever after Restore, then Resume → Start fresh).
 func TestPendingRunsFinishAfterAFreshStart(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	f := a.fixture()
 	auto := a.createAutomation(f.automation())
@@ -247,6 +251,7 @@ func TestPendingRunsFinishAfterAFreshStart(t *testing.T) {
 // the first also being the error's own, so that a client fixes them all
 // before sending again.
 func TestCreateAutomationListsEveryMistake(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	f := a.fixture()
 	body := f.automation()

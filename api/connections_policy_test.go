@@ -16,6 +16,7 @@ import (
 // it named; reconnecting a connection with its own account is not a
 // duplicate.
 func TestSameAccountConnectedTwiceIsRefused(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	f := a.fixture()
 	tests := []struct {
@@ -49,6 +50,7 @@ func TestSameAccountConnectedTwiceIsRefused(t *testing.T) {
 // domains (the sandboxes on localhost) is refused with a message that names
 // the switch, and says it is for testing.
 func TestPrivateUpstreamNamesTheSwitch(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	svc := service.New(service.Config{Store: env.Store, Engine: env.Engine, Clients: env.Clients, Box: env.Box})
 	token, err := env.Store.CreateToken(t.Context(), "tests")

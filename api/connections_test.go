@@ -31,6 +31,7 @@ func (a *apiTest) connections() []connectionJSON {
 }
 
 func TestConnections(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	if got := a.call("GET", "/api/v1/connections", nil); string(got.body) != "{\"connections\":[]}\n" {
 		t.Errorf("empty list: %s", got.body)
@@ -91,6 +92,7 @@ func TestConnections(t *testing.T) {
 }
 
 func TestDeleteConnectionInUse(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	f := a.fixture()
 	auto := a.createAutomation(f.automation())
@@ -114,6 +116,7 @@ func TestDeleteConnectionInUse(t *testing.T) {
 }
 
 func TestPickers(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	f := a.fixture()
 	if _, err := a.env.AC.Import(testenv.ACAccount, []simac.ContactInput{

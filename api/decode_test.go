@@ -13,6 +13,7 @@ import (
 // nothing: each body below would create a connection or an automation if
 // it were read leniently.
 func TestBadInput(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	f := a.fixture()
 	// Another workspace: the fixture's token is connected already, and a
@@ -82,6 +83,7 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestBadIDs(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	for _, rt := range (&handler{}).routes() {
 		if !strings.Contains(rt.path, "{id}") {

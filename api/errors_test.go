@@ -11,6 +11,7 @@ import (
 // that also gives the web UI's statuses (autocred.ErrorStatus), through
 // the path every error takes (writeError).
 func TestErrorStatusesComeFromTheTable(t *testing.T) {
+	t.Parallel()
 	for _, code := range autocred.ErrorCodes {
 		t.Run(code, func(t *testing.T) {
 			err := autocred.Errorf(code, "refused for the test")

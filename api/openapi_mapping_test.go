@@ -15,6 +15,7 @@ import (
 // exactly when a save requires it, with its default as an example, and an
 // optional one says what empty means.
 func TestOpenAPIActionHasEveryInput(t *testing.T) {
+	t.Parallel()
 	var doc struct {
 		Components struct {
 			Schemas struct {

@@ -32,6 +32,7 @@ type openAPIOperation struct {
 }
 
 func TestOpenAPI(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(New(Config{Tokens: stubTokens{}}))
 	defer srv.Close()
 	a := &apiTest{t: t, url: srv.URL}

@@ -16,6 +16,7 @@ import (
 // A broken connection is repaired by reconnecting it with a key that works;
 // a key that does not work changes nothing.
 func TestReconnectRepairsABrokenConnection(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	f := a.fixture()
 	ctx := context.Background()
@@ -48,6 +49,7 @@ func TestReconnectRepairsABrokenConnection(t *testing.T) {
 // not stop the others: a twin of an automation a user paused, and one
 // whose other connection still has a refused key.
 func TestResumeAutomationsOfAReconnectedConnection(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	f := a.fixture()
 	ctx := context.Background()
@@ -143,6 +145,7 @@ func TestResumeAutomationsOfAReconnectedConnection(t *testing.T) {
 // naming the group the automations use, and the key stays (issue 15,
 // round 5, #3).
 func TestReconnectRefusesAnotherWorkspace(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	f := a.fixture()
 	a.call("POST", "/api/v1/automations", f.automation()).ok(t, http.StatusCreated, nil)

@@ -37,6 +37,7 @@ func hasEvent(run runJSON, text string) bool {
 // after the other, or two at once) sends nothing more. A run without an
 // issued credential is refused with a message that says why.
 func TestResendEmail(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	f := a.fixture()
 	auto := a.createAutomation(f.automation())
@@ -123,6 +124,7 @@ func TestResendEmail(t *testing.T) {
 // (left_out), so that what is queued is what is sent; issued runs are not
 // touched.
 func TestResendUnconfirmed(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	f := a.fixture()
 	auto := a.createAutomation(f.automation())

@@ -17,6 +17,7 @@ func examplePath(rt route) string {
 }
 
 func TestEveryRouteNeedsAToken(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	bad := []struct{ name, authorization string }{
 		{"no header", ""},
@@ -59,6 +60,7 @@ func TestEveryRouteNeedsAToken(t *testing.T) {
 }
 
 func TestUnknownRoutes(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(New(Config{Tokens: stubTokens{}}))
 	defer srv.Close()
 	a := &apiTest{t: t, url: srv.URL}
@@ -89,6 +91,7 @@ func TestUnknownRoutes(t *testing.T) {
 
 // An internal error is logged in full and answered with a generic message.
 func TestInternalErrorsAreNotShown(t *testing.T) {
+	t.Parallel()
 	var logs testlog.Buffer
 	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv := httptest.NewServer(New(Config{Tokens: stubTokens{err: errDatabaseDown}, Logger: logger}))
@@ -109,6 +112,7 @@ func TestInternalErrorsAreNotShown(t *testing.T) {
 
 // Every request is logged at debug level, without headers or bodies.
 func TestRequestLog(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	a.callAuth("Bearer "+a.token, "POST", "/api/v1/connections",
 		`{"app":"certifier","name":"x","api_url":"`+a.env.CertifierURL+`","access_token":"cert-token-in-a-body-9999"}`)

@@ -89,6 +89,7 @@ func (a *apiTest) waitRuns(automationID int64, status string, n int) {
 }
 
 func TestRuns(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	f := a.fixture()
 	a.enter("already@example.com") // in the baseline: gets nothing
@@ -274,6 +275,7 @@ func TestRuns(t *testing.T) {
 // every failed run: nothing would work it. The API refuses with 409 and
 // says what to do first, and accepts once the automation is resumed.
 func TestRetryIsRefusedWhilePaused(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	f := a.fixture()
 	auto := a.createAutomation(f.automation())
@@ -300,6 +302,7 @@ func TestRetryIsRefusedWhilePaused(t *testing.T) {
 // A run Certifier refuses fails with its reason; after the mapping is
 // fixed, it can be retried alone or with every failed run.
 func TestRetry(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	f := a.fixture()
 	auto := a.createAutomation(f.automation())
@@ -387,6 +390,7 @@ func TestRetry(t *testing.T) {
 // its history removes the runs but not the ledger, so restoring and
 // resuming it with catch-up gives nobody a second credential.
 func TestDeletedAutomationKeepsItsHistory(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	f := a.fixture()
 	auto := a.createAutomation(f.automation())
@@ -476,6 +480,7 @@ func TestDeletedAutomationKeepsItsHistory(t *testing.T) {
 // A runs listing with several wrong parameters is refused with every one
 // listed, as a save is, so that a client fixes them all at once.
 func TestRunsFilterListsEveryMistake(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	e := a.call("GET", "/api/v1/runs?status=nope&error_code=zzz&tz=Mars&entered_from=2026-13-01&entered_to=soon&limit=0&cursor=x", nil).
 		fails(t, http.StatusBadRequest, autocred.EINVALID, "status")

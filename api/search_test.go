@@ -15,6 +15,7 @@ import (
 // are listed: by name in either order, email or contact id, with the
 // other filters, counted, paged, each run naming its automation.
 func TestSearchRunsInEveryAutomation(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	f := a.fixture()
 	ctx := context.Background()

@@ -11,6 +11,7 @@ import (
 // naming the other, on create, on a patch that moves one there and on
 // activate, unless allow_duplicate confirms it.
 func TestSecondAutomationOnTheSameSegmentAndGroupIs409(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	f := a.fixture()
 	first := a.createAutomation(f.automation())
@@ -33,6 +34,7 @@ func TestSecondAutomationOnTheSameSegmentAndGroupIs409(t *testing.T) {
 // and group is refused as activating it is: 409, field allow_duplicate,
 // the same words; {"allow_duplicate": true} confirms it.
 func TestResumeAndRestoreBesideATwinAre409(t *testing.T) {
+	t.Parallel()
 	a := newAPITest(t)
 	f := a.fixture()
 	first := a.createAutomation(f.automation())

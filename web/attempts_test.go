@@ -14,6 +14,7 @@ import (
 // "Attempts: 1" beside a log without "Attempt 1", nothing sent: the page
 // counts the attempts whose call its log shows, as it says it does.
 func TestAttemptsAgreeWithTheLog(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()

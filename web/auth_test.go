@@ -12,6 +12,7 @@ import (
 // The refused ones are the addresses browsers read as another host, each
 // raw and as an attacker would encode it (issue 13, point 6).
 func TestLocalPath(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		next string
 		ok   bool
@@ -63,6 +64,7 @@ func TestLocalPath(t *testing.T) {
 // TestSignInNextStaysHere: the attack of issue 13 end to end, through the
 // sign-in page and its form.
 func TestSignInNextStaysHere(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	if _, err := u.env.Store.CreateUser(context.Background(), adminEmail, adminPassword); err != nil {
 		t.Fatal(err)

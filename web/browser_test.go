@@ -331,6 +331,14 @@ func must(t *testing.T, err error) {
 }
 
 // browser is a headless Chromium driven through one tab.
+//
+// The browser tests (TestBrowser*) do not call t.Parallel: they run one
+// after another, before the package's parallel tests start, as they did
+// when every test ran alone. A Chromium takes most of a core while it
+// renders, and their steps have deadlines (15 s each, 4 minutes for a
+// test): beside other tests on two cores shared with other work, steps
+// of TestBrowserStory and TestBrowserListWraps missed them (seen once
+// each with two at once beside the package's other tests).
 type browser struct {
 	t   *testing.T
 	ctx context.Context

@@ -15,6 +15,7 @@ import (
 // with the exact numbers in each bar's tooltip; a busy day keeps its
 // proportions and stays inside the plot.
 func TestChartSmallDaysStayVisible(t *testing.T) {
+	t.Parallel()
 	day := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
 		name    string
@@ -58,6 +59,7 @@ func TestChartSmallDaysStayVisible(t *testing.T) {
 // own size (the list's); the page's charts are checked as rendered by the
 // browser test.
 func TestChartLabelsAreReadable(t *testing.T) {
+	t.Parallel()
 	days := []autocred.DayCount{{Day: time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC), Issued: 3}}
 	size := regexp.MustCompile(`font-size="(\d+)"`)
 	for name := range chartSizes {
@@ -79,6 +81,7 @@ func TestChartLabelsAreReadable(t *testing.T) {
 // 11). Each label's left end, as wide as labelWidth says, is inside the
 // chart.
 func TestChartCountLabelsFit(t *testing.T) {
+	t.Parallel()
 	days := []autocred.DayCount{{Day: time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC), Issued: 3}}
 	label := regexp.MustCompile(`<text class="axis y" x="([0-9.]+)" y="[0-9.]+" text-anchor="end" font-size="(\d+)" fill="#5b6575">([0-9,]+)</text>`)
 	for name := range chartSizes {

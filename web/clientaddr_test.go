@@ -6,6 +6,7 @@ import (
 )
 
 func TestClientAddr(t *testing.T) {
+	t.Parallel()
 	proxies, err := ParseTrustedProxies("10.0.0.0/8, 192.0.2.7 ,::1")
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@ import (
 // A healthy connection's key can be changed from its row, with the same
 // form as a broken one's, checked the same way.
 func TestChangeKeyOfAHealthyConnection(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -55,6 +56,7 @@ func TestChangeKeyOfAHealthyConnection(t *testing.T) {
 // the connection's Reconnect form rather than to Resume, and once the
 // connection is reconnected says to resume, with nothing stale left.
 func TestBrokenAutomationLeadsToReconnect(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -130,6 +132,7 @@ func TestBrokenAutomationLeadsToReconnect(t *testing.T) {
 // The same account connected twice is refused, naming the connection that
 // has it; a key is never echoed.
 func TestSameAccountConnectedTwiceIsRefused(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -152,6 +155,7 @@ func TestSameAccountConnectedTwiceIsRefused(t *testing.T) {
 // Once both apps are connected, and not before, the page leads on to
 // creating an automation; once there is one, it no longer does.
 func TestBothConnectedLeadsToCreateAnAutomation(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	const cta = `href="/automations/new"`
@@ -172,6 +176,7 @@ func TestBothConnectedLeadsToCreateAnAutomation(t *testing.T) {
 // Certifier workspace by another of its tokens: each refused beside the
 // input concerned, naming the connection that has it.
 func TestSameAccountAtAnotherAddressIsRefused(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -198,6 +203,7 @@ func TestSameAccountAtAnotherAddressIsRefused(t *testing.T) {
 // a new key and a Reconnect button, on a row of its own below the
 // connection's: no status code, and the columns keep their width.
 func TestBrokenConnectionSaysWhatToDo(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -225,6 +231,7 @@ func TestBrokenConnectionSaysWhatToDo(t *testing.T) {
 // A connect form with several mistakes says each beside its input at
 // once, before any key is tried.
 func TestConnectFormSaysEveryMistakeAtOnce(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	p := u.do("POST", "/connections", url.Values{"app": {"activecampaign"}, "name": {" "}, "api_url": {"acme.api-us1.com"}, "api_key": {""}})

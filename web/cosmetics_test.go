@@ -9,6 +9,7 @@ import (
 // Every page names a small icon, and /favicon.ico, which browsers ask for
 // anyway, leads to it: no 404 on every page (tester 4, finding 11).
 func TestEveryPageHasAnIcon(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	if p := u.do("GET", "/favicon.ico", nil); p.status != http.StatusMovedPermanently || p.location != "/static/favicon.svg" {
 		t.Errorf("/favicon.ico without a session: %d to %q, want the icon", p.status, p.location)

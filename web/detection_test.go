@@ -14,6 +14,7 @@ import (
 // a schedule when no webhook hints flow, instant once they do; and not
 // read at all while the automation is stopped.
 func TestTriggerSaysHowEntriesAreSeen(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		status autocred.AutomationStatus
@@ -41,7 +42,9 @@ func TestTriggerSaysHowEntriesAreSeen(t *testing.T) {
 // the page says instant once ActiveCampaign's webhook is registered for
 // the account.
 func TestTriggerIsInstantOnlyWithWebhooks(t *testing.T) {
+	t.Parallel()
 	t.Run("polling only", func(t *testing.T) {
+		t.Parallel()
 		u := newUITestWith(t, testenv.Options{PollInterval: time.Minute}, false)
 		u.signIn()
 		f := u.fixture()
@@ -55,6 +58,7 @@ func TestTriggerIsInstantOnlyWithWebhooks(t *testing.T) {
 		}
 	})
 	t.Run("webhook hints", func(t *testing.T) {
+		t.Parallel()
 		u := newUITestWith(t, testenv.Options{PollInterval: time.Minute, PublicURL: "https://autocred.example.com", HintedPollInterval: 10 * time.Minute}, true)
 		u.signIn()
 		f := u.fixture()
@@ -71,6 +75,7 @@ func TestTriggerIsInstantOnlyWithWebhooks(t *testing.T) {
 // An interval after "every" reads as people say it: "every minute", not
 // "every 1 minute"; the health page says it so too.
 func TestEveryWords(t *testing.T) {
+	t.Parallel()
 	for d, want := range map[time.Duration]string{
 		time.Second: "second", time.Minute: "minute", time.Hour: "hour", 10 * time.Minute: "10 minutes",
 		90 * time.Second: "1 minute 30 seconds", 100 * time.Millisecond: "100ms",

@@ -13,6 +13,7 @@ import (
 // column of the one table that also gives the API's statuses
 // (autocred.ErrorStatus).
 func TestErrorStatusesComeFromTheTable(t *testing.T) {
+	t.Parallel()
 	h := &handler{log: slog.New(slog.DiscardHandler)}
 	h.pages, h.partials = parsePages()
 	for _, code := range autocred.ErrorCodes {

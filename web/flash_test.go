@@ -22,6 +22,7 @@ func withoutAt(location string) string { return atParam.ReplaceAllString(locatio
 // when the run may have been skipped again since (tester 4, finding 9).
 // Every ?done= confirmation goes through flashFor.
 func TestAConfirmationDoesNotOutliveItsMoment(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
 	at := func(d time.Duration) string { return strconv.FormatInt(now.Add(d).Unix(), 10) }
 	for done, msg := range flashes {

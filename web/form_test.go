@@ -15,6 +15,7 @@ import (
 // its errors beside it, and is named by its label in a message shown away
 // from it.
 func TestFormHasEveryMappingInput(t *testing.T) {
+	t.Parallel()
 	fresh := newAutomationInput()
 	for _, d := range autocred.InputDefs() {
 		in := parseAutomationInput(url.Values{d.Field: {"{{contact.id}}"}})
@@ -47,6 +48,7 @@ func TestFormHasEveryMappingInput(t *testing.T) {
 // its input, on step 1 with each step's tab counting its own; the custom
 // field the account lacks is said without a segment picked.
 func TestAutomationSaveSaysEveryMistakeAtOnce(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -88,6 +90,7 @@ func TestAutomationSaveSaysEveryMistakeAtOnce(t *testing.T) {
 // Before a segment is picked, the preview has nobody to render for, but
 // says what it can: an unknown token, a custom field the account lacks.
 func TestPreviewWithoutASegmentSaysWhatItCan(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()

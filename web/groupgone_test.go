@@ -18,6 +18,7 @@ import (
 // page and in Health's "Automations that need you"; its waiting runs say
 // what they wait for, not that autocred retries by itself.
 func TestDeletedGroupIsShownOnce(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()

@@ -18,6 +18,7 @@ import (
 // user paused, with the one thing to do and a link to do it; the
 // Connections page links each automation a reconnect left to resume.
 func TestListSaysWhoStoppedIt(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -71,6 +72,7 @@ func TestListSaysWhoStoppedIt(t *testing.T) {
 // Saving or activating a second automation on the same segment and group
 // is refused, the other named beside a box to tick; ticked, it goes on.
 func TestSecondAutomationAsksForTwoCredentials(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -111,6 +113,7 @@ func TestSecondAutomationAsksForTwoCredentials(t *testing.T) {
 // the box to tick beside the button that was refused (the Resume form
 // keeps the choice made in it); ticked, it goes on.
 func TestResumeAndRestoreAskForTwoCredentials(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -170,6 +173,7 @@ func TestResumeAndRestoreAskForTwoCredentials(t *testing.T) {
 // While an automation's group is gone, its Certifier connection, whose key
 // works, says so on Connections and on Health, with the way to fix it.
 func TestConnectionSaysItsGroupIsGone(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -188,6 +192,7 @@ func TestConnectionSaysItsGroupIsGone(t *testing.T) {
 
 // Removing a connection in use names it, and its automations, each linked.
 func TestRemovingAConnectionInUseNamesItsAutomations(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -204,6 +209,7 @@ func TestRemovingAConnectionInUseNamesItsAutomations(t *testing.T) {
 // out, that a resend is a second copy, and to resend one at a time when a
 // learner asks, before it is pressed.
 func TestResendToAllSaysMostProbablyWentOut(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -226,6 +232,7 @@ func TestResendToAllSaysMostProbablyWentOut(t *testing.T) {
 // A person is found however the name is pasted: "last, first", or with
 // the email in parentheses as a mail client writes it.
 func TestSearchFindsAPastedName(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()

@@ -14,6 +14,7 @@ import (
 // Stopped halfway through a wave of runs, the progress says what the rest
 // waits for: the user's choice of another group, a reconnect, a resume.
 func TestStoppedProgressSaysWhatTheRestWaitFor(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		status      autocred.AutomationStatus
 		reason      string
@@ -40,6 +41,7 @@ func TestStoppedProgressSaysWhatTheRestWaitFor(t *testing.T) {
 // Edit, after the automation's group was deleted in Certifier, names the
 // group that is gone above the list to choose another from.
 func TestEditNamesTheLostGroup(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()

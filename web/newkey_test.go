@@ -17,6 +17,7 @@ import (
 // the form, beside the token, naming the group the automation uses
 // (issue 15, round 5, #3); the key stays as it was.
 func TestChangeKeyToAnotherWorkspaceIsRefusedOnTheForm(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -44,6 +45,7 @@ func TestChangeKeyToAnotherWorkspaceIsRefusedOnTheForm(t *testing.T) {
 // the key changed sees the group, and the confirmation says so (issue 15,
 // round 5, #3): no Edit and Save needed.
 func TestChangeKeyThatSeesTheGroupResumes(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()

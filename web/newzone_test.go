@@ -12,6 +12,7 @@ import (
 // server's zone stays one of the suggestions. Without the cookie it is
 // the server's.
 func TestNewAutomationTakesTheBrowsersZone(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	u.fixture()

@@ -70,6 +70,7 @@ func charts(body, class string) []svgChart {
 // dates along the bottom and the counts up the side, in the days of a
 // zone it names.
 func TestListChartsShareOneScale(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -149,6 +150,7 @@ func TestListChartsShareOneScale(t *testing.T) {
 // already in the segment and get nothing, and that nothing in autocred
 // issues to them yet (no button that does nothing).
 func TestBaselineExplained(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -214,6 +216,7 @@ func TestBaselineExplained(t *testing.T) {
 // First-run setup shows every mistake at once, each beside its input: a
 // bad email, a short password and a mismatch together (issue 15).
 func TestSetupShowsEveryError(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	p := u.do("POST", "/setup", url.Values{"email": {"boss-at-example"}, "password": {"short"}, "password2": {"shorter"}})
 	if p.status != http.StatusUnprocessableEntity {
@@ -243,6 +246,7 @@ func TestSetupShowsEveryError(t *testing.T) {
 // connecting (refused at once, nothing saved) is not a connection failing,
 // and the line goes once the connection works again.
 func TestHealthSaysIntervalAndRefusedKeys(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{PollInterval: 5 * time.Minute})
 	srv := httptest.NewServer(New(Config{Service: env.Service, Auth: env.Auth, Metrics: env.Metrics}))
 	t.Cleanup(srv.Close)
@@ -285,6 +289,7 @@ func TestHealthSaysIntervalAndRefusedKeys(t *testing.T) {
 }
 
 func TestCount(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		n    int
 		want string
@@ -300,6 +305,7 @@ func TestCount(t *testing.T) {
 // script shows the note as it comes), and still checks the mapping
 // (TestPreviewWithoutASegmentSaysWhatItCan).
 func TestPreviewWithoutSegmentSaysPickOne(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -330,6 +336,7 @@ func TestPreviewWithoutSegmentSaysPickOne(t *testing.T) {
 // among the automations that need you on the health page, with its notice
 // (issue 16).
 func TestHealthListsAnAutomationReadMoreSlowly(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -353,6 +360,7 @@ func TestHealthListsAnAutomationReadMoreSlowly(t *testing.T) {
 // as needing you. Before, a paused automation stayed in Health's list
 // with "this segment is read about every 2.8 minutes" until resumed.
 func TestPausedAutomationDropsItsReadNotice(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()

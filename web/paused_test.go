@@ -20,6 +20,7 @@ import (
 // fresh, the automation counts who entered while it was paused, apart
 // from the baseline, and links to their skipped runs.
 func TestPauseAndStartFreshSayWhatBecomesOfWhoEntersMeanwhile(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -119,6 +120,7 @@ func TestPauseAndStartFreshSayWhatBecomesOfWhoEntersMeanwhile(t *testing.T) {
 // automation was stopped", and nowhere as having entered while it was
 // paused, which nobody did. The code stays entered_while_paused.
 func TestStartFreshAfterAutocredStoppedItSaysStopped(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -184,6 +186,7 @@ func TestStartFreshAfterAutocredStoppedItSaysStopped(t *testing.T) {
 // of the first baseline) got nothing. The API says the same numbers. The
 // first baseline's sentence stays as it was.
 func TestStartFreshCountsWhoHadTheirCredentialAlready(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()

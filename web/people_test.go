@@ -32,6 +32,7 @@ func (u *uiTest) addRun(automation int64, contactID autocred.ContactID, first, l
 // search takes a name, the page says how many runs match, and the
 // download takes the same filter.
 func TestFindAPersonByName(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -119,6 +120,7 @@ func TestFindAPersonByName(t *testing.T) {
 // With an API URL of ActiveCampaign's documented form, a contact links to
 // its page in ActiveCampaign, on the runs table and on the run page.
 func TestContactLinksToActiveCampaign(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	ctx := context.Background()
@@ -149,6 +151,7 @@ func TestContactLinksToActiveCampaign(t *testing.T) {
 // filter (the issue saw its query escaped into the path), and "Newer
 // runs" and "Newest" come back, keeping the filter.
 func TestRunsArePagedBothWays(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -209,6 +212,7 @@ func TestRunsArePagedBothWays(t *testing.T) {
 // carries it (the script sets the browser's), the file's time columns name
 // it; without one (no script), UTC, named as such.
 func TestDownloadTimesInThePagesZone(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -239,6 +243,7 @@ func TestDownloadTimesInThePagesZone(t *testing.T) {
 // (tester 4, finding 7: "0 runs match" beside runs the page showed on
 // that very day).
 func TestDaysWithoutAZoneAreTheBrowsers(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()

@@ -6,6 +6,7 @@ import "testing"
 // the UI shows it (says, userMessage): not "certifier GET /groups: no
 // answer: …", the request autocred made being of no use to its reader.
 func TestNoAnswerInPlainWords(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct{ in, want string }{
 		{"certifier GET /groups: no answer: its host name could not be found (api.certifier.example)",
 			"Certifier's address could not be found (api.certifier.example): check the API URL of the connection."},

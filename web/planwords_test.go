@@ -20,6 +20,7 @@ import (
 // text only after, as a quiet detail ("Certifier said: …"): the
 // automation, Health, Connections and the run's page.
 func TestWorkspaceRefusalsSaidInPlainWords(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		refuse func(u *uiTest) error
@@ -38,6 +39,7 @@ func TestWorkspaceRefusalsSaidInPlainWords(t *testing.T) {
 			"is not a recognised version"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			u := newUITestWith(t, testenv.Options{Circuits: &autocred.CircuitPolicy{Threshold: 1, FirstProbe: time.Hour, AccountProbe: time.Hour}}, false)
 			u.signIn()
 			f := u.fixture()

@@ -26,6 +26,7 @@ func (u *uiTest) follow(p page) page {
 // reload of that page is a GET, which sends no email and no longer shows
 // the refusal; nothing ever reloads a POST.
 func TestRefusedResendIsRedirected(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -70,6 +71,7 @@ func TestRefusedResendIsRedirected(t *testing.T) {
 // and says "Retry queued." both times, the second finding the run the
 // first queued; from a filtered list it returns to that list, filtered.
 func TestRetryTwiceIsRetryQueued(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -103,6 +105,7 @@ func TestRetryTwiceIsRetryQueued(t *testing.T) {
 // A refusal is shown by the page it belongs to only: another page opened
 // before it does not show it, nor take it away.
 func TestRefusalShownOnItsPageOnly(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()

@@ -14,6 +14,7 @@ import (
 // them still, says why the list below has fewer, and offers to retry only
 // the failed runs that are still there.
 func TestPrunedRunsAreCountedAndExplained(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture() // one failed run

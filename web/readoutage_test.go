@@ -23,6 +23,7 @@ import (
 // automation's page says it in a calm notice, not raw red text; and
 // nothing says Certifier for an ActiveCampaign problem.
 func TestActiveCampaignOutageIsShownCalmly(t *testing.T) {
+	t.Parallel()
 	var down atomic.Bool
 	u := newUITestWith(t, testenv.Options{WrapAC: func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

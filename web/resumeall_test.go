@@ -21,6 +21,7 @@ import (
 // resumed and which did not, and why (here a twin of an automation a user
 // had paused).
 func TestResumeAllAfterReconnecting(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()

@@ -14,6 +14,7 @@ import (
 // the page still says what was resumed (browsers drop a larger cookie,
 // and the result with it).
 func TestResumeAllResultFitsItsCookie(t *testing.T) {
+	t.Parallel()
 	for _, n := range []int{1, 20, 200} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			var res service.ResumeAllResult

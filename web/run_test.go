@@ -62,6 +62,7 @@ func (u *uiTest) activate(f fixture) {
 // after the contact changed; when the contact entered; who retried and
 // who resent it; and a resend is refused when repeated at once.
 func TestRunPageTellsTheStory(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -133,6 +134,7 @@ func TestRunPageTellsTheStory(t *testing.T) {
 // A run that waits after a failed attempt says so calmly, with when it is
 // tried next, on its page and in the runs table: not as a red error.
 func TestWaitingRunIsNotAFailure(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -165,6 +167,7 @@ func TestWaitingRunIsNotAFailure(t *testing.T) {
 // settings as the mapping form labels it: by its name in Certifier, its
 // tag beside it in grey, not by the tag alone.
 func TestCustomAttributesLabelledByName(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()

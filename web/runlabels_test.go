@@ -15,6 +15,7 @@ import (
 // reason does not begin with "Skipped" again. Its page says that nothing
 // was sent, which is what a learner asking about an email needs answered.
 func TestSkippedRunSaysItOnceAndThatNothingWasSent(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()

@@ -31,6 +31,7 @@ func (u *uiTest) secondAutomation(f fixture, name string) int64 {
 // every automation by name in either order, email or contact id, and
 // lists each with its automation, status and time, linked to its page.
 func TestFindAPersonInEveryAutomation(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -99,6 +100,7 @@ func TestFindAPersonInEveryAutomation(t *testing.T) {
 // The search across automations is paged as an automation's runs are:
 // Older, Newer and Newest keep the search.
 func TestEveryAutomationsRunsArePaged(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -138,6 +140,7 @@ func TestEveryAutomationsRunsArePaged(t *testing.T) {
 // A table that shows no run says why: a filter that matches nothing is
 // not an automation without runs, and offers to clear the filter.
 func TestEmptyRunTablesSayWhy(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -168,6 +171,7 @@ func TestEmptyRunTablesSayWhy(t *testing.T) {
 // Each way a table of runs can be empty says its own why, the automation's
 // state included: a history deleted or pruned is not "no runs yet".
 func TestEmptyRunsFor(t *testing.T) {
+	t.Parallel()
 	summary := func(status autocred.AutomationStatus, deleted int, pruned map[autocred.RunStatus]int) *automationSummary {
 		s := &automationSummary{}
 		s.Status, s.HistoryDeleted.Runs, s.PrunedRuns = status, deleted, pruned
@@ -212,6 +216,7 @@ func TestEmptyRunsFor(t *testing.T) {
 // filter alike, and its CSV holds no run (tester 4, finding 8): it once
 // matched every run.
 func TestASearchWithoutWordsFindsNobody(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()

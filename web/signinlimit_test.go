@@ -71,6 +71,7 @@ func lockedFor(p page, kind string) bool {
 // locked, with no sign of whether the account exists; other accounts and
 // addresses go on; when the lock ends the right password works.
 func TestSigninGuessing(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	ctx := context.Background()
 	for _, email := range []string{adminEmail, "bob@example.com"} {
@@ -131,6 +132,7 @@ func TestSigninGuessing(t *testing.T) {
 // proxy cannot escape by claiming other addresses in X-Forwarded-For, and
 // behind a trusted proxy each client is counted apart.
 func TestSigninAddressLimit(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	if _, err := env.Store.CreateUser(context.Background(), adminEmail, adminPassword); err != nil {
 		t.Fatal(err)
@@ -176,6 +178,7 @@ func TestSigninAddressLimit(t *testing.T) {
 // TestSetupLimit: the first-run page counts against the address too, and
 // once an admin exists it refuses without hashing anything.
 func TestSetupLimit(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	clk := &clock{t: time.Now()}
 	b := browserFrom(t, signinServer(t, env, clk), "127.0.0.8")

@@ -16,6 +16,7 @@ import (
 // while something would work it: not while the automation is stopped,
 // which the page says once instead.
 func TestAutomationPageOffersWhatItsStatusAllows(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()

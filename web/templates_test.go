@@ -12,6 +12,7 @@ import (
 // name a Go constant), so a misspelt one would silently show 0 or never
 // match: every status a template names must be one the code has.
 func TestTemplatesNameOnlyRealStatuses(t *testing.T) {
+	t.Parallel()
 	valid := map[string]bool{}
 	for _, s := range autocred.RunStatuses {
 		valid[string(s)] = true

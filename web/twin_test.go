@@ -16,6 +16,7 @@ import (
 // activated: two credentials per entry, naming the other, and the box to
 // confirm it is beside Activate from the start, not after a refusal.
 func TestTwinDraftSaysTwoCredentials(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()

@@ -15,6 +15,7 @@ import (
 // runs, with a way to see them and to resend all their emails at once;
 // the button queues the resends and says so.
 func TestUnconfirmedEmailsOfferResendToAll(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -69,6 +70,7 @@ func TestUnconfirmedEmailsOfferResendToAll(t *testing.T) {
 // them. A tester clicked "Resend email to all 20", was told the emails
 // were being resent, and none went out.
 func TestResendToAllLeavesOutMaybeResent(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()

@@ -23,6 +23,7 @@ import (
 // it a success, and its log says what happened in words, on one line per
 // kind of wait, the last with its next attempt.
 func TestCertifierOutageReadsAsWaiting(t *testing.T) {
+	t.Parallel()
 	u := newUITestWith(t, testenv.Options{Circuits: &autocred.CircuitPolicy{Threshold: 1, FirstProbe: time.Hour}}, false)
 	u.signIn()
 	f := u.fixture()
@@ -84,6 +85,7 @@ func TestCertifierOutageReadsAsWaiting(t *testing.T) {
 // runs wait, and the Automations list's row says so in place of "Active";
 // Connections shows the connection so too, the outage in the same words.
 func TestCertifierOutageIsWaitingEverywhere(t *testing.T) {
+	t.Parallel()
 	u := newUITestWith(t, testenv.Options{Circuits: &autocred.CircuitPolicy{Threshold: 1, FirstProbe: time.Hour}}, false)
 	u.signIn()
 	f := u.fixture()
@@ -126,6 +128,7 @@ func TestCertifierOutageIsWaitingEverywhere(t *testing.T) {
 // elements, which the script shows in the browser's zone with UTC on
 // hover, as every other time of the page; the rest is escaped.
 func TestSaysShowsTimesInTheBrowsersZone(t *testing.T) {
+	t.Parallel()
 	today := time.Now().UTC().Truncate(time.Minute)
 	clock := today.Format("15:04")
 	tests := []struct{ in, want string }{
@@ -146,6 +149,10 @@ func TestSaysShowsTimesInTheBrowsersZone(t *testing.T) {
 // The pages that show messages show their times as <time> elements: a
 // failed run's error on Health and on the runs table; "Last sync" keeps
 // its "ago" with the time in UTC on hover.
+//
+// Not in parallel: "just now" is a sync less than 5 seconds old, and five
+// pages are rendered after the sync is recorded; beside other tests on
+// two busy cores that took longer (seen once).
 func TestMessageTimesAndLastSyncOnHover(t *testing.T) {
 	u := newUITest(t)
 	u.signIn()
@@ -186,6 +193,7 @@ func TestMessageTimesAndLastSyncOnHover(t *testing.T) {
 // is in UTC or the automation's zone. Without the zone, the page's times
 // and days are UTC's.
 func TestChartDaysInTheBrowsersZone(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -228,6 +236,7 @@ func TestChartDaysInTheBrowsersZone(t *testing.T) {
 // whatever made it wait; its code is kept, quiet, its meaning on hover;
 // the Error code filter lists the codes by their meaning.
 func TestWaitingRunSaidOneWay(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()

@@ -164,6 +164,7 @@ func (f fixture) concrete(path string) string {
 }
 
 func TestEveryPageNeedsASession(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	f := u.fixture()
 	if _, err := u.env.Store.CreateUser(context.Background(), "someone@example.com", "a long password"); err != nil {
@@ -210,6 +211,7 @@ func TestEveryPageNeedsASession(t *testing.T) {
 }
 
 func TestCrossOriginPostsAreRefused(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	for _, h := range [][]string{
@@ -232,6 +234,7 @@ func TestCrossOriginPostsAreRefused(t *testing.T) {
 }
 
 func TestFirstStartCreatesTheAdminOnce(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	if p := u.do("GET", "/", nil); p.location != "/setup" {
 		t.Fatalf("first start: GET / goes to %q, want /setup", p.location)
@@ -263,6 +266,7 @@ func TestFirstStartCreatesTheAdminOnce(t *testing.T) {
 }
 
 func TestSignInAndOut(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	if _, err := u.env.Store.CreateUser(context.Background(), adminEmail, adminPassword); err != nil {
 		t.Fatal(err)
@@ -296,6 +300,7 @@ func TestSignInAndOut(t *testing.T) {
 }
 
 func TestSessionCookieAttributes(t *testing.T) {
+	t.Parallel()
 	env := testenv.New(t, testenv.Options{})
 	h := New(Config{Service: env.Service, Auth: env.Auth, Secure: true})
 	if _, err := env.Store.CreateUser(context.Background(), adminEmail, adminPassword); err != nil {
@@ -312,6 +317,7 @@ func TestSessionCookieAttributes(t *testing.T) {
 }
 
 func TestConnectionErrorsBesideTheirInput(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	p := u.do("POST", "/connections", url.Values{"app": {"activecampaign"}, "name": {"Acme"}, "api_url": {u.env.ACURL}, "api_key": {"wrong-key-0000000000"}})
@@ -335,6 +341,7 @@ func TestConnectionErrorsBesideTheirInput(t *testing.T) {
 }
 
 func TestAutomationErrorsBesideTheirInput(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -371,6 +378,7 @@ func TestAutomationErrorsBesideTheirInput(t *testing.T) {
 }
 
 func TestPreviewRendersForAMember(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -420,6 +428,7 @@ func mustURL(s string) *url.URL {
 }
 
 func TestBrokenConnectionIsReconnected(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -455,6 +464,7 @@ func TestBrokenConnectionIsReconnected(t *testing.T) {
 // A value that cannot be stored (on PostgreSQL) is refused with the input
 // named, before anything is stored; SQLite would have stored it.
 func TestUnstorableInputIsRefused(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -500,6 +510,7 @@ func TestUnstorableInputIsRefused(t *testing.T) {
 // page and runs stay readable and downloadable; its history can then be
 // deleted, and only then the automation for good.
 func TestDeleteArchivesAutomation(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -572,6 +583,7 @@ func TestDeleteArchivesAutomation(t *testing.T) {
 // "Older runs" and "Download CSV" keep their query: html/template escapes
 // a plain string's = and & inside a URL.
 func TestRunLinksKeepTheirQuery(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()
@@ -594,6 +606,7 @@ func TestRunLinksKeepTheirQuery(t *testing.T) {
 // A failed run shows its error code with its error, and the runs filter
 // takes the code, as the API's error_code does.
 func TestRunErrorCodeIsShownAndFiltered(t *testing.T) {
+	t.Parallel()
 	u := newUITest(t)
 	u.signIn()
 	f := u.fixture()

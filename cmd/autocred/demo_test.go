@@ -18,6 +18,7 @@ import (
 // the batch, the summary checks R1–R9, each of which must hold, and the
 // emails left unconfirmed by lost answers are pointed at.
 func TestDemoChecksEveryRule(t *testing.T) {
+	t.Parallel()
 	const batch = 300
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -76,6 +77,7 @@ func TestDemoChecksEveryRule(t *testing.T) {
 // TestDemoHelpShowsEachDefaultOnce reads "autocred demo --help" as a user
 // would: each flag's default is said once, and every flag is explained.
 func TestDemoHelpShowsEachDefaultOnce(t *testing.T) {
+	t.Parallel()
 	var stdout, stderr bytes.Buffer
 	if code := run(context.Background(), []string{"demo", "--help"}, &stdout, &stderr); code != 0 {
 		t.Fatalf("demo --help exited %d", code)
@@ -105,6 +107,7 @@ func TestDemoHelpShowsEachDefaultOnce(t *testing.T) {
 // serve its database after a kill, and that the sandboxes die with it
 // (issue 15, round 5, #12).
 func TestDemoSaysHowToStartAgain(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		temporary bool
 		want      string

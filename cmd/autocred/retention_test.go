@@ -9,6 +9,7 @@ import (
 )
 
 func TestParseRetention(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		in   string
 		want time.Duration

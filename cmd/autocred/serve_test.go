@@ -12,6 +12,7 @@ import (
 )
 
 func TestRedactDatabase(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct{ in, want string }{
 		{"/var/lib/autocred/autocred.db", "/var/lib/autocred/autocred.db"},
 		{"postgres://autocred:s3cret@db:5432/autocred", "postgres://autocred:xxxxx@db:5432/autocred"},
@@ -26,6 +27,7 @@ func TestRedactDatabase(t *testing.T) {
 // "autocred migrate" says which database it brought up to date without
 // printing its password.
 func TestMigrateDoesNotPrintThePassword(t *testing.T) {
+	t.Parallel()
 	u, err := url.Parse(testdb.DSN(t, "postgres"))
 	if err != nil {
 		t.Fatal(err)
@@ -43,6 +45,7 @@ func TestMigrateDoesNotPrintThePassword(t *testing.T) {
 // Too few PostgreSQL connections stops serve before it opens anything, with
 // the least it takes.
 func TestServeRefusesTooFewConnections(t *testing.T) {
+	t.Parallel()
 	var stderr strings.Builder
 	code := run(context.Background(), []string{"serve", "--db-max-conns", "2"}, io.Discard, &stderr)
 	if code == 0 || !strings.Contains(stderr.String(), "--db-max-conns 2") || !strings.Contains(stderr.String(), "at least 4") {

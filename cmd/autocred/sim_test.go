@@ -14,6 +14,7 @@ import (
 // TestSimPrintsCredentialsFirst runs "autocred sim" as a script would: the
 // first four lines must name URLs and keys that work against the sandboxes.
 func TestSimPrintsCredentialsFirst(t *testing.T) {
+	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	out, w := io.Pipe()

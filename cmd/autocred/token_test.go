@@ -14,6 +14,7 @@ import (
 // A token is made, listed without its value, and revoked from the command
 // line; once revoked, the API refuses it.
 func TestTokenCommands(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	db := filepath.Join(t.TempDir(), "autocred.db")
 	token := func(args ...string) (string, error) {
