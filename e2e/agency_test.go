@@ -922,7 +922,8 @@ type agencyPhase struct {
 	acPeak10, certPeak10 int        // in ten seconds
 	machine              machineCPU // b's less a's
 	// acSent, certSent: the most requests of one account autocred sent in
-	// one second, by its own count (a bucket bound; per node on a cluster).
+	// one second, by its own count (a bucket bound; on PostgreSQL every
+	// node's requests, counted in the database as they leave).
 	acSent, certSent float64
 }
 
@@ -975,7 +976,7 @@ func (p agencyPhase) log(b *testing.B, segments int, poll time.Duration, workers
 	// autocred counts is when it left. A peak the sandbox saw above
 	// autocred's own is requests bunched on the way (on one machine: the
 	// sandboxes' process starved of CPU, handling several late at once).
-	b.Logf("%s: the most requests of one account in one second as autocred sent them (per node): ActiveCampaign %g, Certifier %g",
+	b.Logf("%s: the most requests of one account in one second as autocred sent them (every node's): ActiveCampaign %g, Certifier %g",
 		p.name, p.acSent, p.certSent)
 	// Where the machine's cores went: on one machine autocred shares them
 	// with the sandboxes (this process) and PostgreSQL, and a lag that

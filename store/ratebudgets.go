@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -85,4 +86,92 @@ func (db *DB) RequestsPausedFor(ctx context.Context, key string) (time.Duration,
 		return 0, fmt.Errorf("reading the pause of %s: %w", key, err)
 	}
 	return time.Duration(max(left, 0)) * time.Microsecond, nil
+}
+
+// leftKeys names the rows that hold when a budget's last perSecond
+// requests left, one row each, and the first and last of them in key
+// order (the rows of one budget are one range of the primary key).
+func leftKeys(key string, perSecond int) (first, last string) {
+	return fmt.Sprintf("%s#left#%04d", key, 0), fmt.Sprintf("%s#left#%04d", key, perSecond-1)
+}
+
+// maxLeaveTries bounds how often LeaveRequest looks for a free place when
+// another node took the one it found at the same moment.
+const maxLeaveTries = 8
+
+// LeaveRequest records a request of the budget named key as leaving now,
+// if fewer than perSecond of the budget's requests left in the last second
+// (on any node, by the database's clock), and returns how many left in that
+// second, this one included, and a zero wait. When perSecond left already,
+// it records nothing and returns how long until the oldest of them is a
+// second old.
+//
+// The budget's last perSecond departures are perSecond rows, each the time
+// one request left (0: none yet): a request may leave when the oldest is a
+// second old, and takes its row. One UPDATE takes the row, so concurrent
+// callers on any node never take the same one: a caller whose row another
+// took first (the WHERE no longer holds once it has the row's lock) looks
+// again. perSecond above 9999 is taken as 9999.
+func (db *DB) LeaveRequest(ctx context.Context, key string, perSecond int) (inLastSecond int, wait time.Duration, err error) {
+	if perSecond <= 0 {
+		return 0, 0, nil
+	}
+	perSecond = min(perSecond, 9999)
+	first, last := leftKeys(key, perSecond)
+	now := db.nowMicros()
+	for range maxLeaveTries {
+		err := db.pool().QueryRowContext(ctx, `UPDATE rate_budgets SET next_at = `+now+`
+			WHERE key = (SELECT key FROM rate_budgets WHERE key BETWEEN ? AND ? ORDER BY next_at, key LIMIT 1)
+			AND next_at <= `+now+` - 1000000
+			RETURNING 1 + (SELECT count(*) FROM rate_budgets r WHERE r.key BETWEEN ? AND ? AND r.key <> rate_budgets.key AND r.next_at > `+now+` - 1000000)`,
+			first, last, first, last).Scan(&inLastSecond)
+		if err == nil {
+			return inLastSecond, 0, nil
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return 0, 0, fmt.Errorf("recording a request of %s as it leaves: %w", key, err)
+		}
+		// No row was free: either perSecond left in the last second, or
+		// another node took the free row first, or the rows are not there
+		// yet (the budget's first request, or a larger budget than before).
+		var rows int
+		var oldest int64
+		err = db.pool().QueryRowContext(ctx, `SELECT count(*), COALESCE(MIN(next_at), 0) + 1000000 - `+now+`
+			FROM rate_budgets WHERE key BETWEEN ? AND ?`, first, last).Scan(&rows, &oldest)
+		if err != nil {
+			return 0, 0, fmt.Errorf("reading when the requests of %s left: %w", key, err)
+		}
+		if rows < perSecond {
+			if err := db.addLeftRows(ctx, key, perSecond); err != nil {
+				return 0, 0, err
+			}
+			continue
+		}
+		if oldest > 0 {
+			return 0, time.Duration(oldest) * time.Microsecond, nil
+		}
+	}
+	// Others kept taking the free rows first: the caller waits a moment
+	// and asks again, rather than loop on the database.
+	return 0, time.Millisecond, nil
+}
+
+// addLeftRows adds the rows of a budget's departures that are missing,
+// each as a departure long ago.
+func (db *DB) addLeftRows(ctx context.Context, key string, perSecond int) error {
+	var q strings.Builder
+	q.WriteString(`INSERT INTO rate_budgets (key, next_at) VALUES `)
+	args := make([]any, 0, perSecond)
+	for i := range perSecond {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString("(?, 0)")
+		args = append(args, fmt.Sprintf("%s#left#%04d", key, i))
+	}
+	q.WriteString(` ON CONFLICT (key) DO NOTHING`)
+	if _, err := db.pool().ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("adding the departures of %s: %w", key, err)
+	}
+	return nil
 }

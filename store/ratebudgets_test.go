@@ -106,3 +106,61 @@ func TestPauseRequestsIsSharedAndOnlyGrows(t *testing.T) {
 		}
 	})
 }
+
+// A budget's departures are counted across every caller, as the nodes of a
+// cluster are: of callers arriving together, only as many as the budget
+// allows in one second leave, each told how many left in that second; the
+// others are told how long until the first of those is a second old.
+func TestLeaveRequestKeepsTheBudgetAcrossCallers(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		const perSecond, callers = 4, 12
+		type answer struct {
+			n    int
+			wait time.Duration
+		}
+		answers := make(chan answer, callers)
+		var wg sync.WaitGroup
+		for range callers {
+			wg.Go(func() {
+				n, wait, err := db.LeaveRequest(ctx, "certifier:acme", perSecond)
+				if err != nil {
+					t.Error(err)
+				}
+				answers <- answer{n, wait}
+			})
+		}
+		wg.Wait()
+		close(answers)
+		counts := map[int]bool{}
+		var left int
+		for a := range answers {
+			if a.wait > 0 {
+				if a.n != 0 || a.wait > time.Second {
+					t.Errorf("a caller told to wait %s was counted as the %dth", a.wait, a.n)
+				}
+				continue
+			}
+			left++
+			if counts[a.n] || a.n < 1 || a.n > perSecond {
+				t.Errorf("a caller left as the %dth in the second (seen: %v)", a.n, counts)
+			}
+			counts[a.n] = true
+		}
+		if left != perSecond {
+			t.Errorf("%d of %d callers left at once, the budget is %d a second", left, callers, perSecond)
+		}
+		// Another budget is its own; a second later this one frees up.
+		if n, wait, err := db.LeaveRequest(ctx, "certifier:other", perSecond); err != nil || n != 1 || wait != 0 {
+			t.Errorf("another budget's first request: %d, %s, %v", n, wait, err)
+		}
+		_, wait, err := db.LeaveRequest(ctx, "certifier:acme", perSecond)
+		if err != nil || wait <= 0 {
+			t.Fatalf("the budget's next request: wait %s (%v), want a wait", wait, err)
+		}
+		time.Sleep(wait)
+		if n, wait, err := db.LeaveRequest(ctx, "certifier:acme", perSecond); err != nil || wait != 0 || n < 1 || n > perSecond {
+			t.Errorf("after its wait: the %dth in the second, wait %s (%v); want at once, at most the %dth", n, wait, err, perSecond)
+		}
+	})
+}

@@ -47,8 +47,9 @@ type Metrics struct {
 	PrunePasses *prometheus.CounterVec
 	// RequestsInASecond is, as each paced request leaves, how many
 	// requests of its account (an ActiveCampaign account, a Certifier
-	// workspace) this process sent in the second up to it: how close
-	// autocred comes to the budget, as the service counts it.
+	// workspace) left in the second up to it, every node's when the
+	// budget is shared: how close autocred comes to the budget, as the
+	// service counts it.
 	RequestsInASecond *prometheus.HistogramVec
 }
 
@@ -126,7 +127,7 @@ func New(queueDepth func() float64) *Metrics {
 	}
 	m.RequestsInASecond = prometheus.NewHistogramVec(prometheus.HistogramOpts{
 		Name: "autocred_account_requests_in_one_second",
-		Help: "As each request to ActiveCampaign or Certifier leaves, how many requests of its account this process sent in the second up to it (this one included), by system: against the account's budget (5 and 10 a second; autocred's own 4 and 8 by default).",
+		Help: "As each request to ActiveCampaign or Certifier leaves, how many requests of its account left in the second up to it (this one included; every node's on PostgreSQL), by system: against the account's budget (5 and 10 a second; autocred's own 4 and 8 by default).",
 		// One bucket per request up to a dozen, to tell 8 from 9 and 10
 		// from 11; coarser above, for the limits a deployment raises.
 		Buckets: []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 16, 20, 50, 100, 200, 500},

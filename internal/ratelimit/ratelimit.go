@@ -28,6 +28,11 @@ type Reserver interface {
 	// RequestsPausedFor says how long the budget named key is still held
 	// (0: it is not).
 	RequestsPausedFor(ctx context.Context, key string) (time.Duration, error)
+	// LeaveRequest records a request of the budget named key as leaving
+	// now if fewer than perSecond of its requests left in the last second,
+	// in every process, and says how many did, this one included; else it
+	// records nothing and says how long to wait before asking again.
+	LeaveRequest(ctx context.Context, key string, perSecond int) (inLastSecond int, wait time.Duration, err error)
 }
 
 // Registry hands out one limiter per account key.
@@ -55,7 +60,8 @@ type budget struct {
 	local *rate.Limiter
 	// left holds when the last requests of the account left this process,
 	// at most one second's worth of the budget (see leave); nil when the
-	// budget is unlimited. Only the holder of turn touches it.
+	// budget is unlimited or shared (the Reserver keeps the departures of
+	// every process). Only the holder of turn touches it.
 	left *departures
 
 	mu sync.Mutex
@@ -85,10 +91,10 @@ func NewSharedRegistry(name string, perSecond float64, r Reserver) *Registry {
 }
 
 // OnLeave has f told, as each paced request of any account leaves, how
-// many requests of that account left this process in the second up to
-// it, this one included: what the service counts against the account's
-// budget, as far as this process can see (a cluster's other nodes send
-// their own). Call it before the first For.
+// many requests of that account left in the second up to it, this one
+// included: what the service counts against the account's budget. A
+// shared budget counts every process's requests (a cluster's nodes), a
+// local one this process's. Call it before the first For.
 func (r *Registry) OnLeave(f func(inLastSecond int)) {
 	r.onLeave = f
 }
@@ -107,20 +113,22 @@ func (r *Registry) For(key string) *Limiter {
 		if r.shared == nil && r.perSecond > 0 {
 			b.local = rate.NewLimiter(rate.Limit(r.perSecond), 1)
 		}
-		if r.perSecond > 0 {
+		if r.shared == nil && r.perSecond > 0 {
 			b.left = newDepartures(int(math.Ceil(r.perSecond)))
 		}
 		r.budgets[key] = b
 	}
 	var interval time.Duration
+	var inOneSecond int
 	if r.perSecond > 0 {
 		interval = time.Duration(float64(time.Second) / r.perSecond)
+		inOneSecond = int(math.Ceil(r.perSecond))
 	}
 	sleep := r.sleep
 	if sleep == nil {
 		sleep = upstream.Sleep
 	}
-	return &Limiter{budget: b, shared: r.shared, key: r.name + ":" + key, interval: interval, sleep: sleep, onLeave: r.onLeave}
+	return &Limiter{budget: b, shared: r.shared, key: r.name + ":" + key, interval: interval, inOneSecond: inOneSecond, sleep: sleep, onLeave: r.onLeave}
 }
 
 // Limiter paces requests and holds them while the account is paused; the
@@ -131,8 +139,11 @@ type Limiter struct {
 	shared   Reserver
 	key      string
 	interval time.Duration // 0: no pacing
-	sleep    func(ctx context.Context, d time.Duration) error
-	onLeave  func(inLastSecond int) // nil: nobody is told
+	// inOneSecond is the most requests that may leave in any one second:
+	// the budget, rounded up.
+	inOneSecond int
+	sleep       func(ctx context.Context, d time.Duration) error
+	onLeave     func(inLastSecond int) // nil: nobody is told
 }
 
 // Pause holds every request of the account for d from now, in this process
@@ -235,16 +246,19 @@ func (l *Limiter) takeSlot(ctx context.Context) error {
 		return ctx.Err()
 	}
 	defer func() { <-l.budget.turn }()
+	var n int
 	var err error
-	if l.budget.local != nil {
-		err = l.localSlot(ctx)
+	if l.shared == nil {
+		if err := l.localSlot(ctx); err != nil {
+			return err
+		}
+		n, err = l.budget.left.leave(ctx, l.sleep)
 	} else {
-		err = l.sharedSlot(ctx)
+		if err := l.sharedSlot(ctx); err != nil {
+			return err
+		}
+		n, err = l.sharedLeave(ctx)
 	}
-	if err != nil {
-		return err
-	}
-	n, err := l.budget.left.leave(ctx, l.sleep)
 	if err == nil && l.onLeave != nil {
 		l.onLeave(n)
 	}
@@ -307,6 +321,40 @@ func (l *Limiter) sharedSlot(ctx context.Context) error {
 		if time.Since(due) <= tolerance || try == maxLateSlots {
 			return nil
 		}
+	}
+}
+
+// sharedLeave waits until fewer than the budget's requests left in the
+// last second, counted across every process sharing it, and records this
+// one as leaving; it returns how many left in that second, this one
+// included.
+//
+// The slots alone keep the pace, not the count the service keeps: a
+// request may come to its slot up to the tolerance late, and after
+// maxLateSlots given up it goes anyway; and each process counts only its
+// own departures. Counted where every node's are, a second never holds
+// more than the budget as the requests leave, whatever made them late.
+// An answer that comes back late recorded the departure too early, as a
+// late slot would: it is left counted (the budget errs on the side of
+// fewer requests) and another is recorded, maxLateSlots times at most.
+func (l *Limiter) sharedLeave(ctx context.Context) (int, error) {
+	tolerance := max(l.interval/2, minLateness)
+	for late := 1; ; {
+		asked := time.Now()
+		n, wait, err := l.shared.LeaveRequest(ctx, l.key, l.inOneSecond)
+		if err != nil {
+			return 0, err
+		}
+		if wait > 0 {
+			if err := l.sleep(ctx, wait); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		if time.Since(asked) <= tolerance || late == maxLateSlots {
+			return n, nil
+		}
+		late++
 	}
 }
 

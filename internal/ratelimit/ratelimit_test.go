@@ -18,6 +18,7 @@ type fakeReserver struct {
 	paused map[string]time.Time
 	keys   []string
 	steps  []time.Duration
+	left   map[string][]time.Time // the last departures of each budget (LeaveRequest)
 }
 
 func (f *fakeReserver) PauseRequests(_ context.Context, key string, d time.Duration) error {
@@ -478,4 +479,129 @@ func TestSlotAnsweredLateIsGivenUp(t *testing.T) {
 	f := &slowReserver{every: 3, slow: 105 * time.Millisecond}
 	// Two nodes, slots 100 ms apart.
 	checkNodesKeepApart(t, NewSharedRegistry("certifier", 10, f).For("acme"), NewSharedRegistry("certifier", 10, f).For("acme"))
+}
+
+// LeaveRequest keeps the last perSecond departures of each budget, as the
+// database does for every node.
+func (f *fakeReserver) LeaveRequest(_ context.Context, key string, perSecond int) (int, time.Duration, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.left == nil {
+		f.left = map[string][]time.Time{}
+	}
+	now := time.Now()
+	at := f.left[key]
+	if len(at) == perSecond {
+		if wait := at[0].Add(time.Second).Sub(now); wait > 0 {
+			return 0, wait, nil
+		}
+		at = at[1:]
+	}
+	at = append(at, now)
+	f.left[key] = at
+	n := 0
+	for _, t := range at {
+		if now.Sub(t) < time.Second {
+			n++
+		}
+	}
+	return n, 0, nil
+}
+
+// freeSlots is a Reserver whose slots are all "now": it stands for
+// whatever lets a cluster's requests bunch although the pace holds (a
+// node late to its slots, the go-anyway after maxLateSlots, two nodes
+// started with different rates).
+type freeSlots struct{ fakeReserver }
+
+func (*freeSlots) ReserveRequest(context.Context, string, time.Duration) (time.Duration, error) {
+	return 0, nil
+}
+
+// The nodes sharing a budget never send more than it in any one second
+// between them, whatever their slots said: each counts against the same
+// second. Counted per node, two nodes sent twice the budget.
+func TestNodesKeepTheBudgetInAnySecondBetweenThem(t *testing.T) {
+	f := &freeSlots{}
+	nodes := []*Limiter{NewSharedRegistry("certifier", 10, f).For("acme"), NewSharedRegistry("certifier", 10, f).For("acme")}
+	var d sent
+	var wg sync.WaitGroup
+	for _, l := range nodes {
+		wg.Go(func() {
+			for range 12 {
+				if err := l.Wait(context.Background()); err != nil {
+					t.Error(err)
+					return
+				}
+				d.add(time.Now())
+			}
+		})
+	}
+	wg.Wait()
+	if most := mostInASecond(d.sorted()); most > 10 {
+		t.Errorf("%d requests left the two nodes in one second, budget 10", most)
+	}
+}
+
+// Each node is told the count of the whole budget's second, every node's
+// requests in it: what the service counts.
+func TestOnLeaveCountsEveryNodesRequests(t *testing.T) {
+	f := &fakeReserver{}
+	var told []int
+	a, b := NewSharedRegistry("certifier", 100, f), NewSharedRegistry("certifier", 100, f)
+	b.OnLeave(func(n int) { told = append(told, n) })
+	for _, l := range []*Limiter{a.For("acme"), a.For("acme"), a.For("acme"), b.For("acme")} {
+		if err := l.Wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !slices.Equal(told, []int{4}) {
+		t.Errorf("the second node was told %v, want [4]: three of the first node's and its own", told)
+	}
+}
+
+// slowLeaves answers some departures late, as a busy database does: the
+// departure was recorded when it was asked, and the request leaves later.
+type slowLeaves struct {
+	freeSlots
+	n     int
+	every int
+	slow  time.Duration
+}
+
+func (s *slowLeaves) LeaveRequest(ctx context.Context, key string, perSecond int) (int, time.Duration, error) {
+	n, wait, err := s.freeSlots.LeaveRequest(ctx, key, perSecond)
+	s.mu.Lock()
+	s.n++
+	slow := wait == 0 && s.n%s.every == 0
+	s.mu.Unlock()
+	if slow {
+		time.Sleep(s.slow)
+	}
+	return n, wait, err
+}
+
+// A departure whose record comes back late is recorded again as the
+// request really leaves: counted where it was recorded, the request would
+// make one more than the budget in the second after it.
+func TestDepartureAnsweredLateIsRecordedAgain(t *testing.T) {
+	f := &slowLeaves{every: 7, slow: 300 * time.Millisecond}
+	nodes := []*Limiter{NewSharedRegistry("certifier", 10, f).For("acme"), NewSharedRegistry("certifier", 10, f).For("acme")}
+	var d sent
+	var wg sync.WaitGroup
+	for _, l := range nodes {
+		wg.Go(func() {
+			for range 20 {
+				if err := l.Wait(context.Background()); err != nil {
+					t.Error(err)
+					return
+				}
+				d.add(time.Now())
+			}
+		})
+	}
+	wg.Wait()
+	if most := mostInASecond(d.sorted()); most > 10 {
+		t.Errorf("%d requests left the two nodes in one second, budget 10", most)
+	}
 }
