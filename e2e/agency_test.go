@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	rtmetrics "runtime/metrics"
 	"slices"
 	"strconv"
 	"strings"
@@ -433,6 +434,10 @@ type agencySample struct {
 	// sent is, per system, autocred's own count of each account's
 	// requests in the second up to each request (every node's).
 	sent map[string]histogram
+	// sched and selfSched are how long goroutines ready to run waited
+	// for a core (Go's /sched/latencies): in autocred (all nodes) and in
+	// this process, the sandboxes'.
+	sched, selfSched histogram
 }
 
 // agencyDatabaseCounters are the SQLite counters the benchmark reports,
@@ -442,7 +447,7 @@ var agencyDatabaseCounters = []string{"autocred_database_statements_total", "aut
 
 func (w *world) agencySample() agencySample {
 	w.cutProfiles()
-	s := agencySample{at: time.Now(), ac: w.ac.Gate().Stats(), cert: w.cert.Gate().Stats(), machine: readMachineCPU()}
+	s := agencySample{at: time.Now(), ac: w.ac.Gate().Stats(), cert: w.cert.Gate().Stats(), machine: readMachineCPU(), selfSched: selfSchedLatencies()}
 	for i := range w.nodes {
 		s.cpu += w.nodeCPU(i)
 		addr := w.nodes[i].addr
@@ -450,6 +455,7 @@ func (w *world) agencySample() agencySample {
 		s.lag = s.lag.add(parseHistogram(metricAt(addr, "autocred_sync_start_lag_seconds_bucket")))
 		s.dur = s.dur.add(parseHistogram(metricAt(addr, "autocred_sync_seconds_bucket")))
 		s.durSum += sumMetric(metricAt(addr, "autocred_sync_seconds_sum"))
+		s.sched = s.sched.add(parseHistogram(metricAt(addr, "go_sched_latencies_seconds_bucket")))
 		if s.sent == nil {
 			s.sent = map[string]histogram{}
 		}
@@ -464,6 +470,26 @@ func (w *world) agencySample() agencySample {
 		}
 	}
 	return s
+}
+
+// selfSchedLatencies is this process's histogram of how long goroutines
+// ready to run waited for a core, since it started (runtime/metrics'
+// /sched/latencies:seconds), cumulative by upper bound as parseHistogram's.
+func selfSchedLatencies() histogram {
+	sample := []rtmetrics.Sample{{Name: "/sched/latencies:seconds"}}
+	rtmetrics.Read(sample)
+	h := histogram{}
+	if sample[0].Value.Kind() != rtmetrics.KindFloat64Histogram {
+		return h
+	}
+	fh := sample[0].Value.Float64Histogram()
+	var n float64
+	for i, c := range fh.Counts {
+		n += float64(c)
+		h[fh.Buckets[i+1]] = n
+	}
+	h[math.Inf(1)] = n
+	return h
 }
 
 // machineCPU is where the machine's CPU time went, from Linux's /proc: in
@@ -608,6 +634,27 @@ func (h histogram) quantile(q float64) float64 {
 		lo, below = le, h[le]
 	}
 	return math.NaN()
+}
+
+// above is the number of observations over x, which should be a bucket
+// bound; bounds that differ from it in the last digits (the same bound
+// computed another way) count as it.
+func (h histogram) above(x float64) float64 {
+	var at float64 // the largest bound up to x
+	for le := range h {
+		if le <= x*(1+1e-9) && le > at {
+			at = le
+		}
+	}
+	return h.count() - h[at]
+}
+
+// secondsBound shows a bucket bound in seconds, or "+Inf".
+func secondsBound(le float64) string {
+	if math.IsInf(le, 1) {
+		return "+Inf"
+	}
+	return fmt.Sprintf("%.3g s", le)
 }
 
 // maxBound is the upper bound of the highest bucket holding an observation.
@@ -925,6 +972,9 @@ type agencyPhase struct {
 	// one second, by its own count (a bucket bound; on PostgreSQL every
 	// node's requests, counted in the database as they leave).
 	acSent, certSent float64
+	// sched, selfSched: goroutines' waits for a core in the phase, in
+	// autocred and in the sandboxes' process.
+	sched, selfSched histogram
 }
 
 func newAgencyPhase(name string, accts []*agencyAccount, a, b agencySample) agencyPhase {
@@ -937,6 +987,7 @@ func newAgencyPhase(name string, accts []*agencyAccount, a, b agencySample) agen
 	p.machine = machineCPU{busy: b.machine.busy - a.machine.busy, niced: b.machine.niced - a.machine.niced,
 		self: b.machine.self - a.machine.self, postgres: b.machine.postgres - a.machine.postgres}
 	p.acSent, p.certSent = b.sent["activecampaign"].sub(a.sent["activecampaign"]).maxBound(), b.sent["certifier"].sub(a.sent["certifier"]).maxBound()
+	p.sched, p.selfSched = b.sched.sub(a.sched), b.selfSched.sub(a.selfSched)
 	minutes := p.took.Minutes()
 	for _, acct := range accts {
 		ac := float64(b.ac.Accounts[acct.name].Requests-a.ac.Accounts[acct.name].Requests) / minutes
@@ -978,6 +1029,17 @@ func (p agencyPhase) log(b *testing.B, segments int, poll time.Duration, workers
 	// sandboxes' process starved of CPU, handling several late at once).
 	b.Logf("%s: the most requests of one account in one second as autocred sent them (every node's): ActiveCampaign %g, Certifier %g",
 		p.name, p.acSent, p.certSent)
+	// A request that left autocred on time reaches the sandbox's limit
+	// late when a goroutine on its way waits for a core: in autocred,
+	// between the limiter and the write, or in the sandboxes' process,
+	// before its handler counts it. Several delayed together arrive
+	// together. 10.49 and 117.4 ms are bucket bounds of both histograms
+	// (client_golang's exposition keeps few of the runtime's).
+	const short, long = 0.01048576, 0.117440512
+	b.Logf("%s: goroutines ready to run waited for a core: in the sandboxes' process p99 %.2f ms, %.0f waits over 10 ms and %.0f over 117 ms, the longest <= %s; "+
+		"in autocred (all nodes) p99 %.2f ms, %.0f over 10 ms and %.0f over 117 ms, the longest <= %s",
+		p.name, 1000*p.selfSched.quantile(0.99), p.selfSched.above(short), p.selfSched.above(long), secondsBound(p.selfSched.maxBound()),
+		1000*p.sched.quantile(0.99), p.sched.above(short), p.sched.above(long), secondsBound(p.sched.maxBound()))
 	// Where the machine's cores went: on one machine autocred shares them
 	// with the sandboxes (this process) and PostgreSQL, and a lag that
 	// autocred's own CPU does not explain is theirs.

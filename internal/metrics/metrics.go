@@ -135,7 +135,12 @@ func New(queueDepth func() float64) *Metrics {
 	reg.MustRegister(m.Syncs, m.SyncStartLag, m.SyncDuration, m.AbsenceChecks, m.Entries, m.Exits, m.Credentials, m.RunErrors, m.APIRequests, m.APIDuration,
 		m.RateLimitWaits, m.RateLimitSecs, m.Hints, m.WebhookMissed, m.WebhookRenewals,
 		m.CircuitRefused, m.CircuitProbes, m.CircuitOpenings, m.RunsPruned, m.PrunePasses, m.RequestsInASecond,
-		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		// The scheduler's metrics add go_sched_latencies_seconds: how long
+		// goroutines ready to run waited for a core. Long waits are a
+		// starved host, which makes syncs start late and lets requests
+		// that left on time reach a service together.
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsScheduler)),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if queueDepth != nil {
 		reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "autocred_pending_runs", Help: "Runs waiting for their credential (the issuing queue's depth).",
