@@ -337,8 +337,9 @@ func (l *Limiter) sharedSlot(ctx context.Context) error {
 // The slots alone keep the pace, not the count the service keeps: a
 // request may come to its slot up to the tolerance late, and after
 // maxLateSlots given up it goes anyway; and each process counts only its
-// own departures. Counted where every node's are, a second never holds
-// more than the budget as the requests leave, whatever made them late.
+// own departures. Counted where every node's are, a second of the
+// database's clock never holds more than the budget, whatever made them
+// late; a request leaves within the tolerance of its record.
 // An answer that comes back late recorded the departure too early, as a
 // late slot would: it is left counted (the budget errs on the side of
 // fewer requests) and another is recorded, maxLateSlots times at most.
