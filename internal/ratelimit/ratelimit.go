@@ -225,44 +225,49 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		if l.interval == 0 {
 			return ctx.Err()
 		}
-		if err := l.takeSlot(ctx); err != nil {
-			return err
-		}
 		// The account may have been paused while this request waited for
 		// its slot (another request was told Retry-After): then it waits
 		// for the pause too, and for a new slot after it.
-		if left, err := l.pausedFor(ctx); err != nil || left <= 0 {
+		if paused, err := l.takeSlot(ctx); err != nil || !paused {
 			return err
 		}
 	}
 }
 
 // takeSlot waits, one request of the account at a time, for the next slot
-// of its pace, and then for leave.
-func (l *Limiter) takeSlot(ctx context.Context) error {
+// of its pace, and then for leave; paused says the account was paused
+// meanwhile, and the request does not leave.
+func (l *Limiter) takeSlot(ctx context.Context) (paused bool, err error) {
 	select {
 	case l.budget.turn <- struct{}{}:
 	case <-ctx.Done():
-		return ctx.Err()
+		return false, ctx.Err()
 	}
 	defer func() { <-l.budget.turn }()
 	var n int
-	var err error
 	if l.shared == nil {
 		if err := l.localSlot(ctx); err != nil {
-			return err
+			return false, err
 		}
-		n, err = l.budget.left.leave(ctx, l.sleep)
+		if n, err = l.budget.left.leave(ctx, l.sleep); err != nil {
+			return false, err
+		}
+		left, err := l.pausedFor(ctx)
+		if err != nil || left > 0 {
+			return left > 0, err
+		}
 	} else {
 		if err := l.sharedSlot(ctx); err != nil {
-			return err
+			return false, err
 		}
-		n, err = l.sharedLeave(ctx)
+		if n, paused, err = l.sharedLeave(ctx); err != nil || paused {
+			return paused, err
+		}
 	}
-	if err == nil && l.onLeave != nil {
+	if l.onLeave != nil {
 		l.onLeave(n)
 	}
-	return err
+	return false, nil
 }
 
 // localSlot waits for the next slot of this process's pace.
@@ -332,27 +337,38 @@ func (l *Limiter) sharedSlot(ctx context.Context) error {
 // The slots alone keep the pace, not the count the service keeps: a
 // request may come to its slot up to the tolerance late, and after
 // maxLateSlots given up it goes anyway; and each process counts only its
-// own departures. Counted where every node's are, a second never holds
-// more than the budget as the requests leave, whatever made them late.
+// own departures. Counted where every node's are, a second of the
+// database's clock never holds more than the budget, whatever made them
+// late; a request leaves within the tolerance of its record.
 // An answer that comes back late recorded the departure too early, as a
 // late slot would: it is left counted (the budget errs on the side of
 // fewer requests) and another is recorded, maxLateSlots times at most.
-func (l *Limiter) sharedLeave(ctx context.Context) (int, error) {
+//
+// The account's pause is read after the departure is recorded (another
+// node may have been told Retry-After meanwhile), and that answer may come
+// back late too: it is reckoned with the record's, so that the request
+// leaves within the tolerance of its record. paused says the account is
+// paused: the request does not leave.
+func (l *Limiter) sharedLeave(ctx context.Context) (n int, paused bool, err error) {
 	tolerance := max(l.interval/2, minLateness)
 	for late := 1; ; {
 		asked := time.Now()
 		n, wait, err := l.shared.LeaveRequest(ctx, l.key, l.inOneSecond)
 		if err != nil {
-			return 0, err
+			return 0, false, err
 		}
 		if wait > 0 {
 			if err := l.sleep(ctx, wait); err != nil {
-				return 0, err
+				return 0, false, err
 			}
 			continue
 		}
+		left, err := l.pausedFor(ctx)
+		if err != nil || left > 0 {
+			return 0, left > 0, err
+		}
 		if time.Since(asked) <= tolerance || late == maxLateSlots {
-			return n, nil
+			return n, false, nil
 		}
 		late++
 	}

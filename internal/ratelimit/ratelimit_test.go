@@ -605,3 +605,53 @@ func TestDepartureAnsweredLateIsRecordedAgain(t *testing.T) {
 		t.Errorf("%d requests left the two nodes in one second, budget 10", most)
 	}
 }
+
+// slowPauseRead is one node's view of a shared budget whose answer to one
+// pause read comes back late, as a busy database's may: the node's
+// slowAt-th read (counting from 1).
+type slowPauseRead struct {
+	*freeSlots
+	n      int
+	slowAt int
+	slow   time.Duration
+}
+
+func (s *slowPauseRead) RequestsPausedFor(ctx context.Context, key string) (time.Duration, error) {
+	s.n++ // one node's requests read the pause one at a time
+	if s.n == s.slowAt {
+		time.Sleep(s.slow)
+	}
+	return s.freeSlots.RequestsPausedFor(ctx, key)
+}
+
+// A request whose departure was recorded still reads the pause before it
+// leaves (another node may have been told Retry-After); an answer that
+// comes back late there moves the request away from its record as much as
+// a late record does, and the second it lands in then holds one more than
+// the budget.
+func TestDepartureFollowedByALatePauseReadKeepsTheBudget(t *testing.T) {
+	f := &freeSlots{}
+	// Each request reads the pause before its slot and after its
+	// departure: the first node's fourth read is its second request's
+	// read after its departure.
+	a := &slowPauseRead{freeSlots: f, slowAt: 4, slow: 300 * time.Millisecond}
+	b := &slowPauseRead{freeSlots: f}
+	nodes := []*Limiter{NewSharedRegistry("certifier", 10, a).For("acme"), NewSharedRegistry("certifier", 10, b).For("acme")}
+	var d sent
+	var wg sync.WaitGroup
+	for _, l := range nodes {
+		wg.Go(func() {
+			for range 20 {
+				if err := l.Wait(context.Background()); err != nil {
+					t.Error(err)
+					return
+				}
+				d.add(time.Now())
+			}
+		})
+	}
+	wg.Wait()
+	if most := mostInASecond(d.sorted()); most > 10 {
+		t.Errorf("%d requests left the two nodes in one second, budget 10", most)
+	}
+}
