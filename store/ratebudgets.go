@@ -148,7 +148,10 @@ func (db *DB) LeaveRequest(ctx context.Context, key string, perSecond int) (inLa
 			continue
 		}
 		if oldest > 0 {
-			return 0, time.Duration(oldest) * time.Microsecond, nil
+			// At most a second, whatever the rows say: a row further
+			// ahead is a database clock stepped back, and the caller
+			// asks again rather than wait out the step.
+			return 0, min(time.Duration(oldest)*time.Microsecond, time.Second), nil
 		}
 	}
 	// Others kept taking the free rows first: the caller waits a moment
