@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/autocred/autocred/internal/ratelimit"
 )
 
 // nowMicros is the database's clock in Unix microseconds. The budgets are
@@ -101,10 +103,10 @@ const maxLeaveTries = 8
 
 // LeaveRequest records a request of the budget named key as leaving now,
 // if fewer than perSecond of the budget's requests left in the last second
-// (on any node, by the database's clock), and returns how many left in that
-// second, this one included, and a zero wait. When perSecond left already,
-// it records nothing and returns how long until the oldest of them is a
-// second old.
+// (on any node, by the database's clock), and returns the departure, how
+// many left in that second, this one included, and a zero wait. When
+// perSecond left already, it records nothing and returns how long until
+// the oldest of them is a second old.
 //
 // The budget's last perSecond departures are perSecond rows, each the time
 // one request left (0: none yet): a request may leave when the oldest is a
@@ -112,9 +114,9 @@ const maxLeaveTries = 8
 // callers on any node never take the same one: a caller whose row another
 // took first (the WHERE no longer holds once it has the row's lock) looks
 // again. perSecond above 9999 is taken as 9999.
-func (db *DB) LeaveRequest(ctx context.Context, key string, perSecond int) (inLastSecond int, wait time.Duration, err error) {
+func (db *DB) LeaveRequest(ctx context.Context, key string, perSecond int) (d ratelimit.Departure, inLastSecond int, wait time.Duration, err error) {
 	if perSecond <= 0 {
-		return 0, 0, nil
+		return d, 0, 0, nil
 	}
 	perSecond = min(perSecond, 9999)
 	first, last := leftKeys(key, perSecond)
@@ -123,13 +125,13 @@ func (db *DB) LeaveRequest(ctx context.Context, key string, perSecond int) (inLa
 		err := db.pool().QueryRowContext(ctx, `UPDATE rate_budgets SET next_at = `+now+`
 			WHERE key = (SELECT key FROM rate_budgets WHERE key BETWEEN ? AND ? ORDER BY next_at, key LIMIT 1)
 			AND next_at <= `+now+` - 1000000
-			RETURNING 1 + (SELECT count(*) FROM rate_budgets r WHERE r.key BETWEEN ? AND ? AND r.key <> rate_budgets.key AND r.next_at > `+now+` - 1000000)`,
-			first, last, first, last).Scan(&inLastSecond)
+			RETURNING key, next_at, 1 + (SELECT count(*) FROM rate_budgets r WHERE r.key BETWEEN ? AND ? AND r.key <> rate_budgets.key AND r.next_at > `+now+` - 1000000)`,
+			first, last, first, last).Scan(&d.Place, &d.At, &inLastSecond)
 		if err == nil {
-			return inLastSecond, 0, nil
+			return d, inLastSecond, 0, nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
-			return 0, 0, fmt.Errorf("recording a request of %s as it leaves: %w", key, err)
+			return d, 0, 0, fmt.Errorf("recording a request of %s as it leaves: %w", key, err)
 		}
 		// No row was free: either perSecond left in the last second, or
 		// another node took the free row first, or the rows are not there
@@ -139,11 +141,11 @@ func (db *DB) LeaveRequest(ctx context.Context, key string, perSecond int) (inLa
 		err = db.pool().QueryRowContext(ctx, `SELECT count(*), COALESCE(MIN(next_at), 0) + 1000000 - `+now+`
 			FROM rate_budgets WHERE key BETWEEN ? AND ?`, first, last).Scan(&rows, &oldest)
 		if err != nil {
-			return 0, 0, fmt.Errorf("reading when the requests of %s left: %w", key, err)
+			return d, 0, 0, fmt.Errorf("reading when the requests of %s left: %w", key, err)
 		}
 		if rows < perSecond {
 			if err := db.addLeftRows(ctx, key, perSecond); err != nil {
-				return 0, 0, err
+				return d, 0, 0, err
 			}
 			continue
 		}
@@ -151,12 +153,28 @@ func (db *DB) LeaveRequest(ctx context.Context, key string, perSecond int) (inLa
 			// At most a second, whatever the rows say: a row further
 			// ahead is a database clock stepped back, and the caller
 			// asks again rather than wait out the step.
-			return 0, min(time.Duration(oldest)*time.Microsecond, time.Second), nil
+			return d, 0, min(time.Duration(oldest)*time.Microsecond, time.Second), nil
 		}
 	}
 	// Others kept taking the free rows first: the caller waits a moment
 	// and asks again, rather than loop on the database.
-	return 0, time.Millisecond, nil
+	return d, 0, time.Millisecond, nil
+}
+
+// RetimeDeparture moves the departure d, recorded by LeaveRequest, to now
+// (by the database's clock), unless its row has been taken by another
+// request since (its record was a second old): ok says it moved. Later
+// is always safe: the row frees a second after the new time.
+func (db *DB) RetimeDeparture(ctx context.Context, d ratelimit.Departure) (ok bool, err error) {
+	res, err := db.pool().ExecContext(ctx, `UPDATE rate_budgets SET next_at = `+db.nowMicros()+` WHERE key = ? AND next_at = ?`, d.Place, d.At)
+	if err != nil {
+		return false, fmt.Errorf("moving the departure %s to now: %w", d.Place, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("moving the departure %s to now: %w", d.Place, err)
+	}
+	return n == 1, nil
 }
 
 // addLeftRows adds the rows of a budget's departures that are missing,

@@ -123,7 +123,7 @@ func TestLeaveRequestKeepsTheBudgetAcrossCallers(t *testing.T) {
 		var wg sync.WaitGroup
 		for range callers {
 			wg.Go(func() {
-				n, wait, err := db.LeaveRequest(ctx, "certifier:acme", perSecond)
+				_, n, wait, err := db.LeaveRequest(ctx, "certifier:acme", perSecond)
 				if err != nil {
 					t.Error(err)
 				}
@@ -151,16 +151,50 @@ func TestLeaveRequestKeepsTheBudgetAcrossCallers(t *testing.T) {
 			t.Errorf("%d of %d callers left at once, the budget is %d a second", left, callers, perSecond)
 		}
 		// Another budget is its own; a second later this one frees up.
-		if n, wait, err := db.LeaveRequest(ctx, "certifier:other", perSecond); err != nil || n != 1 || wait != 0 {
+		if _, n, wait, err := db.LeaveRequest(ctx, "certifier:other", perSecond); err != nil || n != 1 || wait != 0 {
 			t.Errorf("another budget's first request: %d, %s, %v", n, wait, err)
 		}
-		_, wait, err := db.LeaveRequest(ctx, "certifier:acme", perSecond)
+		_, _, wait, err := db.LeaveRequest(ctx, "certifier:acme", perSecond)
 		if err != nil || wait <= 0 {
 			t.Fatalf("the budget's next request: wait %s (%v), want a wait", wait, err)
 		}
 		time.Sleep(wait)
-		if n, wait, err := db.LeaveRequest(ctx, "certifier:acme", perSecond); err != nil || wait != 0 || n < 1 || n > perSecond {
+		if _, n, wait, err := db.LeaveRequest(ctx, "certifier:acme", perSecond); err != nil || wait != 0 || n < 1 || n > perSecond {
 			t.Errorf("after its wait: the %dth in the second, wait %s (%v); want at once, at most the %dth", n, wait, err, perSecond)
+		}
+	})
+}
+
+// A departure moved to now keeps its place and takes no other; one whose
+// place was taken since (its record a second old) is not moved.
+func TestRetimeDepartureMovesOnlyItsOwnRecord(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		first, _, _, err := db.LeaveRequest(ctx, "certifier:acme", 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		second, _, _, err := db.LeaveRequest(ctx, "certifier:acme", 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(300 * time.Millisecond)
+		if moved, err := db.RetimeDeparture(ctx, first); err != nil || !moved {
+			t.Fatalf("moving the first departure: %v, %v", moved, err)
+		}
+		// The second is now the oldest: the budget frees 700 ms from now,
+		// not at once.
+		_, _, wait, err := db.LeaveRequest(ctx, "certifier:acme", 2)
+		if err != nil || wait < 500*time.Millisecond || wait > 700*time.Millisecond {
+			t.Fatalf("a third request: wait %s (%v), want about 700ms", wait, err)
+		}
+		time.Sleep(wait)
+		// The second's place is taken by the third: it cannot be moved.
+		if _, _, wait, err := db.LeaveRequest(ctx, "certifier:acme", 2); err != nil || wait != 0 {
+			t.Fatalf("the third request after its wait: %s, %v", wait, err)
+		}
+		if moved, err := db.RetimeDeparture(ctx, second); err != nil || moved {
+			t.Errorf("moving a departure whose place was taken: %v, %v; want not moved", moved, err)
 		}
 	})
 }

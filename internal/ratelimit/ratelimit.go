@@ -32,7 +32,18 @@ type Reserver interface {
 	// now if fewer than perSecond of its requests left in the last second,
 	// in every process, and says how many did, this one included; else it
 	// records nothing and says how long to wait before asking again.
-	LeaveRequest(ctx context.Context, key string, perSecond int) (inLastSecond int, wait time.Duration, err error)
+	LeaveRequest(ctx context.Context, key string, perSecond int) (d Departure, inLastSecond int, wait time.Duration, err error)
+	// RetimeDeparture moves a departure LeaveRequest recorded to now,
+	// unless another request has taken its place since; ok says it moved.
+	RetimeDeparture(ctx context.Context, d Departure) (ok bool, err error)
+}
+
+// Departure is a request recorded as leaving by a Reserver: its place
+// among the budget's last departures, and the time recorded there, in
+// the Reserver's own units.
+type Departure struct {
+	Place string
+	At    int64
 }
 
 // Registry hands out one limiter per account key.
@@ -340,9 +351,13 @@ func (l *Limiter) sharedSlot(ctx context.Context) error {
 // own departures. Counted where every node's are, a second of the
 // database's clock never holds more than the budget, whatever made them
 // late; a request leaves within the tolerance of its record.
-// An answer that comes back late recorded the departure too early, as a
-// late slot would: it is left counted (the budget errs on the side of
-// fewer requests) and another is recorded, maxLateSlots times at most.
+// An answer that comes back late recorded the departure too early: the
+// record is moved to when the request really leaves (maxLateSlots times
+// at most), which takes no other place of the budget's second. Recording
+// another instead spent a place for each late answer, and on a busy
+// database (answers late by its WAL flushes) a burst went at a third of
+// its budget. Only a record so late that its place was taken meanwhile (a
+// second) is recorded anew.
 //
 // The account's pause is read after the departure is recorded (another
 // node may have been told Retry-After meanwhile), and that answer may come
@@ -351,9 +366,11 @@ func (l *Limiter) sharedSlot(ctx context.Context) error {
 // paused: the request does not leave.
 func (l *Limiter) sharedLeave(ctx context.Context) (n int, paused bool, err error) {
 	tolerance := max(l.interval/2, minLateness)
-	for late := 1; ; {
+	late := 1
+record:
+	for {
 		asked := time.Now()
-		n, wait, err := l.shared.LeaveRequest(ctx, l.key, l.inOneSecond)
+		d, n, wait, err := l.shared.LeaveRequest(ctx, l.key, l.inOneSecond)
 		if err != nil {
 			return 0, false, err
 		}
@@ -367,10 +384,18 @@ func (l *Limiter) sharedLeave(ctx context.Context) (n int, paused bool, err erro
 		if err != nil || left > 0 {
 			return 0, left > 0, err
 		}
-		if time.Since(asked) <= tolerance || late == maxLateSlots {
-			return n, false, nil
+		for ; time.Since(asked) > tolerance && late < maxLateSlots; late++ {
+			asked = time.Now()
+			moved, err := l.shared.RetimeDeparture(ctx, d)
+			if err != nil {
+				return 0, false, err
+			}
+			if !moved {
+				late++
+				continue record
+			}
 		}
-		late++
+		return n, false, nil
 	}
 }
 
