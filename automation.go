@@ -85,6 +85,25 @@ type FreshStart struct {
 	Credited int       `json:"credited"`
 }
 
+// AutomationInput is what a user gives to create or change an automation
+// (service.CreateAutomation, UpdateAutomation), as the REST API reads it
+// from a request body and the web UI from its form. It is here, not in
+// package service, so that the API's body decoding (internal/jsonbody) can
+// fuzz into it without its test build depending on the store and its
+// SQLite driver (scripts/test says what instrumenting those costs).
+type AutomationInput struct {
+	Name    string  `json:"name"`
+	Trigger Trigger `json:"trigger"`
+	Action  Action  `json:"action"`
+	// PollInterval overrides the default sync interval ("5m"); empty uses it.
+	PollInterval string `json:"poll_interval,omitempty"`
+	// AllowDuplicate confirms that the automation may issue from the same
+	// group to the same segment as another: every contact who enters then
+	// gets two credentials. Without it, such a save is refused
+	// (service's refuseTwin).
+	AllowDuplicate bool `json:"allow_duplicate,omitempty"`
+}
+
 // Automation watches one segment and issues one credential per entry.
 type Automation struct {
 	ID      int64            `json:"id"`

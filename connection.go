@@ -46,6 +46,17 @@ func KeyRefused(app App, then string) string {
 		"Copy the current key in ActiveCampaign (Settings → Developer → API Access), paste it with Reconnect on the Connections page, then " + then + "."
 }
 
+// NewConnection is what a user gives to connect an account
+// (service.CreateConnection, ReconnectConnection). It is here, not in
+// package service, for the reason AutomationInput is.
+type NewConnection struct {
+	App         App    `json:"app"`
+	Name        string `json:"name"`
+	APIURL      string `json:"api_url"`
+	APIKey      string `json:"api_key"`      // ActiveCampaign
+	AccessToken string `json:"access_token"` // Certifier
+}
+
 // Connection is an account of an outside service with the key to reach it.
 // The key itself is stored sealed and never leaves the process; SecretHint
 // is what may be shown of it.

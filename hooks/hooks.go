@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/hooks/webhook"
 )
 
 // Engine is what the receiver needs of the engine.
@@ -49,7 +50,7 @@ func New(e Engine, log *slog.Logger) http.Handler {
 			http.Error(w, "not a form-encoded ActiveCampaign delivery: "+err.Error(), status)
 			return
 		}
-		d, err := Parse(r.PostForm)
+		d, err := webhook.Parse(r.PostForm)
 		if err != nil {
 			// Answer 2xx anyway: ActiveCampaign never retries, and a 4xx
 			// would change nothing. A 410 would turn the webhook off.

@@ -13,19 +13,9 @@ import (
 	"github.com/autocred/autocred/store"
 )
 
-// AutomationInput is what a user gives to create or change an automation.
-type AutomationInput struct {
-	Name    string           `json:"name"`
-	Trigger autocred.Trigger `json:"trigger"`
-	Action  autocred.Action  `json:"action"`
-	// PollInterval overrides the default sync interval ("5m"); empty uses it.
-	PollInterval string `json:"poll_interval,omitempty"`
-	// AllowDuplicate confirms that the automation may issue from the same
-	// group to the same segment as another: every contact who enters then
-	// gets two credentials. Without it, such a save is refused
-	// (refuseTwin).
-	AllowDuplicate bool `json:"allow_duplicate,omitempty"`
-}
+// AutomationInput is what a user gives to create or change an automation:
+// autocred.AutomationInput, which says why it is defined there.
+type AutomationInput = autocred.AutomationInput
 
 // AutomationView is an automation with the counts the user watches.
 type AutomationView struct {

@@ -89,14 +89,9 @@ func New(cfg Config) *Service {
 		allowPrivateUpstreams: cfg.AllowPrivateUpstreams, log: log}
 }
 
-// NewConnection is what a user gives to connect an account.
-type NewConnection struct {
-	App         autocred.App `json:"app"`
-	Name        string       `json:"name"`
-	APIURL      string       `json:"api_url"`
-	APIKey      string       `json:"api_key"`      // ActiveCampaign
-	AccessToken string       `json:"access_token"` // Certifier
-}
+// NewConnection is what a user gives to connect an account:
+// autocred.NewConnection, which says why it is defined there.
+type NewConnection = autocred.NewConnection
 
 // CreateConnection checks the key with a real call, then stores the
 // connection with its key sealed.

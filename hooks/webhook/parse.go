@@ -1,4 +1,14 @@
-package hooks
+// Package webhook reads an ActiveCampaign webhook delivery, for the
+// receiver in package hooks.
+//
+// It is apart from hooks so that its fuzz target (FuzzParse) builds without
+// the store: hooks' tests run the real engine (internal/testenv), and so the
+// store, PostgreSQL's driver and modernc.org/sqlite, and go test -fuzz
+// instruments every package the test binary depends on for coverage, which
+// for those took minutes of CPU on a cold build cache (scripts/test has the
+// numbers). Keep it so: this package and its tests import nothing of
+// autocred but the root package.
+package webhook
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package api
+package jsonbody
 
 import (
 	"net/http/httptest"
@@ -6,13 +6,13 @@ import (
 	"testing"
 
 	"github.com/autocred/autocred"
-	"github.com/autocred/autocred/service"
 )
 
 // FuzzDecode sends arbitrary bodies through the REST API's request decoding
-// into the two bodies users write by hand: nothing panics, and every
-// failure is an error a client can act on (invalid input or too large),
-// never an internal one.
+// into the two bodies users write by hand (autocred.AutomationInput and
+// NewConnection, which package service and so api use): nothing panics, and
+// every failure is an error a client can act on (invalid input or too
+// large), never an internal one.
 func FuzzDecode(f *testing.F) {
 	for _, seed := range []string{
 		`{"name":"x","trigger":{"connection_id":1,"segment_id":"s"},"action":{"connection_id":2,"group_id":"g","recipient_name":"{{contact.firstName}}","recipient_email":"{{contact.email}}","issue":true,"send":true}}`,
@@ -22,9 +22,9 @@ func FuzzDecode(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, body string) {
-		for _, dst := range []any{&service.AutomationInput{}, &service.NewConnection{}} {
+		for _, dst := range []any{&autocred.AutomationInput{}, &autocred.NewConnection{}} {
 			r := httptest.NewRequest("POST", "/api/v1/automations", strings.NewReader(body))
-			err := decode(httptest.NewRecorder(), r, dst, false)
+			err := Decode(httptest.NewRecorder(), r, dst, false, "/api/v1/openapi.json")
 			if err == nil {
 				continue
 			}

@@ -1,4 +1,14 @@
-package api
+// Package jsonbody reads the REST API's JSON request bodies strictly: one
+// value, at most MaxBody bytes, no unknown fields, no text that cannot be
+// stored, and an error for each refusal that says what to fix.
+//
+// It is apart from package api so that its fuzz target (FuzzDecode) builds
+// without the store: api imports the service, and so the store, PostgreSQL's
+// driver and modernc.org/sqlite, and go test -fuzz instruments every package
+// the test binary depends on for coverage, which for those took minutes of
+// CPU on a cold build cache (scripts/test has the numbers). Keep it so: this
+// package and its tests import nothing of autocred but the root package.
+package jsonbody
 
 import (
 	"bytes"
@@ -8,26 +18,27 @@ import (
 	"io"
 	"net/http"
 	"reflect"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/autocred/autocred"
 )
 
-// maxBody bounds a request body. The largest real one, an automation
+// MaxBody bounds a request body. The largest real one, an automation
 // mapping fifty attributes of a thousand characters, is far below.
-const maxBody = 1 << 20
+const MaxBody = 1 << 20
 
-// decode reads the request body, one JSON value, into dst: at most maxBody
+// Decode reads the request body, one JSON value, into dst: at most MaxBody
 // bytes, no unknown fields, nothing after the value, and no string that
 // cannot be stored (autocred.CheckStorable: a NUL, or bytes that are not
 // UTF-8, which encoding/json would otherwise turn into U+FFFD unseen). An
 // empty body is an error unless optional, when dst keeps what it holds.
-func decode(w http.ResponseWriter, r *http.Request, dst any, optional bool) error {
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+// schema is the document that describes the fields (the API's
+// openapi.json), which the error for an unknown field names.
+func Decode(w http.ResponseWriter, r *http.Request, dst any, optional bool, schema string) error {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
 	if err != nil {
-		return decodeError(err)
+		return Error(err, schema)
 	}
 	if err := checkStorable(body); err != nil {
 		return err
@@ -38,12 +49,12 @@ func decode(w http.ResponseWriter, r *http.Request, dst any, optional bool) erro
 		if optional && errors.Is(err, io.EOF) {
 			return nil
 		}
-		return decodeError(err)
+		return Error(err, schema)
 	}
 	if err := dec.Decode(&struct{}{}); !errors.Is(err, io.EOF) {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
-			return decodeError(err)
+			return Error(err, schema)
 		}
 		return autocred.Errorf(autocred.EINVALID, "the request body has more after its JSON value; send exactly one JSON object")
 	}
@@ -150,8 +161,9 @@ func storableToken(raw []byte, decoded string) error {
 	return autocred.CheckStorable(before + "\xff")
 }
 
-// decodeError turns a JSON decoding error into one that says what to fix.
-func decodeError(err error) error {
+// Error turns a JSON decoding error into one that says what to fix; schema
+// is as for Decode.
+func Error(err error, schema string) error {
 	var tooLarge *http.MaxBytesError
 	var syntax *json.SyntaxError
 	var wrongType *json.UnmarshalTypeError
@@ -172,8 +184,8 @@ func decodeError(err error) error {
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		// encoding/json has no error type for this one; its text is
 		// `json: unknown field "name"`.
-		return autocred.Errorf(autocred.EINVALID, "the request body has an unknown field %s; the fields are described in %s/openapi.json",
-			strings.TrimPrefix(err.Error(), "json: unknown field "), prefix)
+		return autocred.Errorf(autocred.EINVALID, "the request body has an unknown field %s; the fields are described in %s",
+			strings.TrimPrefix(err.Error(), "json: unknown field "), schema)
 	}
 	return autocred.Errorf(autocred.EINVALID, "the request body could not be read")
 }
@@ -194,14 +206,4 @@ func jsonKind(t reflect.Type) string {
 		return "an array"
 	}
 	return "an object"
-}
-
-// pathID reads the {id} of a path: a positive integer.
-func pathID(r *http.Request) (int64, error) {
-	s := r.PathValue("id")
-	id, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || id <= 0 {
-		return 0, autocred.FieldErrorf("id", "%q is not an id: ids are positive integers", s)
-	}
-	return id, nil
 }
