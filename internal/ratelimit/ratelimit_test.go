@@ -430,21 +430,7 @@ func TestLateSharedSlotIsGivenUp(t *testing.T) {
 // little later still.
 func checkNodesKeepApart(t *testing.T, nodes ...*Limiter) {
 	t.Helper()
-	var d sent
-	var wg sync.WaitGroup
-	for _, l := range nodes {
-		wg.Go(func() {
-			for range 12 {
-				if err := l.Wait(context.Background()); err != nil {
-					t.Error(err)
-					return
-				}
-				d.add(time.Now())
-			}
-		})
-	}
-	wg.Wait()
-	at := d.sorted()
+	at := sendAll(t, 12, nodes...)
 	for i := 1; i < len(at); i++ {
 		if gap := at[i].Sub(at[i-1]); gap < 25*time.Millisecond {
 			t.Errorf("requests %d and %d left %s apart, slots are 100 ms apart", i, i+1, gap)
@@ -548,21 +534,7 @@ func (*freeSlots) ReserveRequest(context.Context, string, time.Duration) (time.D
 func TestNodesKeepTheBudgetInAnySecondBetweenThem(t *testing.T) {
 	f := &freeSlots{}
 	nodes := []*Limiter{NewSharedRegistry("certifier", 10, f).For("acme"), NewSharedRegistry("certifier", 10, f).For("acme")}
-	var d sent
-	var wg sync.WaitGroup
-	for _, l := range nodes {
-		wg.Go(func() {
-			for range 12 {
-				if err := l.Wait(context.Background()); err != nil {
-					t.Error(err)
-					return
-				}
-				d.add(time.Now())
-			}
-		})
-	}
-	wg.Wait()
-	if most := mostInASecond(d.sorted()); most > 10 {
+	if most := mostInASecond(sendAll(t, 12, nodes...)); most > 10 {
 		t.Errorf("%d requests left the two nodes in one second, budget 10", most)
 	}
 }
@@ -611,21 +583,7 @@ func (s *slowLeaves) LeaveRequest(ctx context.Context, key string, perSecond int
 func TestDepartureAnsweredLateIsRecordedAgain(t *testing.T) {
 	f := &slowLeaves{every: 7, slow: 300 * time.Millisecond}
 	nodes := []*Limiter{NewSharedRegistry("certifier", 10, f).For("acme"), NewSharedRegistry("certifier", 10, f).For("acme")}
-	var d sent
-	var wg sync.WaitGroup
-	for _, l := range nodes {
-		wg.Go(func() {
-			for range 20 {
-				if err := l.Wait(context.Background()); err != nil {
-					t.Error(err)
-					return
-				}
-				d.add(time.Now())
-			}
-		})
-	}
-	wg.Wait()
-	if most := mostInASecond(d.sorted()); most > 10 {
+	if most := mostInASecond(sendAll(t, 20, nodes...)); most > 10 {
 		t.Errorf("%d requests left the two nodes in one second, budget 10", most)
 	}
 }
@@ -661,21 +619,7 @@ func TestDepartureFollowedByALatePauseReadKeepsTheBudget(t *testing.T) {
 	a := &slowPauseRead{freeSlots: f, slowAt: 4, slow: 300 * time.Millisecond}
 	b := &slowPauseRead{freeSlots: f}
 	nodes := []*Limiter{NewSharedRegistry("certifier", 10, a).For("acme"), NewSharedRegistry("certifier", 10, b).For("acme")}
-	var d sent
-	var wg sync.WaitGroup
-	for _, l := range nodes {
-		wg.Go(func() {
-			for range 20 {
-				if err := l.Wait(context.Background()); err != nil {
-					t.Error(err)
-					return
-				}
-				d.add(time.Now())
-			}
-		})
-	}
-	wg.Wait()
-	if most := mostInASecond(d.sorted()); most > 10 {
+	if most := mostInASecond(sendAll(t, 20, nodes...)); most > 10 {
 		t.Errorf("%d requests left the two nodes in one second, budget 10", most)
 	}
 }
@@ -703,4 +647,25 @@ func TestLateDepartureTakesNoOtherPlace(t *testing.T) {
 	if f.departures > 50 {
 		t.Errorf("%d departures recorded for 40 requests (%d moved)", f.departures, f.retimed)
 	}
+}
+
+// sendAll has each node (one limiter of a shared budget) send n requests,
+// the nodes at once, and returns when each request was let go, in order.
+func sendAll(t *testing.T, n int, nodes ...*Limiter) []time.Time {
+	t.Helper()
+	var d sent
+	var wg sync.WaitGroup
+	for _, l := range nodes {
+		wg.Go(func() {
+			for range n {
+				if err := l.Wait(context.Background()); err != nil {
+					t.Error(err)
+					return
+				}
+				d.add(time.Now())
+			}
+		})
+	}
+	wg.Wait()
+	return d.sorted()
 }
