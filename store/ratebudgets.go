@@ -90,12 +90,10 @@ func (db *DB) RequestsPausedFor(ctx context.Context, key string) (time.Duration,
 	return time.Duration(max(left, 0)) * time.Microsecond, nil
 }
 
-// leftKeys names the rows that hold when a budget's last perSecond
-// requests left, one row each, and the first and last of them in key
-// order (the rows of one budget are one range of the primary key).
-func leftKeys(key string, perSecond int) (first, last string) {
-	return fmt.Sprintf("%s#left#%04d", key, 0), fmt.Sprintf("%s#left#%04d", key, perSecond-1)
-}
+// leftKey names the row that holds when one of a budget's last requests
+// left, the i-th of them. The rows of one budget are one range of the
+// primary key, from leftKey(key, 0) to leftKey(key, perSecond-1).
+func leftKey(key string, i int) string { return fmt.Sprintf("%s#left#%04d", key, i) }
 
 // maxLeaveTries bounds how often LeaveRequest looks for a free place when
 // another node took the one it found at the same moment.
@@ -119,7 +117,7 @@ func (db *DB) LeaveRequest(ctx context.Context, key string, perSecond int) (d ra
 		return d, 0, 0, nil
 	}
 	perSecond = min(perSecond, 9999)
-	first, last := leftKeys(key, perSecond)
+	first, last := leftKey(key, 0), leftKey(key, perSecond-1)
 	now := db.nowMicros()
 	for range maxLeaveTries {
 		err := db.pool().QueryRowContext(ctx, `UPDATE rate_budgets SET next_at = `+now+`
@@ -188,7 +186,7 @@ func (db *DB) addLeftRows(ctx context.Context, key string, perSecond int) error 
 			q.WriteString(", ")
 		}
 		q.WriteString("(?, 0)")
-		args = append(args, fmt.Sprintf("%s#left#%04d", key, i))
+		args = append(args, leftKey(key, i))
 	}
 	q.WriteString(` ON CONFLICT (key) DO NOTHING`)
 	if _, err := db.pool().ExecContext(ctx, q.String(), args...); err != nil {
