@@ -206,8 +206,10 @@ func (w *world) start() { w.t.Helper(); w.startNode(0) }
 // Its address was free when freeAddr picked it, but another test's server
 // may take it before autocred binds it (16 tests start servers at once):
 // autocred then exits saying so, and starts again on another address. A
-// 200 from /readyz counts only with autocred's own body, so that whoever
-// took the address is never taken for autocred.
+// 200 from /readyz counts only once this node's own log says it listens on
+// the address: whoever took it may be another test's autocred, whose
+// /readyz answers the same, and whose database knows no token of this
+// test's (seen: "invalid API token" on a test's first call).
 func (w *world) startNode(i int) {
 	w.t.Helper()
 	for attempt := 1; ; attempt++ {
@@ -245,13 +247,16 @@ func (w *world) startNodeOnce(i int) bool {
 	n.proc = cmd
 	w.mu.Unlock()
 	deadline := time.Now().Add(30 * time.Second)
+	listening := "autocred listening on http://" + n.addr + "\n"
 	for {
-		resp, err := http.Get("http://" + n.addr + "/readyz")
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == 200 && string(body) == "ready\n" {
-				return true
+		if strings.Contains(n.logs.String(), listening) {
+			resp, err := http.Get("http://" + n.addr + "/readyz")
+			if err == nil {
+				body, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode == 200 && string(body) == "ready\n" {
+					return true
+				}
 			}
 		}
 		if strings.Contains(n.logs.String(), "address already in use") {
@@ -404,18 +409,25 @@ func (w *world) killNode(i int) {
 // default 30 a node each, a busy moment ran it out ("too many clients
 // already", an API answering 500), so a test's nodes take 12 each. A
 // benchmark runs alone and keeps the default, but its nodes together (and
-// River's listener, 2 each) must stay under 100 with room for the harness.
+// River's listener, 2 each) must stay within this process's share.
 func maxConns(t testing.TB, nodes int) int {
 	if _, test := t.(*testing.T); test {
 		return 12
 	}
-	return min(30, 90/nodes-2)
+	return min(30, pgShare/nodes-2)
 }
 
-// pgConnections is the PostgreSQL connections the tests running at once
-// may hold between them: the server's 100, less a few for the harness's
-// own (creating and dropping databases, token create) and for superusers.
-var pgConnections = semaphore.NewWeighted(88)
+// pgShare is the PostgreSQL connections this test process may hold: the
+// server's 100, less a few for the harness's own (creating and dropping
+// databases, token create) and for superusers; or less, when
+// AUTOCRED_E2E_PG_CONNECTIONS says so because another test process shares
+// the server (scripts/test runs the tiny benchmarks beside the
+// end-to-end suite on SQLite, with 42 and 46).
+var pgShare = envInt("AUTOCRED_E2E_PG_CONNECTIONS", 88)
+
+// pgConnections is the share's connections that the tests running at
+// once hold between them.
+var pgConnections = semaphore.NewWeighted(int64(pgShare))
 
 // holdConnections waits until a test's nodes can open n connections
 // without running PostgreSQL out of them, and gives them back when the
@@ -423,6 +435,9 @@ var pgConnections = semaphore.NewWeighted(88)
 func holdConnections(t testing.TB, n int) {
 	if _, test := t.(*testing.T); !test {
 		return
+	}
+	if n > pgShare {
+		t.Fatalf("this test's nodes need %d PostgreSQL connections, more than the %d that AUTOCRED_E2E_PG_CONNECTIONS gives this process", n, pgShare)
 	}
 	if err := pgConnections.Acquire(context.Background(), int64(n)); err != nil {
 		t.Fatal(err)
