@@ -79,14 +79,20 @@ func TestHintIssuesWithinSeconds(t *testing.T) {
 	}
 }
 
-// A storm of 10,000 hints (a mass tag change) stays within ActiveCampaign's
-// 5 requests per second, and is folded into syncs instead of 10,000 checks:
+// A storm of 4,000 hints (a mass tag change) stays within ActiveCampaign's
+// 5 requests per second, and is folded into syncs instead of 4,000 checks:
 // every credential arrives as fast as a sync would bring it.
 func TestHintStormIsFoldedIntoSyncs(t *testing.T) {
 	t.Parallel()
-	const n = 10_000
-	// 10,000 credentials at 190 a second: its node keeps the default 30
-	// connections (with 12, on a loaded machine, it missed its 6 minutes).
+	// 4,000 in CI; AUTOCRED_HINT_STORM=10000, as scripts/proof runs it,
+	// for the full size. 10,000 took 100 s on SQLite and 118 s on
+	// PostgreSQL beside the other tests (2026-12-01), the PostgreSQL pass's
+	// longest test, mostly issuing credentials at Certifier's pace, which
+	// R8 tests at 20,000; folding needs only more hints than checks could
+	// answer in time.
+	n := envInt("AUTOCRED_HINT_STORM", 4_000)
+	// Thousands of credentials at 190 a second: its node keeps the default
+	// 30 connections (with 12, on a loaded machine, it missed its 6 minutes).
 	w := newWorld(t, worldOptions{hints: true, poll: 10 * time.Minute, maxConns: 30,
 		ac: simac.Options{RatePerSecond: 5}, cert: simcert.Options{RatePerSecond: 200}, acRate: 4, crtRate: 190})
 	acConn, certConn := w.connect()
@@ -100,8 +106,8 @@ func TestHintStormIsFoldedIntoSyncs(t *testing.T) {
 	w.ac.Gate().Reset()
 
 	start := time.Now()
-	w.tag("Completed", ids...) // fires 10,000 webhooks
-	w.waitFor("10,000 credentials", 6*time.Minute, func() bool {
+	w.tag("Completed", ids...) // fires 4,000 webhooks
+	w.waitFor("every credential", 6*time.Minute, func() bool {
 		got := w.automationNow(a.ID)
 		return got.Runs["issued"] == n
 	})
