@@ -438,6 +438,10 @@ type agencySample struct {
 	// for a core (Go's /sched/latencies): in autocred (all nodes) and in
 	// this process, the sandboxes'.
 	sched, selfSched histogram
+	// pg is PostgreSQL's statements (pg_stat_statements), nil on SQLite
+	// or when the server does not load the extension (pgErr says why).
+	pg    pgStatements
+	pgErr error
 }
 
 // agencyDatabaseCounters are the SQLite counters the benchmark reports,
@@ -448,6 +452,9 @@ var agencyDatabaseCounters = []string{"autocred_database_statements_total", "aut
 func (w *world) agencySample() agencySample {
 	w.cutProfiles()
 	s := agencySample{at: time.Now(), ac: w.ac.Gate().Stats(), cert: w.cert.Gate().Stats(), machine: readMachineCPU(), selfSched: selfSchedLatencies()}
+	if w.database == "postgres" {
+		s.pg, s.pgErr = readPGStatements(w.dbArg)
+	}
 	for i := range w.nodes {
 		s.cpu += w.nodeCPU(i)
 		addr := w.nodes[i].addr
@@ -1055,6 +1062,13 @@ func (w *world) reportAgency(b *testing.B, c agencyConfig, accts []*agencyAccoun
 	burst := newAgencyPhase("burst", accts, s[1], s[2])
 	steady.log(b, segments, c.poll, c.syncWorkers(), c.nodes)
 	burst.log(b, segments, c.poll, c.syncWorkers(), c.nodes)
+	switch {
+	case s[0].pgErr != nil:
+		b.Logf("PostgreSQL's statements not measured: %v (add shared_preload_libraries = 'pg_stat_statements' to postgresql.conf and restart PostgreSQL)", s[0].pgErr)
+	case s[0].pg != nil:
+		logPGStatements(b, "steady", steady.took, s[0].pg, s[1].pg, 10)
+		logPGStatements(b, "burst", burst.took, s[1].pg, s[2].pg, 10)
+	}
 	var hwm []string
 	for i := range w.nodes {
 		hwm = append(hwm, fmt.Sprintf("%.0f", w.nodePeakRSS(i)))
