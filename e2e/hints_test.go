@@ -116,7 +116,7 @@ func TestHintStormIsFoldedIntoSyncs(t *testing.T) {
 	t.Logf("hint storm: %d credentials in %s; ActiveCampaign %d requests, peak %d/s, %d rate-limited; webhook deliveries %+v",
 		n, took.Round(time.Second), st.Requests, st.Accounts[acAccount].PeakPerSecond, st.RateLimited, w.ac.Deliveries())
 	checkPace(t, "ActiveCampaign", st.Accounts[acAccount], 5)
-	if st.Requests > n/10 {
+	if st.Requests > int64(n/10) {
 		t.Errorf("%d ActiveCampaign requests for %d entries: the hints were checked one by one instead of folded into syncs", st.Requests, n)
 	}
 	creds := w.credentials()
