@@ -414,6 +414,24 @@ func (db *DB) Ready(ctx context.Context) error {
 	return nil
 }
 
+// AutovacuumOff tells whether the PostgreSQL server runs without
+// autovacuum (its autovacuum setting is off); false on SQLite, which has
+// none. Off, the rows autocred updates all the time (leases,
+// rate_budgets, automations, river_job) leave dead versions that nothing
+// reclaims, and the ledger's reads cannot be index-only scans: syncs slow
+// down as the tables grow (docs/deploy.md, PostgreSQL settings; on
+// 2026-12-01, three nodes' ledger reads took 87 ms each with it off).
+func (db *DB) AutovacuumOff(ctx context.Context) (bool, error) {
+	if !db.postgres {
+		return false, nil
+	}
+	var v string
+	if err := db.sql.QueryRowContext(ctx, `SELECT current_setting('autovacuum')`).Scan(&v); err != nil {
+		return false, fmt.Errorf("reading PostgreSQL's autovacuum setting: %w", err)
+	}
+	return v == "off", nil
+}
+
 // tx runs fn in a write transaction, committing when fn returns nil. The
 // store's methods open their own: no caller holds a transaction (see Jobs).
 func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {

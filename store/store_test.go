@@ -33,6 +33,28 @@ func forEachDB(t *testing.T, test func(t *testing.T, db *DB)) {
 	}
 }
 
+// AutovacuumOff reports the server's setting on PostgreSQL (CI's has it
+// off, a deployment's on), and never on SQLite.
+func TestAutovacuumOffSaysWhatTheServerIsSetTo(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		off, err := db.AutovacuumOff(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := false
+		if db.IsPostgres() {
+			var setting string
+			if err := db.sql.QueryRow(`SHOW autovacuum`).Scan(&setting); err != nil {
+				t.Fatal(err)
+			}
+			want = setting == "off"
+		}
+		if off != want {
+			t.Errorf("AutovacuumOff = %v, want %v", off, want)
+		}
+	})
+}
+
 // fixture creates two connections and an automation on them.
 func fixture(t *testing.T, db *DB) autocred.Automation {
 	t.Helper()

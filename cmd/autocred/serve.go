@@ -166,6 +166,7 @@ func newApp(ctx context.Context, cfg serveConfig, log *slog.Logger) (*app, error
 		st.Close()
 		return nil, err
 	}
+	warnServerSettings(ctx, st, log)
 	if exposed := store.ExposedFiles(cfg.database); len(exposed) > 0 {
 		log.Warn("other users of this machine can read the database, which holds contact emails and password hashes: "+
 			"run chmod 600 on these files", "files", strings.Join(exposed, ", "))
@@ -379,6 +380,20 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	fmt.Fprintf(stdout, "autocred listening on http://%s\n", ln.Addr())
 	return a.run(ctx, ln)
+}
+
+// warnServerSettings says at start when the database server is set in a
+// way that slows autocred down as it runs: PostgreSQL without autovacuum.
+func warnServerSettings(ctx context.Context, st *store.DB, log *slog.Logger) {
+	off, err := st.AutovacuumOff(ctx)
+	if err != nil {
+		log.Warn("could not check PostgreSQL's settings", "err", err)
+		return
+	}
+	if off {
+		log.Warn("PostgreSQL's autovacuum is off: the rows autocred updates all the time are never reclaimed, and syncs slow down as its tables grow; " +
+			"turn it on (ALTER SYSTEM SET autovacuum = on; SELECT pg_reload_conf();), see PostgreSQL settings in docs/deploy.md")
+	}
 }
 
 func runMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {

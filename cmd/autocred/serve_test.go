@@ -3,12 +3,15 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"io"
+	"log/slog"
 	"net/url"
 	"strings"
 	"testing"
 
 	"github.com/autocred/autocred/internal/testdb"
+	"github.com/autocred/autocred/store"
 )
 
 func TestRedactDatabase(t *testing.T) {
@@ -50,5 +53,40 @@ func TestServeRefusesTooFewConnections(t *testing.T) {
 	code := run(context.Background(), []string{"serve", "--db-max-conns", "2"}, io.Discard, &stderr)
 	if code == 0 || !strings.Contains(stderr.String(), "--db-max-conns 2") || !strings.Contains(stderr.String(), "at least 4") {
 		t.Errorf("--db-max-conns 2: exit %d, %q", code, stderr.String())
+	}
+}
+
+// serve warns at start when PostgreSQL's autovacuum is off (as in CI's
+// PostgreSQL), and only then; never on SQLite.
+func TestServeWarnsWhenAutovacuumIsOff(t *testing.T) {
+	t.Parallel()
+	for _, kind := range testdb.Kinds {
+		t.Run(kind, func(t *testing.T) {
+			ctx := context.Background()
+			dsn := testdb.DSN(t, kind)
+			st, err := store.Open(ctx, dsn)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			want := false
+			if kind == "postgres" {
+				db, err := sql.Open("pgx", dsn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer db.Close()
+				var setting string
+				if err := db.QueryRow(`SHOW autovacuum`).Scan(&setting); err != nil {
+					t.Fatal(err)
+				}
+				want = setting == "off"
+			}
+			var logs bytes.Buffer
+			warnServerSettings(ctx, st, slog.New(slog.NewTextHandler(&logs, nil)))
+			if got := strings.Contains(logs.String(), "autovacuum is off"); got != want || strings.Contains(logs.String(), "could not check") {
+				t.Errorf("%s, autovacuum off %v: logged %q", kind, want, logs.String())
+			}
+		})
 	}
 }
