@@ -763,6 +763,20 @@ func measureAgency(b *testing.B, c agencyConfig) {
 	w.waitAllActive(c.accounts * c.automations)
 	b.Logf("setup: %d accounts, %d automations on %d segments of %d members in all, baselines taken in %s",
 		c.accounts, c.accounts*c.automations, countSegments(accts), countMembers(accts), time.Since(setup).Round(time.Second))
+	if w.database == "postgres" {
+		// The setup wrote millions of ledger rows at once; a deployment's
+		// autovacuum has long since vacuumed such a table when its steady
+		// state is measured. Done here, its work is not in the phases'
+		// figures, with autovacuum on or off.
+		took := vacuumAnalyze(b, w.dbArg)
+		settings, err := pgSettings(w.dbArg)
+		must(b, err)
+		b.Logf("PostgreSQL: %s; VACUUM (ANALYZE) after the setup took %s", settings, took.Round(time.Second))
+		if strings.HasPrefix(settings, "autovacuum off") {
+			b.Logf("PostgreSQL's autovacuum is off: these are not a deployment's figures (docs/deploy.md says to keep it on); " +
+				"turn it on with: psql -c 'ALTER SYSTEM SET autovacuum = on' -c 'SELECT pg_reload_conf()'")
+		}
+	}
 
 	w.ac.SetMatchRunDelay(c.matchDelay)
 	var mu sync.Mutex

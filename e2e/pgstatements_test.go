@@ -17,6 +17,44 @@ import (
 // 'pg_stat_statements' in postgresql.conf, and a restart); otherwise the
 // benchmark says how to turn it on and reports the rest as before.
 
+// pgSettings says how the server that the world's database is on is set
+// where it changes autocred's figures: autovacuum above all. Off (as in
+// CI's PostgreSQL), the hot tables' dead rows (leases, rate_budgets,
+// automations, river_job) are never reclaimed and the ledger's reads
+// cannot be index-only scans; docs/deploy.md says to keep it on, so
+// figures measured without it are not a deployment's.
+func pgSettings(dsn string) (string, error) {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		return "", err
+	}
+	defer db.Close()
+	var parts []string
+	for _, name := range []string{"autovacuum", "shared_buffers", "synchronous_commit", "max_connections", "server_version"} {
+		var v string
+		if err := db.QueryRow(`SELECT current_setting($1)`, name).Scan(&v); err != nil {
+			return "", err
+		}
+		parts = append(parts, name+" "+v)
+	}
+	return strings.Join(parts, ", "), nil
+}
+
+// vacuumAnalyze vacuums and analyzes the database at dsn, and says how
+// long it took.
+func vacuumAnalyze(t testing.TB, dsn string) time.Duration {
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	start := time.Now()
+	if _, err := db.Exec(`VACUUM (ANALYZE)`); err != nil {
+		t.Fatal(err)
+	}
+	return time.Since(start)
+}
+
 // pgStatement is one statement's totals in pg_stat_statements.
 type pgStatement struct {
 	query string
