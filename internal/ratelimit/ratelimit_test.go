@@ -580,7 +580,7 @@ func (s *slowLeaves) LeaveRequest(ctx context.Context, key string, perSecond int
 // A departure whose record comes back late is moved to when the request
 // really leaves: counted where it was recorded, the request would make
 // one more than the budget in the second after it.
-func TestDepartureAnsweredLateIsRecordedAgain(t *testing.T) {
+func TestDepartureAnsweredLateIsMoved(t *testing.T) {
 	f := &slowLeaves{every: 7, slow: 300 * time.Millisecond}
 	nodes := []*Limiter{NewSharedRegistry("certifier", 10, f).For("acme"), NewSharedRegistry("certifier", 10, f).For("acme")}
 	if most := mostInASecond(sendAll(t, 20, nodes...)); most > 10 {
