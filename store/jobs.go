@@ -169,7 +169,9 @@ const sqlSyncRunning = `EXISTS (SELECT 1 FROM leases
 // started or recorded its next time. Enqueueing it again would read the
 // segment twice in a row: the second job, created after the first sync
 // started, is not answered by it. A sync whose node died is replaced once
-// its lease has run out.
+// its lease has run out. On PostgreSQL an automation whose row another
+// transaction holds is left to the next pass instead of waited for, and
+// with it the sync of its segment.
 func (db *DB) ScheduleSyncs(ctx context.Context, segments []DueSync) error {
 	var claims []NextSync
 	for _, s := range segments {
@@ -178,12 +180,25 @@ func (db *DB) ScheduleSyncs(ctx context.Context, segments []DueSync) error {
 	// In the order of the automations, so that two schedules' transactions
 	// on PostgreSQL wait for each other's row locks, never in a circle.
 	slices.SortFunc(claims, func(a, b NextSync) int { return cmp.Compare(a.AutomationID, b.AutomationID) })
+	claim := `UPDATE automations SET next_sync_at = ?
+		WHERE id = ? AND next_sync_at = ? AND NOT ` + sqlSyncRunning
+	if db.postgres {
+		// A row another transaction holds is skipped, not waited for: its
+		// holder is the automation's own sync (entries, progress, its
+		// next time), a hint recording entries, another schedule's claim
+		// or an edit, and each of them either answers the claim or is
+		// over in a moment, when the next pass (ScheduleEvery) claims it.
+		// Waiting, one claim after another in one transaction, took the
+		// schedule half a second to a whole one of every second on a
+		// saturated server (docs/benchmarks.md, session 10).
+		claim = `UPDATE automations SET next_sync_at = ? WHERE id = (SELECT id FROM automations
+			WHERE id = ? AND next_sync_at = ? AND NOT ` + sqlSyncRunning + ` FOR NO KEY UPDATE SKIP LOCKED)`
+	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		lost := map[int64]bool{}
 		now := ms(db.now())
 		for _, c := range claims {
-			res, err := db.in(tx).ExecContext(ctx, `UPDATE automations SET next_sync_at = ?
-				WHERE id = ? AND next_sync_at = ? AND NOT `+sqlSyncRunning, ms(c.At), c.AutomationID, ms(c.Was), now)
+			res, err := db.in(tx).ExecContext(ctx, claim, ms(c.At), c.AutomationID, ms(c.Was), now)
 			if err != nil {
 				return fmt.Errorf("claiming the sync of automation %d: %w", c.AutomationID, err)
 			}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -13,6 +14,14 @@ import (
 // one sync of each segment.
 func schedulePass(t *testing.T, db *DB, due []autocred.Automation, now time.Time) {
 	t.Helper()
+	if err := db.ScheduleSyncs(context.Background(), claimsOf(due, now)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// claimsOf is what the engine's schedule asks of ScheduleSyncs for the
+// automations it found due.
+func claimsOf(due []autocred.Automation, now time.Time) []DueSync {
 	var segments []DueSync
 	seen := map[autocred.Trigger]int{}
 	for _, a := range due {
@@ -25,9 +34,7 @@ func schedulePass(t *testing.T, db *DB, due []autocred.Automation, now time.Time
 		}
 		segments[i].Claims = append(segments[i].Claims, NextSync{AutomationID: a.ID, Was: a.NextSyncAt, At: now.Add(time.Minute)})
 	}
-	if err := db.ScheduleSyncs(context.Background(), segments); err != nil {
-		t.Fatal(err)
-	}
+	return segments
 }
 
 // dueNow makes an automation's next sync due a second ago.
@@ -163,4 +170,110 @@ func TestAutomationsOnOneSegmentShareOneSync(t *testing.T) {
 			})
 		})
 	}
+}
+
+// syncsBySegment counts the sync jobs enqueued for each segment.
+func syncsBySegment(t *testing.T, db *DB) map[string]int {
+	t.Helper()
+	query := `SELECT json(args) FROM river_job WHERE kind = 'sync'` // River's SQLite driver keeps JSONB
+	if db.IsPostgres() {
+		query = `SELECT args FROM river_job WHERE kind = 'sync'`
+	}
+	rows, err := db.pool().QueryContext(context.Background(), query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := map[string]int{}
+	for rows.Next() {
+		var raw []byte
+		var args testSync
+		if err := rows.Scan(&raw); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(raw, &args); err != nil {
+			t.Fatal(err)
+		}
+		n[args.SegmentID]++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// The schedule does not wait for a transaction that holds one automation's
+// row (a hint recording its entries, its sync recording its next time):
+// the other segments' syncs are enqueued at once, and the held one's on a
+// later pass, once. On a saturated PostgreSQL the schedule's claims, one
+// after another in one transaction, each waited for such a holder: 17 to
+// 28 ms a claim, half a second to a whole one of every second.
+func TestScheduleDoesNotWaitForAHeldAutomation(t *testing.T) {
+	forEachDB(t, func(t *testing.T, db *DB) {
+		ctx := context.Background()
+		held := activeFixture(t, db)
+		free := held
+		free.ID, free.Name = 0, "Badges"
+		free.Trigger.SegmentID, free.Trigger.SegmentName = "seg-2", "Members"
+		if err := db.CreateAutomation(ctx, &free); err != nil {
+			t.Fatal(err)
+		}
+		if err := db.SetAutomationStatus(ctx, free.ID, autocred.AutomationActive, ""); err != nil {
+			t.Fatal(err)
+		}
+		dueNow(t, db, held.ID)
+		dueNow(t, db, free.ID)
+
+		// What a hint's transaction holds while it records entries
+		// (lockStatus). SQLite has no such holder: the store's one
+		// connection runs its transactions, every one a writer, one after
+		// another.
+		release := func() {}
+		if db.IsPostgres() {
+			holder, err := db.sql.BeginTx(ctx, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer holder.Rollback()
+			var status string
+			err = holder.QueryRowContext(ctx, `SELECT status FROM automations WHERE id = $1 FOR SHARE`, held.ID).Scan(&status)
+			if err != nil {
+				t.Fatal(err)
+			}
+			release = func() {
+				if err := holder.Commit(); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+
+		now := time.Now()
+		due, err := db.DueForSync(ctx, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(due) != 2 {
+			t.Fatalf("%d automations due, want 2", len(due))
+		}
+		passCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		started := time.Now()
+		if err := db.ScheduleSyncs(passCtx, claimsOf(due, now)); err != nil {
+			t.Fatalf("the schedule's pass with one automation held by another transaction: %v (after %s)",
+				err, time.Since(started).Round(time.Millisecond))
+		}
+		if n := syncsBySegment(t, db)["seg-2"]; n != 1 {
+			t.Errorf("%d syncs of the free segment enqueued while another automation was held, want 1", n)
+		}
+
+		release()
+		now = time.Now()
+		if due, err = db.DueForSync(ctx, now); err != nil {
+			t.Fatal(err)
+		}
+		schedulePass(t, db, due, now)
+		if n := syncsBySegment(t, db); n["seg-1"] != 1 || n["seg-2"] != 1 {
+			t.Errorf("syncs enqueued once the holder is done: %v, want one of each segment", n)
+		}
+	})
 }
