@@ -45,7 +45,17 @@ func (w *pruneWorker) Work(ctx context.Context, _ *river.Job[pruneArgs]) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	defer context.AfterFunc(w.e.stopping, cancel)()
-	_, err := w.e.withLease(ctx, "prune", w.e.prune)
+	ok, err := w.e.withLease(ctx, "prune", w.e.prune)
+	if err == nil && !ok {
+		// Another pass holds the lease: a node pruning now, or one killed
+		// in the middle of a pass, whose lease outlives it by up to
+		// leaseTTL. Done now, this job would leave the history to the next
+		// period, an hour later (a node restarted after a crash does just
+		// that): it asks again a few times in each leaseTTL instead, which
+		// costs one statement while a live pass goes on.
+		w.e.log.Debug("another pass holds the run history's lease; asking again shortly", "in", leaseTTL/3)
+		return river.JobSnooze(leaseTTL / 3)
+	}
 	return err
 }
 

@@ -74,6 +74,8 @@ func parseRetention(s string) (time.Duration, error) {
 		return 0, fmt.Errorf("%q is negative: %s", s, retentionFix)
 	case d < day:
 		return 0, fmt.Errorf("%q is less than a day: runs are kept at least a day; %s", s, retentionFix)
+	case d > maxRetentionDays*day:
+		return 0, fmt.Errorf("%q is more than %dd (100 years): write fewer days, such as 400d; to keep every run, leave it unset", s, maxRetentionDays)
 	}
 	return d, nil
 }

@@ -30,6 +30,9 @@ func TestParseRetention(t *testing.T) {
 		{"forever", 0, "not a number of days or a duration"},
 		{"400", 0, "not a number of days or a duration"},
 		{"99999999d", 0, "to keep every run, leave it unset"},
+		{"36500d", 36500 * day, ""},
+		{"36501d", 0, "more than 36500d"},
+		{"900000h", 0, "more than 36500d"},
 	} {
 		got, err := parseRetention(tc.in)
 		switch {
