@@ -177,8 +177,8 @@ func (db *DB) ScheduleSyncs(ctx context.Context, segments []DueSync) error {
 	for _, s := range segments {
 		claims = append(claims, s.Claims...)
 	}
-	// In the order of the automations, so that two schedules' transactions
-	// on PostgreSQL wait for each other's row locks, never in a circle.
+	// In the order of the automations, so that two passes' claims meet in
+	// the same order.
 	slices.SortFunc(claims, func(a, b NextSync) int { return cmp.Compare(a.AutomationID, b.AutomationID) })
 	claim := `UPDATE automations SET next_sync_at = ?
 		WHERE id = ? AND next_sync_at = ? AND NOT ` + sqlSyncRunning
