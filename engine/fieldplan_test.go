@@ -39,9 +39,10 @@ func TestFieldPlan(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			probe := scanWorthProbing(tt.entrants, tt.lastPages, tt.known)
+			field := &plannedField{last: tt.lastPages, known: tt.known}
+			probe := scansCheaper(tt.entrants, []*plannedField{field})
 			if probe != tt.probe {
-				t.Fatalf("scanWorthProbing(%d, %d, %v) = %v, want %v", tt.entrants, tt.lastPages, tt.known, probe, tt.probe)
+				t.Fatalf("before the first page (last scan %d pages, known %v): scansCheaper(%d) = %v, want %v", tt.lastPages, tt.known, tt.entrants, probe, tt.probe)
 			}
 			if !probe {
 				return

@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -20,17 +22,18 @@ import (
 // 20,000 calls (over an hour at the account's 5 a second). It does list
 // every value of one field, 100 a call (GET /fieldValues?filters[fieldid]=,
 // spec §3 "Every value of one field"). So, for each batch a sync records
-// (enter), each field the entering automations' mappings use is read the
-// cheaper of two ways:
+// (enter), the fields the entering automations' mappings use are read the
+// cheaper of two ways, all of them the same way (scanFields: one read of a
+// contact gives every field, so a scan beside reads of the contacts is
+// wasted):
 //
 //   - for each contact: N calls, made by each run's issue job as before;
-//   - by a scan of the field's values: ceil(total/100) calls, total being
-//     meta.total of its first page, made by the sync before it records the
-//     batch.
+//   - by a scan of each field's values: ceil(total/100) calls a field,
+//     total being meta.total of its first page, made by the sync before
+//     it records the batch.
 //
-// The first page costs a call either way, so it is read only when a scan
-// may be the cheaper (scanWorthProbing), and the rest only when it is
-// (scanCheaper).
+// A first page costs a call either way, so it is read only when the scans
+// may be the cheaper, and the rest only when they are (scansCheaper).
 //
 // Where the values live: with the run. A scanned value is put on the
 // run's contact (Contact.Fields, marked in Contact.Scanned) in the same
@@ -53,15 +56,24 @@ import (
 // field's values is worth reading: one entrant costs one call on its own.
 const minScanEntrants = 2
 
-// scanWorthProbing tells whether to read the first page of a field's
-// values for n entrants. lastPages is what a scan of the field took
-// lately (known false: never scanned, or long ago): a batch it would
-// not pay for skips even the first page.
-func scanWorthProbing(n, lastPages int, known bool) bool {
+// scansCheaper tells whether scanning every one of fields may still cost
+// fewer calls than reading each of n entrants on their own: before a
+// field's first page is read, at its last scan's size (unknown: it may
+// be); after, at its pages not read yet. Below minScanEntrants, never:
+// one entrant costs one call on its own.
+func scansCheaper(n int, fields []*plannedField) bool {
 	if n < minScanEntrants {
 		return false
 	}
-	return !known || scanCheaper(n, lastPages, false)
+	calls := 0
+	for _, p := range fields {
+		c, ok := p.rest()
+		if !ok {
+			return false
+		}
+		calls += c
+	}
+	return calls < n
 }
 
 // maxScanPages bounds a scan (500,000 values, about 21 minutes at
@@ -88,7 +100,7 @@ func scanCheaper(n, pages int, done bool) bool {
 }
 
 // fieldPages remembers, per connection and field, how many pages its
-// last scan announced, for scanWorthProbing. It is only a guess at a
+// last scan announced, for scansCheaper. It is only a guess at a
 // cost: nothing read from it is ever issued.
 type fieldPages struct {
 	mu sync.Mutex
@@ -165,9 +177,9 @@ func (b batchFields) fill(runs []autocred.Run) {
 	}
 }
 
-// readBatchFields decides, field by field, how a batch of entrants reads
-// the custom fields their automations' mappings use, and makes the scans
-// that are cheaper. A failed scan is no failure of the sync: its runs read
+// readBatchFields decides how a batch of entrants reads the custom fields
+// their automations' mappings use (scanFields), and makes the scans when
+// they are the cheaper. A failed scan is no failure of the sync: its runs read
 // their contacts on their own (what it read before failing stays good).
 // Only the end of ctx is returned.
 func (e *Engine) readBatchFields(ctx context.Context, ac *activecampaign.Client, autos []autocred.Automation, entered map[int64][]autocred.ContactID) (batchFields, error) {
@@ -194,59 +206,136 @@ func (e *Engine) readBatchFields(ctx context.Context, ac *activecampaign.Client,
 			}
 		}
 	}
-	byField := map[activecampaign.ID]*scannedField{}
-	for name, who := range needs {
-		sf, err := e.scanField(ctx, ac, autos[0].Trigger.ConnectionID, name, who, byField)
-		if ctx.Err() != nil {
-			return b, ctx.Err()
-		}
-		if err != nil {
-			e.log.Warn("scanning a custom field's values failed: its entrants are read one by one", "field", name, "err", err)
-		}
-		if sf != nil {
-			b.scans[name] = sf
-		}
+	scans, err := e.scanFields(ctx, ac, autos[0].Trigger.ConnectionID, needs)
+	if ctx.Err() != nil {
+		return b, ctx.Err()
+	}
+	if err != nil {
+		e.log.Warn("scanning the custom fields' values failed: their entrants are read one by one", "err", err)
+	}
+	for name, sf := range scans {
+		b.scans[name] = sf
 	}
 	return b, nil
 }
 
-// scanField reads one field's values for the entrants who need it, when a
-// scan is the cheaper way; nil when they are read one by one. A field two
-// names stand for is scanned once (byField).
-func (e *Engine) scanField(ctx context.Context, ac *activecampaign.Client, connID int64, name string, who map[autocred.ContactID]bool,
-	byField map[activecampaign.ID]*scannedField) (*scannedField, error) {
-	n := len(who)
+// plannedField is one field of a batch's plan: the names the mappings
+// give it, the entrants who need it, and its scan once probed.
+type plannedField struct {
+	field       activecampaign.Field
+	names       []string
+	who         map[autocred.ContactID]bool
+	last        int // pages its last scan announced (known: recently)
+	known       bool
+	scan        *activecampaign.FieldScan
+	unscannable bool // its probe says a scan is not to be chosen
+}
+
+// rest is what the field's scan still costs: its pages not read yet. A
+// field not probed is counted at its last scan's size less the first page
+// (0 when unknown); ok is false for a scan never to be chosen (no total,
+// or over maxScanPages).
+func (p *plannedField) rest() (calls int, ok bool) {
+	switch {
+	case p.scan == nil && !p.known:
+		return 0, true
+	case p.scan == nil:
+		return p.last - 1, p.last > 0 && p.last <= maxScanPages
+	case p.scan.Done():
+		return 0, true
+	case p.unscannable:
+		return 0, false
+	}
+	return p.scan.Pages() - p.scan.Read(), true
+}
+
+// scanFields reads the values of the custom fields a batch's entrants
+// need by scanning them, when that is the cheaper way; none (nil) when the
+// entrants are read one by one.
+//
+// The fields are planned together, not one by one: one read of a contact
+// (GET /contacts/{id}/fieldValues) gives all of its values, so a scan pays
+// only when every field the entrants need is scanned and the scans
+// together cost fewer calls than reading each entrant (a field read for
+// each contact makes the scans of the others wasted calls). A field the
+// account does not know by that name, or that several fields answer to,
+// is read for each contact, and so are the others. First pages are read
+// one field at a time, as long as the scans may still be the cheaper
+// (scansCheaper).
+func (e *Engine) scanFields(ctx context.Context, ac *activecampaign.Client, connID int64,
+	needs map[string]map[autocred.ContactID]bool) (map[string]*scannedField, error) {
+	all := map[autocred.ContactID]bool{}
+	for _, who := range needs {
+		for id := range who {
+			all[id] = true
+		}
+	}
+	n := len(all)
 	if n < minScanEntrants {
 		return nil, nil
 	}
-	f, ok, err := ac.FieldNamed(ctx, name)
-	if err != nil || !ok {
-		return nil, err // unknown or ambiguous: only a contact's own values tell
+	names := slices.Sorted(maps.Keys(needs))
+	byField := map[activecampaign.ID]*plannedField{}
+	var fields []*plannedField
+	for _, name := range names {
+		f, ok, err := ac.FieldNamed(ctx, name)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			e.log.Info("custom fields read for each entrant: no one field of the account has this name", "field", name, "entrants", n)
+			return nil, nil
+		}
+		if p := byField[f.ID]; p != nil { // two names of one field: scanned once
+			p.names = append(p.names, name)
+			maps.Copy(p.who, needs[name])
+			continue
+		}
+		p := &plannedField{field: f, names: []string{name}, who: maps.Clone(needs[name])}
+		p.last, p.known = e.fieldPages.get(fieldKey{connID, f.ID})
+		byField[f.ID] = p
+		fields = append(fields, p)
 	}
-	if sf, decided := byField[f.ID]; decided {
-		return sf, nil
+	titles := func() []string {
+		var t []string
+		for _, p := range fields {
+			t = append(t, p.field.Title)
+		}
+		return t
 	}
-	byField[f.ID] = nil // read for each entrant, unless a scan is made below
-	key := fieldKey{connID, f.ID}
-	last, known := e.fieldPages.get(key)
-	if !scanWorthProbing(n, last, known) {
-		e.log.Info("custom field read for each entrant", "field", f.Title, "entrants", n, "scan_pages_last_seen", last)
+	for _, p := range fields {
+		if !scansCheaper(n, fields) {
+			e.log.Info("custom fields read for each entrant: scanning their values would cost more", "fields", titles(), "entrants", n)
+			return nil, nil
+		}
+		scan, err := ac.ScanField(ctx, p.field.ID, func(id autocred.ContactID) bool { return p.who[id] })
+		if err != nil {
+			return nil, err
+		}
+		p.scan = scan
+		p.unscannable = !scanCheaper(n, scan.Pages(), scan.Done())
+		e.fieldPages.put(fieldKey{connID, p.field.ID}, scan.Pages())
+	}
+	if !scansCheaper(n, fields) {
+		e.log.Info("custom fields read for each entrant: scanning their values would cost more", "fields", titles(), "entrants", n)
 		return nil, nil
 	}
-	scan, err := ac.ScanField(ctx, f.ID, func(id autocred.ContactID) bool { return who[id] })
-	if err != nil {
-		return nil, err
+	scans := map[string]*scannedField{}
+	var failed error
+	for _, p := range fields {
+		// What a scan read before failing stays good: its entrants are
+		// issued with it, the others read on their own.
+		err := p.scan.Finish(ctx)
+		e.log.Info("custom field read by scanning its values", "field", p.field.Title, "entrants", len(p.who), "pages", p.scan.Read(), "err", err)
+		for _, name := range p.names {
+			scans[name] = &scannedField{field: p.field, scan: p.scan}
+		}
+		if ctx.Err() != nil {
+			return scans, ctx.Err()
+		}
+		failed = cmp.Or(failed, err)
 	}
-	e.fieldPages.put(key, scan.Pages())
-	if !scanCheaper(n, scan.Pages(), scan.Done()) {
-		e.log.Info("custom field read for each entrant: scanning its values would cost more", "field", f.Title, "entrants", n, "scan_pages", scan.Pages())
-		return nil, nil
-	}
-	sf := &scannedField{field: f, scan: scan}
-	byField[f.ID] = sf
-	err = scan.Finish(ctx)
-	e.log.Info("custom field read by scanning its values", "field", f.Title, "entrants", n, "pages", scan.Read(), "err", err)
-	return sf, err
+	return scans, failed
 }
 
 // fieldsReadAtEntry tells whether every field a mapping uses was read at

@@ -80,3 +80,63 @@ func TestBrokenFieldScanFallsBackToReadsPerContact(t *testing.T) {
 		}
 	})
 }
+
+// One read of a contact gives every one of its field values, so the
+// fields a batch needs are planned together: scanning one field while the
+// entrants are read one by one for another spends the scan's calls for
+// nothing. Here the mapping uses COURSE (150 values, 2 pages) and CITY
+// (3,000 values, 30 pages) for 20 entrants: CITY is read for each entrant,
+// so COURSE is too, and no more than the first page of each is read.
+func TestFieldsAreScannedTogetherOrNotAtAll(t *testing.T) {
+	forEachDB(t, func(t *testing.T, kind string) {
+		const contacts, withCourse, entrants = 3000, 150, 20
+		h := newHarness(t, testenv.Options{Database: kind})
+		if err := h.cert.AddAttribute(testenv.CertWorkspace, "custom.city", "City"); err != nil {
+			t.Fatal(err)
+		}
+		in := make([]simac.ContactInput, contacts)
+		for i := range in {
+			in[i] = simac.ContactInput{Email: fmt.Sprintf("c%d@example.com", i), FirstName: "C", LastName: fmt.Sprint(i),
+				Fields: map[string]string{"CITY": fmt.Sprint("City ", i)}}
+			if i < withCourse {
+				in[i].Fields["COURSE"] = fmt.Sprint("Course ", i)
+			}
+		}
+		ids := h.importContacts(in...)
+		a := h.automation(h.segment("Graduates", "graduated"), func(a *autocred.Automation) {
+			a.Action.CustomAttributes = map[string]string{"custom.course_name": "{{contact.fields.COURSE}}", "custom.city": "{{contact.fields.CITY}}"}
+		})
+		h.ac.Gate().Reset()
+		h.tag("graduated", ids[:entrants]...)
+		h.waitFor("every entrant issued", func() bool { return len(h.runs(a.ID)[autocred.RunIssued]) == entrants })
+
+		byEmail := map[string]map[string]string{}
+		for _, c := range h.cert.Credentials(testenv.CertWorkspace) {
+			byEmail[c.Recipient.Email] = c.CustomAttributes
+		}
+		for i, c := range in[:entrants] {
+			got := byEmail[c.Email]
+			if got["custom.course_name"] != fmt.Sprint("Course ", i) || got["custom.city"] != fmt.Sprint("City ", i) {
+				t.Errorf("%s: course %q and city %q, want Course %d and City %d", c.Email, got["custom.course_name"], got["custom.city"], i, i)
+			}
+		}
+		st := h.ac.Gate().Stats()
+		if scans := st.ByEndpoint["GET /api/3/fieldValues"]; scans > 2 {
+			t.Errorf("%d calls of GET /fieldValues for a batch whose entrants are read one by one anyway; want at most the two first pages", scans)
+		}
+		if singles := st.ByEndpoint["GET /api/3/contacts/{id}/fieldValues"]; singles != entrants {
+			t.Errorf("%d calls of GET /contacts/{id}/fieldValues, want %d (one per entrant)", singles, entrants)
+		}
+		for _, r := range h.runs(a.ID)[autocred.RunIssued] {
+			events, err := h.store.RunEvents(context.Background(), r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, ev := range events {
+				if strings.Contains(ev.Message, "read by scanning") {
+					t.Errorf("run %d: %q; want both fields read for this contact", r.ID, ev.Message)
+				}
+			}
+		}
+	})
+}
