@@ -46,7 +46,7 @@ import (
 // was answered 429, and the time from entry to credential of the trickle,
 // in steady state and, in the other accounts, during the burst:
 //
-//	go test -run XXX -bench Accounts -benchtime 1x -timeout 40m ./e2e/
+//	go test -run XXX -bench Accounts -benchtime 1x -timeout 90m -v ./e2e/
 //
 // Sizes and phases come from the environment (defaults in parentheses):
 // AUTOCRED_AGENCY_ACCOUNTS (200), AUTOCRED_AGENCY_AUTOMATIONS per account
