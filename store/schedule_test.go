@@ -37,6 +37,20 @@ func claimsOf(due []autocred.Automation, now time.Time) []DueSync {
 	return segments
 }
 
+// activeCopy creates an active automation like a, as change makes it.
+func activeCopy(t *testing.T, db *DB, a autocred.Automation, change func(*autocred.Automation)) autocred.Automation {
+	t.Helper()
+	a.ID = 0
+	change(&a)
+	if err := db.CreateAutomation(context.Background(), &a); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SetAutomationStatus(context.Background(), a.ID, autocred.AutomationActive, ""); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
 // dueNow makes an automation's next sync due a second ago.
 func dueNow(t *testing.T, db *DB, id int64) {
 	t.Helper()
@@ -133,15 +147,9 @@ func TestAutomationsOnOneSegmentShareOneSync(t *testing.T) {
 			forEachDB(t, func(t *testing.T, db *DB) {
 				ctx := context.Background()
 				a := activeFixture(t, db)
-				b := a
-				b.ID, b.Name = 0, "Certificates, second group"
-				b.Action.GroupID = "grp-2"
-				if err := db.CreateAutomation(ctx, &b); err != nil {
-					t.Fatal(err)
-				}
-				if err := db.SetAutomationStatus(ctx, b.ID, autocred.AutomationActive, ""); err != nil {
-					t.Fatal(err)
-				}
+				b := activeCopy(t, db, a, func(b *autocred.Automation) {
+					b.Name, b.Action.GroupID = "Certificates, second group", "grp-2"
+				})
 				dueNow(t, db, a.ID)
 				dueNow(t, db, b.ID)
 				now := time.Now()
@@ -212,15 +220,9 @@ func TestScheduleDoesNotWaitForAHeldAutomation(t *testing.T) {
 	forEachDB(t, func(t *testing.T, db *DB) {
 		ctx := context.Background()
 		held := activeFixture(t, db)
-		free := held
-		free.ID, free.Name = 0, "Badges"
-		free.Trigger.SegmentID, free.Trigger.SegmentName = "seg-2", "Members"
-		if err := db.CreateAutomation(ctx, &free); err != nil {
-			t.Fatal(err)
-		}
-		if err := db.SetAutomationStatus(ctx, free.ID, autocred.AutomationActive, ""); err != nil {
-			t.Fatal(err)
-		}
+		free := activeCopy(t, db, held, func(a *autocred.Automation) {
+			a.Name, a.Trigger.SegmentID, a.Trigger.SegmentName = "Badges", "seg-2", "Members"
+		})
 		dueNow(t, db, held.ID)
 		dueNow(t, db, free.ID)
 
