@@ -87,7 +87,7 @@ func (e *Engine) prune(ctx context.Context) error {
 	if pruned == 0 {
 		level = e.log.Debug
 	}
-	level("run history pruned", "runs", pruned, "finished_before", before.UTC().Format(time.RFC3339), "retention", e.cfg.RunRetention,
+	level("run history pruned", "runs", pruned, "finished_before", before.UTC().Format(time.RFC3339), "retention_days", e.cfg.RunRetention.Hours()/24,
 		"transactions", steps, "took", took)
 	return nil
 }
