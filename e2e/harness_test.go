@@ -26,6 +26,7 @@ import (
 	"golang.org/x/sync/semaphore"
 
 	"github.com/autocred/autocred/internal/testdb"
+	"github.com/autocred/autocred/internal/testlog"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 	simcert "github.com/autocred/autocred/sim/certifier"
 	"github.com/autocred/autocred/sim/traffic"
@@ -86,8 +87,8 @@ type world struct {
 // one PostgreSQL database.
 type node struct {
 	addr string
-	proc *exec.Cmd // nil while down
-	logs *bytes.Buffer
+	proc *exec.Cmd       // nil while down
+	logs *testlog.Buffer // written by the process's output copier while tests read it
 }
 
 type worldOptions struct {
@@ -241,7 +242,7 @@ func (w *world) startNodeOnce(i int) bool {
 	n := w.nodes[i]
 	cmd := exec.Command(binary, append(w.serveArgs, "--addr", n.addr)...)
 	cmd.Env = w.env
-	n.logs = &bytes.Buffer{}
+	n.logs = &testlog.Buffer{}
 	cmd.Stdout, cmd.Stderr = n.logs, n.logs
 	must(w.t, cmd.Start())
 	n.proc = cmd
