@@ -174,6 +174,14 @@ type fieldCache struct {
 
 const fieldCacheTTL = 10 * time.Minute
 
+// fieldRefreshAfter is how old the cached definitions must be before a
+// field they do not know (a value of a field created since they were read,
+// or a mapping's name that no field has) reads them again: a field created
+// in ActiveCampaign is used at once, and its values must not be dropped
+// for the rest of fieldCacheTTL; but a name that no field has must not
+// cost a GET /fields per contact.
+const fieldRefreshAfter = 5 * time.Second
+
 // Fields lists the account's custom field definitions, every page of
 // GET /fields.
 func (c *Client) Fields(ctx context.Context) ([]Field, error) {
@@ -181,9 +189,20 @@ func (c *Client) Fields(ctx context.Context) ([]Field, error) {
 }
 
 func (c *Client) fieldDefs(ctx context.Context) (map[ID]Field, error) {
+	return c.fieldDefsWithin(ctx, fieldCacheTTL)
+}
+
+// fieldDefsAgain is fieldDefs for a caller that found a field the cached
+// definitions do not know: they are read again unless they are younger
+// than fieldRefreshAfter.
+func (c *Client) fieldDefsAgain(ctx context.Context) (map[ID]Field, error) {
+	return c.fieldDefsWithin(ctx, fieldRefreshAfter)
+}
+
+func (c *Client) fieldDefsWithin(ctx context.Context, maxAge time.Duration) (map[ID]Field, error) {
 	c.fields.mu.Lock()
 	defer c.fields.mu.Unlock()
-	if c.fields.fields != nil && time.Since(c.fields.fetched) < fieldCacheTTL {
+	if c.fields.fields != nil && time.Since(c.fields.fetched) < maxAge {
 		return c.fields.fields, nil
 	}
 	list, err := c.Fields(ctx)
@@ -222,6 +241,16 @@ func (c *Client) ContactFields(ctx context.Context, contactID autocred.ContactID
 		func(fv fieldValue) ID { return fv.Field })
 	if err != nil {
 		return nil, err
+	}
+	for _, fv := range values {
+		if _, ok := defs[fv.Field]; !ok {
+			// A field created since the definitions were read: without
+			// its tag and title, the mapping could not find its value.
+			if defs, err = c.fieldDefsAgain(ctx); err != nil {
+				return nil, err
+			}
+			break
+		}
 	}
 	out := make([]FieldValue, 0, len(values))
 	for _, fv := range values {

@@ -162,14 +162,13 @@ func (c *Client) FieldNamed(ctx context.Context, name string) (f Field, ok bool,
 	if err != nil {
 		return Field{}, false, fmt.Errorf("reading the custom fields: %w", err)
 	}
-	var byTag, byTitle []Field
-	for _, d := range defs {
-		switch {
-		case d.Perstag != "" && strings.EqualFold(d.Perstag, name):
-			byTag = append(byTag, d)
-		case d.Title != "" && strings.EqualFold(d.Title, name):
-			byTitle = append(byTitle, d)
+	byTag, byTitle := fieldsNamed(defs, name)
+	if len(byTag)+len(byTitle) == 0 {
+		// Perhaps a field created since the definitions were read.
+		if defs, err = c.fieldDefsAgain(ctx); err != nil {
+			return Field{}, false, fmt.Errorf("reading the custom fields: %w", err)
 		}
+		byTag, byTitle = fieldsNamed(defs, name)
 	}
 	switch {
 	case len(byTag) == 1:
@@ -178,4 +177,18 @@ func (c *Client) FieldNamed(ctx context.Context, name string) (f Field, ok bool,
 		return byTitle[0], true, nil
 	}
 	return Field{}, false, nil
+}
+
+// fieldsNamed lists the fields whose personalization tag is name, and those
+// whose title is, without regard to case.
+func fieldsNamed(defs map[ID]Field, name string) (byTag, byTitle []Field) {
+	for _, d := range defs {
+		switch {
+		case d.Perstag != "" && strings.EqualFold(d.Perstag, name):
+			byTag = append(byTag, d)
+		case d.Title != "" && strings.EqualFold(d.Title, name):
+			byTitle = append(byTitle, d)
+		}
+	}
+	return byTag, byTitle
 }
