@@ -170,6 +170,10 @@ type fieldCache struct {
 	mu      sync.Mutex
 	fields  map[ID]Field
 	fetched time.Time
+	// absent: what callers looked for (a field's id, a name) that the
+	// definitions, read again for it, still did not have; not looked for
+	// again until they are next read.
+	absent map[string]bool
 }
 
 const fieldCacheTTL = 10 * time.Minute
@@ -177,9 +181,11 @@ const fieldCacheTTL = 10 * time.Minute
 // fieldRefreshAfter is how old the cached definitions must be before a
 // field they do not know (a value of a field created since they were read,
 // or a mapping's name that no field has) reads them again: a field created
-// in ActiveCampaign is used at once, and its values must not be dropped
-// for the rest of fieldCacheTTL; but a name that no field has must not
-// cost a GET /fields per contact.
+// in ActiveCampaign and mapped at once must not have its values dropped
+// for the rest of fieldCacheTTL. What is still unknown after that read
+// (a name no field has, a value of a field /fields does not list) is not
+// looked for again until the cache expires, so it costs no GET /fields
+// per contact.
 const fieldRefreshAfter = 5 * time.Second
 
 // Fields lists the account's custom field definitions, every page of
@@ -189,21 +195,20 @@ func (c *Client) Fields(ctx context.Context) ([]Field, error) {
 }
 
 func (c *Client) fieldDefs(ctx context.Context) (map[ID]Field, error) {
-	return c.fieldDefsWithin(ctx, fieldCacheTTL)
+	return c.fieldDefsKnowing(ctx, "", nil)
 }
 
-// fieldDefsAgain is fieldDefs for a caller that found a field the cached
-// definitions do not know: they are read again unless they are younger
-// than fieldRefreshAfter.
-func (c *Client) fieldDefsAgain(ctx context.Context) (map[ID]Field, error) {
-	return c.fieldDefsWithin(ctx, fieldRefreshAfter)
-}
-
-func (c *Client) fieldDefsWithin(ctx context.Context, maxAge time.Duration) (map[ID]Field, error) {
+// fieldDefsKnowing returns the cached definitions, read again when they
+// are older than fieldCacheTTL, or when known (if not nil) says they lack
+// what the caller looks for (key), unless they were read less than
+// fieldRefreshAfter ago or were read again for key already.
+func (c *Client) fieldDefsKnowing(ctx context.Context, key string, known func(map[ID]Field) bool) (map[ID]Field, error) {
 	c.fields.mu.Lock()
 	defer c.fields.mu.Unlock()
-	if c.fields.fields != nil && time.Since(c.fields.fetched) < maxAge {
-		return c.fields.fields, nil
+	if f := c.fields.fields; f != nil && time.Since(c.fields.fetched) < fieldCacheTTL {
+		if known == nil || known(f) || c.fields.absent[key] || time.Since(c.fields.fetched) < fieldRefreshAfter {
+			return f, nil
+		}
 	}
 	list, err := c.Fields(ctx)
 	if err != nil {
@@ -213,7 +218,10 @@ func (c *Client) fieldDefsWithin(ctx context.Context, maxAge time.Duration) (map
 	for _, f := range list {
 		defs[f.ID] = f
 	}
-	c.fields.fields, c.fields.fetched = defs, time.Now()
+	c.fields.fields, c.fields.fetched, c.fields.absent = defs, time.Now(), map[string]bool{}
+	if known != nil && !known(defs) {
+		c.fields.absent[key] = true
+	}
 	return defs, nil
 }
 
@@ -243,13 +251,14 @@ func (c *Client) ContactFields(ctx context.Context, contactID autocred.ContactID
 		return nil, err
 	}
 	for _, fv := range values {
-		if _, ok := defs[fv.Field]; !ok {
-			// A field created since the definitions were read: without
-			// its tag and title, the mapping could not find its value.
-			if defs, err = c.fieldDefsAgain(ctx); err != nil {
-				return nil, err
-			}
-			break
+		if _, ok := defs[fv.Field]; ok {
+			continue
+		}
+		// A field created since the definitions were read: without its
+		// tag and title, a mapping could not find its value.
+		id := fv.Field
+		if defs, err = c.fieldDefsKnowing(ctx, "id:"+id.String(), func(d map[ID]Field) bool { _, ok := d[id]; return ok }); err != nil {
+			return nil, err
 		}
 	}
 	out := make([]FieldValue, 0, len(values))

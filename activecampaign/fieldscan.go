@@ -165,7 +165,8 @@ func (c *Client) FieldNamed(ctx context.Context, name string) (f Field, ok bool,
 	byTag, byTitle := fieldsNamed(defs, name)
 	if len(byTag)+len(byTitle) == 0 {
 		// Perhaps a field created since the definitions were read.
-		if defs, err = c.fieldDefsAgain(ctx); err != nil {
+		named := func(d map[ID]Field) bool { t, n := fieldsNamed(d, name); return len(t)+len(n) > 0 }
+		if defs, err = c.fieldDefsKnowing(ctx, "name:"+strings.ToLower(name), named); err != nil {
 			return Field{}, false, fmt.Errorf("reading the custom fields: %w", err)
 		}
 		byTag, byTitle = fieldsNamed(defs, name)

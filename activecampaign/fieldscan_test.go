@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/autocred/autocred"
 	simac "github.com/autocred/autocred/sim/activecampaign"
@@ -199,5 +200,58 @@ func (s *sandbox) fieldDef(t *testing.T, title, perstag string) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("creating field %s: status %d", perstag, resp.StatusCode)
+	}
+}
+
+// A field created after the definitions were cached is found at once (by
+// its values' field, and by a mapping's name), at the cost of one more
+// GET /fields; a name that no field has costs one such read, not one per
+// call, until the cache expires.
+func TestFieldCreatedSinceTheDefinitionsWereCached(t *testing.T) {
+	s := newSandbox(t, simac.Options{}, Config{})
+	ctx := context.Background()
+	fieldReads := func() int64 { return s.sim.Gate().Stats().ByEndpoint["GET /api/3/fields"] }
+	age := func() { // the definitions were read a while ago, within the cache's life
+		s.client.fields.mu.Lock()
+		s.client.fields.fetched = s.client.fields.fetched.Add(-10 * time.Second) // over fieldRefreshAfter
+		s.client.fields.mu.Unlock()
+	}
+	first, err := s.sim.Import("acme", []simac.ContactInput{{Email: "ana@example.com", Fields: map[string]string{"COURSE_NAME": "Go 101"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.client.ContactFields(ctx, autocred.ContactID(first[0])); err != nil {
+		t.Fatal(err)
+	}
+	age()
+	later, err := s.sim.Import("acme", []simac.ContactInput{{Email: "bo@example.com", Fields: map[string]string{"COURSE_NAME": "Go 102", "LEVEL": "2"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fvs, err := s.client.ContactFields(ctx, autocred.ContactID(later[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c autocred.Contact
+	for _, v := range fvs {
+		c.SetField(v.Field.Perstag, v.Field.Title, v.Field.Type, v.Value)
+	}
+	if c.Fields["level"] != "2" {
+		t.Errorf("a value of a field created since the definitions were read: fields %v, want level 2", c.Fields)
+	}
+	if n := fieldReads(); n != 2 {
+		t.Errorf("%d reads of GET /fields, want 2 (the first, and one for the new field)", n)
+	}
+	age()
+	for range 3 {
+		if _, ok, err := s.client.FieldNamed(ctx, "nothing"); err != nil || ok {
+			t.Fatalf("FieldNamed(nothing) = %v, %v", ok, err)
+		}
+	}
+	if n := fieldReads(); n != 3 {
+		t.Errorf("%d reads of GET /fields after asking three times for a name no field has, want 3 (one more)", n)
+	}
+	if _, ok, err := s.client.FieldNamed(ctx, "level"); err != nil || !ok {
+		t.Errorf("FieldNamed(level) = %v, %v; want the new field", ok, err)
 	}
 }
