@@ -116,7 +116,9 @@ func TestFieldPlanCountsUnlistedEntrants(t *testing.T) {
 
 // TestFieldPagesKeepsTheUnlistedShare: the share of its entrants a
 // field's last scan did not list is remembered per segment (whom a scan
-// misses depends on who enters), its pages per field, and both expire.
+// misses depends on who enters), its pages per field, and both expire. A
+// share is counted for batches up to ten times the entrants it was seen
+// on: one seen on three entrants says little of three hundred.
 func TestFieldPagesKeepsTheUnlistedShare(t *testing.T) {
 	var f fieldPages
 	k := fieldKey{1, 7}
@@ -125,13 +127,17 @@ func TestFieldPagesKeepsTheUnlistedShare(t *testing.T) {
 		t.Fatal("a share remembered before any scan")
 	}
 	f.put(k, 6)
-	f.putMissed(optional, 0.95)
-	f.putMissed(filled, 0)
-	if got, ok := f.getMissed(optional); !ok || got != 0.95 {
-		t.Errorf("segment 12: %v, %v; want 0.95", got, ok)
+	f.putMissed(optional, missedShare{0.95, 60})
+	f.putMissed(filled, missedShare{0, 3})
+	if got, ok := f.getMissed(optional); !ok || got != (missedShare{0.95, 60}) {
+		t.Errorf("segment 12: %v, %v; want 0.95 of 60", got, ok)
 	}
-	if got, ok := f.getMissed(filled); !ok || got != 0 {
-		t.Errorf("segment 13: %v, %v; want 0", got, ok)
+	got, ok := f.getMissed(filled)
+	if !ok || got != (missedShare{0, 3}) {
+		t.Errorf("segment 13: %v, %v; want 0 of 3", got, ok)
+	}
+	if !got.fits(30) || got.fits(31) {
+		t.Errorf("a share seen on 3 entrants: counted for 30 %v, for 31 %v; want true, false", got.fits(30), got.fits(31))
 	}
 	if got, ok := f.get(k); !ok || got != 6 {
 		t.Errorf("pages: %v, %v; want 6", got, ok)

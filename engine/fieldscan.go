@@ -39,7 +39,8 @@ import (
 // not list, each read on its own after them (one call): an optional
 // field that most contacts leave empty lists few of them. How many is
 // known only from the share of the segment's entrants the field's last
-// scan did not list (fieldPages): the first batch counts the pages alone;
+// scan did not list (fieldPages; counted for batches up to ten times
+// that scan's, maxShareScale): the first batch counts the pages alone;
 // after a field's scan whose pages and reads cost more than reading each
 // entrant, a batch of its size or smaller reads each entrant (several
 // fields are counted as scansCost says).
@@ -155,7 +156,7 @@ func scanCheaper(n, pages int, done bool) bool {
 type fieldPages struct {
 	mu     sync.Mutex
 	pages  map[fieldKey]seen[int]
-	missed map[missedKey]seen[float64]
+	missed map[missedKey]seen[missedShare]
 }
 
 type fieldKey struct {
@@ -196,25 +197,46 @@ func (f *fieldPages) put(k fieldKey, pages int) {
 	f.pages[k] = seen[int]{pages, time.Now()}
 }
 
+// missedShare is the share of its entrants a finished scan did not list,
+// and how many entrants it had.
+type missedShare struct {
+	share float64
+	of    int
+}
+
+// maxShareScale bounds the batches a remembered share is counted for: up
+// to maxShareScale times the entrants it was measured on. A share seen on
+// a handful of entrants (all without a value, by chance) would otherwise
+// have every batch of the hour, however large, read each entrant, and
+// never be measured again; a larger batch plans as the first does and
+// measures its own.
+const maxShareScale = 10
+
+// fits tells whether the share may be counted for a field of entrants
+// entrants.
+func (m missedShare) fits(entrants int) bool {
+	return entrants <= maxShareScale*m.of
+}
+
 // getMissed is the share of its entrants into a segment that the last
 // finished scan of a field did not list.
-func (f *fieldPages) getMissed(k missedKey) (float64, bool) {
+func (f *fieldPages) getMissed(k missedKey) (missedShare, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	s, ok := f.missed[k]
 	if !ok || time.Since(s.at) > fieldPagesTTL {
-		return 0, false
+		return missedShare{}, false
 	}
 	return s.v, true
 }
 
-func (f *fieldPages) putMissed(k missedKey, share float64) {
+func (f *fieldPages) putMissed(k missedKey, m missedShare) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.missed == nil {
-		f.missed = map[missedKey]seen[float64]{}
+		f.missed = map[missedKey]seen[missedShare]{}
 	}
-	f.missed[k] = seen[float64]{share, time.Now()}
+	f.missed[k] = seen[missedShare]{m, time.Now()}
 }
 
 // batchFields is what enter knows of a batch's custom fields: the names
@@ -314,7 +336,7 @@ type plannedField struct {
 	who         map[autocred.ContactID]bool
 	last        int // pages its last scan announced (known: recently)
 	known       bool
-	missed      float64 // share of its entrants into the segment its last scan did not list (missedKnown: recently)
+	missed      float64 // share of its entrants into the segment its last scan did not list (missedKnown: recently, on enough entrants)
 	missedKnown bool
 	scan        *activecampaign.FieldScan
 	unscannable bool // its probe says a scan is not to be chosen
@@ -383,9 +405,13 @@ func (e *Engine) scanFields(ctx context.Context, ac *activecampaign.Client, conn
 		}
 		p := &plannedField{field: f, names: []string{name}, who: maps.Clone(needs[name])}
 		p.last, p.known = e.fieldPages.get(fieldKey{connID, f.ID})
-		p.missed, p.missedKnown = e.fieldPages.getMissed(missedKey{fieldKey{connID, f.ID}, segment})
 		byField[f.ID] = p
 		fields = append(fields, p)
+	}
+	for _, p := range fields {
+		if m, ok := e.fieldPages.getMissed(missedKey{fieldKey{connID, p.field.ID}, segment}); ok && m.fits(len(p.who)) {
+			p.missed, p.missedKnown = m.share, true
+		}
 	}
 	perContact := func() {
 		var titles []string
@@ -441,7 +467,7 @@ func (e *Engine) scanFields(ctx context.Context, ac *activecampaign.Client, conn
 			}
 		}
 		if err == nil && len(p.who) > 0 {
-			e.fieldPages.putMissed(missedKey{fieldKey{connID, p.field.ID}, segment}, float64(unlisted)/float64(len(p.who)))
+			e.fieldPages.putMissed(missedKey{fieldKey{connID, p.field.ID}, segment}, missedShare{float64(unlisted) / float64(len(p.who)), len(p.who)})
 		}
 		e.log.Info("custom field read by scanning its values", "field", p.field.Title, "entrants", len(p.who), "pages", p.scan.Read(), "unlisted", unlisted, "err", err)
 		for _, name := range p.names {
