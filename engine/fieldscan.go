@@ -458,7 +458,7 @@ func (e *Engine) scanFields(ctx context.Context, ac *activecampaign.Client, conn
 		// finished scan did not list is remembered for the next batches'
 		// plans: when they and the pages cost more than reading each
 		// entrant, nothing is left to save in this batch, but the next
-		// reads each entrant.
+		// of its size or smaller reads each entrant.
 		err := p.scan.Finish(ctx)
 		unlisted := 0
 		for id := range p.who {
