@@ -155,7 +155,8 @@ type Engine struct {
 	// groups: when each automation's group was last checked (group.go).
 	groups groupChecks
 	// fieldPages: how many pages the last scan of each custom field's
-	// values announced (fieldscan.go).
+	// values announced, and the share of a segment's entrants it did not
+	// list (fieldscan.go).
 	fieldPages fieldPages
 	// lastSchedule is when this process last ran the schedule (UnixNano).
 	lastSchedule atomic.Int64

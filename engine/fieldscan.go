@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -34,6 +35,15 @@ import (
 //
 // A first page costs a call either way, so it is read only when the scans
 // may be the cheaper, and the rest only when they are (scansCheaper).
+// The scans' cost counts, besides their pages, the entrants they will
+// not list, each read on its own after them (one call): an optional
+// field that most contacts leave empty lists few of them. How many is
+// known only from the share of the segment's entrants the field's last
+// scan did not list (fieldPages; counted for batches up to ten times
+// that scan's, maxShareScale): the first batch counts the pages alone;
+// after a field's scan whose pages and reads cost more than reading each
+// entrant, a batch of its size or smaller reads each entrant (several
+// fields are counted as scansCost says).
 //
 // Where the values live: with the run. A scanned value is put on the
 // run's contact (Contact.Fields, marked in Contact.Scanned) in the same
@@ -57,23 +67,61 @@ import (
 const minScanEntrants = 2
 
 // scansCheaper tells whether scanning every one of fields may still cost
-// fewer calls than reading each of n entrants on their own: before a
-// field's first page is read, at its last scan's size (unknown: it may
-// be); after, at its pages not read yet. Below minScanEntrants, never:
-// one entrant costs one call on its own.
+// fewer calls than reading each of n entrants on their own (scansCost):
+// before a field's first page is read, at its last scan's size (unknown:
+// it may be); after, at its pages not read yet; and, either way, with
+// the entrants the scans are expected not to list, read on their own.
+// Below minScanEntrants, never: one entrant costs one call on its own.
 func scansCheaper(n int, fields []*plannedField) bool {
 	if n < minScanEntrants {
 		return false
 	}
-	calls := 0
+	pages, unlisted, ok := scansCost(fields)
+	return ok && pages+unlisted < n
+}
+
+// scansCost is what scanning every one of fields still costs: the pages
+// not read yet (rest), and how many of the entrants are expected to be
+// read on their own after the scans (unlisted). ok is false when a scan
+// is never to be chosen.
+//
+// An entrant is read on its own when any of its fields' scans does not
+// list it, and one read gives all its fields. Each field remembers only
+// the share of its entrants its last scan did not list (fieldPages), not
+// which ones, so how the fields' misses overlap is unknown: the largest
+// share would assume they always fall on the same entrants, their sum
+// that they never do (counting twice an entrant one call reads). Counted
+// here is the expectation when nothing is known of it, the misses of
+// different fields independent: an entrant is missed with the chance
+// 1 − Π(1 − share) over the fields it needs, which lies between the two
+// and is never more than one call. A field whose share is not known
+// counts as listing everyone (as before any scan was remembered).
+func scansCost(fields []*plannedField) (pages, unlisted int, ok bool) {
 	for _, p := range fields {
 		c, ok := p.rest()
 		if !ok {
-			return false
+			return 0, 0, false
 		}
-		calls += c
+		pages += c
 	}
-	return calls < n
+	listed := map[autocred.ContactID]float64{} // entrant → chance every scan lists it
+	for _, p := range fields {
+		if !p.missedKnown || p.missed <= 0 {
+			continue
+		}
+		for id := range p.who {
+			l, ok := listed[id]
+			if !ok {
+				l = 1
+			}
+			listed[id] = l * (1 - p.missed)
+		}
+	}
+	expected := 0.0
+	for _, l := range listed {
+		expected += 1 - l
+	}
+	return pages, int(math.Round(expected)), true
 }
 
 // maxScanPages bounds a scan (500,000 values, about 21 minutes at
@@ -100,11 +148,15 @@ func scanCheaper(n, pages int, done bool) bool {
 }
 
 // fieldPages remembers, per connection and field, how many pages its
-// last scan announced, for scansCheaper. It is only a guess at a
-// cost: nothing read from it is ever issued.
+// last scan announced, and, per segment too, what share of the field's
+// entrants into the segment its last finished scan did not list (pages
+// are the account's; whom a scan misses depends on who enters), for
+// scansCheaper. It is only a guess at a cost: nothing read from it is
+// ever issued.
 type fieldPages struct {
-	mu sync.Mutex
-	m  map[fieldKey]pagesSeen
+	mu     sync.Mutex
+	pages  map[fieldKey]seen[int]
+	missed map[missedKey]seen[missedShare]
 }
 
 type fieldKey struct {
@@ -112,31 +164,79 @@ type fieldKey struct {
 	field activecampaign.ID
 }
 
-type pagesSeen struct {
-	pages int
-	at    time.Time
+type missedKey struct {
+	fieldKey
+	segment string
 }
 
-// fieldPagesTTL is how long a scan's size is trusted: values come and go.
+type seen[T any] struct {
+	v  T
+	at time.Time
+}
+
+// fieldPagesTTL is how long a scan's size, and the share of its entrants
+// it did not list, are trusted: values come and go.
 const fieldPagesTTL = time.Hour
 
 func (f *fieldPages) get(k fieldKey) (int, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s, ok := f.m[k]
+	s, ok := f.pages[k]
 	if !ok || time.Since(s.at) > fieldPagesTTL {
 		return 0, false
 	}
-	return s.pages, true
+	return s.v, true
 }
 
 func (f *fieldPages) put(k fieldKey, pages int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.m == nil {
-		f.m = map[fieldKey]pagesSeen{}
+	if f.pages == nil {
+		f.pages = map[fieldKey]seen[int]{}
 	}
-	f.m[k] = pagesSeen{pages: pages, at: time.Now()}
+	f.pages[k] = seen[int]{pages, time.Now()}
+}
+
+// missedShare is the share of its entrants a finished scan did not list,
+// and how many entrants it had.
+type missedShare struct {
+	share float64
+	of    int
+}
+
+// maxShareScale bounds the batches a remembered share is counted for: up
+// to maxShareScale times the entrants it was measured on. A share seen on
+// a handful of entrants (all without a value, by chance) would otherwise
+// have every batch of the hour, however large, read each entrant, and
+// never be measured again; a larger batch plans as the first does and
+// measures its own.
+const maxShareScale = 10
+
+// fits tells whether the share may be counted for a field of entrants
+// entrants.
+func (m missedShare) fits(entrants int) bool {
+	return entrants <= maxShareScale*m.of
+}
+
+// getMissed is the share of its entrants into a segment that the last
+// finished scan of a field did not list.
+func (f *fieldPages) getMissed(k missedKey) (missedShare, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	s, ok := f.missed[k]
+	if !ok || time.Since(s.at) > fieldPagesTTL {
+		return missedShare{}, false
+	}
+	return s.v, true
+}
+
+func (f *fieldPages) putMissed(k missedKey, m missedShare) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.missed == nil {
+		f.missed = map[missedKey]seen[missedShare]{}
+	}
+	f.missed[k] = seen[missedShare]{m, time.Now()}
 }
 
 // batchFields is what enter knows of a batch's custom fields: the names
@@ -206,7 +306,16 @@ func (e *Engine) readBatchFields(ctx context.Context, ac *activecampaign.Client,
 			}
 		}
 	}
-	scans, err := e.scanFields(ctx, ac, autos[0].Trigger.ConnectionID, needs)
+	// The segment the entrants entered, for what the last scans did not
+	// list of its entrants; none when several (one contact's hint, never
+	// scanned).
+	segment := autos[0].Trigger.SegmentID
+	for _, a := range autos {
+		if a.Trigger.SegmentID != segment {
+			segment = ""
+		}
+	}
+	scans, err := e.scanFields(ctx, ac, autos[0].Trigger.ConnectionID, segment, needs)
 	if ctx.Err() != nil {
 		return b, ctx.Err()
 	}
@@ -227,6 +336,8 @@ type plannedField struct {
 	who         map[autocred.ContactID]bool
 	last        int // pages its last scan announced (known: recently)
 	known       bool
+	missed      float64 // share of its entrants into the segment its last scan did not list (missedKnown: recently, on enough entrants)
+	missedKnown bool
 	scan        *activecampaign.FieldScan
 	unscannable bool // its probe says a scan is not to be chosen
 }
@@ -256,13 +367,14 @@ func (p *plannedField) rest() (calls int, ok bool) {
 // The fields are planned together, not one by one: one read of a contact
 // (GET /contacts/{id}/fieldValues) gives all of its values, so a scan pays
 // only when every field the entrants need is scanned and the scans
-// together cost fewer calls than reading each entrant (a field read for
-// each contact makes the scans of the others wasted calls). A field the
+// together, with the reads of the entrants they are expected not to list
+// (scansCost), cost fewer calls than reading each entrant (a field read
+// for each contact makes the scans of the others wasted calls). A field the
 // account does not know by that name, or that several fields answer to,
 // is read for each contact, and so are the others. First pages are read
 // one field at a time, as long as the scans may still be the cheaper
 // (scansCheaper).
-func (e *Engine) scanFields(ctx context.Context, ac *activecampaign.Client, connID int64,
+func (e *Engine) scanFields(ctx context.Context, ac *activecampaign.Client, connID int64, segment string,
 	needs map[string]map[autocred.ContactID]bool) (map[string]*scannedField, error) {
 	all := map[autocred.ContactID]bool{}
 	for _, who := range needs {
@@ -296,16 +408,34 @@ func (e *Engine) scanFields(ctx context.Context, ac *activecampaign.Client, conn
 		byField[f.ID] = p
 		fields = append(fields, p)
 	}
-	titles := func() []string {
-		var t []string
-		for _, p := range fields {
-			t = append(t, p.field.Title)
+	for _, p := range fields {
+		if m, ok := e.fieldPages.getMissed(missedKey{fieldKey{connID, p.field.ID}, segment}); ok && m.fits(len(p.who)) {
+			p.missed, p.missedKnown = m.share, true
 		}
-		return t
+	}
+	perContact := func() {
+		var titles []string
+		pages := 0 // the scans' size: as their first pages or last scans announced
+		for _, p := range fields {
+			titles = append(titles, p.field.Title)
+			if p.scan != nil {
+				pages += p.scan.Pages()
+			} else {
+				pages += p.last
+			}
+		}
+		// unlisted: entrants expected to be read on their own after the
+		// scans, from the fields' last scans.
+		_, unlisted, ok := scansCost(fields)
+		if !ok {
+			e.log.Info("custom fields read for each entrant: scanning their values would take too long, or its cost is unknown", "fields", titles, "entrants", n)
+			return
+		}
+		e.log.Info("custom fields read for each entrant: scanning their values would cost more", "fields", titles, "entrants", n, "pages", pages, "unlisted", unlisted)
 	}
 	for _, p := range fields {
 		if !scansCheaper(n, fields) {
-			e.log.Info("custom fields read for each entrant: scanning their values would cost more", "fields", titles(), "entrants", n)
+			perContact()
 			return nil, nil
 		}
 		scan, err := ac.ScanField(ctx, p.field.ID, func(id autocred.ContactID) bool { return p.who[id] })
@@ -317,16 +447,29 @@ func (e *Engine) scanFields(ctx context.Context, ac *activecampaign.Client, conn
 		e.fieldPages.put(fieldKey{connID, p.field.ID}, scan.Pages())
 	}
 	if !scansCheaper(n, fields) {
-		e.log.Info("custom fields read for each entrant: scanning their values would cost more", "fields", titles(), "entrants", n)
+		perContact()
 		return nil, nil
 	}
 	scans := map[string]*scannedField{}
 	var failed error
 	for _, p := range fields {
 		// What a scan read before failing stays good: its entrants are
-		// issued with it, the others read on their own.
+		// issued with it, the others read on their own. How many a
+		// finished scan did not list is remembered for the next batches'
+		// plans: when they and the pages cost more than reading each
+		// entrant, nothing is left to save in this batch, but the next
+		// of its size or smaller reads each entrant.
 		err := p.scan.Finish(ctx)
-		e.log.Info("custom field read by scanning its values", "field", p.field.Title, "entrants", len(p.who), "pages", p.scan.Read(), "err", err)
+		unlisted := 0
+		for id := range p.who {
+			if _, ok := p.scan.Value(id); !ok {
+				unlisted++
+			}
+		}
+		if err == nil && len(p.who) > 0 {
+			e.fieldPages.putMissed(missedKey{fieldKey{connID, p.field.ID}, segment}, missedShare{float64(unlisted) / float64(len(p.who)), len(p.who)})
+		}
+		e.log.Info("custom field read by scanning its values", "field", p.field.Title, "entrants", len(p.who), "pages", p.scan.Read(), "unlisted", unlisted, "err", err)
 		for _, name := range p.names {
 			scans[name] = &scannedField{field: p.field, scan: p.scan}
 		}

@@ -3,12 +3,15 @@ package engine_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/autocred/autocred"
+	"github.com/autocred/autocred/engine"
 	"github.com/autocred/autocred/internal/testenv"
+	"github.com/autocred/autocred/internal/testlog"
 	simac "github.com/autocred/autocred/sim/activecampaign"
 )
 
@@ -137,6 +140,83 @@ func TestFieldsAreScannedTogetherOrNotAtAll(t *testing.T) {
 					t.Errorf("run %d: %q; want both fields read for this contact", r.ID, ev.Message)
 				}
 			}
+		}
+	})
+}
+
+// An optional field (COMPANY, which 5% of the entrants have) costs a scan
+// its pages and then a read of each entrant it did not list: here more
+// than reading each entrant. The first batch cannot know it and scans;
+// the second is planned with the share the first scan did not list, reads
+// each entrant on its own (one call each, no scan), and the sync's log
+// says why. Every credential carries the entrant's own company, or none.
+func TestOptionalFieldIsReadPerContactAfterItsScanMissedMost(t *testing.T) {
+	forEachDB(t, func(t *testing.T, kind string) {
+		// 500 others have a company, so a scan is 6 pages, fewer than the
+		// 60 entrants; but 57 of them have none: 6 + 57 calls, not 60.
+		const others, entrants, withCompany = 500, 60, 3
+		logs := &testlog.Buffer{}
+		h := newHarness(t, testenv.Options{Database: kind, Engine: func(c *engine.Config) {
+			c.Logger = slog.New(slog.NewTextHandler(logs, nil))
+		}})
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("log:\n%s", logs)
+			}
+		})
+		if err := h.cert.AddAttribute(testenv.CertWorkspace, "custom.company", "Company"); err != nil {
+			t.Fatal(err)
+		}
+		in := make([]simac.ContactInput, 2*entrants+others)
+		for i := range in {
+			in[i] = simac.ContactInput{Email: fmt.Sprintf("c%d@example.com", i), FirstName: "C", LastName: fmt.Sprint(i)}
+			if i%entrants < withCompany || i >= 2*entrants {
+				in[i].Fields = map[string]string{"COMPANY": fmt.Sprint("Company ", i)}
+			}
+		}
+		ids := h.importContacts(in...)
+		a := h.automation(h.segment("Graduates", "graduated"), func(a *autocred.Automation) {
+			a.Action.CustomAttributes = map[string]string{"custom.company": "{{contact.fields.COMPANY}}"}
+		})
+		calls := func() (scans, singles int64) {
+			st := h.ac.Gate().Stats()
+			return st.ByEndpoint["GET /api/3/fieldValues"], st.ByEndpoint["GET /api/3/contacts/{id}/fieldValues"]
+		}
+		for batch := range 2 {
+			h.ac.Gate().Reset()
+			h.tag("graduated", ids[batch*entrants:(batch+1)*entrants]...)
+			h.waitFor(fmt.Sprintf("batch %d issued", batch+1), func() bool {
+				return len(h.runs(a.ID)[autocred.RunIssued]) == (batch+1)*entrants
+			})
+			scans, singles := calls()
+			wantScans, wantSingles := int64(6), int64(entrants-withCompany) // the first: scanned, its misses read on their own
+			if batch == 1 {
+				wantScans, wantSingles = 0, entrants // the second: read for each entrant
+			}
+			if scans != wantScans || singles != wantSingles {
+				t.Errorf("batch %d: %d calls of GET /fieldValues and %d of GET /contacts/{id}/fieldValues; want %d and %d",
+					batch+1, scans, singles, wantScans, wantSingles)
+			}
+		}
+		byEmail := map[string]string{}
+		for _, c := range h.cert.Credentials(testenv.CertWorkspace) {
+			byEmail[c.Recipient.Email] = c.CustomAttributes["custom.company"]
+		}
+		for i, c := range in[:2*entrants] {
+			want := ""
+			if i%entrants < withCompany {
+				want = fmt.Sprint("Company ", i)
+			}
+			if got, ok := byEmail[c.Email]; !ok || got != want {
+				t.Errorf("%s: company %q (issued: %v), want %q", c.Email, got, ok, want)
+			}
+		}
+		log := logs.String()
+		if !strings.Contains(log, `msg="custom field read by scanning its values" field=COMPANY entrants=60 pages=6 unlisted=57`) {
+			t.Errorf("the first batch's scan is not logged with the 57 entrants it did not list")
+		}
+		if !strings.Contains(log, `msg="custom fields read for each entrant: scanning their values would cost more" fields=[COMPANY] entrants=60 pages=6 unlisted=57`) {
+			t.Errorf("the second batch's choice is not logged with the 57 entrants the last scan did not list")
 		}
 	})
 }
