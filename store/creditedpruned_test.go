@@ -41,7 +41,13 @@ func startFreshAfter(t *testing.T, db *DB, deleteRuns func(a autocred.Automation
 			t.Fatal(err)
 		}
 	}
+	if removed, err := db.RunsRemoved(ctx); err != nil || removed {
+		t.Fatalf("before deleting any run, RunsRemoved says %v (%v)", removed, err)
+	}
 	deleteRuns(a, now)
+	if removed, err := db.RunsRemoved(ctx); err != nil || !removed {
+		t.Errorf("after deleting runs, RunsRemoved says %v (%v), want true", removed, err)
+	}
 	if n := countRows(t, db, `SELECT count(*) FROM runs WHERE automation_id = ?`, a.ID); n != 0 {
 		t.Fatalf("%d runs left, want none", n)
 	}

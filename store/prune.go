@@ -286,3 +286,17 @@ func (db *DB) deletePrunedCounts(ctx context.Context, tx *sql.Tx, automationID i
 	}
 	return n, nil
 }
+
+// RunsRemoved tells whether runs are gone from the lists of runs: pruned
+// by the run retention (pruned_runs), or deleted with an automation's
+// history. A search for a person that finds nothing then does not mean
+// they got nothing (issue 16).
+func (db *DB) RunsRemoved(ctx context.Context) (bool, error) {
+	var n int
+	err := db.pool().QueryRowContext(ctx, `SELECT CASE WHEN EXISTS (SELECT 1 FROM pruned_runs)
+		OR EXISTS (SELECT 1 FROM automations WHERE history_deleted_runs > 0) THEN 1 ELSE 0 END`).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("reading whether runs were pruned: %w", err)
+	}
+	return n == 1, nil
+}
