@@ -94,3 +94,10 @@ func (s *Service) ContactPages(ctx context.Context, automationID int64) (Contact
 	}
 	return ContactPages{apiURL: c.APIURL}, nil
 }
+
+// RunsRemoved tells whether runs are gone from the lists of runs (pruned
+// by the run retention, or deleted with a history): a search for a person
+// that finds nothing says so (store.RunsRemoved).
+func (s *Service) RunsRemoved(ctx context.Context) (bool, error) {
+	return s.store.RunsRemoved(ctx)
+}

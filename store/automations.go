@@ -277,9 +277,10 @@ func (db *DB) RestoreAutomation(ctx context.Context, id int64, check ...TwinChec
 
 // DeleteRunHistory deletes the runs of an archived automation and their
 // logs (contact emails, names, what was sent), for a privacy request, and
-// records when and how many. The ledger stays: it holds contact ids and
-// entry counts only, and it is what keeps a restored automation from
-// issuing again to contacts it already counted. The credentials issued
+// records when and how many. The ledger stays: it holds contact ids,
+// entry counts and whether a run deleted had given the contact a
+// credential (credited_pruned) only, and it is what keeps a restored
+// automation from issuing again to contacts it already counted. The credentials issued
 // stay in Certifier (rule R6). It fails with a conflict when the
 // automation is not archived, so that no run in progress loses its record.
 //
@@ -308,6 +309,13 @@ func (db *DB) DeleteRunHistory(ctx context.Context, id int64) (autocred.HistoryD
 		if pending > 0 {
 			return autocred.Errorf(autocred.ECONFLICT, "%s has %d pending run(s): contacts who entered and have no credential yet. "+
 				"Deleting its history now would leave them without one for good. Restore it and resume it with catch-up so that they finish, then delete it again and delete its history", named(a), pending)
+		}
+		// As pruning does (markCredited): the ledger remembers who had a
+		// credential from a run deleted, so that a restored automation
+		// resumed with Start fresh does not say they got nothing.
+		if _, err := db.in(tx).ExecContext(ctx, `UPDATE memberships SET credited_pruned = 1 WHERE automation_id = ? AND credited_pruned = 0
+			AND contact_id IN (SELECT contact_id FROM runs WHERE automation_id = ? AND status IN `+sqlCredited+`)`, id, id); err != nil {
+			return fmt.Errorf("marking in the ledger of automation %d who had a credential: %w", id, err)
 		}
 		if _, err := db.in(tx).ExecContext(ctx, `DELETE FROM run_events WHERE run_id IN (SELECT id FROM runs WHERE automation_id = ?)`, id); err != nil {
 			return fmt.Errorf("deleting the run logs of automation %d: %w", id, err)

@@ -278,10 +278,13 @@ func (db *DB) baselinedBefore(ctx context.Context, tx *sql.Tx, automationID int6
 // contacts (ids less the entrants, who entered while it was stopped)
 // already have a credential from this automation, or one on its way: a
 // run issued, sent unconfirmed, made a draft, or pending (it goes on
-// after the resume).
+// after the resume), or such a run deleted since, by the run retention
+// or with the history, which the ledger remembers (credited_pruned):
+// pruning does not make anyone one who "got nothing" (issue 16).
 func (db *DB) recordFreshStart(ctx context.Context, tx *sql.Tx, automationID int64, ids, entrants []autocred.ContactID, at time.Time) error {
-	credited, err := queryAll(ctx, db.in(tx), scanContactID, `SELECT DISTINCT contact_id FROM runs WHERE automation_id = ? AND status IN `+
-		sqlList(autocred.RunIssued, autocred.RunSendUnconfirmed, autocred.RunDraft, autocred.RunPending), automationID)
+	credited, err := queryAll(ctx, db.in(tx), scanContactID, `SELECT contact_id FROM runs WHERE automation_id = ? AND status IN `+
+		sqlList(autocred.RunIssued, autocred.RunSendUnconfirmed, autocred.RunDraft, autocred.RunPending)+`
+		UNION SELECT contact_id FROM memberships WHERE automation_id = ? AND credited_pruned = 1`, automationID, automationID)
 	if err != nil {
 		return fmt.Errorf("counting who already got a credential from automation %d: %w", automationID, err)
 	}
@@ -353,7 +356,8 @@ func (db *DB) markBaseline(ctx context.Context, tx *sql.Tx, automationID int64, 
 // resetLedger forgets who is in the segment, as a new baseline is
 // recorded (not before: RecordBaseline compares it with the ledger). Entry
 // counts stay, so a later entry gets the next number and never collides
-// with an earlier run.
+// with an earlier run; so does who had a credential from a run deleted
+// since (credited_pruned).
 func (db *DB) resetLedger(ctx context.Context, tx *sql.Tx, automationID int64) error {
 	_, err := db.in(tx).ExecContext(ctx, `UPDATE memberships SET in_segment = 0, missed_snapshot = 0 WHERE automation_id = ?`, automationID)
 	return err

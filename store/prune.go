@@ -16,7 +16,10 @@ import (
 // stays:
 //   - the ledger (memberships), always: it is what keeps a contact who is
 //     in from being taken for new (DESIGN §3), whether its run is kept
-//     or not;
+//     or not; and it marks, in the same transaction, the contacts whose
+//     run deleted had given them a credential (credited_pruned, migration
+//     0025), so that a resume with Start fresh still counts them among
+//     those who had one (recordFreshStart);
 //   - the counts: every run deleted is added, in the same transaction, to
 //     pruned_runs (migration 0018), which RunCounts and RunsPerDay add to
 //     the runs still kept, so that an automation's page shows the same
@@ -77,6 +80,9 @@ func (db *DB) PruneRuns(ctx context.Context, before time.Time, after int64, limi
 		if err := keepClaims(ctx, db.in(tx), claims); err != nil {
 			return err
 		}
+		if err := markCredited(ctx, db.in(tx), pruned); err != nil {
+			return err
+		}
 		return db.countPruned(ctx, tx, pruned)
 	})
 	if err != nil {
@@ -116,6 +122,7 @@ func (db *DB) pruneWindow(ctx context.Context, tx *sql.Tx, before time.Time, aft
 // prunedRun is a run deleted by pruning, as its counts need it.
 type prunedRun struct {
 	automationID int64
+	contactID    autocred.ContactID
 	status       autocred.RunStatus
 	finishedAt   int64  // ms
 	credentialID string // "" when it made none
@@ -130,10 +137,10 @@ type prunedRun struct {
 func (db *DB) deleteFinishedRuns(ctx context.Context, tx *sql.Tx, before time.Time, after, upto int64) ([]prunedRun, error) {
 	return queryAll(ctx, db.in(tx), func(row rowScanner) (prunedRun, error) {
 		var r prunedRun
-		err := row.Scan(&r.automationID, &r.status, &r.finishedAt, &r.credentialID)
+		err := row.Scan(&r.automationID, &r.contactID, &r.status, &r.finishedAt, &r.credentialID)
 		return r, err
 	}, `DELETE FROM runs WHERE id > ? AND id <= ? AND status IN `+sqlPrunable+` AND updated_at < ?
-		RETURNING automation_id, status, CASE WHEN finished_at > 0 THEN finished_at ELSE updated_at END, credential_id`, after, upto, ms(before))
+		RETURNING automation_id, contact_id, status, CASE WHEN finished_at > 0 THEN finished_at ELSE updated_at END, credential_id`, after, upto, ms(before))
 }
 
 // keepClaims records the credentials of runs about to be deleted, or just
@@ -146,6 +153,42 @@ func keepClaims(ctx context.Context, q querier, credentialIDs []string) error {
 		}
 		if _, err := q.ExecContext(ctx, `INSERT INTO deleted_run_credentials (credential_id) VALUES (?) ON CONFLICT DO NOTHING`, id); err != nil {
 			return fmt.Errorf("keeping the claim on credential %s: %w", id, err)
+		}
+	}
+	return nil
+}
+
+// sqlCredited are the statuses of a run that gave its contact a
+// credential, or made one (a draft): what recordFreshStart counts as
+// "already had a credential from this automation", with pending runs
+// (never deleted).
+var sqlCredited = sqlList(autocred.RunIssued, autocred.RunSendUnconfirmed, autocred.RunDraft)
+
+// givesCredential tells whether a run in this status gave its contact a
+// credential (sqlCredited).
+func givesCredential(s autocred.RunStatus) bool {
+	return s == autocred.RunIssued || s == autocred.RunSendUnconfirmed || s == autocred.RunDraft
+}
+
+// markCredited marks in the ledger (credited_pruned) the contacts of runs
+// just deleted that had given them a credential: the run no longer says
+// so, and a resume with Start fresh must still count them among those
+// who had one (recordFreshStart), not among those who got nothing. The
+// ledger row is there: a run is recorded with its contact's entry.
+func markCredited(ctx context.Context, q querier, runs []prunedRun) error {
+	byAutomation := map[int64][]any{}
+	for _, r := range runs {
+		if givesCredential(r.status) {
+			byAutomation[r.automationID] = append(byAutomation[r.automationID], r.contactID)
+		}
+	}
+	for automationID, contacts := range byAutomation {
+		for start := 0; start < len(contacts); start += batch {
+			chunk := contacts[start:min(start+batch, len(contacts))]
+			if _, err := q.ExecContext(ctx, `UPDATE memberships SET credited_pruned = 1 WHERE automation_id = ? AND credited_pruned = 0 AND contact_id IN (`+
+				placeholders(len(chunk))+`)`, append([]any{automationID}, chunk...)...); err != nil {
+				return fmt.Errorf("marking in the ledger of automation %d who had a credential from the runs pruned: %w", automationID, err)
+			}
 		}
 	}
 	return nil
@@ -242,4 +285,18 @@ func (db *DB) deletePrunedCounts(ctx context.Context, tx *sql.Tx, automationID i
 		return 0, fmt.Errorf("deleting the counts of pruned runs of automation %d: %w", automationID, err)
 	}
 	return n, nil
+}
+
+// RunsRemoved tells whether runs are gone from the lists of runs: pruned
+// by the run retention (pruned_runs), or deleted with an automation's
+// history. A search for a person that finds nothing then does not mean
+// they got nothing (issue 16).
+func (db *DB) RunsRemoved(ctx context.Context) (bool, error) {
+	var n int
+	err := db.pool().QueryRowContext(ctx, `SELECT CASE WHEN EXISTS (SELECT 1 FROM pruned_runs)
+		OR EXISTS (SELECT 1 FROM automations WHERE history_deleted_runs > 0) THEN 1 ELSE 0 END`).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("reading whether runs were pruned: %w", err)
+	}
+	return n == 1, nil
 }

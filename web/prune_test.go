@@ -42,3 +42,31 @@ func TestPrunedRunsAreCountedAndExplained(t *testing.T) {
 		t.Error("the automation page lists a pruned run")
 	}
 }
+
+// A search for a person whose runs the run retention pruned finds nothing,
+// on the automation's page and across automations; it must not read as
+// "this person got nothing", or a user may issue them a second credential
+// by hand (issue 16): the empty answer says runs were removed. Before
+// anything was pruned, it does not.
+func TestSearchAfterPruningSaysRunsWereRemoved(t *testing.T) {
+	t.Parallel()
+	u := newUITest(t)
+	u.signIn()
+	f := u.fixture() // Ada's failed run, contact 1
+	const note = "Runs removed by the run retention or with a deleted history are not searched: check Certifier before issuing a credential by hand."
+	paths := []string{"/runs?q=ada%40example.com", "/automations/" + itoa(f.automation) + "?q=ada%40example.com"}
+	for _, path := range paths {
+		if body := u.do("GET", strings.Replace(path, "ada", "bob", 1), nil).body; strings.Contains(body, note) {
+			t.Errorf("%s before pruning says runs were removed", path)
+		}
+	}
+	if step, err := u.env.Store.PruneRuns(context.Background(), time.Now().Add(time.Minute), 0, 500); err != nil || step.Pruned != 1 {
+		t.Fatalf("pruning: %+v %v, want 1 run pruned", step, err)
+	}
+	for _, path := range paths {
+		body := u.do("GET", path, nil).body
+		if !strings.Contains(body, "matches this filter") || !strings.Contains(body, note) {
+			t.Errorf("%s after pruning Ada's run does not say that removed runs are not searched", path)
+		}
+	}
+}

@@ -201,8 +201,12 @@ type emptyRuns struct {
 // emptyRunsFor says why a table of runs is empty: a filter that matches
 // nothing is not an automation without runs. path is the page's own
 // address, without a query; a is the automation, nil for the list of
-// every automation's runs.
-func emptyRunsFor(f runFilter, path string, a *automationSummary) emptyRuns {
+// every automation's runs. removed says that runs are gone from that list
+// (pruned by the run retention, or deleted with a history): a search for
+// a person that finds nothing then does not say they got nothing, and
+// an empty answer says so, so that nobody issues them a second credential
+// by hand (issue 16).
+func emptyRunsFor(f runFilter, path string, a *automationSummary, removed bool) emptyRuns {
 	switch {
 	case (autocred.RunFilter{Contact: f.Search}).SearchesNothing():
 		return emptyRuns{Text: "No run matches: the search has no letter, digit or email in it. Type part of a name or an email, or a contact id.",
@@ -212,7 +216,11 @@ func emptyRunsFor(f runFilter, path string, a *automationSummary) emptyRuns {
 		if a == nil {
 			where = "No run of any automation"
 		}
-		return emptyRuns{Text: where + " matches this filter. Every word you search for must be part of the name or the email, in any order; a contact id must be whole.",
+		gone := ""
+		if removed {
+			gone = " Runs removed by the run retention or with a deleted history are not searched: check Certifier before issuing a credential by hand."
+		}
+		return emptyRuns{Text: where + " matches this filter. Every word you search for must be part of the name or the email, in any order; a contact id must be whole." + gone,
 			Link: path, LinkText: "Clear the filter"}
 	case f.Active():
 		return emptyRuns{Text: "No run matches this filter.", Link: path, LinkText: "Clear the filter"}
@@ -389,7 +397,7 @@ func (h *handler) automationData(ctx context.Context, id int64, f runFilter) (au
 	}
 	runs.RunList.RetryBlocked = s.RetryBlocked()
 	runs.RunList.BackQuery = f.Query()
-	runs.RunList.Empty = emptyRunsFor(runs.Filter, runs.Path, &s)
+	runs.RunList.Empty = emptyRunsFor(runs.Filter, runs.Path, &s, s.PrunedTotal() > 0 || s.HistoryDeleted.Runs > 0)
 	detection, err := h.svc.Detection(ctx, a.Automation)
 	if err != nil {
 		return automationData{}, err
@@ -426,7 +434,11 @@ func (h *handler) searchPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d.RunList.BackQuery = d.Filter.Query()
-	d.RunList.Empty = emptyRunsFor(d.Filter, d.Path, nil)
+	removed, err := h.svc.RunsRemoved(r.Context())
+	if err != nil {
+		return err
+	}
+	d.RunList.Empty = emptyRunsFor(d.Filter, d.Path, nil, removed)
 	title := "Find a person"
 	if d.Filter.Search != "" {
 		title = d.Filter.Search + " · " + title

@@ -178,34 +178,40 @@ func TestEmptyRunsFor(t *testing.T) {
 		return s
 	}
 	const path = "/automations/3"
+	const gone = " Runs removed by the run retention or with a deleted history are not searched: check Certifier before issuing a credential by hand."
 	for _, tc := range []struct {
-		name string
-		f    runFilter
-		a    *automationSummary
-		want emptyRuns
+		name    string
+		f       runFilter
+		a       *automationSummary
+		removed bool
+		want    emptyRuns
 	}{
-		{"a status that matches nothing", runFilter{Status: "failed"}, summary(autocred.AutomationActive, 0, nil),
+		{"a status that matches nothing", runFilter{Status: "failed"}, summary(autocred.AutomationActive, 0, nil), false,
 			emptyRuns{Text: "No run matches this filter.", Link: path, LinkText: "Clear the filter"}},
-		{"a search in one automation", runFilter{Search: "kim"}, summary(autocred.AutomationActive, 0, nil),
+		{"a search in one automation", runFilter{Search: "kim"}, summary(autocred.AutomationActive, 0, nil), false,
 			emptyRuns{Text: "No run of this automation matches this filter. Every word you search for must be part of the name or the email, in any order; a contact id must be whole.", Link: path, LinkText: "Clear the filter"}},
-		{"a search in every automation", runFilter{Search: "kim"}, nil,
+		{"a search in every automation", runFilter{Search: "kim"}, nil, false,
 			emptyRuns{Text: "No run of any automation matches this filter. Every word you search for must be part of the name or the email, in any order; a contact id must be whole.", Link: path, LinkText: "Clear the filter"}},
-		{"a page past the last", runFilter{After: 9}, summary(autocred.AutomationActive, 0, nil),
+		{"a search in one automation with runs pruned", runFilter{Search: "kim"}, summary(autocred.AutomationActive, 0, nil), true,
+			emptyRuns{Text: "No run of this automation matches this filter. Every word you search for must be part of the name or the email, in any order; a contact id must be whole." + gone, Link: path, LinkText: "Clear the filter"}},
+		{"a search in every automation with runs pruned", runFilter{Search: "kim"}, nil, true,
+			emptyRuns{Text: "No run of any automation matches this filter. Every word you search for must be part of the name or the email, in any order; a contact id must be whole." + gone, Link: path, LinkText: "Clear the filter"}},
+		{"a page past the last", runFilter{After: 9}, summary(autocred.AutomationActive, 0, nil), false,
 			emptyRuns{Text: "No runs on this page: the runs it listed are gone.", Link: path, LinkText: "Show the newest runs"}},
-		{"no run in any automation", runFilter{}, nil,
+		{"no run in any automation", runFilter{}, nil, false,
 			emptyRuns{Text: "No runs yet. A run appears when a contact enters the segment of an active automation.", Link: "/automations", LinkText: "See the automations"}},
-		{"a draft", runFilter{}, summary(autocred.AutomationDraft, 0, nil),
+		{"a draft", runFilter{}, summary(autocred.AutomationDraft, 0, nil), false,
 			emptyRuns{Text: "No runs yet. A run appears when a contact enters the segment after activation."}},
-		{"an active automation", runFilter{}, summary(autocred.AutomationActive, 0, nil),
+		{"an active automation", runFilter{}, summary(autocred.AutomationActive, 0, nil), false,
 			emptyRuns{Text: "No runs yet. A run appears when a contact enters the segment after activation."}},
-		{"its history deleted", runFilter{}, summary(autocred.AutomationArchived, 12, nil),
+		{"its history deleted", runFilter{}, summary(autocred.AutomationArchived, 12, nil), false,
 			emptyRuns{Text: "No runs: the history of this automation was deleted."}},
-		{"every run pruned", runFilter{}, summary(autocred.AutomationActive, 0, map[autocred.RunStatus]int{autocred.RunIssued: 3}),
+		{"every run pruned", runFilter{}, summary(autocred.AutomationActive, 0, map[autocred.RunStatus]int{autocred.RunIssued: 3}), false,
 			emptyRuns{Text: "No runs to list: the run retention removed the older runs and their logs (the counts above include them)."}},
-		{"archived without a run", runFilter{}, summary(autocred.AutomationArchived, 0, nil),
+		{"archived without a run", runFilter{}, summary(autocred.AutomationArchived, 0, nil), false,
 			emptyRuns{Text: "No runs: nobody entered the segment before this automation was deleted."}},
 	} {
-		if got := emptyRunsFor(tc.f, path, tc.a); got != tc.want {
+		if got := emptyRunsFor(tc.f, path, tc.a, tc.removed); got != tc.want {
 			t.Errorf("%s: %+v, want %+v", tc.name, got, tc.want)
 		}
 	}

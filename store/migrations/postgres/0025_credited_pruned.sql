@@ -1,0 +1,12 @@
+-- After the run retention (serve --run-retention) pruned a contact's
+-- issued run, a resume with Start fresh counted them as one who "got
+-- nothing" (fresh_baseline_credited, migration 0023, was counted from the
+-- runs kept only), and the automation's page said so (issue 16). The
+-- ledger, which pruning keeps, now keeps it too:
+--
+--   credited_pruned  1 when a run of this contact in this automation that
+--                    had issued a credential, sent unconfirmed or made a
+--                    draft was deleted (pruned, or with the history);
+--                    0 otherwise. Runs pruned before this migration are
+--                    gone and cannot be told: their contacts stay 0.
+ALTER TABLE memberships ADD COLUMN credited_pruned BIGINT NOT NULL DEFAULT 0;
