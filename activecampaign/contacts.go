@@ -198,6 +198,24 @@ func (c *Client) fieldDefs(ctx context.Context) (map[ID]Field, error) {
 	return c.fieldDefsKnowing(ctx, "", nil)
 }
 
+// recentFieldDefs returns the definitions as read at most
+// fieldRefreshAfter ago, reading them again if they are older. A name
+// found in older definitions may since have been renamed, or taken by a
+// field created with it as its tag (which wins over a title): a read of a
+// contact's values would see that (ContactFields reads /fields again for
+// a field it does not know), and a batch's scan must pick the field the
+// reads would.
+func (c *Client) recentFieldDefs(ctx context.Context) (map[ID]Field, error) {
+	c.fields.mu.Lock()
+	if f := c.fields.fields; f != nil && time.Since(c.fields.fetched) < fieldRefreshAfter {
+		c.fields.mu.Unlock()
+		return f, nil
+	}
+	c.fields.fetched = time.Time{} // expired: fieldDefsKnowing reads them again
+	c.fields.mu.Unlock()
+	return c.fieldDefsKnowing(ctx, "", nil)
+}
+
 // fieldDefsKnowing returns the cached definitions, read again when they
 // are older than fieldCacheTTL, or when known (if not nil) says they lack
 // what the caller looks for (key), unless they were read less than
