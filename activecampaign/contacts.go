@@ -206,14 +206,7 @@ func (c *Client) fieldDefs(ctx context.Context) (map[ID]Field, error) {
 // a field it does not know), and a batch's scan must pick the field the
 // reads would.
 func (c *Client) recentFieldDefs(ctx context.Context) (map[ID]Field, error) {
-	c.fields.mu.Lock()
-	if f := c.fields.fields; f != nil && time.Since(c.fields.fetched) < fieldRefreshAfter {
-		c.fields.mu.Unlock()
-		return f, nil
-	}
-	c.fields.fetched = time.Time{} // expired: fieldDefsKnowing reads them again
-	c.fields.mu.Unlock()
-	return c.fieldDefsKnowing(ctx, "", nil)
+	return c.fieldDefsWithin(ctx, fieldRefreshAfter, "", nil)
 }
 
 // fieldDefsKnowing returns the cached definitions, read again when they
@@ -221,9 +214,15 @@ func (c *Client) recentFieldDefs(ctx context.Context) (map[ID]Field, error) {
 // what the caller looks for (key), unless they were read less than
 // fieldRefreshAfter ago or were read again for key already.
 func (c *Client) fieldDefsKnowing(ctx context.Context, key string, known func(map[ID]Field) bool) (map[ID]Field, error) {
+	return c.fieldDefsWithin(ctx, fieldCacheTTL, key, known)
+}
+
+// fieldDefsWithin is fieldDefsKnowing with definitions older than maxAge
+// read again. A failed read leaves the cached ones as they were.
+func (c *Client) fieldDefsWithin(ctx context.Context, maxAge time.Duration, key string, known func(map[ID]Field) bool) (map[ID]Field, error) {
 	c.fields.mu.Lock()
 	defer c.fields.mu.Unlock()
-	if f := c.fields.fields; f != nil && time.Since(c.fields.fetched) < fieldCacheTTL {
+	if f := c.fields.fields; f != nil && time.Since(c.fields.fetched) < maxAge {
 		if known == nil || known(f) || c.fields.absent[key] || time.Since(c.fields.fetched) < fieldRefreshAfter {
 			return f, nil
 		}
