@@ -462,7 +462,10 @@ func (e *Engine) scanFields(ctx context.Context, ac *activecampaign.Client, conn
 			return nil, err
 		}
 		p.scan = scan
-		p.unscannable = !scanCheaper(n, scan.Pages(), scan.Done())
+		// Never chosen: a scan of unknown cost, or over maxScanPages. A
+		// scan that merely costs more than the reads is left to
+		// scansCheaper, which counts its pages (and logs them).
+		p.unscannable = !scanCheaper(maxScanPages+1, scan.Pages(), scan.Done())
 		e.fieldPages.put(fieldKey{connID, p.field.ID}, scan.Pages())
 	}
 	if !scansCheaper(n, fields) {
