@@ -198,14 +198,31 @@ func (c *Client) fieldDefs(ctx context.Context) (map[ID]Field, error) {
 	return c.fieldDefsKnowing(ctx, "", nil)
 }
 
+// recentFieldDefs returns the definitions as read at most
+// fieldRefreshAfter ago, reading them again if they are older. A name
+// found in older definitions may since have been renamed, or taken by a
+// field created with it as its tag (which wins over a title): a read of a
+// contact's values would see that (ContactFields reads /fields again for
+// a field it does not know), and a batch's scan must pick the field the
+// reads would.
+func (c *Client) recentFieldDefs(ctx context.Context) (map[ID]Field, error) {
+	return c.fieldDefsWithin(ctx, fieldRefreshAfter, "", nil)
+}
+
 // fieldDefsKnowing returns the cached definitions, read again when they
 // are older than fieldCacheTTL, or when known (if not nil) says they lack
 // what the caller looks for (key), unless they were read less than
 // fieldRefreshAfter ago or were read again for key already.
 func (c *Client) fieldDefsKnowing(ctx context.Context, key string, known func(map[ID]Field) bool) (map[ID]Field, error) {
+	return c.fieldDefsWithin(ctx, fieldCacheTTL, key, known)
+}
+
+// fieldDefsWithin is fieldDefsKnowing with definitions older than maxAge
+// read again. A failed read leaves the cached ones as they were.
+func (c *Client) fieldDefsWithin(ctx context.Context, maxAge time.Duration, key string, known func(map[ID]Field) bool) (map[ID]Field, error) {
 	c.fields.mu.Lock()
 	defer c.fields.mu.Unlock()
-	if f := c.fields.fields; f != nil && time.Since(c.fields.fetched) < fieldCacheTTL {
+	if f := c.fields.fields; f != nil && time.Since(c.fields.fetched) < maxAge {
 		if known == nil || known(f) || c.fields.absent[key] || time.Since(c.fields.fetched) < fieldRefreshAfter {
 			return f, nil
 		}

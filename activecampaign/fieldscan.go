@@ -153,12 +153,12 @@ func (s *FieldScan) next(ctx context.Context) error {
 // FieldNamed finds the custom field a mapping names (as written after
 // contact.fields.): the one whose personalization tag is the name, else
 // the one whose title is, without regard to case (as autocred.Contact's
-// SetField and a template's lookup match them), from the cached
-// GET /fields. ok is false when no field, or more than one, answers to
+// SetField and a template's lookup match them), from GET /fields as read
+// at most fieldRefreshAfter ago (recentFieldDefs). ok is false when no field, or more than one, answers to
 // the name: then only a contact's own values (ContactFields) tell which
 // value the name stands for.
 func (c *Client) FieldNamed(ctx context.Context, name string) (f Field, ok bool, err error) {
-	defs, err := c.fieldDefs(ctx)
+	defs, err := c.recentFieldDefs(ctx)
 	if err != nil {
 		return Field{}, false, fmt.Errorf("reading the custom fields: %w", err)
 	}

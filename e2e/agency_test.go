@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"net/http"
@@ -346,7 +347,10 @@ func (w *world) connectAgency(accts []*agencyAccount) {
 			err := w.apiCreate("/api/v1/automations", map[string]any{"name": name,
 				"trigger": map[string]any{"connection_id": a.acConn, "segment_id": a.segments[k].ID},
 				"action": map[string]any{"connection_id": a.certConn, "group_id": a.group.ID,
-					"recipient_name": "{{contact.firstName}} {{contact.lastName}}", "recipient_email": "{{contact.email}}",
+					// The automation's name in the recipient's: checkAgency
+					// counts each automation's credentials, so that one
+					// issuing twice cannot hide another issuing none.
+					"recipient_name": "{{contact.firstName}} {{contact.lastName}} ({{automation.name}})", "recipient_email": "{{contact.email}}",
 					"issue_date": "{{today}}", "issue": true, "send": true},
 				"allow_duplicate": true}, &created, 201, name, "/api/v1/automations", "automations")
 			if err == nil {
@@ -387,6 +391,7 @@ func (w *world) automationsByStatus() map[string]int {
 // agencyEntry is one contact of the trickle (or the burst).
 type agencyEntry struct {
 	account int
+	segment int
 	at      time.Time
 	want    int // credentials expected: one per automation on the segment
 }
@@ -415,7 +420,7 @@ func (w *world) trickle(accts []*agencyAccount, every time.Duration, stop <-chan
 			return
 		}
 		mu.Lock()
-		entries[email] = agencyEntry{account: i, at: at, want: a.watchers(k)}
+		entries[email] = agencyEntry{account: i, segment: k, at: at, want: a.watchers(k)}
 		mu.Unlock()
 	}
 }
@@ -810,9 +815,12 @@ func measureAgency(b *testing.B, c agencyConfig) {
 // checkAgency fails the benchmark, at any size, when autocred got a
 // credential wrong; the figures above are only reported. Wrong is: a
 // credential for a contact that was in its segment at the baseline (R1),
-// more credentials for one contact than automations on its segment (a
-// duplicate), and an entry of the trickle with none after a last wait of
-// up to a poll interval and two minutes (lost). The burst's account's
+// more than one credential for a contact from one automation (a
+// duplicate), or one from an automation not on its segment, and an entry
+// of the trickle without one from every automation on its segment after
+// a last wait of up to a poll interval and two minutes (lost). Counted by
+// automation (agencyIssued), so that on a segment two automations watch,
+// one issuing twice cannot hide the other issuing none. The burst's account's
 // entries after the import wait behind the burst, so they and the burst
 // are waited for only when the burst can be issued within that wait at
 // autocred's Certifier pace (8 a second): CI's tiny run, not the full one.
@@ -821,60 +829,118 @@ func (w *world) checkAgency(b *testing.B, c agencyConfig, accts []*agencyAccount
 	burstWant := burstCredentials(c, accts)
 	waitBurst := time.Duration(burstWant)*time.Second/8 < wait
 	required := func(e agencyEntry) bool { return waitBurst || e.account != 0 || e.at.Before(burstAt) }
-	issued := func() map[string]int {
-		n := map[string]int{}
+	issued := func() agencyIssued {
+		var creds []simcert.Credential
 		for _, a := range accts {
-			for _, cr := range w.cert.Credentials(a.name) {
-				n[cr.Recipient.Email]++
-			}
+			creds = append(creds, w.cert.Credentials(a.name)...)
 		}
-		return n
-	}
-	missing := func(n map[string]int) (lost, burst int) {
-		for email, e := range entries {
-			if required(e) && n[email] < e.want {
-				lost++
-			}
-		}
-		if waitBurst {
-			for email, k := range n {
-				if strings.HasPrefix(email, "burst") {
-					burst += k
-				}
-			}
-			burst = max(burstWant-burst, 0)
-		}
-		return lost, burst
+		return countAgencyCredentials(creds)
 	}
 	deadline := time.Now().Add(wait)
 	n := issued()
-	for lost, burst := missing(n); lost+burst > 0 && time.Now().Before(deadline); lost, burst = missing(n) {
+	for j := n.judge(accts, entries, required, c.burst, waitBurst); j.lost+j.burstMissing > 0 && time.Now().Before(deadline); j = n.judge(accts, entries, required, c.burst, waitBurst) {
 		time.Sleep(2 * time.Second)
 		n = issued()
 	}
-	wrong := 0
-	for email, k := range n {
-		want, what := 0, "a member of its segments since before the baselines"
-		switch e, ok := entries[email]; {
-		case ok:
-			want, what = e.want, "a contact of the trickle"
-		case strings.HasPrefix(email, "burst"):
-			want, what = accts[0].watchers(0), "a contact of the burst"
+	j := n.judge(accts, entries, required, c.burst, waitBurst)
+	for i, wrong := range j.wrong {
+		if i == 10 {
+			b.Errorf("... and %d more credentials wrong", len(j.wrong)-10)
+			break
 		}
-		if k > want {
-			if wrong++; wrong <= 10 {
-				b.Errorf("%s has %d credentials, %s: want at most %d", email, k, what, want)
+		b.Errorf("%s", wrong)
+	}
+	if j.lost+j.burstMissing > 0 {
+		b.Errorf("after waiting %s more: %d entries of the trickle without all their credentials, %d of the burst's %d credentials not issued",
+			wait, j.lost, j.burstMissing, burstWant)
+		w.explainMissing(accts, entries, required)
+	}
+}
+
+// agencyIssued counts the credentials of each contact (by email) from each
+// automation (by name, which the benchmark's mapping puts in the
+// recipient's name, between parentheses).
+type agencyIssued map[string]map[string]int
+
+func countAgencyCredentials(creds []simcert.Credential) agencyIssued {
+	n := agencyIssued{}
+	for _, cr := range creds {
+		name := cr.Recipient.Name
+		auto := ""
+		if i := strings.LastIndex(name, " ("); i >= 0 && strings.HasSuffix(name, ")") {
+			auto = name[i+2 : len(name)-1]
+		}
+		if n[cr.Recipient.Email] == nil {
+			n[cr.Recipient.Email] = map[string]int{}
+		}
+		n[cr.Recipient.Email][auto]++
+	}
+	return n
+}
+
+// agencyJudgment is what checkAgency fails on: credentials that should not
+// exist (a duplicate, or one for a contact or from an automation that was
+// owed none), the required entries of the trickle that some automation on
+// their segment has not issued (lost), and the burst's credentials not
+// issued (when it is waited for).
+type agencyJudgment struct {
+	wrong        []string
+	lost         int
+	burstMissing int
+}
+
+func (n agencyIssued) judge(accts []*agencyAccount, entries map[string]agencyEntry, required func(agencyEntry) bool, burst int, waitBurst bool) agencyJudgment {
+	var j agencyJudgment
+	// owed: the automations (by name) that owe a contact a credential.
+	owed := func(email string) (map[string]bool, string) {
+		a, k, what := -1, -1, "a member of its segments since before the baselines"
+		if e, ok := entries[email]; ok {
+			a, k, what = e.account, e.segment, "a contact of the trickle"
+		} else if strings.HasPrefix(email, "burst") && strings.HasSuffix(email, "@"+accts[0].name+".example.com") {
+			a, k, what = 0, 0, "a contact of the burst"
+		}
+		autos := map[string]bool{}
+		if a >= 0 {
+			for i, s := range accts[a].watches {
+				if s == k {
+					autos[fmt.Sprintf("%s %d", accts[a].name, i)] = true
+				}
+			}
+		}
+		return autos, what
+	}
+	burstIssued := 0
+	for _, email := range slices.Sorted(maps.Keys(n)) {
+		autos, what := owed(email)
+		for _, auto := range slices.Sorted(maps.Keys(n[email])) {
+			k := n[email][auto]
+			switch {
+			case !autos[auto]:
+				j.wrong = append(j.wrong, fmt.Sprintf("%s has %d credentials from automation %q, %s: want none from it", email, k, auto, what))
+			case k > 1:
+				j.wrong = append(j.wrong, fmt.Sprintf("%s has %d credentials from automation %q, %s: want one", email, k, auto, what))
+			}
+			if autos[auto] && strings.HasPrefix(what, "a contact of the burst") {
+				burstIssued++
 			}
 		}
 	}
-	if wrong > 10 {
-		b.Errorf("... and %d more contacts with too many credentials", wrong-10)
+	for email, e := range entries {
+		if !required(e) {
+			continue
+		}
+		autos, _ := owed(email)
+		for auto := range autos {
+			if n[email][auto] == 0 {
+				j.lost++
+				break
+			}
+		}
 	}
-	if lost, burst := missing(n); lost+burst > 0 {
-		b.Errorf("after waiting %s more: %d entries of the trickle without all their credentials, %d of the burst's %d credentials not issued",
-			wait, lost, burst, burstWant)
-		w.explainMissing(accts, entries, required)
+	if waitBurst {
+		j.burstMissing = max(burst*accts[0].watchers(0)-burstIssued, 0)
 	}
+	return j
 }
 
 // waitAllActive waits for every baseline, reading the list every 2 s.

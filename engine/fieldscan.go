@@ -105,7 +105,11 @@ func scansCost(fields []*plannedField) (pages, unlisted int, ok bool) {
 		pages += c
 	}
 	listed := map[autocred.ContactID]float64{} // entrant → chance every scan lists it
+	var runs map[autocred.ContactID]int
 	for _, p := range fields {
+		if runs == nil {
+			runs = p.runs
+		}
 		if !p.missedKnown || p.missed <= 0 {
 			continue
 		}
@@ -118,8 +122,10 @@ func scansCost(fields []*plannedField) (pages, unlisted int, ok bool) {
 		}
 	}
 	expected := 0.0
-	for _, l := range listed {
-		expected += 1 - l
+	for id, l := range listed {
+		// An entrant the scans miss is read by each of its runs whose
+		// mapping uses a field (one per automation), not once.
+		expected += float64(max(runs[id], 1)) * (1 - l)
 	}
 	return pages, int(math.Round(expected)), true
 }
@@ -285,6 +291,7 @@ func (b batchFields) fill(runs []autocred.Run) {
 func (e *Engine) readBatchFields(ctx context.Context, ac *activecampaign.Client, autos []autocred.Automation, entered map[int64][]autocred.ContactID) (batchFields, error) {
 	b := batchFields{names: map[int64][]string{}, scans: map[string]*scannedField{}}
 	needs := map[string]map[autocred.ContactID]bool{} // field name → entrants whose mapping uses it
+	runs := map[autocred.ContactID]int{}              // entrant → its runs whose mapping uses a field
 	for _, a := range autos {
 		if len(entered[a.ID]) == 0 {
 			continue
@@ -292,6 +299,11 @@ func (e *Engine) readBatchFields(ctx context.Context, ac *activecampaign.Client,
 		m, err := autocred.ParseMapping(a.Action)
 		if err != nil {
 			continue // the issue job says so on each run
+		}
+		if len(m.Fields()) > 0 {
+			for _, id := range entered[a.ID] {
+				runs[id]++
+			}
 		}
 		for _, name := range m.Fields() {
 			key := strings.ToLower(name)
@@ -315,7 +327,7 @@ func (e *Engine) readBatchFields(ctx context.Context, ac *activecampaign.Client,
 			segment = ""
 		}
 	}
-	scans, err := e.scanFields(ctx, ac, autos[0].Trigger.ConnectionID, segment, needs)
+	scans, err := e.scanFields(ctx, ac, autos[0].Trigger.ConnectionID, segment, needs, runs)
 	if ctx.Err() != nil {
 		return b, ctx.Err()
 	}
@@ -334,7 +346,8 @@ type plannedField struct {
 	field       activecampaign.Field
 	names       []string
 	who         map[autocred.ContactID]bool
-	last        int // pages its last scan announced (known: recently)
+	runs        map[autocred.ContactID]int // the batch's runs of each entrant whose mapping uses a field (nil: one each)
+	last        int                        // pages its last scan announced (known: recently)
 	known       bool
 	missed      float64 // share of its entrants into the segment its last scan did not list (missedKnown: recently, on enough entrants)
 	missedKnown bool
@@ -375,14 +388,20 @@ func (p *plannedField) rest() (calls int, ok bool) {
 // one field at a time, as long as the scans may still be the cheaper
 // (scansCheaper).
 func (e *Engine) scanFields(ctx context.Context, ac *activecampaign.Client, connID int64, segment string,
-	needs map[string]map[autocred.ContactID]bool) (map[string]*scannedField, error) {
+	needs map[string]map[autocred.ContactID]bool, runs map[autocred.ContactID]int) (map[string]*scannedField, error) {
 	all := map[autocred.ContactID]bool{}
 	for _, who := range needs {
 		for id := range who {
 			all[id] = true
 		}
 	}
-	n := len(all)
+	// n is what reading each entrant costs: a call per run, since each
+	// run's first attempt reads its contact's values on its own (two
+	// automations on one segment read each entrant twice).
+	n := 0
+	for id := range all {
+		n += max(runs[id], 1)
+	}
 	if n < minScanEntrants {
 		return nil, nil
 	}
@@ -403,7 +422,7 @@ func (e *Engine) scanFields(ctx context.Context, ac *activecampaign.Client, conn
 			maps.Copy(p.who, needs[name])
 			continue
 		}
-		p := &plannedField{field: f, names: []string{name}, who: maps.Clone(needs[name])}
+		p := &plannedField{field: f, names: []string{name}, who: maps.Clone(needs[name]), runs: runs}
 		p.last, p.known = e.fieldPages.get(fieldKey{connID, f.ID})
 		byField[f.ID] = p
 		fields = append(fields, p)
@@ -443,7 +462,10 @@ func (e *Engine) scanFields(ctx context.Context, ac *activecampaign.Client, conn
 			return nil, err
 		}
 		p.scan = scan
-		p.unscannable = !scanCheaper(n, scan.Pages(), scan.Done())
+		// Never chosen: a scan of unknown cost, or over maxScanPages. A
+		// scan that merely costs more than the reads is left to
+		// scansCheaper, which counts its pages (and logs them).
+		p.unscannable = !scanCheaper(maxScanPages+1, scan.Pages(), scan.Done())
 		e.fieldPages.put(fieldKey{connID, p.field.ID}, scan.Pages())
 	}
 	if !scansCheaper(n, fields) {
