@@ -172,8 +172,11 @@ type fieldCache struct {
 	fetched time.Time
 	// absent: what callers looked for (a field's id, a name) that the
 	// definitions, read again for it, still did not have; not looked for
-	// again until they are next read.
-	absent map[string]bool
+	// again until fieldCacheTTL after absentSince, however often the
+	// definitions are read meanwhile (recentFieldDefs reads them every
+	// fieldRefreshAfter while batches come).
+	absent      map[string]bool
+	absentSince time.Time
 }
 
 const fieldCacheTTL = 10 * time.Minute
@@ -235,7 +238,10 @@ func (c *Client) fieldDefsWithin(ctx context.Context, maxAge time.Duration, key 
 	for _, f := range list {
 		defs[f.ID] = f
 	}
-	c.fields.fields, c.fields.fetched, c.fields.absent = defs, time.Now(), map[string]bool{}
+	c.fields.fields, c.fields.fetched = defs, time.Now()
+	if c.fields.absent == nil || time.Since(c.fields.absentSince) >= fieldCacheTTL {
+		c.fields.absent, c.fields.absentSince = map[string]bool{}, time.Now()
+	}
 	if known != nil && !known(defs) {
 		c.fields.absent[key] = true
 	}

@@ -255,3 +255,43 @@ func TestFieldCreatedSinceTheDefinitionsWereCached(t *testing.T) {
 		t.Errorf("FieldNamed(level) = %v, %v; want the new field", ok, err)
 	}
 }
+
+// What the definitions, read again for it, did not have (a value of a
+// field GET /fields does not list, a name no field has) is not looked for
+// again until the cache's life is over, however many such things are
+// looked for in turn: each re-read used to forget the others, so two of
+// them asked in turn read /fields at every turn.
+func TestFieldsStillUnknownAreNotLookedForAgain(t *testing.T) {
+	s := newSandbox(t, simac.Options{}, Config{})
+	ctx := context.Background()
+	fieldReads := func() int64 { return s.sim.Gate().Stats().ByEndpoint["GET /api/3/fields"] }
+	age := func(d time.Duration) {
+		s.client.fields.mu.Lock()
+		s.client.fields.fetched = s.client.fields.fetched.Add(-d)
+		s.client.fields.absentSince = s.client.fields.absentSince.Add(-d)
+		s.client.fields.mu.Unlock()
+	}
+	never := func(map[ID]Field) bool { return false }
+	ask := func(key string) {
+		t.Helper()
+		if _, err := s.client.fieldDefsKnowing(ctx, key, never); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.client.Fields(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ask("id:901") // the first read of the definitions
+	for _, key := range []string{"id:902", "id:901", "id:902", "id:901"} {
+		age(10 * time.Second) // over fieldRefreshAfter
+		ask(key)
+	}
+	if n := fieldReads(); n != 3 {
+		t.Errorf("%d reads of GET /fields, want 3 (Fields, the first definitions, one more for id:902)", n)
+	}
+	age(fieldCacheTTL)
+	ask("id:901")
+	if n := fieldReads(); n != 4 {
+		t.Errorf("%d reads of GET /fields once the cache's life is over, want 4 (one more)", n)
+	}
+}
