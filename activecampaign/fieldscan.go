@@ -158,7 +158,19 @@ func (s *FieldScan) next(ctx context.Context) error {
 // the name: then only a contact's own values (ContactFields) tell which
 // value the name stands for.
 func (c *Client) FieldNamed(ctx context.Context, name string) (f Field, ok bool, err error) {
-	defs, err := c.recentFieldDefs(ctx)
+	return c.fieldNamed(ctx, name, c.recentFieldDefs)
+}
+
+// FieldNamedCached is FieldNamed from the cached definitions (read again
+// only when older than fieldCacheTTL, as ContactFields uses them): for a
+// plan that may read each contact, which costs no GET /fields. A scan is
+// chosen from FieldNamed's answer only.
+func (c *Client) FieldNamedCached(ctx context.Context, name string) (f Field, ok bool, err error) {
+	return c.fieldNamed(ctx, name, c.fieldDefs)
+}
+
+func (c *Client) fieldNamed(ctx context.Context, name string, read func(context.Context) (map[ID]Field, error)) (f Field, ok bool, err error) {
+	defs, err := read(ctx)
 	if err != nil {
 		return Field{}, false, fmt.Errorf("reading the custom fields: %w", err)
 	}

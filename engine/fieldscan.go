@@ -406,30 +406,50 @@ func (e *Engine) scanFields(ctx context.Context, ac *activecampaign.Client, conn
 		return nil, nil
 	}
 	names := slices.Sorted(maps.Keys(needs))
-	byField := map[activecampaign.ID]*plannedField{}
-	var fields []*plannedField
-	for _, name := range names {
-		f, ok, err := ac.FieldNamed(ctx, name)
-		if err != nil {
-			return nil, err
+	// resolve plans the fields the names stand for, as lookup finds
+	// them; nil when a name has no one field.
+	resolve := func(lookup func(context.Context, string) (activecampaign.Field, bool, error)) ([]*plannedField, error) {
+		byField := map[activecampaign.ID]*plannedField{}
+		var fields []*plannedField
+		for _, name := range names {
+			f, ok, err := lookup(ctx, name)
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				e.log.Info("custom fields read for each entrant: no one field of the account has this name", "field", name, "entrants", n)
+				return nil, nil
+			}
+			if p := byField[f.ID]; p != nil { // two names of one field: scanned once
+				p.names = append(p.names, name)
+				maps.Copy(p.who, needs[name])
+				continue
+			}
+			p := &plannedField{field: f, names: []string{name}, who: maps.Clone(needs[name]), runs: runs}
+			p.last, p.known = e.fieldPages.get(fieldKey{connID, f.ID})
+			byField[f.ID] = p
+			fields = append(fields, p)
 		}
-		if !ok {
-			e.log.Info("custom fields read for each entrant: no one field of the account has this name", "field", name, "entrants", n)
-			return nil, nil
+		for _, p := range fields {
+			if m, ok := e.fieldPages.getMissed(missedKey{fieldKey{connID, p.field.ID}, segment}); ok && m.fits(len(p.who)) {
+				p.missed, p.missedKnown = m.share, true
+			}
 		}
-		if p := byField[f.ID]; p != nil { // two names of one field: scanned once
-			p.names = append(p.names, name)
-			maps.Copy(p.who, needs[name])
-			continue
-		}
-		p := &plannedField{field: f, names: []string{name}, who: maps.Clone(needs[name]), runs: runs}
-		p.last, p.known = e.fieldPages.get(fieldKey{connID, f.ID})
-		byField[f.ID] = p
-		fields = append(fields, p)
+		return fields, nil
 	}
-	for _, p := range fields {
-		if m, ok := e.fieldPages.getMissed(missedKey{fieldKey{connID, p.field.ID}, segment}); ok && m.fits(len(p.who)) {
-			p.missed, p.missedKnown = m.share, true
+	// Planned from the cached definitions first: a plan that reads each
+	// entrant (what the last scans' sizes say for most small batches)
+	// needs no GET /fields, which would add a call to every batch. Only
+	// when a scan may be chosen are the names looked up in /fields as read
+	// at most fieldRefreshAfter ago (FieldNamed), so that the scan reads
+	// the field a read of the contact would.
+	fields, err := resolve(ac.FieldNamedCached)
+	if err != nil || fields == nil {
+		return nil, err
+	}
+	if scansCheaper(n, fields) {
+		if fields, err = resolve(ac.FieldNamed); err != nil || fields == nil {
+			return nil, err
 		}
 	}
 	perContact := func() {
