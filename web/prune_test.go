@@ -69,4 +69,16 @@ func TestSearchAfterPruningSaysRunsWereRemoved(t *testing.T) {
 			t.Errorf("%s after pruning Ada's run does not say that removed runs are not searched", path)
 		}
 	}
+	// A search that finds a run still kept says it too: Ada's other runs,
+	// in this automation or another, may be among those removed.
+	run := autocred.Run{AutomationID: f.automation, ContactID: 1, Entry: 2, Email: "ada@example.com", Status: autocred.RunFailed, LastError: "Certifier refused it."}
+	if err := storetest.InsertRun(context.Background(), u.env.Store, &run); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range paths {
+		body := u.do("GET", path, nil).body
+		if !strings.Contains(body, "1 run matches the filter") || !strings.Contains(body, note) {
+			t.Errorf("%s finds a kept run of Ada's after pruning another, and does not say that removed runs are not searched", path)
+		}
+	}
 }

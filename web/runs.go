@@ -155,6 +155,11 @@ type runList struct {
 	BackQuery string
 	// Empty is what the table says when it has no row.
 	Empty emptyRuns
+	// Removed says that runs are gone from the list (pruned by the run
+	// retention, or deleted with a history): a search that finds some
+	// runs of a person says that it cannot find those (runTotal), as an
+	// empty one does (emptyRunsFor).
+	Removed bool
 }
 
 // AllAutomations tells whether the list holds the runs of every
@@ -397,7 +402,8 @@ func (h *handler) automationData(ctx context.Context, id int64, f runFilter) (au
 	}
 	runs.RunList.RetryBlocked = s.RetryBlocked()
 	runs.RunList.BackQuery = f.Query()
-	runs.RunList.Empty = emptyRunsFor(runs.Filter, runs.Path, &s, s.PrunedTotal() > 0 || s.HistoryDeleted.Runs > 0)
+	runs.RunList.Removed = s.PrunedTotal() > 0 || s.HistoryDeleted.Runs > 0
+	runs.RunList.Empty = emptyRunsFor(runs.Filter, runs.Path, &s, runs.RunList.Removed)
 	detection, err := h.svc.Detection(ctx, a.Automation)
 	if err != nil {
 		return automationData{}, err
@@ -434,11 +440,10 @@ func (h *handler) searchPage(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	d.RunList.BackQuery = d.Filter.Query()
-	removed, err := h.svc.RunsRemoved(r.Context())
-	if err != nil {
+	if d.RunList.Removed, err = h.svc.RunsRemoved(r.Context()); err != nil {
 		return err
 	}
-	d.RunList.Empty = emptyRunsFor(d.Filter, d.Path, nil, removed)
+	d.RunList.Empty = emptyRunsFor(d.Filter, d.Path, nil, d.RunList.Removed)
 	title := "Find a person"
 	if d.Filter.Search != "" {
 		title = d.Filter.Search + " · " + title
