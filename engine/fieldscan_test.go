@@ -46,10 +46,7 @@ func TestBrokenFieldScanFallsBackToReadsPerContact(t *testing.T) {
 		h.tag("graduated", ids[members:]...)
 		h.waitFor("every entrant issued", func() bool { return len(h.runs(a.ID)[autocred.RunIssued]) == entrants })
 
-		byEmail := map[string]string{}
-		for _, c := range h.cert.Credentials(testenv.CertWorkspace) {
-			byEmail[c.Recipient.Email] = c.CustomAttributes["custom.course_name"]
-		}
+		byEmail := h.attributes("custom.course_name")
 		for i, c := range in[members:] {
 			if want := fmt.Sprint("Course ", members+i); byEmail[c.Email] != want {
 				t.Errorf("%s: course %q, want %q", c.Email, byEmail[c.Email], want)
@@ -198,10 +195,7 @@ func TestOptionalFieldIsReadPerContactAfterItsScanMissedMost(t *testing.T) {
 					batch+1, scans, singles, wantScans, wantSingles)
 			}
 		}
-		byEmail := map[string]string{}
-		for _, c := range h.cert.Credentials(testenv.CertWorkspace) {
-			byEmail[c.Recipient.Email] = c.CustomAttributes["custom.company"]
-		}
+		byEmail := h.attributes("custom.company")
 		for i, c := range in[:2*entrants] {
 			want := ""
 			if i%entrants < withCompany {

@@ -164,6 +164,16 @@ func (h *harness) credentialsFor(email string) int {
 	return n
 }
 
+// attributes maps the email of each credential's recipient to the value
+// of one of its custom attributes (the last credential's, for several).
+func (h *harness) attributes(name string) map[string]string {
+	byEmail := map[string]string{}
+	for _, c := range h.cert.Credentials(testenv.CertWorkspace) {
+		byEmail[c.Recipient.Email] = c.CustomAttributes[name]
+	}
+	return byEmail
+}
+
 // runs returns an automation's runs by status.
 func (h *harness) runs(automationID int64) map[autocred.RunStatus][]autocred.Run {
 	h.t.Helper()
