@@ -154,9 +154,9 @@ func (s *FieldScan) next(ctx context.Context) error {
 // contact.fields.): the one whose personalization tag is the name, else
 // the one whose title is, without regard to case (as autocred.Contact's
 // SetField and a template's lookup match them), from GET /fields as read
-// at most fieldRefreshAfter ago (recentFieldDefs). ok is false when no field, or more than one, answers to
-// the name: then only a contact's own values (ContactFields) tell which
-// value the name stands for.
+// at most fieldRefreshAfter ago (recentFieldDefs). ok is false when no
+// field, or more than one, answers to the name: then only a contact's own
+// values (ContactFields) tell which value the name stands for.
 func (c *Client) FieldNamed(ctx context.Context, name string) (f Field, ok bool, err error) {
 	return c.fieldNamed(ctx, name, c.recentFieldDefs)
 }
