@@ -280,9 +280,10 @@ func (db *DB) RestoreAutomation(ctx context.Context, id int64, check ...TwinChec
 // records when and how many. The ledger stays: it holds contact ids,
 // entry counts and whether a run deleted had given the contact a
 // credential (credited_pruned) only, and it is what keeps a restored
-// automation from issuing again to contacts it already counted. The credentials issued
-// stay in Certifier (rule R6). It fails with a conflict when the
-// automation is not archived, so that no run in progress loses its record.
+// automation from issuing again to contacts it already counted. The
+// credentials issued stay in Certifier (rule R6). It fails with a
+// conflict when the automation is not archived, so that no run in
+// progress loses its record.
 //
 // The counts of runs already pruned (--run-retention) go too, and are
 // part of how many it records: deleting the history deletes all of it,
