@@ -123,29 +123,29 @@ func TestFieldPagesKeepsTheUnlistedShare(t *testing.T) {
 	var f fieldPages
 	k := fieldKey{1, 7}
 	optional, filled := missedKey{k, "12"}, missedKey{k, "13"}
-	if _, ok := f.getMissed(optional); ok {
+	if _, ok := f.missed.get(optional); ok {
 		t.Fatal("a share remembered before any scan")
 	}
-	f.put(k, 6)
-	f.putMissed(optional, missedShare{0.95, 60})
-	f.putMissed(filled, missedShare{0, 3})
-	if got, ok := f.getMissed(optional); !ok || got != (missedShare{0.95, 60}) {
+	f.pages.put(k, 6)
+	f.missed.put(optional, missedShare{0.95, 60})
+	f.missed.put(filled, missedShare{0, 3})
+	if got, ok := f.missed.get(optional); !ok || got != (missedShare{0.95, 60}) {
 		t.Errorf("segment 12: %v, %v; want 0.95 of 60", got, ok)
 	}
-	got, ok := f.getMissed(filled)
+	got, ok := f.missed.get(filled)
 	if !ok || got != (missedShare{0, 3}) {
 		t.Errorf("segment 13: %v, %v; want 0 of 3", got, ok)
 	}
 	if !got.fits(30) || got.fits(31) {
 		t.Errorf("a share seen on 3 entrants: counted for 30 %v, for 31 %v; want true, false", got.fits(30), got.fits(31))
 	}
-	if got, ok := f.get(k); !ok || got != 6 {
+	if got, ok := f.pages.get(k); !ok || got != 6 {
 		t.Errorf("pages: %v, %v; want 6", got, ok)
 	}
-	s := f.missed[optional]
+	s := f.missed.m[optional]
 	s.at = s.at.Add(-fieldPagesTTL - time.Second)
-	f.missed[optional] = s
-	if _, ok := f.getMissed(optional); ok {
+	f.missed.m[optional] = s
+	if _, ok := f.missed.get(optional); ok {
 		t.Error("a share an hour old is still trusted")
 	}
 }

@@ -160,9 +160,8 @@ func scanCheaper(n, pages int, done bool) bool {
 // scansCheaper. It is only a guess at a cost: nothing read from it is
 // ever issued.
 type fieldPages struct {
-	mu     sync.Mutex
-	pages  map[fieldKey]seen[int]
-	missed map[missedKey]seen[missedShare]
+	pages  recent[fieldKey, int]
+	missed recent[missedKey, missedShare]
 }
 
 type fieldKey struct {
@@ -175,32 +174,40 @@ type missedKey struct {
 	segment string
 }
 
-type seen[T any] struct {
-	v  T
-	at time.Time
-}
-
 // fieldPagesTTL is how long a scan's size, and the share of its entrants
 // it did not list, are trusted: values come and go.
 const fieldPagesTTL = time.Hour
 
-func (f *fieldPages) get(k fieldKey) (int, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s, ok := f.pages[k]
+// recent is a map whose values are trusted for fieldPagesTTL after they
+// were put; safe for concurrent use. The zero value is empty.
+type recent[K comparable, V any] struct {
+	mu sync.Mutex
+	m  map[K]seen[V]
+}
+
+type seen[V any] struct {
+	v  V
+	at time.Time
+}
+
+func (r *recent[K, V]) get(k K) (V, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s, ok := r.m[k]
 	if !ok || time.Since(s.at) > fieldPagesTTL {
-		return 0, false
+		var zero V
+		return zero, false
 	}
 	return s.v, true
 }
 
-func (f *fieldPages) put(k fieldKey, pages int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.pages == nil {
-		f.pages = map[fieldKey]seen[int]{}
+func (r *recent[K, V]) put(k K, v V) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[K]seen[V]{}
 	}
-	f.pages[k] = seen[int]{pages, time.Now()}
+	r.m[k] = seen[V]{v, time.Now()}
 }
 
 // missedShare is the share of its entrants a finished scan did not list,
@@ -222,27 +229,6 @@ const maxShareScale = 10
 // entrants.
 func (m missedShare) fits(entrants int) bool {
 	return entrants <= maxShareScale*m.of
-}
-
-// getMissed is the share of its entrants into a segment that the last
-// finished scan of a field did not list.
-func (f *fieldPages) getMissed(k missedKey) (missedShare, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	s, ok := f.missed[k]
-	if !ok || time.Since(s.at) > fieldPagesTTL {
-		return missedShare{}, false
-	}
-	return s.v, true
-}
-
-func (f *fieldPages) putMissed(k missedKey, m missedShare) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.missed == nil {
-		f.missed = map[missedKey]seen[missedShare]{}
-	}
-	f.missed[k] = seen[missedShare]{m, time.Now()}
 }
 
 // batchFields is what enter knows of a batch's custom fields: the names
@@ -426,12 +412,12 @@ func (e *Engine) scanFields(ctx context.Context, ac *activecampaign.Client, conn
 				continue
 			}
 			p := &plannedField{field: f, names: []string{name}, who: maps.Clone(needs[name]), runs: runs}
-			p.last, p.known = e.fieldPages.get(fieldKey{connID, f.ID})
+			p.last, p.known = e.fieldPages.pages.get(fieldKey{connID, f.ID})
 			byField[f.ID] = p
 			fields = append(fields, p)
 		}
 		for _, p := range fields {
-			if m, ok := e.fieldPages.getMissed(missedKey{fieldKey{connID, p.field.ID}, segment}); ok && m.fits(len(p.who)) {
+			if m, ok := e.fieldPages.missed.get(missedKey{fieldKey{connID, p.field.ID}, segment}); ok && m.fits(len(p.who)) {
 				p.missed, p.missedKnown = m.share, true
 			}
 		}
@@ -486,7 +472,7 @@ func (e *Engine) scanFields(ctx context.Context, ac *activecampaign.Client, conn
 		// scan that merely costs more than the reads is left to
 		// scansCheaper, which counts its pages (and logs them).
 		p.unscannable = !scanCheaper(maxScanPages+1, scan.Pages(), scan.Done())
-		e.fieldPages.put(fieldKey{connID, p.field.ID}, scan.Pages())
+		e.fieldPages.pages.put(fieldKey{connID, p.field.ID}, scan.Pages())
 	}
 	if !scansCheaper(n, fields) {
 		perContact()
@@ -509,7 +495,7 @@ func (e *Engine) scanFields(ctx context.Context, ac *activecampaign.Client, conn
 			}
 		}
 		if err == nil && len(p.who) > 0 {
-			e.fieldPages.putMissed(missedKey{fieldKey{connID, p.field.ID}, segment}, missedShare{float64(unlisted) / float64(len(p.who)), len(p.who)})
+			e.fieldPages.missed.put(missedKey{fieldKey{connID, p.field.ID}, segment}, missedShare{float64(unlisted) / float64(len(p.who)), len(p.who)})
 		}
 		e.log.Info("custom field read by scanning its values", "field", p.field.Title, "entrants", len(p.who), "pages", p.scan.Read(), "unlisted", unlisted, "err", err)
 		for _, name := range p.names {
