@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"fmt"
 	"log/slog"
 	"strings"
 	"testing"
@@ -11,7 +10,6 @@ import (
 	"github.com/autocred/autocred/internal/testdb"
 	"github.com/autocred/autocred/internal/testenv"
 	"github.com/autocred/autocred/internal/testlog"
-	simac "github.com/autocred/autocred/sim/activecampaign"
 )
 
 // A field whose scan has more pages than the batch has entrants is read
@@ -25,15 +23,8 @@ func TestFieldReadPerEntrantBecauseDearerSaysSo(t *testing.T) {
 	h := newHarness(t, testenv.Options{Database: testdb.Kinds[0], Engine: func(c *engine.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	}})
-	in := make([]simac.ContactInput, entrants+others)
-	for i := range in {
-		in[i] = simac.ContactInput{Email: fmt.Sprintf("c%d@example.com", i), FirstName: "C", LastName: fmt.Sprint(i),
-			Fields: map[string]string{"COURSE": fmt.Sprint("Course ", i)}}
-	}
-	ids := h.importContacts(in...)
-	a := h.automation(h.segment("Graduates", "graduated"), func(a *autocred.Automation) {
-		a.Action.CustomAttributes = map[string]string{"custom.course_name": "{{contact.fields.COURSE}}"}
-	})
+	ids := h.importContacts(courseContacts(entrants + others)...)
+	a := h.automation(h.segment("Graduates", "graduated"), courseMapping)
 	h.tag("graduated", ids[:entrants]...)
 	h.waitFor("every run issued", func() bool { return len(h.runs(a.ID)[autocred.RunIssued]) == entrants })
 	log := logs.String()

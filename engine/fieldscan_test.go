@@ -32,16 +32,10 @@ func TestBrokenFieldScanFallsBackToReadsPerContact(t *testing.T) {
 					next.ServeHTTP(w, r)
 				})
 			}})
-		in := make([]simac.ContactInput, members+entrants)
-		for i := range in {
-			in[i] = simac.ContactInput{Email: fmt.Sprintf("c%d@example.com", i), FirstName: "C", LastName: fmt.Sprint(i),
-				Fields: map[string]string{"COURSE": fmt.Sprint("Course ", i)}}
-		}
+		in := courseContacts(members + entrants)
 		ids := h.importContacts(in...)
 		h.tag("graduated", ids[:members]...)
-		a := h.automation(h.segment("Graduates", "graduated"), func(a *autocred.Automation) {
-			a.Action.CustomAttributes = map[string]string{"custom.course_name": "{{contact.fields.COURSE}}"}
-		})
+		a := h.automation(h.segment("Graduates", "graduated"), courseMapping)
 		h.ac.Gate().Reset()
 		h.tag("graduated", ids[members:]...)
 		h.waitFor("every entrant issued", func() bool { return len(h.runs(a.ID)[autocred.RunIssued]) == entrants })
@@ -213,4 +207,21 @@ func TestOptionalFieldIsReadPerContactAfterItsScanMissedMost(t *testing.T) {
 			t.Errorf("the second batch's choice is not logged with the 57 entrants the last scan did not list")
 		}
 	})
+}
+
+// courseContacts makes n contacts, c0@example.com to c{n-1}@example.com,
+// contact i with the custom field COURSE = "Course i".
+func courseContacts(n int) []simac.ContactInput {
+	in := make([]simac.ContactInput, n)
+	for i := range in {
+		in[i] = simac.ContactInput{Email: fmt.Sprintf("c%d@example.com", i), FirstName: "C", LastName: fmt.Sprint(i),
+			Fields: map[string]string{"COURSE": fmt.Sprint("Course ", i)}}
+	}
+	return in
+}
+
+// courseMapping puts the contact's COURSE field in the credential's
+// custom.course_name.
+func courseMapping(a *autocred.Automation) {
+	a.Action.CustomAttributes = map[string]string{"custom.course_name": "{{contact.fields.COURSE}}"}
 }

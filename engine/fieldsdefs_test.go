@@ -1,14 +1,12 @@
 package engine_test
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/testdb"
 	"github.com/autocred/autocred/internal/testenv"
-	simac "github.com/autocred/autocred/sim/activecampaign"
 )
 
 // A mapping with a custom field whose scan costs more than reading each
@@ -21,15 +19,8 @@ func TestSmallBatchesDoNotReadTheFieldDefinitionsEachTime(t *testing.T) {
 	kind := testdb.Kinds[0]
 	const others, batches = 650, 4
 	h := newHarness(t, testenv.Options{Database: kind})
-	in := make([]simac.ContactInput, others+2*batches)
-	for i := range in {
-		in[i] = simac.ContactInput{Email: fmt.Sprintf("c%d@example.com", i), FirstName: "C", LastName: fmt.Sprint(i),
-			Fields: map[string]string{"COURSE": fmt.Sprint("Course ", i)}}
-	}
-	ids := h.importContacts(in...)
-	a := h.automation(h.segment("Graduates", "graduated"), func(a *autocred.Automation) {
-		a.Action.CustomAttributes = map[string]string{"custom.course_name": "{{contact.fields.COURSE}}"}
-	})
+	ids := h.importContacts(courseContacts(others + 2*batches)...)
+	a := h.automation(h.segment("Graduates", "graduated"), courseMapping)
 	// A first batch: /fields read, the field probed (7 pages, so read per entrant).
 	h.tag("graduated", ids[0], ids[1])
 	h.waitFor("the first batch issued", func() bool { return len(h.runs(a.ID)[autocred.RunIssued]) == 2 })

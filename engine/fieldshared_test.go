@@ -7,7 +7,6 @@ import (
 	"github.com/autocred/autocred"
 	"github.com/autocred/autocred/internal/testdb"
 	"github.com/autocred/autocred/internal/testenv"
-	simac "github.com/autocred/autocred/sim/activecampaign"
 )
 
 // Two automations watch one segment, and both map a custom field. Read
@@ -20,18 +19,10 @@ func TestFieldPlanCountsEveryRunOfASharedSegment(t *testing.T) {
 	kind := testdb.Kinds[0] // the plan is the engine's, not the database's
 	const others, entrants = 650, 5
 	h := newHarness(t, testenv.Options{Database: kind})
-	in := make([]simac.ContactInput, entrants+others)
-	for i := range in {
-		in[i] = simac.ContactInput{Email: fmt.Sprintf("c%d@example.com", i), FirstName: "C", LastName: fmt.Sprint(i),
-			Fields: map[string]string{"COURSE": fmt.Sprint("Course ", i)}}
-	}
-	ids := h.importContacts(in...)
+	ids := h.importContacts(courseContacts(entrants + others)...)
 	seg := h.segment("Graduates", "graduated")
-	mapping := func(a *autocred.Automation) {
-		a.Action.CustomAttributes = map[string]string{"custom.course_name": "{{contact.fields.COURSE}}"}
-	}
-	a := h.automation(seg, mapping)
-	b := h.automation(seg, func(b *autocred.Automation) { mapping(b); b.Name = "Second" })
+	a := h.automation(seg, courseMapping)
+	b := h.automation(seg, func(b *autocred.Automation) { courseMapping(b); b.Name = "Second" })
 	h.ac.Gate().Reset()
 	h.tag("graduated", ids[:entrants]...)
 	h.waitFor("every run issued", func() bool {
