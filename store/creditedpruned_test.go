@@ -66,6 +66,15 @@ func startFreshAfter(t *testing.T, db *DB, deleteRuns func(a autocred.Automation
 	return got.FreshStart
 }
 
+// credited is how many of a Start fresh's baseline had a credential
+// already (0 when there is no Start fresh).
+func credited(f *autocred.FreshStart) int {
+	if f == nil {
+		return 0
+	}
+	return f.Credited
+}
+
 // Pruning marks in the ledger the contacts whose pruned run had given them
 // a credential (an issued run, a draft), and those only: a failed or
 // skipped run pruned gave its contact nothing.
